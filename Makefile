@@ -1,0 +1,148 @@
+# evpipe -- plain GNU make, no configure step.  See README.md, "Hacking".
+
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+DATADIR     ?= $(PREFIX)/share
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
+
+PKG_CONFIG ?= pkg-config
+CFLAGS     ?= -O2 -g
+WARNINGS    = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
+              -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
+              -Wpointer-arith -Wvla -Wno-unused-parameter
+DEPCFLAGS  := $(shell $(PKG_CONFIG) --cflags jansson libpcre2-8 zlib 2>/dev/null)
+DEPLIBS    := $(shell $(PKG_CONFIG) --libs jansson libpcre2-8 zlib 2>/dev/null) -lm
+ALL_CFLAGS  = -D_GNU_SOURCE $(WARNINGS) $(DEPCFLAGS) $(CFLAGS)
+
+# Objects go to $(B); "make SANITIZE=address,undefined" builds elsewhere so
+# a sanitized and a plain build can sit side by side.
+B ?= build
+ifdef SANITIZE
+B          := build-san
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=$(SANITIZE)
+endif
+ifeq ($(DEVELOPER),1)
+ALL_CFLAGS += -Werror
+endif
+
+SRCS     := $(wildcard src/*.c)
+OBJS     := $(SRCS:src/%.c=$(B)/%.o)
+LIBOBJS  := $(filter-out $(B)/main.o,$(OBJS))
+UNITSRCS := $(wildcard tests/unit/t-*.c)
+UNITS    := $(UNITSRCS:tests/unit/%.c=$(B)/unit/%)
+FUZZSRCS := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZERS  := $(FUZZSRCS:tests/fuzz/%.c=build-fuzz/%)
+PROG     := $(if $(SANITIZE),$(B)/evpipe,evpipe)
+
+all: $(PROG) units
+
+$(PROG): $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(DEPLIBS)
+
+$(B)/%.o: src/%.c
+	@mkdir -p $(B)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+units: $(UNITS)
+$(B)/unit/%: tests/unit/%.c $(LIBOBJS)
+	@mkdir -p $(B)/unit
+	$(CC) $(ALL_CFLAGS) -Isrc -Itests/unit $(LDFLAGS) -o $@ $< $(LIBOBJS) $(DEPLIBS)
+
+-include $(OBJS:.o=.d)
+
+# ---- dependencies and demo ------------------------------------------------
+DEB_BUILD = build-essential pkg-config libjansson-dev libpcre2-dev zlib1g-dev
+DEB_TEST  = bats bats-support bats-assert mandoc shellcheck bash-completion \
+            zsh fish jq clang libclang-rt-14-dev
+DEB_BENCH = hyperfine gojq miller
+deps:
+	@tests/install-deps $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh examples/demo.sh ./evpipe
+
+# ---- tests ----------------------------------------------------------------
+BATS_JOBS ?= 1
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory test
+
+test: $(PROG) units
+	@command -v bats >/dev/null || { echo 'check: bats is not installed' >&2; echo 'check: 0 passed, 1 failed'; exit 1; }
+	@EVPIPE=$(CURDIR)/$(PROG) UNITDIR=$(CURDIR)/$(B)/unit bats --formatter tap tests >tests/.last.tap; rc=$$?; \
+	  cat tests/.last.tap; \
+	  p=$$(grep -c '^ok ' tests/.last.tap); f=$$(grep -c '^not ok ' tests/.last.tap); \
+	  echo "check: $$p passed, $$f failed"; \
+	  test $$rc -eq 0 && test $$f -eq 0 && test $$p -gt 0
+
+asan:
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(MAKE) --no-print-directory SANITIZE=address,undefined test
+
+# ---- fuzzing: libFuzzer with clang ----------------------------------------
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -std=c11 $(DEPCFLAGS) -Isrc
+FUZZ_LIBSRC := $(filter-out src/main.c,$(SRCS))
+FUZZ_TIME   ?= 60
+fuzz: $(FUZZERS)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(wildcard src/*.h)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRC) $(DEPLIBS)
+
+fuzz-smoke: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$${f#build-fuzz/}; \
+	  mkdir -p build-fuzz/corpus-$$n; \
+	  dict=; test -f tests/fuzz/$$n.dict && dict=-dict=tests/fuzz/$$n.dict; \
+	  echo "fuzz-smoke: $$n"; \
+	  $$f $$dict -runs=20000 -max_len=4096 build-fuzz/corpus-$$n tests/fuzz/corpus/$$n >build-fuzz/$$n.log 2>&1 || \
+	    { tail -40 build-fuzz/$$n.log; exit 1; }; \
+	done
+
+fuzz-run: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$${f#build-fuzz/}; mkdir -p build-fuzz/corpus-$$n; \
+	  dict=; test -f tests/fuzz/$$n.dict && dict=-dict=tests/fuzz/$$n.dict; \
+	  $$f $$dict -max_total_time=$(FUZZ_TIME) build-fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
+
+# ---- benchmarks -----------------------------------------------------------
+BENCH_EVENTS ?= 1000000
+BENCH_DIR    ?= /tmp/evpipe-bench
+bench: evpipe
+	@tests/bench/run $(CURDIR)/evpipe $(BENCH_DIR) $(BENCH_EVENTS)
+
+# ---- docs and style -------------------------------------------------------
+lint:
+	mandoc -Tlint -Wwarning man/*.[1-9]
+	shellcheck -s bash completions/evpipe.bash tests/install-deps examples/*.sh tests/bench/run
+
+format:
+	clang-format -i src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+format-check:
+	clang-format --dry-run --Werror src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+
+# ---- install --------------------------------------------------------------
+install: evpipe
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0755 evpipe $(DESTDIR)$(BINDIR)/evpipe
+	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	for f in man/*.7; do test -e "$$f" && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man7/; done; true
+	install -m 0644 completions/evpipe.bash $(DESTDIR)$(BASHCOMPDIR)/evpipe
+	install -m 0644 completions/_evpipe $(DESTDIR)$(ZSHCOMPDIR)/_evpipe
+	install -m 0644 completions/evpipe.fish $(DESTDIR)$(FISHCOMPDIR)/evpipe.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/evpipe $(DESTDIR)$(BASHCOMPDIR)/evpipe \
+	  $(DESTDIR)$(ZSHCOMPDIR)/_evpipe $(DESTDIR)$(FISHCOMPDIR)/evpipe.fish
+	for f in man/*.[17]; do rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}; done
+
+clean:
+	rm -rf build build-san build-fuzz evpipe tests/.last.tap
+
+.PHONY: all units deps demo check test asan fuzz fuzz-smoke fuzz-run bench lint \
+	format format-check install uninstall clean

@@ -1,0 +1,35 @@
+/*
+ * buf.h -- a growable byte buffer (git's strbuf, smaller).
+ *
+ * A struct buf owns its data; data is always NUL-terminated after len bytes
+ * so it can be used as a C string when it holds no NUL.  BUF_INIT or
+ * buf_init() before use, buf_release() after.
+ */
+#ifndef BUF_H
+#define BUF_H
+
+#include <stddef.h>
+#include "evpipe.h"
+
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+
+#define BUF_INIT { NULL, 0, 0 }
+
+void buf_init(struct buf *);
+void buf_release(struct buf *);
+/* Make room for n more bytes (plus the NUL). */
+void buf_grow(struct buf *, size_t n);
+void buf_add(struct buf *, const void *, size_t);
+void buf_addc(struct buf *, char);
+void buf_adds(struct buf *, const char *);
+void buf_addf(struct buf *, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* Append s as a JSON string literal with quotes and escapes. */
+void buf_add_json_string(struct buf *, const char *s, size_t len);
+void buf_reset(struct buf *);
+/* Hand the data to the caller (free() it) and reset the buffer. */
+char *buf_detach(struct buf *, size_t *len);
+
+#endif

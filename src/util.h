@@ -1,0 +1,36 @@
+/*
+ * util.h -- parsing of sizes and durations, clocks, small helpers.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+struct errbuf;
+
+/*
+ * Parse a size: a decimal count with an optional suffix k, m, g (powers of
+ * 1024, either case, optional trailing "b"/"B").  "64k" = 65536.  Returns 0,
+ * or -1 with a usage error naming the text.
+ */
+int parse_size(const char *s, uint64_t *out, struct errbuf *eb);
+
+/*
+ * Parse a duration: a decimal number (fraction allowed) followed by ns, us,
+ * ms, s, m, h or d; a bare number means seconds.  "1.5s", "250ms".  Stored
+ * in nanoseconds.  Returns 0, or -1 with a usage error.
+ */
+int parse_duration(const char *s, int64_t *out_ns, struct errbuf *eb);
+
+/* Parse a non-negative decimal integer that fits in int64; -1 on error. */
+int parse_uint(const char *s, uint64_t max, uint64_t *out, struct errbuf *eb);
+
+/* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */
+int64_t mono_ns(void);
+int64_t real_ns(void);
+
+/* Write all of buf to fd, retrying on EINTR and short writes; -1 and errno. */
+int write_full(int fd, const void *buf, size_t len);
+
+#endif
