@@ -1,0 +1,69 @@
+/*
+ * opt.h -- options as data: one table per command drives parsing, --help,
+ * the man-page drift test and shell completion (evpipe __complete).
+ *
+ * Accepted spellings: -k F, -kF, --key F, --key=F, combined short booleans
+ * (-vq), --no-FLAG for booleans, and "--" to end options so a positional
+ * argument may begin with '-'.
+ */
+#ifndef OPT_H
+#define OPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct errbuf;
+
+enum opt_type {
+	OPT_BOOL,     /* int: 1 when given, 0 with --no-NAME */
+	OPT_UINT,     /* uint64_t */
+	OPT_SIZE,     /* uint64_t bytes: 512, 64k, 16M, 1G */
+	OPT_DURATION, /* int64_t nanoseconds: 500ms, 2s, 1m */
+	OPT_STRING,   /* const char * (borrowed from argv) */
+	OPT_STRLIST,  /* struct strlist, repeatable */
+	OPT_ENUM,     /* int: index into choices[] */
+	OPT_TARGET,   /* struct strlist of target specs, repeatable */
+	OPT_EXPR,     /* const char *: an expression (completion: none) */
+	OPT_NAMEVAL,  /* two words NAME VALUE, repeatable (--arg) */
+};
+
+struct strlist {
+	const char **v; /* borrowed strings, array owned */
+	size_t n;
+};
+
+void strlist_push(struct strlist *, const char *);
+void strlist_release(struct strlist *);
+
+struct opt {
+	const char *lname;	   /* "key" for --key */
+	int sname;		   /* 'k', or 0 */
+	enum opt_type type;
+	size_t off;		   /* offsetof(struct <cmd>_ctx, field) */
+	const char *arg;	   /* "EXPR": shown in usage and --help */
+	const char *help;	   /* one line for --help */
+	const char *const *choices; /* OPT_ENUM values, NULL-terminated */
+};
+
+/*
+ * Parse options from argv[0..argc) into ctx according to opts (terminated
+ * by an entry with lname NULL).  Stops at the first positional word, at
+ * "--" (skipped), or at argc.  Returns the index of the first word not
+ * consumed, or -1 with a usage error in eb naming the option.
+ * Positional words before the stop are not permuted: options come first.
+ */
+int opt_parse(const struct opt *opts, void *ctx, int argc, char **argv,
+	      struct errbuf *eb);
+
+/* Print the option list of a table for --help, one per line. */
+void opt_print_help(const struct opt *opts, FILE *fp);
+
+/* Print "--name" and "-k" words of a table for completion, one a line. */
+void opt_print_words(const struct opt *opts, FILE *fp);
+
+/* Find an option by long name or short letter; NULL if none. */
+const struct opt *opt_find(const struct opt *opts, const char *lname,
+			   int sname);
+
+#endif

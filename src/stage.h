@@ -1,0 +1,83 @@
+/*
+ * stage.h -- the interface every command (stage) implements.
+ *
+ * Each command lives in src/cmd-NAME.c and exports one const
+ * struct stage_entry stage_NAME, listed in stage_table[] (cmd.c).  The
+ * runner (pipeline.c) callocs ctx_size bytes, fills them from the option
+ * table, calls init() once with the positional words, then process() for
+ * every event, timer() when its deadline passes, finish() at end of input,
+ * and free() last.
+ *
+ * Ownership: process() gets a BORROWED record (see record.h).  It passes
+ * it on with emit(out, rec) -- synchronously, so the record is still the
+ * stage's after emit returns -- or simply returns to drop it.  A stage that
+ * keeps an event uses record_dup().
+ *
+ * Errors: process() returns 0, or -1 with eb filled.  With eb->status
+ * STATUS_REJECT the event is a reject (reported, counted, sent to the
+ * dead-letter target with this stage's name, then the run goes on unless
+ * --on-error stop); any other status ends the run with that status.
+ * The value returned by emit() must be passed up unchanged when it is -1.
+ */
+#ifndef STAGE_H
+#define STAGE_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "errbuf.h"
+#include "opt.h"
+#include "record.h"
+
+struct emit {
+	/* Send rec downstream; 0, or -1 with eb filled (fatal). */
+	int (*fn)(struct emit *, struct record *, struct errbuf *);
+	void *arg;
+};
+
+static inline int
+emit(struct emit *out, struct record *rec, struct errbuf *eb)
+{
+	return out->fn(out, rec, eb);
+}
+
+/* What every stage may read from the global command line; read-only. */
+struct stage_env {
+	json_t *named_args;  /* object: --arg / --argjson values, for $NAME */
+	int line_buffered;   /* --line-buffered */
+	int verbose, quiet;  /* -v, -q */
+	uint64_t max_line;   /* --max-line */
+};
+
+struct stage_entry {
+	const char *name;     /* "filter" */
+	const char *alias;    /* NULL, or another name ("convert") */
+	const char *summary;  /* one line for "evpipe help" */
+	const char *usage;    /* "[-v] EXPR" */
+	const struct opt *opts; /* terminated by { NULL } */
+	size_t ctx_size;      /* runner callocs; opt_parse fills it */
+	int min_args, max_args; /* positional words; max -1 = any */
+	unsigned flags;
+#define STAGE_NEEDS_JSON 0x1  /* runner makes sure the value is parsed */
+	int (*init)(void *ctx, int argc, char **argv,
+		    const struct stage_env *env, struct errbuf *eb);
+	int (*process)(void *ctx, struct record *rec, struct emit *out,
+		       struct errbuf *eb);
+	/* Earliest monotonic deadline in ns, or INT64_MAX; NULL if none. */
+	int64_t (*next_deadline)(void *ctx);
+	int (*timer)(void *ctx, int64_t now_ns, struct emit *out,
+		     struct errbuf *eb);
+	/* End of input (or SIGINT/SIGTERM drain): emit what is held. */
+	int (*finish)(void *ctx, struct emit *out, struct errbuf *eb);
+	/* Print per-stage facts for -v at exit (may be NULL). */
+	void (*report)(void *ctx, FILE *fp);
+	void (*free)(void *ctx);
+};
+
+/* NULL-terminated table of every command (cmd.c). */
+extern const struct stage_entry *const stage_table[];
+
+/* Look a command up by name or alias; NULL if unknown. */
+const struct stage_entry *stage_find(const char *name);
+
+#endif
