@@ -29,6 +29,7 @@ struct input {
 	int zend;	/* inflate reached the end of a member */
 	z_stream z;
 	unsigned char *zbuf;
+	size_t zcap;	/* size of zbuf */
 	size_t zlen;	/* bytes in zbuf not yet given to inflate */
 };
 
@@ -108,7 +109,7 @@ input_inflate(struct input *in, char *buf, size_t n, struct errbuf *eb)
 
 		if (in->zlen == 0) {
 			ssize_t r = input_read_raw(in, (char *)in->zbuf,
-						   INPUT_ZBUF, eb);
+						   in->zcap, eb);
 
 			if (r < 0)
 				return -1;
@@ -160,10 +161,19 @@ input_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 	if (in->sniffed || r <= 0)
 		return r;
 	in->sniffed = 1;
+	if (r == 1 && (unsigned char)buf[0] == 0x1f && n > 1) {
+		/* A pipe may hand us one byte: get the second magic byte. */
+		ssize_t r2 = input_read_raw(in, buf + 1, n - 1, eb);
+
+		if (r2 < 0)
+			return -1;
+		r += r2;
+	}
 	if (r >= 2 && (unsigned char)buf[0] == 0x1f &&
 	    (unsigned char)buf[1] == 0x8b) {
 		/* Gzip: move what was read into the inflate buffer. */
-		in->zbuf = xmalloc(INPUT_ZBUF);
+		in->zcap = (size_t)r > INPUT_ZBUF ? (size_t)r : INPUT_ZBUF;
+		in->zbuf = xmalloc(in->zcap);
 		memcpy(in->zbuf, buf, (size_t)r);
 		in->zlen = (size_t)r;
 		if (inflateInit2(&in->z, 16 + MAX_WBITS) != Z_OK)

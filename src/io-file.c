@@ -34,10 +34,15 @@ file_write_fd(struct sink *s, int fd, const char *buf, size_t len,
 			  strerror(errno));
 }
 
+/* Sinks open on stdout (-o -, --dlq -, tee --to -): fd 1 is closed, and
+ * its deferred errors seen, only when the last of them closes. */
+static int stdout_users;
+
 static int
 stdout_open(struct sink *s, const char *rest, struct errbuf *eb)
 {
 	s->priv = NULL;
+	stdout_users++;
 	return 0;
 }
 
@@ -50,6 +55,8 @@ stdout_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
 static int
 stdout_close(struct sink *s, struct errbuf *eb)
 {
+	if (--stdout_users > 0)
+		return 0;
 	/* Catch errors that only show at close (NFS, some devices). */
 	if (close(1) == -1 && errno != EINTR && !s->gone && !s->broken)
 		return errbuf_set(eb, STATUS_IO, "cannot write to stdout: %s",

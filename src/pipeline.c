@@ -518,7 +518,12 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		goto out;
 	}
 	if (g->dlq.n) {
-		r.dlq = sink_open(g->dlq.v[g->dlq.n - 1], g->line_buffered,
+		/* Dead letters may share stdout with the events: one buffer
+		 * keeps their order. */
+		if (strcmp(g->dlq.v[g->dlq.n - 1], "-") == 0 && r.out->is_stdout)
+			r.dlq = r.out;
+		else
+			r.dlq = sink_open(g->dlq.v[g->dlq.n - 1], g->line_buffered,
 				  &eb);
 		if (r.dlq == NULL) {
 			fprintf(stderr, "evpipe: --dlq: %s\n", eb.msg);
@@ -554,7 +559,7 @@ out:
 		run_report(&r);
 	if (r.out && sink_close(r.out, &eb) == -1)
 		run_fatal(&r, &eb);
-	if (r.dlq && sink_close(r.dlq, &eb) == -1) {
+	if (r.dlq && r.dlq != r.out && sink_close(r.dlq, &eb) == -1) {
 		errbuf_prefix(&eb, "--dlq");
 		run_fatal(&r, &eb);
 	}
