@@ -5,7 +5,8 @@
 # options are added.  Needs the bash-completion package (_init_completion).
 
 # _evpipe_kind BIN OPT CMD: what OPT takes within command CMD: "@target",
-# "@value", "@none", or its choices one a line; nothing if not an option.
+# "@value", "@nameval" (two words), "@none", or its choices one a line;
+# nothing if not an option.
 _evpipe_kind()
 {
     "$1" __complete choices "$2" "$3" 2>/dev/null
@@ -29,7 +30,9 @@ _evpipe()
             expect=1 cmd='' chained=1
         elif [[ $w == -?* && $w != *=* && $w != -- ]]; then
             kind=$(_evpipe_kind "$bin" "$w" "$cmd")
-            if [[ -n $kind && $kind != @none ]]; then
+            if [[ $kind == @nameval ]]; then
+                ((i += 2))
+            elif [[ -n $kind && $kind != @none ]]; then
                 ((i++))
             fi
         elif [[ $w != -- && -n $expect ]]; then
@@ -38,12 +41,18 @@ _evpipe()
         ((i++))
     done
 
+    # The VALUE of "--arg NAME VALUE": nothing to offer.
+    if ((cword >= 3)) && [[ ${words[cword - 2]} == -?* ]] &&
+        [[ $(_evpipe_kind "$bin" "${words[cword - 2]}" "$cmd") == @nameval ]]; then
+        return
+    fi
+
     # The value of an option: "--to X", "--to=X".
     if [[ $prev == -?* && $prev != -- ]]; then
         kind=$(_evpipe_kind "$bin" "$prev" "$cmd")
         case $kind in
         '' | @none) ;;
-        @value)
+        @value | @nameval)
             return
             ;;
         @target)

@@ -24,7 +24,9 @@ function __evpipe_complete
             set chained 1
         else if string match -qr -- '^-.' $w; and not string match -q -- '*=*' $w; and test "$w" != --
             set -l kind ($bin __complete choices $w "$cmd" 2>/dev/null)
-            if test -n "$kind"; and test "$kind" != @none
+            if test "$kind" = @nameval
+                set i (math $i + 2)
+            else if test -n "$kind"; and test "$kind" != @none
                 set i (math $i + 1)
             end
         else if test "$w" != --; and test $expect = 1
@@ -51,7 +53,7 @@ function __evpipe_complete
         set -l kind ($bin __complete choices $opt "$cmd" 2>/dev/null)
         switch "$kind[1]"
             case '' @none
-            case @value
+            case @value @nameval
                 return
             case @target
                 for t in ($bin __complete targets 2>/dev/null)

@@ -21,7 +21,7 @@
 struct errbuf;
 
 struct record {
-	const char *src;  /* borrowed: source name ("-" is stdin), outlives us */
+	const char *src;  /* borrowed: source name ("<stdin>"), outlives us */
 	uint64_t lineno;  /* 1-based line within src; 0 if none */
 	const char *raw;  /* the event's bytes, without the newline */
 	size_t len;

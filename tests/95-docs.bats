@@ -131,6 +131,14 @@ bash_complete() {
 	assert_output ''
 	run -0 bash_complete "evpipe cat Makef"
 	assert_line Makefile
+	# --arg takes two words: neither is a file, and the command after
+	# them is still found
+	run -0 bash_complete "evpipe --arg Makef"
+	assert_output ''
+	run -0 bash_complete "evpipe --arg x Makef"
+	assert_output ''
+	run -0 bash_complete "evpipe --arg x y he"
+	assert_line head
 }
 
 @test "zsh completion parses and completes" {
