@@ -21,7 +21,7 @@
 struct errbuf;
 
 struct record {
-	const char *src;  /* borrowed: source name ("-" is stdin), outlives us */
+	const char *src;  /* borrowed: source name ("<stdin>"), outlives us */
 	uint64_t lineno;  /* 1-based line within src; 0 if none */
 	const char *raw;  /* the event's bytes, without the newline */
 	size_t len;
@@ -57,6 +57,12 @@ void record_free(struct record *rec);
  * STATUS_REJECT error in eb if the bytes are not valid JSON.
  */
 json_t *record_json(struct record *rec, struct errbuf *eb);
+
+/*
+ * Parse bytes as one JSON value: a new reference, or NULL with a
+ * STATUS_REJECT error ("invalid JSON: ... at column N") in eb.
+ */
+json_t *record_parse(const char *raw, size_t len, struct errbuf *eb);
 
 /* Replace the value (steals v) and mark the record dirty. */
 void record_set_json(struct record *rec, json_t *v);
