@@ -11,10 +11,11 @@
 #include "io.h"
 #include "pipeline.h"
 
-extern const struct stage_entry stage_cat, stage_head, stage_tee;
+extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter, stage_map;
 
 const struct stage_entry *const stage_table[] = {
 	&stage_cat,
+	&stage_filter, &stage_map,
 	&stage_head,
 	&stage_tee,
 	NULL,
