@@ -118,8 +118,13 @@ index_subject_cb(struct ectx *c, json_t *s, void *arg)
 		rc = val_slice(c, s, st->key, st->key2, &out);
 	else
 		rc = val_index(c, s, st->key, &out);
-	if (rc < 0)
-		return -1;
+	if (rc < 0) {
+		if (!st->n->op)
+			return -1;
+		json_decref(c->err); /* .a? */
+		c->err = NULL;
+		return 0;
+	}
 	rc = st->fn(c, out, st->arg);
 	json_decref(out);
 	return rc;
@@ -161,6 +166,7 @@ ev_index(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 		json_t *out;
 
 		if (json_is_object(in) && json_is_string(n->b->lit)) {
+			/* borrowed: no reference taken */
 			out = json_object_getn(in, json_string_value(n->b->lit),
 					       json_string_length(n->b->lit));
 			return fn(c, out ? out : json_null(), arg);
@@ -213,11 +219,25 @@ struct pass_st {
 };
 
 static int
+ev_iter_opt(struct ectx *c, json_t *v, int opt, ev_fn fn, void *arg)
+{
+	if (opt && !json_is_array(v) && !json_is_object(v))
+		return 0; /* .[]? */
+	return ev_iter_value(c, v, fn, arg);
+}
+
+struct iter_st {
+	int opt;
+	ev_fn fn;
+	void *arg;
+};
+
+static int
 iter_cb(struct ectx *c, json_t *v, void *arg)
 {
-	struct pass_st *st = arg;
+	struct iter_st *st = arg;
 
-	return ev_iter_value(c, v, st->fn, st->arg);
+	return ev_iter_opt(c, v, st->opt, st->fn, st->arg);
 }
 
 /* ---- try ----------------------------------------------------------------- */
@@ -341,14 +361,9 @@ ev_alt(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 	struct alt_st st = { fn, arg, 0, 0 };
 	int rc = ev(c, n->a, in, alt_cb, &st);
 
-	if (rc > 0 || (rc < 0 && (st.down || c->err_down)))
+	/* jq 1.6 does not suppress errors on the left of // */
+	if (rc != 0 || st.found)
 		return rc;
-	if (rc < 0) {
-		json_decref(c->err);
-		c->err = NULL;
-	}
-	if (st.found)
-		return 0;
 	return ev(c, n->b, in, fn, arg);
 }
 
@@ -1002,10 +1017,10 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 		rc = ev_index(c, n, in, fn, arg);
 		break;
 	case EN_ITER: {
-		struct pass_st st = { fn, arg };
+		struct iter_st st = { n->op, fn, arg };
 
 		if (n->a->kind == EN_IDENTITY)
-			rc = ev_iter_value(c, in, fn, arg);
+			rc = ev_iter_opt(c, in, n->op, fn, arg);
 		else
 			rc = ev(c, n->a, in, iter_cb, &st);
 		break;
@@ -1165,7 +1180,11 @@ pidx_subject_cb(struct ectx *c, json_t *path, json_t *s, void *arg)
 	}
 	if (rc < 0) {
 		json_decref(k);
-		return -1;
+		if (!st->n->op)
+			return -1;
+		json_decref(c->err);
+		c->err = NULL;
+		return 0;
 	}
 	p = path_append(path, k);
 	json_decref(k);
@@ -1204,6 +1223,7 @@ pidx_key_cb(struct ectx *c, json_t *k, void *arg)
 struct piter_st {
 	evp_fn fn;
 	void *arg;
+	int opt;
 };
 
 static int
@@ -1242,6 +1262,8 @@ piter_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
 		}
 		return rc;
 	}
+	if (st->opt)
+		return 0;
 	{
 		char d[64];
 
@@ -1267,7 +1289,7 @@ ppipe_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
 static int
 precurse(struct ectx *c, json_t *path, json_t *v, evp_fn fn, void *arg)
 {
-	struct piter_st st = { NULL, NULL };
+	struct piter_st st = { NULL, NULL, 0 };
 	int rc;
 
 	(void)st;
@@ -1428,7 +1450,7 @@ evp(struct ectx *c, const struct enode *n, json_t *path, json_t *in, evp_fn fn,
 		break;
 	}
 	case EN_ITER: {
-		struct piter_st st = { fn, arg };
+		struct piter_st st = { fn, arg, n->op };
 
 		rc = evp(c, n->a, path, in, piter_cb, &st);
 		break;
@@ -1463,13 +1485,9 @@ evp(struct ectx *c, const struct enode *n, json_t *path, json_t *in, evp_fn fn,
 		struct ptry_st st = { fn, arg, 0, 0 };
 
 		rc = evp(c, n->a, path, in, palt_cb, &st);
-		if (rc > 0 || (rc < 0 && (st.down || c->err_down)))
+		if (rc != 0 || st.found)
 			break;
-		if (rc < 0) {
-			json_decref(c->err);
-			c->err = NULL;
-		}
-		rc = st.found ? 0 : evp(c, n->b, path, in, fn, arg);
+		rc = evp(c, n->b, path, in, fn, arg);
 		break;
 	}
 	case EN_IF: {

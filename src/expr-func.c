@@ -135,6 +135,10 @@ CFN(f_has)
 {
 	json_t *k = a[0];
 
+	if (json_is_null(in)) {
+		*out = json_false();
+		return 0;
+	}
 	if (json_is_object(in) && json_is_string(k)) {
 		*out = json_boolean(json_object_getn(in, json_string_value(k),
 						     json_string_length(k)) !=
@@ -440,7 +444,7 @@ CFN(f_fromjson)
 		for (k = 0; s[k] == ' '; k++)
 			;
 		if (strncmp(s + k, "nan", 3) == 0) {
-			*out = json_real(NAN);
+			*out = val_number(NAN);
 			return 0;
 		}
 		return ev_error(c, "%s (while parsing '%.*s')", jerr.text, n,
@@ -570,13 +574,13 @@ MATH2(scalbln, scalbln(x, (long)y))
 
 CFN(f_infinite)
 {
-	*out = json_real(INFINITY);
+	*out = val_number(INFINITY);
 	return 0;
 }
 
 CFN(f_nan)
 {
-	*out = json_real(NAN);
+	*out = val_number(NAN);
 	return 0;
 }
 
@@ -584,8 +588,12 @@ CFN(f_isinfinite)
 {
 	double x;
 
-	if (num_arg(c, in, &x) < 0)
-		return -1;
+	/* jq 1.6 answers false for a non-number */
+	if (!val_is_number(in)) {
+		*out = json_false();
+		return 0;
+	}
+	x = val_num(in);
 	*out = json_boolean(isinf(x));
 	return 0;
 }
@@ -594,8 +602,12 @@ CFN(f_isnan)
 {
 	double x;
 
-	if (num_arg(c, in, &x) < 0)
-		return -1;
+	/* jq 1.6 answers false for a non-number */
+	if (!val_is_number(in)) {
+		*out = json_false();
+		return 0;
+	}
+	x = val_num(in);
 	*out = json_boolean(isnan(x));
 	return 0;
 }
@@ -604,8 +616,12 @@ CFN(f_isnormal)
 {
 	double x;
 
-	if (num_arg(c, in, &x) < 0)
-		return -1;
+	/* jq 1.6 answers false for a non-number */
+	if (!val_is_number(in)) {
+		*out = json_false();
+		return 0;
+	}
+	x = val_num(in);
 	*out = json_boolean(isnormal(x));
 	return 0;
 }
@@ -1737,6 +1753,13 @@ GEN(g_combinations)
 	json_t *p;
 	int rc;
 
+	if (json_is_null(in) ||
+	    (json_is_array(in) && json_array_size(in) == 0)) {
+		p = json_array();
+		rc = fn(c, p, arg);
+		json_decref(p);
+		return rc;
+	}
 	if (!json_is_array(in)) {
 		json_t *k = json_integer(0), *v;
 

@@ -1046,6 +1046,7 @@ static struct enode *
 parse_postfix(struct parser *p, int allow_as)
 {
 	struct enode *n;
+	int last_index;
 
 	if (p->failed)
 		return NULL;
@@ -1053,9 +1054,17 @@ parse_postfix(struct parser *p, int allow_as)
 		parse_fail(p, p->tok.pos, "expression nested too deeply");
 		return NULL;
 	}
+	/* Does the term so far end in an index?  Then "?" makes it an
+	 * optional index (jq's INDEX_OPT), else a try. */
+	last_index = p->tok.kind == T_FIELD ||
+		     (p->tok.kind == T_DOT && p->lx.pos < p->lx.len &&
+		      p->lx.src[p->lx.pos] == '"');
 	n = parse_term(p);
 	while (n && !p->failed) {
 		size_t pos = p->tok.pos;
+		int was_index = last_index;
+
+		last_index = 1;
 
 		if (p->tok.kind == T_FIELD) {
 			n = node_bin(p, EN_INDEX, 0, n,
@@ -1104,10 +1113,20 @@ parse_postfix(struct parser *p, int allow_as)
 			if (parse_expect(p, T_RBRACKET, "']'") < 0)
 				return NULL;
 		} else if (p->tok.kind == T_QUESTION) {
-			struct enode *t = node_new(p, EN_TRY, pos);
+			if (was_index &&
+			    (n->kind == EN_INDEX || n->kind == EN_SLICE ||
+			     n->kind == EN_ITER) &&
+			    !n->op) {
+				/* .a? .[e]? .[]?: only this step's error is
+				 * suppressed, as in jq */
+				n->op = 1;
+			} else {
+				struct enode *t = node_new(p, EN_TRY, pos);
 
-			t->a = n;
-			n = t;
+				t->a = n;
+				n = t;
+			}
+			last_index = 0;
 			parse_advance(p);
 		} else {
 			break;

@@ -39,9 +39,44 @@ val_num(json_t *v)
 	return json_real_value(v);
 }
 
+/*
+ * jansson refuses to hold NaN and infinities, which jq computes with
+ * (nan, infinite, 1/0 in math functions, 1e1000).  Keep one real of each
+ * with the value written behind jansson's back (json_real_t is a json_t
+ * followed by the double); they print as jq prints them.
+ */
+struct val_real_mirror {
+	json_t json;
+	double value;
+};
+
+static json_t *
+val_special(double d)
+{
+	static json_t *nan_v, *pinf_v, *ninf_v;
+	json_t **slot = isnan(d) ? &nan_v : d > 0 ? &pinf_v : &ninf_v;
+
+	if (!*slot) {
+		json_t *v = json_real(0.0);
+
+		((struct val_real_mirror *)v)->value = d;
+		if (json_real_value(v) != d && !isnan(json_real_value(v))) {
+			/* layout differs: fall back to the largest double */
+			json_decref(v);
+			return json_real(isnan(d) ? 0.0
+					 : d > 0  ? DBL_MAX
+						  : -DBL_MAX);
+		}
+		*slot = v;
+	}
+	return json_incref(*slot);
+}
+
 json_t *
 val_number(double d)
 {
+	if (!isfinite(d))
+		return val_special(d);
 	if (d == floor(d) && fabs(d) <= 9007199254740992.0 &&
 	    !(d == 0 && signbit(d)))
 		return json_integer((json_int_t)d);
@@ -391,7 +426,10 @@ val_dump(json_t *v, struct buf *out)
 			if (!first)
 				buf_addc(out, ',');
 			first = 0;
-			val_dump_string(k, strlen(k), out);
+			val_dump_string(k,
+					json_object_iter_key_len(
+						json_object_key_to_iter(k)),
+					out);
 			buf_addc(out, ':');
 			val_dump(m, out);
 		}
