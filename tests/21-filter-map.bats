@@ -103,3 +103,4 @@ setup() {
 }
 
 @test "unit: expression lexer and parser" { run_unit t-expr; }
+@test "unit: templates and path sanitizing" { run_unit t-template; }
