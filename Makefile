@@ -116,6 +116,13 @@ bench: evpipe
 	@tests/bench/run $(CURDIR)/evpipe $(BENCH_DIR) $(BENCH_EVENTS)
 
 # ---- docs and style -------------------------------------------------------
+# Every source warning-free with both compilers (-Werror), without linking.
+warnings:
+	@for cc in gcc clang; do echo "warnings: $$cc"; \
+	  for f in $(SRCS) $(UNITSRCS); do \
+	    $$cc -fsyntax-only -Werror $(ALL_CFLAGS) -Isrc -Itests/unit $$f || exit 1; \
+	  done; done
+
 lint:
 	mandoc -Tlint -Wwarning man/*.[1-9]
 	shellcheck -s bash completions/evpipe.bash tests/install-deps examples/*.sh tests/bench/run
@@ -144,5 +151,5 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz evpipe tests/.last.tap
 
-.PHONY: all units deps demo check test asan fuzz fuzz-smoke fuzz-run bench lint \
+.PHONY: all units deps demo check test asan fuzz fuzz-smoke fuzz-run bench lint warnings \
 	format format-check install uninstall clean
