@@ -44,11 +44,22 @@ ev_error_value(struct ectx *c, json_t *v)
 	return -1;
 }
 
+int
+ev_tick(struct ectx *c)
+{
+	if (++c->steps > EXPR_MAX_STEPS)
+		return ev_error(c, "expression evaluation exceeded %lu steps",
+				EXPR_MAX_STEPS);
+	return 0;
+}
+
 /* ---- small callbacks ----------------------------------------------------- */
 
 static int
 collect_cb(struct ectx *c, json_t *v, void *arg)
 {
+	if (ev_tick(c) < 0)
+		return -1;
 	json_array_append((json_t *)arg, v);
 	return 0;
 }
@@ -998,6 +1009,8 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 {
 	int rc;
 
+	if (ev_tick(c) < 0)
+		return -1;
 	if (++c->depth > EXPR_MAX_DEPTH) {
 		c->depth--;
 		return ev_error(c, "expression nesting too deep");

@@ -1526,14 +1526,22 @@ range_emit(struct ectx *c, struct range_st *st, double from, double upto,
 
 	if (by > 0)
 		for (x = from; rc == 0 && x < upto; x += by) {
-			json_t *v = val_number(x);
+			json_t *v;
+
+			if (ev_tick(c) < 0)
+				return -1;
+			v = val_number(x);
 
 			rc = st->fn(c, v, st->arg);
 			json_decref(v);
 		}
 	else if (by < 0)
 		for (x = from; rc == 0 && x > upto; x += by) {
-			json_t *v = val_number(x);
+			json_t *v;
+
+			if (ev_tick(c) < 0)
+				return -1;
+			v = val_number(x);
 
 			rc = st->fn(c, v, st->arg);
 			json_decref(v);
@@ -1622,6 +1630,8 @@ loop_value(struct ectx *c, json_t *v, struct loop_st *st)
 	for (;;) {
 		json_t *nexts;
 
+		if ((rc = ev_tick(c)) < 0)
+			break;
 		if (st->kind != LOOP_REPEAT) {
 			struct truth_st t = { 0, 0 };
 

@@ -162,9 +162,18 @@ struct ectx {
 	const void *stop; /* who asked to stop (1 travels up) */
 	struct errbuf *eb;
 	int depth;
+	unsigned long steps; /* work done, against EXPR_MAX_STEPS */
 };
 
 #define EXPR_MAX_DEPTH 4000
+/* One evaluation may take this many steps, so no expression hangs. */
+#define EXPR_MAX_STEPS 20000000UL
+
+/* Assigning beyond this array index is an error (no huge null padding). */
+#define EXPR_MAX_INDEX 1000000
+
+/* Count a step of work; -1 with an error past EXPR_MAX_STEPS. */
+int ev_tick(struct ectx *);
 
 /* Evaluate n on in; each output to fn. */
 int ev(struct ectx *, const struct enode *n, json_t *in, ev_fn fn, void *arg);

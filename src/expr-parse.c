@@ -218,7 +218,7 @@ parse_var_ref(struct parser *p)
 			const char *eq = strchr(*e, '=');
 
 			if (eq)
-				json_object_setn_nocheck(
+				json_object_setn_new_nocheck(
 					env, *e, eq - *e,
 					val_string(eq + 1, strlen(eq + 1)));
 		}

@@ -885,10 +885,11 @@ int
 val_getpath(struct ectx *c, json_t *v, json_t *path, json_t **out)
 {
 	size_t i;
-	json_t *cur = json_incref(v);
+	json_t *cur;
 
 	if (!json_is_array(path))
 		return ev_error(c, "Path must be specified as an array");
+	cur = json_incref(v);
 	for (i = 0; i < json_array_size(path); i++) {
 		json_t *next;
 
@@ -952,7 +953,7 @@ val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 				return ev_error(c, "Out of bounds negative "
 						   "array index");
 		}
-		if (idx > 100000000)
+		if (idx > EXPR_MAX_INDEX)
 			return ev_error(c, "Array index too large");
 		child = json_is_array(v) ? json_array_get(v, (size_t)idx)
 					 : NULL;
