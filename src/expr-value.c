@@ -653,7 +653,11 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 				*out = json_null();
 				return 0;
 			}
-			if (sl && (double)sl * (double)(n + 1) > 64e6)
+			if (sl == 0) {
+				*out = val_string("", 0);
+				return 0;
+			}
+			if ((double)sl * (double)(n + 1) > 64e6)
 				return ev_error(c, "Repeat string result too "
 						   "long");
 			buf_add(&r, json_string_value(s), sl);
