@@ -62,30 +62,25 @@ struct jscan_mframe {
 #define C_STR 0x4 /* plain string byte: 0x20..0x7f except '"' and '\\' */
 #define C_HEX 0x8 /* 0-9a-fA-F */
 
-static uint8_t cls[256];
-static int cls_ready;
-
-static void
-cls_init(void)
-{
-	int c;
-
-	for (c = 0x20; c < 0x80; c++)
-		cls[c] |= C_STR;
-	cls['"'] &= ~C_STR;
-	cls['\\'] &= ~C_STR;
-	cls[' '] |= C_WS;
-	cls['\t'] |= C_WS;
-	cls['\n'] |= C_WS;
-	cls['\r'] |= C_WS;
-	for (c = '0'; c <= '9'; c++)
-		cls[c] |= C_DIG | C_HEX;
-	for (c = 'a'; c <= 'f'; c++)
-		cls[c] |= C_HEX;
-	for (c = 'A'; c <= 'F'; c++)
-		cls[c] |= C_HEX;
-	cls_ready = 1;
-}
+/* Generated from the definitions above; rows are 0x00-0x0f, 0x10-0x1f... */
+static const uint8_t cls[256] = {
+	0,  0,	0,  0,	0,  0,	0,  0,	0,  1,	1, 0, 0, 1, 0, 0, /* 0x0_ */
+	0,  0,	0,  0,	0,  0,	0,  0,	0,  0,	0, 0, 0, 0, 0, 0, /* 0x1_ */
+	5,  4,	0,  4,	4,  4,	4,  4,	4,  4,	4, 4, 4, 4, 4, 4, /* 0x2_ */
+	14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 4, 4, 4, 4, 4, 4, /* 0x3_ */
+	4,  12, 12, 12, 12, 12, 12, 4,	4,  4,	4, 4, 4, 4, 4, 4, /* 0x4_ */
+	4,  4,	4,  4,	4,  4,	4,  4,	4,  4,	4, 4, 0, 4, 4, 4, /* 0x5_ */
+	4,  12, 12, 12, 12, 12, 12, 4,	4,  4,	4, 4, 4, 4, 4, 4, /* 0x6_ */
+	4,  4,	4,  4,	4,  4,	4,  4,	4,  4,	4, 4, 4, 4, 4, 4, /* 0x7_ */
+	0,  0,	0,  0,	0,  0,	0,  0,	0,  0,	0, 0, 0, 0, 0, 0, /* 0x8_ */
+	0,  0,	0,  0,	0,  0,	0,  0,	0,  0,	0, 0, 0, 0, 0, 0, /* 0x9_ */
+	0,  0,	0,  0,	0,  0,	0,  0,	0,  0,	0, 0, 0, 0, 0, 0, /* 0xa_ */
+	0,  0,	0,  0,	0,  0,	0,  0,	0,  0,	0, 0, 0, 0, 0, 0, /* 0xb_ */
+	0,  0,	0,  0,	0,  0,	0,  0,	0,  0,	0, 0, 0, 0, 0, 0, /* 0xc_ */
+	0,  0,	0,  0,	0,  0,	0,  0,	0,  0,	0, 0, 0, 0, 0, 0, /* 0xd_ */
+	0,  0,	0,  0,	0,  0,	0,  0,	0,  0,	0, 0, 0, 0, 0, 0, /* 0xe_ */
+	0,  0,	0,  0,	0,  0,	0,  0,	0,  0,	0, 0, 0, 0, 0, 0, /* 0xf_ */
+};
 
 void
 jscan_init(struct jscan *js)
@@ -93,8 +88,6 @@ jscan_init(struct jscan *js)
 	memset(js, 0, sizeof *js);
 	js->max_depth = JSCAN_DEFAULT_DEPTH;
 	buf_init(&js->scratch);
-	if (!cls_ready)
-		cls_init();
 }
 
 void
@@ -1378,8 +1371,6 @@ path_string(const char *s, size_t len, size_t *off, char *keys, size_t *klen,
 	memset(&js, 0, sizeof js);
 	js.line = s;
 	js.len = len;
-	if (!cls_ready)
-		cls_init();
 	e = scan_string(&js, p, (const unsigned char *)s + len, &flags, NULL);
 	if (e == NULL)
 		return path_fail(s, len, js.err_col ? js.err_col - 1 : *off,
