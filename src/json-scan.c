@@ -42,8 +42,12 @@ struct jscan_node {
 	uint32_t end;	/* offset one past the last byte */
 	uint32_t next;	/* index of the node after this subtree */
 	uint32_t count; /* containers: elements or members */
-	uint8_t type;	/* enum jscan_type */
-	uint8_t flags;	/* NF_* */
+	/*
+	 * Not uint8_t: stores through a character type may alias anything,
+	 * which would make the compiler reload js->tape after every node.
+	 */
+	uint16_t type;	/* enum jscan_type */
+	uint16_t flags; /* NF_* */
 };
 
 /* One open container while jscan_json() builds a tree. */
@@ -183,7 +187,7 @@ tape_push(struct jscan *js, unsigned type, size_t start)
 	n->start = (uint32_t)start;
 	n->next = ++js->ntape;
 	n->count = 0;
-	n->type = (uint8_t)type;
+	n->type = (uint16_t)type;
 	n->flags = 0;
 	return n;
 }
@@ -235,6 +239,9 @@ special8(uint64_t w)
 	return ((zq | zb | lt | w) & high) != 0;
 }
 #endif
+
+/* A digit test without a memory access, for the number loops. */
+#define IS_DIGIT(c) ((unsigned)(c) - '0' < 10)
 
 static inline int
 hexval(unsigned c)
@@ -305,13 +312,55 @@ utf8_len(const unsigned char *s, const unsigned char *end)
 }
 
 /*
+ * Skip plain string bytes in bulk: return the first byte at or after p
+ * that is a quote, a backslash, a control byte or non-ASCII, or end.
+ * base is the start of the line (at least 16 bytes before end lets the
+ * last block be read without going past the end).
+ */
+static inline const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end,
+	   const unsigned char *base)
+{
+#ifdef JSCAN_SSE2
+	unsigned m;
+
+	while (LIKELY(end - p >= 16)) {
+		m = special16(p);
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+	/*
+	 * Fewer than 16 bytes left: re-read the line's last 16 bytes (never
+	 * past its end) and drop the bits of the bytes already seen.
+	 */
+	if (end - base >= 16 && p < end) {
+		m = special16(end - 16) >> (unsigned)(16 - (end - p));
+		return m ? p + __builtin_ctz(m) : end;
+	}
+#else
+	while (end - p >= 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		if (special8(w))
+			break;
+		p += 8;
+	}
+#endif
+	while (p < end && (cls[*p] & C_STR))
+		p++;
+	return p;
+}
+
+/*
  * Scan a string body starting just after its opening quote.  Returns the
  * position just after the closing quote, or NULL after setting the error.
  * *flags gets NF_ESC if the string has escapes.
  */
-static const unsigned char *
-scan_string(struct jscan *js, const unsigned char *p, const unsigned char *end,
-	    uint8_t *flags, struct errbuf *eb)
+__attribute__((noinline)) static const unsigned char *
+scan_string_slow(struct jscan *js, const unsigned char *p,
+		 const unsigned char *end, uint16_t *flags, struct errbuf *eb)
 {
 	const unsigned char *base = (const unsigned char *)js->line;
 	unsigned c;
@@ -319,48 +368,7 @@ scan_string(struct jscan *js, const unsigned char *p, const unsigned char *end,
 	int n;
 
 	for (;;) {
-		/* Skip plain bytes in bulk; stop on the first special one. */
-#ifdef JSCAN_SSE2
-		for (;;) {
-			unsigned m;
-
-			if (LIKELY(end - p >= 16)) {
-				m = special16(p);
-				if (m) {
-					p += __builtin_ctz(m);
-					break;
-				}
-				p += 16;
-				continue;
-			}
-			/*
-			 * Fewer than 16 bytes left: re-read the line's last 16
-			 * bytes (never past its end) and drop the bits of the
-			 * bytes already seen.
-			 */
-			if (end - base >= 16 && p < end) {
-				unsigned skip = (unsigned)(16 - (end - p));
-
-				m = special16(end - 16) >> skip;
-				p = m ? p + __builtin_ctz(m) : end;
-				break;
-			}
-			while (p < end && (cls[*p] & C_STR))
-				p++;
-			break;
-		}
-#else
-		while (end - p >= 8) {
-			uint64_t w;
-
-			memcpy(&w, p, 8);
-			if (special8(w))
-				break;
-			p += 8;
-		}
-		while (p < end && (cls[*p] & C_STR))
-			p++;
-#endif
+		p = skip_plain(p, end, base);
 		if (UNLIKELY(p >= end))
 			return fail_eof(js, eb), NULL;
 		c = *p;
@@ -467,6 +475,22 @@ lone : {
 	return NULL;
 }
 
+/*
+ * The common case inline: a string of plain bytes up to its closing
+ * quote.  Anything else (escapes, UTF-8, errors) goes to the loop above.
+ */
+static inline const unsigned char *
+scan_string(struct jscan *js, const unsigned char *p, const unsigned char *end,
+	    uint16_t *flags, struct errbuf *eb)
+{
+	const unsigned char *q =
+		skip_plain(p, end, (const unsigned char *)js->line);
+
+	if (LIKELY(q < end && *q == '"'))
+		return q + 1;
+	return scan_string_slow(js, q, end, flags, eb);
+}
+
 /* ---- numbers and literals --------------------------------------------- */
 
 /*
@@ -485,14 +509,14 @@ scan_number(struct jscan *js, const unsigned char *p, const unsigned char *end,
 		return fail_eof(js, eb), NULL;
 	if (*p == '0') {
 		p++;
-		if (p < end && (cls[*p] & C_DIG)) {
+		if (p < end && IS_DIGIT(*p)) {
 			fail_at(js, eb, (size_t)(p - base),
 				"leading zero in number", 0x100);
 			return NULL;
 		}
-	} else if (cls[*p] & C_DIG) {
+	} else if (IS_DIGIT(*p)) {
 		p++;
-		while (p < end && (cls[*p] & C_DIG))
+		while (p < end && IS_DIGIT(*p))
 			p++;
 	} else {
 		goto bad;
@@ -501,9 +525,9 @@ scan_number(struct jscan *js, const unsigned char *p, const unsigned char *end,
 		*isint = 0;
 		if (++p == end)
 			return fail_eof(js, eb), NULL;
-		if (!(cls[*p] & C_DIG))
+		if (!IS_DIGIT(*p))
 			goto bad;
-		while (p < end && (cls[*p] & C_DIG))
+		while (p < end && IS_DIGIT(*p))
 			p++;
 	}
 	if (p < end && (*p | 0x20) == 'e') {
@@ -513,9 +537,9 @@ scan_number(struct jscan *js, const unsigned char *p, const unsigned char *end,
 		if (*p == '+' || *p == '-')
 			if (++p == end)
 				return fail_eof(js, eb), NULL;
-		if (!(cls[*p] & C_DIG))
+		if (!IS_DIGIT(*p))
 			goto bad;
-		while (p < end && (cls[*p] & C_DIG))
+		while (p < end && IS_DIGIT(*p))
 			p++;
 	}
 	return p;
@@ -542,9 +566,13 @@ scan_literal(struct jscan *js, const unsigned char *p, const unsigned char *end,
 
 /* ---- the scanner ------------------------------------------------------- */
 
+/*
+ * Compact NDJSON has no whitespace between tokens, so test "<= ' '" (no
+ * memory access) before consulting the table.
+ */
 #define SKIP_WS()                                                              \
 	do {                                                                   \
-		while (p < end && (cls[*p] & C_WS))                            \
+		while (p < end && *p <= ' ' && (cls[*p] & C_WS))               \
 			p++;                                                   \
 	} while (0)
 
@@ -554,9 +582,9 @@ jscan_parse(struct jscan *js, const char *line, size_t len, struct errbuf *eb)
 	const unsigned char *p = (const unsigned char *)line, *end = p + len;
 	const unsigned char *base = p;
 	struct jscan_node *n;
-	uint32_t depth = 0, top = 0;
-	uint8_t flags;
-	int isint;
+	uint32_t depth = 0, top = 0; /* top: innermost open container */
+	uint16_t flags;
+	int isint, in_obj = 0; /* is top an object? */
 
 	js->line = line;
 	js->len = len;
@@ -598,21 +626,21 @@ value:
 		if (UNLIKELY(depth == js->stackcap))
 			stack_grow(js);
 		top = js->ntape;
-		n = tape_push(js, *p == '{' ? JSCAN_OBJECT : JSCAN_ARRAY,
+		in_obj = *p == '{';
+		n = tape_push(js, in_obj ? JSCAN_OBJECT : JSCAN_ARRAY,
 			      (size_t)(p - base));
 		js->stack[depth++] = top;
 		p++;
 		SKIP_WS();
 		if (UNLIKELY(p == end))
 			return fail_eof(js, eb);
-		if (*p == (n->type == JSCAN_OBJECT ? '}' : ']')) {
+		if (*p == (in_obj ? '}' : ']')) {
 			p++;
 			n->end = (uint32_t)(p - base);
-			depth--;
-			goto after;
+			goto close;
 		}
 		n->count = 1;
-		if (n->type == JSCAN_ARRAY)
+		if (!in_obj)
 			goto value;
 		goto key;
 	case '-':
@@ -683,28 +711,35 @@ after:
 	SKIP_WS();
 	if (UNLIKELY(p == end))
 		return fail_eof(js, eb);
-	n = &js->tape[js->stack[depth - 1]];
 	if (*p == ',') {
 		p++;
-		n->count++;
-		if (n->type == JSCAN_ARRAY)
+		js->tape[top].count++;
+		if (!in_obj)
 			goto value;
 		SKIP_WS();
 		if (UNLIKELY(p == end))
 			return fail_eof(js, eb);
 		goto key;
 	}
-	if (*p == (n->type == JSCAN_OBJECT ? '}' : ']')) {
+	if (LIKELY(*p == (in_obj ? '}' : ']'))) {
 		p++;
+		n = &js->tape[top];
 		n->end = (uint32_t)(p - base);
 		n->next = js->ntape;
-		depth--;
-		goto after;
+		goto close;
 	}
 	return fail_at(js, eb, (size_t)(p - base),
-		       n->type == JSCAN_OBJECT ? "expected ',' or '}', found"
-					       : "expected ',' or ']', found",
+		       in_obj ? "expected ',' or '}', found"
+			      : "expected ',' or ']', found",
 		       *p);
+
+close:
+	/* The container at top just closed: its parent becomes top. */
+	if (--depth > 0) {
+		top = js->stack[depth - 1];
+		in_obj = js->tape[top].type == JSCAN_OBJECT;
+	}
+	goto after;
 
 done:
 	SKIP_WS();
@@ -1365,7 +1400,7 @@ path_string(const char *s, size_t len, size_t *off, char *keys, size_t *klen,
 {
 	struct jscan js;
 	const unsigned char *p = (const unsigned char *)s + *off + 1, *e;
-	uint8_t flags = 0;
+	uint16_t flags = 0;
 	size_t blen;
 
 	memset(&js, 0, sizeof js);
