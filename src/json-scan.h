@@ -62,6 +62,7 @@
 
 struct errbuf;
 struct jscan_node;
+struct jscan_mframe;
 
 #define JSCAN_DEFAULT_DEPTH 512
 #define JSCAN_MAX_LEN	    ((size_t)UINT32_MAX - 1)
