@@ -1402,14 +1402,19 @@ path_string(const char *s, size_t len, size_t *off, char *keys, size_t *klen,
 	const unsigned char *p = (const unsigned char *)s + *off + 1, *e;
 	uint16_t flags = 0;
 	size_t blen;
+	struct errbuf leb = { 0, "" };
 
 	memset(&js, 0, sizeof js);
 	js.line = s;
 	js.len = len;
-	e = scan_string(&js, p, (const unsigned char *)s + len, &flags, NULL);
-	if (e == NULL)
-		return path_fail(s, len, js.err_col ? js.err_col - 1 : *off,
-				 "bad string key", eb);
+	e = scan_string(&js, p, (const unsigned char *)s + len, &flags, &leb);
+	if (e == NULL) {
+		int n = len > 200 ? 200 : (int)len;
+
+		/* The scanner's reason already ends in "at column N". */
+		return errbuf_set(eb, STATUS_USAGE, "invalid path '%.*s': %s",
+				  n, s, leb.msg);
+	}
 	blen = (size_t)(e - p) - 1;
 	st->kind = JSCAN_STEP_KEY;
 	st->key = keys + *klen;

@@ -271,6 +271,11 @@ static const struct scase cases[] = {
 	N("n_str_utf8_trunc3", "\"\xe2\x82\""),
 	N("n_str_utf8_trunc4", "\"\xf0\x9f\x98\""),
 	N("n_str_utf8_trunc_eof", "\"\xe2\x82"),
+	N("n_str_utf8_lead_at_eof", "\"\xc3"),
+	N("n_str_high_then_u_bad_hex_eof", "\"\\ud800\\u12x"),
+	N("n_str_high_then_u_eof", "\"\\ud800\\u1"),
+	N("n_object_eof_after_comma", "{\"a\":1,"),
+	N("n_object_eof_after_comma_ws", "{\"a\":1, "),
 	N("n_str_utf8_bad_second", "\"\xc3\x28\""),
 	N("n_str_utf8_bad_third", "\"\xe2\x28\xa1\""),
 	N("n_str_utf8_bad_fourth", "\"\xf0\x9f\x98\x28\""),
@@ -731,6 +736,67 @@ test_lazy(void)
 		   raw_is(jscan_get(jscan_root(&js), "a", 1), "2"),
 	   "keys with NUL are distinct and found by length");
 
+	/* Escaped keys: text after the escape, and near misses. */
+	{
+		static const char obj[] = "{\"a\\u0062c\":1,\"x\\ny\":2}";
+
+		ok(jscan_parse(&js, obj, strlen(obj), &eb) == 0,
+		   "object with escaped keys: %s", eb.msg);
+	}
+	root = jscan_root(&js);
+	ok(raw_is(jscan_get(root, "abc", 3), "1"), "key a\\u0062c is abc");
+	ok(jscan_type(jscan_get(root, "abd", 3)) == JSCAN_NONE &&
+		   jscan_type(jscan_get(root, "abcd", 4)) == JSCAN_NONE &&
+		   jscan_type(jscan_get(root, "ab", 2)) == JSCAN_NONE &&
+		   jscan_type(jscan_get(root, "aXc", 3)) == JSCAN_NONE,
+	   "near misses of an escaped key are absent");
+	ok(raw_is(jscan_get(root, "x\ny", 3), "2"), "key x\\ny is x LF y");
+
+	/* Accessors on the wrong type or an absent handle. */
+	v = jscan_get(root, "nope", 4);
+	ok(jscan_raw(v, &len) == NULL && len == 0, "raw of absent is NULL");
+	ok(jscan_str(root, &scratch, &len) == NULL && len == 0,
+	   "str of an object is NULL");
+	ok(jscan_type(jscan_get(jscan_get(root, "abc", 3), "a", 1)) ==
+			   JSCAN_NONE &&
+		   jscan_type(jscan_index(root, 0)) == JSCAN_NONE,
+	   "get on a number and index on an object are absent");
+	ok(jscan_count(v) == 0 && jscan_count(jscan_get(root, "abc", 3)) == 0,
+	   "count of absent and of a number is 0");
+	ok(jscan_lookup(v, NULL, 0, &k, &eb) == 0, "lookup from absent is 0");
+	ok(jscan_json(&js, v, &eb) == NULL && eb.msg[0],
+	   "jscan_json of absent fails: %s", eb.msg);
+	{
+		double d;
+		int64_t i;
+
+		ok(jscan_num_double(root, &d) == -1 &&
+			   jscan_num_int64(root, &i) == -1 &&
+			   !jscan_num_is_int(root) && !jscan_is_null(root) &&
+			   !jscan_str_has_escapes(root),
+		   "number and string readers refuse an object");
+	}
+	ok(strcmp(jscan_type_name(JSCAN_NULL), "null") == 0 &&
+		   strcmp(jscan_type_name(JSCAN_BOOL), "boolean") == 0 &&
+		   strcmp(jscan_type_name(JSCAN_NUMBER), "number") == 0 &&
+		   strcmp(jscan_type_name(JSCAN_STRING), "string") == 0 &&
+		   strcmp(jscan_type_name(JSCAN_ARRAY), "array") == 0 &&
+		   strcmp(jscan_type_name(JSCAN_OBJECT), "object") == 0 &&
+		   strcmp(jscan_type_name(JSCAN_NONE), "absent") == 0,
+	   "type names are jq's");
+
+	/* A key handle from iteration materializes as a string. */
+	jscan_iter_init(&it, root);
+	ok(jscan_iter_next(&it, &k, &v), "first member");
+	{
+		json_t *kj = jscan_json(&js, k, &eb);
+
+		ok(kj && json_is_string(kj) &&
+			   strcmp(json_string_value(kj), "abc") == 0,
+		   "key handle materializes as \"abc\"");
+		json_decref(kj);
+	}
+
 	buf_release(&scratch);
 	jscan_release(&js);
 }
@@ -778,6 +844,18 @@ test_numbers(void)
 		{ "1e999", "100000000000000000000000000000000000", 1 },
 		{ "-1e999", "0", -1 },
 		{ "2.5e-3", "0.0025", 0 },
+		/* Longer than the on-stack copy: the heap fallback. */
+		{ "1."
+		  "00000000000000000000000000000000000000000000000000000000000"
+		  "000000000000000000000000000000000000000000000000000000000000"
+		  "0"
+		  "000000000000000000000001",
+		  "1", 0 },
+		{ "2",
+		  "1.0000000000000000000000000000000000000000000000000000000"
+		  "000000000000000000000000000000000000000000000000000000000"
+		  "0000000000000000000000000000000000001",
+		  1 },
 	};
 	struct jscan js;
 	struct errbuf eb = { 0, "" };
@@ -858,6 +936,7 @@ test_paths(void)
 		".\"\\ud800\"",
 		".[\"a\"",
 		". a",
+		".[\"\\q\"]",
 	};
 	size_t i;
 
