@@ -579,7 +579,7 @@ scan_literal(struct jscan *js, const unsigned char *p, const unsigned char *end,
 int
 jscan_parse(struct jscan *js, const char *line, size_t len, struct errbuf *eb)
 {
-	const unsigned char *p = (const unsigned char *)line, *end = p + len;
+	const unsigned char *p = (const unsigned char *)line, *end;
 	const unsigned char *base = p;
 	struct jscan_node *n;
 	uint32_t depth = 0, top = 0; /* top: innermost open container */
@@ -596,6 +596,9 @@ jscan_parse(struct jscan *js, const char *line, size_t len, struct errbuf *eb)
 		return errbuf_set(eb, STATUS_REJECT,
 				  "line longer than %zu bytes", JSCAN_MAX_LEN);
 	}
+	if (len == 0) /* line may then be NULL: no pointer arithmetic */
+		return fail_eof(js, eb);
+	end = p + len;
 	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
 		return fail_at(js, eb, 0, "byte order mark", 0x100);
 

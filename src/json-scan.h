@@ -128,7 +128,8 @@ void jscan_release(struct jscan *js);
 void jscan_set_max_depth(struct jscan *js, unsigned depth);
 
 /*
- * Scan line[0..len) (no NUL terminator needed or looked at).  Returns 0 if
+ * Scan line[0..len) (no NUL terminator needed or looked at; line may be
+ * NULL when len is 0).  Returns 0 if
  * it is exactly one valid JSON value with only JSON whitespace around it,
  * and records the tape; -1 with a STATUS_REJECT error otherwise.  Every
  * handle from an earlier scan becomes invalid, even on failure.

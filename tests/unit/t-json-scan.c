@@ -375,6 +375,9 @@ test_messages(void)
 	       11);
 	EXPECT("{\"a\":", "unexpected end of input", 6);
 	EXPECT("", "unexpected end of input", 1);
+	ok(jscan_parse(&js, NULL, 0, NULL) == -1 &&
+		   jscan_error_column(&js) == 1,
+	   "NULL, 0 is an empty line");
 	EXPECT("[1,]", "unexpected ']' at column 4", 4);
 	EXPECT("{\"a\":1}x", "trailing data after the value: 'x' at column 8",
 	       8);
