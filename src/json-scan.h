@@ -35,6 +35,11 @@
  *     deeper than 512 at column N".  The scanner never recurses.
  *   - Lines longer than JSCAN_MAX_LEN bytes are rejected (tape offsets are
  *     32-bit).
+ *   - Memory: the tape takes 20 bytes per value, and a value takes at
+ *     least 2 bytes of input ("0,"), so a line can cost up to 10 times its
+ *     length (plus 4 bytes per nesting level).  Buffers keep their size
+ *     until jscan_release(): bound the line length (--max-line) to bound
+ *     the memory.
  *   - Strings: strict UTF-8 (no overlong forms, no UTF-8-encoded
  *     surrogates, nothing above U+10FFFF, no truncated sequences); raw bytes
  *     below 0x20 (NUL included) are rejected, raw DEL (0x7f) is allowed.
