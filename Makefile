@@ -153,3 +153,7 @@ clean:
 
 .PHONY: all units deps demo check test asan fuzz fuzz-smoke fuzz-run bench lint warnings \
 	format format-check install uninstall clean
+
+# ---- json-scan bench
+$(B)/scan-bench: tests/bench/scan-bench.c $(LIBOBJS)
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJS) $(DEPLIBS)
