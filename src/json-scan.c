@@ -1405,7 +1405,7 @@ path_string(const char *s, size_t len, size_t *off, char *keys, size_t *klen,
 	const unsigned char *p = (const unsigned char *)s + *off + 1, *e;
 	uint16_t flags = 0;
 	size_t blen;
-	struct errbuf leb = { 0, "" };
+	struct errbuf leb = { 0 };
 
 	memset(&js, 0, sizeof js);
 	js.line = s;

@@ -158,7 +158,7 @@ static int
 jscan_diff_check(struct jscan *js, const char *line, size_t len,
 		 const char **exc, char *msg, size_t msgsz)
 {
-	struct errbuf eb = { 0, "" };
+	struct errbuf eb = { 0 };
 	json_error_t jerr;
 	json_t *jv, *mine;
 	int mine_ok;
@@ -212,7 +212,7 @@ jscan_diff_check(struct jscan *js, const char *line, size_t len,
 		free(copy);
 		if (!again) {
 			snprintf(msg, msgsz,
-				 "jscan rejects, jansson accepts: %s", eb.msg);
+				 "jscan rejects, jansson accepts: %.200s", eb.msg);
 			return -1;
 		}
 		jscan_diff_exceptions[JDX_NUL_SWALLOWED].hits++;
@@ -227,7 +227,7 @@ jscan_diff_check(struct jscan *js, const char *line, size_t len,
 		if (strncmp(eb.msg, "nesting deeper than", 19) != 0 ||
 		    depth >= JSON_PARSER_MAX_DEPTH) {
 			snprintf(msg, msgsz,
-				 "jscan rejects, jansson accepts: %s", eb.msg);
+				 "jscan rejects, jansson accepts: %.200s", eb.msg);
 			return -1;
 		}
 		jscan_set_max_depth(js, JSON_PARSER_MAX_DEPTH);
@@ -235,7 +235,7 @@ jscan_diff_check(struct jscan *js, const char *line, size_t len,
 		jscan_set_max_depth(js, depth);
 		if (again != 0) {
 			snprintf(msg, msgsz,
-				 "jscan rejects, jansson accepts: %s", eb.msg);
+				 "jscan rejects, jansson accepts: %.200s", eb.msg);
 			return -1;
 		}
 		jscan_diff_exceptions[JDX_DEPTH].hits++;

@@ -324,7 +324,7 @@ test_tables(void)
 	jscan_init(&js);
 	for (i = 0; i < NELEM(cases); i++) {
 		const struct scase *c = &cases[i];
-		struct errbuf eb = { 0, "" };
+		struct errbuf eb = { 0 };
 		const char *exc;
 		char msg[300];
 		int r = jscan_parse(&js, c->text, c->len, &eb);
@@ -356,7 +356,7 @@ static void
 expect_error(struct jscan *js, const char *text, size_t len, const char *msg,
 	     size_t col)
 {
-	struct errbuf eb = { 0, "" };
+	struct errbuf eb = { 0 };
 	int r = jscan_parse(js, text, len, &eb);
 
 	ok(r == -1 && strcmp(eb.msg, msg) == 0 && jscan_error_column(js) == col,
@@ -423,7 +423,7 @@ static void
 test_depth(void)
 {
 	struct jscan js;
-	struct errbuf eb = { 0, "" };
+	struct errbuf eb = { 0 };
 	size_t len;
 	char *s;
 	json_t *j;
@@ -473,7 +473,7 @@ static void
 test_generated(void)
 {
 	struct jscan js;
-	struct errbuf eb = { 0, "" };
+	struct errbuf eb = { 0 };
 	char s[128];
 	size_t n, pos, bad = 0, checked = 0;
 	static const char specials[] = { '"', '\\', '\n', '\0', (char)0xff };
@@ -579,7 +579,7 @@ static void
 test_lazy(void)
 {
 	struct jscan js;
-	struct errbuf eb = { 0, "" };
+	struct errbuf eb = { 0 };
 	struct buf scratch = BUF_INIT;
 	struct jscan_val root, v, k;
 	struct jscan_iter it;
@@ -861,7 +861,7 @@ test_numbers(void)
 		  1 },
 	};
 	struct jscan js;
-	struct errbuf eb = { 0, "" };
+	struct errbuf eb = { 0 };
 	size_t i;
 
 	for (i = 0; i < NELEM(t); i++) {
@@ -945,7 +945,7 @@ test_paths(void)
 
 	for (i = 0; i < NELEM(good); i++) {
 		struct jscan_path jp;
-		struct errbuf eb = { 0, "" };
+		struct errbuf eb = { 0 };
 		struct buf got = BUF_INIT;
 		size_t s;
 		int r = jscan_path_parse(&jp, good[i].p, strlen(good[i].p),
@@ -971,7 +971,7 @@ test_paths(void)
 	}
 	for (i = 0; i < NELEM(bad); i++) {
 		struct jscan_path jp;
-		struct errbuf eb = { 0, "" };
+		struct errbuf eb = { 0 };
 		int r = jscan_path_parse(&jp, bad[i], strlen(bad[i]), &eb);
 
 		ok(r == -1 && eb.status == STATUS_USAGE &&
