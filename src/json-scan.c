@@ -150,7 +150,8 @@ __attribute__((cold, noinline)) static int
 fail_eof(struct jscan *js, struct errbuf *eb)
 {
 	js->err_col = js->len + 1;
-	return errbuf_set(eb, STATUS_REJECT, "unexpected end of input");
+	return errbuf_set(eb, STATUS_REJECT,
+			  "unexpected end of input at column %zu", js->len + 1);
 }
 
 /* ---- tape -------------------------------------------------------------- */

@@ -27,7 +27,7 @@
  *   be NULL).  Scan errors have status STATUS_REJECT and a lowercase reason
  *   with the 1-based byte column, e.g. "invalid UTF-8 byte 0xff at column
  *   12"; the column is also returned by jscan_error_column().  A truncated
- *   line says just "unexpected end of input".
+ *   line says "unexpected end of input at column N" (N = length + 1).
  *
  * Rules and limits (DESIGN.md 2.7)
  *   - Nesting: at most jscan_set_max_depth() containers deep (default

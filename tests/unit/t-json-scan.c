@@ -373,8 +373,8 @@ test_messages(void)
 	jscan_init(&js);
 	EXPECT("{\"msg\":\"ab\xff\"}", "invalid UTF-8 byte 0xff at column 11",
 	       11);
-	EXPECT("{\"a\":", "unexpected end of input", 6);
-	EXPECT("", "unexpected end of input", 1);
+	EXPECT("{\"a\":", "unexpected end of input at column 6", 6);
+	EXPECT("", "unexpected end of input at column 1", 1);
 	ok(jscan_parse(&js, NULL, 0, NULL) == -1 &&
 		   jscan_error_column(&js) == 1,
 	   "NULL, 0 is an empty line");
@@ -453,7 +453,7 @@ test_depth(void)
 	/* Unclosed: 100000 opens and nothing else. */
 	s[100000] = '\0';
 	ok(jscan_parse(&js, s, 100000, &eb) == -1 &&
-		   strcmp(eb.msg, "unexpected end of input") == 0,
+		   strcmp(eb.msg, "unexpected end of input at column 100001") == 0,
 	   "100000 unclosed brackets: %s", eb.msg);
 	free(s);
 	jscan_set_max_depth(&js, 2);
