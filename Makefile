@@ -91,7 +91,7 @@ FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -std=c11
 FUZZ_LIBSRC := $(filter-out src/main.c,$(SRCS))
 FUZZ_TIME   ?= 60
 fuzz: $(FUZZERS)
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(wildcard src/*.h)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(wildcard src/*.h tests/unit/*.h)
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRC) $(DEPLIBS)
 
