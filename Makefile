@@ -14,7 +14,7 @@ WARNINGS    = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
               -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
               -Wpointer-arith -Wvla -Wno-unused-parameter
 DEPCFLAGS  := $(shell $(PKG_CONFIG) --cflags jansson libpcre2-8 zlib 2>/dev/null)
-DEPLIBS    := $(shell $(PKG_CONFIG) --libs jansson libpcre2-8 zlib 2>/dev/null) -lm
+DEPLIBS    := $(shell $(PKG_CONFIG) --libs jansson libpcre2-8 zlib 2>/dev/null) -lm -pthread
 ALL_CFLAGS  = -D_GNU_SOURCE $(WARNINGS) $(DEPCFLAGS) $(CFLAGS)
 
 # Objects go to $(B); "make SANITIZE=address,undefined" builds elsewhere so
@@ -91,7 +91,7 @@ FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -std=c11
 FUZZ_LIBSRC := $(filter-out src/main.c,$(SRCS))
 FUZZ_TIME   ?= 60
 fuzz: $(FUZZERS)
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(wildcard src/*.h)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(wildcard src/*.h tests/unit/*.h)
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRC) $(DEPLIBS)
 
@@ -153,3 +153,7 @@ clean:
 
 .PHONY: all units deps demo check test asan fuzz fuzz-smoke fuzz-run bench lint warnings \
 	format format-check install uninstall clean
+
+# ---- json-scan bench
+$(B)/scan-bench: tests/bench/scan-bench.c $(LIBOBJS)
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJS) $(DEPLIBS)
