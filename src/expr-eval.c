@@ -47,7 +47,14 @@ ev_error_value(struct ectx *c, json_t *v)
 int
 ev_tick(struct ectx *c)
 {
-	if (++c->steps > EXPR_MAX_STEPS)
+	return ev_tick_n(c, 1);
+}
+
+int
+ev_tick_n(struct ectx *c, size_t n)
+{
+	c->steps += n;
+	if (c->steps > EXPR_MAX_STEPS)
 		return ev_error(c, "expression evaluation exceeded %lu steps",
 				EXPR_MAX_STEPS);
 	return 0;

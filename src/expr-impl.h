@@ -174,6 +174,8 @@ struct ectx {
 
 /* Count a step of work; -1 with an error past EXPR_MAX_STEPS. */
 int ev_tick(struct ectx *);
+/* Count n steps at once (copying a container of n members). */
+int ev_tick_n(struct ectx *, size_t n);
 
 /* Evaluate n on in; each output to fn. */
 int ev(struct ectx *, const struct enode *n, json_t *in, ev_fn fn, void *arg);

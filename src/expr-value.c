@@ -924,6 +924,11 @@ val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 		return 0;
 	}
 	k = json_array_get(path, i);
+	/* each level copies a container: count it against the budget */
+	if (ev_tick_n(c, 1 + (json_is_array(v)	  ? json_array_size(v)
+			      : json_is_object(v) ? json_object_size(v)
+						  : 0)) < 0)
+		return -1;
 	if (json_is_string(k)) {
 		if (!json_is_object(v) && !json_is_null(v))
 			return val_index_error(c, v, k);
