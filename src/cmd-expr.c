@@ -3,6 +3,7 @@
  * arguments, and reporting a compile error with a caret.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -53,4 +54,12 @@ cmd_expr_input(const struct expr_access *a, struct record *rec, int *owned,
 		}
 	}
 	return record_json(rec, eb);
+}
+
+int
+cmd_expr_fast_enabled(void)
+{
+	const char *v = getenv("EVPIPE_NO_FAST");
+
+	return v == NULL || *v == '\0';
 }

@@ -26,6 +26,13 @@ struct expr *cmd_expr_compile(const char *src, const struct stage_env *env,
  * record's whole value (*owned = 0, borrowed).  NULL with a reject error
  * if the record's bytes are not JSON.
  */
+/*
+ * Whether the fast paths (expr-access.c, expr-fast.c) may be used: yes
+ * unless EVPIPE_NO_FAST is set in the environment, which makes every
+ * expression run on the whole event -- to check that both agree.
+ */
+int cmd_expr_fast_enabled(void);
+
 struct expr_access;
 struct record;
 json_t *cmd_expr_input(const struct expr_access *a, struct record *rec,

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "cmd-expr.h"
 #include "expr-access.h"
+#include "expr-fast.h"
 #include "expr.h"
 #include "stage.h"
 
@@ -20,6 +21,7 @@ struct filter_ctx {
 	json_t *named; /* --arg/--argjson given to this stage */
 	struct expr *expr;
 	struct expr_access *access; /* what EXPR reads, if not all */
+	struct expr_fast *fast;	    /* EXPR on the tape, if its shape allows */
 };
 
 static int
@@ -31,7 +33,10 @@ filter_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	ctx->expr = cmd_expr_compile(argv[0], env, ctx->named, eb);
 	if (ctx->expr == NULL)
 		return -1;
-	ctx->access = expr_access_new(ctx->expr);
+	if (cmd_expr_fast_enabled()) {
+		ctx->access = expr_access_new(ctx->expr);
+		ctx->fast = expr_fast_new(ctx->expr);
+	}
 	return 0;
 }
 
@@ -40,16 +45,21 @@ filter_process(void *arg, struct record *rec, struct emit *out,
 	       struct errbuf *eb)
 {
 	struct filter_ctx *ctx = arg;
-	int owned, keep;
-	json_t *v = cmd_expr_input(ctx->access, rec, &owned, eb);
+	int owned, keep = EXPR_FAST_UNSURE;
+	json_t *v;
 
-	if (!v)
-		return -1;
-	keep = expr_truthy(ctx->expr, v, eb);
-	if (owned)
-		json_decref(v);
-	if (keep < 0)
-		return -1;
+	if (ctx->fast && rec->scan && !(rec->flags & RECORD_DIRTY))
+		keep = expr_fast_truthy(ctx->fast, rec->scan);
+	if (keep == EXPR_FAST_UNSURE) {
+		v = cmd_expr_input(ctx->access, rec, &owned, eb);
+		if (!v)
+			return -1;
+		keep = expr_truthy(ctx->expr, v, eb);
+		if (owned)
+			json_decref(v);
+		if (keep < 0)
+			return -1;
+	}
 	if (keep != ctx->invert)
 		return emit(out, rec, eb);
 	return 0;
@@ -61,6 +71,7 @@ filter_free(void *arg)
 	struct filter_ctx *ctx = arg;
 
 	expr_access_free(ctx->access);
+	expr_fast_free(ctx->fast);
 	expr_free(ctx->expr);
 }
 

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "cmd-expr.h"
 #include "expr-access.h"
+#include "expr-fast.h"
 #include "expr.h"
 #include "stage.h"
 
@@ -20,6 +21,8 @@ struct map_ctx {
 	json_t *named; /* --arg/--argjson given to this stage */
 	struct expr *expr;
 	struct expr_access *access; /* what EXPR reads, if not all */
+	struct expr_fast *fast;	    /* EXPR on the tape, if its shape allows */
+	struct buf text;	    /* the fast path's output */
 };
 
 struct map_out {
@@ -38,7 +41,10 @@ map_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	ctx->expr = cmd_expr_compile(argv[0], env, ctx->named, eb);
 	if (ctx->expr == NULL)
 		return -1;
-	ctx->access = expr_access_new(ctx->expr);
+	if (cmd_expr_fast_enabled()) {
+		ctx->access = expr_access_new(ctx->expr);
+		ctx->fast = expr_fast_new(ctx->expr);
+	}
 	return 0;
 }
 
@@ -74,6 +80,19 @@ map_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 	struct map_out mo = { rec, NULL, out, 0 };
 	int owned, r;
 
+	if (ctx->fast && rec->scan && !(rec->flags & RECORD_DIRTY)) {
+		buf_reset(&ctx->text);
+		if (expr_fast_project(ctx->fast, rec->scan, &ctx->text) == 0) {
+			struct record nr;
+
+			record_init(&nr, rec->src, rec->lineno, ctx->text.data,
+				    ctx->text.len);
+			r = emit(out, &nr, eb);
+			record_release(&nr);
+			return r;
+		}
+	}
+
 	mo.in = cmd_expr_input(ctx->access, rec, &owned, eb);
 	if (!mo.in)
 		return -1;
@@ -91,6 +110,8 @@ map_free(void *arg)
 	struct map_ctx *ctx = arg;
 
 	expr_access_free(ctx->access);
+	expr_fast_free(ctx->fast);
+	buf_release(&ctx->text);
 	expr_free(ctx->expr);
 }
 

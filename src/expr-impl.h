@@ -134,6 +134,10 @@ struct enode {
 	const char *fmt;     /* EN_STRING/EN_FORMAT: "text", "base64"... */
 	struct epat *pat;    /* EN_AS, EN_REDUCE, EN_FOREACH */
 	const struct expr_builtin *fn;
+	/* The root of a builtin's expansion: which one, and its first two
+	 * arguments as written (for expr-fast.c to recognize test(re)). */
+	const struct expr_macro *macro;
+	struct enode *margs[2];
 	struct enode *next_alloc; /* every node of an expr, for freeing */
 };
 
@@ -203,6 +207,8 @@ const char *val_kind(json_t *); /* "null", "boolean", "number", ... */
 int val_cmp(json_t *, json_t *);
 int val_equal(json_t *, json_t *);
 void val_dump(json_t *, struct buf *);
+/* A string's bytes as jq prints them, quotes and escapes included. */
+void val_dump_string(const char *s, size_t len, struct buf *out);
 /* "number (1)" style text for messages: kind and truncated dump */
 void val_describe(json_t *, char *out, size_t outsz);
 /* tostring: strings as is, else the dump; new reference */
@@ -270,5 +276,16 @@ int builtin_format_known(const char *fmt, size_t len);
 int regex_match(struct ectx *, json_t *s, json_t *re, json_t *flags, int test,
 		json_t **out);
 void regex_cache_clear(void);
+
+/*
+ * What test(re; flags) does, compiled once for expr-fast.c: NULL if the
+ * flags or the pattern are not valid (the full evaluator then reports
+ * it).  regex_test_run(): 1 match, 0 none, -1 a match error (limits).
+ */
+struct regex_test;
+struct regex_test *regex_test_new(const char *re, size_t len,
+				  const char *flags, size_t flen);
+int regex_test_run(struct regex_test *t, const char *s, size_t len);
+void regex_test_free(struct regex_test *t);
 
 #endif

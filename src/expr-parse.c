@@ -707,8 +707,19 @@ parse_call(struct parser *p)
 	if (!fn) {
 		const struct expr_macro *m = builtin_macro(name, len, nargs);
 
-		if (m)
-			return parse_macro(p, m, args, pos);
+		if (m) {
+			struct enode *body = parse_macro(p, m, args, pos);
+
+			for (i = 0; body && i < nargs; i++)
+				if (body == args[i])
+					return body;
+			if (body) {
+				body->macro = m;
+				body->margs[0] = nargs > 0 ? args[0] : NULL;
+				body->margs[1] = nargs > 1 ? args[1] : NULL;
+			}
+			return body;
+		}
 	}
 	if (!fn) {
 		for (i = 0; parse_unsupported[i]; i++) {

@@ -142,6 +142,44 @@ regex_group(const char *s, PCRE2_SIZE *ov, uint32_t g, const char *name,
 	return o;
 }
 
+/*
+ * jq's modifier letters: g global, i caseless, x extended, n no empty
+ * matches, p dot matches newline; s and l are accepted and ignored.
+ * -1 for any other letter.
+ */
+static int
+regex_flags(const char *f, size_t n, uint32_t *options, uint32_t *mopts,
+	    int *global)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (f[i]) {
+		case 'g':
+			*global = 1;
+			break;
+		case 'i':
+			*options |= PCRE2_CASELESS;
+			break;
+		case 'x':
+			*options |= PCRE2_EXTENDED;
+			break;
+		case 'n':
+			*mopts |= PCRE2_NOTEMPTY;
+			break;
+		case 'p':
+			*options |= PCRE2_DOTALL;
+			break;
+		case 's':
+		case 'l':
+			break;
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 regex_match(struct ectx *c, json_t *subject, json_t *re, json_t *flags,
 	    int test, json_t **out)
@@ -163,36 +201,11 @@ regex_match(struct ectx *c, json_t *subject, json_t *re, json_t *flags,
 			c, "%s cannot be matched, as it is not a string", d);
 	}
 	if (json_is_string(flags)) {
-		const char *f = json_string_value(flags);
-		size_t i;
-
-		for (i = 0; i < json_string_length(flags); i++) {
-			switch (f[i]) {
-			case 'g':
-				global = 1;
-				break;
-			case 'i':
-				options |= PCRE2_CASELESS;
-				break;
-			case 'x':
-				options |= PCRE2_EXTENDED;
-				break;
-			case 'n':
-				mopts |= PCRE2_NOTEMPTY;
-				break;
-			case 'p':
-				options |= PCRE2_DOTALL;
-				break;
-			case 's':
-			case 'l':
-				break;
-			default:
-				return ev_error(c,
-						"%s is not a valid modifier "
-						"string",
-						f);
-			}
-		}
+		if (regex_flags(json_string_value(flags),
+				json_string_length(flags), &options, &mopts,
+				&global) == -1)
+			return ev_error(c, "%s is not a valid modifier string",
+					json_string_value(flags));
 	} else if (!json_is_null(flags)) {
 		char d[64];
 
@@ -251,4 +264,60 @@ regex_match(struct ectx *c, json_t *subject, json_t *re, json_t *flags,
 	pcre2_match_data_free(md);
 	*out = test ? json_false() : result;
 	return 0;
+}
+
+struct regex_test {
+	pcre2_code *code;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	uint32_t mopts;
+};
+
+struct regex_test *
+regex_test_new(const char *re, size_t len, const char *flags, size_t flen)
+{
+	uint32_t options = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
+	struct regex_test *t;
+	PCRE2_SIZE erroff;
+	int err, global = 0;
+
+	t = xcalloc(1, sizeof(*t));
+	if (flags && regex_flags(flags, flen, &options, &t->mopts, &global) == -1)
+		goto fail;
+	t->code = pcre2_compile((PCRE2_SPTR)re, len, options, &err, &erroff,
+				NULL);
+	if (!t->code)
+		goto fail;
+	pcre2_jit_compile(t->code, PCRE2_JIT_COMPLETE);
+	t->md = pcre2_match_data_create_from_pattern(t->code, NULL);
+	t->mctx = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(t->mctx, REGEX_MATCH_LIMIT);
+	pcre2_set_depth_limit(t->mctx, REGEX_DEPTH_LIMIT);
+	pcre2_set_heap_limit(t->mctx, 20000);
+	return t;
+fail:
+	regex_test_free(t);
+	return NULL;
+}
+
+int
+regex_test_run(struct regex_test *t, const char *s, size_t len)
+{
+	int rc = pcre2_match(t->code, (PCRE2_SPTR)s, len, 0, t->mopts, t->md,
+			     t->mctx);
+
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	return rc < 0 ? -1 : 1;
+}
+
+void
+regex_test_free(struct regex_test *t)
+{
+	if (t == NULL)
+		return;
+	pcre2_match_data_free(t->md);
+	pcre2_match_context_free(t->mctx);
+	pcre2_code_free(t->code);
+	free(t);
 }

@@ -334,7 +334,7 @@ val_dump_double(double d, struct buf *out)
 	}
 }
 
-static void
+void
 val_dump_string(const char *s, size_t len, struct buf *out)
 {
 	size_t i, start = 0;
