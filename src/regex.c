@@ -83,6 +83,13 @@ regex_hexval(int c)
 	return -1;
 }
 
+static int
+regex_ident_start(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	       c == '$' || c >= 0x80;
+}
+
 /* Read exactly n hex digits at p; -1 if they are not there. */
 static long
 regex_hex(const char *p, const char *end, int n)
@@ -265,9 +272,23 @@ regex_ecma_translate(const char *pat, size_t len, int strict, struct buf *out,
 				p += 4;
 				break;
 			case 'd':
+				buf_adds(out, in_class ? "0-9" : "[0-9]");
+				p += 2;
+				break;
 			case 'D':
+				buf_adds(out, in_class ? "\\D" : "[^0-9]");
+				p += 2;
+				break;
 			case 'w':
+				buf_adds(out, in_class ? "A-Za-z0-9_"
+						       : "[A-Za-z0-9_]");
+				p += 2;
+				break;
 			case 'W':
+				buf_adds(out,
+					 in_class ? "\\W" : "[^A-Za-z0-9_]");
+				p += 2;
+				break;
 			case 'b':
 			case 'B':
 			case 'f':
@@ -332,6 +353,20 @@ regex_ecma_translate(const char *pat, size_t len, int strict, struct buf *out,
 			}
 			class_start = 0;
 			continue;
+		}
+		if (c == '(' && p + 1 < end && p[1] == '?' && strict) {
+			/* ECMA groups: (?: (?= (?! (?<= (?<! (?<name> */
+			const char *g = p + 2;
+
+			if (!(g < end &&
+			      (*g == ':' || *g == '=' || *g == '!' ||
+			       (*g == '<' && g + 1 < end &&
+				(g[1] == '=' || g[1] == '!' ||
+				 regex_ident_start((unsigned char)g[1]))))))
+				return errbuf_set(
+					eb, STATUS_USAGE,
+					"'(?%c' is not an ECMA-262 group",
+					g < end ? *g : ' ');
 		}
 		if (c == '.') {
 			buf_adds(out, "[^\\n\\r\\x{2028}\\x{2029}]");
@@ -429,6 +464,28 @@ regex_search(struct regex *re, const char *subject, size_t len,
 				  (char *)msg);
 	}
 	}
+}
+
+int
+regex_ecma_valid(const char *pattern, size_t len)
+{
+	struct buf tr = BUF_INIT;
+	pcre2_code *code;
+	int err, ok;
+	PCRE2_SIZE off;
+
+	if (regex_ecma_translate(pattern, len, 1, &tr, NULL) < 0) {
+		buf_release(&tr);
+		return 0;
+	}
+	code = pcre2_compile((PCRE2_SPTR)(tr.data ? tr.data : ""), tr.len,
+			     PCRE2_UTF | PCRE2_DOLLAR_ENDONLY |
+				     PCRE2_ALLOW_EMPTY_CLASS,
+			     &err, &off, NULL);
+	buf_release(&tr);
+	ok = code != NULL || err == PCRE2_ERROR_LOOKBEHIND_NOT_FIXED_LENGTH;
+	pcre2_code_free(code);
+	return ok;
 }
 
 const char *

@@ -50,6 +50,13 @@ const char *regex_source(const struct regex *re);
 void regex_free(struct regex *re);
 
 /*
+ * Is pattern a valid ECMA-262 regular expression (u flag)?  1 or 0.
+ * Variable-length lookbehind, which PCRE2 before 10.43 cannot compile,
+ * counts as valid.
+ */
+int regex_ecma_valid(const char *pattern, size_t len);
+
+/*
  * Translate an ECMA-262 pattern into PCRE2 syntax, appending to out.
  * strict: reject escapes that ECMA-262 with the u flag does not define.
  * Returns 0, or -1 with a STATUS_USAGE error.

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "errbuf.h"
@@ -156,6 +157,12 @@ multiple_of(const json_t *x, const json_t *m)
 	if (json_is_integer(m) && json_is_real(x) && !schema_is_integer(x))
 		return 0;
 	q = json_number_value(x) / json_number_value(m);
+	if (isinf(q) && schema_is_integer(x)) {
+		/* overflow: an integer is a multiple of 1/k for integer k */
+		double k = 1 / json_number_value(m);
+
+		return isfinite(k) && k == floor(k);
+	}
 	if (!isfinite(q))
 		return 0;
 	r = q - nearbyint(q);
@@ -522,6 +529,86 @@ eval_number(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 }
 
 static int
+b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* RFC 4648 base64 into out; 0, or -1 if s is not valid base64. */
+static int
+b64_decode(const char *s, size_t len, struct buf *out)
+{
+	size_t i, pad = 0;
+	unsigned acc = 0;
+	int bits = 0, v;
+
+	if (len % 4 != 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '=') {
+			if (i + 2 < len)
+				return -1;
+			pad++;
+			continue;
+		}
+		if (pad || (v = b64val((unsigned char)s[i])) < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf_addc(out, (char)((acc >> bits) & 0xff));
+		}
+	}
+	return 0;
+}
+
+/* draft-07 contentEncoding/contentMediaType, asserted with formats. */
+static int
+eval_content(struct vctx *v, struct snode *n, json_t *inst,
+	     const struct seg *ip, const struct seg *kp)
+{
+	struct buf dec = BUF_INIT;
+	const char *s = json_string_value(inst);
+	size_t len = json_string_length(inst);
+	json_error_t jerr;
+	json_t *j;
+	int ok = 1;
+
+	if (n->content_encoding &&
+	    strcasecmp(n->content_encoding, "base64") == 0) {
+		if (b64_decode(s, len, &dec) < 0) {
+			buf_release(&dec);
+			return fail(v, n, ip, kp, "contentEncoding",
+				    "value is not valid base64");
+		}
+		s = dec.data ? dec.data : "";
+		len = dec.len;
+	}
+	if (n->content_type &&
+	    strcasecmp(n->content_type, "application/json") == 0) {
+		j = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+		if (j == NULL)
+			ok = fail(v, n, ip, kp, "contentMediaType",
+				  "value is not a valid JSON document: %s",
+				  jerr.text);
+		json_decref(j);
+	}
+	buf_release(&dec);
+	return ok;
+}
+
+static int
 eval_string(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 	    const struct seg *kp)
 {
@@ -564,6 +651,9 @@ eval_string(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 		ok = fail(v, n, ip, kp, "format", "%s is not a valid %s", a,
 			  n->format);
 	}
+	if ((n->content_encoding || n->content_type) && v->sc->format_assert &&
+	    !eval_content(v, n, inst, ip, kp))
+		ok = 0;
 	return ok;
 }
 

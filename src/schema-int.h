@@ -19,7 +19,7 @@ struct regex;
 #define VOC_VALIDATION	0x08
 #define VOC_FORMAT_ANN	0x10
 #define VOC_FORMAT_ASRT 0x20
-#define VOC_ALL		0x3f
+#define VOC_ALL		0x1f /* without VOC_FORMAT_ASRT */
 
 /* Bits of snode.types, in the order of schema_type_names[]. */
 #define TYPE_NULL    0x01
@@ -113,6 +113,7 @@ struct snode {
 	json_t *required;
 	struct regex *pattern;
 	const char *format;
+	const char *content_encoding, *content_type; /* draft-07 only */
 };
 
 /* The compiled schema. */

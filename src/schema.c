@@ -1093,6 +1093,12 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 	if ((voc & (VOC_FORMAT_ANN | VOC_FORMAT_ASRT)) &&
 	    (v = json_object_get(j, "format")) && json_is_string(v))
 		n->format = json_string_value(v);
+	if (d7 && (v = json_object_get(j, "contentEncoding")) &&
+	    json_is_string(v))
+		n->content_encoding = json_string_value(v);
+	if (d7 && (v = json_object_get(j, "contentMediaType")) &&
+	    json_is_string(v))
+		n->content_type = json_string_value(v);
 	return 0;
 }
 
