@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "errbuf.h"
 
 int
@@ -45,6 +47,8 @@ errbuf_clear(struct errbuf *eb)
 {
 	eb->status = 0;
 	eb->msg[0] = '\0';
+	json_decref(eb->detail);
+	eb->detail = NULL;
 }
 
 void
@@ -58,4 +62,20 @@ bug_at(const char *file, int line, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	abort();
+}
+
+int log_quiet;
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_quiet)
+		return;
+	fputs("evpipe: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }

@@ -47,14 +47,30 @@ struct opt {
 };
 
 /*
- * Parse options from argv[0..argc) into ctx according to opts (terminated
- * by an entry with lname NULL).  Stops at the first positional word, at
- * "--" (skipped), or at argc.  Returns the index of the first word not
- * consumed, or -1 with a usage error in eb naming the option.
- * Positional words before the stop are not permuted: options come first.
+ * Try to parse the option word argv[*i] against opts (terminated by an
+ * entry with lname NULL), storing into ctx.  Returns 1 if it was one of
+ * these options (*i is advanced past its value words), 0 if the table has
+ * no such option (nothing consumed), or -1 with a usage error in eb (a
+ * missing or bad value).  OPT_NAMEVAL stores into a json_t * object whose
+ * address is ctx+off: "--arg" adds a string, any other name (e.g.
+ * "--argjson") parses VALUE as JSON.
+ */
+int opt_parse_one(const struct opt *opts, void *ctx, int argc, char **argv,
+		  int *i, struct errbuf *eb);
+
+/*
+ * Parse all of argv[0..argc) against opts: options anywhere, "--" ends
+ * them; positional words are collected into pos.  Returns 0 or -1.
  */
 int opt_parse(const struct opt *opts, void *ctx, int argc, char **argv,
-	      struct errbuf *eb);
+	      struct strlist *pos, struct errbuf *eb);
+
+/*
+ * Free what opt_parse_one() allocated in ctx (string lists, --arg
+ * objects).  The runner calls it after the stage's free(), so stages
+ * never free option fields themselves.
+ */
+void opt_release(const struct opt *opts, void *ctx);
 
 /* Print the option list of a table for --help, one per line. */
 void opt_print_help(const struct opt *opts, FILE *fp);

@@ -58,6 +58,12 @@ void record_free(struct record *rec);
  */
 json_t *record_json(struct record *rec, struct errbuf *eb);
 
+/*
+ * Parse bytes as one JSON value: a new reference, or NULL with a
+ * STATUS_REJECT error ("invalid JSON: ... at column N") in eb.
+ */
+json_t *record_parse(const char *raw, size_t len, struct errbuf *eb);
+
 /* Replace the value (steals v) and mark the record dirty. */
 void record_set_json(struct record *rec, json_t *v);
 

@@ -17,7 +17,11 @@
  * STATUS_REJECT the event is a reject (reported, counted, sent to the
  * dead-letter target with this stage's name, then the run goes on unless
  * --on-error stop); any other status ends the run with that status.
- * The value returned by emit() must be passed up unchanged when it is -1.
+ * emit() returns 0; -1 (fatal, eb filled); or 1: downstream wants no
+ * more events (head is satisfied, stdout went away).  process() must stop
+ * emitting and return a non-zero value from emit() unchanged, so that the
+ * runner stops reading input.  process() may itself return 1 for the
+ * same reason (head after its last event).
  */
 #ifndef STAGE_H
 #define STAGE_H
@@ -59,6 +63,8 @@ struct stage_entry {
 	int min_args, max_args; /* positional words; max -1 = any */
 	unsigned flags;
 #define STAGE_NEEDS_JSON 0x1  /* runner makes sure the value is parsed */
+	/* Set option defaults in the fresh ctx, before parsing; may be NULL. */
+	void (*defaults)(void *ctx);
 	int (*init)(void *ctx, int argc, char **argv,
 		    const struct stage_env *env, struct errbuf *eb);
 	int (*process)(void *ctx, struct record *rec, struct emit *out,
@@ -67,6 +73,8 @@ struct stage_entry {
 	int64_t (*next_deadline)(void *ctx);
 	int (*timer)(void *ctx, int64_t now_ns, struct emit *out,
 		     struct errbuf *eb);
+	/* Write out buffered output (the input went idle); may be NULL. */
+	int (*flush)(void *ctx, struct errbuf *eb);
 	/* End of input (or SIGINT/SIGTERM drain): emit what is held. */
 	int (*finish)(void *ctx, struct emit *out, struct errbuf *eb);
 	/* Print per-stage facts for -v at exit (may be NULL). */

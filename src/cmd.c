@@ -1,0 +1,168 @@
+/*
+ * cmd.c -- the command table, global options, help and completion words.
+ *
+ * Command names are matched exactly (plus explicit aliases): no prefix
+ * matching, so adding a command never changes what a script means.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "io.h"
+#include "pipeline.h"
+
+extern const struct stage_entry stage_cat, stage_head, stage_tee;
+
+const struct stage_entry *const stage_table[] = {
+	&stage_cat,
+	&stage_head,
+	&stage_tee,
+	NULL,
+};
+
+static const char *const on_error_choices[] = { "skip", "stop", NULL };
+
+#define G(f) offsetof(struct globals, f)
+const struct opt global_opts[] = {
+	{ "output", 'o', OPT_TARGET, G(output), "TARGET",
+	  "write events to TARGET instead of stdout", NULL },
+	{ "dlq", 0, OPT_TARGET, G(dlq), "TARGET",
+	  "write rejected events, with the reason, to TARGET", NULL },
+	{ "on-error", 0, OPT_ENUM, G(on_error), "skip|stop",
+	  "after a rejected event: go on (skip, default) or stop",
+	  on_error_choices },
+	{ "max-line", 0, OPT_SIZE, G(max_line), "SIZE",
+	  "reject lines longer than SIZE (default 16M)", NULL },
+	{ "line-buffered", 0, OPT_BOOL, G(line_buffered), NULL,
+	  "write out every event at once", NULL },
+	{ "arg", 0, OPT_NAMEVAL, G(named_args), "NAME VALUE",
+	  "set $NAME to the string VALUE in expressions", NULL },
+	{ "argjson", 0, OPT_NAMEVAL, G(named_args), "NAME JSON",
+	  "set $NAME to the JSON value in expressions", NULL },
+	{ "quiet", 'q', OPT_BOOL, G(quiet), NULL,
+	  "do not report rejected events or warnings on stderr", NULL },
+	{ "verbose", 'v', OPT_BOOL, G(verbose), NULL,
+	  "print per-stage counts on stderr at exit", NULL },
+	{ "help", 'h', OPT_BOOL, G(help), NULL, "show help and exit", NULL },
+	{ "version", 'V', OPT_BOOL, G(version), NULL,
+	  "show the version and exit", NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+};
+#undef G
+
+const struct stage_entry *
+stage_find(const char *name)
+{
+	const struct stage_entry *const *e;
+
+	for (e = stage_table; *e; e++)
+		if (strcmp((*e)->name, name) == 0 ||
+		    ((*e)->alias && strcmp((*e)->alias, name) == 0))
+			return *e;
+	return NULL;
+}
+
+void
+cmd_print_usage(FILE *fp)
+{
+	const struct stage_entry *const *e;
+
+	fputs("usage: evpipe [OPTIONS] COMMAND [ARGS] [then COMMAND [ARGS]]... "
+	      "[INPUT...]\n"
+	      "Read newline-delimited JSON events from INPUT files (or stdin), "
+	      "pass them\nthrough the chained commands and write them out.\n\n"
+	      "commands:\n",
+	      fp);
+	for (e = stage_table; *e; e++)
+		fprintf(fp, "  %-10s  %s\n", (*e)->name, (*e)->summary);
+	fputs("  help        show help for a command\n\n"
+	      "options (anywhere on the line):\n",
+	      fp);
+	opt_print_help(global_opts, fp);
+	fputs("\nTARGET is -, PATH, PATH.gz or exec:COMMAND.\n"
+	      "See 'evpipe help COMMAND' and the manual, evpipe(1).\n",
+	      fp);
+}
+
+void
+cmd_print_stage_help(const struct stage_entry *e, FILE *fp)
+{
+	fprintf(fp, "usage: evpipe %s %s\n%s", e->name, e->usage ? e->usage : "",
+		e->summary);
+	if (e->alias)
+		fprintf(fp, " (alias: %s)", e->alias);
+	fputs("\n", fp);
+	if (e->opts && e->opts[0].lname) {
+		fputs("\noptions:\n", fp);
+		opt_print_help(e->opts, fp);
+	}
+	fprintf(fp, "\nGlobal options are listed by 'evpipe --help'; "
+		    "see evpipe-%s(1).\n",
+		e->name);
+}
+
+int
+cmd_complete(int argc, char **argv)
+{
+	const struct stage_entry *const *e;
+	const struct opt *o;
+
+	if (argc < 1)
+		return STATUS_USAGE;
+	if (strcmp(argv[0], "commands") == 0) {
+		for (e = stage_table; *e; e++) {
+			printf("%s\n", (*e)->name);
+			if ((*e)->alias)
+				printf("%s\n", (*e)->alias);
+		}
+		printf("help\n");
+		return STATUS_OK;
+	}
+	if (strcmp(argv[0], "global") == 0) {
+		opt_print_words(global_opts, stdout);
+		return STATUS_OK;
+	}
+	if (strcmp(argv[0], "options") == 0 && argc >= 2) {
+		const struct stage_entry *st = stage_find(argv[1]);
+
+		if (st == NULL)
+			return STATUS_USAGE;
+		opt_print_words(st->opts, stdout);
+		return STATUS_OK;
+	}
+	if (strcmp(argv[0], "targets") == 0) {
+		target_print_schemes(stdout);
+		return STATUS_OK;
+	}
+	if (strcmp(argv[0], "choices") == 0 && argc >= 2) {
+		/* choices OPT [CMD]: values of an enum option, or its kind */
+		const struct stage_entry *st = argc >= 3 ? stage_find(argv[2]) : NULL;
+		const char *name = argv[1];
+
+		while (*name == '-')
+			name++;
+		o = NULL;
+		if (st)
+			o = opt_find(st->opts, strlen(name) > 1 ? name : NULL,
+				     strlen(name) == 1 ? name[0] : 0);
+		if (o == NULL)
+			o = opt_find(global_opts, strlen(name) > 1 ? name : NULL,
+				     strlen(name) == 1 ? name[0] : 0);
+		if (o == NULL)
+			return STATUS_USAGE;
+		if (o->type == OPT_ENUM) {
+			size_t i;
+
+			for (i = 0; o->choices[i]; i++)
+				printf("%s\n", o->choices[i]);
+		} else if (o->type == OPT_TARGET) {
+			printf("@target\n");
+		} else if (o->type == OPT_BOOL) {
+			printf("@none\n");
+		} else {
+			printf("@value\n");
+		}
+		return STATUS_OK;
+	}
+	return STATUS_USAGE;
+}

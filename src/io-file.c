@@ -1,0 +1,133 @@
+/*
+ * io-file.c -- stdout ("-") and plain files opened for append.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errbuf.h"
+#include "io.h"
+#include "util.h"
+#include "xmalloc.h"
+
+struct file_priv {
+	int fd;
+};
+
+static int
+file_write_fd(struct sink *s, int fd, const char *buf, size_t len,
+	      struct errbuf *eb)
+{
+	if (write_full(fd, buf, len) == 0)
+		return 0;
+	if (errno == EPIPE && s->is_stdout) {
+		s->gone = 1;
+		return errbuf_set(eb, STATUS_OK, "stdout closed");
+	}
+	if (s->is_stdout)
+		return errbuf_set(eb, STATUS_IO, "cannot write to stdout: %s",
+				  strerror(errno));
+	return errbuf_set(eb, STATUS_IO, "cannot write to '%s': %s", s->spec,
+			  strerror(errno));
+}
+
+/* Sinks open on stdout (-o -, --dlq -, tee --to -): fd 1 is closed, and
+ * its deferred errors seen, only when the last of them closes. */
+static int stdout_users;
+
+static int
+stdout_open(struct sink *s, const char *rest, struct errbuf *eb)
+{
+	s->priv = NULL;
+	stdout_users++;
+	return 0;
+}
+
+static int
+stdout_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
+{
+	return file_write_fd(s, 1, buf, len, eb);
+}
+
+static int
+stdout_close(struct sink *s, struct errbuf *eb)
+{
+	if (--stdout_users > 0)
+		return 0;
+	/* Catch errors that only show at close (NFS, some devices). */
+	if (close(1) == -1 && errno != EINTR && !s->gone && !s->broken)
+		return errbuf_set(eb, STATUS_IO, "cannot write to stdout: %s",
+				  strerror(errno));
+	return 0;
+}
+
+const struct sink_kind sink_stdout = {
+	.scheme = "-",
+	.summary = "standard output",
+	.open = stdout_open,
+	.write = stdout_write,
+	.close = stdout_close,
+};
+
+/* Open PATH for appending, as a file target; shared with io-gzip.c. */
+int
+file_open_append(const char *path, struct errbuf *eb)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	struct stat st;
+
+	if (fd == -1)
+		return errbuf_set(eb, STATUS_IO, "cannot open '%s': %s", path,
+				  strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return errbuf_set(eb, STATUS_IO, "cannot open '%s': Is a directory", path);
+	}
+	return fd;
+}
+
+static int
+file_open(struct sink *s, const char *path, struct errbuf *eb)
+{
+	struct file_priv *p;
+	int fd = file_open_append(path, eb);
+
+	if (fd == -1)
+		return -1;
+	p = xmalloc(sizeof *p);
+	p->fd = fd;
+	s->priv = p;
+	return 0;
+}
+
+static int
+file_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
+{
+	struct file_priv *p = s->priv;
+
+	return file_write_fd(s, p->fd, buf, len, eb);
+}
+
+static int
+file_close(struct sink *s, struct errbuf *eb)
+{
+	struct file_priv *p = s->priv;
+	int r = 0;
+
+	if (close(p->fd) == -1 && errno != EINTR)
+		r = errbuf_set(eb, STATUS_IO, "cannot write to '%s': %s",
+			       s->spec, strerror(errno));
+	free(p);
+	return r;
+}
+
+const struct sink_kind sink_file = {
+	.scheme = "",
+	.summary = "a file, opened for append",
+	.open = file_open,
+	.write = file_write,
+	.close = file_close,
+};

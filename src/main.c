@@ -1,0 +1,208 @@
+/*
+ * main.c -- the command line: global options, the chain of commands
+ * separated by "then", input files; and the exit status.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "errbuf.h"
+#include "pipeline.h"
+#include "xmalloc.h"
+
+#define DEFAULT_MAX_LINE (16ULL << 20)
+
+ATTR_PRINTF(1, 2) static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("evpipe: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+	return STATUS_USAGE;
+}
+
+/* Parse one stage's words (up to "then"); 0 or an exit status. */
+static int
+parse_stage(struct globals *g, struct stage_spec *spec, int argc, char **argv,
+	    int last, struct strlist *inputs)
+{
+	const struct stage_entry *e = spec->entry;
+	struct strlist pos = { NULL, 0 };
+	struct errbuf eb = { 0 };
+	size_t k, want;
+	int i = 0, r, dashdash = 0;
+
+	while (i < argc) {
+		if (!dashdash && strcmp(argv[i], "--") == 0) {
+			dashdash = 1;
+			i++;
+			continue;
+		}
+		if (!dashdash) {
+			r = opt_parse_one(e->opts, spec->ctx, argc, argv, &i, &eb);
+			if (r == 0)
+				r = opt_parse_one(global_opts, g, argc, argv, &i,
+						  &eb);
+			if (r == -1) {
+				strlist_release(&pos);
+				return usage_error("%s: %s", e->name, eb.msg);
+			}
+			if (r == 1)
+				continue;
+			if (argv[i][0] == '-' && argv[i][1] != '\0') {
+				strlist_release(&pos);
+				fprintf(stderr,
+					"evpipe: %s: unknown option '%s' "
+					"(see 'evpipe %s --help')\n",
+					e->name, argv[i], e->name);
+				return STATUS_USAGE;
+			}
+		}
+		strlist_push(&pos, argv[i++]);
+	}
+	if (g->help) {
+		strlist_release(&pos);
+		cmd_print_stage_help(e, stdout);
+		return -1;
+	}
+	if (pos.n < (size_t)e->min_args) {
+		strlist_release(&pos);
+		fprintf(stderr, "evpipe: %s: missing argument\nusage: evpipe %s %s\n",
+			e->name, e->name, e->usage ? e->usage : "");
+		return STATUS_USAGE;
+	}
+	want = e->max_args < 0 ? pos.n : (size_t)e->max_args;
+	if (want > pos.n)
+		want = pos.n;
+	for (k = 0; k < pos.n; k++) {
+		if (k < want)
+			strlist_push(&spec->args, pos.v[k]);
+		else if (last)
+			strlist_push(inputs, pos.v[k]);
+		else {
+			fprintf(stderr,
+				"evpipe: %s: unexpected argument '%s' (input "
+				"files go after the last command)\n",
+				e->name, pos.v[k]);
+			strlist_release(&pos);
+			return STATUS_USAGE;
+		}
+	}
+	strlist_release(&pos);
+	return 0;
+}
+
+static int
+help_command(int argc, char **argv)
+{
+	const struct stage_entry *e;
+
+	if (argc == 0) {
+		cmd_print_usage(stdout);
+		return STATUS_OK;
+	}
+	if (strcmp(argv[0], "help") == 0) {
+		printf("usage: evpipe help [COMMAND]\nshow help for a command\n");
+		return STATUS_OK;
+	}
+	e = stage_find(argv[0]);
+	if (e == NULL)
+		return usage_error("help: unknown command '%s'", argv[0]);
+	cmd_print_stage_help(e, stdout);
+	return STATUS_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct globals g;
+	struct stage_spec *specs = NULL;
+	struct strlist inputs = { NULL, 0 };
+	struct errbuf eb = { 0 };
+	size_t nspecs = 0, k;
+	int i = 1, status;
+
+	if (argc >= 2 && strcmp(argv[1], "__complete") == 0)
+		return cmd_complete(argc - 2, argv + 2);
+
+	memset(&g, 0, sizeof g);
+	g.max_line = DEFAULT_MAX_LINE;
+	while (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
+		int r = opt_parse_one(global_opts, &g, argc, argv, &i, &eb);
+
+		if (r == -1)
+			return usage_error("%s", eb.msg);
+		if (r == 0)
+			return usage_error("unknown option '%s' (see 'evpipe "
+					   "--help')",
+					   argv[i]);
+	}
+	if (g.version) {
+		printf("evpipe %s\n", EVPIPE_VERSION);
+		return STATUS_OK;
+	}
+	if (g.help) {
+		cmd_print_usage(stdout);
+		return STATUS_OK;
+	}
+	if (i >= argc) {
+		cmd_print_usage(stderr);
+		return STATUS_USAGE;
+	}
+	if (strcmp(argv[i], "help") == 0)
+		return help_command(argc - i - 1, argv + i + 1);
+
+	while (i < argc) {
+		const struct stage_entry *e = stage_find(argv[i]);
+		int j, r;
+
+		if (e == NULL) {
+			status = usage_error("unknown command '%s' (see 'evpipe "
+					     "help')",
+					     argv[i]);
+			goto out;
+		}
+		for (j = i + 1; j < argc && strcmp(argv[j], "then") != 0; j++)
+			;
+		specs = xreallocarray(specs, nspecs + 1, sizeof *specs);
+		memset(&specs[nspecs], 0, sizeof *specs);
+		specs[nspecs].entry = e;
+		specs[nspecs].ctx = xcalloc(1, e->ctx_size ? e->ctx_size : 1);
+		if (e->defaults)
+			e->defaults(specs[nspecs].ctx);
+		nspecs++;
+		r = parse_stage(&g, &specs[nspecs - 1], j - i - 1, argv + i + 1,
+				j >= argc, &inputs);
+		if (r != 0) {
+			status = r == -1 ? STATUS_OK : r;
+			goto out;
+		}
+		if (j < argc && j + 1 >= argc) {
+			status = usage_error("'then' must be followed by a "
+					     "command");
+			goto out;
+		}
+		i = j + 1;
+	}
+	log_quiet = g.quiet;
+	strlist_push(&inputs, NULL);
+	status = pipeline_run(&g, specs, nspecs, inputs.v);
+out:
+	/* pipeline_run() frees the contexts; here only on usage errors. */
+	for (k = 0; k < nspecs; k++) {
+		if (specs[k].ctx)
+			opt_release(specs[k].entry->opts, specs[k].ctx);
+		free(specs[k].ctx);
+		strlist_release(&specs[k].args);
+	}
+	free(specs);
+	strlist_release(&inputs);
+	opt_release(global_opts, &g);
+	return status;
+}

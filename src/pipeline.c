@@ -1,0 +1,582 @@
+/*
+ * pipeline.c -- the runner (see pipeline.h).
+ *
+ * One thread, one loop: read a line, check it is JSON, hand it to the
+ * first stage; each stage hands what it keeps to the next through a
+ * struct emit, the last one to the output sink.  Output is buffered and
+ * flushed when the input has nothing to give right now, so a "tail -f"
+ * pipeline sees events at once without a write per event.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "errbuf.h"
+#include "input.h"
+#include "io.h"
+#include "linebuf.h"
+#include "pipeline.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define REJECT_PRINT_MAX 100	 /* reject lines printed before hushing */
+#define DLQ_SAMPLE_MAX	 4096	 /* bytes of an over-long line kept */
+
+struct run;
+
+struct stage {
+	const struct stage_entry *e;
+	void *ctx;
+	struct run *run;
+	struct stage *next;	/* NULL: the output */
+	struct emit out;	/* what the stage calls to pass events on */
+	uint64_t in, emitted, rejected;
+};
+
+struct run {
+	const struct globals *g;
+	struct stage *stages;
+	size_t n;
+	struct sink *out, *dlq;
+	struct stage_env env;
+	uint64_t lines, rejects, printed;
+	int status;		/* worst status so far */
+	int stop;		/* stop reading: head satisfied, stdout gone,
+				 * --on-error stop, or a fatal error */
+	int fatal;		/* a fatal error was reported */
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void
+run_status(struct run *r, int status)
+{
+	if (status > r->status)
+		r->status = status;
+}
+
+/* A fatal error: print it once, remember the status, stop reading. */
+static void
+run_fatal(struct run *r, struct errbuf *eb)
+{
+	if (eb->status == STATUS_OK) {
+		/* stdout went away: stop quietly. */
+		r->stop = 1;
+		errbuf_clear(eb);
+		return;
+	}
+	fprintf(stderr, "evpipe: %s\n", eb->msg);
+	run_status(r, eb->status ? eb->status : STATUS_IO);
+	r->stop = r->fatal = 1;
+	errbuf_clear(eb);
+}
+
+static const char b64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static json_t *
+base64_json(const unsigned char *p, size_t n)
+{
+	struct buf b = BUF_INIT;
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		buf_addc(&b, b64[p[i] >> 2]);
+		buf_addc(&b, b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)]);
+		buf_addc(&b, b64[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)]);
+		buf_addc(&b, b64[p[i + 2] & 63]);
+	}
+	if (i < n) {
+		buf_addc(&b, b64[p[i] >> 2]);
+		if (i + 1 < n) {
+			buf_addc(&b, b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)]);
+			buf_addc(&b, b64[(p[i + 1] & 15) << 2]);
+		} else {
+			buf_addc(&b, b64[(p[i] & 3) << 4]);
+			buf_addc(&b, '=');
+		}
+		buf_addc(&b, '=');
+	}
+	v = json_stringn(b.data, b.len);
+	buf_release(&b);
+	return v;
+}
+
+/*
+ * The dead-letter record: stage, reason, source, line, the event (as JSON
+ * if it parsed, else as a string, else as base64 when the bytes are not
+ * UTF-8) and any details the stage gave.
+ */
+static int
+run_dead_letter(struct run *r, const char *stage, struct record *rec,
+		const char *reason, json_t *detail, int truncated,
+		struct errbuf *eb)
+{
+	json_t *o = json_object(), *ev = NULL;
+	const char *k;
+	json_t *v;
+	char *text;
+	int rc;
+
+	json_object_set_new(o, "stage", json_string(stage));
+	json_object_set_new(o, "reason", json_string(reason));
+	json_object_set_new(o, "source", json_string(rec->src));
+	json_object_set_new(o, "line", json_integer((json_int_t)rec->lineno));
+	if (detail)
+		json_object_foreach(detail, k, v)
+			if (strcmp(k, "messages") != 0)
+				json_object_set(o, k, v);
+	if (rec->json && !truncated) {
+		json_object_set(o, "event", rec->json);
+	} else {
+		size_t n;
+		const char *raw = record_bytes(rec, &n);
+
+		if (truncated && n > DLQ_SAMPLE_MAX)
+			n = DLQ_SAMPLE_MAX;
+		ev = json_stringn(raw, n);
+		if (ev)
+			json_object_set_new(o, "event", ev);
+		else
+			json_object_set_new(o, "event_base64",
+					    base64_json((const unsigned char *)raw, n));
+		if (truncated)
+			json_object_set_new(o, "truncated", json_true());
+	}
+	text = json_dumps(o, RECORD_DUMP_FLAGS);
+	json_decref(o);
+	rc = sink_write(r->dlq, text, strlen(text), eb);
+	free(text);
+	return rc;
+}
+
+/*
+ * A rejected event: report, count, dead-letter.  Returns 0 to go on, 1 to
+ * stop reading (--on-error stop), -1 if the dead-letter target failed.
+ */
+static int
+run_reject(struct run *r, struct stage *st, const char *stage,
+	   struct record *rec, struct errbuf *eb, int truncated)
+{
+	json_t *detail = (json_t *)eb->detail, *msgs;
+	char reason[sizeof eb->msg];
+	int rc = 0;
+
+	eb->detail = NULL;
+	memcpy(reason, eb->msg, sizeof reason);
+	errbuf_clear(eb);
+	r->rejects++;
+	if (st)
+		st->rejected++;
+	run_status(r, STATUS_REJECT);
+	msgs = detail ? json_object_get(detail, "messages") : NULL;
+	if (!r->g->quiet) {
+		size_t i, nmsg = json_is_array(msgs) ? json_array_size(msgs) : 0;
+
+		for (i = 0; i < (nmsg ? nmsg : 1); i++) {
+			if (r->printed++ >= REJECT_PRINT_MAX)
+				break;
+			fprintf(stderr, "evpipe: %s: %s:%llu: %s\n", stage,
+				rec->src, (unsigned long long)rec->lineno,
+				nmsg ? json_string_value(json_array_get(msgs, i)) :
+				       reason);
+		}
+	}
+	if (r->dlq &&
+	    run_dead_letter(r, stage, rec, reason, detail, truncated, eb) == -1)
+		rc = -1;
+	json_decref(detail);
+	if (rc == 0 && r->g->on_error == ON_ERROR_STOP) {
+		r->stop = 1;
+		rc = 1;
+	}
+	return rc;
+}
+
+/* struct emit for the last stage: write to the output. */
+static int
+emit_output(struct emit *out, struct record *rec, struct errbuf *eb)
+{
+	struct stage *st = out->arg;
+	struct run *r = st->run;
+	const char *bytes;
+	size_t len;
+
+	st->emitted++;
+	bytes = record_bytes(rec, &len);
+	if (sink_write(r->out, bytes, len, eb) == -1)
+		return r->out->gone ? (r->stop = 1, errbuf_clear(eb), 1) : -1;
+	return 0;
+}
+
+/* Give rec to stage st; handle its rejects here. */
+static int
+stage_feed(struct stage *st, struct record *rec, struct errbuf *eb)
+{
+	struct run *r = st->run;
+	int rc;
+
+	st->in++;
+	if ((st->e->flags & STAGE_NEEDS_JSON) && record_json(rec, eb) == NULL)
+		return run_reject(r, st, st->e->name, rec, eb, 0);
+	rc = st->e->process(st->ctx, rec, &st->out, eb);
+	if (rc == -1 && eb->status == STATUS_REJECT)
+		return run_reject(r, st, st->e->name, rec, eb, 0);
+	return rc;
+}
+
+/* struct emit between stages. */
+static int
+emit_next(struct emit *out, struct record *rec, struct errbuf *eb)
+{
+	struct stage *st = out->arg;
+
+	st->emitted++;
+	return stage_feed(st->next, rec, eb);
+}
+
+/* Flush the outputs; 0 or -1 (fatal reported). */
+static int
+run_flush(struct run *r)
+{
+	struct errbuf eb = { 0 };
+	size_t i;
+
+	if (r->out && sink_flush(r->out, &eb) == -1) {
+		if (r->out->gone) {
+			r->stop = 1;
+			return 0;
+		}
+		run_fatal(r, &eb);
+		return -1;
+	}
+	if (r->dlq && sink_flush(r->dlq, &eb) == -1) {
+		run_fatal(r, &eb);
+		return -1;
+	}
+	for (i = 0; i < r->n; i++)
+		if (r->stages[i].e->flush &&
+		    r->stages[i].e->flush(r->stages[i].ctx, &eb) == -1) {
+			run_fatal(r, &eb);
+			return -1;
+		}
+	return 0;
+}
+
+/* The earliest stage deadline, as a poll timeout in ms (-1: none). */
+static int
+run_poll_timeout(struct run *r)
+{
+	int64_t best = INT64_MAX, now;
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->stages[i].e->next_deadline) {
+			int64_t d = r->stages[i].e->next_deadline(r->stages[i].ctx);
+
+			if (d < best)
+				best = d;
+		}
+	if (best == INT64_MAX)
+		return -1;
+	now = mono_ns();
+	if (best <= now)
+		return 0;
+	return (int)((best - now + 999999) / 1000000);
+}
+
+static int
+run_timers(struct run *r)
+{
+	struct errbuf eb = { 0 };
+	int64_t now = mono_ns();
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		struct stage *st = &r->stages[i];
+
+		if (st->e->timer == NULL || st->e->next_deadline == NULL ||
+		    st->e->next_deadline(st->ctx) > now)
+			continue;
+		if (st->e->timer(st->ctx, now, &st->out, &eb) == -1) {
+			run_fatal(r, &eb);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Wait until fd has input (or a timer or signal is due), flushing output
+ * first: this is where an idle input becomes visible output.
+ */
+static void
+run_wait(struct run *r, int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, 0) > 0)
+		return;
+	if (run_flush(r) == -1)
+		return;
+	while (!got_signal && !r->stop) {
+		int n = poll(&pfd, 1, run_poll_timeout(r));
+
+		if (n > 0 || (n == -1 && errno != EINTR))
+			return;
+		if (run_timers(r) == -1)
+			return;
+		if (run_flush(r) == -1)
+			return;
+	}
+}
+
+static int
+is_blank(const char *p, size_t n)
+{
+	for (; n > 0; p++, n--)
+		if (*p != ' ' && *p != '\t' && *p != '\r')
+			return 0;
+	return 1;
+}
+
+/* One line read: check it, hand it to the first stage. */
+static void
+run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
+	 size_t len, int too_long)
+{
+	struct errbuf eb = { 0 };
+	struct record rec;
+	int rc;
+
+	if (!too_long && is_blank(line, len))
+		return;
+	r->lines++;
+	record_init(&rec, src, lineno, line, len);
+	if (too_long) {
+		errbuf_set(&eb, STATUS_REJECT, "line longer than %llu bytes "
+			   "(--max-line)", (unsigned long long)r->g->max_line);
+		rc = run_reject(r, NULL, "input", &rec, &eb, 1);
+	} else if (record_json(&rec, &eb) == NULL) {
+		rc = run_reject(r, NULL, "input", &rec, &eb, 0);
+	} else {
+		rc = stage_feed(&r->stages[0], &rec, &eb);
+	}
+	if (rc == -1)
+		run_fatal(r, &eb);
+	else if (rc == 1)
+		r->stop = 1;
+	record_release(&rec);
+}
+
+static void
+run_input(struct run *r, const char *path)
+{
+	struct errbuf eb = { 0 };
+	struct linereader lr;
+	struct input *in;
+	const char *line, *src;
+	size_t len;
+	int stream;
+
+	in = input_open(path, &eb);
+	if (in == NULL) {
+		fprintf(stderr, "evpipe: %s\n", eb.msg);
+		run_status(r, STATUS_IO);
+		return;
+	}
+	src = input_name(in);
+	stream = input_is_stream(in);
+	linereader_init(&lr, input_read, in, r->g->max_line);
+	while (!r->stop && !got_signal) {
+		int res;
+
+		if (stream && !linereader_buffered(&lr))
+			run_wait(r, input_fd(in));
+		if (r->stop || got_signal)
+			break;
+		res = linereader_next(&lr, &line, &len, &eb);
+		if (res == LINE_EOF)
+			break;
+		if (res == LINE_AGAIN)
+			continue;
+		if (res == LINE_ERROR) {
+			fprintf(stderr, "evpipe: %s\n", eb.msg);
+			run_status(r, STATUS_IO);
+			errbuf_clear(&eb);
+			break;
+		}
+		run_line(r, src, lr.lineno, line, len, res == LINE_TOO_LONG);
+	}
+	linereader_release(&lr);
+	input_close(in);
+}
+
+static void
+run_report(struct run *r)
+{
+	size_t i;
+
+	fprintf(stderr, "evpipe: input: %llu events, %llu rejected\n",
+		(unsigned long long)r->lines,
+		(unsigned long long)(r->lines - r->stages[0].in));
+	for (i = 0; i < r->n; i++) {
+		struct stage *st = &r->stages[i];
+		uint64_t dropped = st->in - st->rejected;
+
+		dropped = st->emitted > dropped ? 0 : dropped - st->emitted;
+		fprintf(stderr,
+			"evpipe: %s: in %llu, out %llu, dropped %llu, "
+			"rejected %llu\n",
+			st->e->name, (unsigned long long)st->in,
+			(unsigned long long)st->emitted,
+			(unsigned long long)dropped,
+			(unsigned long long)st->rejected);
+		if (st->e->report)
+			st->e->report(st->ctx, stderr);
+	}
+	if (r->out)
+		fprintf(stderr, "evpipe: output: %llu events, %llu bytes\n",
+			(unsigned long long)r->out->events,
+			(unsigned long long)r->out->bytes);
+}
+
+static void
+signals_setup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked read must return so we can drain. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
+	     const char *const *inputs)
+{
+	static const char *const stdin_only[] = { "-", NULL };
+	struct errbuf eb = { 0 };
+	struct run r;
+	size_t i, inited = 0;
+
+	memset(&r, 0, sizeof r);
+	r.g = g;
+	r.n = n;
+	r.stages = xcalloc(n, sizeof *r.stages);
+	r.env.named_args = g->named_args;
+	r.env.line_buffered = g->line_buffered;
+	r.env.verbose = g->verbose;
+	r.env.quiet = g->quiet;
+	r.env.max_line = g->max_line;
+	for (i = 0; i < n; i++) {
+		struct stage *st = &r.stages[i];
+
+		st->e = specs[i].entry;
+		st->ctx = specs[i].ctx;
+		st->run = &r;
+		st->next = i + 1 < n ? &r.stages[i + 1] : NULL;
+		st->out.fn = st->next ? emit_next : emit_output;
+		st->out.arg = st;
+	}
+	signals_setup();
+
+	/* Usage errors (expressions, schemas) come before any I/O. */
+	for (i = 0; i < n; i++, inited++) {
+		struct stage *st = &r.stages[i];
+
+		if (st->e->init &&
+		    st->e->init(st->ctx, (int)specs[i].args.n,
+				(char **)specs[i].args.v, &r.env, &eb) == -1) {
+			fprintf(stderr, "evpipe: %s: %s\n", st->e->name, eb.msg);
+			run_status(&r, eb.status ? eb.status : STATUS_USAGE);
+			errbuf_clear(&eb);
+			goto out;
+		}
+	}
+	r.out = sink_open(g->output.n ? g->output.v[g->output.n - 1] : "-",
+			  g->line_buffered, &eb);
+	if (r.out == NULL) {
+		fprintf(stderr, "evpipe: %s\n", eb.msg);
+		run_status(&r, eb.status);
+		errbuf_clear(&eb);
+		goto out;
+	}
+	if (g->dlq.n) {
+		/* Dead letters may share stdout with the events: one buffer
+		 * keeps their order. */
+		if (strcmp(g->dlq.v[g->dlq.n - 1], "-") == 0 && r.out->is_stdout)
+			r.dlq = r.out;
+		else
+			r.dlq = sink_open(g->dlq.v[g->dlq.n - 1], g->line_buffered,
+				  &eb);
+		if (r.dlq == NULL) {
+			fprintf(stderr, "evpipe: --dlq: %s\n", eb.msg);
+			run_status(&r, eb.status);
+			errbuf_clear(&eb);
+			goto out;
+		}
+	}
+
+	if (inputs == NULL || inputs[0] == NULL)
+		inputs = stdin_only;
+	for (i = 0; inputs[i] && !r.stop && !got_signal; i++)
+		run_input(&r, inputs[i]);
+
+	/* Drain: every stage emits what it holds, in order. */
+	for (i = 0; i < n; i++) {
+		struct stage *st = &r.stages[i];
+
+		if (st->e->finish && !r.fatal &&
+		    st->e->finish(st->ctx, &st->out, &eb) == -1) {
+			if (eb.status == STATUS_REJECT) {
+				fprintf(stderr, "evpipe: %s: %s\n", st->e->name,
+					eb.msg);
+				run_status(&r, STATUS_REJECT);
+				errbuf_clear(&eb);
+			} else {
+				run_fatal(&r, &eb);
+			}
+		}
+	}
+out:
+	if (g->verbose && r.out)
+		run_report(&r);
+	if (r.out && sink_close(r.out, &eb) == -1)
+		run_fatal(&r, &eb);
+	if (r.dlq && r.dlq != r.out && sink_close(r.dlq, &eb) == -1) {
+		errbuf_prefix(&eb, "--dlq");
+		run_fatal(&r, &eb);
+	}
+	if (r.rejects > 0 && !g->quiet && r.printed > REJECT_PRINT_MAX)
+		fprintf(stderr,
+			"evpipe: %llu events rejected (%d reported above)%s\n",
+			(unsigned long long)r.rejects, REJECT_PRINT_MAX,
+			r.dlq ? "" : "; use --dlq to keep them all");
+	for (i = 0; i < n; i++) {
+		if (i < inited && r.stages[i].e->free)
+			r.stages[i].e->free(r.stages[i].ctx);
+		opt_release(specs[i].entry->opts, specs[i].ctx);
+		free(specs[i].ctx);
+		specs[i].ctx = NULL;
+	}
+	free(r.stages);
+	if (got_signal)
+		return 128 + got_signal;
+	return r.status;
+}

@@ -1,0 +1,43 @@
+/*
+ * pipeline.h -- the runner: inputs -> stages -> output, with the error
+ * policy of DESIGN 2.5 (rejects, dead letters) and the signal handling of
+ * 2.6 (drain and flush on SIGINT/SIGTERM).
+ */
+#ifndef PIPELINE_H
+#define PIPELINE_H
+
+#include <stdint.h>
+
+#include "opt.h"
+#include "stage.h"
+
+enum on_error { ON_ERROR_SKIP, ON_ERROR_STOP };
+
+/* The global options (evpipe(1)); filled by main.c's option table. */
+struct globals {
+	struct strlist output;	/* -o TARGET (the last one given wins) */
+	struct strlist dlq;	/* --dlq TARGET (the last one given wins) */
+	int on_error;		/* enum on_error */
+	uint64_t max_line;	/* --max-line SIZE */
+	int line_buffered;
+	int quiet, verbose;
+	int help, version;
+	json_t *named_args;	/* --arg / --argjson */
+};
+
+/* One stage as written on the command line, parsed but not started. */
+struct stage_spec {
+	const struct stage_entry *entry;
+	void *ctx;		/* ctx_size bytes, filled by the option parser */
+	struct strlist args;	/* positional words for init() */
+};
+
+/*
+ * Run stages[0..n) over inputs (NULL-terminated; empty means stdin).
+ * Takes ownership of each spec's ctx.  Returns the process exit status
+ * (enum status, or 128+N after a signal).
+ */
+int pipeline_run(const struct globals *g, struct stage_spec *stages, size_t n,
+		 const char *const *inputs);
+
+#endif

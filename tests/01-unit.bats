@@ -1,0 +1,6 @@
+#!/usr/bin/env bats
+# C unit tests (TAP programs under build/unit), one bats test each.
+load test_helper
+
+@test "unit: line reader" { run_unit t-linebuf; }
+@test "unit: option, size and duration parsers" { run_unit t-opt; }

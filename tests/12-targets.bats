@@ -1,0 +1,133 @@
+#!/usr/bin/env bats
+# Targets (DESIGN 2.2): -, files (append), PATH.gz, exec:COMMAND; tee.
+load test_helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	printf '{"a":1}\n{"a":2}\n' >"$T/in"
+}
+
+@test "-o PATH appends, creating the file 0644 less umask" {
+	printf '{"old":1}\n' >"$T/out"
+	run_to "$T/stdout" cat -o "$T/out" "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '{"old":1}\n{"a":1}\n{"a":2}\n'
+	(umask 022; "$EVPIPE" cat -o "$T/new" "$T/in")
+	[[ $(stat -c %a "$T/new") == 644 ]]
+	(umask 077; "$EVPIPE" cat -o "$T/private" "$T/in")
+	[[ $(stat -c %a "$T/private") == 600 ]]
+}
+
+@test "parent directories are not created" {
+	run_to "$T/stdout" cat -o "$T/no/such/dir/out" "$T/in"
+	[[ $status -eq 3 ]]
+	assert_equal "$stderr" "evpipe: cannot open '$T/no/such/dir/out': No such file or directory"
+}
+
+@test "a directory or an unwritable path as target is an I/O error" {
+	run_to "$T/stdout" cat -o "$T" "$T/in"
+	[[ $status -eq 3 ]]
+	[[ $stderr == "evpipe: cannot open '$T': Is a directory" ]]
+}
+
+@test "PATH.gz writes gzip, appending a member per run" {
+	run_to "$T/stdout" cat -o "$T/out.gz" "$T/in"
+	[[ $status -eq 0 ]]
+	run_to "$T/stdout" cat -o "$T/out.gz" "$T/in"
+	zcat "$T/out.gz" >"$T/plain"
+	same "$T/plain" '{"a":1}\n{"a":2}\n{"a":1}\n{"a":2}\n'
+	# evpipe reads its own output back
+	run_to "$T/back" cat "$T/out.gz"
+	cmp "$T/plain" "$T/back"
+}
+
+@test "a .gz target is readable while evpipe still runs (sync flush when idle)" {
+	mkfifo "$T/fifo"
+	"$EVPIPE" cat -o "$T/live.gz" <"$T/fifo" &
+	exec {w}>"$T/fifo"
+	printf '{"a":1}\n' >&"$w"
+	got=
+	for _ in $(seq 1 50); do
+		got=$(zcat "$T/live.gz" 2>/dev/null || true)
+		[[ -n $got ]] && break
+		sleep 0.1
+	done
+	exec {w}>&-
+	wait
+	assert_equal "$got" '{"a":1}'
+}
+
+@test "exec:COMMAND feeds a long-lived child on stdin" {
+	run_to "$T/stdout" cat -o "exec:wc -l >'$T/count'; echo started >>'$T/starts'" "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/count" '2\n'
+	[[ $(wc -l <"$T/starts") -eq 1 ]]
+}
+
+@test "exec: child's non-zero exit status is reported as an I/O failure" {
+	run_to "$T/stdout" cat -o "exec:cat >/dev/null; exit 7" "$T/in"
+	[[ $status -eq 3 ]]
+	assert_equal "$stderr" "evpipe: exec:cat >/dev/null; exit 7: command exited with status 7"
+}
+
+@test "exec: a child that exits early is restarted with backoff" {
+	# each child takes one line and exits; the next write finds it gone
+	run bash -c 'for i in 1 2 3; do echo "{\"i\":$i}"; sleep 0.3; done |
+		"$EVPIPE" cat -o "exec:head -n 1 >>\"$1\""' _ "$T/got"
+	assert_success
+	assert_output --partial "command exited with status 0; restarting in 100 ms"
+	same "$T/got" '{"i":1}\n{"i":2}\n{"i":3}\n'
+}
+
+@test "exec: a child that keeps dying at once is given up on" {
+	seq 1 300000 | sed 's/.*/{"i":&}/' >"$T/many"
+	run_to "$T/stdout" cat -o "exec:exit 1" "$T/many"
+	[[ $status -eq 3 ]]
+	[[ $stderr == *"exec:exit 1: command exited with status 1 5 times within a second of starting; giving up"* ]]
+}
+
+@test "exec: a command that cannot run is reported" {
+	run_to "$T/stdout" cat -o "exec:/no/such/program" "$T/in"
+	[[ $status -eq 3 ]]
+	[[ $stderr == *"command exited with status 127"* ]]
+}
+
+@test "tee copies every event to each target and passes it on" {
+	run_to "$T/out" tee --to "$T/copy1" -t "$T/copy2.gz" "$T/in"
+	[[ $status -eq 0 ]]
+	cmp "$T/in" "$T/out"
+	cmp "$T/in" "$T/copy1"
+	zcat "$T/copy2.gz" | cmp "$T/in" -
+}
+
+@test "tee then head: the copy sees what was read" {
+	run_to "$T/out" tee --to "$T/copy" then head -n 1 "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '{"a":1}\n'
+	same "$T/copy" '{"a":1}\n'
+}
+
+@test "tee --to exec:" {
+	run_to "$T/out" tee --to "exec:cat >'$T/copy'" "$T/in"
+	[[ $status -eq 0 ]]
+	cmp "$T/in" "$T/copy"
+}
+
+@test "tee needs a target, and a full one fails the run" {
+	run -2 --separate-stderr "$EVPIPE" tee "$T/in"
+	assert_equal "$stderr" "evpipe: tee: at least one --to TARGET is needed"
+	run_to "$T/out" tee --to /dev/full "$T/in"
+	[[ $status -eq 3 ]]
+}
+
+@test "targets not available yet are refused as usage errors" {
+	for t in tcp://127.0.0.1:9 unix:/tmp/x udp://127.0.0.1:9; do
+		run -2 --separate-stderr "$EVPIPE" cat -o "$t" "$T/in"
+		[[ $stderr == *"are not supported yet"* ]]
+	done
+	run -2 --separate-stderr "$EVPIPE" tee --to 'out/{.type}.ndjson' "$T/in"
+	[[ $stderr == *"templates are not supported here yet"* ]]
+	run -2 --separate-stderr "$EVPIPE" cat -o exec: "$T/in"
+	assert_equal "$stderr" "evpipe: target 'exec:' needs a command"
+	run -2 --separate-stderr "$EVPIPE" cat -o '' "$T/in"
+}
