@@ -146,3 +146,11 @@ clean:
 
 .PHONY: all units deps demo check test asan fuzz fuzz-smoke fuzz-run bench lint \
 	format format-check install uninstall clean
+
+# ---- JSON Schema conformance ----------------------------------------------
+# The official test suite is read from $(JSON_SCHEMA_TEST_SUITE), never
+# copied into the tree; tests/40-schema-suite.bats runs this for "make check".
+JSON_SCHEMA_TEST_SUITE ?= ../shared/json-schema-test-suite
+conformance: $(PROG)
+	@JSON_SCHEMA_TEST_SUITE=$(JSON_SCHEMA_TEST_SUITE) tests/schema-suite/run $(CURDIR)/$(PROG)
+.PHONY: conformance

@@ -11,12 +11,14 @@
 #include "io.h"
 #include "pipeline.h"
 
-extern const struct stage_entry stage_cat, stage_head, stage_tee;
+extern const struct stage_entry stage_cat, stage_head, stage_tee,
+	stage_validate;
 
 const struct stage_entry *const stage_table[] = {
 	&stage_cat,
 	&stage_head,
 	&stage_tee,
+	&stage_validate,
 	NULL,
 };
 

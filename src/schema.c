@@ -1107,11 +1107,13 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 json_t *
 schema_json_loadb(const char *buf, size_t len, json_error_t *err)
 {
-	json_t *j = json_loadb(buf, len, JSON_ALLOW_NUL, err);
+	json_t *j = json_loadb(buf, len, JSON_ALLOW_NUL | JSON_DECODE_ANY, err);
 
 	if (j == NULL && strstr(err->text, "too big") != NULL)
 		j = json_loadb(buf, len,
-			       JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, err);
+			       JSON_ALLOW_NUL | JSON_DECODE_ANY |
+				       JSON_DECODE_INT_AS_REAL,
+			       err);
 	return j;
 }
 
