@@ -22,8 +22,11 @@
 #include "schema.h"
 #include "xmalloc.h"
 
-/* Deepest chain of schema evaluations ($ref loops end here). */
+/* Deepest chain of schema evaluations. */
 #define CHECK_MAX_DEPTH 3000
+/* Most schema objects evaluated for one value: bounds schemas whose
+ * applicators multiply (anyOf of anyOf of ...). */
+#define CHECK_MAX_STEPS 5000000
 
 struct seg {
 	const struct seg *up;
@@ -44,6 +47,10 @@ struct vctx {
 	struct schema *sc;
 	struct schema_errors *errs; /* NULL: stop at the first error */
 	int depth;
+	unsigned long steps;
+	int aborted;   /* a limit was hit: everything fails from now on */
+	int limit_hit; /* reporting that limit */
+	struct schema_errors *root_errs; /* where a limit is reported */
 };
 
 static int eval(struct vctx *, struct snode *, json_t *, const struct seg *,
@@ -253,7 +260,7 @@ fail(struct vctx *v, struct snode *n, const struct seg *ip,
 	char msg[400];
 	va_list ap;
 
-	if (e == NULL)
+	if (e == NULL || v->aborted)
 		return 0;
 	if (e->n >= (e->max ? e->max : 100)) {
 		e->dropped++;
@@ -270,8 +277,30 @@ fail(struct vctx *v, struct snode *n, const struct seg *ip,
 	er->instance = seg_string(ip, NULL);
 	er->keyword = seg_string(kp, kw);
 	er->absolute = kw ? xasprintf("%s/%s", n->loc, kw) : xstrdup(n->loc);
-	er->kw = kw ? kw : "false";
+	er->kw = kw ? kw : v->limit_hit ? "limit" : "false";
 	er->message = xstrdup(msg);
+	return 0;
+}
+
+/* A limit was hit: report it where the caller looks, then fail everything. */
+static int limit(struct vctx *v, struct snode *n, const struct seg *ip,
+		 const struct seg *kp, const char *fmt, ...) ATTR_PRINTF(5, 6);
+
+static int
+limit(struct vctx *v, struct snode *n, const struct seg *ip,
+      const struct seg *kp, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	v->errs = v->root_errs;
+	v->limit_hit = 1;
+	fail(v, n, ip, kp, NULL, "%s", msg);
+	v->limit_hit = 0;
+	v->aborted = 1;
 	return 0;
 }
 
@@ -1131,16 +1160,45 @@ eval(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 	struct ann local = { 0 };
 	int pushed = 0, ok;
 
+	if (v->aborted)
+		return 0;
 	if (n->boolean == 1)
 		return 1;
 	if (n->boolean == 0)
 		return fail(v, n, ip, kp, NULL,
 			    "no value is allowed here (false schema)");
 	if (v->depth >= CHECK_MAX_DEPTH)
-		return fail(v, n, ip, kp, NULL,
-			    "schema evaluation nested more than %d levels "
-			    "deep (a $ref loop?)",
-			    CHECK_MAX_DEPTH);
+		return limit(
+			v, n, ip, kp,
+			"schema evaluation nested more than %d levels deep",
+			CHECK_MAX_DEPTH);
+	if (++v->steps > CHECK_MAX_STEPS)
+		return limit(v, n, ip, kp,
+			     "schema evaluation took more than %d steps",
+			     CHECK_MAX_STEPS);
+	/* The same schema object on the same value further up, with no step
+	 * into the value in between: a $ref loop that would never end. */
+	{
+		size_t i = sc->neval;
+
+		while (i > 0 && sc->eval_inst[i - 1] == inst) {
+			if (sc->eval_node[--i] == n)
+				return limit(v, n, ip, kp,
+					     "$ref loop: this schema applies "
+					     "itself to the same value");
+		}
+		if (sc->neval == sc->capeval) {
+			sc->capeval = sc->capeval ? 2 * sc->capeval : 64;
+			sc->eval_node =
+				xreallocarray(sc->eval_node, sc->capeval,
+					      sizeof *sc->eval_node);
+			sc->eval_inst =
+				xreallocarray(sc->eval_inst, sc->capeval,
+					      sizeof *sc->eval_inst);
+		}
+		sc->eval_node[sc->neval] = n;
+		sc->eval_inst[sc->neval++] = inst;
+	}
 	v->depth++;
 	if (sc->nscope == 0 || sc->scope[sc->nscope - 1] != n->res) {
 		if (sc->nscope == sc->capscope) {
@@ -1158,17 +1216,19 @@ eval(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 		ann_release(&local);
 	if (pushed)
 		sc->nscope--;
+	sc->neval--;
 	v->depth--;
-	return ok;
+	return ok && !v->aborted;
 }
 
 int
 schema_node_validate(struct schema *sc, struct snode *n, json_t *inst,
 		     struct schema_errors *out)
 {
-	struct vctx v = { sc, out, 0 };
+	struct vctx v = { sc, out, 0, 0, 0, 0, out };
 
 	sc->nscope = 0;
+	sc->neval = 0;
 	return eval(&v, n, inst, NULL, NULL, NULL);
 }
 

@@ -136,6 +136,10 @@ struct schema {
 	/* validation scratch: dynamic scope */
 	struct sres **scope;
 	size_t nscope, capscope;
+	/* validation scratch: schema objects being evaluated, and on what */
+	struct snode **eval_node;
+	json_t **eval_inst;
+	size_t neval, capeval;
 };
 
 extern const char *const schema_type_names[7];

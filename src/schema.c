@@ -1620,6 +1620,8 @@ schema_free(struct schema *sc)
 	free(sc->mapk);
 	free(sc->mapv);
 	free(sc->scope);
+	free(sc->eval_node);
+	free(sc->eval_inst);
 	free(sc->root_dir);
 	free(sc);
 }
