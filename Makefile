@@ -58,7 +58,7 @@ $(B)/unit/%: tests/unit/%.c $(LIBOBJS)
 DEB_BUILD = build-essential pkg-config libjansson-dev libpcre2-dev zlib1g-dev
 DEB_TEST  = bats bats-support bats-assert mandoc shellcheck bash-completion \
             zsh fish jq clang libclang-rt-14-dev
-DEB_BENCH = hyperfine gojq miller
+DEB_BENCH = hyperfine gojq miller time
 deps:
 	@tests/install-deps $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
 
@@ -91,7 +91,7 @@ FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -std=c11
 FUZZ_LIBSRC := $(filter-out src/main.c,$(SRCS))
 FUZZ_TIME   ?= 60
 fuzz: $(FUZZERS)
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(wildcard src/*.h)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(wildcard src/*.h tests/unit/*.h)
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRC) $(DEPLIBS)
 
@@ -116,6 +116,13 @@ bench: evpipe
 	@tests/bench/run $(CURDIR)/evpipe $(BENCH_DIR) $(BENCH_EVENTS)
 
 # ---- docs and style -------------------------------------------------------
+# Every source warning-free with both compilers (-Werror), without linking.
+warnings:
+	@for cc in gcc clang; do echo "warnings: $$cc"; \
+	  for f in $(SRCS) $(UNITSRCS); do \
+	    $$cc -fsyntax-only -Werror $(ALL_CFLAGS) -Isrc -Itests/unit $$f || exit 1; \
+	  done; done
+
 lint:
 	mandoc -Tlint -Wwarning man/*.[1-9]
 	shellcheck -s bash completions/evpipe.bash tests/install-deps examples/*.sh tests/bench/run
@@ -144,8 +151,12 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz evpipe tests/.last.tap
 
-.PHONY: all units deps demo check test asan fuzz fuzz-smoke fuzz-run bench lint \
+.PHONY: all units deps demo check test asan fuzz fuzz-smoke fuzz-run bench lint warnings \
 	format format-check install uninstall clean
+
+# ---- json-scan bench
+$(B)/scan-bench: tests/bench/scan-bench.c $(LIBOBJS)
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJS) $(DEPLIBS)
 
 # ---- JSON Schema conformance ----------------------------------------------
 # The official test suite is read from $(JSON_SCHEMA_TEST_SUITE), never

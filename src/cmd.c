@@ -89,7 +89,8 @@ cmd_print_usage(FILE *fp)
 void
 cmd_print_stage_help(const struct stage_entry *e, FILE *fp)
 {
-	fprintf(fp, "usage: evpipe %s %s\n%s", e->name, e->usage ? e->usage : "",
+	fprintf(fp, "usage: evpipe %s%s%s\n%s", e->name,
+		e->usage && *e->usage ? " " : "", e->usage ? e->usage : "",
 		e->summary);
 	if (e->alias)
 		fprintf(fp, " (alias: %s)", e->alias);
@@ -159,6 +160,8 @@ cmd_complete(int argc, char **argv)
 				printf("%s\n", o->choices[i]);
 		} else if (o->type == OPT_TARGET) {
 			printf("@target\n");
+		} else if (o->type == OPT_NAMEVAL) {
+			printf("@nameval\n");
 		} else if (o->type == OPT_BOOL) {
 			printf("@none\n");
 		} else {

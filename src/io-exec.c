@@ -129,10 +129,11 @@ static int
 exec_close(struct sink *s, struct errbuf *eb)
 {
 	struct exec_priv *p = s->priv;
-	int status = child_finish(&p->c), r = 0;
+	int running = p->c.pid > 0, status = child_finish(&p->c), r = 0;
 	char why[64];
 
-	if (status != 0)
+	/* A child given up on was reported already. */
+	if (running && status != 0)
 		r = errbuf_set(eb, STATUS_IO, "%s: command %s", s->spec,
 			       child_status_text(status, why, sizeof why));
 	free(p->cmd);

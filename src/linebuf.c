@@ -122,8 +122,12 @@ linereader_next(struct linereader *lr, const char **line, size_t *len,
 			lr->lineno++;
 			if (n > 0 && (*line)[n - 1] == '\r')
 				n--;
+			if (n > lr->max_line) {
+				*len = lr->max_line;
+				return LINE_TOO_LONG;
+			}
 			*len = n;
-			return n > lr->max_line ? LINE_TOO_LONG : LINE_OK;
+			return LINE_OK;
 		}
 		linereader_room(lr);
 		{

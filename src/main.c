@@ -66,6 +66,11 @@ parse_stage(struct globals *g, struct stage_spec *spec, int argc, char **argv,
 		}
 		strlist_push(&pos, argv[i++]);
 	}
+	if (g->version) {
+		strlist_release(&pos);
+		printf("evpipe %s\n", EVPIPE_VERSION);
+		return -1;
+	}
 	if (g->help) {
 		strlist_release(&pos);
 		cmd_print_stage_help(e, stdout);

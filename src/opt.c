@@ -292,8 +292,6 @@ opt_print_words(const struct opt *opts, FILE *fp)
 
 	for (o = opts; o && o->lname; o++) {
 		fprintf(fp, "--%s\n", o->lname);
-		if (o->type == OPT_BOOL && strncmp(o->lname, "no-", 3) != 0)
-			fprintf(fp, "--no-%s\n", o->lname);
 		if (o->sname)
 			fprintf(fp, "-%c\n", o->sname);
 	}

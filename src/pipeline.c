@@ -18,6 +18,7 @@
 #include "errbuf.h"
 #include "input.h"
 #include "io.h"
+#include "json-scan.h"
 #include "linebuf.h"
 #include "pipeline.h"
 #include "util.h"
@@ -43,6 +44,7 @@ struct run {
 	size_t n;
 	struct sink *out, *dlq;
 	struct stage_env env;
+	struct jscan scan;	/* checks every line; its tape serves lookups */
 	uint64_t lines, rejects, printed;
 	int status;		/* worst status so far */
 	int stop;		/* stop reading: head satisfied, stdout gone,
@@ -137,6 +139,8 @@ run_dead_letter(struct run *r, const char *stage, struct record *rec,
 		json_object_foreach(detail, k, v)
 			if (strcmp(k, "messages") != 0)
 				json_object_set(o, k, v);
+	if (rec->json == NULL && rec->scan != NULL)
+		record_json(rec, NULL);	/* it scanned: keep it as JSON */
 	if (rec->json && !truncated) {
 		json_object_set(o, "event", rec->json);
 	} else {
@@ -368,9 +372,11 @@ run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
 		errbuf_set(&eb, STATUS_REJECT, "line longer than %llu bytes "
 			   "(--max-line)", (unsigned long long)r->g->max_line);
 		rc = run_reject(r, NULL, "input", &rec, &eb, 1);
-	} else if (record_json(&rec, &eb) == NULL) {
+	} else if (jscan_parse(&r->scan, line, len, &eb) == -1) {
+		errbuf_prefix(&eb, "invalid JSON");
 		rc = run_reject(r, NULL, "input", &rec, &eb, 0);
 	} else {
+		rec.scan = &r->scan;
 		rc = stage_feed(&r->stages[0], &rec, &eb);
 	}
 	if (rc == -1)
@@ -476,6 +482,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	size_t i, inited = 0;
 
 	memset(&r, 0, sizeof r);
+	jscan_init(&r.scan);
 	r.g = g;
 	r.n = n;
 	r.stages = xcalloc(n, sizeof *r.stages);
@@ -576,6 +583,7 @@ out:
 		specs[i].ctx = NULL;
 	}
 	free(r.stages);
+	jscan_release(&r.scan);
 	if (got_signal)
 		return 128 + got_signal;
 	return r.status;

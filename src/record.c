@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "errbuf.h"
+#include "json-scan.h"
 #include "record.h"
 #include "xmalloc.h"
 
@@ -48,6 +49,7 @@ record_dup(const struct record *rec)
 
 	*c = *rec;
 	c->dump = NULL;
+	c->scan = NULL;
 	c->flags &= ~RECORD_OWNED;
 	if (rec->flags & RECORD_DIRTY) {
 		c->raw = NULL;
@@ -106,7 +108,11 @@ record_parse(const char *raw, size_t len, struct errbuf *eb)
 json_t *
 record_json(struct record *rec, struct errbuf *eb)
 {
-	if (rec->json == NULL)
+	if (rec->json != NULL)
+		return rec->json;
+	if (rec->scan != NULL)
+		rec->json = jscan_json(rec->scan, jscan_root(rec->scan), eb);
+	else
 		rec->json = record_parse(rec->raw, rec->len, eb);
 	return rec->json;
 }
@@ -116,6 +122,7 @@ record_set_json(struct record *rec, json_t *v)
 {
 	json_decref(rec->json);
 	rec->json = v;
+	rec->scan = NULL;
 	free(rec->dump);
 	rec->dump = NULL;
 	rec->flags |= RECORD_DIRTY;

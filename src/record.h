@@ -19,12 +19,16 @@
 #include <stddef.h>
 
 struct errbuf;
+struct jscan;
 
 struct record {
-	const char *src;  /* borrowed: source name ("-" is stdin), outlives us */
+	const char *src;  /* borrowed: source name ("<stdin>"), outlives us */
 	uint64_t lineno;  /* 1-based line within src; 0 if none */
 	const char *raw;  /* the event's bytes, without the newline */
 	size_t len;
+	struct jscan *scan; /* borrowed: the scanner holding raw's tape (for
+			     * lazy field access), or NULL; valid during the
+			     * stage call only, and only while not dirty */
 	json_t *json;	  /* owned reference, NULL until parsed or set */
 	char *dump;	  /* owned: serialization of json once dirty */
 	size_t dumplen;
@@ -53,8 +57,9 @@ struct record *record_dup(const struct record *rec);
 void record_free(struct record *rec);
 
 /*
- * The event's value: a borrowed reference, parsed at most once.  NULL with a
- * STATUS_REJECT error in eb if the bytes are not valid JSON.
+ * The event's value: a borrowed reference, built at most once (from the
+ * scanner's tape when the record has one, else by parsing raw).  NULL with
+ * a STATUS_REJECT error in eb if the bytes are not valid JSON.
  */
 json_t *record_json(struct record *rec, struct errbuf *eb);
 

@@ -146,3 +146,10 @@ load test_helper
 	run -2 "$EVPIPE" __complete options nosuch
 	run -2 "$EVPIPE" __complete
 }
+
+@test "--version and --help work after a command too" {
+	run -0 "$EVPIPE" cat --version
+	assert_output --regexp '^evpipe [0-9.]+$'
+	run -0 "$EVPIPE" cat --help
+	assert_line --index 0 "usage: evpipe cat"
+}

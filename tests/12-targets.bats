@@ -131,3 +131,11 @@ setup() {
 	assert_equal "$stderr" "evpipe: target 'exec:' needs a command"
 	run -2 --separate-stderr "$EVPIPE" cat -o '' "$T/in"
 }
+
+@test "exec: giving up is reported once" {
+	seq 1 300000 | sed 's/.*/{"i":&}/' >"$T/many"
+	run_to "$T/stdout" cat -o "exec:exit 1" "$T/many"
+	[[ $status -eq 3 ]]
+	[[ $(grep -c 'giving up' <<<"$stderr") -eq 1 ]]
+	[[ $stderr != *"could not be waited for"* ]]
+}

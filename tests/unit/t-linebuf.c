@@ -95,6 +95,8 @@ main(void)
 	CHECK("one over max_line", "abcdef\nab\n", 5, "T1:abcde|L2:ab|");
 	CHECK("over-long last line without newline", "ab\nabcdefghij", 5,
 	      "L1:ab|T2:abcde|");
+	CHECK("last line one byte over max_line (fuzz regression)", "ab\nabcdef",
+	      5, "L1:ab|T2:abcde|");
 	CHECK("NUL bytes are kept for the caller to reject", "a\0b\n", 100,
 	      "L1:a|");
 
