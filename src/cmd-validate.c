@@ -406,15 +406,26 @@ validate_process(void *arg, struct record *rec, struct emit *out,
 	return -1;
 }
 
+/* Most frequent first; ties by name, so reports are reproducible. */
 static int
 validate_cmp_count(const void *a, const void *b)
 {
-	json_int_t x =
-		json_integer_value(json_object_get(*(json_t **)a, "count"));
-	json_int_t y =
-		json_integer_value(json_object_get(*(json_t **)b, "count"));
+	json_t *ja = *(json_t *const *)a, *jb = *(json_t *const *)b;
+	json_int_t x = json_integer_value(json_object_get(ja, "count"));
+	json_int_t y = json_integer_value(json_object_get(jb, "count"));
+	void *ia = json_object_iter(ja), *ib = json_object_iter(jb);
 
-	return x < y ? 1 : x > y ? -1 : 0;
+	if (x != y)
+		return x < y ? 1 : -1;
+	return strcmp(json_string_value(json_object_iter_value(ia)),
+		      json_string_value(json_object_iter_value(ib)));
+}
+
+static int
+validate_cmp_name(const void *a, const void *b)
+{
+	return strcmp((*(struct validate_entry *const *)a)->name,
+		      (*(struct validate_entry *const *)b)->name);
 }
 
 /* The n largest tallies of o as [{"NAME": k, "count": n}]. */
@@ -452,24 +463,31 @@ static int
 validate_finish(void *arg, struct emit *out, struct errbuf *eb)
 {
 	struct validate_ctx *ctx = arg;
-	json_t *r, *schemas, *kw = json_object(), *ptr = json_object();
+	json_t *r, *schemas, *kw, *ptr;
+	struct validate_entry **ents;
 	uint64_t valid = 0, invalid = 0;
-	size_t i, n = ctx->is_dir ? ctx->tabcap : 1;
+	size_t i, n = 0;
 	FILE *fp;
 	int rc = 0;
 
 	if (ctx->report == NULL)
 		return 0;
+	/* schema files in name order */
+	ents = xcalloc(ctx->tabn + 1, sizeof *ents);
+	if (ctx->single)
+		ents[n++] = ctx->single;
+	for (i = 0; i < ctx->tabcap; i++)
+		if (ctx->table[i])
+			ents[n++] = ctx->table[i];
+	qsort(ents, n, sizeof *ents, validate_cmp_name);
 	schemas = json_object();
+	kw = json_object();
+	ptr = json_object();
 	for (i = 0; i < n; i++) {
-		struct validate_entry *e =
-			ctx->is_dir ? ctx->table ? ctx->table[i] : NULL
-				    : ctx->single;
+		struct validate_entry *e = ents[i];
 		const char *k;
 		json_t *c, *t;
 
-		if (e == NULL)
-			continue;
 		valid += e->valid;
 		invalid += e->invalid;
 		json_object_set_new(schemas, e->name, validate_entry_report(e));
