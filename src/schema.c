@@ -811,21 +811,25 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 	/* Definitions are compiled in every dialect: they hold $id and
 	 * $anchor that references may need. */
 	if ((v = json_object_get(j, "definitions")) && json_is_object(v)) {
-		struct skv *defs;
+		struct skv *defs = NULL;
 		size_t nd;
 
 		if (compile_map(cc, v, "definitions", base, res, dialect, voc,
-				&defs, &nd) < 0)
+				&defs, &nd) < 0) {
+			free(defs);
 			return -1;
+		}
 		free(defs);
 	}
 	if (!d7 && (v = json_object_get(j, "$defs"))) {
-		struct skv *defs;
+		struct skv *defs = NULL;
 		size_t nd;
 
 		if (compile_map(cc, v, "$defs", base, res, dialect, voc, &defs,
-				&nd) < 0)
+				&nd) < 0) {
+			free(defs);
 			return -1;
+		}
 		free(defs);
 	}
 	if ((v = json_object_get(j, "$ref"))) {
@@ -892,12 +896,14 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 				&n->props, &n->nprops) < 0)
 			return -1;
 		if ((v = json_object_get(j, "patternProperties"))) {
-			struct skv *pp;
+			struct skv *pp = NULL;
 			size_t np;
 
 			if (compile_map(cc, v, "patternProperties", base, res,
-					dialect, voc, &pp, &np) < 0)
+					dialect, voc, &pp, &np) < 0) {
+				free(pp);
 				return -1;
+			}
 			n->pprops = xcalloc(np ? np : 1, sizeof *n->pprops);
 			for (i = 0; i < np; i++) {
 				n->pprops[i].s = pp[i].s;
