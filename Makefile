@@ -14,7 +14,7 @@ WARNINGS    = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
               -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
               -Wpointer-arith -Wvla -Wno-unused-parameter
 DEPCFLAGS  := $(shell $(PKG_CONFIG) --cflags jansson libpcre2-8 zlib 2>/dev/null)
-DEPLIBS    := $(shell $(PKG_CONFIG) --libs jansson libpcre2-8 zlib 2>/dev/null) -lm
+DEPLIBS    := $(shell $(PKG_CONFIG) --libs jansson libpcre2-8 zlib 2>/dev/null) -lm -pthread
 ALL_CFLAGS  = -D_GNU_SOURCE $(WARNINGS) $(DEPCFLAGS) $(CFLAGS)
 
 # Objects go to $(B); "make SANITIZE=address,undefined" builds elsewhere so

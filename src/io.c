@@ -3,6 +3,7 @@
  * of sink (see io.h).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,16 +114,165 @@ sink_write_out(struct sink *s, const char *p, size_t n, struct errbuf *eb)
 	return 0;
 }
 
+/*
+ * The writer thread: it owns every call into the sink's kind while it
+ * runs.  The main thread fills s->buf; a full buffer is swapped with the
+ * writer's idle one and handed over, so at most one buffer is in flight.
+ */
+struct sink_writer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *buf;		/* the buffer in flight, or idle */
+	size_t len;		/* bytes to write; 0 when idle */
+	int sync;		/* also call kind->sync after writing */
+	int busy;		/* a job is handed over and not done */
+	int quit;
+	int failed;		/* the thread's error is in eb */
+	int gone;
+	struct errbuf eb;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct sink *s = arg;
+	struct sink_writer *w = s->writer;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->busy && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->busy)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		if (!w->failed) {
+			int r = 0;
+
+			if (w->len > 0)
+				r = s->kind->write(s, w->buf, w->len, &w->eb);
+			if (r == 0 && w->sync && s->kind->sync)
+				r = s->kind->sync(s, &w->eb);
+			if (r == -1) {
+				w->failed = 1;
+				w->gone = s->gone;
+			}
+		}
+		pthread_mutex_lock(&w->mu);
+		w->len = 0;
+		w->busy = 0;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Wait for the job in flight; report the thread's error once. */
+static int
+writer_wait(struct sink *s, struct errbuf *eb)
+{
+	struct sink_writer *w = s->writer;
+	int failed;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->busy)
+		pthread_cond_wait(&w->cv, &w->mu);
+	failed = w->failed;
+	pthread_mutex_unlock(&w->mu);
+	if (failed && !s->broken) {
+		s->broken = 1;
+		s->gone = w->gone;
+		if (eb) {
+			eb->status = w->eb.status;
+			memcpy(eb->msg, w->eb.msg, sizeof eb->msg);
+		}
+		return -1;
+	}
+	return failed ? -1 : 0;
+}
+
+/* Hand the filled buffer (and a sync request) to the writer. */
+static int
+writer_submit(struct sink *s, int sync, struct errbuf *eb)
+{
+	struct sink_writer *w = s->writer;
+	char *spare;
+
+	if (writer_wait(s, eb) == -1)
+		return -1;
+	pthread_mutex_lock(&w->mu);
+	spare = w->buf;
+	w->buf = s->buf;
+	w->len = s->len;
+	w->sync = sync;
+	w->busy = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	s->buf = spare;
+	s->len = 0;
+	return 0;
+}
+
+void
+sink_async(struct sink *s)
+{
+	struct sink_writer *w;
+
+	if (s->writer || s->line_buffered)
+		return;
+	w = xcalloc(1, sizeof *w);
+	w->buf = xmalloc(s->cap);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	s->writer = w;
+	if (pthread_create(&w->thread, NULL, writer_main, s) != 0) {
+		/* No thread: stay synchronous. */
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+		free(w->buf);
+		free(w);
+		s->writer = NULL;
+	}
+}
+
+static void
+writer_stop(struct sink *s)
+{
+	struct sink_writer *w = s->writer;
+
+	pthread_mutex_lock(&w->mu);
+	w->quit = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w->buf);
+	free(w);
+	s->writer = NULL;
+}
+
+/* Write out the buffer (no sync): when it is full. */
+static int
+sink_drain(struct sink *s, struct errbuf *eb)
+{
+	size_t n = s->len;
+
+	if (s->writer)
+		return n > 0 ? writer_submit(s, 0, eb) : writer_wait(s, eb);
+	if (n == 0)
+		return s->broken ? -1 : 0;
+	s->len = 0;
+	return sink_write_out(s, s->buf, n, eb);
+}
+
 int
 sink_flush(struct sink *s, struct errbuf *eb)
 {
-	if (s->len > 0) {
-		size_t n = s->len;
-
-		s->len = 0;
-		if (sink_write_out(s, s->buf, n, eb) == -1)
-			return -1;
-	}
+	if (s->writer)
+		return writer_submit(s, 1, eb);
+	if (sink_drain(s, eb) == -1)
+		return -1;
 	if (s->kind->sync && !s->broken)
 		return s->kind->sync(s, eb);
 	return s->broken ? -1 : 0;
@@ -137,11 +287,13 @@ sink_write(struct sink *s, const char *event, size_t len, struct errbuf *eb)
 	s->events++;
 	s->bytes += len + 1;
 	if (len + 1 > s->cap - s->len) {
-		if (sink_flush(s, eb) == -1)
+		if (sink_drain(s, eb) == -1)
 			return -1;
 		if (len + 1 > s->cap) {
-			/* Bigger than the buffer: write it directly. */
-			if (sink_write_out(s, event, len, eb) == -1 ||
+			/* Bigger than the buffer: write it directly, once the
+			 * writer thread (if any) is idle. */
+			if ((s->writer && writer_wait(s, eb) == -1) ||
+			    sink_write_out(s, event, len, eb) == -1 ||
 			    sink_write_out(s, "\n", 1, eb) == -1)
 				return -1;
 			return s->line_buffered ? sink_flush(s, eb) : 0;
@@ -162,8 +314,13 @@ sink_close(struct sink *s, struct errbuf *eb)
 
 	if (s == NULL)
 		return 0;
-	if (!s->broken && sink_flush(s, eb) == -1 && !s->gone)
+	if (!s->broken && sink_drain(s, eb) == -1 && !s->gone)
 		r = -1;
+	if (s->writer) {
+		if (writer_wait(s, r == -1 ? NULL : eb) == -1 && !s->gone)
+			r = -1;
+		writer_stop(s);
+	}
 	if (s->kind->close(s, r == -1 ? NULL : eb) == -1)
 		r = -1;
 	free(s->buf);

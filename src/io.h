@@ -50,6 +50,7 @@ struct sink {
 	int is_stdout;
 	int broken;		/* a fatal error was reported: drop writes */
 	int gone;		/* stdout's reader went away (EPIPE) */
+	struct sink_writer *writer; /* the writer thread, if sink_async() */
 	uint64_t events;	/* events written */
 	uint64_t bytes;
 };
@@ -70,6 +71,15 @@ int sink_write(struct sink *s, const char *event, size_t len,
 
 /* Write out the buffer.  0, or -1 with eb. */
 int sink_flush(struct sink *s, struct errbuf *eb);
+
+/*
+ * Hand full buffers to a writer thread from now on, so the write(2) calls
+ * (and the gzip compression of .gz targets) run beside the main thread,
+ * which goes on filling the other buffer.  Only for sinks that are not
+ * line-buffered.  Errors of the thread are returned by the next
+ * sink_write(), sink_flush() or sink_close().
+ */
+void sink_async(struct sink *s);
 
 /* Flush, close and free.  0, or -1 with eb; s is freed either way. */
 int sink_close(struct sink *s, struct errbuf *eb);

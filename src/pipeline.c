@@ -524,6 +524,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		errbuf_clear(&eb);
 		goto out;
 	}
+	sink_async(r.out);
 	if (g->dlq.n) {
 		/* Dead letters may share stdout with the events: one buffer
 		 * keeps their order. */
