@@ -139,11 +139,30 @@ validate_table_get(struct validate_ctx *ctx, const char *name)
 	return NULL;
 }
 
+static void validate_free(void *);
+
+static int validate_setup(struct validate_ctx *ctx, struct errbuf *eb);
+
+/* The runner frees only stages whose init succeeded: clean up here. */
 static int
 validate_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	      struct errbuf *eb)
 {
 	struct validate_ctx *ctx = arg;
+
+	if (validate_setup(ctx, eb) == 0)
+		return 0;
+	validate_free(ctx);
+	ctx->maps = NULL;
+	ctx->single = NULL;
+	ctx->table = NULL;
+	ctx->tabcap = 0;
+	return -1;
+}
+
+static int
+validate_setup(struct validate_ctx *ctx, struct errbuf *eb)
+{
 	struct stat st;
 	size_t i;
 
