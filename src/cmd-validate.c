@@ -58,6 +58,7 @@ struct validate_ctx {
 	struct validate_entry **table; /* registry: hash of entries */
 	size_t tabcap, tabn;
 	struct schema_errors errs;
+	struct buf name, key; /* --select scratch, reused per event */
 	uint64_t malformed, no_schema;
 };
 
@@ -142,6 +143,8 @@ validate_table_get(struct validate_ctx *ctx, const char *name)
 static void validate_free(void *);
 
 static int validate_setup(struct validate_ctx *ctx, struct errbuf *eb);
+static int validate_render(const char *, json_t *, struct buf *, struct buf *,
+			   struct errbuf *);
 
 /* The runner frees only stages whose init succeeded: clean up here. */
 static int
@@ -197,6 +200,12 @@ validate_setup(struct validate_ctx *ctx, struct errbuf *eb)
 					  "TEMPLATE is needed",
 					  ctx->schema);
 		ctx->is_dir = 1;
+		/* a template error shows now, not at the first event */
+		if (validate_render(ctx->select, NULL, &ctx->name, &ctx->key,
+				    eb) == -1 &&
+		    eb->status == STATUS_USAGE)
+			return -1;
+		errbuf_clear(eb);
 		return 0;
 	}
 	if (ctx->select)
@@ -214,25 +223,22 @@ validate_setup(struct validate_ctx *ctx, struct errbuf *eb)
 
 /* The value at a simple path ".a.b" / ."x y" in v; NULL if absent. */
 static json_t *
-validate_path(json_t *v, const char *p, const char *end, struct errbuf *eb)
+validate_path(json_t *v, const char *p, const char *end, struct buf *keybuf,
+	      struct errbuf *eb)
 {
-	struct buf key = BUF_INIT;
-
 	while (p < end) {
 		if (*p != '.') {
-			buf_release(&key);
 			errbuf_set(eb, STATUS_USAGE,
 				   "--select: only field paths like {.a.b} "
 				   "are supported");
 			return NULL;
 		}
 		p++;
-		buf_reset(&key);
+		buf_reset(keybuf);
 		if (p < end && *p == '"') {
 			for (p++; p < end && *p != '"'; p++)
-				buf_addc(&key, *p);
+				buf_addc(keybuf, *p);
 			if (p == end) {
-				buf_release(&key);
 				errbuf_set(eb, STATUS_USAGE,
 					   "--select: unterminated \"");
 				return NULL;
@@ -240,16 +246,14 @@ validate_path(json_t *v, const char *p, const char *end, struct errbuf *eb)
 			p++;
 		} else {
 			while (p < end && *p != '.')
-				buf_addc(&key, *p++);
+				buf_addc(keybuf, *p++);
 		}
-		if (key.len == 0) {
-			buf_release(&key);
+		if (keybuf->len == 0) {
 			errbuf_set(eb, STATUS_USAGE, "--select: empty field");
 			return NULL;
 		}
-		v = json_is_object(v) ? json_object_get(v, key.data) : NULL;
+		v = json_is_object(v) ? json_object_get(v, keybuf->data) : NULL;
 	}
-	buf_release(&key);
 	if (v == NULL)
 		errbuf_set(eb, STATUS_REJECT, "--select: field missing");
 	return v;
@@ -261,7 +265,8 @@ validate_path(json_t *v, const char *p, const char *end, struct errbuf *eb)
  * leading '.', so the name cannot leave the registry.
  */
 static int
-validate_render(const char *t, json_t *v, struct buf *out, struct errbuf *eb)
+validate_render(const char *t, json_t *v, struct buf *out, struct buf *key,
+		struct errbuf *eb)
 {
 	buf_reset(out);
 	while (*t) {
@@ -275,7 +280,7 @@ validate_render(const char *t, json_t *v, struct buf *out, struct errbuf *eb)
 		if ((close = strchr(t, '}')) == NULL)
 			return errbuf_set(eb, STATUS_USAGE,
 					  "--select: missing '}'");
-		if ((f = validate_path(v, t + 1, close, eb)) == NULL)
+		if ((f = validate_path(v, t + 1, close, key, eb)) == NULL)
 			return -1;
 		if (json_is_string(f)) {
 			const char *s = json_string_value(f);
@@ -288,7 +293,17 @@ validate_render(const char *t, json_t *v, struct buf *out, struct errbuf *eb)
 						  "for a file name");
 			buf_add(out, s, n);
 		} else if (json_is_integer(f)) {
-			buf_addf(out, "%lld", (long long)json_integer_value(f));
+			char num[24], *q = num + sizeof num;
+			json_int_t iv = json_integer_value(f);
+			unsigned long long u = iv < 0 ? -(unsigned long long)iv
+						      : (unsigned long long)iv;
+
+			do
+				*--q = (char)('0' + u % 10);
+			while ((u /= 10) != 0);
+			if (iv < 0)
+				*--q = '-';
+			buf_add(out, q, num + sizeof num - q);
 		} else {
 			return errbuf_set(eb, STATUS_REJECT,
 					  "--select: field is not a string or "
@@ -306,42 +321,36 @@ validate_render(const char *t, json_t *v, struct buf *out, struct errbuf *eb)
 static struct validate_entry *
 validate_lookup(struct validate_ctx *ctx, json_t *v, struct errbuf *eb)
 {
-	struct buf name = BUF_INIT;
 	struct validate_entry *e;
 	struct schema *sc;
 	char *path;
 	struct stat st;
 
-	if (validate_render(ctx->select, v, &name, eb) == -1) {
-		buf_release(&name);
+	if (validate_render(ctx->select, v, &ctx->name, &ctx->key, eb) == -1) {
 		if (eb->status == STATUS_REJECT)
 			ctx->no_schema++;
 		return NULL;
 	}
-	if ((e = validate_table_get(ctx, name.data)) != NULL) {
-		buf_release(&name);
+	if ((e = validate_table_get(ctx, ctx->name.data)) != NULL) {
 		return e;
 	}
-	path = xasprintf("%s/%s", ctx->schema, name.data);
+	path = xasprintf("%s/%s", ctx->schema, ctx->name.data);
 	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
 		errbuf_set(eb, STATUS_REJECT, "no schema %s for this event",
-			   name.data);
+			   ctx->name.data);
 		ctx->no_schema++;
 		free(path);
-		buf_release(&name);
 		return NULL;
 	}
 	ctx->so.root_dir = ctx->schema;
 	sc = schema_load(path, &ctx->so, eb);
 	free(path);
 	if (sc == NULL) {
-		buf_release(&name);
 		eb->status = STATUS_USAGE;
 		return NULL;
 	}
-	e = validate_entry_new(name.data, sc);
+	e = validate_entry_new(ctx->name.data, sc);
 	validate_table_put(ctx, e);
-	buf_release(&name);
 	return e;
 }
 
@@ -568,6 +577,8 @@ validate_free(void *arg)
 			free((char *)ctx->maps[i].prefix);
 	free(ctx->maps);
 	schema_errors_release(&ctx->errs);
+	buf_release(&ctx->name);
+	buf_release(&ctx->key);
 }
 
 #define V(f) offsetof(struct validate_ctx, f)

@@ -92,6 +92,19 @@ J
 	assert_output '[6,2,1,3,1]'
 }
 
+@test "registry: a bad --select template is a usage error before any event" {
+	mkdir -p "$T/reg"
+	run_to "$T/out" validate -s "$T/reg" --select '{type}.json' /dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"only field paths"* ]]
+	run_to "$T/out" validate -s "$T/reg" /dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"--select TEMPLATE is needed"* ]]
+	echo '{}' >"$T/one.json"
+	run_to "$T/out" validate -s "$T/one.json" --select '{.a}' /dev/null
+	[[ $status -eq 2 ]]
+}
+
 @test "--report counts per schema with the top failing keywords and pointers" {
 	printf '%s\n' '{"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380","data":{"amount":-1}}' \
 		'{"data":{"amount":-2}}' '{"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380","data":{}}' >"$T/in"
