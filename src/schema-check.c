@@ -879,9 +879,20 @@ eval_object(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 			int hit = 0;
 
 			is.s = key;
-			for (k = 0; k < n->nprops; k++) {
-				if (strcmp(n->props[k].name, key) != 0)
-					continue;
+			k = n->nprops;
+			if (n->prop_hash) {
+				size_t h = schema_name_hash(key) &
+					   (n->prop_hcap - 1);
+
+				for (; n->prop_hash[h];
+				     h = (h + 1) & (n->prop_hcap - 1)) {
+					k = n->prop_hash[h] - 1;
+					if (strcmp(n->props[k].name, key) == 0)
+						break;
+					k = n->nprops;
+				}
+			}
+			if (k < n->nprops) {
 				hit = 1;
 				ks.s = "properties";
 				ks2.s = n->props[k].name;
@@ -891,7 +902,6 @@ eval_object(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 					if (!v->errs)
 						return 0;
 				}
-				break;
 			}
 			for (k = 0; k < n->npprops; k++) {
 				struct errbuf eb;

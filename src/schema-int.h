@@ -88,6 +88,8 @@ struct snode {
 
 	struct skv *props;
 	size_t nprops;
+	unsigned *prop_hash; /* open addressing: index + 1 into props, 0 free */
+	size_t prop_hcap;
 	struct spat *pprops;
 	size_t npprops;
 	struct snode *addl_props, *uneval_props, *prop_names;
@@ -143,6 +145,17 @@ struct schema {
 };
 
 extern const char *const schema_type_names[7];
+
+/* Hash of a property name for snode.prop_hash. */
+static inline size_t
+schema_name_hash(const char *s)
+{
+	size_t h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
 
 /* schema-check.c: numbers and equality with JSON Schema's meaning. */
 int schema_is_integer(const json_t *);

@@ -891,10 +891,24 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 		SUB(addl_props, "additionalProperties");
 		SUB(prop_names, "propertyNames");
 		SUB(contains, "contains");
-		if ((v = json_object_get(j, "properties")) &&
-		    compile_map(cc, v, "properties", base, res, dialect, voc,
-				&n->props, &n->nprops) < 0)
-			return -1;
+		if ((v = json_object_get(j, "properties"))) {
+			if (compile_map(cc, v, "properties", base, res, dialect,
+					voc, &n->props, &n->nprops) < 0)
+				return -1;
+			n->prop_hcap = 4;
+			while (n->prop_hcap < 2 * n->nprops)
+				n->prop_hcap *= 2;
+			n->prop_hash =
+				xcalloc(n->prop_hcap, sizeof *n->prop_hash);
+			for (i = 0; i < n->nprops; i++) {
+				size_t h = schema_name_hash(n->props[i].name) &
+					   (n->prop_hcap - 1);
+
+				while (n->prop_hash[h])
+					h = (h + 1) & (n->prop_hcap - 1);
+				n->prop_hash[h] = (unsigned)i + 1;
+			}
+		}
 		if ((v = json_object_get(j, "patternProperties"))) {
 			struct skv *pp = NULL;
 			size_t np;
@@ -1589,6 +1603,7 @@ node_free(struct snode *n)
 	free(n->any_of);
 	free(n->one_of);
 	free(n->props);
+	free(n->prop_hash);
 	for (i = 0; i < n->npprops; i++)
 		regex_free(n->pprops[i].re);
 	free(n->pprops);
