@@ -11,11 +11,12 @@
 #include "io.h"
 #include "pipeline.h"
 
-extern const struct stage_entry stage_cat, stage_head, stage_tee,
-	stage_validate;
+extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter, stage_map;
+extern const struct stage_entry stage_validate;
 
 const struct stage_entry *const stage_table[] = {
 	&stage_cat,
+	&stage_filter, &stage_map,
 	&stage_head,
 	&stage_tee,
 	&stage_validate,

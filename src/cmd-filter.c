@@ -1,0 +1,81 @@
+/*
+ * cmd-filter.c -- keep the events for which an expression is true
+ * (evpipe-filter(1)); with -v, those for which it is false.
+ *
+ * An event is kept when any output of EXPR is truthy (neither false nor
+ * null), as with jq's select(EXPR).  An evaluation error rejects the
+ * event.  Kept events are passed on untouched, byte for byte.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "buf.h"
+#include "cmd-expr.h"
+#include "expr.h"
+#include "stage.h"
+
+struct filter_ctx {
+	int invert;    /* -v */
+	json_t *named; /* --arg/--argjson given to this stage */
+	struct expr *expr;
+};
+
+static int
+filter_init(void *arg, int argc, char **argv, const struct stage_env *env,
+	    struct errbuf *eb)
+{
+	struct filter_ctx *ctx = arg;
+
+	ctx->expr = cmd_expr_compile(argv[0], env, ctx->named, eb);
+	return ctx->expr ? 0 : -1;
+}
+
+static int
+filter_process(void *arg, struct record *rec, struct emit *out,
+	       struct errbuf *eb)
+{
+	struct filter_ctx *ctx = arg;
+	json_t *v = record_json(rec, eb);
+	int keep;
+
+	if (!v)
+		return -1;
+	keep = expr_truthy(ctx->expr, v, eb);
+	if (keep < 0)
+		return -1;
+	if (keep != ctx->invert)
+		return emit(out, rec, eb);
+	return 0;
+}
+
+static void
+filter_free(void *arg)
+{
+	struct filter_ctx *ctx = arg;
+
+	expr_free(ctx->expr);
+}
+
+static const struct opt filter_opts[] = {
+	{ "invert", 'v', OPT_BOOL, offsetof(struct filter_ctx, invert), NULL,
+	  "keep the events for which EXPR is false", NULL },
+	{ "arg", 0, OPT_NAMEVAL, offsetof(struct filter_ctx, named),
+	  "NAME VALUE", "set $NAME to the string VALUE", NULL },
+	{ "argjson", 0, OPT_NAMEVAL, offsetof(struct filter_ctx, named),
+	  "NAME JSON", "set $NAME to the JSON value", NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+};
+
+const struct stage_entry stage_filter = {
+	.name = "filter",
+	.summary = "keep events for which an expression is true",
+	.usage = "[-v] [--arg NAME VALUE] [--argjson NAME JSON] EXPR",
+	.opts = filter_opts,
+	.ctx_size = sizeof(struct filter_ctx),
+	.min_args = 1,
+	.max_args = 1,
+	.flags = STAGE_NEEDS_JSON,
+	.init = filter_init,
+	.process = filter_process,
+	.free = filter_free,
+};

@@ -1,0 +1,1688 @@
+/*
+ * expr-eval.c -- tree-walking evaluator with jq's generator semantics.
+ *
+ * Every node is evaluated by ev(), which calls a callback once per output
+ * (continuation-passing; backtracking is the return to the caller).  The
+ * return value travels back up: 0 go on, -1 an error (its value in
+ * c->err), 1 stop (c->stop names the construct that asked, e.g. first/1,
+ * limit/2 or expr_truthy(), which turns it back into 0).
+ *
+ * evp() evaluates path expressions (path(f), assignments, del) and calls
+ * back with each (path, value) pair.  Value access goes through val_*()
+ * in expr-value.c so a later fast path can work on scanned lines.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "expr-impl.h"
+#include "xmalloc.h"
+
+int
+ev_error(struct ectx *c, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_decref(c->err);
+	c->err = val_string(msg, strlen(msg));
+	c->err_down = 0;
+	return -1;
+}
+
+int
+ev_error_value(struct ectx *c, json_t *v)
+{
+	json_decref(c->err);
+	c->err = v;
+	c->err_down = 0;
+	return -1;
+}
+
+int
+ev_tick(struct ectx *c)
+{
+	return ev_tick_n(c, 1);
+}
+
+int
+ev_tick_n(struct ectx *c, size_t n)
+{
+	c->steps += n;
+	if (c->steps > EXPR_MAX_STEPS)
+		return ev_error(c, "expression evaluation exceeded %lu steps",
+				EXPR_MAX_STEPS);
+	return 0;
+}
+
+/* ---- small callbacks ----------------------------------------------------- */
+
+static int
+collect_cb(struct ectx *c, json_t *v, void *arg)
+{
+	if (ev_tick(c) < 0)
+		return -1;
+	json_array_append((json_t *)arg, v);
+	return 0;
+}
+
+json_t *
+ev_collect(struct ectx *c, const struct enode *n, json_t *in)
+{
+	json_t *arr = json_array();
+
+	if (ev(c, n, in, collect_cb, arr) != 0) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* ---- .. ------------------------------------------------------------------ */
+
+static int
+ev_recurse(struct ectx *c, json_t *v, ev_fn fn, void *arg)
+{
+	int rc;
+
+	if (++c->depth > EXPR_MAX_DEPTH) {
+		c->depth--;
+		return ev_error(c, "expression nesting too deep");
+	}
+	rc = fn(c, v, arg);
+	if (rc == 0 && json_is_array(v)) {
+		size_t i;
+
+		for (i = 0; rc == 0 && i < json_array_size(v); i++)
+			rc = ev_recurse(c, json_array_get(v, i), fn, arg);
+	} else if (rc == 0 && json_is_object(v)) {
+		const char *k;
+		json_t *m;
+
+		json_object_foreach(v, k, m)
+		{
+			rc = ev_recurse(c, m, fn, arg);
+			if (rc)
+				break;
+		}
+	}
+	c->depth--;
+	return rc;
+}
+
+/* ---- indexing --------------------------------------------------------------
+ */
+
+struct index_st {
+	const struct enode *n;
+	json_t *in, *key, *key2;
+	ev_fn fn;
+	void *arg;
+};
+
+static int
+index_subject_cb(struct ectx *c, json_t *s, void *arg)
+{
+	struct index_st *st = arg;
+	json_t *out;
+	int rc;
+
+	if (st->n->kind == EN_SLICE)
+		rc = val_slice(c, s, st->key, st->key2, &out);
+	else
+		rc = val_index(c, s, st->key, &out);
+	if (rc < 0) {
+		if (!st->n->op)
+			return -1;
+		json_decref(c->err); /* .a? */
+		c->err = NULL;
+		return 0;
+	}
+	rc = st->fn(c, out, st->arg);
+	json_decref(out);
+	return rc;
+}
+
+static int
+index_key2_cb(struct ectx *c, json_t *k, void *arg)
+{
+	struct index_st *st = arg;
+
+	st->key2 = k;
+	return ev(c, st->n->a, st->in, index_subject_cb, st);
+}
+
+static int
+index_key_cb(struct ectx *c, json_t *k, void *arg)
+{
+	struct index_st *st = arg;
+
+	st->key = k;
+	if (st->n->kind == EN_SLICE) {
+		if (!st->n->c) {
+			st->key2 = json_null();
+			return ev(c, st->n->a, st->in, index_subject_cb, st);
+		}
+		return ev(c, st->n->c, st->in, index_key2_cb, st);
+	}
+	return ev(c, st->n->a, st->in, index_subject_cb, st);
+}
+
+static int
+ev_index(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
+{
+	struct index_st st = { n, in, NULL, NULL, fn, arg };
+
+	/* Fast path: .name on the input, no allocation. */
+	if (n->kind == EN_INDEX && n->a->kind == EN_IDENTITY &&
+	    n->b->kind == EN_LIT) {
+		json_t *out;
+
+		if (json_is_object(in) && json_is_string(n->b->lit)) {
+			/* borrowed: no reference taken */
+			out = json_object_getn(in, json_string_value(n->b->lit),
+					       json_string_length(n->b->lit));
+			return fn(c, out ? out : json_null(), arg);
+		}
+		st.key = n->b->lit;
+		return index_subject_cb(c, in, &st);
+	}
+	if (n->kind == EN_SLICE && !n->b) {
+		st.key = json_null();
+		return index_key_cb(c, json_null(), &st);
+	}
+	return ev(c, n->b, in, index_key_cb, &st);
+}
+
+static int
+ev_iter_value(struct ectx *c, json_t *v, ev_fn fn, void *arg)
+{
+	int rc = 0;
+
+	if (json_is_array(v)) {
+		size_t i;
+
+		for (i = 0; rc == 0 && i < json_array_size(v); i++)
+			rc = fn(c, json_array_get(v, i), arg);
+		return rc;
+	}
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *m;
+
+		json_object_foreach(v, k, m)
+		{
+			rc = fn(c, m, arg);
+			if (rc)
+				break;
+		}
+		return rc;
+	}
+	{
+		char d[64];
+
+		val_describe(v, d, sizeof(d));
+		return ev_error(c, "Cannot iterate over %s", d);
+	}
+}
+
+struct pass_st {
+	ev_fn fn;
+	void *arg;
+};
+
+static int
+ev_iter_opt(struct ectx *c, json_t *v, int opt, ev_fn fn, void *arg)
+{
+	if (opt && !json_is_array(v) && !json_is_object(v))
+		return 0; /* .[]? */
+	return ev_iter_value(c, v, fn, arg);
+}
+
+struct iter_st {
+	int opt;
+	ev_fn fn;
+	void *arg;
+};
+
+static int
+iter_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct iter_st *st = arg;
+
+	return ev_iter_opt(c, v, st->opt, st->fn, st->arg);
+}
+
+/* ---- try ----------------------------------------------------------------- */
+
+struct try_st {
+	ev_fn fn;
+	void *arg;
+	int down; /* the consumer failed: not ours to catch */
+};
+
+static int
+try_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct try_st *st = arg;
+	int rc = st->fn(c, v, st->arg);
+
+	if (rc < 0)
+		st->down = 1;
+	return rc;
+}
+
+static int
+ev_try(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
+{
+	struct try_st st = { fn, arg, 0 };
+	json_t *err;
+	int rc;
+
+	rc = ev(c, n->a, in, try_cb, &st);
+	if (rc >= 0 || st.down || c->err_down)
+		return rc;
+	err = c->err;
+	c->err = NULL;
+	if (!n->b || json_is_null(err)) {
+		/* jq 1.6: error(null) is not caught as a value */
+		json_decref(err);
+		return 0;
+	}
+	rc = ev(c, n->b, err, fn, arg);
+	json_decref(err);
+	return rc;
+}
+
+/* ---- binary operators --------------------------------------------------- */
+
+struct bin_st {
+	const struct enode *n;
+	json_t *in, *rhs;
+	ev_fn fn;
+	void *arg;
+};
+
+static int
+bin_lhs_cb(struct ectx *c, json_t *lv, void *arg)
+{
+	struct bin_st *st = arg;
+	json_t *out;
+	int rc;
+
+	if (val_binop(c, st->n->op, lv, st->rhs, &out) < 0)
+		return -1;
+	rc = st->fn(c, out, st->arg);
+	json_decref(out);
+	return rc;
+}
+
+static int
+bin_rhs_cb(struct ectx *c, json_t *rv, void *arg)
+{
+	struct bin_st *st = arg;
+
+	st->rhs = rv;
+	return ev(c, st->n->a, st->in, bin_lhs_cb, st);
+}
+
+static int
+and_rhs_cb(struct ectx *c, json_t *rv, void *arg)
+{
+	struct bin_st *st = arg;
+
+	return st->fn(c, json_boolean(val_truthy(rv)), st->arg);
+}
+
+static int
+and_lhs_cb(struct ectx *c, json_t *lv, void *arg)
+{
+	struct bin_st *st = arg;
+	int t = val_truthy(lv);
+
+	if (st->n->kind == EN_AND && !t)
+		return st->fn(c, json_false(), st->arg);
+	if (st->n->kind == EN_OR && t)
+		return st->fn(c, json_true(), st->arg);
+	return ev(c, st->n->b, st->in, and_rhs_cb, st);
+}
+
+struct alt_st {
+	ev_fn fn;
+	void *arg;
+	int found, down;
+};
+
+static int
+alt_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct alt_st *st = arg;
+	int rc;
+
+	if (!val_truthy(v))
+		return 0;
+	st->found = 1;
+	rc = st->fn(c, v, st->arg);
+	if (rc < 0)
+		st->down = 1;
+	return rc;
+}
+
+static int
+ev_alt(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
+{
+	struct alt_st st = { fn, arg, 0, 0 };
+	int rc = ev(c, n->a, in, alt_cb, &st);
+
+	/* jq 1.6 does not suppress errors on the left of // */
+	if (rc != 0 || st.found)
+		return rc;
+	return ev(c, n->b, in, fn, arg);
+}
+
+static int
+neg_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct pass_st *st = arg;
+	json_t *out;
+	int rc;
+
+	if (!val_is_number(v)) {
+		char d[64];
+
+		val_describe(v, d, sizeof(d));
+		return ev_error(c, "%s cannot be negated", d);
+	}
+	out = json_is_integer(v) && json_integer_value(v) != 0 &&
+			      json_integer_value(v) > -(1LL << 62)
+		      ? json_integer(-json_integer_value(v))
+		      : val_number(-val_num(v));
+	rc = st->fn(c, out, st->arg);
+	json_decref(out);
+	return rc;
+}
+
+struct pipe_st {
+	const struct enode *n;
+	ev_fn fn;
+	void *arg;
+};
+
+static int
+pipe_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct pipe_st *st = arg;
+
+	return ev(c, st->n, v, st->fn, st->arg);
+}
+
+struct if_st {
+	const struct enode *n;
+	json_t *in;
+	ev_fn fn;
+	void *arg;
+};
+
+static int
+if_cb(struct ectx *c, json_t *cond, void *arg)
+{
+	struct if_st *st = arg;
+
+	return ev(c, val_truthy(cond) ? st->n->b : st->n->c, st->in, st->fn,
+		  st->arg);
+}
+
+/* ---- object construction ------------------------------------------------ */
+
+struct obj_st {
+	const struct enode *n;
+	json_t *in;
+	int i;
+	json_t *cur; /* borrowed: the object built so far */
+	json_t *key;
+	ev_fn fn;
+	void *arg;
+};
+
+static int obj_step(struct ectx *, struct obj_st *);
+
+static int
+obj_val_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct obj_st *st = arg, next = *st;
+	int rc;
+
+	next.cur = json_copy(st->cur);
+	json_object_setn_nocheck(next.cur, json_string_value(st->key),
+				 json_string_length(st->key), v);
+	next.i = st->i + 1;
+	rc = obj_step(c, &next);
+	json_decref(next.cur);
+	return rc;
+}
+
+static int
+obj_key_cb(struct ectx *c, json_t *k, void *arg)
+{
+	struct obj_st *st = arg;
+	const struct enode *vn = st->n->vals[st->i];
+
+	if (!json_is_string(k)) {
+		char d[64];
+
+		val_describe(k, d, sizeof(d));
+		return ev_error(c, "Cannot use %s as object key", d);
+	}
+	st->key = k;
+	if (!vn) {
+		json_t *v;
+		int rc;
+
+		if (val_index(c, st->in, k, &v) < 0)
+			return -1;
+		rc = obj_val_cb(c, v, st);
+		json_decref(v);
+		return rc;
+	}
+	return ev(c, vn, st->in, obj_val_cb, st);
+}
+
+static int
+obj_step(struct ectx *c, struct obj_st *st)
+{
+	if (st->i == st->n->n)
+		return st->fn(c, st->cur, st->arg);
+	return ev(c, st->n->args[st->i], st->in, obj_key_cb, st);
+}
+
+/* ---- interpolated strings ---------------------------------------------- */
+
+struct str_st {
+	const struct enode *n;
+	json_t *in;
+	int j;		    /* part being evaluated (from the last) */
+	struct buf *suffix; /* text after part j */
+	ev_fn fn;
+	void *arg;
+};
+
+static int str_step(struct ectx *, struct str_st *);
+
+static int
+str_part_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct str_st *st = arg, next = *st;
+	struct buf b = BUF_INIT;
+	json_t *s;
+	int rc;
+
+	if (strcmp(st->n->fmt, "text") == 0)
+		s = val_tostring(v);
+	else if (!(s = builtin_format(c, st->n->fmt, v)))
+		return -1;
+	buf_add(&b, json_string_value(st->n->lits[st->j]),
+		json_string_length(st->n->lits[st->j]));
+	buf_add(&b, json_string_value(s), json_string_length(s));
+	buf_add(&b, st->suffix->data, st->suffix->len);
+	json_decref(s);
+	next.suffix = &b;
+	next.j = st->j - 1;
+	rc = str_step(c, &next);
+	buf_release(&b);
+	return rc;
+}
+
+static int
+str_step(struct ectx *c, struct str_st *st)
+{
+	if (st->j < 0) {
+		json_t *s = val_string(st->suffix->data ? st->suffix->data : "",
+				       st->suffix->len);
+		int rc = st->fn(c, s, st->arg);
+
+		json_decref(s);
+		return rc;
+	}
+	return ev(c, st->n->args[st->j], st->in, str_part_cb, st);
+}
+
+/* ---- variables and patterns --------------------------------------------- */
+
+typedef int (*bind_k)(struct ectx *, void *arg);
+
+struct bind_st {
+	const struct epat *pat;
+	json_t *val;
+	int i;
+	bind_k k;
+	void *karg;
+};
+
+static int pat_bind(struct ectx *, const struct epat *, json_t *v, bind_k k,
+		    void *karg);
+
+static int pat_obj_step(struct ectx *, void *arg);
+
+static int
+pat_set(struct ectx *c, int slot, json_t *v, bind_k k, void *karg)
+{
+	json_t *old = c->x->slots[slot];
+	int rc;
+
+	c->x->slots[slot] = v;
+	rc = k(c, karg);
+	c->x->slots[slot] = old;
+	return rc;
+}
+
+static int
+pat_arr_step(struct ectx *c, void *arg)
+{
+	struct bind_st *st = arg, next = *st;
+	json_t *idx, *elem;
+	int rc;
+
+	if (st->i == st->pat->n)
+		return st->k(c, st->karg);
+	if (!json_is_array(st->val) && !json_is_null(st->val))
+		return ev_error(c, "Cannot index %s with number",
+				val_kind(st->val));
+	idx = json_integer(st->i);
+	rc = val_index(c, st->val, idx, &elem);
+	json_decref(idx);
+	if (rc < 0)
+		return -1;
+	next.i = st->i + 1;
+	rc = pat_bind(c, st->pat->sub[st->i], elem, pat_arr_step, &next);
+	json_decref(elem);
+	return rc;
+}
+
+struct pat_key_st {
+	struct bind_st *st;
+};
+
+static int
+pat_key_cb(struct ectx *c, json_t *k, void *arg)
+{
+	struct bind_st *st = arg, next = *st;
+	json_t *elem;
+	int rc, slot = st->pat->keyslots[st->i];
+
+	if (!json_is_string(k)) {
+		char d[64];
+
+		val_describe(k, d, sizeof(d));
+		return ev_error(c, "Cannot index %s with %s", val_kind(st->val),
+				val_kind(k));
+		(void)d;
+	}
+	if (!json_is_object(st->val) && !json_is_null(st->val))
+		return ev_error(c, "Cannot index %s with \"%s\"",
+				val_kind(st->val), json_string_value(k));
+	if (val_index(c, st->val, k, &elem) < 0)
+		return -1;
+	next.i = st->i + 1;
+	if (slot >= 0 && st->pat->sub[st->i]) {
+		/* {$name: pattern} binds $name and destructures it */
+		json_t *old = c->x->slots[slot];
+
+		c->x->slots[slot] = elem;
+		rc = pat_bind(c, st->pat->sub[st->i], elem, pat_obj_step,
+			      &next);
+		c->x->slots[slot] = old;
+	} else if (slot >= 0) {
+		rc = pat_set(c, slot, elem, pat_obj_step, &next);
+	} else {
+		rc = pat_bind(c, st->pat->sub[st->i], elem, pat_obj_step,
+			      &next);
+	}
+	json_decref(elem);
+	return rc;
+}
+
+static int
+pat_obj_step(struct ectx *c, void *arg)
+{
+	struct bind_st *st = arg;
+
+	if (st->i == st->pat->n)
+		return st->k(c, st->karg);
+	return ev(c, st->pat->keys[st->i], st->val, pat_key_cb, st);
+}
+
+static int
+pat_bind(struct ectx *c, const struct epat *pat, json_t *v, bind_k k,
+	 void *karg)
+{
+	struct bind_st st = { pat, v, 0, k, karg };
+
+	switch (pat->kind) {
+	case PAT_VAR:
+		return pat_set(c, pat->slot, v, k, karg);
+	case PAT_ARRAY:
+		return pat_arr_step(c, &st);
+	default:
+		return pat_obj_step(c, &st);
+	}
+}
+
+struct as_st {
+	const struct enode *n;
+	json_t *in;
+	ev_fn fn;
+	void *arg;
+};
+
+static int
+as_body(struct ectx *c, void *arg)
+{
+	struct as_st *st = arg;
+
+	return ev(c, st->n->b, st->in, st->fn, st->arg);
+}
+
+static int
+as_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct as_st *st = arg;
+
+	return pat_bind(c, st->n->pat, v, as_body, st);
+}
+
+/* ---- reduce / foreach -----------------------------------------------------
+ */
+
+struct red_st {
+	const struct enode *n;
+	json_t *in;
+	json_t *acc; /* owned */
+	ev_fn fn;
+	void *arg;
+};
+
+static int
+red_last_cb(struct ectx *c, json_t *v, void *arg)
+{
+	json_t **last = arg;
+
+	json_decref(*last);
+	*last = json_incref(v);
+	return 0;
+}
+
+static int
+red_update(struct ectx *c, void *arg)
+{
+	struct red_st *st = arg;
+	json_t *last = NULL;
+	int rc;
+
+	rc = ev(c, st->n->c, st->acc, red_last_cb, &last);
+	if (rc != 0) {
+		json_decref(last);
+		return rc;
+	}
+	json_decref(st->acc);
+	st->acc = last ? last : json_null(); /* jq 1.6: empty gives null */
+	return 0;
+}
+
+struct fe_st {
+	struct red_st *st;
+	int rc;
+};
+
+static int
+fe_out_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct red_st *st = arg;
+	int rc;
+
+	json_decref(st->acc);
+	st->acc = json_incref(v);
+	if (st->n->d)
+		rc = ev(c, st->n->d, v, st->fn, st->arg);
+	else
+		rc = st->fn(c, v, st->arg);
+	return rc;
+}
+
+static int
+fe_update(struct ectx *c, void *arg)
+{
+	struct red_st *st = arg;
+	json_t *acc = json_incref(st->acc);
+	int rc;
+
+	/* each output of UPDATE is emitted; the last is the new state */
+	rc = ev(c, st->n->c, acc, fe_out_cb, st);
+	json_decref(acc);
+	return rc;
+}
+
+static int
+red_src_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct red_st *st = arg;
+
+	return pat_bind(c, st->n->pat, v,
+			st->n->kind == EN_REDUCE ? red_update : fe_update, st);
+}
+
+static int
+red_init_cb(struct ectx *c, json_t *init, void *arg)
+{
+	struct red_st *parent = arg, st = *parent;
+	int rc;
+
+	st.acc = json_incref(init);
+	rc = ev(c, st.n->a, st.in, red_src_cb, &st);
+	if (rc == 0 && st.n->kind == EN_REDUCE)
+		rc = st.fn(c, st.acc, st.arg);
+	json_decref(st.acc);
+	return rc;
+}
+
+/* ---- assignment ------------------------------------------------------------
+ */
+
+static int
+paths_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
+{
+	json_array_append((json_t *)arg, path);
+	return 0;
+}
+
+/* All paths of n on in, as an array of arrays; NULL on error. */
+static json_t *
+ev_paths(struct ectx *c, const struct enode *n, json_t *in)
+{
+	json_t *paths = json_array(), *root = json_array();
+	int rc = evp(c, n, root, in, paths_cb, paths);
+
+	json_decref(root);
+	if (rc != 0) {
+		json_decref(paths);
+		return NULL;
+	}
+	return paths;
+}
+
+struct first_st {
+	json_t *v;
+};
+
+static int
+first_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct first_st *st = arg;
+
+	st->v = json_incref(v);
+	c->stop = st;
+	return 1;
+}
+
+/* jq 1.6 _modify: each path gets the first output of f, or is deleted. */
+static int
+ev_modify(struct ectx *c, json_t *in, json_t *paths, const struct enode *f,
+	  int op, json_t *operand, json_t **out)
+{
+	json_t *acc = json_incref(in);
+	size_t i;
+
+	for (i = 0; i < json_array_size(paths); i++) {
+		json_t *p = json_array_get(paths, i), *cur, *nv, *next;
+		struct first_st st = { NULL };
+		int rc;
+
+		if (val_getpath(c, acc, p, &cur) < 0)
+			goto fail;
+		if (f) {
+			rc = ev(c, f, cur, first_cb, &st);
+			if (rc > 0 && c->stop == &st) {
+				c->stop = NULL;
+				rc = 0;
+			}
+			if (rc != 0) {
+				json_decref(st.v);
+				json_decref(cur);
+				json_decref(acc);
+				return rc;
+			}
+			nv = st.v;
+		} else if (op == OP_ALT) {
+			nv = json_incref(val_truthy(cur) ? cur : operand);
+		} else if (val_binop(c, op, cur, operand, &nv) < 0) {
+			json_decref(cur);
+			goto fail;
+		}
+		json_decref(cur);
+		if (nv) {
+			rc = val_setpath(c, acc, p, 0, nv, &next);
+			json_decref(nv);
+		} else {
+			json_t *ps = json_pack("[O]", p);
+
+			rc = val_delpaths(c, acc, ps, &next);
+			json_decref(ps);
+		}
+		if (rc < 0)
+			goto fail;
+		json_decref(acc);
+		acc = next;
+	}
+	*out = acc;
+	return 0;
+fail:
+	json_decref(acc);
+	return -1;
+}
+
+struct asg_st {
+	const struct enode *n;
+	json_t *in;
+	json_t *paths;
+	ev_fn fn;
+	void *arg;
+};
+
+static int
+asg_rhs_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct asg_st *st = arg;
+	json_t *out;
+	int rc;
+
+	if (st->n->op == OP_SET) {
+		size_t i;
+
+		out = json_incref(st->in);
+		for (i = 0; i < json_array_size(st->paths); i++) {
+			json_t *next;
+
+			if (val_setpath(c, out, json_array_get(st->paths, i), 0,
+					v, &next) < 0) {
+				json_decref(out);
+				return -1;
+			}
+			json_decref(out);
+			out = next;
+		}
+	} else {
+		rc = ev_modify(c, st->in, st->paths, NULL, st->n->op, v, &out);
+		if (rc != 0)
+			return rc;
+	}
+	rc = st->fn(c, out, st->arg);
+	json_decref(out);
+	return rc;
+}
+
+static int
+ev_assign(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn,
+	  void *arg)
+{
+	struct asg_st st = { n, in, NULL, fn, arg };
+	int rc;
+
+	st.paths = ev_paths(c, n->a, in);
+	if (!st.paths)
+		return -1;
+	if (n->op == OP_UPDATE) {
+		json_t *out;
+
+		rc = ev_modify(c, in, st.paths, n->b, 0, NULL, &out);
+		if (rc == 0) {
+			rc = fn(c, out, arg);
+			json_decref(out);
+		}
+	} else {
+		rc = ev(c, n->b, in, asg_rhs_cb, &st);
+	}
+	json_decref(st.paths);
+	return rc;
+}
+
+/* ---- builtins with value arguments ----------------------------------------
+ */
+
+struct cart_st {
+	const struct enode *call;
+	json_t *in;
+	json_t *args[8];
+	int i; /* next argument to evaluate, from the last (as jq does) */
+	cfunc_fn f;
+	ev_fn fn;
+	void *arg;
+};
+
+static int cart_step(struct ectx *, struct cart_st *);
+
+static int
+cart_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct cart_st *st = arg, next = *st;
+
+	next.args[st->i] = v;
+	next.i = st->i - 1;
+	return cart_step(c, &next);
+}
+
+static int
+cart_step(struct ectx *c, struct cart_st *st)
+{
+	json_t *out = NULL;
+	int rc;
+
+	if (st->i < 0) {
+		if (st->f(c, st->in, st->args, &out) < 0)
+			return -1;
+		if (!out)
+			return 0; /* empty */
+		rc = st->fn(c, out, st->arg);
+		json_decref(out);
+		return rc;
+	}
+	return ev(c, st->call->args[st->i], st->in, cart_cb, st);
+}
+
+int
+ev_cartesian(struct ectx *c, const struct enode *call, json_t *in, cfunc_fn f,
+	     ev_fn fn, void *arg)
+{
+	struct cart_st st;
+
+	memset(&st, 0, sizeof(st));
+	st.call = call;
+	st.in = in;
+	st.i = call->n - 1;
+	st.f = f;
+	st.fn = fn;
+	st.arg = arg;
+	return cart_step(c, &st);
+}
+
+/* ---- ev -------------------------------------------------------------------
+ */
+
+int
+ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
+{
+	int rc;
+
+	if (ev_tick(c) < 0)
+		return -1;
+	if (++c->depth > EXPR_MAX_DEPTH) {
+		c->depth--;
+		return ev_error(c, "expression nesting too deep");
+	}
+	switch (n->kind) {
+	case EN_IDENTITY:
+		rc = fn(c, in, arg);
+		break;
+	case EN_RECURSE:
+		rc = ev_recurse(c, in, fn, arg);
+		break;
+	case EN_LIT:
+		rc = fn(c, n->lit, arg);
+		break;
+	case EN_INDEX:
+	case EN_SLICE:
+		rc = ev_index(c, n, in, fn, arg);
+		break;
+	case EN_ITER: {
+		struct iter_st st = { n->op, fn, arg };
+
+		if (n->a->kind == EN_IDENTITY)
+			rc = ev_iter_opt(c, in, n->op, fn, arg);
+		else
+			rc = ev(c, n->a, in, iter_cb, &st);
+		break;
+	}
+	case EN_TRY:
+		rc = ev_try(c, n, in, fn, arg);
+		break;
+	case EN_PIPE: {
+		struct pipe_st st = { n->b, fn, arg };
+
+		rc = ev(c, n->a, in, pipe_cb, &st);
+		break;
+	}
+	case EN_COMMA:
+		rc = ev(c, n->a, in, fn, arg);
+		if (rc == 0)
+			rc = ev(c, n->b, in, fn, arg);
+		break;
+	case EN_NEG: {
+		struct pass_st st = { fn, arg };
+
+		rc = ev(c, n->a, in, neg_cb, &st);
+		break;
+	}
+	case EN_BINOP: {
+		struct bin_st st = { n, in, NULL, fn, arg };
+
+		if (n->b->kind == EN_LIT)
+			rc = bin_rhs_cb(c, n->b->lit, &st);
+		else
+			rc = ev(c, n->b, in, bin_rhs_cb, &st);
+		break;
+	}
+	case EN_AND:
+	case EN_OR: {
+		struct bin_st st = { n, in, NULL, fn, arg };
+
+		rc = ev(c, n->a, in, and_lhs_cb, &st);
+		break;
+	}
+	case EN_ALT:
+		rc = ev_alt(c, n, in, fn, arg);
+		break;
+	case EN_IF: {
+		struct if_st st = { n, in, fn, arg };
+
+		rc = ev(c, n->a, in, if_cb, &st);
+		break;
+	}
+	case EN_ARRAY: {
+		json_t *arr = n->a ? ev_collect(c, n->a, in) : json_array();
+
+		if (!arr) {
+			rc = -1;
+			break;
+		}
+		rc = fn(c, arr, arg);
+		json_decref(arr);
+		break;
+	}
+	case EN_OBJECT: {
+		struct obj_st st = { n, in, 0, NULL, NULL, fn, arg };
+
+		st.cur = json_object();
+		rc = obj_step(c, &st);
+		json_decref(st.cur);
+		break;
+	}
+	case EN_STRING: {
+		struct buf suffix = BUF_INIT;
+		struct str_st st = { n, in, n->n - 1, &suffix, fn, arg };
+
+		buf_add(&suffix, json_string_value(n->c->lit),
+			json_string_length(n->c->lit));
+		rc = str_step(c, &st);
+		buf_release(&suffix);
+		break;
+	}
+	case EN_FORMAT: {
+		json_t *s = builtin_format(c, n->fmt, in);
+
+		if (!s) {
+			rc = -1;
+			break;
+		}
+		rc = fn(c, s, arg);
+		json_decref(s);
+		break;
+	}
+	case EN_VAR:
+		rc = fn(c,
+			c->x->slots[n->slot] ? c->x->slots[n->slot]
+					     : json_null(),
+			arg);
+		break;
+	case EN_AS: {
+		struct as_st st = { n, in, fn, arg };
+
+		rc = ev(c, n->a, in, as_cb, &st);
+		break;
+	}
+	case EN_REDUCE:
+	case EN_FOREACH: {
+		struct red_st st = { n, in, NULL, fn, arg };
+
+		rc = ev(c, n->b, in, red_init_cb, &st);
+		break;
+	}
+	case EN_CALL:
+		if (n->fn->fn)
+			rc = n->fn->fn(c, n, in, fn, arg);
+		else
+			rc = ev_cartesian(c, n, in, n->fn->cfn, fn, arg);
+		break;
+	case EN_ASSIGN:
+		rc = ev_assign(c, n, in, fn, arg);
+		break;
+	default:
+		rc = ev_error(c, "internal error: unknown node");
+	}
+	c->depth--;
+	return rc;
+}
+
+/* ---- path evaluation ------------------------------------------------------
+ */
+
+static json_t *
+path_append(json_t *path, json_t *k)
+{
+	json_t *p = json_copy(path);
+
+	json_array_append(p, k);
+	return p;
+}
+
+struct pidx_st {
+	const struct enode *n;
+	json_t *path, *in, *key, *key2;
+	evp_fn fn;
+	void *arg;
+};
+
+static int
+pidx_subject_cb(struct ectx *c, json_t *path, json_t *s, void *arg)
+{
+	struct pidx_st *st = arg;
+	json_t *out, *p, *k;
+	int rc;
+
+	if (st->n->kind == EN_SLICE) {
+		rc = val_slice(c, s, st->key, st->key2, &out);
+		k = json_pack("{s:O,s:O}", "start", st->key, "end", st->key2);
+	} else {
+		rc = val_index(c, s, st->key, &out);
+		k = json_incref(st->key);
+	}
+	if (rc < 0) {
+		json_decref(k);
+		if (!st->n->op)
+			return -1;
+		json_decref(c->err);
+		c->err = NULL;
+		return 0;
+	}
+	p = path_append(path, k);
+	json_decref(k);
+	rc = st->fn(c, p, out, st->arg);
+	json_decref(p);
+	json_decref(out);
+	return rc;
+}
+
+static int
+pidx_key2_cb(struct ectx *c, json_t *k, void *arg)
+{
+	struct pidx_st *st = arg;
+
+	st->key2 = k;
+	return evp(c, st->n->a, st->path, st->in, pidx_subject_cb, st);
+}
+
+static int
+pidx_key_cb(struct ectx *c, json_t *k, void *arg)
+{
+	struct pidx_st *st = arg;
+
+	st->key = k;
+	if (st->n->kind == EN_SLICE) {
+		if (!st->n->c) {
+			st->key2 = json_null();
+			return evp(c, st->n->a, st->path, st->in,
+				   pidx_subject_cb, st);
+		}
+		return ev(c, st->n->c, st->in, pidx_key2_cb, st);
+	}
+	return evp(c, st->n->a, st->path, st->in, pidx_subject_cb, st);
+}
+
+struct piter_st {
+	evp_fn fn;
+	void *arg;
+	int opt;
+};
+
+static int
+piter_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
+{
+	struct piter_st *st = arg;
+	int rc = 0;
+
+	if (json_is_array(v)) {
+		size_t i;
+
+		for (i = 0; rc == 0 && i < json_array_size(v); i++) {
+			json_t *k = json_integer((json_int_t)i),
+			       *p = path_append(path, k);
+
+			rc = st->fn(c, p, json_array_get(v, i), st->arg);
+			json_decref(p);
+			json_decref(k);
+		}
+		return rc;
+	}
+	if (json_is_object(v)) {
+		const char *key;
+		json_t *m;
+
+		json_object_foreach(v, key, m)
+		{
+			json_t *k = val_string(key, strlen(key)),
+			       *p = path_append(path, k);
+
+			rc = st->fn(c, p, m, st->arg);
+			json_decref(p);
+			json_decref(k);
+			if (rc)
+				break;
+		}
+		return rc;
+	}
+	if (st->opt)
+		return 0;
+	{
+		char d[64];
+
+		val_describe(v, d, sizeof(d));
+		return ev_error(c, "Cannot iterate over %s", d);
+	}
+}
+
+struct ppipe_st {
+	const struct enode *n;
+	evp_fn fn;
+	void *arg;
+};
+
+static int
+ppipe_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
+{
+	struct ppipe_st *st = arg;
+
+	return evp(c, st->n, path, v, st->fn, st->arg);
+}
+
+static int
+precurse(struct ectx *c, json_t *path, json_t *v, evp_fn fn, void *arg)
+{
+	struct piter_st st = { NULL, NULL, 0 };
+	int rc;
+
+	(void)st;
+	if (++c->depth > EXPR_MAX_DEPTH) {
+		c->depth--;
+		return ev_error(c, "expression nesting too deep");
+	}
+	rc = fn(c, path, v, arg);
+	if (rc == 0 && (json_is_array(v) || json_is_object(v))) {
+		size_t i;
+
+		if (json_is_array(v)) {
+			for (i = 0; rc == 0 && i < json_array_size(v); i++) {
+				json_t *k = json_integer((json_int_t)i),
+				       *p = path_append(path, k);
+
+				rc = precurse(c, p, json_array_get(v, i), fn,
+					      arg);
+				json_decref(p);
+				json_decref(k);
+			}
+		} else {
+			const char *key;
+			json_t *m;
+
+			json_object_foreach(v, key, m)
+			{
+				json_t *k = val_string(key, strlen(key)),
+				       *p = path_append(path, k);
+
+				rc = precurse(c, p, m, fn, arg);
+				json_decref(p);
+				json_decref(k);
+				if (rc)
+					break;
+			}
+		}
+	}
+	c->depth--;
+	return rc;
+}
+
+struct ptry_st {
+	evp_fn fn;
+	void *arg;
+	int down, found;
+};
+
+static int
+ptry_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
+{
+	struct ptry_st *st = arg;
+	int rc = st->fn(c, path, v, st->arg);
+
+	if (rc < 0)
+		st->down = 1;
+	return rc;
+}
+
+static int
+palt_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
+{
+	struct ptry_st *st = arg;
+	int rc;
+
+	if (!val_truthy(v))
+		return 0;
+	st->found = 1;
+	rc = st->fn(c, path, v, st->arg);
+	if (rc < 0)
+		st->down = 1;
+	return rc;
+}
+
+struct pif_st {
+	const struct enode *n;
+	json_t *path, *in;
+	evp_fn fn;
+	void *arg;
+};
+
+static int
+pif_cb(struct ectx *c, json_t *cond, void *arg)
+{
+	struct pif_st *st = arg;
+
+	return evp(c, val_truthy(cond) ? st->n->b : st->n->c, st->path, st->in,
+		   st->fn, st->arg);
+}
+
+static int
+pbad_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+
+	val_dump(v, &b);
+	if (b.len > 11) {
+		b.len = 11;
+		buf_adds(&b, "...");
+	}
+	rc = ev_error(c, "Invalid path expression with result %s", b.data);
+	buf_release(&b);
+	return rc;
+}
+
+struct pas_st {
+	const struct enode *n;
+	json_t *path, *in;
+	evp_fn fn;
+	void *arg;
+};
+
+static int
+pas_body(struct ectx *c, void *arg)
+{
+	struct pas_st *st = arg;
+
+	return evp(c, st->n->b, st->path, st->in, st->fn, st->arg);
+}
+
+static int
+pas_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct pas_st *st = arg;
+
+	return pat_bind(c, st->n->pat, v, pas_body, st);
+}
+
+int
+evp(struct ectx *c, const struct enode *n, json_t *path, json_t *in, evp_fn fn,
+    void *arg)
+{
+	int rc;
+
+	if (++c->depth > EXPR_MAX_DEPTH) {
+		c->depth--;
+		return ev_error(c, "expression nesting too deep");
+	}
+	switch (n->kind) {
+	case EN_IDENTITY:
+		rc = fn(c, path, in, arg);
+		break;
+	case EN_RECURSE:
+		rc = precurse(c, path, in, fn, arg);
+		break;
+	case EN_INDEX:
+	case EN_SLICE: {
+		struct pidx_st st = { n, path, in, NULL, NULL, fn, arg };
+
+		if (n->kind == EN_SLICE && !n->b) {
+			rc = pidx_key_cb(c, json_null(), &st);
+		} else if (n->b->kind == EN_LIT) {
+			rc = pidx_key_cb(c, n->b->lit, &st);
+		} else {
+			rc = ev(c, n->b, in, pidx_key_cb, &st);
+		}
+		break;
+	}
+	case EN_ITER: {
+		struct piter_st st = { fn, arg, n->op };
+
+		rc = evp(c, n->a, path, in, piter_cb, &st);
+		break;
+	}
+	case EN_PIPE: {
+		struct ppipe_st st = { n->b, fn, arg };
+
+		rc = evp(c, n->a, path, in, ppipe_cb, &st);
+		break;
+	}
+	case EN_COMMA:
+		rc = evp(c, n->a, path, in, fn, arg);
+		if (rc == 0)
+			rc = evp(c, n->b, path, in, fn, arg);
+		break;
+	case EN_TRY: {
+		struct ptry_st st = { fn, arg, 0, 0 };
+
+		if (n->b) {
+			rc = ev(c, n, in, pbad_cb, NULL);
+			break;
+		}
+		rc = evp(c, n->a, path, in, ptry_cb, &st);
+		if (rc < 0 && !st.down && !c->err_down) {
+			json_decref(c->err);
+			c->err = NULL;
+			rc = 0;
+		}
+		break;
+	}
+	case EN_ALT: {
+		struct ptry_st st = { fn, arg, 0, 0 };
+
+		rc = evp(c, n->a, path, in, palt_cb, &st);
+		if (rc != 0 || st.found)
+			break;
+		rc = evp(c, n->b, path, in, fn, arg);
+		break;
+	}
+	case EN_IF: {
+		struct pif_st st = { n, path, in, fn, arg };
+
+		rc = ev(c, n->a, in, pif_cb, &st);
+		break;
+	}
+	case EN_AS: {
+		struct pas_st st = { n, path, in, fn, arg };
+
+		rc = ev(c, n->a, in, pas_cb, &st);
+		break;
+	}
+	case EN_CALL:
+		if (n->fn->pfn) {
+			rc = n->fn->pfn(c, n, path, in, fn, arg);
+			break;
+		}
+		/* FALLTHROUGH */
+	default:
+		if (n->kind == EN_LIT && json_is_null(n->lit)) {
+			/* jq allows null as an empty path step: path(null) */
+			rc = fn(c, path, json_null(), arg);
+			break;
+		}
+		rc = ev(c, n, in, pbad_cb, NULL);
+	}
+	c->depth--;
+	return rc;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+struct top_st {
+	expr_out_fn fn;
+	void *arg;
+	struct errbuf *eb;
+};
+
+static int
+top_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct top_st *st = arg;
+	int rc = st->fn(st->arg, v, st->eb);
+
+	if (rc < 0) {
+		c->err_down = 1;
+		return -1;
+	}
+	if (rc > 0) {
+		c->stop = st;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+expr_fail(struct ectx *c, struct errbuf *eb)
+{
+	if (c->err_down) {
+		json_decref(c->err);
+		return -1;
+	}
+	if (!c->err) {
+		errbuf_set(eb, STATUS_REJECT, "evaluation failed");
+	} else if (json_is_string(c->err)) {
+		errbuf_set(eb, STATUS_REJECT, "%s", json_string_value(c->err));
+	} else {
+		struct buf b = BUF_INIT;
+
+		val_dump(c->err, &b);
+		errbuf_set(eb, STATUS_REJECT, "%s (not a string)", b.data);
+		buf_release(&b);
+	}
+	json_decref(c->err);
+	return -1;
+}
+
+int
+expr_eval(struct expr *x, json_t *in, expr_out_fn fn, void *arg,
+	  struct errbuf *eb)
+{
+	struct ectx c;
+	struct top_st st = { fn, arg, eb };
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.x = x;
+	c.eb = eb;
+	rc = ev(&c, x->root, in, top_cb, &st);
+	if (rc < 0) {
+		if (c.err == NULL && !c.err_down)
+			return 0; /* error(null): jq 1.6 treats it as empty */
+		return expr_fail(&c, eb);
+	}
+	json_decref(c.err);
+	return 0;
+}
+
+struct truthy_st {
+	int found;
+};
+
+static int
+truthy_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct truthy_st *st = arg;
+
+	if (!val_truthy(v))
+		return 0;
+	st->found = 1;
+	c->stop = st;
+	return 1;
+}
+
+int
+expr_truthy(struct expr *x, json_t *in, struct errbuf *eb)
+{
+	struct ectx c;
+	struct truthy_st st = { 0 };
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.x = x;
+	c.eb = eb;
+	rc = ev(&c, x->root, in, truthy_cb, &st);
+	if (rc < 0 && (c.err || c.err_down))
+		return expr_fail(&c, eb);
+	json_decref(c.err);
+	return st.found;
+}
+
+struct single_st {
+	json_t *v;
+	int n;
+};
+
+static int
+single_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct single_st *st = arg;
+
+	if (st->n++ == 0) {
+		st->v = json_incref(v);
+		return 0;
+	}
+	c->stop = st;
+	return 1;
+}
+
+json_t *
+expr_single(struct expr *x, json_t *in, struct errbuf *eb)
+{
+	struct ectx c;
+	struct single_st st = { NULL, 0 };
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.x = x;
+	c.eb = eb;
+	rc = ev(&c, x->root, in, single_cb, &st);
+	if (rc < 0 && (c.err || c.err_down)) {
+		json_decref(st.v);
+		expr_fail(&c, eb);
+		return NULL;
+	}
+	json_decref(c.err);
+	if (st.n != 1) {
+		json_decref(st.v);
+		errbuf_set(eb, STATUS_REJECT, "%s",
+			   st.n == 0 ? "expression yielded no value"
+				     : "expression yielded more than one "
+				       "value");
+		return NULL;
+	}
+	return st.v;
+}

@@ -1,0 +1,274 @@
+/*
+ * expr-impl.h -- internals shared by expr-lex.c, expr-parse.c,
+ * expr-eval.c, expr-value.c, expr-func.c and expr-regex.c.  Not for
+ * use outside the expr-*.c files.
+ */
+#ifndef EXPR_IMPL_H
+#define EXPR_IMPL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "expr.h"
+
+/* ---- lexer (expr-lex.c) ---------------------------------------------- */
+
+enum tok {
+	T_EOF,
+	T_ERROR,
+	T_DOT,	  /* . */
+	T_DOTDOT, /* .. */
+	T_FIELD,  /* .name */
+	T_IDENT,  /* name */
+	T_VAR,	  /* $name */
+	T_FORMAT, /* @name */
+	T_NUMBER,
+	T_QUOTE,   /* opening '"': the parser reads the string itself */
+	T_KEYWORD, /* if then elif else end as reduce foreach try catch
+		      and or def label import include __loc__ */
+	T_LPAREN,
+	T_RPAREN,
+	T_LBRACKET,
+	T_RBRACKET,
+	T_LBRACE,
+	T_RBRACE,
+	T_PIPE,
+	T_COMMA,
+	T_COLON,
+	T_SEMI,
+	T_QUESTION,
+	T_OP, /* + - * / % == != < <= > >= // = |= += -= *= /= %= //= ?// */
+};
+
+struct lexer {
+	const char *src;
+	size_t len;
+	size_t pos; /* next byte to read */
+};
+
+struct token {
+	enum tok kind;
+	size_t pos, len; /* bytes in src */
+	double num;
+	const char *msg; /* T_ERROR */
+};
+
+void lex_init(struct lexer *, const char *src);
+void lex_next(struct lexer *, struct token *);
+/* Does token t spell s exactly? */
+int tok_is(const struct lexer *, const struct token *, const char *s);
+
+/* ---- tree (expr-parse.c) --------------------------------------------- */
+
+enum en_kind {
+	EN_IDENTITY,
+	EN_RECURSE, /* .. */
+	EN_LIT,
+	EN_INDEX, /* a[b]; .name is an index with a literal key */
+	EN_SLICE, /* a[b:c], b or c may be NULL */
+	EN_ITER,  /* a[] */
+	EN_TRY,	  /* try a catch b; b NULL for a? and try a */
+	EN_PIPE,
+	EN_COMMA,
+	EN_NEG,
+	EN_BINOP, /* op: + - * / % == != < <= > >= */
+	EN_AND,
+	EN_OR,
+	EN_ALT,	    /* a // b */
+	EN_IF,	    /* if a then b else c */
+	EN_ARRAY,   /* [a], a NULL for [] */
+	EN_OBJECT,  /* {keys[i]: vals[i]} */
+	EN_STRING,  /* interpolated string: parts, fmt */
+	EN_FORMAT,  /* @fmt applied to . */
+	EN_VAR,	    /* $slot */
+	EN_AS,	    /* a as pat | b */
+	EN_REDUCE,  /* reduce a as pat (b; c) */
+	EN_FOREACH, /* foreach a as pat (b; c; d) */
+	EN_CALL,    /* builtin fn(args) */
+	EN_ASSIGN,  /* a OP b, op: = |= += -= *= /= %= //= */
+};
+
+enum {
+	OP_ADD = 1,
+	OP_SUB,
+	OP_MUL,
+	OP_DIV,
+	OP_MOD,
+	OP_EQ,
+	OP_NE,
+	OP_LT,
+	OP_LE,
+	OP_GT,
+	OP_GE,
+	OP_ALT,	   /* //= */
+	OP_SET,	   /* = */
+	OP_UPDATE, /* |= */
+};
+
+enum pat_kind { PAT_VAR, PAT_ARRAY, PAT_OBJECT };
+
+struct epat {
+	enum pat_kind kind;
+	int slot; /* PAT_VAR; PAT_OBJECT entry with $name: also binds */
+	int n;
+	struct epat **sub;   /* n sub-patterns */
+	struct enode **keys; /* PAT_OBJECT: n key expressions */
+	int *keyslots;	     /* PAT_OBJECT: slot for {$k: pat}, else -1 */
+};
+
+struct expr_builtin;
+
+struct enode {
+	enum en_kind kind;
+	int op;
+	size_t pos; /* byte offset in the source, for messages */
+	struct enode *a, *b, *c, *d;
+	json_t *lit;	     /* EN_LIT; EN_STRING literal parts */
+	int slot;	     /* EN_VAR */
+	int n;		     /* EN_OBJECT pairs, EN_STRING/EN_CALL parts */
+	struct enode **args; /* EN_CALL args; EN_STRING parts (NULL =
+				literal lits[i]); EN_OBJECT keys */
+	struct enode **vals; /* EN_OBJECT values (NULL: .[key]) */
+	json_t **lits;	     /* EN_STRING literal parts */
+	const char *fmt;     /* EN_STRING/EN_FORMAT: "text", "base64"... */
+	struct epat *pat;    /* EN_AS, EN_REDUCE, EN_FOREACH */
+	const struct expr_builtin *fn;
+	struct enode *next_alloc; /* every node of an expr, for freeing */
+};
+
+struct expr {
+	struct enode *root;
+	struct enode *nodes; /* allocation list */
+	struct epat **pats;
+	int npats;
+	int nslots;
+	json_t **slots; /* current binding of each variable */
+};
+
+/* ---- evaluation (expr-eval.c) ---------------------------------------- */
+
+struct ectx;
+
+/* Output callback: out is borrowed.  0 go on, -1 error, 1 stop. */
+typedef int (*ev_fn)(struct ectx *, json_t *out, void *arg);
+/* Path output callback: path (array) and value at it, both borrowed. */
+typedef int (*evp_fn)(struct ectx *, json_t *path, json_t *val, void *arg);
+
+struct ectx {
+	struct expr *x;
+	json_t *err;	  /* owned: the error value while -1 travels up */
+	int err_down;	  /* the error came from the consumer (eb filled) */
+	const void *stop; /* who asked to stop (1 travels up) */
+	struct errbuf *eb;
+	int depth;
+	unsigned long steps; /* work done, against EXPR_MAX_STEPS */
+};
+
+#define EXPR_MAX_DEPTH 4000
+/* One evaluation may take this many steps, so no expression hangs. */
+#define EXPR_MAX_STEPS 20000000UL
+
+/* Assigning beyond this array index is an error (no huge null padding). */
+#define EXPR_MAX_INDEX 1000000
+
+/* Count a step of work; -1 with an error past EXPR_MAX_STEPS. */
+int ev_tick(struct ectx *);
+/* Count n steps at once (copying a container of n members). */
+int ev_tick_n(struct ectx *, size_t n);
+
+/* Evaluate n on in; each output to fn. */
+int ev(struct ectx *, const struct enode *n, json_t *in, ev_fn fn, void *arg);
+/* Path-evaluate n: in is the value at path (root is not needed). */
+int evp(struct ectx *, const struct enode *n, json_t *path, json_t *in,
+	evp_fn fn, void *arg);
+/* Set an error (a string message), returns -1. */
+int ev_error(struct ectx *, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Set an error value (stolen), returns -1. */
+int ev_error_value(struct ectx *, json_t *v);
+/* Collect all outputs of n on in into a new array, NULL on error. */
+json_t *ev_collect(struct ectx *, const struct enode *n, json_t *in);
+/* Call fn for each output of n, cartesian over nargs argument values. */
+typedef int (*cfunc_fn)(struct ectx *, json_t *in, json_t **args, json_t **out);
+int ev_cartesian(struct ectx *, const struct enode *call, json_t *in,
+		 cfunc_fn f, ev_fn fn, void *arg);
+
+/* Value helpers (expr-value.c). */
+int val_truthy(json_t *);
+int val_is_number(json_t *);
+double val_num(json_t *);
+json_t *val_number(double);	/* integral values stay json_integer */
+const char *val_kind(json_t *); /* "null", "boolean", "number", ... */
+int val_cmp(json_t *, json_t *);
+int val_equal(json_t *, json_t *);
+void val_dump(json_t *, struct buf *);
+/* "number (1)" style text for messages: kind and truncated dump */
+void val_describe(json_t *, char *out, size_t outsz);
+/* tostring: strings as is, else the dump; new reference */
+json_t *val_tostring(json_t *);
+int val_binop(struct ectx *, int op, json_t *a, json_t *b, json_t **out);
+/* Index a with k (jq .[k]); new reference in *out; -1 with error. */
+int val_index(struct ectx *, json_t *a, json_t *k, json_t **out);
+int val_slice(struct ectx *, json_t *a, json_t *from, json_t *to, json_t **out);
+/* getpath/setpath/delpaths helpers; all return new references. */
+int val_getpath(struct ectx *, json_t *v, json_t *path, json_t **out);
+int val_setpath(struct ectx *, json_t *v, json_t *path, size_t i, json_t *nv,
+		json_t **out);
+int val_delpaths(struct ectx *, json_t *v, json_t *paths, json_t **out);
+/* Number of code points in a UTF-8 string. */
+size_t utf8_count(const char *, size_t);
+/* Byte offset of code point index cp (clamped). */
+size_t utf8_offset(const char *, size_t, size_t cp);
+json_t *val_string(const char *, size_t);
+/* Sort an array (new reference) by jq order. */
+json_t *val_sorted(json_t *arr);
+
+/* ---- builtins (expr-func.c) ------------------------------------------ */
+
+typedef int (*builtin_fn)(struct ectx *, const struct enode *call, json_t *in,
+			  ev_fn fn, void *arg);
+typedef int (*builtin_pfn)(struct ectx *, const struct enode *call,
+			   json_t *path, json_t *in, evp_fn fn, void *arg);
+
+struct expr_builtin {
+	const char *name;
+	int arity;
+	builtin_fn fn;
+	builtin_pfn pfn; /* path expression form, or NULL */
+	cfunc_fn cfn;	 /* simple form: args are values (cartesian) */
+};
+
+const struct expr_builtin *builtin_find(const char *name, size_t len,
+					int arity);
+
+/*
+ * Builtins written in the language itself (most of jq 1.6's builtin.jq),
+ * expanded inline at compile time: params is "f;$x" (closure f, value
+ * $x), body an expression using them.
+ */
+struct expr_macro {
+	const char *name;
+	int arity;
+	const char *params;
+	const char *body;
+};
+
+const struct expr_macro *builtin_macro(const char *name, size_t len, int arity);
+/* Does any builtin have this name (with another arity)? */
+int builtin_known(const char *name, size_t len);
+/* Apply @fmt to v; new reference, NULL with an error. */
+json_t *builtin_format(struct ectx *, const char *fmt, json_t *v);
+int builtin_format_known(const char *fmt, size_t len);
+
+/* ---- regular expressions (expr-regex.c) ------------------------------ */
+
+/*
+ * jq's _match_impl: match re (with flags, a string or null) against s;
+ * test: 1 stores true/false in *out, else an array of match objects.
+ */
+int regex_match(struct ectx *, json_t *s, json_t *re, json_t *flags, int test,
+		json_t **out);
+void regex_cache_clear(void);
+
+#endif

@@ -1,0 +1,1452 @@
+/*
+ * expr-parse.c -- recursive-descent parser (precedence climbing for the
+ * operators) from source text to the tree in expr-impl.h.
+ *
+ * Precedence, loosest first, as in jq 1.6's grammar: "|" (right), ","
+ * (left), "//" (right), "= |= += -= *= /= %= //=" (non-associative),
+ * "or", "and", comparisons (non-associative), "+ -", "* / %", unary "-"
+ * and "try", then postfix terms (".a", "[i]", "[a:b]", "[]", "?").
+ * "TERM as PATTERNS | BODY" extends as far right as possible.
+ * Variables are resolved here to slots; builtins to their table entry.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "expr-impl.h"
+#include "xmalloc.h"
+
+#define PARSE_MAX_DEPTH 200
+
+struct scope_var {
+	const char *name;
+	size_t len;
+	int slot;
+};
+
+struct closure {
+	const char *name;
+	size_t len;
+	struct enode *node;
+};
+
+struct parser {
+	struct lexer lx;
+	struct closure *cl; /* closure parameters of the macro being parsed */
+	int ncl;
+	int scope_base; /* variables below are not visible (macros) */
+	struct token tok;
+	struct expr *x;
+	json_t *named;
+	int failed;
+	size_t errpos;
+	char errmsg[200];
+	struct scope_var *scope;
+	int nscope, capscope;
+	int depth;
+};
+
+static struct enode *parse_pipe(struct parser *);
+static struct enode *parse_postfix(struct parser *, int allow_as);
+static struct enode *parse_alt(struct parser *);
+
+static void parse_fail(struct parser *p, size_t pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+parse_fail(struct parser *p, size_t pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->failed)
+		return;
+	p->failed = 1;
+	p->errpos = pos;
+	va_start(ap, fmt);
+	vsnprintf(p->errmsg, sizeof(p->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+static void
+parse_advance(struct parser *p)
+{
+	lex_next(&p->lx, &p->tok);
+	if (p->tok.kind == T_ERROR)
+		parse_fail(p, p->tok.pos, "%s", p->tok.msg);
+}
+
+static int
+parse_is_kw(struct parser *p, const char *kw)
+{
+	return p->tok.kind == T_KEYWORD && tok_is(&p->lx, &p->tok, kw);
+}
+
+static int
+parse_is_op(struct parser *p, const char *op)
+{
+	return p->tok.kind == T_OP && tok_is(&p->lx, &p->tok, op);
+}
+
+static const char *
+parse_tokdesc(struct parser *p, char *buf, size_t sz)
+{
+	if (p->tok.kind == T_EOF)
+		return "end of expression";
+	if (p->tok.kind == T_QUOTE)
+		return "string";
+	snprintf(buf, sz, "'%.*s'", (int)(p->tok.len > 20 ? 20 : p->tok.len),
+		 p->lx.src + p->tok.pos);
+	return buf;
+}
+
+static void
+parse_unexpected(struct parser *p, const char *wanted)
+{
+	char b[40];
+
+	if (wanted)
+		parse_fail(p, p->tok.pos, "syntax error: expected %s, found %s",
+			   wanted, parse_tokdesc(p, b, sizeof(b)));
+	else
+		parse_fail(p, p->tok.pos, "syntax error: unexpected %s",
+			   parse_tokdesc(p, b, sizeof(b)));
+}
+
+static int
+parse_expect(struct parser *p, enum tok kind, const char *what)
+{
+	if (p->failed)
+		return -1;
+	if (p->tok.kind != kind) {
+		parse_unexpected(p, what);
+		return -1;
+	}
+	parse_advance(p);
+	return 0;
+}
+
+static struct enode *
+node_new(struct parser *p, enum en_kind kind, size_t pos)
+{
+	struct enode *n = xcalloc(1, sizeof(*n));
+
+	n->kind = kind;
+	n->pos = pos;
+	n->slot = -1;
+	n->next_alloc = p->x->nodes;
+	p->x->nodes = n;
+	return n;
+}
+
+static struct enode *
+node_lit(struct parser *p, json_t *v, size_t pos)
+{
+	struct enode *n = node_new(p, EN_LIT, pos);
+
+	n->lit = v;
+	return n;
+}
+
+static struct enode *
+node_bin(struct parser *p, enum en_kind kind, int op, struct enode *a,
+	 struct enode *b, size_t pos)
+{
+	struct enode *n;
+
+	if (!a || !b)
+		return NULL;
+	n = node_new(p, kind, pos);
+	n->op = op;
+	n->a = a;
+	n->b = b;
+	return n;
+}
+
+/* ---- variables --------------------------------------------------------- */
+
+static int
+scope_push(struct parser *p, const char *name, size_t len)
+{
+	if (p->nscope == p->capscope) {
+		p->capscope = p->capscope ? 2 * p->capscope : 16;
+		p->scope =
+			xreallocarray(p->scope, p->capscope, sizeof(*p->scope));
+	}
+	p->scope[p->nscope].name = name;
+	p->scope[p->nscope].len = len;
+	p->scope[p->nscope].slot = p->x->nslots++;
+	return p->scope[p->nscope++].slot;
+}
+
+static struct enode *
+parse_var_ref(struct parser *p)
+{
+	const char *name = p->lx.src + p->tok.pos + 1;
+	size_t len = p->tok.len - 1, pos = p->tok.pos;
+	struct enode *n;
+	json_t *v;
+	int i;
+
+	for (i = p->nscope - 1; i >= p->scope_base; i--)
+		if (p->scope[i].len == len &&
+		    memcmp(p->scope[i].name, name, len) == 0) {
+			n = node_new(p, EN_VAR, pos);
+			n->slot = p->scope[i].slot;
+			parse_advance(p);
+			return n;
+		}
+	if (len == 7 && memcmp(name, "__loc__", 7) == 0) {
+		size_t line = 1, k;
+
+		for (k = 0; k < pos; k++)
+			line += p->lx.src[k] == '\n';
+		parse_advance(p);
+		return node_lit(p,
+				json_pack("{s:s,s:I}", "file", "<top-level>",
+					  "line", (json_int_t)line),
+				pos);
+	}
+	if (len == 3 && memcmp(name, "ENV", 3) == 0) {
+		extern char **environ;
+		json_t *env = json_object();
+		char **e;
+
+		for (e = environ; e && *e; e++) {
+			const char *eq = strchr(*e, '=');
+
+			if (eq)
+				json_object_setn_new_nocheck(
+					env, *e, eq - *e,
+					val_string(eq + 1, strlen(eq + 1)));
+		}
+		parse_advance(p);
+		return node_lit(p, env, pos);
+	}
+	if (p->named && json_is_object(p->named)) {
+		char key[256];
+
+		if (len < sizeof(key)) {
+			memcpy(key, name, len);
+			key[len] = 0;
+			v = json_object_get(p->named, key);
+			if (v) {
+				parse_advance(p);
+				return node_lit(p, json_incref(v), pos);
+			}
+		}
+	}
+	parse_fail(p, pos, "$%.*s is not defined", (int)(len > 40 ? 40 : len),
+		   name);
+	return NULL;
+}
+
+/* ---- strings ----------------------------------------------------------- */
+
+static int
+parse_hex4(const char *s, unsigned *out)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		int c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void
+utf8_put(struct buf *b, unsigned cp)
+{
+	char s[4];
+
+	if (cp < 0x80) {
+		buf_addc(b, (char)cp);
+		return;
+	}
+	if (cp < 0x800) {
+		s[0] = (char)(0xC0 | (cp >> 6));
+		s[1] = (char)(0x80 | (cp & 0x3F));
+		buf_add(b, s, 2);
+	} else if (cp < 0x10000) {
+		s[0] = (char)(0xE0 | (cp >> 12));
+		s[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		s[2] = (char)(0x80 | (cp & 0x3F));
+		buf_add(b, s, 3);
+	} else {
+		s[0] = (char)(0xF0 | (cp >> 18));
+		s[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		s[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		s[3] = (char)(0x80 | (cp & 0x3F));
+		buf_add(b, s, 4);
+	}
+}
+
+/*
+ * The current token is T_QUOTE.  Read the string up to its closing quote,
+ * parsing "\(...)" interpolations, and leave the token after it.  fmt is
+ * the format applied to interpolated values ("text" when none).
+ */
+static struct enode *
+parse_string(struct parser *p, const char *fmt)
+{
+	struct enode *n = node_new(p, EN_STRING, p->tok.pos);
+	struct buf lit = BUF_INIT;
+	const char *s = p->lx.src;
+	size_t i = p->lx.pos, len = p->lx.len;
+	int cap = 0;
+
+	n->fmt = fmt;
+	for (;;) {
+		if (i >= len) {
+			parse_fail(p, n->pos, "unterminated string");
+			break;
+		}
+		if (s[i] == '"') {
+			i++;
+			break;
+		}
+		if (s[i] != '\\') {
+			buf_addc(&lit, s[i++]);
+			continue;
+		}
+		if (i + 1 >= len) {
+			parse_fail(p, i, "unterminated string");
+			break;
+		}
+		switch (s[i + 1]) {
+		case '"':
+		case '\\':
+		case '/':
+			buf_addc(&lit, s[i + 1]);
+			i += 2;
+			continue;
+		case 'b':
+			buf_addc(&lit, '\b');
+			i += 2;
+			continue;
+		case 'f':
+			buf_addc(&lit, '\f');
+			i += 2;
+			continue;
+		case 'n':
+			buf_addc(&lit, '\n');
+			i += 2;
+			continue;
+		case 'r':
+			buf_addc(&lit, '\r');
+			i += 2;
+			continue;
+		case 't':
+			buf_addc(&lit, '\t');
+			i += 2;
+			continue;
+		case 'u': {
+			unsigned cp, lo;
+
+			if (i + 6 > len || parse_hex4(s + i + 2, &cp) < 0) {
+				parse_fail(p, i, "invalid \\u escape");
+				goto out;
+			}
+			i += 6;
+			if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= len &&
+			    s[i] == '\\' && s[i + 1] == 'u' &&
+			    parse_hex4(s + i + 2, &lo) == 0 && lo >= 0xDC00 &&
+			    lo < 0xE000) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) +
+				     (lo - 0xDC00);
+				i += 6;
+			} else if (cp >= 0xD800 && cp < 0xE000) {
+				cp = 0xFFFD;
+			}
+			utf8_put(&lit, cp);
+			continue;
+		}
+		case '(': {
+			struct enode *e;
+
+			if (n->n == cap) {
+				cap = cap ? 2 * cap : 4;
+				n->args = xreallocarray(n->args, cap,
+							sizeof(*n->args));
+				n->lits = xreallocarray(n->lits, cap,
+							sizeof(*n->lits));
+			}
+			n->lits[n->n] =
+				val_string(lit.data ? lit.data : "", lit.len);
+			buf_reset(&lit);
+			p->lx.pos = i + 2;
+			parse_advance(p);
+			e = parse_pipe(p);
+			n->args[n->n++] = e;
+			if (p->failed)
+				goto out;
+			if (p->tok.kind != T_RPAREN) {
+				parse_unexpected(p, "')' closing \\(");
+				goto out;
+			}
+			i = p->lx.pos;
+			continue;
+		}
+		default:
+			parse_fail(p, i, "invalid escape \\%c in string",
+				   s[i + 1]);
+			goto out;
+		}
+	}
+out:
+	n->c = node_lit(p, val_string(lit.data ? lit.data : "", lit.len),
+			n->pos);
+	buf_release(&lit);
+	p->lx.pos = i;
+	if (!p->failed)
+		parse_advance(p);
+	if (p->failed)
+		return NULL;
+	/* A plain string without interpolation is a literal. */
+	if (n->n == 0)
+		return node_lit(p, json_incref(n->c->lit), n->pos);
+	return n;
+}
+
+static const char *
+parse_format_name(struct parser *p)
+{
+	static const char *const names[] = {
+		"text", "json",	  "html",    "uri",    "csv",	  "tsv",
+		"sh",	"base64", "base64d", "base32", "base32d", NULL,
+	};
+	int i;
+
+	for (i = 0; names[i]; i++)
+		if (p->tok.len - 1 == strlen(names[i]) &&
+		    memcmp(p->lx.src + p->tok.pos + 1, names[i],
+			   p->tok.len - 1) == 0)
+			return names[i];
+	parse_fail(p, p->tok.pos, "unknown format %.*s",
+		   (int)(p->tok.len > 40 ? 40 : p->tok.len),
+		   p->lx.src + p->tok.pos);
+	return NULL;
+}
+
+/* ---- patterns ---------------------------------------------------------- */
+
+static struct epat *parse_pattern(struct parser *);
+
+static struct epat *
+pat_new(struct parser *p, enum pat_kind kind)
+{
+	struct epat *pt = xcalloc(1, sizeof(*pt));
+
+	pt->kind = kind;
+	pt->slot = -1;
+	p->x->pats =
+		xreallocarray(p->x->pats, p->x->npats + 1, sizeof(*p->x->pats));
+	p->x->pats[p->x->npats++] = pt;
+	return pt;
+}
+
+static void
+pat_add(struct epat *pt, struct epat *sub, struct enode *key, int keyslot)
+{
+	pt->sub = xreallocarray(pt->sub, pt->n + 1, sizeof(*pt->sub));
+	pt->keys = xreallocarray(pt->keys, pt->n + 1, sizeof(*pt->keys));
+	pt->keyslots =
+		xreallocarray(pt->keyslots, pt->n + 1, sizeof(*pt->keyslots));
+	pt->sub[pt->n] = sub;
+	pt->keys[pt->n] = key;
+	pt->keyslots[pt->n] = keyslot;
+	pt->n++;
+}
+
+static struct epat *
+parse_pattern(struct parser *p)
+{
+	struct epat *pt;
+
+	if (p->failed)
+		return NULL;
+	if (++p->depth > PARSE_MAX_DEPTH) {
+		parse_fail(p, p->tok.pos, "expression nested too deeply");
+		return NULL;
+	}
+	if (p->tok.kind == T_VAR) {
+		pt = pat_new(p, PAT_VAR);
+		pt->slot = scope_push(p, p->lx.src + p->tok.pos + 1,
+				      p->tok.len - 1);
+		parse_advance(p);
+	} else if (p->tok.kind == T_LBRACKET) {
+		pt = pat_new(p, PAT_ARRAY);
+		parse_advance(p);
+		do {
+			if (pt->n)
+				parse_advance(p);
+			pat_add(pt, parse_pattern(p), NULL, -1);
+		} while (!p->failed && p->tok.kind == T_COMMA);
+		parse_expect(p, T_RBRACKET, "']' closing an array pattern");
+	} else if (p->tok.kind == T_LBRACE) {
+		pt = pat_new(p, PAT_OBJECT);
+		parse_advance(p);
+		do {
+			struct enode *key = NULL;
+			struct epat *sub = NULL;
+			int keyslot = -1;
+			size_t kpos = p->tok.pos;
+
+			if (pt->n)
+				parse_advance(p);
+			kpos = p->tok.pos;
+			if (p->tok.kind == T_VAR) {
+				key = node_lit(p,
+					       val_string(p->lx.src + kpos + 1,
+							  p->tok.len - 1),
+					       kpos);
+				keyslot = scope_push(p, p->lx.src + kpos + 1,
+						     p->tok.len - 1);
+				parse_advance(p);
+				if (p->tok.kind == T_COLON) {
+					parse_advance(p);
+					sub = parse_pattern(p);
+				}
+			} else {
+				if (p->tok.kind == T_IDENT ||
+				    p->tok.kind == T_KEYWORD) {
+					key = node_lit(
+						p,
+						val_string(p->lx.src + kpos,
+							   p->tok.len),
+						kpos);
+					parse_advance(p);
+				} else if (p->tok.kind == T_QUOTE) {
+					key = parse_string(p, "text");
+				} else if (p->tok.kind == T_LPAREN) {
+					parse_advance(p);
+					key = parse_pipe(p);
+					parse_expect(p, T_RPAREN, "')'");
+				} else {
+					parse_unexpected(p, "an object pattern "
+							    "key");
+					break;
+				}
+				if (parse_expect(p, T_COLON, "':'") < 0)
+					break;
+				sub = parse_pattern(p);
+			}
+			pat_add(pt, sub, key, keyslot);
+		} while (!p->failed && p->tok.kind == T_COMMA);
+		parse_expect(p, T_RBRACE, "'}' closing an object pattern");
+	} else {
+		parse_unexpected(p, "a pattern ($name, [...] or {...})");
+		pt = NULL;
+	}
+	p->depth--;
+	return p->failed ? NULL : pt;
+}
+
+/* Parse "PATTERN" after "as"; pushes its variables (caller pops). */
+static struct epat *
+parse_as_pattern(struct parser *p)
+{
+	struct epat *pt;
+
+	pt = parse_pattern(p);
+	if (!p->failed && parse_is_op(p, "?//"))
+		parse_fail(p, p->tok.pos,
+			   "destructuring alternatives (?//) are not "
+			   "supported");
+	return p->failed ? NULL : pt;
+}
+
+/* ---- terms ------------------------------------------------------------- */
+
+static const char *const parse_unsupported[] = {
+	"input",
+	"inputs",
+	"debug",
+	"stderr",
+	"input_filename",
+	"halt",
+	"halt_error",
+	"input_line_number",
+	"modulemeta",
+	"get_search_list",
+	"get_jq_origin",
+	"get_prog_origin",
+	"builtins",
+	"localtime",
+	"strflocaltime",
+	"break",
+	"getpath/0",
+	"ltrimstr/0",
+	"splits/0",
+	"limit/1",
+	"tostream/1",
+	"fromstream/0",
+	"truncate_stream/0",
+	"$__prog_args",
+	NULL,
+};
+
+/*
+ * Expand a macro: parse its body with only its parameters in scope.  A
+ * value parameter $x becomes "ARG as $x | BODY" (first parameter
+ * outermost, as jq binds them); closure parameters are the argument trees
+ * themselves, evaluated where the body uses them.
+ */
+static struct enode *
+parse_macro(struct parser *p, const struct expr_macro *m, struct enode **args,
+	    size_t pos)
+{
+	struct lexer save_lx = p->lx;
+	struct token save_tok = p->tok;
+	struct closure *save_cl = p->cl, cl[8];
+	int save_ncl = p->ncl, save_base = p->scope_base,
+	    save_nscope = p->nscope, slots[8], i;
+	const char *s = m->params;
+	struct enode *body;
+
+	p->cl = cl;
+	p->ncl = 0;
+	p->scope_base = p->nscope;
+	for (i = 0; i < m->arity; i++) {
+		size_t len = strcspn(s, ";");
+		int is_val = s[0] == '$';
+
+		cl[i].name = s + is_val;
+		cl[i].len = len - is_val;
+		cl[i].node = args[i];
+		p->ncl++;
+		slots[i] = is_val ? scope_push(p, s + 1, len - 1) : -1;
+		s += len + (s[len] == ';');
+	}
+	lex_init(&p->lx, m->body);
+	parse_advance(p);
+	body = parse_pipe(p);
+	if (!p->failed && p->tok.kind != T_EOF)
+		parse_unexpected(p, NULL);
+	if (p->failed) {
+		/* an error inside a macro body is ours: report the call */
+		p->errpos = pos;
+	}
+	for (i = m->arity - 1; body && i >= 0; i--) {
+		if (slots[i] >= 0) {
+			struct enode *as = node_new(p, EN_AS, pos);
+			struct epat *pt = pat_new(p, PAT_VAR);
+
+			pt->slot = slots[i];
+			as->a = args[i];
+			as->pat = pt;
+			as->b = body;
+			body = as;
+		}
+	}
+	p->lx = save_lx;
+	p->tok = save_tok;
+	p->cl = save_cl;
+	p->ncl = save_ncl;
+	p->scope_base = save_base;
+	p->nscope = save_nscope;
+	return p->failed ? NULL : body;
+}
+
+static struct enode *
+parse_call(struct parser *p)
+{
+	const char *name = p->lx.src + p->tok.pos;
+	size_t len = p->tok.len, pos = p->tok.pos;
+	struct enode *args[8], *n;
+	const struct expr_builtin *fn;
+	int nargs = 0, i;
+
+	parse_advance(p);
+	if (len == 4 && memcmp(name, "true", 4) == 0)
+		return node_lit(p, json_true(), pos);
+	if (len == 5 && memcmp(name, "false", 5) == 0)
+		return node_lit(p, json_false(), pos);
+	if (len == 4 && memcmp(name, "null", 4) == 0)
+		return node_lit(p, json_null(), pos);
+	if (p->tok.kind == T_LPAREN) {
+		parse_advance(p);
+		for (;;) {
+			struct enode *a = parse_pipe(p);
+
+			if (p->failed)
+				return NULL;
+			if (nargs == (int)NELEM(args)) {
+				parse_fail(p, pos, "too many arguments");
+				return NULL;
+			}
+			args[nargs++] = a;
+			if (p->tok.kind == T_SEMI) {
+				parse_advance(p);
+				continue;
+			}
+			if (parse_expect(p, T_RPAREN, "';' or ')'") < 0)
+				return NULL;
+			break;
+		}
+	}
+	for (i = p->ncl - 1; nargs == 0 && i >= 0; i--)
+		if (p->cl[i].len == len &&
+		    memcmp(p->cl[i].name, name, len) == 0)
+			return p->cl[i].node;
+	fn = builtin_find(name, len, nargs);
+	if (!fn) {
+		const struct expr_macro *m = builtin_macro(name, len, nargs);
+
+		if (m)
+			return parse_macro(p, m, args, pos);
+	}
+	if (!fn) {
+		for (i = 0; parse_unsupported[i]; i++) {
+			const char *u = parse_unsupported[i];
+			size_t ul = strcspn(u, "/");
+
+			if (ul == len && memcmp(u, name, len) == 0 &&
+			    (u[ul] == 0 || atoi(u + ul + 1) == nargs)) {
+				parse_fail(p, pos,
+					   "%.*s is not supported by evpipe",
+					   (int)len, name);
+				return NULL;
+			}
+		}
+		parse_fail(p, pos, "%.*s/%d is not defined",
+			   (int)(len > 40 ? 40 : len), name, nargs);
+		return NULL;
+	}
+	n = node_new(p, EN_CALL, pos);
+	n->fn = fn;
+	n->n = nargs;
+	if (nargs) {
+		n->args = xreallocarray(NULL, nargs, sizeof(*n->args));
+		memcpy(n->args, args, nargs * sizeof(*args));
+	}
+	return n;
+}
+
+static struct enode *
+parse_object(struct parser *p)
+{
+	struct enode *n = node_new(p, EN_OBJECT, p->tok.pos);
+	int cap = 0;
+
+	parse_advance(p);
+	if (p->tok.kind == T_RBRACE) {
+		parse_advance(p);
+		return n;
+	}
+	for (;;) {
+		struct enode *key = NULL, *val = NULL;
+		size_t kpos = p->tok.pos;
+		int need_val = 0;
+
+		if (p->tok.kind == T_VAR) {
+			const char *name = p->lx.src + kpos + 1;
+			size_t len = p->tok.len - 1;
+
+			if (len == 7 && memcmp(name, "__loc__", 7) == 0)
+				key = node_lit(p, val_string("__loc__", 7),
+					       kpos);
+			else
+				key = node_lit(p, val_string(name, len), kpos);
+			val = parse_var_ref(p);
+		} else if (p->tok.kind == T_IDENT || p->tok.kind == T_KEYWORD) {
+			key = node_lit(p,
+				       val_string(p->lx.src + kpos, p->tok.len),
+				       kpos);
+			need_val = p->tok.kind == T_KEYWORD;
+			parse_advance(p);
+		} else if (p->tok.kind == T_QUOTE) {
+			key = parse_string(p, "text");
+		} else if (p->tok.kind == T_FORMAT) {
+			const char *fmt = parse_format_name(p);
+
+			if (fmt)
+				parse_advance(p);
+			if (!p->failed && p->tok.kind != T_QUOTE)
+				parse_unexpected(p,
+						 "a string after the format");
+			if (!p->failed)
+				key = parse_string(p, fmt);
+		} else if (p->tok.kind == T_LPAREN) {
+			parse_advance(p);
+			key = parse_pipe(p);
+			parse_expect(p, T_RPAREN, "')'");
+			need_val = 1;
+		} else if (p->tok.kind == T_NUMBER) {
+			parse_fail(p, kpos,
+				   "object keys must be strings "
+				   "(use (EXPR) for computed keys)");
+		} else {
+			parse_unexpected(p, "an object key");
+		}
+		if (p->failed)
+			return NULL;
+		if (p->tok.kind == T_COLON && !val) {
+			struct enode *v;
+
+			parse_advance(p);
+			/* ExpD: terms joined by '|', with optional '-' */
+			if (parse_is_op(p, "-")) {
+				size_t mpos = p->tok.pos;
+
+				parse_advance(p);
+				v = parse_postfix(p, 0);
+				if (v) {
+					struct enode *m =
+						node_new(p, EN_NEG, mpos);
+					m->a = v;
+					v = m;
+				}
+			} else {
+				v = parse_postfix(p, 0);
+			}
+			while (!p->failed && p->tok.kind == T_PIPE) {
+				size_t ppos = p->tok.pos;
+
+				parse_advance(p);
+				v = node_bin(p, EN_PIPE, 0, v,
+					     parse_postfix(p, 0), ppos);
+			}
+			val = v;
+		} else if (need_val) {
+			parse_unexpected(p, "':'");
+		}
+		if (p->failed)
+			return NULL;
+		if (n->n == cap) {
+			cap = cap ? 2 * cap : 4;
+			n->args = xreallocarray(n->args, cap, sizeof(*n->args));
+			n->vals = xreallocarray(n->vals, cap, sizeof(*n->vals));
+		}
+		n->args[n->n] = key;
+		n->vals[n->n] = val;
+		n->n++;
+		if (p->tok.kind == T_COMMA) {
+			parse_advance(p);
+			continue;
+		}
+		if (parse_expect(p, T_RBRACE, "',' or '}'") < 0)
+			return NULL;
+		return n;
+	}
+}
+
+static struct enode *
+parse_reduce(struct parser *p, int is_foreach)
+{
+	struct enode *n =
+		node_new(p, is_foreach ? EN_FOREACH : EN_REDUCE, p->tok.pos);
+	int saved;
+
+	parse_advance(p);
+	n->a = parse_postfix(p, 0);
+	if (!p->failed && !parse_is_kw(p, "as"))
+		parse_unexpected(p, "'as'");
+	if (p->failed)
+		return NULL;
+	parse_advance(p);
+	saved = p->nscope;
+	/* INIT does not see the pattern's variables: parse it first. */
+	{
+		struct lexer save_lx = p->lx;
+		struct token save_tok = p->tok;
+		struct epat *pt;
+
+		pt = parse_as_pattern(p);
+		p->nscope = saved;
+		if (parse_expect(p, T_LPAREN, "'('") < 0)
+			return NULL;
+		n->b = parse_pipe(p);
+		if (parse_expect(p, T_SEMI, "';'") < 0)
+			return NULL;
+		/* Re-push the pattern's variables for UPDATE/EXTRACT. */
+		{
+			struct lexer lx2 = p->lx;
+			struct token tok2 = p->tok;
+			int npats = p->x->npats;
+
+			p->lx = save_lx;
+			p->tok = save_tok;
+			(void)npats;
+			n->pat = parse_as_pattern(p);
+			(void)pt;
+			p->lx = lx2;
+			p->tok = tok2;
+		}
+	}
+	n->c = parse_pipe(p);
+	if (is_foreach && !p->failed && p->tok.kind == T_SEMI) {
+		parse_advance(p);
+		n->d = parse_pipe(p);
+	}
+	p->nscope = saved;
+	if (parse_expect(p, T_RPAREN, "')'") < 0)
+		return NULL;
+	return n;
+}
+
+static struct enode *
+parse_if(struct parser *p)
+{
+	struct enode *n = node_new(p, EN_IF, p->tok.pos);
+
+	parse_advance(p);
+	n->a = parse_pipe(p);
+	if (!p->failed && !parse_is_kw(p, "then"))
+		parse_unexpected(p, "'then'");
+	if (p->failed)
+		return NULL;
+	parse_advance(p);
+	n->b = parse_pipe(p);
+	if (p->failed)
+		return NULL;
+	if (parse_is_kw(p, "elif")) {
+		n->c = parse_if(p); /* consumes up to and including "end" */
+		return p->failed ? NULL : n;
+	}
+	if (parse_is_kw(p, "end")) {
+		parse_fail(p, p->tok.pos,
+			   "if without else is not supported "
+			   "(jq 1.6 requires else)");
+		return NULL;
+	}
+	if (!parse_is_kw(p, "else")) {
+		parse_unexpected(p, "'elif', 'else' or 'end'");
+		return NULL;
+	}
+	parse_advance(p);
+	n->c = parse_pipe(p);
+	if (!p->failed && !parse_is_kw(p, "end"))
+		parse_unexpected(p, "'end'");
+	if (p->failed)
+		return NULL;
+	parse_advance(p);
+	return n;
+}
+
+static struct enode *
+parse_term(struct parser *p)
+{
+	struct enode *n = NULL;
+	size_t pos = p->tok.pos;
+
+	switch (p->tok.kind) {
+	case T_DOT:
+		parse_advance(p);
+		if (p->tok.kind == T_QUOTE) {
+			struct enode *k = parse_string(p, "text");
+
+			return node_bin(p, EN_INDEX, 0,
+					node_new(p, EN_IDENTITY, pos), k, pos);
+		}
+		return node_new(p, EN_IDENTITY, pos);
+	case T_DOTDOT:
+		parse_advance(p);
+		return node_new(p, EN_RECURSE, pos);
+	case T_FIELD:
+		n = node_bin(p, EN_INDEX, 0, node_new(p, EN_IDENTITY, pos),
+			     node_lit(p,
+				      val_string(p->lx.src + pos + 1,
+						 p->tok.len - 1),
+				      pos),
+			     pos);
+		parse_advance(p);
+		return n;
+	case T_NUMBER:
+		n = node_lit(p, val_number(p->tok.num), pos);
+		parse_advance(p);
+		return n;
+	case T_QUOTE:
+		return parse_string(p, "text");
+	case T_FORMAT: {
+		const char *fmt = parse_format_name(p);
+
+		if (!fmt)
+			return NULL;
+		parse_advance(p);
+		if (p->tok.kind == T_QUOTE) {
+			n = parse_string(p, fmt);
+			if (n && n->kind == EN_LIT)
+				return n; /* no interpolation: no format */
+			return n;
+		}
+		n = node_new(p, EN_FORMAT, pos);
+		n->fmt = fmt;
+		return n;
+	}
+	case T_LPAREN:
+		parse_advance(p);
+		n = parse_pipe(p);
+		if (parse_expect(p, T_RPAREN, "')'") < 0)
+			return NULL;
+		return n;
+	case T_LBRACKET:
+		parse_advance(p);
+		n = node_new(p, EN_ARRAY, pos);
+		if (p->tok.kind == T_RBRACKET) {
+			parse_advance(p);
+			return n;
+		}
+		n->a = parse_pipe(p);
+		if (parse_expect(p, T_RBRACKET, "']'") < 0)
+			return NULL;
+		return n;
+	case T_LBRACE:
+		return parse_object(p);
+	case T_VAR:
+		return parse_var_ref(p);
+	case T_IDENT:
+		return parse_call(p);
+	case T_KEYWORD:
+		if (parse_is_kw(p, "if"))
+			return parse_if(p);
+		if (parse_is_kw(p, "reduce"))
+			return parse_reduce(p, 0);
+		if (parse_is_kw(p, "foreach"))
+			return parse_reduce(p, 1);
+		if (parse_is_kw(p, "def"))
+			parse_fail(p, pos,
+				   "function definitions (def) are not "
+				   "supported by evpipe");
+		else if (parse_is_kw(p, "label"))
+			parse_fail(p, pos,
+				   "label/break is not supported by evpipe");
+		else if (parse_is_kw(p, "import") || parse_is_kw(p, "include"))
+			parse_fail(p, pos,
+				   "modules (%.*s) are not supported "
+				   "by evpipe",
+				   (int)p->tok.len, p->lx.src + pos);
+		else if (parse_is_kw(p, "__loc__"))
+			parse_unexpected(p, NULL);
+		else
+			parse_unexpected(p, NULL);
+		return NULL;
+	default:
+		parse_unexpected(p, NULL);
+		return NULL;
+	}
+}
+
+/* Suffixes: .name ."name" [E] [] [E:E] ? */
+static struct enode *
+parse_postfix(struct parser *p, int allow_as)
+{
+	struct enode *n;
+	int last_index;
+
+	if (p->failed)
+		return NULL;
+	if (++p->depth > PARSE_MAX_DEPTH) {
+		parse_fail(p, p->tok.pos, "expression nested too deeply");
+		return NULL;
+	}
+	/* Does the term so far end in an index?  Then "?" makes it an
+	 * optional index (jq's INDEX_OPT), else a try. */
+	last_index = p->tok.kind == T_FIELD ||
+		     (p->tok.kind == T_DOT && p->lx.pos < p->lx.len &&
+		      p->lx.src[p->lx.pos] == '"');
+	n = parse_term(p);
+	while (n && !p->failed) {
+		size_t pos = p->tok.pos;
+		int was_index = last_index;
+
+		last_index = 1;
+
+		if (p->tok.kind == T_FIELD) {
+			n = node_bin(p, EN_INDEX, 0, n,
+				     node_lit(p,
+					      val_string(p->lx.src + pos + 1,
+							 p->tok.len - 1),
+					      pos),
+				     pos);
+			parse_advance(p);
+		} else if (p->tok.kind == T_DOT) {
+			parse_advance(p);
+			if (p->tok.kind == T_QUOTE) {
+				n = node_bin(p, EN_INDEX, 0, n,
+					     parse_string(p, "text"), pos);
+			} else if (p->tok.kind != T_LBRACKET) {
+				parse_unexpected(p, "a field name or '['");
+				return NULL;
+			}
+		} else if (p->tok.kind == T_LBRACKET) {
+			struct enode *a = NULL, *b = NULL;
+
+			parse_advance(p);
+			if (p->tok.kind == T_RBRACKET) {
+				struct enode *it = node_new(p, EN_ITER, pos);
+
+				it->a = n;
+				n = it;
+				parse_advance(p);
+				continue;
+			}
+			if (p->tok.kind != T_COLON)
+				a = parse_pipe(p);
+			if (!p->failed && p->tok.kind == T_COLON) {
+				struct enode *s = node_new(p, EN_SLICE, pos);
+
+				parse_advance(p);
+				if (p->tok.kind != T_RBRACKET)
+					b = parse_pipe(p);
+				s->a = n;
+				s->b = a;
+				s->c = b;
+				n = s;
+			} else {
+				n = node_bin(p, EN_INDEX, 0, n, a, pos);
+			}
+			if (parse_expect(p, T_RBRACKET, "']'") < 0)
+				return NULL;
+		} else if (p->tok.kind == T_QUESTION) {
+			if (was_index &&
+			    (n->kind == EN_INDEX || n->kind == EN_SLICE ||
+			     n->kind == EN_ITER) &&
+			    !n->op) {
+				/* .a? .[e]? .[]?: only this step's error is
+				 * suppressed, as in jq */
+				n->op = 1;
+			} else {
+				struct enode *t = node_new(p, EN_TRY, pos);
+
+				t->a = n;
+				n = t;
+			}
+			last_index = 0;
+			parse_advance(p);
+		} else {
+			break;
+		}
+	}
+	if (n && !p->failed && allow_as && parse_is_kw(p, "as")) {
+		struct enode *as = node_new(p, EN_AS, p->tok.pos);
+		int saved = p->nscope;
+
+		parse_advance(p);
+		as->a = n;
+		as->pat = parse_as_pattern(p);
+		if (parse_expect(p, T_PIPE, "'|' after the pattern") < 0)
+			return NULL;
+		as->b = parse_pipe(p);
+		p->nscope = saved;
+		n = as;
+	}
+	p->depth--;
+	return p->failed ? NULL : n;
+}
+
+static struct enode *
+parse_unary(struct parser *p)
+{
+	size_t pos = p->tok.pos;
+	struct enode *n;
+
+	if (p->failed)
+		return NULL;
+	if (++p->depth > PARSE_MAX_DEPTH) {
+		parse_fail(p, pos, "expression nested too deeply");
+		return NULL;
+	}
+	if (parse_is_op(p, "-")) {
+		parse_advance(p);
+		n = node_new(p, EN_NEG, pos);
+		n->a = parse_unary(p);
+		if (!n->a)
+			n = NULL;
+	} else if (parse_is_kw(p, "try")) {
+		parse_advance(p);
+		n = node_new(p, EN_TRY, pos);
+		n->a = parse_postfix(p, 0);
+		if (!p->failed && parse_is_kw(p, "catch")) {
+			parse_advance(p);
+			n->b = parse_postfix(p, 0);
+		}
+		if (p->failed)
+			n = NULL;
+	} else {
+		n = parse_postfix(p, 1);
+	}
+	p->depth--;
+	return p->failed ? NULL : n;
+}
+
+static int
+parse_binop(struct parser *p, const char *const *ops, const int *codes)
+{
+	int i;
+
+	if (p->tok.kind != T_OP)
+		return 0;
+	for (i = 0; ops[i]; i++)
+		if (tok_is(&p->lx, &p->tok, ops[i]))
+			return codes[i];
+	return 0;
+}
+
+static struct enode *
+parse_mul(struct parser *p)
+{
+	static const char *const ops[] = { "*", "/", "%", NULL };
+	static const int codes[] = { OP_MUL, OP_DIV, OP_MOD };
+	struct enode *n = parse_unary(p);
+	int op;
+
+	while (n && (op = parse_binop(p, ops, codes))) {
+		size_t pos = p->tok.pos;
+
+		parse_advance(p);
+		n = node_bin(p, EN_BINOP, op, n, parse_unary(p), pos);
+	}
+	return n;
+}
+
+static struct enode *
+parse_add(struct parser *p)
+{
+	static const char *const ops[] = { "+", "-", NULL };
+	static const int codes[] = { OP_ADD, OP_SUB };
+	struct enode *n = parse_mul(p);
+	int op;
+
+	while (n && (op = parse_binop(p, ops, codes))) {
+		size_t pos = p->tok.pos;
+
+		parse_advance(p);
+		n = node_bin(p, EN_BINOP, op, n, parse_mul(p), pos);
+	}
+	return n;
+}
+
+static struct enode *
+parse_cmp(struct parser *p)
+{
+	static const char *const ops[] = { "==", "!=", "<", "<=",
+					   ">",	 ">=", NULL };
+	static const int codes[] = { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+	struct enode *n = parse_add(p);
+	int op;
+
+	if (n && (op = parse_binop(p, ops, codes))) {
+		size_t pos = p->tok.pos;
+
+		parse_advance(p);
+		n = node_bin(p, EN_BINOP, op, n, parse_add(p), pos);
+		if (n && parse_binop(p, ops, codes)) {
+			parse_fail(p, p->tok.pos,
+				   "comparisons do not chain; use "
+				   "parentheses");
+			return NULL;
+		}
+	}
+	return n;
+}
+
+static struct enode *
+parse_and(struct parser *p)
+{
+	struct enode *n = parse_cmp(p);
+
+	while (n && parse_is_kw(p, "and")) {
+		size_t pos = p->tok.pos;
+
+		parse_advance(p);
+		n = node_bin(p, EN_AND, 0, n, parse_cmp(p), pos);
+	}
+	return n;
+}
+
+static struct enode *
+parse_or(struct parser *p)
+{
+	struct enode *n = parse_and(p);
+
+	while (n && parse_is_kw(p, "or")) {
+		size_t pos = p->tok.pos;
+
+		parse_advance(p);
+		n = node_bin(p, EN_OR, 0, n, parse_and(p), pos);
+	}
+	return n;
+}
+
+static struct enode *
+parse_assign(struct parser *p)
+{
+	static const char *const ops[] = { "=",	 "|=", "+=",  "-=", "*=",
+					   "/=", "%=", "//=", NULL };
+	static const int codes[] = { OP_SET, OP_UPDATE, OP_ADD, OP_SUB,
+				     OP_MUL, OP_DIV,	OP_MOD, OP_ALT };
+	struct enode *n = parse_or(p);
+	int op;
+
+	if (n && (op = parse_binop(p, ops, codes))) {
+		size_t pos = p->tok.pos;
+
+		parse_advance(p);
+		/* The right side may itself be a "//" chain (jq 1.6). */
+		n = node_bin(p, EN_ASSIGN, op, n, parse_alt(p), pos);
+	}
+	return n;
+}
+
+static struct enode *
+parse_alt(struct parser *p)
+{
+	struct enode *n = parse_assign(p);
+
+	if (n && parse_is_op(p, "//")) {
+		size_t pos = p->tok.pos;
+
+		parse_advance(p);
+		n = node_bin(p, EN_ALT, 0, n, parse_alt(p), pos);
+	}
+	return n;
+}
+
+static struct enode *
+parse_comma(struct parser *p)
+{
+	struct enode *n = parse_alt(p);
+
+	while (n && p->tok.kind == T_COMMA) {
+		size_t pos = p->tok.pos;
+
+		parse_advance(p);
+		n = node_bin(p, EN_COMMA, 0, n, parse_alt(p), pos);
+	}
+	return n;
+}
+
+static struct enode *
+parse_pipe(struct parser *p)
+{
+	struct enode *n;
+
+	if (p->failed)
+		return NULL;
+	if (++p->depth > PARSE_MAX_DEPTH) {
+		parse_fail(p, p->tok.pos, "expression nested too deeply");
+		return NULL;
+	}
+	n = parse_comma(p);
+	if (n && p->tok.kind == T_PIPE) {
+		size_t pos = p->tok.pos;
+
+		parse_advance(p);
+		n = node_bin(p, EN_PIPE, 0, n, parse_pipe(p), pos);
+	}
+	p->depth--;
+	return p->failed ? NULL : n;
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+struct expr *
+expr_compile(const char *src, json_t *named_args, size_t *errpos,
+	     struct errbuf *eb)
+{
+	struct parser p;
+	struct expr *x = xcalloc(1, sizeof(*x));
+
+	memset(&p, 0, sizeof(p));
+	p.x = x;
+	p.named = named_args;
+	lex_init(&p.lx, src);
+	parse_advance(&p);
+	x->root = parse_pipe(&p);
+	if (!p.failed && p.tok.kind != T_EOF)
+		parse_unexpected(&p, NULL);
+	free(p.scope);
+	if (p.failed) {
+		size_t col = 1, i;
+
+		for (i = 0; i < p.errpos && src[i]; i++)
+			if ((src[i] & 0xC0) != 0x80)
+				col++;
+		if (errpos)
+			*errpos = p.errpos;
+		errbuf_set(eb, STATUS_USAGE, "column %zu: %s", col, p.errmsg);
+		expr_free(x);
+		return NULL;
+	}
+	if (x->nslots)
+		x->slots = xcalloc(x->nslots, sizeof(*x->slots));
+	return x;
+}
+
+void
+expr_free(struct expr *x)
+{
+	struct enode *n, *next;
+	int i;
+
+	if (!x)
+		return;
+	for (n = x->nodes; n; n = next) {
+		next = n->next_alloc;
+		json_decref(n->lit);
+		for (i = 0; n->lits && i < n->n; i++)
+			json_decref(n->lits[i]);
+		free(n->lits);
+		free(n->args);
+		free(n->vals);
+		free(n);
+	}
+	for (i = 0; i < x->npats; i++) {
+		free(x->pats[i]->sub);
+		free(x->pats[i]->keys);
+		free(x->pats[i]->keyslots);
+		free(x->pats[i]);
+	}
+	free(x->pats);
+	free(x->slots);
+	free(x);
+}
+
+void
+expr_caret(const char *src, size_t pos, struct buf *out)
+{
+	size_t len = strlen(src), start = 0, end = len, i, col = 0;
+
+	if (pos > len)
+		pos = len;
+	/* Show at most 60 bytes around pos, on the line holding it. */
+	for (i = pos; i > 0 && src[i - 1] != '\n'; i--)
+		;
+	start = i;
+	for (i = pos; i < len && src[i] != '\n'; i++)
+		;
+	end = i;
+	if (pos - start > 40)
+		start = pos - 40;
+	while (start < pos && (src[start] & 0xC0) == 0x80)
+		start++;
+	if (end - start > 72)
+		end = start + 72;
+	while (end > pos && end < len && (src[end] & 0xC0) == 0x80)
+		end--;
+	buf_adds(out, "  ");
+	for (i = start; i < end; i++)
+		buf_addc(out, src[i] == '\t' ? ' ' : src[i]);
+	buf_adds(out, "\n  ");
+	for (i = start; i < pos; i++)
+		if ((src[i] & 0xC0) != 0x80)
+			col++;
+	while (col--)
+		buf_addc(out, ' ');
+	buf_addc(out, '^');
+}

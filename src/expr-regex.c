@@ -1,0 +1,254 @@
+/*
+ * expr-regex.c -- jq's regular expressions (test, match, capture, scan,
+ * split/2, sub, gsub) on PCRE2 with JIT.
+ *
+ * jq uses Oniguruma with Perl syntax; the differences that matter are
+ * bridged here: "^" and "$" anchor at the string (not at lines), "."
+ * does not match a newline unless the "p" flag is given, offsets and
+ * lengths are counted in code points.  Compiled patterns are cached by
+ * (pattern, options), so a literal pattern is compiled once per run.
+ * Match and depth limits keep a pathological pattern from hanging.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "expr-impl.h"
+#include "xmalloc.h"
+
+#define REGEX_CACHE_SIZE  64
+#define REGEX_MATCH_LIMIT 1000000
+#define REGEX_DEPTH_LIMIT 10000
+
+struct regex_entry {
+	char *pattern;
+	size_t len;
+	uint32_t options;
+	pcre2_code *code;
+	char **names; /* names[i]: name of group i, or NULL */
+	uint32_t ngroups;
+};
+
+static struct regex_entry regex_cache[REGEX_CACHE_SIZE];
+static unsigned regex_next;
+static pcre2_match_context *regex_mctx;
+
+static void
+regex_entry_free(struct regex_entry *e)
+{
+	uint32_t i;
+
+	free(e->pattern);
+	pcre2_code_free(e->code);
+	for (i = 0; e->names && i <= e->ngroups; i++)
+		free(e->names[i]);
+	free(e->names);
+	memset(e, 0, sizeof(*e));
+}
+
+void
+regex_cache_clear(void)
+{
+	unsigned i;
+
+	for (i = 0; i < REGEX_CACHE_SIZE; i++)
+		regex_entry_free(&regex_cache[i]);
+	pcre2_match_context_free(regex_mctx);
+	regex_mctx = NULL;
+}
+
+static struct regex_entry *
+regex_get(struct ectx *c, const char *pat, size_t len, uint32_t options)
+{
+	struct regex_entry *e;
+	PCRE2_SIZE erroff;
+	int err;
+	unsigned i;
+	uint32_t namecount = 0, entrysize = 0;
+	PCRE2_SPTR table;
+
+	for (i = 0; i < REGEX_CACHE_SIZE; i++) {
+		e = &regex_cache[i];
+		if (e->code && e->len == len && e->options == options &&
+		    memcmp(e->pattern, pat, len) == 0)
+			return e;
+	}
+	e = &regex_cache[regex_next++ % REGEX_CACHE_SIZE];
+	regex_entry_free(e);
+	e->code = pcre2_compile((PCRE2_SPTR)pat, len, options, &err, &erroff,
+				NULL);
+	if (!e->code) {
+		PCRE2_UCHAR msg[200];
+
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		ev_error(c, "%.*s (at offset %zu) is not a valid regex: %s",
+			 (int)(len > 100 ? 100 : len), pat, (size_t)erroff,
+			 (char *)msg);
+		return NULL;
+	}
+	pcre2_jit_compile(e->code, PCRE2_JIT_COMPLETE);
+	e->pattern = xmalloc(len + 1);
+	memcpy(e->pattern, pat, len);
+	e->pattern[len] = 0;
+	e->len = len;
+	e->options = options;
+	pcre2_pattern_info(e->code, PCRE2_INFO_CAPTURECOUNT, &e->ngroups);
+	e->names = xcalloc(e->ngroups + 1, sizeof(*e->names));
+	pcre2_pattern_info(e->code, PCRE2_INFO_NAMECOUNT, &namecount);
+	pcre2_pattern_info(e->code, PCRE2_INFO_NAMEENTRYSIZE, &entrysize);
+	pcre2_pattern_info(e->code, PCRE2_INFO_NAMETABLE, &table);
+	for (i = 0; i < namecount; i++) {
+		const unsigned char *ent = table + i * entrysize;
+		unsigned g = (ent[0] << 8) | ent[1];
+
+		if (g <= e->ngroups && !e->names[g])
+			e->names[g] = xstrdup((const char *)ent + 2);
+	}
+	if (!regex_mctx) {
+		regex_mctx = pcre2_match_context_create(NULL);
+		pcre2_set_match_limit(regex_mctx, REGEX_MATCH_LIMIT);
+		pcre2_set_depth_limit(regex_mctx, REGEX_DEPTH_LIMIT);
+		pcre2_set_heap_limit(regex_mctx, 20000); /* KiB */
+	}
+	return e;
+}
+
+static json_t *
+regex_group(const char *s, PCRE2_SIZE *ov, uint32_t g, const char *name,
+	    int whole)
+{
+	json_t *o = json_object();
+
+	if (ov[2 * g] == PCRE2_UNSET) {
+		json_object_set_new(o, "offset", json_integer(-1));
+		json_object_set_new(o, "length", json_integer(0));
+		json_object_set_new(o, "string", json_null());
+	} else {
+		size_t b = ov[2 * g], e = ov[2 * g + 1];
+
+		json_object_set_new(o, "offset",
+				    json_integer((json_int_t)utf8_count(s, b)));
+		json_object_set_new(
+			o, "length",
+			json_integer((json_int_t)utf8_count(s + b, e - b)));
+		json_object_set_new(o, "string", val_string(s + b, e - b));
+	}
+	if (!whole)
+		json_object_set_new(o, "name",
+				    name ? val_string(name, strlen(name))
+					 : json_null());
+	return o;
+}
+
+int
+regex_match(struct ectx *c, json_t *subject, json_t *re, json_t *flags,
+	    int test, json_t **out)
+{
+	uint32_t options = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
+	uint32_t mopts = 0;
+	int global = 0;
+	struct regex_entry *e;
+	pcre2_match_data *md;
+	const char *s;
+	size_t len, start = 0;
+	json_t *result;
+
+	if (!json_is_string(re)) {
+		char d[64];
+
+		val_describe(re, d, sizeof(d));
+		return ev_error(
+			c, "%s cannot be matched, as it is not a string", d);
+	}
+	if (json_is_string(flags)) {
+		const char *f = json_string_value(flags);
+		size_t i;
+
+		for (i = 0; i < json_string_length(flags); i++) {
+			switch (f[i]) {
+			case 'g':
+				global = 1;
+				break;
+			case 'i':
+				options |= PCRE2_CASELESS;
+				break;
+			case 'x':
+				options |= PCRE2_EXTENDED;
+				break;
+			case 'n':
+				mopts |= PCRE2_NOTEMPTY;
+				break;
+			case 'p':
+				options |= PCRE2_DOTALL;
+				break;
+			case 's':
+			case 'l':
+				break;
+			default:
+				return ev_error(c,
+						"%s is not a valid modifier "
+						"string",
+						f);
+			}
+		}
+	} else if (!json_is_null(flags)) {
+		char d[64];
+
+		val_describe(flags, d, sizeof(d));
+		return ev_error(c, "%s is not a string", d);
+	}
+	e = regex_get(c, json_string_value(re), json_string_length(re),
+		      options);
+	if (!e)
+		return -1;
+	s = json_string_value(subject);
+	len = json_string_length(subject);
+	md = pcre2_match_data_create_from_pattern(e->code, NULL);
+	result = test ? NULL : json_array();
+	do {
+		int rc = pcre2_match(e->code, (PCRE2_SPTR)s, len, start, mopts,
+				     md, regex_mctx);
+		PCRE2_SIZE *ov;
+		json_t *m, *caps;
+		uint32_t g;
+
+		if (rc == PCRE2_ERROR_NOMATCH)
+			break;
+		if (rc < 0) {
+			PCRE2_UCHAR msg[200];
+
+			pcre2_get_error_message(rc, msg, sizeof(msg));
+			pcre2_match_data_free(md);
+			json_decref(result);
+			return ev_error(c, "regex match failed: %s",
+					(char *)msg);
+		}
+		if (test) {
+			pcre2_match_data_free(md);
+			*out = json_true();
+			return 0;
+		}
+		ov = pcre2_get_ovector_pointer(md);
+		m = regex_group(s, ov, 0, NULL, 1);
+		caps = json_array();
+		for (g = 1; g <= e->ngroups; g++)
+			json_array_append_new(
+				caps, regex_group(s, ov, g, e->names[g], 0));
+		json_object_set_new(m, "captures", caps);
+		json_array_append_new(result, m);
+		if (ov[1] == ov[0]) {
+			/* jq 1.6 steps one past the previous start */
+			start++;
+			while (start < len &&
+			       ((unsigned char)s[start] & 0xC0) == 0x80)
+				start++;
+		} else {
+			start = ov[1];
+		}
+	} while (global && start < len);
+	pcre2_match_data_free(md);
+	*out = test ? json_false() : result;
+	return 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * template.h -- strings with {EXPR} parts, rendered per event:
+ * "out/{.type}/{.ts[0:10]}.ndjson".  "{{" and "}}" stand for braces.
+ *
+ * Each EXPR is an expression (evpipe-expr(7)) that must yield exactly
+ * one string, number or boolean; null, arrays, objects, no value or
+ * several values are an evaluation error (STATUS_REJECT).
+ *
+ * In path mode every rendered value is made safe as (part of) one path
+ * component: bytes outside a conservative set (ASCII letters, digits,
+ * "-_.,+=@~" and UTF-8 letters beyond ASCII) are percent-encoded, so a
+ * value holds no "/", "\", NUL or control character; a component that
+ * would be empty, "." or ".." because of a value is written "_", "%2E" or
+ * "%2E%2E"; a value is cut to TEMPLATE_MAX_VALUE bytes.  The rendered path
+ * therefore never leaves the directory written before the first "{".
+ */
+#ifndef TEMPLATE_H
+#define TEMPLATE_H
+
+#include <jansson.h>
+
+struct buf;
+struct errbuf;
+struct template;
+
+#define TEMPLATE_MAX_VALUE 200
+
+enum template_mode {
+	TEMPLATE_PLAIN, /* values inserted as they are */
+	TEMPLATE_PATH,	/* values sanitized as path components */
+};
+
+/*
+ * Compile src; named_args (borrowed, may be NULL) as for expr_compile().
+ * NULL with a STATUS_USAGE error naming the part and column.
+ */
+struct template *template_compile(const char *src, json_t *named_args,
+				  struct errbuf *eb);
+
+/* Does the template hold any {EXPR}? */
+int template_is_constant(const struct template *t);
+
+/*
+ * Append the rendering for event v to out.  0, or -1 with a
+ * STATUS_REJECT error (out then holds a partial rendering).
+ */
+int template_render(struct template *t, json_t *v, enum template_mode mode,
+		    struct buf *out, struct errbuf *eb);
+
+void template_free(struct template *t);
+
+#endif

@@ -1,0 +1,62 @@
+#!/usr/bin/env bats
+# The expression language against jq 1.6, its oracle: every expression of
+# fixtures/expr/exprs.txt through "evpipe map" and "evpipe filter" must
+# print what jq prints (tests/expr-diff.sh), except the documented
+# differences of fixtures/expr/jq16-differences.txt, checked one by one.
+
+load test_helper
+
+setup() {
+	command -v jq >/dev/null || fail "jq is not installed (make deps)"
+	jq --version | grep -q '^jq-1\.6' || fail "the oracle must be jq 1.6, not $(jq --version)"
+}
+
+# diff_range FIRST COUNT: expressions FIRST..FIRST+COUNT-1 must agree.
+diff_range() {
+	run "$REPO/tests/expr-diff.sh" "$EVPIPE" "$1" "$2"
+	echo "$output" | head -60
+	assert_success
+}
+
+@test "the expression table has at least 300 expressions" {
+	local n
+	n=$(grep -v '^#' "$FIXTURES/expr/exprs.txt" | grep -vc '^$')
+	((n >= 300)) || fail "only $n expressions"
+}
+
+@test "same as jq 1.6: expressions 1-50" { diff_range 1 50; }
+@test "same as jq 1.6: expressions 51-100" { diff_range 51 50; }
+@test "same as jq 1.6: expressions 101-150" { diff_range 101 50; }
+@test "same as jq 1.6: expressions 151-200" { diff_range 151 50; }
+@test "same as jq 1.6: expressions 201-250" { diff_range 201 50; }
+@test "same as jq 1.6: expressions 251-300" { diff_range 251 50; }
+@test "same as jq 1.6: expressions 301-350" { diff_range 301 50; }
+@test "same as jq 1.6: expressions 351-400" { diff_range 351 50; }
+@test "same as jq 1.6: expressions 401-450" { diff_range 401 50; }
+@test "same as jq 1.6: expressions 451-500" { diff_range 451 50; }
+
+# diff_case LINE: line LINE of jq16-differences.txt holds for evpipe, and
+# jq 1.6 prints something else (or fails, or does not finish in 2 s).
+diff_case() {
+	local line e in want why got jqout
+	line=$(grep -v '^#' "$FIXTURES/expr/jq16-differences.txt" | grep -v '^$' | sed -n "${1}p")
+	IFS=$'\t' read -r e in want why <<<"$line"
+	[[ -n $e ]] || fail "no difference number $1"
+	got=$(printf '%s\n' "$in" | "$EVPIPE" map -- "$e" | paste -sd ' ')
+	[[ $got == "$want" ]] || fail "$e on $in: evpipe gave '$got', want '$want' ($why)"
+	jqout=$(printf '%s\n' "$in" | timeout 2 jq -c "$e" 2>/dev/null | paste -sd ' ') || true
+	[[ $jqout != "$want" ]] || fail "$e: jq 1.6 agrees ('$jqout'): not a difference"
+}
+
+@test "jq 1.6 difference 1: jq 1.6 yields the first output for limit(0; f); 1.7 fixed it" { diff_case 1; }
+@test "jq 1.6 difference 2: jq 1.6 repeat(f) applies f to the same input forever; the ma" { diff_case 2; }
+@test "jq 1.6 difference 3: jq 1.6 lets try catch its internal break in |= and deletes t" { diff_case 3; }
+@test "jq 1.6 difference 4: jq 1.6 counts index/rindex/indices on strings in bytes; evpi" { diff_case 4; }
+@test "jq 1.6 difference 5: jq 1.6 never returns" { diff_case 5; }
+@test "jq 1.6 difference 6: jq 1.6 recurses until it runs out of memory on an empty matc" { diff_case 6; }
+@test "jq 1.6 difference 7: integers that fit in 64 bits are kept exactly; jq 1.6 rounds" { diff_case 7; }
+@test "jq 1.6 difference 8: an unchanged event is passed on byte for byte; jq reprints i" { diff_case 8; }
+@test "jq 1.6 difference 9: jq 1.6 writes a NUL as \0 in @sh @csv @tsv @html @uri" { diff_case 9; }
+@test "jq 1.6 difference 10: jq 1.6 lacks @base32 and @base32d" { diff_case 10; }
+@test "jq 1.6 difference 11: jq 1.6 aborts on an invalid code point; evpipe writes U+FFFD" { diff_case 11; }
+@test "jq 1.6 difference 12: jq 1.6 does not parse __loc__ as an object shorthand (1.7 d" { diff_case 12; }

@@ -1,0 +1,128 @@
+/*
+ * t-expr.c -- the expression lexer and parser: precedence, compile errors
+ * with their columns, and the message for every construct outside the
+ * subset.
+ */
+#include <string.h>
+
+#include "buf.h"
+#include "errbuf.h"
+#include "expr.h"
+#include "tap.h"
+
+static int
+out_cb(void *arg, json_t *v, struct errbuf *eb)
+{
+	struct buf *b = arg;
+
+	(void)eb;
+	if (b->len)
+		buf_addc(b, ' ');
+	expr_dump(v, b);
+	return 0;
+}
+
+/* Evaluate src on null; outputs joined by spaces, or "ERR: msg". */
+static void
+run(const char *src, const char *want)
+{
+	struct errbuf eb = { 0 };
+	struct buf b = BUF_INIT;
+	struct expr *x = expr_compile(src, NULL, NULL, &eb);
+
+	if (!x) {
+		buf_addf(&b, "COMPILE: %s", eb.msg);
+	} else if (expr_eval(x, json_null(), out_cb, &b, &eb) < 0) {
+		buf_reset(&b);
+		buf_addf(&b, "ERR: %s", eb.msg);
+	}
+	ok(strcmp(b.data ? b.data : "", want) == 0, "%s => %s", src,
+	   b.data ? b.data : "");
+	if (strcmp(b.data ? b.data : "", want) != 0)
+		diag("want %s", want);
+	expr_free(x);
+	buf_release(&b);
+}
+
+/* src must fail to compile at byte offset pos with msg in the text. */
+static void
+bad(const char *src, size_t pos, const char *msg)
+{
+	struct errbuf eb = { 0 };
+	size_t at = (size_t)-1;
+	struct expr *x = expr_compile(src, NULL, &at, &eb);
+
+	ok(!x && at == pos && strstr(eb.msg, msg) && eb.status == STATUS_USAGE,
+	   "%s: error at %zu (%s)", src, at, eb.msg);
+	expr_free(x);
+}
+
+int
+main(void)
+{
+	struct buf b = BUF_INIT;
+
+	/* precedence and associativity */
+	run("1 + 2 * 3", "7");
+	run("(1 + 2) * 3", "9");
+	run("10 - 2 - 3", "5");
+	run("2 * 3 % 4", "2");
+	run("-1 + 2", "1");
+	run("1, 2 | . + 1", "2 3");
+	run("1 as $x | 2 as $y | $x + $y", "3");
+	run("1 + 2 as $x | $x", "3");
+	run("null // 1 // 2", "1");
+	run("true or false and false", "true");
+	run("1 < 2 and 2 < 3", "true");
+	run("[1, 2] | .[0] = 5 | .[1]", "2");
+	run("{} | .a = 1 // 2", "{\"a\":1}");
+	run("try error(\"x\") catch . + \"!\"", "\"x!\"");
+	run("reduce (1, 2, 3) as $i (0; . + $i)", "6");
+	run("if . then 1 elif 1 then 2 else 3 end", "2");
+	run("\"a\\(1 + 2)b\"", "\"a3b\"");
+	run("@base64 \"x\\(\"hi\")\"", "\"xaGk=\"");
+	run("[.[]?]", "[]");
+	run("{a: 1} | .a?", "1");
+	run("\"x\" | .a?", "");
+	run("[1, [2]] | .[1][0]", "2");
+	run("{\"a b\": 1} | .\"a b\"", "1");
+	run(". as [$a, {b: $c}] | [$a, $c]", "[null,null]");
+	run("1e1000", "1.7976931348623157e+308");
+	run("[.1, 1e-5, 1e17, 123456789012345678]",
+	    "[0.1,1e-05,1e+17,123456789012345680]");
+	run("\"\\u00e9\\ud83d\\ude00\" | length", "2");
+	run("# comment\n1", "1");
+	/* errors and their byte offsets */
+	bad("1 +", 3, "unexpected end of expression");
+	bad(".a | foo(1)", 5, "foo/1 is not defined");
+	bad("[1, 2", 5, "expected ']'");
+	bad("{a: 1", 5, "expected ',' or '}'");
+	bad("\"abc", 0, "unterminated string");
+	bad("\"\\q\"", 1, "invalid escape");
+	bad("1 == 2 == 3", 7, "comparisons do not chain");
+	bad("$x", 0, "$x is not defined");
+	bad("@nope", 0, "unknown format @nope");
+	bad(". as [$a | $a", 9, "expected ']'");
+	bad("{(1): 2", 7, "expected ',' or '}'");
+	bad("{1: 2}", 1, "object keys must be strings");
+	bad(".a ^ 2", 3, "unexpected character");
+	/* constructs outside the subset */
+	bad("def f: 1; f", 0, "function definitions (def) are not supported");
+	bad("label $f | 1", 0, "label/break is not supported");
+	bad("import \"a\" as a; .", 0, "modules (import) are not supported");
+	bad("include \"a\"; .", 0, "modules (include) are not supported");
+	bad("if . then 1 end", 12, "if without else is not supported");
+	bad(". as [$a] ?// $a | 1", 10, "destructuring alternatives (?//)");
+	bad("input", 0, "input is not supported by evpipe");
+	bad("inputs", 0, "inputs is not supported by evpipe");
+	bad("debug", 0, "debug is not supported by evpipe");
+	bad("input_line_number", 0, "input_line_number is not supported");
+	bad("halt_error", 0, "halt_error is not supported");
+	bad("$__prog_args", 0, "is not defined");
+	bad("getpath", 0, "getpath is not supported");
+	/* the caret line */
+	expr_caret(".a | foo(1)", 5, &b);
+	ok(strcmp(b.data, "  .a | foo(1)\n       ^") == 0, "caret: %s", b.data);
+	buf_release(&b);
+	return done_testing();
+}
