@@ -6,8 +6,8 @@
  * renders a relative file name per event ("{.type}/v{.version}.json").
  * Each schema file is compiled once, on first use, and kept.
  *
- * Until the shared template renderer exists, --select understands plain
- * field paths only: {.a}, {.a.b}, {."key with spaces"}.
+ * --select is a path template (template.h): every rendered value is
+ * sanitized, so the name never leaves the registry directory.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "schema.h"
 #include "stage.h"
+#include "template.h"
 #include "xmalloc.h"
 
 /* Distinct instance pointers / keywords counted per schema for --report. */
@@ -58,7 +59,8 @@ struct validate_ctx {
 	struct validate_entry **table; /* registry: hash of entries */
 	size_t tabcap, tabn;
 	struct schema_errors errs;
-	struct buf name, key; /* --select scratch, reused per event */
+	struct template *tmpl; /* --select */
+	struct buf name;       /* its rendering, reused per event */
 	uint64_t malformed, no_schema;
 };
 
@@ -142,9 +144,8 @@ validate_table_get(struct validate_ctx *ctx, const char *name)
 
 static void validate_free(void *);
 
-static int validate_setup(struct validate_ctx *ctx, struct errbuf *eb);
-static int validate_render(const char *, json_t *, struct buf *, struct buf *,
-			   struct errbuf *);
+static int validate_setup(struct validate_ctx *ctx, const struct stage_env *env,
+			  struct errbuf *eb);
 
 /* The runner frees only stages whose init succeeded: clean up here. */
 static int
@@ -153,18 +154,20 @@ validate_init(void *arg, int argc, char **argv, const struct stage_env *env,
 {
 	struct validate_ctx *ctx = arg;
 
-	if (validate_setup(ctx, eb) == 0)
+	if (validate_setup(ctx, env, eb) == 0)
 		return 0;
 	validate_free(ctx);
 	ctx->maps = NULL;
 	ctx->single = NULL;
 	ctx->table = NULL;
 	ctx->tabcap = 0;
+	ctx->tmpl = NULL;
 	return -1;
 }
 
 static int
-validate_setup(struct validate_ctx *ctx, struct errbuf *eb)
+validate_setup(struct validate_ctx *ctx, const struct stage_env *env,
+	       struct errbuf *eb)
 {
 	struct stat st;
 	size_t i;
@@ -200,12 +203,10 @@ validate_setup(struct validate_ctx *ctx, struct errbuf *eb)
 					  "TEMPLATE is needed",
 					  ctx->schema);
 		ctx->is_dir = 1;
-		/* a template error shows now, not at the first event */
-		if (validate_render(ctx->select, NULL, &ctx->name, &ctx->key,
-				    eb) == -1 &&
-		    eb->status == STATUS_USAGE)
-			return -1;
-		errbuf_clear(eb);
+		ctx->tmpl = template_compile(ctx->select,
+					     env ? env->named_args : NULL, eb);
+		if (ctx->tmpl == NULL)
+			return errbuf_prefix(eb, "--select");
 		return 0;
 	}
 	if (ctx->select)
@@ -221,102 +222,6 @@ validate_setup(struct validate_ctx *ctx, struct errbuf *eb)
 	return 0;
 }
 
-/* The value at a simple path ".a.b" / ."x y" in v; NULL if absent. */
-static json_t *
-validate_path(json_t *v, const char *p, const char *end, struct buf *keybuf,
-	      struct errbuf *eb)
-{
-	while (p < end) {
-		if (*p != '.') {
-			errbuf_set(eb, STATUS_USAGE,
-				   "--select: only field paths like {.a.b} "
-				   "are supported");
-			return NULL;
-		}
-		p++;
-		buf_reset(keybuf);
-		if (p < end && *p == '"') {
-			for (p++; p < end && *p != '"'; p++)
-				buf_addc(keybuf, *p);
-			if (p == end) {
-				errbuf_set(eb, STATUS_USAGE,
-					   "--select: unterminated \"");
-				return NULL;
-			}
-			p++;
-		} else {
-			while (p < end && *p != '.')
-				buf_addc(keybuf, *p++);
-		}
-		if (keybuf->len == 0) {
-			errbuf_set(eb, STATUS_USAGE, "--select: empty field");
-			return NULL;
-		}
-		v = json_is_object(v) ? json_object_get(v, keybuf->data) : NULL;
-	}
-	if (v == NULL)
-		errbuf_set(eb, STATUS_REJECT, "--select: field missing");
-	return v;
-}
-
-/*
- * Render the --select template for value v into out.  Every rendered
- * field must be a non-empty string or integer without '/', NUL or a
- * leading '.', so the name cannot leave the registry.
- */
-static int
-validate_render(const char *t, json_t *v, struct buf *out, struct buf *key,
-		struct errbuf *eb)
-{
-	buf_reset(out);
-	while (*t) {
-		const char *close;
-		json_t *f;
-
-		if (*t != '{') {
-			buf_addc(out, *t++);
-			continue;
-		}
-		if ((close = strchr(t, '}')) == NULL)
-			return errbuf_set(eb, STATUS_USAGE,
-					  "--select: missing '}'");
-		if ((f = validate_path(v, t + 1, close, key, eb)) == NULL)
-			return -1;
-		if (json_is_string(f)) {
-			const char *s = json_string_value(f);
-			size_t n = json_string_length(f);
-
-			if (n == 0 || s[0] == '.' || memchr(s, '/', n) ||
-			    memchr(s, '\0', n))
-				return errbuf_set(eb, STATUS_REJECT,
-						  "--select: unusable value "
-						  "for a file name");
-			buf_add(out, s, n);
-		} else if (json_is_integer(f)) {
-			char num[24], *q = num + sizeof num;
-			json_int_t iv = json_integer_value(f);
-			unsigned long long u = iv < 0 ? -(unsigned long long)iv
-						      : (unsigned long long)iv;
-
-			do
-				*--q = (char)('0' + u % 10);
-			while ((u /= 10) != 0);
-			if (iv < 0)
-				*--q = '-';
-			buf_add(out, q, num + sizeof num - q);
-		} else {
-			return errbuf_set(eb, STATUS_REJECT,
-					  "--select: field is not a string or "
-					  "an integer");
-		}
-		t = close + 1;
-	}
-	if (out->len == 0 || out->data[0] == '/')
-		return errbuf_set(eb, STATUS_REJECT,
-				  "--select: empty or absolute file name");
-	return 0;
-}
-
 /* The registry entry for this event; NULL with eb set (reject/usage). */
 static struct validate_entry *
 validate_lookup(struct validate_ctx *ctx, json_t *v, struct errbuf *eb)
@@ -326,14 +231,16 @@ validate_lookup(struct validate_ctx *ctx, json_t *v, struct errbuf *eb)
 	char *path;
 	struct stat st;
 
-	if (validate_render(ctx->select, v, &ctx->name, &ctx->key, eb) == -1) {
+	buf_reset(&ctx->name);
+	if (template_render(ctx->tmpl, v, TEMPLATE_PATH, &ctx->name, eb) ==
+	    -1) {
+		errbuf_prefix(eb, "--select");
 		if (eb->status == STATUS_REJECT)
 			ctx->no_schema++;
 		return NULL;
 	}
-	if ((e = validate_table_get(ctx, ctx->name.data)) != NULL) {
+	if ((e = validate_table_get(ctx, ctx->name.data)) != NULL)
 		return e;
-	}
 	path = xasprintf("%s/%s", ctx->schema, ctx->name.data);
 	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
 		errbuf_set(eb, STATUS_REJECT, "no schema %s for this event",
@@ -578,7 +485,7 @@ validate_free(void *arg)
 	free(ctx->maps);
 	schema_errors_release(&ctx->errs);
 	buf_release(&ctx->name);
-	buf_release(&ctx->key);
+	template_free(ctx->tmpl);
 }
 
 #define V(f) offsetof(struct validate_ctx, f)
