@@ -443,6 +443,7 @@ validate_finish(void *arg, struct emit *out, struct errbuf *eb)
 					     (t ? json_integer_value(t) : 0)));
 		}
 	}
+	free(ents);
 	r = json_pack(
 		"{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "events",
 		(json_int_t)(valid + invalid + ctx->malformed + ctx->no_schema),
