@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "cmd-expr.h"
 #include "errbuf.h"
+#include "expr-access.h"
 #include "expr.h"
 #include "stage.h"
 
@@ -35,4 +36,21 @@ cmd_expr_compile(const char *src, const struct stage_env *env,
 		buf_release(&b);
 	}
 	return x;
+}
+
+json_t *
+cmd_expr_input(const struct expr_access *a, struct record *rec, int *owned,
+	       struct errbuf *eb)
+{
+	json_t *v;
+
+	*owned = 0;
+	if (a && rec->scan && !(rec->flags & RECORD_DIRTY) && !rec->json) {
+		v = expr_access_input(a, rec->scan);
+		if (v) {
+			*owned = 1;
+			return v;
+		}
+	}
+	return record_json(rec, eb);
 }

@@ -19,4 +19,16 @@ struct stage_env;
 struct expr *cmd_expr_compile(const char *src, const struct stage_env *env,
 			      json_t *stage_named, struct errbuf *eb);
 
+/*
+ * The value to evaluate an expression on for rec: with an access plan
+ * (expr_access_new) and a scanned, unchanged line, a new object holding
+ * only what the expression reads (*owned = 1: json_decref it); else the
+ * record's whole value (*owned = 0, borrowed).  NULL with a reject error
+ * if the record's bytes are not JSON.
+ */
+struct expr_access;
+struct record;
+json_t *cmd_expr_input(const struct expr_access *a, struct record *rec,
+		       int *owned, struct errbuf *eb);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "cmd-expr.h"
+#include "expr-access.h"
 #include "expr.h"
 #include "stage.h"
 
@@ -18,6 +19,7 @@ struct filter_ctx {
 	int invert;    /* -v */
 	json_t *named; /* --arg/--argjson given to this stage */
 	struct expr *expr;
+	struct expr_access *access; /* what EXPR reads, if not all */
 };
 
 static int
@@ -27,7 +29,10 @@ filter_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	struct filter_ctx *ctx = arg;
 
 	ctx->expr = cmd_expr_compile(argv[0], env, ctx->named, eb);
-	return ctx->expr ? 0 : -1;
+	if (ctx->expr == NULL)
+		return -1;
+	ctx->access = expr_access_new(ctx->expr);
+	return 0;
 }
 
 static int
@@ -35,12 +40,14 @@ filter_process(void *arg, struct record *rec, struct emit *out,
 	       struct errbuf *eb)
 {
 	struct filter_ctx *ctx = arg;
-	json_t *v = record_json(rec, eb);
-	int keep;
+	int owned, keep;
+	json_t *v = cmd_expr_input(ctx->access, rec, &owned, eb);
 
 	if (!v)
 		return -1;
 	keep = expr_truthy(ctx->expr, v, eb);
+	if (owned)
+		json_decref(v);
 	if (keep < 0)
 		return -1;
 	if (keep != ctx->invert)
@@ -53,6 +60,7 @@ filter_free(void *arg)
 {
 	struct filter_ctx *ctx = arg;
 
+	expr_access_free(ctx->access);
 	expr_free(ctx->expr);
 }
 
@@ -74,7 +82,6 @@ const struct stage_entry stage_filter = {
 	.ctx_size = sizeof(struct filter_ctx),
 	.min_args = 1,
 	.max_args = 1,
-	.flags = STAGE_NEEDS_JSON,
 	.init = filter_init,
 	.process = filter_process,
 	.free = filter_free,

@@ -12,12 +12,14 @@
 
 #include "buf.h"
 #include "cmd-expr.h"
+#include "expr-access.h"
 #include "expr.h"
 #include "stage.h"
 
 struct map_ctx {
 	json_t *named; /* --arg/--argjson given to this stage */
 	struct expr *expr;
+	struct expr_access *access; /* what EXPR reads, if not all */
 };
 
 struct map_out {
@@ -34,7 +36,10 @@ map_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	struct map_ctx *ctx = arg;
 
 	ctx->expr = cmd_expr_compile(argv[0], env, ctx->named, eb);
-	return ctx->expr ? 0 : -1;
+	if (ctx->expr == NULL)
+		return -1;
+	ctx->access = expr_access_new(ctx->expr);
+	return 0;
 }
 
 static int
@@ -67,11 +72,15 @@ map_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 {
 	struct map_ctx *ctx = arg;
 	struct map_out mo = { rec, NULL, out, 0 };
+	int owned, r;
 
-	mo.in = record_json(rec, eb);
+	mo.in = cmd_expr_input(ctx->access, rec, &owned, eb);
 	if (!mo.in)
 		return -1;
-	if (expr_eval(ctx->expr, mo.in, map_emit, &mo, eb) < 0)
+	r = expr_eval(ctx->expr, mo.in, map_emit, &mo, eb);
+	if (owned)
+		json_decref(mo.in);
+	if (r < 0)
 		return -1;
 	return mo.stopped ? 1 : 0;
 }
@@ -81,6 +90,7 @@ map_free(void *arg)
 {
 	struct map_ctx *ctx = arg;
 
+	expr_access_free(ctx->access);
 	expr_free(ctx->expr);
 }
 
@@ -100,7 +110,6 @@ const struct stage_entry stage_map = {
 	.ctx_size = sizeof(struct map_ctx),
 	.min_args = 1,
 	.max_args = 1,
-	.flags = STAGE_NEEDS_JSON,
 	.init = map_init,
 	.process = map_process,
 	.free = map_free,
