@@ -157,3 +157,11 @@ clean:
 # ---- json-scan bench
 $(B)/scan-bench: tests/bench/scan-bench.c $(LIBOBJS)
 	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJS) $(DEPLIBS)
+
+# ---- JSON Schema conformance ----------------------------------------------
+# The official test suite is read from $(JSON_SCHEMA_TEST_SUITE), never
+# copied into the tree; tests/40-schema-suite.bats runs this for "make check".
+JSON_SCHEMA_TEST_SUITE ?= ../shared/json-schema-test-suite
+conformance: $(PROG)
+	@JSON_SCHEMA_TEST_SUITE=$(JSON_SCHEMA_TEST_SUITE) tests/schema-suite/run $(CURDIR)/$(PROG)
+.PHONY: conformance

@@ -12,12 +12,14 @@
 #include "pipeline.h"
 
 extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter, stage_map;
+extern const struct stage_entry stage_validate;
 
 const struct stage_entry *const stage_table[] = {
 	&stage_cat,
 	&stage_filter, &stage_map,
 	&stage_head,
 	&stage_tee,
+	&stage_validate,
 	NULL,
 };
 

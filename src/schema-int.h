@@ -1,0 +1,167 @@
+/*
+ * schema-int.h -- the compiled keyword tree shared by schema.c (compile,
+ * references) and schema-check.c (validation).  Not for other files.
+ */
+#ifndef SCHEMA_INT_H
+#define SCHEMA_INT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "schema.h"
+
+struct regex;
+
+/* Vocabularies in force for a schema object. */
+#define VOC_CORE	0x01
+#define VOC_APPLICATOR	0x02
+#define VOC_UNEVALUATED 0x04
+#define VOC_VALIDATION	0x08
+#define VOC_FORMAT_ANN	0x10
+#define VOC_FORMAT_ASRT 0x20
+#define VOC_ALL		0x1f /* without VOC_FORMAT_ASRT */
+
+/* Bits of snode.types, in the order of schema_type_names[]. */
+#define TYPE_NULL    0x01
+#define TYPE_BOOLEAN 0x02
+#define TYPE_OBJECT  0x04
+#define TYPE_ARRAY   0x08
+#define TYPE_NUMBER  0x10
+#define TYPE_STRING  0x20
+#define TYPE_INTEGER 0x40
+
+struct snode;
+
+/* A schema resource: a document root or a subschema with $id. */
+struct sres {
+	char *uri;    /* absolute, no fragment */
+	json_t *root; /* borrowed */
+	struct snode *node;
+	struct sanchor *anchors;
+	size_t nanchors;
+	int recursive_anchor; /* 2019-09 $recursiveAnchor: true at the root */
+};
+
+struct sanchor {
+	char *name;
+	struct snode *node;
+	int dynamic; /* $dynamicAnchor */
+};
+
+struct skv {		  /* a named subschema: properties, dependentSchemas */
+	const char *name; /* borrowed from the schema document */
+	size_t len;
+	struct snode *s;
+};
+
+struct spat {
+	struct regex *re;
+	struct snode *s;
+};
+
+struct sreq { /* dependentRequired entry */
+	const char *name;
+	json_t *list; /* borrowed array of strings */
+};
+
+struct snode {
+	json_t *json;	  /* borrowed */
+	struct sres *res; /* resource this object belongs to */
+	char *loc;	  /* absolute location "uri#/pointer" */
+	int boolean;	  /* -1 for an object; 0/1 for false/true */
+	int dialect;	  /* enum schema_dialect */
+	unsigned voc;	  /* VOC_* */
+	int needs_ann;	  /* has unevaluated* itself */
+	int ref_only;	  /* draft-07: $ref present, siblings ignored */
+
+	char *ref_uri;
+	struct snode *ref;
+	char *dynref_uri;
+	struct snode *dynref;
+	char *dynref_name; /* dynamic when the target is a $dynamicAnchor */
+	int recursive_ref;
+	struct snode *recref;
+
+	struct snode **all_of, **any_of, **one_of;
+	size_t nall_of, nany_of, none_of;
+	struct snode *not_, *if_, *then_, *else_;
+
+	struct skv *props;
+	size_t nprops;
+	unsigned *prop_hash; /* open addressing: index + 1 into props, 0 free */
+	size_t prop_hcap;
+	struct spat *pprops;
+	size_t npprops;
+	struct snode *addl_props, *uneval_props, *prop_names;
+	struct skv *dep_schemas;
+	size_t ndep_schemas;
+	struct sreq *dep_req;
+	size_t ndep_req;
+
+	struct snode **prefix;
+	size_t nprefix;
+	struct snode *items_rest; /* items after the prefix */
+	struct snode *contains, *uneval_items;
+	long long min_contains, max_contains; /* -1: absent */
+
+	unsigned types; /* 0: no "type" */
+	json_t *enum_;	/* borrowed */
+	json_t *const_;
+	int has_const;
+	json_t *multiple_of, *maximum, *exclusive_max, *minimum, *exclusive_min;
+	long long max_length, min_length, max_items, min_items, max_props,
+		min_props; /* -1: absent */
+	int unique_items;
+	json_t *required;
+	struct regex *pattern;
+	const char *format;
+	const char *content_encoding, *content_type; /* draft-07 only */
+};
+
+/* The compiled schema. */
+struct schema {
+	struct schema_opts opts;
+	char *root_dir;
+	struct sres **res;
+	size_t nres, capres;
+	json_t **docs;	/* owned document references */
+	char **docuris; /* the URI each was loaded from, or NULL */
+	size_t ndocs, capdocs;
+	struct snode **nodes; /* every node, for freeing */
+	size_t nnodes, capnodes;
+	/* json_t* -> snode* (open addressing) */
+	json_t **mapk;
+	struct snode **mapv;
+	size_t mapcap, mapn;
+	struct snode *root;
+	int format_assert;
+	/* validation scratch: dynamic scope */
+	struct sres **scope;
+	size_t nscope, capscope;
+	/* validation scratch: schema objects being evaluated, and on what */
+	struct snode **eval_node;
+	json_t **eval_inst;
+	size_t neval, capeval;
+};
+
+extern const char *const schema_type_names[7];
+
+/* Hash of a property name for snode.prop_hash. */
+static inline size_t
+schema_name_hash(const char *s)
+{
+	size_t h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+/* schema-check.c: numbers and equality with JSON Schema's meaning. */
+int schema_is_integer(const json_t *);
+int schema_num_cmp(const json_t *a, const json_t *b);
+int schema_equal(const json_t *a, const json_t *b);
+int schema_node_validate(struct schema *, struct snode *, json_t *,
+			 struct schema_errors *);
+
+#endif

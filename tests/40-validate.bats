@@ -1,0 +1,214 @@
+#!/usr/bin/env bats
+# validate: JSON Schema checks of events, registries, reports, hostile schemas.
+load test_helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	cat >"$T/order.json" <<'J'
+{"$schema":"https://json-schema.org/draft/2020-12/schema",
+ "type":"object","required":["id","data"],
+ "properties":{"id":{"type":"string","format":"uuid"},
+  "data":{"type":"object","properties":{
+   "amount":{"type":"number","minimum":0},
+   "currency":{"enum":["EUR","USD"]}}}}}
+J
+}
+
+@test "unit: schema library" { run_unit t-schema; }
+
+@test "valid events pass byte for byte, invalid ones are rejected with exit 1" {
+	printf '%s\n' '{"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380", "data":{"amount":3}}' \
+		'{"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380","data":{"amount":-3}}' >"$T/in"
+	run_to "$T/out" validate -s "$T/order.json" "$T/in"
+	[[ $status -eq 1 ]]
+	same "$T/out" '{"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380", "data":{"amount":3}}\n'
+	assert_equal "$stderr" "evpipe: validate: $T/in:2: /data/amount: -3 is less than the minimum of 0 (minimum)"
+}
+
+@test "every error of an event is reported, one line each" {
+	printf '%s\n' '{"id":"nope","data":{"amount":-1,"currency":"XXX"}}' >"$T/in"
+	run_to "$T/out" validate -s "$T/order.json" "$T/in"
+	[[ $status -eq 1 ]]
+	[[ ! -s $T/out ]]
+	assert_equal "$(grep -c . <<<"$stderr")" 3
+	[[ $stderr == *"$T/in:1: /id: \"nope\" is not a valid uuid (format)"* ]]
+	[[ $stderr == *"/data/currency: \"XXX\" is not one of the allowed values (enum)"* ]]
+	[[ $stderr == *"/data/amount: -1 is less than the minimum of 0 (minimum)"* ]]
+}
+
+@test "the dead-letter record carries the full error list" {
+	printf '%s\n' '{"data":{"amount":-1}}' >"$T/in"
+	run_to "$T/out" --dlq "$T/dlq" validate -s "$T/order.json" "$T/in"
+	[[ $status -eq 1 ]]
+	run jq -c '[.stage, .line, .schema != null, (.errors | length), .errors[0].instance, .errors[1].keyword]' "$T/dlq"
+	assert_output '["validate",1,true,2,"","/properties/data/properties/amount/minimum"]'
+	run jq -r '.errors[1].schema' "$T/dlq"
+	assert_output --partial "order.json#/properties/data/properties/amount/minimum"
+}
+
+@test "--errors json prints each error as a JSON object" {
+	printf '%s\n' '{"id":"x","data":{}}' >"$T/in"
+	run_to "$T/out" validate -s "$T/order.json" --errors json "$T/in"
+	[[ $status -eq 1 ]]
+	run jq -R -c 'sub("^evpipe: validate: [^ ]*: "; "") | fromjson | [.instance, .keyword]' <<<"$stderr"
+	assert_output '["/id","/properties/id/format"]'
+}
+
+@test "--no-format makes format an annotation" {
+	printf '%s\n' '{"id":"x","data":{}}' >"$T/in"
+	run_to "$T/out" validate -s "$T/order.json" --no-format "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '{"id":"x","data":{}}\n'
+}
+
+@test "--draft sets the dialect of schemas without \$schema" {
+	echo '{"$ref":"#/definitions/s","type":"integer","definitions":{"s":{"type":"string"}}}' >"$T/s.json"
+	echo '"x"' >"$T/in"
+	run_to "$T/out" validate -s "$T/s.json" --draft draft-07 "$T/in"
+	[[ $status -eq 0 ]]
+	run_to "$T/out" validate -s "$T/s.json" "$T/in"
+	[[ $status -eq 1 ]]
+}
+
+@test "registry: --select picks the schema per event; a missing one is a reject" {
+	mkdir -p "$T/reg/order" "$T/reg/common"
+	cp "$T/order.json" "$T/reg/order/v1.json"
+	echo '{"$ref":"../common/pos.json"}' >"$T/reg/order/v2.json"
+	echo '{"properties":{"n":{"minimum":0}}}' >"$T/reg/common/pos.json"
+	printf '%s\n' '{"type":"order","version":2,"n":1}' \
+		'{"type":"order","version":2,"n":-1}' \
+		'{"type":"order","version":9}' \
+		'{"type":"../order","version":1}' \
+		'{"version":1}' \
+		'{"type":"order","version":1,"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380","data":{}}' >"$T/in"
+	run_to "$T/out" validate -s "$T/reg" --select '{.type}/v{.version}.json' --report "$T/rep" "$T/in"
+	[[ $status -eq 1 ]]
+	same "$T/out" '{"type":"order","version":2,"n":1}\n{"type":"order","version":1,"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380","data":{}}\n'
+	[[ $stderr == *"$T/in:2: /n: -1 is less than the minimum of 0 (minimum)"* ]]
+	[[ $stderr == *"$T/in:3: no schema order/v9.json for this event"* ]]
+	[[ $stderr == *"$T/in:4: no schema ..%2Forder/v1.json for this event"* ]]
+	[[ $stderr == *"$T/in:5: --select: "* ]]
+	run jq -c '[.events, .valid, .invalid, .no_schema, .schemas["order/v2.json"].invalid]' "$T/rep"
+	assert_output '[6,2,1,3,1]'
+}
+
+@test "registry: a bad --select template is a usage error before any event" {
+	mkdir -p "$T/reg"
+	run_to "$T/out" validate -s "$T/reg" --select '{.type | }.json' /dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"--select: template"*"syntax error"* ]]
+	run_to "$T/out" validate -s "$T/reg" /dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"--select TEMPLATE is needed"* ]]
+	echo '{}' >"$T/one.json"
+	run_to "$T/out" validate -s "$T/one.json" --select '{.a}' /dev/null
+	[[ $status -eq 2 ]]
+}
+
+@test "--report counts per schema with the top failing keywords and pointers" {
+	printf '%s\n' '{"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380","data":{"amount":-1}}' \
+		'{"data":{"amount":-2}}' '{"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380","data":{}}' >"$T/in"
+	run_to "$T/out" validate -s "$T/order.json" --report "$T/rep" "$T/in"
+	[[ $status -eq 1 ]]
+	run jq -c '[.events, .valid, .invalid, .malformed, .top_keywords, .top_pointers[0], (.schemas | length)]' "$T/rep"
+	assert_output '[3,1,2,0,[{"keyword":"minimum","count":2},{"keyword":"required","count":1}],{"pointer":"/data/amount","count":2},1]'
+}
+
+@test "a schema with a JSON syntax error is a usage error (2)" {
+	echo '{"type": "object",' >"$T/bad.json"
+	run_to "$T/out" validate -s "$T/bad.json" /dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"bad.json:"* ]]
+}
+
+@test "a schema with a bad keyword value is a usage error naming the pointer" {
+	echo '{"properties":{"a":{"minLength":-1}}}' >"$T/bad.json"
+	run_to "$T/out" validate -s "$T/bad.json" /dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"/properties/a/minLength"* ]]
+	echo '{"properties":{"a":{"title":5}}}' >"$T/bad.json"
+	run_to "$T/out" validate -s "$T/bad.json" /dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"does not conform to its meta-schema: /properties/a/title: 5 is not of type string"* ]]
+}
+
+@test "a missing schema file, or no -s, is a usage error" {
+	run_to "$T/out" validate -s "$T/none.json" /dev/null
+	[[ $status -eq 2 ]]
+	run_to "$T/out" validate /dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"-s SCHEMA is required"* ]]
+}
+
+@test "\$ref never leaves the schema directory nor uses the network" {
+	mkdir -p "$T/d"
+	echo '{"type":"string"}' >"$T/outside.json"
+	echo '{"$ref":"../outside.json"}' >"$T/d/s.json"
+	run_to "$T/out" validate -s "$T/d/s.json" /dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"leaves the schema directory"* ]]
+	echo '{"$ref":"https://example.com/s.json"}' >"$T/d/s.json"
+	run_to "$T/out" validate -s "$T/d/s.json" /dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"no network access"* ]]
+}
+
+@test "--ref-map resolves a URI prefix to a local directory" {
+	mkdir -p "$T/remote/v1"
+	echo '{"type":"integer"}' >"$T/remote/v1/int.json"
+	echo '{"$ref":"https://schemas.example.com/v1/int.json"}' >"$T/s.json"
+	printf '1\n"x"\n' >"$T/in"
+	run_to "$T/out" validate -s "$T/s.json" --ref-map "https://schemas.example.com/=$T/remote" "$T/in"
+	[[ $status -eq 1 ]]
+	same "$T/out" '1\n'
+	run_to "$T/out" validate -s "$T/s.json" --ref-map "nonsense" "$T/in"
+	[[ $status -eq 2 ]]
+}
+
+@test "hostile: a \$ref loop ends with a clear error" {
+	echo '{"anyOf":[{"$ref":"#"},{"$ref":"#"}]}' >"$T/loop.json"
+	echo '{"a":1}' >"$T/in"
+	run_to "$T/out" validate -s "$T/loop.json" "$T/in"
+	[[ $status -eq 1 ]]
+	[[ $stderr == *'$ref loop'* ]]
+}
+
+@test "hostile: 10,000-deep nesting is a clear usage error" {
+	local open close
+	open=$(printf '{"not":%.0s' $(seq 10000))
+	close=$(printf '}%.0s' $(seq 10000))
+	echo "${open}{}${close}" >"$T/deep.json"
+	run_to "$T/out" validate -s "$T/deep.json" /dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"depth"* ]]
+}
+
+@test "hostile: catastrophic backtracking hits the match limit" {
+	echo '{"pattern":"^(a+)+$"}' >"$T/re.json"
+	printf '"%s"\n' "$(printf 'a%.0s' $(seq 30000))b" >"$T/in"
+	run_to "$T/out" validate -s "$T/re.json" "$T/in"
+	[[ $status -eq 1 ]]
+	[[ $stderr == *"match limit"* ]]
+}
+
+@test "hostile: a huge enum compiles once and checks fast" {
+	seq 1 200000 | jq -s -c '{enum: .}' >"$T/enum.json"
+	seq 199990 200010 >"$T/in"
+	run_to "$T/out" validate -s "$T/enum.json" "$T/in"
+	[[ $status -eq 1 ]]
+	assert_equal "$(wc -l <"$T/out")" 11
+}
+
+@test "a malformed line is rejected by the input, the run goes on" {
+	printf '%s\n' 'not json' '{"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380","data":{}}' >"$T/in"
+	run_to "$T/out" validate -s "$T/order.json" "$T/in"
+	[[ $status -eq 1 ]]
+	same "$T/out" '{"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380","data":{}}\n'
+}
+
+@test "validate --help lists its options" {
+	run "$EVPIPE" validate --help
+	assert_success
+	assert_output --partial "--select"
+	assert_output --partial "--ref-map"
+}

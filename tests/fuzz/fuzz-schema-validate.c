@@ -1,0 +1,125 @@
+/*
+ * fuzz-schema-validate.c -- libFuzzer target for validation: fixed
+ * schemas that use most keywords, fuzzed values.  The verdict with error
+ * collection must equal the verdict without, and errors must come with
+ * an instance pointer and a message.  String values also go through
+ * every format checker.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "schema.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *const schema_texts[] = {
+	"{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+	"\"$defs\":{\"node\":{\"$dynamicAnchor\":\"n\",\"type\":\"object\","
+	"\"properties\":{\"kids\":{\"type\":\"array\",\"items\":"
+	"{\"$dynamicRef\":\"#n\"}}}}},"
+	"\"type\":[\"object\",\"array\",\"string\",\"number\"],"
+	"\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"uuid\"},"
+	"\"n\":{\"type\":\"integer\",\"minimum\":-5,\"exclusiveMaximum\":1e9,"
+	"\"multipleOf\":0.5},\"tree\":{\"$ref\":\"#/$defs/node\"},"
+	"\"when\":{\"format\":\"date-time\"},\"host\":{\"format\":"
+	"\"idn-hostname\"},\"mail\":{\"format\":\"email\"}},"
+	"\"patternProperties\":{\"^x-\\\\p{Letter}+$\":{\"type\":\"string\","
+	"\"pattern\":\"^[a-z]+\\\\d*$\",\"maxLength\":20}},"
+	"\"dependentRequired\":{\"a\":[\"b\"]},"
+	"\"dependentSchemas\":{\"c\":{\"required\":[\"d\"]}},"
+	"\"propertyNames\":{\"maxLength\":30},"
+	"\"if\":{\"required\":[\"kind\"]},\"then\":{\"properties\":{\"kind\":"
+	"{\"enum\":[\"a\",\"b\",1,null,[1,2],{\"k\":true}]}}},"
+	"\"else\":{\"minProperties\":0},"
+	"\"prefixItems\":[{\"type\":\"integer\"},{\"const\":\"two\"}],"
+	"\"items\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"number\"}]},"
+	"\"contains\":{\"type\":\"number\"},\"minContains\":0,"
+	"\"maxContains\":3,\"uniqueItems\":true,"
+	"\"oneOf\":[{\"type\":\"object\"},{\"type\":\"array\"},"
+	"{\"type\":[\"string\",\"number\"]}],"
+	"\"not\":{\"const\":\"forbidden\"},"
+	"\"allOf\":[{\"$ref\":\"#/$defs/node\"}],"
+	"\"unevaluatedProperties\":{\"type\":[\"string\",\"integer\"]},"
+	"\"unevaluatedItems\":false,"
+	"\"$comment\":\"everything at once\"}",
+	"{\"$schema\":\"http://json-schema.org/draft-07/schema#\","
+	"\"definitions\":{\"pos\":{\"minimum\":0}},"
+	"\"items\":[{\"$ref\":\"#/definitions/pos\"}],"
+	"\"additionalItems\":{\"type\":\"string\",\"format\":\"ipv6\"},"
+	"\"properties\":{\"u\":{\"format\":\"uri\"},\"r\":{\"format\":"
+	"\"regex\"},\"t\":{\"format\":\"uri-template\"}},"
+	"\"dependencies\":{\"a\":[\"b\"],\"c\":{\"maxProperties\":3}},"
+	"\"additionalProperties\":{\"$ref\":\"#\"}}",
+	"{\"$schema\":\"https://json-schema.org/draft/2019-09/schema\","
+	"\"$recursiveAnchor\":true,\"type\":[\"object\",\"boolean\"],"
+	"\"properties\":{\"s\":{\"$recursiveRef\":\"#\"},"
+	"\"d\":{\"format\":\"duration\"},\"p\":{\"format\":"
+	"\"relative-json-pointer\"}},"
+	"\"items\":[true,false],\"additionalItems\":{\"$recursiveRef\":\"#\"},"
+	"\"unevaluatedProperties\":false}",
+};
+
+static const char *const formats[] = {
+	"date-time", "date",	      "time",
+	"duration",  "email",	      "idn-email",
+	"hostname",  "idn-hostname",  "ipv4",
+	"ipv6",	     "uri",	      "uri-reference",
+	"iri",	     "iri-reference", "uri-template",
+	"uuid",	     "json-pointer",  "relative-json-pointer",
+	"regex",
+};
+
+static struct schema *schemas[sizeof schema_texts / sizeof schema_texts[0]];
+
+static void
+setup(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof schemas / sizeof schemas[0]; i++) {
+		struct errbuf eb = { 0 };
+		json_error_t jerr;
+		json_t *doc = json_loads(schema_texts[i], 0, &jerr);
+
+		if (doc == NULL)
+			abort();
+		schemas[i] =
+			schema_compile(doc, "file:///fuzz/s.json", NULL, &eb);
+		if (schemas[i] == NULL)
+			abort();
+		json_decref(doc);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	json_error_t jerr;
+	json_t *v;
+	size_t i, k;
+
+	if (schemas[0] == NULL)
+		setup();
+	for (i = 0; i < sizeof formats / sizeof formats[0]; i++)
+		schema_format_check(formats[i], (const char *)data, size);
+	v = schema_json_loadb((const char *)data, size, &jerr);
+	if (v == NULL)
+		return 0;
+	for (i = 0; i < sizeof schemas / sizeof schemas[0]; i++) {
+		struct schema_errors errs = SCHEMA_ERRORS_INIT;
+		int a = schema_validate(schemas[i], v, &errs);
+		int b = schema_validate(schemas[i], v, NULL);
+
+		if (a != b || (a == 0) != (errs.n > 0))
+			abort();
+		for (k = 0; k < errs.n; k++)
+			if (errs.v[k].instance == NULL ||
+			    errs.v[k].message[0] == '\0')
+				abort();
+		schema_errors_release(&errs);
+	}
+	json_decref(v);
+	return 0;
+}
