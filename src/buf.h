@@ -16,7 +16,10 @@ struct buf {
 	size_t len, cap;
 };
 
-#define BUF_INIT { NULL, 0, 0 }
+#define BUF_INIT                                                               \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 void buf_init(struct buf *);
 void buf_release(struct buf *);

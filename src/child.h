@@ -9,8 +9,8 @@
 struct errbuf;
 
 struct child {
-	pid_t pid;	/* 0 when not running */
-	int in;		/* write end of the child's stdin; -1 when closed */
+	pid_t pid; /* 0 when not running */
+	int in;	   /* write end of the child's stdin; -1 when closed */
 };
 
 /*

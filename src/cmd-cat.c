@@ -6,8 +6,7 @@
 #include "stage.h"
 
 static int
-cat_process(void *ctx, struct record *rec, struct emit *out,
-	    struct errbuf *eb)
+cat_process(void *ctx, struct record *rec, struct emit *out, struct errbuf *eb)
 {
 	return emit(out, rec, eb);
 }

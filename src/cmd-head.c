@@ -6,7 +6,7 @@
 #include "stage.h"
 
 struct head_ctx {
-	uint64_t n;	/* -n N */
+	uint64_t n; /* -n N */
 	uint64_t seen;
 };
 
@@ -19,8 +19,7 @@ head_defaults(void *arg)
 }
 
 static int
-head_process(void *arg, struct record *rec, struct emit *out,
-	     struct errbuf *eb)
+head_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 {
 	struct head_ctx *ctx = arg;
 	int r;
@@ -30,7 +29,7 @@ head_process(void *arg, struct record *rec, struct emit *out,
 	ctx->seen++;
 	r = emit(out, rec, eb);
 	if (r == 0 && ctx->seen >= ctx->n)
-		return 1;	/* satisfied: no need to read further */
+		return 1; /* satisfied: no need to read further */
 	return r;
 }
 

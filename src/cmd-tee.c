@@ -9,7 +9,7 @@
 #include "xmalloc.h"
 
 struct tee_ctx {
-	struct strlist to;	/* --to TARGET, repeatable */
+	struct strlist to; /* --to TARGET, repeatable */
 	struct sink **sinks;
 };
 
@@ -36,8 +36,7 @@ tee_init(void *arg, int argc, char **argv, const struct stage_env *env,
 }
 
 static int
-tee_process(void *arg, struct record *rec, struct emit *out,
-	    struct errbuf *eb)
+tee_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 {
 	struct tee_ctx *ctx = arg;
 	const char *bytes;

@@ -11,16 +11,13 @@
 #include "io.h"
 #include "pipeline.h"
 
-extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter, stage_map;
+extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter,
+	stage_map;
 extern const struct stage_entry stage_validate;
 
 const struct stage_entry *const stage_table[] = {
-	&stage_cat,
-	&stage_filter, &stage_map,
-	&stage_head,
-	&stage_tee,
-	&stage_validate,
-	NULL,
+	&stage_cat, &stage_filter,   &stage_map, &stage_head,
+	&stage_tee, &stage_validate, NULL,
 };
 
 static const char *const on_error_choices[] = { "skip", "stop", NULL };
@@ -100,8 +97,9 @@ cmd_print_stage_help(const struct stage_entry *e, FILE *fp)
 		fputs("\noptions:\n", fp);
 		opt_print_help(e->opts, fp);
 	}
-	fprintf(fp, "\nGlobal options are listed by 'evpipe --help'; "
-		    "see evpipe-%s(1).\n",
+	fprintf(fp,
+		"\nGlobal options are listed by 'evpipe --help'; "
+		"see evpipe-%s(1).\n",
 		e->name);
 }
 
@@ -140,7 +138,8 @@ cmd_complete(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "choices") == 0 && argc >= 2) {
 		/* choices OPT [CMD]: values of an enum option, or its kind */
-		const struct stage_entry *st = argc >= 3 ? stage_find(argv[2]) : NULL;
+		const struct stage_entry *st =
+			argc >= 3 ? stage_find(argv[2]) : NULL;
 		const char *name = argv[1];
 
 		while (*name == '-')
@@ -150,7 +149,8 @@ cmd_complete(int argc, char **argv)
 			o = opt_find(st->opts, strlen(name) > 1 ? name : NULL,
 				     strlen(name) == 1 ? name[0] : 0);
 		if (o == NULL)
-			o = opt_find(global_opts, strlen(name) > 1 ? name : NULL,
+			o = opt_find(global_opts,
+				     strlen(name) > 1 ? name : NULL,
 				     strlen(name) == 1 ? name[0] : 0);
 		if (o == NULL)
 			return STATUS_USAGE;

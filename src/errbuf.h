@@ -12,8 +12,8 @@
 struct json_t;
 
 struct errbuf {
-	int status;	/* STATUS_*; 0 while unset */
-	char msg[512];	/* "line 12: expected ')'"; lowercase, no full stop */
+	int status;    /* STATUS_*; 0 while unset */
+	char msg[512]; /* "line 12: expected ')'"; lowercase, no full stop */
 	/*
 	 * Rejects only, optional: an owned JSON object of extra fields for
 	 * the dead-letter record (e.g. "errors": [...]).  If it holds

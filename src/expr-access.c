@@ -107,7 +107,7 @@ record_path(struct access_node *root, const struct enode *n)
 
 	for (; n->kind == EN_INDEX; n = n->a) {
 		if (k == 64)
-			return -1;	/* absurdly deep: read it all */
+			return -1; /* absurdly deep: read it all */
 		keys[k++] = n->b->lit;
 	}
 	for (i = 0; i < k / 2; i++) {
@@ -196,7 +196,8 @@ check(struct access_node *root, const struct enode *n)
 				/* {k}: the input's field k */
 				const struct enode *k = n->args[i];
 
-				if (k->kind != EN_LIT || !json_is_string(k->lit) ||
+				if (k->kind != EN_LIT ||
+				    !json_is_string(k->lit) ||
 				    memchr(json_string_value(k->lit), '\0',
 					   json_string_length(k->lit)))
 					return -1;
@@ -254,7 +255,7 @@ fill(struct jscan *js, const struct access_node *t, struct jscan_val v,
 		json_t *sub;
 
 		if (jscan_type(cv) == JSCAN_NONE)
-			continue;	/* absent: reads as null */
+			continue; /* absent: reads as null */
 		if (c->whole || jscan_type(cv) != JSCAN_OBJECT) {
 			/* a non-object on the way is taken whole, so that
 			 * indexing it fails (or not) exactly as it would */

@@ -33,21 +33,21 @@ enum fast_kind {
 
 struct fnode {
 	enum fast_kind kind;
-	int op;			 /* FK_CMP: OP_EQ .. OP_GE */
+	int op;			  /* FK_CMP: OP_EQ .. OP_GE */
 	struct jscan_step *steps; /* FK_PATH */
 	size_t nsteps;
-	json_t *lit;		 /* FK_LIT (own reference) */
-	char *text;		 /* FK_LIT: as printed */
+	json_t *lit; /* FK_LIT (own reference) */
+	char *text;  /* FK_LIT: as printed */
 	struct fnode *a, *b;
-	struct regex_test *re;	 /* FK_TEST */
-	size_t n;		 /* FK_OBJECT: members */
-	char **keys;		 /* FK_OBJECT: each key as printed, with ':' */
+	struct regex_test *re; /* FK_TEST */
+	size_t n;	       /* FK_OBJECT: members */
+	char **keys;	       /* FK_OBJECT: each key as printed, with ':' */
 	struct fnode **vals;
 };
 
 struct expr_fast {
 	struct fnode *root;
-	struct buf s1, s2;	/* unescaped strings */
+	struct buf s1, s2; /* unescaped strings */
 };
 
 /* A value: a literal, or a place on the tape (absent reads as null). */
@@ -271,11 +271,13 @@ compile_projection(const struct enode *n)
 			goto fail;
 		for (j = 0; j < i; j++)
 			if (json_equal(n->args[j]->lit, k->lit))
-				goto fail;	/* {a: 1, a: 2}: let jq's rule play */
+				goto fail; /* {a: 1, a: 2}: let jq's rule play
+					    */
 		if (n->vals[i]) {
 			f->vals[i] = compile_value(n->vals[i]);
 		} else {
-			struct enode idx = { .kind = EN_INDEX, .b = (struct enode *)k },
+			struct enode idx = { .kind = EN_INDEX,
+					     .b = (struct enode *)k },
 				     dot = { .kind = EN_IDENTITY };
 
 			idx.a = &dot;
@@ -339,23 +341,36 @@ fval_rank(const struct fval *v)
 {
 	if (v->lit) {
 		switch (json_typeof(v->lit)) {
-		case JSON_NULL: return 0;
-		case JSON_FALSE: return 1;
-		case JSON_TRUE: return 2;
+		case JSON_NULL:
+			return 0;
+		case JSON_FALSE:
+			return 1;
+		case JSON_TRUE:
+			return 2;
 		case JSON_INTEGER:
-		case JSON_REAL: return 3;
-		case JSON_STRING: return 4;
-		case JSON_ARRAY: return 5;
-		default: return 6;
+		case JSON_REAL:
+			return 3;
+		case JSON_STRING:
+			return 4;
+		case JSON_ARRAY:
+			return 5;
+		default:
+			return 6;
 		}
 	}
 	switch (jscan_type(v->tv)) {
-	case JSCAN_BOOL: return jscan_bool(v->tv) ? 2 : 1;
-	case JSCAN_NUMBER: return 3;
-	case JSCAN_STRING: return 4;
-	case JSCAN_ARRAY: return 5;
-	case JSCAN_OBJECT: return 6;
-	default: return 0;
+	case JSCAN_BOOL:
+		return jscan_bool(v->tv) ? 2 : 1;
+	case JSCAN_NUMBER:
+		return 3;
+	case JSCAN_STRING:
+		return 4;
+	case JSCAN_ARRAY:
+		return 5;
+	case JSCAN_OBJECT:
+		return 6;
+	default:
+		return 0;
 	}
 }
 
@@ -442,16 +457,22 @@ eval_pred(struct expr_fast *f, const struct fnode *n, struct jscan *js)
 		r = eval_pred(f, n->a, js);
 		return r < 0 ? r : !r;
 	case FK_CMP:
-		if (eval_value(n->a, js, &a) < 0 || eval_value(n->b, js, &b) < 0 ||
-		    fval_cmp(f, &a, &b, &c) < 0)
+		if (eval_value(n->a, js, &a) < 0 ||
+		    eval_value(n->b, js, &b) < 0 || fval_cmp(f, &a, &b, &c) < 0)
 			return EXPR_FAST_UNSURE;
 		switch (n->op) {
-		case OP_EQ: return c == 0;
-		case OP_NE: return c != 0;
-		case OP_LT: return c < 0;
-		case OP_LE: return c <= 0;
-		case OP_GT: return c > 0;
-		default: return c >= 0;
+		case OP_EQ:
+			return c == 0;
+		case OP_NE:
+			return c != 0;
+		case OP_LT:
+			return c < 0;
+		case OP_LE:
+			return c <= 0;
+		case OP_GT:
+			return c > 0;
+		default:
+			return c >= 0;
 		}
 	case FK_TEST: {
 		const char *s;

@@ -283,8 +283,8 @@ void regex_cache_clear(void);
  * it).  regex_test_run(): 1 match, 0 none, -1 a match error (limits).
  */
 struct regex_test;
-struct regex_test *regex_test_new(const char *re, size_t len,
-				  const char *flags, size_t flen);
+struct regex_test *regex_test_new(const char *re, size_t len, const char *flags,
+				  size_t flen);
 int regex_test_run(struct regex_test *t, const char *s, size_t len);
 void regex_test_free(struct regex_test *t);
 

@@ -282,7 +282,8 @@ regex_test_new(const char *re, size_t len, const char *flags, size_t flen)
 	int err, global = 0;
 
 	t = xcalloc(1, sizeof(*t));
-	if (flags && regex_flags(flags, flen, &options, &t->mopts, &global) == -1)
+	if (flags &&
+	    regex_flags(flags, flen, &options, &t->mopts, &global) == -1)
 		goto fail;
 	t->code = pcre2_compile((PCRE2_SPTR)re, len, options, &err, &erroff,
 				NULL);

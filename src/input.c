@@ -23,14 +23,14 @@ struct input {
 	char *name;
 	int fd;
 	int is_stdin;
-	int stream;	/* not a regular file */
-	int sniffed;	/* first bytes looked at */
-	int gz;		/* inflating */
-	int zend;	/* inflate reached the end of a member */
+	int stream;  /* not a regular file */
+	int sniffed; /* first bytes looked at */
+	int gz;	     /* inflating */
+	int zend;    /* inflate reached the end of a member */
 	z_stream z;
 	unsigned char *zbuf;
-	size_t zcap;	/* size of zbuf */
-	size_t zlen;	/* bytes in zbuf not yet given to inflate */
+	size_t zcap; /* size of zbuf */
+	size_t zlen; /* bytes in zbuf not yet given to inflate */
 };
 
 struct input *
@@ -128,9 +128,10 @@ input_inflate(struct input *in, char *buf, size_t n, struct errbuf *eb)
 		if (in->zend) {
 			/* Another member follows. */
 			if (inflateReset(&in->z) != Z_OK)
-				return errbuf_set(eb, STATUS_IO,
-						  "cannot read '%s': gzip: %s",
-						  in->name, in->z.msg ? in->z.msg : "reset failed");
+				return errbuf_set(
+					eb, STATUS_IO,
+					"cannot read '%s': gzip: %s", in->name,
+					in->z.msg ? in->z.msg : "reset failed");
 			in->zend = 0;
 		}
 		in->z.next_out = (unsigned char *)buf;
@@ -140,10 +141,11 @@ input_inflate(struct input *in, char *buf, size_t n, struct errbuf *eb)
 		if (zr == Z_STREAM_END)
 			in->zend = 1;
 		else if (zr != Z_OK && zr != Z_BUF_ERROR)
-			return errbuf_set(eb, STATUS_IO,
-					  "cannot read '%s': corrupt gzip data (%s)",
-					  in->name,
-					  in->z.msg ? in->z.msg : "inflate failed");
+			return errbuf_set(
+				eb, STATUS_IO,
+				"cannot read '%s': corrupt gzip data (%s)",
+				in->name,
+				in->z.msg ? in->z.msg : "inflate failed");
 		if (in->z.avail_out < n)
 			return (ssize_t)(n - in->z.avail_out);
 	}

@@ -24,8 +24,8 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define EXEC_BACKOFF_MIN (100LL * 1000000)
-#define EXEC_BACKOFF_MAX (5000LL * 1000000)
+#define EXEC_BACKOFF_MIN      (100LL * 1000000)
+#define EXEC_BACKOFF_MAX      (5000LL * 1000000)
 #define EXEC_MAX_QUICK_DEATHS 5
 
 struct exec_priv {
@@ -120,7 +120,7 @@ exec_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
 					  s->spec, strerror(errno));
 		if (exec_restart(s, eb) == -1)
 			return -1;
-		off = line;	/* the cut line goes again, whole */
+		off = line; /* the cut line goes again, whole */
 	}
 	return 0;
 }

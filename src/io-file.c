@@ -84,7 +84,8 @@ file_open_append(const char *path, struct errbuf *eb)
 				  strerror(errno));
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		close(fd);
-		return errbuf_set(eb, STATUS_IO, "cannot open '%s': Is a directory", path);
+		return errbuf_set(eb, STATUS_IO,
+				  "cannot open '%s': Is a directory", path);
 	}
 	return fd;
 }

@@ -15,7 +15,7 @@
 
 struct gzip_priv {
 	int fd;
-	int unsynced;	/* bytes given to deflate since the last flush */
+	int unsynced; /* bytes given to deflate since the last flush */
 	z_stream z;
 	unsigned char out[64 * 1024];
 };
@@ -57,7 +57,8 @@ gzip_deflate(struct sink *s, int flush, struct errbuf *eb)
 			return errbuf_set(eb, STATUS_IO,
 					  "cannot write to '%s': %s", s->spec,
 					  strerror(errno));
-	} while (p->z.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
+	} while (p->z.avail_out == 0 ||
+		 (flush == Z_FINISH && zr != Z_STREAM_END));
 	return 0;
 }
 

@@ -123,12 +123,12 @@ struct sink_writer {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	char *buf;		/* the buffer in flight, or idle */
-	size_t len;		/* bytes to write; 0 when idle */
-	int sync;		/* also call kind->sync after writing */
-	int busy;		/* a job is handed over and not done */
+	char *buf;  /* the buffer in flight, or idle */
+	size_t len; /* bytes to write; 0 when idle */
+	int sync;   /* also call kind->sync after writing */
+	int busy;   /* a job is handed over and not done */
 	int quit;
-	int failed;		/* the thread's error is in eb */
+	int failed; /* the thread's error is in eb */
 	int gone;
 	struct errbuf eb;
 };

@@ -26,8 +26,8 @@ struct sink;
 
 /* One kind of target: a const descriptor in io-KIND.c, listed in io.c. */
 struct sink_kind {
-	const char *scheme;	/* "exec:", "" for plain paths */
-	const char *summary;	/* for "evpipe __complete targets" help */
+	const char *scheme;  /* "exec:", "" for plain paths */
+	const char *summary; /* for "evpipe __complete targets" help */
 	/* Open; fill s->priv.  -1 with a STATUS_IO or STATUS_USAGE error. */
 	int (*open)(struct sink *s, const char *rest, struct errbuf *eb);
 	/* Write all of buf: 0, or -1 with eb (EPIPE: eb->status 0,
@@ -42,16 +42,16 @@ struct sink_kind {
 
 struct sink {
 	const struct sink_kind *kind;
-	char *spec;		/* the target as written */
+	char *spec; /* the target as written */
 	void *priv;
 	char *buf;
 	size_t len, cap;
 	int line_buffered;
 	int is_stdout;
-	int broken;		/* a fatal error was reported: drop writes */
-	int gone;		/* stdout's reader went away (EPIPE) */
+	int broken; /* a fatal error was reported: drop writes */
+	int gone;   /* stdout's reader went away (EPIPE) */
 	struct sink_writer *writer; /* the writer thread, if sink_async() */
-	uint64_t events;	/* events written */
+	uint64_t events;	    /* events written */
 	uint64_t bytes;
 };
 
@@ -62,8 +62,7 @@ struct sink {
 int target_check(const char *spec, struct errbuf *eb);
 
 /* Open a target.  NULL with STATUS_USAGE (bad syntax) or STATUS_IO. */
-struct sink *sink_open(const char *spec, int line_buffered,
-		       struct errbuf *eb);
+struct sink *sink_open(const char *spec, int line_buffered, struct errbuf *eb);
 
 /* Append one event plus "\n".  0, or -1 with eb (STATUS_IO). */
 int sink_write(struct sink *s, const char *event, size_t len,

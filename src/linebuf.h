@@ -19,21 +19,21 @@ struct linereader {
 	linebuf_read_fn read;
 	void *arg;
 	char *buf;
-	size_t cap, off, end;	/* unread data is buf[off..end) */
-	size_t scan;		/* buf[off..scan) holds no newline */
-	size_t max_line;	/* longer lines are reported, not returned */
-	uint64_t lineno;	/* number of the line last returned */
+	size_t cap, off, end; /* unread data is buf[off..end) */
+	size_t scan;	      /* buf[off..scan) holds no newline */
+	size_t max_line;      /* longer lines are reported, not returned */
+	uint64_t lineno;      /* number of the line last returned */
 	int eof;
-	int discarding;		/* inside a line that was too long */
+	int discarding; /* inside a line that was too long */
 };
 
 enum linebuf_result {
-	LINE_ERROR = -1, /* read failed: eb says why */
-	LINE_EOF = 0,	 /* no more lines */
-	LINE_OK = 1,	 /* *line, *len set: valid until the next call */
+	LINE_ERROR = -1,   /* read failed: eb says why */
+	LINE_EOF = 0,	   /* no more lines */
+	LINE_OK = 1,	   /* *line, *len set: valid until the next call */
 	LINE_TOO_LONG = 2, /* a line over max_line: *line, *len hold its
 			    * first max_line bytes; the rest is skipped */
-	LINE_AGAIN = 3,	 /* the read function had nothing now (EAGAIN) */
+	LINE_AGAIN = 3,	   /* the read function had nothing now (EAGAIN) */
 };
 
 /*

@@ -14,8 +14,7 @@
 
 #define DEFAULT_MAX_LINE (16ULL << 20)
 
-ATTR_PRINTF(1, 2) static int
-usage_error(const char *fmt, ...)
+ATTR_PRINTF(1, 2) static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -45,10 +44,11 @@ parse_stage(struct globals *g, struct stage_spec *spec, int argc, char **argv,
 			continue;
 		}
 		if (!dashdash) {
-			r = opt_parse_one(e->opts, spec->ctx, argc, argv, &i, &eb);
+			r = opt_parse_one(e->opts, spec->ctx, argc, argv, &i,
+					  &eb);
 			if (r == 0)
-				r = opt_parse_one(global_opts, g, argc, argv, &i,
-						  &eb);
+				r = opt_parse_one(global_opts, g, argc, argv,
+						  &i, &eb);
 			if (r == -1) {
 				strlist_release(&pos);
 				return usage_error("%s: %s", e->name, eb.msg);
@@ -78,7 +78,8 @@ parse_stage(struct globals *g, struct stage_spec *spec, int argc, char **argv,
 	}
 	if (pos.n < (size_t)e->min_args) {
 		strlist_release(&pos);
-		fprintf(stderr, "evpipe: %s: missing argument\nusage: evpipe %s %s\n",
+		fprintf(stderr,
+			"evpipe: %s: missing argument\nusage: evpipe %s %s\n",
 			e->name, e->name, e->usage ? e->usage : "");
 		return STATUS_USAGE;
 	}
@@ -113,7 +114,8 @@ help_command(int argc, char **argv)
 		return STATUS_OK;
 	}
 	if (strcmp(argv[0], "help") == 0) {
-		printf("usage: evpipe help [COMMAND]\nshow help for a command\n");
+		printf("usage: evpipe help [COMMAND]\nshow help for a "
+		       "command\n");
 		return STATUS_OK;
 	}
 	e = stage_find(argv[0]);
@@ -168,9 +170,10 @@ main(int argc, char **argv)
 		int j, r;
 
 		if (e == NULL) {
-			status = usage_error("unknown command '%s' (see 'evpipe "
-					     "help')",
-					     argv[i]);
+			status =
+				usage_error("unknown command '%s' (see 'evpipe "
+					    "help')",
+					    argv[i]);
 			goto out;
 		}
 		for (j = i + 1; j < argc && strcmp(argv[j], "then") != 0; j++)

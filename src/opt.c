@@ -91,8 +91,7 @@ opt_store(const struct opt *o, void *ctx, const char *val, const char *val2,
 	case OPT_STRLIST:
 	case OPT_TARGET:
 		if (*val == '\0')
-			return errbuf_set(eb, STATUS_USAGE,
-					  "%s: empty value",
+			return errbuf_set(eb, STATUS_USAGE, "%s: empty value",
 					  opt_name(o, name, sizeof name));
 		strlist_push((struct strlist *)field, val);
 		return 0;
@@ -113,10 +112,9 @@ opt_store(const struct opt *o, void *ctx, const char *val, const char *val2,
 				strncat(list.s, o->choices[k],
 					sizeof list.s - strlen(list.s) - 1);
 			}
-			return errbuf_set(eb, STATUS_USAGE,
-					  "%s: '%s' is not one of %s",
-					  opt_name(o, name, sizeof name), val,
-					  list.s);
+			return errbuf_set(
+				eb, STATUS_USAGE, "%s: '%s' is not one of %s",
+				opt_name(o, name, sizeof name), val, list.s);
 		}
 	case OPT_NAMEVAL: {
 		json_t **obj = (json_t **)field;
@@ -127,9 +125,9 @@ opt_store(const struct opt *o, void *ctx, const char *val, const char *val2,
 		if (strcmp(o->lname, "arg") == 0) {
 			v = json_string(val2);
 			if (v == NULL)
-				return errbuf_set(eb, STATUS_USAGE,
-						  "--arg %s: value is not UTF-8",
-						  val);
+				return errbuf_set(
+					eb, STATUS_USAGE,
+					"--arg %s: value is not UTF-8", val);
 		} else {
 			json_error_t jerr;
 
@@ -147,8 +145,8 @@ opt_store(const struct opt *o, void *ctx, const char *val, const char *val2,
 }
 
 int
-opt_parse_one(const struct opt *opts, void *ctx, int argc, char **argv,
-	      int *i, struct errbuf *eb)
+opt_parse_one(const struct opt *opts, void *ctx, int argc, char **argv, int *i,
+	      struct errbuf *eb)
 {
 	const char *w = argv[*i], *eq, *val = NULL;
 	const struct opt *o;
@@ -160,7 +158,8 @@ opt_parse_one(const struct opt *opts, void *ctx, int argc, char **argv,
 	if (w[1] == '-') {
 		eq = strchr(w + 2, '=');
 		snprintf(lname, sizeof lname, "%.*s",
-			 (int)(eq ? (size_t)(eq - w - 2) : strlen(w + 2)), w + 2);
+			 (int)(eq ? (size_t)(eq - w - 2) : strlen(w + 2)),
+			 w + 2);
 		o = opt_find(opts, lname, 0);
 		if (o == NULL && strncmp(lname, "no-", 3) == 0) {
 			o = opt_find(opts, lname + 3, 0);
@@ -177,9 +176,8 @@ opt_parse_one(const struct opt *opts, void *ctx, int argc, char **argv,
 				return errbuf_set(eb, STATUS_USAGE,
 						  "--%s takes no value", lname);
 			(*i)++;
-			return opt_store(o, ctx, neg ? NULL : "", NULL, eb) ?
-				       -1 :
-				       1;
+			return opt_store(o, ctx, neg ? NULL : "", NULL, eb) ? -1
+									    : 1;
 		}
 		if (eq) {
 			val = eq + 1;
@@ -188,7 +186,8 @@ opt_parse_one(const struct opt *opts, void *ctx, int argc, char **argv,
 			if (*i + 1 >= argc)
 				return errbuf_set(eb, STATUS_USAGE,
 						  "--%s needs a value (%s)",
-						  o->lname, o->arg ? o->arg : "");
+						  o->lname,
+						  o->arg ? o->arg : "");
 			val = argv[*i + 1];
 			*i += 2;
 		}

@@ -37,12 +37,12 @@ void strlist_push(struct strlist *, const char *);
 void strlist_release(struct strlist *);
 
 struct opt {
-	const char *lname;	   /* "key" for --key */
-	int sname;		   /* 'k', or 0 */
+	const char *lname; /* "key" for --key */
+	int sname;	   /* 'k', or 0 */
 	enum opt_type type;
-	size_t off;		   /* offsetof(struct <cmd>_ctx, field) */
-	const char *arg;	   /* "EXPR": shown in usage and --help */
-	const char *help;	   /* one line for --help */
+	size_t off;		    /* offsetof(struct <cmd>_ctx, field) */
+	const char *arg;	    /* "EXPR": shown in usage and --help */
+	const char *help;	    /* one line for --help */
 	const char *const *choices; /* OPT_ENUM values, NULL-terminated */
 };
 

@@ -24,8 +24,8 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define REJECT_PRINT_MAX 100	 /* reject lines printed before hushing */
-#define DLQ_SAMPLE_MAX	 4096	 /* bytes of an over-long line kept */
+#define REJECT_PRINT_MAX 100  /* reject lines printed before hushing */
+#define DLQ_SAMPLE_MAX	 4096 /* bytes of an over-long line kept */
 
 struct run;
 
@@ -33,8 +33,8 @@ struct stage {
 	const struct stage_entry *e;
 	void *ctx;
 	struct run *run;
-	struct stage *next;	/* NULL: the output */
-	struct emit out;	/* what the stage calls to pass events on */
+	struct stage *next; /* NULL: the output */
+	struct emit out;    /* what the stage calls to pass events on */
 	uint64_t in, emitted, rejected;
 };
 
@@ -44,12 +44,12 @@ struct run {
 	size_t n;
 	struct sink *out, *dlq;
 	struct stage_env env;
-	struct jscan scan;	/* checks every line; its tape serves lookups */
+	struct jscan scan; /* checks every line; its tape serves lookups */
 	uint64_t lines, rejects, printed;
-	int status;		/* worst status so far */
-	int stop;		/* stop reading: head satisfied, stdout gone,
-				 * --on-error stop, or a fatal error */
-	int fatal;		/* a fatal error was reported */
+	int status; /* worst status so far */
+	int stop;   /* stop reading: head satisfied, stdout gone,
+		     * --on-error stop, or a fatal error */
+	int fatal;  /* a fatal error was reported */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -136,11 +136,11 @@ run_dead_letter(struct run *r, const char *stage, struct record *rec,
 	json_object_set_new(o, "source", json_string(rec->src));
 	json_object_set_new(o, "line", json_integer((json_int_t)rec->lineno));
 	if (detail)
-		json_object_foreach(detail, k, v)
-			if (strcmp(k, "messages") != 0)
-				json_object_set(o, k, v);
+		json_object_foreach(detail, k,
+				    v) if (strcmp(k, "messages") != 0)
+			json_object_set(o, k, v);
 	if (rec->json == NULL && rec->scan != NULL)
-		record_json(rec, NULL);	/* it scanned: keep it as JSON */
+		record_json(rec, NULL); /* it scanned: keep it as JSON */
 	if (rec->json && !truncated) {
 		json_object_set(o, "event", rec->json);
 	} else {
@@ -153,8 +153,9 @@ run_dead_letter(struct run *r, const char *stage, struct record *rec,
 		if (ev)
 			json_object_set_new(o, "event", ev);
 		else
-			json_object_set_new(o, "event_base64",
-					    base64_json((const unsigned char *)raw, n));
+			json_object_set_new(
+				o, "event_base64",
+				base64_json((const unsigned char *)raw, n));
 		if (truncated)
 			json_object_set_new(o, "truncated", json_true());
 	}
@@ -186,15 +187,17 @@ run_reject(struct run *r, struct stage *st, const char *stage,
 	run_status(r, STATUS_REJECT);
 	msgs = detail ? json_object_get(detail, "messages") : NULL;
 	if (!r->g->quiet) {
-		size_t i, nmsg = json_is_array(msgs) ? json_array_size(msgs) : 0;
+		size_t i,
+			nmsg = json_is_array(msgs) ? json_array_size(msgs) : 0;
 
 		for (i = 0; i < (nmsg ? nmsg : 1); i++) {
 			if (r->printed++ >= REJECT_PRINT_MAX)
 				break;
 			fprintf(stderr, "evpipe: %s: %s:%llu: %s\n", stage,
 				rec->src, (unsigned long long)rec->lineno,
-				nmsg ? json_string_value(json_array_get(msgs, i)) :
-				       reason);
+				nmsg ? json_string_value(
+					       json_array_get(msgs, i))
+				     : reason);
 		}
 	}
 	if (r->dlq &&
@@ -287,7 +290,8 @@ run_poll_timeout(struct run *r)
 
 	for (i = 0; i < r->n; i++)
 		if (r->stages[i].e->next_deadline) {
-			int64_t d = r->stages[i].e->next_deadline(r->stages[i].ctx);
+			int64_t d =
+				r->stages[i].e->next_deadline(r->stages[i].ctx);
 
 			if (d < best)
 				best = d;
@@ -369,8 +373,10 @@ run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
 	r->lines++;
 	record_init(&rec, src, lineno, line, len);
 	if (too_long) {
-		errbuf_set(&eb, STATUS_REJECT, "line longer than %llu bytes "
-			   "(--max-line)", (unsigned long long)r->g->max_line);
+		errbuf_set(&eb, STATUS_REJECT,
+			   "line longer than %llu bytes "
+			   "(--max-line)",
+			   (unsigned long long)r->g->max_line);
 		rc = run_reject(r, NULL, "input", &rec, &eb, 1);
 	} else if (jscan_parse(&r->scan, line, len, &eb) == -1) {
 		errbuf_prefix(&eb, "invalid JSON");
@@ -510,7 +516,8 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		if (st->e->init &&
 		    st->e->init(st->ctx, (int)specs[i].args.n,
 				(char **)specs[i].args.v, &r.env, &eb) == -1) {
-			fprintf(stderr, "evpipe: %s: %s\n", st->e->name, eb.msg);
+			fprintf(stderr, "evpipe: %s: %s\n", st->e->name,
+				eb.msg);
 			run_status(&r, eb.status ? eb.status : STATUS_USAGE);
 			errbuf_clear(&eb);
 			goto out;
@@ -528,11 +535,12 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	if (g->dlq.n) {
 		/* Dead letters may share stdout with the events: one buffer
 		 * keeps their order. */
-		if (strcmp(g->dlq.v[g->dlq.n - 1], "-") == 0 && r.out->is_stdout)
+		if (strcmp(g->dlq.v[g->dlq.n - 1], "-") == 0 &&
+		    r.out->is_stdout)
 			r.dlq = r.out;
 		else
-			r.dlq = sink_open(g->dlq.v[g->dlq.n - 1], g->line_buffered,
-				  &eb);
+			r.dlq = sink_open(g->dlq.v[g->dlq.n - 1],
+					  g->line_buffered, &eb);
 		if (r.dlq == NULL) {
 			fprintf(stderr, "evpipe: --dlq: %s\n", eb.msg);
 			run_status(&r, eb.status);

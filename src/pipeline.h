@@ -15,21 +15,21 @@ enum on_error { ON_ERROR_SKIP, ON_ERROR_STOP };
 
 /* The global options (evpipe(1)); filled by main.c's option table. */
 struct globals {
-	struct strlist output;	/* -o TARGET (the last one given wins) */
-	struct strlist dlq;	/* --dlq TARGET (the last one given wins) */
-	int on_error;		/* enum on_error */
-	uint64_t max_line;	/* --max-line SIZE */
+	struct strlist output; /* -o TARGET (the last one given wins) */
+	struct strlist dlq;    /* --dlq TARGET (the last one given wins) */
+	int on_error;	       /* enum on_error */
+	uint64_t max_line;     /* --max-line SIZE */
 	int line_buffered;
 	int quiet, verbose;
 	int help, version;
-	json_t *named_args;	/* --arg / --argjson */
+	json_t *named_args; /* --arg / --argjson */
 };
 
 /* One stage as written on the command line, parsed but not started. */
 struct stage_spec {
 	const struct stage_entry *entry;
-	void *ctx;		/* ctx_size bytes, filled by the option parser */
-	struct strlist args;	/* positional words for init() */
+	void *ctx;	     /* ctx_size bytes, filled by the option parser */
+	struct strlist args; /* positional words for init() */
 };
 
 /*

@@ -92,13 +92,17 @@ record_parse(const char *raw, size_t len, struct errbuf *eb)
 	if (v != NULL)
 		return v;
 	if (json_error_code(&jerr) == json_error_numeric_overflow) {
-		v = json_loadb(raw, len, flags | JSON_DECODE_INT_AS_REAL, &jerr);
+		v = json_loadb(raw, len, flags | JSON_DECODE_INT_AS_REAL,
+			       &jerr);
 		if (v != NULL)
 			return v;
 	}
 	if (memchr(raw, '\0', len) != NULL)
-		errbuf_set(eb, STATUS_REJECT, "invalid JSON: NUL byte at column %zu",
-			   (size_t)((const char *)memchr(raw, '\0', len) - raw) + 1);
+		errbuf_set(
+			eb, STATUS_REJECT,
+			"invalid JSON: NUL byte at column %zu",
+			(size_t)((const char *)memchr(raw, '\0', len) - raw) +
+				1);
 	else
 		errbuf_set(eb, STATUS_REJECT, "invalid JSON: %s at column %d",
 			   jerr.text, jerr.position ? jerr.position : 1);

@@ -22,15 +22,15 @@ struct errbuf;
 struct jscan;
 
 struct record {
-	const char *src;  /* borrowed: source name ("<stdin>"), outlives us */
-	uint64_t lineno;  /* 1-based line within src; 0 if none */
-	const char *raw;  /* the event's bytes, without the newline */
+	const char *src; /* borrowed: source name ("<stdin>"), outlives us */
+	uint64_t lineno; /* 1-based line within src; 0 if none */
+	const char *raw; /* the event's bytes, without the newline */
 	size_t len;
 	struct jscan *scan; /* borrowed: the scanner holding raw's tape (for
 			     * lazy field access), or NULL; valid during the
 			     * stage call only, and only while not dirty */
-	json_t *json;	  /* owned reference, NULL until parsed or set */
-	char *dump;	  /* owned: serialization of json once dirty */
+	json_t *json;	    /* owned reference, NULL until parsed or set */
+	char *dump;	    /* owned: serialization of json once dirty */
 	size_t dumplen;
 	unsigned flags;
 #define RECORD_OWNED 0x1 /* raw was allocated by record_dup() */

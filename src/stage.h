@@ -47,22 +47,22 @@ emit(struct emit *out, struct record *rec, struct errbuf *eb)
 
 /* What every stage may read from the global command line; read-only. */
 struct stage_env {
-	json_t *named_args;  /* object: --arg / --argjson values, for $NAME */
-	int line_buffered;   /* --line-buffered */
-	int verbose, quiet;  /* -v, -q */
-	uint64_t max_line;   /* --max-line */
+	json_t *named_args; /* object: --arg / --argjson values, for $NAME */
+	int line_buffered;  /* --line-buffered */
+	int verbose, quiet; /* -v, -q */
+	uint64_t max_line;  /* --max-line */
 };
 
 struct stage_entry {
-	const char *name;     /* "filter" */
-	const char *alias;    /* NULL, or another name ("convert") */
-	const char *summary;  /* one line for "evpipe help" */
-	const char *usage;    /* "[-v] EXPR" */
+	const char *name;	/* "filter" */
+	const char *alias;	/* NULL, or another name ("convert") */
+	const char *summary;	/* one line for "evpipe help" */
+	const char *usage;	/* "[-v] EXPR" */
 	const struct opt *opts; /* terminated by { NULL } */
-	size_t ctx_size;      /* runner callocs; opt_parse fills it */
+	size_t ctx_size;	/* runner callocs; opt_parse fills it */
 	int min_args, max_args; /* positional words; max -1 = any */
 	unsigned flags;
-#define STAGE_NEEDS_JSON 0x1  /* runner makes sure the value is parsed */
+#define STAGE_NEEDS_JSON 0x1 /* runner makes sure the value is parsed */
 	/* Set option defaults in the fresh ctx, before parsing; may be NULL. */
 	void (*defaults)(void *ctx);
 	int (*init)(void *ctx, int argc, char **argv,

@@ -48,19 +48,33 @@ parse_size(const char *s, uint64_t *out, struct errbuf *eb)
 		v = v * 10 + (uint64_t)(*p - '0');
 	}
 	switch (*p) {
-	case 'k': case 'K': mul = 1ULL << 10; p++; break;
-	case 'm': case 'M': mul = 1ULL << 20; p++; break;
-	case 'g': case 'G': mul = 1ULL << 30; p++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		mul = 1ULL << 10;
+		p++;
+		break;
+	case 'm':
+	case 'M':
+		mul = 1ULL << 20;
+		p++;
+		break;
+	case 'g':
+	case 'G':
+		mul = 1ULL << 30;
+		p++;
+		break;
+	default:
+		break;
 	}
 	if (*p == 'b' || *p == 'B')
 		p++;
 	if (*p != '\0')
-		return errbuf_set(eb, STATUS_USAGE,
-				  "'%s' is not a size (use e.g. 512, 64k, 16M, 1G)",
-				  s);
+		return errbuf_set(
+			eb, STATUS_USAGE,
+			"'%s' is not a size (use e.g. 512, 64k, 16M, 1G)", s);
 	if (v > UINT64_MAX / mul)
-		return errbuf_set(eb, STATUS_USAGE, "size '%s' is too large", s);
+		return errbuf_set(eb, STATUS_USAGE, "size '%s' is too large",
+				  s);
 	*out = v * mul;
 	return 0;
 }
@@ -72,9 +86,8 @@ parse_duration(const char *s, int64_t *out_ns, struct errbuf *eb)
 		const char *unit;
 		double ns;
 	} units[] = {
-		{ "ns", 1 },	  { "us", 1e3 },      { "ms", 1e6 },
-		{ "s", 1e9 },	  { "m", 60e9 },      { "h", 3600e9 },
-		{ "d", 86400e9 }, { "", 1e9 },
+		{ "ns", 1 },   { "us", 1e3 },	{ "ms", 1e6 },	  { "s", 1e9 },
+		{ "m", 60e9 }, { "h", 3600e9 }, { "d", 86400e9 }, { "", 1e9 },
 	};
 	const char *p = s;
 	double v = 0, frac = 0.1;
@@ -87,16 +100,16 @@ parse_duration(const char *s, int64_t *out_ns, struct errbuf *eb)
 		for (p++; *p >= '0' && *p <= '9'; p++, digits++, frac /= 10)
 			v += (*p - '0') * frac;
 	if (digits == 0)
-		return errbuf_set(eb, STATUS_USAGE,
-				  "'%s' is not a duration (use e.g. 500ms, 2s, 1m)",
-				  s);
+		return errbuf_set(
+			eb, STATUS_USAGE,
+			"'%s' is not a duration (use e.g. 500ms, 2s, 1m)", s);
 	for (i = 0; i < NELEM(units); i++)
 		if (strcmp(p, units[i].unit) == 0)
 			break;
 	if (i == NELEM(units))
-		return errbuf_set(eb, STATUS_USAGE,
-				  "'%s' is not a duration (units: ns us ms s m h d)",
-				  s);
+		return errbuf_set(
+			eb, STATUS_USAGE,
+			"'%s' is not a duration (units: ns us ms s m h d)", s);
 	v *= units[i].ns;
 	if (!(v < 9.2e18))
 		return errbuf_set(eb, STATUS_USAGE, "duration '%s' is too long",

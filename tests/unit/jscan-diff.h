@@ -212,7 +212,8 @@ jscan_diff_check(struct jscan *js, const char *line, size_t len,
 		free(copy);
 		if (!again) {
 			snprintf(msg, msgsz,
-				 "jscan rejects, jansson accepts: %.200s", eb.msg);
+				 "jscan rejects, jansson accepts: %.200s",
+				 eb.msg);
 			return -1;
 		}
 		jscan_diff_exceptions[JDX_NUL_SWALLOWED].hits++;
@@ -227,7 +228,8 @@ jscan_diff_check(struct jscan *js, const char *line, size_t len,
 		if (strncmp(eb.msg, "nesting deeper than", 19) != 0 ||
 		    depth >= JSON_PARSER_MAX_DEPTH) {
 			snprintf(msg, msgsz,
-				 "jscan rejects, jansson accepts: %.200s", eb.msg);
+				 "jscan rejects, jansson accepts: %.200s",
+				 eb.msg);
 			return -1;
 		}
 		jscan_set_max_depth(js, JSON_PARSER_MAX_DEPTH);
@@ -235,7 +237,8 @@ jscan_diff_check(struct jscan *js, const char *line, size_t len,
 		jscan_set_max_depth(js, depth);
 		if (again != 0) {
 			snprintf(msg, msgsz,
-				 "jscan rejects, jansson accepts: %.200s", eb.msg);
+				 "jscan rejects, jansson accepts: %.200s",
+				 eb.msg);
 			return -1;
 		}
 		jscan_diff_exceptions[JDX_DEPTH].hits++;

@@ -453,7 +453,8 @@ test_depth(void)
 	/* Unclosed: 100000 opens and nothing else. */
 	s[100000] = '\0';
 	ok(jscan_parse(&js, s, 100000, &eb) == -1 &&
-		   strcmp(eb.msg, "unexpected end of input at column 100001") == 0,
+		   strcmp(eb.msg, "unexpected end of input at column 100001") ==
+			   0,
 	   "100000 unclosed brackets: %s", eb.msg);
 	free(s);
 	jscan_set_max_depth(&js, 2);

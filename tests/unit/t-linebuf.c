@@ -32,8 +32,8 @@ feed_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 
 /* Read everything; render results as "L:text|" / "T:text|" into out. */
 static void
-read_all(const char *data, size_t len, size_t chunk, size_t max_line,
-	 char *out, size_t outsz)
+read_all(const char *data, size_t len, size_t chunk, size_t max_line, char *out,
+	 size_t outsz)
 {
 	struct feed f = { data, len, 0, chunk };
 	struct linereader lr;
@@ -45,10 +45,10 @@ read_all(const char *data, size_t len, size_t chunk, size_t max_line,
 	out[0] = '\0';
 	linereader_init(&lr, feed_read, &f, max_line);
 	while ((r = linereader_next(&lr, &line, &n, &eb)) > 0) {
-		used += (size_t)snprintf(out + used, outsz - used, "%s%llu:%.*s|",
-					 r == LINE_TOO_LONG ? "T" : "L",
-					 (unsigned long long)lr.lineno, (int)n,
-					 line);
+		used += (size_t)snprintf(
+			out + used, outsz - used, "%s%llu:%.*s|",
+			r == LINE_TOO_LONG ? "T" : "L",
+			(unsigned long long)lr.lineno, (int)n, line);
 		if (used >= outsz)
 			break;
 	}
@@ -95,8 +95,8 @@ main(void)
 	CHECK("one over max_line", "abcdef\nab\n", 5, "T1:abcde|L2:ab|");
 	CHECK("over-long last line without newline", "ab\nabcdefghij", 5,
 	      "L1:ab|T2:abcde|");
-	CHECK("last line one byte over max_line (fuzz regression)", "ab\nabcdef",
-	      5, "L1:ab|T2:abcde|");
+	CHECK("last line one byte over max_line (fuzz regression)",
+	      "ab\nabcdef", 5, "L1:ab|T2:abcde|");
 	CHECK("NUL bytes are kept for the caller to reject", "a\0b\n", 100,
 	      "L1:a|");
 

@@ -26,12 +26,14 @@ static const struct opt opts[] = {
 	{ "other", 'o', OPT_BOOL, offsetof(struct ctx, other), NULL, "", NULL },
 	{ "num", 'n', OPT_UINT, offsetof(struct ctx, n), "N", "", NULL },
 	{ "size", 0, OPT_SIZE, offsetof(struct ctx, size), "SIZE", "", NULL },
-	{ "every", 0, OPT_DURATION, offsetof(struct ctx, dur), "DUR", "", NULL },
+	{ "every", 0, OPT_DURATION, offsetof(struct ctx, dur), "DUR", "",
+	  NULL },
 	{ "key", 'k', OPT_STRING, offsetof(struct ctx, str), "EXPR", "", NULL },
 	{ "to", 't', OPT_TARGET, offsetof(struct ctx, list), "T", "", NULL },
 	{ "mode", 0, OPT_ENUM, offsetof(struct ctx, choice), "M", "", choices },
 	{ "arg", 0, OPT_NAMEVAL, offsetof(struct ctx, args), "N V", "", NULL },
-	{ "argjson", 0, OPT_NAMEVAL, offsetof(struct ctx, args), "N J", "", NULL },
+	{ "argjson", 0, OPT_NAMEVAL, offsetof(struct ctx, args), "N J", "",
+	  NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -68,24 +70,27 @@ main(void)
 	uint64_t u;
 	int64_t d;
 
-	ok(parse("-k .a -n 3 x", &c, &pos, &eb) == 0 && strcmp(c.str, ".a") == 0 &&
-		   c.n == 3 && pos.n == 1 && strcmp(pos.v[0], "x") == 0,
+	ok(parse("-k .a -n 3 x", &c, &pos, &eb) == 0 &&
+		   strcmp(c.str, ".a") == 0 && c.n == 3 && pos.n == 1 &&
+		   strcmp(pos.v[0], "x") == 0,
 	   "short options with values, positional");
 	done(&c, &pos);
-	ok(parse("-k.a --num=4", &c, &pos, &eb) == 0 && strcmp(c.str, ".a") == 0 &&
-		   c.n == 4,
+	ok(parse("-k.a --num=4", &c, &pos, &eb) == 0 &&
+		   strcmp(c.str, ".a") == 0 && c.n == 4,
 	   "attached short value and --name=value");
 	done(&c, &pos);
 	ok(parse("-fo", &c, &pos, &eb) == 0 && c.flag && c.other,
 	   "combined short booleans");
 	done(&c, &pos);
-	ok(parse("-fk.x", &c, &pos, &eb) == 0 && c.flag && strcmp(c.str, ".x") == 0,
+	ok(parse("-fk.x", &c, &pos, &eb) == 0 && c.flag &&
+		   strcmp(c.str, ".x") == 0,
 	   "boolean combined with a valued option");
 	done(&c, &pos);
 	ok(parse("--flag --no-flag", &c, &pos, &eb) == 0 && c.flag == 0,
 	   "--no-FLAG turns a boolean off");
 	done(&c, &pos);
-	ok(parse("a -- -k b", &c, &pos, &eb) == 0 && pos.n == 3 && c.str == NULL,
+	ok(parse("a -- -k b", &c, &pos, &eb) == 0 && pos.n == 3 &&
+		   c.str == NULL,
 	   "-- ends options");
 	done(&c, &pos);
 	ok(parse("x --flag y", &c, &pos, &eb) == 0 && pos.n == 2 && c.flag,
@@ -116,7 +121,8 @@ main(void)
 		   strstr(eb.msg, "too large"),
 	   "overflowing count refused: %s", eb.msg);
 	done(&c, &pos);
-	ok(parse("--flag=1", &c, &pos, &eb) == -1, "boolean with =value refused");
+	ok(parse("--flag=1", &c, &pos, &eb) == -1,
+	   "boolean with =value refused");
 	done(&c, &pos);
 	ok(parse("--no-num", &c, &pos, &eb) == -1, "--no- on a valued option");
 	done(&c, &pos);
@@ -144,9 +150,11 @@ main(void)
 	ok(parse_size("12x", &u, &eb) == -1, "bad suffix");
 	ok(parse_size("", &u, &eb) == -1, "empty size");
 	ok(parse_size("99999999999999999999", &u, &eb) == -1, "size overflow");
-	ok(parse_size("17179869184G", &u, &eb) == -1, "size overflow by suffix");
+	ok(parse_size("17179869184G", &u, &eb) == -1,
+	   "size overflow by suffix");
 	ok(parse_duration("1.5s", &d, &eb) == 0 && d == 1500000000, "1.5s");
-	ok(parse_duration("2", &d, &eb) == 0 && d == 2000000000, "bare seconds");
+	ok(parse_duration("2", &d, &eb) == 0 && d == 2000000000,
+	   "bare seconds");
 	ok(parse_duration("1m", &d, &eb) == 0 && d == 60000000000LL, "1m");
 	ok(parse_duration("10us", &d, &eb) == 0 && d == 10000, "10us");
 	ok(parse_duration("1d", &d, &eb) == 0 && d == 86400000000000LL, "1d");
