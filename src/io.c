@@ -11,7 +11,8 @@
 #include "io.h"
 #include "xmalloc.h"
 
-#define SINK_BUF (64 * 1024)
+#define SINK_BUF       (64 * 1024)
+#define SINK_ASYNC_BUF (1024 * 1024)
 
 static const struct {
 	const char *prefix;
@@ -127,6 +128,7 @@ struct sink_writer {
 	size_t len; /* bytes to write; 0 when idle */
 	int sync;   /* also call kind->sync after writing */
 	int busy;   /* a job is handed over and not done */
+	int waiting; /* the main thread waits for the job to end */
 	int quit;
 	int failed; /* the thread's error is in eb */
 	int gone;
@@ -161,7 +163,10 @@ writer_main(void *arg)
 		pthread_mutex_lock(&w->mu);
 		w->len = 0;
 		w->busy = 0;
-		pthread_cond_broadcast(&w->cv);
+		/* Wake the main thread only if it waits: in a VM every
+		 * wake-up is a costly trip through the kernel. */
+		if (w->waiting)
+			pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -175,8 +180,11 @@ writer_wait(struct sink *s, struct errbuf *eb)
 	int failed;
 
 	pthread_mutex_lock(&w->mu);
-	while (w->busy)
+	while (w->busy) {
+		w->waiting = 1;
 		pthread_cond_wait(&w->cv, &w->mu);
+	}
+	w->waiting = 0;
 	failed = w->failed;
 	pthread_mutex_unlock(&w->mu);
 	if (failed && !s->broken) {
@@ -220,6 +228,12 @@ sink_async(struct sink *s)
 
 	if (s->writer || s->line_buffered)
 		return;
+	/* Larger buffers: fewer hand-overs between the threads. */
+	if (s->len == 0 && s->cap < SINK_ASYNC_BUF) {
+		free(s->buf);
+		s->cap = SINK_ASYNC_BUF;
+		s->buf = xmalloc(s->cap);
+	}
 	w = xcalloc(1, sizeof *w);
 	w->buf = xmalloc(s->cap);
 	pthread_mutex_init(&w->mu, NULL);

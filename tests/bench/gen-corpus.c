@@ -2,7 +2,8 @@
  * gen-corpus.c -- write a deterministic, realistic NDJSON corpus for
  * "make bench": about 300-byte events of a dozen types with nested data,
  * RFC 3339 timestamps, emails, escapes and unicode in some strings, and
- * about 5% of events repeating an earlier id (as replayed logs do).
+ * about 5% of events repeating an earlier id (as replayed logs do); the
+ * trace is a random (version 4) UUID.
  *
  * usage: gen-corpus N [SEED] > corpus.ndjson
  */
@@ -118,8 +119,17 @@ main(int argc, char **argv)
 			       (unsigned)rng(), pick(256), pick(256), pick(256),
 			       pick(2) ? "true" : "false");
 		}
-		printf(",\"version\":%u,\"trace\":\"%016llx%016llx\"}\n", 1 + pick(3),
-		       (unsigned long long)rng(), (unsigned long long)rng());
+		{
+			uint64_t a = rng(), b = rng();
+
+			printf(",\"version\":%u,\"trace\":\"%08x-%04x-4%03x-%04x-"
+			       "%012llx\"}\n",
+			       1 + pick(3), (unsigned)(a >> 32),
+			       (unsigned)(a >> 16) & 0xffff,
+			       (unsigned)a & 0xfff,
+			       0x8000 | ((unsigned)(b >> 48) & 0x3fff),
+			       (unsigned long long)(b & 0xffffffffffffULL));
+		}
 	}
 	return ferror(stdout) || fclose(stdout) ? 1 : 0;
 }
