@@ -124,10 +124,10 @@ struct sink_writer {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	char *buf;  /* the buffer in flight, or idle */
-	size_t len; /* bytes to write; 0 when idle */
-	int sync;   /* also call kind->sync after writing */
-	int busy;   /* a job is handed over and not done */
+	char *buf;   /* the buffer in flight, or idle */
+	size_t len;  /* bytes to write; 0 when idle */
+	int sync;    /* also call kind->sync after writing */
+	int busy;    /* a job is handed over and not done */
 	int waiting; /* the main thread waits for the job to end */
 	int quit;
 	int failed; /* the thread's error is in eb */
