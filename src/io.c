@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,6 +226,8 @@ void
 sink_async(struct sink *s)
 {
 	struct sink_writer *w;
+	sigset_t all, old;
+	int rc;
 
 	if (s->writer || s->line_buffered)
 		return;
@@ -239,7 +242,13 @@ sink_async(struct sink *s)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	s->writer = w;
-	if (pthread_create(&w->thread, NULL, writer_main, s) != 0) {
+	/* SIGINT and SIGTERM must reach the main thread, which waits for
+	 * input and drains: the writer runs with every signal blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, writer_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		/* No thread: stay synchronous. */
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);
