@@ -10,10 +10,11 @@
 #include "cmd-expr.h"
 #include "errbuf.h"
 #include "expr-access.h"
+#include "expr-fast.h"
 #include "expr.h"
 #include "stage.h"
 
-struct expr *
+static struct expr *
 cmd_expr_compile(const char *src, const struct stage_env *env,
 		 json_t *stage_named, struct errbuf *eb)
 {
@@ -39,27 +40,60 @@ cmd_expr_compile(const char *src, const struct stage_env *env,
 	return x;
 }
 
+static int
+cmd_expr_fast_enabled(void)
+{
+	const char *v = getenv("EVPIPE_NO_FAST");
+
+	return v == NULL || *v == '\0';
+}
+
+int
+cmd_expr_init(struct cmd_expr *ce, const char *src, const struct stage_env *env,
+	      json_t *stage_named, struct errbuf *eb)
+{
+	memset(ce, 0, sizeof(*ce));
+	ce->expr = cmd_expr_compile(src, env, stage_named, eb);
+	if (ce->expr == NULL)
+		return -1;
+	if (cmd_expr_fast_enabled()) {
+		ce->access = expr_access_new(ce->expr);
+		ce->fast = expr_fast_new(ce->expr);
+	}
+	return 0;
+}
+
+void
+cmd_expr_release(struct cmd_expr *ce)
+{
+	expr_access_free(ce->access);
+	expr_fast_free(ce->fast);
+	expr_free(ce->expr);
+	memset(ce, 0, sizeof(*ce));
+}
+
+struct expr_fast *
+cmd_expr_fast(const struct cmd_expr *ce, const struct record *rec)
+{
+	if (ce->fast && rec->scan && !(rec->flags & RECORD_DIRTY))
+		return ce->fast;
+	return NULL;
+}
+
 json_t *
-cmd_expr_input(const struct expr_access *a, struct record *rec, int *owned,
+cmd_expr_input(const struct cmd_expr *ce, struct record *rec, int *owned,
 	       struct errbuf *eb)
 {
 	json_t *v;
 
 	*owned = 0;
-	if (a && rec->scan && !(rec->flags & RECORD_DIRTY) && !rec->json) {
-		v = expr_access_input(a, rec->scan);
+	if (ce->access && rec->scan && !(rec->flags & RECORD_DIRTY) &&
+	    !rec->json) {
+		v = expr_access_input(ce->access, rec->scan);
 		if (v) {
 			*owned = 1;
 			return v;
 		}
 	}
 	return record_json(rec, eb);
-}
-
-int
-cmd_expr_fast_enabled(void)
-{
-	const char *v = getenv("EVPIPE_NO_FAST");
-
-	return v == NULL || *v == '\0';
 }

@@ -1,5 +1,6 @@
 /*
- * cmd-expr.h -- what the commands that take an expression share.
+ * cmd-expr.h -- what the commands that take an expression share: compiling
+ * it with its named arguments, and its fast paths.
  */
 #ifndef CMD_EXPR_H
 #define CMD_EXPR_H
@@ -8,34 +9,43 @@
 
 struct errbuf;
 struct expr;
+struct expr_access;
+struct expr_fast;
+struct record;
 struct stage_env;
+
+/* A command's compiled expression, with the fast paths its shape allows. */
+struct cmd_expr {
+	struct expr *expr;
+	struct expr_access *access; /* what it reads, if not the whole event */
+	struct expr_fast *fast;	    /* its answer from the tape, if possible */
+};
 
 /*
  * Compile src with the global --arg/--argjson values of env and the
- * stage's own (stage_named, may be NULL; they win).  On error, a usage
- * error whose message holds the column, and the expression with a caret
- * under the error on the next lines.
- */
-struct expr *cmd_expr_compile(const char *src, const struct stage_env *env,
-			      json_t *stage_named, struct errbuf *eb);
-
-/*
- * The value to evaluate an expression on for rec: with an access plan
- * (expr_access_new) and a scanned, unchanged line, a new object holding
- * only what the expression reads (*owned = 1: json_decref it); else the
- * record's whole value (*owned = 0, borrowed).  NULL with a reject error
- * if the record's bytes are not JSON.
- */
-/*
- * Whether the fast paths (expr-access.c, expr-fast.c) may be used: yes
- * unless EVPIPE_NO_FAST is set in the environment, which makes every
+ * stage's own (stage_named, may be NULL; they win).  On error, -1 and a
+ * usage error whose message holds the column, and the expression with a
+ * caret under the error on the next lines.  The fast paths are left out
+ * when EVPIPE_NO_FAST is set in the environment, which makes every
  * expression run on the whole event -- to check that both agree.
  */
-int cmd_expr_fast_enabled(void);
+int cmd_expr_init(struct cmd_expr *ce, const char *src,
+		  const struct stage_env *env, json_t *stage_named,
+		  struct errbuf *eb);
+void cmd_expr_release(struct cmd_expr *ce);
 
-struct expr_access;
-struct record;
-json_t *cmd_expr_input(const struct expr_access *a, struct record *rec,
+/* The tape plan to use for rec (scanned and unchanged), or NULL. */
+struct expr_fast *cmd_expr_fast(const struct cmd_expr *ce,
+				const struct record *rec);
+
+/*
+ * The value to evaluate the expression on for rec: with an access plan
+ * and a scanned, unchanged line, a new object holding only what the
+ * expression reads (*owned = 1: json_decref it); else the record's whole
+ * value (*owned = 0, borrowed).  NULL with a reject error if the record's
+ * bytes are not JSON.
+ */
+json_t *cmd_expr_input(const struct cmd_expr *ce, struct record *rec,
 		       int *owned, struct errbuf *eb);
 
 #endif

@@ -11,7 +11,6 @@
 
 #include "buf.h"
 #include "cmd-expr.h"
-#include "expr-access.h"
 #include "expr-fast.h"
 #include "expr.h"
 #include "stage.h"
@@ -19,9 +18,7 @@
 struct filter_ctx {
 	int invert;    /* -v */
 	json_t *named; /* --arg/--argjson given to this stage */
-	struct expr *expr;
-	struct expr_access *access; /* what EXPR reads, if not all */
-	struct expr_fast *fast;	    /* EXPR on the tape, if its shape allows */
+	struct cmd_expr x;
 };
 
 static int
@@ -30,14 +27,7 @@ filter_init(void *arg, int argc, char **argv, const struct stage_env *env,
 {
 	struct filter_ctx *ctx = arg;
 
-	ctx->expr = cmd_expr_compile(argv[0], env, ctx->named, eb);
-	if (ctx->expr == NULL)
-		return -1;
-	if (cmd_expr_fast_enabled()) {
-		ctx->access = expr_access_new(ctx->expr);
-		ctx->fast = expr_fast_new(ctx->expr);
-	}
-	return 0;
+	return cmd_expr_init(&ctx->x, argv[0], env, ctx->named, eb);
 }
 
 static int
@@ -45,16 +35,17 @@ filter_process(void *arg, struct record *rec, struct emit *out,
 	       struct errbuf *eb)
 {
 	struct filter_ctx *ctx = arg;
+	struct expr_fast *fast = cmd_expr_fast(&ctx->x, rec);
 	int owned, keep = EXPR_FAST_UNSURE;
 	json_t *v;
 
-	if (ctx->fast && rec->scan && !(rec->flags & RECORD_DIRTY))
-		keep = expr_fast_truthy(ctx->fast, rec->scan);
+	if (fast)
+		keep = expr_fast_truthy(fast, rec->scan);
 	if (keep == EXPR_FAST_UNSURE) {
-		v = cmd_expr_input(ctx->access, rec, &owned, eb);
+		v = cmd_expr_input(&ctx->x, rec, &owned, eb);
 		if (!v)
 			return -1;
-		keep = expr_truthy(ctx->expr, v, eb);
+		keep = expr_truthy(ctx->x.expr, v, eb);
 		if (owned)
 			json_decref(v);
 		if (keep < 0)
@@ -70,9 +61,7 @@ filter_free(void *arg)
 {
 	struct filter_ctx *ctx = arg;
 
-	expr_access_free(ctx->access);
-	expr_fast_free(ctx->fast);
-	expr_free(ctx->expr);
+	cmd_expr_release(&ctx->x);
 }
 
 static const struct opt filter_opts[] = {

@@ -12,17 +12,14 @@
 
 #include "buf.h"
 #include "cmd-expr.h"
-#include "expr-access.h"
 #include "expr-fast.h"
 #include "expr.h"
 #include "stage.h"
 
 struct map_ctx {
 	json_t *named; /* --arg/--argjson given to this stage */
-	struct expr *expr;
-	struct expr_access *access; /* what EXPR reads, if not all */
-	struct expr_fast *fast;	    /* EXPR on the tape, if its shape allows */
-	struct buf text;	    /* the fast path's output */
+	struct cmd_expr x;
+	struct buf text; /* the fast path's output */
 };
 
 struct map_out {
@@ -38,14 +35,7 @@ map_init(void *arg, int argc, char **argv, const struct stage_env *env,
 {
 	struct map_ctx *ctx = arg;
 
-	ctx->expr = cmd_expr_compile(argv[0], env, ctx->named, eb);
-	if (ctx->expr == NULL)
-		return -1;
-	if (cmd_expr_fast_enabled()) {
-		ctx->access = expr_access_new(ctx->expr);
-		ctx->fast = expr_fast_new(ctx->expr);
-	}
-	return 0;
+	return cmd_expr_init(&ctx->x, argv[0], env, ctx->named, eb);
 }
 
 static int
@@ -78,11 +68,12 @@ map_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 {
 	struct map_ctx *ctx = arg;
 	struct map_out mo = { rec, NULL, out, 0 };
+	struct expr_fast *fast = cmd_expr_fast(&ctx->x, rec);
 	int owned, r;
 
-	if (ctx->fast && rec->scan && !(rec->flags & RECORD_DIRTY)) {
+	if (fast) {
 		buf_reset(&ctx->text);
-		if (expr_fast_project(ctx->fast, rec->scan, &ctx->text) == 0) {
+		if (expr_fast_project(fast, rec->scan, &ctx->text) == 0) {
 			struct record nr;
 
 			record_init(&nr, rec->src, rec->lineno, ctx->text.data,
@@ -93,10 +84,10 @@ map_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 		}
 	}
 
-	mo.in = cmd_expr_input(ctx->access, rec, &owned, eb);
+	mo.in = cmd_expr_input(&ctx->x, rec, &owned, eb);
 	if (!mo.in)
 		return -1;
-	r = expr_eval(ctx->expr, mo.in, map_emit, &mo, eb);
+	r = expr_eval(ctx->x.expr, mo.in, map_emit, &mo, eb);
 	if (owned)
 		json_decref(mo.in);
 	if (r < 0)
@@ -109,10 +100,8 @@ map_free(void *arg)
 {
 	struct map_ctx *ctx = arg;
 
-	expr_access_free(ctx->access);
-	expr_fast_free(ctx->fast);
 	buf_release(&ctx->text);
-	expr_free(ctx->expr);
+	cmd_expr_release(&ctx->x);
 }
 
 static const struct opt map_opts[] = {
