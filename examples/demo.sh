@@ -61,6 +61,12 @@ step "Feed events to a long-lived process (exec: target), here counting them" \
 step "Per-stage counts at exit with -v (options go anywhere on the line)" \
 	"evpipe cat then head -n 3 $ex/head-of-gz.in.ndjson -v >/dev/null"
 
+step "Keep events matching a jq expression, and reshape them" \
+	"evpipe filter '.level == \"warn\" or .level == \"error\"' then map '{seq, msg}' $ex/head-of-gz.in.ndjson"
+
+step "Validate against JSON Schema: every error with its line and pointer; exit status 1" \
+	"evpipe validate -s $ex/schemas --select '{.type}/v{.version}.json' $ex/ci-validate.in.ndjson >/dev/null" 1
+
 step "A mistake on the command line is a usage error: exit status 2" \
 	"evpipe head --lines many $ex/head-of-gz.in.ndjson" 2
 
