@@ -96,57 +96,6 @@ buf_addf(struct buf *b, const char *fmt, ...)
 }
 
 void
-buf_add_json_string(struct buf *b, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
-
-	buf_addc(b, '"');
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *esc = NULL;
-		char u[7];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_add(b, s + start, i - start);
-		start = i + 1;
-		switch (c) {
-		case '"':
-			esc = "\\\"";
-			break;
-		case '\\':
-			esc = "\\\\";
-			break;
-		case '\n':
-			esc = "\\n";
-			break;
-		case '\t':
-			esc = "\\t";
-			break;
-		case '\r':
-			esc = "\\r";
-			break;
-		case '\b':
-			esc = "\\b";
-			break;
-		case '\f':
-			esc = "\\f";
-			break;
-		default:
-			memcpy(u, "\\u00", 4);
-			u[4] = hex[c >> 4];
-			u[5] = hex[c & 15];
-			u[6] = '\0';
-			esc = u;
-		}
-		buf_adds(b, esc);
-	}
-	buf_add(b, s + start, len - start);
-	buf_addc(b, '"');
-}
-
-void
 buf_reset(struct buf *b)
 {
 	if (b->data == NULL)

@@ -29,8 +29,6 @@ void buf_add(struct buf *, const void *, size_t);
 void buf_addc(struct buf *, char);
 void buf_adds(struct buf *, const char *);
 void buf_addf(struct buf *, const char *fmt, ...) ATTR_PRINTF(2, 3);
-/* Append s as a JSON string literal with quotes and escapes. */
-void buf_add_json_string(struct buf *, const char *s, size_t len);
 void buf_reset(struct buf *);
 /* Hand the data to the caller (free() it) and reset the buffer. */
 char *buf_detach(struct buf *, size_t *len);
