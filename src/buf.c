@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "util.h"
 #include "xmalloc.h"
 
 static char buf_empty[1];
@@ -72,6 +73,14 @@ void
 buf_adds(struct buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));
+}
+
+void
+buf_add_utf8(struct buf *b, uint32_t cp)
+{
+	char s[4];
+
+	buf_add(b, s, utf8_encode(cp, s));
 }
 
 void

@@ -9,6 +9,7 @@
 #define BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "evpipe.h"
 
 struct buf {
@@ -28,6 +29,8 @@ void buf_grow(struct buf *, size_t n);
 void buf_add(struct buf *, const void *, size_t);
 void buf_addc(struct buf *, char);
 void buf_adds(struct buf *, const char *);
+/* Append code point cp (at most 0x10FFFF) as UTF-8. */
+void buf_add_utf8(struct buf *, uint32_t cp);
 void buf_addf(struct buf *, const char *fmt, ...) ATTR_PRINTF(2, 3);
 void buf_reset(struct buf *);
 /* Hand the data to the caller (free() it) and reset the buffer. */

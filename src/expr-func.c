@@ -298,31 +298,13 @@ utf8_decode(const unsigned char *s, size_t len, size_t *n)
 	return cp;
 }
 
+/* Append cp as UTF-8; surrogates and values past U+10FFFF as U+FFFD. */
 static void
-utf8_encode(struct buf *b, unsigned cp)
+put_codepoint(struct buf *b, unsigned cp)
 {
-	char s[4];
-
 	if (cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000))
 		cp = 0xFFFD;
-	if (cp < 0x80) {
-		buf_addc(b, (char)cp);
-	} else if (cp < 0x800) {
-		s[0] = (char)(0xC0 | (cp >> 6));
-		s[1] = (char)(0x80 | (cp & 0x3F));
-		buf_add(b, s, 2);
-	} else if (cp < 0x10000) {
-		s[0] = (char)(0xE0 | (cp >> 12));
-		s[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		s[2] = (char)(0x80 | (cp & 0x3F));
-		buf_add(b, s, 3);
-	} else {
-		s[0] = (char)(0xF0 | (cp >> 18));
-		s[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		s[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		s[3] = (char)(0x80 | (cp & 0x3F));
-		buf_add(b, s, 4);
-	}
+	buf_add_utf8(b, cp);
 }
 
 CFN(f_explode)
@@ -357,7 +339,8 @@ CFN(f_implode)
 			return ev_error(c, "Unicode codepoint must be numeric");
 		}
 		d = val_num(v);
-		utf8_encode(&b, d >= 0 && d <= 0x10FFFF ? (unsigned)d : 0xFFFD);
+		put_codepoint(&b,
+			      d >= 0 && d <= 0x10FFFF ? (unsigned)d : 0xFFFD);
 	}
 	*out = val_string(b.data ? b.data : "", b.len);
 	buf_release(&b);

@@ -268,33 +268,6 @@ parse_hex4(const char *s, unsigned *out)
 	return 0;
 }
 
-static void
-utf8_put(struct buf *b, unsigned cp)
-{
-	char s[4];
-
-	if (cp < 0x80) {
-		buf_addc(b, (char)cp);
-		return;
-	}
-	if (cp < 0x800) {
-		s[0] = (char)(0xC0 | (cp >> 6));
-		s[1] = (char)(0x80 | (cp & 0x3F));
-		buf_add(b, s, 2);
-	} else if (cp < 0x10000) {
-		s[0] = (char)(0xE0 | (cp >> 12));
-		s[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		s[2] = (char)(0x80 | (cp & 0x3F));
-		buf_add(b, s, 3);
-	} else {
-		s[0] = (char)(0xF0 | (cp >> 18));
-		s[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		s[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		s[3] = (char)(0x80 | (cp & 0x3F));
-		buf_add(b, s, 4);
-	}
-}
-
 /*
  * The current token is T_QUOTE.  Read the string up to its closing quote,
  * parsing "\(...)" interpolations, and leave the token after it.  fmt is
@@ -372,7 +345,7 @@ parse_string(struct parser *p, const char *fmt)
 			} else if (cp >= 0xD800 && cp < 0xE000) {
 				cp = 0xFFFD;
 			}
-			utf8_put(&lit, cp);
+			buf_add_utf8(&lit, cp);
 			continue;
 		}
 		case '(': {

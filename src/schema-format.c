@@ -19,6 +19,7 @@
 #include "errbuf.h"
 #include "regex.h"
 #include "schema.h"
+#include "util.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -98,31 +99,6 @@ utf8_decode(const char *s, size_t len, uint32_t *cps, size_t cap)
 		p += k + 1;
 	}
 	return (long)n;
-}
-
-static size_t
-utf8_encode(uint32_t c, char *out)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xc0 | (c >> 6));
-		out[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xe0 | (c >> 12));
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (c >> 18));
-	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
 }
 
 /* Unicode property classes, as PCRE2 patterns compiled on first use. */

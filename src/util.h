@@ -26,6 +26,12 @@ int parse_duration(const char *s, int64_t *out_ns, struct errbuf *eb);
 /* Parse a non-negative decimal integer that fits in int64; -1 on error. */
 int parse_uint(const char *s, uint64_t max, uint64_t *out, struct errbuf *eb);
 
+/*
+ * Write code point cp (at most 0x10FFFF) as UTF-8 to out, which has room
+ * for 4 bytes; returns the number of bytes written.
+ */
+size_t utf8_encode(uint32_t cp, char *out);
+
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */
 int64_t mono_ns(void);
 int64_t real_ns(void);
