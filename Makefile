@@ -13,8 +13,8 @@ CFLAGS     ?= -O2 -g
 WARNINGS    = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
               -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
               -Wpointer-arith -Wvla -Wno-unused-parameter
-DEPCFLAGS  := $(shell $(PKG_CONFIG) --cflags jansson libpcre2-8 zlib 2>/dev/null)
-DEPLIBS    := $(shell $(PKG_CONFIG) --libs jansson libpcre2-8 zlib 2>/dev/null) -lm -pthread
+DEPCFLAGS  := $(shell $(PKG_CONFIG) --cflags jansson libpcre2-8 zlib libxxhash 2>/dev/null)
+DEPLIBS    := $(shell $(PKG_CONFIG) --libs jansson libpcre2-8 zlib libxxhash 2>/dev/null) -lm -pthread
 ALL_CFLAGS  = -D_GNU_SOURCE $(WARNINGS) $(DEPCFLAGS) $(CFLAGS)
 
 # Objects go to $(B); "make SANITIZE=address,undefined" builds elsewhere so
@@ -55,7 +55,8 @@ $(B)/unit/%: tests/unit/%.c $(LIBOBJS)
 -include $(OBJS:.o=.d)
 
 # ---- dependencies and demo ------------------------------------------------
-DEB_BUILD = build-essential pkg-config libjansson-dev libpcre2-dev zlib1g-dev
+DEB_BUILD = build-essential pkg-config libjansson-dev libpcre2-dev zlib1g-dev \
+            libxxhash-dev
 DEB_TEST  = bats bats-support bats-assert mandoc shellcheck bash-completion \
             zsh fish jq clang libclang-rt-14-dev
 DEB_BENCH = hyperfine gojq miller time

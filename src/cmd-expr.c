@@ -97,3 +97,45 @@ cmd_expr_input(const struct cmd_expr *ce, struct record *rec, int *owned,
 	}
 	return record_json(rec, eb);
 }
+
+int
+cmd_key_init(struct cmd_expr *ce, const char *src, const struct stage_env *env,
+	     json_t *stage_named, struct errbuf *eb)
+{
+	return cmd_expr_init(ce, src, env, stage_named, eb);
+}
+
+json_t *
+cmd_key_value(const struct cmd_expr *ce, struct record *rec, struct errbuf *eb)
+{
+	json_t *in, *v;
+	int owned;
+
+	in = cmd_expr_input(ce, rec, &owned, eb);
+	if (in == NULL)
+		return NULL;
+	v = expr_single(ce->expr, in, eb);
+	if (owned)
+		json_decref(in);
+	return v;
+}
+
+int
+cmd_key_bytes(const struct cmd_expr *ce, struct record *rec, struct buf *out,
+	      struct errbuf *eb)
+{
+	struct expr_fast *fast = cmd_expr_fast(ce, rec);
+	json_t *v;
+
+	buf_reset(out);
+	/* A projection has exactly one output, printed as jq prints it. */
+	if (fast && expr_fast_project(fast, rec->scan, out) == 0)
+		return 0;
+	buf_reset(out);
+	v = cmd_key_value(ce, rec, eb);
+	if (v == NULL)
+		return -1;
+	expr_dump(v, out);
+	json_decref(v);
+	return 0;
+}

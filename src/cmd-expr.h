@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+struct buf;
 struct errbuf;
 struct expr;
 struct expr_access;
@@ -47,5 +48,27 @@ struct expr_fast *cmd_expr_fast(const struct cmd_expr *ce,
  */
 json_t *cmd_expr_input(const struct cmd_expr *ce, struct record *rec,
 		       int *owned, struct errbuf *eb);
+
+/*
+ * A key (-k EXPR, --time EXPR, --by EXPR): an expression that must yield
+ * exactly one value per event (DESIGN 2.3).
+ */
+int cmd_key_init(struct cmd_expr *ce, const char *src,
+		 const struct stage_env *env, json_t *stage_named,
+		 struct errbuf *eb);
+
+/*
+ * The key's canonical bytes for rec: its one value printed as jq -c
+ * prints it (so "a" and "\u0061" give the same bytes, and 1.0 and 1 do
+ * as jq prints them), written to out after resetting it.  Read from the
+ * tape when the expression allows, else evaluated.  0, or -1 with a
+ * STATUS_REJECT error (evaluation error, no value, several values).
+ */
+int cmd_key_bytes(const struct cmd_expr *ce, struct record *rec,
+		  struct buf *out, struct errbuf *eb);
+
+/* The key's value: a new reference, or NULL with a STATUS_REJECT error. */
+json_t *cmd_key_value(const struct cmd_expr *ce, struct record *rec,
+		      struct errbuf *eb);
 
 #endif

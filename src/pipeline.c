@@ -35,6 +35,7 @@ struct stage {
 	struct run *run;
 	struct stage *next; /* NULL: the output */
 	struct emit out;    /* what the stage calls to pass events on */
+	struct stage_env env;
 	uint64_t in, emitted, rejected;
 };
 
@@ -176,6 +177,7 @@ run_reject(struct run *r, struct stage *st, const char *stage,
 {
 	json_t *detail = (json_t *)eb->detail, *msgs;
 	char reason[sizeof eb->msg];
+	int status = eb->status == STATUS_IO ? STATUS_IO : STATUS_REJECT;
 	int rc = 0;
 
 	eb->detail = NULL;
@@ -184,7 +186,7 @@ run_reject(struct run *r, struct stage *st, const char *stage,
 	r->rejects++;
 	if (st)
 		st->rejected++;
-	run_status(r, STATUS_REJECT);
+	run_status(r, status);
 	msgs = detail ? json_object_get(detail, "messages") : NULL;
 	if (!r->g->quiet) {
 		size_t i,
@@ -209,6 +211,15 @@ run_reject(struct run *r, struct stage *st, const char *stage,
 		rc = 1;
 	}
 	return rc;
+}
+
+/* stage_env.reject_fn: a reject from outside process(). */
+static int
+env_reject(const struct stage_env *env, struct record *rec, struct errbuf *eb)
+{
+	struct stage *st = env->runner;
+
+	return run_reject(st->run, st, st->e->name, rec, eb, 0);
 }
 
 /* struct emit for the last stage: write to the output. */
@@ -506,6 +517,9 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		st->next = i + 1 < n ? &r.stages[i + 1] : NULL;
 		st->out.fn = st->next ? emit_next : emit_output;
 		st->out.arg = st;
+		st->env = r.env;
+		st->env.reject_fn = env_reject;
+		st->env.runner = st;
 	}
 	signals_setup();
 
@@ -513,9 +527,9 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	for (i = 0; i < n; i++, inited++) {
 		struct stage *st = &r.stages[i];
 
-		if (st->e->init &&
-		    st->e->init(st->ctx, (int)specs[i].args.n,
-				(char **)specs[i].args.v, &r.env, &eb) == -1) {
+		if (st->e->init && st->e->init(st->ctx, (int)specs[i].args.n,
+					       (char **)specs[i].args.v,
+					       &st->env, &eb) == -1) {
 			fprintf(stderr, "evpipe: %s: %s\n", st->e->name,
 				eb.msg);
 			run_status(&r, eb.status ? eb.status : STATUS_USAGE);

@@ -45,13 +45,39 @@ emit(struct emit *out, struct record *rec, struct errbuf *eb)
 	return out->fn(out, rec, eb);
 }
 
-/* What every stage may read from the global command line; read-only. */
+/*
+ * What a stage may read from the global command line, and its way to the
+ * runner's error policy.  Each stage has its own; it lives as long as the
+ * run, so init() may keep the pointer.
+ */
 struct stage_env {
 	json_t *named_args; /* object: --arg / --argjson values, for $NAME */
 	int line_buffered;  /* --line-buffered */
 	int verbose, quiet; /* -v, -q */
 	uint64_t max_line;  /* --max-line */
+	/* The runner's: use stage_reject(). */
+	int (*reject_fn)(const struct stage_env *, struct record *,
+			 struct errbuf *);
+	void *runner;
 };
+
+/*
+ * Reject rec outside process(): a batch whose command failed for good, a
+ * late event held by sort, events a target could not take.  The runner
+ * reports it, counts it against this stage and writes it to the
+ * dead-letter target with eb's reason (and eb->detail), as it does for
+ * process() returning -1.  eb->status says what the run's exit status
+ * becomes: STATUS_REJECT (1) for an event that was bad or failed, or
+ * STATUS_IO (3) for a target that failed for good (the run goes on).
+ * Returns 0 to go on, 1 when --on-error stop says to stop reading (stop
+ * emitting and return 1), -1 with eb filled if the dead-letter target
+ * failed (fatal).  eb is cleared on 0 and 1.  rec is borrowed.
+ */
+static inline int
+stage_reject(const struct stage_env *env, struct record *rec, struct errbuf *eb)
+{
+	return env->reject_fn(env, rec, eb);
+}
 
 struct stage_entry {
 	const char *name;	/* "filter" */
