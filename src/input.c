@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -85,6 +86,20 @@ input_is_stream(const struct input *in)
 static ssize_t
 input_read_raw(struct input *in, char *buf, size_t n, struct errbuf *eb)
 {
+	if (in->stream) {
+		/* Never block: other sources wait their turn (source.h). */
+		struct pollfd p = { .fd = in->fd, .events = POLLIN };
+		int r;
+
+		do
+			r = poll(&p, 1, 0);
+		while (r == -1 && errno == EINTR);
+		if (r == 0) {
+			eb->status = 0;
+			errno = EAGAIN;
+			return -1;
+		}
+	}
 	for (;;) {
 		ssize_t r = read(in->fd, buf, n);
 
@@ -164,8 +179,14 @@ input_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 		return r;
 	in->sniffed = 1;
 	if (r == 1 && (unsigned char)buf[0] == 0x1f && n > 1) {
-		/* A pipe may hand us one byte: get the second magic byte. */
-		ssize_t r2 = input_read_raw(in, buf + 1, n - 1, eb);
+		/* A pipe may hand us one byte: wait for the second magic
+		 * byte (blocking: nothing else decides what this input is). */
+		int stream = in->stream;
+		ssize_t r2;
+
+		in->stream = 0;
+		r2 = input_read_raw(in, buf + 1, n - 1, eb);
+		in->stream = stream;
 
 		if (r2 < 0)
 			return -1;

@@ -28,7 +28,9 @@ int input_is_stream(const struct input *in);
 
 /*
  * Read up to n decompressed bytes: >0, 0 at end, -1 with a STATUS_IO
- * error (or a corrupt gzip stream).  Matches linebuf_read_fn.
+ * error (or a corrupt gzip stream).  Matches linebuf_read_fn.  A stream
+ * is never waited for: with nothing to read right now, -1 with errno
+ * EAGAIN and eb->status 0 (the line reader's LINE_AGAIN).
  */
 ssize_t input_read(void *in, char *buf, size_t n, struct errbuf *eb);
 

@@ -12,7 +12,8 @@
 #include "pipeline.h"
 #include "xmalloc.h"
 
-#define DEFAULT_MAX_LINE (16ULL << 20)
+#define DEFAULT_MAX_LINE    (16ULL << 20)
+#define DEFAULT_MAX_CLIENTS 256
 
 ATTR_PRINTF(1, 2) static int usage_error(const char *fmt, ...)
 {
@@ -140,6 +141,7 @@ main(int argc, char **argv)
 
 	memset(&g, 0, sizeof g);
 	g.max_line = DEFAULT_MAX_LINE;
+	g.max_clients = DEFAULT_MAX_CLIENTS;
 	while (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
 		int r = opt_parse_one(global_opts, &g, argc, argv, &i, &eb);
 

@@ -1,11 +1,14 @@
 /*
  * pipeline.c -- the runner (see pipeline.h).
  *
- * One thread, one loop: read a line, check it is JSON, hand it to the
- * first stage; each stage hands what it keeps to the next through a
- * struct emit, the last one to the output sink.  Output is buffered and
- * flushed when the input has nothing to give right now, so a "tail -f"
- * pipeline sees events at once without a write per event.
+ * One thread, one loop over a set of sources (source.h): files read in
+ * order, followed files, listeners and their clients.  Each ready source
+ * gets a turn of at most SOURCE_TURN_LINES lines: read a line, check it is
+ * JSON, hand it to the first stage; each stage hands what it keeps to the
+ * next through a struct emit, the last one to the output sink.  Output is
+ * buffered and flushed when no source has anything to give right now, so
+ * a "tail -f" pipeline sees events at once without a write per event; the
+ * --checkpoint file is written right after such a flush.
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,11 +24,13 @@
 #include "json-scan.h"
 #include "linebuf.h"
 #include "pipeline.h"
+#include "source.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define REJECT_PRINT_MAX 100  /* reject lines printed before hushing */
-#define DLQ_SAMPLE_MAX	 4096 /* bytes of an over-long line kept */
+#define REJECT_PRINT_MAX 100	      /* reject lines printed before hushing */
+#define DLQ_SAMPLE_MAX	 4096	      /* bytes of an over-long line kept */
+#define CHECKPOINT_EVERY 1000000000LL /* ns: checkpoint a busy run */
 
 struct run;
 
@@ -46,6 +51,7 @@ struct run {
 	struct sink *out, *dlq;
 	struct stage_env env;
 	struct jscan scan; /* checks every line; its tape serves lookups */
+	struct source_set set;
 	uint64_t lines, rejects, printed;
 	int status; /* worst status so far */
 	int stop;   /* stop reading: head satisfied, stdout gone,
@@ -336,31 +342,6 @@ run_timers(struct run *r)
 	return 0;
 }
 
-/*
- * Wait until fd has input (or a timer or signal is due), flushing output
- * first: this is where an idle input becomes visible output.
- */
-static void
-run_wait(struct run *r, int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-	if (poll(&pfd, 1, 0) > 0)
-		return;
-	if (run_flush(r) == -1)
-		return;
-	while (!got_signal && !r->stop) {
-		int n = poll(&pfd, 1, run_poll_timeout(r));
-
-		if (n > 0 || (n == -1 && errno != EINTR))
-			return;
-		if (run_timers(r) == -1)
-			return;
-		if (run_flush(r) == -1)
-			return;
-	}
-}
-
 static int
 is_blank(const char *p, size_t n)
 {
@@ -403,47 +384,174 @@ run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
 	record_release(&rec);
 }
 
+/*
+ * Write the checkpoint after a successful flush, so that it never runs
+ * ahead of what was delivered.  0, or -1 (fatal, reported).
+ */
+static int
+run_checkpoint(struct run *r)
+{
+	if (r->g->checkpoint == NULL || r->fatal)
+		return 0;
+	if (source_set_checkpoint(&r->set) == -1) {
+		run_status(r, STATUS_IO);
+		r->stop = r->fatal = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read the next line of a source.  The one place lines are read: the
+ * framing (the line reader) is the source's own.
+ */
+static int
+run_read(struct linereader *lr, const char **line, size_t *len,
+	 struct errbuf *eb)
+{
+	return linereader_next(lr, line, len, eb);
+}
+
+/* One turn of a ready source: at most SOURCE_TURN_LINES lines. */
 static void
-run_input(struct run *r, const char *path)
+run_turn(struct run *r, struct source *s)
 {
 	struct errbuf eb = { 0 };
-	struct linereader lr;
-	struct input *in;
-	const char *line, *src;
-	size_t len;
-	int stream;
+	struct linereader *lr;
+	unsigned k;
 
-	in = input_open(path, &eb);
-	if (in == NULL) {
-		fprintf(stderr, "evpipe: %s\n", eb.msg);
-		run_status(r, STATUS_IO);
+	if (s->ops->service)
+		s->ops->service(s, &r->set);
+	if (s->done || !s->ready || (lr = s->ops->reader(s)) == NULL)
 		return;
-	}
-	src = input_name(in);
-	stream = input_is_stream(in);
-	linereader_init(&lr, input_read, in, r->g->max_line);
-	while (!r->stop && !got_signal) {
+	for (k = 0; k < SOURCE_TURN_LINES; k++) {
+		const char *line;
+		size_t len;
 		int res;
 
-		if (stream && !linereader_buffered(&lr))
-			run_wait(r, input_fd(in));
 		if (r->stop || got_signal)
-			break;
-		res = linereader_next(&lr, &line, &len, &eb);
-		if (res == LINE_EOF)
-			break;
-		if (res == LINE_AGAIN)
-			continue;
-		if (res == LINE_ERROR) {
-			fprintf(stderr, "evpipe: %s\n", eb.msg);
+			return;
+		res = run_read(lr, &line, &len, &eb);
+		if (res == LINE_AGAIN) {
+			s->ops->idle(s, &r->set);
+			return;
+		}
+		if (res == LINE_EOF || res == LINE_ERROR) {
+			if (res == LINE_ERROR) {
+				fprintf(stderr, "evpipe: %s\n", eb.msg);
+				run_status(r, STATUS_IO);
+				errbuf_clear(&eb);
+			}
+			s->ops->end(s, &r->set, res == LINE_ERROR);
+			return;
+		}
+		run_line(r, s->name, lr->lineno, line, len,
+			 res == LINE_TOO_LONG);
+	}
+}
+
+/*
+ * The event loop: poll the sources that wait, give each ready one a
+ * turn; when none is ready, flush (then checkpoint) before sleeping until
+ * a source, a file event, a source's timed check or a stage timer.
+ */
+static void
+run_sources(struct run *r)
+{
+	struct source_set *set = &r->set;
+	struct pollfd *pfd = NULL;
+	struct source **who = NULL;
+	size_t cap = 0;
+	int64_t last_ckpt = mono_ns();
+
+	while (!r->stop && !got_signal && source_set_next(set)) {
+		int64_t now = mono_ns(), next = INT64_MAX;
+		size_t i, n = 0, count;
+		int any_ready = 0, timeout, np;
+
+		if (cap < set->n + 1) {
+			cap = set->n + 16;
+			pfd = xreallocarray(pfd, cap, sizeof *pfd);
+			who = xreallocarray(who, cap, sizeof *who);
+		}
+		for (i = 0; i < set->n; i++) {
+			struct source *s = set->v[i];
+
+			if (s->ready) {
+				any_ready = 1;
+			} else if (s->fd >= 0) {
+				pfd[n].fd = s->fd;
+				pfd[n].events = POLLIN;
+				pfd[n].revents = 0;
+				who[n++] = s;
+			}
+			if (s->deadline < next)
+				next = s->deadline;
+		}
+		if (set->inotify_fd >= 0) {
+			pfd[n].fd = set->inotify_fd;
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+			who[n++] = NULL;
+		}
+		if (!any_ready) {
+			/* Idle: deliver what is buffered, then sleep. */
+			if (run_flush(r) == -1 || run_checkpoint(r) == -1)
+				break;
+			last_ckpt = now;
+			timeout = run_poll_timeout(r);
+			if (next != INT64_MAX) {
+				int64_t ms = next <= now
+						     ? 0
+						     : (next - now + 999999) /
+							       1000000;
+
+				if (timeout < 0 || ms < timeout)
+					timeout =
+						(int)(ms > 60000 ? 60000 : ms);
+			}
+			if (r->stop)
+				break;
+		} else {
+			timeout = 0;
+			if (r->g->checkpoint &&
+			    now - last_ckpt >= CHECKPOINT_EVERY) {
+				/* Busy for long: checkpoint anyway. */
+				if (run_flush(r) == -1 ||
+				    run_checkpoint(r) == -1)
+					break;
+				last_ckpt = now;
+			}
+		}
+		np = n > 0 || timeout != 0 ? poll(pfd, n, timeout) : 0;
+		if (np == -1 && errno != EINTR) {
+			fprintf(stderr, "evpipe: poll: %s\n", strerror(errno));
 			run_status(r, STATUS_IO);
-			errbuf_clear(&eb);
 			break;
 		}
-		run_line(r, src, lr.lineno, line, len, res == LINE_TOO_LONG);
+		for (i = 0; np > 0 && i < n; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			if (who[i])
+				who[i]->ready = 1;
+			else
+				source_set_file_events(set);
+		}
+		now = mono_ns();
+		for (i = 0; i < set->n; i++)
+			if (set->v[i]->deadline <= now)
+				set->v[i]->ready = 1;
+		if (run_timers(r) == -1)
+			break;
+		/* Sources added during the turns (clients, rotated files)
+		 * wait for the next round. */
+		count = set->n;
+		for (i = 0; i < count && !r->stop && !got_signal; i++)
+			if (set->v[i]->ready && !set->v[i]->done)
+				run_turn(r, set->v[i]);
 	}
-	linereader_release(&lr);
-	input_close(in);
+	free(pfd);
+	free(who);
 }
 
 static void
@@ -493,7 +601,6 @@ int
 pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	     const char *const *inputs)
 {
-	static const char *const stdin_only[] = { "-", NULL };
 	struct errbuf eb = { 0 };
 	struct run r;
 	size_t i, inited = 0;
@@ -524,6 +631,12 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	signals_setup();
 
 	/* Usage errors (expressions, schemas) come before any I/O. */
+	if (source_check(g, &eb) == -1) {
+		fprintf(stderr, "evpipe: %s\n", eb.msg);
+		run_status(&r, STATUS_USAGE);
+		errbuf_clear(&eb);
+		goto out;
+	}
 	for (i = 0; i < n; i++, inited++) {
 		struct stage *st = &r.stages[i];
 
@@ -563,10 +676,9 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		}
 	}
 
-	if (inputs == NULL || inputs[0] == NULL)
-		inputs = stdin_only;
-	for (i = 0; inputs[i] && !r.stop && !got_signal; i++)
-		run_input(&r, inputs[i]);
+	if (source_set_init(&r.set, g, inputs) == 0)
+		run_sources(&r);
+	run_status(&r, r.set.status);
 
 	/* Drain: every stage emits what it holds, in order. */
 	for (i = 0; i < n; i++) {
@@ -593,6 +705,10 @@ out:
 		errbuf_prefix(&eb, "--dlq");
 		run_fatal(&r, &eb);
 	}
+	/* Everything read was delivered: the final checkpoint. */
+	if (!r.fatal && r.set.g && run_checkpoint(&r) == 0)
+		run_status(&r, r.set.status);
+	source_set_release(&r.set);
 	if (r.rejects > 0 && !g->quiet && r.printed > REJECT_PRINT_MAX)
 		fprintf(stderr,
 			"evpipe: %llu events rejected (%d reported above)%s\n",

@@ -23,6 +23,12 @@ struct globals {
 	int quiet, verbose;
 	int help, version;
 	json_t *named_args; /* --arg / --argjson */
+	/* Sources (source.h) */
+	int follow;		/* -F: follow the input files */
+	int from_end;		/* --from-end: start at their end */
+	const char *checkpoint; /* --checkpoint FILE */
+	struct strlist listen;	/* -i TARGET, repeatable */
+	uint64_t max_clients;	/* --max-clients N */
 };
 
 /* One stage as written on the command line, parsed but not started. */

@@ -1,0 +1,214 @@
+/*
+ * source.c -- the set of sources of a run (see source.h): what is in it,
+ * the order of files read once, file-change events, and the checkpoint.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "errbuf.h"
+#include "pipeline.h"
+#include "source.h"
+#include "xmalloc.h"
+
+void
+source_set_error(struct source_set *set, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("evpipe: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	set->status = STATUS_IO;
+}
+
+const char *
+source_set_name(struct source_set *set, const char *name)
+{
+	if (set->nnames == set->capnames) {
+		set->capnames = set->capnames ? set->capnames * 2 : 16;
+		set->names = xreallocarray(set->names, set->capnames,
+					   sizeof *set->names);
+	}
+	return set->names[set->nnames++] = xstrdup(name);
+}
+
+void
+source_set_add(struct source_set *set, struct source *s)
+{
+	if (set->n == set->cap) {
+		set->cap = set->cap ? set->cap * 2 : 8;
+		set->v = xreallocarray(set->v, set->cap, sizeof *set->v);
+	}
+	set->v[set->n++] = s;
+	if (s->plain)
+		set->in_plain = 1;
+	if (s->client)
+		set->nclients++;
+}
+
+static void
+source_free(struct source_set *set, struct source *s)
+{
+	if (s->plain)
+		set->in_plain = 0;
+	if (s->client)
+		set->nclients--;
+	s->ops->free(s);
+}
+
+int
+source_check(const struct globals *g, struct errbuf *eb)
+{
+	size_t i;
+
+	if (g->from_end && !g->follow)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--from-end needs --follow");
+	if (g->checkpoint && !g->follow)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--checkpoint needs --follow");
+	if (g->checkpoint && *g->checkpoint == '\0')
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--checkpoint: empty "
+				  "value");
+	if (g->max_clients == 0)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--max-clients must be at least 1");
+	for (i = 0; i < g->listen.n; i++)
+		if (source_listen_check(g->listen.v[i], eb) == -1)
+			return -1;
+	return 0;
+}
+
+int
+source_set_init(struct source_set *set, const struct globals *g,
+		const char *const *inputs)
+{
+	static const char *const stdin_only[] = { "-", NULL };
+	struct errbuf eb = { 0 };
+	size_t i;
+
+	memset(set, 0, sizeof *set);
+	set->g = g;
+	set->inotify_fd = -1;
+	if ((inputs == NULL || inputs[0] == NULL) && g->listen.n == 0)
+		inputs = stdin_only;
+	set->inputs = inputs;
+	for (i = 0; i < g->listen.n; i++)
+		if (source_listen_new(set, g->listen.v[i]) == -1)
+			return -1;
+	if (!g->follow)
+		return 0;
+	if (g->checkpoint) {
+		set->ckpt = ckpt_load(g->checkpoint, &eb);
+		if (set->ckpt == NULL) {
+			fprintf(stderr, "evpipe: --checkpoint: %s\n", eb.msg);
+			set->status = eb.status;
+			return -1;
+		}
+	}
+	if (getenv("EVPIPE_FOLLOW_POLL") == NULL ||
+	    *getenv("EVPIPE_FOLLOW_POLL") == '\0')
+		set->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	/* Files are followed all at once; stdin is read as it comes. */
+	for (i = 0; inputs && inputs[i]; i++)
+		if (strcmp(inputs[i], "-") != 0)
+			source_set_add(set, source_follow_new(set, inputs[i]));
+	return 0;
+}
+
+int
+source_set_next(struct source_set *set)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < set->n; i++) {
+		if (set->v[i]->done)
+			source_free(set, set->v[i]);
+		else
+			set->v[k++] = set->v[i];
+	}
+	set->n = k;
+	while (!set->in_plain && set->inputs && set->inputs[set->next_input]) {
+		const char *path = set->inputs[set->next_input++];
+		struct source *s;
+
+		if (set->g->follow && strcmp(path, "-") != 0)
+			continue; /* followed, not read once */
+		s = source_file_new(set, path);
+		if (s)
+			source_set_add(set, s);
+	}
+	return set->n > 0;
+}
+
+void
+source_set_file_events(struct source_set *set)
+{
+	char buf[4096]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
+	size_t i;
+
+	while (read(set->inotify_fd, buf, sizeof buf) > 0)
+		;
+	for (i = 0; i < set->n; i++)
+		if (set->v[i]->follow)
+			set->v[i]->ready = 1;
+}
+
+int
+source_set_checkpoint(struct source_set *set)
+{
+	struct errbuf eb = { 0 };
+	struct ckpt_entry *v;
+	size_t i, n = 0;
+	char *text;
+
+	if (set->g->checkpoint == NULL)
+		return 0;
+	v = xcalloc(set->n + 1, sizeof *v);
+	for (i = 0; i < set->n; i++)
+		if (set->v[i]->follow && source_follow_ckpt(set->v[i], &v[n]))
+			n++;
+	text = ckpt_dump(v, n);
+	free(v);
+	if (set->ckpt_last && strcmp(set->ckpt_last, text) == 0) {
+		free(text);
+		return 0;
+	}
+	if (ckpt_write(set->g->checkpoint, text, &eb) == -1) {
+		free(text);
+		source_set_error(set, "--checkpoint: %s", eb.msg);
+		return -1;
+	}
+	free(set->ckpt_last);
+	set->ckpt_last = text;
+	return 0;
+}
+
+void
+source_set_release(struct source_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		source_free(set, set->v[i]);
+	free(set->v);
+	for (i = 0; i < set->nnames; i++)
+		free(set->names[i]);
+	free(set->names);
+	if (set->inotify_fd >= 0)
+		close(set->inotify_fd);
+	ckpt_free(set->ckpt);
+	free(set->ckpt_last);
+	memset(set, 0, sizeof *set);
+	set->inotify_fd = -1;
+}

@@ -1,0 +1,134 @@
+/*
+ * source.h -- where events come from: a set of sources polled together by
+ * the runner's event loop (pipeline.c).
+ *
+ * One file per kind: source-file.c (files and stdin read once, in order;
+ * followed files with rotation and checkpoints) and source-listen.c (tcp,
+ * unix and udp listeners and their clients).  Every source that carries
+ * lines has its own struct linereader, so framing is independent: a
+ * partial line from one client never mixes with another's.
+ *
+ * The runner owns the loop: it polls the descriptors of the sources that
+ * wait, then gives each ready source a turn of a bounded number of lines
+ * (so no source starves the others), reading them through the source's
+ * reader.  A source says what happens around the reading through its ops.
+ */
+#ifndef SOURCE_H
+#define SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct globals;
+struct linereader;
+struct source_set;
+
+struct source {
+	const struct source_ops *ops;
+	const char *name; /* rec->src: lives as long as the set */
+	int fd;		  /* polled for input while not ready; -1: none */
+	int ready;	  /* has something to do without waiting */
+	int done;	  /* finished: the runner removes it */
+	int follow;	  /* a followed file (woken by file events) */
+	int plain;	  /* a file read once (they come one at a time) */
+	int client;	  /* a listener's client (counts for --max-clients) */
+	int64_t deadline; /* monotonic ns of a timed check; INT64_MAX none */
+};
+
+struct source_ops {
+	/*
+	 * A turn begins: accept clients, open a file that appeared, look
+	 * for rotation.  May add sources to the set, may set done.  NULL:
+	 * nothing to do.
+	 */
+	void (*service)(struct source *, struct source_set *);
+	/* The line reader to read from now, or NULL (none this turn). */
+	struct linereader *(*reader)(struct source *);
+	/* The reader has nothing more right now (LINE_AGAIN). */
+	void (*idle)(struct source *, struct source_set *);
+	/* The reader ended (LINE_EOF) or failed (LINE_ERROR). */
+	void (*end)(struct source *, struct source_set *, int failed);
+	void (*free)(struct source *);
+};
+
+/* The sources of one run. */
+struct source_set {
+	const struct globals *g;
+	struct source **v;
+	size_t n, cap;
+	const char *const *inputs; /* files read once, in order */
+	size_t next_input;	   /* the next one to open */
+	int in_plain;		   /* a file read once is in the set */
+	int status;		   /* worst status (STATUS_IO) so far */
+	int inotify_fd;		   /* -1 when following by polling */
+	int nfollow;		   /* followed files in the set */
+	size_t nclients;	   /* clients connected now */
+	char **names;		   /* names kept for the run (clients) */
+	size_t nnames, capnames;
+	struct ckpt *ckpt; /* loaded from --checkpoint, or NULL */
+	char *ckpt_last;   /* what was written last (skip rewrites) */
+};
+
+/* Lines a source may hand out in one turn before the others get theirs. */
+#define SOURCE_TURN_LINES 512
+
+/*
+ * Start the set: open the listeners (-i), start following the inputs
+ * (-F, loading --checkpoint first), or queue them to be read in order.
+ * -1 with an error printed and set->status set if a listener cannot be
+ * opened or the checkpoint file cannot be read (nothing was read yet).
+ */
+int source_set_init(struct source_set *set, const struct globals *g,
+		    const char *const *inputs);
+
+/* Free every source (closing descriptors, removing unix socket files). */
+void source_set_release(struct source_set *set);
+
+/* Add a source (it belongs to the set from now on). */
+void source_set_add(struct source_set *set, struct source *s);
+
+/*
+ * Remove the sources that are done; open the next file to read once when
+ * none is in the set.  Returns 0 when nothing is left to read.
+ */
+int source_set_next(struct source_set *set);
+
+/* Keep a source name until the set is released; returns the copy. */
+const char *source_set_name(struct source_set *set, const char *name);
+
+/* An I/O error: print "evpipe: MESSAGE", remember status 3. */
+void source_set_error(struct source_set *set, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The inotify descriptor was readable: drain it, wake followed files. */
+void source_set_file_events(struct source_set *set);
+
+/*
+ * Write the --checkpoint file (if any): for every followed file, where
+ * the last line handed to the runner ends.  Call it only after what those
+ * lines became was flushed downstream.  0, or -1 with the error printed.
+ */
+int source_set_checkpoint(struct source_set *set);
+
+/* Constructors, one per kind (source-file.c, source-listen.c). */
+struct source *source_file_new(struct source_set *set, const char *path);
+struct source *source_follow_new(struct source_set *set, const char *path);
+int source_listen_new(struct source_set *set, const char *target);
+
+/*
+ * Check the source options before any I/O: listener targets, and
+ * --from-end / --checkpoint only with --follow.  0, or -1 with a
+ * STATUS_USAGE error in eb.
+ */
+struct errbuf;
+int source_check(const struct globals *g, struct errbuf *eb);
+int source_listen_check(const char *target, struct errbuf *eb);
+
+/*
+ * Follow mode, for source.c: fill e (path borrowed) with where followed
+ * file s stands; 0 if it has no file open right now.
+ */
+struct ckpt_entry;
+int source_follow_ckpt(struct source *s, struct ckpt_entry *e);
+
+#endif
