@@ -52,6 +52,7 @@ struct run {
 	struct stage_env env;
 	struct jscan scan; /* checks every line; its tape serves lookups */
 	struct source_set set;
+	int sources_ok; /* the set started: checkpoint at the end */
 	uint64_t lines, rejects, printed;
 	int status; /* worst status so far */
 	int stop;   /* stop reading: head satisfied, stdout gone,
@@ -676,8 +677,10 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		}
 	}
 
-	if (source_set_init(&r.set, g, inputs) == 0)
+	if (source_set_init(&r.set, g, inputs) == 0) {
+		r.sources_ok = 1;
 		run_sources(&r);
+	}
 	run_status(&r, r.set.status);
 
 	/* Drain: every stage emits what it holds, in order. */
@@ -706,7 +709,7 @@ out:
 		run_fatal(&r, &eb);
 	}
 	/* Everything read was delivered: the final checkpoint. */
-	if (!r.fatal && r.set.g && run_checkpoint(&r) == 0)
+	if (r.sources_ok && run_checkpoint(&r) == 0)
 		run_status(&r, r.set.status);
 	source_set_release(&r.set);
 	if (r.rejects > 0 && !g->quiet && r.printed > REJECT_PRINT_MAX)

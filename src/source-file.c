@@ -352,6 +352,29 @@ follow_open(struct follow *f)
 	follow_attach(f, fd, &st);
 }
 
+/*
+ * Truncated in place (shorter than what was read, or other first bytes:
+ * rewritten past its old size)?  Then read it again from its start.
+ * Returns 1 if it was.
+ */
+static int
+follow_truncated(struct follow *f)
+{
+	struct stat cur;
+	uint64_t fp;
+
+	if (fstat(f->ffd, &cur) == -1)
+		return 0;
+	if ((uint64_t)cur.st_size >= f->pos &&
+	    (f->fp_bytes == 0 ||
+	     (fingerprint(f->ffd, f->fp_bytes, &fp) == 0 && fp == f->fp)))
+		return 0;
+	log_warn("%s: file truncated: reading it from the start", f->path);
+	follow_detach(f, 0);
+	follow_open(f);
+	return 1;
+}
+
 static void
 follow_service(struct source *s, struct source_set *set)
 {
@@ -360,8 +383,12 @@ follow_service(struct source *s, struct source_set *set)
 	s->deadline = mono_ns() + (set->inotify_fd >= 0 && f->watched
 					   ? FOLLOW_POLL_INOTIFY
 					   : FOLLOW_POLL);
+	/* Look before reading: bytes at the old offset of a file that
+	 * was rewritten are not the continuation of what was read. */
 	if (f->ffd == -1)
 		follow_open(f);
+	else
+		follow_truncated(f);
 }
 
 static struct linereader *
@@ -377,22 +404,12 @@ static void
 follow_idle(struct source *s, struct source_set *set)
 {
 	struct follow *f = (struct follow *)s;
-	struct stat st, cur;
-	uint64_t fp;
+	struct stat st;
 
 	(void)set;
 	s->ready = 0;
-	if (fstat(f->ffd, &cur) == -1)
+	if (follow_truncated(f))
 		return;
-	if ((uint64_t)cur.st_size < f->pos ||
-	    (f->fp_bytes > 0 &&
-	     (fingerprint(f->ffd, f->fp_bytes, &fp) == -1 || fp != f->fp))) {
-		log_warn("%s: file truncated: reading it from the start",
-			 f->path);
-		follow_detach(f, 0);
-		follow_open(f);
-		return;
-	}
 	if (f->fp_bytes < CKPT_FP_BYTES && f->pos > f->fp_bytes)
 		follow_fingerprint(f, f->pos);
 	if (stat(f->path, &st) == 0 && st.st_dev == f->dev &&

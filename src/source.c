@@ -12,6 +12,7 @@
 
 #include "checkpoint.h"
 #include "errbuf.h"
+#include "linebuf.h"
 #include "pipeline.h"
 #include "source.h"
 #include "xmalloc.h"
@@ -57,6 +58,14 @@ source_set_add(struct source_set *set, struct source *s)
 static void
 source_free(struct source_set *set, struct source *s)
 {
+	struct linereader *lr;
+
+	/* Stopped by a signal while a client was inside a line: it never
+	 * became an event; say so. */
+	if (s->client && !s->done && (lr = s->ops->reader(s)) != NULL &&
+	    lr->end > lr->off && !lr->discarding)
+		log_warn("%s: unfinished line (%zu bytes) dropped at exit",
+			 s->name, lr->end - lr->off);
 	if (s->plain)
 		set->in_plain = 0;
 	if (s->client)

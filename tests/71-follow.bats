@@ -1,0 +1,307 @@
+#!/usr/bin/env bats
+# Follow mode (-F): growing files, partial lines, files that appear
+# later, rotation by rename and by copytruncate, truncation in place,
+# inotify and the polling fallback, and --checkpoint (restart, mismatch,
+# kill -9 under load).  Every wait is bounded; writers are in
+# tests/helpers/follow-writer.py.
+
+load test_helper
+
+WRITER=$BATS_TEST_DIRNAME/helpers/follow-writer.py
+
+setup() {
+	command -v python3 >/dev/null || fail "python3 is required"
+	cd "$BATS_TEST_TMPDIR"
+	pid=
+}
+
+teardown() {
+	[[ -n $pid ]] && kill -9 "$pid" 2>/dev/null
+	true
+}
+
+# follow ARGS...: start evpipe ARGS in the background, stdout to out,
+# stderr to err.
+follow() {
+	"$EVPIPE" "$@" >>out 2>>err &
+	pid=$!
+}
+
+# lines FILE: its number of lines (0 if missing).
+lines() {
+	if [[ -e $1 ]]; then wc -l <"$1"; else echo 0; fi
+}
+
+# wait_lines FILE N [SECONDS]: until FILE has at least N lines.
+wait_lines() {
+	local i limit=$((${3:-20} * 20))
+	for ((i = 0; i < limit; i++)); do
+		(($(lines "$1") >= $2)) && return 0
+		sleep 0.05
+	done
+	fail "$1 has $(lines "$1") lines, want $2; stderr: $(cat err 2>/dev/null)"
+}
+
+# wait_grep PATTERN FILE: until FILE has a line matching PATTERN.
+wait_grep() {
+	local i
+	for ((i = 0; i < 400; i++)); do
+		grep -q -- "$1" "$2" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "no '$1' in $2: $(cat "$2" 2>/dev/null)"
+}
+
+# stop [SIGNAL]: signal evpipe (TERM) and wait; its status in $status.
+stop() {
+	kill -"${1:-TERM}" "$pid"
+	status=0
+	timeout 20 tail --pid="$pid" -f /dev/null || fail "evpipe did not stop"
+	wait "$pid" || status=$?
+	pid=
+}
+
+@test "-F reads a file, then what is appended; a partial line waits for its newline" {
+	printf '{"a":1}\n' >app.ndjson
+	follow -F cat app.ndjson
+	wait_lines out 1
+	printf '{"a":2}\n{"a"' >>app.ndjson
+	wait_lines out 2
+	printf ':3}\n' >>app.ndjson
+	wait_lines out 3
+	stop
+	assert_equal "$status" 143
+	same out '{"a":1}\n{"a":2}\n{"a":3}\n'
+	same err ''
+}
+
+@test "-F ends on SIGINT with status 130 after draining" {
+	printf '{"a":1}\n' >app.ndjson
+	follow -F head -n 5 app.ndjson
+	wait_lines out 1
+	stop INT
+	assert_equal "$status" 130
+	same out '{"a":1}\n'
+}
+
+@test "--from-end starts after the last newline of a file that exists" {
+	printf '{"old":1}\n{"old":2}\n{"a":' >app.ndjson
+	follow -F --from-end --checkpoint ck.json cat app.ndjson
+	# The first checkpoint says the file is open (at its end).
+	wait_grep '"offset":20' ck.json
+	# Nothing of the old content; the partial line is completed whole.
+	printf '1}\n{"a":2}\n' >>app.ndjson
+	wait_lines out 2
+	stop
+	same out '{"a":1}\n{"a":2}\n'
+}
+
+@test "a file that does not exist yet is waited for, then read from its start (even with --from-end)" {
+	follow -F --from-end cat later.ndjson
+	wait_grep "cannot open 'later.ndjson' for reading: No such file or directory; following its name" err
+	printf '{"a":1}\n{"a":2}\n' >later.ndjson
+	wait_lines out 2
+	stop
+	same out '{"a":1}\n{"a":2}\n'
+	run cat err
+	assert_line --partial "'later.ndjson' has appeared; following it"
+}
+
+@test "several files are followed at once; each event names its file" {
+	printf '{"f":1}\n' >one.ndjson
+	printf 'not json\n' >two.ndjson
+	follow -F --dlq dlq.ndjson cat one.ndjson two.ndjson
+	wait_lines dlq.ndjson 1
+	printf '{"f":2}\n' >>two.ndjson
+	printf '{"f":3}\n' >>one.ndjson
+	wait_lines out 3
+	stop
+	run sort out
+	assert_output $'{"f":1}\n{"f":2}\n{"f":3}'
+	run cat dlq.ndjson
+	assert_output '{"stage":"input","reason":"invalid JSON: invalid literal at column 1","source":"two.ndjson","line":1,"event":"not json"}'
+	run cat err
+	assert_line "evpipe: input: two.ndjson:1: invalid JSON: invalid literal at column 1"
+}
+
+@test "a file truncated in place is read again from its start" {
+	printf '{"a":1}\n{"a":2}\n' >app.ndjson
+	follow -F cat app.ndjson
+	wait_lines out 2
+	: >app.ndjson
+	wait_grep "app.ndjson: file truncated: reading it from the start" err
+	printf '{"b":1}\n' >>app.ndjson
+	wait_lines out 3
+	stop
+	same out '{"a":1}\n{"a":2}\n{"b":1}\n'
+}
+
+@test "a file rewritten past its old size is seen as truncated by its first bytes" {
+	printf '{"a":1}\n' >app.ndjson
+	EVPIPE_FOLLOW_POLL=1 follow -F cat app.ndjson
+	wait_lines out 1
+	# Truncate and grow past the old size before the next look.
+	printf '{"b":1}\n{"b":2}\n{"b":3}\n' >app.ndjson.new
+	cp app.ndjson.new app.ndjson
+	wait_lines out 4
+	stop
+	same out '{"a":1}\n{"b":1}\n{"b":2}\n{"b":3}\n'
+}
+
+# rotation MODE [ENV]: a writer rotating every 700 of 5000 lines; every
+# line must arrive exactly once.
+rotation() {
+	local mode=$1
+	: >app.ndjson
+	follow -F cat app.ndjson
+	timeout 60 python3 "$WRITER" write "$mode" app.ndjson 5000 700 out ||
+		fail "the writer failed: $(cat err)"
+	wait_lines out 5000 30
+	sleep 0.3 # nothing more may come
+	stop
+	run python3 "$WRITER" check out 5000
+	assert_success
+	assert_output "ok 5000 0"
+}
+
+@test "rename+create rotation, with lines written to the old file after the rename (inotify)" {
+	rotation rename
+	run ls app.ndjson.7
+	assert_success
+}
+
+@test "rename+create rotation (polling)" {
+	export EVPIPE_FOLLOW_POLL=1
+	rotation rename
+}
+
+@test "copytruncate rotation (inotify)" {
+	rotation copytruncate
+	assert_equal "$(grep -c 'file truncated' err)" 7
+}
+
+@test "copytruncate rotation (polling)" {
+	export EVPIPE_FOLLOW_POLL=1
+	rotation copytruncate
+}
+
+@test "--checkpoint records where the file was delivered up to, mode 0600" {
+	printf '{"a":1}\n{"a":2}\n{"a":' >app.ndjson
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 2
+	stop
+	run stat -c %a ck.json
+	assert_output 600
+	run python3 -c '
+import json, os, sys
+c = json.load(open("ck.json"))
+st = os.stat("app.ndjson")
+(f,) = c["files"]
+assert c["evpipe_checkpoint"] == 1
+assert f["path"] == "app.ndjson", f
+assert (f["dev"], f["ino"]) == (st.st_dev, st.st_ino), f
+assert f["offset"] == 16, f  # the partial line is not delivered
+assert f["fingerprint_bytes"] == 21 and len(f["fingerprint"]) == 16, f
+print("ok")'
+	assert_output ok
+	[[ ! -e ck.json.tmp ]] || fail "temporary file left"
+}
+
+@test "a restart with --checkpoint resumes exactly where the last run ended" {
+	printf '{"a":1}\n{"a":2}\n{"a":' >app.ndjson
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 2
+	stop
+	printf '3}\n{"a":4}\n' >>app.ndjson
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 4
+	stop
+	same out '{"a":1}\n{"a":2}\n{"a":3}\n{"a":4}\n'
+	same err ''
+}
+
+@test "a checkpoint that does not match the file: reported, read from the start" {
+	printf '{"a":1}\n{"a":2}\n' >app.ndjson
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 2
+	stop
+	printf '{"b":1}\n{"b":2}\n{"b":3}\n' >app.ndjson.new
+	mv app.ndjson.new app.ndjson
+	: >out
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 3
+	stop
+	same out '{"b":1}\n{"b":2}\n{"b":3}\n'
+	run cat err
+	assert_line "evpipe: app.ndjson: not the file of the checkpoint (rotated or rewritten): reading it from the start"
+}
+
+@test "a file moved away and back keeps its checkpoint (matched by its first bytes)" {
+	printf '{"a":1}\n' >app.ndjson
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 1
+	stop
+	cp app.ndjson copy && rm app.ndjson && mv copy app.ndjson
+	printf '{"a":2}\n' >>app.ndjson
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 2
+	stop
+	same out '{"a":1}\n{"a":2}\n'
+}
+
+@test "kill -9 under load, then restart: every line at least once, duplicates from one window" {
+	: >app.ndjson
+	timeout 120 python3 "$WRITER" write plain app.ndjson 40000 400 &
+	local writer=$!
+	follow -F --checkpoint ck.json -o events.ndjson cat app.ndjson
+	wait_lines events.ndjson 8000 60
+	stop KILL
+	assert_equal "$status" 137
+	follow -F --checkpoint ck.json -o events.ndjson cat app.ndjson
+	wait "$writer" || fail "the writer failed"
+	wait_lines events.ndjson 40000 60
+	sleep 0.3
+	stop
+	run python3 "$WRITER" check events.ndjson 40000 dups
+	assert_success
+	assert_output --regexp '^ok 40000 [0-9]+$'
+}
+
+@test "the checkpoint file is an untrusted input: bad ones are usage errors" {
+	printf '{"a":1}\n' >app.ndjson
+	printf 'not json' >ck.json
+	run "$EVPIPE" -F --checkpoint ck.json cat app.ndjson
+	assert_equal "$status" 2
+	assert_output --partial "evpipe: --checkpoint: 'ck.json': not JSON:"
+	printf '{"evpipe_checkpoint":1,"files":[{"path":"a","dev":1,"ino":2,"fingerprint":"xyz","fingerprint_bytes":1,"offset":0}]}' >ck.json
+	run "$EVPIPE" -F --checkpoint ck.json cat app.ndjson
+	assert_equal "$status" 2
+	assert_output "evpipe: --checkpoint: 'ck.json': files[0]: \"fingerprint\" must be 16 lowercase hex digits"
+	printf '{"evpipe_checkpoint":2,"files":[]}' >ck.json
+	run "$EVPIPE" -F --checkpoint ck.json cat app.ndjson
+	assert_equal "$status" 2
+	assert_output "evpipe: --checkpoint: 'ck.json': not an evpipe checkpoint (version 1)"
+	run "$EVPIPE" -F --checkpoint . cat app.ndjson
+	assert_equal "$status" 2
+	assert_output "evpipe: --checkpoint: '.' is not a regular file of at most 64M"
+}
+
+@test "a checkpoint that cannot be written is an I/O error (exit 3)" {
+	printf '{"a":1}\n' >app.ndjson
+	run timeout 10 "$EVPIPE" -F --checkpoint nodir/ck.json cat app.ndjson
+	assert_equal "$status" 3
+	assert_output --partial "evpipe: --checkpoint: cannot write 'nodir/ck.json.tmp': No such file or directory"
+	assert_output --partial '{"a":1}'
+}
+
+@test "--from-end and --checkpoint need --follow; stdin under -F is read as usual" {
+	run "$EVPIPE" --from-end cat
+	assert_equal "$status" 2
+	assert_output "evpipe: --from-end needs --follow"
+	run "$EVPIPE" --checkpoint ck cat
+	assert_equal "$status" 2
+	assert_output "evpipe: --checkpoint needs --follow"
+	run "$EVPIPE" -F cat <<<'{"a":1}'
+	assert_success
+	assert_output '{"a":1}'
+}
