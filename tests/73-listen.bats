@@ -1,0 +1,272 @@
+#!/usr/bin/env bats
+# Listeners (-i): tcp, unix and udp; many concurrent clients framed
+# independently; per-client limits (--max-line), --max-clients; source
+# names in messages and dead letters; bad targets.  Servers listen on
+# 127.0.0.1 (port 0: the system picks one) or in $BATS_TEST_TMPDIR, and
+# every wait is bounded.  Clients are in tests/helpers/listen-clients.py.
+
+load test_helper
+
+CLIENTS=$BATS_TEST_DIRNAME/helpers/listen-clients.py
+
+setup() {
+	command -v python3 >/dev/null || fail "python3 is required"
+	cd "$BATS_TEST_TMPDIR"
+	pid=
+}
+
+teardown() {
+	[[ -n $pid ]] && kill -9 "$pid" 2>/dev/null
+	true
+}
+
+# serve ARGS...: start evpipe ARGS in the background (stdout to out,
+# stderr to err).
+serve() {
+	"$EVPIPE" "$@" >>out 2>>err &
+	pid=$!
+}
+
+lines() {
+	if [[ -e $1 ]]; then wc -l <"$1"; else echo 0; fi
+}
+
+# wait_lines FILE N [SECONDS]
+wait_lines() {
+	local i limit=$((${3:-20} * 20))
+	for ((i = 0; i < limit; i++)); do
+		(($(lines "$1") >= $2)) && return 0
+		sleep 0.05
+	done
+	fail "$1 has $(lines "$1") lines, want $2; stderr: $(head -c 600 err)"
+}
+
+# url SCHEME: the address evpipe said it listens on (waits for it).
+url() {
+	local i
+	for ((i = 0; i < 400; i++)); do
+		if grep -q "^evpipe: listening on $1://" err 2>/dev/null; then
+			grep -o "$1://[^ ]*" err | head -1
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "evpipe did not say where it listens: $(cat err)"
+}
+
+# wait_file PATH: until it exists.
+wait_file() {
+	local i
+	for ((i = 0; i < 400; i++)); do
+		[[ -e $1 ]] && return 0
+		sleep 0.05
+	done
+	fail "$1 did not appear: $(cat err)"
+}
+
+stop() {
+	kill -"${1:-TERM}" "$pid"
+	status=0
+	timeout 20 tail --pid="$pid" -f /dev/null || fail "evpipe did not stop"
+	wait "$pid" || status=$?
+	pid=
+}
+
+@test "50 concurrent tcp clients sending 10,000 events each: all arrive, intact, in each client's order" {
+	serve -i tcp://:0 cat
+	local u
+	u=$(url tcp)
+	timeout 120 python3 "$CLIENTS" load "$u" 50 10000 || fail "clients failed"
+	wait_lines out 500000 60
+	stop
+	assert_equal "$status" 143
+	run python3 "$CLIENTS" check out 50 10000
+	assert_success
+	assert_output "ok 500000"
+	same err "evpipe: listening on $u\n"
+}
+
+@test "tcp://:PORT listens on the loopback address only" {
+	serve -i tcp://:0 cat
+	run url tcp
+	assert_output --regexp '^tcp://127\.0\.0\.1:[0-9]+$'
+	stop
+}
+
+@test "unix socket clients; the socket file is removed at exit" {
+	serve -i "unix:$PWD/s.sock" cat
+	wait_file s.sock
+	timeout 60 python3 "$CLIENTS" load "unix:$PWD/s.sock" 10 2000 || fail "clients failed"
+	wait_lines out 20000
+	stop
+	run python3 "$CLIENTS" check out 10 2000
+	assert_output "ok 20000"
+	[[ ! -e s.sock ]] || fail "socket file left behind"
+}
+
+@test "a unix socket file left behind is replaced; one in use is an error (exit 3)" {
+	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$PWD/s.sock"
+	[[ -S s.sock ]] || fail "no stale socket"
+	serve -i "unix:$PWD/s.sock" cat
+	echo '{"a":1}' >in.ndjson
+	local i
+	for ((i = 0; i < 400; i++)); do
+		python3 "$CLIENTS" send "unix:$PWD/s.sock" <in.ndjson 2>/dev/null && break
+		sleep 0.05
+	done
+	wait_lines out 1
+	run "$EVPIPE" -i "unix:$PWD/s.sock" cat
+	assert_equal "$status" 3
+	assert_output "evpipe: cannot listen on unix:$PWD/s.sock: Address already in use"
+	stop
+	same out '{"a":1}\n'
+}
+
+@test "udp: a datagram holds one or more lines; its end ends the last one; sources name the peer" {
+	serve -i udp://:0 --dlq dlq.ndjson cat
+	local u
+	u=$(url udp)
+	python3 "$CLIENTS" send "$u" '{"d":1}\n{"d":2}' '{"d":3}\n' 'oops'
+	wait_lines out 3
+	wait_lines dlq.ndjson 1
+	stop
+	same out '{"d":1}\n{"d":2}\n{"d":3}\n'
+	run cat dlq.ndjson
+	assert_output --regexp '^\{"stage":"input","reason":"invalid JSON: unexpected '"'o'"' at column 1","source":"udp://127\.0\.0\.1:[0-9]+","line":4,"event":"oops"\}$'
+}
+
+@test "the source of a tcp event is tcp://PEER:PORT, with line numbers per client" {
+	serve -i tcp://:0 --dlq dlq.ndjson cat
+	local u
+	u=$(url tcp)
+	printf '{"a":1}\nbad\n' | python3 "$CLIENTS" send "$u"
+	printf 'worse\n' | python3 "$CLIENTS" send "$u"
+	wait_lines dlq.ndjson 2
+	stop
+	run cat dlq.ndjson
+	assert_line --index 0 --regexp '^\{"stage":"input","reason":"invalid JSON: unexpected '"'b'"' at column 1","source":"tcp://127\.0\.0\.1:[0-9]+","line":2,"event":"bad"\}$'
+	assert_line --index 1 --regexp '"source":"tcp://127\.0\.0\.1:[0-9]+","line":1,"event":"worse"'
+	run cat err
+	assert_line --regexp '^evpipe: input: tcp://127\.0\.0\.1:[0-9]+:2: invalid JSON: unexpected '"'b'"' at column 1$'
+}
+
+@test "a client's over-long line is rejected; the client and the others go on" {
+	serve -i tcp://:0 --max-line 100 --dlq dlq.ndjson cat
+	local u
+	u=$(url tcp)
+	python3 - "$u" <<-'PY' || fail "client failed"
+		import socket, sys, time
+		host, port = sys.argv[1][6:].rsplit(":", 1)
+		a = socket.create_connection((host, int(port)))
+		b = socket.create_connection((host, int(port)))
+		a.sendall(b'{"a":')           # a partial line from a...
+		b.sendall(b'"' + b"x" * 5000)  # ...while b floods one line
+		time.sleep(0.2)
+		b.sendall(b'"\n{"b":2}\n')
+		a.sendall(b'1}\n')
+		b.close(); a.close()
+	PY
+	wait_lines out 2
+	wait_lines dlq.ndjson 1
+	stop
+	run sort out
+	assert_output $'{"a":1}\n{"b":2}'
+	run cat dlq.ndjson
+	assert_output --regexp '"reason":"line longer than 100 bytes \(--max-line\)","source":"tcp://127\.0\.0\.1:[0-9]+","line":1,"event":"\\"x{99}","truncated":true\}$'
+}
+
+@test "--max-clients: a connection beyond the limit is closed at once, with a warning" {
+	serve -i tcp://:0 --max-clients 2 cat
+	local u
+	u=$(url tcp)
+	python3 - "$u" "$CLIENTS" <<-'PY' || fail "clients failed"
+		import socket, subprocess, sys
+		host, port = sys.argv[1][6:].rsplit(":", 1)
+		a = socket.create_connection((host, int(port)))
+		b = socket.create_connection((host, int(port)))
+		a.sendall(b'{"a":1}\n'); b.sendall(b'{"b":1}\n')
+		third = subprocess.run([sys.executable, sys.argv[2], "hold", sys.argv[1]],
+				       capture_output=True, text=True).stdout.strip()
+		assert third == "closed", third
+		a.close()
+		import time; time.sleep(0.3)
+		fourth = socket.create_connection((host, int(port)))
+		fourth.sendall(b'{"d":1}\n'); fourth.close(); b.close()
+	PY
+	wait_lines out 3
+	stop
+	run sort out
+	assert_output $'{"a":1}\n{"b":1}\n{"d":1}'
+	run cat err
+	assert_line --regexp "^evpipe: $u: 1 connection\(s\) refused: already 2 clients \(--max-clients\)$"
+}
+
+@test "listeners with files: both are read; stdin is not read unless named" {
+	echo '{"f":1}' >in.ndjson
+	serve -i tcp://:0 cat in.ndjson </dev/zero
+	local u
+	u=$(url tcp)
+	echo '{"t":1}' | python3 "$CLIENTS" send "$u"
+	wait_lines out 2
+	stop
+	run sort out
+	assert_output $'{"f":1}\n{"t":1}'
+}
+
+@test "several listeners at once" {
+	serve -i tcp://:0 -i udp://:0 -i "unix:$PWD/s.sock" cat
+	local t u
+	t=$(url tcp)
+	u=$(url udp)
+	wait_file s.sock
+	echo '{"k":"tcp"}' | python3 "$CLIENTS" send "$t"
+	echo '{"k":"unix"}' | python3 "$CLIENTS" send "unix:$PWD/s.sock"
+	python3 "$CLIENTS" send "$u" '{"k":"udp"}'
+	wait_lines out 3
+	stop
+	run sort out
+	assert_output $'{"k":"tcp"}\n{"k":"udp"}\n{"k":"unix"}'
+}
+
+@test "SIGTERM: a client's unfinished line is reported, not silently dropped" {
+	serve -i tcp://:0 cat
+	local u
+	u=$(url tcp)
+	python3 - "$u" <<-'PY' &
+		import socket, sys, time
+		host, port = sys.argv[1][6:].rsplit(":", 1)
+		a = socket.create_connection((host, int(port)))
+		a.sendall(b'{"a":1}\n{"a":')
+		time.sleep(5)
+	PY
+	local client=$!
+	wait_lines out 1
+	stop
+	kill "$client" 2>/dev/null || true
+	same out '{"a":1}\n'
+	run cat err
+	assert_line --regexp '^evpipe: tcp://127\.0\.0\.1:[0-9]+: unfinished line \(5 bytes\) dropped at exit$'
+}
+
+@test "bad listener targets are usage errors before any I/O" {
+	local t
+	for t in tcp://:99999 ftp://x tcp://nohostport unix: udp://:-1 'tcp://[::1:80'; do
+		run "$EVPIPE" -i "$t" -o made.ndjson cat
+		assert_equal "$status" 2
+		assert_output --partial "evpipe: -i $t:"
+		[[ ! -e made.ndjson ]] || fail "output opened for $t"
+	done
+	run "$EVPIPE" --max-clients 0 -i tcp://:0 cat
+	assert_equal "$status" 2
+	assert_output "evpipe: --max-clients must be at least 1"
+}
+
+@test "a port in use is an I/O error (exit 3)" {
+	serve -i tcp://:0 cat
+	local u
+	u=$(url tcp)
+	run "$EVPIPE" -i "$u" cat
+	assert_equal "$status" 3
+	assert_output "evpipe: cannot listen on $u: Address already in use"
+	stop
+}
