@@ -24,6 +24,7 @@
 #include "json-scan.h"
 #include "linebuf.h"
 #include "pipeline.h"
+#include "prescan.h"
 #include "source.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -54,10 +55,12 @@ struct run {
 	struct source_set set;
 	int sources_ok; /* the set started: checkpoint at the end */
 	uint64_t lines, rejects, printed;
-	int status; /* worst status so far */
-	int stop;   /* stop reading: head satisfied, stdout gone,
-		     * --on-error stop, or a fatal error */
-	int fatal;  /* a fatal error was reported */
+	int status;   /* worst status so far */
+	int stop;     /* stop reading: head satisfied, stdout gone,
+		       * --on-error stop, or a fatal error */
+	int fatal;    /* a fatal error was reported */
+	int raw_only; /* every stage is STAGE_RAW: check lines, no tape */
+	int prescan;  /* may read files on a second thread (prescan.h) */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -352,16 +355,20 @@ is_blank(const char *p, size_t n)
 	return 1;
 }
 
-/* One line read: check it, hand it to the first stage. */
+/*
+ * One line read: check it, hand it to the first stage.  checked says the
+ * line was already checked (by a prescan): error is then NULL for a valid
+ * line, else the scanner's message.
+ */
 static void
 run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
-	 size_t len, int too_long)
+	 size_t len, int too_long, int checked, const char *error)
 {
 	struct errbuf eb = { 0 };
 	struct record rec;
 	int rc;
 
-	if (!too_long && is_blank(line, len))
+	if (!too_long && !checked && is_blank(line, len))
 		return;
 	r->lines++;
 	record_init(&rec, src, lineno, line, len);
@@ -371,11 +378,18 @@ run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
 			   "(--max-line)",
 			   (unsigned long long)r->g->max_line);
 		rc = run_reject(r, NULL, "input", &rec, &eb, 1);
-	} else if (jscan_parse(&r->scan, line, len, &eb) == -1) {
+	} else if (checked && error) {
+		errbuf_set(&eb, STATUS_REJECT, "invalid JSON: %s", error);
+		rc = run_reject(r, NULL, "input", &rec, &eb, 0);
+	} else if (checked) {
+		rc = stage_feed(&r->stages[0], &rec, &eb);
+	} else if (r->raw_only ? jscan_check(&r->scan, line, len, &eb) == -1
+			       : jscan_parse(&r->scan, line, len, &eb) == -1) {
 		errbuf_prefix(&eb, "invalid JSON");
 		rc = run_reject(r, NULL, "input", &rec, &eb, 0);
 	} else {
-		rec.scan = &r->scan;
+		if (!r->raw_only)
+			rec.scan = &r->scan;
 		rc = stage_feed(&r->stages[0], &rec, &eb);
 	}
 	if (rc == -1)
@@ -413,6 +427,36 @@ run_read(struct linereader *lr, const char **line, size_t *len,
 	return linereader_next(lr, line, len, eb);
 }
 
+/*
+ * A turn of a regular file read and checked on a second thread
+ * (prescan.h): when nothing reads the events' fields.
+ */
+static void
+run_turn_prescan(struct run *r, struct source *s)
+{
+	struct errbuf eb = { 0 };
+	struct prescan_line pl;
+	unsigned k;
+
+	for (k = 0; k < SOURCE_TURN_LINES && !r->stop && !got_signal; k++) {
+		int res = prescan_next(s->prescan, &pl, &eb);
+
+		if (res == LINE_EOF || res == LINE_ERROR) {
+			if (res == LINE_ERROR) {
+				fprintf(stderr, "evpipe: %s\n", eb.msg);
+				run_status(r, STATUS_IO);
+				errbuf_clear(&eb);
+			}
+			s->ops->end(s, &r->set, res == LINE_ERROR);
+			return;
+		}
+		if (pl.blank)
+			continue;
+		run_line(r, s->name, pl.lineno, pl.line, pl.len,
+			 res == LINE_TOO_LONG, 1, pl.error);
+	}
+}
+
 /* One turn of a ready source: at most SOURCE_TURN_LINES lines. */
 static void
 run_turn(struct run *r, struct source *s)
@@ -423,6 +467,10 @@ run_turn(struct run *r, struct source *s)
 
 	if (s->ops->service)
 		s->ops->service(s, &r->set);
+	if (s->prescan && !s->done) {
+		run_turn_prescan(r, s);
+		return;
+	}
 	if (s->done || !s->ready || (lr = s->ops->reader(s)) == NULL)
 		return;
 	for (k = 0; k < SOURCE_TURN_LINES; k++) {
@@ -447,7 +495,7 @@ run_turn(struct run *r, struct source *s)
 			return;
 		}
 		run_line(r, s->name, lr->lineno, line, len,
-			 res == LINE_TOO_LONG);
+			 res == LINE_TOO_LONG, 0, NULL);
 	}
 }
 
@@ -629,6 +677,11 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		st->env.reject_fn = env_reject;
 		st->env.runner = st;
 	}
+	r.raw_only = 1;
+	r.prescan = getenv("EVPIPE_NO_PRESCAN") == NULL;
+	for (i = 0; i < n; i++)
+		if (!(r.stages[i].e->flags & STAGE_RAW))
+			r.raw_only = 0;
 	signals_setup();
 
 	/* Usage errors (expressions, schemas) come before any I/O. */
@@ -679,6 +732,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 
 	if (source_set_init(&r.set, g, inputs) == 0) {
 		r.sources_ok = 1;
+		r.set.prescan = r.raw_only && r.prescan;
 		run_sources(&r);
 	}
 	run_status(&r, r.set.status);

@@ -33,6 +33,7 @@
 #include "input.h"
 #include "linebuf.h"
 #include "pipeline.h"
+#include "prescan.h"
 #include "source.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -77,6 +78,8 @@ plain_free(struct source *s)
 {
 	struct plain *p = (struct plain *)s;
 
+	if (s->prescan)
+		prescan_stop(s->prescan);
 	linereader_release(&p->lr);
 	input_close(p->in);
 	free(p);
@@ -111,6 +114,8 @@ source_file_new(struct source_set *set, const char *path)
 	p->s.fd = input_is_stream(in) ? input_fd(in) : -1;
 	p->s.ready = !input_is_stream(in);
 	linereader_init(&p->lr, input_read, in, set->g->max_line);
+	if (set->prescan && !input_is_stream(in))
+		p->s.prescan = prescan_start(input_read, in, set->g->max_line);
 	return &p->s;
 }
 

@@ -21,6 +21,7 @@
 
 struct globals;
 struct linereader;
+struct prescan;
 struct source_set;
 
 struct source {
@@ -33,6 +34,8 @@ struct source {
 	int plain;	  /* a file read once (they come one at a time) */
 	int client;	  /* a listener's client (counts for --max-clients) */
 	int64_t deadline; /* monotonic ns of a timed check; INT64_MAX none */
+	struct prescan *prescan; /* a file read once, read and checked on a
+				  * second thread (prescan.h); else NULL */
 };
 
 struct source_ops {
@@ -59,11 +62,13 @@ struct source_set {
 	const char *const *inputs; /* files read once, in order */
 	size_t next_input;	   /* the next one to open */
 	int in_plain;		   /* a file read once is in the set */
-	int status;		   /* worst status (STATUS_IO) so far */
-	int inotify_fd;		   /* -1 when following by polling */
-	int nfollow;		   /* followed files in the set */
-	size_t nclients;	   /* clients connected now */
-	char **names;		   /* names kept for the run (clients) */
+	int prescan;	/* regular files read once may use a prescan (the runner
+			 * says so: nothing reads the events' fields) */
+	int status;	/* worst status (STATUS_IO) so far */
+	int inotify_fd; /* -1 when following by polling */
+	int nfollow;	/* followed files in the set */
+	size_t nclients; /* clients connected now */
+	char **names;	 /* names kept for the run (clients) */
 	size_t nnames, capnames;
 	struct ckpt *ckpt; /* loaded from --checkpoint, or NULL */
 	char *ckpt_last;   /* what was written last (skip rewrites) */
