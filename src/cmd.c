@@ -42,9 +42,8 @@ const struct opt global_opts[] = {
 	  "with -F: start at the end of each file, not at its start", NULL },
 	{ "checkpoint", 0, OPT_STRING, G(checkpoint), "FILE",
 	  "with -F: keep where each file was delivered up to in FILE", NULL },
-	{ "listen", 'i', OPT_STRLIST, G(listen), "TARGET",
-	  "also read events from clients of tcp://, unix: or udp:// TARGET",
-	  NULL },
+	{ "listen", 'i', OPT_STRLIST, G(listen), "ADDRESS",
+	  "also read events sent to ADDRESS (repeatable)", NULL },
 	{ "max-clients", 0, OPT_UINT, G(max_clients), "N",
 	  "serve at most N clients at once over all listeners (default 256)",
 	  NULL },
@@ -93,6 +92,7 @@ cmd_print_usage(FILE *fp)
 	      fp);
 	opt_print_help(global_opts, fp);
 	fputs("\nTARGET is -, PATH, PATH.gz or exec:COMMAND.\n"
+	      "ADDRESS is tcp://HOST:PORT, unix:PATH or udp://HOST:PORT.\n"
 	      "See 'evpipe help COMMAND' and the manual, evpipe(1).\n",
 	      fp);
 }

@@ -528,7 +528,7 @@ run_sources(struct run *r)
 
 			if (s->ready) {
 				any_ready = 1;
-			} else if (s->fd >= 0) {
+			} else if (s->fd >= 0 && !s->paused) {
 				pfd[n].fd = s->fd;
 				pfd[n].events = POLLIN;
 				pfd[n].revents = 0;
@@ -588,8 +588,10 @@ run_sources(struct run *r)
 		}
 		now = mono_ns();
 		for (i = 0; i < set->n; i++)
-			if (set->v[i]->deadline <= now)
+			if (set->v[i]->deadline <= now) {
 				set->v[i]->ready = 1;
+				set->v[i]->paused = 0;
+			}
 		if (run_timers(r) == -1)
 			break;
 		/* Sources added during the turns (clients, rotated files)

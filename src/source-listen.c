@@ -33,6 +33,7 @@
 #define UDP_MAX		  65536 /* the largest datagram */
 #define UDP_PEER_NAMES	  4096	/* distinct peer names kept */
 #define REFUSE_WARN_EVERY 1000000000LL
+#define ACCEPT_RETRY	  100000000LL /* ns before accepting again */
 
 enum listen_kind { LISTEN_TCP, LISTEN_UNIX, LISTEN_UDP };
 
@@ -45,6 +46,7 @@ struct listener {
 	dev_t sock_dev;
 	ino_t sock_ino;
 	int64_t last_refuse_warn;
+	int64_t last_accept_warn;
 	uint64_t refused;
 	/* udp */
 	struct linereader lr;
@@ -224,6 +226,7 @@ listener_accept(struct source *s, struct source_set *set)
 	int k;
 
 	s->ready = 0;
+	s->deadline = INT64_MAX;
 	for (k = 0; k < ACCEPT_TURN; k++) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof ss;
@@ -233,11 +236,23 @@ listener_accept(struct source *s, struct source_set *set)
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd == -1) {
+			int64_t now = mono_ns();
+
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			/* Out of descriptors (or worse): the connection
+			 * waits in the backlog; look again in a while
+			 * rather than spin on a listener that stays
+			 * readable. */
+			if (now - l->last_accept_warn >= REFUSE_WARN_EVERY) {
 				log_warn("%s: accept: %s", s->name,
 					 strerror(errno));
+				l->last_accept_warn = now;
+			}
+			s->paused = 1;
+			s->deadline = now + ACCEPT_RETRY;
 			return;
 		}
 		if (set->nclients >= set->g->max_clients) {

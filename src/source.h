@@ -34,6 +34,7 @@ struct source {
 	int plain;	  /* a file read once (they come one at a time) */
 	int client;	  /* a listener's client (counts for --max-clients) */
 	int64_t deadline; /* monotonic ns of a timed check; INT64_MAX none */
+	int paused;	  /* fd not polled until the deadline (EMFILE) */
 	struct prescan *prescan; /* a file read once, read and checked on a
 				  * second thread (prescan.h); else NULL */
 };

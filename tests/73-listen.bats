@@ -270,3 +270,29 @@ stop() {
 	assert_output "evpipe: cannot listen on $u: Address already in use"
 	stop
 }
+
+@test "out of file descriptors: connections wait in the backlog and are served later" {
+	(
+		ulimit -n 24
+		exec "$EVPIPE" -i tcp://:0 --max-clients 1000 cat >>out 2>>err
+	) &
+	pid=$!
+	local u
+	u=$(url tcp)
+	python3 - "$u" <<-'PY' || fail "clients failed"
+		import socket, sys
+		host, port = sys.argv[1][6:].rsplit(":", 1)
+		conns = [socket.create_connection((host, int(port))) for _ in range(40)]
+		for i, c in enumerate(conns):
+		    c.sendall(b'{"c":%d}\n' % i)
+		for c in conns:
+		    c.close()
+	PY
+	wait_lines out 40
+	stop
+	assert_equal "$(sort -u out | wc -l)" 40
+	run cat err
+	assert_line --regexp "^evpipe: $u: accept: Too many open files$"
+	# Rate-limited (once a second), not once per spin of the loop.
+	(($(grep -c 'accept:' err) <= 10)) || fail "$(grep -c 'accept:' err) warnings"
+}
