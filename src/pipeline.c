@@ -11,11 +11,13 @@
  * --checkpoint file is written right after such a flush.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "errbuf.h"
@@ -64,11 +66,18 @@ struct run {
 };
 
 static volatile sig_atomic_t got_signal;
+static int sig_pipe[2] = { -1, -1 }; /* the handler's wake-up call */
 
 static void
 on_signal(int sig)
 {
+	int saved = errno;
+
 	got_signal = sig;
+	/* Wake the event loop even if the signal came just before poll(). */
+	if (sig_pipe[1] >= 0 && write(sig_pipe[1], "", 1) == -1)
+		(void)0; /* full: a wake-up is already pending */
+	errno = saved;
 }
 
 static void
@@ -518,7 +527,7 @@ run_sources(struct run *r)
 		size_t i, n = 0, count;
 		int any_ready = 0, timeout, np;
 
-		if (cap < set->n + 1) {
+		if (cap < set->n + 2) {
 			cap = set->n + 16;
 			pfd = xreallocarray(pfd, cap, sizeof *pfd);
 			who = xreallocarray(who, cap, sizeof *who);
@@ -539,6 +548,12 @@ run_sources(struct run *r)
 		}
 		if (set->inotify_fd >= 0) {
 			pfd[n].fd = set->inotify_fd;
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+			who[n++] = NULL;
+		}
+		if (sig_pipe[0] >= 0) {
+			pfd[n].fd = sig_pipe[0];
 			pfd[n].events = POLLIN;
 			pfd[n].revents = 0;
 			who[n++] = NULL;
@@ -572,7 +587,7 @@ run_sources(struct run *r)
 				last_ckpt = now;
 			}
 		}
-		np = n > 0 || timeout != 0 ? poll(pfd, n, timeout) : 0;
+		np = any_ready && n == 0 ? 0 : poll(pfd, n, timeout);
 		if (np == -1 && errno != EINTR) {
 			fprintf(stderr, "evpipe: poll: %s\n", strerror(errno));
 			run_status(r, STATUS_IO);
@@ -583,7 +598,7 @@ run_sources(struct run *r)
 				continue;
 			if (who[i])
 				who[i]->ready = 1;
-			else
+			else if (pfd[i].fd == set->inotify_fd)
 				source_set_file_events(set);
 		}
 		now = mono_ns();
@@ -643,6 +658,8 @@ signals_setup(void)
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: a blocked read must return so we can drain. */
+	if (sig_pipe[0] == -1 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		sig_pipe[0] = sig_pipe[1] = -1;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

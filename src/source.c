@@ -60,10 +60,12 @@ source_free(struct source_set *set, struct source *s)
 {
 	struct linereader *lr;
 
-	/* Stopped by a signal while a client was inside a line: it never
-	 * became an event; say so. */
-	if (s->client && !s->done && (lr = s->ops->reader(s)) != NULL &&
-	    lr->end > lr->off && !lr->discarding)
+	/* Stopped by a signal while a client, or the writer of a followed
+	 * file, was inside a line: it never became an event; say so (a
+	 * checkpoint reads it again next time). */
+	if ((s->client || (s->follow && set->g->checkpoint == NULL)) &&
+	    !s->done && (lr = s->ops->reader(s)) != NULL && lr->end > lr->off &&
+	    !lr->discarding)
 		log_warn("%s: unfinished line (%zu bytes) dropped at exit",
 			 s->name, lr->end - lr->off);
 	if (s->plain)

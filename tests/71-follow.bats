@@ -75,13 +75,14 @@ stop() {
 	same err ''
 }
 
-@test "-F ends on SIGINT with status 130 after draining" {
-	printf '{"a":1}\n' >app.ndjson
+@test "-F ends on SIGINT with status 130 after draining; a partial last line is reported" {
+	printf '{"a":1}\n{"a":' >app.ndjson
 	follow -F head -n 5 app.ndjson
 	wait_lines out 1
 	stop INT
 	assert_equal "$status" 130
 	same out '{"a":1}\n'
+	same err 'evpipe: app.ndjson: unfinished line (5 bytes) dropped at exit\n'
 }
 
 @test "--from-end starts after the last newline of a file that exists" {
