@@ -127,6 +127,16 @@ job_spawn(struct bexec *x, struct job *j, char *why, size_t nwhy)
 			 strerror(errno));
 		return -1;
 	}
+	if (fds[0] <= 2) {
+		/* evpipe's own stdin is closed: keep the pipe off fd 0, or
+		 * the dup2 onto 0 below would keep its close-on-exec flag */
+		int fd = fcntl(fds[0], F_DUPFD_CLOEXEC, 3);
+
+		if (fd != -1) {
+			close(fds[0]);
+			fds[0] = fd;
+		}
+	}
 	if (b->data.len > 65536) {
 		int want = b->data.len > BEXEC_PIPE_MAX ? BEXEC_PIPE_MAX
 							: (int)b->data.len;

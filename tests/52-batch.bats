@@ -377,3 +377,8 @@ evpipe: batch: batch 1: command exited with status 5 (attempt 2 of 4); retrying 
 	run -2 --separate-stderr "$EVPIPE" batch -n x /no/such/input
 	run -2 --separate-stderr "$EVPIPE" batch --interval 5parsecs /no/such/input
 }
+
+@test "--exec works when evpipe's own stdin is closed" {
+	"$EVPIPE" batch -n 3 --exec "wc -l >>'$T/counts'" "$T/seven" <&-
+	same "$T/counts" '3\n3\n1\n'
+}
