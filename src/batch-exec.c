@@ -62,6 +62,7 @@ struct bexec {
 	struct job *jobs;
 	char **base_env; /* environ without EVPIPE_BATCH_* */
 	size_t nbase;
+	int64_t next_look; /* bexec_poll() + BEXEC_TICK_NS */
 	uint64_t attempts, retries;
 };
 
@@ -317,6 +318,7 @@ bexec_poll(struct bexec *x, int64_t now, struct errbuf *eb)
 	unsigned i;
 	int r = 0;
 
+	x->next_look = now + BEXEC_TICK_NS;
 	for (i = 0; i < x->o.parallel; i++) {
 		struct job *j = &x->jobs[i];
 		int rc = 0;
@@ -365,7 +367,7 @@ bexec_poll(struct bexec *x, int64_t now, struct errbuf *eb)
 }
 
 int64_t
-bexec_deadline(const struct bexec *x, int64_t now)
+bexec_deadline(const struct bexec *x)
 {
 	int64_t best = INT64_MAX;
 	unsigned i;
@@ -378,8 +380,9 @@ bexec_deadline(const struct bexec *x, int64_t now)
 		if (j->pid == 0) {
 			if (j->retry_at < best)
 				best = j->retry_at;
-		} else if (now + BEXEC_TICK_NS < best) {
-			best = now + BEXEC_TICK_NS;
+		} else if (x->next_look < best) {
+			/* a fixed time, not now + tick: it must come due */
+			best = x->next_look;
 		}
 	}
 	return best;

@@ -91,7 +91,7 @@ int bexec_submit(struct bexec *x, struct batch *b, struct errbuf *eb);
 int bexec_poll(struct bexec *x, int64_t now, struct errbuf *eb);
 
 /* When bexec_poll() next has work: INT64_MAX if no command is running. */
-int64_t bexec_deadline(const struct bexec *x, int64_t now);
+int64_t bexec_deadline(const struct bexec *x);
 
 /* Wait until every batch is done.  0, 1 or -1 as above. */
 int bexec_drain(struct bexec *x, struct errbuf *eb);

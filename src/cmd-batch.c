@@ -448,7 +448,7 @@ batch_deadline(void *arg)
 	if (ctx->interval > 0 && ctx->head)
 		d = ctx->head->first_ns + ctx->interval;
 	if (ctx->bx) {
-		int64_t e = bexec_deadline(ctx->bx, mono_ns());
+		int64_t e = bexec_deadline(ctx->bx);
 
 		if (e < d)
 			d = e;

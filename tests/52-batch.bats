@@ -75,8 +75,8 @@ start_fifo() {
 
 # wait_lines FILE N: wait (at most 10 s) until FILE has N lines.
 wait_lines() {
-	timeout 10 sh -c 'while [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -lt "$2" ]; do sleep 0.02; done' _ "$1" "$2" ||
-		fail "$1 did not reach $2 lines: $(cat "$1")"
+	timeout 10 sh -c 'while [ "$(cat "$1" 2>/dev/null | wc -l)" -lt "$2" ]; do sleep 0.02; done' _ "$1" "$2" ||
+		fail "$1 did not reach $2 lines: $(cat "$1" 2>/dev/null)"
 }
 
 @test "--interval: a partial batch is flushed while the input is idle" {
@@ -381,4 +381,30 @@ evpipe: batch: batch 1: command exited with status 5 (attempt 2 of 4); retrying 
 @test "--exec works when evpipe's own stdin is closed" {
 	"$EVPIPE" batch -n 3 --exec "wc -l >>'$T/counts'" "$T/seven" <&-
 	same "$T/counts" '3\n3\n1\n'
+}
+
+@test "-k with many keys and a small --max-keys: nothing lost, no batch mixes keys" {
+	seq 1 6000 | awk '{ printf "{\"k\":%d,\"i\":%d}\n", $1 % 1500, $1 }' >"$T/in"
+	run_to "$T/out" batch -n 3 -k .k --max-keys 100 "$T/in"
+	[[ $status -eq 0 ]]
+	run jq -s -c '[.[][]] | length' "$T/out"
+	assert_output 6000
+	run jq -c 'select(map(.k) | unique | length != 1)' "$T/out"
+	assert_output ''
+	run jq -s -c '[.[][] .i] | sort == [range(1; 6001)]' "$T/out"
+	assert_output true
+}
+
+@test "--exec while the input is idle: the interval starts the command, a retry runs on time" {
+	cat >"$T/cmd" <<-'EOF2'
+		[ "$EVPIPE_BATCH_ATTEMPT" = 1 ] && exit 1
+		cat >>"$GOT"
+	EOF2
+	GOT=$T/got start_fifo -q batch --interval 20ms --backoff 10ms --exec ". '$T/cmd'"
+	printf '{"i":1}\n{"i":2}\n' >&7
+	# the input stays open: the batch must be delivered anyway
+	wait_lines "$T/got" 2
+	exec 7>&-
+	wait "$pid"
+	same "$T/got" '{"i":1}\n{"i":2}\n'
 }
