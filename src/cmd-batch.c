@@ -372,6 +372,13 @@ batch_write_file(struct batch_ctx *ctx, struct batch *b, struct errbuf *eb)
 		return batch_reject(ctx, b, STATUS_REJECT, why, 0, -1, eb);
 	}
 	json_decref(v);
+	if (path.len == 0 || strlen(path.data) != path.len) {
+		buf_release(&path);
+		return batch_reject(ctx, b, STATUS_REJECT,
+				    "--to: the file name is empty or holds a "
+				    "NUL byte",
+				    0, -1, eb);
+	}
 	fd = batch_create(path.data, &ctx->name);
 	if (fd == -1) {
 		snprintf(why, sizeof why, "cannot create '%.400s': %s",

@@ -408,3 +408,9 @@ evpipe: batch: batch 1: command exited with status 5 (attempt 2 of 4); retrying 
 	wait "$pid"
 	same "$T/got" '{"i":1}\n{"i":2}\n'
 }
+
+@test "--exec: a dead-letter target that fails is fatal (exit 3)" {
+	run_to "$T/out" --dlq /dev/full batch -n 3 --retries 0 --exec 'exit 1' "$T/seven"
+	[[ $status -eq 3 ]]
+	[[ $stderr == *"evpipe: --dlq: cannot write to '/dev/full': No space left on device"* ]]
+}
