@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,14 +58,193 @@ struct job {
 	int timed_out;
 };
 
+/* A redirection of a simple command: open path onto fd, or dup from. */
+struct redir {
+	int fd, from, flags; /* from >= 0: dup2(from, fd) */
+	char *path;
+};
+
 struct bexec {
 	struct bexec_opts o;
+	/* A simple command, run without sh (see simple_parse()). */
+	char *prog;   /* its resolved path, or NULL: use sh */
+	char **words; /* argv */
+	struct redir *redirs;
+	size_t nredirs;
 	struct job *jobs;
 	char **base_env; /* environ without EVPIPE_BATCH_* */
 	size_t nbase;
 	int64_t next_look; /* bexec_poll() + BEXEC_TICK_NS */
 	uint64_t attempts, retries;
 };
+
+/*
+ * Commands simple enough to run without a shell, as make does: words of
+ * the characters below, separated by blanks, and the redirections >W,
+ * >>W, 2>W, 2>>W, 2>&1 and >&2 (1> for >).  The first word must be
+ * neither an assignment nor one of sh's builtins or keywords, and must be
+ * found in PATH now.  Running it directly does what "sh -c" does for such
+ * a command (dash execs a lone command), minus one exec per batch; a
+ * direct start that fails (a redirection that cannot be opened) is run
+ * through sh after all, so errors are sh's own.
+ */
+static const char *const sh_words[] = {
+	"!",	    ".",     ":",	 "[",	   "{",	      "}",
+	"alias",    "bg",    "break",	 "case",   "cd",      "command",
+	"continue", "do",    "done",	 "echo",   "elif",    "else",
+	"esac",	    "eval",  "exec",	 "exit",   "export",  "false",
+	"fc",	    "fg",    "fi",	 "for",	   "getopts", "hash",
+	"if",	    "in",    "jobs",	 "kill",   "local",   "printf",
+	"pwd",	    "read",  "readonly", "return", "set",     "shift",
+	"test",	    "then",  "times",	 "trap",   "true",    "type",
+	"ulimit",   "umask", "unalias",	 "unset",  "until",   "wait",
+	"while",    NULL,
+};
+
+static int
+simple_word(const char *w)
+{
+	if (*w == '\0')
+		return 0;
+	for (; *w; w++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx"
+			    "yz"
+			    "0123456789_./:,+=@%-",
+			    *w))
+			return 0;
+	return 1;
+}
+
+/* The executable PATH lookup finds for prog now, or NULL. */
+static char *
+simple_which(const char *prog)
+{
+	const char *path = getenv("PATH"), *p;
+
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0 ? xstrdup(prog) : NULL;
+	if (path == NULL)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/"
+		       "sbin:/bin";
+	for (p = path;; p++) {
+		const char *end = strchr(p, ':');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char *cand = n ? xasprintf("%.*s/%s", (int)n, p, prog)
+			       : xasprintf("./%s", prog);
+		struct stat st;
+
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		if (end == NULL)
+			return NULL;
+		p = end;
+	}
+}
+
+static void
+simple_free(struct bexec *x)
+{
+	size_t i;
+
+	for (i = 0; x->words && x->words[i]; i++)
+		free(x->words[i]);
+	free(x->words);
+	for (i = 0; i < x->nredirs; i++)
+		free(x->redirs[i].path);
+	free(x->redirs);
+	free(x->prog);
+	x->prog = NULL;
+	x->words = NULL;
+	x->redirs = NULL;
+	x->nredirs = 0;
+}
+
+static void
+simple_parse(struct bexec *x, const char *cmd)
+{
+	char *copy = xstrdup(cmd), *tok, *save = NULL;
+	size_t nw = 0, i;
+	int ok = 1;
+
+	x->words = xcalloc(strlen(cmd) + 1, sizeof(char *));
+	x->redirs = xcalloc(strlen(cmd) + 1, sizeof(struct redir));
+	for (tok = strtok_r(copy, " \t", &save); tok && ok;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		struct redir *r = &x->redirs[x->nredirs];
+		const char *w = tok;
+
+		if (strcmp(tok, "2>&1") == 0) {
+			*r = (struct redir){ 2, 1, 0, NULL };
+			x->nredirs++;
+			continue;
+		}
+		if (strcmp(tok, ">&2") == 0 || strcmp(tok, "1>&2") == 0) {
+			*r = (struct redir){ 1, 2, 0, NULL };
+			x->nredirs++;
+			continue;
+		}
+		if (strchr(tok, '>') == NULL) {
+			ok = simple_word(tok);
+			if (ok)
+				x->words[nw++] = xstrdup(tok);
+			continue;
+		}
+		r->fd = 1;
+		r->from = -1;
+		if (w[0] == '1' || w[0] == '2')
+			r->fd = *w++ - '0';
+		if (w[0] != '>') {
+			ok = 0;
+			break;
+		}
+		w++;
+		r->flags = O_WRONLY | O_CREAT | O_TRUNC;
+		if (w[0] == '>') {
+			r->flags = O_WRONLY | O_CREAT | O_APPEND;
+			w++;
+		}
+		if (*w == '\0')
+			w = strtok_r(NULL, " \t", &save);
+		if (w == NULL || !simple_word(w)) {
+			ok = 0;
+			break;
+		}
+		r->path = xstrdup(w);
+		x->nredirs++;
+	}
+	free(copy);
+	if (ok && nw > 0 && strchr(x->words[0], '=') == NULL) {
+		for (i = 0; sh_words[i]; i++)
+			if (strcmp(sh_words[i], x->words[0]) == 0)
+				ok = 0;
+		if (ok)
+			x->prog = simple_which(x->words[0]);
+	}
+	if (x->prog == NULL)
+		simple_free(x);
+}
+
+/*
+ * Is the name of "NAME=value" one sh passes on (letters, digits, '_', not
+ * starting with a digit)?  dash drops the others (bash's exported
+ * functions), so commands run without sh must not see them either.
+ */
+static int
+env_name_ok(const char *e)
+{
+	const char *p = e;
+
+	if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+	      (*p >= 'a' && *p <= 'z')))
+		return 0;
+	for (p++; *p && *p != '='; p++)
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+			return 0;
+	return *p == '=';
+}
 
 struct bexec *
 bexec_new(const struct bexec_opts *o)
@@ -82,8 +262,10 @@ bexec_new(const struct bexec_opts *o)
 	x->base_env = xcalloc(x->nbase + BEXEC_NVARS + 1, sizeof(char *));
 	x->nbase = 0;
 	for (e = environ; e && *e; e++)
-		if (strncmp(*e, "EVPIPE_BATCH_", 13) != 0)
+		if (strncmp(*e, "EVPIPE_BATCH_", 13) != 0 && env_name_ok(*e))
 			x->base_env[x->nbase++] = *e;
+	if (getenv("EVPIPE_NO_DIRECT") == NULL)
+		simple_parse(x, o->cmd);
 	return x;
 }
 
@@ -161,8 +343,6 @@ job_spawn(struct bexec *x, struct job *j, char *why, size_t nwhy)
 	}
 	vars[nv] = NULL;
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
 	posix_spawnattr_init(&at);
 	sigemptyset(&none);
 	sigemptyset(&dfl);
@@ -175,9 +355,33 @@ job_spawn(struct bexec *x, struct job *j, char *why, size_t nwhy)
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
 					      POSIX_SPAWN_SETSIGDEF |
 					      POSIX_SPAWN_SETPGROUP);
-	rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, env);
+	rc = -1;
+	if (x->prog) {
+		size_t k;
+
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
+		for (k = 0; k < x->nredirs; k++) {
+			const struct redir *r = &x->redirs[k];
+
+			if (r->from >= 0)
+				posix_spawn_file_actions_adddup2(&fa, r->from,
+								 r->fd);
+			else
+				posix_spawn_file_actions_addopen(
+					&fa, r->fd, r->path, r->flags, 0666);
+		}
+		rc = posix_spawn(&pid, x->prog, &fa, &at, x->words, env);
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	if (rc != 0) {
+		/* sh, also when a direct start failed: sh then says why */
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
+		rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, env);
+		posix_spawn_file_actions_destroy(&fa);
+	}
 	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
 	for (i = 0; i < nv; i++)
 		free(vars[i]);
 	vars[0] = NULL;
@@ -509,5 +713,6 @@ bexec_free(struct bexec *x, void (*recycle)(void *, struct batch *), void *arg)
 	}
 	free(x->jobs);
 	free(x->base_env);
+	simple_free(x);
 	free(x);
 }

@@ -414,3 +414,40 @@ evpipe: batch: batch 1: command exited with status 5 (attempt 2 of 4); retrying 
 	[[ $status -eq 3 ]]
 	[[ $stderr == *"evpipe: --dlq: cannot write to '/dev/full': No space left on device"* ]]
 }
+
+@test "--exec: simple commands run without sh behave exactly as through sh" {
+	# words and >, >>, 2>, 2>&1 only: evpipe runs these directly;
+	# EVPIPE_NO_DIRECT=1 sends every command through sh
+	local cmds=(
+		"tee -a $T/OUT"
+		"cat >>$T/OUT"
+		"wc -c > $T/OUT"
+		"ls -d $T/none $T >>$T/OUT 2>&1"
+		"cat >$T/no/such/dir"
+		"ls $T/none 2>>$T/OUT"
+		"no-such-command-xyz"
+		"exit 3"
+		"env >$T/OUT"
+	)
+	local c mode
+	for c in "${cmds[@]}"; do
+		for mode in direct sh; do
+			rm -f "$T/OUT"
+			if [[ $mode == sh ]]; then
+				EVPIPE_NO_DIRECT=1 run_to "$T/out.$mode" --dlq "$T/dlq.$mode" batch -n 4 --retries 0 --exec "$c" "$T/seven"
+			else
+				run_to "$T/out.$mode" --dlq "$T/dlq.$mode" batch -n 4 --retries 0 --exec "$c" "$T/seven"
+			fi
+			echo "$status" >"$T/status.$mode"
+			if [[ -e $T/OUT ]]; then
+				grep -v '^_=\|^SHLVL=\|^PWD=\|^OLDPWD=\|^EVPIPE_NO_DIRECT=' "$T/OUT" | sort >"$T/file.$mode"
+			else
+				: >"$T/file.$mode"
+			fi
+		done
+		cmp "$T/out.direct" "$T/out.sh" || fail "$c: stdout differs"
+		cmp "$T/status.direct" "$T/status.sh" || fail "$c: exit status differs"
+		cmp "$T/dlq.direct" "$T/dlq.sh" || fail "$c: dead letters differ"
+		diff -u "$T/file.sh" "$T/file.direct" || fail "$c: file differs"
+	done
+}
