@@ -524,7 +524,7 @@ run_sources(struct run *r)
 
 	while (!r->stop && !got_signal && source_set_next(set)) {
 		int64_t now = mono_ns(), next = INT64_MAX;
-		size_t i, n = 0, count;
+		size_t i, n = 0, waiting, count;
 		int any_ready = 0, timeout, np;
 
 		if (cap < set->n + 2) {
@@ -552,6 +552,7 @@ run_sources(struct run *r)
 			pfd[n].revents = 0;
 			who[n++] = NULL;
 		}
+		waiting = n; /* sources and file events to look at */
 		if (sig_pipe[0] >= 0) {
 			pfd[n].fd = sig_pipe[0];
 			pfd[n].events = POLLIN;
@@ -587,7 +588,9 @@ run_sources(struct run *r)
 				last_ckpt = now;
 			}
 		}
-		np = any_ready && n == 0 ? 0 : poll(pfd, n, timeout);
+		/* Busy with nothing else to watch (a file read once): no
+		 * system call; got_signal is looked at between lines. */
+		np = any_ready && waiting == 0 ? 0 : poll(pfd, n, timeout);
 		if (np == -1 && errno != EINTR) {
 			fprintf(stderr, "evpipe: poll: %s\n", strerror(errno));
 			run_status(r, STATUS_IO);
