@@ -75,7 +75,8 @@ cmd_print_usage(FILE *fp)
 	      fp);
 	for (e = stage_table; *e; e++)
 		fprintf(fp, "  %-10s  %s\n", (*e)->name, (*e)->summary);
-	fputs("  help        show help for a command\n\n"
+	fputs("  run         run the pipeline written in a file\n"
+	      "  help        show help for a command\n\n"
 	      "options (anywhere on the line):\n",
 	      fp);
 	opt_print_help(global_opts, fp);
@@ -117,7 +118,7 @@ cmd_complete(int argc, char **argv)
 			if ((*e)->alias)
 				printf("%s\n", (*e)->alias);
 		}
-		printf("help\n");
+		printf("run\nhelp\n");
 		return STATUS_OK;
 	}
 	if (strcmp(argv[0], "global") == 0) {
