@@ -85,6 +85,8 @@ parse_stage(struct globals *g, struct stage_spec *spec, int argc, char **argv,
 		return STATUS_USAGE;
 	}
 	want = e->max_args < 0 ? pos.n : (size_t)e->max_args;
+	if (e->nargs)
+		want = (size_t)e->nargs((int)pos.n, pos.v);
 	if (want > pos.n)
 		want = pos.n;
 	for (k = 0; k < pos.n; k++) {

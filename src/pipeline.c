@@ -497,6 +497,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	struct errbuf eb = { 0 };
 	struct run r;
 	size_t i, inited = 0;
+	int no_input = 0;
 
 	memset(&r, 0, sizeof r);
 	jscan_init(&r.scan);
@@ -537,6 +538,23 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 			goto out;
 		}
 	}
+	/* A command that reads no events (schema compat) runs alone. */
+	for (i = 0; i < n; i++) {
+		struct stage *st = &r.stages[i];
+
+		if (st->e->reads_input == NULL || st->e->reads_input(st->ctx))
+			continue;
+		if (n > 1 || (inputs && inputs[0])) {
+			fprintf(stderr,
+				"evpipe: %s: reads no events: it takes no "
+				"input files and cannot be chained with "
+				"'then'\n",
+				st->e->name);
+			run_status(&r, STATUS_USAGE);
+			goto out;
+		}
+		no_input = 1;
+	}
 	r.out = sink_open(g->output.n ? g->output.v[g->output.n - 1] : "-",
 			  g->line_buffered, &eb);
 	if (r.out == NULL) {
@@ -565,8 +583,9 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 
 	if (inputs == NULL || inputs[0] == NULL)
 		inputs = stdin_only;
-	for (i = 0; inputs[i] && !r.stop && !got_signal; i++)
-		run_input(&r, inputs[i]);
+	if (!no_input)
+		for (i = 0; inputs[i] && !r.stop && !got_signal; i++)
+			run_input(&r, inputs[i]);
 
 	/* Drain: every stage emits what it holds, in order. */
 	for (i = 0; i < n; i++) {

@@ -103,6 +103,19 @@ struct stage_entry {
 	int (*flush)(void *ctx, struct errbuf *eb);
 	/* End of input (or SIGINT/SIGTERM drain): emit what is held. */
 	int (*finish)(void *ctx, struct emit *out, struct errbuf *eb);
+	/*
+	 * How many of the n positional words pos[] are the command's own
+	 * arguments (the rest are input files), when that depends on the
+	 * words themselves (a subcommand: "schema infer" takes 1, "schema
+	 * compat OLD NEW" 3).  NULL: up to max_args.
+	 */
+	int (*nargs)(int n, const char *const *pos);
+	/*
+	 * After init(): 0 if the command reads no events (schema compat):
+	 * it must then be the only command, given no input files, and does
+	 * its work in finish().  NULL: it reads events.
+	 */
+	int (*reads_input)(void *ctx);
 	/* Print per-stage facts for -v at exit (may be NULL). */
 	void (*report)(void *ctx, FILE *fp);
 	void (*free)(void *ctx);
