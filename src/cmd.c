@@ -13,11 +13,11 @@
 
 extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter,
 	stage_map;
-extern const struct stage_entry stage_validate, stage_schema;
+extern const struct stage_entry stage_validate, stage_schema, stage_stats;
 
 const struct stage_entry *const stage_table[] = {
-	&stage_cat, &stage_filter,   &stage_map,    &stage_head,
-	&stage_tee, &stage_validate, &stage_schema, NULL,
+	&stage_cat,	 &stage_filter, &stage_map,   &stage_head, &stage_tee,
+	&stage_validate, &stage_schema, &stage_stats, NULL,
 };
 
 static const char *const on_error_choices[] = { "skip", "stop", NULL };

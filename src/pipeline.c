@@ -167,6 +167,25 @@ run_dead_letter(struct run *r, const char *stage, struct record *rec,
 	return rc;
 }
 
+/* Count a reject in the table stages see as env.rejects (stats). */
+static void
+count_reject(json_t *table, const char *stage, const char *reason)
+{
+	json_t *per = json_object_get(table, stage), *n;
+
+	if (per == NULL) {
+		per = json_object();
+		json_object_set_new(table, stage, per);
+	}
+	n = json_object_get(per, reason);
+	if (n == NULL && json_object_size(per) >= REJECT_REASONS_MAX)
+		n = json_object_get(per, reason = "(other reasons)");
+	if (n == NULL)
+		json_object_set_new(per, reason, json_integer(1));
+	else
+		json_integer_set(n, json_integer_value(n) + 1);
+}
+
 /*
  * A rejected event: report, count, dead-letter.  Returns 0 to go on, 1 to
  * stop reading (--on-error stop), -1 if the dead-letter target failed.
@@ -186,6 +205,7 @@ run_reject(struct run *r, struct stage *st, const char *stage,
 	r->rejects++;
 	if (st)
 		st->rejected++;
+	count_reject(r->env.rejects, stage, reason);
 	run_status(r, status);
 	msgs = detail ? json_object_get(detail, "messages") : NULL;
 	if (!r->g->quiet) {
@@ -509,6 +529,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	r.env.verbose = g->verbose;
 	r.env.quiet = g->quiet;
 	r.env.max_line = g->max_line;
+	r.env.rejects = json_object();
 	for (i = 0; i < n; i++) {
 		struct stage *st = &r.stages[i];
 
@@ -625,6 +646,7 @@ out:
 		specs[i].ctx = NULL;
 	}
 	free(r.stages);
+	json_decref(r.env.rejects);
 	jscan_release(&r.scan);
 	if (got_signal)
 		return 128 + got_signal;

@@ -50,11 +50,20 @@ emit(struct emit *out, struct record *rec, struct errbuf *eb)
  * runner's error policy.  Each stage has its own; it lives as long as the
  * run, so init() may keep the pointer.
  */
+#define REJECT_REASONS_MAX 100
+
 struct stage_env {
 	json_t *named_args; /* object: --arg / --argjson values, for $NAME */
 	int line_buffered;  /* --line-buffered */
 	int verbose, quiet; /* -v, -q */
 	uint64_t max_line;  /* --max-line */
+	/*
+	 * The runner's count of rejects so far, for stats: an object
+	 * {STAGE: {REASON: count}} ("input" for lines that are not JSON or
+	 * too long), at most REJECT_REASONS_MAX reasons per stage, the rest
+	 * counted under "(other reasons)".  Read only.
+	 */
+	json_t *rejects;
 	/* The runner's: use stage_reject(). */
 	int (*reject_fn)(const struct stage_env *, struct record *,
 			 struct errbuf *);
