@@ -170,3 +170,7 @@ evpipe_lag_seconds_count 6
 	run_to "$T/out" stats extra
 	[[ $status -eq 3 ]]
 }
+
+@test "unit: Space-Saving guarantees and quantile error bounds" {
+	run_unit t-sketch
+}
