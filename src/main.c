@@ -274,6 +274,7 @@ main(int argc, char **argv)
 
 	memset(&g, 0, sizeof g);
 	g.max_line = DEFAULT_MAX_LINE;
+	g.progress = -1;
 	status = parse_globals(&g, argc, argv, &i);
 	if (status != 0)
 		goto out;

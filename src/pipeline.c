@@ -21,6 +21,7 @@
 #include "json-scan.h"
 #include "linebuf.h"
 #include "pipeline.h"
+#include "progress.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -37,6 +38,7 @@ struct stage {
 	struct emit out;    /* what the stage calls to pass events on */
 	struct stage_env env;
 	uint64_t in, emitted, rejected;
+	int64_t ns; /* -v: in process(), downstream included */
 };
 
 struct run {
@@ -46,6 +48,7 @@ struct run {
 	struct sink *out, *dlq;
 	struct stage_env env;
 	struct jscan scan; /* checks every line; its tape serves lookups */
+	struct progress *progress; /* --progress, or NULL */
 	uint64_t lines, rejects, printed;
 	int status; /* worst status so far */
 	int stop;   /* stop reading: head satisfied, stdout gone,
@@ -268,7 +271,14 @@ stage_feed(struct stage *st, struct record *rec, struct errbuf *eb)
 	st->in++;
 	if ((st->e->flags & STAGE_NEEDS_JSON) && record_json(rec, eb) == NULL)
 		return run_reject(r, st, st->e->name, rec, eb, 0);
-	rc = st->e->process(st->ctx, rec, &st->out, eb);
+	if (r->g->verbose) {
+		int64_t t0 = mono_ns();
+
+		rc = st->e->process(st->ctx, rec, &st->out, eb);
+		st->ns += mono_ns() - t0;
+	} else {
+		rc = st->e->process(st->ctx, rec, &st->out, eb);
+	}
 	if (rc == -1 && eb->status == STATUS_REJECT)
 		return run_reject(r, st, st->e->name, rec, eb, 0);
 	return rc;
@@ -428,6 +438,7 @@ run_input(struct run *r, const char *path)
 {
 	struct errbuf eb = { 0 };
 	struct linereader lr;
+	struct progress_src ps;
 	struct input *in;
 	const char *line, *src;
 	size_t len;
@@ -441,7 +452,11 @@ run_input(struct run *r, const char *path)
 	}
 	src = input_name(in);
 	stream = input_is_stream(in);
-	linereader_init(&lr, input_read, in, r->g->max_line);
+	ps = (struct progress_src){ in, r->progress, &r->lines };
+	if (r->progress)
+		progress_begin(r->progress, in);
+	linereader_init(&lr, r->progress ? progress_read : input_read,
+			r->progress ? (void *)&ps : in, r->g->max_line);
 	while (!r->stop && !got_signal) {
 		int res;
 
@@ -462,6 +477,8 @@ run_input(struct run *r, const char *path)
 		}
 		run_line(r, src, lr.lineno, line, len, res == LINE_TOO_LONG);
 	}
+	if (r->progress)
+		progress_end(r->progress, r->lines);
 	linereader_release(&lr);
 	input_close(in);
 }
@@ -477,15 +494,18 @@ run_report(struct run *r)
 	for (i = 0; i < r->n; i++) {
 		struct stage *st = &r->stages[i];
 		uint64_t dropped = st->in - st->rejected;
+		/* Its own time: what the next stage took inside it is its. */
+		int64_t own = st->ns - (st->next ? st->next->ns : 0);
 
 		dropped = st->emitted > dropped ? 0 : dropped - st->emitted;
 		fprintf(stderr,
 			"evpipe: %s: in %llu, out %llu, dropped %llu, "
-			"rejected %llu\n",
+			"rejected %llu, time %.6fs\n",
 			st->e->name, (unsigned long long)st->in,
 			(unsigned long long)st->emitted,
 			(unsigned long long)dropped,
-			(unsigned long long)st->rejected);
+			(unsigned long long)st->rejected,
+			own > 0 ? (double)own / 1e9 : 0.0);
 		if (st->e->report)
 			st->e->report(st->ctx, stderr);
 	}
@@ -605,6 +625,8 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	if (inputs == NULL || inputs[0] == NULL)
 		inputs = stdin_only;
 	if (!no_input)
+		r.progress = progress_new(g->progress, inputs);
+	if (!no_input)
 		for (i = 0; inputs[i] && !r.stop && !got_signal; i++)
 			run_input(&r, inputs[i]);
 
@@ -646,6 +668,7 @@ out:
 		specs[i].ctx = NULL;
 	}
 	free(r.stages);
+	progress_free(r.progress);
 	json_decref(r.env.rejects);
 	jscan_release(&r.scan);
 	if (got_signal)
