@@ -41,8 +41,8 @@ struct stats_ctx {
 	struct sink *sink; /* --to */
 	struct topk tk;
 	struct qsketch qs;
-	struct buf kb;
-	double fixed_now; /* --now, seconds; NAN: the clock */
+	struct buf kb, tb; /* key and time bytes */
+	double fixed_now;  /* --now, seconds; NAN: the clock */
 	uint64_t events, bytes;
 	uint64_t last_events; /* at the previous interval */
 	int64_t start, last, period, next;
@@ -134,6 +134,28 @@ event_time(json_t *v, double *out)
 		return 0;
 	}
 	return -1;
+}
+
+/*
+ * An event time from the canonical JSON bytes of the --lag value: a
+ * string without escapes is read in place, anything else parsed.
+ */
+static int
+time_of_bytes(const char *p, size_t n, double *out)
+{
+	json_error_t jerr;
+	json_t *v;
+	int r;
+
+	if (n >= 2 && p[0] == '"' && p[n - 1] == '"' &&
+	    memchr(p, '\\', n) == NULL)
+		return parse_rfc3339(p + 1, n - 2, out);
+	v = json_loadb(p, n, JSON_DECODE_ANY, &jerr);
+	if (v == NULL)
+		return -1;
+	r = event_time(v, out);
+	json_decref(v);
+	return r;
 }
 
 /* ---- output -------------------------------------------------------- */
@@ -575,28 +597,20 @@ stats_process(void *arg, struct record *rec, struct emit *out,
 		if (cmd_key_bytes(&ctx->key, rec, &ctx->kb, eb) == -1)
 			return errbuf_prefix(eb, "-k");
 	}
-	if (ctx->has_lag) {
-		json_t *t = cmd_key_value(&ctx->lag, rec, eb);
-		double ts;
-
-		if (t == NULL)
-			return errbuf_prefix(eb, "--lag");
-		if (event_time(t, &ts) == -1) {
-			char *s = json_dumps(t, JSON_COMPACT | JSON_ENCODE_ANY);
-
-			errbuf_set(eb, STATUS_REJECT,
-				   "--lag: %.100s is not an RFC 3339 time or "
-				   "epoch seconds/milliseconds",
-				   s);
-			free(s);
-			json_decref(t);
-			return -1;
-		}
-		json_decref(t);
-		qsketch_add(&ctx->qs, now_s(ctx) - ts);
-	}
 	if (ctx->has_key)
 		topk_add(&ctx->tk, ctx->kb.data, ctx->kb.len);
+	if (ctx->has_lag) {
+		double ts;
+
+		if (cmd_key_bytes(&ctx->lag, rec, &ctx->tb, eb) == -1)
+			return errbuf_prefix(eb, "--lag");
+		if (time_of_bytes(ctx->tb.data, ctx->tb.len, &ts) == -1)
+			return errbuf_set(eb, STATUS_REJECT,
+					  "--lag: %.100s is not an RFC 3339 "
+					  "time or epoch seconds/milliseconds",
+					  ctx->tb.data);
+		qsketch_add(&ctx->qs, now_s(ctx) - ts);
+	}
 	record_bytes(rec, &len);
 	ctx->events++;
 	ctx->bytes += len + 1;
@@ -674,6 +688,7 @@ stats_free(void *arg)
 	topk_release(&ctx->tk);
 	qsketch_release(&ctx->qs);
 	buf_release(&ctx->kb);
+	buf_release(&ctx->tb);
 	json_decref(ctx->prev);
 }
 

@@ -72,6 +72,7 @@ slot_delete(struct topk *t, size_t i)
 		if ((j > i && (home <= i || home > j)) ||
 		    (j < i && (home <= i && home > j))) {
 			t->slots[i] = s;
+			t->e[s - 1].slot = i;
 			t->slots[j] = 0;
 			i = j;
 		}
@@ -82,14 +83,11 @@ static void
 heap_swap(struct topk *t, size_t a, size_t b)
 {
 	struct topk_entry x = t->e[a];
-	size_t sa = slot_of(t, t->e[a].key, t->e[a].len);
-	size_t sb = slot_of(t, t->e[b].key, t->e[b].len);
 
-	/* Find both slots while they still point at their entries. */
 	t->e[a] = t->e[b];
 	t->e[b] = x;
-	t->slots[sa] = (uint32_t)b + 1;
-	t->slots[sb] = (uint32_t)a + 1;
+	t->slots[t->e[a].slot] = (uint32_t)a + 1;
+	t->slots[t->e[b].slot] = (uint32_t)b + 1;
 }
 
 static void
@@ -136,18 +134,20 @@ topk_add(struct topk *t, const char *key, size_t len)
 		t->e[i].len = len;
 		t->e[i].count = 1;
 		t->e[i].error = 0;
+		t->e[i].slot = s;
 		t->slots[s] = (uint32_t)i + 1;
 		heap_up(t, i);
 		return;
 	}
 	/* Replace the least counted key. */
-	slot_delete(t, slot_of(t, t->e[0].key, t->e[0].len));
+	slot_delete(t, t->e[0].slot);
 	free(t->e[0].key);
 	t->e[0].key = xstrndup(key, len);
 	t->e[0].len = len;
 	t->e[0].error = t->e[0].count;
 	t->e[0].count++;
-	t->slots[slot_of(t, key, len)] = 1;
+	t->e[0].slot = slot_of(t, key, len);
+	t->slots[t->e[0].slot] = 1;
 	heap_down(t, 0);
 }
 

@@ -27,6 +27,7 @@ struct topk_entry {
 	char *key; /* owned, NUL-terminated (keys hold no NUL) */
 	size_t len;
 	uint64_t count, error;
+	size_t slot; /* its place in the hash table */
 };
 
 struct topk {
