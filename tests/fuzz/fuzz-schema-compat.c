@@ -20,7 +20,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64];
+static char dir[4096];
+
+static void
+cleanup(void)
+{
+	char p[4200];
+
+	snprintf(p, sizeof p, "%s/old.json", dir);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/new.json", dir);
+	unlink(p);
+	rmdir(dir);
+}
 
 static int
 put(const char *path, const uint8_t *p, size_t n)
@@ -70,16 +82,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct compat_result res;
 	struct errbuf eb = { 0 };
-	char a[96], b[96];
+	char a[4200], b[4200];
 	const uint8_t *nul;
 	enum compat_mode mode;
 
 	if (size < 2)
 		return 0;
 	if (dir[0] == '\0') {
-		snprintf(dir, sizeof dir, "/tmp/fuzz-compat.XXXXXX");
+		const char *t = getenv("TMPDIR");
+
+		snprintf(dir, sizeof dir, "%s/fuzz-compat.XXXXXX",
+			 t && *t ? t : P_tmpdir);
 		if (mkdtemp(dir) == NULL)
 			abort();
+		atexit(cleanup);
 	}
 	mode = (enum compat_mode)(data[0] % 3 + 1);
 	nul = memchr(data + 1, '\0', size - 1);
