@@ -1312,10 +1312,26 @@ sub_plain(struct cx *cx, json_t *a, const char *pa, json_t *b, const char *pb)
 			}
 		free(bp);
 	}
+	/* unevaluated* depend on every other keyword of the schema and
+	 * of its subschemas: only the same schema is known to agree. */
+	{
+		static const char *const unev[] = { "unevaluatedProperties",
+						    "unevaluatedItems" };
+
+		for (i = 0; i < 2; i++) {
+			v = json_object_get(b, unev[i]);
+			if (v && !json_is_true(v) && !json_equal(a, b))
+				report(cx, pb, unev[i],
+				       "\"%s\" is compared only between equal "
+				       "schemas, and %s's differs",
+				       unev[i], la);
+		}
+	}
 	/* Keywords not compared: must be unchanged. */
 	json_object_foreach(b, k, v)
 	{
-		if (is_known(k) || is_annotation(k))
+		if (is_known(k) || is_annotation(k) ||
+		    strncmp(k, "unevaluated", 11) == 0)
 			continue;
 		if (!json_equal(json_object_get(a, k), v))
 			report(cx, pb, k,
