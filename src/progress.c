@@ -136,18 +136,24 @@ draw(struct progress *p, uint64_t events, int64_t now, int final)
 	buf_release(&b);
 }
 
+void
+progress_tick(struct progress *p, uint64_t events)
+{
+	int64_t now = mono_ns();
+
+	if (now >= p->next) {
+		draw(p, events - p->events0, now, 0);
+		p->next = now + (p->tty ? 100000000LL : 1000000000LL);
+	}
+}
+
 ssize_t
 progress_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 {
 	struct progress_src *src = arg;
-	struct progress *p = src->p;
 	ssize_t k = input_read(src->in, buf, n, eb);
-	int64_t now = mono_ns();
 
-	if (now >= p->next) {
-		draw(p, *src->events - p->events0, now, 0);
-		p->next = now + (p->tty ? 100000000LL : 1000000000LL);
-	}
+	progress_tick(src->p, *src->events);
 	return k;
 }
 

@@ -40,6 +40,12 @@ struct progress_src {
 void progress_begin(struct progress *p, struct input *in);
 /* input_read() for the line reader, redrawing when it is time. */
 ssize_t progress_read(void *src, char *buf, size_t n, struct errbuf *eb);
+/*
+ * Redraw if it is time, with the runner's count of lines: for a reader
+ * that does not read through progress_read() (the two-thread reader).
+ * The bytes read come from the file offset.
+ */
+void progress_tick(struct progress *p, uint64_t events);
 /* The input ended: final line (not a terminal) or erase it. */
 void progress_end(struct progress *p, uint64_t events);
 
