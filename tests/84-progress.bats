@@ -63,3 +63,12 @@ big() {
 	run -0 "$EVPIPE" --help
 	assert_output --partial "--progress"
 }
+
+@test "--progress with the two-thread reader (cat of a big file)" {
+	big "$T/big"
+	run_to "$T/out" --progress cat "$T/big"
+	[[ $status -eq 0 ]]
+	cmp "$T/big" "$T/out"
+	[[ $(printf '%s\n' "$stderr" | tail -1) =~ ^"evpipe: [####################] 100% ".*"MiB 400000 events " ]] ||
+		fail "stderr: $stderr"
+}
