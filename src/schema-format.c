@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "errbuf.h"
 #include "regex.h"
+#include "schema-int.h"
 #include "schema.h"
 #include "util.h"
 
@@ -1120,46 +1121,94 @@ check_regex(const char *s, size_t len)
 	return regex_ecma_valid(s, len);
 }
 
+static int
+check_email_ascii(const char *s, size_t len)
+{
+	return check_email(s, len, 0);
+}
+
+static int
+check_email_idn(const char *s, size_t len)
+{
+	return check_email(s, len, 1);
+}
+
+static int
+check_host_ascii(const char *s, size_t len)
+{
+	return check_host(s, len, 0);
+}
+
+static int
+check_host_idn(const char *s, size_t len)
+{
+	return check_host(s, len, 1);
+}
+
+static int
+check_uri_abs(const char *s, size_t len)
+{
+	return check_uri(s, len, 1, 0);
+}
+
+static int
+check_uri_ref(const char *s, size_t len)
+{
+	return check_uri(s, len, 0, 0);
+}
+
+static int
+check_iri_abs(const char *s, size_t len)
+{
+	return check_uri(s, len, 1, 1);
+}
+
+static int
+check_iri_ref(const char *s, size_t len)
+{
+	return check_uri(s, len, 0, 1);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(const char *, size_t);
+} formats[] = {
+	{ "date-time", check_date_time },
+	{ "date", check_date },
+	{ "time", check_time },
+	{ "duration", check_duration },
+	{ "email", check_email_ascii },
+	{ "idn-email", check_email_idn },
+	{ "hostname", check_host_ascii },
+	{ "idn-hostname", check_host_idn },
+	{ "ipv4", check_ipv4 },
+	{ "ipv6", check_ipv6 },
+	{ "uri", check_uri_abs },
+	{ "uri-reference", check_uri_ref },
+	{ "iri", check_iri_abs },
+	{ "iri-reference", check_iri_ref },
+	{ "uri-template", check_uri_template },
+	{ "uuid", check_uuid },
+	{ "json-pointer", check_json_pointer },
+	{ "relative-json-pointer", check_rel_json_pointer },
+	{ "regex", check_regex },
+};
+
+/* Looked up once when the schema is compiled, not per value. */
+int (*schema_format_fn(const char *name))(const char *, size_t)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(formats); i++)
+		if (strcmp(name, formats[i].name) == 0)
+			return formats[i].fn;
+	return NULL;
+}
+
 int
 schema_format_check(const char *name, const char *s, size_t len)
 {
-	if (strcmp(name, "date-time") == 0)
-		return check_date_time(s, len);
-	if (strcmp(name, "date") == 0)
-		return check_date(s, len);
-	if (strcmp(name, "time") == 0)
-		return check_time(s, len);
-	if (strcmp(name, "duration") == 0)
-		return check_duration(s, len);
-	if (strcmp(name, "email") == 0)
-		return check_email(s, len, 0);
-	if (strcmp(name, "idn-email") == 0)
-		return check_email(s, len, 1);
-	if (strcmp(name, "hostname") == 0)
-		return check_host(s, len, 0);
-	if (strcmp(name, "idn-hostname") == 0)
-		return check_host(s, len, 1);
-	if (strcmp(name, "ipv4") == 0)
-		return check_ipv4(s, len);
-	if (strcmp(name, "ipv6") == 0)
-		return check_ipv6(s, len);
-	if (strcmp(name, "uri") == 0)
-		return check_uri(s, len, 1, 0);
-	if (strcmp(name, "uri-reference") == 0)
-		return check_uri(s, len, 0, 0);
-	if (strcmp(name, "iri") == 0)
-		return check_uri(s, len, 1, 1);
-	if (strcmp(name, "iri-reference") == 0)
-		return check_uri(s, len, 0, 1);
-	if (strcmp(name, "uri-template") == 0)
-		return check_uri_template(s, len);
-	if (strcmp(name, "uuid") == 0)
-		return check_uuid(s, len);
-	if (strcmp(name, "json-pointer") == 0)
-		return check_json_pointer(s, len);
-	if (strcmp(name, "relative-json-pointer") == 0)
-		return check_rel_json_pointer(s, len);
-	if (strcmp(name, "regex") == 0)
-		return check_regex(s, len);
-	return -1;
+	int (*fn)(const char *, size_t) = schema_format_fn(name);
+
+	return fn ? fn(s, len) : -1;
 }
