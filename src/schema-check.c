@@ -45,6 +45,95 @@
 
 typedef struct jscan_val ival;
 
+/*
+ * Inline readers of the tape (json-scan.h exposes its layout for this):
+ * every handle here is valid, so they skip the checks of the jscan_*
+ * functions, which were a fifth of the time spent per event.
+ */
+static inline enum jscan_type
+ity(ival x)
+{
+	return (enum jscan_type)jscan_node_at(x)->type;
+}
+
+static inline const char *
+iraw(ival x, size_t *len)
+{
+	const struct jscan_node *n = jscan_node_at(x);
+
+	*len = n->end - n->start;
+	return x.js->line + n->start;
+}
+
+/* 1 if string x has escapes. */
+static inline int
+iesc(ival x)
+{
+	return (jscan_node_at(x)->flags & JSCAN_NF_ESC) != 0;
+}
+
+static inline int
+inumint(ival x)
+{
+	return (jscan_node_at(x)->flags & JSCAN_NF_INT) != 0;
+}
+
+static inline size_t
+icount(ival x)
+{
+	return jscan_node_at(x)->count;
+}
+
+/* The contents of string x: in the line, or unescaped into scratch. */
+static inline const char *
+istr(ival x, struct buf *scratch, size_t *len)
+{
+	const struct jscan_node *n = jscan_node_at(x);
+
+	if (n->flags & JSCAN_NF_ESC)
+		return jscan_str(x, scratch, len);
+	*len = n->end - n->start - 2;
+	return x.js->line + n->start + 1;
+}
+
+struct iit {
+	const struct jscan *js;
+	uint32_t pos, end;
+	int object;
+};
+
+static inline void
+iit_init(struct iit *it, ival x)
+{
+	const struct jscan_node *n = jscan_node_at(x);
+
+	it->js = x.js;
+	it->pos = it->end = 0;
+	it->object = n->type == JSCAN_OBJECT;
+	if (n->type == JSCAN_ARRAY || n->type == JSCAN_OBJECT) {
+		it->pos = x.i + 1;
+		it->end = n->next;
+	}
+}
+
+static inline int
+iit_next(struct iit *it, ival *key, ival *val)
+{
+	if (it->pos >= it->end)
+		return 0;
+	if (it->object) {
+		if (key) {
+			key->js = it->js;
+			key->i = it->pos;
+		}
+		it->pos++;
+	}
+	val->js = it->js;
+	val->i = it->pos;
+	it->pos = it->js->tape[it->pos].next;
+	return 1;
+}
+
 /* One step of a location: a schema name, an array index or an instance
  * key (a string handle on the tape). */
 struct seg {
@@ -117,9 +206,9 @@ oview_reserve(struct schema *sc, size_t nm, size_t nh)
 static void
 oview_build(struct schema *sc, ival o, struct oview *ov)
 {
-	struct jscan_iter it;
+	struct iit it;
 	ival k, v;
-	size_t n = jscan_count(o), i, h, cap = 4, nesc = 0;
+	size_t n = icount(o), i, h, cap = 4, nesc = 0;
 
 	while (cap < 2 * n)
 		cap *= 2;
@@ -133,19 +222,19 @@ oview_build(struct schema *sc, ival o, struct oview *ov)
 	sc->otop += n;
 	sc->htop += cap;
 	memset(sc->oslot + ov->hbase, 0, cap * sizeof *sc->oslot);
-	jscan_iter_init(&it, o);
-	for (i = 0; jscan_iter_next(&it, &k, &v); i++) {
+	iit_init(&it, o);
+	for (i = 0; iit_next(&it, &k, &v); i++) {
 		struct omem *m = &sc->omem[ov->base + i];
 		size_t len;
-		const char *raw = jscan_raw(k, &len);
+		const char *raw = iraw(k, &len);
 
 		m->key = k.i;
 		m->val = v.i;
 		m->shadowed = 0;
-		if (jscan_str_has_escapes(k)) {
+		if (iesc(k)) {
 			/* offset into kbuf for now: it may still move */
 			struct buf tmp = BUF_INIT;
-			const char *s = jscan_str(k, &tmp, &m->klen);
+			const char *s = istr(k, &tmp, &m->klen);
 
 			m->k = (const char *)(uintptr_t)ov->kbuf.len;
 			buf_add(&ov->kbuf, s, m->klen);
@@ -237,9 +326,9 @@ is_integer(ival x)
 	size_t len;
 	const char *s;
 
-	if (jscan_num_is_int(x))
+	if (inumint(x))
 		return 1;
-	s = jscan_raw(x, &len);
+	s = iraw(x, &len);
 	return schema_dec_is_integer(s, len);
 }
 
@@ -247,7 +336,7 @@ static int
 num_cmp(ival x, const struct snum *n)
 {
 	size_t len;
-	const char *s = jscan_raw(x, &len);
+	const char *s = iraw(x, &len);
 
 	return schema_dec_cmp(s, len, n->text, n->len);
 }
@@ -261,8 +350,8 @@ equal_objects(struct schema *sc, ival a, ival b, int depth)
 	size_t i;
 	int eq = 1;
 
-	if (jscan_count(a) == 0 || jscan_count(b) == 0)
-		return jscan_count(a) == jscan_count(b);
+	if (icount(a) == 0 || icount(b) == 0)
+		return icount(a) == icount(b);
 	oview_build(sc, a, &oa);
 	oview_build(sc, b, &ob);
 	if (oa.count != ob.count)
@@ -287,28 +376,28 @@ equal_objects(struct schema *sc, ival a, ival b, int depth)
 static int
 equal(struct schema *sc, ival a, ival b, int depth)
 {
-	enum jscan_type t = jscan_type(a);
+	enum jscan_type t = ity(a);
 	const char *x, *y;
 	size_t xl, yl;
 
-	if (t != jscan_type(b))
+	if (t != ity(b))
 		return 0;
 	switch (t) {
 	case JSCAN_NUMBER:
-		x = jscan_raw(a, &xl);
-		y = jscan_raw(b, &yl);
+		x = iraw(a, &xl);
+		y = iraw(b, &yl);
 		return schema_dec_cmp(x, xl, y, yl) == 0;
 	case JSCAN_STRING:
-		x = jscan_raw(a, &xl);
-		y = jscan_raw(b, &yl);
-		if (!jscan_str_has_escapes(a) && !jscan_str_has_escapes(b))
+		x = iraw(a, &xl);
+		y = iraw(b, &yl);
+		if (!iesc(a) && !iesc(b))
 			return xl == yl && memcmp(x, y, xl) == 0;
 		{
 			struct buf ba = BUF_INIT, bb = BUF_INIT;
 			int eq;
 
-			x = jscan_str(a, &ba, &xl);
-			y = jscan_str(b, &bb, &yl);
+			x = istr(a, &ba, &xl);
+			y = istr(b, &bb, &yl);
 			eq = xl == yl && memcmp(x, y, xl) == 0;
 			buf_release(&ba);
 			buf_release(&bb);
@@ -317,15 +406,14 @@ equal(struct schema *sc, ival a, ival b, int depth)
 	case JSCAN_BOOL:
 		return jscan_bool(a) == jscan_bool(b);
 	case JSCAN_ARRAY: {
-		struct jscan_iter ia, ib;
+		struct iit ia, ib;
 		ival ea, eb;
 
-		if (jscan_count(a) != jscan_count(b))
+		if (icount(a) != icount(b))
 			return 0;
-		jscan_iter_init(&ia, a);
-		jscan_iter_init(&ib, b);
-		while (jscan_iter_next(&ia, NULL, &ea) &&
-		       jscan_iter_next(&ib, NULL, &eb))
+		iit_init(&ia, a);
+		iit_init(&ib, b);
+		while (iit_next(&ia, NULL, &ea) && iit_next(&ib, NULL, &eb))
 			if (!equal(sc, ea, eb, depth + 1))
 				return 0;
 		return 1;
@@ -335,6 +423,148 @@ equal(struct schema *sc, ival a, ival b, int depth)
 	default:
 		return 1; /* null */
 	}
+}
+
+/* ---- plans: fast paths prepared at compile time ------------------------ */
+
+static void
+enum_put(struct snode *n, struct sstr *e)
+{
+	size_t h;
+
+	for (h = e->hash & (n->enum_scap - 1); n->enum_str[h].used;
+	     h = (h + 1) & (n->enum_scap - 1))
+		;
+	n->enum_str[h] = *e;
+	n->enum_str[h].used = 1;
+}
+
+void
+schema_node_plan(struct snode *n)
+{
+	size_t i, k;
+
+	if (n->enum_c) {
+		ival root = jscan_root(&n->enum_c->js), e;
+		struct iit it;
+		size_t cnt = icount(root);
+
+		n->enum_scap = 4;
+		while (n->enum_scap < 2 * cnt)
+			n->enum_scap *= 2;
+		n->enum_str = xcalloc(n->enum_scap, sizeof *n->enum_str);
+		n->enum_other = xcalloc(cnt ? cnt : 1, sizeof *n->enum_other);
+		iit_init(&it, root);
+		while (iit_next(&it, NULL, &e)) {
+			struct sstr ss = { 0 };
+			struct buf b = BUF_INIT;
+
+			if (ity(e) != JSCAN_STRING) {
+				n->enum_other[n->enum_nother++] = e.i;
+				continue;
+			}
+			if (iesc(e)) {
+				istr(e, &b, &ss.len);
+				ss.s = buf_detach(&b, NULL);
+				ss.owned = 1;
+			} else {
+				ss.s = istr(e, &b, &ss.len);
+			}
+			ss.hash = schema_name_hash(ss.s, ss.len);
+			enum_put(n, &ss);
+			n->enum_nstr++;
+		}
+	}
+	n->kw = (n->types ? KW_TYPE : 0) |
+		(n->enum_c || n->const_c ? KW_ENUM : 0) |
+		(n->n_mult.text || n->n_max.text || n->n_xmax.text ||
+				 n->n_min.text || n->n_xmin.text
+			 ? KW_NUM
+			 : 0) |
+		(n->min_length >= 0 || n->max_length >= 0 || n->pattern ||
+				 n->format_fn || n->content_encoding ||
+				 n->content_type
+			 ? KW_STR
+			 : 0) |
+		(n->min_items >= 0 || n->max_items >= 0 || n->unique_items ||
+				 n->nprefix || n->items_rest || n->contains
+			 ? KW_ARR
+			 : 0) |
+		(n->min_props >= 0 || n->max_props >= 0 || n->required ||
+				 n->ndep_req || n->ndep_schemas ||
+				 n->prop_names || n->nprops || n->npprops ||
+				 n->addl_props
+			 ? KW_OBJ
+			 : 0) |
+		(n->nall_of || n->nany_of || n->none_of || n->not_ || n->if_
+			 ? KW_APPL
+			 : 0) |
+		(n->uneval_items || n->uneval_props ? KW_UNEVAL : 0);
+	/* the object fast path */
+	n->nreq = n->required ? json_array_size(n->required) : 0;
+	if (n->nprops > 0 && n->nprops <= 64 && n->npprops == 0 &&
+	    !n->addl_props && !n->prop_names && n->min_props < 0 &&
+	    n->max_props < 0 && n->ndep_req == 0 && n->ndep_schemas == 0 &&
+	    n->prop_hash) {
+		n->req_prop = xcalloc(n->nreq ? n->nreq : 1, 1);
+		for (i = 0; i < n->nreq; i++) {
+			json_t *w = json_array_get(n->required, i);
+
+			for (k = 0; k < n->nprops; k++)
+				if (n->props[k].len == json_string_length(w) &&
+				    memcmp(n->props[k].name,
+					   json_string_value(w),
+					   n->props[k].len) == 0)
+					break;
+			if (k == n->nprops)
+				break;
+			n->req_prop[i] = (unsigned char)k;
+		}
+		n->fast_obj = i == n->nreq;
+	}
+}
+
+void
+schema_node_plan_free(struct snode *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->enum_scap; i++)
+		if (n->enum_str[i].owned)
+			free((char *)n->enum_str[i].s);
+	free(n->enum_str);
+	free(n->enum_other);
+	free(n->req_prop);
+}
+
+/* Is inst one of the enum's values? */
+static int
+enum_has(struct vctx *v, struct snode *n, ival inst)
+{
+	size_t i;
+
+	if (ity(inst) == JSCAN_STRING) {
+		size_t len, h;
+		const char *s = istr(inst, &v->sc->str, &len);
+		size_t hash = schema_name_hash(s, len);
+
+		if (n->enum_nstr == 0)
+			return 0;
+		for (h = hash & (n->enum_scap - 1); n->enum_str[h].used;
+		     h = (h + 1) & (n->enum_scap - 1)) {
+			const struct sstr *e = &n->enum_str[h];
+
+			if (e->hash == hash && e->len == len &&
+			    memcmp(e->s, s, len) == 0)
+				return 1;
+		}
+		return 0;
+	}
+	for (i = 0; i < n->enum_nother; i++)
+		if (equal(v->sc, inst, mkival(&n->enum_c->js, n->enum_other[i]),
+			  0))
+			return 1;
+	return 0;
 }
 
 /* Number of code points in a UTF-8 string. */
@@ -378,7 +608,7 @@ seg_pointer(const struct seg *s, struct buf *out)
 	} else if (s->key.js) {
 		struct buf kb = BUF_INIT;
 		size_t len;
-		const char *k = jscan_str(s->key, &kb, &len);
+		const char *k = istr(s->key, &kb, &len);
 
 		add_pointer_token(out, k, len);
 		buf_release(&kb);
@@ -421,8 +651,8 @@ show(struct vctx *v, ival x, char *out, size_t n)
 	char *s;
 	size_t len;
 
-	if (jscan_type(x) == JSCAN_NUMBER) {
-		const char *raw = jscan_raw(x, &len);
+	if (ity(x) == JSCAN_NUMBER) {
+		const char *raw = iraw(x, &len);
 
 		show_text(raw, len, out, n);
 		return;
@@ -679,7 +909,7 @@ dynamic_target(struct vctx *v, struct snode *n)
 static unsigned
 type_bits(ival x)
 {
-	switch (jscan_type(x)) {
+	switch (ity(x)) {
 	case JSCAN_NULL:
 		return TYPE_NULL;
 	case JSCAN_BOOL:
@@ -704,7 +934,7 @@ check_type(struct snode *n, ival inst)
 	unsigned t;
 
 	/* "number" alone needs no integer test */
-	if (jscan_type(inst) == JSCAN_NUMBER && (n->types & TYPE_NUMBER))
+	if (ity(inst) == JSCAN_NUMBER && (n->types & TYPE_NUMBER))
 		return 1;
 	t = type_bits(inst);
 	return (n->types & t) != 0;
@@ -759,7 +989,7 @@ eval_number(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	}
 	if (n->n_mult.text) {
 		size_t len;
-		const char *s = jscan_raw(inst, &len);
+		const char *s = iraw(inst, &len);
 
 		if (!schema_dec_multiple(s, len, n->n_mult.text,
 					 n->n_mult.len)) {
@@ -855,7 +1085,7 @@ eval_string(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	    const struct seg *kp)
 {
 	size_t len, cps;
-	const char *s = jscan_str(inst, &v->sc->str, &len);
+	const char *s = istr(inst, &v->sc->str, &len);
 	char a[80];
 	int ok = 1, r;
 
@@ -904,13 +1134,13 @@ eval_string(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 static uint32_t *
 array_elems(ival x, size_t *np)
 {
-	size_t n = jscan_count(x), i = 0;
+	size_t n = icount(x), i = 0;
 	uint32_t *e = xreallocarray(NULL, n ? n : 1, sizeof *e);
-	struct jscan_iter it;
+	struct iit it;
 	ival el;
 
-	jscan_iter_init(&it, x);
-	while (jscan_iter_next(&it, NULL, &el))
+	iit_init(&it, x);
+	while (iit_next(&it, NULL, &el))
 		e[i++] = el.i;
 	*np = i;
 	return e;
@@ -920,9 +1150,9 @@ static int
 eval_array(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	   const struct seg *kp, struct ann *a)
 {
-	size_t size = jscan_count(inst), i, j, matched = 0;
+	size_t size = icount(inst), i, j, matched = 0;
 	struct seg ks, ks2, is;
-	struct jscan_iter it;
+	struct iit it;
 	ival el;
 	int ok = 1;
 
@@ -963,9 +1193,8 @@ eval_array(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 							 : "items";
 		ks2.up = &ks;
 		ks2.s = NULL;
-		jscan_iter_init(&it, inst);
-		for (i = 0; i < n->nprefix && jscan_iter_next(&it, NULL, &el);
-		     i++) {
+		iit_init(&it, inst);
+		for (i = 0; i < n->nprefix && iit_next(&it, NULL, &el); i++) {
 			is.i = ks2.i = i;
 			if (!eval(v, n->prefix[i], el, &is, &ks2, NULL)) {
 				ok = 0;
@@ -980,8 +1209,8 @@ eval_array(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 		ks.s = n->nprefix && n->dialect != SCHEMA_DRAFT2020_12
 			       ? "additionalItems"
 			       : "items";
-		jscan_iter_init(&it, inst);
-		for (i = 0; jscan_iter_next(&it, NULL, &el); i++) {
+		iit_init(&it, inst);
+		for (i = 0; iit_next(&it, NULL, &el); i++) {
 			if (i < n->nprefix)
 				continue;
 			is.i = i;
@@ -998,8 +1227,8 @@ eval_array(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 		int track = a && n->dialect == SCHEMA_DRAFT2020_12;
 
 		ks.s = "contains";
-		jscan_iter_init(&it, inst);
-		for (i = 0; jscan_iter_next(&it, NULL, &el); i++) {
+		iit_init(&it, inst);
+		for (i = 0; iit_next(&it, NULL, &el); i++) {
 			is.i = i;
 			if (probe(v, n->contains, el, &is, &ks, NULL)) {
 				matched++;
@@ -1031,6 +1260,22 @@ eval_array(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 		}
 	}
 	return ok;
+}
+
+/* The index in n->props of the property named k (klen bytes, hash h), or
+ * n->nprops. */
+static size_t
+prop_find(const struct snode *n, const char *k, size_t klen, size_t h)
+{
+	size_t i, mask = n->prop_hcap - 1;
+
+	for (h &= mask; n->prop_hash[h]; h = (h + 1) & mask) {
+		i = n->prop_hash[h] - 1;
+		if (n->props[i].len == klen &&
+		    memcmp(n->props[i].name, k, klen) == 0)
+			return i;
+	}
+	return n->nprops;
 }
 
 /* Does the object have this member? */
@@ -1140,20 +1385,8 @@ eval_object_body(struct vctx *v, struct snode *n, ival inst,
 			if (m.shadowed)
 				continue;
 			is.key = mkival(inst.js, m.key);
-			k = n->nprops;
-			if (n->prop_hash) {
-				size_t h = m.hash & (n->prop_hcap - 1);
-
-				for (; n->prop_hash[h];
-				     h = (h + 1) & (n->prop_hcap - 1)) {
-					k = n->prop_hash[h] - 1;
-					if (n->props[k].len == m.klen &&
-					    memcmp(n->props[k].name, m.k,
-						   m.klen) == 0)
-						break;
-					k = n->nprops;
-				}
-			}
+			k = n->prop_hash ? prop_find(n, m.k, m.klen, m.hash)
+					 : n->nprops;
 			if (k < n->nprops) {
 				hit = 1;
 				ks.s = "properties";
@@ -1216,12 +1449,87 @@ eval_object_body(struct vctx *v, struct snode *n, ival inst,
 	return ok;
 }
 
+/* Most members the object fast path takes. */
+#define FAST_MAX_MEMBERS 32
+
+/*
+ * The object fast path (n->fast_obj: properties and required only): one
+ * pass maps members to properties and proves there is no duplicate among
+ * them (a duplicate of a key that no keyword looks at changes nothing),
+ * then the values are evaluated.  Returns -1, having done nothing, when
+ * the object needs the general path (many members, escaped keys or a
+ * duplicate property).
+ */
+static int
+eval_object_fast(struct vctx *v, struct snode *n, ival inst,
+		 const struct seg *ip, const struct seg *kp, struct ann *a)
+{
+	unsigned char pidx[FAST_MAX_MEMBERS];
+	uint64_t seen = 0;
+	struct iit it;
+	struct seg ks, ks2, is;
+	ival key, val;
+	size_t i, m = 0;
+	int ok = 1;
+
+	if (icount(inst) > FAST_MAX_MEMBERS)
+		return -1;
+	iit_init(&it, inst);
+	while (iit_next(&it, &key, &val)) {
+		size_t len, k;
+		const char *raw = iraw(key, &len);
+
+		if (iesc(key))
+			return -1;
+		k = prop_find(n, raw + 1, len - 2,
+			      schema_name_hash(raw + 1, len - 2));
+		if (k < n->nprops) {
+			if (seen & ((uint64_t)1 << k))
+				return -1;
+			seen |= (uint64_t)1 << k;
+		}
+		pidx[m++] = (unsigned char)(k < n->nprops ? k : 0xff);
+	}
+	for (i = 0; i < n->nreq; i++)
+		if (!(seen & ((uint64_t)1 << n->req_prop[i]))) {
+			ok = fail(v, n, ip, kp, "required",
+				  "required property \"%s\" is missing",
+				  n->props[n->req_prop[i]].name);
+			if (!v->errs)
+				return 0;
+		}
+	ks.up = kp;
+	ks.s = "properties";
+	ks.key.js = NULL;
+	ks2.up = &ks;
+	ks2.key.js = NULL;
+	is.up = ip;
+	is.s = NULL;
+	iit_init(&it, inst);
+	for (i = 0; iit_next(&it, &key, &val); i++) {
+		if (pidx[i] == 0xff)
+			continue;
+		is.key = key;
+		ks2.s = n->props[pidx[i]].name;
+		ann_prop(a, key.i);
+		if (!eval(v, n->props[pidx[i]].s, val, &is, &ks2, NULL)) {
+			ok = 0;
+			if (!v->errs)
+				return 0;
+		}
+	}
+	return ok;
+}
+
 static int
 eval_object(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	    const struct seg *kp, struct ann *a)
 {
 	struct oview ov;
 	int ok;
+
+	if (n->fast_obj && (ok = eval_object_fast(v, n, inst, ip, kp, a)) >= 0)
+		return ok;
 
 	if (n->min_props < 0 && n->max_props < 0 && !n->required &&
 	    !n->ndep_req && !n->ndep_schemas && !n->prop_names && !n->nprops &&
@@ -1266,6 +1574,17 @@ eval_body(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 		if (!eval_inplace(v, dynamic_target(v, n), inst, ip, &ks, a))
 			STOP();
 	}
+	if (!(n->kw & ~(unsigned)KW_TYPE)) {
+		/* a leaf: only "type", or nothing */
+		if (n->types && !check_type(n, inst)) {
+			show(v, inst, s1, sizeof s1);
+			type_list(n->types, s2, sizeof s2);
+			fail(v, n, ip, kp, "type", "%s is not of type %s", s1,
+			     s2);
+			STOP();
+		}
+		return ok;
+	}
 	if (n->types && !check_type(n, inst)) {
 		show(v, inst, s1, sizeof s1);
 		type_list(n->types, s2, sizeof s2);
@@ -1273,14 +1592,7 @@ eval_body(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 		STOP();
 	}
 	if (n->enum_c) {
-		struct jscan_iter it;
-		ival e;
-		int found = 0;
-
-		jscan_iter_init(&it, jscan_root(&n->enum_c->js));
-		while (!found && jscan_iter_next(&it, NULL, &e))
-			found = equal(v->sc, inst, e, 0);
-		if (!found) {
+		if (!enum_has(v, n, inst)) {
 			show(v, inst, s1, sizeof s1);
 			fail(v, n, ip, kp, "enum",
 			     "%s is not one of the allowed values", s1);
@@ -1294,26 +1606,30 @@ eval_body(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 		     s2);
 		STOP();
 	}
-	switch (jscan_type(inst)) {
+	switch (ity(inst)) {
 	case JSCAN_NUMBER:
-		if (!eval_number(v, n, inst, ip, kp))
+		if ((n->kw & KW_NUM) && !eval_number(v, n, inst, ip, kp))
 			STOP();
 		break;
 	case JSCAN_STRING:
-		if (!eval_string(v, n, inst, ip, kp))
+		if ((n->kw & KW_STR) && !eval_string(v, n, inst, ip, kp))
 			STOP();
 		break;
 	case JSCAN_ARRAY:
-		if (!eval_array(v, n, inst, ip, kp, a))
+		if ((n->kw & KW_ARR) && !eval_array(v, n, inst, ip, kp, a))
 			STOP();
 		break;
 	case JSCAN_OBJECT:
+		if (!(n->kw & KW_OBJ))
+			break;
 		if (!eval_object(v, n, inst, ip, kp, a))
 			STOP();
 		break;
 	default:
 		break;
 	}
+	if (!(n->kw & (KW_APPL | KW_UNEVAL)))
+		return ok;
 	for (i = 0; i < n->nall_of; i++) {
 		ks.s = "allOf";
 		ks2.i = i;
@@ -1396,14 +1712,14 @@ eval_body(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 				STOP();
 		}
 	}
-	if (n->uneval_items && jscan_type(inst) == JSCAN_ARRAY && a) {
+	if (n->uneval_items && ity(inst) == JSCAN_ARRAY && a) {
 		struct seg is = { ip, NULL, 0, { NULL, 0 } };
-		struct jscan_iter it;
+		struct iit it;
 		ival el;
 
 		ks.s = "unevaluatedItems";
-		jscan_iter_init(&it, inst);
-		for (i = 0; jscan_iter_next(&it, NULL, &el); i++) {
+		iit_init(&it, inst);
+		for (i = 0; iit_next(&it, NULL, &el); i++) {
 			if (ann_has_item(a, i))
 				continue;
 			is.i = i;
@@ -1419,7 +1735,7 @@ eval_body(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 		}
 		a->all_items = 1;
 	}
-	if (n->uneval_props && jscan_type(inst) == JSCAN_OBJECT && a) {
+	if (n->uneval_props && ity(inst) == JSCAN_OBJECT && a) {
 		struct seg is = { ip, NULL, 0, { NULL, 0 } };
 		struct oview ov;
 

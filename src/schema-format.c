@@ -42,6 +42,35 @@ is_hex(int c)
 	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* RFC 5322 atext besides letters and digits. */
+static int
+is_atext_special(int c)
+{
+	switch (c) {
+	case '!':
+	case '#':
+	case '$':
+	case '%':
+	case '&':
+	case '\'':
+	case '*':
+	case '+':
+	case '-':
+	case '/':
+	case '=':
+	case '?':
+	case '^':
+	case '_':
+	case '`':
+	case '{':
+	case '|':
+	case '}':
+	case '~':
+		return 1;
+	}
+	return 0;
+}
+
 /* n ASCII digits at s as a number; -1 if they are not all digits. */
 static int
 num(const char *s, int n)
@@ -748,6 +777,39 @@ sep_len(const char *s, const char *end, int idn)
 	return 0;
 }
 
+/*
+ * The common case of a host name, all ASCII letters, digits, hyphens and
+ * dots with no A-label ("xn--"): decided here without decoding labels.
+ * Returns -1 when the general check is needed.
+ */
+static int
+check_host_ascii_fast(const char *s, size_t len)
+{
+	size_t i, start = 0;
+
+	if (len == 0 || len > 253)
+		return -1;
+	for (i = 0; i <= len; i++) {
+		unsigned char c = i < len ? (unsigned char)s[i] : '.';
+
+		if (c == '.') {
+			size_t l = i - start;
+
+			if (l == 0 || l > 63 || s[start] == '-' ||
+			    s[i - 1] == '-')
+				return 0;
+			if (l >= 4 && s[start + 2] == '-' &&
+			    s[start + 3] == '-')
+				return -1; /* maybe an A-label */
+			start = i + 1;
+			continue;
+		}
+		if (!is_alpha(c) && !is_digit(c) && c != '-')
+			return -1;
+	}
+	return 1;
+}
+
 static int
 check_host(const char *s, size_t len, int idn)
 {
@@ -758,6 +820,9 @@ check_host(const char *s, size_t len, int idn)
 
 	if (len == 0)
 		return 0;
+	if (!idn && (ok = check_host_ascii_fast(s, len)) >= 0)
+		return ok;
+	ok = 1;
 	labels = malloc(cap * sizeof *labels);
 	if (labels == NULL)
 		return 0;
@@ -840,7 +905,7 @@ check_email(const char *s, size_t len, int idn)
 			}
 			dot = 0;
 			if (is_alpha(c) || is_digit(c) ||
-			    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL ||
+			    (c < 0x80 && c && is_atext_special(c)) ||
 			    (idn && c >= 0x80))
 				continue;
 			return 0;
@@ -1072,16 +1137,13 @@ check_uuid(const char *s, size_t len)
 {
 	size_t i;
 
-	if (len != 36)
+	if (len != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' ||
+	    s[23] != '-')
 		return 0;
-	for (i = 0; i < len; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!is_hex((unsigned char)s[i])) {
+	for (i = 0; i < len; i++)
+		if (i != 8 && i != 13 && i != 18 && i != 23 &&
+		    !is_hex((unsigned char)s[i]))
 			return 0;
-		}
-	}
 	return 1;
 }
 

@@ -34,6 +34,17 @@ struct regex;
 
 struct snode;
 
+/* Bits of snode.kw: groups of keywords, so that validation skips what a
+ * schema object does not have in one test (schema_node_plan). */
+#define KW_TYPE	  0x01
+#define KW_ENUM	  0x02 /* enum or const */
+#define KW_NUM	  0x04
+#define KW_STR	  0x08
+#define KW_ARR	  0x10
+#define KW_OBJ	  0x20
+#define KW_APPL	  0x40 /* allOf anyOf oneOf not if */
+#define KW_UNEVAL 0x80
+
 /*
  * A number of the schema (minimum, multipleOf...) as exact JSON text:
  * compared digit by digit with the instance's text (schema-num.c).
@@ -43,6 +54,14 @@ struct snum {
 	char *text;
 	size_t len;
 	double d;
+};
+
+/* A string of an enum's hash set. */
+struct sstr {
+	const char *s; /* into the enum's tape, or owned when escaped */
+	size_t len;
+	size_t hash; /* schema_name_hash(s, len) */
+	int used, owned;
 };
 
 /* An enum or const value compiled to its own tape, with exact numbers. */
@@ -141,6 +160,20 @@ struct snode {
 	json_t *multiple_of, *maximum, *exclusive_max, *minimum, *exclusive_min;
 	struct snum n_mult, n_max, n_xmax, n_min, n_xmin; /* the same, exact */
 	struct sconst *enum_c, *const_c;
+	/* enum: its strings in a hash set, the other values listed */
+	struct sstr *enum_str;
+	size_t enum_nstr, enum_scap;
+	uint32_t *enum_other; /* tape indices in enum_c */
+	size_t enum_nother;
+	/*
+	 * The object fast path: only properties (at most 64) and required
+	 * names that are all among them.  req_prop[i] is the index in props
+	 * of required[i].
+	 */
+	int fast_obj;
+	unsigned char *req_prop;
+	size_t nreq;
+	unsigned kw; /* KW_*: which groups of keywords are present */
 	int (*format_fn)(const char *, size_t); /* NULL: unknown format */
 	long long max_length, min_length, max_items, min_items, max_props,
 		min_props; /* -1: absent */
@@ -226,6 +259,9 @@ void schema_const_free(struct sconst *);
 int (*schema_format_fn(const char *name))(const char *, size_t);
 
 /* schema-check.c */
+/* Prepare n's fast paths once it is compiled (enum set, object plan). */
+void schema_node_plan(struct snode *n);
+void schema_node_plan_free(struct snode *n);
 int schema_node_validate(struct schema *, struct snode *, json_t *,
 			 struct schema_errors *);
 

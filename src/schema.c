@@ -798,6 +798,8 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 			res->node = n;
 	}
 	rc = compile_body(cc, n, j, base, res, dialect, voc);
+	if (rc == 0)
+		schema_node_plan(n);
 	if (saved.data) {
 		ptr_pop(&cc->ptr, 0);
 		buf_add(&cc->ptr, saved.data, saved.len);
@@ -1680,6 +1682,7 @@ node_free(struct snode *n)
 	free(n->n_xmin.text);
 	schema_const_free(n->enum_c);
 	schema_const_free(n->const_c);
+	schema_node_plan_free(n);
 	free(n);
 }
 
