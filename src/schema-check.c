@@ -507,6 +507,7 @@ schema_node_plan(struct snode *n)
 	    n->max_props < 0 && n->ndep_req == 0 && n->ndep_schemas == 0 &&
 	    n->prop_hash) {
 		n->req_prop = xcalloc(n->nreq ? n->nreq : 1, 1);
+		memset(n->prop_guess, 0xff, sizeof n->prop_guess);
 		for (i = 0; i < n->nreq; i++) {
 			json_t *w = json_array_get(n->required, i);
 
@@ -1450,7 +1451,7 @@ eval_object_body(struct vctx *v, struct snode *n, ival inst,
 }
 
 /* Most members the object fast path takes. */
-#define FAST_MAX_MEMBERS 32
+#define FAST_MAX_MEMBERS SCHEMA_FAST_MEMBERS
 
 /*
  * The object fast path (n->fast_obj: properties and required only): one
@@ -1481,8 +1482,14 @@ eval_object_fast(struct vctx *v, struct snode *n, ival inst,
 
 		if (iesc(key))
 			return -1;
-		k = prop_find(n, raw + 1, len - 2,
-			      schema_name_hash(raw + 1, len - 2));
+		/* members usually come in the same order event after event */
+		k = n->prop_guess[m];
+		if (k >= n->nprops || n->props[k].len != len - 2 ||
+		    memcmp(n->props[k].name, raw + 1, len - 2) != 0) {
+			k = prop_find(n, raw + 1, len - 2,
+				      schema_name_hash(raw + 1, len - 2));
+			n->prop_guess[m] = (unsigned char)k;
+		}
 		if (k < n->nprops) {
 			if (seen & ((uint64_t)1 << k))
 				return -1;
@@ -1775,7 +1782,7 @@ eval(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
      const struct seg *kp, struct ann *a)
 {
 	struct schema *sc = v->sc;
-	struct ann local = { 0 };
+	struct ann local;
 	int pushed = 0, ok;
 
 	if (v->aborted)
@@ -1827,8 +1834,10 @@ eval(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 		sc->scope[sc->nscope++] = n->res;
 		pushed = 1;
 	}
-	if (a == NULL && n->needs_ann)
+	if (a == NULL && n->needs_ann) {
+		memset(&local, 0, sizeof local);
 		a = &local;
+	}
 	ok = eval_body(v, n, inst, ip, kp, a);
 	if (a == &local)
 		ann_release(&local);

@@ -39,7 +39,7 @@ is_alpha(int c)
 static int
 is_hex(int c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	return (unsigned)(c - '0') < 10 || (unsigned)((c | 0x20) - 'a') < 6;
 }
 
 /* RFC 5322 atext besides letters and digits. */

@@ -34,6 +34,9 @@ struct regex;
 
 struct snode;
 
+/* Most members of an object that the object fast path takes. */
+#define SCHEMA_FAST_MEMBERS 32
+
 /* Bits of snode.kw: groups of keywords, so that validation skips what a
  * schema object does not have in one test (schema_node_plan). */
 #define KW_TYPE	  0x01
@@ -174,6 +177,8 @@ struct snode {
 	unsigned char *req_prop;
 	size_t nreq;
 	unsigned kw; /* KW_*: which groups of keywords are present */
+	/* fast path: the property member i matched last time (a guess) */
+	unsigned char prop_guess[SCHEMA_FAST_MEMBERS];
 	int (*format_fn)(const char *, size_t); /* NULL: unknown format */
 	long long max_length, min_length, max_items, min_items, max_props,
 		min_props; /* -1: absent */

@@ -171,14 +171,54 @@ small_int(const char *s, size_t len, long long *out)
 	return 1;
 }
 
+/*
+ * A decimal without exponent and with at most 18 integer digits against
+ * a small integer j (the usual "minimum": 0): 1 with *r set, or 0.
+ */
+static int
+plain_vs_int(const char *s, size_t len, long long j, int *r)
+{
+	size_t i = s[0] == '-', k;
+	long long ip = 0;
+	int neg = s[0] == '-', frac = 0;
+
+	for (k = i; k < len && s[k] >= '0' && s[k] <= '9'; k++)
+		;
+	if (k - i == 0 || k - i > 18 || k == len || s[k] != '.')
+		return 0;
+	for (; i < k; i++)
+		ip = ip * 10 + (s[i] - '0');
+	for (i = k + 1; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0; /* an exponent */
+		if (s[i] != '0')
+			frac = 1;
+	}
+	if (!neg) {
+		/* ip <= s < ip + 1 */
+		*r = ip < j ? -1 : ip > j ? 1 : frac;
+	} else if (!frac) {
+		*r = -ip < j ? -1 : -ip > j;
+	} else {
+		/* -(ip + 1) < s < -ip */
+		*r = -ip <= j ? -1 : 1;
+	}
+	return 1;
+}
+
 int
 schema_dec_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	struct dnum x, y;
 	long long i, j;
+	int r;
 
-	if (small_int(a, alen, &i) && small_int(b, blen, &j))
-		return i < j ? -1 : i > j;
+	if (small_int(b, blen, &j)) {
+		if (small_int(a, alen, &i))
+			return i < j ? -1 : i > j;
+		if (plain_vs_int(a, alen, j, &r))
+			return r;
+	}
 	dnum_read(a, alen, &x);
 	dnum_read(b, blen, &y);
 	return dnum_cmp(&x, &y);
