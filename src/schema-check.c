@@ -459,6 +459,14 @@ schema_node_plan(struct snode *n)
 			struct sstr ss = { 0 };
 			struct buf b = BUF_INIT;
 
+			if (ity(e) == JSCAN_NUMBER) {
+				ss.s = iraw(e, &ss.len);
+				ss.hash = schema_dec_hash(ss.s, ss.len);
+				ss.number = 1;
+				enum_put(n, &ss);
+				n->enum_nstr++;
+				continue;
+			}
 			if (ity(e) != JSCAN_STRING) {
 				n->enum_other[n->enum_nother++] = e.i;
 				continue;
@@ -544,19 +552,28 @@ enum_has(struct vctx *v, struct snode *n, ival inst)
 {
 	size_t i;
 
-	if (ity(inst) == JSCAN_STRING) {
-		size_t len, h;
-		const char *s = istr(inst, &v->sc->str, &len);
-		size_t hash = schema_name_hash(s, len);
+	if (ity(inst) == JSCAN_STRING || ity(inst) == JSCAN_NUMBER) {
+		int number = ity(inst) == JSCAN_NUMBER;
+		size_t len, h, hash;
+		const char *s;
 
 		if (n->enum_nstr == 0)
 			return 0;
+		if (number) {
+			s = iraw(inst, &len);
+			hash = schema_dec_hash(s, len);
+		} else {
+			s = istr(inst, &v->sc->str, &len);
+			hash = schema_name_hash(s, len);
+		}
 		for (h = hash & (n->enum_scap - 1); n->enum_str[h].used;
 		     h = (h + 1) & (n->enum_scap - 1)) {
 			const struct sstr *e = &n->enum_str[h];
 
-			if (e->hash == hash && e->len == len &&
-			    memcmp(e->s, s, len) == 0)
+			if (e->hash != hash || e->number != number)
+				continue;
+			if (number ? schema_dec_cmp(e->s, e->len, s, len) == 0
+				   : e->len == len && memcmp(e->s, s, len) == 0)
 				return 1;
 		}
 		return 0;

@@ -59,12 +59,13 @@ struct snum {
 	double d;
 };
 
-/* A string of an enum's hash set. */
+/* A string or number of an enum's hash set. */
 struct sstr {
-	const char *s; /* into the enum's tape, or owned when escaped */
+	const char *s; /* string: its contents (into the enum's tape, or
+			* owned when escaped); number: its text */
 	size_t len;
-	size_t hash; /* schema_name_hash(s, len) */
-	int used, owned;
+	size_t hash; /* schema_name_hash(s, len), schema_dec_hash(s, len) */
+	int used, owned, number;
 };
 
 /* An enum or const value compiled to its own tape, with exact numbers. */
@@ -163,7 +164,7 @@ struct snode {
 	json_t *multiple_of, *maximum, *exclusive_max, *minimum, *exclusive_min;
 	struct snum n_mult, n_max, n_xmax, n_min, n_xmin; /* the same, exact */
 	struct sconst *enum_c, *const_c;
-	/* enum: its strings in a hash set, the other values listed */
+	/* enum: its strings and numbers in a hash set, the rest listed */
 	struct sstr *enum_str;
 	size_t enum_nstr, enum_scap;
 	uint32_t *enum_other; /* tape indices in enum_c */
@@ -240,6 +241,8 @@ schema_name_hash(const char *s, size_t len)
 /* schema-num.c: JSON number texts compared exactly. */
 int schema_dec_cmp(const char *a, size_t alen, const char *b, size_t blen);
 int schema_dec_is_integer(const char *s, size_t len);
+/* A hash equal for equal values (1, 1.0 and 10e-1 hash alike). */
+size_t schema_dec_hash(const char *s, size_t len);
 int schema_dec_multiple(const char *x, size_t xlen, const char *m, size_t mlen);
 void schema_double_text(double d, char *out, size_t n);
 void schema_snum_set(struct snum *, const char *text, size_t len);

@@ -224,6 +224,23 @@ schema_dec_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	return dnum_cmp(&x, &y);
 }
 
+size_t
+schema_dec_hash(const char *s, size_t len)
+{
+	struct dnum d;
+	size_t h = 5381, k;
+	unsigned long long e;
+
+	dnum_read(s, len, &d);
+	h = h * 33 + (size_t)d.neg;
+	for (k = 0; k < dnum_ndig(&d); k++)
+		h = h * 33 + (size_t)dnum_dig(&d, k);
+	e = (unsigned long long)d.exp;
+	for (k = 0; k < 8; k++, e >>= 8)
+		h = h * 33 + (size_t)(e & 0xff);
+	return h;
+}
+
 int
 schema_dec_is_integer(const char *s, size_t len)
 {

@@ -242,6 +242,10 @@ test_exact(void)
 		   check_tape("{\"const\":[1,{\"a\":10}]}",
 			      "[1.0,{\"a\":1e1}]") == 1,
 	   "enum and const compare numbers by value, nested too");
+	ok(check_tape("{\"enum\":[\"1\",1.50,true]}", "15e-1") == 1 &&
+		   check_tape("{\"enum\":[\"1\",1.50,true]}", "1") == 0 &&
+		   check_tape("{\"enum\":[\"1\",1.50,true]}", "\"1\"") == 1,
+	   "enum numbers are looked up by value, apart from strings");
 	ok(check_tape("{\"enum\":[18446744073709551616]}",
 		      "18446744073709551617") == 0,
 	   "enum of a big integer is exact");
@@ -349,6 +353,11 @@ test_exact_random(void)
 			if (r != want) {
 				diag("cmp %s %s: got %d, want %d", x, y, r,
 				     want);
+				bad++;
+			}
+			if (schema_dec_hash(x, strlen(x)) !=
+			    schema_dec_hash(fa[0], strlen(fa[0]))) {
+				diag("hash %s differs from %s", x, fa[0]);
 				bad++;
 			}
 			if (schema_dec_is_integer(x, strlen(x)) !=
