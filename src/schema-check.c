@@ -1882,32 +1882,32 @@ validate_val(struct schema *sc, struct snode *n, struct jscan *js, ival inst,
 /* A jansson value: written as text with exact numbers, then scanned. */
 static int
 validate_json(struct schema *sc, struct snode *n, json_t *inst,
-	      struct schema_errors *out)
+	      const struct numtext *nt, struct schema_errors *out)
 {
+	struct vctx v = { sc, &sc->scan, out, 0, 0, 0, 0, out };
 	struct errbuf eb;
 
 	buf_reset(&sc->dump);
-	if (schema_json_text(&sc->numtext, inst, &sc->dump) < 0 ||
-	    jscan_parse(&sc->scan, sc->dump.data, sc->dump.len, &eb) < 0) {
-		struct vctx v = { sc, &sc->scan, out, 0, 0, 0, 0, out };
-
-		limit(&v, n, NULL, NULL, "value nested too deeply to validate");
-		return 0;
-	}
+	if (schema_json_text(nt, inst, &sc->dump) < 0)
+		return limit(&v, n, NULL, NULL,
+			     "value nested too deeply to validate");
+	if (jscan_parse(&sc->scan, sc->dump.data, sc->dump.len, &eb) < 0)
+		return limit(&v, n, NULL, NULL, "value cannot be validated: %s",
+			     eb.msg);
 	return validate_val(sc, n, &sc->scan, jscan_root(&sc->scan), out);
-}
-
-int
-schema_node_validate(struct schema *sc, struct snode *n, json_t *inst,
-		     struct schema_errors *out)
-{
-	return validate_json(sc, n, inst, out);
 }
 
 int
 schema_validate(struct schema *sc, json_t *inst, struct schema_errors *out)
 {
-	return validate_json(sc, sc->root, inst, out);
+	return validate_json(sc, sc->root, inst, NULL, out);
+}
+
+int
+schema_validate_doc(struct schema *sc, json_t *doc, const struct numtext *nt,
+		    struct schema_errors *out)
+{
+	return validate_json(sc, sc->root, doc, nt, out);
 }
 
 int

@@ -270,7 +270,9 @@ int (*schema_format_fn(const char *name))(const char *, size_t);
 /* Prepare n's fast paths once it is compiled (enum set, object plan). */
 void schema_node_plan(struct snode *n);
 void schema_node_plan_free(struct snode *n);
-int schema_node_validate(struct schema *, struct snode *, json_t *,
-			 struct schema_errors *);
+/* schema_validate() on a loaded document whose exact numbers are in nt
+ * (a schema checked against its meta-schema). */
+int schema_validate_doc(struct schema *, json_t *doc, const struct numtext *nt,
+			struct schema_errors *out);
 
 #endif

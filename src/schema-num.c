@@ -15,9 +15,8 @@
  *
  * Limits: exponents beyond +-10^15 are clamped to that (written numbers of
  * 10^(10^15) do not occur; two that large compare on their digits).
- * multipleOf is exact when the divisor's significant digits, scaled to the
- * dividend's last decimal place, fit in 18 digits; otherwise it is decided
- * in double precision (see schema_dec_multiple()).
+ * multipleOf is exact when the divisor has at most 18 significant digits;
+ * otherwise it is decided in double precision (schema_dec_multiple()).
  */
 #include <math.h>
 #include <stdint.h>
@@ -323,7 +322,7 @@ int
 schema_dec_multiple(const char *x, size_t xlen, const char *m, size_t mlen)
 {
 	struct dnum a, b;
-	long long ea, eb, e;
+	long long ea, eb;
 	size_t na, nb, k;
 	uint64_t mod = 0, r = 0;
 
@@ -335,23 +334,24 @@ schema_dec_multiple(const char *x, size_t xlen, const char *m, size_t mlen)
 		return 0;
 	if (dnum_cmp_abs(&a, &b) < 0)
 		return 0;
-	/* a = A x 10^ea and b = B x 10^eb with integers A and B */
+	/*
+	 * a = A x 10^ea and b = B x 10^eb with integers A and B that do not
+	 * end in 0.  If ea < eb, a/b = A / (B x 10^(eb - ea)) would need 10
+	 * to divide A: never.  Otherwise a/b = A x 10^(ea - eb) / B.
+	 */
 	na = dnum_ndig(&a);
 	nb = dnum_ndig(&b);
 	ea = a.exp - (long long)na;
 	eb = b.exp - (long long)nb;
-	e = ea < eb ? ea : eb;
-	/* B x 10^(eb - e) must fit in 18 digits */
-	if ((long long)nb + (eb - e) > 18)
+	if (ea < eb)
+		return 0;
+	if (nb > 18)
 		return multiple_double(x, xlen, m, mlen);
 	for (k = 0; k < nb; k++)
 		mod = mod * 10 + (uint64_t)dnum_dig(&b, k);
-	for (k = 0; k < (size_t)(eb - e); k++)
-		mod *= 10;
-	/* A x 10^(ea - e) mod that */
 	for (k = 0; k < na; k++)
 		r = (r * 10 + (uint64_t)dnum_dig(&a, k)) % mod;
-	r = mulmod(r, pow10mod((unsigned long long)(ea - e), mod), mod);
+	r = mulmod(r, pow10mod((unsigned long long)(ea - eb), mod), mod);
 	return r == 0;
 }
 

@@ -1075,9 +1075,11 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 		    get_number(cc, j, "exclusiveMinimum", &n->exclusive_min) <
 			    0)
 			return -1;
-		if (n->multiple_of && !(json_number_value(n->multiple_of) > 0))
-			return bad(cc, "multipleOf", "must be greater than 0");
 		exact_number(cc, n->multiple_of, &n->n_mult);
+		/* on the exact text: 1e-400 is positive, not 0.0 */
+		if (n->multiple_of &&
+		    schema_dec_cmp(n->n_mult.text, n->n_mult.len, "0", 1) <= 0)
+			return bad(cc, "multipleOf", "must be greater than 0");
 		exact_number(cc, n->maximum, &n->n_max);
 		exact_number(cc, n->exclusive_max, &n->n_xmax);
 		exact_number(cc, n->minimum, &n->n_min);
@@ -1547,7 +1549,7 @@ meta_check(struct schema *sc, json_t *doc, struct errbuf *eb)
 		return errbuf_prefix(eb, "meta-schema");
 	}
 	errs.max = 1;
-	ok = schema_validate(meta, doc, &errs);
+	ok = schema_validate_doc(meta, doc, &sc->numtext, &errs);
 	if (!ok)
 		errbuf_set(eb, STATUS_USAGE,
 			   "schema does not conform to its meta-schema: %s: %s",

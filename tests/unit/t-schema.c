@@ -256,6 +256,10 @@ test_exact(void)
 	   "multipleOf on a 30-digit integer is exact");
 	ok(check_tape("{\"multipleOf\":0.1}", "12345678901234567890.1") == 1,
 	   "multipleOf 0.1 on a long decimal is exact");
+	ok(check_tape("{\"multipleOf\":0.01}", "0.10000000000000000001") == 0 &&
+		   check_tape("{\"multipleOf\":0.25}", "1e-400") == 0 &&
+		   check_tape("{\"multipleOf\":1e-400}", "3e-399") == 1,
+	   "multipleOf with a value finer than the divisor, and tiny numbers");
 	ok(check_tape("{\"multipleOf\":3}", "3e400") == 1 &&
 		   check_tape("{\"multipleOf\":3}", "1e400") == 0,
 	   "multipleOf on 10^400 is exact");
