@@ -508,6 +508,9 @@ schema_node_plan(struct snode *n)
 			 ? KW_APPL
 			 : 0) |
 		(n->uneval_items || n->uneval_props ? KW_UNEVAL : 0);
+	n->leaf = !(n->kw & ~(unsigned)(KW_TYPE | KW_ENUM | KW_NUM | KW_STR)) &&
+		  !n->ref_uri && !n->dynref_uri && !n->recursive_ref &&
+		  !n->needs_ann;
 	/* the object fast path */
 	n->nreq = n->required ? json_array_size(n->required) : 0;
 	if (n->nprops > 0 && n->nprops <= 64 && n->npprops == 0 &&
@@ -1107,7 +1110,10 @@ eval_string(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	char a[80];
 	int ok = 1, r;
 
-	if (n->min_length >= 0 || n->max_length >= 0) {
+	/* a string has between len / 4 and len code points: count them only
+	 * when that does not decide */
+	if ((n->min_length >= 0 && len / 4 < (size_t)n->min_length) ||
+	    (n->max_length >= 0 && len > (size_t)n->max_length)) {
 		cps = utf8_len(s, len);
 		if (n->min_length >= 0 && cps < (size_t)n->min_length) {
 			show(v, inst, a, sizeof a);
@@ -1565,12 +1571,66 @@ eval_object(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	return ok;
 }
 
+/*
+ * The keywords that look at the value alone: type, enum, const and the
+ * number and string keywords.  A schema object with nothing else (a
+ * leaf, snode.leaf) is evaluated by this alone.
+ */
+static int
+eval_scalar(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
+	    const struct seg *kp)
+{
+	char s1[80], s2[80];
+	int ok = 1;
+
+	if (n->types && !check_type(n, inst)) {
+		show(v, inst, s1, sizeof s1);
+		type_list(n->types, s2, sizeof s2);
+		fail(v, n, ip, kp, "type", "%s is not of type %s", s1, s2);
+		if (!v->errs)
+			return 0;
+		ok = 0;
+	}
+	if (!(n->kw & ~(unsigned)KW_TYPE))
+		return ok;
+	if (n->enum_c && !enum_has(v, n, inst)) {
+		show(v, inst, s1, sizeof s1);
+		fail(v, n, ip, kp, "enum",
+		     "%s is not one of the allowed values", s1);
+		if (!v->errs)
+			return 0;
+		ok = 0;
+	}
+	if (n->const_c && !equal(v->sc, inst, jscan_root(&n->const_c->js), 0)) {
+		show(v, inst, s1, sizeof s1);
+		show_text(n->const_c->text, n->const_c->len, s2, sizeof s2);
+		fail(v, n, ip, kp, "const", "%s is not the constant %s", s1,
+		     s2);
+		if (!v->errs)
+			return 0;
+		ok = 0;
+	}
+	switch (ity(inst)) {
+	case JSCAN_NUMBER:
+		if ((n->kw & KW_NUM) && !eval_number(v, n, inst, ip, kp))
+			ok = 0;
+		break;
+	case JSCAN_STRING:
+		if ((n->kw & KW_STR) && !eval_string(v, n, inst, ip, kp))
+			ok = 0;
+		break;
+	default:
+		break;
+	}
+	return ok;
+}
+
 static int
 eval_body(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	  const struct seg *kp, struct ann *a)
 {
 	struct seg ks, ks2;
-	char s1[80], s2[80];
+	char s1[80];
 	size_t i, count;
 	int ok = 1;
 
@@ -1598,47 +1658,9 @@ eval_body(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 		if (!eval_inplace(v, dynamic_target(v, n), inst, ip, &ks, a))
 			STOP();
 	}
-	if (!(n->kw & ~(unsigned)KW_TYPE)) {
-		/* a leaf: only "type", or nothing */
-		if (n->types && !check_type(n, inst)) {
-			show(v, inst, s1, sizeof s1);
-			type_list(n->types, s2, sizeof s2);
-			fail(v, n, ip, kp, "type", "%s is not of type %s", s1,
-			     s2);
-			STOP();
-		}
-		return ok;
-	}
-	if (n->types && !check_type(n, inst)) {
-		show(v, inst, s1, sizeof s1);
-		type_list(n->types, s2, sizeof s2);
-		fail(v, n, ip, kp, "type", "%s is not of type %s", s1, s2);
+	if (!eval_scalar(v, n, inst, ip, kp))
 		STOP();
-	}
-	if (n->enum_c) {
-		if (!enum_has(v, n, inst)) {
-			show(v, inst, s1, sizeof s1);
-			fail(v, n, ip, kp, "enum",
-			     "%s is not one of the allowed values", s1);
-			STOP();
-		}
-	}
-	if (n->const_c && !equal(v->sc, inst, jscan_root(&n->const_c->js), 0)) {
-		show(v, inst, s1, sizeof s1);
-		show_text(n->const_c->text, n->const_c->len, s2, sizeof s2);
-		fail(v, n, ip, kp, "const", "%s is not the constant %s", s1,
-		     s2);
-		STOP();
-	}
 	switch (ity(inst)) {
-	case JSCAN_NUMBER:
-		if ((n->kw & KW_NUM) && !eval_number(v, n, inst, ip, kp))
-			STOP();
-		break;
-	case JSCAN_STRING:
-		if ((n->kw & KW_STR) && !eval_string(v, n, inst, ip, kp))
-			STOP();
-		break;
 	case JSCAN_ARRAY:
 		if ((n->kw & KW_ARR) && !eval_array(v, n, inst, ip, kp, a))
 			STOP();
@@ -1809,15 +1831,18 @@ eval(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	if (n->boolean == 0)
 		return fail(v, n, ip, kp, NULL,
 			    "no value is allowed here (false schema)");
+	if (++v->steps > CHECK_MAX_STEPS)
+		return limit(v, n, ip, kp,
+			     "schema evaluation took more than %d steps",
+			     CHECK_MAX_STEPS);
+	/* a leaf refers to nothing: no loop to detect, no scope to keep */
+	if (n->leaf)
+		return eval_scalar(v, n, inst, ip, kp) && !v->aborted;
 	if (v->depth >= CHECK_MAX_DEPTH)
 		return limit(
 			v, n, ip, kp,
 			"schema evaluation nested more than %d levels deep",
 			CHECK_MAX_DEPTH);
-	if (++v->steps > CHECK_MAX_STEPS)
-		return limit(v, n, ip, kp,
-			     "schema evaluation took more than %d steps",
-			     CHECK_MAX_STEPS);
 	/* The same schema object on the same value further up, with no step
 	 * into the value in between: a $ref loop that would never end. */
 	{

@@ -178,6 +178,7 @@ struct snode {
 	unsigned char *req_prop;
 	size_t nreq;
 	unsigned kw; /* KW_*: which groups of keywords are present */
+	int leaf;    /* only type, enum, const, number and string keywords */
 	/* fast path: the property member i matched last time (a guess) */
 	unsigned char prop_guess[SCHEMA_FAST_MEMBERS];
 	int (*format_fn)(const char *, size_t); /* NULL: unknown format */
