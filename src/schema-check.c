@@ -338,6 +338,8 @@ num_cmp(ival x, const struct snum *n)
 	size_t len;
 	const char *s = iraw(x, &len);
 
+	if (n->small)
+		return schema_dec_cmp_small(s, len, n->iv);
 	return schema_dec_cmp(s, len, n->text, n->len);
 }
 

@@ -1137,14 +1137,19 @@ check_uuid(const char *s, size_t len)
 {
 	size_t i;
 
+	static const unsigned char spans[5][2] = {
+		{ 0, 8 }, { 9, 13 }, { 14, 18 }, { 19, 23 }, { 24, 36 }
+	};
+	unsigned bad = 0;
+	size_t k;
+
 	if (len != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' ||
 	    s[23] != '-')
 		return 0;
-	for (i = 0; i < len; i++)
-		if (i != 8 && i != 13 && i != 18 && i != 23 &&
-		    !is_hex((unsigned char)s[i]))
-			return 0;
-	return 1;
+	for (k = 0; k < 5; k++)
+		for (i = spans[k][0]; i < spans[k][1]; i++)
+			bad |= !is_hex((unsigned char)s[i]);
+	return !bad;
 }
 
 static int

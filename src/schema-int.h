@@ -57,6 +57,8 @@ struct snum {
 	char *text;
 	size_t len;
 	double d;
+	int small; /* an integer of at most 18 digits: iv */
+	long long iv;
 };
 
 /* A string or number of an enum's hash set. */
@@ -241,6 +243,10 @@ schema_name_hash(const char *s, size_t len)
 
 /* schema-num.c: JSON number texts compared exactly. */
 int schema_dec_cmp(const char *a, size_t alen, const char *b, size_t blen);
+/* schema_dec_cmp() against an integer of at most 18 digits. */
+int schema_dec_cmp_small(const char *a, size_t alen, long long j);
+/* s is an integer of at most 18 digits: 1 and *out, else 0. */
+int schema_small_int(const char *s, size_t len, long long *out);
 int schema_dec_is_integer(const char *s, size_t len);
 /* A hash equal for equal values (1, 1.0 and 10e-1 hash alike). */
 size_t schema_dec_hash(const char *s, size_t len);

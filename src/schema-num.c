@@ -206,6 +206,27 @@ plain_vs_int(const char *s, size_t len, long long j, int *r)
 }
 
 int
+schema_dec_cmp_small(const char *a, size_t alen, long long j)
+{
+	char b[24];
+	long long i;
+	int r, n;
+
+	if (small_int(a, alen, &i))
+		return i < j ? -1 : i > j;
+	if (plain_vs_int(a, alen, j, &r))
+		return r;
+	n = snprintf(b, sizeof b, "%lld", j);
+	return schema_dec_cmp(a, alen, b, (size_t)n);
+}
+
+int
+schema_small_int(const char *s, size_t len, long long *out)
+{
+	return small_int(s, len, out);
+}
+
+int
 schema_dec_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	struct dnum x, y;
@@ -380,6 +401,7 @@ schema_snum_set(struct snum *sn, const char *text, size_t len)
 	sn->text = xstrndup(text, len);
 	sn->len = len;
 	sn->d = strtod(sn->text, NULL);
+	sn->small = small_int(text, len, &sn->iv);
 }
 
 /* ---- exact texts of loaded documents ------------------------------------ */

@@ -353,6 +353,13 @@ test_exact_random(void)
 		for (k = 0; k < na * nb; k++) {
 			const char *x = fa[k % na], *y = fb[k / na];
 			int r = schema_dec_cmp(x, strlen(x), y, strlen(y));
+			long long j;
+
+			if (schema_small_int(y, strlen(y), &j) &&
+			    schema_dec_cmp_small(x, strlen(x), j) != want) {
+				diag("cmp_small %s %lld wrong", x, j);
+				bad++;
+			}
 
 			if (r != want) {
 				diag("cmp %s %s: got %d, want %d", x, y, r,
