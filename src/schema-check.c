@@ -343,10 +343,10 @@ num_cmp(ival x, const struct snum *n)
 	return schema_dec_cmp(s, len, n->text, n->len);
 }
 
-static int equal(struct schema *sc, ival a, ival b, int depth);
+static int equal(struct schema *sc, ival a, ival b);
 
 static int
-equal_objects(struct schema *sc, ival a, ival b, int depth)
+equal_objects(struct schema *sc, ival a, ival b)
 {
 	struct oview oa, ob;
 	size_t i;
@@ -366,7 +366,7 @@ equal_objects(struct schema *sc, ival a, ival b, int depth)
 			continue;
 		w = oview_get(sc, &ob, m.k, m.klen, m.hash);
 		if (w == JSCAN_ABSENT ||
-		    !equal(sc, mkival(a.js, m.val), mkival(b.js, w), depth + 1))
+		    !equal(sc, mkival(a.js, m.val), mkival(b.js, w)))
 			eq = 0;
 	}
 	oview_release(sc, &ob);
@@ -376,7 +376,7 @@ equal_objects(struct schema *sc, ival a, ival b, int depth)
 
 /* JSON equality: numbers by value (1 == 1.0), objects unordered. */
 static int
-equal(struct schema *sc, ival a, ival b, int depth)
+equal(struct schema *sc, ival a, ival b)
 {
 	enum jscan_type t = ity(a);
 	const char *x, *y;
@@ -416,12 +416,12 @@ equal(struct schema *sc, ival a, ival b, int depth)
 		iit_init(&ia, a);
 		iit_init(&ib, b);
 		while (iit_next(&ia, NULL, &ea) && iit_next(&ib, NULL, &eb))
-			if (!equal(sc, ea, eb, depth + 1))
+			if (!equal(sc, ea, eb))
 				return 0;
 		return 1;
 	}
 	case JSCAN_OBJECT:
-		return equal_objects(sc, a, b, depth);
+		return equal_objects(sc, a, b);
 	default:
 		return 1; /* null */
 	}
@@ -584,8 +584,8 @@ enum_has(struct vctx *v, struct snode *n, ival inst)
 		return 0;
 	}
 	for (i = 0; i < n->enum_nother; i++)
-		if (equal(v->sc, inst, mkival(&n->enum_c->js, n->enum_other[i]),
-			  0))
+		if (equal(v->sc, inst,
+			  mkival(&n->enum_c->js, n->enum_other[i])))
 			return 1;
 	return 0;
 }
@@ -680,7 +680,7 @@ show(struct vctx *v, ival x, char *out, size_t n)
 		show_text(raw, len, out, n);
 		return;
 	}
-	j = jscan_json(x.js == v->js ? v->js : (struct jscan *)x.js, x, NULL);
+	j = jscan_json(v->js, x, NULL); /* only instances are shown */
 	s = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (s == NULL) {
@@ -1198,7 +1198,7 @@ eval_array(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 		for (i = 1; i < size && ok; i++)
 			for (j = 0; j < i; j++)
 				if (equal(v->sc, mkival(inst.js, e[i]),
-					  mkival(inst.js, e[j]), 0)) {
+					  mkival(inst.js, e[j]))) {
 					ok = fail(v, n, ip, kp, "uniqueItems",
 						  "items %zu and %zu are equal",
 						  j, i);
@@ -1603,7 +1603,7 @@ eval_scalar(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 			return 0;
 		ok = 0;
 	}
-	if (n->const_c && !equal(v->sc, inst, jscan_root(&n->const_c->js), 0)) {
+	if (n->const_c && !equal(v->sc, inst, jscan_root(&n->const_c->js))) {
 		show(v, inst, s1, sizeof s1);
 		show_text(n->const_c->text, n->const_c->len, s2, sizeof s2);
 		fail(v, n, ip, kp, "const", "%s is not the constant %s", s1,
