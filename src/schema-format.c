@@ -21,6 +21,7 @@
 #include "schema-int.h"
 #include "schema.h"
 #include "util.h"
+#include "xmalloc.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -823,9 +824,8 @@ check_host(const char *s, size_t len, int idn)
 	if (!idn && (ok = check_host_ascii_fast(s, len)) >= 0)
 		return ok;
 	ok = 1;
-	labels = malloc(cap * sizeof *labels);
-	if (labels == NULL)
-		return 0;
+	/* out of memory ends the run (xmalloc.h), never a wrong verdict */
+	labels = xreallocarray(NULL, cap, sizeof *labels);
 	for (;;) {
 		const char *st = p;
 		size_t sl = 0;
@@ -833,15 +833,8 @@ check_host(const char *s, size_t len, int idn)
 		while (p < end && (sl = sep_len(p, end, idn)) == 0)
 			p++;
 		if (nl == cap) {
-			struct label *nlab;
-
 			cap *= 2;
-			nlab = realloc(labels, cap * sizeof *labels);
-			if (nlab == NULL) {
-				ok = 0;
-				break;
-			}
-			labels = nlab;
+			labels = xreallocarray(labels, cap, sizeof *labels);
 		}
 		if (!host_label(st, p - st, idn, &labels[nl])) {
 			ok = 0;
