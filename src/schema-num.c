@@ -208,14 +208,33 @@ plain_vs_int(const char *s, size_t len, long long j, int *r)
 int
 schema_dec_cmp_small(const char *a, size_t alen, long long j)
 {
+	const char *p = a, *end = a + alen, *ip;
+	long long ipart = 0;
+	int neg = 0, frac = 0, n;
 	char b[24];
-	long long i;
-	int r, n;
 
-	if (small_int(a, alen, &i))
-		return i < j ? -1 : i > j;
-	if (plain_vs_int(a, alen, j, &r))
-		return r;
+	/* one pass over -?digits(.digits)?, at most 18 integer digits */
+	if (p < end && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	ip = p;
+	while (p < end && (unsigned)(*p - '0') < 10)
+		ipart = ipart * 10 + (*p++ - '0');
+	if (p - ip > 18)
+		goto slow;
+	if (p < end && *p == '.')
+		for (p++; p < end && (unsigned)(*p - '0') < 10; p++)
+			frac |= *p != '0';
+	if (p != end)
+		goto slow; /* an exponent */
+	if (!neg)	   /* ipart <= a < ipart + 1 */
+		return ipart < j ? -1 : ipart > j ? 1 : frac;
+	if (!frac)
+		return -ipart < j ? -1 : -ipart > j;
+	/* -(ipart + 1) < a < -ipart */
+	return -ipart <= j ? -1 : 1;
+slow:
 	n = snprintf(b, sizeof b, "%lld", j);
 	return schema_dec_cmp(a, alen, b, (size_t)n);
 }
