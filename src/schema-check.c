@@ -165,6 +165,20 @@ struct vctx {
 
 static int eval(struct vctx *, struct snode *, ival, const struct seg *,
 		const struct seg *, struct ann *);
+static int eval_scalar(struct vctx *, struct snode *, ival, const struct seg *,
+		       const struct seg *);
+
+/* eval() of a value inside inst: a leaf without the call's bookkeeping. */
+static inline int
+eval_child(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
+	   const struct seg *kp)
+{
+	if (n->leaf && !v->aborted && v->steps < CHECK_MAX_STEPS) {
+		v->steps++;
+		return eval_scalar(v, n, inst, ip, kp);
+	}
+	return eval(v, n, inst, ip, kp, NULL);
+}
 
 /* ---- objects: key index ------------------------------------------------- */
 
@@ -1222,7 +1236,7 @@ eval_array(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 		iit_init(&it, inst);
 		for (i = 0; i < n->nprefix && iit_next(&it, NULL, &el); i++) {
 			is.i = ks2.i = i;
-			if (!eval(v, n->prefix[i], el, &is, &ks2, NULL)) {
+			if (!eval_child(v, n->prefix[i], el, &is, &ks2)) {
 				ok = 0;
 				if (!v->errs)
 					return 0;
@@ -1240,7 +1254,7 @@ eval_array(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 			if (i < n->nprefix)
 				continue;
 			is.i = i;
-			if (!eval(v, n->items_rest, el, &is, &ks, NULL)) {
+			if (!eval_child(v, n->items_rest, el, &is, &ks)) {
 				ok = 0;
 				if (!v->errs)
 					return 0;
@@ -1417,8 +1431,8 @@ eval_object_body(struct vctx *v, struct snode *n, ival inst,
 				hit = 1;
 				ks.s = "properties";
 				ks2.s = n->props[k].name;
-				if (!eval(v, n->props[k].s, val, &is, &ks2,
-					  NULL)) {
+				if (!eval_child(v, n->props[k].s, val, &is,
+						&ks2)) {
 					ok = 0;
 					if (!v->errs)
 						return 0;
@@ -1442,8 +1456,8 @@ eval_object_body(struct vctx *v, struct snode *n, ival inst,
 				hit = 1;
 				ks.s = "patternProperties";
 				ks2.s = regex_source(n->pprops[k].re);
-				if (!eval(v, n->pprops[k].s, val, &is, &ks2,
-					  NULL)) {
+				if (!eval_child(v, n->pprops[k].s, val, &is,
+						&ks2)) {
 					ok = 0;
 					if (!v->errs)
 						return 0;
@@ -1462,8 +1476,8 @@ eval_object_body(struct vctx *v, struct snode *n, ival inst,
 					  (int)m.klen, m.k);
 			} else {
 				ks.s = "additionalProperties";
-				if (!eval(v, n->addl_props, val, &is, &ks,
-					  NULL))
+				if (!eval_child(v, n->addl_props, val, &is,
+						&ks))
 					ok = 0;
 			}
 			if (!ok && !v->errs)
@@ -1544,7 +1558,7 @@ eval_object_fast(struct vctx *v, struct snode *n, ival inst,
 		is.key = key;
 		ks2.s = n->props[pidx[i]].name;
 		ann_prop(a, key.i);
-		if (!eval(v, n->props[pidx[i]].s, val, &is, &ks2, NULL)) {
+		if (!eval_child(v, n->props[pidx[i]].s, val, &is, &ks2)) {
 			ok = 0;
 			if (!v->errs)
 				return 0;
