@@ -219,10 +219,11 @@ schema_dec_cmp_small(const char *a, size_t alen, long long j)
 		p++;
 	}
 	ip = p;
-	while (p < end && (unsigned)(*p - '0') < 10)
+	while (p < end && (unsigned)(*p - '0') < 10) {
+		if (p - ip == 18)
+			goto slow; /* more than 18 digits: might overflow */
 		ipart = ipart * 10 + (*p++ - '0');
-	if (p - ip > 18)
-		goto slow;
+	}
 	if (p < end && *p == '.')
 		for (p++; p < end && (unsigned)(*p - '0') < 10; p++)
 			frac |= *p != '0';

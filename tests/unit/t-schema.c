@@ -220,6 +220,12 @@ test_exact(void)
 	ok(check_tape("{\"minimum\":18446744073709551616}",
 		      "18446744073709551615") == 0,
 	   "minimum beyond 64 bits: 2^64 - 1 fails");
+	ok(check_tape("{\"maximum\":10}", "18446744073709551616.5") == 0 &&
+		   check_tape("{\"minimum\":-10}", "-18446744073709551616") ==
+			   0 &&
+		   check_tape("{\"maximum\":10}", "999999999999999999") == 0 &&
+		   check_tape("{\"maximum\":10}", "9.999999999999999999") == 1,
+	   "long values against a small bound");
 	ok(check_tape("{\"maximum\":-18446744073709551616}",
 		      "-18446744073709551617") == 1,
 	   "negative big integers");
