@@ -211,14 +211,26 @@ template_sanitize(const char *s, size_t len, struct buf *out)
 
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
-		size_t n;
+		size_t n, j;
 
 		if (out->len - start >= TEMPLATE_MAX_VALUE)
 			break;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || (c && strchr(safe, c))) {
-			buf_addc(out, (char)c);
-			i++;
+			/* a run of safe bytes, added at once */
+			for (j = i + 1; j < len; j++) {
+				c = (unsigned char)s[j];
+				if (!((c >= 'a' && c <= 'z') ||
+				      (c >= 'A' && c <= 'Z') ||
+				      (c >= '0' && c <= '9') ||
+				      (c && strchr(safe, c))))
+					break;
+			}
+			n = j - i;
+			if (n > TEMPLATE_MAX_VALUE - (out->len - start))
+				n = TEMPLATE_MAX_VALUE - (out->len - start);
+			buf_add(out, s + i, n);
+			i += n;
 		} else if (c >= 0x80 &&
 			   (n = template_utf8_ok((const unsigned char *)s + i,
 						 len - i)) > 0) {
@@ -327,6 +339,11 @@ template_render_any(struct template *t, json_t *v, struct record *rec,
 		if (p->text) {
 			size_t k;
 
+			if (mode != TEMPLATE_PATH ||
+			    memchr(p->text, '/', p->len) == NULL) {
+				buf_add(out, p->text, p->len);
+				continue;
+			}
 			for (k = 0; k < p->len; k++) {
 				if (p->text[k] == '/' &&
 				    mode == TEMPLATE_PATH) {
