@@ -24,7 +24,7 @@
 #define SS_FLUSH     (64 * 1024) /* write a file's buffer at this size */
 #define SS_MAX_AUTO  1024	 /* most files kept open by default */
 #define SS_FD_SPARE  64		 /* fds left for everything else */
-#define SS_ROT_PROBE 100000	 /* most rotation indexes looked at */
+#define SS_ROT_PROBE 100000	 /* most rotation indexes looked for */
 
 enum { WAIT_NO, WAIT_BOUND, WAIT_LINGER };
 
@@ -343,20 +343,21 @@ entry_open(struct sinkset *ss, struct ss_entry *e, char *why, size_t whysz,
 	int tries = 0, err;
 
 	if (ss->rotatable) {
+		/* go on in the last file of the series (across runs) */
 		uint64_t probes = 0;
 
 		for (;;) {
-			rotated_name(e->path, e->pathlen, e->index,
+			rotated_name(e->path, e->pathlen, e->index + 1,
 				     &ss->scratch);
-			if (stat(ss->scratch.data, &st) == -1) {
-				e->size = 0;
-				break;
-			}
-			e->size = (uint64_t)st.st_size;
-			if (e->size < ss->o.max_size || ++probes > SS_ROT_PROBE)
+			if (stat(ss->scratch.data, &st) == -1 ||
+			    ++probes > SS_ROT_PROBE)
 				break;
 			e->index++;
 		}
+		rotated_name(e->path, e->pathlen, e->index, &ss->scratch);
+		e->size = stat(ss->scratch.data, &st) == 0
+				  ? (uint64_t)st.st_size
+				  : 0;
 	} else {
 		rotated_name(e->path, e->pathlen, e->index, &ss->scratch);
 	}

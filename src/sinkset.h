@@ -12,8 +12,8 @@
  * are open at once: the least recently used one is written out and closed
  * to make room, and opened again (for append) when an event needs it.
  * With max_size, a file that would grow beyond it is closed and the next
- * events go to NAME.1.EXT, then NAME.2.EXT, ... (the first unfilled one,
- * also across runs).  With mkdir, missing parent directories are created
+ * events go to NAME.1.EXT, then NAME.2.EXT, ...; a new run goes on in the
+ * last file of the series.  With mkdir, missing parent directories are created
  * (mode 0755 less umask).
  *
  * Each sink's events wait in a buffer with their source and line until

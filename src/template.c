@@ -204,10 +204,20 @@ template_utf8_ok(const unsigned char *s, size_t len)
 
 /* Append value bytes s[0..len) percent-encoded as a path segment. */
 static void
-template_sanitize(const char *s, size_t len, struct buf *out)
+template_sanitize(const char *s, size_t len, int comp_start, struct buf *out)
 {
 	static const char safe[] = "-_.,+=@~";
 	size_t i = 0, start = out->len;
+
+	if (len == 0) {
+		/* an empty value leaves a mark: no ".ndjson" hidden files */
+		buf_addc(out, '_');
+		return;
+	}
+	/* dots opening a component: no hidden files, no ".." */
+	for (; comp_start && i < len && s[i] == '.'; i++)
+		if (out->len - start + 3 <= TEMPLATE_MAX_VALUE)
+			buf_adds(out, "%2E");
 
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
@@ -367,7 +377,7 @@ template_render_any(struct template *t, json_t *v, struct record *rec,
 			return -1;
 		}
 		if (mode == TEMPLATE_PATH) {
-			template_sanitize(s, len, out);
+			template_sanitize(s, len, out->len == comp, out);
 			dirty = 1;
 		} else {
 			buf_add(out, s, len);

@@ -9,9 +9,11 @@
  * In path mode every rendered value is made safe as (part of) one path
  * component: bytes outside a conservative set (ASCII letters, digits,
  * "-_.,+=@~" and UTF-8 letters beyond ASCII) are percent-encoded, so a
- * value holds no "/", "\", NUL or control character; a component that
- * would be empty, "." or ".." because of a value is written "_", "%2E" or
- * "%2E%2E"; a value is cut to TEMPLATE_MAX_VALUE bytes.  The rendered path
+ * value holds no "/", "\", NUL or control character; an empty value is
+ * written "_", and dots that open a component are written "%2E" (so a
+ * value never makes a hidden file, "." or ".."); a component that would
+ * still be empty, "." or ".." is written "_", "%2E" or "%2E%2E"; a value
+ * is cut to TEMPLATE_MAX_VALUE bytes.  The rendered path
  * therefore never leaves the directory written before the first "{".
  */
 #ifndef TEMPLATE_H
