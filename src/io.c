@@ -204,6 +204,21 @@ sink_can_wait(const struct sink *s)
 	return s->kind->write_some != NULL;
 }
 
+size_t
+sink_unread(struct sink *s, int *gone, struct errbuf *eb)
+{
+	*gone = 0;
+	if (s->kind->unread == NULL)
+		return 0;
+	return s->kind->unread(s, gone, eb);
+}
+
+int
+sink_tracks_unread(const struct sink *s)
+{
+	return s->kind->unread != NULL;
+}
+
 static int
 sink_write_out(struct sink *s, const char *p, size_t n, struct errbuf *eb)
 {

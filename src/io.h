@@ -48,6 +48,14 @@ struct sink_kind {
 			  size_t *done, struct errbuf *eb);
 	/* When write_some() may be tried again (mono_ns clock). */
 	int64_t (*retry_at)(struct sink *s);
+	/*
+	 * Kinds whose reader may die with data unread (exec:): how many of
+	 * the bytes written last the reader has not read.  *gone is 1
+	 * when the reader is gone (those bytes must be written again after
+	 * retry_at()), 2 when it is gone for good (eb says why).  Also
+	 * right after write_some() failed for good.  May be NULL.
+	 */
+	size_t (*unread)(struct sink *s, int *gone, struct errbuf *eb);
 	/* Flush anything the kind buffers itself (gzip); may be NULL. */
 	int (*sync)(struct sink *s, struct errbuf *eb);
 	/* Close and free priv: 0, or -1 (a write or exit status failed). */
@@ -106,8 +114,14 @@ int sink_write_block(struct sink *s, const char *buf, size_t len, size_t *done,
 /* When a disconnected sink may be written again; 0 if it is connected. */
 int64_t sink_retry_at(struct sink *s);
 
-/* Can the target be disconnected (a socket)? */
+/* Can the target be disconnected (a socket, a command)? */
 int sink_can_wait(const struct sink *s);
+
+/* The kind's unread(); 0 (and *gone 0) for kinds without one. */
+size_t sink_unread(struct sink *s, int *gone, struct errbuf *eb);
+
+/* Does the kind say what its reader has not read (exec:)? */
+int sink_tracks_unread(const struct sink *s);
 
 /*
  * Sleep until deadline (mono_ns), bounded.  -1 if a signal interrupted

@@ -42,7 +42,8 @@ struct ss_entry {
 	struct ss_entry *hnext;	      /* hash chain */
 	struct ss_entry *prev, *next; /* LRU list of open entries */
 	struct sink *s;		      /* NULL while closed */
-	struct buf pend;	      /* events not written yet */
+	struct buf pend;	      /* events not delivered yet */
+	size_t sent; /* of which written, not known read (exec:) */
 	struct ss_meta *meta;
 	size_t nmeta, capmeta;
 	uint64_t size;	/* bytes in the current file, pending included */
@@ -142,6 +143,21 @@ entry_consume(struct ss_entry *e, size_t done)
 	e->nmeta -= k;
 }
 
+/* Forget the events that end at or before upto (a command read them). */
+static void
+entry_consume_events(struct ss_entry *e, size_t upto)
+{
+	size_t k = 0, done;
+
+	while (k < e->nmeta && e->meta[k].end <= upto)
+		k++;
+	if (k == 0)
+		return;
+	done = e->meta[k - 1].end;
+	entry_consume(e, done);
+	e->sent = e->sent > done ? e->sent - done : 0;
+}
+
 /*
  * Reject one event with reason why (STATUS_IO): 0, 1 (stop reading) or
  * -1 (fatal, eb filled).
@@ -192,6 +208,7 @@ entry_fail(struct sinkset *ss, struct ss_entry *e, const char *why,
 	}
 	e->pend.len = 0;
 	e->nmeta = 0;
+	e->sent = 0;
 	if (e->s) {
 		sink_close(e->s, NULL);
 		e->s = NULL;
@@ -203,22 +220,64 @@ entry_fail(struct sinkset *ss, struct ss_entry *e, const char *why,
 	return rc;
 }
 
-/* Write out e's buffer; how long to wait for a disconnected socket. */
+/*
+ * Write out e's buffer; mode says how long to wait for a disconnected
+ * socket or a command being restarted.  For a command, events stay in
+ * the buffer until it has read them from its pipe, so those a dying
+ * command left unread are written again to the next one; at the end
+ * (WAIT_LINGER) this waits until the command has read everything.
+ */
 static int
 entry_write(struct sinkset *ss, struct ss_entry *e, int mode, struct errbuf *eb)
 {
-	while (e->pend.len > 0 && e->s) {
+	while (e->s) {
 		struct errbuf teb = { 0 };
+		int track = sink_tracks_unread(e->s), r = 0, gone = 0;
 		size_t done;
 		int64_t at, now;
-		int r = sink_write_block(e->s, e->pend.data, e->pend.len, &done,
-					 &teb);
 
-		entry_consume(e, done);
+		if (e->pend.len > e->sent) {
+			r = sink_write_block(e->s, e->pend.data + e->sent,
+					     e->pend.len - e->sent, &done,
+					     &teb);
+			e->sent += done;
+			if (r == -1) {
+				if (track) {
+					/* what the command read is delivered */
+					struct errbuf ueb = { 0 };
+					size_t u =
+						sink_unread(e->s, &gone, &ueb);
+
+					entry_consume_events(
+						e,
+						u > e->sent ? 0 : e->sent - u);
+					errbuf_clear(&ueb);
+				}
+				return entry_fail(ss, e, teb.msg, eb);
+			}
+			if (!track) {
+				entry_consume(e, e->sent);
+				e->sent = 0;
+			}
+		}
+		if (track) {
+			size_t u = sink_unread(e->s, &gone, &teb);
+
+			entry_consume_events(e, u > e->sent ? 0 : e->sent - u);
+			if (gone == 2)
+				return entry_fail(ss, e, teb.msg, eb);
+			if (gone) {
+				e->sent = 0; /* the rest goes to the next one */
+				r = 1;
+			} else if (r == 0 && mode == WAIT_LINGER &&
+				   e->sent > 0) {
+				/* the command is still reading */
+				sink_sleep_until(mono_ns() + 10 * 1000000LL);
+				continue;
+			}
+		}
 		if (r == 0)
-			break;
-		if (r == -1)
-			return entry_fail(ss, e, teb.msg, eb);
+			return 0;
 		if (mode == WAIT_NO || (mode == WAIT_BOUND &&
 					e->pend.len <= SINKSET_SOCKET_BUFFER))
 			return 0;
@@ -648,7 +707,8 @@ sinkset_next_deadline(const struct sinkset *ss)
 	int64_t at;
 
 	/* only a constant target can be a socket */
-	if (ss->one == NULL || ss->one->s == NULL || ss->one->pend.len == 0)
+	if (ss->one == NULL || ss->one->s == NULL ||
+	    ss->one->pend.len <= ss->one->sent)
 		return INT64_MAX;
 	at = sink_retry_at(ss->one->s);
 	return at ? at : INT64_MAX;
