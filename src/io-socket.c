@@ -330,8 +330,10 @@ socket_write_some(struct sink *s, const char *buf, size_t len, size_t *done,
 	if (p->fd >= 0)
 		(void)socket_peer_gone(s);
 	if (p->fd < 0) {
-		if (mono_ns() < p->next_try || socket_connect(s) == -1)
+		if (mono_ns() < p->next_try || socket_connect(s) == -1) {
+			errbuf_set(eb, STATUS_IO, "%s", p->why);
 			return 1;
+		}
 	}
 	while (off < len) {
 		ssize_t n = send(p->fd, buf + off, len - off, MSG_NOSIGNAL);
@@ -358,6 +360,7 @@ socket_write_some(struct sink *s, const char *buf, size_t len, size_t *done,
 		}
 		socket_lost(s, n == -1 ? errno : 0);
 		*done = line; /* the cut line goes again, whole */
+		errbuf_set(eb, STATUS_IO, "%s", p->why);
 		return 1;
 	}
 	*done = len;
