@@ -48,8 +48,8 @@ struct route_ctx {
 };
 
 static int
-route_init(void *arg, int argc, char **argv, const struct stage_env *env,
-	   struct errbuf *eb)
+route_init_do(void *arg, int argc, char **argv, const struct stage_env *env,
+	      struct errbuf *eb)
 {
 	struct route_ctx *ctx = arg;
 	struct sinkset_opts o = { 0 };
@@ -271,6 +271,20 @@ route_free(void *arg)
 	sinkset_free(ctx->else_ss);
 	free(ctx->rules);
 	free(ctx->hit);
+	ctx->else_ss = NULL;
+	ctx->rules = NULL;
+	ctx->hit = NULL;
+}
+
+/* The runner frees only stages whose init() succeeded. */
+static int
+route_init(void *arg, int argc, char **argv, const struct stage_env *env,
+	   struct errbuf *eb)
+{
+	if (route_init_do(arg, argc, argv, env, eb) == 0)
+		return 0;
+	route_free(arg);
+	return -1;
 }
 
 static const struct opt route_opts[] = {
