@@ -28,6 +28,7 @@
 #include "pipeline.h"
 #include "prescan.h"
 #include "source.h"
+#include "progress.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -45,6 +46,7 @@ struct stage {
 	struct emit out;    /* what the stage calls to pass events on */
 	struct stage_env env;
 	uint64_t in, emitted, rejected;
+	int64_t ns; /* -v: in process(), downstream included */
 };
 
 struct run {
@@ -55,7 +57,8 @@ struct run {
 	struct stage_env env;
 	struct jscan scan; /* checks every line; its tape serves lookups */
 	struct source_set set;
-	int sources_ok; /* the set started: checkpoint at the end */
+	int sources_ok;		   /* the set started: checkpoint at the end */
+	struct progress *progress; /* --progress, or NULL */
 	uint64_t lines, rejects, printed;
 	int status;   /* worst status so far */
 	int stop;     /* stop reading: head satisfied, stdout gone,
@@ -186,6 +189,25 @@ run_dead_letter(struct run *r, const char *stage, struct record *rec,
 	return rc;
 }
 
+/* Count a reject in the table stages see as env.rejects (stats). */
+static void
+count_reject(json_t *table, const char *stage, const char *reason)
+{
+	json_t *per = json_object_get(table, stage), *n;
+
+	if (per == NULL) {
+		per = json_object();
+		json_object_set_new(table, stage, per);
+	}
+	n = json_object_get(per, reason);
+	if (n == NULL && json_object_size(per) >= REJECT_REASONS_MAX)
+		n = json_object_get(per, reason = "(other reasons)");
+	if (n == NULL)
+		json_object_set_new(per, reason, json_integer(1));
+	else
+		json_integer_set(n, json_integer_value(n) + 1);
+}
+
 /*
  * A rejected event: report, count, dead-letter.  Returns 0 to go on, 1 to
  * stop reading (--on-error stop), -1 if the dead-letter target failed.
@@ -205,6 +227,7 @@ run_reject(struct run *r, struct stage *st, const char *stage,
 	r->rejects++;
 	if (st)
 		st->rejected++;
+	count_reject(r->env.rejects, stage, reason);
 	run_status(r, status);
 	msgs = detail ? json_object_get(detail, "messages") : NULL;
 	if (!r->g->quiet) {
@@ -267,7 +290,14 @@ stage_feed(struct stage *st, struct record *rec, struct errbuf *eb)
 	st->in++;
 	if ((st->e->flags & STAGE_NEEDS_JSON) && record_json(rec, eb) == NULL)
 		return run_reject(r, st, st->e->name, rec, eb, 0);
-	rc = st->e->process(st->ctx, rec, &st->out, eb);
+	if (r->g->verbose) {
+		int64_t t0 = mono_ns();
+
+		rc = st->e->process(st->ctx, rec, &st->out, eb);
+		st->ns += mono_ns() - t0;
+	} else {
+		rc = st->e->process(st->ctx, rec, &st->out, eb);
+	}
 	if (rc == -1 && eb->status == STATUS_REJECT)
 		return run_reject(r, st, st->e->name, rec, eb, 0);
 	return rc;
@@ -456,6 +486,8 @@ run_turn_prescan(struct run *r, struct source *s)
 				run_status(r, STATUS_IO);
 				errbuf_clear(&eb);
 			}
+			if (s->plain && r->progress)
+				progress_end(r->progress, r->lines);
 			s->ops->end(s, &r->set, res == LINE_ERROR);
 			return;
 		}
@@ -464,6 +496,8 @@ run_turn_prescan(struct run *r, struct source *s)
 		run_line(r, s->name, pl.lineno, pl.line, pl.len,
 			 res == LINE_TOO_LONG, 1, pl.error);
 	}
+	if (r->progress)
+		progress_tick(r->progress, r->lines);
 }
 
 /* One turn of a ready source: at most SOURCE_TURN_LINES lines. */
@@ -474,6 +508,8 @@ run_turn(struct run *r, struct source *s)
 	struct linereader *lr;
 	unsigned k;
 
+	if (s->plain && r->progress)
+		progress_tick(r->progress, r->lines);
 	if (s->ops->service)
 		s->ops->service(s, &r->set);
 	if (s->prescan && !s->done) {
@@ -500,6 +536,8 @@ run_turn(struct run *r, struct source *s)
 				run_status(r, STATUS_IO);
 				errbuf_clear(&eb);
 			}
+			if (s->plain && r->progress)
+				progress_end(r->progress, r->lines);
 			s->ops->end(s, &r->set, res == LINE_ERROR);
 			return;
 		}
@@ -634,15 +672,18 @@ run_report(struct run *r)
 	for (i = 0; i < r->n; i++) {
 		struct stage *st = &r->stages[i];
 		uint64_t dropped = st->in - st->rejected;
+		/* Its own time: what the next stage took inside it is its. */
+		int64_t own = st->ns - (st->next ? st->next->ns : 0);
 
 		dropped = st->emitted > dropped ? 0 : dropped - st->emitted;
 		fprintf(stderr,
 			"evpipe: %s: in %llu, out %llu, dropped %llu, "
-			"rejected %llu\n",
+			"rejected %llu, time %.6fs\n",
 			st->e->name, (unsigned long long)st->in,
 			(unsigned long long)st->emitted,
 			(unsigned long long)dropped,
-			(unsigned long long)st->rejected);
+			(unsigned long long)st->rejected,
+			own > 0 ? (double)own / 1e9 : 0.0);
 		if (st->e->report)
 			st->e->report(st->ctx, stderr);
 	}
@@ -675,6 +716,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	struct errbuf eb = { 0 };
 	struct run r;
 	size_t i, inited = 0;
+	int no_input = 0;
 
 	memset(&r, 0, sizeof r);
 	jscan_init(&r.scan);
@@ -686,6 +728,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	r.env.verbose = g->verbose;
 	r.env.quiet = g->quiet;
 	r.env.max_line = g->max_line;
+	r.env.rejects = json_object();
 	for (i = 0; i < n; i++) {
 		struct stage *st = &r.stages[i];
 
@@ -726,6 +769,23 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 			goto out;
 		}
 	}
+	/* A command that reads no events (schema compat) runs alone. */
+	for (i = 0; i < n; i++) {
+		struct stage *st = &r.stages[i];
+
+		if (st->e->reads_input == NULL || st->e->reads_input(st->ctx))
+			continue;
+		if (n > 1 || (inputs && inputs[0])) {
+			fprintf(stderr,
+				"evpipe: %s: reads no events: it takes no "
+				"input files and cannot be chained with "
+				"'then'\n",
+				st->e->name);
+			run_status(&r, STATUS_USAGE);
+			goto out;
+		}
+		no_input = 1;
+	}
 	r.out = sink_open(g->output.n ? g->output.v[g->output.n - 1] : "-",
 			  g->line_buffered, &eb);
 	if (r.out == NULL) {
@@ -752,9 +812,11 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		}
 	}
 
-	if (source_set_init(&r.set, g, inputs) == 0) {
+	if (!no_input && source_set_init(&r.set, g, inputs) == 0) {
 		r.sources_ok = 1;
 		r.set.prescan = r.raw_only && r.prescan;
+		r.progress = progress_new(g->progress, r.set.inputs);
+		r.set.progress = r.progress;
 		run_sources(&r);
 	}
 	run_status(&r, r.set.status);
@@ -801,6 +863,8 @@ out:
 		specs[i].ctx = NULL;
 	}
 	free(r.stages);
+	progress_free(r.progress);
+	json_decref(r.env.rejects);
 	jscan_release(&r.scan);
 	if (got_signal)
 		return 128 + got_signal;

@@ -34,6 +34,7 @@
 #include "linebuf.h"
 #include "pipeline.h"
 #include "prescan.h"
+#include "progress.h"
 #include "source.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -114,8 +115,11 @@ source_file_new(struct source_set *set, const char *path)
 	p->s.fd = input_is_stream(in) ? input_fd(in) : -1;
 	p->s.ready = !input_is_stream(in);
 	linereader_init(&p->lr, input_read, in, set->g->max_line);
+	if (set->progress)
+		progress_begin(set->progress, in);
 	if (set->prescan && !input_is_stream(in))
-		p->s.prescan = prescan_start(input_read, in, set->g->max_line);
+		p->s.prescan =
+			prescan_start(input_read, in, set->g->max_line, 0);
 	return &p->s;
 }
 

@@ -210,6 +210,8 @@ source_set_release(struct source_set *set)
 {
 	size_t i;
 
+	if (set->g == NULL)
+		return; /* never started */
 	for (i = 0; i < set->n; i++)
 		source_free(set, set->v[i]);
 	free(set->v);

@@ -22,6 +22,7 @@
 struct globals;
 struct linereader;
 struct prescan;
+struct progress;
 struct source_set;
 
 struct source {
@@ -63,6 +64,7 @@ struct source_set {
 	const char *const *inputs; /* files read once, in order */
 	size_t next_input;	   /* the next one to open */
 	int in_plain;		   /* a file read once is in the set */
+	struct progress *progress; /* --progress, or NULL */
 	int prescan;	/* regular files read once may use a prescan (the runner
 			 * says so: nothing reads the events' fields) */
 	int status;	/* worst status (STATUS_IO) so far */
