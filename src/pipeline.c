@@ -47,10 +47,11 @@ struct run {
 	struct stage_env env;
 	struct jscan scan; /* checks every line; its tape serves lookups */
 	uint64_t lines, rejects, printed;
-	int status; /* worst status so far */
-	int stop;   /* stop reading: head satisfied, stdout gone,
-		     * --on-error stop, or a fatal error */
-	int fatal;  /* a fatal error was reported */
+	unsigned since_check; /* lines since the last run_due() */
+	int status;	      /* worst status so far */
+	int stop;	      /* stop reading: head satisfied, stdout gone,
+			       * --on-error stop, or a fatal error */
+	int fatal;	      /* a fatal error was reported */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -283,6 +284,20 @@ run_flush(struct run *r)
 		run_fatal(r, &eb);
 		return -1;
 	}
+	/* The stages' flush() may save state that covers what was output
+	 * (dedup --state): the writer thread must be done first. */
+	if (r->out && sink_wait(r->out, &eb) == -1) {
+		if (r->out->gone) {
+			r->stop = 1;
+			return 0;
+		}
+		run_fatal(r, &eb);
+		return -1;
+	}
+	if (r->dlq && r->dlq != r->out && sink_wait(r->dlq, &eb) == -1) {
+		run_fatal(r, &eb);
+		return -1;
+	}
 	for (i = 0; i < r->n; i++)
 		if (r->stages[i].e->flush &&
 		    r->stages[i].e->flush(r->stages[i].ctx, &eb) == -1) {
@@ -361,6 +376,23 @@ run_wait(struct run *r, int fd)
 	}
 }
 
+/*
+ * While input keeps coming, run_wait() is never reached: every so many
+ * lines, fire the timers that are due and flush, so periodic work (dedup
+ * saving its state) also happens on a busy input or a large file.
+ */
+#define RUN_TIMER_CHECK 1024
+
+static void
+run_due(struct run *r)
+{
+	if (run_poll_timeout(r) != 0)
+		return;
+	if (run_timers(r) == -1)
+		return;
+	run_flush(r);
+}
+
 static int
 is_blank(const char *p, size_t n)
 {
@@ -424,6 +456,13 @@ run_input(struct run *r, const char *path)
 	linereader_init(&lr, input_read, in, r->g->max_line);
 	while (!r->stop && !got_signal) {
 		int res;
+
+		if (++r->since_check == RUN_TIMER_CHECK) {
+			r->since_check = 0;
+			run_due(r);
+			if (r->stop)
+				break;
+		}
 
 		if (stream && !linereader_buffered(&lr))
 			run_wait(r, input_fd(in));
@@ -584,6 +623,9 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 			}
 		}
 	}
+	/* Write everything out, then let the stages save what covers it. */
+	if (!r.fatal && r.out)
+		run_flush(&r);
 out:
 	if (g->verbose && r.out)
 		run_report(&r);
