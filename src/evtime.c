@@ -169,16 +169,22 @@ evtime_from_json(const json_t *v, int64_t *ns, struct errbuf *eb)
 		return 0;
 	}
 	if (json_is_real(v)) {
-		double x = json_real_value(v), scale = 1e9;
+		double x = json_real_value(v), whole, frac;
+		int64_t scale = NS_PER_S, w;
 
 		if (!isfinite(x))
 			return bad_time(v, eb);
 		if (fabs(x) >= 1e11)
-			scale = 1e6;
-		x *= scale;
-		if (x < (double)EVTIME_MIN || x > (double)EVTIME_MAX)
+			scale = 1000000; /* milliseconds */
+		/* The fraction apart, rounded to the microsecond: a double
+		 * holds epoch seconds only to about 0.2 us. */
+		whole = floor(x);
+		frac = x - whole;
+		if (whole < (double)(EVTIME_MIN / scale) ||
+		    whole > (double)(EVTIME_MAX / scale))
 			return bad_time(v, eb);
-		*ns = (int64_t)llround(x);
+		w = (int64_t)whole;
+		*ns = w * scale + llround(frac * 1e6) * (scale / 1000000);
 		return 0;
 	}
 	return bad_time(v, eb);

@@ -9,7 +9,8 @@
  *     read and ignored; a leap second :60 is read as :59.999999999);
  *   - a number: epoch seconds, or epoch milliseconds when its magnitude
  *     is at least 1e11 (1e11 seconds is the year 5138, 1e11 ms is 1973);
- *     fractions are kept down to the nanosecond.
+ *     fractions are kept to the microsecond (as far as a double
+ *     holds them).
  * Anything else (other strings, null, booleans, times outside what
  * 64-bit nanoseconds hold: 1677-09-21 to 2262-04-11) is an error.  No locale,
  * no time zone database, no allocation: safe on untrusted input.
