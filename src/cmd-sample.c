@@ -11,7 +11,6 @@
  * event that carries it over a whole number passes, so exactly floor(n*P)
  * of the first n events pass, evenly spread, with no randomness.
  */
-#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,37 +28,60 @@ struct sample_ctx {
 
 	struct cmd_expr kx;
 	struct buf kb;
-	double p;
+	uint64_t num, den;  /* P = num / den, exactly */
 	uint64_t threshold; /* -k: pass when hash64 < threshold */
 	int all;	    /* P = 1 */
-	uint64_t step, acc; /* no -k: 32.32 fixed point */
+	uint64_t acc;	    /* no -k: the fraction carried, over den */
 };
 
-/* "0.25", "25%", "1/4": a fraction in [0, 1]; 0 or -1. */
-static int
-sample_parse_ratio(const char *s, double *out)
+/* A decimal "0.25" (up to 18 digits) as num/den; the end, or NULL. */
+static const char *
+parse_decimal(const char *s, uint64_t *num, uint64_t *den)
 {
-	char *end;
-	double v;
+	int digits = 0, dot = 0;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno != 0 || !isfinite(v))
+	*num = 0;
+	*den = 1;
+	for (; (*s >= '0' && *s <= '9') || (*s == '.' && !dot); s++) {
+		if (*s == '.') {
+			dot = 1;
+			continue;
+		}
+		if (++digits > 18)
+			return NULL;
+		*num = *num * 10 + (uint64_t)(*s - '0');
+		if (dot)
+			*den *= 10;
+	}
+	return digits ? s : NULL;
+}
+
+/*
+ * "0.25", "25%", "1/4": a fraction in [0, 1] as num/den, exactly, so
+ * that the systematic sample of 1/3 passes every third event.  0 or -1.
+ */
+static int
+parse_ratio(const char *s, uint64_t *num, uint64_t *den)
+{
+	const char *end = parse_decimal(s, num, den);
+
+	if (end == NULL)
 		return -1;
 	if (*end == '%') {
-		v /= 100;
-		end++;
-	} else if (*end == '/') {
-		const char *d = end + 1;
-		double den = strtod(d, &end);
-
-		if (end == d || errno != 0 || !(den > 0) || !isfinite(den))
+		if (*den > UINT64_MAX / 100)
 			return -1;
-		v /= den;
+		*den *= 100;
+		end++;
+	} else if (*end == '/' && *den == 1) {
+		uint64_t d, one;
+
+		end = parse_decimal(end + 1, &d, &one);
+		if (end == NULL || one != 1 || d == 0)
+			return -1;
+		*den = d;
 	}
-	if (*end != '\0' || !(v >= 0 && v <= 1))
+	if (*end != '\0' || *num > *den)
 		return -1;
-	*out = v;
 	return 0;
 }
 
@@ -73,15 +95,17 @@ sample_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	(void)argv;
 	if (ctx->ratio == NULL)
 		return errbuf_set(eb, STATUS_USAGE, "--ratio P is needed");
-	if (sample_parse_ratio(ctx->ratio, &ctx->p) == -1)
+	if (parse_ratio(ctx->ratio, &ctx->num, &ctx->den) == -1)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--ratio: '%s' is not a fraction between 0 "
 				  "and 1 (0.25, 25%% or 1/4)",
 				  ctx->ratio);
-	ctx->all = ctx->p >= 1;
-	/* 2^64 * p, clamped; p < 1 so it fits. */
-	ctx->threshold = ctx->all ? UINT64_MAX : (uint64_t)ldexp(ctx->p, 64);
-	ctx->step = (uint64_t)llround(ldexp(ctx->p, 32));
+	ctx->all = ctx->num == ctx->den;
+	/* 2^64 * P; P < 1 here, so it fits. */
+	ctx->threshold =
+		ctx->all ? UINT64_MAX
+			 : (uint64_t)ldexpl((long double)ctx->num / ctx->den,
+					    64);
 	if (ctx->key &&
 	    cmd_key_init(&ctx->kx, ctx->key, env, ctx->named, eb) == -1)
 		return errbuf_prefix(eb, "-k");
@@ -102,10 +126,12 @@ sample_process(void *arg, struct record *rec, struct emit *out,
 			return 0;
 		return emit(out, rec, eb);
 	}
-	ctx->acc += ctx->step;
-	if (ctx->acc < (UINT64_C(1) << 32))
+	/* Bresenham: acc/den is the fraction carried; num < 2^63, so
+	 * acc + num cannot overflow. */
+	ctx->acc += ctx->num;
+	if (ctx->acc < ctx->den)
 		return 0;
-	ctx->acc -= UINT64_C(1) << 32;
+	ctx->acc -= ctx->den;
 	return emit(out, rec, eb);
 }
 
