@@ -90,8 +90,10 @@ dedup_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	ctx->fp = hash128(def.data, def.len);
 	buf_release(&def);
 	kt_init(&ctx->kt, (uint32_t)ctx->capacity, ctx->ttl > 0, 0);
+	/* A state that could not be saved fails now, not after the run. */
 	if (ctx->state &&
-	    kt_load_file(&ctx->kt, ctx->state, ctx->fp, real_ns(), eb) == -1)
+	    (kt_save_check(ctx->state, eb) == -1 ||
+	     kt_load_file(&ctx->kt, ctx->state, ctx->fp, real_ns(), eb) == -1))
 		return -1;
 	ctx->newest = INT64_MIN;
 	ctx->last_save = mono_ns();

@@ -282,14 +282,22 @@ kw_add64(struct kt_writer *w, uint64_t v)
 	return kw_add(w, b, 8);
 }
 
+/* The directory path is in, as a new string. */
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	return xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+}
+
 /* fsync the directory holding path, so the rename is durable. */
 static int
 fsync_dir(const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? xstrndup(path,
-				     slash == path ? 1 : (size_t)(slash - path))
-			  : xstrdup(".");
+	char *dir = dir_of(path);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
 
 	free(dir);
@@ -298,6 +306,19 @@ fsync_dir(const char *path)
 	if (fsync(fd) == -1 && errno != EINVAL)
 		rc = -1;
 	close(fd);
+	return rc;
+}
+
+int
+kt_save_check(const char *path, struct errbuf *eb)
+{
+	char *dir = dir_of(path);
+	int rc = 0;
+
+	if (access(dir, W_OK | X_OK) == -1)
+		rc = errbuf_set(eb, STATUS_IO, "%s: cannot save state: %s",
+				path, strerror(errno));
+	free(dir);
 	return rc;
 }
 

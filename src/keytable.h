@@ -94,6 +94,12 @@ int kt_save(const struct keytable *kt, const char *path, struct hash128 fp,
 	    int64_t min_time, struct errbuf *eb);
 
 /*
+ * Whether kt_save() can create its file beside path (the directory is
+ * writable): 0, or -1 with a STATUS_IO error.  To fail before any I/O.
+ */
+int kt_save_check(const char *path, struct errbuf *eb);
+
+/*
  * Load the keys of a state file's bytes into an empty table: 0, or -1
  * with a STATUS_USAGE error saying what is wrong with it (every field is
  * checked; nothing is trusted).  A file for another key definition is an

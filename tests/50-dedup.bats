@@ -164,12 +164,22 @@ evpipe: dedup: 2 passed, 1 duplicates dropped, 2 keys held, 0 evicted, 0 expired
 	assert_equal "$stderr" "evpipe: dedup: $T: not a regular file"
 }
 
-@test "--state that cannot be saved is an I/O error; the events were written" {
+@test "--state in a directory that cannot be written fails before any I/O" {
 	printf '{"id":1}\n' >"$T/in"
 	run_to "$T/out" dedup --state "$T/no/such/dir/st" "$T/in"
 	[[ $status -eq 3 ]]
+	same "$T/out" ''
+	assert_equal "$stderr" "evpipe: dedup: $T/no/such/dir/st: cannot save state: No such file or directory"
+}
+
+@test "--state that cannot be saved at the end is an I/O error; the events were written" {
+	printf '{"id":1}\n' >"$T/in"
+	mkdir "$T/d"
+	# the directory goes away during the run
+	run_to "$T/out" dedup --state "$T/d/st" then tee --to "exec:rmdir $T/d" "$T/in" "$T/in"
+	[[ $status -eq 3 ]]
 	same "$T/out" '{"id":1}\n'
-	[[ $stderr == "evpipe: $T/no/such/dir/st: cannot save state: No such file or directory" ]]
+	[[ $stderr == *"evpipe: $T/d/st: cannot save state: No such file or directory"* ]]
 }
 
 @test "--state is not saved when the output could not be written" {
