@@ -406,13 +406,12 @@ fail:
 	return -1;
 }
 
-int
-kt_load(struct keytable *kt, const void *data, size_t len, struct hash128 fp,
-	int64_t now, struct errbuf *eb)
+/* Check a state file's header, size and checksum; 0 or -1. */
+static int
+kt_check(const unsigned char *p, size_t len, struct hash128 fp, uint32_t *flags,
+	 uint64_t *count, struct errbuf *eb)
 {
-	const unsigned char *p = data;
-	uint64_t count, skip, k;
-	uint32_t version, flags;
+	uint32_t version;
 	size_t rec;
 
 	if (len < KT_HEADER + 8 || memcmp(p, KT_MAGIC, 8) != 0)
@@ -420,15 +419,15 @@ kt_load(struct keytable *kt, const void *data, size_t len, struct hash128 fp,
 				  "not an evpipe state file (bad magic or "
 				  "too short)");
 	version = get32(p + 8);
-	flags = get32(p + 12);
+	*flags = get32(p + 12);
 	if (version != KT_VERSION)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "state file version %u is not supported "
 				  "(this evpipe reads version %d)",
 				  version, KT_VERSION);
-	if (flags & ~(uint32_t)KT_F_TIME)
+	if (*flags & ~(uint32_t)KT_F_TIME)
 		return errbuf_set(eb, STATUS_USAGE,
-				  "state file has unknown flags 0x%x", flags);
+				  "state file has unknown flags 0x%x", *flags);
 	if (get64(p + len - 8) != XXH3_64bits(p, len - 8))
 		return errbuf_set(eb, STATUS_USAGE,
 				  "state file is corrupt (checksum mismatch)");
@@ -436,17 +435,27 @@ kt_load(struct keytable *kt, const void *data, size_t len, struct hash128 fp,
 		return errbuf_set(eb, STATUS_USAGE,
 				  "state file was written for another key "
 				  "(-k); remove it or use the same key");
-	rec = (flags & KT_F_TIME) ? 24 : 16;
-	count = get64(p + 32);
-	if (count > (len - KT_HEADER - 8) / rec ||
-	    count * rec != len - KT_HEADER - 8)
+	rec = (*flags & KT_F_TIME) ? 24 : 16;
+	*count = get64(p + 32);
+	if (*count > (len - KT_HEADER - 8) / rec ||
+	    *count * rec != len - KT_HEADER - 8)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "state file is corrupt (%llu keys do not "
 				  "fit its %zu bytes)",
-				  (unsigned long long)count, len);
-	skip = count > kt->cap ? count - kt->cap : 0;
-	p += KT_HEADER + skip * rec;
-	for (k = skip; k < count; k++, p += rec) {
+				  (unsigned long long)*count, len);
+	return 0;
+}
+
+/* Insert the keys [from, to) of a checked state file; 0 or -1. */
+static int
+kt_load_keys(struct keytable *kt, const unsigned char *data, uint32_t flags,
+	     uint64_t from, uint64_t to, int64_t now, struct errbuf *eb)
+{
+	size_t rec = (flags & KT_F_TIME) ? 24 : 16;
+	const unsigned char *p = data + KT_HEADER + from * rec;
+	uint64_t k;
+
+	for (k = from; k < to; k++, p += rec) {
 		struct hash128 h = { get64(p), get64(p + 8) };
 		uint32_t i;
 
@@ -460,8 +469,35 @@ kt_load(struct keytable *kt, const void *data, size_t len, struct hash128 fp,
 			kt->t[i] = (flags & KT_F_TIME) ? (int64_t)get64(p + 16)
 						       : now;
 	}
+	return 0;
+}
+
+int
+kt_load(struct keytable *kt, const void *data, size_t len, struct hash128 fp,
+	int64_t now, struct errbuf *eb)
+{
+	uint64_t count, skip;
+	uint32_t flags;
+
+	if (kt_check(data, len, fp, &flags, &count, eb) == -1)
+		return -1;
+	skip = count > kt->cap ? count - kt->cap : 0;
+	if (kt_load_keys(kt, data, flags, skip, count, now, eb) == -1)
+		return -1;
 	kt->evicted = 0;
 	return 0;
+}
+
+/* Let the kernel drop the mapped pages of [from, to) from memory. */
+static void
+drop_pages(unsigned char *base, size_t from, size_t to)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	from = from / pg * pg;
+	to = to / pg * pg;
+	if (to > from)
+		madvise(base + from, to - from, MADV_DONTNEED);
 }
 
 int
@@ -469,7 +505,10 @@ kt_load_file(struct keytable *kt, const char *path, struct hash128 fp,
 	     int64_t now, struct errbuf *eb)
 {
 	struct stat st;
-	void *data;
+	unsigned char *data;
+	uint64_t count = 0;
+	uint32_t flags = 0;
+	size_t len;
 	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -495,8 +534,27 @@ kt_load_file(struct keytable *kt, const char *path, struct hash128 fp,
 	if (data == MAP_FAILED)
 		return errbuf_set(eb, STATUS_IO, "%s: %s", path,
 				  strerror(errno));
+	/*
+	 * Checked first, then loaded a slice at a time, dropping the pages
+	 * read: the mapped file never adds its size to the resident memory
+	 * (a 10M-key state is 160 MB).
+	 */
 	madvise(data, (size_t)st.st_size, MADV_SEQUENTIAL);
-	rc = kt_load(kt, data, (size_t)st.st_size, fp, now, eb);
+	len = (size_t)st.st_size;
+	rc = kt_check(data, len, fp, &flags, &count, eb);
+	drop_pages(data, 0, len);
+	if (rc == 0) {
+		uint64_t k = count > kt->cap ? count - kt->cap : 0, end;
+		size_t rec = (flags & KT_F_TIME) ? 24 : 16;
+
+		for (; rc == 0 && k < count; k = end) {
+			end = count - k > 65536 ? k + 65536 : count;
+			rc = kt_load_keys(kt, data, flags, k, end, now, eb);
+			drop_pages(data, KT_HEADER + k * rec,
+				   KT_HEADER + end * rec);
+		}
+		kt->evicted = 0;
+	}
 	munmap(data, (size_t)st.st_size);
 	if (rc == -1)
 		errbuf_prefix(eb, "%s", path);
