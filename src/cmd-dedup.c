@@ -40,7 +40,7 @@ struct dedup_ctx {
 	int64_t newest;	   /* latest time seen, for TTL at save */
 	int64_t last_save; /* monotonic */
 	int dirty, finished;
-	uint64_t passed, dropped, expired, saves;
+	uint64_t passed, dropped, expired, forgotten, saves;
 };
 
 static void
@@ -137,6 +137,26 @@ canonical(struct dedup_ctx *ctx, struct record *rec, size_t *len)
 	return ctx->kb.data;
 }
 
+/*
+ * TTL eviction: the least recently seen keys are at the tail; a few of
+ * them per event are forgotten once past their TTL, so keys that stopped
+ * coming give their memory back without waiting for --capacity.  (A key
+ * found past its TTL on lookup passes again in any case.)
+ */
+static void
+forget_expired(struct dedup_ctx *ctx)
+{
+	struct keytable *kt = &ctx->kt;
+	int n;
+
+	for (n = 0; n < 2 && kt->tail != KT_NONE; n++) {
+		if (ctx->newest - *kt_time(kt, kt->tail) < ctx->ttl)
+			break;
+		kt_remove(kt, kt->tail);
+		ctx->forgotten++;
+	}
+}
+
 static int
 dedup_process(void *arg, struct record *rec, struct emit *out,
 	      struct errbuf *eb)
@@ -172,6 +192,7 @@ dedup_process(void *arg, struct record *rec, struct emit *out,
 		}
 		if (now > ctx->newest)
 			ctx->newest = now;
+		forget_expired(ctx);
 	}
 	i = kt_find(&ctx->kt, h);
 	if (i != KT_NONE) {
@@ -252,10 +273,12 @@ dedup_report(void *arg, FILE *fp)
 
 	fprintf(fp,
 		"evpipe: dedup: %llu passed, %llu duplicates dropped, "
-		"%llu keys held, %llu evicted, %llu expired, %llu saves\n",
+		"%llu keys held, %llu evicted, %llu forgotten by TTL, "
+		"%llu passed again after TTL, %llu saves\n",
 		(unsigned long long)ctx->passed,
 		(unsigned long long)ctx->dropped, (unsigned long long)ctx->kt.n,
 		(unsigned long long)ctx->kt.evicted,
+		(unsigned long long)ctx->forgotten,
 		(unsigned long long)ctx->expired,
 		(unsigned long long)ctx->saves);
 }

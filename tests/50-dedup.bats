@@ -47,7 +47,7 @@ wait_file() {
 	same "$T/out" '{ "id" : 1 }\n{"id":2}\n'
 	assert_equal "$(grep 'dedup:' <<<"$stderr")" \
 		"evpipe: dedup: in 3, out 2, dropped 1, rejected 0
-evpipe: dedup: 2 passed, 1 duplicates dropped, 2 keys held, 0 evicted, 0 expired, 0 saves"
+evpipe: dedup: 2 passed, 1 duplicates dropped, 2 keys held, 0 evicted, 0 forgotten by TTL, 0 passed again after TTL, 0 saves"
 }
 
 @test "a key that cannot be evaluated rejects the event to the dead-letter target" {
@@ -79,6 +79,19 @@ evpipe: dedup: 2 passed, 1 duplicates dropped, 2 keys held, 0 evicted, 0 expired
 
 @test "--ttl with --time: a key is forgotten DUR after the event that passed, in event time" {
 	golden stateful ttl dedup -k .k --ttl 10s --time .ts
+}
+
+@test "--ttl: keys that stopped coming are forgotten, not kept until --capacity" {
+	printf '{"k":1,"t":0}\n{"k":2,"t":1}\n{"k":1,"t":5}\n{"k":3,"t":100}\n{"k":3,"t":101}\n{"k":1,"t":102}\n' >"$T/in"
+	run_to "$T/out" -v dedup -k .k --ttl 10s --time .t "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '{"k":1,"t":0}\n{"k":2,"t":1}\n{"k":3,"t":100}\n{"k":1,"t":102}\n'
+	[[ $stderr == *"4 passed, 2 duplicates dropped, 2 keys held, 0 evicted, 2 forgotten by TTL, 0 passed again after TTL"* ]]
+	# a key looked up past its TTL passes again without being forgotten first
+	printf '{"k":1,"t":0}\n{"k":2,"t":1}\n{"k":1,"t":2}\n{"k":1,"t":10}\n' >"$T/in"
+	run_to "$T/out" -v dedup -k .k --ttl 10s --time .t "$T/in"
+	same "$T/out" '{"k":1,"t":0}\n{"k":2,"t":1}\n{"k":1,"t":10}\n'
+	[[ $stderr == *"2 keys held, 0 evicted, 0 forgotten by TTL, 1 passed again after TTL"* ]]
 }
 
 @test "--time values that are not times reject the event" {
