@@ -284,6 +284,7 @@ run_flush(struct run *r)
 		return -1;
 	}
 	if (r->dlq && sink_flush(r->dlq, &eb) == -1) {
+		errbuf_prefix(&eb, "--dlq");
 		run_fatal(r, &eb);
 		return -1;
 	}
@@ -298,6 +299,7 @@ run_flush(struct run *r)
 		return -1;
 	}
 	if (r->dlq && r->dlq != r->out && sink_wait(r->dlq, &eb) == -1) {
+		errbuf_prefix(&eb, "--dlq");
 		run_fatal(r, &eb);
 		return -1;
 	}
