@@ -21,6 +21,7 @@ struct globals {
 	uint64_t max_line;     /* --max-line SIZE */
 	int line_buffered;
 	int quiet, verbose;
+	int progress; /* --progress 1, --no-progress 0, else -1 */
 	int help, version;
 	json_t *named_args; /* --arg / --argjson */
 };

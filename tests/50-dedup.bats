@@ -45,9 +45,9 @@ wait_file() {
 	run_to "$T/out" -v dedup -k .id "$T/in"
 	[[ $status -eq 0 ]]
 	same "$T/out" '{ "id" : 1 }\n{"id":2}\n'
-	assert_equal "$(grep 'dedup:' <<<"$stderr")" \
-		"evpipe: dedup: in 3, out 2, dropped 1, rejected 0
-evpipe: dedup: 2 passed, 1 duplicates dropped, 2 keys held, 0 evicted, 0 forgotten by TTL, 0 passed again after TTL, 0 saves"
+	[[ $stderr == *"evpipe: dedup: in 3, out 2, dropped 1, rejected 0"* ]]
+	assert_equal "$(grep 'dedup: [0-9]' <<<"$stderr")" \
+		"evpipe: dedup: 2 passed, 1 duplicates dropped, 2 keys held, 0 evicted, 0 forgotten by TTL, 0 passed again after TTL, 0 saves"
 }
 
 @test "a key that cannot be evaluated rejects the event to the dead-letter target" {
