@@ -60,10 +60,10 @@ struct run {
 	int sources_ok;		   /* the set started: checkpoint at the end */
 	struct progress *progress; /* --progress, or NULL */
 	uint64_t lines, rejects, printed;
-	int status;   /* worst status so far */
-	int stop;     /* stop reading: head satisfied, stdout gone,
-		       * --on-error stop, or a fatal error */
-	int fatal;    /* a fatal error was reported */
+	int status;	      /* worst status so far */
+	int stop;	      /* stop reading: head satisfied, stdout gone,
+			       * --on-error stop, or a fatal error */
+	int fatal;	      /* a fatal error was reported */
 	int raw_only; /* every stage is STAGE_RAW: check lines, no tape */
 	int prescan;  /* may read files on a second thread (prescan.h) */
 };
@@ -329,6 +329,22 @@ run_flush(struct run *r)
 		return -1;
 	}
 	if (r->dlq && sink_flush(r->dlq, &eb) == -1) {
+		errbuf_prefix(&eb, "--dlq");
+		run_fatal(r, &eb);
+		return -1;
+	}
+	/* The stages' flush() may save state that covers what was output
+	 * (dedup --state): the writer thread must be done first. */
+	if (r->out && sink_wait(r->out, &eb) == -1) {
+		if (r->out->gone) {
+			r->stop = 1;
+			return 0;
+		}
+		run_fatal(r, &eb);
+		return -1;
+	}
+	if (r->dlq && r->dlq != r->out && sink_wait(r->dlq, &eb) == -1) {
+		errbuf_prefix(&eb, "--dlq");
 		run_fatal(r, &eb);
 		return -1;
 	}
@@ -563,7 +579,7 @@ run_sources(struct run *r)
 	while (!r->stop && !got_signal && source_set_next(set)) {
 		int64_t now = mono_ns(), next = INT64_MAX;
 		size_t i, n = 0, waiting, count;
-		int any_ready = 0, timeout, np;
+		int any_ready = 0, timeout, np, due;
 
 		if (cap < set->n + 2) {
 			cap = set->n + 16;
@@ -648,7 +664,11 @@ run_sources(struct run *r)
 				set->v[i]->ready = 1;
 				set->v[i]->paused = 0;
 			}
-		if (run_timers(r) == -1)
+		/* Timers come due on a busy input too (dedup saving its
+		 * state): fire them, and flush what they emitted. */
+		due = run_poll_timeout(r) == 0;
+		if (run_timers(r) == -1 ||
+		    (due && any_ready && run_flush(r) == -1))
 			break;
 		/* Sources added during the turns (clients, rotated files)
 		 * wait for the next round. */
@@ -837,6 +857,9 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 			}
 		}
 	}
+	/* Write everything out, then let the stages save what covers it. */
+	if (!r.fatal && r.out)
+		run_flush(&r);
 out:
 	if (g->verbose && r.out)
 		run_report(&r);
