@@ -60,10 +60,10 @@ struct run {
 	int sources_ok;		   /* the set started: checkpoint at the end */
 	struct progress *progress; /* --progress, or NULL */
 	uint64_t lines, rejects, printed;
-	int status;	      /* worst status so far */
-	int stop;	      /* stop reading: head satisfied, stdout gone,
-			       * --on-error stop, or a fatal error */
-	int fatal;	      /* a fatal error was reported */
+	int status;   /* worst status so far */
+	int stop;     /* stop reading: head satisfied, stdout gone,
+		       * --on-error stop, or a fatal error */
+	int fatal;    /* a fatal error was reported */
 	int raw_only; /* every stage is STAGE_RAW: check lines, no tape */
 	int prescan;  /* may read files on a second thread (prescan.h) */
 };
