@@ -327,7 +327,7 @@ evpipe: batch: batch 1: command exited with status 5 (attempt 2 of 4); retrying 
 	run_to "$T/out" batch -n 1 --to "$T/d/{.t}.ndjson" "$T/in"
 	[[ $status -eq 0 ]]
 	run ls -A "$T/d"
-	assert_output $'%2Fabs.ndjson\n..%2F..%2Fevil.ndjson'
+	assert_output $'%2E%2E%2F..%2Fevil.ndjson\n%2Fabs.ndjson'
 }
 
 @test "--to: a batch whose file cannot be created or named is dead-lettered" {
