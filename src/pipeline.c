@@ -411,14 +411,15 @@ is_blank(const char *p, size_t n)
 }
 
 /*
- * One line read: check it, hand it to the first stage.  checked says the
- * line was already checked (by a prescan): error is then NULL for a valid
- * line, else the scanner's message.
+ * One line read: check it, hand it to the first stage.  pl is NULL, or
+ * the prescan's verdict on the line (prescan.h): its error message, and
+ * for a valid line its tape when the stages read fields.
  */
 static void
 run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
-	 size_t len, int too_long, int checked, const char *error)
+	 size_t len, int too_long, const struct prescan_line *pl)
 {
+	int checked = pl != NULL;
 	struct errbuf eb = { 0 };
 	struct record rec;
 	int rc;
@@ -433,10 +434,14 @@ run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
 			   "(--max-line)",
 			   (unsigned long long)r->g->max_line);
 		rc = run_reject(r, NULL, "input", &rec, &eb, 1);
-	} else if (checked && error) {
-		errbuf_set(&eb, STATUS_REJECT, "invalid JSON: %s", error);
+	} else if (checked && pl->error) {
+		errbuf_set(&eb, STATUS_REJECT, "invalid JSON: %s", pl->error);
 		rc = run_reject(r, NULL, "input", &rec, &eb, 0);
 	} else if (checked) {
+		if (pl->tape) {
+			jscan_adopt(&r->scan, line, len, pl->tape, pl->ntape);
+			rec.scan = &r->scan;
+		}
 		rc = stage_feed(&r->stages[0], &rec, &eb);
 	} else if (r->raw_only ? jscan_check(&r->scan, line, len, &eb) == -1
 			       : jscan_parse(&r->scan, line, len, &eb) == -1) {
@@ -483,8 +488,8 @@ run_read(struct linereader *lr, const char **line, size_t *len,
 }
 
 /*
- * A turn of a regular file read and checked on a second thread
- * (prescan.h): when nothing reads the events' fields.
+ * A turn of a regular file read and checked (or scanned) on a second
+ * thread (prescan.h).
  */
 static void
 run_turn_prescan(struct run *r, struct source *s)
@@ -510,7 +515,7 @@ run_turn_prescan(struct run *r, struct source *s)
 		if (pl.blank)
 			continue;
 		run_line(r, s->name, pl.lineno, pl.line, pl.len,
-			 res == LINE_TOO_LONG, 1, pl.error);
+			 res == LINE_TOO_LONG, &pl);
 	}
 	if (r->progress)
 		progress_tick(r->progress, r->lines);
@@ -558,7 +563,7 @@ run_turn(struct run *r, struct source *s)
 			return;
 		}
 		run_line(r, s->name, lr->lineno, line, len,
-			 res == LINE_TOO_LONG, 0, NULL);
+			 res == LINE_TOO_LONG, NULL);
 	}
 }
 
@@ -834,7 +839,8 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 
 	if (!no_input && source_set_init(&r.set, g, inputs) == 0) {
 		r.sources_ok = 1;
-		r.set.prescan = r.raw_only && r.prescan;
+		r.set.prescan = r.prescan;
+		r.set.prescan_tape = !r.raw_only;
 		r.progress = progress_new(g->progress, r.set.inputs);
 		r.set.progress = r.progress;
 		run_sources(&r);

@@ -181,9 +181,10 @@ block_fill(struct prescan *ps, struct pblock *b)
 
 /*
  * The worker frames blocks while there is an empty one and the input goes
- * on; otherwise it checks the newest block nobody has claimed, while the
- * main thread checks the oldest one when it gets to it unchecked.  So the
- * check is split between the two threads as their loads allow.
+ * on; otherwise it checks the oldest block nobody has claimed, and the
+ * main thread checks a block itself when it gets to one still unclaimed.
+ * When the stages keep the main thread busy, the worker stays ahead and
+ * does all the scanning; when they do not (cat), the two alternate.
  */
 static void *
 worker_main(void *arg)
@@ -206,9 +207,9 @@ worker_main(void *arg)
 				fill = 1;
 				break;
 			}
-			for (u = ps->full_head; u; u = u->next)
+			for (u = ps->full_head; u && !b; u = u->next)
 				if (!u->claimed)
-					b = u; /* the newest wins */
+					b = u; /* the oldest: needed first */
 			if (b) {
 				b->claimed = 1;
 				break;

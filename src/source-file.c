@@ -118,8 +118,8 @@ source_file_new(struct source_set *set, const char *path)
 	if (set->progress)
 		progress_begin(set->progress, in);
 	if (set->prescan && !input_is_stream(in))
-		p->s.prescan =
-			prescan_start(input_read, in, set->g->max_line, 0);
+		p->s.prescan = prescan_start(input_read, in, set->g->max_line,
+					     set->prescan_tape);
 	return &p->s;
 }
 
