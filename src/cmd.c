@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "encoder.h"
 #include "io.h"
 #include "pipeline.h"
+#include "reader.h"
 
 extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter,
 	stage_map;
@@ -33,6 +35,18 @@ const struct opt global_opts[] = {
 	  on_error_choices },
 	{ "max-line", 0, OPT_SIZE, G(max_line), "SIZE",
 	  "reject lines longer than SIZE (default 16M)", NULL },
+	{ "from", 0, OPT_ENUM, G(from), "FORMAT",
+	  "read inputs as ndjson (default), json, json-seq, csv, tsv or "
+	  "logfmt",
+	  in_format_names },
+	{ "to", 0, OPT_ENUM, G(to), "FORMAT",
+	  "write the output as ndjson (default), json, json-seq, csv, tsv "
+	  "or pretty",
+	  out_format_names },
+	{ "csv-types", 0, OPT_BOOL, G(csv_types), NULL,
+	  "read numbers and true/false in csv, tsv and logfmt fields as "
+	  "JSON values, not strings",
+	  NULL },
 	{ "line-buffered", 0, OPT_BOOL, G(line_buffered), NULL,
 	  "write out every event at once", NULL },
 	{ "arg", 0, OPT_NAMEVAL, G(named_args), "NAME VALUE",

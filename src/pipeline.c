@@ -15,12 +15,14 @@
 #include <string.h>
 
 #include "buf.h"
+#include "encoder.h"
 #include "errbuf.h"
 #include "input.h"
 #include "io.h"
 #include "json-scan.h"
 #include "linebuf.h"
 #include "pipeline.h"
+#include "reader.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -44,6 +46,7 @@ struct run {
 	struct stage *stages;
 	size_t n;
 	struct sink *out, *dlq;
+	struct encoder *enc; /* --to, NULL for ndjson */
 	struct stage_env env;
 	struct jscan scan; /* checks every line; its tape serves lookups */
 	uint64_t lines, rejects, printed;
@@ -232,6 +235,13 @@ emit_output(struct emit *out, struct record *rec, struct errbuf *eb)
 	size_t len;
 
 	st->emitted++;
+	if (r->enc) {
+		if (encoder_write(r->enc, rec, eb) == 0)
+			return 0;
+		if (eb->status == STATUS_REJECT)
+			return run_reject(r, NULL, "output", rec, eb, 0);
+		return r->out->gone ? (r->stop = 1, errbuf_clear(eb), 1) : -1;
+	}
 	bytes = record_bytes(rec, &len);
 	if (sink_write(r->out, bytes, len, eb) == -1)
 		return r->out->gone ? (r->stop = 1, errbuf_clear(eb), 1) : -1;
@@ -403,11 +413,30 @@ run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
 	record_release(&rec);
 }
 
+/* A record the input format could not decode (reader.h, LINE_INVALID). */
+static void
+run_invalid(struct run *r, const char *src, uint64_t lineno, const char *raw,
+	    size_t len, struct errbuf *eb)
+{
+	struct record rec;
+	int rc;
+
+	r->lines++;
+	record_init(&rec, src, lineno, raw, len);
+	errbuf_prefix(eb, "invalid %s", in_format_names[r->g->from]);
+	rc = run_reject(r, NULL, "input", &rec, eb, len >= DLQ_SAMPLE_MAX);
+	if (rc == -1)
+		run_fatal(r, eb);
+	else if (rc == 1)
+		r->stop = 1;
+	record_release(&rec);
+}
+
 static void
 run_input(struct run *r, const char *path)
 {
 	struct errbuf eb = { 0 };
-	struct linereader lr;
+	struct reader rd;
 	struct input *in;
 	const char *line, *src;
 	size_t len;
@@ -421,15 +450,16 @@ run_input(struct run *r, const char *path)
 	}
 	src = input_name(in);
 	stream = input_is_stream(in);
-	linereader_init(&lr, input_read, in, r->g->max_line);
+	reader_init(&rd, r->g->from, input_read, in, r->g->max_line,
+		    r->g->csv_types ? READER_TYPES : 0);
 	while (!r->stop && !got_signal) {
 		int res;
 
-		if (stream && !linereader_buffered(&lr))
+		if (stream && !reader_buffered(&rd))
 			run_wait(r, input_fd(in));
 		if (r->stop || got_signal)
 			break;
-		res = linereader_next(&lr, &line, &len, &eb);
+		res = reader_next(&rd, &line, &len, &eb);
 		if (res == LINE_EOF)
 			break;
 		if (res == LINE_AGAIN)
@@ -440,9 +470,13 @@ run_input(struct run *r, const char *path)
 			errbuf_clear(&eb);
 			break;
 		}
-		run_line(r, src, lr.lineno, line, len, res == LINE_TOO_LONG);
+		if (res == LINE_INVALID) {
+			run_invalid(r, src, rd.lineno, line, len, &eb);
+			continue;
+		}
+		run_line(r, src, rd.lineno, line, len, res == LINE_TOO_LONG);
 	}
-	linereader_release(&lr);
+	reader_release(&rd);
 	input_close(in);
 }
 
@@ -546,6 +580,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		goto out;
 	}
 	sink_async(r.out);
+	r.enc = encoder_new(g->to, r.out);
 	if (g->dlq.n) {
 		/* Dead letters may share stdout with the events: one buffer
 		 * keeps their order. */
@@ -587,6 +622,9 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 out:
 	if (g->verbose && r.out)
 		run_report(&r);
+	if (r.enc && !r.out->gone && encoder_finish(r.enc, &eb) == -1)
+		run_fatal(&r, &eb);
+	encoder_free(r.enc);
 	if (r.out && sink_close(r.out, &eb) == -1)
 		run_fatal(&r, &eb);
 	if (r.dlq && r.dlq != r.out && sink_close(r.dlq, &eb) == -1) {
