@@ -16,10 +16,11 @@
 extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter,
 	stage_map;
 extern const struct stage_entry stage_validate;
+extern const struct stage_entry stage_replay;
 
 const struct stage_entry *const stage_table[] = {
-	&stage_cat, &stage_filter,   &stage_map, &stage_head,
-	&stage_tee, &stage_validate, NULL,
+	&stage_cat, &stage_filter,   &stage_map,    &stage_head,
+	&stage_tee, &stage_validate, &stage_replay, NULL,
 };
 
 static const char *const on_error_choices[] = { "skip", "stop", NULL };

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "encoder.h"
@@ -223,6 +224,31 @@ env_reject(const struct stage_env *env, struct record *rec, struct errbuf *eb)
 	struct stage *st = env->runner;
 
 	return run_reject(st->run, st, st->e->name, rec, eb, 0);
+}
+
+static int run_flush(struct run *r);
+
+/* stage_env.wait_fn: flush, then sleep until the deadline or a signal. */
+static int
+env_wait(const struct stage_env *env, int64_t deadline_ns)
+{
+	struct stage *st = env->runner;
+	struct timespec ts;
+
+	if (got_signal || st->run->stop)
+		return 1;
+	run_flush(st->run);
+	ts.tv_sec = (time_t)(deadline_ns / 1000000000);
+	ts.tv_nsec = (long)(deadline_ns % 1000000000);
+	for (;;) {
+		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+					 NULL);
+
+		if (got_signal || st->run->stop)
+			return 1;
+		if (rc != EINTR)
+			return 0;
+	}
 }
 
 /* struct emit for the last stage: write to the output. */
@@ -553,6 +579,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		st->out.arg = st;
 		st->env = r.env;
 		st->env.reject_fn = env_reject;
+		st->env.wait_fn = env_wait;
 		st->env.runner = st;
 	}
 	signals_setup();
