@@ -10,12 +10,14 @@
  *
  * Header names with dots nest ("user.id,user.name" gives
  * {"user":{"id":..,"name":..}}), the reverse of the flattening of --to
- * csv, unless some name is both a value and an object ("a" beside "a.b")
- * or has an empty part ("a..b"); then every name is kept as it is.  A
+ * csv (names 1..k make an array; a field "{}" or "[]" is an empty
+ * object or array), unless some name is both a value and an object ("a" beside
+ * "a.b") or has an empty part ("a..b"); then every name is kept as it is.  A
  * repeated name gets a suffix (a, a_2, a_3), an empty one its column
  * number.  Each row is built from a template made once from the header:
  * literal JSON text between the field values.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,24 +294,46 @@ lit_end(struct csv_dec *d, size_t col)
 	d->col[d->ncols++] = col;
 }
 
-/* Lay the template out from the tree, in first-seen order. */
+/* Whether n's children are named 1, 2, ... k in this order. */
+static int
+is_array(const struct node *n)
+{
+	const struct node *c;
+	char want[32];
+	size_t i = 1;
+
+	for (c = n->kids; c; c = c->next, i++) {
+		snprintf(want, sizeof want, "%zu", i);
+		if (strcmp(c->key, want) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Lay the template out from the tree, in first-seen order.  Children
+ * named 1..k make an array, the reverse of --to csv's a.1, a.2.
+ */
 static void
 tree_emit(struct csv_dec *d, struct node *n)
 {
 	struct node *c;
+	int arr = n->col == SIZE_MAX && n->key != NULL && is_array(n);
 
-	buf_addc(&d->lits, '{');
+	buf_addc(&d->lits, arr ? '[' : '{');
 	for (c = n->kids; c; c = c->next) {
 		if (c != n->kids)
 			buf_addc(&d->lits, ',');
-		json_add_string(&d->lits, c->key, strlen(c->key));
-		buf_addc(&d->lits, ':');
+		if (!arr) {
+			json_add_string(&d->lits, c->key, strlen(c->key));
+			buf_addc(&d->lits, ':');
+		}
 		if (c->col != SIZE_MAX)
 			lit_end(d, c->col);
 		else
 			tree_emit(d, c);
 	}
-	buf_addc(&d->lits, '}');
+	buf_addc(&d->lits, arr ? ']' : '}');
 }
 
 /* The header row is in d->f: make the template. */
@@ -395,8 +419,15 @@ make_event(struct reader *r, struct csv_dec *d)
 		size_t c = d->col[i];
 
 		buf_add(o, d->lits.data + d->lo[i], d->lo[i + 1] - d->lo[i]);
-		json_add_field(o, d->f.data + d->fo[c], d->fo[c + 1] - d->fo[c],
-			       r->flags);
+		const char *p = d->f.data + d->fo[c];
+		size_t n = d->fo[c + 1] - d->fo[c];
+
+		/* "{}" and "[]" are how --to csv writes empty containers. */
+		if (n == 2 && ((p[0] == '{' && p[1] == '}') ||
+			       (p[0] == '[' && p[1] == ']')))
+			buf_add(o, p, 2);
+		else
+			json_add_field(o, p, n, r->flags);
 	}
 	buf_add(o, d->lits.data + d->lo[d->ncols],
 		d->lits.len - d->lo[d->ncols]);

@@ -322,6 +322,7 @@ json_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 			if (d->scalar)
 				return done(r, d, rec, len);
 			d->in_value = 0;
+			d->in_array = 0; /* one report for both */
 			*rec = r->out.data;
 			*len = r->out.len;
 			errbuf_set(eb, STATUS_REJECT,
