@@ -92,11 +92,14 @@ evtime_parse_str(const char *s, size_t n, int64_t *ns)
 static int
 scale_number(double x, int64_t unit, int64_t *ns)
 {
-	double v = x * (double)unit;
+	double v = x * (double)unit, whole;
 
 	if (!isfinite(v) || v > 9.2e18 || v < -9.2e18)
 		return -1;
-	*ns = (int64_t)llround(v);
+	/* Whole units and the fraction apart: 1704067200.25 s is exact. */
+	whole = floor(x);
+	*ns = (int64_t)whole * unit +
+	      (int64_t)llround((x - whole) * (double)unit);
 	return 0;
 }
 
@@ -176,13 +179,13 @@ evtime_parse_json_as(json_t *v, int format, int64_t *ns_out, struct errbuf *eb)
 			return 0;
 		return errbuf_set(eb, STATUS_REJECT, "time out of range");
 	}
-	return errbuf_set(eb, STATUS_REJECT, "not a time: a %s",
+	return errbuf_set(eb, STATUS_REJECT, "not a time: %s",
 			  json_is_null(v)      ? "null (missing?)"
-			  : json_is_number(v)  ? "number (--time-format "
+			  : json_is_number(v)  ? "a number (--time-format "
 						 "rfc3339)"
-			  : json_is_boolean(v) ? "boolean"
-			  : json_is_array(v)   ? "array"
-					       : "object");
+			  : json_is_boolean(v) ? "a boolean"
+			  : json_is_array(v)   ? "an array"
+					       : "an object");
 }
 
 int
