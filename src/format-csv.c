@@ -37,6 +37,7 @@ struct csv_dec {
 	int have_header;
 	int inq;      /* inside a quoted field that goes on the next line */
 	int skip;     /* skipping the rest of an over-long record */
+	size_t raw;   /* bytes of the record read so far */
 	struct buf f; /* unescaped field bytes of the row */
 	size_t *fo;   /* field offsets into f: field i is f[fo[i]..fo[i+1]) */
 	size_t nf, fcap;
@@ -437,7 +438,6 @@ static int
 csv_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 {
 	struct csv_dec *d = r->priv;
-	size_t raw = 0;
 
 	for (;;) {
 		const char *line;
@@ -463,14 +463,14 @@ csv_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 			if (n == 0)
 				continue; /* blank lines separate nothing */
 			row_start(d);
-			raw = 0;
+			d->raw = 0;
 			if (!d->have_header && r->lr.lineno == 1 && n >= 3 &&
 			    memcmp(line, "\xef\xbb\xbf", 3) == 0) {
 				line += 3;
 				n -= 3;
 			}
 		}
-		raw += n + 1;
+		d->raw += n + 1;
 		if (d->skip) {
 			/* The rest of a record reported as too long. */
 			if (d->tsv || csv_parse(d, line, n, eb) != 0)
@@ -502,7 +502,7 @@ csv_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 			return LINE_INVALID;
 		}
 		if (done == 0) {
-			if (raw > r->max_line) {
+			if (d->raw > r->max_line) {
 				*rec = d->f.data;
 				*len = r->max_line < d->f.len ? r->max_line
 							      : d->f.len;
