@@ -45,8 +45,7 @@ feed_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 	return (ssize_t)k;
 }
 
-typedef void (*fuzz_check_fn)(int res, const char *rec, size_t len,
-			      void *arg);
+typedef void (*fuzz_check_fn)(int res, const char *rec, size_t len, void *arg);
 
 static void
 fuzz_reader(int format, const uint8_t *data, size_t size, int builds_json,
