@@ -31,6 +31,8 @@ enum {
 };
 
 static unsigned char cls[256];
+static unsigned char plain[256]; /* in a value, outside strings: copy on */
+static unsigned char sstop[256]; /* in a string: '"', '\\' and '\n' */
 
 struct json_dec {
 	int in_array;	/* inside a top-level array */
@@ -60,6 +62,10 @@ json_init(struct reader *r)
 		cls['}'] = cls[']'] = C_CLOSE;
 		cls[','] = C_COMMA;
 		cls[':'] = C_COLON;
+		for (c = 0; c < 256; c++)
+			plain[c] = cls[c] == C_OTHER || cls[c] == C_COMMA ||
+				   cls[c] == C_COLON || cls[c] == C_BSLASH;
+		sstop['"'] = sstop['\\'] = sstop['\n'] = 1;
 	}
 	r->priv = xcalloc(1, sizeof(struct json_dec));
 }
@@ -102,9 +108,9 @@ start_value(struct reader *r, struct json_dec *d)
 	r->lineno = r->line;
 }
 
-/* The value is complete: hand it out. */
+/* The value is complete: hand out r->out. */
 static int
-done(struct reader *r, struct json_dec *d, const char **rec, size_t *len)
+finish(struct reader *r, struct json_dec *d, const char **rec, size_t *len)
 {
 	d->in_value = 0;
 	if (d->in_array)
@@ -129,6 +135,103 @@ invalid(struct reader *r, const char **rec, size_t *len, struct errbuf *eb,
 }
 
 /*
+ * Go on with the value in progress from *pp: LINE_OK or LINE_TOO_LONG
+ * when it ended, or 0 when the buffer ran out (its bytes are copied to
+ * r->out, so the buffer may be refilled).  Bytes are copied only where
+ * whitespace is dropped or the buffer ends: an element that was compact
+ * and whole in the buffer is handed out in place, without a copy.
+ */
+static int
+json_value(struct reader *r, struct json_dec *d, const char **pp,
+	   const char *end, const char **rec, size_t *len)
+{
+	const char *p = *pp, *span = p;
+	int k = C_OTHER;
+
+	for (;;) {
+		if (d->str) {
+			if (d->str == 2 && p < end) {
+				d->str = 1;
+				p++;
+			}
+			for (;;) {
+				while (p < end && !sstop[(unsigned char)*p])
+					p++;
+				if (p == end || *p != '\n')
+					break;
+				r->line++; /* not JSON: the scanner says so */
+				p++;
+			}
+			if (p == end)
+				break;
+			k = cls[(unsigned char)*p++];
+			if (k == C_BSLASH) {
+				d->str = 2;
+				continue;
+			}
+			d->str = 0;
+			if (d->depth == 0)
+				goto done;
+			continue;
+		}
+		if (d->scalar) {
+			while (p < end &&
+			       ((k = cls[(unsigned char)*p]) == C_OTHER ||
+				k == C_BSLASH))
+				p++;
+			if (p == end)
+				break;
+			goto done; /* the terminator belongs to what follows */
+		}
+		while (p < end) {
+			while (p < end && plain[(unsigned char)*p])
+				p++;
+			if (p == end)
+				break;
+			k = cls[(unsigned char)*p];
+			if (k == C_QUOTE) {
+				d->str = 1;
+				p++;
+				break;
+			} else if (k == C_OPEN) {
+				d->depth++;
+				p++;
+			} else if (k == C_CLOSE) {
+				p++;
+				if (--d->depth == 0)
+					goto done;
+			} else {
+				/* Whitespace: copy what came before, skip it.
+				 */
+				put(r, d, span, (size_t)(p - span));
+				if (k == C_NL)
+					r->line++;
+				span = ++p;
+			}
+		}
+		if (p == end)
+			break;
+	}
+	put(r, d, span, (size_t)(p - span));
+	*pp = p;
+	return 0;
+done:
+	*pp = p;
+	if (r->out.len == 0 && !d->too_long &&
+	    (size_t)(p - span) <= r->max_line) {
+		/* Compact and whole: hand it out from the read buffer. */
+		d->in_value = 0;
+		if (d->in_array)
+			d->expect = 1;
+		*rec = span;
+		*len = (size_t)(p - span);
+		return LINE_OK;
+	}
+	put(r, d, span, (size_t)(p - span));
+	return finish(r, d, rec, len);
+}
+
+/*
  * Scan the buffered bytes; LINE_OK/LINE_TOO_LONG when a value completed,
  * LINE_INVALID for a stray byte, or 0 when more input is needed.
  */
@@ -143,93 +246,11 @@ json_scan(struct reader *r, struct json_dec *d, const char **rec, size_t *len,
 		unsigned char c = (unsigned char)*p;
 		int k = cls[c];
 
-		if (d->in_value && d->str) {
-			/* Inside a string: runs of plain bytes at once. */
-			const char *q = p;
-
-			if (d->str == 2) {
-				d->str = 1;
-				q++;
-			}
-			while (q < end &&
-			       (k = cls[(unsigned char)*q]) != C_QUOTE &&
-			       k != C_BSLASH && k != C_NL)
-				q++;
-			if (q == end) {
-				put(r, d, p, (size_t)(q - p));
-				p = q;
-				break;
-			}
-			put(r, d, p, (size_t)(q - p + 1));
-			p = q + 1;
-			if (k == C_NL) {
-				r->line++;
-			} else if (k == C_BSLASH) {
-				d->str = 2;
-			} else {
-				d->str = 0;
-				if (d->depth == 0) {
-					res = done(r, d, rec, len);
-					break;
-				}
-			}
-			continue;
-		}
 		if (d->in_value) {
-			if (d->scalar) {
-				if (k == C_OTHER || k == C_BSLASH) {
-					const char *q = p;
-
-					while (q < end &&
-					       (cls[(unsigned char)*q] ==
-							C_OTHER ||
-						cls[(unsigned char)*q] ==
-							C_BSLASH))
-						q++;
-					put(r, d, p, (size_t)(q - p));
-					p = q;
-					continue;
-				}
-				/* The terminator belongs to what follows. */
-				res = done(r, d, rec, len);
+			res = json_value(r, d, &p, end, rec, len);
+			if (res != 0)
 				break;
-			}
-			switch (k) {
-			case C_NL:
-				r->line++;
-				/* fall through */
-			case C_WS:
-				p++;
-				continue;
-			case C_QUOTE:
-				d->str = 1;
-				put(r, d, p++, 1);
-				continue;
-			case C_OPEN:
-				d->depth++;
-				put(r, d, p++, 1);
-				continue;
-			case C_CLOSE:
-				d->depth--;
-				put(r, d, p++, 1);
-				if (d->depth == 0) {
-					res = done(r, d, rec, len);
-					goto out;
-				}
-				continue;
-			default: {
-				const char *q = p + 1;
-
-				while (q < end &&
-				       (cls[(unsigned char)*q] == C_OTHER ||
-					cls[(unsigned char)*q] == C_COMMA ||
-					cls[(unsigned char)*q] == C_COLON))
-					q++;
-				put(r, d, p, (size_t)(q - p));
-				p = q;
-				continue;
-			}
-			}
+			continue;
 		}
 		/* Between values. */
 		if (k == C_WS || k == C_NL) {
@@ -287,17 +308,8 @@ json_scan(struct reader *r, struct json_dec *d, const char **rec, size_t *len,
 			break;
 		}
 		start_value(r, d);
-		if (k == C_QUOTE) {
-			d->str = 1;
-			put(r, d, p++, 1);
-		} else if (k == C_OPEN) {
-			d->depth = 1;
-			put(r, d, p++, 1);
-		} else {
-			d->scalar = 1;
-		}
+		d->scalar = k != C_QUOTE && k != C_OPEN;
 	}
-out:
 	r->off = (size_t)(p - r->buf);
 	return res;
 }
@@ -320,7 +332,7 @@ json_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 		/* End of input. */
 		if (d->in_value) {
 			if (d->scalar)
-				return done(r, d, rec, len);
+				return finish(r, d, rec, len);
 			d->in_value = 0;
 			d->in_array = 0; /* one report for both */
 			*rec = r->out.data;
