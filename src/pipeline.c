@@ -598,6 +598,18 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 			goto out;
 		}
 	}
+	if (g->dlq.n && g->to != TO_NDJSON &&
+	    strcmp(g->dlq.v[g->dlq.n - 1], "-") == 0 &&
+	    (g->output.n == 0 ||
+	     strcmp(g->output.v[g->output.n - 1], "-") == 0)) {
+		fprintf(stderr,
+			"evpipe: --dlq -: dead letters are NDJSON and would "
+			"break the --to %s output on stdout; give --dlq a "
+			"file\n",
+			out_format_names[g->to]);
+		run_status(&r, STATUS_USAGE);
+		goto out;
+	}
 	r.out = sink_open(g->output.n ? g->output.v[g->output.n - 1] : "-",
 			  g->line_buffered, &eb);
 	if (r.out == NULL) {

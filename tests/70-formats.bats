@@ -292,6 +292,18 @@ evpipe: output: $T/in:5: --to csv: an empty object has no fields"
 	[[ $stderr == *"xml"* ]]
 }
 
+@test "--dlq - cannot share stdout with a --to format" {
+	printf '{"a":1}\n' >"$T/in"
+	run_to "$T/out" --to json --dlq - cat "$T/in"
+	[[ $status -eq 2 ]]
+	assert_equal "$stderr" "evpipe: --dlq -: dead letters are NDJSON and would break the --to json output on stdout; give --dlq a file"
+	same "$T/out" ''
+	# with -o elsewhere, stdout is the dead letters' own
+	run_to "$T/out" --to json -o "$T/json" --dlq - cat "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/json" '[\n{"a":1}\n]\n'
+}
+
 @test "the formats are completed and documented" {
 	run -0 "$EVPIPE" __complete choices --from
 	assert_output "$(printf 'ndjson\njson\njson-seq\ncsv\ntsv\nlogfmt')"
