@@ -21,6 +21,7 @@ const struct stage_entry stage_cat = {
 	.summary = "pass events through unchanged",
 	.usage = "",
 	.opts = cat_opts,
+	.flags = STAGE_RAW,
 	.min_args = 0,
 	.max_args = 0,
 	.process = cat_process,

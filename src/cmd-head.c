@@ -44,6 +44,7 @@ const struct stage_entry stage_head = {
 	.summary = "pass the first N events, then stop reading",
 	.usage = "[-n N]",
 	.opts = head_opts,
+	.flags = STAGE_RAW,
 	.ctx_size = sizeof(struct head_ctx),
 	.min_args = 0,
 	.max_args = 0,

@@ -100,6 +100,7 @@ const struct stage_entry stage_tee = {
 	.summary = "copy every event to targets and pass it on",
 	.usage = "--to TARGET [--to TARGET]...",
 	.opts = tee_opts,
+	.flags = STAGE_RAW,
 	.ctx_size = sizeof(struct tee_ctx),
 	.min_args = 0,
 	.max_args = 0,

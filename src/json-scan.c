@@ -577,12 +577,23 @@ scan_literal(struct jscan *js, const unsigned char *p, const unsigned char *end,
 			p++;                                                   \
 	} while (0)
 
-int
-jscan_parse(struct jscan *js, const char *line, size_t len, struct errbuf *eb)
+#define PUSH(ty, off)                                                          \
+	(want_tape ? tape_push(js, (ty), (off))                                \
+		   : (scratch.start = (uint32_t)(off), &scratch))
+
+/*
+ * The scanner proper, compiled twice: with want_tape it records the tape
+ * (jscan_parse), without it only checks (jscan_check).  Without a tape the
+ * node writes go to a local the compiler drops, and the stack of open
+ * containers holds whether each is an object instead of its tape index.
+ */
+__attribute__((always_inline)) static inline int
+scan_core(struct jscan *js, const char *line, size_t len, struct errbuf *eb,
+	  const int want_tape)
 {
 	const unsigned char *p = (const unsigned char *)line, *end;
 	const unsigned char *base = p;
-	struct jscan_node *n;
+	struct jscan_node *n, scratch;
 	uint32_t depth = 0, top = 0; /* top: innermost open container */
 	uint16_t flags;
 	int isint, in_obj = 0; /* is top an object? */
@@ -609,7 +620,7 @@ value:
 		return fail_eof(js, eb);
 	switch (*p) {
 	case '"':
-		n = tape_push(js, JSCAN_STRING, (size_t)(p - base));
+		n = PUSH(JSCAN_STRING, (size_t)(p - base));
 		flags = 0;
 		p = scan_string(js, p + 1, end, &flags, eb);
 		if (p == NULL)
@@ -631,9 +642,9 @@ value:
 			stack_grow(js);
 		top = js->ntape;
 		in_obj = *p == '{';
-		n = tape_push(js, in_obj ? JSCAN_OBJECT : JSCAN_ARRAY,
-			      (size_t)(p - base));
-		js->stack[depth++] = top;
+		n = PUSH(in_obj ? JSCAN_OBJECT : JSCAN_ARRAY,
+			 (size_t)(p - base));
+		js->stack[depth++] = want_tape ? top : (uint32_t)in_obj;
 		p++;
 		SKIP_WS();
 		if (UNLIKELY(p == end))
@@ -658,7 +669,7 @@ value:
 	case '7':
 	case '8':
 	case '9':
-		n = tape_push(js, JSCAN_NUMBER, (size_t)(p - base));
+		n = PUSH(JSCAN_NUMBER, (size_t)(p - base));
 		p = scan_number(js, p, end, &isint, eb);
 		if (p == NULL)
 			return -1;
@@ -666,16 +677,16 @@ value:
 		n->flags = isint ? NF_INT : 0;
 		goto after;
 	case 't':
-		n = tape_push(js, JSCAN_BOOL, (size_t)(p - base));
+		n = PUSH(JSCAN_BOOL, (size_t)(p - base));
 		n->flags = NF_TRUE;
 		p = scan_literal(js, p, end, "true", 4, eb);
 		goto literal;
 	case 'f':
-		n = tape_push(js, JSCAN_BOOL, (size_t)(p - base));
+		n = PUSH(JSCAN_BOOL, (size_t)(p - base));
 		p = scan_literal(js, p, end, "false", 5, eb);
 		goto literal;
 	case 'n':
-		n = tape_push(js, JSCAN_NULL, (size_t)(p - base));
+		n = PUSH(JSCAN_NULL, (size_t)(p - base));
 		p = scan_literal(js, p, end, "null", 4, eb);
 		goto literal;
 	default:
@@ -692,7 +703,7 @@ key:
 	if (UNLIKELY(*p != '"'))
 		return fail_at(js, eb, (size_t)(p - base),
 			       "expected a string key, found", *p);
-	n = tape_push(js, JSCAN_STRING, (size_t)(p - base));
+	n = PUSH(JSCAN_STRING, (size_t)(p - base));
 	flags = NF_KEY;
 	p = scan_string(js, p + 1, end, &flags, eb);
 	if (p == NULL)
@@ -717,7 +728,8 @@ after:
 		return fail_eof(js, eb);
 	if (*p == ',') {
 		p++;
-		js->tape[top].count++;
+		if (want_tape)
+			js->tape[top].count++;
 		if (!in_obj)
 			goto value;
 		SKIP_WS();
@@ -727,9 +739,11 @@ after:
 	}
 	if (LIKELY(*p == (in_obj ? '}' : ']'))) {
 		p++;
-		n = &js->tape[top];
-		n->end = (uint32_t)(p - base);
-		n->next = js->ntape;
+		if (want_tape) {
+			n = &js->tape[top];
+			n->end = (uint32_t)(p - base);
+			n->next = js->ntape;
+		}
 		goto close;
 	}
 	return fail_at(js, eb, (size_t)(p - base),
@@ -740,8 +754,12 @@ after:
 close:
 	/* The container at top just closed: its parent becomes top. */
 	if (--depth > 0) {
-		top = js->stack[depth - 1];
-		in_obj = js->tape[top].type == JSCAN_OBJECT;
+		if (want_tape) {
+			top = js->stack[depth - 1];
+			in_obj = js->tape[top].type == JSCAN_OBJECT;
+		} else {
+			in_obj = (int)js->stack[depth - 1];
+		}
 	}
 	goto after;
 
@@ -750,8 +768,20 @@ done:
 	if (UNLIKELY(p != end))
 		return fail_at(js, eb, (size_t)(p - base),
 			       "trailing data after the value:", *p);
-	js->ok = 1;
+	js->ok = want_tape;
 	return 0;
+}
+
+int
+jscan_parse(struct jscan *js, const char *line, size_t len, struct errbuf *eb)
+{
+	return scan_core(js, line, len, eb, 1);
+}
+
+int
+jscan_check(struct jscan *js, const char *line, size_t len, struct errbuf *eb)
+{
+	return scan_core(js, line, len, eb, 0);
 }
 
 /* ---- reading values ---------------------------------------------------- */

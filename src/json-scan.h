@@ -142,6 +142,15 @@ void jscan_set_max_depth(struct jscan *js, unsigned depth);
 int jscan_parse(struct jscan *js, const char *line, size_t len,
 		struct errbuf *eb);
 
+/*
+ * The same verdict and the same error messages as jscan_parse(), but no
+ * tape: for pipelines in which nothing reads the event's fields (cat,
+ * head, tee), which then run at the speed of the bare check.  Afterwards
+ * jscan_root() is absent, as after a failure.
+ */
+int jscan_check(struct jscan *js, const char *line, size_t len,
+		struct errbuf *eb);
+
 /* 1-based byte column of the last scan error, 0 after a success. */
 size_t jscan_error_column(const struct jscan *js);
 

@@ -23,6 +23,7 @@
 #include "json-scan.h"
 #include "linebuf.h"
 #include "pipeline.h"
+#include "prescan.h"
 #include "reader.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -51,10 +52,12 @@ struct run {
 	struct stage_env env;
 	struct jscan scan; /* checks every line; its tape serves lookups */
 	uint64_t lines, rejects, printed;
-	int status; /* worst status so far */
-	int stop;   /* stop reading: head satisfied, stdout gone,
-		     * --on-error stop, or a fatal error */
-	int fatal;  /* a fatal error was reported */
+	int status;   /* worst status so far */
+	int stop;     /* stop reading: head satisfied, stdout gone,
+		       * --on-error stop, or a fatal error */
+	int fatal;    /* a fatal error was reported */
+	int raw_only; /* every stage is STAGE_RAW: check lines, no tape */
+	int prescan;  /* may read files on a second thread (prescan.h) */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -264,8 +267,12 @@ emit_output(struct emit *out, struct record *rec, struct errbuf *eb)
 	if (r->enc) {
 		if (encoder_write(r->enc, rec, eb) == 0)
 			return 0;
-		if (eb->status == STATUS_REJECT)
+		if (eb->status == STATUS_REJECT) {
+			/* It is JSON: keep it as such in the dead letter. */
+			if (rec->json == NULL)
+				record_json(rec, NULL);
 			return run_reject(r, NULL, "output", rec, eb, 0);
+		}
 		return r->out->gone ? (r->stop = 1, errbuf_clear(eb), 1) : -1;
 	}
 	bytes = record_bytes(rec, &len);
@@ -406,16 +413,20 @@ is_blank(const char *p, size_t n)
 	return 1;
 }
 
-/* One line read: check it, hand it to the first stage. */
+/*
+ * One line read: check it, hand it to the first stage.  checked says the
+ * line was already checked (by a prescan): error is then NULL for a valid
+ * line, else the scanner's message.
+ */
 static void
 run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
-	 size_t len, int too_long)
+	 size_t len, int too_long, int checked, const char *error)
 {
 	struct errbuf eb = { 0 };
 	struct record rec;
 	int rc;
 
-	if (!too_long && is_blank(line, len))
+	if (!too_long && !checked && is_blank(line, len))
 		return;
 	r->lines++;
 	record_init(&rec, src, lineno, line, len);
@@ -425,11 +436,18 @@ run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
 			   "(--max-line)",
 			   (unsigned long long)r->g->max_line);
 		rc = run_reject(r, NULL, "input", &rec, &eb, 1);
-	} else if (jscan_parse(&r->scan, line, len, &eb) == -1) {
+	} else if (checked && error) {
+		errbuf_set(&eb, STATUS_REJECT, "invalid JSON: %s", error);
+		rc = run_reject(r, NULL, "input", &rec, &eb, 0);
+	} else if (checked) {
+		rc = stage_feed(&r->stages[0], &rec, &eb);
+	} else if (r->raw_only ? jscan_check(&r->scan, line, len, &eb) == -1
+			       : jscan_parse(&r->scan, line, len, &eb) == -1) {
 		errbuf_prefix(&eb, "invalid JSON");
 		rc = run_reject(r, NULL, "input", &rec, &eb, 0);
 	} else {
-		rec.scan = &r->scan;
+		if (!r->raw_only)
+			rec.scan = &r->scan;
 		rc = stage_feed(&r->stages[0], &rec, &eb);
 	}
 	if (rc == -1)
@@ -458,6 +476,41 @@ run_invalid(struct run *r, const char *src, uint64_t lineno, const char *raw,
 	record_release(&rec);
 }
 
+/*
+ * A regular file when nothing reads the events' fields: read and check on
+ * a second thread (prescan.h).  0 when done, -1 if no thread could be
+ * started (then nothing was read).
+ */
+static int
+run_input_prescan(struct run *r, struct input *in, const char *src)
+{
+	struct errbuf eb = { 0 };
+	struct prescan_line pl;
+	struct prescan *ps;
+
+	ps = prescan_start(input_read, in, r->g->max_line);
+	if (ps == NULL)
+		return -1;
+	while (!r->stop && !got_signal) {
+		int res = prescan_next(ps, &pl, &eb);
+
+		if (res == LINE_EOF)
+			break;
+		if (res == LINE_ERROR) {
+			fprintf(stderr, "evpipe: %s\n", eb.msg);
+			run_status(r, STATUS_IO);
+			errbuf_clear(&eb);
+			break;
+		}
+		if (pl.blank)
+			continue;
+		run_line(r, src, pl.lineno, pl.line, pl.len,
+			 res == LINE_TOO_LONG, 1, pl.error);
+	}
+	prescan_stop(ps);
+	return 0;
+}
+
 static void
 run_input(struct run *r, const char *path)
 {
@@ -476,6 +529,11 @@ run_input(struct run *r, const char *path)
 	}
 	src = input_name(in);
 	stream = input_is_stream(in);
+	if (!stream && r->raw_only && r->prescan && r->g->from == FROM_NDJSON &&
+	    run_input_prescan(r, in, src) == 0) {
+		input_close(in);
+		return;
+	}
 	reader_init(&rd, r->g->from, input_read, in, r->g->max_line,
 		    r->g->csv_types ? READER_TYPES : 0);
 	while (!r->stop && !got_signal) {
@@ -500,7 +558,8 @@ run_input(struct run *r, const char *path)
 			run_invalid(r, src, rd.lineno, line, len, &eb);
 			continue;
 		}
-		run_line(r, src, rd.lineno, line, len, res == LINE_TOO_LONG);
+		run_line(r, src, rd.lineno, line, len, res == LINE_TOO_LONG, 0,
+			 NULL);
 	}
 	reader_release(&rd);
 	input_close(in);
@@ -582,6 +641,11 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		st->env.wait_fn = env_wait;
 		st->env.runner = st;
 	}
+	r.raw_only = 1;
+	r.prescan = getenv("EVPIPE_NO_PRESCAN") == NULL;
+	for (i = 0; i < n; i++)
+		if (!(r.stages[i].e->flags & STAGE_RAW))
+			r.raw_only = 0;
 	signals_setup();
 
 	/* Usage errors (expressions, schemas) come before any I/O. */

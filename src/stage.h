@@ -104,6 +104,10 @@ struct stage_entry {
 	int min_args, max_args; /* positional words; max -1 = any */
 	unsigned flags;
 #define STAGE_NEEDS_JSON 0x1 /* runner makes sure the value is parsed */
+#define STAGE_RAW                                                              \
+	0x2 /* reads only the raw bytes, never rec->scan or the                \
+	     * value: when every stage is so, the runner checks                \
+	     * lines without a tape, on a second thread */
 	/* Set option defaults in the fresh ctx, before parsing; may be NULL. */
 	void (*defaults)(void *ctx);
 	int (*init)(void *ctx, int argc, char **argv,

@@ -211,3 +211,43 @@ setup() {
 	exec {w}>&-
 	wait
 }
+
+# A file read on the prescan thread (cat, head and tee read no fields) must
+# give exactly what the one-thread path gives: same events, same rejects
+# with the same lines and columns, same dead letters, same status.
+@test "files checked on a second thread give exactly the one-thread result" {
+	{
+		for i in $(seq 1 30000); do
+			case $((i % 1000)) in
+			1) printf '{"bad":}\n' ;;
+			2) printf '\n   \n' ;;
+			3) printf '{"crlf":%d}\r\n' "$i" ;;
+			4) printf '{"nul":"a\0b"}\n' ;;
+			5) printf '{"long":"%s"}\n' "$(head -c 300 /dev/zero | tr '\0' y)" ;;
+			6) printf '[1,2,{"deep":[[[]]]}]\n' ;;
+			*) printf '{"i":%d,"s":"caf\xc3\xa9 \\u00e9"}\n' "$i" ;;
+			esac
+		done
+		printf '{"last":"no newline"}'
+	} >"$T/in"
+	for mode in threaded single; do
+		if [[ $mode == single ]]; then export EVPIPE_NO_PRESCAN=1; fi
+		run_to "$T/$mode.out" --max-line 200 --dlq "$T/$mode.dlq" cat "$T/in"
+		echo "$status" >"$T/$mode.status"
+		printf '%s\n' "$stderr" >"$T/$mode.err"
+	done
+	unset EVPIPE_NO_PRESCAN
+	[[ $(<"$T/threaded.status") -eq 1 ]]
+	cmp "$T/single.out" "$T/threaded.out"
+	cmp "$T/single.dlq" "$T/threaded.dlq"
+	cmp "$T/single.err" "$T/threaded.err"
+	[[ $(wc -l <"$T/threaded.out") -eq 29881 ]]
+	[[ $(wc -l <"$T/threaded.dlq") -eq 90 ]]
+}
+
+@test "head stops a file read on the second thread early and cleanly" {
+	seq 1 300000 | sed 's/.*/{"i":&}/' >"$T/in"
+	run_to "$T/out" head -n 3 "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '{"i":1}\n{"i":2}\n{"i":3}\n'
+}

@@ -10,7 +10,8 @@
  * measurement loops over the corpus for at least 0.5 s and the best of 5
  * runs is reported, in MB/s of line bytes (1 MB = 10^6 bytes) and events/s.
  * Single-threaded.  Times are thread CPU time (-w: wall-clock time).
- * -1 measures jscan_parse() only (for profiling).
+ * -1 measures jscan_parse() only (for profiling).  jscan_check() is the
+ * same scan without the tape.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -169,7 +170,7 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-enum mode { M_JSCAN, M_JSCAN_GET, M_JANSSON };
+enum mode { M_JSCAN, M_CHECK, M_JSCAN_GET, M_JANSSON };
 
 static struct jscan js;
 static volatile size_t sink;
@@ -189,6 +190,10 @@ pass(const struct corpus *c, enum mode m)
 
 			bad += j == NULL;
 			json_decref(j);
+			continue;
+		}
+		if (m == M_CHECK) {
+			bad += jscan_check(&js, line, c->lens[i], NULL) != 0;
 			continue;
 		}
 		if (jscan_parse(&js, line, c->lens[i], NULL) != 0) {
@@ -242,6 +247,7 @@ main(int argc, char **argv)
 		const char *name;
 	} modes[] = {
 		{ M_JSCAN, "jscan_parse (validate + tape)" },
+		{ M_CHECK, "jscan_check (validate only)" },
 		{ M_JSCAN_GET, "jscan_parse + 3 field lookups" },
 		{ M_JANSSON, "jansson json_loadb + decref" },
 	};
