@@ -47,7 +47,12 @@ $(B)/%.o: src/%.c
 	@mkdir -p $(B)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-units: $(UNITS)
+units: $(UNITS) $(B)/unit/malloc-fail.so
+# The allocation-failure shim for tests/10-faults.bats: never sanitized
+# (it is preloaded into the plain binary).
+$(B)/unit/malloc-fail.so: tests/fault/malloc-fail.c
+	@mkdir -p $(B)/unit
+	$(CC) -shared -fPIC -O1 -o $@ $<
 $(B)/unit/%: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(B)/unit
 	$(CC) $(ALL_CFLAGS) -Isrc -Itests/unit $(LDFLAGS) -o $@ $< $(LIBOBJS) $(DEPLIBS)
@@ -82,6 +87,7 @@ test: $(PROG) units
 	  test $$rc -eq 0 && test $$f -eq 0 && test $$p -gt 0
 
 asan:
+	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined all
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) --no-print-directory SANITIZE=address,undefined test

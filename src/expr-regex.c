@@ -16,6 +16,7 @@
 
 #include "errbuf.h"
 #include "expr-impl.h"
+#include "regex.h"
 #include "xmalloc.h"
 
 #define REGEX_CACHE_SIZE  64
@@ -78,7 +79,7 @@ regex_get(struct ectx *c, const char *pat, size_t len, uint32_t options)
 	e = &regex_cache[regex_next++ % REGEX_CACHE_SIZE];
 	regex_entry_free(e);
 	e->code = pcre2_compile((PCRE2_SPTR)pat, len, options, &err, &erroff,
-				NULL);
+				regex_cctx());
 	if (!e->code) {
 		PCRE2_UCHAR msg[200];
 
@@ -107,7 +108,7 @@ regex_get(struct ectx *c, const char *pat, size_t len, uint32_t options)
 			e->names[g] = xstrdup((const char *)ent + 2);
 	}
 	if (!regex_mctx) {
-		regex_mctx = pcre2_match_context_create(NULL);
+		regex_mctx = pcre2_match_context_create(regex_gctx());
 		pcre2_set_match_limit(regex_mctx, REGEX_MATCH_LIMIT);
 		pcre2_set_depth_limit(regex_mctx, REGEX_DEPTH_LIMIT);
 		pcre2_set_heap_limit(regex_mctx, 20000); /* KiB */
@@ -218,7 +219,7 @@ regex_match(struct ectx *c, json_t *subject, json_t *re, json_t *flags,
 		return -1;
 	s = json_string_value(subject);
 	len = json_string_length(subject);
-	md = pcre2_match_data_create_from_pattern(e->code, NULL);
+	md = pcre2_match_data_create_from_pattern(e->code, regex_gctx());
 	result = test ? NULL : json_array();
 	do {
 		int rc = pcre2_match(e->code, (PCRE2_SPTR)s, len, start, mopts,
@@ -286,12 +287,12 @@ regex_test_new(const char *re, size_t len, const char *flags, size_t flen)
 	    regex_flags(flags, flen, &options, &t->mopts, &global) == -1)
 		goto fail;
 	t->code = pcre2_compile((PCRE2_SPTR)re, len, options, &err, &erroff,
-				NULL);
+				regex_cctx());
 	if (!t->code)
 		goto fail;
 	pcre2_jit_compile(t->code, PCRE2_JIT_COMPLETE);
-	t->md = pcre2_match_data_create_from_pattern(t->code, NULL);
-	t->mctx = pcre2_match_context_create(NULL);
+	t->md = pcre2_match_data_create_from_pattern(t->code, regex_gctx());
+	t->mctx = pcre2_match_context_create(regex_gctx());
 	pcre2_set_match_limit(t->mctx, REGEX_MATCH_LIMIT);
 	pcre2_set_depth_limit(t->mctx, REGEX_DEPTH_LIMIT);
 	pcre2_set_heap_limit(t->mctx, 20000);

@@ -178,6 +178,8 @@ input_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 		in->zbuf = xmalloc(in->zcap);
 		memcpy(in->zbuf, buf, (size_t)r);
 		in->zlen = (size_t)r;
+		in->z.zalloc = xmalloc_zlib;
+		in->z.zfree = free_zlib;
 		if (inflateInit2(&in->z, 16 + MAX_WBITS) != Z_OK)
 			BUG("inflateInit2 failed");
 		in->z.next_in = in->zbuf;

@@ -30,6 +30,8 @@ gzip_open(struct sink *s, const char *path, struct errbuf *eb)
 		return -1;
 	p = xcalloc(1, sizeof *p);
 	p->fd = fd;
+	p->z.zalloc = xmalloc_zlib;
+	p->z.zfree = free_zlib;
 	if (deflateInit2(&p->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
 			 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		BUG("deflateInit2 failed");

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cmd.h"
 #include "errbuf.h"
 #include "pipeline.h"
@@ -135,6 +137,8 @@ main(int argc, char **argv)
 	size_t nspecs = 0, k;
 	int i = 1, status;
 
+	/* jansson's allocations fail the way ours do: a message, status 3. */
+	json_set_alloc_funcs(xmalloc, free);
 	if (argc >= 2 && strcmp(argv[1], "__complete") == 0)
 		return cmd_complete(argc - 2, argv + 2);
 

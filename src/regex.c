@@ -12,6 +12,43 @@
 #include "regex.h"
 #include "xmalloc.h"
 
+static void *
+pcre_alloc(PCRE2_SIZE n, void *data)
+{
+	return xmalloc(n);
+}
+
+static void
+pcre_free(void *p, void *data)
+{
+	free(p);
+}
+
+pcre2_general_context *
+regex_gctx(void)
+{
+	static pcre2_general_context *gctx;
+
+	if (gctx == NULL)
+		gctx = pcre2_general_context_create(pcre_alloc, pcre_free,
+						    NULL);
+	if (gctx == NULL)
+		BUG("pcre2_general_context_create failed");
+	return gctx;
+}
+
+pcre2_compile_context *
+regex_cctx(void)
+{
+	static pcre2_compile_context *cctx;
+
+	if (cctx == NULL)
+		cctx = pcre2_compile_context_create(regex_gctx());
+	if (cctx == NULL)
+		BUG("pcre2_compile_context_create failed");
+	return cctx;
+}
+
 struct regex {
 	pcre2_code *code;
 	pcre2_match_data *md;
@@ -407,7 +444,8 @@ regex_compile(const char *pattern, size_t len, unsigned flags,
 	}
 	if (flags & REGEX_CASELESS)
 		opts |= PCRE2_CASELESS;
-	code = pcre2_compile((PCRE2_SPTR)src, srclen, opts, &err, &off, NULL);
+	code = pcre2_compile((PCRE2_SPTR)src, srclen, opts, &err, &off,
+			     regex_cctx());
 	buf_release(&tr);
 	if (code == NULL) {
 		PCRE2_UCHAR msg[160];
@@ -420,8 +458,8 @@ regex_compile(const char *pattern, size_t len, unsigned flags,
 	re = xcalloc(1, sizeof *re);
 	re->code = code;
 	re->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
-	re->md = pcre2_match_data_create(1, NULL);
-	re->mctx = pcre2_match_context_create(NULL);
+	re->md = pcre2_match_data_create(1, regex_gctx());
+	re->mctx = pcre2_match_context_create(regex_gctx());
 	if (re->md == NULL || re->mctx == NULL)
 		BUG("pcre2 allocation failed");
 	pcre2_set_match_limit(re->mctx, REGEX_MATCH_LIMIT);
@@ -481,7 +519,7 @@ regex_ecma_valid(const char *pattern, size_t len)
 	code = pcre2_compile((PCRE2_SPTR)(tr.data ? tr.data : ""), tr.len,
 			     PCRE2_UTF | PCRE2_DOLLAR_ENDONLY |
 				     PCRE2_ALLOW_EMPTY_CLASS,
-			     &err, &off, NULL);
+			     &err, &off, regex_cctx());
 	buf_release(&tr);
 	ok = code != NULL || err == PCRE2_ERROR_LOOKBEHIND_NOT_FIXED_LENGTH;
 	pcre2_code_free(code);

@@ -17,6 +17,18 @@
 
 #include <stddef.h>
 
+#ifdef PCRE2_CODE_UNIT_WIDTH
+/*
+ * For files that call PCRE2 directly: contexts whose allocations go
+ * through xmalloc(), so running out of memory inside PCRE2 ends the run
+ * with "evpipe: out of memory" (status 3) like everywhere else, instead of
+ * a NULL that some caller forgets.  Pass regex_gctx() to the *_create
+ * functions and regex_cctx() to pcre2_compile().
+ */
+pcre2_general_context *regex_gctx(void);
+pcre2_compile_context *regex_cctx(void);
+#endif
+
 struct buf;
 struct errbuf;
 struct regex;

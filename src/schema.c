@@ -1148,7 +1148,8 @@ load_file(const char *path, struct errbuf *eb)
 	json_t *j;
 
 	if (fp == NULL) {
-		errbuf_set(eb, STATUS_USAGE, "%s: %s", path, strerror(errno));
+		errbuf_set(eb, errno == ENOMEM ? STATUS_IO : STATUS_USAGE,
+			   "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
@@ -1223,7 +1224,7 @@ load_under(const char *dir, const char *rel, const char *uri, struct errbuf *eb)
 	real = realpath(path, NULL);
 	rdir = realpath(dir, NULL);
 	if (real == NULL || rdir == NULL) {
-		errbuf_set(eb, STATUS_USAGE,
+		errbuf_set(eb, errno == ENOMEM ? STATUS_IO : STATUS_USAGE,
 			   "cannot resolve reference '%s': %s", uri,
 			   strerror(errno));
 	} else if (!path_inside(real, rdir)) {
@@ -1548,7 +1549,8 @@ schema_load(const char *path, const struct schema_opts *opts, struct errbuf *eb)
 	const char *p;
 
 	if (real == NULL) {
-		errbuf_set(eb, STATUS_USAGE, "%s: %s", path, strerror(errno));
+		errbuf_set(eb, errno == ENOMEM ? STATUS_IO : STATUS_USAGE,
+			   "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if ((doc = load_file(real, eb)) == NULL) {

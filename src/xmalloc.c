@@ -52,6 +52,20 @@ xrealloc(void *p, size_t n)
 }
 
 void *
+xmalloc_zlib(void *opaque, unsigned items, unsigned size)
+{
+	(void)opaque;
+	return xreallocarray(NULL, items, size);
+}
+
+void
+free_zlib(void *opaque, void *p)
+{
+	(void)opaque;
+	free(p);
+}
+
+void *
 xreallocarray(void *p, size_t n, size_t sz)
 {
 	if (sz != 0 && n > SIZE_MAX / sz)

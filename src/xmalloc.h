@@ -15,6 +15,12 @@ void *xrealloc(void *, size_t);
 void *xreallocarray(void *, size_t n, size_t sz);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
+/*
+ * zlib's zalloc/zfree with xmalloc()'s policy, for every z_stream:
+ * strm.zalloc = xmalloc_zlib, strm.zfree = free_zlib.
+ */
+void *xmalloc_zlib(void *opaque, unsigned items, unsigned size);
+void free_zlib(void *opaque, void *p);
 /* A new string from a format; free() it. */
 char *xasprintf(const char *fmt, ...) ATTR_PRINTF(1, 2);
 
