@@ -16,11 +16,12 @@
 extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter,
 	stage_map;
 extern const struct stage_entry stage_validate;
+extern const struct stage_entry stage_batch;
 extern const struct stage_entry stage_replay;
 
 const struct stage_entry *const stage_table[] = {
-	&stage_cat, &stage_filter,   &stage_map,    &stage_head,
-	&stage_tee, &stage_validate, &stage_replay, NULL,
+	&stage_cat,	 &stage_filter, &stage_map,    &stage_head, &stage_tee,
+	&stage_validate, &stage_batch,	&stage_replay, NULL,
 };
 
 static const char *const on_error_choices[] = { "skip", "stop", NULL };
