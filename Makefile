@@ -122,6 +122,12 @@ BENCH_DIR    ?= /tmp/evpipe-bench
 bench: evpipe
 	@tests/bench/run $(CURDIR)/evpipe $(BENCH_DIR) $(BENCH_EVENTS)
 
+# ---- soak: a long run under generated load (tests/soak/run) ---------------
+SOAK_SECONDS ?= 60
+SOAK_RATE    ?= 2000
+soak: evpipe
+	@tests/soak/run $(CURDIR)/evpipe $(SOAK_SECONDS) $(SOAK_RATE)
+
 # ---- docs and style -------------------------------------------------------
 # Every source warning-free with both compilers (-Werror), without linking.
 warnings:
@@ -132,7 +138,7 @@ warnings:
 
 lint:
 	mandoc -Tlint -Wwarning man/*.[1-9]
-	shellcheck -s bash completions/evpipe.bash tests/install-deps examples/*.sh tests/bench/run
+	shellcheck -s bash completions/evpipe.bash tests/install-deps examples/*.sh tests/bench/run tests/soak/run
 
 format:
 	clang-format -i src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
@@ -158,7 +164,7 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz evpipe tests/.last.tap
 
-.PHONY: all units deps demo check test asan fuzz fuzz-smoke fuzz-run bench lint warnings \
+.PHONY: all units deps demo check test asan fuzz fuzz-smoke fuzz-run bench soak lint warnings \
 	format format-check install uninstall clean
 
 # ---- json-scan bench

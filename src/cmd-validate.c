@@ -2,6 +2,10 @@
  * cmd-validate.c -- check events against JSON Schema (schema.h); valid
  * events pass on, invalid ones are rejects carrying every error.
  *
+ * Events straight from the input are validated on the scanner's tape
+ * (schema_validate_scan): no jansson tree per event, exact numbers.  An
+ * event a stage rebuilt has no tape and is validated from its value.
+ *
  * -s names a schema file, or a directory used as a registry: --select
  * renders a relative file name per event ("{.type}/v{.version}.json").
  * Each schema file is compiled once, on first use, and kept.
@@ -17,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "json-scan.h"
 #include "schema.h"
 #include "stage.h"
 #include "template.h"
@@ -281,7 +286,12 @@ validate_process(void *arg, struct record *rec, struct emit *out,
 	json_t *v, *detail, *msgs;
 	size_t i;
 
-	if ((v = record_json(rec, eb)) == NULL) {
+	int tape = rec->scan != NULL && !(rec->flags & RECORD_DIRTY), ok;
+
+	/* An event fresh from the input is validated on the scanner's tape;
+	 * only --select, or an event a stage rebuilt, needs its tree. */
+	v = NULL;
+	if ((!tape || ctx->is_dir) && (v = record_json(rec, eb)) == NULL) {
 		ctx->malformed++;
 		return -1;
 	}
@@ -289,7 +299,12 @@ validate_process(void *arg, struct record *rec, struct emit *out,
 	if (e == NULL)
 		return -1;
 	schema_errors_reset(&ctx->errs);
-	if (schema_validate(e->sc, v, &ctx->errs)) {
+	if (tape)
+		ok = schema_validate_scan(e->sc, rec->scan,
+					  jscan_root(rec->scan), &ctx->errs);
+	else
+		ok = schema_validate(e->sc, v, &ctx->errs);
+	if (ok) {
 		e->valid++;
 		return emit(out, rec, eb);
 	}

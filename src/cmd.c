@@ -15,13 +15,14 @@
 
 extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter,
 	stage_map;
-extern const struct stage_entry stage_validate;
+extern const struct stage_entry stage_validate, stage_schema, stage_stats;
 extern const struct stage_entry stage_batch;
 extern const struct stage_entry stage_replay;
 
 const struct stage_entry *const stage_table[] = {
-	&stage_cat,	 &stage_filter, &stage_map,    &stage_head, &stage_tee,
-	&stage_validate, &stage_batch,	&stage_replay, NULL,
+	&stage_cat,   &stage_filter,   &stage_map,   &stage_head,
+	&stage_tee,   &stage_validate, &stage_batch, &stage_schema,
+	&stage_stats, &stage_replay,   NULL,
 };
 
 static const char *const on_error_choices[] = { "skip", "stop", NULL };
@@ -58,7 +59,9 @@ const struct opt global_opts[] = {
 	{ "quiet", 'q', OPT_BOOL, G(quiet), NULL,
 	  "do not report rejected events or warnings on stderr", NULL },
 	{ "verbose", 'v', OPT_BOOL, G(verbose), NULL,
-	  "print per-stage counts on stderr at exit", NULL },
+	  "print per-stage counts and time on stderr at exit", NULL },
+	{ "progress", 0, OPT_BOOL, G(progress), NULL,
+	  "show progress on stderr (default: big files, on a terminal)", NULL },
 	{ "help", 'h', OPT_BOOL, G(help), NULL, "show help and exit", NULL },
 	{ "version", 'V', OPT_BOOL, G(version), NULL,
 	  "show the version and exit", NULL },
@@ -91,7 +94,8 @@ cmd_print_usage(FILE *fp)
 	      fp);
 	for (e = stage_table; *e; e++)
 		fprintf(fp, "  %-10s  %s\n", (*e)->name, (*e)->summary);
-	fputs("  help        show help for a command\n\n"
+	fputs("  run         run the pipeline written in a file\n"
+	      "  help        show help for a command\n\n"
 	      "options (anywhere on the line):\n",
 	      fp);
 	opt_print_help(global_opts, fp);
@@ -133,7 +137,7 @@ cmd_complete(int argc, char **argv)
 			if ((*e)->alias)
 				printf("%s\n", (*e)->alias);
 		}
-		printf("help\n");
+		printf("run\nhelp\n");
 		return STATUS_OK;
 	}
 	if (strcmp(argv[0], "global") == 0) {

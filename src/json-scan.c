@@ -31,24 +31,11 @@
 #define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* Node flags. */
-#define NF_ESC	0x1 /* string: has backslash escapes */
-#define NF_KEY	0x2 /* string: an object key */
-#define NF_INT	0x4 /* number: no fraction, no exponent */
-#define NF_TRUE 0x8 /* bool: true */
-
-struct jscan_node {
-	uint32_t start; /* offset of the first byte */
-	uint32_t end;	/* offset one past the last byte */
-	uint32_t next;	/* index of the node after this subtree */
-	uint32_t count; /* containers: elements or members */
-	/*
-	 * Not uint8_t: stores through a character type may alias anything,
-	 * which would make the compiler reload js->tape after every node.
-	 */
-	uint16_t type;	/* enum jscan_type */
-	uint16_t flags; /* NF_* */
-};
+/* Node flags (struct jscan_node is in json-scan.h). */
+#define NF_ESC	JSCAN_NF_ESC
+#define NF_KEY	JSCAN_NF_KEY
+#define NF_INT	JSCAN_NF_INT
+#define NF_TRUE JSCAN_NF_TRUE
 
 /* One open container while jscan_json() builds a tree. */
 struct jscan_mframe {

@@ -119,6 +119,38 @@ struct jscan_val {
 };
 #define JSCAN_ABSENT UINT32_MAX
 
+/*
+ * The tape's layout, public only so that a hot reader (schema-check.c)
+ * can inline its steps: prefer the functions below.  Nodes are in
+ * document order; a container's node comes before its children and
+ * "next" is the index after its subtree; an object's children alternate
+ * key node, value node.
+ */
+#define JSCAN_NF_ESC  0x1 /* string: has backslash escapes */
+#define JSCAN_NF_KEY  0x2 /* string: an object key */
+#define JSCAN_NF_INT  0x4 /* number: no fraction, no exponent */
+#define JSCAN_NF_TRUE 0x8 /* bool: true */
+
+struct jscan_node {
+	uint32_t start; /* offset of the first byte */
+	uint32_t end;	/* offset one past the last byte */
+	uint32_t next;	/* index of the node after this subtree */
+	uint32_t count; /* containers: elements or members */
+	/*
+	 * Not uint8_t: stores through a character type may alias anything,
+	 * which would make the compiler reload js->tape after every node.
+	 */
+	uint16_t type;	/* enum jscan_type */
+	uint16_t flags; /* JSCAN_NF_* */
+};
+
+/* The node of v, which must be present (no checks). */
+static inline const struct jscan_node *
+jscan_node_at(struct jscan_val v)
+{
+	return &v.js->tape[v.i];
+}
+
 /* Prepare js for use: no allocation yet, depth limit JSCAN_DEFAULT_DEPTH. */
 void jscan_init(struct jscan *js);
 

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "errbuf.h"
+#include "pipefile.h"
 #include "pipeline.h"
 #include "xmalloc.h"
 
@@ -86,6 +87,8 @@ parse_stage(struct globals *g, struct stage_spec *spec, int argc, char **argv,
 		return STATUS_USAGE;
 	}
 	want = e->max_args < 0 ? pos.n : (size_t)e->max_args;
+	if (e->nargs)
+		want = (size_t)e->nargs((int)pos.n, pos.v);
 	if (want > pos.n)
 		want = pos.n;
 	for (k = 0; k < pos.n; k++) {
@@ -106,6 +109,17 @@ parse_stage(struct globals *g, struct stage_spec *spec, int argc, char **argv,
 	return 0;
 }
 
+static void
+run_usage(FILE *fp)
+{
+	fputs("usage: evpipe run FILE [INPUT...]\n"
+	      "run the pipeline written in FILE: global options, then one "
+	      "command a line\n"
+	      "\nGlobal options are listed by 'evpipe --help'; "
+	      "see evpipe-run(1).\n",
+	      fp);
+}
+
 static int
 help_command(int argc, char **argv)
 {
@@ -113,6 +127,10 @@ help_command(int argc, char **argv)
 
 	if (argc == 0) {
 		cmd_print_usage(stdout);
+		return STATUS_OK;
+	}
+	if (strcmp(argv[0], "run") == 0) {
+		run_usage(stdout);
 		return STATUS_OK;
 	}
 	if (strcmp(argv[0], "help") == 0) {
@@ -127,47 +145,36 @@ help_command(int argc, char **argv)
 	return STATUS_OK;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * Parse the global options at argv[*i...] into g; 0 or an exit status
+ * (a usage error).
+ */
+static int
+parse_globals(struct globals *g, int argc, char **argv, int *i)
 {
-	struct globals g;
-	struct stage_spec *specs = NULL;
-	struct strlist inputs = { NULL, 0 };
 	struct errbuf eb = { 0 };
-	size_t nspecs = 0, k;
-	int i = 1, status;
 
-	/* jansson's allocations fail the way ours do: a message, status 3. */
-	json_set_alloc_funcs(xmalloc, free);
-	if (argc >= 2 && strcmp(argv[1], "__complete") == 0)
-		return cmd_complete(argc - 2, argv + 2);
-
-	memset(&g, 0, sizeof g);
-	g.max_line = DEFAULT_MAX_LINE;
-	while (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
-		int r = opt_parse_one(global_opts, &g, argc, argv, &i, &eb);
+	while (*i < argc && argv[*i][0] == '-' && argv[*i][1] != '\0') {
+		int r = opt_parse_one(global_opts, g, argc, argv, i, &eb);
 
 		if (r == -1)
 			return usage_error("%s", eb.msg);
 		if (r == 0)
 			return usage_error("unknown option '%s' (see 'evpipe "
 					   "--help')",
-					   argv[i]);
+					   argv[*i]);
 	}
-	if (g.version) {
-		printf("evpipe %s\n", EVPIPE_VERSION);
-		return STATUS_OK;
-	}
-	if (g.help) {
-		cmd_print_usage(stdout);
-		return STATUS_OK;
-	}
-	if (i >= argc) {
-		cmd_print_usage(stderr);
-		return STATUS_USAGE;
-	}
-	if (strcmp(argv[i], "help") == 0)
-		return help_command(argc - i - 1, argv + i + 1);
+	return 0;
+}
+
+/* The commands at argv[i...] (global options already parsed): run them. */
+static int
+run_commands(struct globals *g, int argc, char **argv, int i)
+{
+	struct stage_spec *specs = NULL;
+	struct strlist inputs = { NULL, 0 };
+	size_t nspecs = 0, k;
+	int status;
 
 	while (i < argc) {
 		const struct stage_entry *e = stage_find(argv[i]);
@@ -189,7 +196,7 @@ main(int argc, char **argv)
 		if (e->defaults)
 			e->defaults(specs[nspecs].ctx);
 		nspecs++;
-		r = parse_stage(&g, &specs[nspecs - 1], j - i - 1, argv + i + 1,
+		r = parse_stage(g, &specs[nspecs - 1], j - i - 1, argv + i + 1,
 				j >= argc, &inputs);
 		if (r != 0) {
 			status = r == -1 ? STATUS_OK : r;
@@ -202,9 +209,9 @@ main(int argc, char **argv)
 		}
 		i = j + 1;
 	}
-	log_quiet = g.quiet;
+	log_quiet = g->quiet;
 	strlist_push(&inputs, NULL);
-	status = pipeline_run(&g, specs, nspecs, inputs.v);
+	status = pipeline_run(g, specs, nspecs, inputs.v);
 out:
 	/* pipeline_run() frees the contexts; here only on usage errors. */
 	for (k = 0; k < nspecs; k++) {
@@ -215,6 +222,86 @@ out:
 	}
 	free(specs);
 	strlist_release(&inputs);
+	return status;
+}
+
+/*
+ * "evpipe [OPTIONS] run FILE [WORDS...]": the words of FILE (see
+ * pipefile.h), then WORDS, as if they had been given on the command line.
+ */
+static int
+run_file(struct globals *g, int argc, char **argv, int i)
+{
+	struct pipefile pf;
+	struct errbuf eb = { 0 };
+	char **words;
+	int n, k, j = 0, status;
+
+	if (i + 1 < argc && (strcmp(argv[i + 1], "--help") == 0 ||
+			     strcmp(argv[i + 1], "-h") == 0)) {
+		run_usage(stdout);
+		return STATUS_OK;
+	}
+	if (i + 1 >= argc) {
+		fputs("evpipe: run: missing argument\n", stderr);
+		run_usage(stderr);
+		return STATUS_USAGE;
+	}
+	if (pipefile_load(argv[i + 1], &pf, &eb) == -1) {
+		fprintf(stderr, "evpipe: run: %s\n", eb.msg);
+		return eb.status;
+	}
+	n = (int)pf.n + (argc - i - 2);
+	words = xcalloc((size_t)n + 1, sizeof *words);
+	for (k = 0; k < (int)pf.n; k++)
+		words[k] = pf.words[k];
+	for (; k < n; k++)
+		words[k] = argv[i + 2 + k - (int)pf.n];
+	status = parse_globals(g, n, words, &j);
+	if (status == 0)
+		status = run_commands(g, n, words, j);
+	free(words);
+	pipefile_release(&pf);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct globals g;
+	int i = 1, status;
+
+	/* jansson's allocations fail the way ours do: a message, status 3. */
+	json_set_alloc_funcs(xmalloc, free);
+	if (argc >= 2 && strcmp(argv[1], "__complete") == 0)
+		return cmd_complete(argc - 2, argv + 2);
+
+	memset(&g, 0, sizeof g);
+	g.max_line = DEFAULT_MAX_LINE;
+	g.progress = -1;
+	status = parse_globals(&g, argc, argv, &i);
+	if (status != 0)
+		goto out;
+	if (g.version) {
+		printf("evpipe %s\n", EVPIPE_VERSION);
+		goto out;
+	}
+	if (g.help) {
+		cmd_print_usage(stdout);
+		goto out;
+	}
+	if (i >= argc) {
+		cmd_print_usage(stderr);
+		status = STATUS_USAGE;
+		goto out;
+	}
+	if (strcmp(argv[i], "help") == 0)
+		status = help_command(argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "run") == 0)
+		status = run_file(&g, argc, argv, i);
+	else
+		status = run_commands(&g, argc, argv, i);
+out:
 	opt_release(global_opts, &g);
 	return status;
 }

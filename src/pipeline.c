@@ -24,6 +24,7 @@
 #include "linebuf.h"
 #include "pipeline.h"
 #include "prescan.h"
+#include "progress.h"
 #include "reader.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -41,6 +42,7 @@ struct stage {
 	struct emit out;    /* what the stage calls to pass events on */
 	struct stage_env env;
 	uint64_t in, emitted, rejected;
+	int64_t ns; /* -v: in process(), downstream included */
 };
 
 struct run {
@@ -51,6 +53,7 @@ struct run {
 	struct encoder *enc; /* --to, NULL for ndjson */
 	struct stage_env env;
 	struct jscan scan; /* checks every line; its tape serves lookups */
+	struct progress *progress; /* --progress, or NULL */
 	uint64_t lines, rejects, printed;
 	int status;   /* worst status so far */
 	int stop;     /* stop reading: head satisfied, stdout gone,
@@ -174,6 +177,25 @@ run_dead_letter(struct run *r, const char *stage, struct record *rec,
 	return rc;
 }
 
+/* Count a reject in the table stages see as env.rejects (stats). */
+static void
+count_reject(json_t *table, const char *stage, const char *reason)
+{
+	json_t *per = json_object_get(table, stage), *n;
+
+	if (per == NULL) {
+		per = json_object();
+		json_object_set_new(table, stage, per);
+	}
+	n = json_object_get(per, reason);
+	if (n == NULL && json_object_size(per) >= REJECT_REASONS_MAX)
+		n = json_object_get(per, reason = "(other reasons)");
+	if (n == NULL)
+		json_object_set_new(per, reason, json_integer(1));
+	else
+		json_integer_set(n, json_integer_value(n) + 1);
+}
+
 /*
  * A rejected event: report, count, dead-letter.  Returns 0 to go on, 1 to
  * stop reading (--on-error stop), -1 if the dead-letter target failed.
@@ -193,6 +215,7 @@ run_reject(struct run *r, struct stage *st, const char *stage,
 	r->rejects++;
 	if (st)
 		st->rejected++;
+	count_reject(r->env.rejects, stage, reason);
 	run_status(r, status);
 	msgs = detail ? json_object_get(detail, "messages") : NULL;
 	if (!r->g->quiet) {
@@ -291,7 +314,14 @@ stage_feed(struct stage *st, struct record *rec, struct errbuf *eb)
 	st->in++;
 	if ((st->e->flags & STAGE_NEEDS_JSON) && record_json(rec, eb) == NULL)
 		return run_reject(r, st, st->e->name, rec, eb, 0);
-	rc = st->e->process(st->ctx, rec, &st->out, eb);
+	if (r->g->verbose) {
+		int64_t t0 = mono_ns();
+
+		rc = st->e->process(st->ctx, rec, &st->out, eb);
+		st->ns += mono_ns() - t0;
+	} else {
+		rc = st->e->process(st->ctx, rec, &st->out, eb);
+	}
 	if (rc == -1 && eb->status == STATUS_REJECT)
 		return run_reject(r, st, st->e->name, rec, eb, 0);
 	return rc;
@@ -506,6 +536,8 @@ run_input_prescan(struct run *r, struct input *in, const char *src)
 			continue;
 		run_line(r, src, pl.lineno, pl.line, pl.len,
 			 res == LINE_TOO_LONG, 1, pl.error);
+		if (r->progress && (pl.lineno & 1023) == 0)
+			progress_tick(r->progress, r->lines);
 	}
 	prescan_stop(ps);
 	return 0;
@@ -516,6 +548,7 @@ run_input(struct run *r, const char *path)
 {
 	struct errbuf eb = { 0 };
 	struct reader rd;
+	struct progress_src ps;
 	struct input *in;
 	const char *line, *src;
 	size_t len;
@@ -529,12 +562,18 @@ run_input(struct run *r, const char *path)
 	}
 	src = input_name(in);
 	stream = input_is_stream(in);
+	ps = (struct progress_src){ in, r->progress, &r->lines };
+	if (r->progress)
+		progress_begin(r->progress, in);
 	if (!stream && r->raw_only && r->prescan && r->g->from == FROM_NDJSON &&
 	    run_input_prescan(r, in, src) == 0) {
+		if (r->progress)
+			progress_end(r->progress, r->lines);
 		input_close(in);
 		return;
 	}
-	reader_init(&rd, r->g->from, input_read, in, r->g->max_line,
+	reader_init(&rd, r->g->from, r->progress ? progress_read : input_read,
+		    r->progress ? (void *)&ps : in, r->g->max_line,
 		    r->g->csv_types ? READER_TYPES : 0);
 	while (!r->stop && !got_signal) {
 		int res;
@@ -561,6 +600,8 @@ run_input(struct run *r, const char *path)
 		run_line(r, src, rd.lineno, line, len, res == LINE_TOO_LONG, 0,
 			 NULL);
 	}
+	if (r->progress)
+		progress_end(r->progress, r->lines);
 	reader_release(&rd);
 	input_close(in);
 }
@@ -576,15 +617,18 @@ run_report(struct run *r)
 	for (i = 0; i < r->n; i++) {
 		struct stage *st = &r->stages[i];
 		uint64_t dropped = st->in - st->rejected;
+		/* Its own time: what the next stage took inside it is its. */
+		int64_t own = st->ns - (st->next ? st->next->ns : 0);
 
 		dropped = st->emitted > dropped ? 0 : dropped - st->emitted;
 		fprintf(stderr,
 			"evpipe: %s: in %llu, out %llu, dropped %llu, "
-			"rejected %llu\n",
+			"rejected %llu, time %.6fs\n",
 			st->e->name, (unsigned long long)st->in,
 			(unsigned long long)st->emitted,
 			(unsigned long long)dropped,
-			(unsigned long long)st->rejected);
+			(unsigned long long)st->rejected,
+			own > 0 ? (double)own / 1e9 : 0.0);
 		if (st->e->report)
 			st->e->report(st->ctx, stderr);
 	}
@@ -616,6 +660,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	struct errbuf eb = { 0 };
 	struct run r;
 	size_t i, inited = 0;
+	int no_input = 0;
 
 	memset(&r, 0, sizeof r);
 	jscan_init(&r.scan);
@@ -627,6 +672,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	r.env.verbose = g->verbose;
 	r.env.quiet = g->quiet;
 	r.env.max_line = g->max_line;
+	r.env.rejects = json_object();
 	for (i = 0; i < n; i++) {
 		struct stage *st = &r.stages[i];
 
@@ -674,6 +720,23 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		run_status(&r, STATUS_USAGE);
 		goto out;
 	}
+	/* A command that reads no events (schema compat) runs alone. */
+	for (i = 0; i < n; i++) {
+		struct stage *st = &r.stages[i];
+
+		if (st->e->reads_input == NULL || st->e->reads_input(st->ctx))
+			continue;
+		if (n > 1 || (inputs && inputs[0])) {
+			fprintf(stderr,
+				"evpipe: %s: reads no events: it takes no "
+				"input files and cannot be chained with "
+				"'then'\n",
+				st->e->name);
+			run_status(&r, STATUS_USAGE);
+			goto out;
+		}
+		no_input = 1;
+	}
 	r.out = sink_open(g->output.n ? g->output.v[g->output.n - 1] : "-",
 			  g->line_buffered, &eb);
 	if (r.out == NULL) {
@@ -703,8 +766,11 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 
 	if (inputs == NULL || inputs[0] == NULL)
 		inputs = stdin_only;
-	for (i = 0; inputs[i] && !r.stop && !got_signal; i++)
-		run_input(&r, inputs[i]);
+	if (!no_input)
+		r.progress = progress_new(g->progress, inputs);
+	if (!no_input)
+		for (i = 0; inputs[i] && !r.stop && !got_signal; i++)
+			run_input(&r, inputs[i]);
 
 	/* Drain: every stage emits what it holds, in order. */
 	for (i = 0; i < n; i++) {
@@ -747,6 +813,8 @@ out:
 		specs[i].ctx = NULL;
 	}
 	free(r.stages);
+	progress_free(r.progress);
+	json_decref(r.env.rejects);
 	jscan_release(&r.scan);
 	if (got_signal)
 		return 128 + got_signal;

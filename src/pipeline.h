@@ -23,6 +23,7 @@ struct globals {
 	int csv_types;	       /* --csv-types */
 	int line_buffered;
 	int quiet, verbose;
+	int progress; /* --progress 1, --no-progress 0, else -1 */
 	int help, version;
 	json_t *named_args; /* --arg / --argjson */
 };

@@ -2,6 +2,19 @@
  * schema-check.c -- evaluate a compiled keyword tree (schema-int.h)
  * against a JSON value, collecting errors with their locations.
  *
+ * The value is read from the scanner's tape (json-scan.h), never from a
+ * jansson tree: an event that comes straight from the input is validated
+ * where it lies, without an allocation per value, and numbers keep their
+ * exact text (schema-num.c).  A jansson value (an event a stage rebuilt,
+ * a schema checked against its meta-schema) is first written as text with
+ * exact numbers and scanned; that costs one pass of the fastest code here
+ * and keeps one evaluator.
+ *
+ * Objects: an object with a duplicate key is what jq (and jansson, and
+ * JSON.parse) make of it: the last occurrence wins, the earlier ones do
+ * not exist.  Each object evaluated gets a small key index (struct oview)
+ * that answers lookups in O(1) and says which members are shadowed.
+ *
  * Locations are chains of segments on the C stack, turned into JSON
  * Pointers only when an error is recorded, so a valid value costs no
  * string building.  unevaluatedProperties/unevaluatedItems need the
@@ -10,6 +23,7 @@
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +31,7 @@
 
 #include "buf.h"
 #include "errbuf.h"
+#include "json-scan.h"
 #include "regex.h"
 #include "schema-int.h"
 #include "schema.h"
@@ -28,15 +43,109 @@
  * applicators multiply (anyOf of anyOf of ...). */
 #define CHECK_MAX_STEPS 5000000
 
+typedef struct jscan_val ival;
+
+/*
+ * Inline readers of the tape (json-scan.h exposes its layout for this):
+ * every handle here is valid, so they skip the checks of the jscan_*
+ * functions, which were a fifth of the time spent per event.
+ */
+static inline enum jscan_type
+ity(ival x)
+{
+	return (enum jscan_type)jscan_node_at(x)->type;
+}
+
+static inline const char *
+iraw(ival x, size_t *len)
+{
+	const struct jscan_node *n = jscan_node_at(x);
+
+	*len = n->end - n->start;
+	return x.js->line + n->start;
+}
+
+/* 1 if string x has escapes. */
+static inline int
+iesc(ival x)
+{
+	return (jscan_node_at(x)->flags & JSCAN_NF_ESC) != 0;
+}
+
+static inline int
+inumint(ival x)
+{
+	return (jscan_node_at(x)->flags & JSCAN_NF_INT) != 0;
+}
+
+static inline size_t
+icount(ival x)
+{
+	return jscan_node_at(x)->count;
+}
+
+/* The contents of string x: in the line, or unescaped into scratch. */
+static inline const char *
+istr(ival x, struct buf *scratch, size_t *len)
+{
+	const struct jscan_node *n = jscan_node_at(x);
+
+	if (n->flags & JSCAN_NF_ESC)
+		return jscan_str(x, scratch, len);
+	*len = n->end - n->start - 2;
+	return x.js->line + n->start + 1;
+}
+
+struct iit {
+	const struct jscan *js;
+	uint32_t pos, end;
+	int object;
+};
+
+static inline void
+iit_init(struct iit *it, ival x)
+{
+	const struct jscan_node *n = jscan_node_at(x);
+
+	it->js = x.js;
+	it->pos = it->end = 0;
+	it->object = n->type == JSCAN_OBJECT;
+	if (n->type == JSCAN_ARRAY || n->type == JSCAN_OBJECT) {
+		it->pos = x.i + 1;
+		it->end = n->next;
+	}
+}
+
+static inline int
+iit_next(struct iit *it, ival *key, ival *val)
+{
+	if (it->pos >= it->end)
+		return 0;
+	if (it->object) {
+		if (key) {
+			key->js = it->js;
+			key->i = it->pos;
+		}
+		it->pos++;
+	}
+	val->js = it->js;
+	val->i = it->pos;
+	it->pos = it->js->tape[it->pos].next;
+	return 1;
+}
+
+/* One step of a location: a schema name, an array index or an instance
+ * key (a string handle on the tape). */
 struct seg {
 	const struct seg *up;
-	const char *s; /* NULL: array index i */
+	const char *s; /* a name; NULL: index i, or key when key.js */
 	size_t i;
+	ival key;
 };
 
 struct ann {
 	int all_props, all_items;
-	const char **props;
+	uint32_t *props; /* tape indices of the evaluated members' keys */
 	size_t nprops, capprops;
 	size_t upto; /* items [0, upto) evaluated */
 	unsigned char *seen;
@@ -45,6 +154,7 @@ struct ann {
 
 struct vctx {
 	struct schema *sc;
+	struct jscan *js;	    /* the instance's scanner */
 	struct schema_errors *errs; /* NULL: stop at the first error */
 	int depth;
 	unsigned long steps;
@@ -53,127 +163,445 @@ struct vctx {
 	struct schema_errors *root_errs; /* where a limit is reported */
 };
 
-static int eval(struct vctx *, struct snode *, json_t *, const struct seg *,
+static int eval(struct vctx *, struct snode *, ival, const struct seg *,
 		const struct seg *, struct ann *);
+static int eval_scalar(struct vctx *, struct snode *, ival, const struct seg *,
+		       const struct seg *);
+
+/* eval() of a value inside inst: a leaf without the call's bookkeeping. */
+static inline int
+eval_child(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
+	   const struct seg *kp)
+{
+	if (n->leaf && !v->aborted && v->steps < CHECK_MAX_STEPS) {
+		v->steps++;
+		return eval_scalar(v, n, inst, ip, kp);
+	}
+	return eval(v, n, inst, ip, kp, NULL);
+}
+
+/* ---- objects: key index ------------------------------------------------- */
+
+/* One member of an object being evaluated. */
+struct omem {
+	const char *k; /* unescaped key (into the line, or into kbuf) */
+	size_t klen;
+	size_t hash;  /* schema_name_hash(k, klen) */
+	uint32_t key; /* tape index of the key */
+	uint32_t val; /* tape index of the value */
+	int shadowed; /* a later member has the same key */
+	int inbuf;    /* k is an offset into oview.kbuf until fixed */
+};
+
+/* The members of one object: in sc->omem[base, base + n), with a hash of
+ * the distinct keys in sc->oslot[hbase, hbase + hcap). */
+struct oview {
+	size_t base, n, hbase, hcap;
+	size_t count; /* distinct keys */
+	struct buf kbuf;
+};
+
+static void
+oview_reserve(struct schema *sc, size_t nm, size_t nh)
+{
+	if (sc->otop + nm > sc->omcap) {
+		while (sc->otop + nm > sc->omcap)
+			sc->omcap = sc->omcap ? 2 * sc->omcap : 64;
+		sc->omem = xreallocarray(sc->omem, sc->omcap, sizeof *sc->omem);
+	}
+	if (sc->htop + nh > sc->ohcap) {
+		while (sc->htop + nh > sc->ohcap)
+			sc->ohcap = sc->ohcap ? 2 * sc->ohcap : 128;
+		sc->oslot =
+			xreallocarray(sc->oslot, sc->ohcap, sizeof *sc->oslot);
+	}
+}
+
+static void
+oview_build(struct schema *sc, ival o, struct oview *ov)
+{
+	struct iit it;
+	ival k, v;
+	size_t n = icount(o), i, h, cap = 4, nesc = 0;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	ov->n = n;
+	ov->count = n;
+	ov->base = sc->otop;
+	ov->hbase = sc->htop;
+	ov->hcap = cap;
+	buf_init(&ov->kbuf);
+	oview_reserve(sc, n, cap);
+	sc->otop += n;
+	sc->htop += cap;
+	memset(sc->oslot + ov->hbase, 0, cap * sizeof *sc->oslot);
+	iit_init(&it, o);
+	for (i = 0; iit_next(&it, &k, &v); i++) {
+		struct omem *m = &sc->omem[ov->base + i];
+		size_t len;
+		const char *raw = iraw(k, &len);
+
+		m->key = k.i;
+		m->val = v.i;
+		m->shadowed = 0;
+		if (iesc(k)) {
+			/* offset into kbuf for now: it may still move */
+			struct buf tmp = BUF_INIT;
+			const char *s = istr(k, &tmp, &m->klen);
+
+			m->k = (const char *)(uintptr_t)ov->kbuf.len;
+			buf_add(&ov->kbuf, s, m->klen);
+			buf_release(&tmp);
+			nesc++;
+			m->inbuf = 1;
+		} else {
+			m->k = raw + 1;
+			m->klen = len - 2;
+			m->inbuf = 0;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct omem *m = &sc->omem[ov->base + i];
+		uint32_t *slot;
+
+		if (nesc && m->inbuf)
+			m->k = ov->kbuf.data + (uintptr_t)m->k;
+		m->hash = schema_name_hash(m->k, m->klen);
+		for (h = m->hash & (cap - 1);; h = (h + 1) & (cap - 1)) {
+			slot = &sc->oslot[ov->hbase + h];
+			if (*slot == 0) {
+				*slot = (uint32_t)i + 1;
+				break;
+			}
+			{
+				struct omem *q =
+					&sc->omem[ov->base + *slot - 1];
+
+				if (q->hash == m->hash && q->klen == m->klen &&
+				    memcmp(q->k, m->k, m->klen) == 0) {
+					q->shadowed = 1;
+					ov->count--;
+					*slot = (uint32_t)i + 1;
+					break;
+				}
+			}
+		}
+	}
+}
+
+static void
+oview_release(struct schema *sc, struct oview *ov)
+{
+	sc->otop = ov->base;
+	sc->htop = ov->hbase;
+	buf_release(&ov->kbuf);
+}
+
+static inline struct omem *
+oview_mem(struct schema *sc, const struct oview *ov, size_t i)
+{
+	return &sc->omem[ov->base + i];
+}
+
+/* The value of member name (len bytes, hash h), or JSCAN_ABSENT. */
+static uint32_t
+oview_get(struct schema *sc, const struct oview *ov, const char *name,
+	  size_t len, size_t hash)
+{
+	size_t h, cap = ov->hcap;
+
+	for (h = hash & (cap - 1);; h = (h + 1) & (cap - 1)) {
+		uint32_t slot = sc->oslot[ov->hbase + h];
+		struct omem *m;
+
+		if (slot == 0)
+			return JSCAN_ABSENT;
+		m = &sc->omem[ov->base + slot - 1];
+		if (m->hash == hash && m->klen == len &&
+		    memcmp(m->k, name, len) == 0)
+			return m->val;
+	}
+}
+
+static inline ival
+mkival(const struct jscan *js, uint32_t i)
+{
+	ival v = { js, i };
+
+	return v;
+}
 
 /* ---- numbers and equality ----------------------------------------------- */
 
-int
-schema_is_integer(const json_t *j)
+static int
+is_integer(ival x)
 {
-	double d;
+	size_t len;
+	const char *s;
 
-	if (json_is_integer(j))
+	if (inumint(x))
 		return 1;
-	if (!json_is_real(j))
-		return 0;
-	d = json_real_value(j);
-	return isfinite(d) && d == floor(d);
+	s = iraw(x, &len);
+	return schema_dec_is_integer(s, len);
 }
 
 static int
-cmp_int_real(json_int_t i, double d)
+num_cmp(ival x, const struct snum *n)
 {
-	double f;
-	long long fl;
+	size_t len;
+	const char *s = iraw(x, &len);
 
-	if (isnan(d))
+	if (n->small)
+		return schema_dec_cmp_small(s, len, n->iv);
+	return schema_dec_cmp(s, len, n->text, n->len);
+}
+
+static int equal(struct schema *sc, ival a, ival b);
+
+static int
+equal_objects(struct schema *sc, ival a, ival b)
+{
+	struct oview oa, ob;
+	size_t i;
+	int eq = 1;
+
+	if (icount(a) == 0 || icount(b) == 0)
+		return icount(a) == icount(b);
+	oview_build(sc, a, &oa);
+	oview_build(sc, b, &ob);
+	if (oa.count != ob.count)
+		eq = 0;
+	for (i = 0; eq && i < oa.n; i++) {
+		struct omem m = *oview_mem(sc, &oa, i);
+		uint32_t w;
+
+		if (m.shadowed)
+			continue;
+		w = oview_get(sc, &ob, m.k, m.klen, m.hash);
+		if (w == JSCAN_ABSENT ||
+		    !equal(sc, mkival(a.js, m.val), mkival(b.js, w)))
+			eq = 0;
+	}
+	oview_release(sc, &ob);
+	oview_release(sc, &oa);
+	return eq;
+}
+
+/* JSON equality: numbers by value (1 == 1.0), objects unordered. */
+static int
+equal(struct schema *sc, ival a, ival b)
+{
+	enum jscan_type t = ity(a);
+	const char *x, *y;
+	size_t xl, yl;
+
+	if (t != ity(b))
 		return 0;
-	if (d >= 9223372036854775808.0)
-		return -1;
-	if (d < -9223372036854775808.0)
+	switch (t) {
+	case JSCAN_NUMBER:
+		x = iraw(a, &xl);
+		y = iraw(b, &yl);
+		return schema_dec_cmp(x, xl, y, yl) == 0;
+	case JSCAN_STRING:
+		x = iraw(a, &xl);
+		y = iraw(b, &yl);
+		if (!iesc(a) && !iesc(b))
+			return xl == yl && memcmp(x, y, xl) == 0;
+		{
+			struct buf ba = BUF_INIT, bb = BUF_INIT;
+			int eq;
+
+			x = istr(a, &ba, &xl);
+			y = istr(b, &bb, &yl);
+			eq = xl == yl && memcmp(x, y, xl) == 0;
+			buf_release(&ba);
+			buf_release(&bb);
+			return eq;
+		}
+	case JSCAN_BOOL:
+		return jscan_bool(a) == jscan_bool(b);
+	case JSCAN_ARRAY: {
+		struct iit ia, ib;
+		ival ea, eb;
+
+		if (icount(a) != icount(b))
+			return 0;
+		iit_init(&ia, a);
+		iit_init(&ib, b);
+		while (iit_next(&ia, NULL, &ea) && iit_next(&ib, NULL, &eb))
+			if (!equal(sc, ea, eb))
+				return 0;
 		return 1;
-	f = floor(d);
-	fl = (long long)f;
-	if (i < fl)
-		return -1;
-	if (i > fl)
-		return 1;
-	return d > f ? -1 : 0;
+	}
+	case JSCAN_OBJECT:
+		return equal_objects(sc, a, b);
+	default:
+		return 1; /* null */
+	}
 }
 
-int
-schema_num_cmp(const json_t *a, const json_t *b)
+/* ---- plans: fast paths prepared at compile time ------------------------ */
+
+static void
+enum_put(struct snode *n, struct sstr *e)
 {
-	if (json_is_integer(a) && json_is_integer(b)) {
-		json_int_t x = json_integer_value(a), y = json_integer_value(b);
+	size_t h;
 
-		return x < y ? -1 : x > y;
+	for (h = e->hash & (n->enum_scap - 1); n->enum_str[h].used;
+	     h = (h + 1) & (n->enum_scap - 1))
+		;
+	n->enum_str[h] = *e;
+	n->enum_str[h].used = 1;
+}
+
+void
+schema_node_plan(struct snode *n)
+{
+	size_t i, k;
+
+	if (n->enum_c) {
+		ival root = jscan_root(&n->enum_c->js), e;
+		struct iit it;
+		size_t cnt = icount(root);
+
+		n->enum_scap = 4;
+		while (n->enum_scap < 2 * cnt)
+			n->enum_scap *= 2;
+		n->enum_str = xcalloc(n->enum_scap, sizeof *n->enum_str);
+		n->enum_other = xcalloc(cnt ? cnt : 1, sizeof *n->enum_other);
+		iit_init(&it, root);
+		while (iit_next(&it, NULL, &e)) {
+			struct sstr ss = { 0 };
+			struct buf b = BUF_INIT;
+
+			if (ity(e) == JSCAN_NUMBER) {
+				ss.s = iraw(e, &ss.len);
+				ss.hash = schema_dec_hash(ss.s, ss.len);
+				ss.number = 1;
+				enum_put(n, &ss);
+				n->enum_nstr++;
+				continue;
+			}
+			if (ity(e) != JSCAN_STRING) {
+				n->enum_other[n->enum_nother++] = e.i;
+				continue;
+			}
+			if (iesc(e)) {
+				istr(e, &b, &ss.len);
+				ss.s = buf_detach(&b, NULL);
+				ss.owned = 1;
+			} else {
+				ss.s = istr(e, &b, &ss.len);
+			}
+			ss.hash = schema_name_hash(ss.s, ss.len);
+			enum_put(n, &ss);
+			n->enum_nstr++;
+		}
 	}
-	if (json_is_integer(a))
-		return cmp_int_real(json_integer_value(a), json_real_value(b));
-	if (json_is_integer(b))
-		return -cmp_int_real(json_integer_value(b), json_real_value(a));
-	{
-		double x = json_real_value(a), y = json_real_value(b);
+	n->kw = (n->types ? KW_TYPE : 0) |
+		(n->enum_c || n->const_c ? KW_ENUM : 0) |
+		(n->n_mult.text || n->n_max.text || n->n_xmax.text ||
+				 n->n_min.text || n->n_xmin.text
+			 ? KW_NUM
+			 : 0) |
+		(n->min_length >= 0 || n->max_length >= 0 || n->pattern ||
+				 n->format_fn || n->content_encoding ||
+				 n->content_type
+			 ? KW_STR
+			 : 0) |
+		(n->min_items >= 0 || n->max_items >= 0 || n->unique_items ||
+				 n->nprefix || n->items_rest || n->contains
+			 ? KW_ARR
+			 : 0) |
+		(n->min_props >= 0 || n->max_props >= 0 || n->required ||
+				 n->ndep_req || n->ndep_schemas ||
+				 n->prop_names || n->nprops || n->npprops ||
+				 n->addl_props
+			 ? KW_OBJ
+			 : 0) |
+		(n->nall_of || n->nany_of || n->none_of || n->not_ || n->if_
+			 ? KW_APPL
+			 : 0) |
+		(n->uneval_items || n->uneval_props ? KW_UNEVAL : 0);
+	n->leaf = !(n->kw & ~(unsigned)(KW_TYPE | KW_ENUM | KW_NUM | KW_STR)) &&
+		  !n->ref_uri && !n->dynref_uri && !n->recursive_ref &&
+		  !n->needs_ann;
+	/* the object fast path */
+	n->nreq = n->required ? json_array_size(n->required) : 0;
+	if (n->nprops > 0 && n->nprops <= 64 && n->npprops == 0 &&
+	    !n->addl_props && !n->prop_names && n->min_props < 0 &&
+	    n->max_props < 0 && n->ndep_req == 0 && n->ndep_schemas == 0 &&
+	    n->prop_hash) {
+		n->req_prop = xcalloc(n->nreq ? n->nreq : 1, 1);
+		memset(n->prop_guess, 0xff, sizeof n->prop_guess);
+		for (i = 0; i < n->nreq; i++) {
+			json_t *w = json_array_get(n->required, i);
 
-		return x < y ? -1 : x > y;
+			for (k = 0; k < n->nprops; k++)
+				if (n->props[k].len == json_string_length(w) &&
+				    memcmp(n->props[k].name,
+					   json_string_value(w),
+					   n->props[k].len) == 0)
+					break;
+			if (k == n->nprops)
+				break;
+			n->req_prop[i] = (unsigned char)k;
+		}
+		n->fast_obj = i == n->nreq;
 	}
 }
 
-int
-schema_equal(const json_t *a, const json_t *b)
+void
+schema_node_plan_free(struct snode *n)
 {
 	size_t i;
-	const char *k;
-	json_t *v;
 
-	if (json_is_number(a) && json_is_number(b))
-		return schema_num_cmp(a, b) == 0;
-	if (json_typeof(a) != json_typeof(b))
-		return 0;
-	switch (json_typeof(a)) {
-	case JSON_STRING:
-		return json_string_length(a) == json_string_length(b) &&
-		       memcmp(json_string_value(a), json_string_value(b),
-			      json_string_length(a)) == 0;
-	case JSON_ARRAY:
-		if (json_array_size(a) != json_array_size(b))
-			return 0;
-		for (i = 0; i < json_array_size(a); i++)
-			if (!schema_equal(json_array_get(a, i),
-					  json_array_get(b, i)))
-				return 0;
-		return 1;
-	case JSON_OBJECT:
-		if (json_object_size(a) != json_object_size(b))
-			return 0;
-		json_object_foreach((json_t *)a, k, v)
-		{
-			json_t *w = json_object_get(b, k);
-
-			if (w == NULL || !schema_equal(v, w))
-				return 0;
-		}
-		return 1;
-	default:
-		return 1; /* null, true, false */
-	}
+	for (i = 0; i < n->enum_scap; i++)
+		if (n->enum_str[i].owned)
+			free((char *)n->enum_str[i].s);
+	free(n->enum_str);
+	free(n->enum_other);
+	free(n->req_prop);
 }
 
+/* Is inst one of the enum's values? */
 static int
-multiple_of(const json_t *x, const json_t *m)
+enum_has(struct vctx *v, struct snode *n, ival inst)
 {
-	double q, r;
+	size_t i;
 
-	if (json_is_integer(x) && json_is_integer(m)) {
-		json_int_t d = json_integer_value(m);
+	if (ity(inst) == JSCAN_STRING || ity(inst) == JSCAN_NUMBER) {
+		int number = ity(inst) == JSCAN_NUMBER;
+		size_t len, h, hash;
+		const char *s;
 
-		return d == -1 || d == 1 || json_integer_value(x) % d == 0;
-	}
-	if (json_is_integer(m) && json_is_real(x) && !schema_is_integer(x))
+		if (n->enum_nstr == 0)
+			return 0;
+		if (number) {
+			s = iraw(inst, &len);
+			hash = schema_dec_hash(s, len);
+		} else {
+			s = istr(inst, &v->sc->str, &len);
+			hash = schema_name_hash(s, len);
+		}
+		for (h = hash & (n->enum_scap - 1); n->enum_str[h].used;
+		     h = (h + 1) & (n->enum_scap - 1)) {
+			const struct sstr *e = &n->enum_str[h];
+
+			if (e->hash != hash || e->number != number)
+				continue;
+			if (number ? schema_dec_cmp(e->s, e->len, s, len) == 0
+				   : e->len == len && memcmp(e->s, s, len) == 0)
+				return 1;
+		}
 		return 0;
-	q = json_number_value(x) / json_number_value(m);
-	if (isinf(q) && schema_is_integer(x)) {
-		/* overflow: an integer is a multiple of 1/k for integer k */
-		double k = 1 / json_number_value(m);
-
-		return isfinite(k) && k == floor(k);
 	}
-	if (!isfinite(q))
-		return 0;
-	r = q - nearbyint(q);
-	return fabs(r) < 1e-9 * (fabs(q) > 1 ? 1 : 1);
+	for (i = 0; i < n->enum_nother; i++)
+		if (equal(v->sc, inst,
+			  mkival(&n->enum_c->js, n->enum_other[i])))
+			return 1;
+	return 0;
 }
 
 /* Number of code points in a UTF-8 string. */
@@ -191,25 +619,38 @@ utf8_len(const char *s, size_t n)
 /* ---- errors ------------------------------------------------------------- */
 
 static void
+add_pointer_token(struct buf *out, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '~')
+			buf_adds(out, "~0");
+		else if (p[i] == '/')
+			buf_adds(out, "~1");
+		else
+			buf_addc(out, p[i]);
+	}
+}
+
+static void
 seg_pointer(const struct seg *s, struct buf *out)
 {
-	const char *p;
-
 	if (s == NULL)
 		return;
 	seg_pointer(s->up, out);
 	buf_addc(out, '/');
-	if (s->s == NULL) {
+	if (s->s) {
+		add_pointer_token(out, s->s, strlen(s->s));
+	} else if (s->key.js) {
+		struct buf kb = BUF_INIT;
+		size_t len;
+		const char *k = istr(s->key, &kb, &len);
+
+		add_pointer_token(out, k, len);
+		buf_release(&kb);
+	} else {
 		buf_addf(out, "%zu", s->i);
-		return;
-	}
-	for (p = s->s; *p; p++) {
-		if (*p == '~')
-			buf_adds(out, "~0");
-		else if (*p == '/')
-			buf_adds(out, "~1");
-		else
-			buf_addc(out, *p);
 	}
 }
 
@@ -228,23 +669,46 @@ seg_string(const struct seg *s, const char *last)
 	return buf_detach(&b, NULL);
 }
 
-/* A short rendering of a value for messages. */
+/* A short rendering of text for messages. */
 static void
-show(const json_t *j, char *out, size_t n)
+show_text(const char *s, size_t l, char *out, size_t n)
 {
-	char *s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
-	size_t l;
+	if (l >= n)
+		snprintf(out, n, "%.*s...", (int)(n - 4), s);
+	else
+		snprintf(out, n, "%.*s", (int)l, s);
+}
 
+/* A short rendering of a value for messages: numbers as written, other
+ * values as jansson writes them. */
+static void
+show(struct vctx *v, ival x, char *out, size_t n)
+{
+	json_t *j;
+	char *s;
+	size_t len;
+
+	if (ity(x) == JSCAN_NUMBER) {
+		const char *raw = iraw(x, &len);
+
+		show_text(raw, len, out, n);
+		return;
+	}
+	j = jscan_json(v->js, x, NULL); /* only instances are shown */
+	s = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	json_decref(j);
 	if (s == NULL) {
 		snprintf(out, n, "(value)");
 		return;
 	}
-	l = strlen(s);
-	if (l >= n)
-		snprintf(out, n, "%.*s...", (int)(n - 4), s);
-	else
-		memcpy(out, s, l + 1);
+	show_text(s, strlen(s), out, n);
 	free(s);
+}
+
+static void
+show_num(const struct snum *sn, char *out, size_t n)
+{
+	show_text(sn->text, sn->len, out, n);
 }
 
 static int fail(struct vctx *v, struct snode *n, const struct seg *ip,
@@ -353,7 +817,7 @@ ann_release(struct ann *a)
 }
 
 static void
-ann_prop(struct ann *a, const char *k)
+ann_prop(struct ann *a, uint32_t k)
 {
 	if (a == NULL || a->all_props)
 		return;
@@ -366,14 +830,14 @@ ann_prop(struct ann *a, const char *k)
 }
 
 static int
-ann_has_prop(const struct ann *a, const char *k)
+ann_has_prop(const struct ann *a, uint32_t k)
 {
 	size_t i;
 
 	if (a->all_props)
 		return 1;
 	for (i = 0; i < a->nprops; i++)
-		if (a->props[i] == k || strcmp(a->props[i], k) == 0)
+		if (a->props[i] == k)
 			return 1;
 	return 0;
 }
@@ -419,8 +883,8 @@ ann_merge(struct ann *dst, const struct ann *src)
 /* Evaluate a subschema in place (same instance), merging its annotations
  * into a when it passes. */
 static int
-eval_inplace(struct vctx *v, struct snode *n, json_t *inst,
-	     const struct seg *ip, const struct seg *kp, struct ann *a)
+eval_inplace(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
+	     const struct seg *kp, struct ann *a)
 {
 	struct ann sub = { 0 };
 	int ok;
@@ -435,7 +899,7 @@ eval_inplace(struct vctx *v, struct snode *n, json_t *inst,
 
 /* Evaluate with errors switched off (anyOf branches, not, if, contains). */
 static int
-probe(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
+probe(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
       const struct seg *kp, struct ann *a)
 {
 	struct schema_errors *saved = v->errs;
@@ -478,27 +942,39 @@ dynamic_target(struct vctx *v, struct snode *n)
 	return n->dynref;
 }
 
-static int
-check_type(struct snode *n, json_t *inst)
+/* The TYPE_* bits of a value. */
+static unsigned
+type_bits(ival x)
 {
-	switch (json_typeof(inst)) {
-	case JSON_NULL:
-		return n->types & TYPE_NULL;
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return n->types & TYPE_BOOLEAN;
-	case JSON_OBJECT:
-		return n->types & TYPE_OBJECT;
-	case JSON_ARRAY:
-		return n->types & TYPE_ARRAY;
-	case JSON_STRING:
-		return n->types & TYPE_STRING;
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return (n->types & TYPE_NUMBER) ||
-		       ((n->types & TYPE_INTEGER) && schema_is_integer(inst));
+	switch (ity(x)) {
+	case JSCAN_NULL:
+		return TYPE_NULL;
+	case JSCAN_BOOL:
+		return TYPE_BOOLEAN;
+	case JSCAN_OBJECT:
+		return TYPE_OBJECT;
+	case JSCAN_ARRAY:
+		return TYPE_ARRAY;
+	case JSCAN_STRING:
+		return TYPE_STRING;
+	case JSCAN_NUMBER:
+		return is_integer(x) ? TYPE_NUMBER | TYPE_INTEGER : TYPE_NUMBER;
+	case JSCAN_NONE:
+		break;
 	}
 	return 0;
+}
+
+static int
+check_type(struct snode *n, ival inst)
+{
+	unsigned t;
+
+	/* "number" alone needs no integer test */
+	if (ity(inst) == JSCAN_NUMBER && (n->types & TYPE_NUMBER))
+		return 1;
+	t = type_bits(inst);
+	return (n->types & t) != 0;
 }
 
 static void
@@ -516,43 +992,49 @@ type_list(unsigned types, char *out, size_t n)
 }
 
 static int
-eval_number(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
+eval_number(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	    const struct seg *kp)
 {
 	char a[80], b[80];
 	int ok = 1;
 
-	if (n->maximum && schema_num_cmp(inst, n->maximum) > 0) {
-		show(inst, a, sizeof a);
-		show(n->maximum, b, sizeof b);
+	if (n->n_max.text && num_cmp(inst, &n->n_max) > 0) {
+		show(v, inst, a, sizeof a);
+		show_num(&n->n_max, b, sizeof b);
 		ok = fail(v, n, ip, kp, "maximum",
 			  "%s is greater than the maximum of %s", a, b);
 	}
-	if (n->exclusive_max && schema_num_cmp(inst, n->exclusive_max) >= 0) {
-		show(inst, a, sizeof a);
-		show(n->exclusive_max, b, sizeof b);
+	if (n->n_xmax.text && num_cmp(inst, &n->n_xmax) >= 0) {
+		show(v, inst, a, sizeof a);
+		show_num(&n->n_xmax, b, sizeof b);
 		ok = fail(v, n, ip, kp, "exclusiveMaximum",
 			  "%s is not less than the exclusive maximum of %s", a,
 			  b);
 	}
-	if (n->minimum && schema_num_cmp(inst, n->minimum) < 0) {
-		show(inst, a, sizeof a);
-		show(n->minimum, b, sizeof b);
+	if (n->n_min.text && num_cmp(inst, &n->n_min) < 0) {
+		show(v, inst, a, sizeof a);
+		show_num(&n->n_min, b, sizeof b);
 		ok = fail(v, n, ip, kp, "minimum",
 			  "%s is less than the minimum of %s", a, b);
 	}
-	if (n->exclusive_min && schema_num_cmp(inst, n->exclusive_min) <= 0) {
-		show(inst, a, sizeof a);
-		show(n->exclusive_min, b, sizeof b);
+	if (n->n_xmin.text && num_cmp(inst, &n->n_xmin) <= 0) {
+		show(v, inst, a, sizeof a);
+		show_num(&n->n_xmin, b, sizeof b);
 		ok = fail(v, n, ip, kp, "exclusiveMinimum",
 			  "%s is not greater than the exclusive minimum of %s",
 			  a, b);
 	}
-	if (n->multiple_of && !multiple_of(inst, n->multiple_of)) {
-		show(inst, a, sizeof a);
-		show(n->multiple_of, b, sizeof b);
-		ok = fail(v, n, ip, kp, "multipleOf",
-			  "%s is not a multiple of %s", a, b);
+	if (n->n_mult.text) {
+		size_t len;
+		const char *s = iraw(inst, &len);
+
+		if (!schema_dec_multiple(s, len, n->n_mult.text,
+					 n->n_mult.len)) {
+			show(v, inst, a, sizeof a);
+			show_num(&n->n_mult, b, sizeof b);
+			ok = fail(v, n, ip, kp, "multipleOf",
+				  "%s is not a multiple of %s", a, b);
+		}
 	}
 	return ok;
 }
@@ -604,12 +1086,10 @@ b64_decode(const char *s, size_t len, struct buf *out)
 
 /* draft-07 contentEncoding/contentMediaType, asserted with formats. */
 static int
-eval_content(struct vctx *v, struct snode *n, json_t *inst,
+eval_content(struct vctx *v, struct snode *n, const char *s, size_t len,
 	     const struct seg *ip, const struct seg *kp)
 {
 	struct buf dec = BUF_INIT;
-	const char *s = json_string_value(inst);
-	size_t len = json_string_length(inst);
 	json_error_t jerr;
 	json_t *j;
 	int ok = 1;
@@ -638,24 +1118,27 @@ eval_content(struct vctx *v, struct snode *n, json_t *inst,
 }
 
 static int
-eval_string(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
+eval_string(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	    const struct seg *kp)
 {
-	const char *s = json_string_value(inst);
-	size_t len = json_string_length(inst), cps;
+	size_t len, cps;
+	const char *s = istr(inst, &v->sc->str, &len);
 	char a[80];
 	int ok = 1, r;
 
-	if (n->min_length >= 0 || n->max_length >= 0) {
+	/* a string has between len / 4 and len code points: count them only
+	 * when that does not decide */
+	if ((n->min_length >= 0 && len / 4 < (size_t)n->min_length) ||
+	    (n->max_length >= 0 && len > (size_t)n->max_length)) {
 		cps = utf8_len(s, len);
 		if (n->min_length >= 0 && cps < (size_t)n->min_length) {
-			show(inst, a, sizeof a);
+			show(v, inst, a, sizeof a);
 			ok = fail(v, n, ip, kp, "minLength",
 				  "%s is shorter than %lld characters", a,
 				  n->min_length);
 		}
 		if (n->max_length >= 0 && cps > (size_t)n->max_length) {
-			show(inst, a, sizeof a);
+			show(v, inst, a, sizeof a);
 			ok = fail(v, n, ip, kp, "maxLength",
 				  "%s is longer than %lld characters", a,
 				  n->max_length);
@@ -668,30 +1151,49 @@ eval_string(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 		if (r < 0) {
 			ok = fail(v, n, ip, kp, "pattern", "%s", eb.msg);
 		} else if (r == 0) {
-			show(inst, a, sizeof a);
+			show(v, inst, a, sizeof a);
 			ok = fail(v, n, ip, kp, "pattern",
 				  "%s does not match the pattern /%s/", a,
 				  regex_source(n->pattern));
 		}
 	}
-	if (n->format && (v->sc->format_assert || (n->voc & VOC_FORMAT_ASRT)) &&
-	    schema_format_check(n->format, s, len) == 0) {
-		show(inst, a, sizeof a);
+	if (n->format_fn &&
+	    (v->sc->format_assert || (n->voc & VOC_FORMAT_ASRT)) &&
+	    n->format_fn(s, len) == 0) {
+		show(v, inst, a, sizeof a);
 		ok = fail(v, n, ip, kp, "format", "%s is not a valid %s", a,
 			  n->format);
 	}
 	if ((n->content_encoding || n->content_type) && v->sc->format_assert &&
-	    !eval_content(v, n, inst, ip, kp))
+	    !eval_content(v, n, s, len, ip, kp))
 		ok = 0;
 	return ok;
 }
 
+/* The elements of array x as tape indices, into a new array. */
+static uint32_t *
+array_elems(ival x, size_t *np)
+{
+	size_t n = icount(x), i = 0;
+	uint32_t *e = xreallocarray(NULL, n ? n : 1, sizeof *e);
+	struct iit it;
+	ival el;
+
+	iit_init(&it, x);
+	while (iit_next(&it, NULL, &el))
+		e[i++] = el.i;
+	*np = i;
+	return e;
+}
+
 static int
-eval_array(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
+eval_array(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	   const struct seg *kp, struct ann *a)
 {
-	size_t size = json_array_size(inst), i, j, matched = 0;
+	size_t size = icount(inst), i, j, matched = 0;
 	struct seg ks, ks2, is;
+	struct iit it;
+	ival el;
 	int ok = 1;
 
 	if (n->min_items >= 0 && size < (size_t)n->min_items)
@@ -704,31 +1206,37 @@ eval_array(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 			  size, n->max_items);
 	if (!ok && !v->errs)
 		return 0;
-	if (n->unique_items) {
+	if (n->unique_items && size > 1) {
+		uint32_t *e = array_elems(inst, &size);
+
 		for (i = 1; i < size && ok; i++)
 			for (j = 0; j < i; j++)
-				if (schema_equal(json_array_get(inst, i),
-						 json_array_get(inst, j))) {
+				if (equal(v->sc, mkival(inst.js, e[i]),
+					  mkival(inst.js, e[j]))) {
 					ok = fail(v, n, ip, kp, "uniqueItems",
 						  "items %zu and %zu are equal",
 						  j, i);
 					break;
 				}
+		free(e);
 		if (!ok && !v->errs)
 			return 0;
 	}
 	ks.up = kp;
+	ks.key.js = NULL;
 	is.up = ip;
 	is.s = NULL;
+	is.key.js = NULL;
+	ks2.key.js = NULL;
 	if (n->nprefix) {
 		ks.s = n->dialect == SCHEMA_DRAFT2020_12 ? "prefixItems"
 							 : "items";
 		ks2.up = &ks;
 		ks2.s = NULL;
-		for (i = 0; i < size && i < n->nprefix; i++) {
+		iit_init(&it, inst);
+		for (i = 0; i < n->nprefix && iit_next(&it, NULL, &el); i++) {
 			is.i = ks2.i = i;
-			if (!eval(v, n->prefix[i], json_array_get(inst, i), &is,
-				  &ks2, NULL)) {
+			if (!eval_child(v, n->prefix[i], el, &is, &ks2)) {
 				ok = 0;
 				if (!v->errs)
 					return 0;
@@ -737,30 +1245,32 @@ eval_array(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 		if (a && i > a->upto)
 			a->upto = i;
 	}
-	if (n->items_rest) {
+	if (n->items_rest && size > n->nprefix) {
 		ks.s = n->nprefix && n->dialect != SCHEMA_DRAFT2020_12
 			       ? "additionalItems"
 			       : "items";
-		for (i = n->nprefix; i < size; i++) {
+		iit_init(&it, inst);
+		for (i = 0; iit_next(&it, NULL, &el); i++) {
+			if (i < n->nprefix)
+				continue;
 			is.i = i;
-			if (!eval(v, n->items_rest, json_array_get(inst, i),
-				  &is, &ks, NULL)) {
+			if (!eval_child(v, n->items_rest, el, &is, &ks)) {
 				ok = 0;
 				if (!v->errs)
 					return 0;
 			}
 		}
-		if (a && size > n->nprefix)
+		if (a)
 			a->all_items = 1;
 	}
 	if (n->contains) {
 		int track = a && n->dialect == SCHEMA_DRAFT2020_12;
 
 		ks.s = "contains";
-		for (i = 0; i < size; i++) {
+		iit_init(&it, inst);
+		for (i = 0; iit_next(&it, NULL, &el); i++) {
 			is.i = i;
-			if (probe(v, n->contains, json_array_get(inst, i), &is,
-				  &ks, NULL)) {
+			if (probe(v, n->contains, el, &is, &ks, NULL)) {
 				matched++;
 				if (track)
 					ann_seen(a, i, size);
@@ -792,14 +1302,40 @@ eval_array(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 	return ok;
 }
 
-static int
-eval_object(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
-	    const struct seg *kp, struct ann *a)
+/* The index in n->props of the property named k (klen bytes, hash h), or
+ * n->nprops. */
+static size_t
+prop_find(const struct snode *n, const char *k, size_t klen, size_t h)
 {
-	size_t size = json_object_size(inst), i, k;
+	size_t i, mask = n->prop_hcap - 1;
+
+	for (h &= mask; n->prop_hash[h]; h = (h + 1) & mask) {
+		i = n->prop_hash[h] - 1;
+		if (n->props[i].len == klen &&
+		    memcmp(n->props[i].name, k, klen) == 0)
+			return i;
+	}
+	return n->nprops;
+}
+
+/* Does the object have this member? */
+static int
+has_member(struct schema *sc, const struct oview *ov, const char *name,
+	   size_t len)
+{
+	return oview_get(sc, ov, name, len, schema_name_hash(name, len)) !=
+	       JSCAN_ABSENT;
+}
+
+static int
+eval_object_body(struct vctx *v, struct snode *n, ival inst,
+		 const struct seg *ip, const struct seg *kp, struct ann *a,
+		 const struct oview *ov)
+{
+	struct schema *sc = v->sc;
+	size_t size = ov->count, i, k;
 	struct seg ks, ks2, is;
-	const char *key;
-	json_t *val, *w;
+	json_t *w;
 	int ok = 1;
 
 	if (n->min_props >= 0 && size < (size_t)n->min_props)
@@ -815,19 +1351,22 @@ eval_object(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 	if (n->required) {
 		json_array_foreach(n->required, i, w)
 		{
-			if (json_object_get(inst, json_string_value(w)) == NULL)
+			if (!has_member(sc, ov, json_string_value(w),
+					json_string_length(w)))
 				ok = fail(v, n, ip, kp, "required",
 					  "required property \"%s\" is missing",
 					  json_string_value(w));
 		}
 	}
 	for (i = 0; i < n->ndep_req; i++) {
-		if (json_object_get(inst, n->dep_req[i].name) == NULL)
+		if (!has_member(sc, ov, n->dep_req[i].name,
+				strlen(n->dep_req[i].name)))
 			continue;
 		json_array_foreach(n->dep_req[i].list, k, w)
 		{
 			if (json_is_string(w) &&
-			    json_object_get(inst, json_string_value(w)) == NULL)
+			    !has_member(sc, ov, json_string_value(w),
+					json_string_length(w)))
 				ok = fail(v, n, ip, kp,
 					  n->dialect == SCHEMA_DRAFT7
 						  ? "dependencies"
@@ -841,12 +1380,16 @@ eval_object(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 	if (!ok && !v->errs)
 		return 0;
 	ks.up = kp;
+	ks.key.js = NULL;
 	ks2.up = &ks;
 	ks2.s = NULL;
+	ks2.key.js = NULL;
 	is.up = ip;
 	is.s = NULL;
+	is.key.js = NULL;
 	for (i = 0; i < n->ndep_schemas; i++) {
-		if (json_object_get(inst, n->dep_schemas[i].name) == NULL)
+		if (!has_member(sc, ov, n->dep_schemas[i].name,
+				n->dep_schemas[i].len))
 			continue;
 		ks.s = n->dialect == SCHEMA_DRAFT7 ? "dependencies"
 						   : "dependentSchemas";
@@ -859,45 +1402,37 @@ eval_object(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 	}
 	if (n->prop_names) {
 		ks.s = "propertyNames";
-		json_object_foreach(inst, key, val)
-		{
-			json_t *name = json_string(key);
+		for (i = 0; i < ov->n; i++) {
+			struct omem *m = oview_mem(sc, ov, i);
 
-			if (!eval(v, n->prop_names, name, ip, &ks, NULL)) {
+			if (m->shadowed)
+				continue;
+			if (!eval(v, n->prop_names, mkival(inst.js, m->key), ip,
+				  &ks, NULL)) {
 				ok = 0;
-				if (!v->errs) {
-					json_decref(name);
+				if (!v->errs)
 					return 0;
-				}
 			}
-			json_decref(name);
 		}
 	}
 	if (n->nprops || n->npprops || n->addl_props) {
-		json_object_foreach(inst, key, val)
-		{
+		for (i = 0; i < ov->n; i++) {
+			/* copied: evaluating the value may move sc->omem */
+			struct omem m = *oview_mem(sc, ov, i);
+			ival val = mkival(inst.js, m.val);
 			int hit = 0;
 
-			is.s = key;
-			k = n->nprops;
-			if (n->prop_hash) {
-				size_t h = schema_name_hash(key) &
-					   (n->prop_hcap - 1);
-
-				for (; n->prop_hash[h];
-				     h = (h + 1) & (n->prop_hcap - 1)) {
-					k = n->prop_hash[h] - 1;
-					if (strcmp(n->props[k].name, key) == 0)
-						break;
-					k = n->nprops;
-				}
-			}
+			if (m.shadowed)
+				continue;
+			is.key = mkival(inst.js, m.key);
+			k = n->prop_hash ? prop_find(n, m.k, m.klen, m.hash)
+					 : n->nprops;
 			if (k < n->nprops) {
 				hit = 1;
 				ks.s = "properties";
 				ks2.s = n->props[k].name;
-				if (!eval(v, n->props[k].s, val, &is, &ks2,
-					  NULL)) {
+				if (!eval_child(v, n->props[k].s, val, &is,
+						&ks2)) {
 					ok = 0;
 					if (!v->errs)
 						return 0;
@@ -905,8 +1440,8 @@ eval_object(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 			}
 			for (k = 0; k < n->npprops; k++) {
 				struct errbuf eb;
-				int r = regex_search(n->pprops[k].re, key,
-						     strlen(key), &eb);
+				int r = regex_search(n->pprops[k].re, m.k,
+						     m.klen, &eb);
 
 				if (r < 0) {
 					ok = fail(v, n, &is, kp,
@@ -921,28 +1456,28 @@ eval_object(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 				hit = 1;
 				ks.s = "patternProperties";
 				ks2.s = regex_source(n->pprops[k].re);
-				if (!eval(v, n->pprops[k].s, val, &is, &ks2,
-					  NULL)) {
+				if (!eval_child(v, n->pprops[k].s, val, &is,
+						&ks2)) {
 					ok = 0;
 					if (!v->errs)
 						return 0;
 				}
 			}
 			if (hit) {
-				ann_prop(a, key);
+				ann_prop(a, m.key);
 				continue;
 			}
 			if (n->addl_props == NULL)
 				continue;
-			ann_prop(a, key);
+			ann_prop(a, m.key);
 			if (n->addl_props->boolean == 0) {
 				ok = fail(v, n, ip, kp, "additionalProperties",
-					  "property \"%s\" is not allowed",
-					  key);
+					  "property \"%.*s\" is not allowed",
+					  (int)m.klen, m.k);
 			} else {
 				ks.s = "additionalProperties";
-				if (!eval(v, n->addl_props, val, &is, &ks,
-					  NULL))
+				if (!eval_child(v, n->addl_props, val, &is,
+						&ks))
 					ok = 0;
 			}
 			if (!ok && !v->errs)
@@ -954,12 +1489,164 @@ eval_object(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 	return ok;
 }
 
+/* Most members the object fast path takes. */
+#define FAST_MAX_MEMBERS SCHEMA_FAST_MEMBERS
+
+/*
+ * The object fast path (n->fast_obj: properties and required only): one
+ * pass maps members to properties and proves there is no duplicate among
+ * them (a duplicate of a key that no keyword looks at changes nothing),
+ * then the values are evaluated.  Returns -1, having done nothing, when
+ * the object needs the general path (many members, escaped keys or a
+ * duplicate property).
+ */
 static int
-eval_body(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
+eval_object_fast(struct vctx *v, struct snode *n, ival inst,
+		 const struct seg *ip, const struct seg *kp, struct ann *a)
+{
+	unsigned char pidx[FAST_MAX_MEMBERS];
+	uint64_t seen = 0;
+	struct iit it;
+	struct seg ks, ks2, is;
+	ival key, val;
+	size_t i, m = 0;
+	int ok = 1;
+
+	if (icount(inst) > FAST_MAX_MEMBERS)
+		return -1;
+	iit_init(&it, inst);
+	while (iit_next(&it, &key, &val)) {
+		size_t len, k;
+		const char *raw = iraw(key, &len);
+
+		if (iesc(key))
+			return -1;
+		/* members usually come in the same order event after event */
+		k = n->prop_guess[m];
+		if (k >= n->nprops || n->props[k].len != len - 2 ||
+		    memcmp(n->props[k].name, raw + 1, len - 2) != 0) {
+			k = prop_find(n, raw + 1, len - 2,
+				      schema_name_hash(raw + 1, len - 2));
+			n->prop_guess[m] = (unsigned char)k;
+		}
+		if (k < n->nprops) {
+			if (seen & ((uint64_t)1 << k))
+				return -1;
+			seen |= (uint64_t)1 << k;
+		}
+		pidx[m++] = (unsigned char)(k < n->nprops ? k : 0xff);
+	}
+	for (i = 0; i < n->nreq; i++)
+		if (!(seen & ((uint64_t)1 << n->req_prop[i]))) {
+			ok = fail(v, n, ip, kp, "required",
+				  "required property \"%s\" is missing",
+				  n->props[n->req_prop[i]].name);
+			if (!v->errs)
+				return 0;
+		}
+	ks.up = kp;
+	ks.s = "properties";
+	ks.key.js = NULL;
+	ks2.up = &ks;
+	ks2.key.js = NULL;
+	is.up = ip;
+	is.s = NULL;
+	iit_init(&it, inst);
+	for (i = 0; iit_next(&it, &key, &val); i++) {
+		if (pidx[i] == 0xff)
+			continue;
+		is.key = key;
+		ks2.s = n->props[pidx[i]].name;
+		ann_prop(a, key.i);
+		if (!eval_child(v, n->props[pidx[i]].s, val, &is, &ks2)) {
+			ok = 0;
+			if (!v->errs)
+				return 0;
+		}
+	}
+	return ok;
+}
+
+static int
+eval_object(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
+	    const struct seg *kp, struct ann *a)
+{
+	struct oview ov;
+	int ok;
+
+	if (n->fast_obj && (ok = eval_object_fast(v, n, inst, ip, kp, a)) >= 0)
+		return ok;
+
+	if (n->min_props < 0 && n->max_props < 0 && !n->required &&
+	    !n->ndep_req && !n->ndep_schemas && !n->prop_names && !n->nprops &&
+	    !n->npprops && !n->addl_props)
+		return 1;
+	oview_build(v->sc, inst, &ov);
+	ok = eval_object_body(v, n, inst, ip, kp, a, &ov);
+	oview_release(v->sc, &ov);
+	return ok;
+}
+
+/*
+ * The keywords that look at the value alone: type, enum, const and the
+ * number and string keywords.  A schema object with nothing else (a
+ * leaf, snode.leaf) is evaluated by this alone.
+ */
+static int
+eval_scalar(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
+	    const struct seg *kp)
+{
+	char s1[80], s2[80];
+	int ok = 1;
+
+	if (n->types && !check_type(n, inst)) {
+		show(v, inst, s1, sizeof s1);
+		type_list(n->types, s2, sizeof s2);
+		fail(v, n, ip, kp, "type", "%s is not of type %s", s1, s2);
+		if (!v->errs)
+			return 0;
+		ok = 0;
+	}
+	if (!(n->kw & ~(unsigned)KW_TYPE))
+		return ok;
+	if (n->enum_c && !enum_has(v, n, inst)) {
+		show(v, inst, s1, sizeof s1);
+		fail(v, n, ip, kp, "enum",
+		     "%s is not one of the allowed values", s1);
+		if (!v->errs)
+			return 0;
+		ok = 0;
+	}
+	if (n->const_c && !equal(v->sc, inst, jscan_root(&n->const_c->js))) {
+		show(v, inst, s1, sizeof s1);
+		show_text(n->const_c->text, n->const_c->len, s2, sizeof s2);
+		fail(v, n, ip, kp, "const", "%s is not the constant %s", s1,
+		     s2);
+		if (!v->errs)
+			return 0;
+		ok = 0;
+	}
+	switch (ity(inst)) {
+	case JSCAN_NUMBER:
+		if ((n->kw & KW_NUM) && !eval_number(v, n, inst, ip, kp))
+			ok = 0;
+		break;
+	case JSCAN_STRING:
+		if ((n->kw & KW_STR) && !eval_string(v, n, inst, ip, kp))
+			ok = 0;
+		break;
+	default:
+		break;
+	}
+	return ok;
+}
+
+static int
+eval_body(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	  const struct seg *kp, struct ann *a)
 {
 	struct seg ks, ks2;
-	char s1[80], s2[80];
+	char s1[80];
 	size_t i, count;
 	int ok = 1;
 
@@ -971,8 +1658,10 @@ eval_body(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 	} while (0)
 
 	ks.up = kp;
+	ks.key.js = NULL;
 	ks2.up = &ks;
 	ks2.s = NULL;
+	ks2.key.js = NULL;
 	if (n->ref) {
 		ks.s = "$ref";
 		if (!eval_inplace(v, n->ref, inst, ip, &ks, a))
@@ -985,52 +1674,24 @@ eval_body(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 		if (!eval_inplace(v, dynamic_target(v, n), inst, ip, &ks, a))
 			STOP();
 	}
-	if (n->types && !check_type(n, inst)) {
-		show(inst, s1, sizeof s1);
-		type_list(n->types, s2, sizeof s2);
-		fail(v, n, ip, kp, "type", "%s is not of type %s", s1, s2);
+	if (!eval_scalar(v, n, inst, ip, kp))
 		STOP();
-	}
-	if (n->enum_) {
-		json_t *e;
-
-		json_array_foreach(n->enum_, i,
-				   e) if (schema_equal(inst, e)) break;
-		if (i == json_array_size(n->enum_)) {
-			show(inst, s1, sizeof s1);
-			fail(v, n, ip, kp, "enum",
-			     "%s is not one of the allowed values", s1);
-			STOP();
-		}
-	}
-	if (n->has_const && !schema_equal(inst, n->const_)) {
-		show(inst, s1, sizeof s1);
-		show(n->const_, s2, sizeof s2);
-		fail(v, n, ip, kp, "const", "%s is not the constant %s", s1,
-		     s2);
-		STOP();
-	}
-	switch (json_typeof(inst)) {
-	case JSON_INTEGER:
-	case JSON_REAL:
-		if (!eval_number(v, n, inst, ip, kp))
+	switch (ity(inst)) {
+	case JSCAN_ARRAY:
+		if ((n->kw & KW_ARR) && !eval_array(v, n, inst, ip, kp, a))
 			STOP();
 		break;
-	case JSON_STRING:
-		if (!eval_string(v, n, inst, ip, kp))
-			STOP();
-		break;
-	case JSON_ARRAY:
-		if (!eval_array(v, n, inst, ip, kp, a))
-			STOP();
-		break;
-	case JSON_OBJECT:
+	case JSCAN_OBJECT:
+		if (!(n->kw & KW_OBJ))
+			break;
 		if (!eval_object(v, n, inst, ip, kp, a))
 			STOP();
 		break;
 	default:
 		break;
 	}
+	if (!(n->kw & (KW_APPL | KW_UNEVAL)))
+		return ok;
 	for (i = 0; i < n->nall_of; i++) {
 		ks.s = "allOf";
 		ks2.i = i;
@@ -1093,7 +1754,7 @@ eval_body(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 	if (n->not_) {
 		ks.s = "not";
 		if (probe(v, n->not_, inst, ip, &ks, NULL)) {
-			show(inst, s1, sizeof s1);
+			show(v, inst, s1, sizeof s1);
 			fail(v, n, ip, kp, "not",
 			     "%s must not match the schema in not", s1);
 			STOP();
@@ -1113,11 +1774,14 @@ eval_body(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 				STOP();
 		}
 	}
-	if (n->uneval_items && json_is_array(inst) && a) {
-		struct seg is = { ip, NULL, 0 };
+	if (n->uneval_items && ity(inst) == JSCAN_ARRAY && a) {
+		struct seg is = { ip, NULL, 0, { NULL, 0 } };
+		struct iit it;
+		ival el;
 
 		ks.s = "unevaluatedItems";
-		for (i = 0; i < json_array_size(inst); i++) {
+		iit_init(&it, inst);
+		for (i = 0; iit_next(&it, NULL, &el); i++) {
 			if (ann_has_item(a, i))
 				continue;
 			is.i = i;
@@ -1126,36 +1790,42 @@ eval_body(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 				     "item %zu is not allowed (unevaluated)",
 				     i);
 				STOP();
-			} else if (!eval(v, n->uneval_items,
-					 json_array_get(inst, i), &is, &ks,
+			} else if (!eval(v, n->uneval_items, el, &is, &ks,
 					 NULL)) {
 				STOP();
 			}
 		}
 		a->all_items = 1;
 	}
-	if (n->uneval_props && json_is_object(inst) && a) {
-		struct seg is = { ip, NULL, 0 };
-		const char *key;
-		json_t *val;
+	if (n->uneval_props && ity(inst) == JSCAN_OBJECT && a) {
+		struct seg is = { ip, NULL, 0, { NULL, 0 } };
+		struct oview ov;
 
 		ks.s = "unevaluatedProperties";
-		json_object_foreach(inst, key, val)
-		{
-			if (ann_has_prop(a, key))
+		oview_build(v->sc, inst, &ov);
+		for (i = 0; i < ov.n; i++) {
+			struct omem m = *oview_mem(v->sc, &ov, i);
+
+			if (m.shadowed || ann_has_prop(a, m.key))
 				continue;
-			is.s = key;
+			is.key = mkival(inst.js, m.key);
 			if (n->uneval_props->boolean == 0) {
 				fail(v, n, ip, kp, "unevaluatedProperties",
-				     "property \"%s\" is not allowed "
+				     "property \"%.*s\" is not allowed "
 				     "(unevaluated)",
-				     key);
-				STOP();
-			} else if (!eval(v, n->uneval_props, val, &is, &ks,
+				     (int)m.klen, m.k);
+				ok = 0;
+			} else if (!eval(v, n->uneval_props,
+					 mkival(inst.js, m.val), &is, &ks,
 					 NULL)) {
-				STOP();
+				ok = 0;
 			}
+			if (!ok && !v->errs)
+				break;
 		}
+		oview_release(v->sc, &ov);
+		if (!ok && !v->errs)
+			return 0;
 		a->all_props = 1;
 	}
 #undef STOP
@@ -1163,11 +1833,11 @@ eval_body(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 }
 
 static int
-eval(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
+eval(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
      const struct seg *kp, struct ann *a)
 {
 	struct schema *sc = v->sc;
-	struct ann local = { 0 };
+	struct ann local;
 	int pushed = 0, ok;
 
 	if (v->aborted)
@@ -1177,21 +1847,24 @@ eval(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 	if (n->boolean == 0)
 		return fail(v, n, ip, kp, NULL,
 			    "no value is allowed here (false schema)");
+	if (++v->steps > CHECK_MAX_STEPS)
+		return limit(v, n, ip, kp,
+			     "schema evaluation took more than %d steps",
+			     CHECK_MAX_STEPS);
+	/* a leaf refers to nothing: no loop to detect, no scope to keep */
+	if (n->leaf)
+		return eval_scalar(v, n, inst, ip, kp) && !v->aborted;
 	if (v->depth >= CHECK_MAX_DEPTH)
 		return limit(
 			v, n, ip, kp,
 			"schema evaluation nested more than %d levels deep",
 			CHECK_MAX_DEPTH);
-	if (++v->steps > CHECK_MAX_STEPS)
-		return limit(v, n, ip, kp,
-			     "schema evaluation took more than %d steps",
-			     CHECK_MAX_STEPS);
 	/* The same schema object on the same value further up, with no step
 	 * into the value in between: a $ref loop that would never end. */
 	{
 		size_t i = sc->neval;
 
-		while (i > 0 && sc->eval_inst[i - 1] == inst) {
+		while (i > 0 && sc->eval_inst[i - 1] == inst.i) {
 			if (sc->eval_node[--i] == n)
 				return limit(v, n, ip, kp,
 					     "$ref loop: this schema applies "
@@ -1207,7 +1880,7 @@ eval(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 					      sizeof *sc->eval_inst);
 		}
 		sc->eval_node[sc->neval] = n;
-		sc->eval_inst[sc->neval++] = inst;
+		sc->eval_inst[sc->neval++] = inst.i;
 	}
 	v->depth++;
 	if (sc->nscope == 0 || sc->scope[sc->nscope - 1] != n->res) {
@@ -1219,8 +1892,10 @@ eval(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 		sc->scope[sc->nscope++] = n->res;
 		pushed = 1;
 	}
-	if (a == NULL && n->needs_ann)
+	if (a == NULL && n->needs_ann) {
+		memset(&local, 0, sizeof local);
 		a = &local;
+	}
 	ok = eval_body(v, n, inst, ip, kp, a);
 	if (a == &local)
 		ann_release(&local);
@@ -1231,19 +1906,54 @@ eval(struct vctx *v, struct snode *n, json_t *inst, const struct seg *ip,
 	return ok && !v->aborted;
 }
 
-int
-schema_node_validate(struct schema *sc, struct snode *n, json_t *inst,
-		     struct schema_errors *out)
+/* Validate the value v on js's tape. */
+static int
+validate_val(struct schema *sc, struct snode *n, struct jscan *js, ival inst,
+	     struct schema_errors *out)
 {
-	struct vctx v = { sc, out, 0, 0, 0, 0, out };
+	struct vctx v = { sc, js, out, 0, 0, 0, 0, out };
 
 	sc->nscope = 0;
 	sc->neval = 0;
+	sc->otop = 0;
+	sc->htop = 0;
 	return eval(&v, n, inst, NULL, NULL, NULL);
+}
+
+/* A jansson value: written as text with exact numbers, then scanned. */
+static int
+validate_json(struct schema *sc, struct snode *n, json_t *inst,
+	      const struct numtext *nt, struct schema_errors *out)
+{
+	struct vctx v = { sc, &sc->scan, out, 0, 0, 0, 0, out };
+	struct errbuf eb;
+
+	buf_reset(&sc->dump);
+	if (schema_json_text(nt, inst, &sc->dump) < 0)
+		return limit(&v, n, NULL, NULL,
+			     "value nested too deeply to validate");
+	if (jscan_parse(&sc->scan, sc->dump.data, sc->dump.len, &eb) < 0)
+		return limit(&v, n, NULL, NULL, "value cannot be validated: %s",
+			     eb.msg);
+	return validate_val(sc, n, &sc->scan, jscan_root(&sc->scan), out);
 }
 
 int
 schema_validate(struct schema *sc, json_t *inst, struct schema_errors *out)
 {
-	return schema_node_validate(sc, sc->root, inst, out);
+	return validate_json(sc, sc->root, inst, NULL, out);
+}
+
+int
+schema_validate_doc(struct schema *sc, json_t *doc, const struct numtext *nt,
+		    struct schema_errors *out)
+{
+	return validate_json(sc, sc->root, doc, nt, out);
+}
+
+int
+schema_validate_scan(struct schema *sc, struct jscan *js, struct jscan_val v,
+		     struct schema_errors *out)
+{
+	return validate_val(sc, sc->root, js, v, out);
 }

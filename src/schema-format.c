@@ -18,8 +18,10 @@
 #include "buf.h"
 #include "errbuf.h"
 #include "regex.h"
+#include "schema-int.h"
 #include "schema.h"
 #include "util.h"
+#include "xmalloc.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -38,7 +40,36 @@ is_alpha(int c)
 static int
 is_hex(int c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	return (unsigned)(c - '0') < 10 || (unsigned)((c | 0x20) - 'a') < 6;
+}
+
+/* RFC 5322 atext besides letters and digits. */
+static int
+is_atext_special(int c)
+{
+	switch (c) {
+	case '!':
+	case '#':
+	case '$':
+	case '%':
+	case '&':
+	case '\'':
+	case '*':
+	case '+':
+	case '-':
+	case '/':
+	case '=':
+	case '?':
+	case '^':
+	case '_':
+	case '`':
+	case '{':
+	case '|':
+	case '}':
+	case '~':
+		return 1;
+	}
+	return 0;
 }
 
 /* n ASCII digits at s as a number; -1 if they are not all digits. */
@@ -747,6 +778,39 @@ sep_len(const char *s, const char *end, int idn)
 	return 0;
 }
 
+/*
+ * The common case of a host name, all ASCII letters, digits, hyphens and
+ * dots with no A-label ("xn--"): decided here without decoding labels.
+ * Returns -1 when the general check is needed.
+ */
+static int
+check_host_ascii_fast(const char *s, size_t len)
+{
+	size_t i, start = 0;
+
+	if (len == 0 || len > 253)
+		return -1;
+	for (i = 0; i <= len; i++) {
+		unsigned char c = i < len ? (unsigned char)s[i] : '.';
+
+		if (c == '.') {
+			size_t l = i - start;
+
+			if (l == 0 || l > 63 || s[start] == '-' ||
+			    s[i - 1] == '-')
+				return 0;
+			if (l >= 4 && s[start + 2] == '-' &&
+			    s[start + 3] == '-')
+				return -1; /* maybe an A-label */
+			start = i + 1;
+			continue;
+		}
+		if (!is_alpha(c) && !is_digit(c) && c != '-')
+			return -1;
+	}
+	return 1;
+}
+
 static int
 check_host(const char *s, size_t len, int idn)
 {
@@ -757,9 +821,11 @@ check_host(const char *s, size_t len, int idn)
 
 	if (len == 0)
 		return 0;
-	labels = malloc(cap * sizeof *labels);
-	if (labels == NULL)
-		return 0;
+	if (!idn && (ok = check_host_ascii_fast(s, len)) >= 0)
+		return ok;
+	ok = 1;
+	/* out of memory ends the run (xmalloc.h), never a wrong verdict */
+	labels = xreallocarray(NULL, cap, sizeof *labels);
 	for (;;) {
 		const char *st = p;
 		size_t sl = 0;
@@ -767,15 +833,8 @@ check_host(const char *s, size_t len, int idn)
 		while (p < end && (sl = sep_len(p, end, idn)) == 0)
 			p++;
 		if (nl == cap) {
-			struct label *nlab;
-
 			cap *= 2;
-			nlab = realloc(labels, cap * sizeof *labels);
-			if (nlab == NULL) {
-				ok = 0;
-				break;
-			}
-			labels = nlab;
+			labels = xreallocarray(labels, cap, sizeof *labels);
 		}
 		if (!host_label(st, p - st, idn, &labels[nl])) {
 			ok = 0;
@@ -839,7 +898,7 @@ check_email(const char *s, size_t len, int idn)
 			}
 			dot = 0;
 			if (is_alpha(c) || is_digit(c) ||
-			    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL ||
+			    (c < 0x80 && c && is_atext_special(c)) ||
 			    (idn && c >= 0x80))
 				continue;
 			return 0;
@@ -1071,17 +1130,19 @@ check_uuid(const char *s, size_t len)
 {
 	size_t i;
 
-	if (len != 36)
+	static const unsigned char spans[5][2] = {
+		{ 0, 8 }, { 9, 13 }, { 14, 18 }, { 19, 23 }, { 24, 36 }
+	};
+	unsigned bad = 0;
+	size_t k;
+
+	if (len != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' ||
+	    s[23] != '-')
 		return 0;
-	for (i = 0; i < len; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!is_hex((unsigned char)s[i])) {
-			return 0;
-		}
-	}
-	return 1;
+	for (k = 0; k < 5; k++)
+		for (i = spans[k][0]; i < spans[k][1]; i++)
+			bad |= !is_hex((unsigned char)s[i]);
+	return !bad;
 }
 
 static int
@@ -1120,46 +1181,94 @@ check_regex(const char *s, size_t len)
 	return regex_ecma_valid(s, len);
 }
 
+static int
+check_email_ascii(const char *s, size_t len)
+{
+	return check_email(s, len, 0);
+}
+
+static int
+check_email_idn(const char *s, size_t len)
+{
+	return check_email(s, len, 1);
+}
+
+static int
+check_host_ascii(const char *s, size_t len)
+{
+	return check_host(s, len, 0);
+}
+
+static int
+check_host_idn(const char *s, size_t len)
+{
+	return check_host(s, len, 1);
+}
+
+static int
+check_uri_abs(const char *s, size_t len)
+{
+	return check_uri(s, len, 1, 0);
+}
+
+static int
+check_uri_ref(const char *s, size_t len)
+{
+	return check_uri(s, len, 0, 0);
+}
+
+static int
+check_iri_abs(const char *s, size_t len)
+{
+	return check_uri(s, len, 1, 1);
+}
+
+static int
+check_iri_ref(const char *s, size_t len)
+{
+	return check_uri(s, len, 0, 1);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(const char *, size_t);
+} formats[] = {
+	{ "date-time", check_date_time },
+	{ "date", check_date },
+	{ "time", check_time },
+	{ "duration", check_duration },
+	{ "email", check_email_ascii },
+	{ "idn-email", check_email_idn },
+	{ "hostname", check_host_ascii },
+	{ "idn-hostname", check_host_idn },
+	{ "ipv4", check_ipv4 },
+	{ "ipv6", check_ipv6 },
+	{ "uri", check_uri_abs },
+	{ "uri-reference", check_uri_ref },
+	{ "iri", check_iri_abs },
+	{ "iri-reference", check_iri_ref },
+	{ "uri-template", check_uri_template },
+	{ "uuid", check_uuid },
+	{ "json-pointer", check_json_pointer },
+	{ "relative-json-pointer", check_rel_json_pointer },
+	{ "regex", check_regex },
+};
+
+/* Looked up once when the schema is compiled, not per value. */
+int (*schema_format_fn(const char *name))(const char *, size_t)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(formats); i++)
+		if (strcmp(name, formats[i].name) == 0)
+			return formats[i].fn;
+	return NULL;
+}
+
 int
 schema_format_check(const char *name, const char *s, size_t len)
 {
-	if (strcmp(name, "date-time") == 0)
-		return check_date_time(s, len);
-	if (strcmp(name, "date") == 0)
-		return check_date(s, len);
-	if (strcmp(name, "time") == 0)
-		return check_time(s, len);
-	if (strcmp(name, "duration") == 0)
-		return check_duration(s, len);
-	if (strcmp(name, "email") == 0)
-		return check_email(s, len, 0);
-	if (strcmp(name, "idn-email") == 0)
-		return check_email(s, len, 1);
-	if (strcmp(name, "hostname") == 0)
-		return check_host(s, len, 0);
-	if (strcmp(name, "idn-hostname") == 0)
-		return check_host(s, len, 1);
-	if (strcmp(name, "ipv4") == 0)
-		return check_ipv4(s, len);
-	if (strcmp(name, "ipv6") == 0)
-		return check_ipv6(s, len);
-	if (strcmp(name, "uri") == 0)
-		return check_uri(s, len, 1, 0);
-	if (strcmp(name, "uri-reference") == 0)
-		return check_uri(s, len, 0, 0);
-	if (strcmp(name, "iri") == 0)
-		return check_uri(s, len, 1, 1);
-	if (strcmp(name, "iri-reference") == 0)
-		return check_uri(s, len, 0, 1);
-	if (strcmp(name, "uri-template") == 0)
-		return check_uri_template(s, len);
-	if (strcmp(name, "uuid") == 0)
-		return check_uuid(s, len);
-	if (strcmp(name, "json-pointer") == 0)
-		return check_json_pointer(s, len);
-	if (strcmp(name, "relative-json-pointer") == 0)
-		return check_rel_json_pointer(s, len);
-	if (strcmp(name, "regex") == 0)
-		return check_regex(s, len);
-	return -1;
+	int (*fn)(const char *, size_t) = schema_format_fn(name);
+
+	return fn ? fn(s, len) : -1;
 }

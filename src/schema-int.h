@@ -8,6 +8,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "buf.h"
+#include "json-scan.h"
 #include "schema.h"
 
 struct regex;
@@ -31,6 +33,59 @@ struct regex;
 #define TYPE_INTEGER 0x40
 
 struct snode;
+
+/* Most members of an object that the object fast path takes. */
+#define SCHEMA_FAST_MEMBERS 32
+
+/* Bits of snode.kw: groups of keywords, so that validation skips what a
+ * schema object does not have in one test (schema_node_plan). */
+#define KW_TYPE	  0x01
+#define KW_ENUM	  0x02 /* enum or const */
+#define KW_NUM	  0x04
+#define KW_STR	  0x08
+#define KW_ARR	  0x10
+#define KW_OBJ	  0x20
+#define KW_APPL	  0x40 /* allOf anyOf oneOf not if */
+#define KW_UNEVAL 0x80
+
+/*
+ * A number of the schema (minimum, multipleOf...) as exact JSON text:
+ * compared digit by digit with the instance's text (schema-num.c).
+ * text is NULL when the keyword is absent.
+ */
+struct snum {
+	char *text;
+	size_t len;
+	double d;
+	int small; /* an integer of at most 18 digits: iv */
+	long long iv;
+};
+
+/* A string or number of an enum's hash set. */
+struct sstr {
+	const char *s; /* string: its contents (into the enum's tape, or
+			* owned when escaped); number: its text */
+	size_t len;
+	size_t hash; /* schema_name_hash(s, len), schema_dec_hash(s, len) */
+	int used, owned, number;
+};
+
+/* An enum or const value compiled to its own tape, with exact numbers. */
+struct sconst {
+	struct jscan js;
+	char *text;
+	size_t len;
+};
+
+/*
+ * The exact text of the numbers of loaded schema documents that jansson
+ * cannot hold exactly (reals, integers beyond 64 bits): json_t* -> text.
+ */
+struct numtext {
+	const json_t **k;
+	char **v;
+	size_t cap, n;
+};
 
 /* A schema resource: a document root or a subschema with $id. */
 struct sres {
@@ -109,6 +164,26 @@ struct snode {
 	json_t *const_;
 	int has_const;
 	json_t *multiple_of, *maximum, *exclusive_max, *minimum, *exclusive_min;
+	struct snum n_mult, n_max, n_xmax, n_min, n_xmin; /* the same, exact */
+	struct sconst *enum_c, *const_c;
+	/* enum: its strings and numbers in a hash set, the rest listed */
+	struct sstr *enum_str;
+	size_t enum_nstr, enum_scap;
+	uint32_t *enum_other; /* tape indices in enum_c */
+	size_t enum_nother;
+	/*
+	 * The object fast path: only properties (at most 64) and required
+	 * names that are all among them.  req_prop[i] is the index in props
+	 * of required[i].
+	 */
+	int fast_obj;
+	unsigned char *req_prop;
+	size_t nreq;
+	unsigned kw; /* KW_*: which groups of keywords are present */
+	int leaf;    /* only type, enum, const, number and string keywords */
+	/* fast path: the property member i matched last time (a guess) */
+	unsigned char prop_guess[SCHEMA_FAST_MEMBERS];
+	int (*format_fn)(const char *, size_t); /* NULL: unknown format */
 	long long max_length, min_length, max_items, min_items, max_props,
 		min_props; /* -1: absent */
 	int unique_items;
@@ -140,28 +215,71 @@ struct schema {
 	size_t nscope, capscope;
 	/* validation scratch: schema objects being evaluated, and on what */
 	struct snode **eval_node;
-	json_t **eval_inst;
+	uint32_t *eval_inst;
 	size_t neval, capeval;
+	struct numtext numtext;
+	/* validation scratch: strings, keys, object member checks */
+	struct buf str, dump;
+	struct jscan scan; /* for values given as jansson trees */
+	/* object key indexes (schema-check.c), used as stacks */
+	struct omem *omem;
+	size_t omcap, otop;
+	uint32_t *oslot;
+	size_t ohcap, htop;
 };
 
 extern const char *const schema_type_names[7];
 
-/* Hash of a property name for snode.prop_hash. */
+/* Hash of a property name (len bytes) for snode.prop_hash. */
 static inline size_t
-schema_name_hash(const char *s)
+schema_name_hash(const char *s, size_t len)
 {
 	size_t h = 5381;
 
-	while (*s)
+	while (len--)
 		h = h * 33 + (unsigned char)*s++;
 	return h;
 }
 
-/* schema-check.c: numbers and equality with JSON Schema's meaning. */
-int schema_is_integer(const json_t *);
-int schema_num_cmp(const json_t *a, const json_t *b);
-int schema_equal(const json_t *a, const json_t *b);
-int schema_node_validate(struct schema *, struct snode *, json_t *,
-			 struct schema_errors *);
+/* schema-num.c: JSON number texts compared exactly. */
+int schema_dec_cmp(const char *a, size_t alen, const char *b, size_t blen);
+/* schema_dec_cmp() against an integer of at most 18 digits. */
+int schema_dec_cmp_small(const char *a, size_t alen, long long j);
+/* s is an integer of at most 18 digits: 1 and *out, else 0. */
+int schema_small_int(const char *s, size_t len, long long *out);
+int schema_dec_is_integer(const char *s, size_t len);
+/* A hash equal for equal values (1, 1.0 and 10e-1 hash alike). */
+size_t schema_dec_hash(const char *s, size_t len);
+int schema_dec_multiple(const char *x, size_t xlen, const char *m, size_t mlen);
+void schema_double_text(double d, char *out, size_t n);
+void schema_snum_set(struct snum *, const char *text, size_t len);
+
+/* The exact text of number j (a real or integer of a loaded document). */
+void schema_number_text(const struct numtext *, const json_t *j,
+			struct buf *out);
+/* Compact JSON text of j with exact numbers; -1 if nested too deeply. */
+int schema_json_text(const struct numtext *, const json_t *j, struct buf *out);
+/* Record the numbers of doc (parsed by jansson from text[0..len)). */
+void numtext_collect(struct numtext *, const json_t *doc, const char *text,
+		     size_t len);
+void numtext_release(struct numtext *);
+/* Move every entry of src into dst (src is left empty). */
+void numtext_move(struct numtext *dst, struct numtext *src);
+
+/* A value compiled to a tape (enum, const); NULL if it cannot be. */
+struct sconst *schema_const_new(const struct numtext *, const json_t *j);
+void schema_const_free(struct sconst *);
+
+/* schema-format.c: the check for a format name, NULL if unknown. */
+int (*schema_format_fn(const char *name))(const char *, size_t);
+
+/* schema-check.c */
+/* Prepare n's fast paths once it is compiled (enum set, object plan). */
+void schema_node_plan(struct snode *n);
+void schema_node_plan_free(struct snode *n);
+/* schema_validate() on a loaded document whose exact numbers are in nt
+ * (a schema checked against its meta-schema). */
+int schema_validate_doc(struct schema *, json_t *doc, const struct numtext *nt,
+			struct schema_errors *out);
 
 #endif

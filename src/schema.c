@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "errbuf.h"
 #include "regex.h"
+#include "json-scan.h"
 #include "schema-int.h"
 #include "schema.h"
 #include "xmalloc.h"
@@ -669,6 +670,19 @@ get_number(struct cctx *cc, json_t *o, const char *kw, json_t **out)
 	return 0;
 }
 
+/* The exact text of number j (if any) into *sn. */
+static void
+exact_number(struct cctx *cc, const json_t *j, struct snum *sn)
+{
+	struct buf b = BUF_INIT;
+
+	if (j == NULL)
+		return;
+	schema_number_text(&cc->sc->numtext, j, &b);
+	schema_snum_set(sn, b.data, b.len);
+	buf_release(&b);
+}
+
 static int
 type_bit(const char *s)
 {
@@ -784,6 +798,8 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 			res->node = n;
 	}
 	rc = compile_body(cc, n, j, base, res, dialect, voc);
+	if (rc == 0)
+		schema_node_plan(n);
 	if (saved.data) {
 		ptr_pop(&cc->ptr, 0);
 		buf_add(&cc->ptr, saved.data, saved.len);
@@ -901,7 +917,8 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 			n->prop_hash =
 				xcalloc(n->prop_hcap, sizeof *n->prop_hash);
 			for (i = 0; i < n->nprops; i++) {
-				size_t h = schema_name_hash(n->props[i].name) &
+				size_t h = schema_name_hash(n->props[i].name,
+							    n->props[i].len) &
 					   (n->prop_hcap - 1);
 
 				while (n->prop_hash[h])
@@ -1039,10 +1056,16 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 			if (!json_is_array(v))
 				return bad(cc, "enum", "must be an array");
 			n->enum_ = v;
+			n->enum_c = schema_const_new(&cc->sc->numtext, v);
+			if (n->enum_c == NULL)
+				return bad(cc, "enum", "nested too deeply");
 		}
 		if ((v = json_object_get(j, "const"))) {
 			n->const_ = v;
 			n->has_const = 1;
+			n->const_c = schema_const_new(&cc->sc->numtext, v);
+			if (n->const_c == NULL)
+				return bad(cc, "const", "nested too deeply");
 		}
 		if (get_number(cc, j, "multipleOf", &n->multiple_of) < 0 ||
 		    get_number(cc, j, "maximum", &n->maximum) < 0 ||
@@ -1052,8 +1075,15 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 		    get_number(cc, j, "exclusiveMinimum", &n->exclusive_min) <
 			    0)
 			return -1;
-		if (n->multiple_of && !(json_number_value(n->multiple_of) > 0))
+		exact_number(cc, n->multiple_of, &n->n_mult);
+		/* on the exact text: 1e-400 is positive, not 0.0 */
+		if (n->multiple_of &&
+		    schema_dec_cmp(n->n_mult.text, n->n_mult.len, "0", 1) <= 0)
 			return bad(cc, "multipleOf", "must be greater than 0");
+		exact_number(cc, n->maximum, &n->n_max);
+		exact_number(cc, n->exclusive_max, &n->n_xmax);
+		exact_number(cc, n->minimum, &n->n_min);
+		exact_number(cc, n->exclusive_min, &n->n_xmin);
 		if (get_count(cc, j, "maxLength", &n->max_length) < 0 ||
 		    get_count(cc, j, "minLength", &n->min_length) < 0 ||
 		    get_count(cc, j, "maxItems", &n->max_items) < 0 ||
@@ -1111,8 +1141,10 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 		}
 	}
 	if ((voc & (VOC_FORMAT_ANN | VOC_FORMAT_ASRT)) &&
-	    (v = json_object_get(j, "format")) && json_is_string(v))
+	    (v = json_object_get(j, "format")) && json_is_string(v)) {
 		n->format = json_string_value(v);
+		n->format_fn = schema_format_fn(n->format);
+	}
 	if (d7 && (v = json_object_get(j, "contentEncoding")) &&
 	    json_is_string(v))
 		n->content_encoding = json_string_value(v);
@@ -1129,16 +1161,29 @@ schema_json_loadb(const char *buf, size_t len, json_error_t *err)
 {
 	json_t *j = json_loadb(buf, len, JSON_ALLOW_NUL | JSON_DECODE_ANY, err);
 
-	if (j == NULL && strstr(err->text, "too big") != NULL)
-		j = json_loadb(buf, len,
-			       JSON_ALLOW_NUL | JSON_DECODE_ANY |
-				       JSON_DECODE_INT_AS_REAL,
-			       err);
+	/*
+	 * jansson refuses integers beyond 64 bits and reals beyond the
+	 * double range (1e400).  The scanner takes them (big integers as
+	 * reals, huge reals as +-DBL_MAX); the exact text is kept apart
+	 * (numtext_collect) for every comparison.  Anything else the
+	 * scanner would refuse too: keep jansson's message.
+	 */
+	if (j == NULL && (strstr(err->text, "too big") != NULL ||
+			  strstr(err->text, "overflow") != NULL)) {
+		struct jscan js;
+
+		jscan_init(&js);
+		jscan_set_max_depth(&js, 2048);
+		if (jscan_parse(&js, buf, len, NULL) == 0)
+			j = jscan_json(&js, jscan_root(&js), NULL);
+		jscan_release(&js);
+	}
 	return j;
 }
 
+/* Load a document; the exact text of its numbers goes into nt. */
 static json_t *
-load_file(const char *path, struct errbuf *eb)
+load_file(const char *path, struct numtext *nt, struct errbuf *eb)
 {
 	FILE *fp = fopen(path, "rb");
 	struct buf b = BUF_INIT;
@@ -1162,6 +1207,8 @@ load_file(const char *path, struct errbuf *eb)
 	}
 	fclose(fp);
 	j = schema_json_loadb(b.data ? b.data : "", b.len, &jerr);
+	if (j != NULL)
+		numtext_collect(nt, j, b.data ? b.data : "", b.len);
 	buf_release(&b);
 	if (j == NULL)
 		errbuf_set(eb, STATUS_USAGE, "%s:%d:%d: %s", path, jerr.line,
@@ -1210,7 +1257,8 @@ path_inside(const char *p, const char *dir)
 
 /* Read the file for relative path rel under dir, never leaving dir. */
 static json_t *
-load_under(const char *dir, const char *rel, const char *uri, struct errbuf *eb)
+load_under(const char *dir, const char *rel, const char *uri,
+	   struct numtext *nt, struct errbuf *eb)
 {
 	char *dec = pct_decode(rel), *path, *real, *rdir;
 	json_t *j = NULL;
@@ -1231,7 +1279,7 @@ load_under(const char *dir, const char *rel, const char *uri, struct errbuf *eb)
 		errbuf_set(eb, STATUS_USAGE,
 			   "reference '%s' leaves the schema directory", uri);
 	} else {
-		j = load_file(real, eb);
+		j = load_file(real, nt, eb);
 	}
 	free(path);
 	free(real);
@@ -1262,7 +1310,7 @@ load_doc(struct schema *sc, const char *uri, struct errbuf *eb)
 		size_t n = strlen(m->prefix);
 
 		if (strncmp(uri, m->prefix, n) == 0) {
-			j = load_under(m->dir, uri + n, uri, eb);
+			j = load_under(m->dir, uri + n, uri, &sc->numtext, eb);
 			if (j == NULL)
 				return NULL;
 		}
@@ -1274,7 +1322,8 @@ load_doc(struct schema *sc, const char *uri, struct errbuf *eb)
 		if (strncmp(p, "localhost/", 10) == 0)
 			p += 9;
 		if (strncmp(p, sc->root_dir, n) == 0 && p[n] == '/')
-			j = load_under(sc->root_dir, p + n + 1, uri, eb);
+			j = load_under(sc->root_dir, p + n + 1, uri,
+				       &sc->numtext, eb);
 		else
 			errbuf_set(eb, STATUS_USAGE,
 				   "reference '%s' leaves the schema directory",
@@ -1459,6 +1508,10 @@ schema_new(const struct schema_opts *opts)
 	sc->format_assert = !sc->opts.no_format;
 	if (sc->opts.root_dir)
 		sc->root_dir = realpath(sc->opts.root_dir, NULL);
+	buf_init(&sc->str);
+	buf_init(&sc->dump);
+	jscan_init(&sc->scan);
+	jscan_set_max_depth(&sc->scan, 10001);
 	return sc;
 }
 
@@ -1497,7 +1550,7 @@ meta_check(struct schema *sc, json_t *doc, struct errbuf *eb)
 		return errbuf_prefix(eb, "meta-schema");
 	}
 	errs.max = 1;
-	ok = schema_validate(meta, doc, &errs);
+	ok = schema_validate_doc(meta, doc, &sc->numtext, &errs);
 	if (!ok)
 		errbuf_set(eb, STATUS_USAGE,
 			   "schema does not conform to its meta-schema: %s: %s",
@@ -1509,11 +1562,15 @@ meta_check(struct schema *sc, json_t *doc, struct errbuf *eb)
 	return ok ? 0 : -1;
 }
 
-struct schema *
-schema_compile(json_t *doc, const char *base_uri,
-	       const struct schema_opts *opts, struct errbuf *eb)
+/* schema_compile() taking the exact numbers of doc from nt (emptied). */
+static struct schema *
+compile_exact(json_t *doc, const char *base_uri, const struct schema_opts *opts,
+	      struct numtext *nt, struct errbuf *eb)
 {
 	struct schema *sc = schema_new(opts);
+
+	if (nt)
+		numtext_move(&sc->numtext, nt);
 
 	json_incref(doc);
 	sc->docs = xcalloc(8, sizeof *sc->docs);
@@ -1539,12 +1596,20 @@ fail:
 }
 
 struct schema *
+schema_compile(json_t *doc, const char *base_uri,
+	       const struct schema_opts *opts, struct errbuf *eb)
+{
+	return compile_exact(doc, base_uri, opts, NULL, eb);
+}
+
+struct schema *
 schema_load(const char *path, const struct schema_opts *opts, struct errbuf *eb)
 {
 	struct schema_opts o = opts ? *opts : (struct schema_opts){ 0 };
 	char *real = realpath(path, NULL), *dir, *slash, *uri;
 	struct buf u = BUF_INIT;
 	struct schema *sc;
+	struct numtext nt = { 0 };
 	json_t *doc;
 	const char *p;
 
@@ -1553,8 +1618,9 @@ schema_load(const char *path, const struct schema_opts *opts, struct errbuf *eb)
 			   "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if ((doc = load_file(real, eb)) == NULL) {
+	if ((doc = load_file(real, &nt, eb)) == NULL) {
 		free(real);
+		numtext_release(&nt);
 		return NULL;
 	}
 	dir = xstrdup(real);
@@ -1576,7 +1642,7 @@ schema_load(const char *path, const struct schema_opts *opts, struct errbuf *eb)
 			buf_addf(&u, "%%%02X", c);
 	}
 	uri = buf_detach(&u, NULL);
-	sc = schema_compile(doc, uri, &o, eb);
+	sc = compile_exact(doc, uri, &o, &nt, eb);
 	if (sc == NULL)
 		errbuf_prefix(eb, "%s", path);
 	json_decref(doc);
@@ -1613,6 +1679,14 @@ node_free(struct snode *n)
 	free(n->dep_req);
 	free(n->prefix);
 	regex_free(n->pattern);
+	free(n->n_mult.text);
+	free(n->n_max.text);
+	free(n->n_xmax.text);
+	free(n->n_min.text);
+	free(n->n_xmin.text);
+	schema_const_free(n->enum_c);
+	schema_const_free(n->const_c);
+	schema_node_plan_free(n);
 	free(n);
 }
 
@@ -1646,5 +1720,11 @@ schema_free(struct schema *sc)
 	free(sc->eval_node);
 	free(sc->eval_inst);
 	free(sc->root_dir);
+	numtext_release(&sc->numtext);
+	buf_release(&sc->str);
+	buf_release(&sc->dump);
+	jscan_release(&sc->scan);
+	free(sc->omem);
+	free(sc->oslot);
 	free(sc);
 }

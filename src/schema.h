@@ -111,6 +111,16 @@ struct schema *schema_compile(json_t *doc, const char *base_uri,
  */
 int schema_validate(struct schema *, json_t *value, struct schema_errors *out);
 
+/*
+ * The same for value v on the tape of js (json-scan.h), which is read in
+ * place: no jansson tree is built, and numbers are compared exactly on
+ * their text.  The way to validate an event that has a tape.
+ */
+struct jscan;
+struct jscan_val;
+int schema_validate_scan(struct schema *, struct jscan *js, struct jscan_val v,
+			 struct schema_errors *out);
+
 /* The dialect the root document was compiled as. */
 enum schema_dialect schema_dialect_of(const struct schema *);
 

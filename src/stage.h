@@ -50,11 +50,20 @@ emit(struct emit *out, struct record *rec, struct errbuf *eb)
  * runner's error policy.  Each stage has its own; it lives as long as the
  * run, so init() may keep the pointer.
  */
+#define REJECT_REASONS_MAX 100
+
 struct stage_env {
 	json_t *named_args; /* object: --arg / --argjson values, for $NAME */
 	int line_buffered;  /* --line-buffered */
 	int verbose, quiet; /* -v, -q */
 	uint64_t max_line;  /* --max-line */
+	/*
+	 * The runner's count of rejects so far, for stats: an object
+	 * {STAGE: {REASON: count}} ("input" for lines that are not JSON or
+	 * too long), at most REJECT_REASONS_MAX reasons per stage, the rest
+	 * counted under "(other reasons)".  Read only.
+	 */
+	json_t *rejects;
 	/* The runner's: use stage_reject(). */
 	int (*reject_fn)(const struct stage_env *, struct record *,
 			 struct errbuf *);
@@ -122,6 +131,19 @@ struct stage_entry {
 	int (*flush)(void *ctx, struct errbuf *eb);
 	/* End of input (or SIGINT/SIGTERM drain): emit what is held. */
 	int (*finish)(void *ctx, struct emit *out, struct errbuf *eb);
+	/*
+	 * How many of the n positional words pos[] are the command's own
+	 * arguments (the rest are input files), when that depends on the
+	 * words themselves (a subcommand: "schema infer" takes 1, "schema
+	 * compat OLD NEW" 3).  NULL: up to max_args.
+	 */
+	int (*nargs)(int n, const char *const *pos);
+	/*
+	 * After init(): 0 if the command reads no events (schema compat):
+	 * it must then be the only command, given no input files, and does
+	 * its work in finish().  NULL: it reads events.
+	 */
+	int (*reads_input)(void *ctx);
 	/* Print per-stage facts for -v at exit (may be NULL). */
 	void (*report)(void *ctx, FILE *fp);
 	void (*free)(void *ctx);

@@ -212,3 +212,63 @@ J
 	assert_output --partial "--select"
 	assert_output --partial "--ref-map"
 }
+
+@test "numbers compare exactly: integers beyond 64 bits, decimals, 1e400" {
+	cat >"$T/n.json" <<'J'
+{"properties":{
+  "big":{"minimum":18446744073709551616},
+  "dec":{"exclusiveMaximum":0.1},
+  "huge":{"maximum":1e400},
+  "int":{"type":"integer"},
+  "m":{"multipleOf":0.01}}}
+J
+	printf '%s\n' '{"big":18446744073709551617}' '{"big":18446744073709551615}' \
+		'{"dec":0.09999999999999999999}' '{"dec":0.10000000000000000001}' \
+		'{"huge":1e400}' '{"huge":1.0000000000000000001e400}' \
+		'{"int":1.0}' '{"int":1e400}' '{"int":1.5}' \
+		'{"m":19.99}' '{"m":19.999}' >"$T/in"
+	run_to "$T/out" validate -s "$T/n.json" "$T/in"
+	[[ $status -eq 1 ]]
+	same "$T/out" '{"big":18446744073709551617}\n{"dec":0.09999999999999999999}\n{"huge":1e400}\n{"int":1.0}\n{"int":1e400}\n{"m":19.99}\n'
+	assert_equal "$stderr" "evpipe: validate: $T/in:2: /big: 18446744073709551615 is less than the minimum of 18446744073709551616 (minimum)
+evpipe: validate: $T/in:4: /dec: 0.10000000000000000001 is not less than the exclusive maximum of 0.1 (exclusiveMaximum)
+evpipe: validate: $T/in:6: /huge: 1.0000000000000000001e400 is greater than the maximum of 1e400 (maximum)
+evpipe: validate: $T/in:9: /int: 1.5 is not of type integer (type)
+evpipe: validate: $T/in:11: /m: 19.999 is not a multiple of 0.01 (multipleOf)"
+}
+
+@test "enum and const compare numbers by value and big integers exactly" {
+	echo '{"properties":{"e":{"enum":[1.0,"a",18446744073709551616]},"c":{"const":{"x":[1,2.50]}}}}' >"$T/e.json"
+	printf '%s\n' '{"e":1}' '{"e":1e0}' '{"e":"\u0061"}' '{"e":18446744073709551616}' \
+		'{"e":18446744073709551617}' '{"e":2}' \
+		'{"c":{"x":[1.0,2.5]}}' '{"c":{"x":[1,2.5,3]}}' >"$T/in"
+	run_to "$T/out" validate -s "$T/e.json" "$T/in"
+	[[ $status -eq 1 ]]
+	same "$T/out" '{"e":1}\n{"e":1e0}\n{"e":"\\u0061"}\n{"e":18446744073709551616}\n{"c":{"x":[1.0,2.5]}}\n'
+	assert_equal "$stderr" "evpipe: validate: $T/in:5: /e: 18446744073709551617 is not one of the allowed values (enum)
+evpipe: validate: $T/in:6: /e: 2 is not one of the allowed values (enum)
+evpipe: validate: $T/in:8: /c: {\"x\":[1,2.5,3]} is not the constant {\"x\":[1,2.50]} (const)"
+}
+
+@test "duplicate keys: the last one wins, as in jq" {
+	echo '{"properties":{"a":{"type":"string"}},"required":["a"],"maxProperties":2}' >"$T/d.json"
+	printf '%s\n' '{"a":1,"a":"x"}' '{"a":"x","a":1}' '{"a":"x","b":1,"b":2}' '{"a":"x","b":1,"c":2}' >"$T/in"
+	run_to "$T/out" validate -s "$T/d.json" "$T/in"
+	[[ $status -eq 1 ]]
+	same "$T/out" '{"a":1,"a":"x"}\n{"a":"x","b":1,"b":2}\n'
+	assert_equal "$stderr" "evpipe: validate: $T/in:2: /a: 1 is not of type string (type)
+evpipe: validate: $T/in:4: (root): object has 3 properties, more than the maximum of 2 (maxProperties)"
+}
+
+@test "an event rebuilt by an earlier stage is validated from its value, same verdicts" {
+	printf '%s\n' '{"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380","data":{"amount":3,"currency":"EUR"}}' \
+		'{"id":"x","data":{"amount":-0.5}}' >"$T/in"
+	run_to "$T/out" validate -s "$T/order.json" "$T/in"
+	[[ $status -eq 1 ]]
+	local direct=$stderr
+	run_to "$T/out2" map '. + {seen: true}' then validate -s "$T/order.json" "$T/in"
+	[[ $status -eq 1 ]]
+	same "$T/out2" '{"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380","data":{"amount":3,"currency":"EUR"},"seen":true}\n'
+	assert_equal "$(grep -c . <<<"$stderr")" 2
+	assert_equal "$stderr" "$direct"
+}

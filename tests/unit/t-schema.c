@@ -1,14 +1,18 @@
 /*
  * t-schema.c -- unit tests of the JSON Schema library: error locations,
- * numbers, regex translation, formats, references, limits.
+ * numbers, regex translation, formats, references, limits, and
+ * validation on the scanner's tape against validation of a jansson value.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "errbuf.h"
 #include "regex.h"
+#include "json-scan.h"
+#include "schema-int.h"
 #include "schema.h"
 #include "tap.h"
 
@@ -129,6 +133,308 @@ test_numbers(void)
 	ok(check("{\"exclusiveMinimum\":0}", "0") == 0, "exclusiveMinimum");
 	ok(check("{\"minLength\":2}", "\"\xc3\xa9\"") == 0,
 	   "minLength counts code points, not bytes");
+}
+
+/* Validate value text on the tape and as a jansson value: must agree. */
+static int
+check_both(const char *schema, const char *value)
+{
+	struct errbuf eb = { 0 };
+	struct schema *sc = compile(schema, &eb);
+	struct jscan js;
+	json_error_t jerr;
+	json_t *v;
+	int a, b;
+
+	if (sc == NULL) {
+		diag("compile: %s", eb.msg);
+		return -1;
+	}
+	jscan_init(&js);
+	if (jscan_parse(&js, value, strlen(value), &eb) < 0) {
+		diag("scan: %s", eb.msg);
+		a = -2;
+	} else {
+		a = schema_validate_scan(sc, &js, jscan_root(&js), NULL);
+	}
+	v = schema_json_loadb(value, strlen(value), &jerr);
+	b = v ? schema_validate(sc, v, NULL) : -2;
+	if (a != b)
+		diag("%s on %s: tape says %d, jansson value %d", schema, value,
+		     a, b);
+	json_decref(v);
+	jscan_release(&js);
+	schema_free(sc);
+	return a == b ? a : -3;
+}
+
+/* Compile from a file, as evpipe does: the exact numbers are kept. */
+static struct schema *
+compile_file(const char *text, struct errbuf *eb)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	struct schema *sc;
+	FILE *fp;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/t-schema-XXXXXX",
+		 dir && *dir ? dir : "/tmp");
+	if ((fd = mkstemp(path)) < 0 || (fp = fdopen(fd, "w")) == NULL) {
+		errbuf_set(eb, STATUS_IO, "mkstemp failed");
+		return NULL;
+	}
+	fputs(text, fp);
+	fclose(fp);
+	sc = schema_load(path, NULL, eb);
+	unlink(path);
+	return sc;
+}
+
+static int
+check_tape(const char *schema, const char *value)
+{
+	struct errbuf eb = { 0 };
+	struct schema *sc = compile_file(schema, &eb);
+	struct jscan js;
+	int a = -2;
+
+	if (sc == NULL) {
+		diag("compile: %s", eb.msg);
+		return -1;
+	}
+	jscan_init(&js);
+	if (jscan_parse(&js, value, strlen(value), &eb) == 0)
+		a = schema_validate_scan(sc, &js, jscan_root(&js), NULL);
+	jscan_release(&js);
+	schema_free(sc);
+	return a;
+}
+
+static void
+test_exact(void)
+{
+	ok(check_tape("{\"minimum\":18446744073709551616}",
+		      "18446744073709551617") == 1,
+	   "minimum beyond 64 bits: 2^64 + 1 passes");
+	ok(check_tape("{\"minimum\":18446744073709551616}",
+		      "18446744073709551615") == 0,
+	   "minimum beyond 64 bits: 2^64 - 1 fails");
+	ok(check_tape("{\"maximum\":10}", "18446744073709551616.5") == 0 &&
+		   check_tape("{\"minimum\":-10}", "-18446744073709551616") ==
+			   0 &&
+		   check_tape("{\"maximum\":10}", "999999999999999999") == 0 &&
+		   check_tape("{\"maximum\":10}", "9.999999999999999999") == 1,
+	   "long values against a small bound");
+	ok(check_tape("{\"maximum\":-18446744073709551616}",
+		      "-18446744073709551617") == 1,
+	   "negative big integers");
+	ok(check_tape("{\"exclusiveMaximum\":0.1}", "0.10000000000000000001") ==
+		   0,
+	   "decimals compare digit by digit (above 0.1)");
+	ok(check_tape("{\"exclusiveMaximum\":0.1}", "0.09999999999999999999") ==
+		   1,
+	   "decimals compare digit by digit (below 0.1)");
+	ok(check_tape("{\"maximum\":1e400}", "1e400") == 1 &&
+		   check_tape("{\"maximum\":1e400}", "1.0000001e400") == 0,
+	   "numbers beyond the double range, in the schema and the value");
+	ok(check_tape("{\"type\":\"integer\"}", "1e400") == 1 &&
+		   check_tape("{\"type\":\"integer\"}", "1.5e1") == 1 &&
+		   check_tape("{\"type\":\"integer\"}", "1e-400") == 0 &&
+		   check_tape("{\"type\":\"integer\"}", "-0.0") == 1,
+	   "integers by value: 1e400, 1.5e1, -0.0 are; 1e-400 is not");
+	ok(check_tape("{\"enum\":[1.0]}", "1") == 1 &&
+		   check_tape("{\"enum\":[1]}", "1.00e0") == 1 &&
+		   check_tape("{\"const\":[1,{\"a\":10}]}",
+			      "[1.0,{\"a\":1e1}]") == 1,
+	   "enum and const compare numbers by value, nested too");
+	ok(check_tape("{\"enum\":[\"1\",1.50,true]}", "15e-1") == 1 &&
+		   check_tape("{\"enum\":[\"1\",1.50,true]}", "1") == 0 &&
+		   check_tape("{\"enum\":[\"1\",1.50,true]}", "\"1\"") == 1,
+	   "enum numbers are looked up by value, apart from strings");
+	ok(check_tape("{\"enum\":[18446744073709551616]}",
+		      "18446744073709551617") == 0,
+	   "enum of a big integer is exact");
+	ok(check_tape("{\"multipleOf\":3}", "123456789012345678901234567891") ==
+			   0 &&
+		   check_tape("{\"multipleOf\":3}",
+			      "123456789012345678901234567890") == 1,
+	   "multipleOf on a 30-digit integer is exact");
+	ok(check_tape("{\"multipleOf\":0.1}", "12345678901234567890.1") == 1,
+	   "multipleOf 0.1 on a long decimal is exact");
+	ok(check_tape("{\"multipleOf\":0.01}", "0.10000000000000000001") == 0 &&
+		   check_tape("{\"multipleOf\":0.25}", "1e-400") == 0 &&
+		   check_tape("{\"multipleOf\":1e-400}", "3e-399") == 1,
+	   "multipleOf with a value finer than the divisor, and tiny numbers");
+	ok(check_tape("{\"multipleOf\":3}", "3e400") == 1 &&
+		   check_tape("{\"multipleOf\":3}", "1e400") == 0,
+	   "multipleOf on 10^400 is exact");
+	ok(check_tape("{\"enum\":[\"a\\u0062\"]}", "\"\\u0061b\"") == 1,
+	   "enum strings compare after unescaping");
+	ok(check_tape("{\"required\":[\"a\"],\"properties\":{\"a\":"
+		      "{\"type\":\"string\"}}}",
+		      "{\"a\":1,\"a\":\"x\"}") == 1,
+	   "duplicate keys: the last one wins (fast path)");
+	ok(check_tape("{\"maxProperties\":1}", "{\"a\":1,\"a\":2}") == 1,
+	   "duplicate keys count once");
+	ok(check_tape("{\"uniqueItems\":true}",
+		      "[{\"a\":1,\"b\":2},{\"b\":2,\"a\":1.0}]") == 0,
+	   "uniqueItems: objects equal in any order, numbers by value");
+}
+
+/* Every form of x = m * 10^e written out; n forms. */
+static int
+forms(long long m, int e, char out[][64])
+{
+	long long a = m < 0 ? -m : m;
+	const char *sg = m < 0 ? "-" : "";
+	char d[32];
+	int n = 0, len, k;
+
+	snprintf(out[n++], 64, "%lldE%d", m, e);
+	snprintf(out[n++], 64, "%lld0e%d", m, e - 1);
+	snprintf(d, sizeof d, "%lld", a);
+	len = (int)strlen(d);
+	/* d.ddd e(e + len - 1) */
+	snprintf(out[n++], 64, "%s%c.%s0e%+d", sg, d[0], d + 1, e + len - 1);
+	/* plain decimal notation */
+	if (e >= 0) {
+		k = snprintf(out[n], 64, "%s%s", sg, d);
+		for (; e > 0 && k < 60; e--)
+			out[n][k++] = '0';
+		out[n][k] = '\0';
+		if (e == 0)
+			n++;
+	} else if (-e < len) {
+		snprintf(out[n++], 64, "%s%.*s.%s", sg, len + e, d,
+			 d + len + e);
+	} else {
+		k = snprintf(out[n], 64, "%s0.", sg);
+		for (int z = 0; z < -e - len; z++)
+			out[n][k++] = '0';
+		snprintf(out[n] + k, 64 - k, "%s", d);
+		n++;
+	}
+	return n;
+}
+
+static long long
+ipow10(int k)
+{
+	long long p = 1;
+
+	while (k-- > 0)
+		p *= 10;
+	return p;
+}
+
+/* Random numbers m * 10^e (|m| < 10^6, -4 <= e <= 4) in several forms,
+ * checked against int64 arithmetic at a common scale (10^-4). */
+static void
+test_exact_random(void)
+{
+	unsigned seed = 12345;
+	int i, bad = 0;
+
+	for (i = 0; i < 20000 && bad < 5; i++) {
+		char fa[8][64], fb[8][64];
+		long long ma, mb, sa, sb;
+		int ea, eb, na, nb, want, k;
+
+		seed = seed * 1103515245 + 12345;
+		ma = (long long)(seed >> 8) % 2000001 - 1000000;
+		seed = seed * 1103515245 + 12345;
+		mb = (long long)(seed >> 8) % 2001 - 1000;
+		if (i % 3 == 0)
+			mb = ma / 7;
+		seed = seed * 1103515245 + 12345;
+		ea = (int)((seed >> 8) % 9) - 4;
+		seed = seed * 1103515245 + 12345;
+		eb = (int)((seed >> 8) % 9) - 4;
+		sa = ma * ipow10(ea + 4);
+		sb = mb * ipow10(eb + 4);
+		na = forms(ma, ea, fa);
+		nb = forms(mb, eb, fb);
+		want = sa < sb ? -1 : sa > sb;
+		for (k = 0; k < na * nb; k++) {
+			const char *x = fa[k % na], *y = fb[k / na];
+			int r = schema_dec_cmp(x, strlen(x), y, strlen(y));
+			long long j;
+
+			if (schema_small_int(y, strlen(y), &j) &&
+			    schema_dec_cmp_small(x, strlen(x), j) != want) {
+				diag("cmp_small %s %lld wrong", x, j);
+				bad++;
+			}
+
+			if (r != want) {
+				diag("cmp %s %s: got %d, want %d", x, y, r,
+				     want);
+				bad++;
+			}
+			if (schema_dec_hash(x, strlen(x)) !=
+			    schema_dec_hash(fa[0], strlen(fa[0]))) {
+				diag("hash %s differs from %s", x, fa[0]);
+				bad++;
+			}
+			if (schema_dec_is_integer(x, strlen(x)) !=
+			    (sa % 10000 == 0)) {
+				diag("is_integer %s wrong", x);
+				bad++;
+			}
+			if (sb > 0 &&
+			    schema_dec_multiple(x, strlen(x), y, strlen(y)) !=
+				    (sa % sb == 0)) {
+				diag("multiple %s of %s wrong", x, y);
+				bad++;
+			}
+		}
+	}
+	ok(bad == 0, "exact numbers agree with integer arithmetic "
+		     "(20000 random pairs, every written form)");
+}
+
+static void
+test_differential(void)
+{
+	static const char *const schemas[] = {
+		"{\"type\":\"object\",\"required\":[\"a\"],\"properties\":"
+		"{\"a\":{\"type\":\"integer\",\"minimum\":1},\"b\":{\"enum\":"
+		"[\"x\",2,null,[1]]}},\"additionalProperties\":{\"type\":"
+		"\"string\"}}",
+		"{\"items\":{\"multipleOf\":0.5},\"uniqueItems\":true,"
+		"\"maxItems\":3}",
+		"{\"propertyNames\":{\"maxLength\":2},\"minProperties\":2,"
+		"\"unevaluatedProperties\":false,\"patternProperties\":{\"^a\":"
+		"true}}",
+	};
+	static const char *const values[] = {
+		"{\"a\":1}",
+		"{\"a\":0}",
+		"{\"a\":1.0,\"b\":\"x\"}",
+		"{\"a\":2,\"b\":[1.0]}",
+		"{\"a\":2,\"c\":1}",
+		"{\"a\":2,\"c\":\"s\"}",
+		"[0.5,1,1.5]",
+		"[0.5,0.50]",
+		"[1,2,3,4]",
+		"[0.3]",
+		"{\"ab\":1,\"a\":2}",
+		"{\"abc\":1,\"a\":2}",
+		"{\"a\":1}",
+		"{\"a\\u0062\":1,\"ab\":2}",
+		"\"s\"",
+		"null",
+		"{\"a\":1,\"a\":2,\"b\":3}",
+	};
+	size_t i, j;
+	int bad = 0;
+
+	for (i = 0; i < sizeof schemas / sizeof *schemas; i++)
+		for (j = 0; j < sizeof values / sizeof *values; j++)
+			if (check_both(schemas[i], values[j]) < 0)
+				bad++;
+	ok(bad == 0, "tape and jansson value agree on every pair");
 }
 
 static int
@@ -300,6 +606,9 @@ main(void)
 {
 	test_errors();
 	test_numbers();
+	test_exact();
+	test_exact_random();
+	test_differential();
 	test_regex();
 	test_formats();
 	test_compile_errors();
