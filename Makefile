@@ -63,7 +63,7 @@ $(B)/unit/%: tests/unit/%.c $(LIBOBJS)
 DEB_BUILD = build-essential pkg-config libjansson-dev libpcre2-dev zlib1g-dev \
             libxxhash-dev
 DEB_TEST  = bats bats-support bats-assert mandoc shellcheck bash-completion \
-            zsh fish jq clang libclang-rt-14-dev
+            zsh fish jq clang libclang-rt-14-dev python3
 DEB_BENCH = hyperfine gojq miller time
 deps:
 	@tests/install-deps $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)

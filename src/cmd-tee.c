@@ -1,34 +1,48 @@
 /*
  * cmd-tee.c -- copy every event to each --to target and pass it on.
+ *
+ * A target may be a template ("copies/{.type}.ndjson"); an event a
+ * target cannot take goes to the dead-letter target (sinkset.h) and still
+ * passes on.
  */
-#include <stdlib.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "io.h"
+#include "sinkset.h"
 #include "stage.h"
 #include "xmalloc.h"
 
 struct tee_ctx {
 	struct strlist to; /* --to TARGET, repeatable */
-	struct sink **sinks;
+	uint64_t max_open; /* --max-open N */
+	int mkdir;	   /* --mkdir */
+	struct sinkset **sinks;
 };
 
 static int
-tee_init(void *arg, int argc, char **argv, const struct stage_env *env,
-	 struct errbuf *eb)
+tee_init_do(void *arg, int argc, char **argv, const struct stage_env *env,
+	    struct errbuf *eb)
 {
 	struct tee_ctx *ctx = arg;
+	struct sinkset_opts o = { 0 };
 	size_t i;
 
 	if (ctx->to.n == 0)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "at least one --to TARGET is needed");
-	for (i = 0; i < ctx->to.n; i++)
-		if (target_check(ctx->to.v[i], eb) == -1)
+	for (i = 0; i < ctx->to.n; i++) {
+		int is_template;
+
+		if (target_check_template(ctx->to.v[i], &is_template, eb) == -1)
 			return -1;
+	}
+	o.max_open = ctx->max_open;
+	o.mkdir = ctx->mkdir;
 	ctx->sinks = xcalloc(ctx->to.n, sizeof *ctx->sinks);
 	for (i = 0; i < ctx->to.n; i++) {
-		ctx->sinks[i] = sink_open(ctx->to.v[i], env->line_buffered, eb);
+		ctx->sinks[i] = sinkset_new(ctx->to.v[i], &o, env, eb);
 		if (ctx->sinks[i] == NULL)
 			return -1;
 	}
@@ -39,14 +53,16 @@ static int
 tee_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 {
 	struct tee_ctx *ctx = arg;
-	const char *bytes;
-	size_t i, len;
+	size_t i;
+	int r, stop = 0;
 
-	bytes = record_bytes(rec, &len);
-	for (i = 0; i < ctx->to.n; i++)
-		if (sink_write(ctx->sinks[i], bytes, len, eb) == -1)
+	for (i = 0; i < ctx->to.n; i++) {
+		r = sinkset_write(ctx->sinks[i], rec, NULL, eb);
+		if (r == -1)
 			return -1;
-	return emit(out, rec, eb);
+		stop |= r;
+	}
+	return stop ? 1 : emit(out, rec, eb);
 }
 
 static int
@@ -56,24 +72,64 @@ tee_flush(void *arg, struct errbuf *eb)
 	size_t i;
 
 	for (i = 0; i < ctx->to.n; i++)
-		if (ctx->sinks[i] && sink_flush(ctx->sinks[i], eb) == -1)
+		if (ctx->sinks[i] && sinkset_flush(ctx->sinks[i], eb) == -1)
 			return -1;
 	return 0;
+}
+
+static int64_t
+tee_next_deadline(void *arg)
+{
+	struct tee_ctx *ctx = arg;
+	int64_t best = INT64_MAX, d;
+	size_t i;
+
+	for (i = 0; ctx->sinks && i < ctx->to.n; i++)
+		if (ctx->sinks[i] &&
+		    (d = sinkset_next_deadline(ctx->sinks[i])) < best)
+			best = d;
+	return best;
+}
+
+static int
+tee_timer(void *arg, int64_t now_ns, struct emit *out, struct errbuf *eb)
+{
+	return tee_flush(arg, eb);
 }
 
 static int
 tee_finish(void *arg, struct emit *out, struct errbuf *eb)
 {
 	struct tee_ctx *ctx = arg;
+	struct errbuf first = { 0 };
 	size_t i;
-	int r = 0;
+	int rc = 0;
+
+	/* Close them all: one failing must not strand the others' events. */
+	for (i = 0; i < ctx->to.n; i++)
+		if (sinkset_close(ctx->sinks[i], eb) == -1) {
+			if (rc == 0)
+				first = *eb;
+			else
+				errbuf_clear(eb);
+			rc = -1;
+		}
+	if (rc == -1)
+		*eb = first;
+	return rc;
+}
+
+static void
+tee_report(void *arg, FILE *fp)
+{
+	struct tee_ctx *ctx = arg;
+	size_t i;
 
 	for (i = 0; i < ctx->to.n; i++) {
-		if (ctx->sinks[i] && sink_close(ctx->sinks[i], eb) == -1)
-			r = -1;
-		ctx->sinks[i] = NULL;
+		fprintf(fp, "evpipe: tee: --to %s: ", ctx->to.v[i]);
+		sinkset_report(ctx->sinks[i], fp);
+		fputc('\n', fp);
 	}
-	return r;
 }
 
 static void
@@ -84,21 +140,37 @@ tee_free(void *arg)
 
 	if (ctx->sinks)
 		for (i = 0; i < ctx->to.n; i++)
-			if (ctx->sinks[i])
-				sink_close(ctx->sinks[i], NULL);
+			sinkset_free(ctx->sinks[i]);
 	free(ctx->sinks);
+	ctx->sinks = NULL;
+}
+
+/* The runner frees only stages whose init() succeeded. */
+static int
+tee_init(void *arg, int argc, char **argv, const struct stage_env *env,
+	 struct errbuf *eb)
+{
+	if (tee_init_do(arg, argc, argv, env, eb) == 0)
+		return 0;
+	tee_free(arg);
+	return -1;
 }
 
 static const struct opt tee_opts[] = {
 	{ "to", 't', OPT_TARGET, offsetof(struct tee_ctx, to), "TARGET",
 	  "also write every event to TARGET (repeatable)", NULL },
+	{ "max-open", 0, OPT_UINT, offsetof(struct tee_ctx, max_open), "N",
+	  "files kept open per template target (default: from the fd limit)",
+	  NULL },
+	{ "mkdir", 0, OPT_BOOL, offsetof(struct tee_ctx, mkdir), NULL,
+	  "create missing directories of template targets", NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
 const struct stage_entry stage_tee = {
 	.name = "tee",
 	.summary = "copy every event to targets and pass it on",
-	.usage = "--to TARGET [--to TARGET]...",
+	.usage = "--to TARGET [--to TARGET]... [--max-open N] [--mkdir]",
 	.opts = tee_opts,
 	.flags = STAGE_RAW,
 	.ctx_size = sizeof(struct tee_ctx),
@@ -106,7 +178,10 @@ const struct stage_entry stage_tee = {
 	.max_args = 0,
 	.init = tee_init,
 	.process = tee_process,
+	.next_deadline = tee_next_deadline,
+	.timer = tee_timer,
 	.flush = tee_flush,
 	.finish = tee_finish,
+	.report = tee_report,
 	.free = tee_free,
 };

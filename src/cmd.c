@@ -18,11 +18,13 @@ extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter,
 extern const struct stage_entry stage_validate, stage_schema, stage_stats;
 extern const struct stage_entry stage_batch;
 extern const struct stage_entry stage_replay;
+extern const struct stage_entry stage_route, stage_split;
 
 const struct stage_entry *const stage_table[] = {
 	&stage_cat,   &stage_filter,   &stage_map,   &stage_head,
 	&stage_tee,   &stage_validate, &stage_batch, &stage_schema,
-	&stage_stats, &stage_replay,   NULL,
+	&stage_stats, &stage_route,    &stage_split, &stage_replay,
+	NULL,
 };
 
 static const char *const on_error_choices[] = { "skip", "stop", NULL };

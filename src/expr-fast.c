@@ -320,9 +320,12 @@ expr_fast_new(const struct expr *x)
 static int
 eval_value(const struct fnode *n, struct jscan *js, struct fval *v)
 {
-	struct errbuf eb = { 0 };
+	struct errbuf eb; /* not "= { 0 }": a 512-byte memset per value */
 	int r;
 
+	eb.status = 0;
+	eb.msg[0] = '\0';
+	eb.detail = NULL;
 	v->lit = NULL;
 	v->tv.js = js;
 	v->tv.i = JSCAN_ABSENT;

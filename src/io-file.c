@@ -79,9 +79,14 @@ file_open_append(const char *path, struct errbuf *eb)
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	struct stat st;
 
-	if (fd == -1)
-		return errbuf_set(eb, STATUS_IO, "cannot open '%s': %s", path,
-				  strerror(errno));
+	if (fd == -1) {
+		int err = errno;
+
+		errbuf_set(eb, STATUS_IO, "cannot open '%s': %s", path,
+			   strerror(err));
+		errno = err; /* callers look at it (EMFILE, ENOENT) */
+		return -1;
+	}
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		close(fd);
 		return errbuf_set(eb, STATUS_IO,

@@ -15,36 +15,55 @@
 #define SINK_BUF       (64 * 1024)
 #define SINK_ASYNC_BUF (1024 * 1024)
 
-static const struct {
-	const char *prefix;
-	const char *what;
-} target_later[] = {
-	{ "tcp://", "tcp:// targets" },
-	{ "udp://", "udp:// targets" },
-	{ "unix:", "unix: targets" },
-};
-
+/*
+ * The kind of target spec and what follows its scheme.  A "{" is refused
+ * unless templates are allowed, and then only in file paths.
+ */
 static const struct sink_kind *
-target_kind(const char *spec, const char **rest, struct errbuf *eb)
+target_kind_any(const char *spec, const char **rest, int templates,
+		struct errbuf *eb)
 {
-	size_t i, n = strlen(spec);
+	size_t n = strlen(spec);
 
 	if (n == 0)
 		return errbuf_set(eb, STATUS_USAGE, "empty target"), NULL;
-	for (i = 0; i < NELEM(target_later); i++)
-		if (strncmp(spec, target_later[i].prefix,
-			    strlen(target_later[i].prefix)) == 0) {
-			errbuf_set(eb, STATUS_USAGE,
-				   "target '%s': %s are not supported yet",
-				   spec, target_later[i].what);
-			return NULL;
-		}
-	if (strchr(spec, '{') != NULL) {
+	if (strncmp(spec, "udp://", 6) == 0) {
 		errbuf_set(eb, STATUS_USAGE,
-			   "target '%s': {EXPR} templates are not supported "
-			   "here yet",
+			   "target '%s': udp:// is for inputs (-i) only: a "
+			   "datagram could cut an event; use tcp:// or unix:",
 			   spec);
 		return NULL;
+	}
+	if (strchr(spec, '{') != NULL &&
+	    (!templates || strcmp(spec, "-") == 0 ||
+	     strncmp(spec, "exec:", 5) == 0 ||
+	     strncmp(spec, "tcp://", 6) == 0 ||
+	     strncmp(spec, "unix:", 5) == 0)) {
+		if (templates)
+			errbuf_set(eb, STATUS_USAGE,
+				   "target '%s': {EXPR} templates are for file "
+				   "paths only (event data never picks a "
+				   "command or a host)",
+				   spec);
+		else
+			errbuf_set(eb, STATUS_USAGE,
+				   "target '%s': {EXPR} templates are for "
+				   "split, route --to and tee --to",
+				   spec);
+		return NULL;
+	}
+	if (strncmp(spec, "tcp://", 6) == 0) {
+		*rest = spec + 6;
+		return &sink_tcp;
+	}
+	if (strncmp(spec, "unix:", 5) == 0) {
+		*rest = spec + 5;
+		if (**rest == '\0') {
+			errbuf_set(eb, STATUS_USAGE,
+				   "target 'unix:' needs a socket path");
+			return NULL;
+		}
+		return &sink_unix;
 	}
 	if (strcmp(spec, "-") == 0) {
 		*rest = spec;
@@ -65,22 +84,51 @@ target_kind(const char *spec, const char **rest, struct errbuf *eb)
 	return &sink_file;
 }
 
+static const struct sink_kind *
+target_kind(const char *spec, const char **rest, struct errbuf *eb)
+{
+	return target_kind_any(spec, rest, 0, eb);
+}
+
 int
 target_check(const char *spec, struct errbuf *eb)
 {
+	const struct sink_kind *kind;
 	const char *rest;
 
-	return target_kind(spec, &rest, eb) ? 0 : -1;
+	kind = target_kind(spec, &rest, eb);
+	if (kind == NULL)
+		return -1;
+	if (kind == &sink_tcp || kind == &sink_unix)
+		return socket_check(kind, rest, spec, eb);
+	return 0;
+}
+
+int
+target_check_template(const char *spec, int *is_template, struct errbuf *eb)
+{
+	const struct sink_kind *kind;
+	const char *rest;
+
+	*is_template = 0;
+	kind = target_kind_any(spec, &rest, 1, eb);
+	if (kind == NULL)
+		return -1;
+	if (kind == &sink_tcp || kind == &sink_unix)
+		return socket_check(kind, rest, spec, eb);
+	*is_template = strchr(spec, '{') != NULL;
+	return 0;
 }
 
 void
 target_print_schemes(FILE *fp)
 {
-	fputs("-\nexec:\n", fp);
+	fputs("-\nexec:\ntcp://\nunix:\n", fp);
 }
 
-struct sink *
-sink_open(const char *spec, int line_buffered, struct errbuf *eb)
+static struct sink *
+sink_open_any(const char *spec, int line_buffered, size_t bufsize,
+	      struct errbuf *eb)
 {
 	const struct sink_kind *kind;
 	const char *rest;
@@ -88,6 +136,9 @@ sink_open(const char *spec, int line_buffered, struct errbuf *eb)
 
 	kind = target_kind(spec, &rest, eb);
 	if (kind == NULL)
+		return NULL;
+	if ((kind == &sink_tcp || kind == &sink_unix) &&
+	    socket_check(kind, rest, spec, eb) == -1)
 		return NULL;
 	s = xcalloc(1, sizeof *s);
 	s->kind = kind;
@@ -99,9 +150,73 @@ sink_open(const char *spec, int line_buffered, struct errbuf *eb)
 		free(s);
 		return NULL;
 	}
-	s->cap = SINK_BUF;
-	s->buf = xmalloc(s->cap);
+	s->cap = bufsize;
+	s->buf = bufsize ? xmalloc(s->cap) : NULL;
 	return s;
+}
+
+struct sink *
+sink_open(const char *spec, int line_buffered, struct errbuf *eb)
+{
+	return sink_open_any(spec, line_buffered, SINK_BUF, eb);
+}
+
+struct sink *
+sink_open_unbuffered(const char *spec, struct errbuf *eb)
+{
+	return sink_open_any(spec, 0, 0, eb);
+}
+
+int
+sink_write_block(struct sink *s, const char *buf, size_t len, size_t *done,
+		 struct errbuf *eb)
+{
+	int r;
+
+	*done = 0;
+	if (s->broken)
+		return errbuf_set(eb, STATUS_IO, "%s: target failed earlier",
+				  s->spec);
+	if (s->kind->write_some) {
+		r = s->kind->write_some(s, buf, len, done, eb);
+		if (r == -1)
+			s->broken = 1, *done = 0;
+		return r;
+	}
+	if (s->kind->write(s, buf, len, eb) == -1 ||
+	    (s->kind->sync && s->kind->sync(s, eb) == -1)) {
+		s->broken = 1;
+		return -1;
+	}
+	*done = len;
+	return 0;
+}
+
+int64_t
+sink_retry_at(struct sink *s)
+{
+	return s->kind->retry_at ? s->kind->retry_at(s) : 0;
+}
+
+int
+sink_can_wait(const struct sink *s)
+{
+	return s->kind->write_some != NULL;
+}
+
+size_t
+sink_unread(struct sink *s, int *gone, struct errbuf *eb)
+{
+	*gone = 0;
+	if (s->kind->unread == NULL)
+		return 0;
+	return s->kind->unread(s, gone, eb);
+}
+
+int
+sink_tracks_unread(const struct sink *s)
+{
+	return s->kind->unread != NULL;
 }
 
 static int
@@ -359,6 +474,7 @@ sink_close(struct sink *s, struct errbuf *eb)
 
 	if (s == NULL)
 		return 0;
+	s->closing = 1;
 	if (!s->broken && sink_drain(s, eb) == -1 && !s->gone)
 		r = -1;
 	if (s->writer) {

@@ -6,8 +6,10 @@
  *   exec:COMMAND      a long-lived "sh -c COMMAND" fed events on stdin
  *   PATH              a file opened for append (created 0644 less umask)
  *   PATH.gz           the same, gzip-compressed (one gzip member per run)
- * Reserved for later kinds, refused for now with a clear message:
- *   tcp://HOST:PORT, unix:PATH, udp://..., and {EXPR} templates.
+ *   tcp://HOST:PORT   a TCP connection, reconnected with backoff
+ *   unix:PATH         a Unix stream socket, reconnected with backoff
+ * A target holding "{" is a template, rendered per event: see sinkset.h
+ * (split, route --to, tee --to); sink_open() refuses it.
  *
  * Every sink is buffered: sink_write() appends an event and its newline
  * to a 64 KiB buffer that is written when full, on sink_flush() (the
@@ -34,6 +36,26 @@ struct sink_kind {
 	 * errno EPIPE). */
 	int (*write)(struct sink *s, const char *buf, size_t len,
 		     struct errbuf *eb);
+	/*
+	 * Kinds that can be disconnected (sockets): write what can be
+	 * written now.  0: all of buf went; 1: the peer is not connected
+	 * (now, or it went away midway): *done bytes went, always whole
+	 * lines, and the rest must be given again later, from
+	 * retry_at() on; -1 with eb: failed for good.  NULL for the
+	 * other kinds, whose write() is all or nothing.
+	 */
+	int (*write_some)(struct sink *s, const char *buf, size_t len,
+			  size_t *done, struct errbuf *eb);
+	/* When write_some() may be tried again (mono_ns clock). */
+	int64_t (*retry_at)(struct sink *s);
+	/*
+	 * Kinds whose reader may die with data unread (exec:): how many of
+	 * the bytes written last the reader has not read.  *gone is 1
+	 * when the reader is gone (those bytes must be written again after
+	 * retry_at()), 2 when it is gone for good (eb says why).  Also
+	 * right after write_some() failed for good.  May be NULL.
+	 */
+	size_t (*unread)(struct sink *s, int *gone, struct errbuf *eb);
 	/* Flush anything the kind buffers itself (gzip); may be NULL. */
 	int (*sync)(struct sink *s, struct errbuf *eb);
 	/* Close and free priv: 0, or -1 (a write or exit status failed). */
@@ -48,8 +70,9 @@ struct sink {
 	size_t len, cap;
 	int line_buffered;
 	int is_stdout;
-	int broken; /* a fatal error was reported: drop writes */
-	int gone;   /* stdout's reader went away (EPIPE) */
+	int broken;  /* a fatal error was reported: drop writes */
+	int gone;    /* stdout's reader went away (EPIPE) */
+	int closing; /* sink_close() is draining: waits are bounded */
 	struct sink_writer *writer; /* the writer thread, if sink_async() */
 	uint64_t events;	    /* events written */
 	uint64_t bytes;
@@ -61,8 +84,53 @@ struct sink {
  */
 int target_check(const char *spec, struct errbuf *eb);
 
+/*
+ * Check a target string that may be a template ("out/{.type}.ndjson"):
+ * as target_check(), but "{" is allowed in plain file paths (not in
+ * "-", exec:, tcp:// or unix: targets: event data never chooses a command
+ * or a host).  *is_template is set when the string holds an {EXPR}.
+ */
+int target_check_template(const char *spec, int *is_template,
+			  struct errbuf *eb);
+
 /* Open a target.  NULL with STATUS_USAGE (bad syntax) or STATUS_IO. */
 struct sink *sink_open(const char *spec, int line_buffered, struct errbuf *eb);
+
+/*
+ * Open a target for a caller that does its own buffering (sinkset.c):
+ * sink_write_block() then hands it whole blocks of lines.
+ */
+struct sink *sink_open_unbuffered(const char *spec, struct errbuf *eb);
+
+/*
+ * Write a block of whole lines straight to the kind: 0 (all written),
+ * 1 (a socket is not connected: *done bytes went, the rest is to be given
+ * again from sink_retry_at() on) or -1 with eb (failed for good; *done is
+ * 0: the kind cannot say how much of the block arrived).
+ */
+int sink_write_block(struct sink *s, const char *buf, size_t len, size_t *done,
+		     struct errbuf *eb);
+
+/* When a disconnected sink may be written again; 0 if it is connected. */
+int64_t sink_retry_at(struct sink *s);
+
+/* Can the target be disconnected (a socket, a command)? */
+int sink_can_wait(const struct sink *s);
+
+/* The kind's unread(); 0 (and *gone 0) for kinds without one. */
+size_t sink_unread(struct sink *s, int *gone, struct errbuf *eb);
+
+/* Does the kind say what its reader has not read (exec:)? */
+int sink_tracks_unread(const struct sink *s);
+
+/*
+ * Sleep until deadline (mono_ns), bounded.  -1 if a signal interrupted
+ * the sleep (the caller should stop waiting soon).
+ */
+int sink_sleep_until(int64_t deadline_ns);
+
+/* How long a closing socket target keeps trying to deliver (ns). */
+#define SINK_LINGER_NS (5LL * 1000000000)
 
 /* Append one event plus "\n".  0, or -1 with eb (STATUS_IO). */
 int sink_write(struct sink *s, const char *event, size_t len,
@@ -92,9 +160,14 @@ int sink_close(struct sink *s, struct errbuf *eb);
 /* Open PATH for append as file targets do (0644 less umask); fd or -1. */
 int file_open_append(const char *path, struct errbuf *eb);
 
+/* Check a socket target's address without connecting (io-socket.c). */
+int socket_check(const struct sink_kind *kind, const char *rest,
+		 const char *spec, struct errbuf *eb);
+
 /* Print the target schemes for completion, one per line. */
 void target_print_schemes(FILE *fp);
 
-extern const struct sink_kind sink_stdout, sink_file, sink_gzip, sink_exec;
+extern const struct sink_kind sink_stdout, sink_file, sink_gzip, sink_exec,
+	sink_tcp, sink_unix;
 
 #endif

@@ -771,6 +771,20 @@ jscan_check(struct jscan *js, const char *line, size_t len, struct errbuf *eb)
 	return scan_core(js, line, len, eb, 0);
 }
 
+void
+jscan_adopt(struct jscan *js, const char *line, size_t len,
+	    const struct jscan_node *tape, uint32_t ntape)
+{
+	while (js->tapecap < ntape)
+		tape_grow(js);
+	memcpy(js->tape, tape, (size_t)ntape * sizeof *tape);
+	js->ntape = ntape;
+	js->line = line;
+	js->len = len;
+	js->ok = 1;
+	js->err_col = 0;
+}
+
 /* ---- reading values ---------------------------------------------------- */
 
 static const struct jscan_val absent = { NULL, JSCAN_ABSENT };

@@ -183,6 +183,14 @@ int jscan_parse(struct jscan *js, const char *line, size_t len,
 int jscan_check(struct jscan *js, const char *line, size_t len,
 		struct errbuf *eb);
 
+/*
+ * Take the result of a jscan_parse() of line made elsewhere (on another
+ * thread, by another struct jscan): its ntape nodes are copied, and js then
+ * answers for line exactly as if it had scanned it itself.
+ */
+void jscan_adopt(struct jscan *js, const char *line, size_t len,
+		 const struct jscan_node *tape, uint32_t ntape);
+
 /* 1-based byte column of the last scan error, 0 after a success. */
 size_t jscan_error_column(const struct jscan *js);
 

@@ -518,7 +518,7 @@ run_input_prescan(struct run *r, struct input *in, const char *src)
 	struct prescan_line pl;
 	struct prescan *ps;
 
-	ps = prescan_start(input_read, in, r->g->max_line);
+	ps = prescan_start(input_read, in, r->g->max_line, 0);
 	if (ps == NULL)
 		return -1;
 	while (!r->stop && !got_signal) {

@@ -30,11 +30,15 @@ struct pmeta {
 	int result, blank;
 	size_t msg; /* offset in msgs, or SIZE_MAX: valid */
 	size_t col;
+	size_t tape;	/* index of its first node in the block's tape */
+	uint32_t ntape; /* its node count (want_tape and valid) */
 };
 
 struct pblock {
-	struct buf data; /* the lines' bytes, back to back */
-	struct buf msgs; /* NUL-terminated check messages */
+	struct buf data;	 /* the lines' bytes, back to back */
+	struct buf msgs;	 /* NUL-terminated check messages */
+	struct jscan_node *tape; /* the valid lines' tapes, back to back */
+	size_t ntape, tapecap;
 	struct pmeta *meta;
 	size_t n, cap;
 	int end;	   /* the input ends after these lines */
@@ -52,6 +56,7 @@ struct prescan {
 	struct pblock *full_head, *full_tail;
 	int stop;
 	int thread_failed;
+	int want_tape;
 	int eof; /* the worker queued the last block */
 	struct linereader lr;
 	struct jscan js;  /* the worker's */
@@ -101,24 +106,47 @@ block_add(struct prescan *ps, struct pblock *b, const char *line, size_t len,
 	buf_add(&b->data, line, len);
 }
 
-/* Check every line of b with js, recording the messages of bad ones. */
+/*
+ * Check every line of b with js, recording the messages of bad ones, and
+ * with want_tape the tapes of the good ones.
+ */
 static void
-block_check(struct jscan *js, struct pblock *b)
+block_check(struct jscan *js, struct pblock *b, int want_tape)
 {
 	struct errbuf eb = { 0 };
 	size_t i;
+	int rc;
 
+	b->ntape = 0;
 	for (i = 0; i < b->n; i++) {
 		struct pmeta *m = &b->meta[i];
+		const char *line = b->data.data + m->off;
 
+		m->ntape = 0;
 		if (m->blank || m->result != LINE_OK)
 			continue;
-		if (jscan_check(js, b->data.data + m->off, m->len, &eb) == -1) {
+		rc = want_tape ? jscan_parse(js, line, m->len, &eb)
+			       : jscan_check(js, line, m->len, &eb);
+		if (rc == -1) {
 			m->msg = b->msgs.len;
 			m->col = jscan_error_column(js);
 			buf_add(&b->msgs, eb.msg, strlen(eb.msg) + 1);
 			errbuf_clear(&eb);
+			continue;
 		}
+		if (!want_tape)
+			continue;
+		if (b->ntape + js->ntape > b->tapecap) {
+			while (b->ntape + js->ntape > b->tapecap)
+				b->tapecap = b->tapecap ? b->tapecap * 2 : 4096;
+			b->tape = xreallocarray(b->tape, b->tapecap,
+						sizeof *b->tape);
+		}
+		memcpy(b->tape + b->ntape, js->tape,
+		       (size_t)js->ntape * sizeof *js->tape);
+		m->tape = b->ntape;
+		m->ntape = js->ntape;
+		b->ntape += js->ntape;
 	}
 }
 
@@ -194,7 +222,7 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&ps->mu);
 
 		if (!fill) {
-			block_check(&ps->js, b);
+			block_check(&ps->js, b, ps->want_tape);
 			pthread_mutex_lock(&ps->mu);
 			b->checked = 1;
 			pthread_cond_broadcast(&ps->cv);
@@ -222,7 +250,7 @@ worker_main(void *arg)
 }
 
 struct prescan *
-prescan_start(linebuf_read_fn read, void *arg, size_t max_line)
+prescan_start(linebuf_read_fn read, void *arg, size_t max_line, int want_tape)
 {
 	struct prescan *ps = xcalloc(1, sizeof *ps);
 	sigset_t all, old;
@@ -230,6 +258,7 @@ prescan_start(linebuf_read_fn read, void *arg, size_t max_line)
 
 	pthread_mutex_init(&ps->mu, NULL);
 	pthread_cond_init(&ps->cv, NULL);
+	ps->want_tape = want_tape;
 	linereader_init(&ps->lr, read, arg, max_line);
 	jscan_init(&ps->js);
 	jscan_init(&ps->mjs);
@@ -293,7 +322,7 @@ prescan_next(struct prescan *ps, struct prescan_line *pl, struct errbuf *eb)
 		if (!b->claimed) {
 			b->claimed = 1;
 			pthread_mutex_unlock(&ps->mu);
-			block_check(&ps->mjs, b);
+			block_check(&ps->mjs, b, ps->want_tape);
 		} else {
 			while (!b->checked)
 				pthread_cond_wait(&ps->cv, &ps->mu);
@@ -310,6 +339,8 @@ prescan_next(struct prescan *ps, struct prescan_line *pl, struct errbuf *eb)
 	pl->blank = m->blank;
 	pl->error = m->msg == SIZE_MAX ? NULL : b->msgs.data + m->msg;
 	pl->error_col = m->col;
+	pl->tape = m->ntape ? b->tape + m->tape : NULL;
+	pl->ntape = m->ntape;
 	return m->result;
 }
 
@@ -330,6 +361,7 @@ prescan_stop(struct prescan *ps)
 		buf_release(&ps->blocks[i].data);
 		buf_release(&ps->blocks[i].msgs);
 		free(ps->blocks[i].meta);
+		free(ps->blocks[i].tape);
 	}
 	jscan_release(&ps->js);
 	jscan_release(&ps->mjs);

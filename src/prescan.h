@@ -23,6 +23,7 @@
 #include "linebuf.h"
 
 struct errbuf;
+struct jscan_node;
 struct prescan;
 
 #define PRESCAN_BLOCKS 4
@@ -37,15 +38,23 @@ struct prescan_line {
 	int blank;	   /* only blanks: skipped, as the runner does */
 	const char *error; /* NULL: valid JSON; else the check's message */
 	size_t error_col;  /* its 1-based column */
+	/* With want_tape, for a valid line: its scanner tape (for
+	 * jscan_adopt()), valid until the next prescan_next(). */
+	const struct jscan_node *tape;
+	uint32_t ntape;
 };
 
 /*
- * Start the worker over read(arg, ...) with the line limit max_line.  Of
+ * Start the worker over read(arg, ...) with the line limit max_line; with
+ * want_tape, lines are scanned with jscan_parse() and each valid line
+ * comes with its tape, so the stages that read fields (filter, map,
+ * validate) find the scan done, else only checked.  Of
  * a line over the limit only the first PRESCAN_SAMPLE bytes are kept (the
  * dead-letter record keeps no more).  NULL if no thread could be started:
  * read on the caller's thread then.
  */
-struct prescan *prescan_start(linebuf_read_fn read, void *arg, size_t max_line);
+struct prescan *prescan_start(linebuf_read_fn read, void *arg, size_t max_line,
+			      int want_tape);
 
 /*
  * The next line: LINE_OK (or LINE_TOO_LONG) with *pl filled, LINE_EOF, or

@@ -7,30 +7,59 @@
 
 #include "buf.h"
 #include "errbuf.h"
+#include "expr-fast.h"
 #include "expr.h"
+#include "record.h"
 #include "template.h"
 #include "xmalloc.h"
 
 struct template_part {
 	char *text; /* literal text (NULL for an expression) */
 	size_t len;
-	struct expr *expr; /* NULL for text */
+	struct expr *expr;	/* NULL for text and slots */
+	struct expr_fast *fast; /* its answer from the tape, if possible */
+	int slot;		/* 1 + index into the slot names, or 0 */
 };
 
 struct template
 {
 	struct template_part *parts;
 	size_t n;
+	struct buf scratch; /* a value being rendered */
 };
 
-static void
+static struct template_part *
 template_add(struct template *t, const char *text, size_t len, struct expr *x)
 {
+	struct template_part *p;
+
 	t->parts = xreallocarray(t->parts, t->n + 1, sizeof(*t->parts));
-	t->parts[t->n].text = text ? xstrndup(text, len) : NULL;
-	t->parts[t->n].len = len;
-	t->parts[t->n].expr = x;
-	t->n++;
+	p = &t->parts[t->n++];
+	memset(p, 0, sizeof(*p));
+	p->text = text ? xstrndup(text, len) : NULL;
+	p->len = len;
+	p->expr = x;
+	return p;
+}
+
+static int
+template_fast_enabled(void)
+{
+	const char *v = getenv("EVPIPE_NO_FAST");
+
+	return v == NULL || *v == '\0';
+}
+
+/* The slot named by src[0..len), as 1 + its index, or 0. */
+static int
+template_slot(const char *const *slots, const char *src, size_t len)
+{
+	int i;
+
+	for (i = 0; slots && slots[i]; i++)
+		if (strlen(slots[i]) == len && memcmp(slots[i], src, len) == 0)
+			return i + 1;
+	return 0;
 }
 
 /* Offset of the '}' closing the expression starting at s[i], or 0. */
@@ -60,6 +89,14 @@ template_close(const char *s, size_t i)
 struct template *
 template_compile(const char *src, json_t *named_args, struct errbuf *eb)
 {
+	return template_compile_slots(src, named_args, NULL, eb);
+}
+
+struct template *
+template_compile_slots(const char *src, json_t *named_args,
+		       const char *const *slots, struct errbuf *eb)
+{
+	int fast = template_fast_enabled();
 	struct template *t = xcalloc(1, sizeof(*t));
 	struct buf lit = BUF_INIT;
 	size_t i = 0;
@@ -81,6 +118,7 @@ template_compile(const char *src, json_t *named_args, struct errbuf *eb)
 			size_t end = template_close(src, i + 1);
 			struct expr *x;
 			char *text;
+			int slot;
 
 			if (!end) {
 				errbuf_set(eb, STATUS_USAGE,
@@ -92,6 +130,12 @@ template_compile(const char *src, json_t *named_args, struct errbuf *eb)
 			if (lit.len)
 				template_add(t, lit.data, lit.len, NULL);
 			buf_reset(&lit);
+			slot = template_slot(slots, src + i + 1, end - i - 1);
+			if (slot) {
+				template_add(t, NULL, 0, NULL)->slot = slot;
+				i = end + 1;
+				continue;
+			}
 			text = xstrndup(src + i + 1, end - i - 1);
 			x = expr_compile(text, named_args, NULL, eb);
 			free(text);
@@ -99,7 +143,8 @@ template_compile(const char *src, json_t *named_args, struct errbuf *eb)
 				errbuf_prefix(eb, "template column %zu", i + 2);
 				goto fail;
 			}
-			template_add(t, NULL, 0, x);
+			template_add(t, NULL, 0, x)->fast =
+				fast ? expr_fast_new(x) : NULL;
 			i = end + 1;
 		} else {
 			buf_addc(&lit, src[i++]);
@@ -121,7 +166,7 @@ template_is_constant(const struct template *t)
 	size_t i;
 
 	for (i = 0; i < t->n; i++)
-		if (t->parts[i].expr)
+		if (t->parts[i].expr || t->parts[i].slot)
 			return 0;
 	return 1;
 }
@@ -159,21 +204,43 @@ template_utf8_ok(const unsigned char *s, size_t len)
 
 /* Append value bytes s[0..len) percent-encoded as a path segment. */
 static void
-template_sanitize(const char *s, size_t len, struct buf *out)
+template_sanitize(const char *s, size_t len, int comp_start, struct buf *out)
 {
 	static const char safe[] = "-_.,+=@~";
 	size_t i = 0, start = out->len;
 
+	if (len == 0) {
+		/* an empty value leaves a mark: no ".ndjson" hidden files */
+		buf_addc(out, '_');
+		return;
+	}
+	/* dots opening a component: no hidden files, no ".." */
+	for (; comp_start && i < len && s[i] == '.'; i++)
+		if (out->len - start + 3 <= TEMPLATE_MAX_VALUE)
+			buf_adds(out, "%2E");
+
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
-		size_t n;
+		size_t n, j;
 
 		if (out->len - start >= TEMPLATE_MAX_VALUE)
 			break;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || (c && strchr(safe, c))) {
-			buf_addc(out, (char)c);
-			i++;
+			/* a run of safe bytes, added at once */
+			for (j = i + 1; j < len; j++) {
+				c = (unsigned char)s[j];
+				if (!((c >= 'a' && c <= 'z') ||
+				      (c >= 'A' && c <= 'Z') ||
+				      (c >= '0' && c <= '9') ||
+				      (c && strchr(safe, c))))
+					break;
+			}
+			n = j - i;
+			if (n > TEMPLATE_MAX_VALUE - (out->len - start))
+				n = TEMPLATE_MAX_VALUE - (out->len - start);
+			buf_add(out, s + i, n);
+			i += n;
 		} else if (c >= 0x80 &&
 			   (n = template_utf8_ok((const unsigned char *)s + i,
 						 len - i)) > 0) {
@@ -207,23 +274,86 @@ template_fix_component(struct buf *out, size_t comp)
 	}
 }
 
-int
-template_render(struct template *t, json_t *v, enum template_mode mode,
-		struct buf *out, struct errbuf *eb)
+/*
+ * The value of expression part p for the event: the record's tape when
+ * the part has a fast plan that gives a plain string or a number there,
+ * else the full evaluation on the record's value (rec) or on v.  Strings
+ * are (s, len); other scalars are printed into scratch.  0, or -1 with a
+ * STATUS_REJECT error.
+ */
+static int
+template_value(struct template_part *p, size_t idx, json_t *v,
+	       struct record *rec, struct buf *scratch, const char **s,
+	       size_t *len, struct errbuf *eb)
+{
+	json_t *r;
+
+	buf_reset(scratch);
+	if (rec && p->fast && rec->scan && !(rec->flags & RECORD_DIRTY) &&
+	    expr_fast_project(p->fast, rec->scan, scratch) == 0 &&
+	    scratch->len > 0) {
+		const char *d = scratch->data;
+
+		if (d[0] == '"' && scratch->len >= 2 &&
+		    memchr(d, '\\', scratch->len) == NULL) {
+			*s = d + 1;
+			*len = scratch->len - 2;
+			return 0;
+		}
+		if (d[0] != '"' && d[0] != 'n' && d[0] != '[' && d[0] != '{') {
+			*s = d;
+			*len = scratch->len;
+			return 0;
+		}
+	}
+	buf_reset(scratch);
+	if (rec && (v = record_json(rec, eb)) == NULL)
+		return -1;
+	r = expr_single(p->expr, v, eb);
+	if (!r)
+		return errbuf_prefix(eb, "template part %zu", idx + 1);
+	if (json_is_string(r)) {
+		buf_add(scratch, json_string_value(r), json_string_length(r));
+	} else if (json_is_integer(r) || json_is_real(r) ||
+		   json_is_boolean(r)) {
+		expr_dump(r, scratch);
+	} else {
+		errbuf_set(eb, STATUS_REJECT,
+			   "template part %zu: %s is not a string or number",
+			   idx + 1,
+			   json_is_null(r)    ? "null"
+			   : json_is_array(r) ? "an array"
+					      : "an object");
+		json_decref(r);
+		return -1;
+	}
+	json_decref(r);
+	*s = scratch->data ? scratch->data : "";
+	*len = scratch->len;
+	return 0;
+}
+
+static int
+template_render_any(struct template *t, json_t *v, struct record *rec,
+		    enum template_mode mode, const char *const *slot_values,
+		    struct buf *out, struct errbuf *eb)
 {
 	size_t i, comp = out->len; /* where the current component starts */
 	int dirty = 0;		   /* the component holds a value */
 
 	for (i = 0; i < t->n; i++) {
 		struct template_part *p = &t->parts[i];
-		json_t *r;
-		struct buf b = BUF_INIT;
-		const char *s;
-		size_t len;
+		const char *s = "";
+		size_t len = 0;
 
-		if (!p->expr) {
+		if (p->text) {
 			size_t k;
 
+			if (mode != TEMPLATE_PATH ||
+			    memchr(p->text, '/', p->len) == NULL) {
+				buf_add(out, p->text, p->len);
+				continue;
+			}
 			for (k = 0; k < p->len; k++) {
 				if (p->text[k] == '/' &&
 				    mode == TEMPLATE_PATH) {
@@ -239,39 +369,38 @@ template_render(struct template *t, json_t *v, enum template_mode mode,
 			}
 			continue;
 		}
-		r = expr_single(p->expr, v, eb);
-		if (!r)
-			return errbuf_prefix(eb, "template part %zu", i + 1);
-		if (json_is_string(r)) {
-			s = json_string_value(r);
-			len = json_string_length(r);
-		} else if (json_is_integer(r) || json_is_real(r) ||
-			   json_is_boolean(r)) {
-			expr_dump(r, &b);
-			s = b.data;
-			len = b.len;
-		} else {
-			json_decref(r);
-			return errbuf_set(eb, STATUS_REJECT,
-					  "template part %zu: %s is not a "
-					  "string or number",
-					  i + 1,
-					  json_is_null(r)    ? "null"
-					  : json_is_array(r) ? "an array"
-							     : "an object");
+		if (p->slot) {
+			s = slot_values ? slot_values[p->slot - 1] : "";
+			len = strlen(s);
+		} else if (template_value(p, i, v, rec, &t->scratch, &s, &len,
+					  eb) == -1) {
+			return -1;
 		}
 		if (mode == TEMPLATE_PATH) {
-			template_sanitize(s, len, out);
+			template_sanitize(s, len, out->len == comp, out);
 			dirty = 1;
 		} else {
 			buf_add(out, s, len);
 		}
-		buf_release(&b);
-		json_decref(r);
 	}
 	if (mode == TEMPLATE_PATH && dirty)
 		template_fix_component(out, comp);
 	return 0;
+}
+
+int
+template_render(struct template *t, json_t *v, enum template_mode mode,
+		struct buf *out, struct errbuf *eb)
+{
+	return template_render_any(t, v, NULL, mode, NULL, out, eb);
+}
+
+int
+template_render_record(struct template *t, struct record *rec,
+		       enum template_mode mode, const char *const *slot_values,
+		       struct buf *out, struct errbuf *eb)
+{
+	return template_render_any(t, NULL, rec, mode, slot_values, out, eb);
 }
 
 void
@@ -283,8 +412,10 @@ template_free(struct template *t)
 		return;
 	for (i = 0; i < t->n; i++) {
 		free(t->parts[i].text);
+		expr_fast_free(t->parts[i].fast);
 		expr_free(t->parts[i].expr);
 	}
 	free(t->parts);
+	buf_release(&t->scratch);
 	free(t);
 }

@@ -9,9 +9,11 @@
  * In path mode every rendered value is made safe as (part of) one path
  * component: bytes outside a conservative set (ASCII letters, digits,
  * "-_.,+=@~" and UTF-8 letters beyond ASCII) are percent-encoded, so a
- * value holds no "/", "\", NUL or control character; a component that
- * would be empty, "." or ".." because of a value is written "_", "%2E" or
- * "%2E%2E"; a value is cut to TEMPLATE_MAX_VALUE bytes.  The rendered path
+ * value holds no "/", "\", NUL or control character; an empty value is
+ * written "_", and dots that open a component are written "%2E" (so a
+ * value never makes a hidden file, "." or ".."); a component that would
+ * still be empty, "." or ".." is written "_", "%2E" or "%2E%2E"; a value
+ * is cut to TEMPLATE_MAX_VALUE bytes.  The rendered path
  * therefore never leaves the directory written before the first "{".
  */
 #ifndef TEMPLATE_H
@@ -37,7 +39,16 @@ enum template_mode {
 struct template *template_compile(const char *src, json_t *named_args,
 				  struct errbuf *eb);
 
-/* Does the template hold any {EXPR}? */
+/*
+ * The same, where "{NAME}" for a NAME in slots (NULL-terminated, may be
+ * NULL) is not an expression but a value the caller gives at render time
+ * ("{partition}" in split).
+ */
+struct template *template_compile_slots(const char *src, json_t *named_args,
+					const char *const *slots,
+					struct errbuf *eb);
+
+/* Does the template hold any {EXPR} (or slot)? */
 int template_is_constant(const struct template *t);
 
 /*
@@ -46,6 +57,19 @@ int template_is_constant(const struct template *t);
  */
 int template_render(struct template *t, json_t *v, enum template_mode mode,
 		    struct buf *out, struct errbuf *eb);
+
+/*
+ * Render for a record: each part is read from the record's tape when its
+ * expression allows (a path to a plain string or number), else evaluated
+ * on the record's value.  slot_values[i] is the text of slot i (already
+ * safe; it is sanitized too in path mode).  0, or -1 with a STATUS_REJECT
+ * error (the record is not JSON, or a part failed).
+ */
+struct record;
+int template_render_record(struct template *t, struct record *rec,
+			   enum template_mode mode,
+			   const char *const *slot_values, struct buf *out,
+			   struct errbuf *eb);
 
 void template_free(struct template *t);
 

@@ -120,13 +120,18 @@ setup() {
 	[[ $status -eq 3 ]]
 }
 
-@test "targets not available yet are refused as usage errors" {
-	for t in tcp://127.0.0.1:9 unix:/tmp/x udp://127.0.0.1:9; do
-		run -2 --separate-stderr "$EVPIPE" cat -o "$t" "$T/in"
-		[[ $stderr == *"are not supported yet"* ]]
+@test "bad targets are refused as usage errors, before any I/O" {
+	run -2 --separate-stderr "$EVPIPE" cat -o udp://127.0.0.1:9 "$T/in"
+	[[ $stderr == *"udp:// is for inputs (-i) only"* ]]
+	for t in tcp://127.0.0.1 tcp://127.0.0.1:0 tcp://127.0.0.1:65536 \
+		tcp://::1:9 tcp://127.0.0.1:http unix:; do
+		run -2 --separate-stderr "$EVPIPE" tee --to "$t" "$T/in"
+		[[ -n $stderr ]]
 	done
-	run -2 --separate-stderr "$EVPIPE" tee --to 'out/{.type}.ndjson' "$T/in"
-	[[ $stderr == *"templates are not supported here yet"* ]]
+	run -2 --separate-stderr "$EVPIPE" cat -o 'out/{.type}.ndjson' "$T/in"
+	[[ $stderr == *"templates are for split, route --to and tee --to"* ]]
+	run -2 --separate-stderr "$EVPIPE" tee --to 'exec:echo {.type}' "$T/in"
+	[[ $stderr == *"templates are for file paths only"* ]]
 	run -2 --separate-stderr "$EVPIPE" cat -o exec: "$T/in"
 	assert_equal "$stderr" "evpipe: target 'exec:' needs a command"
 	run -2 --separate-stderr "$EVPIPE" cat -o '' "$T/in"

@@ -86,7 +86,7 @@ J
 	same "$T/out" '{"type":"order","version":2,"n":1}\n{"type":"order","version":1,"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380","data":{}}\n'
 	[[ $stderr == *"$T/in:2: /n: -1 is less than the minimum of 0 (minimum)"* ]]
 	[[ $stderr == *"$T/in:3: no schema order/v9.json for this event"* ]]
-	[[ $stderr == *"$T/in:4: no schema ..%2Forder/v1.json for this event"* ]]
+	[[ $stderr == *"$T/in:4: no schema %2E%2E%2Forder/v1.json for this event"* ]]
 	[[ $stderr == *"$T/in:5: --select: "* ]]
 	run jq -c '[.events, .valid, .invalid, .no_schema, .schemas["order/v2.json"].invalid]' "$T/rep"
 	assert_output '[6,2,1,3,1]'

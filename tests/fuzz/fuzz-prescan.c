@@ -1,7 +1,8 @@
 /*
  * fuzz-prescan.c -- the two-thread file reader (prescan.h) against the
  * one-thread path on arbitrary bytes: the same lines, line numbers,
- * results, blank flags and verdicts, with the same messages and columns.
+ * results, blank flags and verdicts, with the same messages and columns,
+ * and (when byte 0 is odd) the same scanner tapes.
  *
  * Byte 0 picks the maximum line length, byte 1 the read size; the rest is
  * the stream, read 1 to 4 times over.
@@ -60,6 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct jscan js;
 	struct errbuf eb1 = { 0 }, eb2 = { 0 };
 	size_t max_line;
+	int want_tape;
 
 	if (size < 2)
 		return 0;
@@ -74,7 +76,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f2 = f1;
 	linereader_init(&lr, feed_read, &f1, max_line);
 	jscan_init(&js);
-	ps = prescan_start(feed_read, &f2, max_line);
+	want_tape = data[0] & 1;
+	ps = prescan_start(feed_read, &f2, max_line, want_tape);
 	if (ps == NULL)
 		abort();
 	for (;;) {
@@ -103,8 +106,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (pl.blank)
 			continue;
-		if (jscan_check(&js, line, len, &eb1) == 0) {
+		if ((want_tape ? jscan_parse(&js, line, len, &eb1)
+			       : jscan_check(&js, line, len, &eb1)) == 0) {
 			if (pl.error != NULL)
+				abort();
+			if (want_tape &&
+			    (pl.ntape != js.ntape ||
+			     memcmp(pl.tape, js.tape,
+				    js.ntape * sizeof *js.tape) != 0))
 				abort();
 		} else {
 			if (pl.error == NULL ||

@@ -96,11 +96,16 @@ main(void)
 	       "end of expression");
 	/* path mode */
 	render("out/{.a}.log", "{\"a\":\"../../etc/passwd\"}", TEMPLATE_PATH,
-	       "out/..%2F..%2Fetc%2Fpasswd.log");
+	       "out/%2E%2E%2F..%2Fetc%2Fpasswd.log");
 	render("out/{.a}", "{\"a\":\"..\"}", TEMPLATE_PATH, "out/%2E%2E");
 	render("out/{.a}", "{\"a\":\".\"}", TEMPLATE_PATH, "out/%2E");
 	render("out/{.a}{.b}", "{\"a\":\".\",\"b\":\".\"}", TEMPLATE_PATH,
-	       "out/%2E%2E");
+	       "out/%2E.");
+	render("out/{.a}.ndjson", "{\"a\":\"\"}", TEMPLATE_PATH,
+	       "out/_.ndjson");
+	render("out/{.a}.ndjson", "{\"a\":\".hidden\"}", TEMPLATE_PATH,
+	       "out/%2Ehidden.ndjson");
+	render("out/x{.a}", "{\"a\":\"..\"}", TEMPLATE_PATH, "out/x..");
 	render("out/{.a}", "{\"a\":\"\"}", TEMPLATE_PATH, "out/_");
 	render("out/{.a}/x", "{\"a\":\"/abs\"}", TEMPLATE_PATH, "out/%2Fabs/x");
 	render("out/{.a}", "{\"a\":\"a\\u0000b\"}", TEMPLATE_PATH, "out/a%00b");

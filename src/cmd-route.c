@@ -1,0 +1,331 @@
+/*
+ * cmd-route.c -- send each event to the target of the first rule whose
+ * expression holds (evpipe-route(1)): "route --when E1 --to T1 --when E2
+ * --to T2 --else T3".
+ *
+ * Rules are the --when/--to pairs in order.  An event goes to the first
+ * matching rule's target, or with --all to every matching rule's
+ * target; an event no rule matches goes to --else, or on down the chain
+ * when there is no --else.  With --copy, every event also goes on down
+ * the chain.  A predicate holds as in filter (any output truthy).  The
+ * predicates an event needs are evaluated before it is written anywhere,
+ * so an evaluation error rejects the event whole: it reaches no target.
+ * Targets may be templates; the sinkset does their files and failures.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd-expr.h"
+#include "expr-fast.h"
+#include "expr.h"
+#include "io.h"
+#include "sinkset.h"
+#include "stage.h"
+#include "xmalloc.h"
+
+struct route_rule {
+	struct cmd_expr x;
+	struct sinkset *ss;
+	uint64_t matched;
+};
+
+struct route_ctx {
+	struct strlist when; /* --when EXPR, repeatable */
+	struct strlist to;   /* --to TARGET, repeatable, paired with when */
+	struct strlist els;  /* --else TARGET (the last one counts) */
+	int all;	     /* --all */
+	int copy;	     /* --copy */
+	uint64_t max_open;   /* --max-open N */
+	int mkdir;	     /* --mkdir */
+	json_t *named;	     /* --arg/--argjson */
+	struct route_rule *rules;
+	size_t n;
+	struct sinkset *else_ss;
+	uint64_t unmatched;
+	unsigned char *hit; /* per rule, for the event at hand (--all) */
+};
+
+static int
+route_init_do(void *arg, int argc, char **argv, const struct stage_env *env,
+	      struct errbuf *eb)
+{
+	struct route_ctx *ctx = arg;
+	struct sinkset_opts o = { 0 };
+	size_t i;
+
+	if (ctx->when.n == 0)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "at least one --when EXPR --to TARGET rule "
+				  "is needed");
+	if (ctx->when.n != ctx->to.n)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "each --when EXPR needs its --to TARGET "
+				  "(%zu --when, %zu --to)",
+				  ctx->when.n, ctx->to.n);
+	ctx->n = ctx->when.n;
+	ctx->rules = xcalloc(ctx->n, sizeof *ctx->rules);
+	ctx->hit = xcalloc(ctx->n, 1);
+	/* Every expression and target is checked before anything opens. */
+	for (i = 0; i < ctx->n; i++) {
+		int is_template;
+
+		if (cmd_expr_init(&ctx->rules[i].x, ctx->when.v[i], env,
+				  ctx->named, eb) == -1)
+			return errbuf_prefix(eb, "rule %zu: --when", i + 1);
+		if (target_check_template(ctx->to.v[i], &is_template, eb) == -1)
+			return errbuf_prefix(eb, "rule %zu: --to", i + 1);
+	}
+	if (ctx->els.n) {
+		int is_template;
+
+		if (target_check_template(ctx->els.v[ctx->els.n - 1],
+					  &is_template, eb) == -1)
+			return errbuf_prefix(eb, "--else");
+	}
+	o.max_open = ctx->max_open;
+	o.mkdir = ctx->mkdir;
+	o.named = ctx->named;
+	for (i = 0; i < ctx->n; i++) {
+		ctx->rules[i].ss = sinkset_new(ctx->to.v[i], &o, env, eb);
+		if (ctx->rules[i].ss == NULL)
+			return errbuf_prefix(eb, "rule %zu: --to", i + 1);
+	}
+	if (ctx->els.n) {
+		ctx->else_ss =
+			sinkset_new(ctx->els.v[ctx->els.n - 1], &o, env, eb);
+		if (ctx->else_ss == NULL)
+			return errbuf_prefix(eb, "--else");
+	}
+	return 0;
+}
+
+/* Does rule r hold for rec?  1, 0, or -1 with eb. */
+static int
+route_match(struct route_rule *r, struct record *rec, struct errbuf *eb)
+{
+	struct expr_fast *fast = cmd_expr_fast(&r->x, rec);
+	int owned, t = EXPR_FAST_UNSURE;
+	json_t *v;
+
+	if (fast)
+		t = expr_fast_truthy(fast, rec->scan);
+	if (t != EXPR_FAST_UNSURE)
+		return t;
+	v = cmd_expr_input(&r->x, rec, &owned, eb);
+	if (!v)
+		return -1;
+	t = expr_truthy(r->x.expr, v, eb);
+	if (owned)
+		json_decref(v);
+	return t < 0 ? -1 : t;
+}
+
+static int
+route_process(void *arg, struct record *rec, struct emit *out,
+	      struct errbuf *eb)
+{
+	struct route_ctx *ctx = arg;
+	size_t i, first = ctx->n, nhit = 0;
+	int r, stop = 0;
+
+	for (i = 0; i < ctx->n; i++) {
+		int m = route_match(&ctx->rules[i], rec, eb);
+
+		if (m == -1)
+			return errbuf_prefix(eb, "rule %zu", i + 1);
+		ctx->hit[i] = (unsigned char)m;
+		if (m) {
+			nhit++;
+			if (first == ctx->n)
+				first = i;
+			if (!ctx->all)
+				break;
+		}
+	}
+	for (i = first; i < ctx->n && nhit > 0; i++) {
+		if (!ctx->hit[i])
+			continue;
+		ctx->rules[i].matched++;
+		r = sinkset_write(ctx->rules[i].ss, rec, NULL, eb);
+		if (r == -1)
+			return -1;
+		stop |= r;
+		if (!ctx->all)
+			break;
+	}
+	if (nhit == 0) {
+		ctx->unmatched++;
+		if (ctx->else_ss) {
+			r = sinkset_write(ctx->else_ss, rec, NULL, eb);
+			if (r == -1)
+				return -1;
+			stop |= r;
+		} else if (!ctx->copy) {
+			return stop ? 1 : emit(out, rec, eb);
+		}
+	}
+	if (stop)
+		return 1;
+	return ctx->copy ? emit(out, rec, eb) : 0;
+}
+
+static int
+route_flush(void *arg, struct errbuf *eb)
+{
+	struct route_ctx *ctx = arg;
+	size_t i;
+
+	for (i = 0; i < ctx->n; i++)
+		if (ctx->rules[i].ss &&
+		    sinkset_flush(ctx->rules[i].ss, eb) == -1)
+			return -1;
+	if (ctx->else_ss && sinkset_flush(ctx->else_ss, eb) == -1)
+		return -1;
+	return 0;
+}
+
+static int64_t
+route_next_deadline(void *arg)
+{
+	struct route_ctx *ctx = arg;
+	int64_t best = INT64_MAX, d;
+	size_t i;
+
+	for (i = 0; i < ctx->n; i++)
+		if (ctx->rules[i].ss &&
+		    (d = sinkset_next_deadline(ctx->rules[i].ss)) < best)
+			best = d;
+	if (ctx->else_ss && (d = sinkset_next_deadline(ctx->else_ss)) < best)
+		best = d;
+	return best;
+}
+
+static int
+route_timer(void *arg, int64_t now_ns, struct emit *out, struct errbuf *eb)
+{
+	return route_flush(arg, eb);
+}
+
+static int
+route_finish(void *arg, struct emit *out, struct errbuf *eb)
+{
+	struct route_ctx *ctx = arg;
+	struct errbuf first = { 0 };
+	size_t i;
+	int rc = 0;
+
+	/* Close them all: one failing must not strand the others' events. */
+	for (i = 0; i <= ctx->n; i++) {
+		struct sinkset *ss =
+			i < ctx->n ? ctx->rules[i].ss : ctx->else_ss;
+
+		if (ss && sinkset_close(ss, eb) == -1) {
+			if (rc == 0)
+				first = *eb;
+			else
+				errbuf_clear(eb);
+			rc = -1;
+		}
+	}
+	if (rc == -1)
+		*eb = first;
+	return rc;
+}
+
+static void
+route_report(void *arg, FILE *fp)
+{
+	struct route_ctx *ctx = arg;
+	size_t i;
+
+	for (i = 0; i < ctx->n; i++) {
+		fprintf(fp, "evpipe: route: rule %zu (--to %s): matched %llu; ",
+			i + 1, ctx->to.v[i],
+			(unsigned long long)ctx->rules[i].matched);
+		sinkset_report(ctx->rules[i].ss, fp);
+		fputc('\n', fp);
+	}
+	fprintf(fp, "evpipe: route: unmatched %llu",
+		(unsigned long long)ctx->unmatched);
+	if (ctx->else_ss) {
+		fprintf(fp, " (--else %s): ", ctx->els.v[ctx->els.n - 1]);
+		sinkset_report(ctx->else_ss, fp);
+	} else {
+		fputs(" (passed on)", fp);
+	}
+	fputc('\n', fp);
+}
+
+static void
+route_free(void *arg)
+{
+	struct route_ctx *ctx = arg;
+	size_t i;
+
+	for (i = 0; ctx->rules && i < ctx->n; i++) {
+		cmd_expr_release(&ctx->rules[i].x);
+		sinkset_free(ctx->rules[i].ss);
+	}
+	sinkset_free(ctx->else_ss);
+	free(ctx->rules);
+	free(ctx->hit);
+	ctx->else_ss = NULL;
+	ctx->rules = NULL;
+	ctx->hit = NULL;
+}
+
+/* The runner frees only stages whose init() succeeded. */
+static int
+route_init(void *arg, int argc, char **argv, const struct stage_env *env,
+	   struct errbuf *eb)
+{
+	if (route_init_do(arg, argc, argv, env, eb) == 0)
+		return 0;
+	route_free(arg);
+	return -1;
+}
+
+static const struct opt route_opts[] = {
+	{ "when", 'w', OPT_STRLIST, offsetof(struct route_ctx, when), "EXPR",
+	  "a rule's predicate (repeatable; paired with --to in order)", NULL },
+	{ "to", 't', OPT_TARGET, offsetof(struct route_ctx, to), "TARGET",
+	  "where events matching the --when before it go", NULL },
+	{ "else", 'e', OPT_TARGET, offsetof(struct route_ctx, els), "TARGET",
+	  "where events no rule matches go (default: on down the chain)",
+	  NULL },
+	{ "all", 'a', OPT_BOOL, offsetof(struct route_ctx, all), NULL,
+	  "send an event to every matching rule, not only the first", NULL },
+	{ "copy", 'c', OPT_BOOL, offsetof(struct route_ctx, copy), NULL,
+	  "also pass every event on down the chain", NULL },
+	{ "max-open", 0, OPT_UINT, offsetof(struct route_ctx, max_open), "N",
+	  "files kept open per template target (default: from the fd limit)",
+	  NULL },
+	{ "mkdir", 0, OPT_BOOL, offsetof(struct route_ctx, mkdir), NULL,
+	  "create missing directories of template targets", NULL },
+	{ "arg", 0, OPT_NAMEVAL, offsetof(struct route_ctx, named),
+	  "NAME VALUE", "set $NAME to the string VALUE", NULL },
+	{ "argjson", 0, OPT_NAMEVAL, offsetof(struct route_ctx, named),
+	  "NAME JSON", "set $NAME to the JSON value", NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+};
+
+const struct stage_entry stage_route = {
+	.name = "route",
+	.summary = "send each event to the target of the first matching rule",
+	.usage = "--when EXPR --to TARGET [--when EXPR --to TARGET]... "
+		 "[--else TARGET] [--all] [--copy]",
+	.opts = route_opts,
+	.ctx_size = sizeof(struct route_ctx),
+	.min_args = 0,
+	.max_args = 0,
+	.init = route_init,
+	.process = route_process,
+	.next_deadline = route_next_deadline,
+	.timer = route_timer,
+	.flush = route_flush,
+	.finish = route_finish,
+	.report = route_report,
+	.free = route_free,
+};
