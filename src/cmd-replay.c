@@ -22,6 +22,56 @@
 #include "util.h"
 #include "xmalloc.h"
 
+/* --time-format: auto and rfc3339 are evtime.h's; the units are ours. */
+enum { TF_AUTO, TF_RFC3339, TF_S, TF_MS, TF_US, TF_NS };
+static const char *const time_format_names[] = {
+	"auto", "rfc3339", "s", "ms", "us", "ns", NULL,
+};
+
+/* The time v holds, read as format says: 0, or -1 with a reject. */
+static int
+replay_time(json_t *v, int format, int64_t *ns, struct errbuf *eb)
+{
+	static const int64_t unit[] = { 0, 0, 1000000000, 1000000, 1000, 1 };
+	double x, whole;
+
+	if (format == TF_AUTO)
+		return evtime_from_json(v, ns, eb);
+	if (format == TF_RFC3339) {
+		if (json_is_string(v) &&
+		    evtime_parse_rfc3339(json_string_value(v),
+					 json_string_length(v), ns) == 0)
+			return 0;
+		return errbuf_set(eb, STATUS_REJECT,
+				  "not an RFC 3339 time (--time-format "
+				  "rfc3339)");
+	}
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+
+		if (i > INT64_MAX / unit[format] ||
+		    i < INT64_MIN / unit[format])
+			return errbuf_set(eb, STATUS_REJECT,
+					  "time out of range");
+		*ns = (int64_t)i * unit[format];
+		return 0;
+	}
+	if (!json_is_real(v))
+		return errbuf_set(eb, STATUS_REJECT,
+				  "not a number of %s since the epoch "
+				  "(--time-format %s)",
+				  time_format_names[format],
+				  time_format_names[format]);
+	x = json_real_value(v);
+	if (!isfinite(x) || fabs(x * (double)unit[format]) > 9.2e18)
+		return errbuf_set(eb, STATUS_REJECT, "time out of range");
+	/* Whole units and the fraction apart: 1704067200.25 s is exact. */
+	whole = floor(x);
+	*ns = (int64_t)whole * unit[format] +
+	      (int64_t)llround((x - whole) * (double)unit[format]);
+	return 0;
+}
+
 struct replay_ctx {
 	/* options */
 	const char *time;     /* --time EXPR */
@@ -197,7 +247,7 @@ event_time(struct replay_ctx *ctx, struct record *rec, int64_t *t,
 	v = cmd_key_value(&ctx->key, rec, eb);
 	if (v == NULL)
 		return errbuf_prefix(eb, "--time %s", ctx->time);
-	r = evtime_parse_json_as(v, ctx->time_format, t, eb);
+	r = replay_time(v, ctx->time_format, t, eb);
 	json_decref(v);
 	if (r == -1)
 		return errbuf_prefix(eb, "--time %s", ctx->time);
@@ -300,8 +350,7 @@ static const struct opt replay_opts[] = {
 	{ "time", 't', OPT_EXPR, R(time), "EXPR",
 	  "the event's time (default .ts): RFC 3339 or epoch s/ms", NULL },
 	{ "time-format", 0, OPT_ENUM, R(time_format), "auto|rfc3339|s|ms|us|ns",
-	  "how times are written (default auto: detected)",
-	  evtime_format_names },
+	  "how times are written (default auto: detected)", time_format_names },
 	{ "speed", 's', OPT_STRING, R(speed_s), "X",
 	  "replay X times as fast as recorded (0.5: half as fast)", NULL },
 	{ "rate", 'r', OPT_STRING, R(rate_s), "N/DUR",

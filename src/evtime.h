@@ -1,46 +1,46 @@
 /*
- * evtime.h -- event times: RFC 3339 strings and epoch numbers, as
- * nanoseconds since the Unix epoch (UTC).
+ * evtime.h -- event times: the value of --time EXPR, --by EXPR and the
+ * like, as nanoseconds since the Unix epoch (UTC).
+ *
+ * Accepted values:
+ *   - a string in RFC 3339 form: 2026-11-26T12:00:00Z,
+ *     2026-11-26T12:00:00.250+01:00 ("t" or a space may replace "T",
+ *     "z" may replace "Z"; up to 9 fraction digits are kept, more are
+ *     read and ignored; a leap second :60 is read as :59.999999999);
+ *   - a number: epoch seconds, or epoch milliseconds when its magnitude
+ *     is at least 1e11 (1e11 seconds is the year 5138, 1e11 ms is 1973);
+ *     fractions are kept to the microsecond (as far as a double
+ *     holds them).
+ * Anything else (other strings, null, booleans, times outside what
+ * 64-bit nanoseconds hold: 1677-09-21 to 2262-04-11) is an error.  No locale,
+ * no time zone database, no allocation: safe on untrusted input.
  */
 #ifndef EVTIME_H
 #define EVTIME_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 
 struct errbuf;
 
-/* How a time is written (--time-format); the names in evtime_format_names. */
-enum evtime_format {
-	EVTIME_AUTO,	/* strings RFC 3339, numbers by magnitude */
-	EVTIME_RFC3339, /* "2024-05-01T12:00:00.250Z", "...+02:00" */
-	EVTIME_S,	/* epoch seconds (fraction allowed) */
-	EVTIME_MS,	/* epoch milliseconds */
-	EVTIME_US,	/* epoch microseconds */
-	EVTIME_NS,	/* epoch nanoseconds */
-};
-
-extern const char *const evtime_format_names[];
+/* Parse an RFC 3339 time of n bytes: 0, or -1 if it is not one. */
+int evtime_parse_rfc3339(const char *s, size_t n, int64_t *ns);
 
 /*
- * Parse an RFC 3339 date-time: "YYYY-MM-DD" "T" (or "t" or a space)
- * "HH:MM:SS", an optional fraction (up to nanoseconds; more digits are
- * cut), then "Z" (or "z") or "+HH:MM"/"-HH:MM".  A leap second (":60") is
- * taken as the next second.  0, or -1 if s[0..n) is not such a time.
+ * The time v stands for: 0, or -1 with a STATUS_REJECT error in eb
+ * saying what was wrong ("expected an RFC 3339 time or epoch seconds or
+ * milliseconds, got ...").
  */
-int evtime_parse_str(const char *s, size_t n, int64_t *ns);
+int evtime_from_json(const json_t *v, int64_t *ns, struct errbuf *eb);
 
-/*
- * The time v holds, as format says (evtime_parse_json: EVTIME_AUTO).
- * With EVTIME_AUTO a string is RFC 3339 (or a decimal number in a
- * string, read as a number), and a number is epoch seconds below 1e11,
- * milliseconds below 1e14, microseconds below 1e17, else nanoseconds
- * (1e11 seconds is the year 5138; 1e11 ms is 1973).  0, or -1 with a
- * STATUS_REJECT error.
- */
-int evtime_parse_json(json_t *v, int64_t *ns_out, struct errbuf *eb);
-int evtime_parse_json_as(json_t *v, int format, int64_t *ns_out,
-			 struct errbuf *eb);
+/* Format ns as RFC 3339 UTC with the needed fraction digits; returns out
+ * (at least EVTIME_BUFSZ bytes). */
+#define EVTIME_BUFSZ 40
+char *evtime_format(int64_t ns, char *out);
+
+/* Format a duration in ns as seconds, e.g. "1.5s", "300s"; returns out
+ * (at least EVTIME_BUFSZ bytes). */
+char *evtime_format_dur(int64_t ns, char *out);
 
 #endif

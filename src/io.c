@@ -417,6 +417,14 @@ sink_flush(struct sink *s, struct errbuf *eb)
 }
 
 int
+sink_wait(struct sink *s, struct errbuf *eb)
+{
+	if (s->writer)
+		return writer_wait(s, eb);
+	return s->broken ? -1 : 0;
+}
+
+int
 sink_write(struct sink *s, const char *event, size_t len, struct errbuf *eb)
 {
 	if (s->broken)

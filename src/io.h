@@ -146,6 +146,14 @@ int sink_put(struct sink *s, const char *p, size_t len, struct errbuf *eb);
 int sink_flush(struct sink *s, struct errbuf *eb);
 
 /*
+ * Wait until everything handed to the writer thread (if any) was written:
+ * after sink_flush() and sink_wait(), the sink's events are in the kernel.
+ * State that must not run ahead of the output (dedup --state) is saved
+ * only then.  0, or -1 with eb.
+ */
+int sink_wait(struct sink *s, struct errbuf *eb);
+
+/*
  * Hand full buffers to a writer thread from now on, so the write(2) calls
  * (and the gzip compression of .gz targets) run beside the main thread,
  * which goes on filling the other buffer.  Only for sinks that are not

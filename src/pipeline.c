@@ -55,10 +55,11 @@ struct run {
 	struct jscan scan; /* checks every line; its tape serves lookups */
 	struct progress *progress; /* --progress, or NULL */
 	uint64_t lines, rejects, printed;
-	int status;   /* worst status so far */
-	int stop;     /* stop reading: head satisfied, stdout gone,
-		       * --on-error stop, or a fatal error */
-	int fatal;    /* a fatal error was reported */
+	unsigned since_check; /* lines since the last run_due() */
+	int status;	      /* worst status so far */
+	int stop;	      /* stop reading: head satisfied, stdout gone,
+			       * --on-error stop, or a fatal error */
+	int fatal;	      /* a fatal error was reported */
 	int raw_only; /* every stage is STAGE_RAW: check lines, no tape */
 	int prescan;  /* may read files on a second thread (prescan.h) */
 };
@@ -353,6 +354,22 @@ run_flush(struct run *r)
 		return -1;
 	}
 	if (r->dlq && sink_flush(r->dlq, &eb) == -1) {
+		errbuf_prefix(&eb, "--dlq");
+		run_fatal(r, &eb);
+		return -1;
+	}
+	/* The stages' flush() may save state that covers what was output
+	 * (dedup --state): the writer thread must be done first. */
+	if (r->out && sink_wait(r->out, &eb) == -1) {
+		if (r->out->gone) {
+			r->stop = 1;
+			return 0;
+		}
+		run_fatal(r, &eb);
+		return -1;
+	}
+	if (r->dlq && r->dlq != r->out && sink_wait(r->dlq, &eb) == -1) {
+		errbuf_prefix(&eb, "--dlq");
 		run_fatal(r, &eb);
 		return -1;
 	}
@@ -432,6 +449,23 @@ run_wait(struct run *r, int fd)
 		if (run_flush(r) == -1)
 			return;
 	}
+}
+
+/*
+ * While input keeps coming, run_wait() is never reached: every so many
+ * lines, fire the timers that are due and flush, so periodic work (dedup
+ * saving its state) also happens on a busy input or a large file.
+ */
+#define RUN_TIMER_CHECK 1024
+
+static void
+run_due(struct run *r)
+{
+	if (run_poll_timeout(r) != 0)
+		return;
+	if (run_timers(r) == -1)
+		return;
+	run_flush(r);
 }
 
 static int
@@ -522,7 +556,15 @@ run_input_prescan(struct run *r, struct input *in, const char *src)
 	if (ps == NULL)
 		return -1;
 	while (!r->stop && !got_signal) {
-		int res = prescan_next(ps, &pl, &eb);
+		int res;
+
+		if (++r->since_check == RUN_TIMER_CHECK) {
+			r->since_check = 0;
+			run_due(r);
+			if (r->stop)
+				break;
+		}
+		res = prescan_next(ps, &pl, &eb);
 
 		if (res == LINE_EOF)
 			break;
@@ -577,6 +619,13 @@ run_input(struct run *r, const char *path)
 		    r->g->csv_types ? READER_TYPES : 0);
 	while (!r->stop && !got_signal) {
 		int res;
+
+		if (++r->since_check == RUN_TIMER_CHECK) {
+			r->since_check = 0;
+			run_due(r);
+			if (r->stop)
+				break;
+		}
 
 		if (stream && !reader_buffered(&rd))
 			run_wait(r, input_fd(in));
@@ -788,6 +837,9 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 			}
 		}
 	}
+	/* Write everything out, then let the stages save what covers it. */
+	if (!r.fatal && r.out)
+		run_flush(&r);
 out:
 	if (g->verbose && r.out)
 		run_report(&r);

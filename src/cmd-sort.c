@@ -1,0 +1,293 @@
+/*
+ * cmd-sort.c -- reorder events by event time within a lateness window
+ * (evpipe-sort(1)).
+ *
+ * Events wait in a min-heap ordered by (time, arrival).  The newest time
+ * seen minus --window is the watermark: every held event at or before it
+ * is released, in order.  An event older than the watermark (or than an
+ * event already released) can no longer be put in its place: it is late,
+ * and is rejected to the dead-letter target -- or passed on at once with
+ * --late pass.  So the output is in time order, and an event is held
+ * until a newer event (or the end of the input) moves the watermark past
+ * it.  --max-held bounds the heap: past it the oldest event is released
+ * early, which moves the release floor with it.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "cmd-expr.h"
+#include "evtime.h"
+#include "stage.h"
+#include "xmalloc.h"
+
+#define SORT_DEFAULT_HELD 1000000
+
+enum { LATE_REJECT, LATE_PASS };
+
+struct held {
+	int64_t t;
+	uint64_t seq;
+	struct record *rec;
+};
+
+struct sort_ctx {
+	const char *by;
+	int64_t window;
+	int late;
+	uint64_t max_held;
+	json_t *named;
+
+	const struct stage_env *env;
+	struct cmd_expr bx;
+	struct held *heap;
+	size_t n, cap;
+	uint64_t seq;
+	int64_t newest;	  /* newest time seen */
+	int64_t released; /* time of the last event released */
+	uint64_t passed, late_n, early;
+};
+
+static void
+sort_defaults(void *arg)
+{
+	struct sort_ctx *ctx = arg;
+
+	ctx->max_held = SORT_DEFAULT_HELD;
+	ctx->window = -1;
+}
+
+static int
+sort_setup(void *arg, int argc, char **argv, const struct stage_env *env,
+	   struct errbuf *eb)
+{
+	struct sort_ctx *ctx = arg;
+
+	(void)argc;
+	(void)argv;
+	if (ctx->by == NULL)
+		return errbuf_set(eb, STATUS_USAGE, "--by EXPR is needed");
+	if (ctx->window < 0)
+		return errbuf_set(eb, STATUS_USAGE, "--window DUR is needed");
+	if (ctx->max_held < 1)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--max-held must be at least 1");
+	if (cmd_key_init(&ctx->bx, ctx->by, env, ctx->named, eb) == -1)
+		return errbuf_prefix(eb, "--by");
+	ctx->env = env;
+	ctx->newest = ctx->released = INT64_MIN;
+	return 0;
+}
+
+static int
+held_less(const struct held *a, const struct held *b)
+{
+	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static void
+heap_push(struct sort_ctx *ctx, struct held h)
+{
+	size_t i;
+
+	if (ctx->n == ctx->cap) {
+		ctx->cap = ctx->cap ? ctx->cap * 2 : 64;
+		ctx->heap = xreallocarray(ctx->heap, ctx->cap, sizeof h);
+	}
+	i = ctx->n++;
+	while (i > 0 && held_less(&h, &ctx->heap[(i - 1) / 2])) {
+		ctx->heap[i] = ctx->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	ctx->heap[i] = h;
+}
+
+static struct held
+heap_pop(struct sort_ctx *ctx)
+{
+	struct held top = ctx->heap[0], last = ctx->heap[--ctx->n];
+	size_t i = 0, c;
+
+	while ((c = 2 * i + 1) < ctx->n) {
+		if (c + 1 < ctx->n &&
+		    held_less(&ctx->heap[c + 1], &ctx->heap[c]))
+			c++;
+		if (!held_less(&ctx->heap[c], &last))
+			break;
+		ctx->heap[i] = ctx->heap[c];
+		i = c;
+	}
+	if (ctx->n > 0)
+		ctx->heap[i] = last;
+	return top;
+}
+
+/* Release the oldest held event. */
+static int
+release_one(struct sort_ctx *ctx, struct emit *out, struct errbuf *eb)
+{
+	struct held h = heap_pop(ctx);
+	int rc;
+
+	ctx->released = h.t;
+	ctx->passed++;
+	rc = emit(out, h.rec, eb);
+	record_free(h.rec);
+	return rc;
+}
+
+/* The watermark: events at or before it are released. */
+static int64_t
+watermark(const struct sort_ctx *ctx)
+{
+	if (ctx->newest == INT64_MIN)
+		return INT64_MIN;
+	if (ctx->newest < INT64_MIN + ctx->window)
+		return INT64_MIN;
+	return ctx->newest - ctx->window;
+}
+
+static int
+sort_late(struct sort_ctx *ctx, struct record *rec, int64_t t, struct emit *out,
+	  struct errbuf *eb)
+{
+	int64_t floor = watermark(ctx);
+	char bt[EVTIME_BUFSZ], bn[EVTIME_BUFSZ], bd[EVTIME_BUFSZ],
+		bw[EVTIME_BUFSZ];
+
+	ctx->late_n++;
+	if (ctx->late == LATE_PASS)
+		return emit(out, rec, eb);
+	if (ctx->released > floor)
+		floor = ctx->released;
+	errbuf_set(eb, STATUS_REJECT,
+		   "late event: %s is %s behind the window (newest %s, "
+		   "--window %s)",
+		   evtime_format(t, bt), evtime_format_dur(floor - t, bd),
+		   evtime_format(ctx->newest, bn),
+		   evtime_format_dur(ctx->window, bw));
+	return -1;
+}
+
+static int
+sort_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
+{
+	struct sort_ctx *ctx = arg;
+	struct held h;
+	json_t *v;
+	int64_t t, w;
+	int rc;
+
+	v = cmd_key_value(&ctx->bx, rec, eb);
+	if (v == NULL)
+		return errbuf_prefix(eb, "--by");
+	rc = evtime_from_json(v, &t, eb);
+	json_decref(v);
+	if (rc == -1)
+		return errbuf_prefix(eb, "--by");
+	if (t < watermark(ctx) || t < ctx->released)
+		return sort_late(ctx, rec, t, out, eb);
+	if (t > ctx->newest)
+		ctx->newest = t;
+	h.t = t;
+	h.seq = ctx->seq++;
+	h.rec = record_dup(rec);
+	heap_push(ctx, h);
+	w = watermark(ctx);
+	while (ctx->n > 0 && ctx->heap[0].t <= w)
+		if ((rc = release_one(ctx, out, eb)) != 0)
+			return rc;
+	while (ctx->n > ctx->max_held) {
+		ctx->early++;
+		if ((rc = release_one(ctx, out, eb)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+sort_finish(void *arg, struct emit *out, struct errbuf *eb)
+{
+	struct sort_ctx *ctx = arg;
+	int rc;
+
+	while (ctx->n > 0)
+		if ((rc = release_one(ctx, out, eb)) != 0)
+			return rc == 1 ? 0 : rc;
+	return 0;
+}
+
+static void
+sort_report(void *arg, FILE *fp)
+{
+	struct sort_ctx *ctx = arg;
+
+	fprintf(fp,
+		"evpipe: sort: %llu released in order, %llu late, %llu "
+		"released early (--max-held)\n",
+		(unsigned long long)ctx->passed,
+		(unsigned long long)ctx->late_n,
+		(unsigned long long)ctx->early);
+}
+
+static void
+sort_free(void *arg)
+{
+	struct sort_ctx *ctx = arg;
+
+	while (ctx->n > 0)
+		record_free(ctx->heap[--ctx->n].rec);
+	free(ctx->heap);
+	cmd_expr_release(&ctx->bx);
+}
+
+/* The runner calls free() only after a successful init: clean up here. */
+static int
+sort_init(void *arg, int argc, char **argv, const struct stage_env *env,
+	  struct errbuf *eb)
+{
+	if (sort_setup(arg, argc, argv, env, eb) == 0)
+		return 0;
+	sort_free(arg);
+	return -1;
+}
+
+static const char *const late_choices[] = { "reject", "pass", NULL };
+
+#define O(f) offsetof(struct sort_ctx, f)
+static const struct opt sort_opts[] = {
+	{ "by", 0, OPT_EXPR, O(by), "EXPR",
+	  "the event time: RFC 3339, or epoch seconds or milliseconds", NULL },
+	{ "window", 'w', OPT_DURATION, O(window), "DUR",
+	  "how late an event may come and still be put in order", NULL },
+	{ "late", 0, OPT_ENUM, O(late), "reject|pass",
+	  "events later than the window: reject them (default) or pass "
+	  "them on at once",
+	  late_choices },
+	{ "max-held", 0, OPT_UINT, O(max_held), "N",
+	  "hold at most N events; past it release the oldest early "
+	  "(default 1000000)",
+	  NULL },
+	{ "arg", 0, OPT_NAMEVAL, O(named), "NAME VALUE",
+	  "set $NAME to the string VALUE", NULL },
+	{ "argjson", 0, OPT_NAMEVAL, O(named), "NAME JSON",
+	  "set $NAME to the JSON value", NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+};
+#undef O
+
+const struct stage_entry stage_sort = {
+	.name = "sort",
+	.summary = "reorder events by event time within a lateness window",
+	.usage = "--by EXPR --window DUR [--late reject|pass]",
+	.opts = sort_opts,
+	.ctx_size = sizeof(struct sort_ctx),
+	.min_args = 0,
+	.max_args = 0,
+	.defaults = sort_defaults,
+	.init = sort_init,
+	.process = sort_process,
+	.finish = sort_finish,
+	.report = sort_report,
+	.free = sort_free,
+};
