@@ -8,13 +8,16 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "encoder.h"
 #include "io.h"
 #include "pipeline.h"
+#include "reader.h"
 
 extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter,
 	stage_map;
 extern const struct stage_entry stage_validate, stage_schema, stage_stats;
 extern const struct stage_entry stage_batch;
+extern const struct stage_entry stage_replay;
 extern const struct stage_entry stage_route, stage_split;
 extern const struct stage_entry stage_dedup, stage_sample, stage_throttle,
 	stage_sort;
@@ -23,7 +26,8 @@ const struct stage_entry *const stage_table[] = {
 	&stage_cat,    &stage_filter,	&stage_map,   &stage_head,
 	&stage_tee,    &stage_validate, &stage_batch, &stage_schema,
 	&stage_stats,  &stage_route,	&stage_split, &stage_dedup,
-	&stage_sample, &stage_throttle, &stage_sort,  NULL,
+	&stage_sample, &stage_throttle, &stage_sort,  &stage_replay,
+	NULL,
 };
 
 static const char *const on_error_choices[] = { "skip", "stop", NULL };
@@ -39,6 +43,18 @@ const struct opt global_opts[] = {
 	  on_error_choices },
 	{ "max-line", 0, OPT_SIZE, G(max_line), "SIZE",
 	  "reject lines longer than SIZE (default 16M)", NULL },
+	{ "from", 0, OPT_ENUM, G(from), "FORMAT",
+	  "read inputs as ndjson (default), json, json-seq, csv, tsv or "
+	  "logfmt",
+	  in_format_names },
+	{ "to", 0, OPT_ENUM, G(to), "FORMAT",
+	  "write the output as ndjson (default), json, json-seq, csv, tsv "
+	  "or pretty",
+	  out_format_names },
+	{ "csv-types", 0, OPT_BOOL, G(csv_types), NULL,
+	  "read numbers and true/false in csv, tsv and logfmt fields as "
+	  "JSON values, not strings",
+	  NULL },
 	{ "line-buffered", 0, OPT_BOOL, G(line_buffered), NULL,
 	  "write out every event at once", NULL },
 	{ "follow", 'F', OPT_BOOL, G(follow), NULL,

@@ -454,6 +454,28 @@ sink_write(struct sink *s, const char *event, size_t len, struct errbuf *eb)
 }
 
 int
+sink_put(struct sink *s, const char *p, size_t len, struct errbuf *eb)
+{
+	if (s->broken)
+		return errbuf_set(eb, STATUS_IO, "%s: target failed earlier",
+				  s->spec);
+	s->bytes += len;
+	if (len > s->cap - s->len) {
+		if (sink_drain(s, eb) == -1)
+			return -1;
+		if (len > s->cap)
+			return (s->writer && writer_wait(s, eb) == -1) ||
+					       sink_write_out(s, p, len, eb) ==
+						       -1
+				       ? -1
+				       : 0;
+	}
+	memcpy(s->buf + s->len, p, len);
+	s->len += len;
+	return 0;
+}
+
+int
 sink_close(struct sink *s, struct errbuf *eb)
 {
 	int r = 0;

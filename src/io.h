@@ -136,6 +136,12 @@ int sink_sleep_until(int64_t deadline_ns);
 int sink_write(struct sink *s, const char *event, size_t len,
 	       struct errbuf *eb);
 
+/*
+ * Append bytes as they are: no newline, not counted as an event (the
+ * framing of output formats: "[", RS, a CSV header).  0, or -1 with eb.
+ */
+int sink_put(struct sink *s, const char *p, size_t len, struct errbuf *eb);
+
 /* Write out the buffer.  0, or -1 with eb. */
 int sink_flush(struct sink *s, struct errbuf *eb);
 

@@ -17,9 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "encoder.h"
 #include "errbuf.h"
 #include "input.h"
 #include "io.h"
@@ -29,6 +31,7 @@
 #include "prescan.h"
 #include "source.h"
 #include "progress.h"
+#include "reader.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -54,6 +57,7 @@ struct run {
 	struct stage *stages;
 	size_t n;
 	struct sink *out, *dlq;
+	struct encoder *enc; /* --to, NULL for ndjson */
 	struct stage_env env;
 	struct jscan scan; /* checks every line; its tape serves lookups */
 	struct source_set set;
@@ -264,6 +268,31 @@ env_reject(const struct stage_env *env, struct record *rec, struct errbuf *eb)
 	return run_reject(st->run, st, st->e->name, rec, eb, 0);
 }
 
+static int run_flush(struct run *r);
+
+/* stage_env.wait_fn: flush, then sleep until the deadline or a signal. */
+static int
+env_wait(const struct stage_env *env, int64_t deadline_ns)
+{
+	struct stage *st = env->runner;
+	struct timespec ts;
+
+	if (got_signal || st->run->stop)
+		return 1;
+	run_flush(st->run);
+	ts.tv_sec = (time_t)(deadline_ns / 1000000000);
+	ts.tv_nsec = (long)(deadline_ns % 1000000000);
+	for (;;) {
+		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+					 NULL);
+
+		if (got_signal || st->run->stop)
+			return 1;
+		if (rc != EINTR)
+			return 0;
+	}
+}
+
 /* struct emit for the last stage: write to the output. */
 static int
 emit_output(struct emit *out, struct record *rec, struct errbuf *eb)
@@ -274,6 +303,17 @@ emit_output(struct emit *out, struct record *rec, struct errbuf *eb)
 	size_t len;
 
 	st->emitted++;
+	if (r->enc) {
+		if (encoder_write(r->enc, rec, eb) == 0)
+			return 0;
+		if (eb->status == STATUS_REJECT) {
+			/* It is JSON: keep it as such in the dead letter. */
+			if (rec->json == NULL)
+				record_json(rec, NULL);
+			return run_reject(r, NULL, "output", rec, eb, 0);
+		}
+		return r->out->gone ? (r->stop = 1, errbuf_clear(eb), 1) : -1;
+	}
 	bytes = record_bytes(rec, &len);
 	if (sink_write(r->out, bytes, len, eb) == -1)
 		return r->out->gone ? (r->stop = 1, errbuf_clear(eb), 1) : -1;
@@ -459,6 +499,25 @@ run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
 	record_release(&rec);
 }
 
+/* A record the input format could not decode (reader.h, LINE_INVALID). */
+static void
+run_invalid(struct run *r, const char *src, uint64_t lineno, const char *raw,
+	    size_t len, struct errbuf *eb)
+{
+	struct record rec;
+	int rc;
+
+	r->lines++;
+	record_init(&rec, src, lineno, raw, len);
+	errbuf_prefix(eb, "invalid %s", in_format_names[r->g->from]);
+	rc = run_reject(r, NULL, "input", &rec, eb, len >= DLQ_SAMPLE_MAX);
+	if (rc == -1)
+		run_fatal(r, eb);
+	else if (rc == 1)
+		r->stop = 1;
+	record_release(&rec);
+}
+
 /*
  * Write the checkpoint after a successful flush, so that it never runs
  * ahead of what was delivered.  0, or -1 (fatal, reported).
@@ -537,7 +596,10 @@ run_turn(struct run *r, struct source *s)
 		run_turn_prescan(r, s);
 		return;
 	}
-	if (s->done || !s->ready || (lr = s->ops->reader(s)) == NULL)
+	if (s->done || !s->ready)
+		return;
+	lr = s->rd ? NULL : s->ops->reader(s);
+	if (lr == NULL && s->rd == NULL)
 		return;
 	for (k = 0; k < SOURCE_TURN_LINES; k++) {
 		const char *line;
@@ -546,7 +608,8 @@ run_turn(struct run *r, struct source *s)
 
 		if (r->stop || got_signal)
 			return;
-		res = run_read(lr, &line, &len, &eb);
+		res = s->rd ? reader_next(s->rd, &line, &len, &eb)
+			    : run_read(lr, &line, &len, &eb);
 		if (res == LINE_AGAIN) {
 			s->ops->idle(s, &r->set);
 			return;
@@ -562,8 +625,13 @@ run_turn(struct run *r, struct source *s)
 			s->ops->end(s, &r->set, res == LINE_ERROR);
 			return;
 		}
-		run_line(r, s->name, lr->lineno, line, len,
-			 res == LINE_TOO_LONG, NULL);
+		if (res == LINE_INVALID) {
+			run_invalid(r, s->name, s->rd->lineno, line, len, &eb);
+			errbuf_clear(&eb);
+			continue;
+		}
+		run_line(r, s->name, s->rd ? s->rd->lineno : lr->lineno, line,
+			 len, res == LINE_TOO_LONG, NULL);
 	}
 }
 
@@ -765,6 +833,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		st->out.arg = st;
 		st->env = r.env;
 		st->env.reject_fn = env_reject;
+		st->env.wait_fn = env_wait;
 		st->env.runner = st;
 	}
 	r.raw_only = 1;
@@ -794,6 +863,18 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 			goto out;
 		}
 	}
+	if (g->dlq.n && g->to != TO_NDJSON &&
+	    strcmp(g->dlq.v[g->dlq.n - 1], "-") == 0 &&
+	    (g->output.n == 0 ||
+	     strcmp(g->output.v[g->output.n - 1], "-") == 0)) {
+		fprintf(stderr,
+			"evpipe: --dlq -: dead letters are NDJSON and would "
+			"break the --to %s output on stdout; give --dlq a "
+			"file\n",
+			out_format_names[g->to]);
+		run_status(&r, STATUS_USAGE);
+		goto out;
+	}
 	/* A command that reads no events (schema compat) runs alone. */
 	for (i = 0; i < n; i++) {
 		struct stage *st = &r.stages[i];
@@ -820,6 +901,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		goto out;
 	}
 	sink_async(r.out);
+	r.enc = encoder_new(g->to, r.out);
 	if (g->dlq.n) {
 		/* Dead letters may share stdout with the events: one buffer
 		 * keeps their order. */
@@ -869,6 +951,9 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 out:
 	if (g->verbose && r.out)
 		run_report(&r);
+	if (r.enc && !r.out->gone && encoder_finish(r.enc, &eb) == -1)
+		run_fatal(&r, &eb);
+	encoder_free(r.enc);
 	if (r.out && sink_close(r.out, &eb) == -1)
 		run_fatal(&r, &eb);
 	if (r.dlq && r.dlq != r.out && sink_close(r.dlq, &eb) == -1) {

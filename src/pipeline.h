@@ -19,6 +19,8 @@ struct globals {
 	struct strlist dlq;    /* --dlq TARGET (the last one given wins) */
 	int on_error;	       /* enum on_error */
 	uint64_t max_line;     /* --max-line SIZE */
+	int from, to;	       /* --from, --to: enum in_format, out_format */
+	int csv_types;	       /* --csv-types */
 	int line_buffered;
 	int quiet, verbose;
 	int progress; /* --progress 1, --no-progress 0, else -1 */

@@ -34,6 +34,7 @@
 #include "linebuf.h"
 #include "pipeline.h"
 #include "prescan.h"
+#include "reader.h"
 #include "progress.h"
 #include "source.h"
 #include "util.h"
@@ -50,13 +51,13 @@
 struct plain {
 	struct source s;
 	struct input *in;
-	struct linereader lr;
+	struct reader rd; /* --from: every format reads files read once */
 };
 
 static struct linereader *
 plain_reader(struct source *s)
 {
-	return &((struct plain *)s)->lr;
+	return &((struct plain *)s)->rd.lr;
 }
 
 static void
@@ -81,7 +82,7 @@ plain_free(struct source *s)
 
 	if (s->prescan)
 		prescan_stop(s->prescan);
-	linereader_release(&p->lr);
+	reader_release(&p->rd);
 	input_close(p->in);
 	free(p);
 }
@@ -114,10 +115,13 @@ source_file_new(struct source_set *set, const char *path)
 	 * and read without blocking (input.c checks before each read). */
 	p->s.fd = input_is_stream(in) ? input_fd(in) : -1;
 	p->s.ready = !input_is_stream(in);
-	linereader_init(&p->lr, input_read, in, set->g->max_line);
+	reader_init(&p->rd, set->g->from, input_read, in, set->g->max_line,
+		    set->g->csv_types ? READER_TYPES : 0);
+	p->s.rd = &p->rd;
 	if (set->progress)
 		progress_begin(set->progress, in);
-	if (set->prescan && !input_is_stream(in))
+	/* The prescan frames NDJSON lines only. */
+	if (set->prescan && !input_is_stream(in) && set->g->from == FROM_NDJSON)
 		p->s.prescan = prescan_start(input_read, in, set->g->max_line,
 					     set->prescan_tape);
 	return &p->s;

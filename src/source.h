@@ -21,6 +21,7 @@
 
 struct globals;
 struct linereader;
+struct reader;
 struct prescan;
 struct progress;
 struct source_set;
@@ -38,6 +39,8 @@ struct source {
 	int paused;	  /* fd not polled until the deadline (EMFILE) */
 	struct prescan *prescan; /* a file read once, read and checked on a
 				  * second thread (prescan.h); else NULL */
+	struct reader *rd;	 /* a file read once: its --from decoder, read
+				  * instead of ops->reader(); else NULL */
 };
 
 struct source_ops {

@@ -67,8 +67,23 @@ struct stage_env {
 	/* The runner's: use stage_reject(). */
 	int (*reject_fn)(const struct stage_env *, struct record *,
 			 struct errbuf *);
+	/* The runner's: use stage_wait(). */
+	int (*wait_fn)(const struct stage_env *, int64_t deadline_ns);
 	void *runner;
 };
+
+/*
+ * Pace events from inside process() or finish() (replay): write out every
+ * output and dead letter so far, then sleep until the CLOCK_MONOTONIC
+ * deadline (in ns).  Returns 0 at the deadline, or 1 at once when
+ * SIGINT/SIGTERM asks the run to end: the stage then emits what it holds
+ * without waiting and keeps nothing for later.
+ */
+static inline int
+stage_wait(const struct stage_env *env, int64_t deadline_ns)
+{
+	return env->wait_fn(env, deadline_ns);
+}
 
 /*
  * Reject rec outside process(): a batch whose command failed for good, a

@@ -1,0 +1,53 @@
+/*
+ * encoder.h -- output formats (--to) for the main output.
+ *
+ * ndjson writes events as they are (no encoder at all).  The others frame
+ * or re-encode each event before it reaches the sink:
+ *   json      one array: "[", one element a line, "]" at the end ("[]"
+ *             when there were no events), so the output is valid JSON
+ *             and still greps line by line
+ *   json-seq  RFC 7464: RS, the event, LF
+ *   csv, tsv  a header row made from the first event's flattened keys
+ *             (nested objects as a.b, arrays as a.1, a.2 as Miller does),
+ *             then one row per event; an event with a field not in the
+ *             header is rejected (stage "output"), never cut silently
+ *   pretty    indented JSON, two spaces, as jq prints by default
+ */
+#ifndef ENCODER_H
+#define ENCODER_H
+
+struct errbuf;
+struct record;
+struct sink;
+
+enum out_format { TO_NDJSON, TO_JSON, TO_JSONSEQ, TO_CSV, TO_TSV, TO_PRETTY };
+
+/* The --to names, in enum out_format order, NULL-terminated. */
+extern const char *const out_format_names[];
+
+struct encoder;
+
+/* An encoder of format onto s (borrowed); NULL for ndjson. */
+struct encoder *encoder_new(int format, struct sink *s);
+
+/*
+ * Write one event.  0; or -1 with eb: STATUS_REJECT when this event
+ * cannot be written in the format (the caller rejects it and goes on),
+ * anything else from the sink.
+ */
+int encoder_write(struct encoder *enc, struct record *rec, struct errbuf *eb);
+
+/* Write what closes the output (json's "]"): 0, or -1 with eb. */
+int encoder_finish(struct encoder *enc, struct errbuf *eb);
+
+void encoder_free(struct encoder *enc);
+
+/*
+ * Append JSON text p[0..n) to out indented as jq does (two spaces,
+ * "key": value, empty containers as {} and []).  The text must be valid
+ * JSON; numbers and strings are copied byte for byte.
+ */
+struct buf;
+void json_pretty(struct buf *out, const char *p, size_t n);
+
+#endif

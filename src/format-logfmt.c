@@ -1,0 +1,181 @@
+/*
+ * format-logfmt.c -- "--from logfmt": one event per line of KEY=VALUE
+ * pairs separated by blanks, as written by Heroku, Go's logfmt and
+ * Grafana Loki:
+ *
+ *   level=info msg="user logged in" user=42 admin
+ *
+ * gives {"level":"info","msg":"user logged in","user":"42","admin":true}.
+ * A quoted value may hold blanks and the escapes \" \\ \n \t \r; a key
+ * without "=" is true; "key=" is the empty string.  With --csv-types a
+ * bare value that is a JSON number, true or false becomes one (a quoted
+ * value stays a string).  Keys are kept as written, dots and all.
+ */
+#include <string.h>
+
+#include "errbuf.h"
+#include "reader.h"
+
+static void
+logfmt_init(struct reader *r)
+{
+	linereader_init(&r->lr, r->read, r->arg, r->max_line);
+}
+
+static void
+logfmt_release(struct reader *r)
+{
+	linereader_release(&r->lr);
+}
+
+static int
+logfmt_buffered(const struct reader *r)
+{
+	return linereader_buffered(&r->lr);
+}
+
+static int
+blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Decode one line into r->out: 0, or -1 with eb. */
+static int
+logfmt_parse(struct reader *r, const char *line, size_t n, struct errbuf *eb)
+{
+	const char *p = line, *e = line + n;
+	struct buf *o = &r->out;
+	struct buf v = BUF_INIT;
+	int first = 1;
+
+	buf_reset(o);
+	buf_addc(o, '{');
+	for (;;) {
+		const char *k;
+
+		while (p < e && blank(*p))
+			p++;
+		if (p == e)
+			break;
+		k = p;
+		while (p < e && !blank(*p) && *p != '=' && *p != '"')
+			p++;
+		if (p == k || (p < e && *p == '"')) {
+			buf_release(&v);
+			return errbuf_set(eb, STATUS_REJECT,
+					  "expected a key at column %zu",
+					  (size_t)(p - line) + 1);
+		}
+		if (!first)
+			buf_addc(o, ',');
+		first = 0;
+		json_add_string(o, k, (size_t)(p - k));
+		buf_addc(o, ':');
+		if (p == e || *p != '=') {
+			buf_add(o, "true", 4);
+			continue;
+		}
+		p++;
+		if (p < e && *p == '"') {
+			const char *open = p++;
+
+			buf_reset(&v);
+			for (;;) {
+				if (p == e) {
+					buf_release(&v);
+					return errbuf_set(
+						eb, STATUS_REJECT,
+						"unterminated quoted value "
+						"at column %zu",
+						(size_t)(open - line) + 1);
+				}
+				if (*p == '"')
+					break;
+				if (*p == '\\' && p + 1 < e) {
+					switch (p[1]) {
+					case 'n':
+						buf_addc(&v, '\n');
+						break;
+					case 't':
+						buf_addc(&v, '\t');
+						break;
+					case 'r':
+						buf_addc(&v, '\r');
+						break;
+					case '"':
+					case '\\':
+						buf_addc(&v, p[1]);
+						break;
+					default:
+						buf_add(&v, p, 2);
+					}
+					p += 2;
+					continue;
+				}
+				buf_addc(&v, *p++);
+			}
+			p++;
+			json_add_string(o, v.data ? v.data : "", v.len);
+			if (p < e && !blank(*p)) {
+				buf_release(&v);
+				return errbuf_set(eb, STATUS_REJECT,
+						  "expected a blank after the "
+						  "quoted value at column %zu",
+						  (size_t)(p - line) + 1);
+			}
+		} else {
+			const char *s = p;
+
+			while (p < e && !blank(*p))
+				p++;
+			json_add_field(o, s, (size_t)(p - s), r->flags);
+		}
+	}
+	buf_addc(o, '}');
+	buf_release(&v);
+	return 0;
+}
+
+static int
+logfmt_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
+{
+	for (;;) {
+		const char *line;
+		size_t n, i;
+		int res = linereader_next(&r->lr, &line, &n, eb);
+
+		r->lineno = r->lr.lineno;
+		if (res != LINE_OK) {
+			if (res == LINE_TOO_LONG) {
+				*rec = line;
+				*len = n;
+			}
+			return res;
+		}
+		for (i = 0; i < n && blank(line[i]); i++)
+			;
+		if (i == n)
+			continue;
+		if (logfmt_parse(r, line, n, eb) == -1) {
+			*rec = line;
+			*len = n;
+			return LINE_INVALID;
+		}
+		*rec = r->out.data;
+		*len = r->out.len;
+		if (*len > r->max_line) {
+			*len = r->max_line;
+			return LINE_TOO_LONG;
+		}
+		return LINE_OK;
+	}
+}
+
+const struct reader_format format_logfmt = {
+	.name = "logfmt",
+	.init = logfmt_init,
+	.next = logfmt_next,
+	.buffered = logfmt_buffered,
+	.release = logfmt_release,
+};

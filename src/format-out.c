@@ -1,0 +1,415 @@
+/*
+ * format-out.c -- the output formats of --to (see encoder.h).
+ *
+ * CSV and TSV read each event through the JSON scanner's tape, so numbers
+ * and strings are written exactly as they came (a 30-digit integer stays
+ * 30 digits).  The header is fixed by the first event: a mature CSV file
+ * has one header, and rewriting it later is impossible on a stream.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "encoder.h"
+#include "errbuf.h"
+#include "io.h"
+#include "json-scan.h"
+#include "record.h"
+#include "xmalloc.h"
+
+const char *const out_format_names[] = {
+	"ndjson", "json", "json-seq", "csv", "tsv", "pretty", NULL,
+};
+
+struct encoder {
+	int format;
+	struct sink *s;
+	uint64_t n; /* events written */
+	struct buf b;
+	/* csv, tsv */
+	char delim;
+	struct jscan scan;
+	struct buf scratch, key;
+	int have_header;
+	struct buf names; /* the header names, back to back */
+	size_t *no;	  /* name i is names[no[i]..no[i+1]) */
+	size_t ncols, colcap;
+	size_t *vo, *vl;     /* this row: value of column i in vals */
+	unsigned char *vset; /* this row: column i has a value */
+	struct buf vals;
+	size_t hint;   /* where the next key is likely to be */
+	char *missing; /* a field not in the header */
+};
+
+struct encoder *
+encoder_new(int format, struct sink *s)
+{
+	struct encoder *e;
+
+	if (format == TO_NDJSON)
+		return NULL;
+	e = xcalloc(1, sizeof *e);
+	e->format = format;
+	e->s = s;
+	e->delim = format == TO_TSV ? '\t' : ',';
+	buf_init(&e->b);
+	buf_init(&e->scratch);
+	buf_init(&e->key);
+	buf_init(&e->names);
+	buf_init(&e->vals);
+	jscan_init(&e->scan);
+	return e;
+}
+
+void
+encoder_free(struct encoder *e)
+{
+	if (e == NULL)
+		return;
+	buf_release(&e->b);
+	buf_release(&e->scratch);
+	buf_release(&e->key);
+	buf_release(&e->names);
+	buf_release(&e->vals);
+	jscan_release(&e->scan);
+	free(e->no);
+	free(e->vo);
+	free(e->vl);
+	free(e->vset);
+	free(e->missing);
+	free(e);
+}
+
+/* ---- pretty ------------------------------------------------------------- */
+
+static void
+indent(struct buf *out, int depth)
+{
+	buf_addc(out, '\n');
+	for (; depth > 0; depth--)
+		buf_add(out, "  ", 2);
+}
+
+static int
+ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+void
+json_pretty(struct buf *out, const char *p, size_t n)
+{
+	const char *e = p + n;
+	int depth = 0;
+
+	while (p < e) {
+		char c = *p;
+
+		if (ws(c)) {
+			p++;
+		} else if (c == '"') {
+			const char *q = p + 1;
+
+			while (q < e && *q != '"')
+				q += *q == '\\' ? 2 : 1;
+			if (q > e)
+				q = e - 1;
+			buf_add(out, p, (size_t)(q + 1 - p));
+			p = q + 1;
+		} else if (c == '{' || c == '[') {
+			const char *q = p + 1;
+
+			while (q < e && ws(*q))
+				q++;
+			if (q < e && (*q == '}' || *q == ']')) {
+				buf_addc(out, c);
+				buf_addc(out, *q);
+				p = q + 1;
+				continue;
+			}
+			buf_addc(out, c);
+			indent(out, ++depth);
+			p++;
+		} else if (c == '}' || c == ']') {
+			indent(out, --depth);
+			buf_addc(out, c);
+			p++;
+		} else if (c == ',') {
+			buf_addc(out, ',');
+			indent(out, depth);
+			p++;
+		} else if (c == ':') {
+			buf_add(out, ": ", 2);
+			p++;
+		} else {
+			const char *q = p;
+
+			while (q < e && !ws(*q) && *q != ',' && *q != '}' &&
+			       *q != ']' && *q != ':')
+				q++;
+			buf_add(out, p, (size_t)(q - p));
+			p = q;
+		}
+	}
+}
+
+/* ---- csv, tsv ----------------------------------------------------------- */
+
+/* Append one CSV/TSV field. */
+static void
+add_cell(struct encoder *e, struct buf *out, const char *p, size_t n)
+{
+	size_t i;
+
+	if (e->format == TO_TSV) {
+		for (i = 0; i < n; i++)
+			switch (p[i]) {
+			case '\t':
+				buf_add(out, "\\t", 2);
+				break;
+			case '\n':
+				buf_add(out, "\\n", 2);
+				break;
+			case '\r':
+				buf_add(out, "\\r", 2);
+				break;
+			case '\\':
+				buf_add(out, "\\\\", 2);
+				break;
+			default:
+				buf_addc(out, p[i]);
+			}
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
+			break;
+	if (i == n) {
+		buf_add(out, p, n);
+		return;
+	}
+	buf_addc(out, '"');
+	for (i = 0; i < n; i++) {
+		if (p[i] == '"')
+			buf_addc(out, '"');
+		buf_addc(out, p[i]);
+	}
+	buf_addc(out, '"');
+}
+
+static void
+cols_room(struct encoder *e)
+{
+	if (e->ncols + 2 <= e->colcap)
+		return;
+	e->colcap = e->colcap ? e->colcap * 2 : 32;
+	e->no = xrealloc(e->no, e->colcap * sizeof *e->no);
+	e->vo = xrealloc(e->vo, e->colcap * sizeof *e->vo);
+	e->vl = xrealloc(e->vl, e->colcap * sizeof *e->vl);
+	e->vset = xrealloc(e->vset, e->colcap);
+}
+
+/* The column of the flattened key in e->key, or SIZE_MAX. */
+static size_t
+find_col(struct encoder *e)
+{
+	size_t i, k = e->key.len;
+
+	for (i = 0; i < e->ncols; i++) {
+		size_t c = (e->hint + i) % e->ncols;
+
+		if (e->no[c + 1] - e->no[c] == k &&
+		    memcmp(e->names.data + e->no[c], e->key.data, k) == 0) {
+			e->hint = c + 1 == e->ncols ? 0 : c + 1;
+			return c;
+		}
+	}
+	return SIZE_MAX;
+}
+
+/* One leaf: its text, unquoted. */
+static void
+leaf(struct encoder *e, struct jscan_val v)
+{
+	size_t col, n;
+	const char *p;
+
+	if (!e->have_header) {
+		cols_room(e);
+		col = find_col(e);
+		if (col == SIZE_MAX) {
+			if (e->ncols == 0)
+				e->no[0] = 0;
+			buf_add(&e->names, e->key.data, e->key.len);
+			col = e->ncols++;
+			e->no[e->ncols] = e->names.len;
+			e->vset[col] = 0;
+		}
+	} else {
+		col = find_col(e);
+		if (col == SIZE_MAX) {
+			if (e->missing == NULL)
+				e->missing =
+					xstrdup(e->key.data ? e->key.data : "");
+			return;
+		}
+	}
+	switch (jscan_type(v)) {
+	case JSCAN_STRING:
+		p = jscan_str(v, &e->scratch, &n);
+		break;
+	case JSCAN_NULL:
+		p = "";
+		n = 0;
+		break;
+	case JSCAN_ARRAY:
+		p = "[]";
+		n = 2;
+		break;
+	case JSCAN_OBJECT:
+		p = "{}";
+		n = 2;
+		break;
+	default:
+		p = jscan_raw(v, &n);
+	}
+	e->vo[col] = e->vals.len;
+	e->vl[col] = n;
+	e->vset[col] = 1;
+	buf_add(&e->vals, p, n);
+}
+
+static void
+flatten(struct encoder *e, struct jscan_val v)
+{
+	struct jscan_iter it;
+	struct jscan_val k, x;
+	size_t mark = e->key.len, i = 0;
+	enum jscan_type t = jscan_type(v);
+
+	if ((t != JSCAN_OBJECT && t != JSCAN_ARRAY) || jscan_count(v) == 0) {
+		leaf(e, v);
+		return;
+	}
+	jscan_iter_init(&it, v);
+	while (jscan_iter_next(&it, &k, &x)) {
+		e->key.len = mark;
+		if (mark > 0)
+			buf_addc(&e->key, '.');
+		if (t == JSCAN_OBJECT) {
+			size_t n;
+			const char *s = jscan_str(k, &e->scratch, &n);
+
+			buf_add(&e->key, s, n);
+		} else {
+			buf_addf(&e->key, "%zu", ++i);
+		}
+		flatten(e, x);
+	}
+	e->key.len = mark;
+	if (e->key.data)
+		e->key.data[mark] = '\0';
+}
+
+static int
+csv_write(struct encoder *e, struct record *rec, struct errbuf *eb)
+{
+	const char *bytes;
+	size_t len, i;
+	struct jscan_val root;
+
+	bytes = record_bytes(rec, &len);
+	if (jscan_parse(&e->scan, bytes, len, eb) == -1)
+		return -1;
+	root = jscan_root(&e->scan);
+	if (jscan_type(root) != JSCAN_OBJECT)
+		return errbuf_set(eb, STATUS_REJECT,
+				  "--to %s needs an object, not %s",
+				  out_format_names[e->format],
+				  jscan_type_name(jscan_type(root)));
+	if (jscan_count(root) == 0)
+		return errbuf_set(eb, STATUS_REJECT,
+				  "--to %s: an empty object has no fields",
+				  out_format_names[e->format]);
+	buf_reset(&e->vals);
+	buf_reset(&e->key);
+	for (i = 0; i < e->ncols; i++)
+		e->vset[i] = 0;
+	free(e->missing);
+	e->missing = NULL;
+	e->hint = 0;
+	flatten(e, root);
+	if (e->missing)
+		return errbuf_set(eb, STATUS_REJECT,
+				  "field '%s' is not a column of the %s "
+				  "header (made from the first event)",
+				  e->missing, out_format_names[e->format]);
+	buf_reset(&e->b);
+	if (!e->have_header) {
+		e->have_header = 1;
+		for (i = 0; i < e->ncols; i++) {
+			if (i > 0)
+				buf_addc(&e->b, e->delim);
+			add_cell(e, &e->b, e->names.data + e->no[i],
+				 e->no[i + 1] - e->no[i]);
+		}
+		buf_addc(&e->b, '\n');
+		if (sink_put(e->s, e->b.data, e->b.len, eb) == -1)
+			return -1;
+		buf_reset(&e->b);
+	}
+	for (i = 0; i < e->ncols; i++) {
+		if (i > 0)
+			buf_addc(&e->b, e->delim);
+		if (e->vset[i])
+			add_cell(e, &e->b, e->vals.data + e->vo[i], e->vl[i]);
+	}
+	return sink_write(e->s, e->b.data ? e->b.data : "", e->b.len, eb);
+}
+
+/* ---- the entry points --------------------------------------------------- */
+
+int
+encoder_write(struct encoder *e, struct record *rec, struct errbuf *eb)
+{
+	const char *bytes;
+	size_t len;
+
+	switch (e->format) {
+	case TO_CSV:
+	case TO_TSV:
+		return csv_write(e, rec, eb);
+	case TO_JSON:
+		bytes = record_bytes(rec, &len);
+		if (sink_put(e->s, e->n ? ",\n" : "[\n", 2, eb) == -1)
+			return -1;
+		e->n++;
+		/* The newline comes with the next element or the "]". */
+		if (sink_put(e->s, bytes, len, eb) == -1)
+			return -1;
+		e->s->events++;
+		return e->s->line_buffered ? sink_flush(e->s, eb) : 0;
+	case TO_JSONSEQ:
+		bytes = record_bytes(rec, &len);
+		if (sink_put(e->s, "\x1e", 1, eb) == -1)
+			return -1;
+		return sink_write(e->s, bytes, len, eb);
+	case TO_PRETTY:
+		bytes = record_bytes(rec, &len);
+		buf_reset(&e->b);
+		json_pretty(&e->b, bytes, len);
+		return sink_write(e->s, e->b.data ? e->b.data : "", e->b.len,
+				  eb);
+	}
+	BUG("output format %d", e->format);
+}
+
+int
+encoder_finish(struct encoder *e, struct errbuf *eb)
+{
+	if (e == NULL || e->format != TO_JSON)
+		return 0;
+	if (e->n == 0)
+		return sink_put(e->s, "[]\n", 3, eb);
+	return sink_put(e->s, "\n]\n", 3, eb);
+}

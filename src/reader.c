@@ -1,0 +1,284 @@
+/*
+ * reader.c -- input formats behind one call (see reader.h): dispatch, the
+ * byte buffer of the byte-based decoders, and the JSON text helpers the
+ * decoders share.  NDJSON is the line reader itself.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "reader.h"
+#include "xmalloc.h"
+
+#define READER_BUF (256 * 1024)
+
+const char *const in_format_names[] = {
+	"ndjson", "json", "json-seq", "csv", "tsv", "logfmt", NULL,
+};
+
+static const struct reader_format *const formats[] = {
+	[FROM_NDJSON] = &format_ndjson,	  [FROM_JSON] = &format_json,
+	[FROM_JSONSEQ] = &format_jsonseq, [FROM_CSV] = &format_csv,
+	[FROM_TSV] = &format_tsv,	  [FROM_LOGFMT] = &format_logfmt,
+};
+
+void
+reader_init(struct reader *r, int format, linebuf_read_fn read, void *arg,
+	    size_t max_line, unsigned flags)
+{
+	memset(r, 0, sizeof *r);
+	if (format < 0 || (size_t)format >= NELEM(formats))
+		BUG("input format %d", format);
+	r->fmt = formats[format];
+	r->flags = flags;
+	r->max_line = max_line;
+	r->read = read;
+	r->arg = arg;
+	r->line = 1;
+	buf_init(&r->out);
+	r->fmt->init(r);
+}
+
+void
+reader_release(struct reader *r)
+{
+	if (r->fmt && r->fmt->release)
+		r->fmt->release(r);
+	free(r->buf);
+	r->buf = NULL;
+	buf_release(&r->out);
+}
+
+int
+reader_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
+{
+	return r->fmt->next(r, rec, len, eb);
+}
+
+int
+reader_buffered(const struct reader *r)
+{
+	return r->fmt->buffered(r);
+}
+
+int
+reader_fill(struct reader *r, struct errbuf *eb)
+{
+	ssize_t n;
+
+	if (r->buf == NULL) {
+		r->cap = READER_BUF;
+		r->buf = xmalloc(r->cap);
+	}
+	if (r->off > 0) {
+		memmove(r->buf, r->buf + r->off, r->end - r->off);
+		r->end -= r->off;
+		r->off = 0;
+	}
+	if (r->end == r->cap) {
+		/* Callers consume as they scan; a full buffer is a bug. */
+		BUG("reader buffer full");
+	}
+	if (r->eof)
+		return 0;
+	n = r->read(r->arg, r->buf + r->end, r->cap - r->end, eb);
+	if (n < 0) {
+		if (eb->status == 0 && errno == EAGAIN)
+			return LINE_AGAIN;
+		return LINE_ERROR;
+	}
+	if (n == 0) {
+		r->eof = 1;
+		return 0;
+	}
+	r->end += (size_t)n;
+	return 1;
+}
+
+void
+json_compact(struct buf *out, const char *p, size_t n, int *in_str)
+{
+	const char *end = p + n;
+	int s = *in_str; /* 0 outside, 1 inside, 2 after a backslash */
+
+	buf_grow(out, n);
+	while (p < end) {
+		if (s == 0) {
+			const char *q = p;
+
+			while (q < end && *q != ' ' && *q != '\n' &&
+			       *q != '\t' && *q != '\r' && *q != '"')
+				q++;
+			memcpy(out->data + out->len, p, (size_t)(q - p));
+			out->len += (size_t)(q - p);
+			p = q;
+			if (p < end && *p == '"') {
+				out->data[out->len++] = '"';
+				s = 1;
+			}
+			if (p < end)
+				p++;
+		} else if (s == 2) {
+			out->data[out->len++] = *p++;
+			s = 1;
+		} else {
+			const char *q = p;
+
+			while (q < end && *q != '"' && *q != '\\')
+				q++;
+			memcpy(out->data + out->len, p, (size_t)(q - p));
+			out->len += (size_t)(q - p);
+			p = q;
+			if (p < end) {
+				s = *p == '"' ? 0 : 2;
+				out->data[out->len++] = *p++;
+			}
+		}
+	}
+	out->data[out->len] = '\0';
+	*in_str = s;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+void
+json_add_string(struct buf *out, const char *p, size_t n)
+{
+	const char *end = p + n;
+
+	buf_grow(out, n + 2);
+	out->data[out->len++] = '"';
+	while (p < end) {
+		const char *q = p;
+		unsigned char c;
+
+		while (q < end && (unsigned char)*q >= 0x20 && *q != '"' &&
+		       *q != '\\')
+			q++;
+		buf_add(out, p, (size_t)(q - p));
+		if (q == end)
+			break;
+		c = (unsigned char)*q;
+		p = q + 1;
+		switch (c) {
+		case '"':
+			buf_add(out, "\\\"", 2);
+			break;
+		case '\\':
+			buf_add(out, "\\\\", 2);
+			break;
+		case '\n':
+			buf_add(out, "\\n", 2);
+			break;
+		case '\t':
+			buf_add(out, "\\t", 2);
+			break;
+		case '\r':
+			buf_add(out, "\\r", 2);
+			break;
+		case '\b':
+			buf_add(out, "\\b", 2);
+			break;
+		case '\f':
+			buf_add(out, "\\f", 2);
+			break;
+		default: {
+			char u[6] = { '\\',	      'u',	     '0', '0',
+				      hexdig[c >> 4], hexdig[c & 15] };
+
+			buf_add(out, u, 6);
+		}
+		}
+	}
+	buf_addc(out, '"');
+}
+
+/* Whether p[0..n) is a number by the JSON grammar. */
+static int
+is_json_number(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (i < n && p[i] == '-')
+		i++;
+	if (i >= n)
+		return 0;
+	if (p[i] == '0')
+		i++;
+	else if (p[i] >= '1' && p[i] <= '9')
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+	else
+		return 0;
+	if (i < n && p[i] == '.') {
+		size_t d = ++i;
+
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		size_t d;
+
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		d = i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	return i == n;
+}
+
+void
+json_add_field(struct buf *out, const char *p, size_t n, unsigned flags)
+{
+	if ((flags & READER_TYPES) &&
+	    ((n == 4 && memcmp(p, "true", 4) == 0) ||
+	     (n == 5 && memcmp(p, "false", 5) == 0) || is_json_number(p, n))) {
+		buf_add(out, p, n);
+		return;
+	}
+	json_add_string(out, p, n);
+}
+
+/* ---- ndjson: the line reader as it is ---------------------------------- */
+
+static void
+ndjson_init(struct reader *r)
+{
+	linereader_init(&r->lr, r->read, r->arg, r->max_line);
+}
+
+static int
+ndjson_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
+{
+	int res = linereader_next(&r->lr, rec, len, eb);
+
+	r->lineno = r->lr.lineno;
+	return res;
+}
+
+static int
+ndjson_buffered(const struct reader *r)
+{
+	return linereader_buffered(&r->lr);
+}
+
+static void
+ndjson_release(struct reader *r)
+{
+	linereader_release(&r->lr);
+}
+
+const struct reader_format format_ndjson = {
+	.name = "ndjson",
+	.init = ndjson_init,
+	.next = ndjson_next,
+	.buffered = ndjson_buffered,
+	.release = ndjson_release,
+};

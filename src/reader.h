@@ -1,0 +1,126 @@
+/*
+ * reader.h -- input formats (--from): each input is read as a sequence of
+ * events, one compact JSON text at a time, whatever its format.
+ *
+ * A struct reader wraps the line reader (ndjson) or a format decoder
+ * (json, json-seq, csv, tsv, logfmt) behind the call shape of
+ * linereader_next(): the same result codes, the same "valid until the next
+ * call" rule, plus LINE_INVALID for a record the decoder could not make
+ * sense of.  The runner checks every event with the JSON scanner as it
+ * does for NDJSON lines, so decoders may hand out text that is not JSON
+ * (a malformed array element) and let the scanner reject it.
+ *
+ * Memory is bounded by max_line whatever the input: a decoder keeps one
+ * read buffer and one event.
+ */
+#ifndef READER_H
+#define READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "linebuf.h"
+
+enum in_format {
+	FROM_NDJSON,
+	FROM_JSON,
+	FROM_JSONSEQ,
+	FROM_CSV,
+	FROM_TSV,
+	FROM_LOGFMT,
+};
+
+/* The --from names, in enum in_format order, NULL-terminated. */
+extern const char *const in_format_names[];
+
+/* reader_next() also returns this (beside enum linebuf_result): */
+#define LINE_INVALID                                                           \
+	4 /* a record that cannot be decoded: eb says why,                     \
+	   * (the start of) its bytes are in *line, *len */
+
+#define READER_TYPES                                                           \
+	0x1 /* --csv-types: numbers and booleans in csv, tsv                   \
+	     * and logfmt fields become JSON numbers/booleans */
+
+struct reader_format;
+
+struct reader {
+	const struct reader_format *fmt;
+	unsigned flags;
+	size_t max_line;
+	uint64_t lineno; /* line where the record last returned starts */
+	/* Line-based formats (ndjson, csv, tsv, logfmt). */
+	struct linereader lr;
+	/* Byte-based formats (json, json-seq): the read buffer. */
+	linebuf_read_fn read;
+	void *arg;
+	char *buf;
+	size_t off, end, cap;
+	int eof;
+	uint64_t line;	/* line number at buf[off] */
+	struct buf out; /* the event handed out */
+	void *priv;	/* the decoder's own state */
+};
+
+/* One decoder: a const descriptor in format-NAME.c. */
+struct reader_format {
+	const char *name;
+	void (*init)(struct reader *r);
+	int (*next)(struct reader *r, const char **rec, size_t *len,
+		    struct errbuf *eb);
+	int (*buffered)(const struct reader *r);
+	void (*release)(struct reader *r);
+};
+
+/*
+ * Start a reader of format (enum in_format) over read(arg, ...); events
+ * longer than max_line bytes are reported as LINE_TOO_LONG.
+ */
+void reader_init(struct reader *r, int format, linebuf_read_fn read, void *arg,
+		 size_t max_line, unsigned flags);
+void reader_release(struct reader *r);
+
+/*
+ * The next event (compact JSON text for every format but ndjson, whose
+ * lines are handed out as they are).  Returns an enum linebuf_result or
+ * LINE_INVALID; r->lineno is the line where the record starts.
+ */
+int reader_next(struct reader *r, const char **rec, size_t *len,
+		struct errbuf *eb);
+
+/* Whether reader_next() can go on without reading (no need to poll). */
+int reader_buffered(const struct reader *r);
+
+/*
+ * For the byte-based decoders: read more into buf[end..).  Consumed bytes
+ * before off are dropped first.  Returns 1 when bytes were added, 0 at end
+ * of input (r->eof set), LINE_AGAIN or LINE_ERROR.
+ */
+int reader_fill(struct reader *r, struct errbuf *eb);
+
+/*
+ * Append JSON text p[0..n) to out without insignificant whitespace (the
+ * whitespace outside strings); *in_str carries the inside-a-string state
+ * across calls (start at 0).  Used by json and json-seq, and by
+ * format_pretty() for the other way.
+ */
+void json_compact(struct buf *out, const char *p, size_t n, int *in_str);
+
+/*
+ * Append a JSON string holding the bytes p[0..n) to out, escaping what
+ * JSON requires.  Bytes that are not UTF-8 are copied as they are (the
+ * scanner rejects the event later, with the column).
+ */
+void json_add_string(struct buf *out, const char *p, size_t n);
+
+/*
+ * Append field text as a JSON value: with READER_TYPES, a JSON number,
+ * true or false as such, else a string.
+ */
+void json_add_field(struct buf *out, const char *p, size_t n, unsigned flags);
+
+extern const struct reader_format format_ndjson, format_json, format_jsonseq,
+	format_csv, format_tsv, format_logfmt;
+
+#endif
