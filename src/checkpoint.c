@@ -207,7 +207,10 @@ ckpt_write(const char *path, const char *text, struct errbuf *eb)
 	size_t len = strlen(text);
 	int fd, err;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A fresh file, never through a symlink someone left at its name. */
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
 	if (fd == -1) {
 		errbuf_set(eb, STATUS_IO, "cannot write '%s': %s", tmp,
 			   strerror(errno));

@@ -4,6 +4,7 @@
  * textfile, or a live table on the terminal.  See evpipe-stats(1).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -281,7 +282,16 @@ static int
 prom_write(struct stats_ctx *ctx, struct errbuf *eb)
 {
 	char *tmp = xasprintf("%s.%ld.tmp", ctx->prom_path, (long)getpid());
-	FILE *fp = fopen(tmp, "w");
+	FILE *fp = NULL;
+	int fd;
+
+	/* A fresh file (0644 less umask: node_exporter must read it), never
+	 * through a symlink someone left at its name. */
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	if (fd != -1 && (fp = fdopen(fd, "w")) == NULL)
+		close(fd);
 	const char *st, *reason;
 	json_t *per, *n;
 	int err;

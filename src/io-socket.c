@@ -406,7 +406,7 @@ socket_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
 			return r;
 		buf += done;
 		len -= done;
-		if ((s->closing || p->linger_end) && p->linger_end == 0)
+		if ((s->closing || sink_interrupted) && p->linger_end == 0)
 			p->linger_end = mono_ns() + SINK_LINGER_NS;
 		at = p->next_try;
 		if (p->linger_end && at > p->linger_end)

@@ -288,17 +288,48 @@ writer_main(void *arg)
 	return NULL;
 }
 
-/* Wait for the job in flight; report the thread's error once. */
+/*
+ * Wait for the job in flight; report the thread's error once.  With
+ * timeout_ns >= 0, give up after that long and return 1.
+ */
+volatile sig_atomic_t sink_interrupted;
+
+static int writer_wait_for(struct sink *s, int64_t timeout_ns,
+			   struct errbuf *eb);
+
 static int
 writer_wait(struct sink *s, struct errbuf *eb)
 {
+	return writer_wait_for(s, -1, eb);
+}
+
+static int
+writer_wait_for(struct sink *s, int64_t timeout_ns, struct errbuf *eb)
+{
 	struct sink_writer *w = s->writer;
+	struct timespec until;
 	int failed;
 
+	if (timeout_ns >= 0) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += timeout_ns / 1000000000;
+		until.tv_nsec += timeout_ns % 1000000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+	}
 	pthread_mutex_lock(&w->mu);
 	while (w->busy) {
 		w->waiting = 1;
-		pthread_cond_wait(&w->cv, &w->mu);
+		if (timeout_ns < 0) {
+			pthread_cond_wait(&w->cv, &w->mu);
+		} else if (pthread_cond_timedwait(&w->cv, &w->mu, &until) ==
+			   ETIMEDOUT) {
+			w->waiting = 0;
+			pthread_mutex_unlock(&w->mu);
+			return 1;
+		}
 	}
 	w->waiting = 0;
 	failed = w->failed;
@@ -417,10 +448,10 @@ sink_flush(struct sink *s, struct errbuf *eb)
 }
 
 int
-sink_wait(struct sink *s, struct errbuf *eb)
+sink_wait(struct sink *s, int64_t timeout_ns, struct errbuf *eb)
 {
 	if (s->writer)
-		return writer_wait(s, eb);
+		return writer_wait_for(s, timeout_ns, eb);
 	return s->broken ? -1 : 0;
 }
 

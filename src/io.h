@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -149,9 +150,16 @@ int sink_flush(struct sink *s, struct errbuf *eb);
  * Wait until everything handed to the writer thread (if any) was written:
  * after sink_flush() and sink_wait(), the sink's events are in the kernel.
  * State that must not run ahead of the output (dedup --state) is saved
- * only then.  0, or -1 with eb.
+ * only then.  0, or -1 with eb; 1 if the writer is still at it after
+ * timeout_ns (a socket peer that is away): the caller tries again later.
  */
-int sink_wait(struct sink *s, struct errbuf *eb);
+int sink_wait(struct sink *s, int64_t timeout_ns, struct errbuf *eb);
+
+/*
+ * Set (from a signal handler) when the run was told to stop: sinks that
+ * wait for a peer stop waiting and give up after their linger time.
+ */
+extern volatile sig_atomic_t sink_interrupted;
 
 /*
  * Hand full buffers to a writer thread from now on, so the write(2) calls

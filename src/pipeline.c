@@ -35,6 +35,7 @@
 #include "util.h"
 #include "xmalloc.h"
 
+#define FLUSH_WAIT	 (250 * 1000000LL) /* ns: see run_flush() */
 #define REJECT_PRINT_MAX 100	      /* reject lines printed before hushing */
 #define DLQ_SAMPLE_MAX	 4096	      /* bytes of an over-long line kept */
 #define CHECKPOINT_EVERY 1000000000LL /* ns: checkpoint a busy run */
@@ -81,6 +82,7 @@ on_signal(int sig)
 	int saved = errno;
 
 	got_signal = sig;
+	sink_interrupted = 1;
 	/* Wake the event loop even if the signal came just before poll(). */
 	if (sig_pipe[1] >= 0 && write(sig_pipe[1], "", 1) == -1)
 		(void)0; /* full: a wake-up is already pending */
@@ -359,6 +361,7 @@ run_flush(struct run *r)
 {
 	struct errbuf eb = { 0 };
 	size_t i;
+	int rc;
 
 	if (r->out && sink_flush(r->out, &eb) == -1) {
 		if (r->out->gone) {
@@ -374,8 +377,12 @@ run_flush(struct run *r)
 		return -1;
 	}
 	/* The stages' flush() may save state that covers what was output
-	 * (dedup --state): the writer thread must be done first. */
-	if (r->out && sink_wait(r->out, &eb) == -1) {
+	 * (dedup --state): the writer thread must be done first.  A writer
+	 * still waiting for a socket peer after FLUSH_WAIT: no state this
+	 * time (the next flush tries again), and no hang. */
+	if (r->out && (rc = sink_wait(r->out, FLUSH_WAIT, &eb)) != 0) {
+		if (rc == 1)
+			return 0;
 		if (r->out->gone) {
 			r->stop = 1;
 			return 0;
@@ -383,7 +390,10 @@ run_flush(struct run *r)
 		run_fatal(r, &eb);
 		return -1;
 	}
-	if (r->dlq && r->dlq != r->out && sink_wait(r->dlq, &eb) == -1) {
+	if (r->dlq && r->dlq != r->out &&
+	    (rc = sink_wait(r->dlq, FLUSH_WAIT, &eb)) != 0) {
+		if (rc == 1)
+			return 0;
 		errbuf_prefix(&eb, "--dlq");
 		run_fatal(r, &eb);
 		return -1;

@@ -133,9 +133,8 @@ setup() {
 
 @test "a binary file gives rejects, no crash" {
 	# every byte value, over and over: deterministic, never JSON
-	for _ in $(seq 1 200); do
-		for i in $(seq 0 255); do printf "\\$(printf %o "$i")"; done
-	done >"$T/in"
+	for i in $(seq 0 255); do printf "\\$(printf %o "$i")"; done >"$T/block"
+	for _ in $(seq 1 200); do cat "$T/block"; done >"$T/in"
 	run_to "$T/out" -q cat "$T/in"
 	[[ $status -eq 1 ]]
 	[[ ! -s $T/out ]]
