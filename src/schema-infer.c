@@ -300,7 +300,13 @@ node_schema(struct schema_infer *si, size_t idx)
 	if (num && nd->seen[T_REAL] == 0) {
 		json_object_set_new(s, "minimum", json_integer(nd->imin));
 		json_object_set_new(s, "maximum", json_integer(nd->imax));
-	} else if (num && isfinite(nd->dmin) && isfinite(nd->dmax)) {
+	} else if (num && isfinite(nd->dmin) && isfinite(nd->dmax) &&
+		   fabs(nd->dmin) < 9007199254740992.0 &&
+		   fabs(nd->dmax) < 9007199254740992.0) {
+		/* Beyond 2^53 a double may not be the number the event holds
+		 * (a 20-digit integer, 1e999 read as the largest double), and
+		 * validate compares exactly: no bound rather than a wrong one.
+		 */
 		json_object_set_new(s, "minimum", json_real(nd->dmin));
 		json_object_set_new(s, "maximum", json_real(nd->dmax));
 	}
