@@ -72,7 +72,9 @@ progress_begin(struct progress *p, struct input *in)
 	    S_ISREG(st.st_mode))
 		p->size = (uint64_t)st.st_size;
 	p->start = mono_ns();
-	p->next = p->start + (p->tty ? 100000000LL : 1000000000LL);
+	/* On a terminal the bar shows at once (then every 100 ms), however
+	 * short the run; elsewhere a line a second. */
+	p->next = p->tty ? p->start : p->start + 1000000000LL;
 	p->drawn = 0;
 }
 
