@@ -93,14 +93,21 @@ asan:
 	  $(MAKE) --no-print-directory SANITIZE=address,undefined test
 
 # ---- fuzzing: libFuzzer with clang ----------------------------------------
+# The library is compiled once (instrumented, not linked with the fuzzer
+# main) and every target links against those objects.
 FUZZ_CC     ?= clang
-FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -std=c11 $(DEPCFLAGS) -Isrc
+FUZZ_FLAGS   = -g -O1 -D_GNU_SOURCE -std=c11 $(DEPCFLAGS) -Isrc
+FUZZ_CFLAGS  = $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined
 FUZZ_LIBSRC := $(filter-out src/main.c,$(SRCS))
+FUZZ_LIBOBJS := $(FUZZ_LIBSRC:src/%.c=build-fuzz/obj/%.o)
 FUZZ_TIME   ?= 60
 fuzz: $(FUZZERS)
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(wildcard src/*.h tests/unit/*.h)
+build-fuzz/obj/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p build-fuzz/obj
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIBOBJS) $(wildcard tests/fuzz/*.h tests/unit/*.h)
 	@mkdir -p build-fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRC) $(DEPLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBOBJS) $(DEPLIBS)
 
 fuzz-smoke: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$${f#build-fuzz/}; \
