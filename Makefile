@@ -114,7 +114,7 @@ fuzz-smoke: $(FUZZERS)
 	  mkdir -p build-fuzz/corpus-$$n; \
 	  dict=; test -f tests/fuzz/$$n.dict && dict=-dict=tests/fuzz/$$n.dict; \
 	  echo "fuzz-smoke: $$n"; \
-	  $$f $$dict -runs=20000 -max_len=4096 build-fuzz/corpus-$$n tests/fuzz/corpus/$$n >build-fuzz/$$n.log 2>&1 || \
+	  $$f $$dict -runs=20000 -max_total_time=20 -max_len=4096 build-fuzz/corpus-$$n tests/fuzz/corpus/$$n >build-fuzz/$$n.log 2>&1 || \
 	    { tail -40 build-fuzz/$$n.log; exit 1; }; \
 	done
 
