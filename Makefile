@@ -101,6 +101,7 @@ FUZZ_CFLAGS  = $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined
 FUZZ_LIBSRC := $(filter-out src/main.c,$(SRCS))
 FUZZ_LIBOBJS := $(FUZZ_LIBSRC:src/%.c=build-fuzz/obj/%.o)
 FUZZ_TIME   ?= 60
+.SECONDARY: $(FUZZ_LIBOBJS)
 fuzz: $(FUZZERS)
 build-fuzz/obj/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p build-fuzz/obj
