@@ -207,9 +207,9 @@ worker_main(void *arg)
 				fill = 1;
 				break;
 			}
-			for (u = ps->full_head; u && !b; u = u->next)
+			for (u = ps->full_head; u; u = u->next)
 				if (!u->claimed)
-					b = u; /* the oldest: needed first */
+					b = u; /* the newest: needed last */
 			if (b) {
 				b->claimed = 1;
 				break;
