@@ -168,10 +168,28 @@ run_dead_letter(struct run *r, const char *stage, struct record *rec,
 		json_object_foreach(detail, k,
 				    v) if (strcmp(k, "messages") != 0)
 			json_object_set(o, k, v);
-	if (rec->json == NULL && rec->scan != NULL)
-		record_json(rec, NULL); /* it scanned: keep it as JSON */
-	if (rec->json && !truncated) {
-		json_object_set(o, "event", rec->json);
+	if (!truncated && (rec->json || rec->scan || strcmp(stage, "input"))) {
+		/*
+		 * The event is JSON (every line past the input check is):
+		 * splice its bytes in as they are, so that big integers and
+		 * exact decimals reach the dead letter unchanged.  "event"
+		 * is the last member, as it always was.
+		 */
+		struct buf line = BUF_INIT;
+		size_t n, tn;
+		const char *raw = record_bytes(rec, &n);
+
+		text = json_dumps(o, RECORD_DUMP_FLAGS);
+		json_decref(o);
+		tn = strlen(text); /* "{...}": never empty, it has "stage" */
+		buf_add(&line, text, tn - 1);
+		buf_add(&line, ",\"event\":", 9);
+		buf_add(&line, raw, n);
+		buf_addc(&line, '}');
+		free(text);
+		rc = sink_write(r->dlq, line.data, line.len, eb);
+		buf_release(&line);
+		return rc;
 	} else {
 		size_t n;
 		const char *raw = record_bytes(rec, &n);

@@ -46,6 +46,18 @@ J
 	assert_output --partial "order.json#/properties/data/properties/amount/minimum"
 }
 
+@test "the dead-letter record keeps the event's bytes: big integers, exact decimals, spacing" {
+	ev='{"id": "x", "data":{"amount":-123456789012345678901234567890, "fee":1.000000000000000000001}}'
+	printf '%s\n' "$ev" >"$T/in"
+	run_to "$T/out" --dlq "$T/dlq" validate -s "$T/order.json" "$T/in"
+	[[ $status -eq 1 ]]
+	run sed 's/.*,"event"://; s/}$//' "$T/dlq"
+	assert_output "$ev"
+	# and the record is still one valid JSON line
+	run jq -c '[.stage, .line, (.errors | length)]' "$T/dlq"
+	assert_output '["validate",1,2]'
+}
+
 @test "--errors json prints each error as a JSON object" {
 	printf '%s\n' '{"id":"x","data":{}}' >"$T/in"
 	run_to "$T/out" validate -s "$T/order.json" --errors json "$T/in"
