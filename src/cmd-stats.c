@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "cmd-expr.h"
+#include "evtime.h"
 #include "io.h"
 #include "record.h"
 #include "sketch.h"
@@ -55,108 +56,36 @@ struct stats_ctx {
 
 /* ---- event time ---------------------------------------------------- */
 
-static int
-digits(const char *s, int n, int *out)
-{
-	int v = 0, i;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 /*
- * Seconds since the epoch of an RFC 3339 date-time (1970-01-01T00:00:00Z,
- * fraction and offset optional: Z, z, +hh:mm, -hh:mm; 'T', 't' or ' ').
- */
-static int
-parse_rfc3339(const char *s, size_t len, double *out)
-{
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	double frac = 0;
-	struct tm tm;
-	size_t i = 19;
-
-	if (len < 19 || digits(s, 4, &y) || s[4] != '-' ||
-	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d) ||
-	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-	    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) ||
-	    s[16] != ':' || digits(s + 17, 2, &sec))
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60)
-		return -1;
-	if (i < len && s[i] == '.') {
-		double scale = 0.1;
-
-		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-			frac += (s[i] - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-		i++;
-	} else if (i + 6 == len && (s[i] == '+' || s[i] == '-') &&
-		   !digits(s + i + 1, 2, &oh) && s[i + 3] == ':' &&
-		   !digits(s + i + 4, 2, &om)) {
-		sign = s[i] == '+' ? 1 : -1;
-		i += 6;
-	} else {
-		return -1;
-	}
-	if (i != len)
-		return -1;
-	memset(&tm, 0, sizeof tm);
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = (double)timegm(&tm) + frac - sign * (oh * 3600 + om * 60);
-	return 0;
-}
-
-/* An event time: RFC 3339 string, epoch seconds, or epoch ms (>= 1e11). */
-static int
-event_time(json_t *v, double *out)
-{
-	if (json_is_string(v))
-		return parse_rfc3339(json_string_value(v),
-				     json_string_length(v), out);
-	if (json_is_number(v)) {
-		double x = json_number_value(v);
-
-		*out = fabs(x) >= 1e11 ? x / 1000 : x;
-		return 0;
-	}
-	return -1;
-}
-
-/*
- * An event time from the canonical JSON bytes of the --lag value: a
- * string without escapes is read in place, anything else parsed.
+ * An event time from the canonical JSON bytes of the --lag value, in
+ * seconds since the epoch (evtime.h: RFC 3339, epoch s or ms).  A string
+ * without escapes is read in place, anything else parsed.
  */
 static int
 time_of_bytes(const char *p, size_t n, double *out)
 {
+	struct errbuf eb = { 0 };
 	json_error_t jerr;
 	json_t *v;
+	int64_t ns;
 	int r;
 
 	if (n >= 2 && p[0] == '"' && p[n - 1] == '"' &&
-	    memchr(p, '\\', n) == NULL)
-		return parse_rfc3339(p + 1, n - 2, out);
-	v = json_loadb(p, n, JSON_DECODE_ANY, &jerr);
-	if (v == NULL)
-		return -1;
-	r = event_time(v, out);
-	json_decref(v);
-	return r;
+	    memchr(p, '\\', n) == NULL) {
+		if (evtime_parse_rfc3339(p + 1, n - 2, &ns) == -1)
+			return -1;
+	} else {
+		v = json_loadb(p, n, JSON_DECODE_ANY, &jerr);
+		if (v == NULL)
+			return -1;
+		r = evtime_from_json(v, &ns, &eb);
+		json_decref(v);
+		errbuf_clear(&eb);
+		if (r == -1)
+			return -1;
+	}
+	*out = (double)ns / 1e9;
+	return 0;
 }
 
 /* ---- output -------------------------------------------------------- */
@@ -552,11 +481,14 @@ stats_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	if (ctx->now_src) {
 		char *end;
 		double x = strtod(ctx->now_src, &end);
+		int64_t ns;
 
 		if (*ctx->now_src && *end == '\0')
 			ctx->fixed_now = fabs(x) >= 1e11 ? x / 1000 : x;
-		else if (parse_rfc3339(ctx->now_src, strlen(ctx->now_src),
-				       &ctx->fixed_now) == -1)
+		else if (evtime_parse_rfc3339(ctx->now_src,
+					      strlen(ctx->now_src), &ns) == 0)
+			ctx->fixed_now = (double)ns / 1e9;
+		else
 			return errbuf_set(eb, STATUS_USAGE,
 					  "--now '%s': not an RFC 3339 time "
 					  "or epoch seconds/milliseconds",
