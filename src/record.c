@@ -24,6 +24,7 @@ void
 record_init_value(struct record *dst, const struct record *src, json_t *v)
 {
 	record_init(dst, src->src, src->lineno, NULL, 0);
+	dst->seq = src->seq;
 	dst->json = v;
 	dst->flags = RECORD_DIRTY;
 }
