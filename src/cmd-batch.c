@@ -365,6 +365,7 @@ batch_write_file(struct batch_ctx *ctx, struct batch *b, struct errbuf *eb)
 	char why[600];
 
 	v = record_parse(b->data.data + b->ev[0].off, b->ev[0].len, &tmp);
+	template_set_input_name(ctx->tpl, batch_src(b, 0));
 	if (v == NULL ||
 	    template_render(ctx->tpl, v, TEMPLATE_PATH, &path, &tmp) == -1) {
 		snprintf(why, sizeof why, "--to: %s", tmp.msg);

@@ -29,6 +29,18 @@ record_init_value(struct record *dst, const struct record *src, json_t *v)
 	dst->flags = RECORD_DIRTY;
 }
 
+const char *
+src_input_name(const char *src)
+{
+	return src == NULL || strcmp(src, "<stdin>") == 0 ? NULL : src;
+}
+
+const char *
+record_input_name(const struct record *rec)
+{
+	return src_input_name(rec->src);
+}
+
 void
 record_release(struct record *rec)
 {

@@ -51,6 +51,13 @@ void record_init(struct record *rec, const char *src, uint64_t lineno,
  */
 void record_init_value(struct record *dst, const struct record *src, json_t *v);
 
+/*
+ * The name of the input rec came from, for input_filename: the file as
+ * given, tcp://PEER:PORT, unix:PATH, udp://PEER:PORT; NULL for stdin.
+ */
+const char *record_input_name(const struct record *rec);
+const char *src_input_name(const char *src); /* the same, for rec->src */
+
 /* Free what rec owns (json, dump, raw if owned); rec itself is not freed. */
 void record_release(struct record *rec);
 

@@ -360,3 +360,23 @@ PY
 	stop
 	same out '{"a":"1"}\n{"b":"2"}\n'
 }
+
+@test "input_filename is the client: tcp://PEER:PORT, unix:PATH, udp://PEER:PORT" {
+	serve -i tcp://:0 -i "unix:$BATS_TEST_TMPDIR/s.sock" -i udp://:0 \
+		map '{f: input_filename}'
+	local t u
+	t=$(url tcp)
+	u=$(url udp)
+	wait_file s.sock
+	printf '{}\n' | python3 "$CLIENTS" send "$t"
+	printf '{}\n' | python3 "$CLIENTS" send "unix:$BATS_TEST_TMPDIR/s.sock"
+	python3 "$CLIENTS" send "$u" '{}'
+	wait_lines out 3
+	stop
+	run sort out
+	assert_line --index 0 --regexp '^\{"f":"tcp://127\.0\.0\.1:[0-9]+"\}$'
+	assert_line --index 1 --regexp '^\{"f":"udp://127\.0\.0\.1:[0-9]+"\}$'
+	assert_line --index 2 "{\"f\":\"unix:$BATS_TEST_TMPDIR/s.sock\"}"
+	# The peer's port, not the listener's.
+	refute_line "{\"f\":\"$t\"}"
+}
