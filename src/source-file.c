@@ -496,7 +496,9 @@ source_follow_mark(struct source *s, uint64_t seq)
 {
 	struct follow *f = (struct follow *)s;
 
-	if (f->ffd == -1 || s->end_off <= f->base)
+	/* Without --checkpoint nothing would ever prune them. */
+	if (f->set->g->checkpoint == NULL || f->ffd == -1 ||
+	    s->end_off <= f->base)
 		return;
 	if (f->nmarks > 0 && f->marks[f->nmarks - 1].off == s->end_off)
 		return;

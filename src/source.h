@@ -136,7 +136,7 @@ int source_set_checkpoint(struct source_set *set, uint64_t held);
 /*
  * Followed file s: the offset where the record its reader handed out
  * last ends; and, at the end of a turn, remember that every record of s
- * up to s->end_off was numbered seq or lower.
+ * up to s->end_off was numbered seq or lower (with --checkpoint only).
  */
 uint64_t source_follow_offset(struct source *s);
 void source_follow_mark(struct source *s, uint64_t seq);

@@ -425,3 +425,13 @@ print("ok" if ts == list(range(1, 61)) else ts)'
 print("ok" if [e["n"] for e in b] == list(range(1, 41)) else b)'
 	assert_output ok
 }
+
+@test "-F --from-end --from csv: the header is still read, the rows before the end are not" {
+	printf 'a,b\n1,2\n3,4\n' >app.csv
+	follow -F --from-end --from csv cat app.csv
+	sleep 0.5
+	printf '5,6\n' >>app.csv
+	wait_lines out 1
+	stop
+	same out '{"a":"5","b":"6"}\n'
+}

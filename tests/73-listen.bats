@@ -319,6 +319,27 @@ stop() {
 	assert_output "$(printf '{"a":1}\n{"a":2}\n{"b":1}')"
 }
 
+@test "tcp --from json-seq: a whole record is handed out when the client pauses, not at the next RS" {
+	serve -i tcp://:0 --from json-seq cat
+	local u
+	u=$(url tcp)
+	python3 - "${u#tcp://}" <<'PY' &
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)))
+s.sendall(b'\x1e{"a":\n')
+time.sleep(0.3)
+s.sendall(b' [1, "]"]}\n')
+time.sleep(5)
+s.close()
+PY
+	local client=$!
+	wait_lines out 1 3
+	stop
+	kill "$client" 2>/dev/null || true
+	same out '{"a":[1,"]"]}\n'
+}
+
 @test "tcp --from csv: clients at once, each with its own header and partial rows" {
 	serve -i tcp://:0 --from csv --dlq dlq.ndjson cat
 	local u
