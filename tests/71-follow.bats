@@ -435,3 +435,22 @@ print("ok" if [e["n"] for e in b] == list(range(1, 41)) else b)'
 	stop
 	same out '{"a":"5","b":"6"}\n'
 }
+
+@test "kill -9 while a batch --exec command runs: the checkpoint stays before its batch" {
+	local i k
+	for ((i = 1; i <= 5; i++)); do printf '{"n":%d}\n' "$i"; done >app.ndjson
+	follow -F --checkpoint ck.json batch -n 5 --exec 'sleep 2; cat >>got' app.ndjson
+	for ((k = 0; k < 100; k++)); do
+		[[ -s ck.json ]] && break
+		sleep 0.05
+	done
+	sleep 0.5 # idle, checkpointed: the command still runs
+	assert_equal "$(checkpoint_offset)" 0
+	stop KILL
+	: >out
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 5
+	stop
+	same out '{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n{"n":5}\n'
+	sleep 2 # the first run's command ends on its own
+}
