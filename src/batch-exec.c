@@ -690,6 +690,18 @@ bexec_stats(const struct bexec *x, uint64_t *attempts, uint64_t *retries)
 	*retries = x->retries;
 }
 
+uint64_t
+bexec_held(const struct bexec *x)
+{
+	uint64_t h = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < x->o.parallel; i++)
+		if (x->jobs[i].b && x->jobs[i].b->min_seq < h)
+			h = x->jobs[i].b->min_seq;
+	return h;
+}
+
 void
 bexec_free(struct bexec *x, void (*recycle)(void *, struct batch *), void *arg)
 {

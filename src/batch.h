@@ -40,6 +40,7 @@ struct batch {
 	uint64_t bytes;	  /* NDJSON size: event bytes plus a newline each */
 	int64_t first_ns; /* monotonic time of the first event */
 	uint64_t seq;	  /* 1, 2, ... in order of closing */
+	uint64_t min_seq; /* lowest struct record seq of its events */
 	const char *why;  /* what closed it: "count", "bytes", ... */
 };
 
@@ -95,6 +96,9 @@ int64_t bexec_deadline(const struct bexec *x);
 
 /* Wait until every batch is done.  0, 1 or -1 as above. */
 int bexec_drain(struct bexec *x, struct errbuf *eb);
+
+/* The lowest min_seq of the batches held (running, waiting to retry). */
+uint64_t bexec_held(const struct bexec *x);
 
 /* Counters for -v. */
 void bexec_stats(const struct bexec *x, uint64_t *attempts, uint64_t *retries);

@@ -93,9 +93,11 @@ batch_new(struct batch_ctx *ctx)
 		b->n = 0;
 		b->bytes = 0;
 		b->seq = 0;
+		b->min_seq = UINT64_MAX;
 		b->why = NULL;
 	} else {
 		b = xcalloc(1, sizeof *b);
+		b->min_seq = UINT64_MAX;
 	}
 	b->prev = b->next = b->hnext = NULL;
 	if (ctx->array)
@@ -363,6 +365,7 @@ batch_write_file(struct batch_ctx *ctx, struct batch *b, struct errbuf *eb)
 	char why[600];
 
 	v = record_parse(b->data.data + b->ev[0].off, b->ev[0].len, &tmp);
+	template_set_input_name(ctx->tpl, batch_src(b, 0));
 	if (v == NULL ||
 	    template_render(ctx->tpl, v, TEMPLATE_PATH, &path, &tmp) == -1) {
 		snprintf(why, sizeof why, "--to: %s", tmp.msg);
@@ -436,6 +439,7 @@ batch_close(struct batch_ctx *ctx, struct batch *b, int why, struct emit *out,
 
 		record_init(&rec, batch_src(b, 0), b->ev[0].lineno,
 			    b->data.data, b->data.len);
+		rec.seq = b->min_seq;
 		r = emit(out, &rec, eb);
 		record_release(&rec);
 	}
@@ -443,6 +447,21 @@ batch_close(struct batch_ctx *ctx, struct batch *b, int why, struct emit *out,
 		ctx->delivered += b->n;
 	batch_recycle(ctx, b);
 	return r;
+}
+
+/* The lowest seq in an open batch or one whose command has not yet
+ * succeeded or failed for good. */
+static uint64_t
+batch_held(void *arg)
+{
+	struct batch_ctx *ctx = arg;
+	uint64_t h = ctx->bx ? bexec_held(ctx->bx) : UINT64_MAX;
+	const struct batch *b;
+
+	for (b = ctx->head; b; b = b->next)
+		if (b->min_seq < h)
+			h = b->min_seq;
+	return h;
 }
 
 /* When the first open batch is due (its first event plus --interval). */
@@ -641,6 +660,8 @@ batch_add(struct batch_ctx *ctx, struct batch *b, const struct record *rec,
 	}
 	e->src = b->last_src;
 	e->lineno = rec->lineno;
+	if (rec->seq < b->min_seq)
+		b->min_seq = rec->seq;
 	if (ctx->array && b->n > 1)
 		buf_addc(&b->data, ',');
 	e->off = b->data.len;
@@ -819,6 +840,7 @@ const struct stage_entry stage_batch = {
 	.defaults = batch_defaults,
 	.init = batch_init,
 	.process = batch_process,
+	.held = batch_held,
 	.next_deadline = batch_deadline,
 	.timer = batch_timer,
 	.finish = batch_finish,

@@ -56,6 +56,7 @@ cmd_expr_init(struct cmd_expr *ce, const char *src, const struct stage_env *env,
 	ce->expr = cmd_expr_compile(src, env, stage_named, eb);
 	if (ce->expr == NULL)
 		return -1;
+	ce->input_name = expr_uses_input_name(ce->expr);
 	if (cmd_expr_fast_enabled()) {
 		ce->access = expr_access_new(ce->expr);
 		ce->fast = expr_fast_new(ce->expr);
@@ -87,6 +88,9 @@ cmd_expr_input(const struct cmd_expr *ce, struct record *rec, int *owned,
 	json_t *v;
 
 	*owned = 0;
+	/* Every evaluation of the expression starts here. */
+	if (ce->input_name)
+		expr_set_input_name(ce->expr, record_input_name(rec));
 	if (ce->access && rec->scan && !(rec->flags & RECORD_DIRTY) &&
 	    !rec->json) {
 		v = expr_access_input(ce->access, rec->scan);

@@ -20,6 +20,7 @@ struct cmd_expr {
 	struct expr *expr;
 	struct expr_access *access; /* what it reads, if not the whole event */
 	struct expr_fast *fast;	    /* its answer from the tape, if possible */
+	int input_name;		    /* it calls input_filename */
 };
 
 /*

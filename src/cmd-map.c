@@ -78,6 +78,7 @@ map_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 
 			record_init(&nr, rec->src, rec->lineno, ctx->text.data,
 				    ctx->text.len);
+			nr.seq = rec->seq;
 			r = emit(out, &nr, eb);
 			record_release(&nr);
 			return r;

@@ -276,6 +276,20 @@ static const struct opt sort_opts[] = {
 };
 #undef O
 
+/* The lowest record seq held (a scan: asked at most once a flush). */
+static uint64_t
+sort_held(void *arg)
+{
+	struct sort_ctx *ctx = arg;
+	uint64_t h = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < ctx->n; i++)
+		if (ctx->heap[i].rec->seq < h)
+			h = ctx->heap[i].rec->seq;
+	return h;
+}
+
 const struct stage_entry stage_sort = {
 	.name = "sort",
 	.summary = "reorder events by event time within a lateness window",
@@ -287,6 +301,7 @@ const struct stage_entry stage_sort = {
 	.defaults = sort_defaults,
 	.init = sort_init,
 	.process = sort_process,
+	.held = sort_held,
 	.finish = sort_finish,
 	.report = sort_report,
 	.free = sort_free,

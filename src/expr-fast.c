@@ -303,6 +303,9 @@ expr_fast_new(const struct expr *x)
 	struct expr_fast *f;
 	struct fnode *root;
 
+	/* The tape knows nothing of where the event came from. */
+	if (x->uses_input_name)
+		return NULL;
 	root = compile_pred(x->root);
 	if (root == NULL)
 		root = compile_projection(x->root);

@@ -910,6 +910,49 @@ CFN(f_now)
 	return 0;
 }
 
+/*
+ * The name of the input the event came from (expr_set_input_name()), as
+ * jq's input_filename: null for the standard input.  Bytes that are not
+ * UTF-8 in a file name become U+FFFD, as jq makes them.
+ */
+CFN(f_input_filename)
+{
+	const char *s = c->x->input_name, *e;
+	struct buf b = BUF_INIT;
+
+	(void)in;
+	(void)a;
+	if (s == NULL) {
+		*out = json_null();
+		return 0;
+	}
+	e = s + strlen(s);
+	if ((*out = json_stringn(s, (size_t)(e - s))) != NULL)
+		return 0;
+	while (s < e) {
+		unsigned char ch = (unsigned char)*s;
+		size_t k = ch < 0x80		 ? 1
+			   : (ch & 0xe0) == 0xc0 ? 2
+			   : (ch & 0xf0) == 0xe0 ? 3
+			   : (ch & 0xf8) == 0xf0 ? 4
+						 : 0;
+		json_t *t =
+			k && k <= (size_t)(e - s) ? json_stringn(s, k) : NULL;
+
+		if (t) {
+			buf_add(&b, s, k);
+			json_decref(t);
+			s += k;
+		} else {
+			buf_adds(&b, "\xef\xbf\xbd");
+			s++;
+		}
+	}
+	*out = val_string(b.data, b.len);
+	buf_release(&b);
+	return 0;
+}
+
 CFN(f_format)
 {
 	if (!json_is_string(a[0]))
@@ -2583,6 +2626,7 @@ static const struct expr_builtin builtins[] = {
 	C("delpaths", 1, f_delpaths),
 	C("env", 0, f_env),
 	C("now", 0, f_now),
+	C("input_filename", 0, f_input_filename),
 	C("format", 1, f_format),
 	C("_match_impl", 3, f_match_impl),
 	C("gmtime", 0, f_gmtime),

@@ -147,7 +147,9 @@ struct expr {
 	struct epat **pats;
 	int npats;
 	int nslots;
-	json_t **slots; /* current binding of each variable */
+	json_t **slots;		/* current binding of each variable */
+	int uses_input_name;	/* calls input_filename */
+	const char *input_name; /* its value for this event; NULL: null */
 };
 
 /* ---- evaluation (expr-eval.c) ---------------------------------------- */

@@ -550,7 +550,6 @@ static const char *const parse_unsupported[] = {
 	"inputs",
 	"debug",
 	"stderr",
-	"input_filename",
 	"halt",
 	"halt_error",
 	"input_line_number",
@@ -714,6 +713,10 @@ parse_call(struct parser *p)
 	n = node_new(p, EN_CALL, pos);
 	n->fn = fn;
 	n->n = nargs;
+	/* The caller sets the event's input name only when it is read:
+	 * no cost per event for every other expression. */
+	if (strcmp(fn->name, "input_filename") == 0)
+		p->x->uses_input_name = 1;
 	if (nargs) {
 		n->args = xreallocarray(NULL, nargs, sizeof(*n->args));
 		memcpy(n->args, args, nargs * sizeof(*args));
@@ -1370,6 +1373,18 @@ expr_compile(const char *src, json_t *named_args, size_t *errpos,
 	if (x->nslots)
 		x->slots = xcalloc(x->nslots, sizeof(*x->slots));
 	return x;
+}
+
+int
+expr_uses_input_name(const struct expr *x)
+{
+	return x->uses_input_name;
+}
+
+void
+expr_set_input_name(struct expr *x, const char *name)
+{
+	x->input_name = name;
 }
 
 void

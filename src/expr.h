@@ -34,6 +34,15 @@ struct expr *expr_compile(const char *src, json_t *named_args, size_t *errpos,
 void expr_free(struct expr *x);
 
 /*
+ * input_filename: whether x calls it, and the name it returns for the
+ * events evaluated from now on (borrowed, must outlive them; NULL for
+ * null, the standard input).  Callers set it per event only when x
+ * reads it.
+ */
+int expr_uses_input_name(const struct expr *x);
+void expr_set_input_name(struct expr *x, const char *name);
+
+/*
  * Called for each output.  Return 0 to go on, 1 to stop the evaluation
  * early (expr_eval() then returns 0), or -1 with eb filled to abort.
  */

@@ -2,6 +2,11 @@
  * format-jsonseq.c -- "--from json-seq": RFC 7464 JSON text sequences.
  * Each record is RS (0x1E), a JSON text, LF; it is handed out compacted.
  *
+ * A record is complete at the next RS, or at the end of the input; on a
+ * live input (a client, a followed file) that pauses right after a
+ * record ended by LF whose brackets and strings are all closed, it is
+ * handed out at once rather than when the next record begins.
+ *
  * Recovery: a record that is not JSON is one reject (the scanner says
  * why) and reading goes on at the next RS, as section 2.3 of the RFC asks.
  * A record that is a bare number, true, false or null and does not end
@@ -108,6 +113,34 @@ seq_end(struct reader *r, struct seq_dec *d, const char **rec, size_t *len,
 	return 1;
 }
 
+/*
+ * Whether the compacted record is one whole value (brackets closed, no
+ * string open): a live input that went quiet after it is not waited on
+ * for the next RS.
+ */
+static int
+seq_whole(const struct reader *r, const struct seq_dec *d)
+{
+	const char *p = r->out.data, *e = p + r->out.len;
+	int depth = 0;
+
+	if (!d->lf_last || d->in_str != 0 || d->too_long || r->out.len == 0)
+		return 0;
+	for (; p < e; p++) {
+		if (*p == '"') {
+			for (p++; p < e && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth < 0)
+				return 1; /* not JSON: the scanner says so */
+		}
+	}
+	return depth == 0;
+}
+
 static void
 seq_start(struct reader *r, struct seq_dec *d)
 {
@@ -157,6 +190,14 @@ seq_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 			r->off = r->end;
 		}
 		res = reader_fill(r, eb);
+		if (res == LINE_AGAIN && d->in_rec && d->started &&
+		    seq_whole(r, d) && seq_end(r, d, rec, len, eb, &res)) {
+			/* A client or a followed file paused after a whole
+			 * record ended by LF: hand it out now; what comes
+			 * before the next RS is blank or a reject. */
+			d->restart = 1;
+			return res;
+		}
 		if (res == LINE_AGAIN || res == LINE_ERROR)
 			return res;
 		if (res == 1)

@@ -65,6 +65,7 @@ struct run {
 	int sources_ok;		   /* the set started: checkpoint at the end */
 	struct progress *progress; /* --progress, or NULL */
 	uint64_t lines, rejects, printed;
+	uint64_t seq; /* the last record's number (struct record) */
 	int status;   /* worst status so far */
 	int stop;     /* stop reading: head satisfied, stdout gone,
 		       * --on-error stop, or a fatal error */
@@ -496,6 +497,7 @@ run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
 		return;
 	r->lines++;
 	record_init(&rec, src, lineno, line, len);
+	rec.seq = ++r->seq;
 	if (too_long) {
 		errbuf_set(&eb, STATUS_REJECT,
 			   "line longer than %llu bytes "
@@ -537,6 +539,7 @@ run_invalid(struct run *r, const char *src, uint64_t lineno, const char *raw,
 
 	r->lines++;
 	record_init(&rec, src, lineno, raw, len);
+	rec.seq = ++r->seq;
 	errbuf_prefix(eb, "invalid %s", in_format_names[r->g->from]);
 	rc = run_reject(r, NULL, "input", &rec, eb, len >= DLQ_SAMPLE_MAX);
 	if (rc == -1)
@@ -553,25 +556,26 @@ run_invalid(struct run *r, const char *src, uint64_t lineno, const char *raw,
 static int
 run_checkpoint(struct run *r)
 {
+	uint64_t held = UINT64_MAX;
+	size_t i;
+
 	if (r->g->checkpoint == NULL || r->fatal)
 		return 0;
-	if (source_set_checkpoint(&r->set) == -1) {
+	/* Records a stage still holds (a batch, a sort window) were read
+	 * but not delivered: the checkpoint stays before them. */
+	for (i = 0; i < r->n; i++)
+		if (r->stages[i].e->held) {
+			uint64_t h = r->stages[i].e->held(r->stages[i].ctx);
+
+			if (h < held)
+				held = h;
+		}
+	if (source_set_checkpoint(&r->set, held) == -1) {
 		run_status(r, STATUS_IO);
 		r->stop = r->fatal = 1;
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * Read the next line of a source.  The one place lines are read: the
- * framing (the line reader) is the source's own.
- */
-static int
-run_read(struct linereader *lr, const char **line, size_t *len,
-	 struct errbuf *eb)
-{
-	return linereader_next(lr, line, len, eb);
 }
 
 /*
@@ -613,7 +617,7 @@ static void
 run_turn(struct run *r, struct source *s)
 {
 	struct errbuf eb = { 0 };
-	struct linereader *lr;
+	struct reader *rd;
 	unsigned k;
 
 	if (s->plain && r->progress)
@@ -626,8 +630,8 @@ run_turn(struct run *r, struct source *s)
 	}
 	if (s->done || !s->ready)
 		return;
-	lr = s->rd ? NULL : s->ops->reader(s);
-	if (lr == NULL && s->rd == NULL)
+	rd = s->ops->reader(s);
+	if (rd == NULL)
 		return;
 	for (k = 0; k < SOURCE_TURN_LINES; k++) {
 		const char *line;
@@ -635,10 +639,13 @@ run_turn(struct run *r, struct source *s)
 		int res;
 
 		if (r->stop || got_signal)
-			return;
-		res = s->rd ? reader_next(s->rd, &line, &len, &eb)
-			    : run_read(lr, &line, &len, &eb);
+			break;
+		/* The one place events are read: the framing and the
+		 * --from decoder are the source's own. */
+		res = reader_next(rd, &line, &len, &eb);
 		if (res == LINE_AGAIN) {
+			if (s->follow)
+				source_follow_mark(s, r->seq);
 			s->ops->idle(s, &r->set);
 			return;
 		}
@@ -653,14 +660,23 @@ run_turn(struct run *r, struct source *s)
 			s->ops->end(s, &r->set, res == LINE_ERROR);
 			return;
 		}
+		if (s->follow) {
+			s->end_off = source_follow_offset(s);
+			if (s->end_off <= s->skip_to) {
+				errbuf_clear(&eb);
+				continue; /* delivered before the restart */
+			}
+		}
 		if (res == LINE_INVALID) {
-			run_invalid(r, s->name, s->rd->lineno, line, len, &eb);
+			run_invalid(r, s->name, rd->lineno, line, len, &eb);
 			errbuf_clear(&eb);
 			continue;
 		}
-		run_line(r, s->name, s->rd ? s->rd->lineno : lr->lineno, line,
-			 len, res == LINE_TOO_LONG, NULL);
+		run_line(r, s->name, rd->lineno, line, len,
+			 res == LINE_TOO_LONG, NULL);
 	}
+	if (s->follow)
+		source_follow_mark(s, r->seq);
 }
 
 /*

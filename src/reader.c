@@ -62,6 +62,27 @@ reader_buffered(const struct reader *r)
 	return r->fmt->buffered(r);
 }
 
+size_t
+reader_unread(const struct reader *r)
+{
+	return (r->lr.end - r->lr.off) + (r->end - r->off);
+}
+
+void
+reader_set_input(struct reader *r, linebuf_read_fn read, void *arg)
+{
+	r->read = read;
+	r->arg = arg;
+	r->lr.read = read;
+	r->lr.arg = arg;
+}
+
+int
+reader_stateful(int format)
+{
+	return format != FROM_NDJSON && format != FROM_LOGFMT;
+}
+
 int
 reader_fill(struct reader *r, struct errbuf *eb)
 {

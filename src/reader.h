@@ -93,6 +93,27 @@ int reader_next(struct reader *r, const char **rec, size_t *len,
 int reader_buffered(const struct reader *r);
 
 /*
+ * Bytes read from the input but not yet consumed by the decoder.  Right
+ * after reader_next() handed out a record, the input's offset minus this
+ * is where that record ends (for json-seq: past the RS that ended it).
+ */
+size_t reader_unread(const struct reader *r);
+
+/*
+ * Read from read(arg, ...) from now on (a followed file's reader handed
+ * over to its draining source), keeping what is buffered and the
+ * decoder's state.
+ */
+void reader_set_input(struct reader *r, linebuf_read_fn read, void *arg);
+
+/*
+ * Whether the format carries state across records (a csv/tsv header,
+ * json's array, json-seq's framing): such an input cannot be entered
+ * at an offset, nor mixed from several peers in one reader.
+ */
+int reader_stateful(int format);
+
+/*
  * For the byte-based decoders: read more into buf[end..).  Consumed bytes
  * before off are dropped first.  Returns 1 when bytes were added, 0 at end
  * of input (r->eof set), LINE_AGAIN or LINE_ERROR.

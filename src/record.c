@@ -24,8 +24,21 @@ void
 record_init_value(struct record *dst, const struct record *src, json_t *v)
 {
 	record_init(dst, src->src, src->lineno, NULL, 0);
+	dst->seq = src->seq;
 	dst->json = v;
 	dst->flags = RECORD_DIRTY;
+}
+
+const char *
+src_input_name(const char *src)
+{
+	return src == NULL || strcmp(src, "<stdin>") == 0 ? NULL : src;
+}
+
+const char *
+record_input_name(const struct record *rec)
+{
+	return src_input_name(rec->src);
 }
 
 void

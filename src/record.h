@@ -24,6 +24,10 @@ struct jscan;
 struct record {
 	const char *src; /* borrowed: source name ("<stdin>"), outlives us */
 	uint64_t lineno; /* 1-based line within src; 0 if none */
+	uint64_t seq;	 /* 1, 2, ... in the order events were read (the
+			  * runner's); 0 if none.  A stage that holds
+			  * records reports the lowest it holds (stage.h
+			  * held()), so a checkpoint never passes them. */
 	const char *raw; /* the event's bytes, without the newline */
 	size_t len;
 	struct jscan *scan; /* borrowed: the scanner holding raw's tape (for
@@ -42,10 +46,17 @@ void record_init(struct record *rec, const char *src, uint64_t lineno,
 		 const char *raw, size_t len);
 
 /*
- * Start dst as a new event derived from src (same source and line) whose
+ * Start dst as a new event derived from src (same source, line and seq) whose
  * value is v (stolen).  Used by stages that emit new values (map, batch).
  */
 void record_init_value(struct record *dst, const struct record *src, json_t *v);
+
+/*
+ * The name of the input rec came from, for input_filename: the file as
+ * given, tcp://PEER:PORT, unix:PATH, udp://PEER:PORT; NULL for stdin.
+ */
+const char *record_input_name(const struct record *rec);
+const char *src_input_name(const char *src); /* the same, for rec->src */
 
 /* Free what rec owns (json, dump, raw if owned); rec itself is not freed. */
 void record_release(struct record *rec);

@@ -54,10 +54,10 @@ struct plain {
 	struct reader rd; /* --from: every format reads files read once */
 };
 
-static struct linereader *
+static struct reader *
 plain_reader(struct source *s)
 {
-	return &((struct plain *)s)->rd.lr;
+	return &((struct plain *)s)->rd;
 }
 
 static void
@@ -117,7 +117,6 @@ source_file_new(struct source_set *set, const char *path)
 	p->s.ready = !input_is_stream(in);
 	reader_init(&p->rd, set->g->from, input_read, in, set->g->max_line,
 		    set->g->csv_types ? READER_TYPES : 0);
-	p->s.rd = &p->rd;
 	if (set->progress)
 		progress_begin(set->progress, in);
 	/* The prescan frames NDJSON lines only. */
@@ -132,7 +131,7 @@ source_file_new(struct source_set *set, const char *path)
 struct drain {
 	struct source s;
 	int fd;
-	struct linereader lr;
+	struct reader rd; /* the followed file's, taken over */
 	int64_t last_data;
 };
 
@@ -159,10 +158,10 @@ drain_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 	return -1;
 }
 
-static struct linereader *
+static struct reader *
 drain_reader(struct source *s)
 {
-	return &((struct drain *)s)->lr;
+	return &((struct drain *)s)->rd;
 }
 
 static void
@@ -178,7 +177,7 @@ drain_free(struct source *s)
 {
 	struct drain *d = (struct drain *)s;
 
-	linereader_release(&d->lr);
+	reader_release(&d->rd);
 	close(d->fd);
 	free(d);
 }
@@ -199,8 +198,16 @@ struct follow {
 	int ffd; /* the file under the name, -1 while there is none */
 	dev_t dev;
 	ino_t ino;
-	uint64_t pos; /* bytes read from ffd: the offset of lr's end */
-	struct linereader lr;
+	uint64_t pos; /* bytes read from ffd: the offset of rd's end */
+	struct reader rd;
+	/* For the checkpoint: records up to off were numbered seq or lower
+	 * (struct record); base is where the oldest record still counted
+	 * as held may start. */
+	struct mark {
+		uint64_t seq, off;
+	} * marks;
+	size_t nmarks, capmarks;
+	uint64_t base;
 	uint64_t fp;	 /* hash64 of the first fp_bytes bytes */
 	size_t fp_bytes; /* up to CKPT_FP_BYTES */
 	int started;	 /* a file was opened once (from-end, checkpoint) */
@@ -306,10 +313,21 @@ follow_attach(struct follow *f, int fd, const struct stat *st)
 			start = after_last_newline(fd, size);
 	}
 	f->started = 1;
+	f->s.skip_to = 0;
+	/* A csv header, json's array, json-seq's framing: a stateful
+	 * format is read from the start again, the records up to the
+	 * checkpoint decoded and dropped. */
+	if (start > 0 && reader_stateful(g->from)) {
+		f->s.skip_to = start;
+		start = 0;
+	}
 	if (start > 0 && lseek(fd, (off_t)start, SEEK_SET) == -1)
 		start = 0;
 	f->pos = start;
-	linereader_init(&f->lr, follow_read, f, g->max_line);
+	f->s.end_off = f->base = start > f->s.skip_to ? start : f->s.skip_to;
+	f->nmarks = 0;
+	reader_init(&f->rd, g->from, follow_read, f, g->max_line,
+		    g->csv_types ? READER_TYPES : 0);
 	f->s.ready = 1;
 }
 
@@ -326,16 +344,17 @@ follow_detach(struct follow *f, int drain)
 		d->s.ready = 1;
 		d->s.deadline = INT64_MAX;
 		d->fd = f->ffd;
-		d->lr = f->lr;
-		d->lr.read = drain_read;
-		d->lr.arg = d;
+		d->rd = f->rd;
+		reader_set_input(&d->rd, drain_read, d);
 		d->last_data = mono_ns();
 		source_set_add(f->set, &d->s);
 	} else {
-		linereader_release(&f->lr);
+		reader_release(&f->rd);
 		close(f->ffd);
 	}
+	memset(&f->rd, 0, sizeof f->rd);
 	f->ffd = -1;
+	f->nmarks = 0;
 }
 
 /* Try to open the file under the name. */
@@ -404,12 +423,12 @@ follow_service(struct source *s, struct source_set *set)
 		follow_truncated(f);
 }
 
-static struct linereader *
+static struct reader *
 follow_reader(struct source *s)
 {
 	struct follow *f = (struct follow *)s;
 
-	return f->ffd == -1 ? NULL : &f->lr;
+	return f->ffd == -1 ? NULL : &f->rd;
 }
 
 /* The reader ran dry: has the file been truncated or rotated? */
@@ -452,6 +471,7 @@ follow_free(struct source *s)
 
 	if (f->ffd != -1)
 		follow_detach(f, 0);
+	free(f->marks);
 	free(f);
 }
 
@@ -463,19 +483,62 @@ static const struct source_ops follow_ops = {
 	.free = follow_free,
 };
 
-int
-source_follow_ckpt(struct source *s, struct ckpt_entry *e)
+uint64_t
+source_follow_offset(struct source *s)
 {
 	struct follow *f = (struct follow *)s;
 
+	return f->pos - reader_unread(&f->rd);
+}
+
+void
+source_follow_mark(struct source *s, uint64_t seq)
+{
+	struct follow *f = (struct follow *)s;
+
+	/* Without --checkpoint nothing would ever prune them. */
+	if (f->set->g->checkpoint == NULL || f->ffd == -1 ||
+	    s->end_off <= f->base)
+		return;
+	if (f->nmarks > 0 && f->marks[f->nmarks - 1].off == s->end_off)
+		return;
+	if (f->nmarks > 0 && f->marks[f->nmarks - 1].seq == seq) {
+		f->marks[f->nmarks - 1].off = s->end_off;
+		return;
+	}
+	if (f->nmarks == f->capmarks) {
+		f->capmarks = f->capmarks ? f->capmarks * 2 : 16;
+		f->marks =
+			xreallocarray(f->marks, f->capmarks, sizeof *f->marks);
+	}
+	f->marks[f->nmarks].seq = seq;
+	f->marks[f->nmarks++].off = s->end_off;
+}
+
+int
+source_follow_ckpt(struct source *s, struct ckpt_entry *e, uint64_t held)
+{
+	struct follow *f = (struct follow *)s;
+	size_t k = 0;
+
 	if (s->ops != &follow_ops || f->ffd == -1)
 		return 0;
+	/* Every record up to a mark numbered below held was delivered:
+	 * the last such mark is the new base, the older ones go. */
+	while (k < f->nmarks && f->marks[k].seq < held)
+		k++;
+	if (k > 0) {
+		f->base = f->marks[k - 1].off;
+		memmove(f->marks, f->marks + k,
+			(f->nmarks - k) * sizeof *f->marks);
+		f->nmarks -= k;
+	}
 	e->path = (char *)f->path;
 	e->dev = (uint64_t)f->dev;
 	e->ino = (uint64_t)f->ino;
 	e->fp = f->fp;
 	e->fp_bytes = f->fp_bytes;
-	e->offset = f->pos - (f->lr.end - f->lr.off);
+	e->offset = f->base;
 	return 1;
 }
 

@@ -25,6 +25,7 @@
 #include "errbuf.h"
 #include "linebuf.h"
 #include "pipeline.h"
+#include "reader.h"
 #include "source.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -49,7 +50,7 @@ struct listener {
 	int64_t last_accept_warn;
 	uint64_t refused;
 	/* udp */
-	struct linereader lr;
+	struct reader rd;
 	char *dgram;
 	size_t dlen, doff; /* dgram[doff..dlen) not yet given to lr */
 	char **peers;	   /* names of udp peers seen */
@@ -59,7 +60,7 @@ struct listener {
 struct client {
 	struct source s;
 	int fd;
-	struct linereader lr;
+	struct reader rd; /* its own: a csv header per client */
 };
 
 /* Split "scheme://HOST:PORT" into host and port (host "" for ":PORT"). */
@@ -179,10 +180,10 @@ client_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 	return 0;
 }
 
-static struct linereader *
+static struct reader *
 client_reader(struct source *s)
 {
-	return &((struct client *)s)->lr;
+	return &((struct client *)s)->rd;
 }
 
 static void
@@ -205,7 +206,7 @@ client_free(struct source *s)
 {
 	struct client *c = (struct client *)s;
 
-	linereader_release(&c->lr);
+	reader_release(&c->rd);
 	close(c->fd);
 	free(c);
 }
@@ -284,7 +285,9 @@ listener_accept(struct source *s, struct source_set *set)
 		} else {
 			c->s.name = s->name;
 		}
-		linereader_init(&c->lr, client_read, c, set->g->max_line);
+		reader_init(&c->rd, set->g->from, client_read, c,
+			    set->g->max_line,
+			    set->g->csv_types ? READER_TYPES : 0);
 		source_set_add(set, &c->s);
 	}
 	s->ready = 1; /* more may be waiting: next turn */
@@ -352,12 +355,12 @@ udp_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 	return (ssize_t)n;
 }
 
-static struct linereader *
+static struct reader *
 listener_reader(struct source *s)
 {
 	struct listener *l = (struct listener *)s;
 
-	return l->kind == LISTEN_UDP ? &l->lr : NULL;
+	return l->kind == LISTEN_UDP ? &l->rd : NULL;
 }
 
 static void
@@ -372,7 +375,7 @@ listener_free(struct source *s)
 		unlink(l->unlink_path);
 	free(l->unlink_path);
 	if (l->kind == LISTEN_UDP)
-		linereader_release(&l->lr);
+		reader_release(&l->rd);
 	free(l->dgram);
 	free(l->peers);
 	free(l);
@@ -532,7 +535,10 @@ source_listen_new(struct source_set *set, const char *target)
 	if (l->kind == LISTEN_UDP) {
 		l->s.ops = &udp_listener_ops;
 		l->dgram = xmalloc(UDP_MAX + 1);
-		linereader_init(&l->lr, udp_read, l, set->g->max_line);
+		/* ndjson or logfmt only (source_check()): nothing of one
+		 * peer's state can leak into another's records. */
+		reader_init(&l->rd, set->g->from, udp_read, l, set->g->max_line,
+			    set->g->csv_types ? READER_TYPES : 0);
 	} else {
 		l->s.ops = &stream_listener_ops;
 	}

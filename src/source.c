@@ -14,6 +14,7 @@
 #include "errbuf.h"
 #include "linebuf.h"
 #include "pipeline.h"
+#include "reader.h"
 #include "source.h"
 #include "xmalloc.h"
 
@@ -58,16 +59,16 @@ source_set_add(struct source_set *set, struct source *s)
 static void
 source_free(struct source_set *set, struct source *s)
 {
-	struct linereader *lr;
+	struct reader *rd;
 
 	/* Stopped by a signal while a client, or the writer of a followed
 	 * file, was inside a line: it never became an event; say so (a
 	 * checkpoint reads it again next time). */
 	if ((s->client || (s->follow && set->g->checkpoint == NULL)) &&
-	    !s->done && (lr = s->ops->reader(s)) != NULL && lr->end > lr->off &&
-	    !lr->discarding)
+	    !s->done && (rd = s->ops->reader(s)) != NULL &&
+	    reader_unread(rd) > 0 && !rd->lr.discarding)
 		log_warn("%s: unfinished line (%zu bytes) dropped at exit",
-			 s->name, lr->end - lr->off);
+			 s->name, reader_unread(rd));
 	if (s->plain)
 		set->in_plain = 0;
 	if (s->client)
@@ -93,9 +94,21 @@ source_check(const struct globals *g, struct errbuf *eb)
 	if (g->max_clients == 0)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--max-clients must be at least 1");
-	for (i = 0; i < g->listen.n; i++)
+	for (i = 0; i < g->listen.n; i++) {
 		if (source_listen_check(g->listen.v[i], eb) == -1)
 			return -1;
+		/* One udp listener reads the datagrams of every peer: a
+		 * header or a framing state would be shared by all. */
+		if (strncmp(g->listen.v[i], "udp://", 6) == 0 &&
+		    reader_stateful(g->from))
+			return errbuf_set(eb, STATUS_USAGE,
+					  "-i %s: --from %s cannot be read "
+					  "from udp (datagrams of every peer "
+					  "share one reader); use ndjson or "
+					  "logfmt",
+					  g->listen.v[i],
+					  in_format_names[g->from]);
+	}
 	return 0;
 }
 
@@ -176,7 +189,7 @@ source_set_file_events(struct source_set *set)
 }
 
 int
-source_set_checkpoint(struct source_set *set)
+source_set_checkpoint(struct source_set *set, uint64_t held)
 {
 	struct errbuf eb = { 0 };
 	struct ckpt_entry *v;
@@ -187,7 +200,8 @@ source_set_checkpoint(struct source_set *set)
 		return 0;
 	v = xcalloc(set->n + 1, sizeof *v);
 	for (i = 0; i < set->n; i++)
-		if (set->v[i]->follow && source_follow_ckpt(set->v[i], &v[n]))
+		if (set->v[i]->follow &&
+		    source_follow_ckpt(set->v[i], &v[n], held))
 			n++;
 	text = ckpt_dump(v, n);
 	free(v);

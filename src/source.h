@@ -5,8 +5,9 @@
  * One file per kind: source-file.c (files and stdin read once, in order;
  * followed files with rotation and checkpoints) and source-listen.c (tcp,
  * unix and udp listeners and their clients).  Every source that carries
- * lines has its own struct linereader, so framing is independent: a
- * partial line from one client never mixes with another's.
+ * events has its own struct reader (reader.h), so framing and format
+ * state are independent: a partial line or a csv header from one client
+ * never mixes with another's.
  *
  * The runner owns the loop: it polls the descriptors of the sources that
  * wait, then gives each ready source a turn of a bounded number of lines
@@ -39,8 +40,11 @@ struct source {
 	int paused;	  /* fd not polled until the deadline (EMFILE) */
 	struct prescan *prescan; /* a file read once, read and checked on a
 				  * second thread (prescan.h); else NULL */
-	struct reader *rd;	 /* a file read once: its --from decoder, read
-				  * instead of ops->reader(); else NULL */
+	/* Followed files (see source_follow_offset()): */
+	uint64_t end_off; /* where the last record handed out ends */
+	uint64_t skip_to; /* records that end at or before this offset
+			   * were delivered before (a checkpoint resumed by
+			   * reading a stateful format from its start) */
 };
 
 struct source_ops {
@@ -50,8 +54,12 @@ struct source_ops {
 	 * nothing to do.
 	 */
 	void (*service)(struct source *, struct source_set *);
-	/* The line reader to read from now, or NULL (none this turn). */
-	struct linereader *(*reader)(struct source *);
+	/*
+	 * The reader to read from now, or NULL (none this turn).  Every
+	 * source that carries events has its own, with its own --from
+	 * decoder state: a csv header per file and per client.
+	 */
+	struct reader *(*reader)(struct source *);
 	/* The reader has nothing more right now (LINE_AGAIN). */
 	void (*idle)(struct source *, struct source_set *);
 	/* The reader ended (LINE_EOF) or failed (LINE_ERROR). */
@@ -117,10 +125,21 @@ void source_set_file_events(struct source_set *set);
 
 /*
  * Write the --checkpoint file (if any): for every followed file, where
- * the last line handed to the runner ends.  Call it only after what those
- * lines became was flushed downstream.  0, or -1 with the error printed.
+ * the last record handed to the runner that is no longer held ends.
+ * Records are numbered as read (struct record's seq); held is the lowest
+ * number some stage still holds (batch, sort), UINT64_MAX if none.  Call
+ * it only after what the records became was flushed downstream.  0, or
+ * -1 with the error printed.
  */
-int source_set_checkpoint(struct source_set *set);
+int source_set_checkpoint(struct source_set *set, uint64_t held);
+
+/*
+ * Followed file s: the offset where the record its reader handed out
+ * last ends; and, at the end of a turn, remember that every record of s
+ * up to s->end_off was numbered seq or lower (with --checkpoint only).
+ */
+uint64_t source_follow_offset(struct source *s);
+void source_follow_mark(struct source *s, uint64_t seq);
 
 /* Constructors, one per kind (source-file.c, source-listen.c). */
 struct source *source_file_new(struct source_set *set, const char *path);
@@ -138,9 +157,10 @@ int source_listen_check(const char *target, struct errbuf *eb);
 
 /*
  * Follow mode, for source.c: fill e (path borrowed) with where followed
- * file s stands; 0 if it has no file open right now.
+ * file s stands (records numbered held or more not counted as read); 0
+ * if it has no file open right now.
  */
 struct ckpt_entry;
-int source_follow_ckpt(struct source *s, struct ckpt_entry *e);
+int source_follow_ckpt(struct source *s, struct ckpt_entry *e, uint64_t held);
 
 #endif

@@ -127,6 +127,13 @@ struct stage_entry {
 	int64_t (*next_deadline)(void *ctx);
 	int (*timer)(void *ctx, int64_t now_ns, struct emit *out,
 		     struct errbuf *eb);
+	/*
+	 * The lowest seq (struct record) of the events the stage holds and
+	 * has not yet passed on or rejected (an open batch, a sort
+	 * window), or UINT64_MAX if none.  A --checkpoint never covers
+	 * them.  NULL: the stage holds no events.
+	 */
+	uint64_t (*held)(void *ctx);
 	/* Write out buffered output (the input went idle); may be NULL. */
 	int (*flush)(void *ctx, struct errbuf *eb);
 	/* End of input (or SIGINT/SIGTERM drain): emit what is held. */

@@ -25,7 +25,8 @@ struct template
 {
 	struct template_part *parts;
 	size_t n;
-	struct buf scratch; /* a value being rendered */
+	struct buf scratch;	/* a value being rendered */
+	const char *input_name; /* for input_filename without a record */
 };
 
 static struct template_part *
@@ -283,8 +284,8 @@ template_fix_component(struct buf *out, size_t comp)
  */
 static int
 template_value(struct template_part *p, size_t idx, json_t *v,
-	       struct record *rec, struct buf *scratch, const char **s,
-	       size_t *len, struct errbuf *eb)
+	       struct record *rec, const char *input_name, struct buf *scratch,
+	       const char **s, size_t *len, struct errbuf *eb)
 {
 	json_t *r;
 
@@ -309,6 +310,9 @@ template_value(struct template_part *p, size_t idx, json_t *v,
 	buf_reset(scratch);
 	if (rec && (v = record_json(rec, eb)) == NULL)
 		return -1;
+	if (expr_uses_input_name(p->expr))
+		expr_set_input_name(p->expr, rec ? record_input_name(rec)
+						 : src_input_name(input_name));
 	r = expr_single(p->expr, v, eb);
 	if (!r)
 		return errbuf_prefix(eb, "template part %zu", idx + 1);
@@ -372,8 +376,8 @@ template_render_any(struct template *t, json_t *v, struct record *rec,
 		if (p->slot) {
 			s = slot_values ? slot_values[p->slot - 1] : "";
 			len = strlen(s);
-		} else if (template_value(p, i, v, rec, &t->scratch, &s, &len,
-					  eb) == -1) {
+		} else if (template_value(p, i, v, rec, t->input_name,
+					  &t->scratch, &s, &len, eb) == -1) {
 			return -1;
 		}
 		if (mode == TEMPLATE_PATH) {
@@ -401,6 +405,12 @@ template_render_record(struct template *t, struct record *rec,
 		       struct buf *out, struct errbuf *eb)
 {
 	return template_render_any(t, NULL, rec, mode, slot_values, out, eb);
+}
+
+void
+template_set_input_name(struct template *t, const char *src)
+{
+	t->input_name = src;
 }
 
 void

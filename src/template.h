@@ -71,6 +71,13 @@ int template_render_record(struct template *t, struct record *rec,
 			   const char *const *slot_values, struct buf *out,
 			   struct errbuf *eb);
 
+/*
+ * The source name (struct record's src) that input_filename gives in
+ * template_render() from now on; template_render_record() uses the
+ * record's own.
+ */
+void template_set_input_name(struct template *t, const char *src);
+
 void template_free(struct template *t);
 
 #endif

@@ -104,3 +104,27 @@ setup() {
 
 @test "unit: expression lexer and parser" { run_unit t-expr; }
 @test "unit: templates and path sanitizing" { run_unit t-template; }
+
+@test "input_filename: the file as given, null for stdin, in filter, map, route and keys" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p d
+	printf '{"n":1}\n' >d/one.ndjson
+	printf '{"n":2}\n' >two.ndjson
+	run_to out map '{f: input_filename, n}' d/one.ndjson two.ndjson - <<<'{"n":3}'
+	[[ $status -eq 0 ]]
+	same out '{"f":"d/one.ndjson","n":1}\n{"f":"two.ndjson","n":2}\n{"f":null,"n":3}\n'
+	# The fast paths do not apply: the same answer with and without.
+	for fast in "" 1; do
+		EVPIPE_NO_FAST=$fast run_to out filter 'input_filename == "two.ndjson"' \
+			d/one.ndjson two.ndjson
+		same out '{"n":2}\n'
+		EVPIPE_NO_FAST=$fast run_to out filter 'input_filename == null' <two.ndjson
+		same out '{"n":2}\n'
+	done
+	run_to out route --when 'input_filename | test("one")' --to one.out \
+		d/one.ndjson two.ndjson
+	same out '{"n":2}\n'
+	same one.out '{"n":1}\n'
+	run_to out dedup -k 'input_filename' d/one.ndjson two.ndjson d/one.ndjson
+	same out '{"n":1}\n{"n":2}\n'
+}

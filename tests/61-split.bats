@@ -217,3 +217,19 @@ usage: evpipe split [-k EXPR --partitions N] [--max-open N] [--max-size SIZE] [-
 	[[ $status -eq 0 ]]
 	[[ $stderr == *"evpipe: split: 6 events written, 0 rejected; 5 opens, 3 closes to stay within --max-open 2, 0 rotations"* ]]
 }
+
+@test "split templates take input_filename, sanitized; stdin's null is a reject" {
+	mkdir -p logs
+	printf '{"n":1}\n' >logs/a.ndjson
+	printf '{"n":2}\n' >b.ndjson
+	run_to stdout split --mkdir 'out/{input_filename}.ndjson' logs/a.ndjson b.ndjson
+	[[ $status -eq 0 ]]
+	same out/logs%2Fa.ndjson.ndjson '{"n":1}\n'
+	same out/b.ndjson.ndjson '{"n":2}\n'
+	run_to stdout split --mkdir 'out/{input_filename // "stdin"}.ndjson' <b.ndjson
+	[[ $status -eq 0 ]]
+	same out/stdin.ndjson '{"n":2}\n'
+	run_to stdout split 'out/{input_filename}.ndjson' <b.ndjson
+	[[ $status -eq 1 ]]
+	[[ $stderr == *"<stdin>:1: template part 2: null is not a string or number"* ]]
+}

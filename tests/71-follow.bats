@@ -307,3 +307,150 @@ print("ok")'
 	assert_success
 	assert_output '{"a":1}'
 }
+
+@test "-F --from csv: each file has its header; after a rotation the new file's header is read" {
+	printf 'a,b\n1,2\n' >app.csv
+	follow -F --from csv cat app.csv
+	wait_lines out 1
+	printf '3,4\n' >>app.csv
+	wait_lines out 2
+	mv app.csv app.csv.1
+	printf '5,6\n' >>app.csv.1 # the old file drains
+	printf 'x,y,z\n7,8,9\n' >app.csv
+	wait_lines out 4
+	printf '10,11,12\n' >>app.csv
+	wait_lines out 5
+	stop
+	assert_equal "$status" 143
+	run cat out
+	assert_line --index 0 '{"a":"1","b":"2"}'
+	assert_line --index 1 '{"a":"3","b":"4"}'
+	assert_line '{"a":"5","b":"6"}'
+	assert_line '{"x":"7","y":"8","z":"9"}'
+	assert_line --index 4 '{"x":"10","y":"11","z":"12"}'
+}
+
+@test "-F --from csv: a truncated file's header is read again; two files keep their own" {
+	printf 'a\n1\n' >one.csv
+	printf 'b\n2\n' >two.csv
+	follow -F --from csv cat one.csv two.csv
+	wait_lines out 2
+	printf 'c\n3\n' >one.csv
+	wait_lines out 3
+	printf '4\n' >>two.csv
+	wait_lines out 4
+	stop
+	run cat out
+	assert_line '{"a":"1"}'
+	assert_line '{"b":"2"}'
+	assert_line '{"c":"3"}'
+	assert_line '{"b":"4"}'
+}
+
+@test "-F --from csv --checkpoint: a restart reads the header again and resumes after the last row" {
+	printf 'a,b\n1,"x\ny"\n2,z\n' >app.csv
+	follow -F --from csv --checkpoint ck.json cat app.csv
+	wait_lines out 2
+	stop
+	printf '3,w\n' >>app.csv
+	follow -F --from csv --checkpoint ck.json cat app.csv
+	wait_lines out 3
+	stop
+	same out '{"a":"1","b":"x\\ny"}\n{"a":"2","b":"z"}\n{"a":"3","b":"w"}\n'
+	same err ''
+}
+
+@test "-F --from logfmt: records from a followed file" {
+	printf 'level=info msg="a b"\n' >app.log
+	follow -F --from logfmt cat app.log
+	wait_lines out 1
+	printf 'level=warn n=2\n' >>app.log
+	wait_lines out 2
+	stop
+	same out '{"level":"info","msg":"a b"}\n{"level":"warn","n":"2"}\n'
+}
+
+# checkpoint_offset: the one file's offset in ck.json.
+checkpoint_offset() {
+	python3 -c 'import json; print(json.load(open("ck.json"))["files"][0]["offset"])'
+}
+
+@test "kill -9 while sort holds events: the checkpoint stays before them; a restart delivers them" {
+	local i
+	for ((i = 1; i <= 30; i++)); do printf '{"t":%d}\n' "$i"; done >app.ndjson
+	local first=$(stat -c %s app.ndjson)
+	follow -F --checkpoint ck.json -o events.ndjson \
+		sort --by .t --window 10s app.ndjson
+	wait_lines events.ndjson 20
+	for ((i = 31; i <= 60; i++)); do printf '{"t":%d}\n' "$i"; done >>app.ndjson
+	wait_lines events.ndjson 50
+	sleep 0.5 # idle: flushed and checkpointed; t 51..60 still held
+	stop KILL
+	assert_equal "$status" 137
+	assert_equal "$(lines events.ndjson)" 50
+	# Past the first write (those were delivered), never past t 50:
+	# t 51 and on are held.
+	local off=$(checkpoint_offset)
+	((off >= first && off <= first + 20 * 9)) ||
+		fail "checkpoint at $off: want $first to $((first + 20 * 9))"
+	follow -F --checkpoint ck.json -o events.ndjson cat app.ndjson
+	wait_grep '"t":60' events.ndjson
+	stop
+	run python3 -c '
+ts = sorted({__import__("json").loads(l)["t"] for l in open("events.ndjson")})
+print("ok" if ts == list(range(1, 61)) else ts)'
+	assert_output ok
+}
+
+@test "kill -9 while batch holds events (--interval): a restart delivers every line" {
+	local i
+	for ((i = 1; i <= 40; i++)); do printf '{"n":%d}\n' "$i"; done >app.ndjson
+	follow -F --checkpoint ck.json -o events.ndjson \
+		batch -n 1000 --interval 1h app.ndjson
+	local k
+	for ((k = 0; k < 100; k++)); do
+		[[ -s ck.json ]] && break
+		sleep 0.05
+	done
+	sleep 0.5
+	stop KILL
+	assert_equal "$(lines events.ndjson)" 0
+	assert_equal "$(checkpoint_offset)" 0
+	follow -F --checkpoint ck.json -o events.ndjson \
+		batch -n 40 --interval 1h app.ndjson
+	wait_lines events.ndjson 1
+	stop
+	run python3 -c '
+(b,) = [__import__("json").loads(l) for l in open("events.ndjson")]
+print("ok" if [e["n"] for e in b] == list(range(1, 41)) else b)'
+	assert_output ok
+}
+
+@test "-F --from-end --from csv: the header is still read, the rows before the end are not" {
+	printf 'a,b\n1,2\n3,4\n' >app.csv
+	follow -F --from-end --from csv cat app.csv
+	sleep 0.5
+	printf '5,6\n' >>app.csv
+	wait_lines out 1
+	stop
+	same out '{"a":"5","b":"6"}\n'
+}
+
+@test "kill -9 while a batch --exec command runs: the checkpoint stays before its batch" {
+	local i k
+	for ((i = 1; i <= 5; i++)); do printf '{"n":%d}\n' "$i"; done >app.ndjson
+	follow -F --checkpoint ck.json batch -n 5 --exec 'sleep 2; cat >>got' app.ndjson
+	for ((k = 0; k < 100; k++)); do
+		[[ -s ck.json ]] && break
+		sleep 0.05
+	done
+	sleep 0.5 # idle, checkpointed: the command still runs
+	assert_equal "$(checkpoint_offset)" 0
+	stop KILL
+	: >out
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 5
+	stop
+	same out '{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n{"n":5}\n'
+	sleep 2 # the first run's command ends on its own
+}

@@ -296,3 +296,108 @@ stop() {
 	# Rate-limited (once a second), not once per spin of the loop.
 	(($(grep -c 'accept:' err) <= 10)) || fail "$(grep -c 'accept:' err) warnings"
 }
+
+@test "tcp --from logfmt: each line of a client is an event" {
+	serve -i tcp://:0 --from logfmt cat
+	local u
+	u=$(url tcp)
+	printf 'level=info msg="a b"\nlevel=warn n=2\n' | python3 "$CLIENTS" send "$u"
+	wait_lines out 2
+	stop
+	same out '{"level":"info","msg":"a b"}\n{"level":"warn","n":"2"}\n'
+}
+
+@test "tcp --from json-seq: records framed per client, multi-line ones too" {
+	serve -i tcp://:0 --from json-seq cat
+	local u
+	u=$(url tcp)
+	printf '\x1e{"a":1}\n\x1e{"a":\n 2}\n' | python3 "$CLIENTS" send "$u"
+	printf '\x1e{"b":1}\n' | python3 "$CLIENTS" send "$u"
+	wait_lines out 3
+	stop
+	run sort out
+	assert_output "$(printf '{"a":1}\n{"a":2}\n{"b":1}')"
+}
+
+@test "tcp --from json-seq: a whole record is handed out when the client pauses, not at the next RS" {
+	serve -i tcp://:0 --from json-seq cat
+	local u
+	u=$(url tcp)
+	python3 - "${u#tcp://}" <<'PY' &
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)))
+s.sendall(b'\x1e{"a":\n')
+time.sleep(0.3)
+s.sendall(b' [1, "]"]}\n')
+time.sleep(5)
+s.close()
+PY
+	local client=$!
+	wait_lines out 1 3
+	stop
+	kill "$client" 2>/dev/null || true
+	same out '{"a":[1,"]"]}\n'
+}
+
+@test "tcp --from csv: clients at once, each with its own header and partial rows" {
+	serve -i tcp://:0 --from csv --dlq dlq.ndjson cat
+	local u
+	u=$(url tcp)
+	python3 - "${u#tcp://}" <<'PY' || fail "the clients failed"
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+a = socket.create_connection((host, int(port)))
+b = socket.create_connection((host, int(port)))
+for s, d in ((a, b"x,y\n1,"), (b, b"name,age\n\"bo"), (a, b"2\n3,4\n"),
+             (b, b"b\",3\nann,4"), (a, b"5,6\n")):
+    s.sendall(d)
+    time.sleep(0.1)
+a.close()
+b.close()
+PY
+	wait_lines out 5
+	stop
+	run grep -c '"x"' out
+	assert_output 3
+	run grep -v '"x"' out
+	assert_output "$(printf '{"name":"bob","age":"3"}\n{"name":"ann","age":"4"}')"
+	[[ ! -s dlq.ndjson ]] || fail "rejects: $(cat dlq.ndjson)"
+}
+
+@test "udp with a format that keeps state across records is a usage error" {
+	local f
+	for f in csv tsv json json-seq; do
+		run "$EVPIPE" --from "$f" -i udp://:0 -o made.ndjson cat
+		assert_equal "$status" 2
+		assert_output "evpipe: -i udp://:0: --from $f cannot be read from udp (datagrams of every peer share one reader); use ndjson or logfmt"
+		[[ ! -e made.ndjson ]] || fail "output opened for $f"
+	done
+	serve -i udp://:0 --from logfmt cat
+	local u
+	u=$(url udp)
+	python3 "$CLIENTS" send "$u" 'a=1\nb=2'
+	wait_lines out 2
+	stop
+	same out '{"a":"1"}\n{"b":"2"}\n'
+}
+
+@test "input_filename is the client: tcp://PEER:PORT, unix:PATH, udp://PEER:PORT" {
+	serve -i tcp://:0 -i "unix:$BATS_TEST_TMPDIR/s.sock" -i udp://:0 \
+		map '{f: input_filename}'
+	local t u
+	t=$(url tcp)
+	u=$(url udp)
+	wait_file s.sock
+	printf '{}\n' | python3 "$CLIENTS" send "$t"
+	printf '{}\n' | python3 "$CLIENTS" send "unix:$BATS_TEST_TMPDIR/s.sock"
+	python3 "$CLIENTS" send "$u" '{}'
+	wait_lines out 3
+	stop
+	run sort out
+	assert_line --index 0 --regexp '^\{"f":"tcp://127\.0\.0\.1:[0-9]+"\}$'
+	assert_line --index 1 --regexp '^\{"f":"udp://127\.0\.0\.1:[0-9]+"\}$'
+	assert_line --index 2 "{\"f\":\"unix:$BATS_TEST_TMPDIR/s.sock\"}"
+	# The peer's port, not the listener's.
+	refute_line "{\"f\":\"$t\"}"
+}
