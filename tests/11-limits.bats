@@ -249,3 +249,20 @@ lines() {
 	wait 2>/dev/null || true
 	((hwm < 100000)) || fail "peak RSS $hwm KiB"
 }
+
+@test "csv: a header of 200,000 columns (all empty or all the same name) takes linear time" {
+	python3 -c 'print("," * 199999); print("1" + "," * 199999)' >"$T/empty.csv"
+	python3 -c 'print(",".join(["a"] * 200000)); print(",".join(["1"] * 200000))' >"$T/same.csv"
+	python3 -c 'print(",".join("x.%d" % i for i in range(1, 200001))); print(",".join(["1"] * 200000))' >"$T/nested.csv"
+	SECONDS=0
+	rss --from csv cat "$T/empty.csv"
+	[[ $status -eq 0 ]]
+	[[ $(jq 'length' "$T/out") -eq 200000 ]]
+	rss --from csv cat "$T/same.csv"
+	[[ $status -eq 0 ]]
+	[[ $(jq -r 'keys_unsorted[-1]' "$T/out") == a_200000 ]]
+	rss --from csv cat "$T/nested.csv"
+	[[ $status -eq 0 ]]
+	[[ $(jq '.x | length' "$T/out") -eq 200000 ]]
+	((SECONDS < 20)) || fail "took $SECONDS s"
+}
