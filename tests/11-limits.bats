@@ -266,3 +266,79 @@ lines() {
 	[[ $(jq '.x | length' "$T/out") -eq 200000 ]]
 	((SECONDS < 20)) || fail "took $SECONDS s"
 }
+
+# ---- files evpipe creates (evpipe-security(7), FILES AND PATHS) ------------
+
+@test "output files are 0644 less the umask; dedup state is 0600 whatever the umask" {
+	printf '{"k":1}\n{"k":1}\n' >"$T/in"
+	(
+		umask 027
+		"$EVPIPE" -o "$T/out.ndjson" dedup -k .k --state "$T/state" "$T/in"
+	) || fail "dedup failed"
+	[[ $(stat -c %a "$T/out.ndjson") == 640 ]]
+	[[ $(stat -c %a "$T/state") == 600 ]]
+	rm "$T/state"
+	(
+		umask 000
+		"$EVPIPE" dedup -k .k --state "$T/state" "$T/in" >/dev/null
+	) || fail "dedup failed"
+	[[ $(stat -c %a "$T/state") == 600 ]]
+}
+
+@test "dedup --state: a symbolic link at the state file is replaced, never written through" {
+	printf '{"k":1}\n' >"$T/in"
+	"$EVPIPE" dedup -k .k --state "$T/real" "$T/in" >/dev/null
+	cp "$T/real" "$T/victim"
+	cp "$T/real" "$T/victim.orig"
+	ln -s victim "$T/state"
+	printf '{"k":2}\n' >"$T/in2"
+	run_to "$T/out" dedup -k .k --state "$T/state" "$T/in2"
+	[[ $status -eq 0 ]]
+	same "$T/out" '{"k":2}\n'
+	cmp "$T/victim" "$T/victim.orig"
+	[[ -f $T/state && ! -L $T/state ]]
+	[[ $(stat -c %a "$T/state") == 600 ]]
+}
+
+@test "--checkpoint: a symbolic link left at its temporary name is not followed" {
+	printf '{"a":1}\n' >"$T/app.ndjson"
+	echo secret >"$T/victim"
+	ln -s victim "$T/ck.tmp"
+	"$EVPIPE" -F --checkpoint "$T/ck" cat "$T/app.ndjson" >"$T/out" 2>"$T/err" &
+	local pid=$! i
+	for ((i = 0; i < 200; i++)); do [[ -s $T/out ]] && break; sleep 0.05; done
+	kill -TERM $pid
+	timeout 20 tail --pid=$pid -f /dev/null || fail "evpipe did not stop"
+	wait $pid || true
+	[[ $(cat "$T/victim") == secret ]]
+	[[ -f $T/ck && ! -L $T/ck ]]
+	[[ $(stat -c %a "$T/ck") == 600 ]]
+}
+
+@test "--prometheus: the file is replaced by rename, 0644 less the umask" {
+	printf '{"a":1}\n' >"$T/in"
+	echo secret >"$T/victim"
+	ln -s victim "$T/metrics.prom"
+	(
+		umask 022
+		"$EVPIPE" stats --prometheus "$T/metrics.prom" "$T/in" >/dev/null
+	) || fail "stats failed"
+	[[ $(cat "$T/victim") == secret ]]
+	[[ -f $T/metrics.prom && ! -L $T/metrics.prom ]]
+	[[ $(stat -c %a "$T/metrics.prom") == 644 ]]
+	grep -q evpipe "$T/metrics.prom"
+}
+
+@test "event data never reaches a shell: templates are refused in exec: targets" {
+	echo '{"x":"a; touch pwned"}' >"$T/in"
+	cd "$T"
+	run -2 --separate-stderr "$EVPIPE" tee --to 'exec:cat >{.x}' "$T/in"
+	[[ $stderr == *"templates are for file paths only"* ]]
+	run -2 --separate-stderr "$EVPIPE" route --when true --to 'tcp://{.x}:1' "$T/in"
+	[[ ! -e pwned ]]
+	# batch --exec: the key reaches the command only as a variable
+	run_to "$T/out" batch -k .x --exec 'printf "%s\n" "$EVPIPE_BATCH_KEY" >key' "$T/in"
+	[[ $status -eq 0 ]]
+	[[ ! -e pwned ]]
+	[[ $(cat key) == "a; touch pwned" ]]
+}

@@ -264,3 +264,13 @@ bash_complete() {
 	run -0 fc "evpipe schema compat --mode "
 	assert_output $'backward\nforward\nfull'
 }
+
+@test "evpipe-security(7) is linked from evpipe(1) and README, and lists the limits tested" {
+	grep -q '^\.Xr evpipe-security 7' man/evpipe.1
+	grep -q 'evpipe-security(7)' README.md
+	# every option that sets a limit is in its LIMITS section
+	local o
+	for o in max-line max-clients max-open capacity max-keys max-held parallel retries; do
+		grep -q "Fl \\\\-$o" man/evpipe-security.7 || fail "--$o is not in evpipe-security(7)"
+	done
+}
