@@ -23,11 +23,13 @@ _evpipe()
     # Find the command whose segment the cursor is in: the first word
     # that is not an option (or an option's value) at the start and
     # after each "then".
-    local cmd='' expect=1 chained='' i=1 w kind
+    # A command with subcommands ("schema infer") takes one as its
+    # first word.
+    local cmd='' expect=1 chained='' i=1 w kind subs='' sub=''
     while ((i < cword)); do
         w=${words[i]}
         if [[ $w == 'then' && -z $expect ]]; then
-            expect=1 cmd='' chained=1
+            expect=1 cmd='' chained=1 subs='' sub=''
         elif [[ $w == -?* && $w != *=* && $w != -- ]]; then
             kind=$(_evpipe_kind "$bin" "$w" "$cmd")
             if [[ $kind == @nameval ]]; then
@@ -37,6 +39,9 @@ _evpipe()
             fi
         elif [[ $w != -- && -n $expect ]]; then
             cmd=$w expect=''
+            subs=$("$bin" __complete subcommands "$cmd" 2>/dev/null)
+        elif [[ $w != -- && -n $subs && -z $sub ]]; then
+            sub=$w
         fi
         ((i++))
     done
@@ -78,7 +83,7 @@ _evpipe()
     if [[ $cur == -* ]]; then
         local opts
         opts=$("$bin" __complete global 2>/dev/null)
-        [[ -n $cmd ]] && opts+=$'\n'$("$bin" __complete options "$cmd" 2>/dev/null)
+        [[ -n $cmd ]] && opts+=$'\n'$("$bin" __complete options "$cmd" ${sub:+"$sub"} 2>/dev/null)
         mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
         [[ ${COMPREPLY[0]-} == *= ]] && compopt -o nospace 2>/dev/null
         return
@@ -90,6 +95,11 @@ _evpipe()
         # "help" is a command only at the start, not after "then".
         [[ -n $chained ]] && cmds=$(grep -vx help <<<"$cmds")
         mapfile -t COMPREPLY < <(compgen -W "$cmds" -- "$cur")
+        return
+    fi
+
+    if [[ -n $subs && -z $sub ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "$subs" -- "$cur")
         return
     fi
 

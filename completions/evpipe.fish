@@ -12,7 +12,11 @@ function __evpipe_complete
 
     # Find the command whose segment the cursor is in: the first word that
     # is not an option (or an option's value) at the start and after "then".
+    # A command with subcommands ("schema infer") takes one as its first
+    # word.
     set -l cmd ''
+    set -l subs
+    set -l sub ''
     set -l expect 1
     set -l chained 0
     set -l i 2
@@ -22,6 +26,8 @@ function __evpipe_complete
             set expect 1
             set cmd ''
             set chained 1
+            set subs
+            set sub ''
         else if string match -qr -- '^-.' $w; and not string match -q -- '*=*' $w; and test "$w" != --
             set -l kind ($bin __complete choices $w "$cmd" 2>/dev/null)
             if test "$kind" = @nameval
@@ -32,6 +38,9 @@ function __evpipe_complete
         else if test "$w" != --; and test $expect = 1
             set cmd $w
             set expect 0
+            set subs ($bin __complete subcommands $cmd 2>/dev/null)
+        else if test "$w" != --; and test (count $subs) -gt 0; and test -z "$sub"
+            set sub $w
         end
         set i (math $i + 1)
     end
@@ -73,12 +82,14 @@ function __evpipe_complete
 
     if string match -q -- '-*' $cur
         $bin __complete global 2>/dev/null
-        test -n "$cmd"; and $bin __complete options $cmd 2>/dev/null
+        test -n "$cmd"; and $bin __complete options $cmd $sub 2>/dev/null
     else if test $expect = 1
         for c in ($bin __complete commands 2>/dev/null)
             # "help" is a command only at the start, not after "then".
             test $chained = 1; and test "$c" = help; or echo $c
         end
+    else if test (count $subs) -gt 0; and test -z "$sub"
+        printf '%s\n' $subs
     else
         # Inputs: files, or "then" to chain another command.
         echo then

@@ -229,6 +229,8 @@ schema_free_ctx(void *arg)
 	compat_result_release(&ctx->res);
 }
 
+static const char *const schema_subcommands[] = { "infer", "compat", NULL };
+
 #define S(f) offsetof(struct schema_ctx, f)
 static const struct opt schema_opts[] = {
 	{ "draft", 0, OPT_ENUM, S(draft), "2020-12|2019-09|draft-07",
@@ -255,6 +257,7 @@ const struct stage_entry stage_schema = {
 	.usage = "infer [--draft D] [--enum-max N] | compat OLD NEW "
 		 "[--mode backward|forward|full] [--format text|json]",
 	.opts = schema_opts,
+	.subcommands = schema_subcommands,
 	.ctx_size = sizeof(struct schema_ctx),
 	.min_args = 1,
 	.max_args = 3,

@@ -141,6 +141,45 @@ cmd_print_stage_help(const struct stage_entry *e, FILE *fp)
 		e->name);
 }
 
+/* Does help text h name subcommand sub ("compat: ...", "; compat: ...")? */
+static int
+help_names(const char *h, const char *sub)
+{
+	size_t n = strlen(sub);
+	const char *p;
+
+	for (p = h; (p = strstr(p, sub)) != NULL; p += n)
+		if ((p == h || p[-1] == ' ') && p[n] == ':')
+			return 1;
+	return 0;
+}
+
+/*
+ * Print the options of st that belong with subcommand sub: those whose
+ * help names no subcommand, or names sub.  An unknown sub gets them all.
+ */
+static void
+complete_sub_options(const struct stage_entry *st, const char *sub)
+{
+	const struct opt *o;
+	size_t i;
+	int known = 0;
+
+	for (i = 0; st->subcommands[i]; i++)
+		known |= strcmp(st->subcommands[i], sub) == 0;
+	for (o = st->opts; o && o->lname; o++) {
+		int named = 0;
+
+		for (i = 0; known && st->subcommands[i]; i++)
+			named |= help_names(o->help, st->subcommands[i]);
+		if (named && !help_names(o->help, sub))
+			continue;
+		printf("--%s\n", o->lname);
+		if (o->sname)
+			printf("-%c\n", o->sname);
+	}
+}
+
 int
 cmd_complete(int argc, char **argv)
 {
@@ -163,11 +202,25 @@ cmd_complete(int argc, char **argv)
 		return STATUS_OK;
 	}
 	if (strcmp(argv[0], "options") == 0 && argc >= 2) {
+		/* options CMD [SUB]: SUB narrows to the subcommand's own */
 		const struct stage_entry *st = stage_find(argv[1]);
 
 		if (st == NULL)
 			return STATUS_USAGE;
-		opt_print_words(st->opts, stdout);
+		if (argc >= 3 && st->subcommands)
+			complete_sub_options(st, argv[2]);
+		else
+			opt_print_words(st->opts, stdout);
+		return STATUS_OK;
+	}
+	if (strcmp(argv[0], "subcommands") == 0 && argc >= 2) {
+		const struct stage_entry *st = stage_find(argv[1]);
+		size_t i;
+
+		if (st == NULL)
+			return STATUS_USAGE;
+		for (i = 0; st->subcommands && st->subcommands[i]; i++)
+			printf("%s\n", st->subcommands[i]);
 		return STATUS_OK;
 	}
 	if (strcmp(argv[0], "targets") == 0) {

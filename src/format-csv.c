@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "errbuf.h"
 #include "reader.h"
@@ -27,8 +28,16 @@
 
 struct node {
 	char *key;
+	size_t klen;
 	size_t col; /* leaf: the column; interior: SIZE_MAX */
-	struct node *kids, *next, *last;
+	struct node *kids, *next, *last, *parent;
+};
+
+/* Every node of a header tree by (parent, key): children are found in
+ * constant time however many a node has (a header may have a million). */
+struct node_set {
+	struct node **slot;
+	size_t mask, n;
 };
 
 struct csv_dec {
@@ -243,30 +252,65 @@ tree_free(struct node *n)
 	}
 }
 
-static struct node *
-tree_child(struct node *parent, const char *key, size_t n)
+static size_t
+node_hash(const struct node *parent, const char *key, size_t n)
 {
-	struct node *c;
+	return (size_t)XXH3_64bits_withSeed(key, n,
+					    (XXH64_hash_t)(uintptr_t)parent);
+}
 
-	for (c = parent->kids; c; c = c->next)
-		if (strlen(c->key) == n && memcmp(c->key, key, n) == 0)
+static void
+node_set_put(struct node_set *t, struct node *c)
+{
+	size_t j = node_hash(c->parent, c->key, c->klen) & t->mask;
+
+	while (t->slot[j] != NULL)
+		j = (j + 1) & t->mask;
+	t->slot[j] = c;
+}
+
+static struct node *
+tree_child(struct node_set *t, struct node *parent, const char *key, size_t n)
+{
+	struct node *c, **old;
+	size_t j, oldn;
+
+	for (j = node_hash(parent, key, n) & t->mask; (c = t->slot[j]);
+	     j = (j + 1) & t->mask)
+		if (c->parent == parent && c->klen == n &&
+		    memcmp(c->key, key, n) == 0)
 			return c;
 	c = xcalloc(1, sizeof *c);
 	c->key = xmalloc(n + 1);
 	memcpy(c->key, key, n);
 	c->key[n] = '\0';
+	c->klen = n;
+	c->parent = parent;
 	c->col = SIZE_MAX;
 	if (parent->last)
 		parent->last->next = c;
 	else
 		parent->kids = c;
 	parent->last = c;
+	if (2 * (t->n + 1) > t->mask) {
+		old = t->slot;
+		oldn = t->mask + 1;
+		t->mask = t->mask * 2 + 1;
+		t->slot = xcalloc(t->mask + 1, sizeof *t->slot);
+		for (j = 0; j < oldn; j++)
+			if (old[j])
+				node_set_put(t, old[j]);
+		free(old);
+	}
+	node_set_put(t, c);
+	t->n++;
 	return c;
 }
 
 /* Add a header name to the tree; -1 if it cannot nest. */
 static int
-tree_add(struct node *root, const char *name, size_t len, size_t col)
+tree_add(struct node_set *t, struct node *root, const char *name, size_t len,
+	 size_t col)
 {
 	struct node *n = root;
 	const char *p = name, *e = name + len;
@@ -277,7 +321,7 @@ tree_add(struct node *root, const char *name, size_t len, size_t col)
 
 		if (end == p || n->col != SIZE_MAX)
 			return -1; /* empty part, or below a value */
-		n = tree_child(n, p, (size_t)(end - p));
+		n = tree_child(t, n, p, (size_t)(end - p));
 		if (dot == NULL)
 			break;
 		p = dot + 1;
@@ -337,20 +381,53 @@ tree_emit(struct csv_dec *d, struct node *n)
 	buf_addc(&d->lits, arr ? ']' : '}');
 }
 
+/*
+ * Find names[off, off + len) among the names no[] of the columns in the
+ * set (slot[] holds column + 1; open addressing): its column, or SIZE_MAX
+ * with *pos the free slot for it.  A set, not a scan of the columns
+ * before, so a header of a million (equal) names takes linear time.
+ */
+static size_t
+name_find(const size_t *slot, size_t mask, const struct buf *names,
+	  const size_t *no, size_t off, size_t len, size_t *pos)
+{
+	size_t j = (size_t)XXH3_64bits(names->data + off, len) & mask, c;
+
+	for (; slot[j] != 0; j = (j + 1) & mask) {
+		c = slot[j] - 1;
+		if (no[c + 1] - no[c] == len &&
+		    memcmp(names->data + no[c], names->data + off, len) == 0)
+			return c;
+	}
+	*pos = j;
+	return SIZE_MAX;
+}
+
 /* The header row is in d->f: make the template. */
 static void
 make_template(struct csv_dec *d)
 {
-	size_t i, j, n = d->nf;
+	size_t i, n = d->nf, c, pos = 0, mask = 1023;
 	struct buf names = BUF_INIT;
 	size_t *no = xmalloc((n + 1) * sizeof *no);
-	struct node root = { NULL, SIZE_MAX, NULL, NULL, NULL };
+	unsigned *next = xcalloc(n + 1, sizeof *next);
+	size_t *slot;
+	struct node root = { NULL, 0, SIZE_MAX, NULL, NULL, NULL, NULL };
+	struct node_set nodes = { NULL, 63, 0 };
 	int nest = 1;
 
-	/* Names: empty -> column number, repeated -> NAME_2, NAME_3. */
+	while (mask / 2 < n)
+		mask = mask * 2 + 1;
+	slot = xcalloc(mask + 1, sizeof *slot);
+	nodes.slot = xcalloc(nodes.mask + 1, sizeof *nodes.slot);
+	/*
+	 * Names: empty -> column number, repeated -> NAME_2, NAME_3 (the
+	 * smallest suffix not taken; next[] remembers where the last search
+	 * for a name stopped, as every suffix below it is still taken).
+	 */
 	for (i = 0; i < n; i++) {
 		const char *s = d->f.data + d->fo[i];
-		size_t len = d->fo[i + 1] - d->fo[i];
+		size_t len = d->fo[i + 1] - d->fo[i], base;
 		unsigned k;
 
 		no[i] = names.len;
@@ -359,33 +436,32 @@ make_template(struct csv_dec *d)
 		} else {
 			buf_add(&names, s, len);
 		}
-		for (k = 2;; k++) {
-			size_t mylen = names.len - no[i];
-			int dup = 0;
-
-			for (j = 0; j < i && !dup; j++)
-				dup = no[j + 1] - no[j] == mylen &&
-				      memcmp(names.data + no[j],
-					     names.data + no[i], mylen) == 0;
-			if (!dup)
-				break;
-			names.len = no[i];
-			if (len == 0)
-				buf_addf(&names, "%zu_%u", i + 1, k);
-			else {
-				buf_add(&names, s, len);
+		base = names.len;
+		c = name_find(slot, mask, &names, no, no[i], base - no[i],
+			      &pos);
+		if (c != SIZE_MAX) {
+			for (k = next[c] ? next[c] : 2;; k++) {
+				names.len = base;
 				buf_addf(&names, "_%u", k);
+				if (name_find(slot, mask, &names, no, no[i],
+					      names.len - no[i],
+					      &pos) == SIZE_MAX)
+					break;
 			}
+			next[c] = k + 1;
 		}
+		slot[pos] = i + 1;
 		no[i + 1] = names.len;
 	}
+	free(slot);
+	free(next);
 	d->lo = xmalloc((n + 2) * sizeof *d->lo);
 	d->col = xmalloc((n + 1) * sizeof *d->col);
 	d->lo[0] = 0;
 	d->ncols = 0;
 	for (i = 0; i < n && nest; i++)
-		if (tree_add(&root, names.data + no[i], no[i + 1] - no[i], i) ==
-		    -1)
+		if (tree_add(&nodes, &root, names.data + no[i],
+			     no[i + 1] - no[i], i) == -1)
 			nest = 0;
 	if (nest) {
 		tree_emit(d, &root);
@@ -403,6 +479,7 @@ make_template(struct csv_dec *d)
 	}
 	/* lits now ends with the closing text: lit[ncols]. */
 	tree_free(root.kids);
+	free(nodes.slot);
 	buf_release(&names);
 	free(no);
 	d->have_header = 1;

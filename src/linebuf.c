@@ -8,6 +8,7 @@
  * as it arrives, so memory stays bounded whatever the input.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,10 +25,11 @@ linereader_init(struct linereader *lr, linebuf_read_fn read, void *arg,
 	memset(lr, 0, sizeof *lr);
 	lr->read = read;
 	lr->arg = arg;
-	lr->max_line = max_line;
+	/* max_line + 2 (the line, "\r\n") must not wrap around. */
+	lr->max_line = max_line < SIZE_MAX - 2 ? max_line : SIZE_MAX - 2;
 	lr->cap = LINEBUF_START;
-	if (lr->cap > max_line + 2)
-		lr->cap = max_line + 2 < 4096 ? 4096 : max_line + 2;
+	if (lr->cap > lr->max_line + 2)
+		lr->cap = lr->max_line + 2 < 4096 ? 4096 : lr->max_line + 2;
 	lr->buf = xmalloc(lr->cap);
 }
 
@@ -55,7 +57,7 @@ linereader_room(struct linereader *lr)
 		lr->off = 0;
 	}
 	if (lr->end == lr->cap) {
-		size_t want = lr->cap * 2;
+		size_t want = lr->cap <= SIZE_MAX / 2 ? lr->cap * 2 : SIZE_MAX;
 
 		if (want > lr->max_line + 2)
 			want = lr->max_line + 2;

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "errbuf.h"
+#include "json-scan.h"
 #include "pipefile.h"
 #include "pipeline.h"
 #include "xmalloc.h"
@@ -209,6 +210,15 @@ run_commands(struct globals *g, int argc, char **argv, int i)
 			goto out;
 		}
 		i = j + 1;
+	}
+	/* A line is at most what the JSON scanner indexes (json-scan.h);
+	 * the bound also keeps max_line + 2 in the line reader from
+	 * wrapping around. */
+	if (g->max_line < 1 || g->max_line > JSCAN_MAX_LEN) {
+		status = usage_error("--max-line must be between 1 and %llu "
+				     "bytes",
+				     (unsigned long long)JSCAN_MAX_LEN);
+		goto out;
 	}
 	log_quiet = g->quiet;
 	strlist_push(&inputs, NULL);

@@ -742,9 +742,11 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 	if ((n = map_get(cc->sc, j)) != NULL)
 		return n;
 	if (++cc->depth > SCHEMA_MAX_DEPTH) {
+		/* The reason first: a pointer this deep fills the
+		 * message buffer by itself. */
 		errbuf_set(cc->eb, STATUS_USAGE,
-			   "schema %s: nested more than %d levels deep",
-			   cc->ptr.data, SCHEMA_MAX_DEPTH);
+			   "schema nested more than %d levels deep at %s",
+			   SCHEMA_MAX_DEPTH, cc->ptr.data);
 		cc->depth--;
 		return NULL;
 	}

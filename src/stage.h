@@ -154,6 +154,14 @@ struct stage_entry {
 	/* Print per-stage facts for -v at exit (may be NULL). */
 	void (*report)(void *ctx, FILE *fp);
 	void (*free)(void *ctx);
+	/*
+	 * The words allowed as the first argument ("infer", "compat"),
+	 * NULL-terminated; NULL if the command has no subcommands.  For
+	 * completion only: init() checks the word.  An option whose help
+	 * text names a subcommand ("compat: ...") is offered only with the
+	 * subcommands it names.
+	 */
+	const char *const *subcommands;
 };
 
 /* NULL-terminated table of every command (cmd.c). */

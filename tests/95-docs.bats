@@ -198,3 +198,79 @@ bash_complete() {
 	run -0 fc "evpipe cat Makef"
 	assert_line Makefile
 }
+
+@test "completions offer schema's subcommands, then only that subcommand's options" {
+	need zsh
+	need fish
+	[[ -r /usr/share/bash-completion/bash_completion ]] ||
+		fail "bash-completion is not installed (make deps)"
+	run -0 "$EVPIPE" __complete subcommands schema
+	assert_output $'infer\ncompat'
+	run -0 "$EVPIPE" __complete subcommands filter
+	assert_output ''
+
+	run -0 bash_complete "evpipe schema "
+	assert_output $'infer\ncompat'
+	run -0 bash_complete "evpipe schema co"
+	assert_output compat
+	run -0 bash_complete "evpipe schema compat --"
+	assert_line --mode
+	assert_line --format
+	refute_line --enum-max
+	run -0 bash_complete "evpipe schema infer --"
+	assert_line --enum-max
+	refute_line --mode
+	run -0 bash_complete "evpipe schema compat --mode "
+	assert_output $'backward\nforward\nfull'
+	run -0 bash_complete "evpipe schema compat Makef"
+	assert_line Makefile
+
+	cat >"$BATS_TEST_TMPDIR/t.zsh" <<-'EOF'
+		compadd() {
+			while [[ $1 == -* && $1 != -- ]]; do
+				[[ $1 == -[SPp] ]] && shift
+				shift
+			done
+			[[ $1 == -- ]] && shift
+			print -rl -- "$@"
+		}
+		compset() { return 1; }
+		_files() { print -r -- '<files>'; }
+		autoload -Uz _evpipe
+		words=(${=1})
+		[[ $1 == *' ' ]] && words+=('')
+		CURRENT=${#words}
+		_evpipe
+	EOF
+	local zc=(env FPATH="$REPO/completions" zsh -f "$BATS_TEST_TMPDIR/t.zsh")
+	run -0 "${zc[@]}" "evpipe schema "
+	assert_output $'infer\ncompat'
+	run -0 "${zc[@]}" "evpipe schema compat --"
+	assert_line --mode
+	refute_line --enum-max
+	run -0 "${zc[@]}" "evpipe schema compat --mode "
+	assert_output $'backward\nforward\nfull'
+
+	fc() { fish -c "source completions/evpipe.fish; complete -C '$1'"; }
+	run -0 fc "evpipe schema "
+	assert_line infer
+	assert_line compat
+	run -0 fc "evpipe schema compat --"
+	assert_line --regexp '^--mode'
+	refute_line --regexp '^--enum-max'
+	run -0 fc "evpipe schema infer --"
+	assert_line --regexp '^--enum-max'
+	refute_line --regexp '^--mode'
+	run -0 fc "evpipe schema compat --mode "
+	assert_output $'backward\nforward\nfull'
+}
+
+@test "evpipe-security(7) is linked from evpipe(1) and README, and lists the limits tested" {
+	grep -q '^\.Xr evpipe-security 7' man/evpipe.1
+	grep -q 'evpipe-security(7)' README.md
+	# every option that sets a limit is in its LIMITS section
+	local o
+	for o in max-line max-clients max-open capacity max-keys max-held parallel retries; do
+		grep -q "Fl \\\\-$o" man/evpipe-security.7 || fail "--$o is not in evpipe-security(7)"
+	done
+}

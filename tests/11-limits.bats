@@ -1,0 +1,351 @@
+#!/usr/bin/env bats
+# Limits (evpipe-security(7), LIMITS): each one reached through the binary.
+# Reaching a limit gives a clear reject (status 1) or usage error (status
+# 2), or a documented bounded behaviour (eviction, early release) -- never
+# a crash, a hang or memory that grows with the input.  Peak memory is
+# measured with /usr/bin/time -f %M (KiB); the bounds are generous, the
+# point is that they do not depend on the input size.  Every run is
+# bounded with timeout.
+load test_helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	[[ -x /usr/bin/time ]] || fail "/usr/bin/time is required (apt install time)"
+	# Memory is measured on the plain build: a sanitizer's quarantine
+	# and shadow memory would be measured instead.
+	RSSBIN=$EVPIPE
+	if grep -q __asan_init "$EVPIPE"; then
+		RSSBIN=$REPO/evpipe
+		[[ -x $RSSBIN ]] || fail "memory bounds need the plain build (make evpipe)"
+	fi
+}
+
+# rss ARGS...: run evpipe (the plain build) ARGS under timeout 60 with stdin as given,
+# stdout to $T/out, stderr to $T/err; status in $status, peak RSS (KiB)
+# in $rss.
+rss() {
+	status=0
+	timeout 60 /usr/bin/time -o "$T/rss" -f %M "$RSSBIN" "$@" >"$T/out" 2>"$T/err" || status=$?
+	rss=$(tail -n 1 "$T/rss")
+	[[ $status -ne 124 ]] || fail "evpipe timed out"
+	[[ $rss =~ ^[0-9]+$ ]] || fail "no peak RSS: $(cat "$T/rss")"
+}
+
+# lines N: N small events with distinct keys {"k":I}.
+lines() {
+	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"k\":%d,\"t\":%d}\n", i, i }'
+}
+
+@test "--max-line: a longer line is rejected (status 1), the next one passes" {
+	{
+		printf '{"a":"%0200d"}\n' 0
+		printf '{"b":1}\n'
+	} >"$T/in"
+	run_to "$T/out" --max-line 100 --dlq "$T/dlq" cat "$T/in"
+	[[ $status -eq 1 ]]
+	same "$T/out" '{"b":1}\n'
+	[[ $stderr == *"in:1: line longer than 100 bytes (--max-line)"* ]]
+	grep -q '"truncated":true' "$T/dlq"
+	# the dead letter keeps a sample of the line, not all of it
+	(($(wc -c <"$T/dlq") < 400))
+}
+
+@test "--max-line: 0 and sizes past 4G are usage errors" {
+	for m in 0 4G 18446744073709551615; do
+		run -2 --separate-stderr "$EVPIPE" --max-line "$m" cat /dev/null
+		assert_equal "$stderr" "evpipe: --max-line must be between 1 and 4294967294 bytes"
+	done
+	run -2 --separate-stderr "$EVPIPE" --max-line 1T cat /dev/null
+	[[ $stderr == *"is not a size"* ]]
+}
+
+@test "a 200 MB line with the default --max-line (16M): rejected, memory bounded" {
+	rss cat < <(
+		printf '{"a":"'
+		head -c 200M /dev/zero | tr '\0' x
+		printf '"}\n{"b":1}\n'
+	)
+	[[ $status -eq 1 ]]
+	same "$T/out" '{"b":1}\n'
+	grep -q 'line longer than 16777216 bytes (--max-line)' "$T/err"
+	((rss < 100000)) || fail "peak RSS $rss KiB"
+}
+
+@test "JSON nesting: 512 levels pass, 513 are rejected" {
+	python3 -c 'print("{\"a\":" + "[" * 511 + "]" * 511 + "}")' >"$T/in"
+	python3 -c 'print("{\"a\":" + "[" * 512 + "]" * 512 + "}")' >>"$T/in"
+	python3 -c 'print("[" * 100000 + "]" * 100000)' >>"$T/in"
+	run_to "$T/out" map '.a | length' "$T/in"
+	[[ $status -eq 1 ]]
+	same "$T/out" '1\n'
+	[[ $stderr == *"in:2: invalid JSON: nesting deeper than 512"* ]]
+	[[ $stderr == *"in:3: invalid JSON: nesting deeper than 512"* ]]
+}
+
+@test "expressions: nesting is a usage error; steps and array indexes are rejects" {
+	local deep
+	deep=$(python3 -c 'print("(" * 1000 + "." + ")" * 1000)')
+	run -2 --separate-stderr "$EVPIPE" map "$deep" /dev/null
+	[[ $stderr == *"expression nested too deeply"* ]]
+	echo '{}' >"$T/in"
+	run_to "$T/out" map '[range(100000000)] | length' "$T/in"
+	[[ $status -eq 1 ]]
+	[[ $stderr == *"expression evaluation exceeded 20000000 steps"* ]]
+	run_to "$T/out" map '.a[2000000] = 1' "$T/in"
+	[[ $status -eq 1 ]]
+	[[ $stderr == *"Array index too large"* ]]
+}
+
+@test "regular expressions: catastrophic backtracking hits the match limit at once" {
+	printf '{"s":"%s!"}\n' "$(printf 'a%.0s' {1..200})" >"$T/in"
+	printf '{"s":"aaa"}\n' >>"$T/in"
+	SECONDS=0
+	run_to "$T/out" filter '.s | test("^(a+)+$")' "$T/in"
+	[[ $status -eq 1 ]]
+	((SECONDS < 10))
+	same "$T/out" '{"s":"aaa"}\n'
+	[[ $stderr == *"in:1: regex match failed: match limit exceeded"* ]]
+}
+
+@test "--max-open: 500 keys under a 40-descriptor limit all arrive (LRU of open files)" {
+	lines 5000 | awk -F'[:,]' '{ print $0 }' >"$T/in"
+	(
+		ulimit -n 40
+		timeout 60 "$EVPIPE" split "$T/o/{.k % 500}.ndjson" --mkdir "$T/in"
+	) 2>"$T/err" || fail "split failed: $(cat "$T/err")"
+	[[ $(find "$T/o" -type f | wc -l) -eq 500 ]]
+	[[ $(cat "$T"/o/*.ndjson | wc -l) -eq 5000 ]]
+	[[ $(wc -l <"$T/o/7.ndjson") -eq 10 ]]
+	# an explicit --max-open 2 works too, just with more reopening
+	rm -r "$T/o"
+	run_to "$T/out" split --max-open 2 --mkdir "$T/o/{.k % 50}.ndjson" "$T/in"
+	[[ $status -eq 0 ]]
+	[[ $(cat "$T"/o/*.ndjson | wc -l) -eq 5000 ]]
+}
+
+@test "key tables: dedup --capacity, throttle --max-keys, batch --max-keys keep memory bounded" {
+	lines 1000000 >"$T/in"
+	rss dedup -k .k --capacity 1000 "$T/in"
+	[[ $status -eq 0 ]]
+	[[ $(wc -l <"$T/out") -eq 1000000 ]]
+	((rss < 60000)) || fail "dedup peak RSS $rss KiB"
+	rss throttle --rate 1/h -k .k --max-keys 1000 "$T/in"
+	[[ $status -eq 0 ]]
+	[[ $(wc -l <"$T/out") -eq 1000000 ]]
+	((rss < 60000)) || fail "throttle peak RSS $rss KiB"
+	rss batch -k '.k % 100000' --max-keys 10 -n 1000 "$T/in"
+	[[ $status -eq 0 ]]
+	((rss < 60000)) || fail "batch peak RSS $rss KiB"
+	[[ $(jq -s 'map(length) | add' "$T/out") -eq 1000000 ]]
+}
+
+@test "dedup --capacity: the least recently seen key is forgotten first (LRU)" {
+	printf '{"k":1}\n{"k":2}\n{"k":2}\n{"k":3}\n{"k":1}\n{"k":3}\n' >"$T/in"
+	run_to "$T/out" dedup -k .k --capacity 2 "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '{"k":1}\n{"k":2}\n{"k":3}\n{"k":1}\n'
+}
+
+@test "sort --max-held: past it the oldest event is released early, memory bounded" {
+	# one million events, every one an hour ahead of the last: a window
+	# of a year would hold them all without --max-held
+	rss sort --by '.t * 3600' --window 365d --max-held 1000 -v < <(lines 1000000)
+	[[ $status -eq 0 ]]
+	[[ $(wc -l <"$T/out") -eq 1000000 ]]
+	grep -q 'released early (--max-held)' "$T/err"
+	((rss < 60000)) || fail "sort peak RSS $rss KiB"
+}
+
+@test "key table sizes out of range are usage errors" {
+	run -2 --separate-stderr "$EVPIPE" dedup --capacity 0 /dev/null
+	[[ $stderr == *"--capacity must be between 1 and 4294967294"* ]]
+	run -2 --separate-stderr "$EVPIPE" dedup --capacity 4294967295 /dev/null
+	run -2 --separate-stderr "$EVPIPE" throttle --rate 1/s --max-keys 0 /dev/null
+	[[ $stderr == *"--max-keys must be between 1 and 4294967294"* ]]
+	run -2 --separate-stderr "$EVPIPE" batch -k .k --max-keys 0 /dev/null
+	[[ $stderr == *"--max-keys must be at least 1"* ]]
+	run -2 --separate-stderr "$EVPIPE" sort --by .t --window 1s --max-held 0 /dev/null
+	[[ $stderr == *"--max-held must be at least 1"* ]]
+	run -2 --separate-stderr "$EVPIPE" stats --top 100001 /dev/null
+	[[ $stderr == *"at most 100000"* ]]
+	run -2 --separate-stderr "$EVPIPE" batch --exec cat --parallel 1025 /dev/null
+	[[ $stderr == *"--parallel must be at most 1024"* ]]
+	run -2 --separate-stderr "$EVPIPE" batch --exec cat --retries 1001 /dev/null
+	[[ $stderr == *"--retries must be at most 1000"* ]]
+	run -2 --separate-stderr "$EVPIPE" -i tcp://127.0.0.1:0 --max-clients 0 cat
+	[[ $stderr == *"--max-clients must be at least 1"* ]]
+	run -2 --separate-stderr "$EVPIPE" head -n 99999999999999999999 /dev/null
+	[[ $stderr == *"is too large"* ]]
+}
+
+@test "batch without --bytes: a batch is bounded by -n; with --bytes by its size" {
+	lines 1000 >"$T/in"
+	run_to "$T/out" batch -n 1000000 --bytes 1k "$T/in"
+	[[ $status -eq 0 ]]
+	jq -e 'tostring | length < 1100' "$T/out" >/dev/null
+	[[ $(jq -s 'map(length) | add' "$T/out") -eq 1000 ]]
+}
+
+@test "templates: a rendered value is cut at 200 bytes and confined to the prefix" {
+	python3 -c 'print("{\"t\":\"" + "x" * 5000 + "\"}")' >"$T/in"
+	printf '{"t":"../../escape"}\n{"t":"/etc/passwd"}\n{"t":""}\n{"t":".."}\n' >>"$T/in"
+	mkdir "$T/o"
+	run_to "$T/out" split "$T/o/{.t}.ndjson" "$T/in"
+	[[ $status -eq 0 ]]
+	[[ $(find "$T" -name '*.ndjson' | wc -l) -eq 5 ]]
+	[[ -z $(find "$T" -name '*.ndjson' ! -path "$T/o/*") ]]
+	local f
+	for f in "$T"/o/*; do
+		((${#f} - ${#T} < 230)) || fail "name too long: $f"
+	done
+}
+
+@test "schemas: depth, \$ref loops, network and parent-directory references" {
+	python3 -c 'print("{\"items\":" * 1100 + "{}" + "}" * 1100)' >"$T/deep.json"
+	run -2 --separate-stderr "$EVPIPE" validate -s "$T/deep.json" /dev/null
+	[[ $stderr == *"schema nested more than 1000 levels deep at /items/items"* ]]
+	printf '{"$defs":{"a":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}\n' >"$T/loop.json"
+	echo '{}' >"$T/in"
+	run_to "$T/out" validate -s "$T/loop.json" "$T/in"
+	[[ $status -eq 1 ]]
+	[[ $stderr == *'$ref loop'* ]]
+	printf '{"$ref":"http://example.com/s.json"}\n' >"$T/net.json"
+	run -2 --separate-stderr "$EVPIPE" validate -s "$T/net.json" /dev/null
+	[[ $stderr == *"no network access"* ]]
+	mkdir "$T/sub"
+	printf '{"$ref":"../loop.json"}\n' >"$T/sub/up.json"
+	run -2 --separate-stderr "$EVPIPE" validate -s "$T/sub/up.json" /dev/null
+	[[ $stderr == *"leaves the schema directory"* ]]
+}
+
+@test "a deeply recursive schema on a deep event ends with a clear result" {
+	printf '{"type":"array","items":{"$ref":"#"}}\n' >"$T/rec.json"
+	python3 -c 'print("[" * 500 + "]" * 500)' >"$T/in"
+	SECONDS=0
+	run_to "$T/out" --from json validate -s "$T/rec.json" "$T/in"
+	((SECONDS < 20))
+	[[ $status -eq 0 || $status -eq 1 ]]
+}
+
+@test "a pipeline file over 1 MiB is refused" {
+	head -c 2M /dev/zero | tr '\0' '#' >"$T/big.pipe"
+	run -2 --separate-stderr "$EVPIPE" run "$T/big.pipe"
+	[[ $stderr == *"longer than 1048576 bytes"* ]]
+}
+
+@test "a tcp target that never reads: evpipe waits (backpressure), memory bounded" {
+	python3 - "$T/port" <<-'PY' &
+		import os, socket, sys, time
+		s = socket.socket()
+		s.bind(("127.0.0.1", 0))
+		s.listen(1)
+		open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+		os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+		c, _ = s.accept()
+		time.sleep(30)  # never reads
+	PY
+	local peer=$! i ev hwm
+	for ((i = 0; i < 200; i++)); do [[ -s $T/port ]] && break; sleep 0.05; done
+	yes '{"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}' |
+		head -n 2000000 | "$RSSBIN" -o "tcp://127.0.0.1:$(<"$T/port")" cat 2>"$T/err" &
+	ev=$!
+	sleep 4
+	kill -0 "$ev" || fail "evpipe is not running: $(cat "$T/err")"
+	hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$ev/status")
+	kill -9 "$ev" "$peer" 2>/dev/null || true
+	wait 2>/dev/null || true
+	((hwm < 100000)) || fail "peak RSS $hwm KiB"
+}
+
+@test "csv: a header of 200,000 columns (all empty or all the same name) takes linear time" {
+	python3 -c 'print("," * 199999); print("1" + "," * 199999)' >"$T/empty.csv"
+	python3 -c 'print(",".join(["a"] * 200000)); print(",".join(["1"] * 200000))' >"$T/same.csv"
+	python3 -c 'print(",".join("x.%d" % i for i in range(1, 200001))); print(",".join(["1"] * 200000))' >"$T/nested.csv"
+	SECONDS=0
+	rss --from csv cat "$T/empty.csv"
+	[[ $status -eq 0 ]]
+	[[ $(jq 'length' "$T/out") -eq 200000 ]]
+	rss --from csv cat "$T/same.csv"
+	[[ $status -eq 0 ]]
+	[[ $(jq -r 'keys_unsorted[-1]' "$T/out") == a_200000 ]]
+	rss --from csv cat "$T/nested.csv"
+	[[ $status -eq 0 ]]
+	[[ $(jq '.x | length' "$T/out") -eq 200000 ]]
+	((SECONDS < 20)) || fail "took $SECONDS s"
+}
+
+# ---- files evpipe creates (evpipe-security(7), FILES AND PATHS) ------------
+
+@test "output files are 0644 less the umask; dedup state is 0600 whatever the umask" {
+	printf '{"k":1}\n{"k":1}\n' >"$T/in"
+	(
+		umask 027
+		"$EVPIPE" -o "$T/out.ndjson" dedup -k .k --state "$T/state" "$T/in"
+	) || fail "dedup failed"
+	[[ $(stat -c %a "$T/out.ndjson") == 640 ]]
+	[[ $(stat -c %a "$T/state") == 600 ]]
+	rm "$T/state"
+	(
+		umask 000
+		"$EVPIPE" dedup -k .k --state "$T/state" "$T/in" >/dev/null
+	) || fail "dedup failed"
+	[[ $(stat -c %a "$T/state") == 600 ]]
+}
+
+@test "dedup --state: a symbolic link at the state file is replaced, never written through" {
+	printf '{"k":1}\n' >"$T/in"
+	"$EVPIPE" dedup -k .k --state "$T/real" "$T/in" >/dev/null
+	cp "$T/real" "$T/victim"
+	cp "$T/real" "$T/victim.orig"
+	ln -s victim "$T/state"
+	printf '{"k":2}\n' >"$T/in2"
+	run_to "$T/out" dedup -k .k --state "$T/state" "$T/in2"
+	[[ $status -eq 0 ]]
+	same "$T/out" '{"k":2}\n'
+	cmp "$T/victim" "$T/victim.orig"
+	[[ -f $T/state && ! -L $T/state ]]
+	[[ $(stat -c %a "$T/state") == 600 ]]
+}
+
+@test "--checkpoint: a symbolic link left at its temporary name is not followed" {
+	printf '{"a":1}\n' >"$T/app.ndjson"
+	echo secret >"$T/victim"
+	ln -s victim "$T/ck.tmp"
+	"$EVPIPE" -F --checkpoint "$T/ck" cat "$T/app.ndjson" >"$T/out" 2>"$T/err" &
+	local pid=$! i
+	for ((i = 0; i < 200; i++)); do [[ -s $T/out ]] && break; sleep 0.05; done
+	kill -TERM $pid
+	timeout 20 tail --pid=$pid -f /dev/null || fail "evpipe did not stop"
+	wait $pid || true
+	[[ $(cat "$T/victim") == secret ]]
+	[[ -f $T/ck && ! -L $T/ck ]]
+	[[ $(stat -c %a "$T/ck") == 600 ]]
+}
+
+@test "--prometheus: the file is replaced by rename, 0644 less the umask" {
+	printf '{"a":1}\n' >"$T/in"
+	echo secret >"$T/victim"
+	ln -s victim "$T/metrics.prom"
+	(
+		umask 022
+		"$EVPIPE" stats --prometheus "$T/metrics.prom" "$T/in" >/dev/null
+	) || fail "stats failed"
+	[[ $(cat "$T/victim") == secret ]]
+	[[ -f $T/metrics.prom && ! -L $T/metrics.prom ]]
+	[[ $(stat -c %a "$T/metrics.prom") == 644 ]]
+	grep -q evpipe "$T/metrics.prom"
+}
+
+@test "event data never reaches a shell: templates are refused in exec: targets" {
+	echo '{"x":"a; touch pwned"}' >"$T/in"
+	cd "$T"
+	run -2 --separate-stderr "$EVPIPE" tee --to 'exec:cat >{.x}' "$T/in"
+	[[ $stderr == *"templates are for file paths only"* ]]
+	run -2 --separate-stderr "$EVPIPE" route --when true --to 'tcp://{.x}:1' "$T/in"
+	[[ ! -e pwned ]]
+	# batch --exec: the key reaches the command only as a variable
+	run_to "$T/out" batch -k .x --exec 'printf "%s\n" "$EVPIPE_BATCH_KEY" >key' "$T/in"
+	[[ $status -eq 0 ]]
+	[[ ! -e pwned ]]
+	[[ $(cat key) == "a; touch pwned" ]]
+}
