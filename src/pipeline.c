@@ -864,11 +864,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		st->env.wait_fn = env_wait;
 		st->env.runner = st;
 	}
-	r.raw_only = 1;
 	r.prescan = getenv("EVPIPE_NO_PRESCAN") == NULL;
-	for (i = 0; i < n; i++)
-		if (!(r.stages[i].e->flags & STAGE_RAW))
-			r.raw_only = 0;
 	signals_setup();
 
 	/* Usage errors (expressions, schemas) come before any I/O. */
@@ -890,6 +886,15 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 			errbuf_clear(&eb);
 			goto out;
 		}
+	}
+	/* Lines need a tape only if some stage reads fields. */
+	r.raw_only = 1;
+	for (i = 0; i < n; i++) {
+		struct stage *st = &r.stages[i];
+
+		if (!(st->e->flags & STAGE_RAW) &&
+		    (st->e->raw == NULL || !st->e->raw(st->ctx)))
+			r.raw_only = 0;
 	}
 	if (g->dlq.n && g->to != TO_NDJSON &&
 	    strcmp(g->dlq.v[g->dlq.n - 1], "-") == 0 &&
