@@ -290,26 +290,32 @@ env_reject(const struct stage_env *env, struct record *rec, struct errbuf *eb)
 
 static int run_flush(struct run *r);
 
-/* stage_env.wait_fn: flush, then sleep until the deadline or a signal. */
+/*
+ * stage_env.wait_fn: flush, then sleep until the deadline or a signal.
+ * The sleep watches the signal handler's pipe: a signal that comes after
+ * the look at got_signal but before the sleep still ends it.
+ */
 static int
 env_wait(const struct stage_env *env, int64_t deadline_ns)
 {
 	struct stage *st = env->runner;
-	struct timespec ts;
 
 	if (got_signal || st->run->stop)
 		return 1;
 	run_flush(st->run);
-	ts.tv_sec = (time_t)(deadline_ns / 1000000000);
-	ts.tv_nsec = (long)(deadline_ns % 1000000000);
 	for (;;) {
-		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
-					 NULL);
+		struct pollfd pfd = { sig_pipe[0], POLLIN, 0 };
+		int64_t left;
+		struct timespec ts;
 
 		if (got_signal || st->run->stop)
 			return 1;
-		if (rc != EINTR)
+		left = deadline_ns - mono_ns();
+		if (left <= 0)
 			return 0;
+		ts.tv_sec = (time_t)(left / 1000000000);
+		ts.tv_nsec = (long)(left % 1000000000);
+		(void)ppoll(&pfd, sig_pipe[0] >= 0 ? 1 : 0, &ts, NULL);
 	}
 }
 

@@ -109,6 +109,26 @@ setup() {
 	assert_output --partial "1 passed, 2 dropped, 0 delayed"
 }
 
+@test "throttle --mode delay writes out what passed before it waits" {
+	mkfifo "$T/in" "$T/out"
+	# n=2 waits a minute for its token: n=1 must be out long before.
+	"$EVPIPE" throttle --rate 1/1m --mode delay --max-delay 2m \
+		<"$T/in" >"$T/out" 2>"$T/err" 3>&- &
+	pid=$!
+	exec {w}>"$T/in" {r}<"$T/out"
+	printf '{"n":1}\n{"n":2}\n' >&"$w"
+	read -r -t 10 -u "$r" line || fail "the event that passed was held back"
+	[[ $line == '{"n":1}' ]]
+	# SIGTERM ends the wait: the waiting event passes, nothing is lost.
+	kill -TERM "$pid"
+	read -r -t 10 -u "$r" line || fail "the waiting event was lost"
+	[[ $line == '{"n":2}' ]]
+	rc=0
+	wait "$pid" || rc=$?
+	exec {w}>&- {r}<&-
+	[[ $rc -eq 143 ]]
+}
+
 @test "throttle: usage errors" {
 	local r
 	for r in 10 0/s 5/0s 5/xyz /s 5/ -1/s; do
