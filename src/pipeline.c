@@ -451,6 +451,10 @@ run_poll_timeout(struct run *r)
 	now = mono_ns();
 	if (best <= now)
 		return 0;
+	/* A far deadline (sort --window 3000d) must not overflow an int:
+	 * wake once a minute and look again. */
+	if (best - now > 60000LL * 1000000)
+		return 60000;
 	return (int)((best - now + 999999) / 1000000);
 }
 
