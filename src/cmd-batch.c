@@ -726,6 +726,15 @@ batch_process(void *arg, struct record *rec, struct emit *out,
 	return 0;
 }
 
+/* Without -k only the events' bytes are read: no need to scan fields. */
+static int
+batch_raw(void *arg)
+{
+	struct batch_ctx *ctx = arg;
+
+	return !ctx->keyed;
+}
+
 static int
 batch_finish(void *arg, struct emit *out, struct errbuf *eb)
 {
@@ -844,6 +853,7 @@ const struct stage_entry stage_batch = {
 	.next_deadline = batch_deadline,
 	.timer = batch_timer,
 	.finish = batch_finish,
+	.raw = batch_raw,
 	.report = batch_report,
 	.free = batch_free,
 };

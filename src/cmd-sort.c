@@ -11,6 +11,15 @@
  * until a newer event (or the end of the input) moves the watermark past
  * it.  --max-held bounds the heap: past it the oldest event is released
  * early, which moves the release floor with it.
+ *
+ * On an idle input (tail -F) the watermark also moves with the clock:
+ * once no event at all has arrived for a while, it is taken to have
+ * moved on by that much, so a held event comes out at the latest --window
+ * after the last arrival, each in its turn (the timer).  Whenever events
+ * flow this changes nothing: an arrival starts the idle time again, and
+ * while a file is read the time between two events is far below any
+ * event's distance from the watermark.  Events released this way raise
+ * the floor below which later events are late, as any release does.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +28,7 @@
 #include "cmd-expr.h"
 #include "evtime.h"
 #include "stage.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define SORT_DEFAULT_HELD 1000000
@@ -45,7 +55,8 @@ struct sort_ctx {
 	uint64_t seq;
 	int64_t newest;	  /* newest time seen */
 	int64_t released; /* time of the last event released */
-	uint64_t passed, late_n, early;
+	int64_t arrived;  /* monotonic time the last event came */
+	uint64_t passed, late_n, early, idle;
 };
 
 static void
@@ -185,6 +196,7 @@ sort_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 	json_decref(v);
 	if (rc == -1)
 		return errbuf_prefix(eb, "--by");
+	ctx->arrived = mono_ns();
 	if (t < watermark(ctx) || t < ctx->released)
 		return sort_late(ctx, rec, t, out, eb);
 	if (t > ctx->newest)
@@ -201,6 +213,47 @@ sort_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 		ctx->early++;
 		if ((rc = release_one(ctx, out, eb)) != 0)
 			return rc;
+	}
+	return 0;
+}
+
+/*
+ * How long after the last arrival the oldest held event is due: its
+ * distance above the watermark, at most --window.
+ */
+static int64_t
+sort_idle_wait(const struct sort_ctx *ctx)
+{
+	uint64_t behind = (uint64_t)ctx->newest - (uint64_t)ctx->heap[0].t;
+
+	return behind >= (uint64_t)ctx->window ? 0
+					       : ctx->window - (int64_t)behind;
+}
+
+static int64_t
+sort_deadline(void *arg)
+{
+	struct sort_ctx *ctx = arg;
+	int64_t wait;
+
+	if (ctx->n == 0)
+		return INT64_MAX;
+	wait = sort_idle_wait(ctx);
+	return ctx->arrived > INT64_MAX - wait ? INT64_MAX
+					       : ctx->arrived + wait;
+}
+
+/* The input was idle: release what the clock moved the watermark past. */
+static int
+sort_timer(void *arg, int64_t now, struct emit *out, struct errbuf *eb)
+{
+	struct sort_ctx *ctx = arg;
+	int rc;
+
+	while (ctx->n > 0 && now - ctx->arrived >= sort_idle_wait(ctx)) {
+		ctx->idle++;
+		if ((rc = release_one(ctx, out, eb)) != 0)
+			return rc == 1 ? 0 : rc;
 	}
 	return 0;
 }
@@ -224,10 +277,10 @@ sort_report(void *arg, FILE *fp)
 
 	fprintf(fp,
 		"evpipe: sort: %llu released in order, %llu late, %llu "
-		"released early (--max-held)\n",
+		"released early (--max-held), %llu released while idle\n",
 		(unsigned long long)ctx->passed,
-		(unsigned long long)ctx->late_n,
-		(unsigned long long)ctx->early);
+		(unsigned long long)ctx->late_n, (unsigned long long)ctx->early,
+		(unsigned long long)ctx->idle);
 }
 
 static void
@@ -302,6 +355,8 @@ const struct stage_entry stage_sort = {
 	.init = sort_init,
 	.process = sort_process,
 	.held = sort_held,
+	.next_deadline = sort_deadline,
+	.timer = sort_timer,
 	.finish = sort_finish,
 	.report = sort_report,
 	.free = sort_free,

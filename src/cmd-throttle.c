@@ -10,14 +10,16 @@
  * --mode delay sleeps until the token is there -- which holds up the
  * whole pipeline, as pacing does -- but never longer than --max-delay
  * for one event; an event that would have to wait longer is dropped.
+ * It sleeps in the runner's stage_wait(), which first writes out every
+ * event already passed (so a tail -F pipeline sees them at once) and
+ * returns early on SIGINT/SIGTERM: the event then passes without its
+ * token, and so do the rest of the drain.
  * Time is the clock, or with --time EXPR (drop mode only) the events'.
  */
-#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "buf.h"
 #include "cmd-expr.h"
@@ -44,6 +46,7 @@ struct throttle_ctx {
 	int64_t max_delay;
 	json_t *named;
 
+	const struct stage_env *env;
 	struct cmd_expr kx, tx;
 	struct keytable kt;
 	struct buf kb;
@@ -130,6 +133,7 @@ throttle_setup(void *arg, int argc, char **argv, const struct stage_env *env,
 	    cmd_key_init(&ctx->tx, ctx->time, env, ctx->named, eb) == -1)
 		return errbuf_prefix(eb, "--time");
 	kt_init(&ctx->kt, (uint32_t)ctx->max_keys, 0, sizeof(struct bucket));
+	ctx->env = env;
 	return 0;
 }
 
@@ -145,16 +149,6 @@ refill(struct throttle_ctx *ctx, struct bucket *b, int64_t now)
 	}
 }
 
-/* Sleep ns, or less if a signal comes (the runner then drains). */
-static void
-sleep_ns(int64_t ns)
-{
-	struct timespec ts = { (time_t)(ns / 1000000000),
-			       (long)(ns % 1000000000) };
-
-	nanosleep(&ts, NULL);
-}
-
 static int
 throttle_process(void *arg, struct record *rec, struct emit *out,
 		 struct errbuf *eb)
@@ -162,7 +156,7 @@ throttle_process(void *arg, struct record *rec, struct emit *out,
 	struct throttle_ctx *ctx = arg;
 	struct bucket *b;
 	struct hash128 h;
-	int64_t now;
+	int64_t now, t0;
 	uint32_t i;
 
 	if (ctx->key) {
@@ -205,9 +199,12 @@ throttle_process(void *arg, struct record *rec, struct emit *out,
 			ctx->dropped++;
 			return 0;
 		}
-		sleep_ns(wait);
+		/* The runner writes out what passed before we sleep: a
+		 * tail -F pipeline sees it now, not after the wait. */
+		t0 = mono_ns();
+		(void)stage_wait(ctx->env, t0 + wait);
 		ctx->delayed++;
-		ctx->slept += wait;
+		ctx->slept += mono_ns() - t0;
 		refill(ctx, b, mono_ns());
 		if (b->tokens < 1)
 			b->tokens = 1; /* woken early by a signal */

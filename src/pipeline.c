@@ -291,26 +291,32 @@ env_reject(const struct stage_env *env, struct record *rec, struct errbuf *eb)
 
 static int run_flush(struct run *r);
 
-/* stage_env.wait_fn: flush, then sleep until the deadline or a signal. */
+/*
+ * stage_env.wait_fn: flush, then sleep until the deadline or a signal.
+ * The sleep watches the signal handler's pipe: a signal that comes after
+ * the look at got_signal but before the sleep still ends it.
+ */
 static int
 env_wait(const struct stage_env *env, int64_t deadline_ns)
 {
 	struct stage *st = env->runner;
-	struct timespec ts;
 
 	if (got_signal || st->run->stop)
 		return 1;
 	run_flush(st->run);
-	ts.tv_sec = (time_t)(deadline_ns / 1000000000);
-	ts.tv_nsec = (long)(deadline_ns % 1000000000);
 	for (;;) {
-		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
-					 NULL);
+		struct pollfd pfd = { sig_pipe[0], POLLIN, 0 };
+		int64_t left;
+		struct timespec ts;
 
 		if (got_signal || st->run->stop)
 			return 1;
-		if (rc != EINTR)
+		left = deadline_ns - mono_ns();
+		if (left <= 0)
 			return 0;
+		ts.tv_sec = (time_t)(left / 1000000000);
+		ts.tv_nsec = (long)(left % 1000000000);
+		(void)ppoll(&pfd, sig_pipe[0] >= 0 ? 1 : 0, &ts, NULL);
 	}
 }
 
@@ -446,6 +452,10 @@ run_poll_timeout(struct run *r)
 	now = mono_ns();
 	if (best <= now)
 		return 0;
+	/* A far deadline (sort --window 3000d) must not overflow an int:
+	 * wake once a minute and look again. */
+	if (best - now > 60000LL * 1000000)
+		return 60000;
 	return (int)((best - now + 999999) / 1000000);
 }
 
@@ -880,11 +890,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		st->env.wait_fn = env_wait;
 		st->env.runner = st;
 	}
-	r.raw_only = 1;
 	r.prescan = getenv("EVPIPE_NO_PRESCAN") == NULL;
-	for (i = 0; i < n; i++)
-		if (!(r.stages[i].e->flags & STAGE_RAW))
-			r.raw_only = 0;
 	signals_setup();
 
 	/* Usage errors (expressions, schemas) come before any I/O. */
@@ -906,6 +912,15 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 			errbuf_clear(&eb);
 			goto out;
 		}
+	}
+	/* Lines need a tape only if some stage reads fields. */
+	r.raw_only = 1;
+	for (i = 0; i < n; i++) {
+		struct stage *st = &r.stages[i];
+
+		if (!(st->e->flags & STAGE_RAW) &&
+		    (st->e->raw == NULL || !st->e->raw(st->ctx)))
+			r.raw_only = 0;
 	}
 	if (g->dlq.n && g->to != TO_NDJSON &&
 	    strcmp(g->dlq.v[g->dlq.n - 1], "-") == 0 &&

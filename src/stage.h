@@ -151,6 +151,12 @@ struct stage_entry {
 	 * its work in finish().  NULL: it reads events.
 	 */
 	int (*reads_input)(void *ctx);
+	/*
+	 * After init(): nonzero if this instance reads only the raw bytes,
+	 * as STAGE_RAW says for every instance (batch without -k).  NULL:
+	 * the flags decide.
+	 */
+	int (*raw)(void *ctx);
 	/* Print per-stage facts for -v at exit (may be NULL). */
 	void (*report)(void *ctx, FILE *fp);
 	void (*free)(void *ctx);

@@ -109,6 +109,26 @@ setup() {
 	assert_output --partial "1 passed, 2 dropped, 0 delayed"
 }
 
+@test "throttle --mode delay writes out what passed before it waits" {
+	mkfifo "$T/in" "$T/out"
+	# n=2 waits a minute for its token: n=1 must be out long before.
+	"$EVPIPE" throttle --rate 1/1m --mode delay --max-delay 2m \
+		<"$T/in" >"$T/out" 2>"$T/err" 3>&- &
+	pid=$!
+	exec {w}>"$T/in" {r}<"$T/out"
+	printf '{"n":1}\n{"n":2}\n' >&"$w"
+	read -r -t 10 -u "$r" line || fail "the event that passed was held back"
+	[[ $line == '{"n":1}' ]]
+	# SIGTERM ends the wait: the waiting event passes, nothing is lost.
+	kill -TERM "$pid"
+	read -r -t 10 -u "$r" line || fail "the waiting event was lost"
+	[[ $line == '{"n":2}' ]]
+	rc=0
+	wait "$pid" || rc=$?
+	exec {w}>&- {r}<&-
+	[[ $rc -eq 143 ]]
+}
+
 @test "throttle: usage errors" {
 	local r
 	for r in 10 0/s 5/0s 5/xyz /s 5/ -1/s; do
@@ -203,11 +223,12 @@ setup() {
 
 @test "sort: held events are drained in order at SIGTERM" {
 	mkfifo "$T/fifo"
-	"$EVPIPE" sort --by .t --window 10s <"$T/fifo" >"$T/out" 2>"$T/err" &
+	# (a window of hours: the idle input releases nothing meanwhile)
+	"$EVPIPE" sort --by .t --window 9000s <"$T/fifo" >"$T/out" 2>"$T/err" &
 	pid=$!
 	exec {w}>"$T/fifo"
-	# t=100 releases 1, 2, 3: once they are out, all five were read.
-	printf '{"t":3}\n{"t":1}\n{"t":2}\n{"t":95}\n{"t":100}\n' >&"$w"
+	# t=10000 releases 1, 2, 3: once they are out, all five were read.
+	printf '{"t":3}\n{"t":1}\n{"t":2}\n{"t":9995}\n{"t":10000}\n' >&"$w"
 	for _ in $(seq 1 200); do
 		[[ $(wc -l <"$T/out") -ge 3 ]] && break
 		sleep 0.05
@@ -218,7 +239,31 @@ setup() {
 	wait "$pid" || rc=$?
 	exec {w}>&-
 	[[ $rc -eq 143 ]]
-	same "$T/out" '{"t":1}\n{"t":2}\n{"t":3}\n{"t":95}\n{"t":100}\n'
+	same "$T/out" '{"t":1}\n{"t":2}\n{"t":3}\n{"t":9995}\n{"t":10000}\n'
+}
+
+@test "sort: on an idle input, held events come out once the window has passed on the clock" {
+	mkfifo "$T/in" "$T/out"
+	"$EVPIPE" -v sort --by .t --window 1s <"$T/in" >"$T/out" 2>"$T/err" 3>&- &
+	pid=$!
+	exec {w}>"$T/in" {r}<"$T/out"
+	# No later event will come to move the watermark: the clock does,
+	# 0.5 s after the last arrival for 99.5, 1 s after it for 100.
+	printf '{"t":100}\n{"t":99.5}\n' >&"$w"
+	read -r -t 20 -u "$r" a || fail "nothing was released while idle"
+	read -r -t 20 -u "$r" b || fail "the newest event was not released while idle"
+	[[ $a == '{"t":99.5}' && $b == '{"t":100}' ]]
+	# What was released is the floor: 99 is late, 102 goes on in order.
+	printf '{"t":99}\n{"t":102}\n' >&"$w"
+	exec {w}>&-
+	read -r -t 20 -u "$r" c || fail "the last event was not released at the end"
+	[[ $c == '{"t":102}' ]]
+	rc=0
+	wait "$pid" || rc=$?
+	exec {r}<&-
+	[[ $rc -eq 1 ]]
+	grep -q 'evpipe: sort: 3 released in order, 1 late, 0 released early (--max-held), 2 released while idle' "$T/err" ||
+		fail "$(cat "$T/err")"
 }
 
 @test "sort then head: stopping downstream ends the drain cleanly" {

@@ -233,6 +233,37 @@ evpipe: batch: batch 1: command exited with status 5 (attempt 2 of 4); retrying 
 	[[ $output == *"command exited with status 4 (1 attempt)"* ]]
 }
 
+@test "--exec: a command that does not read yet holds evpipe back, nothing is buffered without bound" {
+	# ~10 MB through a FIFO, batches of ~100 kB; batch 1's command reads
+	# nothing until told, so evpipe may take batch 1, fill batch 2 and
+	# must then stop reading.
+	mkfifo "$T/in"
+	cat >"$T/cmd" <<-'EOF'
+		i=0
+		while [ ! -e "$DIR/go" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+		cat >/dev/null
+		echo "$EVPIPE_BATCH_COUNT" >>"$DIR/counts"
+	EOF
+	DIR=$T "$EVPIPE" batch -n 1000 --exec ". '$T/cmd'" <"$T/in" >"$T/out" 2>"$T/err" 3>&- &
+	pid=$!
+	yes '{"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}' |
+		head -n 100000 >"$T/in" 3>&- &
+	for _ in $(seq 1 200); do
+		[[ -e $T/counts || $(awk '/^rchar/ {print $2}' "/proc/$pid/io") -gt 200000 ]] && break
+		sleep 0.05
+	done
+	sleep 1 # time to read on, were it not held back
+	read_now=$(awk '/^rchar/ {print $2}' "/proc/$pid/io")
+	((read_now < 4000000)) || fail "evpipe read $read_now bytes while the command read none"
+	touch "$T/go"
+	rc=0
+	timeout 60 tail --pid="$pid" -f /dev/null || rc=$?
+	wait "$pid" || rc=$?
+	[[ $rc -eq 0 ]] || fail "exit $rc: $(cat "$T/err")"
+	[[ $(wc -l <"$T/counts") -eq 100 ]]
+	[[ $(awk '{ n += $1 } END { print n }' "$T/counts") -eq 100000 ]]
+}
+
 @test "--exec --timeout: a command that runs too long is stopped and counts as failed" {
 	run_to "$T/out" --dlq "$T/dlq" batch -n 7 --retries 1 --backoff 1ms --timeout 50ms --exec 'sleep 30' "$T/seven"
 	[[ $status -eq 1 ]]
