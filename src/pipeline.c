@@ -32,6 +32,7 @@
 #include "source.h"
 #include "progress.h"
 #include "reader.h"
+#include "sinkset.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -59,6 +60,9 @@ struct run {
 	size_t n;
 	struct sink *out, *dlq;
 	struct encoder *enc; /* --to, NULL for ndjson */
+	/* -o TEMPLATE: the files it names, as split writes them */
+	struct sinkset *outset;
+	struct stage_env out_env; /* the sinkset's: rejects as "output" */
 	struct stage_env env;
 	struct jscan scan; /* checks every line; its tape serves lookups */
 	struct source_set set;
@@ -290,6 +294,14 @@ env_reject(const struct stage_env *env, struct record *rec, struct errbuf *eb)
 
 static int run_flush(struct run *r);
 
+/* The -o template's stage_env.reject_fn: events its files refused. */
+static int
+env_reject_output(const struct stage_env *env, struct record *rec,
+		  struct errbuf *eb)
+{
+	return run_reject(env->runner, NULL, "output", rec, eb, 0);
+}
+
 /* stage_env.wait_fn: flush, then sleep until the deadline or a signal. */
 static int
 env_wait(const struct stage_env *env, int64_t deadline_ns)
@@ -323,6 +335,14 @@ emit_output(struct emit *out, struct record *rec, struct errbuf *eb)
 	size_t len;
 
 	st->emitted++;
+	if (r->outset) {
+		int rc = sinkset_write(r->outset, rec, NULL, eb);
+
+		/* a template this event cannot render: its reject */
+		if (rc == -1 && eb->status == STATUS_REJECT)
+			return run_reject(r, NULL, "output", rec, eb, 0);
+		return rc;
+	}
 	if (r->enc) {
 		if (encoder_write(r->enc, rec, eb) == 0)
 			return 0;
@@ -381,6 +401,11 @@ run_flush(struct run *r)
 	size_t i;
 	int rc;
 
+	/* first: what its files refuse goes to the dead-letter target */
+	if (r->outset && sinkset_flush(r->outset, &eb) == -1) {
+		run_fatal(r, &eb);
+		return -1;
+	}
 	if (r->out && sink_flush(r->out, &eb) == -1) {
 		if (r->out->gone) {
 			r->stop = 1;
@@ -808,10 +833,15 @@ run_report(struct run *r)
 		if (st->e->report)
 			st->e->report(st->ctx, stderr);
 	}
-	if (r->out)
+	if (r->outset) {
+		fputs("evpipe: output: ", stderr);
+		sinkset_report(r->outset, stderr);
+		fputc('\n', stderr);
+	} else if (r->out) {
 		fprintf(stderr, "evpipe: output: %llu events, %llu bytes\n",
 			(unsigned long long)r->out->events,
 			(unsigned long long)r->out->bytes);
+	}
 }
 
 static void
@@ -837,7 +867,8 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	struct errbuf eb = { 0 };
 	struct run r;
 	size_t i, inited = 0;
-	int no_input = 0;
+	int no_input = 0, is_template = 0;
+	const char *ospec;
 
 	memset(&r, 0, sizeof r);
 	jscan_init(&r.scan);
@@ -864,7 +895,9 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		st->env.wait_fn = env_wait;
 		st->env.runner = st;
 	}
-	r.raw_only = 1;
+	ospec = g->output.n ? g->output.v[g->output.n - 1] : "-";
+	/* -o TEMPLATE reads fields: the lines need their tape */
+	r.raw_only = strchr(ospec, '{') == NULL;
 	r.prescan = getenv("EVPIPE_NO_PRESCAN") == NULL;
 	for (i = 0; i < n; i++)
 		if (!(r.stages[i].e->flags & STAGE_RAW))
@@ -920,8 +953,50 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		}
 		no_input = 1;
 	}
-	r.out = sink_open(g->output.n ? g->output.v[g->output.n - 1] : "-",
-			  g->line_buffered, &eb);
+	if (g->dlq.n && strchr(g->dlq.v[g->dlq.n - 1], '{')) {
+		/* A dead letter its file refused would have nowhere to go. */
+		fprintf(stderr,
+			"evpipe: --dlq '%s': {EXPR} templates are not allowed "
+			"for the dead-letter target (a dead letter it refused "
+			"would have nowhere to go); split the dead letters "
+			"afterwards\n",
+			g->dlq.v[g->dlq.n - 1]);
+		run_status(&r, STATUS_USAGE);
+		goto out;
+	}
+	if (strchr(ospec, '{') &&
+	    target_check_template(ospec, &is_template, &eb) == -1) {
+		fprintf(stderr, "evpipe: -o: %s\n", eb.msg);
+		run_status(&r, eb.status);
+		errbuf_clear(&eb);
+		goto out;
+	}
+	if (is_template) {
+		struct sinkset_opts o = { 0 };
+
+		if (g->to != TO_NDJSON) {
+			fprintf(stderr,
+				"evpipe: -o '%s': a template writes NDJSON "
+				"only (--to %s would need a header or an "
+				"array per file)\n",
+				ospec, out_format_names[g->to]);
+			run_status(&r, STATUS_USAGE);
+			goto out;
+		}
+		r.out_env = r.env;
+		r.out_env.reject_fn = env_reject_output;
+		r.out_env.wait_fn = NULL; /* a sinkset never waits for it */
+		r.out_env.runner = &r;
+		r.outset = sinkset_new(ospec, &o, &r.out_env, &eb);
+		if (r.outset == NULL) {
+			fprintf(stderr, "evpipe: -o: %s\n", eb.msg);
+			run_status(&r, eb.status);
+			errbuf_clear(&eb);
+			goto out;
+		}
+		ospec = "-"; /* stdout stays open for --dlq - */
+	}
+	r.out = sink_open(ospec, g->line_buffered, &eb);
 	if (r.out == NULL) {
 		fprintf(stderr, "evpipe: %s\n", eb.msg);
 		run_status(&r, eb.status);
@@ -973,6 +1048,9 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 			}
 		}
 	}
+	/* The template's files: written out and closed, failures rejected. */
+	if (r.outset && !r.fatal && sinkset_close(r.outset, &eb) == -1)
+		run_fatal(&r, &eb);
 	/* Write everything out, then let the stages save what covers it. */
 	if (!r.fatal && r.out)
 		run_flush(&r);
@@ -982,6 +1060,7 @@ out:
 	if (r.enc && !r.out->gone && encoder_finish(r.enc, &eb) == -1)
 		run_fatal(&r, &eb);
 	encoder_free(r.enc);
+	sinkset_free(r.outset);
 	if (r.out && sink_close(r.out, &eb) == -1)
 		run_fatal(&r, &eb);
 	if (r.dlq && r.dlq != r.out && sink_close(r.dlq, &eb) == -1) {
