@@ -1048,9 +1048,14 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 			}
 		}
 	}
-	/* The template's files: written out and closed, failures rejected. */
-	if (r.outset && !r.fatal && sinkset_close(r.outset, &eb) == -1)
-		run_fatal(&r, &eb);
+	/* The template's files: written out and closed, failures rejected
+	 * (after a fatal error too, as the output is: only one report). */
+	if (r.outset && sinkset_close(r.outset, &eb) == -1) {
+		if (r.fatal)
+			errbuf_clear(&eb);
+		else
+			run_fatal(&r, &eb);
+	}
 	/* Write everything out, then let the stages save what covers it. */
 	if (!r.fatal && r.out)
 		run_flush(&r);
