@@ -17,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cmd-expr.h"
 #include "expr-fast.h"
 #include "expr.h"
 #include "io.h"
+#include "json-scan.h"
 #include "sinkset.h"
 #include "stage.h"
 #include "xmalloc.h"
@@ -45,7 +47,94 @@ struct route_ctx {
 	struct sinkset *else_ss;
 	uint64_t unmatched;
 	unsigned char *hit; /* per rule, for the event at hand (--all) */
+	/*
+	 * When every rule is "PATH == STRING" on the same PATH (route by
+	 * .type), the event's field is looked up once and compared with
+	 * each rule's string, instead of each rule scanning the event.
+	 */
+	const struct jscan_step *dsteps;
+	size_t dnsteps;
+	const char **dstr;
+	size_t *dlen;
+	struct buf dscratch;
 };
+
+/* Set up the one-lookup dispatch if every rule allows it. */
+static void
+route_dispatch_init(struct route_ctx *ctx)
+{
+	const struct jscan_step *steps, *first = NULL;
+	size_t nsteps, nfirst = 0, i, k;
+
+	ctx->dstr = xcalloc(ctx->n, sizeof *ctx->dstr);
+	ctx->dlen = xcalloc(ctx->n, sizeof *ctx->dlen);
+	for (i = 0; i < ctx->n; i++) {
+		if (ctx->rules[i].x.fast == NULL ||
+		    !expr_fast_path_eq_string(ctx->rules[i].x.fast, &steps,
+					      &nsteps, &ctx->dstr[i],
+					      &ctx->dlen[i]))
+			return;
+		if (i == 0) {
+			first = steps;
+			nfirst = nsteps;
+			continue;
+		}
+		if (nsteps != nfirst)
+			return;
+		for (k = 0; k < nsteps; k++) {
+			const struct jscan_step *a = &first[k], *b = &steps[k];
+
+			if (a->kind != b->kind ||
+			    (a->kind == JSCAN_STEP_KEY
+				     ? a->keylen != b->keylen ||
+					       memcmp(a->key, b->key,
+						      a->keylen) != 0
+				     : a->index != b->index))
+				return;
+		}
+	}
+	ctx->dsteps = first;
+	ctx->dnsteps = nfirst;
+}
+
+/*
+ * The dispatch: set hit[], *first and *nhit as the rule-by-rule loop
+ * would; 0, or EXPR_FAST_UNSURE (no tape, or the path raises an error:
+ * let the rules say it).
+ */
+static int
+route_dispatch(struct route_ctx *ctx, struct record *rec, size_t *first,
+	       size_t *nhit)
+{
+	struct jscan_val v;
+	const char *s = NULL;
+	size_t len = 0, i;
+	int r;
+
+	if (cmd_expr_fast(&ctx->rules[0].x, rec) == NULL)
+		return EXPR_FAST_UNSURE;
+	r = jscan_lookup(jscan_root(rec->scan), ctx->dsteps, ctx->dnsteps, &v,
+			 NULL);
+	if (r < 0)
+		return EXPR_FAST_UNSURE;
+	/* a string equals only a string: anything else matches no rule */
+	if (r == 1 && jscan_type(v) == JSCAN_STRING)
+		s = jscan_str(v, &ctx->dscratch, &len);
+	for (i = 0; i < ctx->n; i++) {
+		int m = s != NULL && len == ctx->dlen[i] &&
+			memcmp(s, ctx->dstr[i], len) == 0;
+
+		ctx->hit[i] = (unsigned char)m;
+		if (m) {
+			(*nhit)++;
+			if (*first == ctx->n)
+				*first = i;
+			if (!ctx->all)
+				break;
+		}
+	}
+	return 0;
+}
 
 static int
 route_init_do(void *arg, int argc, char **argv, const struct stage_env *env,
@@ -84,6 +173,7 @@ route_init_do(void *arg, int argc, char **argv, const struct stage_env *env,
 					  &is_template, eb) == -1)
 			return errbuf_prefix(eb, "--else");
 	}
+	route_dispatch_init(ctx);
 	o.max_open = ctx->max_open;
 	o.mkdir = ctx->mkdir;
 	o.named = ctx->named;
@@ -128,9 +218,10 @@ route_process(void *arg, struct record *rec, struct emit *out,
 {
 	struct route_ctx *ctx = arg;
 	size_t i, first = ctx->n, nhit = 0;
-	int r, stop = 0;
+	int r, stop = 0, done;
 
-	for (i = 0; i < ctx->n; i++) {
+	done = ctx->dsteps && route_dispatch(ctx, rec, &first, &nhit) == 0;
+	for (i = 0; !done && i < ctx->n; i++) {
 		int m = route_match(&ctx->rules[i], rec, eb);
 
 		if (m == -1)
@@ -271,6 +362,12 @@ route_free(void *arg)
 	sinkset_free(ctx->else_ss);
 	free(ctx->rules);
 	free(ctx->hit);
+	free(ctx->dstr);
+	free(ctx->dlen);
+	buf_release(&ctx->dscratch);
+	ctx->dstr = NULL;
+	ctx->dlen = NULL;
+	ctx->dsteps = NULL;
 	ctx->else_ss = NULL;
 	ctx->rules = NULL;
 	ctx->hit = NULL;

@@ -318,6 +318,27 @@ expr_fast_new(const struct expr *x)
 	return f;
 }
 
+int
+expr_fast_path_eq_string(const struct expr_fast *f,
+			 const struct jscan_step **steps, size_t *nsteps,
+			 const char **s, size_t *len)
+{
+	const struct fnode *n = f->root, *path, *lit;
+
+	if (n->kind != FK_CMP || n->op != OP_EQ)
+		return 0;
+	path = n->a->kind == FK_PATH ? n->a : n->b;
+	lit = path == n->a ? n->b : n->a;
+	if (path->kind != FK_PATH || lit->kind != FK_LIT ||
+	    !json_is_string(lit->lit))
+		return 0;
+	*steps = path->steps;
+	*nsteps = path->nsteps;
+	*s = json_string_value(lit->lit);
+	*len = json_string_length(lit->lit);
+	return 1;
+}
+
 /* ---- evaluation ------------------------------------------------------- */
 
 static int

@@ -15,10 +15,13 @@
 #ifndef EXPR_FAST_H
 #define EXPR_FAST_H
 
+#include <stddef.h>
+
 struct buf;
 struct expr;
 struct expr_fast;
 struct jscan;
+struct jscan_step;
 
 /* A fast plan for x, or NULL if x is not of a recognized shape. */
 struct expr_fast *expr_fast_new(const struct expr *x);
@@ -37,5 +40,15 @@ int expr_fast_truthy(struct expr_fast *f, struct jscan *js);
  * to out and return 0; or EXPR_FAST_UNSURE with out unchanged.
  */
 int expr_fast_project(struct expr_fast *f, struct jscan *js, struct buf *out);
+
+/*
+ * Is f "PATH == \"STRING\"" (or "\"STRING\" == PATH")?  1 with the path's
+ * steps and the string (borrowed from f, valid while f lives), else 0.
+ * For a stage that asks one field the same question many times (route
+ * by .type): one lookup, then string compares, answer as f would.
+ */
+int expr_fast_path_eq_string(const struct expr_fast *f,
+			     const struct jscan_step **steps, size_t *nsteps,
+			     const char **s, size_t *len);
 
 #endif

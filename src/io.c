@@ -47,7 +47,7 @@ target_kind_any(const char *spec, const char **rest, int templates,
 				   spec);
 		else
 			errbuf_set(eb, STATUS_USAGE,
-				   "target '%s': {EXPR} templates are for "
+				   "target '%s': {EXPR} templates are for -o, "
 				   "split, route --to and tee --to",
 				   spec);
 		return NULL;

@@ -81,9 +81,23 @@ jscan_init(struct jscan *js)
 	buf_init(&js->scratch);
 }
 
+/* Take our own tape back after a jscan_adopt(). */
+static void
+tape_unborrow(struct jscan *js)
+{
+	if (!js->borrowed)
+		return;
+	js->tape = js->own_tape;
+	js->tapecap = js->own_cap;
+	js->own_tape = NULL;
+	js->own_cap = 0;
+	js->borrowed = 0;
+}
+
 void
 jscan_release(struct jscan *js)
 {
+	tape_unborrow(js);
 	free(js->tape);
 	free(js->stack);
 	free(js->mstack);
@@ -585,6 +599,7 @@ scan_core(struct jscan *js, const char *line, size_t len, struct errbuf *eb,
 	uint16_t flags;
 	int isint, in_obj = 0; /* is top an object? */
 
+	tape_unborrow(js);
 	js->line = line;
 	js->len = len;
 	js->ntape = 0;
@@ -775,9 +790,14 @@ void
 jscan_adopt(struct jscan *js, const char *line, size_t len,
 	    const struct jscan_node *tape, uint32_t ntape)
 {
-	while (js->tapecap < ntape)
-		tape_grow(js);
-	memcpy(js->tape, tape, (size_t)ntape * sizeof *tape);
+	if (!js->borrowed) {
+		js->own_tape = js->tape;
+		js->own_cap = js->tapecap;
+		js->borrowed = 1;
+	}
+	/* read only: nothing writes a tape outside scan_core() */
+	js->tape = (struct jscan_node *)tape;
+	js->tapecap = ntape;
 	js->ntape = ntape;
 	js->line = line;
 	js->len = len;

@@ -32,6 +32,7 @@
 #include "source.h"
 #include "progress.h"
 #include "reader.h"
+#include "sinkset.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -59,6 +60,9 @@ struct run {
 	size_t n;
 	struct sink *out, *dlq;
 	struct encoder *enc; /* --to, NULL for ndjson */
+	/* -o TEMPLATE: the files it names, as split writes them */
+	struct sinkset *outset;
+	struct stage_env out_env; /* the sinkset's: rejects as "output" */
 	struct stage_env env;
 	struct jscan scan; /* checks every line; its tape serves lookups */
 	struct source_set set;
@@ -291,6 +295,14 @@ env_reject(const struct stage_env *env, struct record *rec, struct errbuf *eb)
 
 static int run_flush(struct run *r);
 
+/* The -o template's stage_env.reject_fn: events its files refused. */
+static int
+env_reject_output(const struct stage_env *env, struct record *rec,
+		  struct errbuf *eb)
+{
+	return run_reject(env->runner, NULL, "output", rec, eb, 0);
+}
+
 /*
  * stage_env.wait_fn: flush, then sleep until the deadline or a signal.
  * The sleep watches the signal handler's pipe: a signal that comes after
@@ -330,6 +342,14 @@ emit_output(struct emit *out, struct record *rec, struct errbuf *eb)
 	size_t len;
 
 	st->emitted++;
+	if (r->outset) {
+		int rc = sinkset_write(r->outset, rec, NULL, eb);
+
+		/* a template this event cannot render: its reject */
+		if (rc == -1 && eb->status == STATUS_REJECT)
+			return run_reject(r, NULL, "output", rec, eb, 0);
+		return rc;
+	}
 	if (r->enc) {
 		if (encoder_write(r->enc, rec, eb) == 0)
 			return 0;
@@ -388,6 +408,11 @@ run_flush(struct run *r)
 	size_t i;
 	int rc;
 
+	/* first: what its files refuse goes to the dead-letter target */
+	if (r->outset && sinkset_flush(r->outset, &eb) == -1) {
+		run_fatal(r, &eb);
+		return -1;
+	}
 	if (r->out && sink_flush(r->out, &eb) == -1) {
 		if (r->out->gone) {
 			r->stop = 1;
@@ -834,10 +859,15 @@ run_report(struct run *r)
 		if (st->e->report)
 			st->e->report(st->ctx, stderr);
 	}
-	if (r->out)
+	if (r->outset) {
+		fputs("evpipe: output: ", stderr);
+		sinkset_report(r->outset, stderr);
+		fputc('\n', stderr);
+	} else if (r->out) {
 		fprintf(stderr, "evpipe: output: %llu events, %llu bytes\n",
 			(unsigned long long)r->out->events,
 			(unsigned long long)r->out->bytes);
+	}
 }
 
 static void
@@ -863,7 +893,8 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	struct errbuf eb = { 0 };
 	struct run r;
 	size_t i, inited = 0;
-	int no_input = 0;
+	int no_input = 0, is_template = 0;
+	const char *ospec;
 
 	memset(&r, 0, sizeof r);
 	jscan_init(&r.scan);
@@ -890,6 +921,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		st->env.wait_fn = env_wait;
 		st->env.runner = st;
 	}
+	ospec = g->output.n ? g->output.v[g->output.n - 1] : "-";
 	r.prescan = getenv("EVPIPE_NO_PRESCAN") == NULL;
 	signals_setup();
 
@@ -913,8 +945,11 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 			goto out;
 		}
 	}
-	/* Lines need a tape only if some stage reads fields. */
-	r.raw_only = 1;
+	/*
+	 * Lines need a tape only if some stage reads fields, or -o is a
+	 * template (it renders fields).
+	 */
+	r.raw_only = strchr(ospec, '{') == NULL;
 	for (i = 0; i < n; i++) {
 		struct stage *st = &r.stages[i];
 
@@ -951,8 +986,50 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		}
 		no_input = 1;
 	}
-	r.out = sink_open(g->output.n ? g->output.v[g->output.n - 1] : "-",
-			  g->line_buffered, &eb);
+	if (g->dlq.n && strchr(g->dlq.v[g->dlq.n - 1], '{')) {
+		/* A dead letter its file refused would have nowhere to go. */
+		fprintf(stderr,
+			"evpipe: --dlq '%s': {EXPR} templates are not allowed "
+			"for the dead-letter target (a dead letter it refused "
+			"would have nowhere to go); split the dead letters "
+			"afterwards\n",
+			g->dlq.v[g->dlq.n - 1]);
+		run_status(&r, STATUS_USAGE);
+		goto out;
+	}
+	if (strchr(ospec, '{') &&
+	    target_check_template(ospec, &is_template, &eb) == -1) {
+		fprintf(stderr, "evpipe: -o: %s\n", eb.msg);
+		run_status(&r, eb.status);
+		errbuf_clear(&eb);
+		goto out;
+	}
+	if (is_template) {
+		struct sinkset_opts o = { 0 };
+
+		if (g->to != TO_NDJSON) {
+			fprintf(stderr,
+				"evpipe: -o '%s': a template writes NDJSON "
+				"only (--to %s would need a header or an "
+				"array per file)\n",
+				ospec, out_format_names[g->to]);
+			run_status(&r, STATUS_USAGE);
+			goto out;
+		}
+		r.out_env = r.env;
+		r.out_env.reject_fn = env_reject_output;
+		r.out_env.wait_fn = NULL; /* a sinkset never waits for it */
+		r.out_env.runner = &r;
+		r.outset = sinkset_new(ospec, &o, &r.out_env, &eb);
+		if (r.outset == NULL) {
+			fprintf(stderr, "evpipe: -o: %s\n", eb.msg);
+			run_status(&r, eb.status);
+			errbuf_clear(&eb);
+			goto out;
+		}
+		ospec = "-"; /* stdout stays open for --dlq - */
+	}
+	r.out = sink_open(ospec, g->line_buffered, &eb);
 	if (r.out == NULL) {
 		fprintf(stderr, "evpipe: %s\n", eb.msg);
 		run_status(&r, eb.status);
@@ -1004,6 +1081,14 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 			}
 		}
 	}
+	/* The template's files: written out and closed, failures rejected
+	 * (after a fatal error too, as the output is: only one report). */
+	if (r.outset && sinkset_close(r.outset, &eb) == -1) {
+		if (r.fatal)
+			errbuf_clear(&eb);
+		else
+			run_fatal(&r, &eb);
+	}
 	/* Write everything out, then let the stages save what covers it. */
 	if (!r.fatal && r.out)
 		run_flush(&r);
@@ -1013,6 +1098,7 @@ out:
 	if (r.enc && !r.out->gone && encoder_finish(r.enc, &eb) == -1)
 		run_fatal(&r, &eb);
 	encoder_free(r.enc);
+	sinkset_free(r.outset);
 	if (r.out && sink_close(r.out, &eb) == -1)
 		run_fatal(&r, &eb);
 	if (r.dlq && r.dlq != r.out && sink_close(r.dlq, &eb) == -1) {

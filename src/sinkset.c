@@ -670,8 +670,12 @@ sinkset_write(struct sinkset *ss, struct record *rec,
 		e->capmeta = e->capmeta ? e->capmeta * 2 : 64;
 		e->meta = xreallocarray(e->meta, e->capmeta, sizeof(*e->meta));
 	}
-	buf_add(&e->pend, bytes, len);
-	buf_addc(&e->pend, '\n');
+	/* the event and its newline in one step: this is per event */
+	buf_grow(&e->pend, len + 1);
+	memcpy(e->pend.data + e->pend.len, bytes, len);
+	e->pend.len += len + 1;
+	e->pend.data[e->pend.len - 1] = '\n';
+	e->pend.data[e->pend.len] = '\0';
 	e->meta[e->nmeta].end = e->pend.len;
 	e->meta[e->nmeta].lineno = rec->lineno;
 	e->meta[e->nmeta].src = ss_src_id(ss, rec->src);

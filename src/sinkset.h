@@ -1,8 +1,8 @@
 /*
- * sinkset.h -- one target of a stage (split, route --to, tee --to) that
- * may be a template: the set of sinks its renderings name, with the
- * guarantee that an event a target could not take goes to the dead-letter
- * target, never nowhere.
+ * sinkset.h -- one target that may be a template (split, route --to, tee
+ * --to, and -o when it is a template): the set of sinks its renderings
+ * name, with the guarantee that an event a target could not take goes to
+ * the dead-letter target, never nowhere.
  *
  * A constant target ("a.ndjson", "-", "exec:CMD", "tcp://HOST:PORT") is
  * one sink opened by sinkset_new().  A template ("out/{.type}.ndjson",

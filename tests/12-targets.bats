@@ -128,8 +128,18 @@ setup() {
 		run -2 --separate-stderr "$EVPIPE" tee --to "$t" "$T/in"
 		[[ -n $stderr ]]
 	done
-	run -2 --separate-stderr "$EVPIPE" cat -o 'out/{.type}.ndjson' "$T/in"
-	[[ $stderr == *"templates are for split, route --to and tee --to"* ]]
+	run -2 --separate-stderr "$EVPIPE" stats --to 'out/{.type}.ndjson' "$T/in"
+	[[ $stderr == *"templates are for -o, split, route --to and tee --to"* ]]
+	run -2 --separate-stderr "$EVPIPE" cat -o 'exec:cat >{.a}' "$T/in"
+	[[ $stderr == *"templates are for file paths only"* ]]
+	run -2 --separate-stderr "$EVPIPE" cat -o 'tcp://{.a}:9' "$T/in"
+	[[ $stderr == *"templates are for file paths only"* ]]
+	run -2 --separate-stderr "$EVPIPE" --to csv -o 'out/{.a}.csv' cat "$T/in"
+	[[ $stderr == *"a template writes NDJSON only (--to csv"* ]]
+	run -2 --separate-stderr "$EVPIPE" --dlq 'bad/{.stage}.ndjson' cat "$T/in"
+	[[ $stderr == *"templates are not allowed for the dead-letter target"* ]]
+	run -2 --separate-stderr "$EVPIPE" -o 'out/{.a | bogus}.ndjson' cat "$T/in"
+	[[ -n $stderr ]]
 	run -2 --separate-stderr "$EVPIPE" tee --to 'exec:echo {.type}' "$T/in"
 	[[ $stderr == *"templates are for file paths only"* ]]
 	run -2 --separate-stderr "$EVPIPE" cat -o exec: "$T/in"
@@ -143,4 +153,68 @@ setup() {
 	[[ $status -eq 3 ]]
 	[[ $(grep -c 'giving up' <<<"$stderr") -eq 1 ]]
 	[[ $stderr != *"could not be waited for"* ]]
+}
+
+@test "-o TEMPLATE writes each event to the file it renders, as split does" {
+	cd "$T"
+	mkdir out
+	printf '{"t":"a","i":1}\n{"t":"b","i":2}\n{"t":"a","i":3}\n' >ev
+	run_to stdout -v -o 'out/{.t}.ndjson' cat ev
+	[[ $status -eq 0 ]]
+	same stdout ''
+	same out/a.ndjson '{"t":"a","i":1}\n{"t":"a","i":3}\n'
+	same out/b.ndjson '{"t":"b","i":2}\n'
+	[[ $stderr == *"evpipe: output: 3 events written, 0 rejected; 2 opens"* ]]
+	# after a chain, and appending like any file target
+	run_to stdout -o 'out/{.t}.ndjson' filter '.i > 1' then map '.i' ev
+	[[ $status -eq 1 ]] # .i is a number: the template cannot index it
+	[[ $stderr == *"evpipe: output: ev:2: "* ]]
+	run_to stdout -o 'out/{.t}-{.i}.ndjson' filter '.i > 1' ev
+	[[ $status -eq 0 ]]
+	same out/b-2.ndjson '{"t":"b","i":2}\n'
+	same out/a-3.ndjson '{"t":"a","i":3}\n'
+}
+
+@test "-o TEMPLATE: hostile values stay inside its directory; failures are dead-lettered" {
+	cd "$T"
+	mkdir out
+	run_to stdout -o 'out/{.k}.ndjson' cat "$FIXTURES/route/hostile.ndjson"
+	[[ $status -eq 0 ]]
+	# the same files split makes, none outside out/, no directory in it
+	mkdir ref
+	"$EVPIPE" split 'ref/{.k}.ndjson' "$FIXTURES/route/hostile.ndjson"
+	diff -r out ref
+	[[ $(find out -mindepth 1 -type d | wc -l) -eq 0 ]]
+	[[ ! -e etc && ! -e ../etc/passwd.ndjson && ! -e /abs.ndjson ]]
+	# a value that renders to no string, a directory that is missing:
+	# rejected to the dead-letter target with stage "output", exit 1 / 3
+	printf '{"k":[1]}\n{"k":"ok"}\n' >ev
+	run_to stdout --dlq dl -o 'out/{.k}.ndjson' cat ev
+	[[ $status -eq 1 ]]
+	[[ $(jq -r .stage dl) == output && $(jq -c .event dl) == '{"k":[1]}' ]]
+	same out/ok.ndjson '{"k":"ok"}\n'
+	run_to stdout --dlq dl2 -o 'missing/{.k}.ndjson' cat ev
+	[[ $status -eq 3 ]]
+	[[ $(jq -r .stage dl2 | sort -u) == output && $(wc -l <dl2) -eq 2 ]]
+}
+
+@test "-o TEMPLATE keeps its files in an LRU within the fd limit, losing nothing" {
+	cd "$T"
+	awk 'BEGIN { for (i = 0; i < 3000; i++) printf "{\"k\":%d,\"i\":%d}\n", i % 300, i }' >in
+	mkdir out
+	# 140 fds: the automatic --max-open is (140 - 64) / 2 = 38 files
+	(
+		ulimit -n 140
+		"$EVPIPE" -v -o 'out/{.k}.ndjson' cat in 2>err
+	) || fail "cat -o TEMPLATE under ulimit -n 140 failed"
+	grep -q 'evpipe: output: 3000 events written, 0 rejected; .* closes to stay within --max-open 38' err ||
+		fail "$(cat err)"
+	[[ $(find out -type f | wc -l) -eq 300 ]]
+	# each file holds its key's ten events, whole and in order
+	bad=$(find out -type f -print0 | xargs -0 awk '
+		FNR == 1 { k = FILENAME; sub(/.*\//, "", k); sub(/\.ndjson$/, "", k) }
+		$0 != sprintf("{\"k\":%d,\"i\":%d}", k, k + (FNR - 1) * 300) { bad++ }
+		ENDFILE { if (FNR != 10) bad++ }
+		END { print bad + 0 }' | awk '{ s += $1 } END { print s }')
+	[[ $bad -eq 0 ]] || fail "$bad bad lines or files"
 }

@@ -125,3 +125,32 @@ evpipe: route: unmatched 2 (passed on)"
 	[[ ! -s dlq ]]
 	[[ $(grep -c 'command exited with status 0; restarting' <<<"$stderr") -eq 2 ]]
 }
+
+@test "rules that all test one field against strings answer as rule by rule" {
+	# route by .type looks the field up once per event (one dispatch);
+	# escapes, non-strings, missing fields, duplicate rules and --all
+	# must come out exactly as with the rules evaluated one by one
+	printf '%s\n' '{"type":"a\u0062"}' '{"type":"ab"}' '{"type":["ab"]}' \
+		'{"type":{"ab":1}}' '{"type":null}' '{"x":1}' '{"type":7}' \
+		'{"type":"cd"}' '{"type":"abc"}' >in
+	for mode in fast full; do
+		mkdir "$mode"
+		if [[ $mode == full ]]; then export EVPIPE_NO_FAST=1; fi
+		run_to "$mode/rest" route --all --when '.type == "ab"' --to "$mode/ab" \
+			--when '"ab" == .type' --to "$mode/ab2" \
+			--when '.type == "cd"' --to "$mode/cd" in
+		[[ $status -eq 0 ]]
+		run_to "$mode/first" route --when '.type == "ab"' --to "$mode/f1" \
+			--when '.type == "ab"' --to "$mode/f2" in
+		[[ $status -eq 0 ]]
+		unset EVPIPE_NO_FAST
+	done
+	diff -r fast full
+	[[ $(wc -l <fast/ab) -eq 2 && $(wc -l <fast/ab2) -eq 2 ]]
+	[[ $(wc -l <fast/cd) -eq 1 && $(wc -l <fast/rest) -eq 6 ]]
+	[[ $(wc -l <fast/f1) -eq 2 && ! -s fast/f2 ]]
+	# a path that raises an error still rejects the event
+	run_to out route --when '.type.x == "a"' --to a --when '.type.x == "b"' \
+		--to b <<<'{"type":"s"}'
+	[[ $status -eq 1 && $stderr == *'rule 1: Cannot index string'* ]]
+}

@@ -116,3 +116,72 @@ stop_peer() {
 	[[ $status -eq 3 ]]
 	[[ $stderr == *"unix:$T/nobody: cannot connect: No such file or directory; $(wc -c <"$T/in50") bytes not delivered" ]]
 }
+
+# stalled PID: wait (20 s at most) until PID has stopped reading its
+# standard input -- the read offset unchanged for one second -- and
+# print that offset.
+stalled() {
+	local i last=-1 pos same=0
+	for ((i = 0; i < 2000; i++)); do
+		pos=$(awk '/^pos:/ { print $2 }' "/proc/$1/fdinfo/0") ||
+			fail "evpipe is gone"
+		if [[ $pos == "$last" ]]; then
+			((++same < 100)) || {
+				echo "$pos"
+				return 0
+			}
+		else
+			same=0
+			last=$pos
+		fi
+		sleep 0.01
+	done
+	fail "evpipe never stopped reading (offset $pos)"
+}
+
+# bounded PID: evpipe (PID), whose peer takes nothing, has stopped
+# reading the 48 MB input with at most 8 MiB kept (plus what the reader
+# holds ahead): far from all of it, and its memory peak shows it.  (With
+# an unbounded buffer it reads all 48 MB within the second.)
+bounded() {
+	local pos hwm
+	pos=$(stalled "$1")
+	((pos < 20 * 1024 * 1024)) || fail "read $pos bytes with no peer reading"
+	((pos < $(wc -c <"$T/big"))) || fail "read the whole input"
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$1/status")
+	((hwm < 40 * 1024)) || fail "peak RSS $hwm kB with no peer reading"
+}
+
+# drained PID: evpipe ends well once the peer reads, having delivered
+# every event whole and once.
+drained() {
+	timeout 60 tail --pid="$1" -f /dev/null
+	wait "$1"
+	stop_peer
+	[[ $(wc -l <"$T/got") -eq 400000 ]]
+	[[ $(md5sum <"$T/got") == "$(md5sum <"$T/big")" ]]
+}
+
+big_input() {
+	awk 'BEGIN { for (i = 1; i <= 400000; i++) printf "{\"i\":%d,\"pad\":\"%0100d\"}\n", i, i }' >"$T/big"
+}
+
+@test "no peer: 8 MiB are kept, then the reader waits; all of it arrives when the peer comes" {
+	big_input
+	"$EVPIPE" tee --to "unix:$T/sock" <"$T/big" >/dev/null 2>"$T/err" &
+	local ev=$!
+	bounded $ev
+	peer "$T/sock"
+	drained $ev
+}
+
+@test "a peer that accepts and does not read: the same bound, then every event" {
+	big_input
+	LISTEN_HOLD=1 peer "$T/sock"
+	"$EVPIPE" route --when 'true' --to "unix:$T/sock" <"$T/big" >/dev/null 2>"$T/err" &
+	local ev=$!
+	wait_for test -e "$T/got.accepted"
+	bounded $ev
+	touch "$T/got.go"
+	drained $ev
+}
