@@ -613,6 +613,20 @@ run_checkpoint(struct run *r)
 	return 0;
 }
 
+/* A source's input ended (LINE_EOF) or failed (LINE_ERROR, eb says why). */
+static void
+run_source_end(struct run *r, struct source *s, int res, struct errbuf *eb)
+{
+	if (res == LINE_ERROR) {
+		fprintf(stderr, "evpipe: %s\n", eb->msg);
+		run_status(r, STATUS_IO);
+		errbuf_clear(eb);
+	}
+	if (s->plain && r->progress)
+		progress_end(r->progress, r->lines);
+	s->ops->end(s, &r->set, res == LINE_ERROR);
+}
+
 /*
  * A turn of a regular file read and checked (or scanned) on a second
  * thread (prescan.h).
@@ -628,14 +642,7 @@ run_turn_prescan(struct run *r, struct source *s)
 		int res = prescan_next(s->prescan, &pl, &eb);
 
 		if (res == LINE_EOF || res == LINE_ERROR) {
-			if (res == LINE_ERROR) {
-				fprintf(stderr, "evpipe: %s\n", eb.msg);
-				run_status(r, STATUS_IO);
-				errbuf_clear(&eb);
-			}
-			if (s->plain && r->progress)
-				progress_end(r->progress, r->lines);
-			s->ops->end(s, &r->set, res == LINE_ERROR);
+			run_source_end(r, s, res, &eb);
 			return;
 		}
 		if (pl.blank)
@@ -685,14 +692,7 @@ run_turn(struct run *r, struct source *s)
 			return;
 		}
 		if (res == LINE_EOF || res == LINE_ERROR) {
-			if (res == LINE_ERROR) {
-				fprintf(stderr, "evpipe: %s\n", eb.msg);
-				run_status(r, STATUS_IO);
-				errbuf_clear(&eb);
-			}
-			if (s->plain && r->progress)
-				progress_end(r->progress, r->lines);
-			s->ops->end(s, &r->set, res == LINE_ERROR);
+			run_source_end(r, s, res, &eb);
 			return;
 		}
 		if (s->follow) {
