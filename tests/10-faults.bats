@@ -10,11 +10,8 @@ setup() {
 	SHIM=$UNITDIR/malloc-fail.so
 	[[ -f $SHIM ]] || fail "missing $SHIM (make units)"
 	# A sanitizer owns malloc: the shim goes into the plain build.
-	BIN=$EVPIPE
-	if grep -q __asan_init "$BIN"; then
-		BIN=$REPO/evpipe
-		[[ -x $BIN ]] || fail "the malloc shim needs the plain build (make evpipe)"
-	fi
+	plain_build "the malloc shim"
+	BIN=$PLAIN
 	printf '{"a":1,"type":"order.paid","email":"x@y.com","n":[1,2]}\n{"a":2,"type":"z"}\nnot json\n' >"$T/in"
 	printf '{"type":"object","properties":{"email":{"format":"email"},"a":{"minimum":2}}}\n' >"$T/schema.json"
 }

@@ -13,11 +13,8 @@ setup() {
 	[[ -x /usr/bin/time ]] || fail "/usr/bin/time is required (apt install time)"
 	# Memory is measured on the plain build: a sanitizer's quarantine
 	# and shadow memory would be measured instead.
-	RSSBIN=$EVPIPE
-	if grep -q __asan_init "$EVPIPE"; then
-		RSSBIN=$REPO/evpipe
-		[[ -x $RSSBIN ]] || fail "memory bounds need the plain build (make evpipe)"
-	fi
+	plain_build "measuring memory"
+	RSSBIN=$PLAIN
 }
 
 # rss ARGS...: run evpipe (the plain build) ARGS under timeout 60 with stdin as given,

@@ -166,25 +166,14 @@ drained() {
 	[[ $(md5sum <"$T/got") == "$(md5sum <"$T/big")" ]]
 }
 
-# rss_bin: the binary whose memory the bound is checked on -- the plain
-# build under "make asan", whose shadow memory and quarantine would be
-# measured instead.
-rss_bin() {
-	if grep -q __asan_init "$EVPIPE"; then
-		[[ -x $REPO/evpipe ]] || fail "memory bounds need the plain build (make evpipe)"
-		echo "$REPO/evpipe"
-	else
-		echo "$EVPIPE"
-	fi
-}
-
 big_input() {
 	awk 'BEGIN { for (i = 1; i <= 400000; i++) printf "{\"i\":%d,\"pad\":\"%0100d\"}\n", i, i }' >"$T/big"
 }
 
 @test "no peer: 8 MiB are kept, then the reader waits; all of it arrives when the peer comes" {
 	big_input
-	"$(rss_bin)" tee --to "unix:$T/sock" <"$T/big" >/dev/null 2>"$T/err" &
+	plain_build "measuring memory"
+	"$PLAIN" tee --to "unix:$T/sock" <"$T/big" >/dev/null 2>"$T/err" &
 	EV=$!
 	bounded $EV
 	peer "$T/sock"
@@ -194,7 +183,8 @@ big_input() {
 @test "a peer that accepts and does not read: the same bound, then every event" {
 	big_input
 	LISTEN_HOLD=1 peer "$T/sock"
-	"$(rss_bin)" route --when 'true' --to "unix:$T/sock" <"$T/big" >/dev/null 2>"$T/err" &
+	plain_build "measuring memory"
+	"$PLAIN" route --when 'true' --to "unix:$T/sock" <"$T/big" >/dev/null 2>"$T/err" &
 	EV=$!
 	wait_for test -e "$T/got.accepted"
 	bounded $EV

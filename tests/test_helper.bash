@@ -59,3 +59,15 @@ run_unit() {
 	assert_success
 	refute_output --partial "not ok"
 }
+
+# plain_build WHAT: set PLAIN to the unsanitized build: $EVPIPE itself, or
+# under "make asan" the plain binary of this tree -- a sanitizer owns
+# malloc (for the shim) and its shadow memory would be measured instead of
+# evpipe's.  WHAT says what needs it, for the failure message.
+plain_build() {
+	PLAIN=$EVPIPE
+	if grep -q __asan_init "$EVPIPE"; then
+		PLAIN=$REPO/evpipe
+		[[ -x $PLAIN ]] || fail "$1 needs the plain build (make evpipe)"
+	fi
+}
