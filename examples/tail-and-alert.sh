@@ -2,7 +2,8 @@
 # tail-and-alert: follow an application's log as it is written, through a
 # log rotation, and pass only the errors on -- here to a file that an
 # alerting job would read.  Then stop, let events come in meanwhile, and
-# start again: with --checkpoint nothing is lost or read twice.
+# start again after another rotation: with --checkpoint nothing is lost
+# or read twice.
 #
 # usage: sh examples/tail-and-alert.sh [EVPIPE] <examples/tail-and-alert.in.ndjson
 set -eu
@@ -27,7 +28,7 @@ wait_alerts() {
 }
 
 # alert: follow the log (-F) and keep only the errors.  -q: the notes
-# about the rotation would go to stderr.
+# about the rotations would go to stderr.
 alert() {
 	"$EVPIPE" -q -F --checkpoint "$dir/checkpoint.json" \
 		-o "$dir/alerts.ndjson" \
@@ -51,8 +52,12 @@ kill -TERM "$pid"
 wait "$pid" || true
 pid=
 
-# Events written while evpipe is down are read when it starts again.
-sed -n '9,$p' "$dir/input" >>"$log"
+# Events written while evpipe is down are read when it starts again,
+# even when the log was rotated meanwhile: the rest of the renamed file
+# is found by its inode and read first, then the new log.
+sed -n '9,10p' "$dir/input" >>"$log"
+mv "$log" "$log.2"
+sed -n '11,$p' "$dir/input" >>"$log"
 alert
 wait_alerts 4
 kill -TERM "$pid"

@@ -67,6 +67,13 @@ ckpt_entry_parse(json_t *o, size_t i, struct ckpt_entry *e, struct errbuf *eb)
 				  "lowercase hex digits",
 				  i);
 	e->fp = strtoull(hex, NULL, 16);
+	f = json_object_get(o, "rotated");
+	if (f != NULL && !json_is_boolean(f))
+		return errbuf_set(eb, STATUS_USAGE,
+				  "files[%zu]: \"rotated\" must be true or "
+				  "false",
+				  i);
+	e->rotated = json_is_true(f);
 	e->path = xstrdup(json_string_value(p));
 	return 0;
 }
@@ -101,8 +108,10 @@ ckpt_parse(const char *text, size_t len, struct errbuf *eb)
 			ckpt_free(c);
 			return NULL;
 		}
-		for (j = 0; j < c->n; j++)
-			if (strcmp(c->v[j].path, c->v[c->n].path) == 0) {
+		/* One file under a name; any number rotated away from it. */
+		for (j = 0; j < c->n && !c->v[c->n].rotated; j++)
+			if (!c->v[j].rotated &&
+			    strcmp(c->v[j].path, c->v[c->n].path) == 0) {
 				errbuf_set(eb, STATUS_USAGE,
 					   "files[%zu]: path listed twice", i);
 				free(c->v[c->n].path);
@@ -165,7 +174,7 @@ ckpt_find(const struct ckpt *c, const char *path)
 	size_t i;
 
 	for (i = 0; c && i < c->n; i++)
-		if (strcmp(c->v[i].path, path) == 0)
+		if (!c->v[i].rotated && strcmp(c->v[i].path, path) == 0)
 			return &c->v[i];
 	return NULL;
 }
@@ -192,6 +201,8 @@ ckpt_dump(const struct ckpt_entry *v, size_t n)
 				    json_integer((json_int_t)v[i].fp_bytes));
 		json_object_set_new(o, "offset",
 				    json_integer((json_int_t)v[i].offset));
+		if (v[i].rotated)
+			json_object_set_new(o, "rotated", json_true());
 		json_array_append_new(files, o);
 	}
 	json_object_set_new(root, "files", files);

@@ -1,7 +1,9 @@
 /*
  * checkpoint.h -- the --checkpoint file of follow mode: for each followed
  * file, its path, device and inode, a fingerprint of its first bytes and
- * the offset where the last delivered line ends.
+ * the offset where the last delivered line ends.  A file rotated away
+ * from the name while it was still being read has an entry of its own,
+ * marked "rotated", under the name it was followed by.
  *
  * The file is one JSON object (evpipe(1), CHECKPOINTS):
  *
@@ -30,6 +32,7 @@ struct ckpt_entry {
 	uint64_t fp;	   /* hash64 of the first fp_bytes bytes */
 	uint64_t fp_bytes; /* 0 .. CKPT_FP_BYTES */
 	uint64_t offset;   /* where the last delivered line ends */
+	int rotated;	   /* rotated away from path, still being read */
 };
 
 struct ckpt {
@@ -50,7 +53,7 @@ struct ckpt *ckpt_parse(const char *text, size_t len, struct errbuf *eb);
  */
 struct ckpt *ckpt_load(const char *path, struct errbuf *eb);
 
-/* The entry for path, or NULL. */
+/* The entry for the file now under path (not a rotated one), or NULL. */
 const struct ckpt_entry *ckpt_find(const struct ckpt *c, const char *path);
 
 /* Serialize entries[0..n) (a malloc'ed NUL-terminated string). */

@@ -686,16 +686,18 @@ run_turn(struct run *r, struct source *s)
 		 * --from decoder are the source's own. */
 		res = reader_next(rd, &line, &len, &eb);
 		if (res == LINE_AGAIN) {
-			if (s->follow)
+			if (s->tracked)
 				source_follow_mark(s, r->seq);
 			s->ops->idle(s, &r->set);
 			return;
 		}
 		if (res == LINE_EOF || res == LINE_ERROR) {
+			if (s->tracked)
+				source_follow_mark(s, r->seq);
 			run_source_end(r, s, res, &eb);
 			return;
 		}
-		if (s->follow) {
+		if (s->tracked) {
 			s->end_off = source_follow_offset(s);
 			if (s->end_off <= s->skip_to) {
 				errbuf_clear(&eb);
@@ -710,7 +712,7 @@ run_turn(struct run *r, struct source *s)
 		run_line(r, s->name, rd->lineno, line, len,
 			 res == LINE_TOO_LONG, NULL);
 	}
-	if (s->follow)
+	if (s->tracked)
 		source_follow_mark(s, r->seq);
 }
 

@@ -18,6 +18,7 @@
  * file systems that give no events, a timed look every FOLLOW_POLL, or
  * FOLLOW_POLL_INOTIFY as a safety net.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -126,117 +127,36 @@ source_file_new(struct source_set *set, const char *path)
 	return &p->s;
 }
 
-/* ---- a rotated file, read until it stays quiet --------------------------- */
+/* ---- files read in follow mode: what a checkpoint needs of them ---------- */
 
-struct drain {
-	struct source s;
-	int fd;
-	struct reader rd; /* the followed file's, taken over */
-	int64_t last_data;
-};
-
-static ssize_t
-drain_read(void *arg, char *buf, size_t n, struct errbuf *eb)
-{
-	struct drain *d = arg;
-	ssize_t r;
-
-	do
-		r = read(d->fd, buf, n);
-	while (r == -1 && errno == EINTR);
-	if (r > 0) {
-		d->last_data = mono_ns();
-		return r;
-	}
-	if (r == -1)
-		return errbuf_set(eb, STATUS_IO, "cannot read '%s': %s",
-				  d->s.name, strerror(errno));
-	if (mono_ns() - d->last_data >= ROTATE_WAIT)
-		return 0; /* quiet long enough: its end */
-	eb->status = 0;
-	errno = EAGAIN;
-	return -1;
-}
-
-static struct reader *
-drain_reader(struct source *s)
-{
-	return &((struct drain *)s)->rd;
-}
-
-static void
-drain_idle(struct source *s, struct source_set *set)
-{
-	(void)set;
-	s->ready = 0;
-	s->deadline = mono_ns() + FOLLOW_POLL;
-}
-
-static void
-drain_free(struct source *s)
-{
-	struct drain *d = (struct drain *)s;
-
-	reader_release(&d->rd);
-	close(d->fd);
-	free(d);
-}
-
-static const struct source_ops drain_ops = {
-	.reader = drain_reader,
-	.idle = drain_idle,
-	.end = plain_end,
-	.free = drain_free,
-};
-
-/* ---- followed files ----------------------------------------------------- */
-
-struct follow {
+/*
+ * A file read in follow mode -- the one under a followed name, or one
+ * rotated away from it that is still being read ("draining") -- and what
+ * --checkpoint needs to know of it: which file it is, and how far its
+ * records were delivered.  Records are numbered as read (struct record);
+ * at the end of each turn a mark says that every record up to off was
+ * numbered seq or lower, so when the runner says which number is the
+ * lowest still held, the last mark below it is where the file stands
+ * (base).  A drain takes the marks of the file it was, so events of a
+ * rotated file held by a command keep the checkpoint before them.
+ */
+struct tracked {
 	struct source s;
 	struct source_set *set;
-	const char *path;
-	int ffd; /* the file under the name, -1 while there is none */
+	const char *path; /* the followed name */
+	int fd;		  /* -1 while there is none */
 	dev_t dev;
 	ino_t ino;
-	uint64_t pos; /* bytes read from ffd: the offset of rd's end */
+	uint64_t pos; /* bytes read from fd: the offset of rd's end */
 	struct reader rd;
-	/* For the checkpoint: records up to off were numbered seq or lower
-	 * (struct record); base is where the oldest record still counted
-	 * as held may start. */
 	struct mark {
 		uint64_t seq, off;
 	} * marks;
 	size_t nmarks, capmarks;
-	uint64_t base;
+	uint64_t base;	 /* where the oldest record still held may start */
 	uint64_t fp;	 /* hash64 of the first fp_bytes bytes */
 	size_t fp_bytes; /* up to CKPT_FP_BYTES */
-	int started;	 /* a file was opened once (from-end, checkpoint) */
-	int warned;	 /* "cannot open" said once */
-	int missed;	 /* was not there at the start: read it all */
-	int watched;	 /* its directory has an inotify watch */
 };
-
-static ssize_t
-follow_read(void *arg, char *buf, size_t n, struct errbuf *eb)
-{
-	struct follow *f = arg;
-	ssize_t r;
-
-	do
-		r = read(f->ffd, buf, n);
-	while (r == -1 && errno == EINTR);
-	if (r > 0) {
-		f->pos += (uint64_t)r;
-		return r;
-	}
-	if (r == -1)
-		return errbuf_set(eb, STATUS_IO, "cannot read '%s': %s",
-				  f->path, strerror(errno));
-	/* The end for now: a partial line stays until its newline. */
-	eb->status = 0;
-	errno = EAGAIN;
-	return -1;
-}
 
 /* hash64 of the first n bytes of fd; -1 if fewer can be read. */
 static int
@@ -256,14 +176,346 @@ fingerprint(int fd, size_t n, uint64_t *out)
 	return 0;
 }
 
+/* Is fd (whose fstat is st) the file of checkpoint entry e? */
+static int
+ckpt_matches(int fd, const struct stat *st, const struct ckpt_entry *e)
+{
+	uint64_t fp;
+
+	if (e->offset > (uint64_t)st->st_size)
+		return 0;
+	if (e->fp_bytes > 0)
+		return fingerprint(fd, e->fp_bytes, &fp) == 0 && fp == e->fp;
+	return e->dev == (uint64_t)st->st_dev && e->ino == (uint64_t)st->st_ino;
+}
+
+/*
+ * Start t's reader on its file at offset start (a checkpoint's, or where
+ * --from-end puts it).  A csv header, json's array, json-seq's framing: a
+ * stateful format is read from the start again, the records up to start
+ * decoded and dropped (skip_to).
+ */
+static void
+tracked_start(struct tracked *t, uint64_t start, linebuf_read_fn read)
+{
+	const struct globals *g = t->set->g;
+
+	t->s.skip_to = 0;
+	if (start > 0 && reader_stateful(g->from)) {
+		t->s.skip_to = start;
+		start = 0;
+	}
+	if (start > 0 && lseek(t->fd, (off_t)start, SEEK_SET) == -1)
+		start = 0;
+	t->pos = start;
+	t->s.end_off = t->base = start > t->s.skip_to ? start : t->s.skip_to;
+	t->nmarks = 0;
+	reader_init(&t->rd, g->from, read, t, g->max_line,
+		    g->csv_types ? READER_TYPES : 0);
+	t->s.ready = 1;
+}
+
+/* ---- a rotated file, read until it stays quiet --------------------------- */
+
+struct follow;
+
+struct drain {
+	struct tracked t;
+	int64_t last_data;
+	int ended; /* read to its end; kept while records of it are held */
+	struct follow *waiter; /* reads once this one has caught up */
+};
+
+static void drain_hold(struct drain *d, struct follow *f);
+static void drain_release_waiter(struct drain *d);
+
+static ssize_t
+drain_read(void *arg, char *buf, size_t n, struct errbuf *eb)
+{
+	struct drain *d = arg;
+	ssize_t r;
+
+	do
+		r = read(d->t.fd, buf, n);
+	while (r == -1 && errno == EINTR);
+	if (r > 0) {
+		d->t.pos += (uint64_t)r;
+		d->last_data = mono_ns();
+		return r;
+	}
+	if (r == -1)
+		return errbuf_set(eb, STATUS_IO, "cannot read '%s': %s",
+				  d->t.s.name, strerror(errno));
+	if (mono_ns() - d->last_data >= ROTATE_WAIT)
+		return 0; /* quiet long enough: its end */
+	eb->status = 0;
+	errno = EAGAIN;
+	return -1;
+}
+
+static struct reader *
+drain_reader(struct source *s)
+{
+	struct drain *d = (struct drain *)s;
+
+	return d->ended ? NULL : &d->t.rd;
+}
+
+static void
+drain_idle(struct source *s, struct source_set *set)
+{
+	(void)set;
+	s->ready = 0;
+	s->deadline = mono_ns() + FOLLOW_POLL;
+	drain_release_waiter((struct drain *)s);
+}
+
+/*
+ * Read to its end.  With --checkpoint it stays in the checkpoint (and the
+ * set) until no command holds a record of it any more.
+ */
+static void
+drain_end(struct source *s, struct source_set *set, int failed)
+{
+	struct drain *d = (struct drain *)s;
+
+	(void)failed;
+	drain_release_waiter(d);
+	if (set->g->checkpoint == NULL || d->t.nmarks == 0) {
+		s->done = 1;
+		return;
+	}
+	d->ended = 1;
+	s->ready = 0;
+	s->deadline = INT64_MAX;
+}
+
+static void
+drain_free(struct source *s)
+{
+	struct drain *d = (struct drain *)s;
+
+	drain_release_waiter(d);
+	reader_release(&d->t.rd);
+	close(d->t.fd);
+	free(d->t.marks);
+	free(d);
+}
+
+static const struct source_ops drain_ops = {
+	.reader = drain_reader,
+	.idle = drain_idle,
+	.end = drain_end,
+	.free = drain_free,
+};
+
+static struct drain *
+drain_new(struct source_set *set, const char *name)
+{
+	struct drain *d = xcalloc(1, sizeof *d);
+
+	d->t.s.ops = &drain_ops;
+	d->t.s.name = name;
+	d->t.s.fd = -1;
+	d->t.s.ready = 1;
+	d->t.s.tracked = 1;
+	d->t.s.deadline = INT64_MAX;
+	d->t.set = set;
+	d->t.path = name;
+	d->last_data = mono_ns();
+	return d;
+}
+
+/*
+ * The file of checkpoint entry e, rotated away from its name: in the
+ * name's directory, the regular file with its device and inode (and first
+ * bytes), or else the one file there named after it (the name and a
+ * suffix: app.log.1, app.log-20261126) with its first bytes and at least
+ * its offset in size (a copy, as copytruncate leaves).  Files followed
+ * under a name of their own are not candidates.  Its descriptor, its
+ * name in *found, or -1.
+ */
+static int
+find_rotated(struct source_set *set, const struct ckpt_entry *e,
+	     struct stat *st, char **found)
+{
+	char *tmp = xstrdup(e->path), *copy_name = NULL;
+	DIR *dp = opendir(dirname(tmp));
+	char *btmp = xstrdup(e->path);
+	const char *base = basename(btmp);
+	size_t nbase = strlen(base);
+	struct dirent *de;
+	struct stat cst;
+	int fd = -1, copy = -1, copies = 0;
+	size_t i;
+
+	*found = NULL;
+	free(tmp);
+	if (dp == NULL) {
+		free(btmp);
+		return -1;
+	}
+	while (fd == -1 && (de = readdir(dp)) != NULL) {
+		struct stat cur;
+		int cfd, own = 0, named;
+
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;
+		named = strncmp(de->d_name, base, nbase) == 0 &&
+			de->d_name[nbase] != '\0';
+		/* Only a candidate is opened. */
+		if (fstatat(dirfd(dp), de->d_name, &cur, AT_SYMLINK_NOFOLLOW) ==
+			    -1 ||
+		    !S_ISREG(cur.st_mode) ||
+		    !((e->dev == (uint64_t)cur.st_dev &&
+		       e->ino == (uint64_t)cur.st_ino) ||
+		      (named && e->fp_bytes > 0)))
+			continue;
+		cfd = openat(dirfd(dp), de->d_name,
+			     O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+		if (cfd == -1)
+			continue;
+		if (fstat(cfd, &cur) == -1 || !S_ISREG(cur.st_mode)) {
+			close(cfd);
+			continue;
+		}
+		for (i = 0; i < set->n; i++) {
+			struct tracked *t = (struct tracked *)set->v[i];
+
+			if (set->v[i]->tracked && t->fd != -1 &&
+			    t->dev == cur.st_dev && t->ino == cur.st_ino)
+				own = 1;
+		}
+		for (i = 0; set->inputs && set->inputs[i]; i++) {
+			struct stat fst;
+
+			if (stat(set->inputs[i], &fst) == 0 &&
+			    fst.st_dev == cur.st_dev &&
+			    fst.st_ino == cur.st_ino)
+				own = 1;
+		}
+		if (own || !ckpt_matches(cfd, &cur, e)) {
+			close(cfd);
+			continue;
+		}
+		if (e->dev == (uint64_t)cur.st_dev &&
+		    e->ino == (uint64_t)cur.st_ino) {
+			fd = cfd;
+			*st = cur;
+			*found = xstrdup(de->d_name);
+		} else if (e->fp_bytes > 0 && named && copies++ == 0) {
+			copy = cfd;
+			cst = cur;
+			copy_name = xstrdup(de->d_name);
+		} else {
+			close(cfd);
+		}
+	}
+	closedir(dp);
+	free(btmp);
+	if (fd == -1 && copies == 1) {
+		fd = copy;
+		*st = cst;
+		*found = copy_name;
+	} else {
+		if (copy != -1)
+			close(copy);
+		free(copy_name);
+	}
+	return fd;
+}
+
+/*
+ * Checkpoint entry e names a file that is no longer under its name (it
+ * was rotated while being drained, or while evpipe was not running):
+ * find it and read the rest of it, before the file now under the name.
+ * 1 if it was found.
+ */
+static int
+drain_resume(struct source_set *set, struct follow *f,
+	     const struct ckpt_entry *e)
+{
+	struct drain *d;
+	struct stat st;
+	char *found;
+	int fd = find_rotated(set, e, &st, &found);
+
+	if (fd == -1)
+		return 0;
+	log_warn("%s: rotated away since the checkpoint: reading the rest "
+		 "of it, now '%s', from offset %llu",
+		 e->path, found, (unsigned long long)e->offset);
+	free(found);
+	d = drain_new(set, ((struct source *)f)->name);
+	d->t.fd = fd;
+	d->t.dev = st.st_dev;
+	d->t.ino = st.st_ino;
+	d->t.fp = e->fp;
+	d->t.fp_bytes = (size_t)e->fp_bytes;
+	tracked_start(&d->t, e->offset, drain_read);
+	source_set_add(set, &d->t.s);
+	drain_hold(d, f);
+	return 1;
+}
+
+/* ---- followed files ----------------------------------------------------- */
+
+struct follow {
+	struct tracked t;
+	unsigned nfirst; /* older files whose rest is read first */
+	int started;	 /* a file was opened once (from-end, checkpoint) */
+	int ckpt_taken;	 /* the checkpoint's file is being drained */
+	int warned;	 /* "cannot open" said once */
+	int missed;	 /* was not there at the start: read it all */
+	int watched;	 /* its directory has an inotify watch */
+};
+
+/* f waits until d has read what its file holds now. */
+static void
+drain_hold(struct drain *d, struct follow *f)
+{
+	f->nfirst++;
+	d->waiter = f;
+}
+
+static void
+drain_release_waiter(struct drain *d)
+{
+	if (d->waiter && --d->waiter->nfirst == 0)
+		d->waiter->t.s.ready = 1;
+	d->waiter = NULL;
+}
+
+static ssize_t
+follow_read(void *arg, char *buf, size_t n, struct errbuf *eb)
+{
+	struct follow *f = arg;
+	ssize_t r;
+
+	do
+		r = read(f->t.fd, buf, n);
+	while (r == -1 && errno == EINTR);
+	if (r > 0) {
+		f->t.pos += (uint64_t)r;
+		return r;
+	}
+	if (r == -1)
+		return errbuf_set(eb, STATUS_IO, "cannot read '%s': %s",
+				  f->t.path, strerror(errno));
+	/* The end for now: a partial line stays until its newline. */
+	eb->status = 0;
+	errno = EAGAIN;
+	return -1;
+}
+
 /* Fingerprint the start of the file, as much of it as there is. */
 static void
 follow_fingerprint(struct follow *f, uint64_t size)
 {
 	size_t n = size < CKPT_FP_BYTES ? (size_t)size : CKPT_FP_BYTES;
 
-	if (fingerprint(f->ffd, n, &f->fp) == 0)
-		f->fp_bytes = n;
+	if (fingerprint(f->t.fd, n, &f->t.fp) == 0)
+		f->t.fp_bytes = n;
 }
 
 /* Where the last newline of the file ends (from-end), or size. */
@@ -287,48 +539,29 @@ after_last_newline(int fd, uint64_t size)
 static void
 follow_attach(struct follow *f, int fd, const struct stat *st)
 {
-	const struct globals *g = f->set->g;
+	const struct globals *g = f->t.set->g;
 	uint64_t size = (uint64_t)st->st_size, start = 0;
 
-	f->ffd = fd;
-	f->dev = st->st_dev;
-	f->ino = st->st_ino;
-	f->fp_bytes = 0;
+	f->t.fd = fd;
+	f->t.dev = st->st_dev;
+	f->t.ino = st->st_ino;
+	f->t.fp_bytes = 0;
 	follow_fingerprint(f, size);
-	if (!f->started) {
-		const struct ckpt_entry *e = ckpt_find(f->set->ckpt, f->path);
-		uint64_t fp;
+	if (!f->started && !f->ckpt_taken) {
+		const struct ckpt_entry *e =
+			ckpt_find(f->t.set->ckpt, f->t.path);
 
-		if (e && e->offset <= size &&
-		    ((e->fp_bytes > 0 &&
-		      fingerprint(fd, e->fp_bytes, &fp) == 0 && fp == e->fp) ||
-		     (e->fp_bytes == 0 && e->dev == (uint64_t)st->st_dev &&
-		      e->ino == (uint64_t)st->st_ino)))
+		if (e && ckpt_matches(fd, st, e))
 			start = e->offset;
 		else if (e)
 			log_warn("%s: not the file of the checkpoint (rotated "
 				 "or rewritten): reading it from the start",
-				 f->path);
+				 f->t.path);
 		else if (g->from_end && !f->missed)
 			start = after_last_newline(fd, size);
 	}
 	f->started = 1;
-	f->s.skip_to = 0;
-	/* A csv header, json's array, json-seq's framing: a stateful
-	 * format is read from the start again, the records up to the
-	 * checkpoint decoded and dropped. */
-	if (start > 0 && reader_stateful(g->from)) {
-		f->s.skip_to = start;
-		start = 0;
-	}
-	if (start > 0 && lseek(fd, (off_t)start, SEEK_SET) == -1)
-		start = 0;
-	f->pos = start;
-	f->s.end_off = f->base = start > f->s.skip_to ? start : f->s.skip_to;
-	f->nmarks = 0;
-	reader_init(&f->rd, g->from, follow_read, f, g->max_line,
-		    g->csv_types ? READER_TYPES : 0);
-	f->s.ready = 1;
+	tracked_start(&f->t, start, follow_read);
 }
 
 /* Give up the descriptor: to a draining source if it may still grow. */
@@ -336,25 +569,26 @@ static void
 follow_detach(struct follow *f, int drain)
 {
 	if (drain) {
-		struct drain *d = xcalloc(1, sizeof *d);
+		struct drain *d = drain_new(f->t.set, f->t.s.name);
+		struct source s = d->t.s;
 
-		d->s.ops = &drain_ops;
-		d->s.name = f->s.name;
-		d->s.fd = -1;
-		d->s.ready = 1;
-		d->s.deadline = INT64_MAX;
-		d->fd = f->ffd;
-		d->rd = f->rd;
-		reader_set_input(&d->rd, drain_read, d);
-		d->last_data = mono_ns();
-		source_set_add(f->set, &d->s);
+		/* Everything the checkpoint needs goes with it: the file,
+		 * its reader and the marks of its records. */
+		d->t = f->t;
+		d->t.s = s;
+		d->t.s.end_off = f->t.s.end_off;
+		d->t.s.skip_to = f->t.s.skip_to;
+		reader_set_input(&d->t.rd, drain_read, d);
+		source_set_add(f->t.set, &d->t.s);
+		f->t.marks = NULL;
+		f->t.capmarks = 0;
 	} else {
-		reader_release(&f->rd);
-		close(f->ffd);
+		reader_release(&f->t.rd);
+		close(f->t.fd);
 	}
-	memset(&f->rd, 0, sizeof f->rd);
-	f->ffd = -1;
-	f->nmarks = 0;
+	memset(&f->t.rd, 0, sizeof f->t.rd);
+	f->t.fd = -1;
+	f->t.nmarks = 0;
 }
 
 /* Try to open the file under the name. */
@@ -362,24 +596,24 @@ static void
 follow_open(struct follow *f)
 {
 	struct stat st;
-	int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = open(f->t.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		if (!f->warned)
 			log_warn("cannot open '%s' for reading: %s; following "
 				 "its name",
-				 f->path,
+				 f->t.path,
 				 fd == -1 ? strerror(errno)
 					  : "not a regular file");
 		f->warned = 1;
 		f->missed = 1;
 		if (fd != -1)
 			close(fd);
-		f->s.ready = 0;
+		f->t.s.ready = 0;
 		return;
 	}
 	if (f->warned)
-		log_warn("'%s' has appeared; following it", f->path);
+		log_warn("'%s' has appeared; following it", f->t.path);
 	f->warned = 0;
 	follow_attach(f, fd, &st);
 }
@@ -395,13 +629,13 @@ follow_truncated(struct follow *f)
 	struct stat cur;
 	uint64_t fp;
 
-	if (fstat(f->ffd, &cur) == -1)
+	if (fstat(f->t.fd, &cur) == -1)
 		return 0;
-	if ((uint64_t)cur.st_size >= f->pos &&
-	    (f->fp_bytes == 0 ||
-	     (fingerprint(f->ffd, f->fp_bytes, &fp) == 0 && fp == f->fp)))
+	if ((uint64_t)cur.st_size >= f->t.pos &&
+	    (f->t.fp_bytes == 0 ||
+	     (fingerprint(f->t.fd, f->t.fp_bytes, &fp) == 0 && fp == f->t.fp)))
 		return 0;
-	log_warn("%s: file truncated: reading it from the start", f->path);
+	log_warn("%s: file truncated: reading it from the start", f->t.path);
 	follow_detach(f, 0);
 	follow_open(f);
 	return 1;
@@ -417,7 +651,7 @@ follow_service(struct source *s, struct source_set *set)
 					   : FOLLOW_POLL);
 	/* Look before reading: bytes at the old offset of a file that
 	 * was rewritten are not the continuation of what was read. */
-	if (f->ffd == -1)
+	if (f->t.fd == -1)
 		follow_open(f);
 	else
 		follow_truncated(f);
@@ -428,7 +662,7 @@ follow_reader(struct source *s)
 {
 	struct follow *f = (struct follow *)s;
 
-	return f->ffd == -1 ? NULL : &f->rd;
+	return f->t.fd == -1 || f->nfirst > 0 ? NULL : &f->t.rd;
 }
 
 /* The reader ran dry: has the file been truncated or rotated? */
@@ -442,10 +676,10 @@ follow_idle(struct source *s, struct source_set *set)
 	s->ready = 0;
 	if (follow_truncated(f))
 		return;
-	if (f->fp_bytes < CKPT_FP_BYTES && f->pos > f->fp_bytes)
-		follow_fingerprint(f, f->pos);
-	if (stat(f->path, &st) == 0 && st.st_dev == f->dev &&
-	    st.st_ino == f->ino)
+	if (f->t.fp_bytes < CKPT_FP_BYTES && f->t.pos > f->t.fp_bytes)
+		follow_fingerprint(f, f->t.pos);
+	if (stat(f->t.path, &st) == 0 && st.st_dev == f->t.dev &&
+	    st.st_ino == f->t.ino)
 		return; /* the same file: wait for it to grow */
 	/* Rotated (renamed or removed): the old one drains on its own. */
 	follow_detach(f, 1);
@@ -469,9 +703,9 @@ follow_free(struct source *s)
 {
 	struct follow *f = (struct follow *)s;
 
-	if (f->ffd != -1)
+	if (f->t.fd != -1)
 		follow_detach(f, 0);
-	free(f->marks);
+	free(f->t.marks);
 	free(f);
 }
 
@@ -486,59 +720,65 @@ static const struct source_ops follow_ops = {
 uint64_t
 source_follow_offset(struct source *s)
 {
-	struct follow *f = (struct follow *)s;
+	struct tracked *t = (struct tracked *)s;
 
-	return f->pos - reader_unread(&f->rd);
+	return t->pos - reader_unread(&t->rd);
 }
 
 void
 source_follow_mark(struct source *s, uint64_t seq)
 {
-	struct follow *f = (struct follow *)s;
+	struct tracked *t = (struct tracked *)s;
 
 	/* Without --checkpoint nothing would ever prune them. */
-	if (f->set->g->checkpoint == NULL || f->ffd == -1 ||
-	    s->end_off <= f->base)
+	if (t->set->g->checkpoint == NULL || t->fd == -1 ||
+	    s->end_off <= t->base)
 		return;
-	if (f->nmarks > 0 && f->marks[f->nmarks - 1].off == s->end_off)
+	if (t->nmarks > 0 && t->marks[t->nmarks - 1].off == s->end_off)
 		return;
-	if (f->nmarks > 0 && f->marks[f->nmarks - 1].seq == seq) {
-		f->marks[f->nmarks - 1].off = s->end_off;
+	if (t->nmarks > 0 && t->marks[t->nmarks - 1].seq == seq) {
+		t->marks[t->nmarks - 1].off = s->end_off;
 		return;
 	}
-	if (f->nmarks == f->capmarks) {
-		f->capmarks = f->capmarks ? f->capmarks * 2 : 16;
-		f->marks =
-			xreallocarray(f->marks, f->capmarks, sizeof *f->marks);
+	if (t->nmarks == t->capmarks) {
+		t->capmarks = t->capmarks ? t->capmarks * 2 : 16;
+		t->marks =
+			xreallocarray(t->marks, t->capmarks, sizeof *t->marks);
 	}
-	f->marks[f->nmarks].seq = seq;
-	f->marks[f->nmarks++].off = s->end_off;
+	t->marks[t->nmarks].seq = seq;
+	t->marks[t->nmarks++].off = s->end_off;
 }
 
 int
 source_follow_ckpt(struct source *s, struct ckpt_entry *e, uint64_t held)
 {
-	struct follow *f = (struct follow *)s;
+	struct tracked *t = (struct tracked *)s;
 	size_t k = 0;
 
-	if (s->ops != &follow_ops || f->ffd == -1)
+	if (!s->tracked || t->fd == -1)
 		return 0;
 	/* Every record up to a mark numbered below held was delivered:
 	 * the last such mark is the new base, the older ones go. */
-	while (k < f->nmarks && f->marks[k].seq < held)
+	while (k < t->nmarks && t->marks[k].seq < held)
 		k++;
 	if (k > 0) {
-		f->base = f->marks[k - 1].off;
-		memmove(f->marks, f->marks + k,
-			(f->nmarks - k) * sizeof *f->marks);
-		f->nmarks -= k;
+		t->base = t->marks[k - 1].off;
+		memmove(t->marks, t->marks + k,
+			(t->nmarks - k) * sizeof *t->marks);
+		t->nmarks -= k;
 	}
-	e->path = (char *)f->path;
-	e->dev = (uint64_t)f->dev;
-	e->ino = (uint64_t)f->ino;
-	e->fp = f->fp;
-	e->fp_bytes = f->fp_bytes;
-	e->offset = f->base;
+	if (s->ops == &drain_ops && ((struct drain *)s)->ended &&
+	    t->nmarks == 0) {
+		s->done = 1; /* read and delivered to its end */
+		return 0;
+	}
+	e->path = (char *)t->path;
+	e->dev = (uint64_t)t->dev;
+	e->ino = (uint64_t)t->ino;
+	e->fp = t->fp;
+	e->fp_bytes = t->fp_bytes;
+	e->offset = t->base;
+	e->rotated = s->ops == &drain_ops;
 	return 1;
 }
 
@@ -547,14 +787,15 @@ source_follow_new(struct source_set *set, const char *path)
 {
 	struct follow *f = xcalloc(1, sizeof *f);
 
-	f->s.ops = &follow_ops;
-	f->s.name = f->path = source_set_name(set, path);
-	f->s.fd = -1;
-	f->s.follow = 1;
-	f->s.ready = 1;
-	f->s.deadline = INT64_MAX;
-	f->set = set;
-	f->ffd = -1;
+	f->t.s.ops = &follow_ops;
+	f->t.s.name = f->t.path = source_set_name(set, path);
+	f->t.s.fd = -1;
+	f->t.s.follow = 1;
+	f->t.s.tracked = 1;
+	f->t.s.ready = 1;
+	f->t.s.deadline = INT64_MAX;
+	f->t.set = set;
+	f->t.fd = -1;
 	if (set->inotify_fd >= 0) {
 		char *tmp = xstrdup(path);
 
@@ -565,5 +806,50 @@ source_follow_new(struct source_set *set, const char *path)
 					     IN_CLOSE_WRITE) >= 0;
 		free(tmp);
 	}
-	return &f->s;
+	return &f->t.s;
+}
+
+void
+source_follow_resume(struct source_set *set)
+{
+	size_t i, k, n = set->n;
+
+	for (i = 0; set->ckpt && i < set->ckpt->n; i++) {
+		const struct ckpt_entry *e = &set->ckpt->v[i];
+		struct follow *f = NULL;
+		struct stat st;
+		int fd;
+
+		for (k = 0; k < n && f == NULL; k++)
+			if (set->v[k]->ops == &follow_ops &&
+			    strcmp(((struct follow *)set->v[k])->t.path,
+				   e->path) == 0)
+				f = (struct follow *)set->v[k];
+		if (f == NULL)
+			continue; /* not followed this time */
+		if (!e->rotated) {
+			/* Still the file under the name: follow_attach()
+			 * resumes it. */
+			fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+			if (fd != -1 && fstat(fd, &st) == 0 &&
+			    S_ISREG(st.st_mode) && ckpt_matches(fd, &st, e)) {
+				close(fd);
+				continue;
+			}
+			if (fd != -1)
+				close(fd);
+		}
+		if (drain_resume(set, f, e)) {
+			if (!e->rotated)
+				f->ckpt_taken = 1; /* the name: a new file */
+		} else if (e->rotated) {
+			log_warn("%s: the file rotated away from it (device "
+				 "%llu, inode %llu) is not in its directory "
+				 "any more: what it held after offset %llu "
+				 "was not read",
+				 e->path, (unsigned long long)e->dev,
+				 (unsigned long long)e->ino,
+				 (unsigned long long)e->offset);
+		}
+	}
 }

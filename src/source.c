@@ -64,7 +64,7 @@ source_free(struct source_set *set, struct source *s)
 	/* Stopped by a signal while a client, or the writer of a followed
 	 * file, was inside a line: it never became an event; say so (a
 	 * checkpoint reads it again next time). */
-	if ((s->client || (s->follow && set->g->checkpoint == NULL)) &&
+	if ((s->client || (s->tracked && set->g->checkpoint == NULL)) &&
 	    !s->done && (rd = s->ops->reader(s)) != NULL &&
 	    reader_unread(rd) > 0 && !rd->lr.discarding)
 		log_warn("%s: unfinished line (%zu bytes) dropped at exit",
@@ -146,6 +146,7 @@ source_set_init(struct source_set *set, const struct globals *g,
 	for (i = 0; inputs && inputs[i]; i++)
 		if (strcmp(inputs[i], "-") != 0)
 			source_set_add(set, source_follow_new(set, inputs[i]));
+	source_follow_resume(set);
 	return 0;
 }
 
@@ -200,7 +201,7 @@ source_set_checkpoint(struct source_set *set, uint64_t held)
 		return 0;
 	v = xcalloc(set->n + 1, sizeof *v);
 	for (i = 0; i < set->n; i++)
-		if (set->v[i]->follow &&
+		if (set->v[i]->tracked &&
 		    source_follow_ckpt(set->v[i], &v[n], held))
 			n++;
 	text = ckpt_dump(v, n);

@@ -34,13 +34,16 @@ struct source {
 	int ready;	  /* has something to do without waiting */
 	int done;	  /* finished: the runner removes it */
 	int follow;	  /* a followed file (woken by file events) */
+	int tracked;	  /* read in follow mode, offsets tracked for
+			   * --checkpoint: a followed file, or one rotated
+			   * away from its name that is still read */
 	int plain;	  /* a file read once (they come one at a time) */
 	int client;	  /* a listener's client (counts for --max-clients) */
 	int64_t deadline; /* monotonic ns of a timed check; INT64_MAX none */
 	int paused;	  /* fd not polled until the deadline (EMFILE) */
 	struct prescan *prescan; /* a file read once, read and checked on a
 				  * second thread (prescan.h); else NULL */
-	/* Followed files (see source_follow_offset()): */
+	/* Tracked files (see source_follow_offset()): */
 	uint64_t end_off; /* where the last record handed out ends */
 	uint64_t skip_to; /* records that end at or before this offset
 			   * were delivered before (a checkpoint resumed by
@@ -134,9 +137,10 @@ void source_set_file_events(struct source_set *set);
 int source_set_checkpoint(struct source_set *set, uint64_t held);
 
 /*
- * Followed file s: the offset where the record its reader handed out
- * last ends; and, at the end of a turn, remember that every record of s
- * up to s->end_off was numbered seq or lower (with --checkpoint only).
+ * Tracked file s: the offset where the record its reader handed out
+ * last ends; and, at the end of a turn (and before it ends), remember
+ * that every record of s up to s->end_off was numbered seq or lower
+ * (with --checkpoint only).
  */
 uint64_t source_follow_offset(struct source *s);
 void source_follow_mark(struct source *s, uint64_t seq);
@@ -156,11 +160,20 @@ int source_check(const struct globals *g, struct errbuf *eb);
 int source_listen_check(const char *target, struct errbuf *eb);
 
 /*
- * Follow mode, for source.c: fill e (path borrowed) with where followed
+ * Follow mode, for source.c: fill e (path borrowed) with where tracked
  * file s stands (records numbered held or more not counted as read); 0
- * if it has no file open right now.
+ * if it has no file open right now, or is a rotated file read and
+ * delivered to its end (it is then done).
  */
 struct ckpt_entry;
 int source_follow_ckpt(struct source *s, struct ckpt_entry *e, uint64_t held);
+
+/*
+ * After the followed files were added: for every file of the checkpoint
+ * that is no longer under its name (rotated while it was drained, or
+ * while evpipe was not running), find it in the name's directory and
+ * read the rest of it.
+ */
+void source_follow_resume(struct source_set *set);
 
 #endif

@@ -454,3 +454,150 @@ print("ok" if [e["n"] for e in b] == list(range(1, 41)) else b)'
 	same out '{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n{"n":5}\n'
 	sleep 2 # the first run's command ends on its own
 }
+
+# ckpt_files: the entries of ck.json, one "path offset rotated" line each.
+ckpt_files() {
+	python3 -c '
+import json
+for f in json.load(open("ck.json"))["files"]:
+    print(f["path"], f["offset"], f.get("rotated", False))'
+}
+
+@test "kill -9 after a rotation while sort holds events of the old file: a restart delivers them" {
+	local i k
+	for ((i = 1; i <= 30; i++)); do printf '{"t":%d}\n' "$i"; done >app.ndjson
+	follow -F --checkpoint ck.json -o events.ndjson \
+		sort --by .t --window 10s app.ndjson
+	wait_lines events.ndjson 20
+	mv app.ndjson app.ndjson.1
+	for ((i = 31; i <= 35; i++)); do printf '{"t":%d}\n' "$i"; done >app.ndjson
+	wait_lines events.ndjson 25
+	# Idle, flushed, checkpointed: t 26..30 of the old file and 31..35
+	# of the new one are held; the old file is listed as rotated.
+	for ((k = 0; k < 100; k++)); do
+		ckpt_files | grep -q 'True$' && break
+		sleep 0.05
+	done
+	run ckpt_files
+	assert_line --regexp '^app\.ndjson [0-9]+ True$'
+	stop KILL
+	assert_equal "$(lines events.ndjson)" 25
+	follow -F --checkpoint ck.json -o events.ndjson cat app.ndjson
+	wait_grep '"t":35' events.ndjson
+	wait_grep '"t":30' events.ndjson
+	stop
+	run python3 -c '
+ts = sorted({__import__("json").loads(l)["t"] for l in open("events.ndjson")})
+print("ok" if ts == list(range(1, 36)) else ts)'
+	assert_output ok
+	run cat err
+	assert_line --regexp "^evpipe: app\.ndjson: rotated away since the checkpoint: reading the rest of it, now 'app\.ndjson\.1', from offset [0-9]+$"
+}
+
+@test "a file rotated by rename while evpipe was stopped: the rest of the old file, then the new one" {
+	printf '{"a":1}\n{"a":2}\n' >app.ndjson
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 2
+	stop
+	printf '{"a":3}\n{"a":4}\n' >>app.ndjson
+	mv app.ndjson app.ndjson.1
+	mkdir other && printf '{"a":3}\n{"a":4}\n' >other/app.ndjson.1 # not its directory
+	printf '{"b":1}\n' >app.ndjson
+	: >err
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 5
+	sleep 1.5 # the old file stays quiet: it is done with
+	run ckpt_files
+	assert_output "app.ndjson 8 False"
+	stop
+	sort out >sorted
+	same sorted '{"a":1}\n{"a":2}\n{"a":3}\n{"a":4}\n{"b":1}\n'
+	same err "evpipe: app.ndjson: rotated away since the checkpoint: reading the rest of it, now 'app.ndjson.1', from offset 16\n"
+}
+
+@test "copytruncate while evpipe was stopped: the rest is read from the copy (matched by its first bytes)" {
+	printf '{"a":1}\n{"a":2}\n' >app.ndjson
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 2
+	stop
+	printf '{"a":3}\n' >>app.ndjson
+	cp app.ndjson app.ndjson.1
+	: >app.ndjson
+	printf '{"b":1}\n' >>app.ndjson
+	: >err
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 4
+	stop
+	sort out >sorted
+	same sorted '{"a":1}\n{"a":2}\n{"a":3}\n{"b":1}\n'
+	same err "evpipe: app.ndjson: rotated away since the checkpoint: reading the rest of it, now 'app.ndjson.1', from offset 16\n"
+}
+
+@test "two copies with the same first bytes: neither is guessed; the new file is read from its start" {
+	printf '{"a":1}\n' >app.ndjson
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 1
+	stop
+	cp app.ndjson app.ndjson.1
+	cp app.ndjson app.ndjson.2
+	printf '{"b":1}\n' >app.ndjson
+	: >err
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 2
+	stop
+	same out '{"a":1}\n{"b":1}\n'
+	same err "evpipe: app.ndjson: not the file of the checkpoint (rotated or rewritten): reading it from the start\n"
+}
+
+@test "a rotated file listed in the checkpoint but gone: reported, the rest goes on" {
+	printf '{"a":1}\n' >app.ndjson
+	local ino=$(stat -c %i app.ndjson) dev=$(stat -c %d app.ndjson)
+	printf '{"evpipe_checkpoint":1,"files":[{"path":"app.ndjson","dev":%s,"ino":%s,"fingerprint":"0000000000000000","fingerprint_bytes":0,"offset":0},{"path":"app.ndjson","dev":1,"ino":99999999,"fingerprint":"0123456789abcdef","fingerprint_bytes":8,"offset":8,"rotated":true},{"path":"other.ndjson","dev":1,"ino":2,"fingerprint":"0123456789abcdef","fingerprint_bytes":8,"offset":8,"rotated":true}]}' "$dev" "$ino" >ck.json
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out 1
+	stop
+	same out '{"a":1}\n'
+	same err "evpipe: app.ndjson: the file rotated away from it (device 1, inode 99999999) is not in its directory any more: what it held after offset 8 was not read\n"
+	printf '{"evpipe_checkpoint":1,"files":[{"path":"a","dev":1,"ino":2,"fingerprint":"0123456789abcdef","fingerprint_bytes":8,"offset":8,"rotated":1}]}' >ck.json
+	run "$EVPIPE" -F --checkpoint ck.json cat app.ndjson
+	assert_equal "$status" 2
+	assert_output "evpipe: --checkpoint: 'ck.json': files[0]: \"rotated\" must be true or false"
+}
+
+@test "kill -9 under load with rename rotations: every line at least once" {
+	: >app.ndjson
+	follow -F --checkpoint ck.json -o events.ndjson cat app.ndjson
+	timeout 120 python3 "$WRITER" write rename app.ndjson 30000 3000 events.ndjson &
+	local writer=$! k
+	# Kill it while a rotated file is still being drained.
+	for ((k = 0; k < 400; k++)); do
+		[[ -e app.ndjson.2 ]] && break
+		sleep 0.05
+	done
+	[[ -e app.ndjson.2 ]] || fail "no second rotation: $(cat err)"
+	sleep 0.2
+	stop KILL
+	follow -F --checkpoint ck.json -o events.ndjson cat app.ndjson
+	wait "$writer" || fail "the writer failed"
+	wait_lines events.ndjson 30000 60
+	sleep 0.3
+	stop
+	run python3 "$WRITER" check events.ndjson 30000 dups
+	assert_success
+	assert_output --regexp '^ok 30000 [0-9]+$'
+}
+
+@test "-F --from csv: a file rotated while evpipe was stopped is resumed with its own header" {
+	printf 'a,b\n1,2\n' >app.csv
+	follow -F --from csv --checkpoint ck.json cat app.csv
+	wait_lines out 1
+	stop
+	printf '3,4\n' >>app.csv
+	mv app.csv app.csv.1
+	printf 'x\n9\n' >app.csv
+	follow -F --from csv --checkpoint ck.json cat app.csv
+	wait_lines out 3
+	stop
+	sort out >sorted
+	same sorted '{"a":"1","b":"2"}\n{"a":"3","b":"4"}\n{"x":"9"}\n'
+}
