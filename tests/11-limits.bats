@@ -93,6 +93,19 @@ lines() {
 	[[ $stderr == *"Array index too large"* ]]
 }
 
+@test "string repetition: built whole up to 64 MB (a fuzz case), a reject past it" {
+	echo '{"s":"ab","n":30000000}' >"$T/in"
+	run_to "$T/out" map '.s * .n | [length, .[0:5], .[-3:]]' "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '[60000000,"ababa","bab"]\n'
+	run_to "$T/out" map '.s * (.n + 3000000)' "$T/in"
+	[[ $status -eq 1 ]]
+	[[ $stderr == *"Repeat string result too long"* ]]
+	run_to "$T/out" map '[.s * 2.5, .s * 1, .s * 0.5, .s * -1, "" * 9]' "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '["abab","ab","ab",null,""]\n'
+}
+
 @test "regular expressions: catastrophic backtracking hits the match limit at once" {
 	printf '{"s":"%s!"}\n' "$(printf 'a%.0s' {1..200})" >"$T/in"
 	printf '{"s":"aaa"}\n' >>"$T/in"
