@@ -5,7 +5,8 @@
  * The schedule is absolute: event i is due at start + (t_i - t_0)/speed
  * on CLOCK_MONOTONIC, and the stage sleeps with TIMER_ABSTIME, so the
  * time spent writing never accumulates into drift.  The output is flushed
- * before each sleep (stage_wait), so an event appears when it is due.  An
+ * before each sleep (stage_wait), so an event appears when it is due;
+ * --spin busy-waits the end of each sleep, for timers that wake late.  An
  * event whose time is earlier than one already replayed is due at once;
  * --max-gap shortens long pauses (and shifts the rest of the schedule).
  * With --loop the events are kept in memory, up to --loop-memory, and
@@ -72,6 +73,13 @@ replay_time(json_t *v, int format, int64_t *ns, struct errbuf *eb)
 	return 0;
 }
 
+/* -v: lateness counted in steps of 10 us up to 100 ms (then the last). */
+#define LATE_STEP_NS 10000
+#define LATE_STEPS   10000
+
+/* --spin: the most. */
+#define REPLAY_SPIN_MAX (1000000000LL)
+
 struct replay_ctx {
 	/* options */
 	const char *time;     /* --time EXPR */
@@ -79,6 +87,7 @@ struct replay_ctx {
 	const char *speed_s;  /* --speed X */
 	const char *rate_s;   /* --rate N/DUR */
 	int64_t max_gap;      /* --max-gap DUR, 0: none */
+	int64_t spin;	      /* --spin DUR */
 	uint64_t loop;	      /* --loop N, 0: endlessly */
 	uint64_t loop_memory; /* --loop-memory SIZE */
 	/* state */
@@ -97,6 +106,8 @@ struct replay_ctx {
 	/* facts for -v */
 	uint64_t events, waits;
 	int64_t late_max, late_sum;
+	uint32_t *late_hist; /* LATE_STEPS counts, allocated on first use */
+	uint64_t late_n;     /* events counted in it */
 };
 
 static void
@@ -175,6 +186,9 @@ replay_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	if (ctx->max_gap < 0)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--max-gap must not be negative");
+	if (ctx->spin < 0 || ctx->spin > REPLAY_SPIN_MAX)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--spin must be from 0 to 1s");
 	if (!ctx->rate_s &&
 	    cmd_key_init(&ctx->key, ctx->time, env, NULL, eb) == -1)
 		return errbuf_prefix(eb, "--time");
@@ -192,16 +206,22 @@ replay_emit(struct replay_ctx *ctx, struct record *rec, struct emit *out,
 		now = mono_ns();
 		if (ctx->due > now) {
 			ctx->waits++;
-			if (stage_wait(ctx->env, ctx->due) == 1)
+			if (stage_wait(ctx->env, ctx->due, ctx->spin) == 1)
 				ctx->stopped = 1;
 			now = mono_ns();
 		}
-		if (!ctx->stopped && now > ctx->due) {
-			int64_t late = now - ctx->due;
+		if (!ctx->stopped) {
+			int64_t late = now > ctx->due ? now - ctx->due : 0;
+			int64_t k = late / LATE_STEP_NS;
 
 			if (late > ctx->late_max)
 				ctx->late_max = late;
 			ctx->late_sum += late;
+			if (ctx->late_hist == NULL)
+				ctx->late_hist = xcalloc(
+					LATE_STEPS, sizeof *ctx->late_hist);
+			ctx->late_hist[k < LATE_STEPS ? k : LATE_STEPS - 1]++;
+			ctx->late_n++;
 		}
 	}
 	ctx->events++;
@@ -317,18 +337,39 @@ replay_finish(void *arg, struct emit *out, struct errbuf *eb)
 	return 0;
 }
 
+/* The lateness (ms) that a share q of the events kept to: the upper
+ * end of the 10 us step where that share is reached. */
+static double
+late_quantile(const struct replay_ctx *ctx, double q)
+{
+	uint64_t want = (uint64_t)ceil(q * (double)ctx->late_n), sum = 0;
+	int k;
+
+	if (ctx->late_hist == NULL)
+		return 0;
+	for (k = 0; k < LATE_STEPS - 1; k++) {
+		sum += ctx->late_hist[k];
+		if (sum >= want)
+			break;
+	}
+	if (k == LATE_STEPS - 1)
+		return (double)ctx->late_max / 1e6;
+	return (double)(k + 1) * LATE_STEP_NS / 1e6;
+}
+
 static void
 replay_report(void *arg, FILE *fp)
 {
 	struct replay_ctx *ctx = arg;
-	uint64_t n = ctx->events > 1 ? ctx->events - 1 : 1;
+	uint64_t n = ctx->late_n ? ctx->late_n : 1;
 
 	fprintf(fp,
 		"evpipe: replay: %llu events, %llu waits, lateness max %.3f "
-		"ms, mean %.3f ms\n",
+		"ms, mean %.3f ms, p99 %.2f ms, p99.9 %.2f ms\n",
 		(unsigned long long)ctx->events, (unsigned long long)ctx->waits,
 		(double)ctx->late_max / 1e6,
-		(double)ctx->late_sum / (double)n / 1e6);
+		(double)ctx->late_sum / (double)n / 1e6,
+		late_quantile(ctx, 0.99), late_quantile(ctx, 0.999));
 }
 
 static void
@@ -341,6 +382,7 @@ replay_free(void *arg)
 		record_free(ctx->kept[i]);
 	free(ctx->kept);
 	free(ctx->times);
+	free(ctx->late_hist);
 	if (!ctx->rate_s)
 		cmd_expr_release(&ctx->key);
 }
@@ -357,6 +399,10 @@ static const struct opt replay_opts[] = {
 	  "ignore the times: emit N events per DUR (1000/s)", NULL },
 	{ "max-gap", 0, OPT_DURATION, R(max_gap), "DUR",
 	  "never wait longer than DUR between two events", NULL },
+	{ "spin", 0, OPT_DURATION, R(spin), "DUR",
+	  "busy-wait the last DUR before each event instead of sleeping "
+	  "(default 0): closer to the schedule, at the cost of CPU",
+	  NULL },
 	{ "loop", 'l', OPT_UINT, R(loop), "N",
 	  "replay the events N times (0: until interrupted)", NULL },
 	{ "loop-memory", 0, OPT_SIZE, R(loop_memory), "SIZE",

@@ -202,7 +202,7 @@ throttle_process(void *arg, struct record *rec, struct emit *out,
 		/* The runner writes out what passed before we sleep: a
 		 * tail -F pipeline sees it now, not after the wait. */
 		t0 = mono_ns();
-		(void)stage_wait(ctx->env, t0 + wait);
+		(void)stage_wait(ctx->env, t0 + wait, 0);
 		ctx->delayed++;
 		ctx->slept += mono_ns() - t0;
 		refill(ctx, b, mono_ns());

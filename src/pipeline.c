@@ -306,10 +306,11 @@ env_reject_output(const struct stage_env *env, struct record *rec,
 /*
  * stage_env.wait_fn: flush, then sleep until the deadline or a signal.
  * The sleep watches the signal handler's pipe: a signal that comes after
- * the look at got_signal but before the sleep still ends it.
+ * the look at got_signal but before the sleep still ends it.  The last
+ * spin_ns are spent reading the clock (and got_signal) in a loop.
  */
 static int
-env_wait(const struct stage_env *env, int64_t deadline_ns)
+env_wait(const struct stage_env *env, int64_t deadline_ns, int64_t spin_ns)
 {
 	struct stage *st = env->runner;
 
@@ -326,6 +327,9 @@ env_wait(const struct stage_env *env, int64_t deadline_ns)
 		left = deadline_ns - mono_ns();
 		if (left <= 0)
 			return 0;
+		if (left <= spin_ns)
+			continue;
+		left -= spin_ns;
 		ts.tv_sec = (time_t)(left / 1000000000);
 		ts.tv_nsec = (long)(left % 1000000000);
 		(void)ppoll(&pfd, sig_pipe[0] >= 0 ? 1 : 0, &ts, NULL);

@@ -68,21 +68,24 @@ struct stage_env {
 	int (*reject_fn)(const struct stage_env *, struct record *,
 			 struct errbuf *);
 	/* The runner's: use stage_wait(). */
-	int (*wait_fn)(const struct stage_env *, int64_t deadline_ns);
+	int (*wait_fn)(const struct stage_env *, int64_t deadline_ns,
+		       int64_t spin_ns);
 	void *runner;
 };
 
 /*
  * Pace events from inside process() or finish() (replay): write out every
  * output and dead letter so far, then sleep until the CLOCK_MONOTONIC
- * deadline (in ns).  Returns 0 at the deadline, or 1 at once when
- * SIGINT/SIGTERM asks the run to end: the stage then emits what it holds
- * without waiting and keeps nothing for later.
+ * deadline (in ns), spending the last spin_ns of it watching the clock
+ * instead of sleeping (a timer wakeup can come milliseconds late, on
+ * virtual machines especially).  Returns 0 at the deadline, or 1 at once
+ * when SIGINT/SIGTERM asks the run to end: the stage then emits what it
+ * holds without waiting and keeps nothing for later.
  */
 static inline int
-stage_wait(const struct stage_env *env, int64_t deadline_ns)
+stage_wait(const struct stage_env *env, int64_t deadline_ns, int64_t spin_ns)
 {
-	return env->wait_fn(env, deadline_ns);
+	return env->wait_fn(env, deadline_ns, spin_ns);
 }
 
 /*

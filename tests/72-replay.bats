@@ -155,7 +155,7 @@ evpipe: replay: $T/in:3: --time .ts: expected an RFC 3339 time or epoch seconds 
 	# lateness replay measures is printed by -v.  5 ms is the target on
 	# an idle machine; the bound here is generous for loaded CI hosts.
 	awk 'BEGIN { for (i = 0; i < 2000; i++) printf "{\"ts\":17000000%05d,\"i\":%d}\n", i, i }' >"$T/in"
-	for mode in "--time-format ms" "--rate 1000/s"; do
+	for mode in "--time-format ms" "--rate 1000/s" "--rate 1000/s --spin 1ms"; do
 		# shellcheck disable=SC2086
 		elapsed "$EVPIPE" -v replay $mode "$T/in"
 		[[ $status -eq 0 ]]
@@ -163,7 +163,22 @@ evpipe: replay: $T/in:3: --time .ts: expected an RFC 3339 time or epoch seconds 
 		((ms >= 1999))
 		line=$(grep 'evpipe: replay: 2000 events' "$T/err")
 		echo "$mode: $line"
+		[[ $line =~ ^evpipe:\ replay:\ 2000\ events,\ [0-9]+\ waits,\ lateness\ max\ [0-9.]+\ ms,\ mean\ [0-9.]+\ ms,\ p99\ [0-9.]+\ ms,\ p99.9\ [0-9.]+\ ms$ ]] ||
+			fail "report: $line"
 		max=$(sed 's/.*lateness max \([0-9]*\)\..*/\1/' <<<"$line")
 		((max < 100)) || fail "$mode: $line"
 	done
+}
+
+@test "--spin: a duration from 0 to 1s; the same events, in the same order" {
+	printf '{"ts":1}\n{"ts":1.01}\n{"ts":1.02}\n' >"$T/in"
+	run_to "$T/out" replay --spin 5ms "$T/in"
+	[[ $status -eq 0 ]]
+	cmp "$T/in" "$T/out"
+	for bad in 2s -1ms x; do
+		run -2 --separate-stderr "$EVPIPE" replay --spin "$bad" "$T/in"
+		[[ -n $stderr ]]
+	done
+	run -2 --separate-stderr "$EVPIPE" replay --spin 2s "$T/in"
+	[[ $stderr == "evpipe: replay: --spin must be from 0 to 1s" ]]
 }
