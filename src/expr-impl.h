@@ -172,8 +172,17 @@ struct ectx {
 };
 
 #define EXPR_MAX_DEPTH 4000
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 /* One evaluation may take this many steps, so no expression hangs. */
 #define EXPR_MAX_STEPS 20000000UL
+/* The longest string "s" * n may build. */
+#define EXPR_MAX_REPEAT 64000000.0
+#else
+/* Fuzz builds: the same limits, reached sooner, so that one input does
+ * not keep the sanitizers busy for seconds (a timeout, not a finding). */
+#define EXPR_MAX_STEPS 1000000UL
+#define EXPR_MAX_REPEAT 1000000.0
+#endif
 
 /* Assigning beyond this array index is an error (no huge null padding). */
 #define EXPR_MAX_INDEX 1000000

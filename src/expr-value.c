@@ -657,7 +657,7 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 				*out = val_string("", 0);
 				return 0;
 			}
-			if ((double)sl * (double)(n + 1) > 64e6)
+			if ((double)sl * (double)(n + 1) > EXPR_MAX_REPEAT)
 				return ev_error(c, "Repeat string result too "
 						   "long");
 			/* Doubling: a few large copies, not n small ones

@@ -138,6 +138,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		template_free(t2);
 		buf_release(&s2);
 	}
+	/* now and the input's name or line differ between the two paths by
+	 * design (the clock moves; only the record has a source) */
+	if (strstr(src, "now") || strstr(src, "input_"))
+		ra = -2;
 	if (ra != -2) {
 		if (ra != rb)
 			abort();
