@@ -34,6 +34,17 @@ struct split_ctx {
 
 static const char *const split_slots[] = { "partition", NULL };
 
+/* --partitions not given (0 given is an error). */
+#define PARTITIONS_UNSET UINT64_MAX
+
+static void
+split_defaults(void *arg)
+{
+	struct split_ctx *ctx = arg;
+
+	ctx->partitions = PARTITIONS_UNSET;
+}
+
 static int
 split_init_do(void *arg, int argc, char **argv, const struct stage_env *env,
 	      struct errbuf *eb)
@@ -42,6 +53,11 @@ split_init_do(void *arg, int argc, char **argv, const struct stage_env *env,
 	struct sinkset_opts o = { 0 };
 	int has_slot = strstr(argv[0], "{partition}") != NULL;
 
+	if (ctx->partitions == 0)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--partitions must be at least 1");
+	if (ctx->partitions == PARTITIONS_UNSET)
+		ctx->partitions = 0;
 	if ((ctx->key != NULL) != (ctx->partitions > 0))
 		return errbuf_set(eb, STATUS_USAGE,
 				  "-k EXPR and --partitions N go together");
@@ -172,6 +188,7 @@ const struct stage_entry stage_split = {
 	.ctx_size = sizeof(struct split_ctx),
 	.min_args = 1,
 	.max_args = 1,
+	.defaults = split_defaults,
 	.init = split_init,
 	.process = split_process,
 	.next_deadline = split_next_deadline,

@@ -180,7 +180,7 @@ struct ectx {
 #else
 /* Fuzz builds: the same limits, reached sooner, so that one input does
  * not keep the sanitizers busy for seconds (a timeout, not a finding). */
-#define EXPR_MAX_STEPS 1000000UL
+#define EXPR_MAX_STEPS	1000000UL
 #define EXPR_MAX_REPEAT 1000000.0
 #endif
 
