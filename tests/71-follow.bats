@@ -6,40 +6,21 @@
 # tests/helpers/follow-writer.py.
 
 load test_helper
+load bg_helper
 
 WRITER=$BATS_TEST_DIRNAME/helpers/follow-writer.py
 
 setup() {
-	command -v python3 >/dev/null || fail "python3 is required"
-	cd "$BATS_TEST_TMPDIR"
-	pid=
+	bg_setup
 }
 
 teardown() {
-	[[ -n $pid ]] && kill -9 "$pid" 2>/dev/null
-	true
+	bg_teardown
 }
 
-# follow ARGS...: start evpipe ARGS in the background, stdout to out,
-# stderr to err.
+# follow ARGS...: start evpipe ARGS in the background (bg_helper.bash).
 follow() {
-	"$EVPIPE" "$@" >>out 2>>err &
-	pid=$!
-}
-
-# lines FILE: its number of lines (0 if missing).
-lines() {
-	if [[ -e $1 ]]; then wc -l <"$1"; else echo 0; fi
-}
-
-# wait_lines FILE N [SECONDS]: until FILE has at least N lines.
-wait_lines() {
-	local i limit=$((${3:-20} * 20))
-	for ((i = 0; i < limit; i++)); do
-		(($(lines "$1") >= $2)) && return 0
-		sleep 0.05
-	done
-	fail "$1 has $(lines "$1") lines, want $2; stderr: $(cat err 2>/dev/null)"
+	bg_start "$@"
 }
 
 # wait_grep PATTERN FILE: until FILE has a line matching PATTERN.
@@ -50,15 +31,6 @@ wait_grep() {
 		sleep 0.05
 	done
 	fail "no '$1' in $2: $(cat "$2" 2>/dev/null)"
-}
-
-# stop [SIGNAL]: signal evpipe (TERM) and wait; its status in $status.
-stop() {
-	kill -"${1:-TERM}" "$pid"
-	status=0
-	timeout 20 tail --pid="$pid" -f /dev/null || fail "evpipe did not stop"
-	wait "$pid" || status=$?
-	pid=
 }
 
 @test "-F reads a file, then what is appended; a partial line waits for its newline" {

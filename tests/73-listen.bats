@@ -6,39 +6,21 @@
 # every wait is bounded.  Clients are in tests/helpers/listen-clients.py.
 
 load test_helper
+load bg_helper
 
 CLIENTS=$BATS_TEST_DIRNAME/helpers/listen-clients.py
 
 setup() {
-	command -v python3 >/dev/null || fail "python3 is required"
-	cd "$BATS_TEST_TMPDIR"
-	pid=
+	bg_setup
 }
 
 teardown() {
-	[[ -n $pid ]] && kill -9 "$pid" 2>/dev/null
-	true
+	bg_teardown
 }
 
-# serve ARGS...: start evpipe ARGS in the background (stdout to out,
-# stderr to err).
+# serve ARGS...: start evpipe ARGS in the background (bg_helper.bash).
 serve() {
-	"$EVPIPE" "$@" >>out 2>>err &
-	pid=$!
-}
-
-lines() {
-	if [[ -e $1 ]]; then wc -l <"$1"; else echo 0; fi
-}
-
-# wait_lines FILE N [SECONDS]
-wait_lines() {
-	local i limit=$((${3:-20} * 20))
-	for ((i = 0; i < limit; i++)); do
-		(($(lines "$1") >= $2)) && return 0
-		sleep 0.05
-	done
-	fail "$1 has $(lines "$1") lines, want $2; stderr: $(head -c 600 err)"
+	bg_start "$@"
 }
 
 # url SCHEME: the address evpipe said it listens on (waits for it).
@@ -52,24 +34,6 @@ url() {
 		sleep 0.05
 	done
 	fail "evpipe did not say where it listens: $(cat err)"
-}
-
-# wait_file PATH: until it exists.
-wait_file() {
-	local i
-	for ((i = 0; i < 400; i++)); do
-		[[ -e $1 ]] && return 0
-		sleep 0.05
-	done
-	fail "$1 did not appear: $(cat err)"
-}
-
-stop() {
-	kill -"${1:-TERM}" "$pid"
-	status=0
-	timeout 20 tail --pid="$pid" -f /dev/null || fail "evpipe did not stop"
-	wait "$pid" || status=$?
-	pid=
 }
 
 @test "50 concurrent tcp clients sending 10,000 events each: all arrive, intact, in each client's order" {
