@@ -48,6 +48,7 @@ wait_file() {
 }
 
 # stop [SIGNAL]: signal evpipe (TERM) and wait; its status in $status.
+# shellcheck disable=SC2034 # status is for the caller
 stop() {
 	kill -"${1:-TERM}" "$pid"
 	status=0
