@@ -53,8 +53,8 @@ dedup_defaults(void *arg)
 }
 
 static int
-dedup_setup(void *arg, int argc, char **argv, const struct stage_env *env,
-	    struct errbuf *eb)
+dedup_init(void *arg, int argc, char **argv, const struct stage_env *env,
+	   struct errbuf *eb)
 {
 	struct dedup_ctx *ctx = arg;
 	struct buf def = BUF_INIT;
@@ -292,17 +292,6 @@ dedup_free(void *arg)
 	cmd_expr_release(&ctx->tx);
 	kt_release(&ctx->kt);
 	buf_release(&ctx->kb);
-}
-
-/* The runner calls free() only after a successful init: clean up here. */
-static int
-dedup_init(void *arg, int argc, char **argv, const struct stage_env *env,
-	   struct errbuf *eb)
-{
-	if (dedup_setup(arg, argc, argv, env, eb) == 0)
-		return 0;
-	dedup_free(arg);
-	return -1;
 }
 
 #define O(f) offsetof(struct dedup_ctx, f)

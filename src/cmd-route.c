@@ -137,8 +137,8 @@ route_dispatch(struct route_ctx *ctx, struct record *rec, size_t *first,
 }
 
 static int
-route_init_do(void *arg, int argc, char **argv, const struct stage_env *env,
-	      struct errbuf *eb)
+route_init(void *arg, int argc, char **argv, const struct stage_env *env,
+	   struct errbuf *eb)
 {
 	struct route_ctx *ctx = arg;
 	struct sinkset_opts o = { 0 };
@@ -371,17 +371,6 @@ route_free(void *arg)
 	ctx->else_ss = NULL;
 	ctx->rules = NULL;
 	ctx->hit = NULL;
-}
-
-/* The runner frees only stages whose init() succeeded. */
-static int
-route_init(void *arg, int argc, char **argv, const struct stage_env *env,
-	   struct errbuf *eb)
-{
-	if (route_init_do(arg, argc, argv, env, eb) == 0)
-		return 0;
-	route_free(arg);
-	return -1;
 }
 
 static const struct opt route_opts[] = {

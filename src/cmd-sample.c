@@ -86,8 +86,8 @@ parse_ratio(const char *s, uint64_t *num, uint64_t *den)
 }
 
 static int
-sample_setup(void *arg, int argc, char **argv, const struct stage_env *env,
-	     struct errbuf *eb)
+sample_init(void *arg, int argc, char **argv, const struct stage_env *env,
+	    struct errbuf *eb)
 {
 	struct sample_ctx *ctx = arg;
 
@@ -142,17 +142,6 @@ sample_free(void *arg)
 
 	cmd_expr_release(&ctx->kx);
 	buf_release(&ctx->kb);
-}
-
-/* The runner calls free() only after a successful init: clean up here. */
-static int
-sample_init(void *arg, int argc, char **argv, const struct stage_env *env,
-	    struct errbuf *eb)
-{
-	if (sample_setup(arg, argc, argv, env, eb) == 0)
-		return 0;
-	sample_free(arg);
-	return -1;
 }
 
 #define O(f) offsetof(struct sample_ctx, f)

@@ -69,8 +69,8 @@ sort_defaults(void *arg)
 }
 
 static int
-sort_setup(void *arg, int argc, char **argv, const struct stage_env *env,
-	   struct errbuf *eb)
+sort_init(void *arg, int argc, char **argv, const struct stage_env *env,
+	  struct errbuf *eb)
 {
 	struct sort_ctx *ctx = arg;
 
@@ -292,17 +292,6 @@ sort_free(void *arg)
 		record_free(ctx->heap[--ctx->n].rec);
 	free(ctx->heap);
 	cmd_expr_release(&ctx->bx);
-}
-
-/* The runner calls free() only after a successful init: clean up here. */
-static int
-sort_init(void *arg, int argc, char **argv, const struct stage_env *env,
-	  struct errbuf *eb)
-{
-	if (sort_setup(arg, argc, argv, env, eb) == 0)
-		return 0;
-	sort_free(arg);
-	return -1;
 }
 
 static const char *const late_choices[] = { "reject", "pass", NULL };

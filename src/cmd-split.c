@@ -46,8 +46,8 @@ split_defaults(void *arg)
 }
 
 static int
-split_init_do(void *arg, int argc, char **argv, const struct stage_env *env,
-	      struct errbuf *eb)
+split_init(void *arg, int argc, char **argv, const struct stage_env *env,
+	   struct errbuf *eb)
 {
 	struct split_ctx *ctx = arg;
 	struct sinkset_opts o = { 0 };
@@ -147,17 +147,6 @@ split_free(void *arg)
 	ctx->ss = NULL;
 	cmd_expr_release(&ctx->k);
 	buf_release(&ctx->kb);
-}
-
-/* The runner frees only stages whose init() succeeded. */
-static int
-split_init(void *arg, int argc, char **argv, const struct stage_env *env,
-	   struct errbuf *eb)
-{
-	if (split_init_do(arg, argc, argv, env, eb) == 0)
-		return 0;
-	split_free(arg);
-	return -1;
 }
 
 static const struct opt split_opts[] = {

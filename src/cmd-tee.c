@@ -22,8 +22,8 @@ struct tee_ctx {
 };
 
 static int
-tee_init_do(void *arg, int argc, char **argv, const struct stage_env *env,
-	    struct errbuf *eb)
+tee_init(void *arg, int argc, char **argv, const struct stage_env *env,
+	 struct errbuf *eb)
 {
 	struct tee_ctx *ctx = arg;
 	struct sinkset_opts o = { 0 };
@@ -143,17 +143,6 @@ tee_free(void *arg)
 			sinkset_free(ctx->sinks[i]);
 	free(ctx->sinks);
 	ctx->sinks = NULL;
-}
-
-/* The runner frees only stages whose init() succeeded. */
-static int
-tee_init(void *arg, int argc, char **argv, const struct stage_env *env,
-	 struct errbuf *eb)
-{
-	if (tee_init_do(arg, argc, argv, env, eb) == 0)
-		return 0;
-	tee_free(arg);
-	return -1;
 }
 
 static const struct opt tee_opts[] = {

@@ -104,8 +104,8 @@ parse_rate(const char *s, double *n, int64_t *period, struct errbuf *eb)
 }
 
 static int
-throttle_setup(void *arg, int argc, char **argv, const struct stage_env *env,
-	       struct errbuf *eb)
+throttle_init(void *arg, int argc, char **argv, const struct stage_env *env,
+	      struct errbuf *eb)
 {
 	struct throttle_ctx *ctx = arg;
 
@@ -238,17 +238,6 @@ throttle_free(void *arg)
 	cmd_expr_release(&ctx->tx);
 	kt_release(&ctx->kt);
 	buf_release(&ctx->kb);
-}
-
-/* The runner calls free() only after a successful init: clean up here. */
-static int
-throttle_init(void *arg, int argc, char **argv, const struct stage_env *env,
-	      struct errbuf *eb)
-{
-	if (throttle_setup(arg, argc, argv, env, eb) == 0)
-		return 0;
-	throttle_free(arg);
-	return -1;
 }
 
 static const char *const mode_choices[] = { "drop", "delay", NULL };

@@ -147,27 +147,16 @@ validate_table_get(struct validate_ctx *ctx, const char *name)
 	return NULL;
 }
 
-static void validate_free(void *);
-
 static int validate_setup(struct validate_ctx *ctx, const struct stage_env *env,
 			  struct errbuf *eb);
 
-/* The runner frees only stages whose init succeeded: clean up here. */
 static int
 validate_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	      struct errbuf *eb)
 {
-	struct validate_ctx *ctx = arg;
-
-	if (validate_setup(ctx, env, eb) == 0)
-		return 0;
-	validate_free(ctx);
-	ctx->maps = NULL;
-	ctx->single = NULL;
-	ctx->table = NULL;
-	ctx->tabcap = 0;
-	ctx->tmpl = NULL;
-	return -1;
+	(void)argc;
+	(void)argv;
+	return validate_setup(arg, env, eb);
 }
 
 static int

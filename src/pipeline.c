@@ -938,9 +938,11 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		errbuf_clear(&eb);
 		goto out;
 	}
-	for (i = 0; i < n; i++, inited++) {
+	/* A stage whose init() failed is freed too (stage.h). */
+	for (i = 0; i < n; i++) {
 		struct stage *st = &r.stages[i];
 
+		inited++;
 		if (st->e->init && st->e->init(st->ctx, (int)specs[i].args.n,
 					       (char **)specs[i].args.v,
 					       &st->env, &eb) == -1) {

@@ -162,6 +162,11 @@ struct stage_entry {
 	int (*raw)(void *ctx);
 	/* Print per-stage facts for -v at exit (may be NULL). */
 	void (*report)(void *ctx, FILE *fp);
+	/*
+	 * Release what the stage holds.  Called for every stage whose
+	 * init() was called, also when init() failed partway: it must take
+	 * a ctx that is zero but for defaults() and the options.
+	 */
 	void (*free)(void *ctx);
 	/*
 	 * The words allowed as the first argument ("infer", "compat"),
