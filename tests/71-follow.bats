@@ -222,6 +222,19 @@ print("ok")'
 	same out '{"a":1}\n{"a":2}\n'
 }
 
+# restart_all WRITER N: start following again, wait for the writer and
+# for N lines in events.ndjson; each n from 1 to N at least once.
+restart_all() {
+	follow -F --checkpoint ck.json -o events.ndjson cat app.ndjson
+	wait "$1" || fail "the writer failed"
+	wait_lines events.ndjson "$2" 60
+	sleep 0.3
+	stop
+	run python3 "$WRITER" check events.ndjson "$2" dups
+	assert_success
+	assert_output --regexp "^ok $2 [0-9]+\$"
+}
+
 @test "kill -9 under load, then restart: every line at least once, duplicates from one window" {
 	: >app.ndjson
 	timeout 120 python3 "$WRITER" write plain app.ndjson 40000 400 &
@@ -230,14 +243,7 @@ print("ok")'
 	wait_lines events.ndjson 8000 60
 	stop KILL
 	assert_equal "$status" 137
-	follow -F --checkpoint ck.json -o events.ndjson cat app.ndjson
-	wait "$writer" || fail "the writer failed"
-	wait_lines events.ndjson 40000 60
-	sleep 0.3
-	stop
-	run python3 "$WRITER" check events.ndjson 40000 dups
-	assert_success
-	assert_output --regexp '^ok 40000 [0-9]+$'
+	restart_all "$writer" 40000
 }
 
 @test "the checkpoint file is an untrusted input: bad ones are usage errors" {
@@ -342,6 +348,23 @@ print("ok")'
 	same out '{"level":"info","msg":"a b"}\n{"level":"warn","n":"2"}\n'
 }
 
+# ckpt_run N: follow app.ndjson with --checkpoint ck.json until out has
+# N lines, then stop it (SIGTERM).
+ckpt_run() {
+	follow -F --checkpoint ck.json cat app.ndjson
+	wait_lines out "$1"
+	stop
+}
+
+# all_t FILE N: FILE holds events with every .t from 1 to N, no other.
+all_t() {
+	run python3 -c '
+import json, sys
+ts = sorted({json.loads(l)["t"] for l in open(sys.argv[1])})
+print("ok" if ts == list(range(1, int(sys.argv[2]) + 1)) else ts)' "$1" "$2"
+	assert_output ok
+}
+
 # checkpoint_offset: the one file's offset in ck.json.
 checkpoint_offset() {
 	python3 -c 'import json; print(json.load(open("ck.json"))["files"][0]["offset"])'
@@ -368,10 +391,7 @@ checkpoint_offset() {
 	follow -F --checkpoint ck.json -o events.ndjson cat app.ndjson
 	wait_grep '"t":60' events.ndjson
 	stop
-	run python3 -c '
-ts = sorted({__import__("json").loads(l)["t"] for l in open("events.ndjson")})
-print("ok" if ts == list(range(1, 61)) else ts)'
-	assert_output ok
+	all_t events.ndjson 60
 }
 
 @test "kill -9 while batch holds events (--interval): a restart delivers every line" {
@@ -458,19 +478,14 @@ for f in json.load(open("ck.json"))["files"]:
 	wait_grep '"t":35' events.ndjson
 	wait_grep '"t":30' events.ndjson
 	stop
-	run python3 -c '
-ts = sorted({__import__("json").loads(l)["t"] for l in open("events.ndjson")})
-print("ok" if ts == list(range(1, 36)) else ts)'
-	assert_output ok
+	all_t events.ndjson 35
 	run cat err
 	assert_line --regexp "^evpipe: app\.ndjson: rotated away since the checkpoint: reading the rest of it, now 'app\.ndjson\.1', from offset [0-9]+$"
 }
 
 @test "a file rotated by rename while evpipe was stopped: the rest of the old file, then the new one" {
 	printf '{"a":1}\n{"a":2}\n' >app.ndjson
-	follow -F --checkpoint ck.json cat app.ndjson
-	wait_lines out 2
-	stop
+	ckpt_run 2
 	printf '{"a":3}\n{"a":4}\n' >>app.ndjson
 	mv app.ndjson app.ndjson.1
 	mkdir other && printf '{"a":3}\n{"a":4}\n' >other/app.ndjson.1 # not its directory
@@ -489,17 +504,13 @@ print("ok" if ts == list(range(1, 36)) else ts)'
 
 @test "copytruncate while evpipe was stopped: the rest is read from the copy (matched by its first bytes)" {
 	printf '{"a":1}\n{"a":2}\n' >app.ndjson
-	follow -F --checkpoint ck.json cat app.ndjson
-	wait_lines out 2
-	stop
+	ckpt_run 2
 	printf '{"a":3}\n' >>app.ndjson
 	cp app.ndjson app.ndjson.1
 	: >app.ndjson
 	printf '{"b":1}\n' >>app.ndjson
 	: >err
-	follow -F --checkpoint ck.json cat app.ndjson
-	wait_lines out 4
-	stop
+	ckpt_run 4
 	sort out >sorted
 	same sorted '{"a":1}\n{"a":2}\n{"a":3}\n{"b":1}\n'
 	same err "evpipe: app.ndjson: rotated away since the checkpoint: reading the rest of it, now 'app.ndjson.1', from offset 16\n"
@@ -507,16 +518,12 @@ print("ok" if ts == list(range(1, 36)) else ts)'
 
 @test "two copies with the same first bytes: neither is guessed; the new file is read from its start" {
 	printf '{"a":1}\n' >app.ndjson
-	follow -F --checkpoint ck.json cat app.ndjson
-	wait_lines out 1
-	stop
+	ckpt_run 1
 	cp app.ndjson app.ndjson.1
 	cp app.ndjson app.ndjson.2
 	printf '{"b":1}\n' >app.ndjson
 	: >err
-	follow -F --checkpoint ck.json cat app.ndjson
-	wait_lines out 2
-	stop
+	ckpt_run 2
 	same out '{"a":1}\n{"b":1}\n'
 	same err "evpipe: app.ndjson: not the file of the checkpoint (rotated or rewritten): reading it from the start\n"
 }
@@ -525,9 +532,7 @@ print("ok" if ts == list(range(1, 36)) else ts)'
 	printf '{"a":1}\n' >app.ndjson
 	local ino=$(stat -c %i app.ndjson) dev=$(stat -c %d app.ndjson)
 	printf '{"evpipe_checkpoint":1,"files":[{"path":"app.ndjson","dev":%s,"ino":%s,"fingerprint":"0000000000000000","fingerprint_bytes":0,"offset":0},{"path":"app.ndjson","dev":1,"ino":99999999,"fingerprint":"0123456789abcdef","fingerprint_bytes":8,"offset":8,"rotated":true},{"path":"other.ndjson","dev":1,"ino":2,"fingerprint":"0123456789abcdef","fingerprint_bytes":8,"offset":8,"rotated":true}]}' "$dev" "$ino" >ck.json
-	follow -F --checkpoint ck.json cat app.ndjson
-	wait_lines out 1
-	stop
+	ckpt_run 1
 	same out '{"a":1}\n'
 	same err "evpipe: app.ndjson: the file rotated away from it (device 1, inode 99999999) is not in its directory any more: what it held after offset 8 was not read\n"
 	printf '{"evpipe_checkpoint":1,"files":[{"path":"a","dev":1,"ino":2,"fingerprint":"0123456789abcdef","fingerprint_bytes":8,"offset":8,"rotated":1}]}' >ck.json
@@ -549,14 +554,7 @@ print("ok" if ts == list(range(1, 36)) else ts)'
 	[[ -e app.ndjson.2 ]] || fail "no second rotation: $(cat err)"
 	sleep 0.2
 	stop KILL
-	follow -F --checkpoint ck.json -o events.ndjson cat app.ndjson
-	wait "$writer" || fail "the writer failed"
-	wait_lines events.ndjson 30000 60
-	sleep 0.3
-	stop
-	run python3 "$WRITER" check events.ndjson 30000 dups
-	assert_success
-	assert_output --regexp '^ok 30000 [0-9]+$'
+	restart_all "$writer" 30000
 }
 
 @test "-F --from csv: a file rotated while evpipe was stopped is resumed with its own header" {
