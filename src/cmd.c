@@ -69,6 +69,11 @@ const struct opt global_opts[] = {
 	{ "max-clients", 0, OPT_UINT, G(max_clients), "N",
 	  "serve at most N clients at once over all listeners (default 256)",
 	  NULL },
+	{ "client-buffers", 0, OPT_SIZE, G(client_buffers), "SIZE",
+	  "let listener clients hold at most SIZE in buffers together; past "
+	  "it the one with the longest unfinished line is closed (default "
+	  "256M)",
+	  NULL },
 	{ "arg", 0, OPT_NAMEVAL, G(named_args), "NAME VALUE",
 	  "set $NAME to the string VALUE in expressions", NULL },
 	{ "argjson", 0, OPT_NAMEVAL, G(named_args), "NAME JSON",

@@ -40,6 +40,9 @@ struct node_set {
 	size_t mask, n;
 };
 
+/* A row buffer larger than this is given back between records. */
+#define CSV_TRIM (256 * 1024)
+
 struct csv_dec {
 	int tsv;
 	char delim;
@@ -80,6 +83,24 @@ static void
 tsv_init(struct reader *r)
 {
 	csv_init_common(r, 1);
+}
+
+static size_t
+csv_mem(const struct reader *r)
+{
+	const struct csv_dec *d = r->priv;
+
+	return d ? d->f.cap + d->lits.cap + d->fcap * sizeof *d->fo : 0;
+}
+
+/* Between records, a row's field buffer grown for a long one goes. */
+static void
+csv_trim(struct reader *r)
+{
+	struct csv_dec *d = r->priv;
+
+	if (d && !d->inq && d->f.cap > CSV_TRIM)
+		buf_release(&d->f);
 }
 
 static void
@@ -620,6 +641,8 @@ const struct reader_format format_csv = {
 	.next = csv_next,
 	.buffered = csv_buffered,
 	.release = csv_release,
+	.mem = csv_mem,
+	.trim = csv_trim,
 };
 
 const struct reader_format format_tsv = {
@@ -628,4 +651,6 @@ const struct reader_format format_tsv = {
 	.next = csv_next,
 	.buffered = csv_buffered,
 	.release = csv_release,
+	.mem = csv_mem,
+	.trim = csv_trim,
 };

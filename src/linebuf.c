@@ -40,6 +40,19 @@ linereader_release(struct linereader *lr)
 	lr->buf = NULL;
 }
 
+void
+linereader_trim(struct linereader *lr)
+{
+	size_t want = LINEBUF_START;
+
+	if (lr->buf == NULL || lr->off != lr->end || lr->cap <= want)
+		return;
+	free(lr->buf);
+	lr->buf = xmalloc(want);
+	lr->cap = want;
+	lr->off = lr->end = lr->scan = 0;
+}
+
 int
 linereader_buffered(const struct linereader *lr)
 {

@@ -52,6 +52,12 @@ void linereader_release(struct linereader *lr);
 int linereader_next(struct linereader *lr, const char **line, size_t *len,
 		    struct errbuf *eb);
 
+/*
+ * With nothing unread, give a buffer grown for a long line back: it
+ * shrinks to its starting size (for readers that stay open, as clients).
+ */
+void linereader_trim(struct linereader *lr);
+
 /* Whether a complete line is already buffered (no read needed). */
 int linereader_buffered(const struct linereader *lr);
 

@@ -16,8 +16,9 @@
 #include "pipeline.h"
 #include "xmalloc.h"
 
-#define DEFAULT_MAX_LINE    (16ULL << 20)
-#define DEFAULT_MAX_CLIENTS 256
+#define DEFAULT_MAX_LINE       (16ULL << 20)
+#define DEFAULT_MAX_CLIENTS    256
+#define DEFAULT_CLIENT_BUFFERS (256u << 20)
 
 ATTR_PRINTF(1, 2) static int usage_error(const char *fmt, ...)
 {
@@ -290,6 +291,7 @@ main(int argc, char **argv)
 	memset(&g, 0, sizeof g);
 	g.max_line = DEFAULT_MAX_LINE;
 	g.max_clients = DEFAULT_MAX_CLIENTS;
+	g.client_buffers = DEFAULT_CLIENT_BUFFERS;
 	g.progress = -1;
 	status = parse_globals(&g, argc, argv, &i);
 	if (status != 0)

@@ -27,11 +27,12 @@ struct globals {
 	int help, version;
 	json_t *named_args; /* --arg / --argjson */
 	/* Sources (source.h) */
-	int follow;		/* -F: follow the input files */
-	int from_end;		/* --from-end: start at their end */
-	const char *checkpoint; /* --checkpoint FILE */
-	struct strlist listen;	/* -i TARGET, repeatable */
-	uint64_t max_clients;	/* --max-clients N */
+	int follow;		 /* -F: follow the input files */
+	int from_end;		 /* --from-end: start at their end */
+	const char *checkpoint;	 /* --checkpoint FILE */
+	struct strlist listen;	 /* -i TARGET, repeatable */
+	uint64_t max_clients;	 /* --max-clients N */
+	uint64_t client_buffers; /* --client-buffers SIZE */
 };
 
 /* One stage as written on the command line, parsed but not started. */

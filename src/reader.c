@@ -68,6 +68,31 @@ reader_unread(const struct reader *r)
 	return (r->lr.end - r->lr.off) + (r->end - r->off);
 }
 
+size_t
+reader_mem(const struct reader *r)
+{
+	return (r->lr.buf ? r->lr.cap : 0) + (r->buf ? r->cap : 0) +
+	       r->out.cap + (r->fmt->mem ? r->fmt->mem(r) : 0);
+}
+
+void
+reader_trim(struct reader *r)
+{
+	if (reader_unread(r) > 0)
+		return;
+	linereader_trim(&r->lr);
+	if (r->buf && r->cap > READER_BUF) {
+		free(r->buf);
+		r->buf = NULL; /* reader_fill() makes a new one */
+		r->cap = 0;
+		r->off = r->end = 0;
+	}
+	if (r->out.cap > READER_BUF)
+		buf_release(&r->out);
+	if (r->fmt->trim)
+		r->fmt->trim(r);
+}
+
 void
 reader_set_input(struct reader *r, linebuf_read_fn read, void *arg)
 {

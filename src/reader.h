@@ -71,7 +71,24 @@ struct reader_format {
 		    struct errbuf *eb);
 	int (*buffered)(const struct reader *r);
 	void (*release)(struct reader *r);
+	/* Bytes of the decoder's own buffers (may be NULL: none). */
+	size_t (*mem)(const struct reader *r);
+	/* Give back buffers grown for a long record (may be NULL). */
+	void (*trim)(struct reader *r);
 };
+
+/*
+ * Bytes the reader's buffers take: read buffers, the record handed out,
+ * the decoder's (a csv record spanning lines).
+ */
+size_t reader_mem(const struct reader *r);
+
+/*
+ * With nothing unread, shrink the buffers a long record grew back to
+ * their starting size: a reader that stays open (a listener's client)
+ * does not keep the memory of its longest line.
+ */
+void reader_trim(struct reader *r);
 
 /*
  * Start a reader of format (enum in_format) over read(arg, ...); events

@@ -6,7 +6,10 @@
  * tcp://:PORT binds the loopback address (DESIGN 2.7): listening on every
  * interface takes an explicit tcp://0.0.0.0:PORT.  A client is read
  * without blocking; a line longer than --max-line is rejected and the
- * rest of it skipped, so a client holds at most --max-line bytes.  Past
+ * rest of it skipped, so a client holds at most --max-line bytes; a
+ * buffer grown for a long line shrinks back once it is read, and past
+ * --client-buffers for all clients together the one with the longest
+ * unfinished line is closed.  Past
  * --max-clients connected clients a new connection is accepted and closed
  * at once, with a warning.  The event's source is "tcp://PEER:PORT",
  * "unix:PATH" or "udp://PEER:PORT".
@@ -59,8 +62,10 @@ struct listener {
 
 struct client {
 	struct source s;
+	struct source_set *set;
 	int fd;
 	struct reader rd; /* its own: a csv header per client */
+	size_t mem;	  /* reader_mem() when last counted in set */
 };
 
 /* Split "scheme://HOST:PORT" into host and port (host "" for ":PORT"). */
@@ -186,8 +191,69 @@ client_reader(struct source *s)
 	return &((struct client *)s)->rd;
 }
 
+static const struct source_ops client_ops;
+
+/* Count c's buffers in the set's total again. */
+static void
+client_count(struct client *c, size_t mem)
+{
+	c->set->client_mem = c->set->client_mem - c->mem + mem;
+	c->mem = mem;
+}
+
+/*
+ * Past --client-buffers: close the client with the longest unfinished
+ * line (the one whose buffers are largest), until under it again or no
+ * client is inside a line.  Its partial line is dropped, never an event.
+ */
+static void
+clients_over_budget(struct source_set *set)
+{
+	while (set->client_mem > set->g->client_buffers) {
+		struct client *big = NULL;
+		size_t i;
+
+		for (i = 0; i < set->n; i++) {
+			struct client *c = (struct client *)set->v[i];
+
+			if (set->v[i]->ops == &client_ops && !c->s.done &&
+			    reader_unread(&c->rd) > 0 &&
+			    (big == NULL || c->mem > big->mem))
+				big = c;
+		}
+		if (big == NULL)
+			return;
+		log_warn("%s: closed: the clients' buffers are over "
+			 "--client-buffers (%llu bytes); its unfinished line "
+			 "(%zu bytes) is dropped",
+			 big->s.name,
+			 (unsigned long long)set->g->client_buffers,
+			 reader_unread(&big->rd));
+		big->s.done = 1;
+		big->s.ready = 0;
+		reader_release(&big->rd);
+		memset(&big->rd, 0, sizeof big->rd);
+		client_count(big, 0);
+	}
+}
+
+/* It has read what there was: give back what a long line grew, count
+ * what it holds, keep the total under --client-buffers. */
 static void
 client_idle(struct source *s, struct source_set *set)
+{
+	struct client *c = (struct client *)s;
+
+	s->ready = 0;
+	reader_trim(&c->rd);
+	client_count(c, reader_mem(&c->rd));
+	if (set->client_mem > set->g->client_buffers)
+		clients_over_budget(set);
+}
+
+/* A listener's own turn found nothing more to accept or read. */
+static void
+listener_idle(struct source *s, struct source_set *set)
 {
 	(void)set;
 	s->ready = 0;
@@ -206,7 +272,9 @@ client_free(struct source *s)
 {
 	struct client *c = (struct client *)s;
 
-	reader_release(&c->rd);
+	client_count(c, 0);
+	if (c->rd.fmt)
+		reader_release(&c->rd);
 	close(c->fd);
 	free(c);
 }
@@ -288,6 +356,8 @@ listener_accept(struct source *s, struct source_set *set)
 		reader_init(&c->rd, set->g->from, client_read, c,
 			    set->g->max_line,
 			    set->g->csv_types ? READER_TYPES : 0);
+		c->set = set;
+		client_count(c, reader_mem(&c->rd));
 		source_set_add(set, &c->s);
 	}
 	s->ready = 1; /* more may be waiting: next turn */
@@ -384,14 +454,14 @@ listener_free(struct source *s)
 static const struct source_ops stream_listener_ops = {
 	.service = listener_accept,
 	.reader = listener_reader,
-	.idle = client_idle,
+	.idle = listener_idle,
 	.end = client_end,
 	.free = listener_free,
 };
 
 static const struct source_ops udp_listener_ops = {
 	.reader = listener_reader,
-	.idle = client_idle,
+	.idle = listener_idle,
 	.end = client_end,
 	.free = listener_free,
 };

@@ -94,6 +94,9 @@ source_check(const struct globals *g, struct errbuf *eb)
 	if (g->max_clients == 0)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--max-clients must be at least 1");
+	if (g->client_buffers == 0)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--client-buffers must be at least 1");
 	for (i = 0; i < g->listen.n; i++) {
 		if (source_listen_check(g->listen.v[i], eb) == -1)
 			return -1;

@@ -79,14 +79,15 @@ struct source_set {
 	size_t next_input;	   /* the next one to open */
 	int in_plain;		   /* a file read once is in the set */
 	struct progress *progress; /* --progress, or NULL */
-	int prescan;	  /* regular files read once may use a prescan */
-	int prescan_tape; /* ... which hands over scanner tapes (some stage
-			   * reads the events' fields) */
-	int status;	  /* worst status (STATUS_IO) so far */
-	int inotify_fd;	  /* -1 when following by polling */
-	int nfollow;	  /* followed files in the set */
-	size_t nclients;  /* clients connected now */
-	char **names;	  /* names kept for the run (clients) */
+	int prescan;	   /* regular files read once may use a prescan */
+	int prescan_tape;  /* ... which hands over scanner tapes (some stage
+			    * reads the events' fields) */
+	int status;	   /* worst status (STATUS_IO) so far */
+	int inotify_fd;	   /* -1 when following by polling */
+	int nfollow;	   /* followed files in the set */
+	size_t nclients;   /* clients connected now */
+	size_t client_mem; /* bytes their readers' buffers take */
+	char **names;	   /* names kept for the run (clients) */
 	size_t nnames, capnames;
 	struct ckpt *ckpt; /* loaded from --checkpoint, or NULL */
 	char *ckpt_last;   /* what was written last (skip rewrites) */

@@ -243,6 +243,38 @@ lines() {
 	[[ $stderr == *"longer than 1048576 bytes"* ]]
 }
 
+@test "--client-buffers: 20 clients each sending 10 MB without a newline stay within it" {
+	"$RSSBIN" -i tcp://127.0.0.1:0 --client-buffers 32M cat >"$T/out" 2>"$T/err" &
+	local ev=$! i u hwm
+	for ((i = 0; i < 200; i++)); do
+		u=$(grep -o 'tcp://[^ ]*' "$T/err" 2>/dev/null | head -1)
+		[[ -n $u ]] && break
+		sleep 0.05
+	done
+	[[ -n $u ]] || { kill -9 "$ev"; fail "no listener: $(cat "$T/err")"; }
+	timeout 60 python3 - "$u" <<-'PY' || { kill -9 "$ev"; fail "clients failed"; }
+		import socket, sys, time
+		host, port = sys.argv[1][6:].rsplit(":", 1)
+		socks = [socket.create_connection((host, int(port))) for _ in range(20)]
+		for rnd in range(100):
+		    for s in list(socks):
+		        try:
+		            s.sendall(b"x" * 100000)
+		        except OSError:
+		            socks.remove(s)
+		    time.sleep(0.01)
+		time.sleep(0.5)
+		assert 0 < len(socks) < 20, len(socks)
+	PY
+	hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$ev/status")
+	kill "$ev"
+	wait "$ev" || true
+	echo "peak RSS ${hwm} kB; $(grep -c 'closed: the clients' "$T/err") clients closed"
+	# 20 x 10 MB would be 200 MB; the buffers stay under 32 MB.
+	((hwm < 65536)) || fail "peak RSS ${hwm} kB"
+	grep -q "closed: the clients' buffers are over --client-buffers (33554432 bytes)" "$T/err"
+}
+
 @test "a tcp target that never reads: evpipe waits (backpressure), memory bounded" {
 	python3 - "$T/port" <<-'PY' &
 		import os, socket, sys, time

@@ -165,6 +165,41 @@ url() {
 	assert_line --regexp "^evpipe: $u: 1 connection\(s\) refused: already 2 clients \(--max-clients\)$"
 }
 
+@test "--client-buffers: past it the client with the longest unfinished line is closed; the others go on" {
+	serve -i tcp://:0 --max-line 16M --client-buffers 2M cat
+	local u
+	u=$(url tcp)
+	python3 - "$u" <<-'PY' || fail "client failed"
+		import socket, sys, time
+		host, port = sys.argv[1][6:].rsplit(":", 1)
+		small = socket.create_connection((host, int(port)))
+		small.sendall(b'{"small":')     # an unfinished line that fits
+		big = socket.create_connection((host, int(port)))
+		closed = False
+		try:                             # 8 MB with no newline
+		    for i in range(80):
+		        big.sendall(b'"' + b"x" * 99999)
+		        time.sleep(0.005)
+		    big.settimeout(20)
+		    closed = big.recv(1) == b""
+		except OSError:
+		    closed = True
+		assert closed, "the big client was not closed"
+		small.sendall(b'1}\n{"small":2}\n')
+		later = socket.create_connection((host, int(port)))
+		later.sendall(b'{"later":1}\n')
+		later.close(); small.close()
+	PY
+	wait_lines out 3
+	stop
+	run sort out
+	assert_output $'{"later":1}\n{"small":1}\n{"small":2}'
+	run cat err
+	assert_line --regexp "^evpipe: tcp://127\.0\.0\.1:[0-9]+: closed: the clients' buffers are over --client-buffers \(2097152 bytes\); its unfinished line \([0-9]+ bytes\) is dropped$"
+	run -2 --separate-stderr "$EVPIPE" -i tcp://:0 --client-buffers 0 cat
+	assert_equal "$stderr" "evpipe: --client-buffers must be at least 1"
+}
+
 @test "listeners with files: both are read; stdin is not read unless named" {
 	echo '{"f":1}' >in.ndjson
 	serve -i tcp://:0 cat in.ndjson </dev/zero
