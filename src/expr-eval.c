@@ -20,15 +20,29 @@
 #include "expr-impl.h"
 #include "xmalloc.h"
 
+/*
+ * An error costs more than a step (a message is formatted), and "?" can
+ * catch millions of them while hardly any other work is counted: each
+ * counts as EV_ERROR_STEPS, and past the limit every error is the limit's.
+ */
+#define EV_ERROR_STEPS 8
+
 int
 ev_error(struct ectx *c, const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
+	c->steps += EV_ERROR_STEPS;
+	if (c->steps > EXPR_MAX_STEPS) {
+		snprintf(msg, sizeof msg,
+			 "expression evaluation exceeded %lu steps",
+			 EXPR_MAX_STEPS);
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+	}
 	json_decref(c->err);
 	c->err = val_string(msg, strlen(msg));
 	c->err_down = 0;

@@ -91,6 +91,10 @@ lines() {
 	run_to "$T/out" map '.a[2000000] = 1' "$T/in"
 	[[ $status -eq 1 ]]
 	[[ $stderr == *"Array index too large"* ]]
+	# errors caught by ? count too: each formats a message
+	run_to "$T/out" map '[range(3000000) | (.a? // 1) | .[0]?] | length' "$T/in"
+	[[ $status -eq 1 ]]
+	[[ $stderr == *"expression evaluation exceeded 20000000 steps"* ]]
 }
 
 @test "string repetition: built whole up to 64 MB (a fuzz case), a reject past it" {
