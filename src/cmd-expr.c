@@ -139,7 +139,12 @@ cmd_key_bytes(const struct cmd_expr *ce, struct record *rec, struct buf *out,
 	v = cmd_key_value(ce, rec, eb);
 	if (v == NULL)
 		return -1;
-	expr_dump(v, out);
+	if (expr_dump(v, out) == -1) {
+		json_decref(v);
+		return errbuf_set(eb, STATUS_REJECT,
+				  "the key is too large to print "
+				  "(over " EXPR_DUMP_MAX_TEXT ")");
+	}
 	json_decref(v);
 	return 0;
 }

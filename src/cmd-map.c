@@ -49,7 +49,12 @@ map_emit(void *arg, json_t *v, struct errbuf *eb)
 	if (v == mo->in) {
 		r = emit(mo->out, mo->rec, eb);
 	} else {
-		expr_dump(v, &b);
+		if (expr_dump(v, &b) == -1) {
+			buf_release(&b);
+			return errbuf_set(eb, STATUS_REJECT,
+					  "the value is too large to print "
+					  "(over " EXPR_DUMP_MAX_TEXT ")");
+		}
 		record_init_value(&nr, mo->rec, json_incref(v));
 		/* Print the value as jq does, not as jansson would. */
 		nr.dump = buf_detach(&b, &nr.dumplen);

@@ -1420,7 +1420,7 @@ pbad_cb(struct ectx *c, json_t *v, void *arg)
 	struct buf b = BUF_INIT;
 	int rc;
 
-	val_dump(v, &b);
+	(void)val_dump_max(v, &b, 12);
 	if (b.len > 11) {
 		b.len = 11;
 		buf_adds(&b, "...");

@@ -401,7 +401,11 @@ CFN(f_tojson)
 {
 	struct buf b = BUF_INIT;
 
-	val_dump(in, &b);
+	if (val_dump_max(in, &b, VAL_DUMP_MAX) == -1) {
+		buf_release(&b);
+		return ev_error(c, "value too large to print (over %zu bytes)",
+				VAL_DUMP_MAX);
+	}
 	*out = val_string(b.data, b.len);
 	buf_release(&b);
 	return 0;

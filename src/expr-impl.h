@@ -217,7 +217,17 @@ json_t *val_number(double);	/* integral values stay json_integer */
 const char *val_kind(json_t *); /* "null", "boolean", "number", ... */
 int val_cmp(json_t *, json_t *);
 int val_equal(json_t *, json_t *);
+/* The most bytes a value prints to (longer: cut, or an error). */
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define VAL_DUMP_MAX ((size_t)64 << 20)
+#else
+#define VAL_DUMP_MAX ((size_t)1 << 20)
+#endif
+/* Print as jq -c does; a value over VAL_DUMP_MAX is cut there. */
 void val_dump(json_t *, struct buf *);
+/* The same up to max bytes: -1 if it was cut (out then holds a bit more
+ * than max bytes, not JSON). */
+int val_dump_max(json_t *, struct buf *, size_t max);
 /* A string's bytes as jq prints them, quotes and escapes included. */
 void val_dump_string(const char *s, size_t len, struct buf *out);
 /* "number (1)" style text for messages: kind and truncated dump */

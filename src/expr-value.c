@@ -381,10 +381,18 @@ val_dump_string(const char *s, size_t len, struct buf *out)
 	buf_addc(out, '"');
 }
 
-void
-val_dump(json_t *v, struct buf *out)
+/*
+ * Print v into out, stopping once out is longer than limit: a value built
+ * by assignments can share parts, and so print exponentially larger than
+ * the work that made it ([., .] forty times over is 2^40 leaves).
+ */
+static void
+dump(json_t *v, struct buf *out, size_t limit)
 {
 	size_t i;
+
+	if (out->len > limit)
+		return;
 
 	switch (json_typeof(v)) {
 	case JSON_NULL:
@@ -402,16 +410,23 @@ val_dump(json_t *v, struct buf *out)
 	case JSON_REAL:
 		val_dump_double(json_real_value(v), out);
 		break;
-	case JSON_STRING:
-		val_dump_string(json_string_value(v), json_string_length(v),
-				out);
+	case JSON_STRING: {
+		size_t n = json_string_length(v);
+
+		/* a prefix is enough to pass the limit */
+		if (n > limit - out->len + 1)
+			n = limit - out->len + 1;
+		val_dump_string(json_string_value(v), n, out);
 		break;
+	}
 	case JSON_ARRAY:
 		buf_addc(out, '[');
 		for (i = 0; i < json_array_size(v); i++) {
+			if (out->len > limit)
+				return;
 			if (i)
 				buf_addc(out, ',');
-			val_dump(json_array_get(v, i), out);
+			dump(json_array_get(v, i), out, limit);
 		}
 		buf_addc(out, ']');
 		break;
@@ -423,6 +438,8 @@ val_dump(json_t *v, struct buf *out)
 		buf_addc(out, '{');
 		json_object_foreach(v, k, m)
 		{
+			if (out->len > limit)
+				return;
 			if (!first)
 				buf_addc(out, ',');
 			first = 0;
@@ -431,7 +448,7 @@ val_dump(json_t *v, struct buf *out)
 						json_object_key_to_iter(k)),
 					out);
 			buf_addc(out, ':');
-			val_dump(m, out);
+			dump(m, out, limit);
 		}
 		buf_addc(out, '}');
 		break;
@@ -440,9 +457,24 @@ val_dump(json_t *v, struct buf *out)
 }
 
 void
+val_dump(json_t *v, struct buf *out)
+{
+	dump(v, out, out->len + VAL_DUMP_MAX);
+}
+
+int
+val_dump_max(json_t *v, struct buf *out, size_t max)
+{
+	size_t start = out->len;
+
+	dump(v, out, start + max);
+	return out->len - start > max ? -1 : 0;
+}
+
+int
 expr_dump(json_t *v, struct buf *out)
 {
-	val_dump(v, out);
+	return val_dump_max(v, out, VAL_DUMP_MAX);
 }
 
 void
@@ -450,7 +482,7 @@ val_describe(json_t *v, char *out, size_t outsz)
 {
 	struct buf b = BUF_INIT;
 
-	val_dump(v, &b);
+	(void)val_dump_max(v, &b, 15);
 	if (b.len > 14) {
 		b.len = 11;
 		buf_adds(&b, "...");

@@ -72,9 +72,13 @@ json_t *expr_single(struct expr *x, json_t *in, struct errbuf *eb);
 /*
  * Append v to out serialized compactly as jq 1.6 prints it (numbers in
  * shortest round-trip form, 1e+17 style exponents, NaN as null, infinities
- * as +-1.7976931348623157e+308; 64-bit integers exactly).
+ * as +-1.7976931348623157e+308; 64-bit integers exactly).  -1 if it
+ * prints to more than 64 MiB (a value that shares its parts, as
+ * assignments make them, can print exponentially larger than the work
+ * that built it): out then holds a cut piece, not JSON.
  */
-void expr_dump(json_t *v, struct buf *out);
+#define EXPR_DUMP_MAX_TEXT "64 MiB"
+int expr_dump(json_t *v, struct buf *out);
 
 /*
  * Append a caret line pair for an error at byte offset pos of src to

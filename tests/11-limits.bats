@@ -97,6 +97,21 @@ lines() {
 	[[ $stderr == *"expression evaluation exceeded 20000000 steps"* ]]
 }
 
+@test "a value that shares its parts prints to at most 64 MiB; error messages show a prefix only" {
+	echo '{}' >"$T/in"
+	# 40 assignments make 2^40 leaves: a reject, not hours of output
+	run_to "$T/out" map 'reduce range(40) as $i (1; [., .])' "$T/in"
+	[[ $status -eq 1 ]]
+	[[ $stderr == *"the value is too large to print (over 64 MiB)"* ]]
+	run_to "$T/out" map 'reduce range(40) as $i (1; [., .]) | tojson' "$T/in"
+	[[ $status -eq 1 ]]
+	[[ $stderr == *"value too large to print (over 67108864 bytes)"* ]]
+	# the message of a failed operation on such a value, as jq words it
+	run_to "$T/out" map 'reduce range(40) as $i (1; [., .]) | . - 1' "$T/in"
+	[[ $status -eq 1 ]]
+	[[ $stderr == *'array ([[[[[[[[[[[...) and number (1) cannot be subtracted'* ]]
+}
+
 @test "string repetition: built whole up to 64 MB (a fuzz case), a reject past it" {
 	echo '{"s":"ab","n":30000000}' >"$T/in"
 	run_to "$T/out" map '.s * .n | [length, .[0:5], .[-3:]]' "$T/in"
