@@ -70,7 +70,14 @@ lex_next(struct lexer *l, struct token *t)
 		return;
 	}
 	c = (unsigned char)s[p];
-	if (c == '.' && p + 1 < l->len && s[p + 1] == '.') {
+	if (c == '.' && p + 2 < l->len && s[p + 1] == '.' && s[p + 2] == '.') {
+		/* jq reads a run of dots as a (bad) number, not as ".." and
+		 * a field: "...a" is an error there, so it is one here */
+		t->kind = T_ERROR;
+		t->msg = "invalid literal: three dots in a row";
+		while (p < l->len && s[p] == '.')
+			p++;
+	} else if (c == '.' && p + 1 < l->len && s[p + 1] == '.') {
 		t->kind = T_DOTDOT;
 		p += 2;
 	} else if (c == '.' && p + 1 < l->len &&

@@ -59,6 +59,16 @@ setup() {
 	done
 }
 
+@test "three dots are an error, as in jq; '..' then a field is not" {
+	run_to "$BATS_TEST_TMPDIR/out" map -- '...a' "$in"
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"expression: column 1: invalid literal: three dots in a row"* ]] || fail "$stderr"
+	printf '{"a":{"a":1}}\n' >"$BATS_TEST_TMPDIR/one"
+	run_to "$BATS_TEST_TMPDIR/out" map -- '[.. .a?]' "$BATS_TEST_TMPDIR/one"
+	[[ $status -eq 0 ]]
+	same "$BATS_TEST_TMPDIR/out" '[{"a":1},1]\n'
+}
+
 @test "map emits every output, none drops the event" {
 	run_to "$BATS_TEST_TMPDIR/out" map 'select(.type == "a") | .z, .y' "$in"
 	same "$BATS_TEST_TMPDIR/out" '1\n2\nnull\nnull\n'

@@ -106,6 +106,8 @@ main(void)
 	bad("{(1): 2", 7, "expected ',' or '}'");
 	bad("{1: 2}", 1, "object keys must be strings");
 	bad(".a ^ 2", 3, "unexpected character");
+	bad("...a", 0, "three dots in a row");
+	bad(".. | ...", 5, "three dots in a row");
 	/* constructs outside the subset */
 	bad("def f: 1; f", 0, "function definitions (def) are not supported");
 	bad("label $f | 1", 0, "label/break is not supported");
