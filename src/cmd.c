@@ -74,6 +74,10 @@ const struct opt global_opts[] = {
 	  "it the one with the longest unfinished line is closed (default "
 	  "256M)",
 	  NULL },
+	{ "linger", 0, OPT_DURATION, G(linger), "DUR",
+	  "at the end, keep trying socket targets for DUR before "
+	  "dead-lettering what they did not take (default 5s)",
+	  NULL },
 	{ "arg", 0, OPT_NAMEVAL, G(named_args), "NAME VALUE",
 	  "set $NAME to the string VALUE in expressions", NULL },
 	{ "argjson", 0, OPT_NAMEVAL, G(named_args), "NAME JSON",

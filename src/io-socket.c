@@ -20,7 +20,7 @@
  *  - the caller holds what could not be written: write_some() says how
  *    much went.  The blocking write() used by -o and --dlq waits (the
  *    pipeline stalls: backpressure) until the peer is back; once the sink
- *    closes, or a signal interrupts the wait, it tries for SINK_LINGER_NS
+ *    closes, or a signal interrupts the wait, it tries for sink_linger_ns
  *    more and then fails for good.
  *  - a peer that writes to us has its bytes read and thrown away.
  */
@@ -407,7 +407,7 @@ socket_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
 		buf += done;
 		len -= done;
 		if ((s->closing || sink_interrupted) && p->linger_end == 0)
-			p->linger_end = mono_ns() + SINK_LINGER_NS;
+			p->linger_end = mono_ns() + sink_linger_ns;
 		at = p->next_try;
 		if (p->linger_end && at > p->linger_end)
 			at = p->linger_end;
@@ -416,7 +416,7 @@ socket_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
 					  "%s: %s; %zu bytes not delivered",
 					  s->spec, p->why, len);
 		if (sink_sleep_until(at) == -1 && p->linger_end == 0)
-			p->linger_end = mono_ns() + SINK_LINGER_NS;
+			p->linger_end = mono_ns() + sink_linger_ns;
 	}
 }
 

@@ -293,6 +293,7 @@ writer_main(void *arg)
  * timeout_ns >= 0, give up after that long and return 1.
  */
 volatile sig_atomic_t sink_interrupted;
+int64_t sink_linger_ns = SINK_LINGER_NS;
 
 static int writer_wait_for(struct sink *s, int64_t timeout_ns,
 			   struct errbuf *eb);

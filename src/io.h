@@ -130,8 +130,12 @@ int sink_tracks_unread(const struct sink *s);
  */
 int sink_sleep_until(int64_t deadline_ns);
 
-/* How long a closing socket target keeps trying to deliver (ns). */
+/*
+ * How long a closing socket target keeps trying to deliver (ns): the
+ * default, and what the run uses (--linger), set before any sink opens.
+ */
 #define SINK_LINGER_NS (5LL * 1000000000)
+extern int64_t sink_linger_ns;
 
 /* Append one event plus "\n".  0, or -1 with eb (STATUS_IO). */
 int sink_write(struct sink *s, const char *event, size_t len,

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "errbuf.h"
+#include "io.h"
 #include "json-scan.h"
 #include "pipefile.h"
 #include "pipeline.h"
@@ -292,6 +293,7 @@ main(int argc, char **argv)
 	g.max_line = DEFAULT_MAX_LINE;
 	g.max_clients = DEFAULT_MAX_CLIENTS;
 	g.client_buffers = DEFAULT_CLIENT_BUFFERS;
+	g.linger = SINK_LINGER_NS;
 	g.progress = -1;
 	status = parse_globals(&g, argc, argv, &i);
 	if (status != 0)

@@ -929,6 +929,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	}
 	ospec = g->output.n ? g->output.v[g->output.n - 1] : "-";
 	r.prescan = getenv("EVPIPE_NO_PRESCAN") == NULL;
+	sink_linger_ns = g->linger; /* before the stages open their targets */
 	signals_setup();
 
 	/* Usage errors (expressions, schemas) come before any I/O. */

@@ -285,7 +285,7 @@ entry_write(struct sinkset *ss, struct ss_entry *e, int mode, struct errbuf *eb)
 		now = mono_ns();
 		if (mode == WAIT_LINGER) {
 			if (ss->linger_end == 0)
-				ss->linger_end = now + SINK_LINGER_NS;
+				ss->linger_end = now + sink_linger_ns;
 			if (now >= ss->linger_end) {
 				char why[sizeof teb.msg + 64];
 

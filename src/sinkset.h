@@ -26,7 +26,8 @@
  * duplicated, never the other way round.  A socket target that is
  * disconnected keeps up to SINKSET_SOCKET_BUFFER bytes of events and
  * then stalls the pipeline (backpressure) until the peer is back; at the
- * end it tries for SINK_LINGER_NS more, then rejects what is left.
+ * end it tries for sink_linger_ns (--linger) more, then rejects what is
+ * left.
  */
 #ifndef SINKSET_H
 #define SINKSET_H
@@ -79,7 +80,7 @@ int sinkset_flush(struct sinkset *ss, struct errbuf *eb);
 int64_t sinkset_next_deadline(const struct sinkset *ss);
 
 /*
- * End of input: write out everything (a socket gets SINK_LINGER_NS to
+ * End of input: write out everything (a socket gets sink_linger_ns to
  * come back), reject what cannot be delivered, close every sink.  0, 1
  * or -1 (fatal: a dead-letter or a close failed).
  */

@@ -110,15 +110,26 @@ stop_peer() {
 
 @test "a peer that never comes: events are dead-lettered after the linger, exit 3" {
 	head -n 50 "$T/in" >"$T/in50"
-	run_to "$T/out" --dlq "$T/dlq" tee --to "unix:$T/nobody" "$T/in50"
+	run_to "$T/out" --linger 1s --dlq "$T/dlq" tee --to "unix:$T/nobody" "$T/in50"
 	[[ $status -eq 3 ]]
 	cmp "$T/out" "$T/in50"
 	jq -c .event "$T/dlq" | cmp - "$T/in50"
 	[[ $(jq -r .reason "$T/dlq" | sort -u) == "unix:$T/nobody: not delivered: cannot connect: No such file or directory" ]]
-	# -o cannot dead-letter its own events: it fails, saying how much
-	run_to "$T/out" -o "unix:$T/nobody" cat "$T/in50"
+	# -o cannot dead-letter its own events: it fails, saying how much;
+	# --linger 0 gives up at once
+	run_to "$T/out" --linger 0 -o "unix:$T/nobody" cat "$T/in50"
 	[[ $status -eq 3 ]]
 	[[ $stderr == *"unix:$T/nobody: cannot connect: No such file or directory; $(wc -c <"$T/in50") bytes not delivered" ]]
+}
+
+@test "--linger takes a duration; anything else is a usage error" {
+	local v
+	for v in '' x 1y -1s; do
+		run_to "$T/out" --linger "$v" tee --to "unix:$T/nobody" "$T/in"
+		[[ $status -eq 2 ]] || fail "--linger '$v': status $status"
+		[[ $stderr == "evpipe: --linger: "* ]] || fail "--linger '$v': $stderr"
+		[[ ! -s $T/out ]] || fail "--linger '$v': events were written"
+	done
 }
 
 # stalled PID: wait (20 s at most) until PID has stopped reading its
