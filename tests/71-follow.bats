@@ -375,11 +375,14 @@ checkpoint_offset() {
 	for ((i = 1; i <= 30; i++)); do printf '{"t":%d}\n' "$i"; done >app.ndjson
 	local first=$(stat -c %s app.ndjson)
 	follow -F --checkpoint ck.json -o events.ndjson \
-		sort --by .t --window 10s app.ndjson
+		sort --by '.t * 60' --window 600s app.ndjson
 	wait_lines events.ndjson 20
 	for ((i = 31; i <= 60; i++)); do printf '{"t":%d}\n' "$i"; done >>app.ndjson
 	wait_lines events.ndjson 50
-	sleep 0.5 # idle: flushed and checkpointed; t 51..60 still held
+	# idle: flushed and checkpointed; t 51..60 still held (a minute of
+	# event time apart, so the idle clock would take a minute to pass
+	# t 51 on: a loaded machine cannot make this test race it)
+	sleep 0.5
 	stop KILL
 	assert_equal "$status" 137
 	assert_equal "$(lines events.ndjson)" 50
@@ -459,13 +462,14 @@ for f in json.load(open("ck.json"))["files"]:
 	local i k
 	for ((i = 1; i <= 30; i++)); do printf '{"t":%d}\n' "$i"; done >app.ndjson
 	follow -F --checkpoint ck.json -o events.ndjson \
-		sort --by .t --window 10s app.ndjson
+		sort --by '.t * 60' --window 600s app.ndjson
 	wait_lines events.ndjson 20
 	mv app.ndjson app.ndjson.1
 	for ((i = 31; i <= 35; i++)); do printf '{"t":%d}\n' "$i"; done >app.ndjson
 	wait_lines events.ndjson 25
 	# Idle, flushed, checkpointed: t 26..30 of the old file and 31..35
-	# of the new one are held; the old file is listed as rotated.
+	# of the new one are held (a minute of event time apart, so for a
+	# minute of idle clock); the old file is listed as rotated.
 	for ((k = 0; k < 100; k++)); do
 		ckpt_files | grep -q 'True$' && break
 		sleep 0.05
