@@ -62,8 +62,8 @@ $(B)/unit/%: tests/unit/%.c $(LIBOBJS)
 # ---- dependencies and demo ------------------------------------------------
 DEB_BUILD = build-essential pkg-config libjansson-dev libpcre2-dev zlib1g-dev \
             libxxhash-dev
-DEB_TEST  = bats bats-support bats-assert mandoc shellcheck bash-completion \
-            zsh fish jq clang libclang-rt-14-dev python3
+DEB_TEST  = bats bats-support bats-assert parallel mandoc shellcheck \
+            bash-completion zsh fish jq clang libclang-rt-14-dev python3
 DEB_BENCH = hyperfine gojq miller time
 deps:
 	@tests/install-deps $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
@@ -73,14 +73,19 @@ demo: deps
 	@sh examples/demo.sh ./evpipe
 
 # ---- tests ----------------------------------------------------------------
-BATS_JOBS ?= 1
+# Test files run TEST_JOBS at a time (bats --jobs, with GNU parallel):
+# most tests spend their time waiting on children, pipes and sleeps, so
+# a second file fills the idle cores.  The tests of one file stay in
+# order.  TEST_JOBS=1 runs them one by one.
+TEST_JOBS ?= 2
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory test
 
 test: $(PROG) units
 	@command -v bats >/dev/null || { echo 'check: bats is not installed' >&2; echo 'check: 0 passed, 1 failed'; exit 1; }
-	@EVPIPE=$(CURDIR)/$(PROG) UNITDIR=$(CURDIR)/$(B)/unit bats --formatter tap tests >tests/.last.tap; rc=$$?; \
+	@test "$(TEST_JOBS)" = 1 || command -v parallel >/dev/null || { echo 'check: GNU parallel is not installed (make deps, or TEST_JOBS=1)' >&2; echo 'check: 0 passed, 1 failed'; exit 1; }
+	@EVPIPE=$(CURDIR)/$(PROG) UNITDIR=$(CURDIR)/$(B)/unit bats --jobs $(TEST_JOBS) --no-parallelize-within-files --formatter tap tests >tests/.last.tap; rc=$$?; \
 	  cat tests/.last.tap; \
 	  p=$$(grep -c '^ok ' tests/.last.tap); f=$$(grep -c '^not ok ' tests/.last.tap); \
 	  echo "check: $$p passed, $$f failed"; \
