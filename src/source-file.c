@@ -339,22 +339,31 @@ static int
 find_rotated(struct source_set *set, const struct ckpt_entry *e,
 	     struct stat *st, char **found)
 {
-	char *tmp = xstrdup(e->path), *copy_name = NULL;
-	DIR *dp = opendir(dirname(tmp));
-	char *btmp = xstrdup(e->path);
-	const char *base = basename(btmp);
-	size_t nbase = strlen(base);
+	char *dir = xstrdup(e->path), *slash = strrchr(dir, '/');
+	char *copy_name = NULL;
+	const char *base = slash ? e->path + (slash - dir) + 1 : e->path;
+	size_t nbase = strlen(base), nin = 0, i;
 	struct dirent *de;
-	struct stat cst;
+	struct stat cst, *in = NULL;
 	int fd = -1, copy = -1, copies = 0;
-	size_t i;
+	DIR *dp;
 
 	*found = NULL;
-	free(tmp);
-	if (dp == NULL) {
-		free(btmp);
+	if (slash == dir)
+		slash++; /* "/name": the root */
+	if (slash)
+		*slash = '\0';
+	dp = opendir(slash ? dir : ".");
+	free(dir);
+	if (dp == NULL)
 		return -1;
-	}
+	/* The inputs given, taken once: none of them is a rotated copy. */
+	for (i = 0; set->inputs && set->inputs[i]; i++)
+		;
+	in = xcalloc(i ? i : 1, sizeof *in);
+	for (i = 0; set->inputs && set->inputs[i]; i++)
+		if (stat(set->inputs[i], &in[nin]) == 0)
+			nin++;
 	while (fd == -1 && (de = readdir(dp)) != NULL) {
 		struct stat cur;
 		int cfd, own = 0, named;
@@ -386,14 +395,10 @@ find_rotated(struct source_set *set, const struct ckpt_entry *e,
 			    t->dev == cur.st_dev && t->ino == cur.st_ino)
 				own = 1;
 		}
-		for (i = 0; set->inputs && set->inputs[i]; i++) {
-			struct stat fst;
-
-			if (stat(set->inputs[i], &fst) == 0 &&
-			    fst.st_dev == cur.st_dev &&
-			    fst.st_ino == cur.st_ino)
+		for (i = 0; i < nin; i++)
+			if (in[i].st_dev == cur.st_dev &&
+			    in[i].st_ino == cur.st_ino)
 				own = 1;
-		}
 		if (own || !ckpt_matches(cfd, &cur, e)) {
 			close(cfd);
 			continue;
@@ -412,7 +417,7 @@ find_rotated(struct source_set *set, const struct ckpt_entry *e,
 		}
 	}
 	closedir(dp);
-	free(btmp);
+	free(in);
 	if (fd == -1 && copies == 1) {
 		fd = copy;
 		*st = cst;
