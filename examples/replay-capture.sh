@@ -1,7 +1,8 @@
 #!/bin/sh
 # replay-capture: play a captured event stream back at its recorded pace
 # (here 20 times as fast, and never more than 50ms between two events,
-# though the capture has a four-hour gap), then as a steady load.
+# though the capture has a four-hour gap), then as a steady load, each
+# event sent closer to its due time.
 # Events leave unchanged; only their timing is replayed.
 #
 # usage: sh examples/replay-capture.sh [EVPIPE] <examples/replay-capture.in.ndjson
@@ -15,6 +16,8 @@ cat >"$dir/capture.ndjson"
 "$EVPIPE" replay --speed 20 --max-gap 50ms "$dir/capture.ndjson"
 
 # A fixed rate instead, twice over, into a process that counts them.
+# --spin 1ms busy-waits the last millisecond before each event: closer
+# to its due time (-v prints the lateness), at the price of a busy core.
 "$EVPIPE" -o "exec:wc -l >'$dir/count'" replay --rate 200/s --loop 2 \
-	"$dir/capture.ndjson"
+	--spin 1ms "$dir/capture.ndjson"
 echo "{\"replayed\":$(tr -d ' ' <"$dir/count")}"
