@@ -270,7 +270,7 @@ bash_complete() {
 	grep -q 'evpipe-security(7)' README.md
 	# every option that sets a limit is in its LIMITS section
 	local o
-	for o in max-line max-clients max-open capacity max-keys max-held parallel retries; do
+	for o in max-line max-clients client-buffers linger max-open capacity max-keys max-held parallel retries; do
 		grep -q "Fl \\\\-$o" man/evpipe-security.7 || fail "--$o is not in evpipe-security(7)"
 	done
 }
