@@ -1613,6 +1613,7 @@ expr_eval(struct expr *x, json_t *in, expr_out_fn fn, void *arg,
 	c.x = x;
 	c.eb = eb;
 	rc = ev(&c, x->root, in, top_cb, &st);
+	ectx_release(&c);
 	if (rc < 0) {
 		if (c.err == NULL && !c.err_down)
 			return 0; /* error(null): jq 1.6 treats it as empty */
@@ -1649,6 +1650,7 @@ expr_truthy(struct expr *x, json_t *in, struct errbuf *eb)
 	c.x = x;
 	c.eb = eb;
 	rc = ev(&c, x->root, in, truthy_cb, &st);
+	ectx_release(&c);
 	if (rc < 0 && (c.err || c.err_down))
 		return expr_fail(&c, eb);
 	json_decref(c.err);
@@ -1684,6 +1686,7 @@ expr_single(struct expr *x, json_t *in, struct errbuf *eb)
 	c.x = x;
 	c.eb = eb;
 	rc = ev(&c, x->root, in, single_cb, &st);
+	ectx_release(&c);
 	if (rc < 0 && (c.err || c.err_down)) {
 		json_decref(st.v);
 		expr_fail(&c, eb);

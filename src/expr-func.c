@@ -52,8 +52,7 @@ CFN(f_length)
 		*out = val_number(fabs(val_num(in)));
 		return 0;
 	case JSON_STRING:
-		*out = json_integer((json_int_t)utf8_count(
-			json_string_value(in), json_string_length(in)));
+		*out = json_integer((json_int_t)val_cp_length(c, in));
 		return 0;
 	case JSON_ARRAY:
 		*out = json_integer((json_int_t)json_array_size(in));
@@ -825,7 +824,7 @@ CFN(f_flatten_impl)
 CFN(f_strindices)
 {
 	const char *s, *q;
-	size_t len, ql, i;
+	size_t len, ql, i, cp = 0;
 
 	if (!json_is_string(in) || !json_is_string(a[0]))
 		return ev_error(c, "_strindices requires strings");
@@ -836,11 +835,15 @@ CFN(f_strindices)
 	*out = json_array();
 	if (ql == 0)
 		return 0; /* jq 1.6 loops forever here */
-	for (i = 0; i + ql <= len; i++)
+	/* the code point index counted along, not from the start each
+	 * time */
+	for (i = 0; i + ql <= len; i++) {
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			cp++;
 		if (memcmp(s + i, q, ql) == 0)
-			json_array_append_new(
-				*out,
-				json_integer((json_int_t)utf8_count(s, i)));
+			json_array_append_new(*out,
+					      json_integer((json_int_t)cp - 1));
+	}
 	return 0;
 }
 
@@ -1989,181 +1992,184 @@ struct sub_st {
 	const struct enode *repl;
 	json_t *re, *flags; /* flags without "g" */
 	int global;
-	ev_fn fn;
-	void *arg;
 };
 
-static int sub_string(struct ectx *, struct sub_st *, json_t *s, ev_fn fn,
-		      void *arg);
-
-struct sub_join {
-	struct sub_st *st;
-	json_t *prefix_repl; /* prefix + one replacement output */
-	ev_fn fn;
-	void *arg;
+/* One match of sub: the text before it, its replacements, and the
+ * character stepped over after an empty match. */
+struct sub_edit {
+	size_t gap, ngap;     /* byte range of the text before the match */
+	size_t step, nstep;   /* the character after an empty match */
+	json_t *named, *outs; /* its named captures; repl's outputs */
+	size_t pick;	      /* the output used in this combination */
 };
 
+/* The next combination, the first match's output fastest; 0 after the
+ * last. */
 static int
-sub_rest_cb(struct ectx *c, json_t *rest, void *arg)
+sub_next(struct sub_edit *ed, size_t n)
 {
-	struct sub_join *j = arg;
-	json_t *r;
-	int rc;
+	size_t i;
 
-	if (val_binop(c, OP_ADD, j->prefix_repl, rest, &r) < 0)
-		return -1;
-	rc = j->fn(c, r, j->arg);
-	json_decref(r);
-	return rc;
+	for (i = 0; i < n; i++) {
+		if (++ed[i].pick < json_array_size(ed[i].outs))
+			return 1;
+		ed[i].pick = 0;
+	}
+	return 0;
 }
 
-struct sub_repl {
-	struct sub_st *st;
-	json_t *prefix, *rest;
-	ev_fn fn;
-	void *arg;
-};
-
-static int
-sub_repl_cb(struct ectx *c, json_t *rv, void *arg)
+/* jq's error for text + v. */
+static void
+sub_add_error(struct ectx *c, const char *text, size_t len, json_t *v)
 {
-	struct sub_repl *r = arg;
-	struct sub_join j = { r->st, NULL, r->fn, r->arg };
-	int rc;
+	json_t *t = val_string(text, len), *r = NULL;
 
-	if (val_binop(c, OP_ADD, r->prefix, rv, &j.prefix_repl) < 0)
-		return -1;
-	if (r->st->global && json_string_length(r->rest) > 0)
-		rc = sub_string(c, r->st, r->rest, sub_rest_cb, &j);
-	else
-		rc = sub_rest_cb(c, r->rest, &j);
-	json_decref(j.prefix_repl);
-	return rc;
+	if (val_binop(c, OP_ADD, t, v, &r) == 0)
+		json_decref(r); /* not for a non-string v: a guard */
+	json_decref(t);
 }
 
+/*
+ * sub and gsub as jq 1.6 defines them: the first match of the rest of
+ * the string (a string of its own: "^" matches at its start) is replaced
+ * by each output of the replacement, and with "g" the rest after it is
+ * done again; after an empty match one character is kept and stepped
+ * over (jq 1.6 recurses forever there).  The outputs are every
+ * combination of the replacements' outputs, the first match's varying
+ * fastest, as jq's nesting gives them.
+ *
+ * This is a loop, not that recursion: one pass over the string to find
+ * the matches, each found in the rest from where the last ended; and a
+ * combination is built in one buffer.  So a string with a million
+ * matches costs a million steps, not a million levels of nesting or
+ * the string's length once per match.  The replacements are evaluated
+ * from the last match to the first, as jq's nesting does, so the first
+ * error jq would meet is the one reported; an error there comes before
+ * any output, while a combination that cannot be added (a number as the
+ * replacement) fails when its turn comes, after the ones before it.
+ */
 static int
 sub_string(struct ectx *c, struct sub_st *st, json_t *s, ev_fn fn, void *arg)
 {
-	json_t *matches, *m, *caps, *capobj, *off, *len;
-	struct sub_repl r = { st, NULL, NULL, fn, arg };
 	const char *p = json_string_value(s);
-	size_t plen = json_string_length(s), bo, be, i;
-	long long o, l;
-	int rc;
+	size_t plen = json_string_length(s), pos = 0, n = 0, cap = 0, i;
+	struct sub_edit *ed = NULL;
+	struct buf b = BUF_INIT;
+	/* matches without named captures share one input, {}, and so the
+	 * replacement's outputs: an expression gives the same outputs for
+	 * the same input, so it is evaluated once for all of them */
+	json_t *none = json_object(), *none_outs = NULL;
+	int rc = 0;
 
-	if (++c->depth > EXPR_MAX_DEPTH) {
-		c->depth--;
-		return ev_error(c, "expression nesting too deep");
-	}
-	if (regex_match(c, s, st->re, st->flags, 0, &matches) < 0) {
-		c->depth--;
-		return -1;
-	}
-	if (json_array_size(matches) == 0) {
-		json_decref(matches);
-		c->depth--;
-		return fn(c, s, arg);
-	}
-	m = json_array_get(matches, 0);
-	off = json_object_get(m, "offset");
-	len = json_object_get(m, "length");
-	o = json_integer_value(off);
-	l = json_integer_value(len);
-	caps = json_object_get(m, "captures");
-	capobj = json_object();
-	for (i = 0; i < json_array_size(caps); i++) {
-		json_t *cp = json_array_get(caps, i),
-		       *name = json_object_get(cp, "name");
+	for (;;) {
+		size_t bo, be;
+		json_t *named;
+		int m = regex_match_one(c, st->re, st->flags, p + pos,
+					plen - pos, &bo, &be, &named);
 
-		if (json_is_string(name))
-			json_object_set(capobj, json_string_value(name),
-					json_object_get(cp, "string"));
-	}
-	bo = utf8_offset(p, plen, (size_t)o);
-	be = utf8_offset(p, plen, (size_t)(o + l));
-	if (l == 0 && st->global) {
-		/* jq 1.6 recurses forever on an empty match; step one
-		 * character instead */
-		be = utf8_offset(p, plen, (size_t)o + 1);
-		r.prefix = val_string(p, bo);
-		r.rest = val_string(p + bo, plen - bo);
-		{
-			/* replacement, then the skipped character, then the
-			 * rest processed again */
-			json_t *ch = val_string(p + bo, be - bo),
-			       *rest = val_string(p + be, plen - be);
-			struct sub_repl r2 = { st, NULL, rest, fn, arg };
-			json_t *pre;
-
-			(void)ch;
-			json_decref(r.rest);
-			r.rest = NULL;
-			/* prefix + repl + ch + sub(rest) */
-			pre = val_string(p, be);
-			json_decref(pre);
-			r2.prefix = r.prefix;
-			{
-				struct buf b = BUF_INIT;
-
-				(void)b;
-			}
-			/* emulate: (prefix + repl) + (ch + sub(rest)) */
-			json_decref(ch);
-			rc = 0;
-			{
-				json_t *outs = ev_collect(c, st->repl, capobj);
-				size_t k;
-
-				if (!outs)
-					rc = -1;
-				for (k = 0; rc == 0 && outs &&
-					    k < json_array_size(outs);
-				     k++) {
-					json_t *pr, *pr2, *chs;
-					struct sub_join j = { st, NULL, fn,
-							      arg };
-
-					if (val_binop(c, OP_ADD, r.prefix,
-						      json_array_get(outs, k),
-						      &pr) < 0) {
-						rc = -1;
-						break;
-					}
-					chs = val_string(p + bo, be - bo);
-					rc = val_binop(c, OP_ADD, pr, chs,
-						       &pr2);
-					json_decref(chs);
-					json_decref(pr);
-					if (rc < 0)
-						break;
-					j.prefix_repl = pr2;
-					if (plen - be > 0)
-						rc = sub_string(c, st, rest,
-								sub_rest_cb,
-								&j);
-					else
-						rc = sub_rest_cb(c, rest, &j);
-					json_decref(pr2);
-				}
-				json_decref(outs);
-			}
-			json_decref(rest);
-			(void)r2;
+		if (m < 0) {
+			rc = -1;
+			goto out;
 		}
-		json_decref(r.prefix);
-		json_decref(capobj);
-		json_decref(matches);
-		c->depth--;
-		return rc;
+		if (m == 0)
+			break;
+		if (json_object_size(named) == 0) {
+			json_decref(named);
+			named = json_incref(none);
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 8;
+			ed = xreallocarray(ed, cap, sizeof(*ed));
+		}
+		ed[n].gap = pos;
+		ed[n].ngap = bo;
+		ed[n].named = named;
+		ed[n].outs = NULL;
+		ed[n].pick = 0;
+		ed[n].step = pos + be;
+		ed[n].nstep = 0;
+		if (bo == be && st->global) {
+			size_t k = be;
+
+			if (pos + k < plen) {
+				k++;
+				while (pos + k < plen &&
+				       ((unsigned char)p[pos + k] & 0xC0) ==
+					       0x80)
+					k++;
+			}
+			ed[n].nstep = k - be;
+			be = k;
+		}
+		n++;
+		pos += be;
+		if (!st->global || pos >= plen)
+			break;
 	}
-	r.prefix = val_string(p, bo);
-	r.rest = val_string(p + be, plen - be);
-	rc = ev(c, st->repl, capobj, sub_repl_cb, &r);
-	json_decref(r.prefix);
-	json_decref(r.rest);
-	json_decref(capobj);
-	json_decref(matches);
-	c->depth--;
+	if (n == 0) {
+		rc = fn(c, s, arg);
+		goto out;
+	}
+	for (i = n; i-- > 0;) {
+		if (ed[i].named == none && none_outs)
+			ed[i].outs = json_incref(none_outs);
+		else
+			ed[i].outs = ev_collect(c, st->repl, ed[i].named);
+		if (ed[i].named == none && !none_outs)
+			none_outs = json_incref(ed[i].outs);
+		if (!ed[i].outs) {
+			rc = -1;
+			goto out;
+		}
+		if (json_array_size(ed[i].outs) == 0)
+			goto out; /* no replacement: no output */
+	}
+	for (;;) {
+		json_t *r;
+
+		/* null adds nothing; anything but a string is jq's error,
+		 * the last match's first, as jq's nesting meets them */
+		for (i = n; i-- > 0;) {
+			json_t *v = json_array_get(ed[i].outs, ed[i].pick);
+
+			if (!json_is_string(v) && !json_is_null(v)) {
+				sub_add_error(c, p + ed[i].gap, ed[i].ngap, v);
+				rc = -1;
+				goto out;
+			}
+		}
+		if (ev_tick_n(c, n) < 0) {
+			rc = -1;
+			goto out;
+		}
+		buf_reset(&b);
+		for (i = 0; i < n; i++) {
+			json_t *v = json_array_get(ed[i].outs, ed[i].pick);
+
+			buf_add(&b, p + ed[i].gap, ed[i].ngap);
+			if (json_is_string(v))
+				buf_add(&b, json_string_value(v),
+					json_string_length(v));
+			buf_add(&b, p + ed[i].step, ed[i].nstep);
+		}
+		buf_add(&b, p + pos, plen - pos);
+		r = val_string(b.data ? b.data : "", b.len);
+		rc = fn(c, r, arg);
+		json_decref(r);
+		if (rc != 0)
+			goto out;
+		if (!sub_next(ed, n))
+			break;
+	}
+out:
+	for (i = 0; i < n; i++) {
+		json_decref(ed[i].named);
+		json_decref(ed[i].outs);
+	}
+	free(ed);
+	buf_release(&b);
+	json_decref(none);
+	json_decref(none_outs);
 	return rc;
 }
 
@@ -2178,9 +2184,7 @@ static int
 sub_flags_cb(struct ectx *c, json_t *flags, void *arg)
 {
 	struct subargs *sa = arg;
-	struct sub_st st = {
-		sa->call->args[1], sa->re, NULL, 0, sa->fn, sa->arg
-	};
+	struct sub_st st = { sa->call->args[1], sa->re, NULL, 0 };
 	struct buf b = BUF_INIT;
 	const char *f;
 	size_t i;

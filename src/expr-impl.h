@@ -169,7 +169,22 @@ struct ectx {
 	struct errbuf *eb;
 	int depth;
 	unsigned long steps; /* work done, against EXPR_MAX_STEPS */
+	/*
+	 * Code point positions in the string last sliced (owned): slicing
+	 * one long string again and again ($s[$i:$i+1] in a loop, splits)
+	 * then costs the distance between the slices, not the string's
+	 * length each time.  Released by ectx_release().
+	 */
+	struct {
+		json_t *str;
+		size_t ncp;	 /* its length in code points */
+		int ascii;	 /* ncp == its length in bytes */
+		size_t cp, byte; /* a code point index and its offset */
+	} u8;
 };
+
+/* Release what an evaluation context holds at its end. */
+void ectx_release(struct ectx *);
 
 #define EXPR_MAX_DEPTH 4000
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
@@ -247,6 +262,9 @@ int val_delpaths(struct ectx *, json_t *v, json_t *paths, json_t **out);
 size_t utf8_count(const char *, size_t);
 /* Byte offset of code point index cp (clamped). */
 size_t utf8_offset(const char *, size_t, size_t cp);
+/* The same two for a string value, through the context's cache. */
+size_t val_cp_length(struct ectx *, json_t *s);
+size_t val_cp_offset(struct ectx *, json_t *s, size_t cp);
 json_t *val_string(const char *, size_t);
 /* Sort an array (new reference) by jq order. */
 json_t *val_sorted(json_t *arr);
@@ -296,6 +314,14 @@ int builtin_format_known(const char *fmt, size_t len);
  */
 int regex_match(struct ectx *, json_t *s, json_t *re, json_t *flags, int test,
 		json_t **out);
+/*
+ * The first match of re (with flags, "g" ignored) in s[0..len), for sub:
+ * its byte offsets in *bo and *be, and its named captures in *named, an
+ * object (new reference) of name: string, or null for a group that did
+ * not take part.  1 if it matched, 0 if not, -1 with an error.
+ */
+int regex_match_one(struct ectx *, json_t *re, json_t *flags, const char *s,
+		    size_t len, size_t *bo, size_t *be, json_t **named);
 void regex_cache_clear(void);
 
 /*

@@ -21,6 +21,10 @@
 
 #define REGEX_CACHE_SIZE  64
 #define REGEX_MATCH_LIMIT 1000000
+/* What a match counts against the expression's steps: it builds an
+ * object of four members, and one of five for each group. */
+#define REGEX_MATCH_STEPS 8
+#define REGEX_GROUP_STEPS 4
 #define REGEX_DEPTH_LIMIT 10000
 
 struct regex_entry {
@@ -116,9 +120,29 @@ regex_get(struct ectx *c, const char *pat, size_t len, uint32_t options)
 	return e;
 }
 
+/*
+ * Code point index of byte offset b of s, counted on from the last one
+ * asked (matches come left to right), so that the offsets of all the
+ * matches in a string cost one pass over it, not one each.
+ */
+struct cp_walk {
+	size_t byte, cp;
+};
+
+static size_t
+cp_at(const char *s, size_t b, struct cp_walk *w)
+{
+	if (b < w->byte) /* a group before the last one asked */
+		w->cp -= utf8_count(s + b, w->byte - b);
+	else
+		w->cp += utf8_count(s + w->byte, b - w->byte);
+	w->byte = b;
+	return w->cp;
+}
+
 static json_t *
 regex_group(const char *s, PCRE2_SIZE *ov, uint32_t g, const char *name,
-	    int whole)
+	    int whole, struct cp_walk *w)
 {
 	json_t *o = json_object();
 
@@ -130,7 +154,7 @@ regex_group(const char *s, PCRE2_SIZE *ov, uint32_t g, const char *name,
 		size_t b = ov[2 * g], e = ov[2 * g + 1];
 
 		json_object_set_new(o, "offset",
-				    json_integer((json_int_t)utf8_count(s, b)));
+				    json_integer((json_int_t)cp_at(s, b, w)));
 		json_object_set_new(
 			o, "length",
 			json_integer((json_int_t)utf8_count(s + b, e - b)));
@@ -181,40 +205,107 @@ regex_flags(const char *f, size_t n, uint32_t *options, uint32_t *mopts,
 	return 0;
 }
 
-int
-regex_match(struct ectx *c, json_t *subject, json_t *re, json_t *flags,
-	    int test, json_t **out)
+/*
+ * The compiled regex for re with flags, its match options and whether
+ * "g" was given.  NULL with an error for a bad regex or flags.
+ */
+static struct regex_entry *
+regex_prepare(struct ectx *c, json_t *re, json_t *flags, uint32_t *mopts,
+	      int *global)
 {
 	uint32_t options = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
-	uint32_t mopts = 0;
-	int global = 0;
-	struct regex_entry *e;
-	pcre2_match_data *md;
-	const char *s;
-	size_t len, start = 0;
-	json_t *result;
 
+	*mopts = 0;
+	*global = 0;
 	if (!json_is_string(re)) {
 		char d[64];
 
 		val_describe(re, d, sizeof(d));
-		return ev_error(
-			c, "%s cannot be matched, as it is not a string", d);
+		ev_error(c, "%s cannot be matched, as it is not a string", d);
+		return NULL;
 	}
 	if (json_is_string(flags)) {
 		if (regex_flags(json_string_value(flags),
-				json_string_length(flags), &options, &mopts,
-				&global) == -1)
-			return ev_error(c, "%s is not a valid modifier string",
-					json_string_value(flags));
+				json_string_length(flags), &options, mopts,
+				global) == -1) {
+			ev_error(c, "%s is not a valid modifier string",
+				 json_string_value(flags));
+			return NULL;
+		}
 	} else if (!json_is_null(flags)) {
 		char d[64];
 
 		val_describe(flags, d, sizeof(d));
-		return ev_error(c, "%s is not a string", d);
+		ev_error(c, "%s is not a string", d);
+		return NULL;
 	}
-	e = regex_get(c, json_string_value(re), json_string_length(re),
-		      options);
+	return regex_get(c, json_string_value(re), json_string_length(re),
+			 options);
+}
+
+static int
+regex_failed(struct ectx *c, int rc)
+{
+	PCRE2_UCHAR msg[200];
+
+	pcre2_get_error_message(rc, msg, sizeof(msg));
+	return ev_error(c, "regex match failed: %s", (char *)msg);
+}
+
+int
+regex_match_one(struct ectx *c, json_t *re, json_t *flags, const char *s,
+		size_t len, size_t *bo, size_t *be, json_t **named)
+{
+	uint32_t mopts, g;
+	int global, rc;
+	struct regex_entry *e = regex_prepare(c, re, flags, &mopts, &global);
+	pcre2_match_data *md;
+	PCRE2_SIZE *ov;
+
+	if (!e)
+		return -1;
+	md = pcre2_match_data_create_from_pattern(e->code, regex_gctx());
+	rc = pcre2_match(e->code, (PCRE2_SPTR)s, len, 0, mopts, md, regex_mctx);
+	if (rc == PCRE2_ERROR_NOMATCH) {
+		pcre2_match_data_free(md);
+		return 0;
+	}
+	if (rc < 0 ||
+	    ev_tick_n(c, REGEX_MATCH_STEPS +
+				 REGEX_GROUP_STEPS * (size_t)e->ngroups) < 0) {
+		pcre2_match_data_free(md);
+		return rc < 0 ? regex_failed(c, rc) : -1;
+	}
+	ov = pcre2_get_ovector_pointer(md);
+	*bo = ov[0];
+	*be = ov[1];
+	*named = json_object();
+	for (g = 1; g <= e->ngroups; g++)
+		if (e->names[g])
+			json_object_set_new(
+				*named, e->names[g],
+				ov[2 * g] == PCRE2_UNSET
+					? json_null()
+					: val_string(s + ov[2 * g],
+						     ov[2 * g + 1] -
+							     ov[2 * g]));
+	pcre2_match_data_free(md);
+	return 1;
+}
+
+int
+regex_match(struct ectx *c, json_t *subject, json_t *re, json_t *flags,
+	    int test, json_t **out)
+{
+	uint32_t mopts;
+	int global;
+	struct regex_entry *e = regex_prepare(c, re, flags, &mopts, &global);
+	pcre2_match_data *md;
+	const char *s;
+	size_t len, start = 0;
+	json_t *result;
+	struct cp_walk walk = { 0, 0 };
+
 	if (!e)
 		return -1;
 	s = json_string_value(subject);
@@ -231,25 +322,30 @@ regex_match(struct ectx *c, json_t *subject, json_t *re, json_t *flags,
 		if (rc == PCRE2_ERROR_NOMATCH)
 			break;
 		if (rc < 0) {
-			PCRE2_UCHAR msg[200];
-
-			pcre2_get_error_message(rc, msg, sizeof(msg));
 			pcre2_match_data_free(md);
 			json_decref(result);
-			return ev_error(c, "regex match failed: %s",
-					(char *)msg);
+			return regex_failed(c, rc);
 		}
 		if (test) {
 			pcre2_match_data_free(md);
 			*out = json_true();
 			return 0;
 		}
+		/* a match builds about as many values as steps */
+		if (ev_tick_n(c, REGEX_MATCH_STEPS +
+					 REGEX_GROUP_STEPS *
+						 (size_t)e->ngroups) < 0) {
+			pcre2_match_data_free(md);
+			json_decref(result);
+			return -1;
+		}
 		ov = pcre2_get_ovector_pointer(md);
-		m = regex_group(s, ov, 0, NULL, 1);
+		m = regex_group(s, ov, 0, NULL, 1, &walk);
 		caps = json_array();
 		for (g = 1; g <= e->ngroups; g++)
 			json_array_append_new(
-				caps, regex_group(s, ov, g, e->names[g], 0));
+				caps,
+				regex_group(s, ov, g, e->names[g], 0, &walk));
 		json_object_set_new(m, "captures", caps);
 		json_array_append_new(result, m);
 		if (ov[1] == ov[0]) {

@@ -781,6 +781,71 @@ utf8_offset(const char *s, size_t len, size_t cp)
 	return i;
 }
 
+static void
+val_cp_cache(struct ectx *c, json_t *s)
+{
+	const char *p;
+	size_t len;
+
+	if (c->u8.str == s)
+		return;
+	p = json_string_value(s);
+	len = json_string_length(s);
+	json_decref(c->u8.str);
+	c->u8.str = json_incref(s);
+	c->u8.ncp = utf8_count(p, len);
+	c->u8.ascii = c->u8.ncp == len;
+	c->u8.cp = 0;
+	c->u8.byte = 0;
+}
+
+size_t
+val_cp_length(struct ectx *c, json_t *s)
+{
+	val_cp_cache(c, s);
+	return c->u8.ncp;
+}
+
+size_t
+val_cp_offset(struct ectx *c, json_t *s, size_t cp)
+{
+	const char *p;
+	size_t len, i, k;
+
+	val_cp_cache(c, s);
+	if (cp >= c->u8.ncp)
+		return json_string_length(s);
+	if (c->u8.ascii)
+		return cp;
+	/* from the last position, forwards or backwards */
+	p = json_string_value(s);
+	len = json_string_length(s);
+	i = c->u8.byte;
+	k = c->u8.cp;
+	while (k < cp) {
+		i++;
+		while (i < len && ((unsigned char)p[i] & 0xC0) == 0x80)
+			i++;
+		k++;
+	}
+	while (k > cp) {
+		i--;
+		while (i > 0 && ((unsigned char)p[i] & 0xC0) == 0x80)
+			i--;
+		k--;
+	}
+	c->u8.cp = k;
+	c->u8.byte = i;
+	return i;
+}
+
+void
+ectx_release(struct ectx *c)
+{
+	json_decref(c->u8.str);
+	c->u8.str = NULL;
+}
+
 /* ---- indexing ---------------------------------------------------------- */
 
 static int
@@ -838,13 +903,13 @@ val_slice(struct ectx *c, json_t *a, json_t *from, json_t *to, json_t **out)
 	}
 	if (json_is_string(a)) {
 		const char *p = json_string_value(a);
-		size_t len = json_string_length(a), bs, be;
+		size_t bs, be;
 
-		if (val_slice_bounds(c, utf8_count(p, len), from, to, &s, &e) <
+		if (val_slice_bounds(c, val_cp_length(c, a), from, to, &s, &e) <
 		    0)
 			return -1;
-		bs = utf8_offset(p, len, s);
-		be = utf8_offset(p, len, e);
+		bs = val_cp_offset(c, a, s);
+		be = val_cp_offset(c, a, e);
 		*out = val_string(p + bs, be - bs);
 		return 0;
 	}

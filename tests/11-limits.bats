@@ -331,6 +331,29 @@ map_rejects() {
 
 # ---- files evpipe creates (evpipe-security(7), FILES AND PATHS) ------------
 
+@test "regex functions on a string with 100,000 matches: one pass, no nesting limit" {
+	# gsub recursed once per match ("expression nesting too deep" past
+	# about 1000), and match/splits offsets were counted from the start
+	# of the string for each match (80,000 matches took 9 s and 73 s)
+	awk 'BEGIN { printf "{\"s\":\""; for (i = 0; i < 50000; i++) printf "ab"; print "\"}" }' >"$T/in"
+	awk 'BEGIN { printf "\""; for (i = 0; i < 50000; i++) printf "Xb"; print "\"" }' >"$T/want"
+	run_to "$T/out" map '.s | gsub("a"; "X")' "$T/in"
+	[[ $status -eq 0 ]] || fail "$stderr"
+	cmp "$T/want" "$T/out"
+	run_to "$T/out" map -- '[.s | match("b"; "g")] | [length, .[-1].offset]' "$T/in"
+	same "$T/out" '[50000,99999]\n'
+	run_to "$T/out" map -- '[.s | splits("a")] | length' "$T/in"
+	same "$T/out" '50001\n'
+	# offsets count code points: "é" is two bytes, one code point
+	sed 's/ab/éb/g' "$T/in" >"$T/in2"
+	run_to "$T/out" map -- '[.s | match("b"; "g") | .offset] | .[-1]' "$T/in2"
+	[[ $status -eq 0 ]] || fail "$stderr"
+	same "$T/out" '99999\n'
+	run_to "$T/out" map -- '.s | gsub("(?<c>é)"; "<\(.c)>") | [length, .[-8:]]' "$T/in2"
+	[[ $status -eq 0 ]] || fail "$stderr"
+	same "$T/out" '[200000,"<é>b<é>b"]\n'
+}
+
 @test "output files are 0644 less the umask; dedup state is 0600 whatever the umask" {
 	printf '{"k":1}\n{"k":1}\n' >"$T/in"
 	(
