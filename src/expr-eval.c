@@ -1182,13 +1182,21 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 /* ---- path evaluation ------------------------------------------------------
  */
 
-static json_t *
-path_append(json_t *path, json_t *k)
+/*
+ * *out = path + [k], a copy: it counts as many steps as the path is
+ * long, so that deep paths over a value whose parts are shared (2^n
+ * paths from n assignments) cannot take time and memory that the step
+ * limit does not see.  0, or -1 with an error (*out NULL).
+ */
+static int
+path_append(struct ectx *c, json_t *path, json_t *k, json_t **out)
 {
-	json_t *p = json_copy(path);
-
-	json_array_append(p, k);
-	return p;
+	*out = NULL;
+	if (ev_tick_n(c, json_array_size(path)) < 0)
+		return -1;
+	*out = json_copy(path);
+	json_array_append(*out, k);
+	return 0;
 }
 
 struct pidx_st {
@@ -1220,9 +1228,10 @@ pidx_subject_cb(struct ectx *c, json_t *path, json_t *s, void *arg)
 		c->err = NULL;
 		return 0;
 	}
-	p = path_append(path, k);
+	rc = path_append(c, path, k, &p);
 	json_decref(k);
-	rc = st->fn(c, p, out, st->arg);
+	if (rc == 0)
+		rc = st->fn(c, p, out, st->arg);
 	json_decref(p);
 	json_decref(out);
 	return rc;
@@ -1270,10 +1279,12 @@ piter_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
 		size_t i;
 
 		for (i = 0; rc == 0 && i < json_array_size(v); i++) {
-			json_t *k = json_integer((json_int_t)i),
-			       *p = path_append(path, k);
+			json_t *k = json_integer((json_int_t)i), *p;
 
-			rc = st->fn(c, p, json_array_get(v, i), st->arg);
+			rc = path_append(c, path, k, &p);
+			if (rc == 0)
+				rc = st->fn(c, p, json_array_get(v, i),
+					    st->arg);
 			json_decref(p);
 			json_decref(k);
 		}
@@ -1285,10 +1296,11 @@ piter_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
 
 		json_object_foreach(v, key, m)
 		{
-			json_t *k = val_string(key, strlen(key)),
-			       *p = path_append(path, k);
+			json_t *k = val_string(key, strlen(key)), *p;
 
-			rc = st->fn(c, p, m, st->arg);
+			rc = path_append(c, path, k, &p);
+			if (rc == 0)
+				rc = st->fn(c, p, m, st->arg);
 			json_decref(p);
 			json_decref(k);
 			if (rc)
@@ -1337,11 +1349,13 @@ precurse(struct ectx *c, json_t *path, json_t *v, evp_fn fn, void *arg)
 
 		if (json_is_array(v)) {
 			for (i = 0; rc == 0 && i < json_array_size(v); i++) {
-				json_t *k = json_integer((json_int_t)i),
-				       *p = path_append(path, k);
+				json_t *k = json_integer((json_int_t)i), *p;
 
-				rc = precurse(c, p, json_array_get(v, i), fn,
-					      arg);
+				rc = path_append(c, path, k, &p);
+				if (rc == 0)
+					rc = precurse(c, p,
+						      json_array_get(v, i), fn,
+						      arg);
 				json_decref(p);
 				json_decref(k);
 			}
@@ -1351,10 +1365,11 @@ precurse(struct ectx *c, json_t *path, json_t *v, evp_fn fn, void *arg)
 
 			json_object_foreach(v, key, m)
 			{
-				json_t *k = val_string(key, strlen(key)),
-				       *p = path_append(path, k);
+				json_t *k = val_string(key, strlen(key)), *p;
 
-				rc = precurse(c, p, m, fn, arg);
+				rc = path_append(c, path, k, &p);
+				if (rc == 0)
+					rc = precurse(c, p, m, fn, arg);
 				json_decref(p);
 				json_decref(k);
 				if (rc)
