@@ -42,8 +42,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 3)
 		return 0;
-	x.arr = json_loadb((const char *)data + 3, size - 3,
-			   JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	/* jansson takes a raw NUL after a number ("[9\0]" is [9]); JSON
+	 * has none outside strings, and evpipe rejects it: no oracle */
+	x.arr = memchr(data + 3, '\0', size - 3)
+			? NULL
+			: json_loadb((const char *)data + 3, size - 3,
+				     JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	if (x.arr && !json_is_array(x.arr)) {
 		json_decref(x.arr);
 		x.arr = NULL;
