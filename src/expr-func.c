@@ -2089,17 +2089,9 @@ sub_string(struct ectx *c, struct sub_st *st, json_t *s, ev_fn fn, void *arg)
 		ed[n].step = pos + be;
 		ed[n].nstep = 0;
 		if (bo == be && st->global) {
-			size_t k = be;
-
-			if (pos + k < plen) {
-				k++;
-				while (pos + k < plen &&
-				       ((unsigned char)p[pos + k] & 0xC0) ==
-					       0x80)
-					k++;
-			}
-			ed[n].nstep = k - be;
-			be = k;
+			ed[n].nstep =
+				utf8_offset(p + pos + be, plen - pos - be, 1);
+			be += ed[n].nstep;
 		}
 		n++;
 		pos += be;
