@@ -2059,13 +2059,18 @@ sub_string(struct ectx *c, struct sub_st *st, json_t *s, ev_fn fn, void *arg)
 	 * replacement's outputs: an expression gives the same outputs for
 	 * the same input, so it is evaluated once for all of them */
 	json_t *none = json_object(), *none_outs = NULL;
+	struct regex_one *re = regex_one_open(c, st->re, st->flags);
 	int rc = 0;
 
+	if (!re) {
+		rc = -1;
+		goto out;
+	}
 	for (;;) {
 		size_t bo, be;
 		json_t *named;
-		int m = regex_match_one(c, st->re, st->flags, p + pos,
-					plen - pos, &bo, &be, &named);
+		int m = regex_one_match(c, re, p + pos, plen - pos, &bo, &be,
+					&named);
 
 		if (m < 0) {
 			rc = -1;
@@ -2098,6 +2103,8 @@ sub_string(struct ectx *c, struct sub_st *st, json_t *s, ev_fn fn, void *arg)
 		if (!st->global || pos >= plen)
 			break;
 	}
+	regex_one_close(re); /* before the replacement compiles any regex */
+	re = NULL;
 	if (n == 0) {
 		rc = fn(c, s, arg);
 		goto out;
@@ -2154,6 +2161,7 @@ sub_string(struct ectx *c, struct sub_st *st, json_t *s, ev_fn fn, void *arg)
 			break;
 	}
 out:
+	regex_one_close(re);
 	for (i = 0; i < n; i++) {
 		json_decref(ed[i].named);
 		json_decref(ed[i].outs);

@@ -315,13 +315,20 @@ int builtin_format_known(const char *fmt, size_t len);
 int regex_match(struct ectx *, json_t *s, json_t *re, json_t *flags, int test,
 		json_t **out);
 /*
- * The first match of re (with flags, "g" ignored) in s[0..len), for sub:
- * its byte offsets in *bo and *be, and its named captures in *named, an
- * object (new reference) of name: string, or null for a group that did
- * not take part.  1 if it matched, 0 if not, -1 with an error.
+ * re with flags ("g" ignored) prepared for the matches of one sub call:
+ * NULL with an error for a bad regex or flags.  It holds an entry of the
+ * cache of compiled patterns, so it must be closed before any other
+ * regex is compiled (before the replacement is evaluated).
+ * regex_one_match(): the first match in s[0..len): its byte offsets in
+ * *bo and *be, and its named captures in *named, an object (new
+ * reference) of name: string, or null for a group that did not take
+ * part.  1 if it matched, 0 if not, -1 with an error.
  */
-int regex_match_one(struct ectx *, json_t *re, json_t *flags, const char *s,
+struct regex_one;
+struct regex_one *regex_one_open(struct ectx *, json_t *re, json_t *flags);
+int regex_one_match(struct ectx *, struct regex_one *, const char *s,
 		    size_t len, size_t *bo, size_t *be, json_t **named);
+void regex_one_close(struct regex_one *);
 void regex_cache_clear(void);
 
 /*

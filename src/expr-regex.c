@@ -19,13 +19,11 @@
 #include "regex.h"
 #include "xmalloc.h"
 
-#define REGEX_CACHE_SIZE  64
-#define REGEX_MATCH_LIMIT 1000000
+#define REGEX_CACHE_SIZE 64
 /* What a match counts against the expression's steps: it builds an
  * object of four members, and one of five for each group. */
 #define REGEX_MATCH_STEPS 8
 #define REGEX_GROUP_STEPS 4
-#define REGEX_DEPTH_LIMIT 10000
 
 struct regex_entry {
 	char *pattern;
@@ -252,31 +250,57 @@ regex_failed(struct ectx *c, int rc)
 	return ev_error(c, "regex match failed: %s", (char *)msg);
 }
 
-int
-regex_match_one(struct ectx *c, json_t *re, json_t *flags, const char *s,
-		size_t len, size_t *bo, size_t *be, json_t **named)
-{
-	uint32_t mopts, g;
-	int global, rc;
-	struct regex_entry *e = regex_prepare(c, re, flags, &mopts, &global);
+/* A regex prepared for the matches of one sub call: see expr-impl.h. */
+struct regex_one {
+	struct regex_entry *e;
 	pcre2_match_data *md;
-	PCRE2_SIZE *ov;
+	uint32_t mopts;
+};
+
+struct regex_one *
+regex_one_open(struct ectx *c, json_t *re, json_t *flags)
+{
+	struct regex_one *r;
+	uint32_t mopts;
+	int global;
+	struct regex_entry *e = regex_prepare(c, re, flags, &mopts, &global);
 
 	if (!e)
-		return -1;
-	md = pcre2_match_data_create_from_pattern(e->code, regex_gctx());
-	rc = pcre2_match(e->code, (PCRE2_SPTR)s, len, 0, mopts, md, regex_mctx);
-	if (rc == PCRE2_ERROR_NOMATCH) {
-		pcre2_match_data_free(md);
+		return NULL;
+	r = xmalloc(sizeof(*r));
+	r->e = e;
+	r->mopts = mopts;
+	r->md = pcre2_match_data_create_from_pattern(e->code, regex_gctx());
+	return r;
+}
+
+void
+regex_one_close(struct regex_one *r)
+{
+	if (!r)
+		return;
+	pcre2_match_data_free(r->md);
+	free(r);
+}
+
+int
+regex_one_match(struct ectx *c, struct regex_one *r, const char *s, size_t len,
+		size_t *bo, size_t *be, json_t **named)
+{
+	struct regex_entry *e = r->e;
+	PCRE2_SIZE *ov;
+	uint32_t g;
+	int rc = pcre2_match(e->code, (PCRE2_SPTR)s, len, 0, r->mopts, r->md,
+			     regex_mctx);
+
+	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
-	}
-	if (rc < 0 ||
-	    ev_tick_n(c, REGEX_MATCH_STEPS +
-				 REGEX_GROUP_STEPS * (size_t)e->ngroups) < 0) {
-		pcre2_match_data_free(md);
-		return rc < 0 ? regex_failed(c, rc) : -1;
-	}
-	ov = pcre2_get_ovector_pointer(md);
+	if (rc < 0)
+		return regex_failed(c, rc);
+	if (ev_tick_n(c, REGEX_MATCH_STEPS +
+				 REGEX_GROUP_STEPS * (size_t)e->ngroups) < 0)
+		return -1;
+	ov = pcre2_get_ovector_pointer(r->md);
 	*bo = ov[0];
 	*be = ov[1];
 	*named = json_object();
@@ -289,7 +313,6 @@ regex_match_one(struct ectx *c, json_t *re, json_t *flags, const char *s,
 					: val_string(s + ov[2 * g],
 						     ov[2 * g + 1] -
 							     ov[2 * g]));
-	pcre2_match_data_free(md);
 	return 1;
 }
 
