@@ -29,6 +29,7 @@ enum fast_kind {
 	FK_NOT,	   /* a | not */
 	FK_TEST,   /* a | test(re; flags) */
 	FK_OBJECT, /* {k: a, ...} */
+	FK_SLICE,  /* .a.b[lo:hi] with literal bounds: a string's slice */
 };
 
 struct fnode {
@@ -43,6 +44,8 @@ struct fnode {
 	size_t n;	       /* FK_OBJECT: members */
 	char **keys;	       /* FK_OBJECT: each key as printed, with ':' */
 	struct fnode **vals;
+	double lo, hi; /* FK_SLICE: the bounds given */
+	int has_lo, has_hi;
 };
 
 struct expr_fast {
@@ -166,6 +169,68 @@ compile_value(const struct enode *n)
 	return compile_path(n);
 }
 
+/* A slice bound: absent, null, or a literal number (maybe negated). */
+static int
+slice_bound(const struct enode *n, double *d, int *given)
+{
+	int neg = 0;
+
+	*given = 0;
+	if (n == NULL)
+		return 0;
+	if (n->kind == EN_NEG) {
+		neg = 1;
+		n = n->a;
+	}
+	if (n->kind != EN_LIT)
+		return -1;
+	if (json_is_null(n->lit) && !neg)
+		return 0;
+	if (!json_is_number(n->lit))
+		return -1;
+	*d = json_number_value(n->lit);
+	if (neg)
+		*d = -*d;
+	*given = 1;
+	return 0;
+}
+
+/*
+ * .a.b[lo:hi] with literal bounds, for a projection or a template: on a
+ * string it prints the slice, on null (or no value) null; anything else
+ * (an array's slice, an error) is left to the evaluator.  This is what
+ * "{.ts[0:10]}" is, a date taken out of a timestamp.
+ */
+static struct fnode *
+compile_slice(const struct enode *n)
+{
+	struct fnode *f, *a;
+	double lo = 0, hi = 0;
+	int has_lo, has_hi;
+
+	if (n->kind != EN_SLICE || n->op ||
+	    slice_bound(n->b, &lo, &has_lo) < 0 ||
+	    slice_bound(n->c, &hi, &has_hi) < 0)
+		return NULL;
+	a = compile_path(n->a);
+	if (a == NULL)
+		return NULL;
+	f = fnode_new(FK_SLICE);
+	f->a = a;
+	f->lo = lo;
+	f->hi = hi;
+	f->has_lo = has_lo;
+	f->has_hi = has_hi;
+	return f;
+}
+
+/* A value a projection may print: a literal, a path or a slice. */
+static struct fnode *
+compile_printed(const struct enode *n)
+{
+	return n->kind == EN_SLICE ? compile_slice(n) : compile_value(n);
+}
+
 static int
 macro_is(const struct enode *n, const char *name)
 {
@@ -259,7 +324,7 @@ compile_projection(const struct enode *n)
 	int i, j;
 
 	if (n->kind != EN_OBJECT)
-		return compile_value(n);
+		return compile_printed(n);
 	f = fnode_new(FK_OBJECT);
 	f->keys = xcalloc(n->n ? n->n : 1, sizeof(*f->keys));
 	f->vals = xcalloc(n->n ? n->n : 1, sizeof(*f->vals));
@@ -274,7 +339,7 @@ compile_projection(const struct enode *n)
 				goto fail; /* {a: 1, a: 2}: let jq's rule play
 					    */
 		if (n->vals[i]) {
-			f->vals[i] = compile_value(n->vals[i]);
+			f->vals[i] = compile_printed(n->vals[i]);
 		} else {
 			struct enode idx = { .kind = EN_INDEX,
 					     .b = (struct enode *)k },
@@ -357,6 +422,8 @@ eval_value(const struct fnode *n, struct jscan *js, struct fval *v)
 		v->lit = n->lit;
 		return 0;
 	}
+	if (n->kind != FK_PATH)
+		return EXPR_FAST_UNSURE;
 	r = jscan_lookup(jscan_root(js), n->steps, n->nsteps, &v->tv, &eb);
 	return r < 0 ? EXPR_FAST_UNSURE : 0;
 }
@@ -522,9 +589,45 @@ eval_pred(struct expr_fast *f, const struct fnode *n, struct jscan *js)
 int
 expr_fast_truthy(struct expr_fast *f, struct jscan *js)
 {
-	if (f->root->kind == FK_OBJECT)
+	if (f->root->kind == FK_OBJECT || f->root->kind == FK_SLICE)
 		return EXPR_FAST_UNSURE;
 	return eval_pred(f, f->root, js);
+}
+
+/* Print the slice n of a string as val_slice() and val_dump() would. */
+static int
+print_slice(struct expr_fast *f, const struct fnode *n, struct jscan *js,
+	    struct buf *out)
+{
+	struct fval v;
+	const char *s;
+	size_t len, ncp, from, to, bs, be;
+
+	if (eval_value(n->a, js, &v) < 0)
+		return EXPR_FAST_UNSURE;
+	switch (jscan_type(v.tv)) {
+	case JSCAN_NONE:
+	case JSCAN_NULL:
+		buf_adds(out, "null");
+		return 0;
+	case JSCAN_STRING:
+		break;
+	default:
+		return EXPR_FAST_UNSURE; /* an array's slice, or an error */
+	}
+	s = jscan_str(v.tv, &f->s1, &len);
+	ncp = utf8_count(s, len);
+	val_slice_range(ncp, n->has_lo ? n->lo : 0,
+			n->has_hi ? n->hi : (double)ncp, &from, &to);
+	if (ncp == len) { /* ASCII: a code point is a byte */
+		bs = from;
+		be = to;
+	} else {
+		bs = utf8_offset(s, len, from);
+		be = bs + utf8_offset(s + bs, len - bs, to - from);
+	}
+	val_dump_string(s + bs, be - bs, out);
+	return 0;
 }
 
 /* Print a value as val_dump() would. */
@@ -541,6 +644,8 @@ print_value(struct expr_fast *f, const struct fnode *n, struct jscan *js,
 		buf_adds(out, n->text);
 		return 0;
 	}
+	if (n->kind == FK_SLICE)
+		return print_slice(f, n, js, out);
 	if (eval_value(n, js, &v) < 0)
 		return EXPR_FAST_UNSURE;
 	raw = jscan_raw(v.tv, &len);

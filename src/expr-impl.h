@@ -253,6 +253,9 @@ int val_binop(struct ectx *, int op, json_t *a, json_t *b, json_t **out);
 /* Index a with k (jq .[k]); new reference in *out; -1 with error. */
 int val_index(struct ectx *, json_t *a, json_t *k, json_t **out);
 int val_slice(struct ectx *, json_t *a, json_t *from, json_t *to, json_t **out);
+/* jq's [s:e] over len items (NaN, negative and out-of-range bounds as jq
+ * takes them; a fractional end rounds up): items *ps up to *pe. */
+void val_slice_range(size_t len, double s, double e, size_t *ps, size_t *pe);
 /* getpath/setpath/delpaths helpers; all return new references. */
 int val_getpath(struct ectx *, json_t *v, json_t *path, json_t **out);
 int val_setpath(struct ectx *, json_t *v, json_t *path, size_t i, json_t *nv,

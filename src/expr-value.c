@@ -848,18 +848,9 @@ ectx_release(struct ectx *c)
 
 /* ---- indexing ---------------------------------------------------------- */
 
-static int
-val_slice_bounds(struct ectx *c, size_t len, json_t *from, json_t *to,
-		 size_t *ps, size_t *pe)
+void
+val_slice_range(size_t len, double s, double e, size_t *ps, size_t *pe)
 {
-	double s, e;
-
-	if ((!json_is_null(from) && !val_is_number(from)) ||
-	    (!json_is_null(to) && !val_is_number(to)))
-		return ev_error(c, "Start and end indices of an array slice "
-				   "must be numbers");
-	s = json_is_null(from) ? 0 : val_num(from);
-	e = json_is_null(to) ? (double)len : val_num(to);
 	if (isnan(s))
 		s = 0;
 	if (isnan(e))
@@ -880,6 +871,18 @@ val_slice_bounds(struct ectx *c, size_t len, json_t *from, json_t *to,
 	*pe = e > (double)(size_t)e ? (size_t)e + 1 : (size_t)e;
 	if (*pe > len)
 		*pe = len;
+}
+
+static int
+val_slice_bounds(struct ectx *c, size_t len, json_t *from, json_t *to,
+		 size_t *ps, size_t *pe)
+{
+	if ((!json_is_null(from) && !val_is_number(from)) ||
+	    (!json_is_null(to) && !val_is_number(to)))
+		return ev_error(c, "Start and end indices of an array slice "
+				   "must be numbers");
+	val_slice_range(len, json_is_null(from) ? 0 : val_num(from),
+			json_is_null(to) ? (double)len : val_num(to), ps, pe);
 	return 0;
 }
 

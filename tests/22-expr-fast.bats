@@ -39,3 +39,23 @@ check_both() {
 	jq -c '{id, type, amount: .data.amount}' "$FIXTURES/expr/events.ndjson" >"$BATS_TEST_TMPDIR/jq"
 	cmp "$BATS_TEST_TMPDIR/ours" "$BATS_TEST_TMPDIR/jq"
 }
+
+@test "split: sliced template slots ({.id[1:3]}) agree with the full evaluator" {
+	cd "$BATS_TEST_TMPDIR"
+	for mode in fast slow; do
+		mkdir "$mode"
+		rc=0
+		if [[ $mode == slow ]]; then export EVPIPE_NO_FAST=1; fi
+		"$EVPIPE" --dlq "$mode.dlq" split "$mode/{.id[1:3]}-{.type[-2:]}.ndjson" \
+			"$FIXTURES/fast/edge.ndjson" 2>"$mode.err" || rc=$?
+		unset EVPIPE_NO_FAST
+		[[ $rc -eq 1 ]] || fail "$mode: status $rc, want 1 (rejects)"
+	done
+	diff -r fast slow
+	cmp fast.dlq slow.dlq
+	cmp fast.err slow.err
+	# multibyte code points, an escape, and negative bounds
+	[[ $(cat "fast/é-id.ndjson") == '{"type":"order\u002epaid","data":{"amount":1e3},"id":"a\u00e9"}' ]]
+	[[ -s fast/ni-ga.ndjson && -s fast/af-re.ndjson ]]
+	[[ $(wc -l <fast.dlq) -eq 9 ]]
+}
