@@ -29,7 +29,9 @@ ifeq ($(DEVELOPER),1)
 ALL_CFLAGS += -Werror
 endif
 
-SRCS     := $(wildcard src/*.c)
+SRCDIRS  := src src/lib src/json src/expr src/schema src/cmd src/source src/sink
+SRCS     := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c))
+HDRS     := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.h))
 OBJS     := $(SRCS:src/%.c=$(B)/%.o)
 LIBOBJS  := $(filter-out $(B)/main.o,$(OBJS))
 UNITSRCS := $(wildcard tests/unit/t-*.c)
@@ -38,14 +40,18 @@ FUZZSRCS := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS  := $(FUZZSRCS:tests/fuzz/%.c=build-fuzz/%)
 PROG     := $(if $(SANITIZE),$(B)/evpipe,evpipe)
 
-all: $(PROG) units
+all: includes $(PROG) units
+
+# The include rule of README "Hacking" (internal headers stay in their folder).
+includes:
+	@tests/check-includes
 
 $(PROG): $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(DEPLIBS)
 
 $(B)/%.o: src/%.c
-	@mkdir -p $(B)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -MMD -MP -c -o $@ $<
 
 units: $(UNITS) $(B)/unit/malloc-fail.so
 # The allocation-failure shim for tests/10-faults.bats: never sanitized
@@ -111,8 +117,8 @@ FUZZ_LIBOBJS := $(FUZZ_LIBSRC:src/%.c=build-fuzz/obj/%.o)
 FUZZ_TIME   ?= 60
 .SECONDARY: $(FUZZ_LIBOBJS)
 fuzz: $(FUZZERS)
-build-fuzz/obj/%.o: src/%.c $(wildcard src/*.h)
-	@mkdir -p build-fuzz/obj
+build-fuzz/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIBOBJS) $(wildcard tests/fuzz/*.h tests/unit/*.h)
 	@mkdir -p build-fuzz
@@ -157,9 +163,9 @@ lint:
 	shellcheck -s bash completions/evpipe.bash tests/install-deps examples/*.sh tests/bench/run tests/soak/run
 
 format:
-	clang-format -i src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i $(SRCS) $(HDRS) tests/unit/*.[ch] tests/fuzz/*.c
 format-check:
-	clang-format --dry-run --Werror src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format --dry-run --Werror $(SRCS) $(HDRS) tests/unit/*.[ch] tests/fuzz/*.c
 
 # ---- install --------------------------------------------------------------
 install: evpipe
@@ -180,7 +186,7 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz evpipe tests/.last.tap
 
-.PHONY: all units deps demo check test asan fuzz fuzz-smoke fuzz-run bench soak lint warnings \
+.PHONY: all includes units deps demo check test asan fuzz fuzz-smoke fuzz-run bench soak lint warnings \
 	format format-check install uninstall clean
 
 # ---- json-scan bench

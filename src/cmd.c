@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "encoder.h"
-#include "io.h"
+#include "sink/encoder.h"
+#include "sink/target.h"
 #include "pipeline.h"
-#include "reader.h"
+#include "source/reader.h"
 
 extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter,
 	stage_map;

@@ -10,12 +10,12 @@
 #include <jansson.h>
 
 #include "cmd.h"
-#include "errbuf.h"
-#include "io.h"
-#include "json-scan.h"
+#include "lib/errbuf.h"
+#include "sink/target.h"
+#include "json/json-scan.h"
 #include "pipefile.h"
 #include "pipeline.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 #define DEFAULT_MAX_LINE       (16ULL << 20)
 #define DEFAULT_MAX_CLIENTS    256

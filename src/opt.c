@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "opt.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 void
 strlist_push(struct strlist *l, const char *s)

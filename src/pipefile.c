@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "errbuf.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
 #include "pipefile.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 #define PIPEFILE_MAX (1 << 20) /* a pipeline file is a program, not data */
 

@@ -20,21 +20,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "encoder.h"
-#include "errbuf.h"
-#include "input.h"
-#include "io.h"
-#include "json-scan.h"
-#include "linebuf.h"
+#include "lib/buf.h"
+#include "sink/encoder.h"
+#include "lib/errbuf.h"
+#include "source/input.h"
+#include "sink/target.h"
+#include "json/json-scan.h"
+#include "source/linereader.h"
 #include "pipeline.h"
-#include "prescan.h"
-#include "source.h"
+#include "source/prescan.h"
+#include "source/source.h"
 #include "progress.h"
-#include "reader.h"
-#include "sinkset.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "source/reader.h"
+#include "sink/sinkset.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 #define FLUSH_WAIT	 (250 * 1000000LL) /* ns: see run_flush() */
 #define REJECT_PRINT_MAX 100	      /* reject lines printed before hushing */

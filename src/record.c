@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
-#include "json-scan.h"
+#include "lib/errbuf.h"
+#include "json/json-scan.h"
 #include "record.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 void
 record_init(struct record *rec, const char *src, uint64_t lineno,

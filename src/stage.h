@@ -29,7 +29,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "opt.h"
 #include "record.h"
 

@@ -33,10 +33,10 @@
 #include <unistd.h>
 
 #include "batch.h"
-#include "child.h"
-#include "errbuf.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/child.h"
+#include "lib/errbuf.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 extern char **environ;
 

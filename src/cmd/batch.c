@@ -22,13 +22,13 @@
 #include <zlib.h>
 
 #include "batch.h"
-#include "buf.h"
-#include "cmd-expr.h"
-#include "hash.h"
+#include "lib/buf.h"
+#include "expr/expr-stage.h"
+#include "lib/hash.h"
 #include "stage.h"
-#include "template.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "expr/template.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 #define UNSET		UINT64_MAX
 #define BATCH_KEEP_FREE 8 /* closed batches kept for reuse */

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 
 struct errbuf;
 struct stage_env;

@@ -17,12 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cmd-expr.h"
-#include "evtime.h"
-#include "keytable.h"
+#include "lib/buf.h"
+#include "expr/expr-stage.h"
+#include "lib/evtime.h"
+#include "lib/keytable.h"
 #include "stage.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define DEDUP_DEFAULT_CAPACITY 1000000
 #define DEDUP_DEFAULT_SAVE     (5LL * 1000000000LL)

@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#include "buf.h"
-#include "cmd-expr.h"
-#include "expr-fast.h"
-#include "expr.h"
+#include "lib/buf.h"
+#include "expr/expr-stage.h"
+#include "expr/expr-fast.h"
+#include "expr/expr.h"
 #include "stage.h"
 
 struct map_ctx {

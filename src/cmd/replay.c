@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd-expr.h"
-#include "evtime.h"
+#include "expr/expr-stage.h"
+#include "lib/evtime.h"
 #include "stage.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 /* --time-format: auto and rfc3339 are evtime.h's; the units are ours. */
 enum { TF_AUTO, TF_RFC3339, TF_S, TF_MS, TF_US, TF_NS };

@@ -17,15 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cmd-expr.h"
-#include "expr-fast.h"
-#include "expr.h"
-#include "io.h"
-#include "json-scan.h"
-#include "sinkset.h"
+#include "lib/buf.h"
+#include "expr/expr-stage.h"
+#include "expr/expr-fast.h"
+#include "expr/expr.h"
+#include "sink/target.h"
+#include "json/json-scan.h"
+#include "sink/sinkset.h"
 #include "stage.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 struct route_rule {
 	struct cmd_expr x;

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cmd-expr.h"
-#include "hash.h"
+#include "lib/buf.h"
+#include "expr/expr-stage.h"
+#include "lib/hash.h"
 #include "stage.h"
 
 struct sample_ctx {

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "record.h"
-#include "schema-compat.h"
-#include "schema-infer.h"
+#include "schema/schema-compat.h"
+#include "schema/schema-infer.h"
 #include "stage.h"
 
 enum { SUB_INFER, SUB_COMPAT };

@@ -25,11 +25,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "cmd-expr.h"
-#include "evtime.h"
+#include "expr/expr-stage.h"
+#include "lib/evtime.h"
 #include "stage.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 #define SORT_DEFAULT_HELD 1000000
 

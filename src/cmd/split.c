@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cmd-expr.h"
-#include "hash.h"
-#include "sinkset.h"
+#include "lib/buf.h"
+#include "expr/expr-stage.h"
+#include "lib/hash.h"
+#include "sink/sinkset.h"
 #include "stage.h"
 
 struct split_ctx {

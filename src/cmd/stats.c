@@ -14,15 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "cmd-expr.h"
-#include "evtime.h"
-#include "io.h"
+#include "lib/buf.h"
+#include "expr/expr-stage.h"
+#include "lib/evtime.h"
+#include "sink/target.h"
 #include "record.h"
-#include "sketch.h"
+#include "lib/sketch.h"
 #include "stage.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 #define STATS_TOP_DEFAULT  10
 #define STATS_CAPACITY_MIN 1024 /* Space-Saving counters: 16 x top, >= */

@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "io.h"
-#include "sinkset.h"
+#include "sink/target.h"
+#include "sink/sinkset.h"
 #include "stage.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 struct tee_ctx {
 	struct strlist to; /* --to TARGET, repeatable */

@@ -21,13 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cmd-expr.h"
-#include "evtime.h"
-#include "keytable.h"
+#include "lib/buf.h"
+#include "expr/expr-stage.h"
+#include "lib/evtime.h"
+#include "lib/keytable.h"
 #include "stage.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 #define THROTTLE_DEFAULT_KEYS  100000
 #define THROTTLE_DEFAULT_DELAY 1000000000LL

@@ -20,12 +20,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buf.h"
-#include "json-scan.h"
-#include "schema.h"
+#include "lib/buf.h"
+#include "json/json-scan.h"
+#include "schema/schema.h"
 #include "stage.h"
-#include "template.h"
-#include "xmalloc.h"
+#include "expr/template.h"
+#include "lib/xmalloc.h"
 
 /* Distinct instance pointers / keywords counted per schema for --report. */
 #define VALIDATE_MAX_TALLY 10000

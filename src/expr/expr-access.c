@@ -16,8 +16,8 @@
 
 #include "expr-access.h"
 #include "expr-impl.h"
-#include "json-scan.h"
-#include "xmalloc.h"
+#include "json/json-scan.h"
+#include "lib/xmalloc.h"
 
 /* A trie of the keys read; "whole" marks a subtree needed in full. */
 struct access_node {

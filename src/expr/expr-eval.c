@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "expr-impl.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 /*
  * An error costs more than a step (a message is formatted), and "?" can

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "expr-fast.h"
 #include "expr-impl.h"
-#include "json-scan.h"
-#include "xmalloc.h"
+#include "json/json-scan.h"
+#include "lib/xmalloc.h"
 
 enum fast_kind {
 	FK_PATH,   /* .a.b[0] */

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "expr-impl.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 extern char **environ;
 

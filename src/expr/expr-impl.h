@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 #include "expr.h"
 
 /* ---- lexer (expr-lex.c) ---------------------------------------------- */

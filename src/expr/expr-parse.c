@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "expr-impl.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 #define PARSE_MAX_DEPTH 200
 

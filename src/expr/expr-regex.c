@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "expr-impl.h"
-#include "regex.h"
-#include "xmalloc.h"
+#include "lib/regex.h"
+#include "lib/xmalloc.h"
 
 #define REGEX_CACHE_SIZE 64
 /* What a match counts against the expression's steps: it builds an

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cmd-expr.h"
-#include "errbuf.h"
+#include "lib/buf.h"
+#include "expr-stage.h"
+#include "lib/errbuf.h"
 #include "expr-access.h"
 #include "expr-fast.h"
 #include "expr.h"

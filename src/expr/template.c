@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "errbuf.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
 #include "expr-fast.h"
 #include "expr.h"
 #include "record.h"
 #include "template.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 struct template_part {
 	char *text; /* literal text (NULL for an expression) */

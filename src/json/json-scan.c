@@ -24,9 +24,9 @@
 #define JSCAN_SSE2 1
 #endif
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "json-scan.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 #define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)

@@ -68,7 +68,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 
 struct errbuf;
 struct jscan_node;

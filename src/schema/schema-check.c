@@ -29,13 +29,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
-#include "errbuf.h"
-#include "json-scan.h"
-#include "regex.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "json/json-scan.h"
+#include "lib/regex.h"
 #include "schema-int.h"
 #include "schema.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 /* Deepest chain of schema evaluations. */
 #define CHECK_MAX_DEPTH 3000

@@ -21,11 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "errbuf.h"
-#include "regex.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "lib/regex.h"
 #include "schema-compat.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 #define COMPAT_MAX_DEPTH 64
 

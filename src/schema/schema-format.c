@@ -15,13 +15,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
-#include "errbuf.h"
-#include "regex.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "lib/regex.h"
 #include "schema-int.h"
 #include "schema.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "schema-infer.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 enum { T_NULL, T_BOOL, T_INT, T_REAL, T_STRING, T_ARRAY, T_OBJECT, T_COUNT };
 

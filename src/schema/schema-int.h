@@ -8,8 +8,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "buf.h"
-#include "json-scan.h"
+#include "lib/buf.h"
+#include "json/json-scan.h"
 #include "schema.h"
 
 struct regex;

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 #include "schema.h"
 
 static const char *const meta_draft_07_schema[] = {

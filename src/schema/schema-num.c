@@ -24,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 #include "schema-int.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 #define EXP_CLAMP 1000000000000000LL /* 10^15 */
 

@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "errbuf.h"
-#include "regex.h"
-#include "json-scan.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "lib/regex.h"
+#include "json/json-scan.h"
 #include "schema-int.h"
 #include "schema.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 /* Deepest schema nesting compiled; jansson stops at 2048 anyway. */
 #define SCHEMA_MAX_DEPTH 1000

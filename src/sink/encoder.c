@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 #include "encoder.h"
-#include "errbuf.h"
-#include "io.h"
-#include "json-scan.h"
+#include "lib/errbuf.h"
+#include "target.h"
+#include "json/json-scan.h"
 #include "record.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 const char *const out_format_names[] = {
 	"ndjson", "json", "json-seq", "csv", "tsv", "pretty", NULL,

@@ -19,11 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "child.h"
-#include "errbuf.h"
-#include "io.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/child.h"
+#include "lib/errbuf.h"
+#include "target.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 #define EXEC_BACKOFF_MIN      (100LL * 1000000)
 #define EXEC_BACKOFF_MAX      (5000LL * 1000000)

@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "errbuf.h"
-#include "io.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/errbuf.h"
+#include "target.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 struct file_priv {
 	int fd;

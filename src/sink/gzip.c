@@ -8,10 +8,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "errbuf.h"
-#include "io.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/errbuf.h"
+#include "target.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 struct gzip_priv {
 	int fd;

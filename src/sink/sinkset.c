@@ -10,16 +10,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "errbuf.h"
-#include "hash.h"
-#include "io.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "lib/hash.h"
+#include "target.h"
 #include "record.h"
 #include "sinkset.h"
 #include "stage.h"
-#include "template.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "expr/template.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 #define SS_FLUSH     (64 * 1024) /* write a file's buffer at this size */
 #define SS_MAX_AUTO  1024	 /* most files kept open by default */

@@ -35,10 +35,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "errbuf.h"
-#include "io.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/errbuf.h"
+#include "target.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 #define SOCKET_CONNECT_TIMEOUT_MS 2000
 #define SOCKET_BACKOFF_MIN	  (100LL * 1000000)

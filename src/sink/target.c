@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
-#include "io.h"
-#include "xmalloc.h"
+#include "lib/errbuf.h"
+#include "target.h"
+#include "lib/xmalloc.h"
 
 #define SINK_BUF       (64 * 1024)
 #define SINK_ASYNC_BUF (1024 * 1024)

@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
-#include "errbuf.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/errbuf.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 #define CKPT_MAX_SIZE (64u << 20) /* a checkpoint file larger is refused */
 

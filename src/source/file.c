@@ -29,17 +29,17 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
-#include "errbuf.h"
-#include "hash.h"
+#include "lib/errbuf.h"
+#include "lib/hash.h"
 #include "input.h"
-#include "linebuf.h"
+#include "linereader.h"
 #include "pipeline.h"
 #include "prescan.h"
 #include "reader.h"
 #include "progress.h"
 #include "source.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 #define MS		    1000000LL
 #define FOLLOW_POLL	    (250 * MS)

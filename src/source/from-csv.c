@@ -22,9 +22,9 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "reader.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 struct node {
 	char *key;

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "reader.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 #define RS 0x1e
 

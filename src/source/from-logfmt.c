@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "reader.h"
 
 static void

@@ -14,9 +14,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "input.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 #define INPUT_ZBUF (128 * 1024)
 

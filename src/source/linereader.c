@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
-#include "linebuf.h"
-#include "xmalloc.h"
+#include "lib/errbuf.h"
+#include "linereader.h"
+#include "lib/xmalloc.h"
 
 #define LINEBUF_START (256 * 1024)
 

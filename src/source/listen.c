@@ -25,13 +25,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "errbuf.h"
-#include "linebuf.h"
+#include "lib/errbuf.h"
+#include "linereader.h"
 #include "pipeline.h"
 #include "reader.h"
 #include "source.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
 
 #define ACCEPT_TURN	  64	/* connections accepted per turn */
 #define UDP_MAX		  65536 /* the largest datagram */

@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "errbuf.h"
-#include "json-scan.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "json/json-scan.h"
 #include "prescan.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 #define PRESCAN_BLOCK_BYTES (1024 * 1024)
 #define PRESCAN_BLOCK_LINES 16384

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "linebuf.h"
+#include "linereader.h"
 
 struct errbuf;
 struct jscan_node;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "reader.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 #define READER_BUF (256 * 1024)
 

@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "linebuf.h"
+#include "lib/buf.h"
+#include "linereader.h"
 
 enum in_format {
 	FROM_NDJSON,

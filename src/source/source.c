@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
-#include "errbuf.h"
-#include "linebuf.h"
+#include "lib/errbuf.h"
+#include "linereader.h"
 #include "pipeline.h"
 #include "reader.h"
 #include "source.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 void
 source_set_error(struct source_set *set, const char *fmt, ...)

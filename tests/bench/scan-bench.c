@@ -21,9 +21,9 @@
 
 #include <jansson.h>
 
-#include "buf.h"
-#include "errbuf.h"
-#include "json-scan.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "json/json-scan.h"
 
 struct corpus {
 	char *data;

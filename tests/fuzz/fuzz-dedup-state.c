@@ -15,8 +15,8 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "errbuf.h"
-#include "keytable.h"
+#include "lib/errbuf.h"
+#include "lib/keytable.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

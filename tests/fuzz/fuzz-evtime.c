@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
-#include "evtime.h"
+#include "lib/errbuf.h"
+#include "lib/evtime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "errbuf.h"
-#include "expr.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "expr/expr.h"
 
 struct count {
 	struct buf *b;

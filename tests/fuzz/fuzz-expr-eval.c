@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "errbuf.h"
-#include "expr.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "expr/expr.h"
 
 static const char *const fixed[] = {
 	".",

@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "errbuf.h"
-#include "expr-access.h"
-#include "expr-fast.h"
-#include "expr.h"
-#include "json-scan.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "expr/expr-access.h"
+#include "expr/expr-fast.h"
+#include "expr/expr.h"
+#include "json/json-scan.h"
 
 static const char *const exprs[] = {
 	".a",

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "encoder.h"
-#include "reader.h"
+#include "lib/buf.h"
+#include "sink/encoder.h"
+#include "source/reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

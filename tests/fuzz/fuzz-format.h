@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
-#include "json-scan.h"
-#include "reader.h"
+#include "lib/errbuf.h"
+#include "json/json-scan.h"
+#include "source/reader.h"
 
 struct feed {
 	const uint8_t *p;

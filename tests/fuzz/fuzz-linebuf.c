@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
-#include "linebuf.h"
+#include "lib/errbuf.h"
+#include "source/linereader.h"
 #include "record.h"
 
 struct feed {

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
-#include "util.h"
+#include "lib/errbuf.h"
+#include "lib/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "pipefile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

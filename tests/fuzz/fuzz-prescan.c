@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
-#include "json-scan.h"
-#include "linebuf.h"
-#include "prescan.h"
+#include "lib/errbuf.h"
+#include "json/json-scan.h"
+#include "source/linereader.h"
+#include "source/prescan.h"
 
 struct feed {
 	const uint8_t *p;

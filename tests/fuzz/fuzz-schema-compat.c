@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "errbuf.h"
-#include "schema-compat.h"
-#include "schema.h"
+#include "lib/errbuf.h"
+#include "schema/schema-compat.h"
+#include "schema/schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
-#include "schema.h"
+#include "lib/errbuf.h"
+#include "schema/schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
-#include "schema-infer.h"
-#include "schema.h"
+#include "lib/errbuf.h"
+#include "schema/schema-infer.h"
+#include "schema/schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

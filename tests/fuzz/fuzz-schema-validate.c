@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
-#include "json-scan.h"
-#include "schema-int.h"
-#include "schema.h"
+#include "lib/errbuf.h"
+#include "json/json-scan.h"
+#include "schema/schema-int.h"
+#include "schema/schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "errbuf.h"
-#include "io.h"
-#include "json-scan.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "sink/target.h"
+#include "json/json-scan.h"
 #include "record.h"
-#include "template.h"
+#include "expr/template.h"
 
 static const char *const slots[] = { "partition", NULL };
 static const char *const slot_values[] = { "7", NULL };

@@ -28,8 +28,8 @@
 
 #include <jansson.h>
 
-#include "errbuf.h"
-#include "json-scan.h"
+#include "lib/errbuf.h"
+#include "json/json-scan.h"
 
 #define JSCAN_DIFF_FLAGS (JSON_DECODE_ANY | JSON_ALLOW_NUL)
 

@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errbuf.h"
-#include "schema-compat.h"
-#include "schema.h"
+#include "lib/errbuf.h"
+#include "schema/schema-compat.h"
+#include "schema/schema.h"
 #include "tap.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
 
 #define TRIES 600
 

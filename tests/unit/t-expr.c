@@ -5,9 +5,9 @@
  */
 #include <string.h>
 
-#include "buf.h"
-#include "errbuf.h"
-#include "expr.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "expr/expr.h"
 #include "tap.h"
 
 static int

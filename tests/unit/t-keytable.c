@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "errbuf.h"
-#include "evtime.h"
-#include "keytable.h"
+#include "lib/errbuf.h"
+#include "lib/evtime.h"
+#include "lib/keytable.h"
 #include "tap.h"
 
 #define SPACE 300

@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "errbuf.h"
-#include "linebuf.h"
+#include "lib/errbuf.h"
+#include "source/linereader.h"
 #include "tap.h"
 
 struct feed {

@@ -5,10 +5,10 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "errbuf.h"
+#include "lib/errbuf.h"
 #include "opt.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 struct ctx {
 	int flag, other, choice;

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "errbuf.h"
-#include "regex.h"
-#include "json-scan.h"
-#include "schema-int.h"
-#include "schema.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "lib/regex.h"
+#include "json/json-scan.h"
+#include "schema/schema-int.h"
+#include "schema/schema.h"
 #include "tap.h"
 
 static struct schema *

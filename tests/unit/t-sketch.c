@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sketch.h"
+#include "lib/sketch.h"
 #include "tap.h"
 
 static uint64_t rng = 88172645463325252ULL;

@@ -4,10 +4,10 @@
  */
 #include <string.h>
 
-#include "buf.h"
-#include "errbuf.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
 #include "tap.h"
-#include "template.h"
+#include "expr/template.h"
 
 static void
 render(const char *tpl, const char *event, enum template_mode mode,
