@@ -1,5 +1,5 @@
 /*
- * cmd-batch.c -- group events into batches by count, size and age (per
+ * cmd/batch.c -- group events into batches by count, size and age (per
  * key with -k); emit each batch as one JSON array, run a command per
  * batch (batch-exec.c), or write each batch to a file of its own.
  *

@@ -1,5 +1,5 @@
 /*
- * batch.h -- what cmd-batch.c (grouping events into batches) and
+ * batch.h -- what cmd/batch.c (grouping events into batches) and
  * batch-exec.c (running a command per batch) share.
  *
  * A batch owns copies of its events' bytes, one after the other in one

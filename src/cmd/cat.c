@@ -1,5 +1,5 @@
 /*
- * cmd-cat.c -- pass events through unchanged (every line is still checked
+ * cmd/cat.c -- pass events through unchanged (every line is still checked
  * to be JSON on the way in).  "convert" is its alias: with the input and
  * output formats of --from/--to it converts.
  */

@@ -1,5 +1,5 @@
 /*
- * cmd-dedup.c -- drop events whose key was seen before (evpipe-dedup(1)).
+ * cmd/dedup.c -- drop events whose key was seen before (evpipe-dedup(1)).
  *
  * The key (-k EXPR, else the whole event) is reduced to its canonical
  * bytes and kept as their 128-bit hash in a keytable: bounded by

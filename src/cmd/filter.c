@@ -1,5 +1,5 @@
 /*
- * cmd-filter.c -- keep the events for which an expression is true
+ * cmd/filter.c -- keep the events for which an expression is true
  * (evpipe-filter(1)); with -v, those for which it is false.
  *
  * An event is kept when any output of EXPR is truthy (neither false nor

@@ -1,5 +1,5 @@
 /*
- * cmd-head.c -- pass the first N events, then stop reading input.
+ * cmd/head.c -- pass the first N events, then stop reading input.
  */
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /*
- * cmd-map.c -- replace each event with the outputs of an expression
+ * cmd/map.c -- replace each event with the outputs of an expression
  * (evpipe-map(1)), as jq -c EXPR does: every output becomes an event,
  * no output drops the event.
  *

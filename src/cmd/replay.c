@@ -1,5 +1,5 @@
 /*
- * cmd-replay.c -- emit events paced by their recorded times (or at a
+ * cmd/replay.c -- emit events paced by their recorded times (or at a
  * fixed rate), as they happened, faster or slower.
  *
  * The schedule is absolute: event i is due at start + (t_i - t_0)/speed

@@ -1,5 +1,5 @@
 /*
- * cmd-route.c -- send each event to the target of the first rule whose
+ * cmd/route.c -- send each event to the target of the first rule whose
  * expression holds (evpipe-route(1)): "route --when E1 --to T1 --when E2
  * --to T2 --else T3".
  *

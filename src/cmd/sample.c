@@ -1,5 +1,5 @@
 /*
- * cmd-sample.c -- pass a fraction of the events (evpipe-sample(1)).
+ * cmd/sample.c -- pass a fraction of the events (evpipe-sample(1)).
  *
  * With -k EXPR the decision is a function of the key alone: an event
  * passes when the hash of its key's canonical bytes falls in the lowest

@@ -1,5 +1,5 @@
 /*
- * cmd-schema.c -- "schema infer": a JSON Schema from the events;
+ * cmd/schema.c -- "schema infer": a JSON Schema from the events;
  * "schema compat OLD NEW": is a schema change compatible?
  * The work is in schema-infer.c and schema-compat.c.
  */

@@ -1,5 +1,5 @@
 /*
- * cmd-sort.c -- reorder events by event time within a lateness window
+ * cmd/sort.c -- reorder events by event time within a lateness window
  * (evpipe-sort(1)).
  *
  * Events wait in a min-heap ordered by (time, arrival).  The newest time

@@ -1,5 +1,5 @@
 /*
- * cmd-split.c -- write each event to the file its template renders
+ * cmd/split.c -- write each event to the file its template renders
  * (evpipe-split(1)): "split 'out/{.type}/{.ts[0:10]}.ndjson'".
  *
  * With -k EXPR --partitions N, "{partition}" in the template is the

@@ -1,5 +1,5 @@
 /*
- * cmd-stats.c -- counts, bytes, rates, top keys, rejects and event lag,
+ * cmd/stats.c -- counts, bytes, rates, top keys, rejects and event lag,
  * as NDJSON stats events (every --every and at the end), a Prometheus
  * textfile, or a live table on the terminal.  See evpipe-stats(1).
  */

@@ -1,5 +1,5 @@
 /*
- * cmd-tee.c -- copy every event to each --to target and pass it on.
+ * cmd/tee.c -- copy every event to each --to target and pass it on.
  *
  * A target may be a template ("copies/{.type}.ndjson"); an event a
  * target cannot take goes to the dead-letter target (sinkset.h) and still

@@ -1,5 +1,5 @@
 /*
- * cmd-throttle.c -- at most N events per DUR, per key (evpipe-throttle(1)).
+ * cmd/throttle.c -- at most N events per DUR, per key (evpipe-throttle(1)).
  *
  * A token bucket per key: it holds at most N tokens (the burst), starts
  * full, refills at N per DUR, and each event that passes takes a token.

@@ -1,5 +1,5 @@
 /*
- * cmd-validate.c -- check events against JSON Schema (schema.h); valid
+ * cmd/validate.c -- check events against JSON Schema (schema.h); valid
  * events pass on, invalid ones are rejects carrying every error.
  *
  * Events straight from the input are validated on the scanner's tape

@@ -1,5 +1,5 @@
 /*
- * cmd-expr.c -- compiling a command's expression with its named
+ * expr/expr-stage.c -- compiling a command's expression with its named
  * arguments, and reporting a compile error with a caret.
  */
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /*
- * cmd-expr.h -- what the commands that take an expression share: compiling
- * it with its named arguments, and its fast paths.
+ * expr/expr-stage.h -- what the commands that take an expression share:
+ * compiling it with its named arguments, and its fast paths.
  */
-#ifndef CMD_EXPR_H
-#define CMD_EXPR_H
+#ifndef EXPR_STAGE_H
+#define EXPR_STAGE_H
 
 #include <jansson.h>
 

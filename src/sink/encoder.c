@@ -1,5 +1,5 @@
 /*
- * format-out.c -- the output formats of --to (see encoder.h).
+ * sink/encoder.c -- the output formats of --to (see encoder.h).
  *
  * CSV and TSV read each event through the JSON scanner's tape, so numbers
  * and strings are written exactly as they came (a 30-digit integer stays
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/json-text.h"
 #include "lib/buf.h"
 #include "encoder.h"
 #include "lib/errbuf.h"
@@ -81,77 +82,6 @@ encoder_free(struct encoder *e)
 }
 
 /* ---- pretty ------------------------------------------------------------- */
-
-static void
-indent(struct buf *out, int depth)
-{
-	buf_addc(out, '\n');
-	for (; depth > 0; depth--)
-		buf_add(out, "  ", 2);
-}
-
-static int
-ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-void
-json_pretty(struct buf *out, const char *p, size_t n)
-{
-	const char *e = p + n;
-	int depth = 0;
-
-	while (p < e) {
-		char c = *p;
-
-		if (ws(c)) {
-			p++;
-		} else if (c == '"') {
-			const char *q = p + 1;
-
-			while (q < e && *q != '"')
-				q += *q == '\\' ? 2 : 1;
-			if (q > e)
-				q = e - 1;
-			buf_add(out, p, (size_t)(q + 1 - p));
-			p = q + 1;
-		} else if (c == '{' || c == '[') {
-			const char *q = p + 1;
-
-			while (q < e && ws(*q))
-				q++;
-			if (q < e && (*q == '}' || *q == ']')) {
-				buf_addc(out, c);
-				buf_addc(out, *q);
-				p = q + 1;
-				continue;
-			}
-			buf_addc(out, c);
-			indent(out, ++depth);
-			p++;
-		} else if (c == '}' || c == ']') {
-			indent(out, --depth);
-			buf_addc(out, c);
-			p++;
-		} else if (c == ',') {
-			buf_addc(out, ',');
-			indent(out, depth);
-			p++;
-		} else if (c == ':') {
-			buf_add(out, ": ", 2);
-			p++;
-		} else {
-			const char *q = p;
-
-			while (q < e && !ws(*q) && *q != ',' && *q != '}' &&
-			       *q != ']' && *q != ':')
-				q++;
-			buf_add(out, p, (size_t)(q - p));
-			p = q;
-		}
-	}
-}
 
 /* ---- csv, tsv ----------------------------------------------------------- */
 
@@ -397,7 +327,7 @@ encoder_write(struct encoder *e, struct record *rec, struct errbuf *eb)
 	case TO_PRETTY:
 		bytes = record_bytes(rec, &len);
 		buf_reset(&e->b);
-		json_pretty(&e->b, bytes, len);
+		jtext_pretty(&e->b, bytes, len);
 		return sink_write(e->s, e->b.data ? e->b.data : "", e->b.len,
 				  eb);
 	}

@@ -42,12 +42,4 @@ int encoder_finish(struct encoder *enc, struct errbuf *eb);
 
 void encoder_free(struct encoder *enc);
 
-/*
- * Append JSON text p[0..n) to out indented as jq does (two spaces,
- * "key": value, empty containers as {} and []).  The text must be valid
- * JSON; numbers and strings are copied byte for byte.
- */
-struct buf;
-void json_pretty(struct buf *out, const char *p, size_t n);
-
 #endif

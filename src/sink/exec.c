@@ -1,5 +1,5 @@
 /*
- * io-exec.c -- exec:COMMAND targets: one long-lived "sh -c COMMAND" fed
+ * sink/exec.c -- exec:COMMAND targets: one long-lived "sh -c COMMAND" fed
  * events on its stdin.
  *
  * When the child exits while evpipe still has events for it (a write

@@ -1,5 +1,5 @@
 /*
- * io-file.c -- stdout ("-") and plain files opened for append.
+ * sink/file.c -- stdout ("-") and plain files opened for append.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,7 +72,7 @@ const struct sink_kind sink_stdout = {
 	.close = stdout_close,
 };
 
-/* Open PATH for appending, as a file target; shared with io-gzip.c. */
+/* Open PATH for appending, as a file target; shared with sink/gzip.c. */
 int
 file_open_append(const char *path, struct errbuf *eb)
 {

@@ -1,5 +1,5 @@
 /*
- * io-gzip.c -- PATH.gz targets: events gzip-compressed, appended as a new
+ * sink/gzip.c -- PATH.gz targets: events gzip-compressed, appended as a new
  * gzip member (concatenated members read back as one stream with zcat).
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * io-socket.c -- tcp://HOST:PORT and unix:PATH targets: a stream socket
+ * sink/socket.c -- tcp://HOST:PORT and unix:PATH targets: a stream socket
  * that evpipe connects to and writes events on, reconnecting when the
  * peer goes away.
  *

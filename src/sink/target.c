@@ -1,6 +1,6 @@
 /*
- * io.c -- the target parser and the buffered writer shared by every kind
- * of sink (see io.h).
+ * sink/target.c -- the target parser and the buffered writer shared by every
+ * kind of sink (see sink/target.h).
  */
 #include <errno.h>
 #include <pthread.h>

@@ -1,5 +1,6 @@
 /*
- * io.h -- targets: where events go (DESIGN 2.2), one parser in one place.
+ * sink/target.h -- targets: where events go (DESIGN 2.2), one parser in one
+ * place.
  *
  * A target string names a kind by its scheme:
  *   -                 stdout
@@ -15,8 +16,8 @@
  * to a 64 KiB buffer that is written when full, on sink_flush() (the
  * runner flushes before it waits for input) and at sink_close().
  */
-#ifndef IO_H
-#define IO_H
+#ifndef TARGET_H
+#define TARGET_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,7 +28,8 @@
 struct errbuf;
 struct sink;
 
-/* One kind of target: a const descriptor in io-KIND.c, listed in io.c. */
+/* One kind of target: a const descriptor in io-KIND.c, listed in sink/target.c.
+ */
 struct sink_kind {
 	const char *scheme;  /* "exec:", "" for plain paths */
 	const char *summary; /* for "evpipe __complete targets" help */
@@ -180,7 +182,7 @@ int sink_close(struct sink *s, struct errbuf *eb);
 /* Open PATH for append as file targets do (0644 less umask); fd or -1. */
 int file_open_append(const char *path, struct errbuf *eb);
 
-/* Check a socket target's address without connecting (io-socket.c). */
+/* Check a socket target's address without connecting (sink/socket.c). */
 int socket_check(const struct sink_kind *kind, const char *rest,
 		 const char *spec, struct errbuf *eb);
 

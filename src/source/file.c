@@ -1,5 +1,5 @@
 /*
- * source-file.c -- files: read once (in order, as given), or followed
+ * source/file.c -- files: read once (in order, as given), or followed
  * like tail -F.
  *
  * A followed file is known by name.  Each time its reader runs dry the

@@ -1,5 +1,5 @@
 /*
- * format-csv.c -- "--from csv" (RFC 4180) and "--from tsv": a header row,
+ * source/from-csv.c -- "--from csv" (RFC 4180) and "--from tsv": a header row,
  * then one event per row.
  *
  * CSV fields may be quoted ("a, b", "say ""hi"""), and a quoted field may
@@ -22,6 +22,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "json/json-text.h"
 #include "lib/errbuf.h"
 #include "reader.h"
 #include "lib/xmalloc.h"
@@ -391,7 +392,7 @@ tree_emit(struct csv_dec *d, struct node *n)
 		if (c != n->kids)
 			buf_addc(&d->lits, ',');
 		if (!arr) {
-			json_add_string(&d->lits, c->key, strlen(c->key));
+			jtext_add_string(&d->lits, c->key, strlen(c->key));
 			buf_addc(&d->lits, ':');
 		}
 		if (c->col != SIZE_MAX)
@@ -491,8 +492,8 @@ make_template(struct csv_dec *d)
 		for (i = 0; i < n; i++) {
 			if (i > 0)
 				buf_addc(&d->lits, ',');
-			json_add_string(&d->lits, names.data + no[i],
-					no[i + 1] - no[i]);
+			jtext_add_string(&d->lits, names.data + no[i],
+					 no[i + 1] - no[i]);
 			buf_addc(&d->lits, ':');
 			lit_end(d, i);
 		}
@@ -526,7 +527,7 @@ make_event(struct reader *r, struct csv_dec *d)
 			       (p[0] == '[' && p[1] == ']')))
 			buf_add(o, p, 2);
 		else
-			json_add_field(o, p, n, r->flags);
+			reader_add_field(o, p, n, r->flags);
 	}
 	buf_add(o, d->lits.data + d->lo[d->ncols],
 		d->lits.len - d->lo[d->ncols]);

@@ -1,5 +1,5 @@
 /*
- * format-json.c -- "--from json": a top-level array split into its
+ * source/from-json.c -- "--from json": a top-level array split into its
  * elements, or a stream of concatenated or pretty-printed values, each
  * handed out compacted, in constant memory (one read buffer and one
  * element, bounded by --max-line).

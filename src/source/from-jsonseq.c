@@ -1,5 +1,5 @@
 /*
- * format-jsonseq.c -- "--from json-seq": RFC 7464 JSON text sequences.
+ * source/from-jsonseq.c -- "--from json-seq": RFC 7464 JSON text sequences.
  * Each record is RS (0x1E), a JSON text, LF; it is handed out compacted.
  *
  * A record is complete at the next RS, or at the end of the input; on a
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/json-text.h"
 #include "lib/errbuf.h"
 #include "reader.h"
 #include "lib/xmalloc.h"
@@ -26,7 +27,7 @@
 struct seq_dec {
 	int started;  /* the first RS was seen */
 	int in_rec;   /* bytes of a record are being collected */
-	int in_str;   /* json_compact's state */
+	int in_str;   /* jtext_compact's state */
 	int too_long; /* the record went past max_line */
 	int lf_last;  /* the last byte that is not blank was LF */
 	int restart;  /* a record starts at the next call */
@@ -69,7 +70,7 @@ seq_add(struct reader *r, struct seq_dec *d, const char *p, size_t n)
 	d->raw += n;
 	if (d->too_long)
 		return;
-	json_compact(&r->out, p, n, &d->in_str);
+	jtext_compact(&r->out, p, n, &d->in_str);
 	if (r->out.len > r->max_line) {
 		r->out.len = r->max_line;
 		r->out.data[r->out.len] = '\0';

@@ -1,5 +1,5 @@
 /*
- * format-logfmt.c -- "--from logfmt": one event per line of KEY=VALUE
+ * source/from-logfmt.c -- "--from logfmt": one event per line of KEY=VALUE
  * pairs separated by blanks, as written by Heroku, Go's logfmt and
  * Grafana Loki:
  *
@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "json/json-text.h"
 #include "lib/errbuf.h"
 #include "reader.h"
 
@@ -70,7 +71,7 @@ logfmt_parse(struct reader *r, const char *line, size_t n, struct errbuf *eb)
 		if (!first)
 			buf_addc(o, ',');
 		first = 0;
-		json_add_string(o, k, (size_t)(p - k));
+		jtext_add_string(o, k, (size_t)(p - k));
 		buf_addc(o, ':');
 		if (p == e || *p != '=') {
 			buf_add(o, "true", 4);
@@ -116,7 +117,7 @@ logfmt_parse(struct reader *r, const char *line, size_t n, struct errbuf *eb)
 				buf_addc(&v, *p++);
 			}
 			p++;
-			json_add_string(o, v.data ? v.data : "", v.len);
+			jtext_add_string(o, v.data ? v.data : "", v.len);
 			if (p < e && !blank(*p)) {
 				buf_release(&v);
 				return errbuf_set(eb, STATUS_REJECT,
@@ -129,7 +130,7 @@ logfmt_parse(struct reader *r, const char *line, size_t n, struct errbuf *eb)
 
 			while (p < e && !blank(*p))
 				p++;
-			json_add_field(o, s, (size_t)(p - s), r->flags);
+			reader_add_field(o, s, (size_t)(p - s), r->flags);
 		}
 	}
 	buf_addc(o, '}');

@@ -1,5 +1,5 @@
 /*
- * linebuf.c -- the line reader (see linebuf.h).
+ * source/linereader.c -- the line reader (see source/linereader.h).
  *
  * Lines are found with memchr over a buffer filled by large reads; a line
  * is handed out as a slice of the buffer, so the common case copies

@@ -1,9 +1,9 @@
 /*
- * linebuf.h -- the line reader: large reads, memchr framing, CRLF, a last
- * line without a newline, a maximum line length, line numbers.
+ * source/linereader.h -- the line reader: large reads, memchr framing, CRLF, a
+ * last line without a newline, a maximum line length, line numbers.
  */
-#ifndef LINEBUF_H
-#define LINEBUF_H
+#ifndef LINEREADER_H
+#define LINEREADER_H
 
 #include <stddef.h>
 #include <stdint.h>

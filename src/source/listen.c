@@ -1,5 +1,5 @@
 /*
- * source-listen.c -- listeners: tcp://HOST:PORT and unix:PATH accept
+ * source/listen.c -- listeners: tcp://HOST:PORT and unix:PATH accept
  * clients, each a source with its own line reader; udp://HOST:PORT reads
  * datagrams (one datagram holds one or more lines; its end ends a line).
  *

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/json-text.h"
 #include "lib/errbuf.h"
 #include "reader.h"
 #include "lib/xmalloc.h"
@@ -142,104 +143,6 @@ reader_fill(struct reader *r, struct errbuf *eb)
 	return 1;
 }
 
-void
-json_compact(struct buf *out, const char *p, size_t n, int *in_str)
-{
-	const char *end = p + n;
-	int s = *in_str; /* 0 outside, 1 inside, 2 after a backslash */
-
-	buf_grow(out, n);
-	while (p < end) {
-		if (s == 0) {
-			const char *q = p;
-
-			while (q < end && *q != ' ' && *q != '\n' &&
-			       *q != '\t' && *q != '\r' && *q != '"')
-				q++;
-			memcpy(out->data + out->len, p, (size_t)(q - p));
-			out->len += (size_t)(q - p);
-			p = q;
-			if (p < end && *p == '"') {
-				out->data[out->len++] = '"';
-				s = 1;
-			}
-			if (p < end)
-				p++;
-		} else if (s == 2) {
-			out->data[out->len++] = *p++;
-			s = 1;
-		} else {
-			const char *q = p;
-
-			while (q < end && *q != '"' && *q != '\\')
-				q++;
-			memcpy(out->data + out->len, p, (size_t)(q - p));
-			out->len += (size_t)(q - p);
-			p = q;
-			if (p < end) {
-				s = *p == '"' ? 0 : 2;
-				out->data[out->len++] = *p++;
-			}
-		}
-	}
-	out->data[out->len] = '\0';
-	*in_str = s;
-}
-
-static const char hexdig[] = "0123456789abcdef";
-
-void
-json_add_string(struct buf *out, const char *p, size_t n)
-{
-	const char *end = p + n;
-
-	buf_grow(out, n + 2);
-	out->data[out->len++] = '"';
-	while (p < end) {
-		const char *q = p;
-		unsigned char c;
-
-		while (q < end && (unsigned char)*q >= 0x20 && *q != '"' &&
-		       *q != '\\')
-			q++;
-		buf_add(out, p, (size_t)(q - p));
-		if (q == end)
-			break;
-		c = (unsigned char)*q;
-		p = q + 1;
-		switch (c) {
-		case '"':
-			buf_add(out, "\\\"", 2);
-			break;
-		case '\\':
-			buf_add(out, "\\\\", 2);
-			break;
-		case '\n':
-			buf_add(out, "\\n", 2);
-			break;
-		case '\t':
-			buf_add(out, "\\t", 2);
-			break;
-		case '\r':
-			buf_add(out, "\\r", 2);
-			break;
-		case '\b':
-			buf_add(out, "\\b", 2);
-			break;
-		case '\f':
-			buf_add(out, "\\f", 2);
-			break;
-		default: {
-			char u[6] = { '\\',	      'u',	     '0', '0',
-				      hexdig[c >> 4], hexdig[c & 15] };
-
-			buf_add(out, u, 6);
-		}
-		}
-	}
-	buf_addc(out, '"');
-}
-
 /* Whether p[0..n) is a number by the JSON grammar. */
 static int
 is_json_number(const char *p, size_t n)
@@ -281,7 +184,7 @@ is_json_number(const char *p, size_t n)
 }
 
 void
-json_add_field(struct buf *out, const char *p, size_t n, unsigned flags)
+reader_add_field(struct buf *out, const char *p, size_t n, unsigned flags)
 {
 	if ((flags & READER_TYPES) &&
 	    ((n == 4 && memcmp(p, "true", 4) == 0) ||
@@ -289,7 +192,7 @@ json_add_field(struct buf *out, const char *p, size_t n, unsigned flags)
 		buf_add(out, p, n);
 		return;
 	}
-	json_add_string(out, p, n);
+	jtext_add_string(out, p, n);
 }
 
 /* ---- ndjson: the line reader as it is ---------------------------------- */

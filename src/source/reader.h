@@ -138,25 +138,10 @@ int reader_stateful(int format);
 int reader_fill(struct reader *r, struct errbuf *eb);
 
 /*
- * Append JSON text p[0..n) to out without insignificant whitespace (the
- * whitespace outside strings); *in_str carries the inside-a-string state
- * across calls (start at 0).  Used by json and json-seq, and by
- * format_pretty() for the other way.
- */
-void json_compact(struct buf *out, const char *p, size_t n, int *in_str);
-
-/*
- * Append a JSON string holding the bytes p[0..n) to out, escaping what
- * JSON requires.  Bytes that are not UTF-8 are copied as they are (the
- * scanner rejects the event later, with the column).
- */
-void json_add_string(struct buf *out, const char *p, size_t n);
-
-/*
  * Append field text as a JSON value: with READER_TYPES, a JSON number,
  * true or false as such, else a string.
  */
-void json_add_field(struct buf *out, const char *p, size_t n, unsigned flags);
+void reader_add_field(struct buf *out, const char *p, size_t n, unsigned flags);
 
 extern const struct reader_format format_ndjson, format_json, format_jsonseq,
 	format_csv, format_tsv, format_logfmt;

@@ -2,8 +2,8 @@
  * source.h -- where events come from: a set of sources polled together by
  * the runner's event loop (pipeline.c).
  *
- * One file per kind: source-file.c (files and stdin read once, in order;
- * followed files with rotation and checkpoints) and source-listen.c (tcp,
+ * One file per kind: source/file.c (files and stdin read once, in order;
+ * followed files with rotation and checkpoints) and source/listen.c (tcp,
  * unix and udp listeners and their clients).  Every source that carries
  * events has its own struct reader (reader.h), so framing and format
  * state are independent: a partial line or a csv header from one client
@@ -146,7 +146,7 @@ int source_set_checkpoint(struct source_set *set, uint64_t held);
 uint64_t source_follow_offset(struct source *s);
 void source_follow_mark(struct source *s, uint64_t seq);
 
-/* Constructors, one per kind (source-file.c, source-listen.c). */
+/* Constructors, one per kind (source/file.c, source/listen.c). */
 struct source *source_file_new(struct source_set *set, const char *path);
 struct source *source_follow_new(struct source_set *set, const char *path);
 int source_listen_new(struct source_set *set, const char *target);

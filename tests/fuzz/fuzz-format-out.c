@@ -1,5 +1,5 @@
 /*
- * fuzz-format-out.c -- the output side: json_pretty() and the compactor
+ * fuzz-format-out.c -- the output side: jtext_pretty() and the compactor
  * of the json decoder are inverses on valid JSON, and pretty output is
  * valid JSON equal to the input.
  */
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/json-text.h"
 #include "lib/buf.h"
 #include "sink/encoder.h"
 #include "source/reader.h"
@@ -24,10 +25,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (v == NULL)
 		return 0;
-	json_pretty(&pretty, (const char *)data, size);
-	json_compact(&compact, (const char *)data, size, &s);
+	jtext_pretty(&pretty, (const char *)data, size);
+	jtext_compact(&compact, (const char *)data, size, &s);
 	s = 0;
-	json_compact(&again, pretty.data, pretty.len, &s);
+	jtext_compact(&again, pretty.data, pretty.len, &s);
 	if (compact.len != again.len ||
 	    memcmp(compact.data, again.data, compact.len) != 0)
 		abort();
