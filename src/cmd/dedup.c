@@ -192,8 +192,12 @@ dedup_process(void *arg, struct record *rec, struct emit *out,
 		}
 		if (now > ctx->newest)
 			ctx->newest = now;
-		forget_expired(ctx);
 	}
+	/*
+	 * Look the key up before forgetting expired keys: a key that comes
+	 * again after its TTL is then counted as passing again, not as
+	 * forgotten and new.
+	 */
 	i = kt_find(&ctx->kt, h);
 	if (i != KT_NONE) {
 		kt_touch(&ctx->kt, i);
@@ -205,8 +209,10 @@ dedup_process(void *arg, struct record *rec, struct emit *out,
 	} else {
 		i = kt_insert(&ctx->kt, h);
 	}
-	if (ctx->ttl > 0)
+	if (ctx->ttl > 0) {
 		*kt_time(&ctx->kt, i) = now;
+		forget_expired(ctx);
+	}
 	ctx->dirty = 1;
 	ctx->passed++;
 	return emit(out, rec, eb);
