@@ -265,14 +265,14 @@ prom_write(struct stats_ctx *ctx, struct errbuf *eb)
 	      "# TYPE evpipe_rejects_total counter\n",
 	      fp);
 	json_object_foreach(ctx->env->rejects, st, per)
-		json_object_foreach(per, reason, n)
-	{
-		fputs("evpipe_rejects_total{stage=\"", fp);
-		prom_label(fp, st);
-		fputs("\",reason=\"", fp);
-		prom_label(fp, reason);
-		fprintf(fp, "\"} %lld\n", (long long)json_integer_value(n));
-	}
+		json_object_foreach(per, reason, n) {
+			fputs("evpipe_rejects_total{stage=\"", fp);
+			prom_label(fp, st);
+			fputs("\",reason=\"", fp);
+			prom_label(fp, reason);
+			fprintf(fp, "\"} %lld\n",
+				(long long)json_integer_value(n));
+		}
 	if (ctx->has_lag) {
 		static const double qs[] = { 0.5, 0.9, 0.99, 1 };
 		size_t i;

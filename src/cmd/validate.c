@@ -377,8 +377,7 @@ validate_top(json_t *o, const char *name)
 	json_t **v = xcalloc(n ? n : 1, sizeof *v), *a = json_array(), *c;
 	const char *k;
 
-	json_object_foreach(o, k, c)
-	{
+	json_object_foreach(o, k, c) {
 		v[i++] = json_pack("{s:s, s:O}", name, k, "count", c);
 	}
 	qsort(v, n, sizeof *v, validate_cmp_count);
@@ -432,16 +431,14 @@ validate_finish(void *arg, struct emit *out, struct errbuf *eb)
 		valid += e->valid;
 		invalid += e->invalid;
 		json_object_set_new(schemas, e->name, validate_entry_report(e));
-		json_object_foreach(e->keywords, k, c)
-		{
+		json_object_foreach(e->keywords, k, c) {
 			t = json_object_get(kw, k);
 			json_object_set_new(
 				kw, k,
 				json_integer(json_integer_value(c) +
 					     (t ? json_integer_value(t) : 0)));
 		}
-		json_object_foreach(e->pointers, k, c)
-		{
+		json_object_foreach(e->pointers, k, c) {
 			t = json_object_get(ptr, k);
 			json_object_set_new(
 				ptr, k,

@@ -118,8 +118,7 @@ ev_recurse(struct ectx *c, json_t *v, ev_fn fn, void *arg)
 		const char *k;
 		json_t *m;
 
-		json_object_foreach(v, k, m)
-		{
+		json_object_foreach(v, k, m) {
 			rc = ev_recurse(c, m, fn, arg);
 			if (rc)
 				break;
@@ -229,8 +228,7 @@ ev_iter_value(struct ectx *c, json_t *v, ev_fn fn, void *arg)
 		const char *k;
 		json_t *m;
 
-		json_object_foreach(v, k, m)
-		{
+		json_object_foreach(v, k, m) {
 			rc = fn(c, m, arg);
 			if (rc)
 				break;
@@ -1294,8 +1292,7 @@ piter_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
 		const char *key;
 		json_t *m;
 
-		json_object_foreach(v, key, m)
-		{
+		json_object_foreach(v, key, m) {
 			json_t *k = val_string(key, strlen(key)), *p;
 
 			rc = path_append(c, path, k, &p);
@@ -1363,8 +1360,7 @@ precurse(struct ectx *c, json_t *path, json_t *v, evp_fn fn, void *arg)
 			const char *key;
 			json_t *m;
 
-			json_object_foreach(v, key, m)
-			{
+			json_object_foreach(v, key, m) {
 				json_t *k = val_string(key, strlen(key)), *p;
 
 				rc = path_append(c, path, k, &p);

@@ -1349,8 +1349,7 @@ eval_object_body(struct vctx *v, struct snode *n, ival inst,
 			  "of %lld",
 			  size, n->max_props);
 	if (n->required) {
-		json_array_foreach(n->required, i, w)
-		{
+		json_array_foreach(n->required, i, w) {
 			if (!has_member(sc, ov, json_string_value(w),
 					json_string_length(w)))
 				ok = fail(v, n, ip, kp, "required",
@@ -1362,8 +1361,7 @@ eval_object_body(struct vctx *v, struct snode *n, ival inst,
 		if (!has_member(sc, ov, n->dep_req[i].name,
 				strlen(n->dep_req[i].name)))
 			continue;
-		json_array_foreach(n->dep_req[i].list, k, w)
-		{
+		json_array_foreach(n->dep_req[i].list, k, w) {
 			if (json_is_string(w) &&
 			    !has_member(sc, ov, json_string_value(w),
 					json_string_length(w)))

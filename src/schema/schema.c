@@ -491,8 +491,7 @@ meta_dialect(struct schema *sc, const char *s, int *dialect, unsigned *voc,
 		if (hops == 0 && (v = json_object_get(meta, "$vocabulary")) &&
 		    json_is_object(v)) {
 			*voc = 0;
-			json_object_foreach(v, k, val)
-			{
+			json_object_foreach(v, k, val) {
 				unsigned bit = vocab_bit(k);
 
 				if (bit == 0 && json_is_true(val)) {
@@ -614,8 +613,7 @@ compile_map(struct cctx *cc, json_t *o, const char *kw, const char *base,
 	*n = json_object_size(o);
 	*out = xcalloc(*n ? *n : 1, sizeof **out);
 	ptr_push(&cc->ptr, kw);
-	json_object_foreach(o, k, v)
-	{
+	json_object_foreach(o, k, v) {
 		size_t m2 = cc->ptr.len;
 
 		ptr_push(&cc->ptr, k);
@@ -969,8 +967,7 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 			n->dep_req = xcalloc(json_object_size(v) + 1,
 					     sizeof *n->dep_req);
 			ptr_push(&cc->ptr, "dependencies");
-			json_object_foreach(v, k, w)
-			{
+			json_object_foreach(v, k, w) {
 				if (json_is_array(w)) {
 					n->dep_req[nr].name = k;
 					n->dep_req[nr++].list = w;
@@ -1034,8 +1031,7 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 				if (!n->types)
 					return bad(cc, "type", "unknown type");
 			} else if (json_is_array(v)) {
-				json_array_foreach(v, i, w)
-				{
+				json_array_foreach(v, i, w) {
 					int b = json_is_string(w)
 							? type_bit(
 								  json_string_value(
@@ -1106,11 +1102,11 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 		if ((v = json_object_get(j, "required"))) {
 			if (!json_is_array(v))
 				return bad(cc, "required", "must be an array");
-			json_array_foreach(v, i, w) if (
-				!json_is_string(
-					w)) return bad(cc, "required",
-						       "must be an array of "
-						       "strings");
+			json_array_foreach(v, i, w)
+				if (!json_is_string(w))
+					return bad(cc, "required",
+						   "must be an array of "
+						   "strings");
 			n->required = v;
 		}
 		if ((v = json_object_get(j, "pattern"))) {
@@ -1132,8 +1128,7 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 				n->dep_req,
 				n->ndep_req + json_object_size(v) + 1,
 				sizeof *n->dep_req);
-			json_object_foreach(v, k, w)
-			{
+			json_object_foreach(v, k, w) {
 				if (!json_is_array(w))
 					return bad(cc, "dependentRequired",
 						   "values must be arrays");
