@@ -553,8 +553,7 @@ static int
 str_step(struct ectx *c, struct str_st *st)
 {
 	if (st->j < 0) {
-		json_t *s = val_string(st->suffix->data ? st->suffix->data : "",
-				       st->suffix->len);
+		json_t *s = val_string(st->suffix->data, st->suffix->len);
 		int rc = st->fn(c, s, st->arg);
 
 		json_decref(s);

@@ -339,7 +339,7 @@ CFN(f_implode)
 		put_codepoint(&b,
 			      d >= 0 && d <= 0x10FFFF ? (unsigned)d : 0xFFFD);
 	}
-	*out = val_string(b.data ? b.data : "", b.len);
+	*out = val_string(b.data, b.len);
 	buf_release(&b);
 	return 0;
 }
@@ -2146,7 +2146,7 @@ sub_string(struct ectx *c, struct sub_st *st, json_t *s, ev_fn fn, void *arg)
 			buf_add(&b, p + ed[i].step, ed[i].nstep);
 		}
 		buf_add(&b, p + pos, plen - pos);
-		r = val_string(b.data ? b.data : "", b.len);
+		r = val_string(b.data, b.len);
 		rc = fn(c, r, arg);
 		json_decref(r);
 		if (rc != 0)
@@ -2204,7 +2204,7 @@ sub_flags_cb(struct ectx *c, json_t *flags, void *arg)
 		else
 			buf_addc(&b, f[i]);
 	}
-	st.flags = val_string(b.data ? b.data : "", b.len);
+	st.flags = val_string(b.data, b.len);
 	buf_release(&b);
 	rc = sub_string(c, &st, sa->in, sa->fn, sa->arg);
 	json_decref(st.flags);
@@ -2521,7 +2521,7 @@ builtin_format(struct ectx *c, const char *fmt, json_t *v)
 	}
 	json_decref(s);
 done:
-	r = val_string(b.data ? b.data : "", b.len);
+	r = val_string(b.data, b.len);
 	buf_release(&b);
 	return r;
 }

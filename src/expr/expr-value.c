@@ -623,7 +623,7 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 				json_string_length(a));
 			buf_add(&s, json_string_value(b),
 				json_string_length(b));
-			*out = val_string(s.data ? s.data : "", s.len);
+			*out = val_string(s.data, s.len);
 			buf_release(&s);
 			return 0;
 		}
@@ -698,7 +698,7 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 				buf_add(&r, r.data,
 					k < want - k ? k : want - k);
 			}
-			*out = val_string(r.data ? r.data : "", r.len);
+			*out = val_string(r.data, r.len);
 			buf_release(&r);
 			return 0;
 		}

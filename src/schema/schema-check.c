@@ -664,8 +664,6 @@ seg_string(const struct seg *s, const char *last)
 		buf_addc(&b, '/');
 		buf_adds(&b, last);
 	}
-	if (b.data == NULL)
-		buf_adds(&b, "");
 	return buf_detach(&b, NULL);
 }
 
@@ -1101,7 +1099,7 @@ eval_content(struct vctx *v, struct snode *n, const char *s, size_t len,
 			return fail(v, n, ip, kp, "contentEncoding",
 				    "value is not valid base64");
 		}
-		s = dec.data ? dec.data : "";
+		s = dec.data;
 		len = dec.len;
 	}
 	if (n->content_type &&

@@ -151,7 +151,7 @@ resolve(struct cx *cx, struct doc *d, const char *ref, const char *at,
 			buf_addc(&frag, *p);
 		}
 	}
-	p = frag.data ? frag.data : "";
+	p = frag.data;
 	while (*p == '/' && node) {
 		const char *q = p + 1;
 
@@ -165,11 +165,10 @@ resolve(struct cx *cx, struct doc *d, const char *ref, const char *at,
 				buf_addc(&tok, *q);
 		}
 		if (json_is_object(node)) {
-			node = json_object_get(node, tok.data ? tok.data : "");
+			node = json_object_get(node, tok.data);
 		} else if (json_is_array(node)) {
 			char *end;
-			unsigned long i =
-				strtoul(tok.data ? tok.data : "x", &end, 10);
+			unsigned long i = strtoul(tok.data, &end, 10);
 
 			node = *end == '\0' && tok.len > 0
 				       ? json_array_get(node, i)

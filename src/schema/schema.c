@@ -146,8 +146,6 @@ uri_remove_dots(const char *in, size_t n, struct buf *out)
 			p = q;
 		}
 	}
-	if (out->data == NULL)
-		buf_adds(out, "");
 }
 
 /* Resolve ref against base (either may be NULL/empty); new string. */
@@ -233,8 +231,6 @@ uri_resolve(const char *base, const char *ref)
 		buf_addc(&out, '#');
 		buf_add(&out, r.frag, r.nfrag);
 	}
-	if (out.data == NULL)
-		buf_adds(&out, "");
 	return buf_detach(&out, NULL);
 }
 
@@ -274,8 +270,6 @@ uri_split(const char *uri, char **frag)
 			buf_addc(&f, *p);
 		}
 	}
-	if (f.data == NULL)
-		buf_adds(&f, "");
 	*frag = buf_detach(&f, NULL);
 	return xstrndup(uri, h - uri);
 }
@@ -554,7 +548,7 @@ static int
 bad(struct cctx *cc, const char *kw, const char *what)
 {
 	return errbuf_set(cc->eb, STATUS_USAGE, "schema %s/%s: %s",
-			  cc->ptr.data ? cc->ptr.data : "", kw, what);
+			  cc->ptr.data, kw, what);
 }
 
 static struct snode *compile(struct cctx *, json_t *, const char *base,
@@ -706,7 +700,7 @@ node_new(struct cctx *cc, json_t *j, struct sres *res, int dialect,
 	n->min_contains = n->max_contains = -1;
 	n->max_length = n->min_length = n->max_items = n->min_items = -1;
 	n->max_props = n->min_props = -1;
-	n->loc = xasprintf("%s#%s", res->uri, cc->ptr.data ? cc->ptr.data : "");
+	n->loc = xasprintf("%s#%s", res->uri, cc->ptr.data);
 	schema_add_node(cc->sc, n);
 	return n;
 }
@@ -733,8 +727,7 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 	if (!json_is_object(j)) {
 		errbuf_set(cc->eb, STATUS_USAGE,
 			   "schema %s: must be an object or a boolean",
-			   cc->ptr.data && *cc->ptr.data ? cc->ptr.data
-							 : "(root)");
+			   *cc->ptr.data ? cc->ptr.data : "(root)");
 		return NULL;
 	}
 	if ((n = map_get(cc->sc, j)) != NULL)
@@ -777,9 +770,7 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 			newbase = u;
 			if ((r = res_find(cc->sc, u)) == NULL || r->root != j) {
 				r = res_new(cc->sc, u, j);
-				buf_add(&saved,
-					cc->ptr.data ? cc->ptr.data : "",
-					cc->ptr.len);
+				buf_add(&saved, cc->ptr.data, cc->ptr.len);
 				ptr_pop(&cc->ptr, 0);
 			}
 			res = r;
@@ -800,7 +791,7 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 	rc = compile_body(cc, n, j, base, res, dialect, voc);
 	if (rc == 0)
 		schema_node_plan(n);
-	if (saved.data) {
+	if (saved.cap != 0) { /* the pointer was saved above */
 		ptr_pop(&cc->ptr, 0);
 		buf_add(&cc->ptr, saved.data, saved.len);
 	}
@@ -947,8 +938,7 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 					return errbuf_prefix(
 						cc->eb,
 						"schema %s/patternProperties",
-						cc->ptr.data ? cc->ptr.data
-							     : "");
+						cc->ptr.data);
 				}
 				n->npprops = i + 1;
 			}
@@ -1116,9 +1106,9 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 						   json_string_length(v),
 						   REGEX_ECMA, cc->eb);
 			if (n->pattern == NULL)
-				return errbuf_prefix(
-					cc->eb, "schema %s/pattern",
-					cc->ptr.data ? cc->ptr.data : "");
+				return errbuf_prefix(cc->eb,
+						     "schema %s/pattern",
+						     cc->ptr.data);
 		}
 		if (!d7 && (v = json_object_get(j, "dependentRequired"))) {
 			if (!json_is_object(v))
@@ -1203,9 +1193,9 @@ load_file(const char *path, struct numtext *nt, struct errbuf *eb)
 		return NULL;
 	}
 	fclose(fp);
-	j = schema_json_loadb(b.data ? b.data : "", b.len, &jerr);
+	j = schema_json_loadb(b.data, b.len, &jerr);
 	if (j != NULL)
-		numtext_collect(nt, j, b.data ? b.data : "", b.len);
+		numtext_collect(nt, j, b.data, b.len);
 	buf_release(&b);
 	if (j == NULL)
 		errbuf_set(eb, STATUS_USAGE, "%s:%d:%d: %s", path, jerr.line,
@@ -1236,8 +1226,6 @@ pct_decode(const char *s)
 			buf_addc(&b, *s);
 		}
 	}
-	if (b.data == NULL)
-		buf_adds(&b, "");
 	return buf_detach(&b, NULL);
 }
 
