@@ -982,7 +982,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	for (i = 0; i < n; i++) {
 		struct stage *st = &r.stages[i];
 
-		if (st->e->reads_input == NULL || st->e->reads_input(st->ctx))
+		if (!specs[i].no_input)
 			continue;
 		if (n > 1 || (inputs && inputs[0])) {
 			fprintf(stderr,
