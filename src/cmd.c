@@ -1,5 +1,6 @@
 /*
- * cmd.c -- the command table, global options, help and completion words.
+ * cmd.c -- the command tables (the stages; run, help and the subcommands
+ * of schema), the global options, help and completion words.
  *
  * Command names are matched exactly (plus explicit aliases): no prefix
  * matching, so adding a command never changes what a script means.
