@@ -146,8 +146,6 @@ uri_remove_dots(const char *in, size_t n, struct buf *out)
 			p = q;
 		}
 	}
-	if (out->data == NULL)
-		buf_adds(out, "");
 }
 
 /* Resolve ref against base (either may be NULL/empty); new string. */
@@ -233,8 +231,6 @@ uri_resolve(const char *base, const char *ref)
 		buf_addc(&out, '#');
 		buf_add(&out, r.frag, r.nfrag);
 	}
-	if (out.data == NULL)
-		buf_adds(&out, "");
 	return buf_detach(&out, NULL);
 }
 
@@ -274,8 +270,6 @@ uri_split(const char *uri, char **frag)
 			buf_addc(&f, *p);
 		}
 	}
-	if (f.data == NULL)
-		buf_adds(&f, "");
 	*frag = buf_detach(&f, NULL);
 	return xstrndup(uri, h - uri);
 }
@@ -491,8 +485,7 @@ meta_dialect(struct schema *sc, const char *s, int *dialect, unsigned *voc,
 		if (hops == 0 && (v = json_object_get(meta, "$vocabulary")) &&
 		    json_is_object(v)) {
 			*voc = 0;
-			json_object_foreach(v, k, val)
-			{
+			json_object_foreach(v, k, val) {
 				unsigned bit = vocab_bit(k);
 
 				if (bit == 0 && json_is_true(val)) {
@@ -555,7 +548,7 @@ static int
 bad(struct cctx *cc, const char *kw, const char *what)
 {
 	return errbuf_set(cc->eb, STATUS_USAGE, "schema %s/%s: %s",
-			  cc->ptr.data ? cc->ptr.data : "", kw, what);
+			  cc->ptr.data, kw, what);
 }
 
 static struct snode *compile(struct cctx *, json_t *, const char *base,
@@ -614,8 +607,7 @@ compile_map(struct cctx *cc, json_t *o, const char *kw, const char *base,
 	*n = json_object_size(o);
 	*out = xcalloc(*n ? *n : 1, sizeof **out);
 	ptr_push(&cc->ptr, kw);
-	json_object_foreach(o, k, v)
-	{
+	json_object_foreach(o, k, v) {
 		size_t m2 = cc->ptr.len;
 
 		ptr_push(&cc->ptr, k);
@@ -708,7 +700,7 @@ node_new(struct cctx *cc, json_t *j, struct sres *res, int dialect,
 	n->min_contains = n->max_contains = -1;
 	n->max_length = n->min_length = n->max_items = n->min_items = -1;
 	n->max_props = n->min_props = -1;
-	n->loc = xasprintf("%s#%s", res->uri, cc->ptr.data ? cc->ptr.data : "");
+	n->loc = xasprintf("%s#%s", res->uri, cc->ptr.data);
 	schema_add_node(cc->sc, n);
 	return n;
 }
@@ -735,8 +727,7 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 	if (!json_is_object(j)) {
 		errbuf_set(cc->eb, STATUS_USAGE,
 			   "schema %s: must be an object or a boolean",
-			   cc->ptr.data && *cc->ptr.data ? cc->ptr.data
-							 : "(root)");
+			   *cc->ptr.data ? cc->ptr.data : "(root)");
 		return NULL;
 	}
 	if ((n = map_get(cc->sc, j)) != NULL)
@@ -779,9 +770,7 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 			newbase = u;
 			if ((r = res_find(cc->sc, u)) == NULL || r->root != j) {
 				r = res_new(cc->sc, u, j);
-				buf_add(&saved,
-					cc->ptr.data ? cc->ptr.data : "",
-					cc->ptr.len);
+				buf_add(&saved, cc->ptr.data, cc->ptr.len);
 				ptr_pop(&cc->ptr, 0);
 			}
 			res = r;
@@ -802,7 +791,7 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 	rc = compile_body(cc, n, j, base, res, dialect, voc);
 	if (rc == 0)
 		schema_node_plan(n);
-	if (saved.data) {
+	if (saved.cap != 0) { /* the pointer was saved above */
 		ptr_pop(&cc->ptr, 0);
 		buf_add(&cc->ptr, saved.data, saved.len);
 	}
@@ -949,8 +938,7 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 					return errbuf_prefix(
 						cc->eb,
 						"schema %s/patternProperties",
-						cc->ptr.data ? cc->ptr.data
-							     : "");
+						cc->ptr.data);
 				}
 				n->npprops = i + 1;
 			}
@@ -969,8 +957,7 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 			n->dep_req = xcalloc(json_object_size(v) + 1,
 					     sizeof *n->dep_req);
 			ptr_push(&cc->ptr, "dependencies");
-			json_object_foreach(v, k, w)
-			{
+			json_object_foreach(v, k, w) {
 				if (json_is_array(w)) {
 					n->dep_req[nr].name = k;
 					n->dep_req[nr++].list = w;
@@ -1034,8 +1021,7 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 				if (!n->types)
 					return bad(cc, "type", "unknown type");
 			} else if (json_is_array(v)) {
-				json_array_foreach(v, i, w)
-				{
+				json_array_foreach(v, i, w) {
 					int b = json_is_string(w)
 							? type_bit(
 								  json_string_value(
@@ -1106,11 +1092,11 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 		if ((v = json_object_get(j, "required"))) {
 			if (!json_is_array(v))
 				return bad(cc, "required", "must be an array");
-			json_array_foreach(v, i, w) if (
-				!json_is_string(
-					w)) return bad(cc, "required",
-						       "must be an array of "
-						       "strings");
+			json_array_foreach(v, i, w)
+				if (!json_is_string(w))
+					return bad(cc, "required",
+						   "must be an array of "
+						   "strings");
 			n->required = v;
 		}
 		if ((v = json_object_get(j, "pattern"))) {
@@ -1120,9 +1106,9 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 						   json_string_length(v),
 						   REGEX_ECMA, cc->eb);
 			if (n->pattern == NULL)
-				return errbuf_prefix(
-					cc->eb, "schema %s/pattern",
-					cc->ptr.data ? cc->ptr.data : "");
+				return errbuf_prefix(cc->eb,
+						     "schema %s/pattern",
+						     cc->ptr.data);
 		}
 		if (!d7 && (v = json_object_get(j, "dependentRequired"))) {
 			if (!json_is_object(v))
@@ -1132,8 +1118,7 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 				n->dep_req,
 				n->ndep_req + json_object_size(v) + 1,
 				sizeof *n->dep_req);
-			json_object_foreach(v, k, w)
-			{
+			json_object_foreach(v, k, w) {
 				if (!json_is_array(w))
 					return bad(cc, "dependentRequired",
 						   "values must be arrays");
@@ -1208,9 +1193,9 @@ load_file(const char *path, struct numtext *nt, struct errbuf *eb)
 		return NULL;
 	}
 	fclose(fp);
-	j = schema_json_loadb(b.data ? b.data : "", b.len, &jerr);
+	j = schema_json_loadb(b.data, b.len, &jerr);
 	if (j != NULL)
-		numtext_collect(nt, j, b.data ? b.data : "", b.len);
+		numtext_collect(nt, j, b.data, b.len);
 	buf_release(&b);
 	if (j == NULL)
 		errbuf_set(eb, STATUS_USAGE, "%s:%d:%d: %s", path, jerr.line,
@@ -1241,8 +1226,6 @@ pct_decode(const char *s)
 			buf_addc(&b, *s);
 		}
 	}
-	if (b.data == NULL)
-		buf_adds(&b, "");
 	return buf_detach(&b, NULL);
 }
 
