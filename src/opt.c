@@ -84,8 +84,20 @@ opt_store(const struct opt *o, void *ctx, const char *val, const char *val2,
 					     opt_name(o, name, sizeof name));
 		*(int64_t *)field = d;
 		return 0;
-	case OPT_STRING:
 	case OPT_EXPR:
+		/*
+		 * A command reads one key, time or order expression: a second
+		 * one used to replace the first without a word.
+		 */
+		if (*(const char **)field != NULL)
+			return errbuf_set(eb, STATUS_USAGE,
+					  "%s given twice: it takes one "
+					  "expression (for a compound key, "
+					  "an array: '[.a, .b]')",
+					  opt_name(o, name, sizeof name));
+		*(const char **)field = val;
+		return 0;
+	case OPT_STRING:
 		*(const char **)field = val;
 		return 0;
 	case OPT_STRLIST:

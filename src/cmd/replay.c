@@ -115,7 +115,6 @@ replay_defaults(void *arg)
 {
 	struct replay_ctx *ctx = arg;
 
-	ctx->time = ".ts";
 	ctx->loop = 1;
 	ctx->loop_memory = 256u << 20;
 }
@@ -189,6 +188,8 @@ replay_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	if (ctx->spin < 0 || ctx->spin > REPLAY_SPIN_MAX)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--spin must be from 0 to 1s");
+	if (ctx->time == NULL)
+		ctx->time = ".ts"; /* not in replay_defaults: -t is once only */
 	if (!ctx->rate_s &&
 	    cmd_key_init(&ctx->key, ctx->time, env, NULL, eb) == -1)
 		return errbuf_prefix(eb, "--time");
