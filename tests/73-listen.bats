@@ -400,3 +400,35 @@ PY
 	# The peer's port, not the listener's.
 	refute_line "{\"f\":\"$t\"}"
 }
+
+@test "a unix listener's socket is created 0600 whatever the umask; --socket-mode sets another" {
+	(umask 000 && exec "$EVPIPE" -i "unix:$PWD/a.sock" cat >>out 2>>err) &
+	pid=$!
+	wait_file a.sock
+	run stat -c %a a.sock
+	stop
+	assert_output 600
+	(umask 000 && exec "$EVPIPE" --socket-mode 0660 -i "unix:$PWD/b.sock" cat >>out 2>>err) &
+	pid=$!
+	wait_file b.sock
+	run stat -c %a b.sock
+	stop
+	assert_output 660
+	# The umask still takes bits away from what is not asked for.
+	(umask 077 && exec "$EVPIPE" --socket-mode 640 -i "unix:$PWD/c.sock" cat >>out 2>>err) &
+	pid=$!
+	wait_file c.sock
+	run stat -c %a c.sock
+	stop
+	assert_output 640
+}
+
+@test "--socket-mode takes an octal mode up to 0777; anything else is a usage error" {
+	local m
+	for m in 0800 1777 rw '' 12345 -1; do
+		run "$EVPIPE" --socket-mode "$m" -i "unix:$PWD/s.sock" cat </dev/null
+		assert_equal "$status" 2
+		assert_output "evpipe: --socket-mode '$m': expected an octal mode from 0 to 0777 (e.g. 0660)"
+		[[ ! -e s.sock ]] || fail "socket made for $m"
+	done
+}

@@ -138,6 +138,32 @@ listen_parse(const char *target, enum listen_kind *kind, char *host,
 }
 
 int
+source_socket_mode(const char *arg, unsigned *mode, struct errbuf *eb)
+{
+	const char *p = arg;
+
+	*mode = 0600;
+	if (arg == NULL)
+		return 0;
+	if (*p == '\0' || strlen(p) > 4)
+		goto bad;
+	for (*mode = 0; *p; p++) {
+		if (*p < '0' || *p > '7')
+			goto bad;
+		*mode = *mode * 8 + (unsigned)(*p - '0');
+	}
+	if (*mode <= 0777)
+		return 0;
+bad:
+	if (eb)
+		errbuf_set(eb, STATUS_USAGE,
+			   "--socket-mode '%s': expected an octal mode from "
+			   "0 to 0777 (e.g. 0660)",
+			   arg);
+	return -1;
+}
+
+int
 source_listen_check(const char *target, struct errbuf *eb)
 {
 	enum listen_kind kind;
@@ -527,6 +553,8 @@ listen_unix(struct source_set *set, struct listener *l, const char *target)
 	const char *path = target + 5;
 	struct sockaddr_un sun;
 	struct stat st;
+	mode_t old_umask;
+	unsigned mode;
 	int fd;
 
 	memset(&sun, 0, sizeof sun);
@@ -538,6 +566,11 @@ listen_unix(struct source_set *set, struct listener *l, const char *target)
 				 strerror(errno));
 		return -1;
 	}
+	/* The socket file gets its mode at bind(): through the umask, so
+	 * that it is never, even for a moment, open to more than MODE. */
+	if (source_socket_mode(set->g->socket_mode, &mode, NULL) == -1)
+		BUG("--socket-mode not checked: %s", set->g->socket_mode);
+	old_umask = umask(~mode & 0777);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		int err = errno, ok = 0;
 
@@ -558,12 +591,14 @@ listen_unix(struct source_set *set, struct listener *l, const char *target)
 				close(probe);
 		}
 		if (!ok) {
+			umask(old_umask);
 			source_set_error(set, "cannot listen on %s: %s", target,
 					 strerror(err));
 			close(fd);
 			return -1;
 		}
 	}
+	umask(old_umask);
 	if (listen(fd, SOMAXCONN) == -1 || stat(path, &st) == -1) {
 		source_set_error(set, "cannot listen on %s: %s", target,
 				 strerror(errno));

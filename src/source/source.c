@@ -79,6 +79,7 @@ source_free(struct source_set *set, struct source *s)
 int
 source_check(const struct globals *g, struct errbuf *eb)
 {
+	unsigned mode;
 	size_t i;
 
 	if (g->from_end && !g->follow)
@@ -97,6 +98,8 @@ source_check(const struct globals *g, struct errbuf *eb)
 	if (g->client_buffers == 0)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--client-buffers must be at least 1");
+	if (source_socket_mode(g->socket_mode, &mode, eb) == -1)
+		return -1;
 	for (i = 0; i < g->listen.n; i++) {
 		if (source_listen_check(g->listen.v[i], eb) == -1)
 			return -1;

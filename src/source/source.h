@@ -159,6 +159,9 @@ int source_listen_new(struct source_set *set, const char *target);
 struct errbuf;
 int source_check(const struct globals *g, struct errbuf *eb);
 int source_listen_check(const char *target, struct errbuf *eb);
+/* --socket-mode (NULL: the default, 0600) as a mode; 0, or -1 with a
+ * STATUS_USAGE error in eb (if not NULL). */
+int source_socket_mode(const char *arg, unsigned *mode, struct errbuf *eb);
 
 /*
  * Follow mode, for source.c: fill e (path borrowed) with where tracked
