@@ -913,6 +913,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	r.env.quiet = g->quiet;
 	r.env.max_line = g->max_line;
 	r.env.rejects = json_object();
+	r.env.refused = g->listen.n ? &r.set.refused : NULL;
 	for (i = 0; i < n; i++) {
 		struct stage *st = &r.stages[i];
 

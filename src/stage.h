@@ -64,6 +64,12 @@ struct stage_env {
 	 * counted under "(other reasons)".  Read only.
 	 */
 	json_t *rejects;
+	/*
+	 * The runner's count of connections its listeners refused past
+	 * --max-clients (their events never came in), for stats; NULL
+	 * when the run has no listener.  Read only.
+	 */
+	const uint64_t *refused;
 	/* The runner's: use stage_reject(). */
 	int (*reject_fn)(const struct stage_env *, struct record *,
 			 struct errbuf *);

@@ -432,3 +432,34 @@ PY
 		[[ ! -e s.sock ]] || fail "socket made for $m"
 	done
 }
+
+@test "--max-clients: every refused connection is counted, in the warnings by the exit and in stats" {
+	serve -i tcp://:0 --max-clients 10 stats
+	local u
+	u=$(url tcp)
+	# 300 clients connect and stay; the server closes all but 10.
+	timeout 60 python3 - "$u" <<-'PY' || fail "clients failed"
+		import select, socket, sys, time
+		host, port = sys.argv[1][6:].rsplit(":", 1)
+		socks = [socket.create_connection((host, int(port))) for _ in range(300)]
+		open_ = set(socks)
+		end = time.monotonic() + 30
+		while len(open_) > 10 and time.monotonic() < end:
+		    r, _, _ = select.select(list(open_), [], [], 0.5)
+		    for s in r:
+		        try:
+		            data = s.recv(1)
+		        except ConnectionResetError:
+		            data = b""
+		        assert data == b"", data
+		        open_.discard(s)
+		assert len(open_) == 10, "%d still open" % len(open_)
+	PY
+	stop
+	local sum
+	sum=$(sed -n 's/^evpipe: .*: \([0-9]*\) connection(s) refused: already 10 clients (--max-clients)$/\1/p' err |
+		awk '{ s += $1 } END { print s + 0 }')
+	assert_equal "$sum" 290
+	run jq -c '.refused_connections' out
+	assert_output 290
+}

@@ -51,7 +51,8 @@ struct listener {
 	ino_t sock_ino;
 	int64_t last_refuse_warn;
 	int64_t last_accept_warn;
-	uint64_t refused;
+	uint64_t refused;    /* refused since the last warning */
+	size_t refused_full; /* the clients connected at the last refusal */
 	/* udp */
 	struct reader rd;
 	char *dgram;
@@ -314,6 +315,24 @@ static const struct source_ops client_ops = {
 
 /* ---- stream listeners ------------------------------------------------- */
 
+/*
+ * Say how many connections were refused since the last warning.  The
+ * warning comes at most once every REFUSE_WARN_EVERY; what is refused in
+ * between is said when that time is up (the listener's deadline), or at
+ * the end: every refused connection is counted once.
+ */
+static void
+listener_refused_warn(struct listener *l, int64_t now)
+{
+	if (l->refused == 0)
+		return;
+	log_warn("%s: %llu connection(s) refused: already %zu clients "
+		 "(--max-clients)",
+		 l->s.name, (unsigned long long)l->refused, l->refused_full);
+	l->last_refuse_warn = now;
+	l->refused = 0;
+}
+
 static void
 listener_accept(struct source *s, struct source_set *set)
 {
@@ -322,6 +341,14 @@ listener_accept(struct source *s, struct source_set *set)
 
 	s->ready = 0;
 	s->deadline = INT64_MAX;
+	if (l->refused > 0) {
+		int64_t now = mono_ns();
+
+		if (now - l->last_refuse_warn >= REFUSE_WARN_EVERY)
+			listener_refused_warn(l, now);
+		else
+			s->deadline = l->last_refuse_warn + REFUSE_WARN_EVERY;
+	}
 	for (k = 0; k < ACCEPT_TURN; k++) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof ss;
@@ -355,15 +382,14 @@ listener_accept(struct source *s, struct source_set *set)
 
 			close(fd);
 			l->refused++;
-			if (now - l->last_refuse_warn >= REFUSE_WARN_EVERY) {
-				log_warn("%s: %llu connection(s) refused: "
-					 "already %zu clients (--max-clients)",
-					 s->name,
-					 (unsigned long long)l->refused,
-					 set->nclients);
-				l->last_refuse_warn = now;
-				l->refused = 0;
-			}
+			l->refused_full = set->nclients;
+			set->refused++;
+			if (now - l->last_refuse_warn >= REFUSE_WARN_EVERY)
+				listener_refused_warn(l, now);
+			else if (s->deadline >
+				 l->last_refuse_warn + REFUSE_WARN_EVERY)
+				s->deadline =
+					l->last_refuse_warn + REFUSE_WARN_EVERY;
 			continue;
 		}
 		c = xcalloc(1, sizeof *c);
@@ -465,6 +491,7 @@ listener_free(struct source *s)
 	struct listener *l = (struct listener *)s;
 	struct stat st;
 
+	listener_refused_warn(l, 0);
 	close(s->fd);
 	if (l->unlink_path && stat(l->unlink_path, &st) == 0 &&
 	    st.st_dev == l->sock_dev && st.st_ino == l->sock_ino)

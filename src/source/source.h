@@ -86,6 +86,7 @@ struct source_set {
 	int inotify_fd;	   /* -1 when following by polling */
 	int nfollow;	   /* followed files in the set */
 	size_t nclients;   /* clients connected now */
+	uint64_t refused;  /* connections refused (--max-clients) so far */
 	size_t client_mem; /* bytes their readers' buffers take */
 	char **names;	   /* names kept for the run (clients) */
 	size_t nnames, capnames;
