@@ -212,10 +212,19 @@ client_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 	return 0;
 }
 
-static struct reader *
-client_reader(struct source *s)
+static int
+client_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 {
-	return &((struct client *)s)->rd;
+	return source_read(&((struct client *)s)->rd, rec, eb);
+}
+
+/* Its unfinished line, unless it is skipping the rest of a long one. */
+static size_t
+client_unfinished(struct source *s)
+{
+	struct client *c = (struct client *)s;
+
+	return c->rd.lr.discarding ? 0 : reader_unread(&c->rd);
 }
 
 static const struct source_ops client_ops;
@@ -307,9 +316,10 @@ client_free(struct source *s)
 }
 
 static const struct source_ops client_ops = {
-	.reader = client_reader,
+	.next = client_next,
 	.idle = client_idle,
 	.end = client_end,
+	.unfinished = client_unfinished,
 	.free = client_free,
 };
 
@@ -477,12 +487,10 @@ udp_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 	return (ssize_t)n;
 }
 
-static struct reader *
-listener_reader(struct source *s)
+static int
+udp_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 {
-	struct listener *l = (struct listener *)s;
-
-	return l->kind == LISTEN_UDP ? &l->rd : NULL;
+	return source_read(&((struct listener *)s)->rd, rec, eb);
 }
 
 static void
@@ -504,16 +512,16 @@ listener_free(struct source *s)
 	free(l);
 }
 
+/* No next(): its clients are sources of their own. */
 static const struct source_ops stream_listener_ops = {
 	.service = listener_accept,
-	.reader = listener_reader,
 	.idle = listener_idle,
 	.end = client_end,
 	.free = listener_free,
 };
 
 static const struct source_ops udp_listener_ops = {
-	.reader = listener_reader,
+	.next = udp_next,
 	.idle = listener_idle,
 	.end = client_end,
 	.free = listener_free,
