@@ -762,6 +762,104 @@ run_turn(struct run *r, struct source *s)
 		run_source_end(r, s, res, &eb);
 }
 
+/* What the loop polls: the sources that wait, file events, signals. */
+struct pollset {
+	struct pollfd *pfd;
+	struct source **who; /* pfd[i]'s source; NULL: not a source */
+	size_t n, cap;
+	size_t waiting; /* pfd[0..waiting): sources and file events */
+	int any_ready;	/* some source can go on without waiting */
+	int64_t next;	/* the earliest source deadline */
+};
+
+static void
+pollset_add(struct pollset *ps, int fd, struct source *s)
+{
+	ps->pfd[ps->n].fd = fd;
+	ps->pfd[ps->n].events = POLLIN;
+	ps->pfd[ps->n].revents = 0;
+	ps->who[ps->n++] = s;
+}
+
+/* Fill ps from the set: who is ready, who waits on what, and until when. */
+static void
+pollset_fill(struct pollset *ps, struct source_set *set)
+{
+	size_t i;
+
+	if (ps->cap < set->n + 2) {
+		ps->cap = set->n + 16;
+		ps->pfd = xreallocarray(ps->pfd, ps->cap, sizeof *ps->pfd);
+		ps->who = xreallocarray(ps->who, ps->cap, sizeof *ps->who);
+	}
+	ps->n = 0;
+	ps->any_ready = 0;
+	ps->next = INT64_MAX;
+	for (i = 0; i < set->n; i++) {
+		struct source *s = set->v[i];
+
+		if (s->ready)
+			ps->any_ready = 1;
+		else if (s->fd >= 0 && !s->paused)
+			pollset_add(ps, s->fd, s);
+		if (s->deadline < ps->next)
+			ps->next = s->deadline;
+	}
+	if (set->inotify_fd >= 0)
+		pollset_add(ps, set->inotify_fd, NULL);
+	ps->waiting = ps->n;
+	if (sig_pipe[0] >= 0)
+		pollset_add(ps, sig_pipe[0], NULL);
+}
+
+/*
+ * Nothing is ready: write out what is buffered and deliver it, then the
+ * poll timeout in ms until the first stage timer or source deadline (-1:
+ * none), or -2 to stop.
+ */
+static int
+run_idle(struct run *r, const struct pollset *ps, int64_t now)
+{
+	int timeout;
+
+	if (run_flush_deliver(r) == -1)
+		return -2;
+	timeout = run_poll_timeout(r);
+	if (ps->next != INT64_MAX) {
+		int64_t ms = ps->next <= now
+				     ? 0
+				     : (ps->next - now + 999999) / 1000000;
+
+		if (timeout < 0 || ms < timeout)
+			timeout = (int)(ms > 60000 ? 60000 : ms);
+	}
+	return r->stop ? -2 : timeout;
+}
+
+/* After poll(): mark what is readable, or whose deadline passed, ready. */
+static void
+run_wake(struct run *r, const struct pollset *ps, int np)
+{
+	struct source_set *set = &r->set;
+	int64_t now;
+	size_t i;
+
+	for (i = 0; np > 0 && i < ps->n; i++) {
+		if (ps->pfd[i].revents == 0)
+			continue;
+		if (ps->who[i])
+			ps->who[i]->ready = 1;
+		else if (ps->pfd[i].fd == set->inotify_fd)
+			source_set_file_events(set);
+	}
+	now = mono_ns();
+	for (i = 0; i < set->n; i++)
+		if (set->v[i]->deadline <= now) {
+			set->v[i]->ready = 1;
+			set->v[i]->paused = 0;
+		}
+}
+
 /*
  * The event loop: poll the sources that wait, give each ready one a
  * turn; when none is ready, flush (then deliver) before sleeping until a
@@ -771,103 +869,43 @@ static void
 run_sources(struct run *r)
 {
 	struct source_set *set = &r->set;
-	struct pollfd *pfd = NULL;
-	struct source **who = NULL;
-	size_t cap = 0;
+	struct pollset ps = { 0 };
 	int64_t last_delivery = mono_ns();
 
 	while (!r->stop && !got_signal && source_set_next(set)) {
-		int64_t now = mono_ns(), next = INT64_MAX;
-		size_t i, n = 0, waiting, count;
-		int any_ready = 0, timeout, np, due;
+		int64_t now = mono_ns();
+		size_t i, count;
+		int timeout = 0, np, due;
 
-		if (cap < set->n + 2) {
-			cap = set->n + 16;
-			pfd = xreallocarray(pfd, cap, sizeof *pfd);
-			who = xreallocarray(who, cap, sizeof *who);
-		}
-		for (i = 0; i < set->n; i++) {
-			struct source *s = set->v[i];
-
-			if (s->ready) {
-				any_ready = 1;
-			} else if (s->fd >= 0 && !s->paused) {
-				pfd[n].fd = s->fd;
-				pfd[n].events = POLLIN;
-				pfd[n].revents = 0;
-				who[n++] = s;
-			}
-			if (s->deadline < next)
-				next = s->deadline;
-		}
-		if (set->inotify_fd >= 0) {
-			pfd[n].fd = set->inotify_fd;
-			pfd[n].events = POLLIN;
-			pfd[n].revents = 0;
-			who[n++] = NULL;
-		}
-		waiting = n; /* sources and file events to look at */
-		if (sig_pipe[0] >= 0) {
-			pfd[n].fd = sig_pipe[0];
-			pfd[n].events = POLLIN;
-			pfd[n].revents = 0;
-			who[n++] = NULL;
-		}
-		if (!any_ready) {
-			/* Idle: write out what is buffered, then sleep. */
+		pollset_fill(&ps, set);
+		if (!ps.any_ready) {
+			timeout = run_idle(r, &ps, now);
+			if (timeout == -2)
+				break;
+			last_delivery = now;
+		} else if (now - last_delivery >= DELIVER_EVERY &&
+			   run_marks_pending(r)) {
+			/* Busy for long: deliver anyway. */
 			if (run_flush_deliver(r) == -1)
 				break;
 			last_delivery = now;
-			timeout = run_poll_timeout(r);
-			if (next != INT64_MAX) {
-				int64_t ms = next <= now
-						     ? 0
-						     : (next - now + 999999) /
-							       1000000;
-
-				if (timeout < 0 || ms < timeout)
-					timeout =
-						(int)(ms > 60000 ? 60000 : ms);
-			}
-			if (r->stop)
-				break;
-		} else {
-			timeout = 0;
-			if (now - last_delivery >= DELIVER_EVERY &&
-			    run_marks_pending(r)) {
-				/* Busy for long: deliver anyway. */
-				if (run_flush_deliver(r) == -1)
-					break;
-				last_delivery = now;
-			}
 		}
 		/* Busy with nothing else to watch (a file read once): no
 		 * system call; got_signal is looked at between lines. */
-		np = any_ready && waiting == 0 ? 0 : poll(pfd, n, timeout);
+		np = ps.any_ready && ps.waiting == 0
+			     ? 0
+			     : poll(ps.pfd, ps.n, timeout);
 		if (np == -1 && errno != EINTR) {
 			fprintf(stderr, "evpipe: poll: %s\n", strerror(errno));
 			run_status(r, STATUS_IO);
 			break;
 		}
-		for (i = 0; np > 0 && i < n; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			if (who[i])
-				who[i]->ready = 1;
-			else if (pfd[i].fd == set->inotify_fd)
-				source_set_file_events(set);
-		}
-		now = mono_ns();
-		for (i = 0; i < set->n; i++)
-			if (set->v[i]->deadline <= now) {
-				set->v[i]->ready = 1;
-				set->v[i]->paused = 0;
-			}
+		run_wake(r, &ps, np);
 		/* Timers come due on a busy input too (dedup saving its
 		 * state): fire them, and flush what they emitted. */
 		due = run_poll_timeout(r) == 0;
 		if (run_timers(r) == -1 ||
-		    (due && any_ready && run_flush(r) == FLUSH_FATAL))
+		    (due && ps.any_ready && run_flush(r) == FLUSH_FATAL))
 			break;
 		/* Sources added during the turns (clients, rotated files)
 		 * wait for the next round. */
@@ -876,8 +914,8 @@ run_sources(struct run *r)
 			if (set->v[i]->ready && !set->v[i]->done)
 				run_turn(r, set->v[i]);
 	}
-	free(pfd);
-	free(who);
+	free(ps.pfd);
+	free(ps.who);
 }
 
 static void
