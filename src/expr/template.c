@@ -172,6 +172,22 @@ template_is_constant(const struct template *t)
 	return 1;
 }
 
+size_t
+template_fixed_dir(const struct template *t)
+{
+	size_t i, len = 0, dir = 0;
+
+	for (i = 0; i < t->n && t->parts[i].text; i++) {
+		const char *slash =
+			memrchr(t->parts[i].text, '/', t->parts[i].len);
+
+		if (slash)
+			dir = len + (size_t)(slash - t->parts[i].text) + 1;
+		len += t->parts[i].len;
+	}
+	return i == t->n ? 0 : dir;
+}
+
 /* Length of a valid UTF-8 sequence for a letter beyond ASCII, or 0. */
 static size_t
 template_utf8_ok(const unsigned char *s, size_t len)

@@ -52,6 +52,14 @@ struct template *template_compile_slots(const char *src, json_t *named_args,
 int template_is_constant(const struct template *t);
 
 /*
+ * The length of the directory written before the first {EXPR} (up to and
+ * including its last "/"; 0 when the first component holds a value or
+ * the template is constant): a rendering starts with these bytes, and
+ * only what follows them comes from event data.
+ */
+size_t template_fixed_dir(const struct template *t);
+
+/*
  * Append the rendering for event v to out.  0, or -1 with a
  * STATUS_REJECT error (out then holds a partial rendering).
  */

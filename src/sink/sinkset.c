@@ -4,6 +4,7 @@
  * target could not take (sinkset.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -68,6 +69,7 @@ struct sinkset {
 	const char *last_src;
 	uint32_t last_id;
 	int rotatable; /* max_size given and the target is a file */
+	size_t fixed;  /* template_fixed_dir(): the part the user typed */
 	int64_t linger_end;
 	uint64_t events, failed, opens, evictions, rotations;
 };
@@ -159,23 +161,32 @@ entry_consume_events(struct ss_entry *e, size_t upto)
 }
 
 /*
- * Reject one event with reason why (STATUS_IO): 0, 1 (stop reading) or
- * -1 (fatal, eb filled).
+ * Reject one event with reason why and status (STATUS_IO, or
+ * STATUS_REJECT when its own path cannot be made): 0, 1 (stop reading)
+ * or -1 (fatal, eb filled).
  */
 static int
-ss_reject(struct sinkset *ss, const char *src, uint64_t lineno,
-	  const char *bytes, size_t len, const char *why, struct errbuf *eb)
+ss_reject_as(struct sinkset *ss, const char *src, uint64_t lineno,
+	     const char *bytes, size_t len, const char *why, int status,
+	     struct errbuf *eb)
 {
 	struct record rec;
 	int r;
 
 	record_init(&rec, src, lineno, bytes, len);
 	record_json(&rec, NULL); /* dead-letter it as JSON when it is */
-	errbuf_set(eb, STATUS_IO, "%s", why);
+	errbuf_set(eb, status, "%s", why);
 	r = stage_reject(ss->env, &rec, eb);
 	record_release(&rec);
 	ss->failed++;
 	return r;
+}
+
+static int
+ss_reject(struct sinkset *ss, const char *src, uint64_t lineno,
+	  const char *bytes, size_t len, const char *why, struct errbuf *eb)
+{
+	return ss_reject_as(ss, src, lineno, bytes, len, why, STATUS_IO, eb);
 }
 
 /*
@@ -319,6 +330,112 @@ mkdir_parents(const char *path)
 	free(p);
 }
 
+#ifdef O_PATH
+#define SS_DIR_FLAGS (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#else
+#define SS_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#endif
+
+/*
+ * Why openat(dfd, name) failed with err: a symbolic link is named as one.
+ * The status is STATUS_REJECT when the name is this event's own problem
+ * (too long), else STATUS_IO.
+ */
+static int
+ss_open_why(int dfd, const char *path, const char *name, int err, char *why,
+	    size_t whysz)
+{
+	struct stat st;
+
+	if ((err == ELOOP || err == ENOTDIR || err == ENXIO) &&
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode)) {
+		snprintf(why, whysz,
+			 "cannot open '%s': '%s' is a symbolic link (paths "
+			 "rendered from a template never follow one)",
+			 path, name);
+		return STATUS_IO;
+	}
+	snprintf(why, whysz, "cannot open '%s': %s", path, strerror(err));
+	return err == ENAMETOOLONG ? STATUS_REJECT : STATUS_IO;
+}
+
+/*
+ * Open path, a rendering of the template, for append without following
+ * a symbolic link anywhere below the fixed directory the user typed
+ * (template_fixed_dir()): each component after it is opened with openat()
+ * and O_NOFOLLOW, directories made with mkdirat() under --mkdir; a FIFO
+ * without a reader is an error (ENXIO), not a wait.  The fd, or -1 with errno,
+ * the reason in why and its status in *status.
+ */
+static int
+ss_open_confined(struct sinkset *ss, const char *path, char *why, size_t whysz,
+		 int *status)
+{
+	char *p = xstrdup(path), *name, *slash;
+	int dfd, fd = -1, err = 0;
+
+	*status = STATUS_IO;
+	name = p + ss->fixed;
+	if (ss->fixed > 0) {
+		/* the directory the user typed: it may be a symbolic link */
+		*name = '\0';
+		dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd == -1 && errno == ENOENT && ss->o.mkdir) {
+			mkdir_parents(p);
+			dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		}
+		*name = path[ss->fixed];
+		if (dfd == -1) {
+			err = errno;
+			snprintf(why, whysz, "cannot open '%s': %s", path,
+				 strerror(err));
+			goto out;
+		}
+	} else {
+		dfd = AT_FDCWD;
+	}
+	while ((slash = strchr(name, '/')) != NULL) {
+		int next;
+
+		*slash = '\0';
+		if (*name == '\0') {
+			name = slash + 1;
+			continue;
+		}
+		next = openat(dfd, name, SS_DIR_FLAGS);
+		if (next == -1 && errno == ENOENT && ss->o.mkdir &&
+		    (mkdirat(dfd, name, 0755) == 0 || errno == EEXIST))
+			next = openat(dfd, name, SS_DIR_FLAGS);
+		if (next == -1) {
+			err = errno;
+			*status = ss_open_why(dfd, path, name, err, why, whysz);
+			goto out;
+		}
+		if (dfd != AT_FDCWD)
+			close(dfd);
+		dfd = next;
+		name = slash + 1;
+	}
+	/* O_NONBLOCK: a FIFO planted there must not hang the run */
+	fd = openat(dfd, name,
+		    O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+			    O_CLOEXEC,
+		    0644);
+	if (fd == -1) {
+		err = errno;
+		*status = ss_open_why(dfd, path, name, err, why, whysz);
+		goto out;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+out:
+	if (dfd >= 0)
+		close(dfd);
+	free(p);
+	errno = err;
+	return fd;
+}
+
 /* PATH with rotation index n: "a/b.ndjson" -> "a/b.N.ndjson". */
 static void
 rotated_name(const char *path, size_t len, uint64_t n, struct buf *out)
@@ -395,12 +512,13 @@ ss_evict(struct sinkset *ss, struct errbuf *eb)
  */
 static int
 entry_open(struct sinkset *ss, struct ss_entry *e, char *why, size_t whysz,
-	   struct errbuf *eb)
+	   int *status, struct errbuf *eb)
 {
 	struct errbuf teb = { 0 };
 	struct stat st;
-	int tries = 0, err;
+	int tries = 0, err, fd;
 
+	*status = STATUS_IO;
 	if (ss->rotatable) {
 		/* go on in the last file of the series (across runs) */
 		uint64_t probes = 0;
@@ -408,38 +526,47 @@ entry_open(struct sinkset *ss, struct ss_entry *e, char *why, size_t whysz,
 		for (;;) {
 			rotated_name(e->path, e->pathlen, e->index + 1,
 				     &ss->scratch);
-			if (stat(ss->scratch.data, &st) == -1 ||
+			if (lstat(ss->scratch.data, &st) == -1 ||
 			    ++probes > SS_ROT_PROBE)
 				break;
 			e->index++;
 		}
-		rotated_name(e->path, e->pathlen, e->index, &ss->scratch);
+	}
+	rotated_name(e->path, e->pathlen, e->index, &ss->scratch);
+	for (;;) {
+		if (e == ss->one) {
+			e->s = sink_open_unbuffered(ss->scratch.data, &teb);
+			if (e->s == NULL) {
+				snprintf(why, whysz, "%s", teb.msg);
+				return -1;
+			}
+			fd = -1;
+		} else {
+			fd = ss_open_confined(ss, ss->scratch.data, why, whysz,
+					      status);
+			if (fd >= 0)
+				break;
+		}
+		if (e->s)
+			break;
+		err = errno;
+		if (!(err == EMFILE || err == ENFILE) || ss->nopen == 0 ||
+		    tries++ >= 8)
+			return -1;
+		if (ss_evict(ss, eb) == -1)
+			return -2;
+	}
+	if (e->s == NULL) {
+		e->size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+		e->s = sink_open_fd(ss->scratch.data, fd, &teb);
+		if (e->s == NULL) {
+			snprintf(why, whysz, "%s", teb.msg);
+			return -1;
+		}
+	} else if (ss->rotatable) {
 		e->size = stat(ss->scratch.data, &st) == 0
 				  ? (uint64_t)st.st_size
 				  : 0;
-	} else {
-		rotated_name(e->path, e->pathlen, e->index, &ss->scratch);
-	}
-	for (;;) {
-		e->s = sink_open_unbuffered(ss->scratch.data, &teb);
-		err = errno;
-		if (e->s)
-			break;
-		if (e == ss->one) {
-			snprintf(why, whysz, "%s", teb.msg);
-			return -1;
-		}
-		if ((err == EMFILE || err == ENFILE) && ss->nopen > 0 &&
-		    tries++ < 8) {
-			if (ss_evict(ss, eb) == -1)
-				return -2;
-		} else if (err == ENOENT && ss->o.mkdir && tries++ == 0) {
-			mkdir_parents(ss->scratch.data);
-		} else {
-			snprintf(why, whysz, "%s", teb.msg);
-			return -1;
-		}
-		errbuf_clear(&teb);
 	}
 	ss->opens++;
 	if (e != ss->one) {
@@ -576,6 +703,7 @@ sinkset_new(const char *spec, const struct sinkset_opts *o,
 			sinkset_free(ss);
 			return NULL;
 		}
+		ss->fixed = template_fixed_dir(ss->tmpl);
 		if (template_is_constant(ss->tmpl)) {
 			/* only "{{" and "}}": a constant path after all */
 			struct buf b = BUF_INIT;
@@ -591,7 +719,10 @@ sinkset_new(const char *spec, const struct sinkset_opts *o,
 		char why[sizeof eb->msg];
 
 		ss->one = entry_new(ss->spec, strlen(ss->spec), 0);
-		if (entry_open(ss, ss->one, why, sizeof why, eb) != 0) {
+		int status;
+
+		if (entry_open(ss, ss->one, why, sizeof why, &status, eb) !=
+		    0) {
 			errbuf_set(eb, STATUS_IO, "%s", why);
 			sinkset_free(ss);
 			return NULL;
@@ -606,6 +737,27 @@ sinkset_is_template(const struct sinkset *ss)
 	return ss->tmpl != NULL;
 }
 
+/*
+ * e's file could not be opened for rec: reject rec.  A name that cannot
+ * be made is this event's problem (STATUS_REJECT): the entry is
+ * forgotten.  Else the reason stays for e's later events (STATUS_IO).
+ */
+static int
+ss_open_failed(struct sinkset *ss, struct ss_entry *e, struct record *rec,
+	       const char *why, int status, struct errbuf *eb)
+{
+	const char *bytes;
+	size_t len;
+
+	bytes = record_bytes(rec, &len);
+	if (status == STATUS_REJECT && e != ss->one && e->nmeta == 0)
+		ss_forget(ss, e);
+	else
+		e->why = xstrdup(why);
+	return ss_reject_as(ss, rec->src, rec->lineno, bytes, len, why, status,
+			    eb);
+}
+
 int
 sinkset_write(struct sinkset *ss, struct record *rec,
 	      const char *const *slot_values, struct errbuf *eb)
@@ -613,7 +765,7 @@ sinkset_write(struct sinkset *ss, struct record *rec,
 	struct ss_entry *e = ss->one;
 	const char *bytes;
 	size_t len;
-	int r;
+	int r, status;
 
 	if (ss->tmpl) {
 		buf_reset(&ss->path);
@@ -631,14 +783,11 @@ sinkset_write(struct sinkset *ss, struct record *rec,
 
 		if (ss->nopen >= ss->o.max_open && (r = ss_evict(ss, eb)) != 0)
 			return r;
-		r = entry_open(ss, e, why, sizeof why, eb);
+		r = entry_open(ss, e, why, sizeof why, &status, eb);
 		if (r == -2)
 			return -1;
-		if (r == -1) {
-			e->why = xstrdup(why);
-			return ss_reject(ss, rec->src, rec->lineno, bytes, len,
-					 why, eb);
-		}
+		if (r == -1)
+			return ss_open_failed(ss, e, rec, why, status, eb);
 	} else if (e != ss->one && e != ss->lru_head) {
 		lru_unlink(ss, e);
 		lru_push(ss, e);
@@ -657,14 +806,11 @@ sinkset_write(struct sinkset *ss, struct record *rec,
 					 e->why, eb);
 		e->index++;
 		ss->rotations++;
-		r = entry_open(ss, e, why, sizeof why, eb);
+		r = entry_open(ss, e, why, sizeof why, &status, eb);
 		if (r == -2)
 			return -1;
-		if (r == -1) {
-			e->why = xstrdup(why);
-			return ss_reject(ss, rec->src, rec->lineno, bytes, len,
-					 why, eb);
-		}
+		if (r == -1)
+			return ss_open_failed(ss, e, rec, why, status, eb);
 	}
 	if (e->nmeta == e->capmeta) {
 		e->capmeta = e->capmeta ? e->capmeta * 2 : 64;

@@ -69,6 +69,7 @@ struct sink {
 	const struct sink_kind *kind;
 	char *spec; /* the target as written */
 	void *priv;
+	int given_fd; /* file kinds: an fd opened for them, or -1 */
 	char *buf;
 	size_t len, cap;
 	int line_buffered;
@@ -104,6 +105,13 @@ struct sink *sink_open(const char *spec, int line_buffered, struct errbuf *eb);
  * sink_write_block() then hands it whole blocks of lines.
  */
 struct sink *sink_open_unbuffered(const char *spec, struct errbuf *eb);
+
+/*
+ * The same for a file (or .gz file) target the caller opened itself as
+ * fd (sinkset.c opens templated paths without following symlinks); the
+ * sink owns fd from now on, also when this fails.
+ */
+struct sink *sink_open_fd(const char *spec, int fd, struct errbuf *eb);
 
 /*
  * Write a block of whole lines straight to the kind: 0 (all written),
