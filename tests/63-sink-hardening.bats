@@ -71,3 +71,37 @@ teardown() {
 	assert_output '3'
 	grep -q "'x.ndjson' is a symbolic link" err || fail "err: $(cat err)"
 }
+
+@test "split: two long values in one component stay within NAME_MAX, and differ past the cut" {
+	a=$(printf 'a%.0s' {1..300})
+	b=$(printf 'b%.0s' {1..300})
+	printf '{"a":"%s","b":"%s"}\n{"a":"%s","b":"%sc"}\n' "$a" "$b" "$a" "${b:1}" >in
+	run_to stdout --dlq dl split 'out/{.a}{.b}.ndjson' in
+	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
+	[[ ! -s dl ]]
+	run ls out
+	[[ ${#lines[@]} -eq 2 ]] || fail "want two files: $output"
+	for f in "${lines[@]}"; do
+		((${#f} <= 200)) || fail "$f is ${#f} bytes"
+		[[ $f == a*'%~'*.ndjson ]] || fail "$f"
+		[[ $(wc -l <"out/$f") -eq 1 ]]
+	done
+	cat out/* | sort | cmp - <(sort in)
+}
+
+@test "split: the empty value and the value _ do not share a file" {
+	printf '{"a":""}\n{"a":"_"}\n{"a":""}\n' >in
+	run_to stdout split 'out/{.a}.ndjson' in
+	[[ $status -eq 0 ]] || fail "$stderr"
+	same out/_.ndjson '{"a":""}\n{"a":""}\n'
+	same out/%5F.ndjson '{"a":"_"}\n'
+}
+
+@test "split: a name that cannot be made rejects that event, not the run" {
+	long=$(printf 'x%.0s' {1..300})
+	printf '{"a":"one"}\n' >in
+	run_to stdout --dlq dl split --mkdir "out/{.a}/$long" in
+	[[ $status -eq 1 ]] || fail "exit $status: $stderr"
+	run jq -r .reason dl
+	[[ $output == *"File name too long"* ]] || fail "$output"
+}

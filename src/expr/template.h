@@ -12,9 +12,15 @@
  * value holds no "/", "\", NUL or control character; an empty value is
  * written "_", and dots that open a component are written "%2E" (so a
  * value never makes a hidden file, "." or ".."); a component that would
- * still be empty, "." or ".." is written "_", "%2E" or "%2E%2E"; a value
- * is cut to TEMPLATE_MAX_VALUE bytes.  The rendered path
- * therefore never leaves the directory written before the first "{".
+ * still be empty, "." or ".." is written "_", "%2E" or "%2E%2E".  The
+ * value "_" is written "%5F", so the encoding of one value is one to
+ * one.  A component holding values that renders longer than
+ * TEMPLATE_MAX_COMPONENT bytes is cut and marked with "%~" and a hash of
+ * all of it (then its literal tail, such as ".ndjson", when that is at
+ * most TEMPLATE_MAX_TAIL bytes), so it stays within NAME_MAX with room
+ * for a rotation index, and two long values never share a name by being
+ * cut.  The rendered path therefore never leaves the directory written
+ * before the first "{".
  */
 #ifndef TEMPLATE_H
 #define TEMPLATE_H
@@ -25,7 +31,8 @@ struct buf;
 struct errbuf;
 struct template;
 
-#define TEMPLATE_MAX_VALUE 200
+#define TEMPLATE_MAX_COMPONENT 200
+#define TEMPLATE_MAX_TAIL      32
 
 enum template_mode {
 	TEMPLATE_PLAIN, /* values inserted as they are */
