@@ -476,6 +476,9 @@ run_poll_timeout(struct run *r)
 			if (d < best)
 				best = d;
 		}
+	/* a command of -o exec: to be started again */
+	if (r->outset && sinkset_next_deadline(r->outset) < best)
+		best = sinkset_next_deadline(r->outset);
 	if (best == INT64_MAX)
 		return -1;
 	now = mono_ns();
@@ -495,6 +498,11 @@ run_timers(struct run *r)
 	int64_t now = mono_ns();
 	size_t i;
 
+	if (r->outset && sinkset_next_deadline(r->outset) <= now &&
+	    sinkset_flush(r->outset, &eb) == -1) {
+		run_fatal(r, &eb);
+		return -1;
+	}
 	for (i = 0; i < r->n; i++) {
 		struct stage *st = &r->stages[i];
 
@@ -1013,7 +1021,10 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		errbuf_clear(&eb);
 		goto out;
 	}
-	if (is_template) {
+	if (is_template || (strncmp(ospec, "exec:", 5) == 0 && ospec[5] &&
+			    g->to == TO_NDJSON)) {
+		/* a command's events are kept until it has read them, and
+		 * dead-lettered when it cannot (sinkset.h), as in tee --to */
 		struct sinkset_opts o = { 0 };
 
 		if (g->to != TO_NDJSON) {

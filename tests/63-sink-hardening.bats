@@ -105,3 +105,50 @@ teardown() {
 	run jq -r .reason dl
 	[[ $output == *"File name too long"* ]] || fail "$output"
 }
+
+# in1000: a thousand numbered events
+in1000() {
+	awk 'BEGIN { for (i = 1; i <= 1000; i++) printf "{\"i\":%d}\n", i }' >in1000.ndjson
+}
+
+@test "exec: a command that reads nothing: -o and tee --to both dead-letter every event, exit 3" {
+	in1000
+	run_to stdout --dlq d1 -o exec:true cat in1000.ndjson
+	[[ $status -eq 3 ]] || fail "-o: exit $status: $stderr"
+	jq -c .event d1 | cmp - in1000.ndjson
+	run_to stdout --dlq d2 tee --to exec:true in1000.ndjson
+	[[ $status -eq 3 ]] || fail "tee: exit $status: $stderr"
+	jq -c .event d2 | cmp - in1000.ndjson
+	# the same reasons, but for the stage's name
+	diff <(jq -r .reason d1) <(jq -r .reason d2)
+}
+
+@test "exec: a command that exits after one line: each event is delivered or dead-lettered, exit 3" {
+	in1000
+	# sh's read takes one byte at a time from a pipe: exactly one line
+	local cmd='exec:read -r l; printf "%s\n" "$l" >>got'
+	for how in -o tee; do
+		rm -f got dl
+		if [[ $how == -o ]]; then
+			run_to stdout --dlq dl -o "$cmd" cat in1000.ndjson
+		else
+			run_to stdout --dlq dl tee --to "$cmd" in1000.ndjson
+		fi
+		[[ $status -eq 3 ]] || fail "$how: exit $status: $stderr"
+		[[ $stderr == *"restarting in"* ]] || fail "$how: $stderr"
+		[[ $stderr != *"cannot open"* ]] || fail "$how: $stderr"
+		[[ -s got ]] || fail "$how: nothing delivered"
+		cat got <(jq -c .event dl) | sort -t: -k2 -n | cmp - in1000.ndjson || fail "$how: events lost or doubled"
+	done
+}
+
+@test "exec: with --to csv (no dead letters for framed output) a command that exits unread fails the run" {
+	in1000
+	run_to stdout --to csv -o exec:true cat in1000.ndjson
+	[[ $status -eq 3 ]] || fail "exit $status: $stderr"
+	[[ $stderr == *"without reading the last"*"events were lost"* ]] || fail "$stderr"
+	# a command that reads everything is fine
+	run_to stdout --to csv -o 'exec:cat >got' cat in1000.ndjson
+	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
+	[[ $(wc -l <got) -eq 1001 ]]
+}
