@@ -57,7 +57,7 @@ exec_start(struct sink *s, struct errbuf *eb)
 {
 	struct exec_priv *p = s->priv;
 
-	if (child_start(&p->c, p->cmd, NULL, eb) == -1)
+	if (child_start(&p->c, p->cmd, eb) == -1)
 		return -1;
 	backoff_started(&p->bo, mono_ns());
 	p->dead = 0;
