@@ -731,12 +731,6 @@ sinkset_new(const char *spec, const struct sinkset_opts *o,
 	return ss;
 }
 
-int
-sinkset_is_template(const struct sinkset *ss)
-{
-	return ss->tmpl != NULL;
-}
-
 /*
  * e's file could not be opened for rec: reject rec.  A name that cannot
  * be made is this event's problem (STATUS_REJECT): the entry is
@@ -895,18 +889,6 @@ sinkset_close(struct sinkset *ss, struct errbuf *eb)
 			ss_forget(ss, e);
 	}
 	return rc;
-}
-
-uint64_t
-sinkset_events(const struct sinkset *ss)
-{
-	return ss->events;
-}
-
-uint64_t
-sinkset_failed(const struct sinkset *ss)
-{
-	return ss->failed;
 }
 
 void

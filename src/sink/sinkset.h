@@ -59,9 +59,6 @@ struct sinkset_opts {
 struct sinkset *sinkset_new(const char *spec, const struct sinkset_opts *o,
 			    const struct stage_env *env, struct errbuf *eb);
 
-/* Is it a template? */
-int sinkset_is_template(const struct sinkset *ss);
-
 /*
  * Write rec (borrowed) to the file its rendering names, with slot_values
  * for the template's slots.  0; 1 when --on-error stop says to stop
@@ -85,10 +82,6 @@ int64_t sinkset_next_deadline(const struct sinkset *ss);
  * or -1 (fatal: a dead-letter or a close failed).
  */
 int sinkset_close(struct sinkset *ss, struct errbuf *eb);
-
-/* Events written (taken by a sink), events rejected by targets. */
-uint64_t sinkset_events(const struct sinkset *ss);
-uint64_t sinkset_failed(const struct sinkset *ss);
 
 /* One -v line of facts, after "evpipe: STAGE: " (files, evictions). */
 void sinkset_report(const struct sinkset *ss, FILE *fp);

@@ -214,12 +214,6 @@ sink_retry_at(struct sink *s)
 	return s->kind->retry_at ? s->kind->retry_at(s) : 0;
 }
 
-int
-sink_can_wait(const struct sink *s)
-{
-	return s->kind->write_some != NULL;
-}
-
 size_t
 sink_unread(struct sink *s, int *gone, struct errbuf *eb)
 {

@@ -125,9 +125,6 @@ int sink_write_block(struct sink *s, const char *buf, size_t len, size_t *done,
 /* When a disconnected sink may be written again; 0 if it is connected. */
 int64_t sink_retry_at(struct sink *s);
 
-/* Can the target be disconnected (a socket, a command)? */
-int sink_can_wait(const struct sink *s);
-
 /* The kind's unread(); 0 (and *gone 0) for kinds without one. */
 size_t sink_unread(struct sink *s, int *gone, struct errbuf *eb);
 
