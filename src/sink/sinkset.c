@@ -891,6 +891,50 @@ sinkset_close(struct sinkset *ss, struct errbuf *eb)
 	return rc;
 }
 
+int
+sinkset_flush_all(struct sinkset *const *v, size_t n, struct errbuf *eb)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		if (v[i] && sinkset_flush(v[i], eb) == -1)
+			return -1;
+	return 0;
+}
+
+int64_t
+sinkset_next_deadline_all(struct sinkset *const *v, size_t n)
+{
+	int64_t best = INT64_MAX, d;
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		if (v[i] && (d = sinkset_next_deadline(v[i])) < best)
+			best = d;
+	return best;
+}
+
+int
+sinkset_close_all(struct sinkset *const *v, size_t n, struct errbuf *eb)
+{
+	struct errbuf first = { 0 };
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; v && i < n; i++) {
+		if (v[i] == NULL || sinkset_close(v[i], eb) != -1)
+			continue;
+		if (rc == 0)
+			first = *eb;
+		else
+			errbuf_clear(eb);
+		rc = -1;
+	}
+	if (rc == -1)
+		*eb = first;
+	return rc;
+}
+
 void
 sinkset_report(const struct sinkset *ss, FILE *fp)
 {
