@@ -152,3 +152,15 @@ in1000() {
 	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
 	[[ $(wc -l <got) -eq 1001 ]]
 }
+
+@test "batch --to: a directory symlink in a templated component is not followed" {
+	ln -s ../outside out/dir
+	mkdir out/ok
+	printf '{"a":"dir"}\n{"a":"ok"}\n' >in
+	run_to stdout --dlq dl batch -n 1 --to 'out/{.a}/x.ndjson' in
+	[[ $status -eq 3 ]] || fail "exit $status: $stderr"
+	[[ ! -e outside/x.ndjson ]] || fail "created outside/x.ndjson"
+	same out/ok/x.ndjson '{"a":"ok"}\n'
+	run jq -r .reason dl
+	assert_output "batch 1: cannot create 'out/dir/x.ndjson': 'dir' is a symbolic link (paths rendered from a template never follow one)"
+}

@@ -187,7 +187,7 @@ template_fixed_dir(const struct template *t)
 			dir = len + (size_t)(slash - t->parts[i].text) + 1;
 		len += t->parts[i].len;
 	}
-	return i == t->n ? 0 : dir;
+	return dir;
 }
 
 /* Length of a valid UTF-8 sequence for a letter beyond ASCII, or 0. */

@@ -60,9 +60,9 @@ int template_is_constant(const struct template *t);
 
 /*
  * The length of the directory written before the first {EXPR} (up to and
- * including its last "/"; 0 when the first component holds a value or
- * the template is constant): a rendering starts with these bytes, and
- * only what follows them comes from event data.
+ * including its last "/"; 0 when the first component holds a value; the
+ * whole directory part of a constant template): a rendering starts with
+ * these bytes, and only what follows them comes from event data.
  */
 size_t template_fixed_dir(const struct template *t);
 

@@ -315,127 +315,6 @@ entry_write(struct sinkset *ss, struct ss_entry *e, int mode, struct errbuf *eb)
 	return 0;
 }
 
-/* mkdir -p for the directories above path. */
-static void
-mkdir_parents(const char *path)
-{
-	char *p = xstrdup(path), *s;
-
-	for (s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0755) == -1 && errno != EEXIST)
-			break;
-		*s = '/';
-	}
-	free(p);
-}
-
-#ifdef O_PATH
-#define SS_DIR_FLAGS (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-#else
-#define SS_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-#endif
-
-/*
- * Why openat(dfd, name) failed with err: a symbolic link is named as one.
- * The status is STATUS_REJECT when the name is this event's own problem
- * (too long), else STATUS_IO.
- */
-static int
-ss_open_why(int dfd, const char *path, const char *name, int err, char *why,
-	    size_t whysz)
-{
-	struct stat st;
-
-	if ((err == ELOOP || err == ENOTDIR || err == ENXIO) &&
-	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISLNK(st.st_mode)) {
-		snprintf(why, whysz,
-			 "cannot open '%s': '%s' is a symbolic link (paths "
-			 "rendered from a template never follow one)",
-			 path, name);
-		return STATUS_IO;
-	}
-	snprintf(why, whysz, "cannot open '%s': %s", path, strerror(err));
-	return err == ENAMETOOLONG ? STATUS_REJECT : STATUS_IO;
-}
-
-/*
- * Open path, a rendering of the template, for append without following
- * a symbolic link anywhere below the fixed directory the user typed
- * (template_fixed_dir()): each component after it is opened with openat()
- * and O_NOFOLLOW, directories made with mkdirat() under --mkdir; a FIFO
- * without a reader is an error (ENXIO), not a wait.  The fd, or -1 with errno,
- * the reason in why and its status in *status.
- */
-static int
-ss_open_confined(struct sinkset *ss, const char *path, char *why, size_t whysz,
-		 int *status)
-{
-	char *p = xstrdup(path), *name, *slash;
-	int dfd, fd = -1, err = 0;
-
-	*status = STATUS_IO;
-	name = p + ss->fixed;
-	if (ss->fixed > 0) {
-		/* the directory the user typed: it may be a symbolic link */
-		*name = '\0';
-		dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd == -1 && errno == ENOENT && ss->o.mkdir) {
-			mkdir_parents(p);
-			dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		}
-		*name = path[ss->fixed];
-		if (dfd == -1) {
-			err = errno;
-			snprintf(why, whysz, "cannot open '%s': %s", path,
-				 strerror(err));
-			goto out;
-		}
-	} else {
-		dfd = AT_FDCWD;
-	}
-	while ((slash = strchr(name, '/')) != NULL) {
-		int next;
-
-		*slash = '\0';
-		if (*name == '\0') {
-			name = slash + 1;
-			continue;
-		}
-		next = openat(dfd, name, SS_DIR_FLAGS);
-		if (next == -1 && errno == ENOENT && ss->o.mkdir &&
-		    (mkdirat(dfd, name, 0755) == 0 || errno == EEXIST))
-			next = openat(dfd, name, SS_DIR_FLAGS);
-		if (next == -1) {
-			err = errno;
-			*status = ss_open_why(dfd, path, name, err, why, whysz);
-			goto out;
-		}
-		if (dfd != AT_FDCWD)
-			close(dfd);
-		dfd = next;
-		name = slash + 1;
-	}
-	/* O_NONBLOCK: a FIFO planted there must not hang the run */
-	fd = openat(dfd, name,
-		    O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
-			    O_CLOEXEC,
-		    0644);
-	if (fd == -1) {
-		err = errno;
-		*status = ss_open_why(dfd, path, name, err, why, whysz);
-		goto out;
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-out:
-	if (dfd >= 0)
-		close(dfd);
-	free(p);
-	errno = err;
-	return fd;
-}
-
 /* PATH with rotation index n: "a/b.ndjson" -> "a/b.N.ndjson". */
 static void
 rotated_name(const char *path, size_t len, uint64_t n, struct buf *out)
@@ -542,8 +421,10 @@ entry_open(struct sinkset *ss, struct ss_entry *e, char *why, size_t whysz,
 			}
 			fd = -1;
 		} else {
-			fd = ss_open_confined(ss, ss->scratch.data, why, whysz,
-					      status);
+			fd = file_open_confined(ss->scratch.data, ss->fixed,
+						O_WRONLY | O_APPEND | O_CREAT,
+						ss->o.mkdir, status, why,
+						whysz);
 			if (fd >= 0)
 				break;
 		}

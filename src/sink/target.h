@@ -187,6 +187,20 @@ int sink_close(struct sink *s, struct errbuf *eb);
 /* Open PATH for append as file targets do (0644 less umask); fd or -1. */
 int file_open_append(const char *path, struct errbuf *eb);
 
+/*
+ * Open path, rendered from a template, with flags (O_WRONLY | O_APPEND |
+ * O_CREAT, or O_CREAT | O_EXCL), mode 0644 less umask, without following
+ * a symbolic link anywhere after its first fixed bytes (the directory the
+ * user typed, template_fixed_dir(), which is opened as given): each
+ * component after it is opened with openat() and O_NOFOLLOW, directories
+ * made with mkdirat() when mkdir_dirs; a FIFO without a reader is an
+ * error (ENXIO), not a wait.  The fd, or -1 with errno, the reason in
+ * why and its status in *status (STATUS_REJECT when the name is too
+ * long: the event's own problem; else STATUS_IO).
+ */
+int file_open_confined(const char *path, size_t fixed, int flags,
+		       int mkdir_dirs, int *status, char *why, size_t whysz);
+
 /* Check a socket target's address without connecting (sink/socket.c). */
 int socket_check(const struct sink_kind *kind, const char *rest,
 		 const char *spec, struct errbuf *eb);
