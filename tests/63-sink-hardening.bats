@@ -164,3 +164,19 @@ in1000() {
 	run jq -r .reason dl
 	assert_output "batch 1: cannot create 'out/dir/x.ndjson': 'dir' is a symbolic link (paths rendered from a template never follow one)"
 }
+
+@test "split: ever new file names that cannot be opened do not grow memory" {
+	[[ -x /usr/bin/time ]] || fail "/usr/bin/time is required (apt install time)"
+	plain_build "measuring memory"
+	awk 'BEGIN { for (i = 0; i < 300000; i++) printf "{\"a\":\"k%d\"}\n", i }' >in
+	: >notadir
+	status=0
+	timeout 60 /usr/bin/time -o rss -f %M "$PLAIN" --dlq dl split 'notadir/{.a}.ndjson' in >/dev/null 2>err || status=$?
+	[[ $status -eq 3 ]] || fail "exit $status: $(head -c 300 err)"
+	[[ $(wc -l <dl) -eq 300000 ]]
+	# every event is rejected with the reason, remembered or not
+	run bash -c "jq -r .reason dl | sed 's/k[0-9]*\.ndjson/K/' | sort -u"
+	assert_output "cannot open 'notadir/K': Not a directory"
+	rss=$(tail -n 1 rss)
+	((rss < 40000)) || fail "peak RSS $rss KiB for 300000 failing names"
+}

@@ -22,10 +22,11 @@
 #include "lib/util.h"
 #include "lib/xmalloc.h"
 
-#define SS_FLUSH     (64 * 1024) /* write a file's buffer at this size */
-#define SS_MAX_AUTO  1024	 /* most files kept open by default */
-#define SS_FD_SPARE  64		 /* fds left for everything else */
-#define SS_ROT_PROBE 100000	 /* most rotation indexes looked for */
+#define SS_FLUSH      (64 * 1024) /* write a file's buffer at this size */
+#define SS_MAX_AUTO   1024	  /* most files kept open by default */
+#define SS_FD_SPARE   64	  /* fds left for everything else */
+#define SS_ROT_PROBE  100000	  /* most rotation indexes looked for */
+#define SS_MAX_FAILED 4096	  /* files that failed to open remembered */
 
 enum { WAIT_NO, WAIT_BOUND, WAIT_LINGER };
 
@@ -61,6 +62,7 @@ struct sinkset {
 	/* template entries: hash table and LRU of the open ones */
 	struct ss_entry **tab;
 	size_t nbuckets, nentries, nopen;
+	size_t nfailed; /* entries kept for a failed open (their why) */
 	struct ss_entry *lru_head, *lru_tail; /* head: most recent */
 	struct buf path, scratch;
 	/* interned source names: records only borrow theirs */
@@ -615,7 +617,10 @@ sinkset_new(const char *spec, const struct sinkset_opts *o,
 /*
  * e's file could not be opened for rec: reject rec.  A name that cannot
  * be made is this event's problem (STATUS_REJECT): the entry is
- * forgotten.  Else the reason stays for e's later events (STATUS_IO).
+ * forgotten.  Else the reason stays for e's later events (STATUS_IO),
+ * for at most SS_MAX_FAILED files: past that a failed file is forgotten
+ * and tried again for its next event, so event data that names ever
+ * new files that cannot be opened does not grow memory.
  */
 static int
 ss_open_failed(struct sinkset *ss, struct ss_entry *e, struct record *rec,
@@ -625,10 +630,13 @@ ss_open_failed(struct sinkset *ss, struct ss_entry *e, struct record *rec,
 	size_t len;
 
 	bytes = record_bytes(rec, &len);
-	if (status == STATUS_REJECT && e != ss->one && e->nmeta == 0)
+	if (e != ss->one && e->nmeta == 0 &&
+	    (status == STATUS_REJECT || ss->nfailed >= SS_MAX_FAILED)) {
 		ss_forget(ss, e);
-	else
+	} else {
 		e->why = xstrdup(why);
+		ss->nfailed++;
+	}
 	return ss_reject_as(ss, rec->src, rec->lineno, bytes, len, why, status,
 			    eb);
 }
