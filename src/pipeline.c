@@ -497,6 +497,9 @@ run_poll_timeout(struct run *r)
 			if (d < best)
 				best = d;
 		}
+	/* a command of -o exec: to be started again */
+	if (r->outset && sinkset_next_deadline(r->outset) < best)
+		best = sinkset_next_deadline(r->outset);
 	if (best == INT64_MAX)
 		return -1;
 	now = mono_ns();
@@ -516,6 +519,11 @@ run_timers(struct run *r)
 	int64_t now = mono_ns();
 	size_t i;
 
+	if (r->outset && sinkset_next_deadline(r->outset) <= now &&
+	    sinkset_flush(r->outset, &eb) == -1) {
+		run_fatal(r, &eb);
+		return -1;
+	}
 	for (i = 0; i < r->n; i++) {
 		struct run_stage *st = &r->stages[i];
 
@@ -1095,7 +1103,10 @@ outputs_open(struct run *r)
 	if (strchr(ospec, '{') &&
 	    target_check_template(ospec, &is_template, &eb) == -1)
 		return open_failed(r, "-o: ", &eb);
-	if (is_template) {
+	if (is_template || (strncmp(ospec, "exec:", 5) == 0 && ospec[5] &&
+			    g->to == TO_NDJSON)) {
+		/* a command's events are kept until it has read them, and
+		 * dead-lettered when it cannot (sinkset.h), as in tee --to */
 		struct sinkset_opts o = { 0 };
 
 		r->out_env = r->env;
