@@ -930,6 +930,15 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	ospec = g->output.n ? g->output.v[g->output.n - 1] : "-";
 	r.prescan = getenv("EVPIPE_NO_PRESCAN") == NULL;
 	sink_linger_ns = g->linger; /* before the stages open their targets */
+	sink_broker_opts.kafka_config = g->kafka_config;
+	sink_broker_opts.kafka_set = g->kafka_set.v;
+	sink_broker_opts.nkafka_set = g->kafka_set.n;
+	sink_broker_opts.nats_creds = g->nats_creds;
+	sink_broker_opts.nats_nkey = g->nats_nkey;
+	sink_broker_opts.nats_token_file = g->nats_token_file;
+	sink_broker_opts.nats_tls_ca = g->nats_tls_ca;
+	sink_broker_opts.nats_tls_cert = g->nats_tls_cert;
+	sink_broker_opts.nats_tls_key = g->nats_tls_key;
 	signals_setup();
 
 	/* Usage errors (expressions, schemas) come before any I/O. */
@@ -1006,14 +1015,15 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 		run_status(&r, STATUS_USAGE);
 		goto out;
 	}
-	if (strchr(ospec, '{') &&
+	if ((strchr(ospec, '{') || target_is_broker(ospec)) &&
 	    target_check_template(ospec, &is_template, &eb) == -1) {
 		fprintf(stderr, "evpipe: -o: %s\n", eb.msg);
 		run_status(&r, eb.status);
 		errbuf_clear(&eb);
 		goto out;
 	}
-	if (is_template) {
+	/* A broker target dead-letters the messages it refuses: a sinkset. */
+	if (is_template || target_is_broker(ospec)) {
 		struct sinkset_opts o = { 0 };
 
 		if (g->to != TO_NDJSON) {

@@ -221,6 +221,43 @@ entry_fail(struct sinkset *ss, struct ss_entry *e, const char *why,
 }
 
 /*
+ * Dead-letter the messages a broker target (kafka://, nats://) refused
+ * one by one, with the broker's error; they count as not written.  0 or
+ * -1 (fatal).
+ */
+static int
+entry_refused(struct sinkset *ss, struct ss_entry *e, size_t upto,
+	      struct errbuf *eb)
+{
+	char why[512], *ev;
+	size_t len;
+
+	while (e->s && sink_take_failed(e->s, &ev, &len, why, sizeof why)) {
+		const char *src = e->path;
+		uint64_t lineno = 0;
+		size_t k, start = 0;
+		int r;
+
+		/* its source and line, from the events just written */
+		for (k = 0; k < e->nmeta && e->meta[k].end <= upto; k++) {
+			if (e->meta[k].end - start - 1 == len &&
+			    memcmp(e->pend.data + start, ev, len) == 0) {
+				src = ss->srcs[e->meta[k].src];
+				lineno = e->meta[k].lineno;
+				break;
+			}
+			start = e->meta[k].end;
+		}
+		ss->events--;
+		r = ss_reject(ss, src, lineno, ev, len, why, eb);
+		free(ev);
+		if (r == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Write out e's buffer; mode says how long to wait for a disconnected
  * socket or a command being restarted.  For a command, events stay in
  * the buffer until it has read them from its pipe, so those a dying
@@ -256,6 +293,8 @@ entry_write(struct sinkset *ss, struct ss_entry *e, int mode, struct errbuf *eb)
 				return entry_fail(ss, e, teb.msg, eb);
 			}
 			if (!track) {
+				if (entry_refused(ss, e, e->sent, eb) == -1)
+					return -1;
 				entry_consume(e, e->sent);
 				e->sent = 0;
 			}
