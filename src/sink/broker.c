@@ -76,6 +76,10 @@ broker_url_parse(const char *rest, const char *spec, const char *param_name,
 					  spec, (int)(end - h), h);
 		if (end == slash)
 			break;
+		if (end + 1 == slash)
+			return errbuf_set(eb, STATUS_USAGE,
+					  "target '%s': empty server after ','",
+					  spec);
 	}
 	q = strchr(slash + 1, '?');
 	if (q == NULL)
