@@ -174,9 +174,9 @@ lint:
 	shellcheck -s bash completions/evpipe.bash tests/install-deps examples/*.sh tests/bench/run tests/soak/run
 
 format:
-	clang-format -i $(SRCS) $(HDRS) tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i $(SRCS) $(HDRS) tests/unit/*.[ch] tests/fuzz/*.c tests/helpers/*.c
 format-check:
-	clang-format --dry-run --Werror $(SRCS) $(HDRS) tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format --dry-run --Werror $(SRCS) $(HDRS) tests/unit/*.[ch] tests/fuzz/*.c tests/helpers/*.c
 
 # ---- install --------------------------------------------------------------
 install: evpipe

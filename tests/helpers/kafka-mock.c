@@ -22,6 +22,16 @@
 
 static volatile sig_atomic_t stop;
 
+/* The cluster's own client has no brokers to talk to: keep it quiet. */
+static void
+quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	(void)level;
+	(void)fac;
+	(void)buf;
+}
+
 static void
 on_signal(int sig)
 {
@@ -44,6 +54,7 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	rd_kafka_conf_set_log_cb(conf, quiet_log);
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
 	if (rk == NULL) {
 		fprintf(stderr, "kafka-mock: %s\n", err);
@@ -59,8 +70,9 @@ main(int argc, char **argv)
 		int parts = colon ? atoi(colon + 1) : 0;
 
 		if (colon == NULL || parts <= 0) {
-			fprintf(stderr, "kafka-mock: expected TOPIC:PARTITIONS, "
-					"not '%s'\n",
+			fprintf(stderr,
+				"kafka-mock: expected TOPIC:PARTITIONS, "
+				"not '%s'\n",
 				argv[i]);
 			return 2;
 		}

@@ -81,8 +81,9 @@ dump(jsCtx *js, const char *name)
 
 		st = natsSubscription_NextMsg(&m, sub, 10000);
 		if (st != NATS_OK) {
-			fprintf(stderr, "nats-peer: %" PRIu64 " of %" PRIu64
-					" messages\n",
+			fprintf(stderr,
+				"nats-peer: %" PRIu64 " of %" PRIu64
+				" messages\n",
 				got, want);
 			return fail("next message", st);
 		}
