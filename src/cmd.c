@@ -144,7 +144,9 @@ cmd_print_usage(FILE *fp)
 	      "options (anywhere on the line):\n",
 	      fp);
 	opt_print_help(global_opts, fp);
-	fputs("\nTARGET is -, PATH, PATH.gz or exec:COMMAND.\n"
+	fputs("\nTARGET is -, PATH, PATH.gz, exec:COMMAND, tcp://HOST:PORT, "
+	      "unix:PATH,\nkafka://HOST:PORT/TOPIC or nats://HOST:PORT/SUBJECT "
+	      "(evpipe-brokers(7)).\n"
 	      "ADDRESS is tcp://HOST:PORT, unix:PATH or udp://HOST:PORT.\n"
 	      "See 'evpipe help COMMAND' and the manual, evpipe(1).\n",
 	      fp);

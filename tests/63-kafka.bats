@@ -157,3 +157,13 @@ consume() {
 	run_to "$T/out" split "kafka://h:1/t{.x}" "$T/in"
 	[[ $status -eq 2 ]] || fail "split: exit $status"
 }
+
+@test "kafka: completion and --help know kafka:// and the --kafka options" {
+	run "$EVPIPE" __complete targets
+	assert_line 'kafka://'
+	run "$EVPIPE" __complete global
+	assert_line '--kafka-config'
+	assert_line '--kafka-set'
+	run "$EVPIPE" --help
+	assert_output --partial 'kafka://HOST:PORT/TOPIC'
+}

@@ -163,3 +163,14 @@ dump() {
 	run_to "$T/out" --nats-tls-cert "$T/in" -o "nats://$NS/x" cat "$T/in"
 	[[ $status -eq 2 ]] && [[ $stderr == *"--nats-tls-key"* ]]
 }
+
+@test "nats: completion knows nats:// and the --nats options" {
+	run "$EVPIPE" __complete targets
+	assert_line 'nats://'
+	assert_line 'nats+tls://'
+	run "$EVPIPE" __complete global
+	local o
+	for o in creds nkey token-file tls-ca tls-cert tls-key; do
+		assert_line "--nats-$o"
+	done
+}
