@@ -147,6 +147,47 @@ dump() {
 	[[ $("$PEER" "nats://s3cret-token@$url" dump AU | cut -f3) == '{"id":1}' ]]
 }
 
+@test "nats: an NKey user from --nats-nkey (the seed in a file)" {
+	command -v openssl >/dev/null || fail "openssl is not installed"
+	# a fresh user NKey: the seed and, independently of evpipe, its
+	# public key (ed25519 by openssl, the NKey encoding in python)
+	python3 - "$T/seed" >"$T/pub" <<'PY'
+import base64, os, subprocess, sys
+def crc16(b):
+    crc = 0
+    for x in b:
+        crc ^= x << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xffff
+    return crc
+def enc(b):
+    c = crc16(b)
+    return base64.b32encode(b + bytes([c & 0xff, c >> 8])).decode().rstrip("=")
+seed = os.urandom(32)
+S, U = 18 << 3, 20 << 3
+der = bytes.fromhex("302e020100300506032b657004220420") + seed
+pub = subprocess.run(["openssl", "pkey", "-inform", "DER", "-pubout", "-outform", "DER"],
+                     input=der, capture_output=True, check=True).stdout[-32:]
+open(sys.argv[1], "w").write(enc(bytes([S | (U >> 5), (U & 31) << 3]) + seed) + "\n")
+print(enc(bytes([U]) + pub))
+PY
+	printf 'authorization { users = [ { user: peer, password: pw }, { nkey: "%s" } ] }\n' "$(<"$T/pub")" >"$T/conf"
+	start_server "$BATS_FILE_TMPDIR/ns-nkey" -c "$T/conf"
+	local url
+	url=$(<"$BATS_FILE_TMPDIR/ns-nkey/url")
+	"$PEER" "nats://peer:pw@$url" stream NK 'nk.>'
+	echo '{"id":1}' >"$T/in"
+	run_to "$T/out" -o "nats://$url/nk.x" cat "$T/in"
+	[[ $status -eq 3 ]] || fail "no key: exit $status"
+	run_to "$T/out" --nats-nkey "$T/seed" -o "nats://$url/nk.x" cat "$T/in"
+	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
+	[[ $("$PEER" "nats://peer:pw@$url" dump NK | cut -f3) == '{"id":1}' ]]
+	echo SUNOTASEED >"$T/bad"
+	run_to "$T/out" --nats-nkey "$T/bad" -o "nats://$url/nk.x" cat "$T/in"
+	[[ $status -eq 2 ]] && [[ $stderr == *"--nats-nkey"*"no user NKey seed"* ]]
+}
+
 @test "nats: bad URLs and credential options are usage errors" {
 	echo '{"id":1}' >"$T/in"
 	local spec

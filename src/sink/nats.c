@@ -30,6 +30,8 @@
 #include <string.h>
 
 #include <nats/nats.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "broker.h"
 #include "expr/template.h"
@@ -45,6 +47,8 @@
 #define NATS_ATTEMPTS	     3
 #define NATS_CONNECT_TIMEOUT 5000 /* ms */
 #define NATS_MAX_TOKEN_FILE  4096
+#define NKEY_PREFIX_SEED     (18 << 3) /* 'S' */
+#define NKEY_PREFIX_USER     (20 << 3) /* 'U' */
 
 /* One part of a subject: literal text, or a compiled "{EXPR}". */
 struct subj_part {
@@ -223,6 +227,9 @@ file_ok(const char *opt, const char *path, struct errbuf *eb)
 	return 0;
 }
 
+static int nkey_public(const char *path, char *pub, size_t pubsz,
+		       struct errbuf *eb);
+
 int
 nats_check(const char *rest, const char *spec, struct errbuf *eb)
 {
@@ -246,6 +253,12 @@ nats_check(const char *rest, const char *spec, struct errbuf *eb)
 	    file_ok("--nats-tls-cert", o->nats_tls_cert, eb) == -1 ||
 	    file_ok("--nats-tls-key", o->nats_tls_key, eb) == -1)
 		return -1;
+	if (o->nats_nkey) {
+		char pub[64];
+
+		if (nkey_public(o->nats_nkey, pub, sizeof pub, eb) == -1)
+			return -1;
+	}
 	if ((o->nats_tls_cert == NULL) != (o->nats_tls_key == NULL))
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--nats-tls-cert and --nats-tls-key go "
@@ -278,6 +291,112 @@ read_token(const char *path, char *tok, size_t toksz, struct errbuf *eb)
 				  "first line",
 				  path);
 	return 0;
+}
+
+/* CRC-16/XMODEM, the checksum of NKey strings. */
+static uint16_t
+nkey_crc16(const unsigned char *p, size_t n)
+{
+	uint16_t crc = 0;
+
+	while (n--) {
+		crc ^= (uint16_t)(*p++ << 8);
+		for (int i = 0; i < 8; i++)
+			crc = (uint16_t)(crc & 0x8000 ? (crc << 1) ^ 0x1021
+						      : crc << 1);
+	}
+	return crc;
+}
+
+static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/*
+ * The public key ("U...") of the user NKey whose seed ("SU...") is the
+ * first word of that shape in file: the server is told the public key,
+ * and libnats signs its nonce with the seed.
+ */
+static int
+nkey_public(const char *path, char *pub, size_t pubsz, struct errbuf *eb)
+{
+	char text[NATS_MAX_TOKEN_FILE], *seed = NULL, *w, *save = NULL;
+	unsigned char raw[64], out[35];
+	size_t n, nraw = 0, rawlen = sizeof raw, k = 0;
+	uint32_t acc = 0;
+	int bits = 0, rc = -1;
+	EVP_PKEY *pk = NULL;
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL)
+		return errbuf_set(eb, STATUS_USAGE, "--nats-nkey %s: %s", path,
+				  strerror(errno));
+	n = fread(text, 1, sizeof text - 1, fp);
+	fclose(fp);
+	text[n] = '\0';
+	for (w = strtok_r(text, " \t\r\n\"", &save); w;
+	     w = strtok_r(NULL, " \t\r\n\"", &save))
+		if (strncmp(w, "SU", 2) == 0 && strlen(w) == 58) {
+			seed = w;
+			break;
+		}
+	if (seed == NULL) {
+		errbuf_set(eb, STATUS_USAGE,
+			   "--nats-nkey %s: no user NKey seed (SU...) in it",
+			   path);
+		goto out;
+	}
+	for (w = seed; *w; w++) {
+		const char *c = strchr(b32, *w);
+
+		if (c == NULL || nraw >= sizeof raw)
+			goto bad;
+		acc = (acc << 5) | (uint32_t)(c - b32);
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			raw[nraw++] = (unsigned char)(acc >> bits);
+		}
+	}
+	if (nraw != 36 || (raw[0] & 0xf8) != NKEY_PREFIX_SEED ||
+	    (((raw[0] & 7) << 5) | ((raw[1] & 0xf8) >> 3)) !=
+		    NKEY_PREFIX_USER ||
+	    nkey_crc16(raw, 34) != (uint16_t)(raw[34] | raw[35] << 8))
+		goto bad;
+	pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, raw + 2, 32);
+	rawlen = 32;
+	if (pk == NULL ||
+	    EVP_PKEY_get_raw_public_key(pk, out + 1, &rawlen) != 1 ||
+	    rawlen != 32)
+		goto bad;
+	out[0] = NKEY_PREFIX_USER;
+	{
+		uint16_t crc = nkey_crc16(out, 33);
+
+		out[33] = (unsigned char)(crc & 0xff);
+		out[34] = (unsigned char)(crc >> 8);
+	}
+	acc = 0;
+	bits = 0;
+	for (size_t i = 0; i < sizeof out; i++) {
+		acc = (acc << 8) | out[i];
+		bits += 8;
+		while (bits >= 5 && k + 1 < pubsz) {
+			bits -= 5;
+			pub[k++] = b32[(acc >> bits) & 31];
+		}
+	}
+	if (bits > 0 && k + 1 < pubsz)
+		pub[k++] = b32[(acc << (5 - bits)) & 31];
+	pub[k] = '\0';
+	rc = 0;
+	goto out;
+bad:
+	errbuf_set(eb, STATUS_USAGE,
+		   "--nats-nkey %s: not a valid user NKey seed", path);
+out:
+	EVP_PKEY_free(pk);
+	OPENSSL_cleanse(raw, sizeof raw);
+	OPENSSL_cleanse(text, sizeof text);
+	return rc;
 }
 
 static void
@@ -346,10 +465,11 @@ nats_connect(struct nats_priv *p, const struct broker_url *u, int tls,
 		st = natsOptions_SetUserCredentialsFromFiles(
 			p->opts, o->nats_creds, NULL);
 	if (st == NATS_OK && o->nats_nkey) {
-		/* A .creds-style file may hold the seed alone: the seed
-		 * signs the nonce and names the user. */
-		st = natsOptions_SetUserCredentialsFromFiles(
-			p->opts, o->nats_nkey, o->nats_nkey);
+		char pub[64];
+
+		if (nkey_public(o->nats_nkey, pub, sizeof pub, eb) == -1)
+			goto out;
+		st = natsOptions_SetNKeyFromSeed(p->opts, pub, o->nats_nkey);
 	}
 	if (st == NATS_OK && o->nats_token_file) {
 		if (read_token(o->nats_token_file, tok, sizeof tok, eb) == -1)
