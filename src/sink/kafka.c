@@ -415,8 +415,12 @@ kafka_sync(struct sink *s, struct errbuf *eb)
 	char fatal[256];
 	rd_kafka_resp_err_t ferr;
 
+	/* rd_kafka_flush() sends what lingers at once; polling then serves
+	 * the delivery reports as they come (a flush with a timeout would
+	 * also wait for librdkafka's other requests). */
+	rd_kafka_flush(p->rk, 0);
 	while (kafka_outstanding(p) > 0) {
-		rd_kafka_flush(p->rk, 200);
+		rd_kafka_poll(p->rk, 5);
 		ferr = rd_kafka_fatal_error(p->rk, fatal, sizeof fatal);
 		if (ferr != RD_KAFKA_RESP_ERR_NO_ERROR) {
 			broker_failq_clear(&p->failq);

@@ -21,10 +21,13 @@
 #include "lib/util.h"
 #include "lib/xmalloc.h"
 
-#define SS_FLUSH     (64 * 1024) /* write a file's buffer at this size */
-#define SS_MAX_AUTO  1024	 /* most files kept open by default */
-#define SS_FD_SPARE  64		 /* fds left for everything else */
-#define SS_ROT_PROBE 100000	 /* most rotation indexes looked for */
+#define SS_FLUSH (64 * 1024) /* write a file's buffer at this size */
+/* A broker target waits for the acknowledgement of every block: fewer,
+ * larger blocks keep the round trips off the event rate. */
+#define SS_FLUSH_BROKER (4 << 20)
+#define SS_MAX_AUTO	1024   /* most files kept open by default */
+#define SS_FD_SPARE	64     /* fds left for everything else */
+#define SS_ROT_PROBE	100000 /* most rotation indexes looked for */
 
 enum { WAIT_NO, WAIT_BOUND, WAIT_LINGER };
 
@@ -67,7 +70,8 @@ struct sinkset {
 	size_t nsrcs;
 	const char *last_src;
 	uint32_t last_id;
-	int rotatable; /* max_size given and the target is a file */
+	int rotatable;	 /* max_size given and the target is a file */
+	size_t flush_at; /* write a buffer out at this size */
 	int64_t linger_end;
 	uint64_t events, failed, opens, evictions, rotations;
 };
@@ -597,6 +601,7 @@ sinkset_new(const char *spec, const struct sinkset_opts *o,
 	ss->o.named = NULL; /* used once, here */
 	if (ss->o.max_open == 0)
 		ss->o.max_open = ss_auto_max_open();
+	ss->flush_at = target_is_broker(spec) ? SS_FLUSH_BROKER : SS_FLUSH;
 	ss->rotatable = o->max_size > 0 && strcmp(spec, "-") != 0 &&
 			strncmp(spec, "exec:", 5) != 0 &&
 			strncmp(spec, "tcp://", 6) != 0 &&
@@ -721,7 +726,7 @@ sinkset_write(struct sinkset *ss, struct record *rec,
 	e->nmeta++;
 	e->size += len + 1;
 	ss->events++;
-	if (e->pend.len >= SS_FLUSH || ss->env->line_buffered)
+	if (e->pend.len >= ss->flush_at || ss->env->line_buffered)
 		return entry_write(ss, e, WAIT_BOUND, eb);
 	return 0;
 }
