@@ -13,6 +13,7 @@
 # usage: sh examples/nats-by-subject.sh [EVPIPE] <examples/nats-by-subject.in.ndjson
 set -eu
 EVPIPE=${1:-evpipe}
+PATH=$PATH:/usr/sbin # where Debian installs nats-server
 case $EVPIPE in
 */*)
 	bindir=$(cd "$(dirname "$EVPIPE")" && pwd)

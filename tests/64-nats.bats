@@ -5,6 +5,9 @@
 # A missing nats-server or helper fails the file.
 load test_helper
 
+# Debian installs nats-server in /usr/sbin, which a user's PATH may lack.
+PATH=$PATH:/usr/sbin
+
 # start_server DIR [ARGS...]: a JetStream server; its URL into DIR/url.
 start_server() {
 	local d=$1 i port
