@@ -1028,9 +1028,13 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 
 		if (g->to != TO_NDJSON) {
 			fprintf(stderr,
-				"evpipe: -o '%s': a template writes NDJSON "
-				"only (--to %s would need a header or an "
-				"array per file)\n",
+				target_is_broker(ospec)
+					? "evpipe: -o '%s': a broker target "
+					  "takes NDJSON only (one message per "
+					  "event), not --to %s\n"
+					: "evpipe: -o '%s': a template writes "
+					  "NDJSON only (--to %s would need a "
+					  "header or an array per file)\n",
 				ospec, out_format_names[g->to]);
 			run_status(&r, STATUS_USAGE);
 			goto out;

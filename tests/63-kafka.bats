@@ -22,7 +22,7 @@ setup_file() {
 	mkfifo "$d/hold"
 	sleep 900 >"$d/hold" 3>&- &
 	echo $! >"$d/sleep.pid"
-	"$helpers/kafka-mock" ev:6 keyed:6 viakcat:6 big:3 routed:2 teed:2 \
+	"$helpers/kafka-mock" ev:6 keyed:6 viakcat:6 big:3 routed:2 teed:2 splitted:2 \
 		<"$d/hold" >"$d/boot" 2>"$d/mock.err" 3>&- &
 	echo $! >"$d/mock.pid"
 	for ((i = 0; i < 500; i++)); do
@@ -111,7 +111,7 @@ consume() {
 	[[ $stderr == *"127.0.0.1:1"* ]]
 }
 
-@test "kafka: route --to and tee --to take kafka:// targets" {
+@test "kafka: route --to, tee --to and split take kafka:// targets" {
 	printf '{"id":1,"t":"a"}\n{"id":2,"t":"b"}\n{"id":3,"t":"a"}\n' >"$T/in"
 	run_to "$T/out" route --when '.t == "a"' --to "kafka://$BOOT/routed" --else "$T/else" "$T/in"
 	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
@@ -121,6 +121,9 @@ consume() {
 	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
 	cmp "$T/in" "$T/out"
 	cmp "$T/in" <(consume teed | sort)
+	run_to "$T/out" split "kafka://$BOOT/splitted?key={.t}" "$T/in"
+	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
+	printf 'a {"id":1,"t":"a"}\na {"id":3,"t":"a"}\nb {"id":2,"t":"b"}\n' | cmp - <(consume splitted -f '%k %s\n' | sort)
 }
 
 @test "kafka: --kafka-config reads properties, # comments and blank lines" {
@@ -156,6 +159,8 @@ consume() {
 	[[ $status -eq 2 ]] && [[ $stderr == *KEY=VALUE* ]]
 	run_to "$T/out" split "kafka://h:1/t{.x}" "$T/in"
 	[[ $status -eq 2 ]] || fail "split: exit $status"
+	run_to "$T/out" --to csv -o "kafka://h:1/t" cat "$T/in"
+	[[ $status -eq 2 ]] && [[ $stderr == *"NDJSON only"* ]]
 }
 
 @test "kafka: completion and --help know kafka:// and the --kafka options" {
