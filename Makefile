@@ -13,8 +13,9 @@ CFLAGS     ?= -O2 -g
 WARNINGS    = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
               -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
               -Wpointer-arith -Wvla -Wno-unused-parameter
-DEPCFLAGS  := $(shell $(PKG_CONFIG) --cflags jansson libpcre2-8 zlib libxxhash 2>/dev/null)
-DEPLIBS    := $(shell $(PKG_CONFIG) --libs jansson libpcre2-8 zlib libxxhash 2>/dev/null) -lm -pthread
+DEPPKGS    := jansson libpcre2-8 zlib libxxhash rdkafka libnats libcrypto
+DEPCFLAGS  := $(shell $(PKG_CONFIG) --cflags $(DEPPKGS) 2>/dev/null)
+DEPLIBS    := $(shell $(PKG_CONFIG) --libs $(DEPPKGS) 2>/dev/null) -lm -pthread
 ALL_CFLAGS  = -D_GNU_SOURCE $(WARNINGS) $(DEPCFLAGS) $(CFLAGS)
 
 # Objects go to $(B); "make SANITIZE=address,undefined" builds elsewhere so
@@ -40,7 +41,7 @@ FUZZSRCS := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS  := $(FUZZSRCS:tests/fuzz/%.c=build-fuzz/%)
 PROG     := $(if $(SANITIZE),$(B)/evpipe,evpipe)
 
-all: includes $(PROG) units
+all: includes $(PROG) units helpers
 
 # The include rule of README "Hacking" (internal headers stay in their folder).
 includes:
@@ -65,11 +66,21 @@ $(B)/unit/%: tests/unit/%.c $(LIBOBJS)
 
 -include $(OBJS:.o=.d)
 
+# Test helpers (tests/helpers/*.c): the broker peers of tests/*-kafka.bats
+# and tests/*-nats.bats.
+HELPERSRCS := $(wildcard tests/helpers/*.c)
+HELPERS    := $(HELPERSRCS:tests/helpers/%.c=$(B)/%)
+helpers: $(HELPERS)
+$(B)/%: tests/helpers/%.c
+	@mkdir -p $(B)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(DEPLIBS)
+
 # ---- dependencies and demo ------------------------------------------------
 DEB_BUILD = build-essential pkg-config libjansson-dev libpcre2-dev zlib1g-dev \
-            libxxhash-dev
+            libxxhash-dev librdkafka-dev libnats-dev libssl-dev
 DEB_TEST  = bats bats-support bats-assert parallel mandoc shellcheck \
-            bash-completion zsh fish jq clang libclang-rt-14-dev python3
+            bash-completion zsh fish jq clang libclang-rt-14-dev python3 \
+            kcat nats-server openssl
 DEB_BENCH = hyperfine gojq miller time
 deps:
 	@tests/install-deps $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
@@ -166,9 +177,9 @@ lint:
 	shellcheck -s bash completions/evpipe.bash tests/install-deps examples/*.sh tests/bench/run tests/soak/run
 
 format:
-	clang-format -i $(SRCS) $(HDRS) tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i $(SRCS) $(HDRS) tests/unit/*.[ch] tests/fuzz/*.c tests/helpers/*.c
 format-check:
-	clang-format --dry-run --Werror $(SRCS) $(HDRS) tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format --dry-run --Werror $(SRCS) $(HDRS) tests/unit/*.[ch] tests/fuzz/*.c tests/helpers/*.c
 
 # ---- install --------------------------------------------------------------
 install: evpipe
@@ -189,7 +200,7 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz evpipe tests/.last.tap
 
-.PHONY: all includes units deps demo check test asan fuzz fuzz-smoke fuzz-run bench soak lint warnings \
+.PHONY: all includes units helpers deps demo check test asan fuzz fuzz-smoke fuzz-run bench soak lint warnings \
 	format format-check install uninstall clean
 
 # ---- json-scan bench

@@ -97,6 +97,30 @@ const struct opt global_opts[] = {
 	  "at the end, keep trying socket targets for DUR before "
 	  "dead-lettering what they did not take (default 5s)",
 	  NULL, NULL, 0 },
+	{ "kafka-config", 0, OPT_STRING, G(kafka_config), "FILE",
+	  "read librdkafka properties for kafka:// targets from FILE "
+	  "(KEY=VALUE lines)",
+	  NULL, NULL, 0 },
+	{ "kafka-set", 0, OPT_STRLIST, G(kafka_set), "KEY=VALUE",
+	  "set a librdkafka property for kafka:// targets (repeatable)", NULL,
+	  NULL, 0 },
+	{ "nats-creds", 0, OPT_STRING, G(nats_creds), "FILE",
+	  "authenticate to nats:// servers with the credentials FILE", NULL,
+	  NULL, 0 },
+	{ "nats-nkey", 0, OPT_STRING, G(nats_nkey), "FILE",
+	  "authenticate to nats:// servers with the NKey seed in FILE", NULL,
+	  NULL, 0 },
+	{ "nats-token-file", 0, OPT_STRING, G(nats_token_file), "FILE",
+	  "authenticate to nats:// servers with the token in FILE", NULL, NULL,
+	  0 },
+	{ "nats-tls-ca", 0, OPT_STRING, G(nats_tls_ca), "FILE",
+	  "use TLS to nats:// servers, trusting the CAs in FILE", NULL, NULL,
+	  0 },
+	{ "nats-tls-cert", 0, OPT_STRING, G(nats_tls_cert), "FILE",
+	  "present the TLS client certificate in FILE to nats:// servers", NULL,
+	  NULL, 0 },
+	{ "nats-tls-key", 0, OPT_STRING, G(nats_tls_key), "FILE",
+	  "the private key of --nats-tls-cert", NULL, NULL, 0 },
 	OPT_NAMED_ARGS(G(named_args), " in expressions"),
 	{ "quiet", 'q', OPT_BOOL, G(quiet), NULL,
 	  "do not report rejected events or warnings on stderr", NULL, NULL,
@@ -180,7 +204,9 @@ cmd_print_usage(FILE *fp)
 			fprintf(fp, "  %-10s  %s\n", c->name, c->summary);
 	fputs("\noptions (anywhere on the line):\n", fp);
 	opt_print_help(global_opts, fp);
-	fputs("\nTARGET is -, PATH, PATH.gz or exec:COMMAND.\n"
+	fputs("\nTARGET is -, PATH, PATH.gz, exec:COMMAND, tcp://HOST:PORT, "
+	      "unix:PATH,\nkafka://HOST:PORT/TOPIC or nats://HOST:PORT/SUBJECT "
+	      "(evpipe-brokers(7)).\n"
 	      "ADDRESS is tcp://HOST:PORT, unix:PATH or udp://HOST:PORT.\n"
 	      "See 'evpipe help COMMAND' and the manual, evpipe(1).\n",
 	      fp);

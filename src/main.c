@@ -195,11 +195,15 @@ check_globals(const struct globals *g)
 				   "letter it refused would have nowhere to "
 				   "go); split the dead letters afterwards",
 				   dlq);
-	if (strchr(out, '{') &&
+	if ((strchr(out, '{') || target_is_broker(out)) &&
 	    target_check_template(out, &is_template, &eb) == -1) {
 		fprintf(stderr, "evpipe: -o: %s\n", eb.msg);
 		return eb.status;
 	}
+	if (target_is_broker(out) && g->to != TO_NDJSON)
+		return usage_error("-o '%s': a broker target takes NDJSON "
+				   "only (one message per event), not --to %s",
+				   out, out_format_names[g->to]);
 	if (is_template && g->to != TO_NDJSON)
 		return usage_error("-o '%s': a template writes NDJSON only "
 				   "(--to %s would need a header or an array "

@@ -1015,6 +1015,15 @@ run_setup(struct run *r, const struct globals *g, struct stage_spec *specs,
 	}
 	r->prescan = getenv("EVPIPE_NO_PRESCAN") == NULL;
 	sink_linger_ns = g->linger; /* before the stages open their targets */
+	sink_broker_opts.kafka_config = g->kafka_config;
+	sink_broker_opts.kafka_set = g->kafka_set.v;
+	sink_broker_opts.nkafka_set = g->kafka_set.n;
+	sink_broker_opts.nats_creds = g->nats_creds;
+	sink_broker_opts.nats_nkey = g->nats_nkey;
+	sink_broker_opts.nats_token_file = g->nats_token_file;
+	sink_broker_opts.nats_tls_ca = g->nats_tls_ca;
+	sink_broker_opts.nats_tls_cert = g->nats_tls_cert;
+	sink_broker_opts.nats_tls_key = g->nats_tls_key;
 	signals_setup();
 }
 
@@ -1100,11 +1109,14 @@ outputs_open(struct run *r)
 	struct errbuf eb = { 0 };
 	int is_template = 0;
 
-	if (strchr(ospec, '{') &&
+	if ((strchr(ospec, '{') || target_is_broker(ospec)) &&
 	    target_check_template(ospec, &is_template, &eb) == -1)
 		return open_failed(r, "-o: ", &eb);
-	if (is_template || (strncmp(ospec, "exec:", 5) == 0 && ospec[5] &&
-			    g->to == TO_NDJSON)) {
+	/* A broker target dead-letters the messages it refuses: a sinkset
+	 * (NDJSON only, checked in main.c). */
+	if (is_template || target_is_broker(ospec) ||
+	    (strncmp(ospec, "exec:", 5) == 0 && ospec[5] &&
+	     g->to == TO_NDJSON)) {
 		/* a command's events are kept until it has read them, and
 		 * dead-lettered when it cannot (sinkset.h), as in tee --to */
 		struct sinkset_opts o = { 0 };

@@ -35,6 +35,11 @@ struct globals {
 	uint64_t client_buffers; /* --client-buffers SIZE */
 	const char *socket_mode; /* --socket-mode MODE (octal), or NULL */
 	int64_t linger;		 /* --linger DUR (ns) */
+	/* Broker targets (evpipe-brokers(7)) */
+	const char *kafka_config; /* --kafka-config FILE */
+	struct strlist kafka_set; /* --kafka-set KEY=VALUE, repeatable */
+	const char *nats_creds, *nats_nkey, *nats_token_file;
+	const char *nats_tls_ca, *nats_tls_cert, *nats_tls_key;
 };
 
 /* One stage as written on the command line, parsed but not started. */

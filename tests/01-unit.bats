@@ -6,3 +6,4 @@ load test_helper
 @test "unit: option, size and duration parsers" { run_unit t-opt; }
 @test "unit: JSON scanner (tables, lazy access, differential against jansson)" { run_unit t-json-scan; }
 @test "unit: key table (against a model, state files) and event times" { run_unit t-keytable; }
+@test "unit: broker target URLs, topics and subjects" { run_unit t-broker; }

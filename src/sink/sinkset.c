@@ -22,11 +22,14 @@
 #include "lib/util.h"
 #include "lib/xmalloc.h"
 
-#define SS_FLUSH      (64 * 1024) /* write a file's buffer at this size */
-#define SS_MAX_AUTO   1024	  /* most files kept open by default */
-#define SS_FD_SPARE   64	  /* fds left for everything else */
-#define SS_ROT_PROBE  100000	  /* most rotation indexes looked for */
-#define SS_MAX_FAILED 4096	  /* files that failed to open remembered */
+#define SS_FLUSH (64 * 1024) /* write a file's buffer at this size */
+/* A broker target waits for the acknowledgement of every block: fewer,
+ * larger blocks keep the round trips off the event rate. */
+#define SS_FLUSH_BROKER (4 << 20)
+#define SS_MAX_AUTO	1024   /* most files kept open by default */
+#define SS_FD_SPARE	64     /* fds left for everything else */
+#define SS_ROT_PROBE	100000 /* most rotation indexes looked for */
+#define SS_MAX_FAILED	4096   /* files that failed to open remembered */
 
 enum { WAIT_NO, WAIT_BOUND, WAIT_LINGER };
 
@@ -70,8 +73,9 @@ struct sinkset {
 	size_t nsrcs;
 	const char *last_src;
 	uint32_t last_id;
-	int rotatable; /* max_size given and the target is a file */
-	size_t fixed;  /* template_fixed_dir(): the part the user typed */
+	int rotatable;	 /* max_size given and the target is a file */
+	size_t fixed;	 /* template_fixed_dir(): the part the user typed */
+	size_t flush_at; /* write a buffer out at this size */
 	int64_t linger_end;
 	uint64_t events, failed, opens, evictions, rotations;
 };
@@ -234,6 +238,43 @@ entry_fail(struct sinkset *ss, struct ss_entry *e, const char *why,
 }
 
 /*
+ * Dead-letter the messages a broker target (kafka://, nats://) refused
+ * one by one, with the broker's error; they count as not written.  0 or
+ * -1 (fatal).
+ */
+static int
+entry_refused(struct sinkset *ss, struct ss_entry *e, size_t upto,
+	      struct errbuf *eb)
+{
+	char why[512], *ev;
+	size_t len;
+
+	while (e->s && sink_take_failed(e->s, &ev, &len, why, sizeof why)) {
+		const char *src = e->path;
+		uint64_t lineno = 0;
+		size_t k, start = 0;
+		int r;
+
+		/* its source and line, from the events just written */
+		for (k = 0; k < e->nmeta && e->meta[k].end <= upto; k++) {
+			if (e->meta[k].end - start - 1 == len &&
+			    memcmp(e->pend.data + start, ev, len) == 0) {
+				src = ss->srcs[e->meta[k].src];
+				lineno = e->meta[k].lineno;
+				break;
+			}
+			start = e->meta[k].end;
+		}
+		ss->events--;
+		r = ss_reject(ss, src, lineno, ev, len, why, eb);
+		free(ev);
+		if (r == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Write out e's buffer; mode says how long to wait for a disconnected
  * socket or a command being restarted.  For a command, events stay in
  * the buffer until it has read them from its pipe, so those a dying
@@ -269,6 +310,8 @@ entry_write(struct sinkset *ss, struct ss_entry *e, int mode, struct errbuf *eb)
 				return entry_fail(ss, e, teb.msg, eb);
 			}
 			if (!track) {
+				if (entry_refused(ss, e, e->sent, eb) == -1)
+					return -1;
 				entry_consume(e, e->sent);
 				e->sent = 0;
 			}
@@ -568,6 +611,7 @@ sinkset_new(const char *spec, const struct sinkset_opts *o,
 	ss->o.named = NULL; /* used once, here */
 	if (ss->o.max_open == 0)
 		ss->o.max_open = ss_auto_max_open();
+	ss->flush_at = target_is_broker(spec) ? SS_FLUSH_BROKER : SS_FLUSH;
 	ss->rotatable = o->max_size > 0 && strcmp(spec, "-") != 0 &&
 			strncmp(spec, "exec:", 5) != 0 &&
 			strncmp(spec, "tcp://", 6) != 0 &&
@@ -711,7 +755,7 @@ sinkset_write(struct sinkset *ss, struct record *rec,
 	e->nmeta++;
 	e->size += len + 1;
 	ss->events++;
-	if (e->pend.len >= SS_FLUSH || ss->env->line_buffered)
+	if (e->pend.len >= ss->flush_at || ss->env->line_buffered)
 		return entry_write(ss, e, WAIT_BOUND, eb);
 	return 0;
 }

@@ -35,6 +35,17 @@ target_kind_any(const char *spec, const char **rest, int templates,
 			   spec);
 		return NULL;
 	}
+	if (strncmp(spec, "kafka://", 8) == 0) {
+		/* {EXPR} only in ?key=: kafka_check() */
+		*rest = spec + 8;
+		return &sink_kafka;
+	}
+	if (strncmp(spec, "nats://", 7) == 0 ||
+	    strncmp(spec, "nats+tls://", 11) == 0) {
+		/* {EXPR} in the subject and ?msgid=: nats_check() */
+		*rest = spec;
+		return &sink_nats;
+	}
 	if (strchr(spec, '{') != NULL &&
 	    (!templates || strcmp(spec, "-") == 0 ||
 	     strncmp(spec, "exec:", 5) == 0 ||
@@ -102,6 +113,10 @@ target_check(const char *spec, struct errbuf *eb)
 		return -1;
 	if (kind == &sink_tcp || kind == &sink_unix)
 		return socket_check(kind, rest, spec, eb);
+	if (kind == &sink_kafka)
+		return kafka_check(rest, spec, eb);
+	if (kind == &sink_nats)
+		return nats_check(rest, spec, eb);
 	return 0;
 }
 
@@ -117,14 +132,38 @@ target_check_template(const char *spec, int *is_template, struct errbuf *eb)
 		return -1;
 	if (kind == &sink_tcp || kind == &sink_unix)
 		return socket_check(kind, rest, spec, eb);
+	if (kind == &sink_kafka)
+		return kafka_check(rest, spec,
+				   eb); /* one sink: not a template */
+	if (kind == &sink_nats)
+		return nats_check(rest, spec, eb);
 	*is_template = strchr(spec, '{') != NULL;
 	return 0;
+}
+
+int
+target_is_broker(const char *spec)
+{
+	return strncmp(spec, "kafka://", 8) == 0 ||
+	       strncmp(spec, "nats://", 7) == 0 ||
+	       strncmp(spec, "nats+tls://", 11) == 0;
+}
+
+struct broker_opts sink_broker_opts;
+
+int
+sink_take_failed(struct sink *s, char **event, size_t *len, char *why,
+		 size_t whysz)
+{
+	if (s->kind->failed == NULL)
+		return 0;
+	return s->kind->failed(s, event, len, why, whysz);
 }
 
 void
 target_print_schemes(FILE *fp)
 {
-	fputs("-\nexec:\ntcp://\nunix:\n", fp);
+	fputs("-\nexec:\ntcp://\nunix:\nkafka://\nnats://\nnats+tls://\n", fp);
 }
 
 static struct sink *
@@ -148,6 +187,9 @@ sink_open_any(const char *spec, int line_buffered, size_t bufsize, int fd,
 	}
 	if ((kind == &sink_tcp || kind == &sink_unix) &&
 	    socket_check(kind, rest, spec, eb) == -1)
+		return NULL;
+	if ((kind == &sink_kafka && kafka_check(rest, spec, eb) == -1) ||
+	    (kind == &sink_nats && nats_check(rest, spec, eb) == -1))
 		return NULL;
 	s = xcalloc(1, sizeof *s);
 	s->kind = kind;

@@ -9,6 +9,9 @@
  *   PATH.gz           the same, gzip-compressed (one gzip member per run)
  *   tcp://HOST:PORT   a TCP connection, reconnected with backoff
  *   unix:PATH         a Unix stream socket, reconnected with backoff
+ *   kafka://BROKERS/TOPIC[?key={EXPR}]   a Kafka topic (sink/kafka.c)
+ *   nats://SERVERS/SUBJECT[?msgid={EXPR}] a NATS JetStream subject
+ *                     (sink/nats.c; also nats+tls://)
  * A target holding "{" is a template, rendered per event: see sinkset.h
  * (split, route --to, tee --to); sink_open() refuses it.
  *
@@ -63,6 +66,13 @@ struct sink_kind {
 	int (*sync)(struct sink *s, struct errbuf *eb);
 	/* Close and free priv: 0, or -1 (a write or exit status failed). */
 	int (*close)(struct sink *s, struct errbuf *eb);
+	/*
+	 * Broker kinds (kafka://, nats://): hand over one message the
+	 * broker refused for good since the last call, with the broker's
+	 * error in why; 1 if one was returned, 0 if none.  May be NULL.
+	 */
+	int (*failed)(struct sink *s, char **event, size_t *len, char *why,
+		      size_t whysz);
 };
 
 struct sink {
@@ -205,10 +215,42 @@ int file_open_confined(const char *path, size_t fixed, int flags,
 int socket_check(const struct sink_kind *kind, const char *rest,
 		 const char *spec, struct errbuf *eb);
 
+/*
+ * A message a broker target refused for good (too large, no such topic or
+ * stream): 1 and the event (malloc'ed, the caller frees it) with the
+ * broker's error, or 0 when there is none.  sinkset.c dead-letters them.
+ */
+int sink_take_failed(struct sink *s, char **event, size_t *len, char *why,
+		     size_t whysz);
+
+/* Is spec a broker target (kafka://, nats://, nats+tls://)? */
+int target_is_broker(const char *spec);
+
+/*
+ * The global options of the broker targets (evpipe-brokers(7)), set by
+ * the runner before any target is checked or opened.
+ */
+struct broker_opts {
+	const char *kafka_config;     /* --kafka-config FILE */
+	const char *const *kafka_set; /* --kafka-set KEY=VALUE ... */
+	size_t nkafka_set;
+	const char *nats_creds;	     /* --nats-creds FILE */
+	const char *nats_nkey;	     /* --nats-nkey FILE */
+	const char *nats_token_file; /* --nats-token-file FILE */
+	const char *nats_tls_ca;     /* --nats-tls-ca FILE */
+	const char *nats_tls_cert;   /* --nats-tls-cert FILE */
+	const char *nats_tls_key;    /* --nats-tls-key FILE */
+};
+extern struct broker_opts sink_broker_opts;
+
+/* Check a broker target without connecting (sink/kafka.c, sink/nats.c). */
+int kafka_check(const char *rest, const char *spec, struct errbuf *eb);
+int nats_check(const char *rest, const char *spec, struct errbuf *eb);
+
 /* Print the target schemes for completion, one per line. */
 void target_print_schemes(FILE *fp);
 
 extern const struct sink_kind sink_stdout, sink_file, sink_gzip, sink_exec,
-	sink_tcp, sink_unix;
+	sink_tcp, sink_unix, sink_kafka, sink_nats;
 
 #endif

@@ -1,0 +1,53 @@
+/*
+ * sink/broker.h -- what the broker targets (sink/kafka.c, sink/nats.c)
+ * share: the parts of their URLs and the queue of messages the broker
+ * refused for good, which sinkset.c dead-letters (sink_take_failed()).
+ */
+#ifndef BROKER_H
+#define BROKER_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+struct errbuf;
+
+/* "kafka://" + "HOST:PORT,HOST:PORT/PATH?NAME=VALUE", split. */
+struct broker_url {
+	char *hosts; /* "HOST:PORT,HOST:PORT" */
+	char *path;  /* the topic or subject */
+	char *param; /* the value of ?NAME=, or NULL */
+};
+
+/*
+ * Split rest (what follows the scheme) of spec; param_name is the one
+ * query parameter the kind knows ("key", "msgid").  0, or -1 with a
+ * STATUS_USAGE error.  Free with broker_url_free().
+ */
+int broker_url_parse(const char *rest, const char *spec, const char *param_name,
+		     struct broker_url *u, struct errbuf *eb);
+void broker_url_free(struct broker_url *u);
+
+/* One refused message: its bytes and the broker's error. */
+struct broker_failure {
+	char *event;
+	size_t len;
+	char why[256];
+};
+
+/* The refused messages, filled from the clients' threads. */
+struct broker_failq {
+	pthread_mutex_t mu;
+	struct broker_failure *v;
+	size_t n, cap, head;
+};
+
+void broker_failq_init(struct broker_failq *q);
+void broker_failq_push(struct broker_failq *q, const void *event, size_t len,
+		       const char *spec, const char *why);
+/* Pop the oldest into the sink_take_failed() arguments: 1, or 0 if none. */
+int broker_failq_pop(struct broker_failq *q, char **event, size_t *len,
+		     char *why, size_t whysz);
+void broker_failq_clear(struct broker_failq *q);
+void broker_failq_destroy(struct broker_failq *q);
+
+#endif

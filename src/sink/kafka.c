@@ -1,0 +1,485 @@
+/*
+ * sink/kafka.c -- kafka://HOST:PORT[,HOST:PORT...]/TOPIC[?key={EXPR}]: each
+ * event is one message of TOPIC, produced with librdkafka.
+ *
+ * Policy (evpipe-brokers(7)):
+ *  - an idempotent producer (enable.idempotence=true: the broker drops
+ *    the duplicates of its own retries) with the murmur2_random
+ *    partitioner, so a key lands on the partition a Java client picks;
+ *  - the key is the template of ?key= rendered for the event (values as
+ *    they are); an event it cannot be rendered for is refused;
+ *  - the topic is fixed: a "{" in it is a usage error;
+ *  - librdkafka properties come from --kafka-config FILE (key=value
+ *    lines, # comments) and then --kafka-set KEY=VALUE, after our
+ *    defaults (message.timeout.ms=KAFKA_TIMEOUT_MS); an unknown property
+ *    or a bad value is a usage error, found before any event is read;
+ *  - sync() waits for the delivery report of every message handed over:
+ *    a block of events counts as written only once the broker has
+ *    acknowledged all of it (at least once).  A message the broker
+ *    refuses (too large, unknown topic, ...) goes to the failed queue
+ *    and is dead-lettered by sinkset.c with the broker's error; messages
+ *    that time out (no broker reachable within message.timeout.ms) fail
+ *    the target for good, with the last error librdkafka reported.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "broker.h"
+#include "expr/template.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "lib/xmalloc.h"
+#include "record.h"
+#include "target.h"
+
+#define KAFKA_TIMEOUT_MS "30000" /* message.timeout.ms unless set */
+#define KAFKA_MAX_LINE	 4096	 /* of a --kafka-config file */
+
+struct kafka_priv {
+	rd_kafka_t *rk;
+	rd_kafka_topic_t *rkt;
+	struct template *key;
+	struct buf keybuf;
+	char *spec;
+	struct broker_failq failq;
+	pthread_mutex_t mu;
+	uint64_t outstanding; /* produced, no delivery report yet */
+	int timed_out;	      /* a message timed out: no broker took it */
+	char last_error[256]; /* the last error librdkafka reported */
+};
+
+/* Topic names as Kafka allows them. */
+static int
+topic_ok(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n == 0 || n > 249 || strcmp(t, ".") == 0 || strcmp(t, "..") == 0)
+		return 0;
+	for (; *t; t++)
+		if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
+		      (*t >= '0' && *t <= '9') || *t == '.' || *t == '_' ||
+		      *t == '-'))
+			return 0;
+	return 1;
+}
+
+static int
+conf_put(rd_kafka_conf_t *conf, const char *key, const char *val,
+	 const char *where, struct errbuf *eb)
+{
+	char err[256];
+
+	if (rd_kafka_conf_set(conf, key, val, err, sizeof err) !=
+	    RD_KAFKA_CONF_OK)
+		return errbuf_set(eb, STATUS_USAGE, "%s: %s", where, err);
+	return 0;
+}
+
+/* Apply "key=value" (whitespace around both trimmed) to conf. */
+static int
+conf_line(rd_kafka_conf_t *conf, char *line, const char *where,
+	  struct errbuf *eb)
+{
+	char *eq = strchr(line, '='), *k = line, *v, *e;
+
+	if (eq == NULL)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "%s: expected KEY=VALUE, not '%s'", where,
+				  line);
+	*eq = '\0';
+	v = eq + 1;
+	while (*k == ' ' || *k == '\t')
+		k++;
+	for (e = eq; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		e[-1] = '\0';
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (e = v + strlen(v);
+	     e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'); e--)
+		e[-1] = '\0';
+	if (*k == '\0')
+		return errbuf_set(eb, STATUS_USAGE, "%s: empty property name",
+				  where);
+	return conf_put(conf, k, v, where, eb);
+}
+
+static int
+conf_file(rd_kafka_conf_t *conf, const char *path, struct errbuf *eb)
+{
+	char line[KAFKA_MAX_LINE], where[KAFKA_MAX_LINE + 64];
+	unsigned long lineno = 0;
+	FILE *fp = fopen(path, "r");
+	int rc = 0;
+
+	if (fp == NULL)
+		return errbuf_set(eb, STATUS_USAGE, "--kafka-config %s: %s",
+				  path, strerror(errno));
+	while (rc == 0 && fgets(line, sizeof line, fp)) {
+		char *p = line;
+		size_t n = strlen(line);
+
+		lineno++;
+		snprintf(where, sizeof where, "--kafka-config %s:%lu", path,
+			 lineno);
+		if (n > 0 && line[n - 1] != '\n' && !feof(fp)) {
+			rc = errbuf_set(eb, STATUS_USAGE, "%s: line too long",
+					where);
+			break;
+		}
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#' || *p == '\r')
+			continue;
+		rc = conf_line(conf, p, where, eb);
+	}
+	if (rc == 0 && ferror(fp))
+		rc = errbuf_set(eb, STATUS_USAGE, "--kafka-config %s: %s", path,
+				strerror(errno));
+	fclose(fp);
+	return rc;
+}
+
+/* Our defaults, then --kafka-config, then --kafka-set, then the URL. */
+static rd_kafka_conf_t *
+conf_build(const struct broker_url *u, struct errbuf *eb)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	const struct broker_opts *o = &sink_broker_opts;
+	size_t i;
+
+	if (conf_put(conf, "message.timeout.ms", KAFKA_TIMEOUT_MS, "kafka",
+		     eb) == -1 ||
+	    conf_put(conf, "partitioner", "murmur2_random", "kafka", eb) ==
+		    -1 ||
+	    conf_put(conf, "client.id", "evpipe", "kafka", eb) == -1)
+		goto fail;
+	if (o->kafka_config && conf_file(conf, o->kafka_config, eb) == -1)
+		goto fail;
+	for (i = 0; i < o->nkafka_set; i++) {
+		char *kv = xstrdup(o->kafka_set[i]);
+		int r = conf_line(conf, kv, "--kafka-set", eb);
+
+		free(kv);
+		if (r == -1)
+			goto fail;
+	}
+	/* What the target promises is not left to the properties. */
+	if (conf_put(conf, "bootstrap.servers", u->hosts, "kafka", eb) == -1 ||
+	    conf_put(conf, "enable.idempotence", "true", "kafka", eb) == -1)
+		goto fail;
+	return conf;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
+int
+kafka_check(const char *rest, const char *spec, struct errbuf *eb)
+{
+	struct broker_url u;
+	rd_kafka_conf_t *conf;
+	int rc = -1;
+
+	if (broker_url_parse(rest, spec, "key", &u, eb) == -1)
+		return -1;
+	if (strchr(u.path, '{') != NULL) {
+		errbuf_set(eb, STATUS_USAGE,
+			   "target '%s': the topic is fixed ({EXPR} only "
+			   "in ?key=): event data never picks a topic",
+			   spec);
+		goto out;
+	}
+	if (!topic_ok(u.path)) {
+		errbuf_set(eb, STATUS_USAGE,
+			   "target '%s': bad topic '%s' (1 to 249 of "
+			   "A-Z a-z 0-9 . _ -)",
+			   spec, u.path);
+		goto out;
+	}
+	if (u.param) {
+		struct template *t = template_compile(u.param, NULL, eb);
+
+		if (t == NULL) {
+			errbuf_prefix(eb, "target '%s': ?key=", spec);
+			goto out;
+		}
+		template_free(t);
+	}
+	conf = conf_build(&u, eb);
+	if (conf == NULL)
+		goto out;
+	rd_kafka_conf_destroy(conf);
+	rc = 0;
+out:
+	broker_url_free(&u);
+	return rc;
+}
+
+static void
+kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct kafka_priv *p = opaque;
+
+	(void)rk;
+	if (m->err) {
+		const char *why = rd_kafka_err2str(m->err);
+
+		pthread_mutex_lock(&p->mu);
+		if (m->err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT ||
+		    m->err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
+		    m->err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+		    m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+			p->timed_out = 1;
+		pthread_mutex_unlock(&p->mu);
+		broker_failq_push(&p->failq, m->payload, m->len, p->spec, why);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->outstanding--;
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void
+kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct kafka_priv *p = opaque;
+
+	(void)rk;
+	(void)err;
+	pthread_mutex_lock(&p->mu);
+	snprintf(p->last_error, sizeof p->last_error, "%s", reason);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* librdkafka's own log lines stay quiet: errors reach us by kafka_error. */
+static void
+kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	(void)level;
+	(void)fac;
+	(void)buf;
+}
+
+static int
+kafka_open(struct sink *s, const char *rest, struct errbuf *eb)
+{
+	struct kafka_priv *p;
+	struct broker_url u;
+	rd_kafka_conf_t *conf;
+	char err[512];
+
+	if (broker_url_parse(rest, s->spec, "key", &u, eb) == -1)
+		return -1;
+	conf = conf_build(&u, eb);
+	if (conf == NULL) {
+		broker_url_free(&u);
+		return -1;
+	}
+	p = xcalloc(1, sizeof *p);
+	p->spec = xstrdup(s->spec);
+	buf_init(&p->keybuf);
+	broker_failq_init(&p->failq);
+	pthread_mutex_init(&p->mu, NULL);
+	if (u.param) {
+		p->key = template_compile(u.param, NULL, eb);
+		if (p->key == NULL)
+			goto fail_conf;
+	}
+	rd_kafka_conf_set_opaque(conf, p);
+	rd_kafka_conf_set_dr_msg_cb(conf, kafka_dr);
+	rd_kafka_conf_set_error_cb(conf, kafka_error);
+	rd_kafka_conf_set_log_cb(conf, kafka_log);
+	p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+	if (p->rk == NULL) {
+		errbuf_set(eb, STATUS_USAGE, "%s: %s", s->spec, err);
+		goto fail_conf;
+	}
+	p->rkt = rd_kafka_topic_new(p->rk, u.path, NULL);
+	if (p->rkt == NULL) {
+		errbuf_set(eb, STATUS_IO, "%s: %s", s->spec,
+			   rd_kafka_err2str(rd_kafka_last_error()));
+		rd_kafka_destroy(p->rk);
+		goto fail;
+	}
+	broker_url_free(&u);
+	s->priv = p;
+	return 0;
+fail_conf:
+	rd_kafka_conf_destroy(conf);
+fail:
+	if (p->key)
+		template_free(p->key);
+	buf_release(&p->keybuf);
+	broker_failq_destroy(&p->failq);
+	pthread_mutex_destroy(&p->mu);
+	free(p->spec);
+	free(p);
+	broker_url_free(&u);
+	return -1;
+}
+
+/* Produce one event; a refused one goes to the failed queue. */
+static void
+kafka_produce(struct kafka_priv *p, const char *ev, size_t len)
+{
+	const char *key = NULL;
+	size_t keylen = 0;
+
+	if (p->key) {
+		struct record rec;
+		struct errbuf teb = { 0 };
+		int r;
+
+		record_init(&rec, "kafka", 0, ev, len);
+		buf_reset(&p->keybuf);
+		r = template_render_record(p->key, &rec, TEMPLATE_PLAIN, NULL,
+					   &p->keybuf, &teb);
+		record_release(&rec);
+		if (r == -1) {
+			char why[sizeof teb.msg + 16];
+
+			snprintf(why, sizeof why, "?key=: %s", teb.msg);
+			broker_failq_push(&p->failq, ev, len, p->spec, why);
+			return;
+		}
+		key = p->keybuf.data;
+		keylen = p->keybuf.len;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->outstanding++;
+	pthread_mutex_unlock(&p->mu);
+	for (;;) {
+		rd_kafka_resp_err_t err;
+
+		if (rd_kafka_produce(p->rkt, RD_KAFKA_PARTITION_UA,
+				     RD_KAFKA_MSG_F_COPY, (void *)ev, len, key,
+				     keylen, NULL) == 0)
+			break;
+		err = rd_kafka_last_error();
+		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			rd_kafka_poll(p->rk, 50);
+			continue;
+		}
+		pthread_mutex_lock(&p->mu);
+		p->outstanding--;
+		pthread_mutex_unlock(&p->mu);
+		broker_failq_push(&p->failq, ev, len, p->spec,
+				  rd_kafka_err2str(err));
+		break;
+	}
+}
+
+static int
+kafka_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
+{
+	struct kafka_priv *p = s->priv;
+	const char *end = buf + len;
+
+	while (buf < end) {
+		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
+		size_t n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
+
+		kafka_produce(p, buf, n);
+		buf += n + (nl != NULL);
+	}
+	rd_kafka_poll(p->rk, 0);
+	return 0;
+}
+
+static uint64_t
+kafka_outstanding(struct kafka_priv *p)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->outstanding;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+/*
+ * Wait for the delivery report of everything produced.  Bounded:
+ * librdkafka fails each message after message.timeout.ms.
+ */
+static int
+kafka_sync(struct sink *s, struct errbuf *eb)
+{
+	struct kafka_priv *p = s->priv;
+	char fatal[256];
+	rd_kafka_resp_err_t ferr;
+
+	/* rd_kafka_flush() sends what lingers at once; polling then serves
+	 * the delivery reports as they come (a flush with a timeout would
+	 * also wait for librdkafka's other requests). */
+	rd_kafka_flush(p->rk, 0);
+	while (kafka_outstanding(p) > 0) {
+		rd_kafka_poll(p->rk, 5);
+		ferr = rd_kafka_fatal_error(p->rk, fatal, sizeof fatal);
+		if (ferr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			broker_failq_clear(&p->failq);
+			return errbuf_set(eb, STATUS_IO, "%s: %s", s->spec,
+					  fatal);
+		}
+	}
+	if (p->timed_out) {
+		/* sinkset.c rejects the whole block with this reason */
+		broker_failq_clear(&p->failq);
+		return errbuf_set(eb, STATUS_IO,
+				  "%s: not delivered within message.timeout.ms "
+				  "(is a broker reachable?)%s%s",
+				  s->spec, p->last_error[0] ? ": " : "",
+				  p->last_error);
+	}
+	return 0;
+}
+
+static int
+kafka_failed(struct sink *s, char **event, size_t *len, char *why, size_t whysz)
+{
+	struct kafka_priv *p = s->priv;
+
+	return broker_failq_pop(&p->failq, event, len, why, whysz);
+}
+
+static int
+kafka_close(struct sink *s, struct errbuf *eb)
+{
+	struct kafka_priv *p = s->priv;
+	int rc = 0;
+
+	if (!s->broken && kafka_outstanding(p) > 0)
+		rc = kafka_sync(s, eb);
+	if (rc == 0 && p->failq.head < p->failq.n)
+		/* refused messages no one took from the queue */
+		rc = errbuf_set(eb, STATUS_IO, "%s: messages refused", s->spec);
+	if (kafka_outstanding(p) > 0)
+		rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE |
+					      RD_KAFKA_PURGE_F_INFLIGHT);
+	rd_kafka_topic_destroy(p->rkt);
+	rd_kafka_destroy(p->rk);
+	if (p->key)
+		template_free(p->key);
+	buf_release(&p->keybuf);
+	broker_failq_destroy(&p->failq);
+	pthread_mutex_destroy(&p->mu);
+	free(p->spec);
+	free(p);
+	return rc;
+}
+
+const struct sink_kind sink_kafka = {
+	.scheme = "kafka://",
+	.summary = "a Kafka topic: kafka://HOST:PORT/TOPIC?key={EXPR}",
+	.open = kafka_open,
+	.write = kafka_write,
+	.sync = kafka_sync,
+	.close = kafka_close,
+	.failed = kafka_failed,
+};

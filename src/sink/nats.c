@@ -1,0 +1,759 @@
+/*
+ * sink/nats.c -- nats://HOST:PORT[,HOST:PORT...]/SUBJECT[?msgid={EXPR}] (and
+ * nats+tls://): each event is one JetStream publish to SUBJECT.
+ *
+ * Policy (evpipe-brokers(7)):
+ *  - SUBJECT may hold {EXPR} parts; each rendered value is made safe as
+ *    part of one token: ".", "*", ">", whitespace and control bytes
+ *    become "_"; an empty value would make an empty token and refuses
+ *    the event, as does a value longer than TEMPLATE_MAX_COMPONENT bytes;
+ *  - every message has a Nats-Msg-Id header: ?msgid= rendered, by
+ *    default the XXH3-128 hash of the event's bytes, so the server drops
+ *    what a retry (or a rerun) sends again within the stream's duplicate
+ *    window;
+ *  - publishes are asynchronous with at most NATS_MAX_PENDING in flight
+ *    (a publish beyond it waits); sync() waits for every acknowledgement
+ *    (js_PublishAsyncComplete): a block of events counts as written only
+ *    once the stream has stored all of it.  What is not acknowledged
+ *    within NATS_ACK_WAIT_MS is published again (same message id), up to
+ *    NATS_ATTEMPTS times, and then refused;
+ *  - a message the server refuses (no stream for the subject, too
+ *    large, ...) goes to the failed queue with the server's error and is
+ *    dead-lettered by sinkset.c;
+ *  - credentials from files only: --nats-creds, --nats-nkey,
+ *    --nats-token-file; TLS with nats+tls:// or --nats-tls-ca, a client
+ *    certificate with --nats-tls-cert and --nats-tls-key.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nats/nats.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "broker.h"
+#include "expr/template.h"
+#include "lib/buf.h"
+#include "lib/errbuf.h"
+#include "lib/hash.h"
+#include "lib/xmalloc.h"
+#include "record.h"
+#include "target.h"
+
+#define NATS_MAX_PENDING     4096
+#define NATS_ACK_WAIT_MS     5000
+#define NATS_ATTEMPTS	     3
+#define NATS_CONNECT_TIMEOUT 5000 /* ms */
+#define NATS_MAX_TOKEN_FILE  4096
+#define NKEY_PREFIX_SEED     (18 << 3) /* 'S' */
+#define NKEY_PREFIX_USER     (20 << 3) /* 'U' */
+
+/* One part of a subject: literal text, or a compiled "{EXPR}". */
+struct subj_part {
+	char *text;
+	struct template *t;
+};
+
+struct nats_priv {
+	natsConnection *nc;
+	natsOptions *opts;
+	jsCtx *js;
+	struct subj_part *parts;
+	size_t nparts;
+	struct template *msgid;
+	struct buf subj, val, id;
+	char *spec;
+	struct broker_failq failq;
+};
+
+/* Bytes that may never appear in a subject a publisher names. */
+static int
+subj_bad(unsigned char c)
+{
+	return c <= ' ' || c == 0x7f || c == '*' || c == '>';
+}
+
+static void
+parts_free(struct subj_part *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].text);
+		if (v[i].t)
+			template_free(v[i].t);
+	}
+	free(v);
+}
+
+/*
+ * The end of the {EXPR} that opens at p ("{"): past its matching "}",
+ * skipping braces inside string literals.  NULL if it does not end.
+ */
+static const char *
+expr_end(const char *p)
+{
+	int depth = 0, str = 0;
+
+	for (; *p; p++) {
+		if (str) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '"')
+				str = 0;
+		} else if (*p == '"') {
+			str = 1;
+		} else if (*p == '{') {
+			depth++;
+		} else if (*p == '}' && --depth == 0) {
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Split and check the subject: literal parts of valid subject bytes,
+ * {EXPR} parts compiled, and no empty token whatever the values are.
+ */
+static int
+subject_parse(const char *subj, const char *spec, struct subj_part **out,
+	      size_t *nout, struct errbuf *eb)
+{
+	struct subj_part *v = NULL;
+	size_t n = 0;
+	const char *p = subj;
+	struct buf shape = BUF_INIT; /* the subject with each value "x" */
+
+	while (*p) {
+		const char *q;
+		struct subj_part part = { 0 };
+
+		if (*p == '{') {
+			q = expr_end(p);
+			if (q == NULL) {
+				errbuf_set(eb, STATUS_USAGE,
+					   "target '%s': unbalanced { in the "
+					   "subject",
+					   spec);
+				goto fail;
+			}
+			part.text = xstrndup(p, (size_t)(q - p));
+			part.t = template_compile(part.text, NULL, eb);
+			if (part.t == NULL) {
+				free(part.text);
+				errbuf_prefix(eb, "target '%s'", spec);
+				goto fail;
+			}
+			buf_addc(&shape, 'x');
+		} else {
+			for (q = p; *q && *q != '{'; q++) {
+				if (*q == '}' || subj_bad((unsigned char)*q)) {
+					errbuf_set(eb, STATUS_USAGE,
+						   "target '%s': the subject "
+						   "may not hold '%c' (no "
+						   "wildcards, spaces or "
+						   "control characters)",
+						   spec,
+						   (unsigned char)*q < ' '
+							   ? '?'
+							   : *q);
+					goto fail;
+				}
+			}
+			part.text = xstrndup(p, (size_t)(q - p));
+			buf_add(&shape, p, (size_t)(q - p));
+		}
+		v = xreallocarray(v, n + 1, sizeof *v);
+		v[n++] = part;
+		p = q;
+	}
+	if (shape.len == 0 || shape.data[0] == '.' ||
+	    shape.data[shape.len - 1] == '.' || strstr(shape.data, "..")) {
+		errbuf_set(eb, STATUS_USAGE,
+			   "target '%s': the subject has an empty token", spec);
+		goto fail;
+	}
+	buf_release(&shape);
+	*out = v;
+	*nout = n;
+	return 0;
+fail:
+	buf_release(&shape);
+	parts_free(v, n);
+	return -1;
+}
+
+/* Check the URL; with out != NULL, hand over its parts. */
+static int
+nats_parse(const char *spec, struct broker_url *u, struct subj_part **parts,
+	   size_t *nparts, struct template **msgid, struct errbuf *eb)
+{
+	const char *rest =
+		strncmp(spec, "nats+tls://", 11) == 0 ? spec + 11 : spec + 7;
+
+	if (broker_url_parse(rest, spec, "msgid", u, eb) == -1)
+		return -1;
+	if (subject_parse(u->path, spec, parts, nparts, eb) == -1)
+		goto fail;
+	*msgid = NULL;
+	if (u->param) {
+		*msgid = template_compile(u->param, NULL, eb);
+		if (*msgid == NULL) {
+			errbuf_prefix(eb, "target '%s': ?msgid=", spec);
+			parts_free(*parts, *nparts);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	broker_url_free(u);
+	return -1;
+}
+
+/* A file a credential option names must be readable now. */
+static int
+file_ok(const char *opt, const char *path, struct errbuf *eb)
+{
+	FILE *fp;
+
+	if (path == NULL)
+		return 0;
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		return errbuf_set(eb, STATUS_USAGE, "%s %s: %s", opt, path,
+				  strerror(errno));
+	fclose(fp);
+	return 0;
+}
+
+static int nkey_public(const char *path, char *pub, size_t pubsz,
+		       struct errbuf *eb);
+
+int
+nats_check(const char *rest, const char *spec, struct errbuf *eb)
+{
+	const struct broker_opts *o = &sink_broker_opts;
+	struct broker_url u;
+	struct subj_part *parts;
+	size_t nparts;
+	struct template *msgid;
+
+	(void)rest;
+	if (nats_parse(spec, &u, &parts, &nparts, &msgid, eb) == -1)
+		return -1;
+	parts_free(parts, nparts);
+	if (msgid)
+		template_free(msgid);
+	broker_url_free(&u);
+	if (file_ok("--nats-creds", o->nats_creds, eb) == -1 ||
+	    file_ok("--nats-nkey", o->nats_nkey, eb) == -1 ||
+	    file_ok("--nats-token-file", o->nats_token_file, eb) == -1 ||
+	    file_ok("--nats-tls-ca", o->nats_tls_ca, eb) == -1 ||
+	    file_ok("--nats-tls-cert", o->nats_tls_cert, eb) == -1 ||
+	    file_ok("--nats-tls-key", o->nats_tls_key, eb) == -1)
+		return -1;
+	if (o->nats_nkey) {
+		char pub[64];
+
+		if (nkey_public(o->nats_nkey, pub, sizeof pub, eb) == -1)
+			return -1;
+	}
+	if ((o->nats_tls_cert == NULL) != (o->nats_tls_key == NULL))
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--nats-tls-cert and --nats-tls-key go "
+				  "together");
+	if (o->nats_creds && o->nats_nkey)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--nats-creds and --nats-nkey exclude each "
+				  "other");
+	return 0;
+}
+
+/* The first line of a token file, without its newline. */
+static int
+read_token(const char *path, char *tok, size_t toksz, struct errbuf *eb)
+{
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	if (fp == NULL)
+		return errbuf_set(eb, STATUS_USAGE, "--nats-token-file %s: %s",
+				  path, strerror(errno));
+	if (fgets(tok, (int)toksz, fp) == NULL)
+		tok[0] = '\0';
+	fclose(fp);
+	n = strcspn(tok, "\r\n");
+	tok[n] = '\0';
+	if (n == 0)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--nats-token-file %s: no token on the "
+				  "first line",
+				  path);
+	return 0;
+}
+
+/* CRC-16/XMODEM, the checksum of NKey strings. */
+static uint16_t
+nkey_crc16(const unsigned char *p, size_t n)
+{
+	uint16_t crc = 0;
+
+	while (n--) {
+		crc ^= (uint16_t)(*p++ << 8);
+		for (int i = 0; i < 8; i++)
+			crc = (uint16_t)(crc & 0x8000 ? (crc << 1) ^ 0x1021
+						      : crc << 1);
+	}
+	return crc;
+}
+
+static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/*
+ * The public key ("U...") of the user NKey whose seed ("SU...") is the
+ * first word of that shape in file: the server is told the public key,
+ * and libnats signs its nonce with the seed.
+ */
+static int
+nkey_public(const char *path, char *pub, size_t pubsz, struct errbuf *eb)
+{
+	char text[NATS_MAX_TOKEN_FILE], *seed = NULL, *w, *save = NULL;
+	unsigned char raw[64], out[35];
+	size_t n, nraw = 0, rawlen = sizeof raw, k = 0;
+	uint32_t acc = 0;
+	int bits = 0, rc = -1;
+	EVP_PKEY *pk = NULL;
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL)
+		return errbuf_set(eb, STATUS_USAGE, "--nats-nkey %s: %s", path,
+				  strerror(errno));
+	n = fread(text, 1, sizeof text - 1, fp);
+	fclose(fp);
+	text[n] = '\0';
+	for (w = strtok_r(text, " \t\r\n\"", &save); w;
+	     w = strtok_r(NULL, " \t\r\n\"", &save))
+		if (strncmp(w, "SU", 2) == 0 && strlen(w) == 58) {
+			seed = w;
+			break;
+		}
+	if (seed == NULL) {
+		errbuf_set(eb, STATUS_USAGE,
+			   "--nats-nkey %s: no user NKey seed (SU...) in it",
+			   path);
+		goto out;
+	}
+	for (w = seed; *w; w++) {
+		const char *c = strchr(b32, *w);
+
+		if (c == NULL || nraw >= sizeof raw)
+			goto bad;
+		acc = (acc << 5) | (uint32_t)(c - b32);
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			raw[nraw++] = (unsigned char)(acc >> bits);
+		}
+	}
+	if (nraw != 36 || (raw[0] & 0xf8) != NKEY_PREFIX_SEED ||
+	    (((raw[0] & 7) << 5) | ((raw[1] & 0xf8) >> 3)) !=
+		    NKEY_PREFIX_USER ||
+	    nkey_crc16(raw, 34) != (uint16_t)(raw[34] | raw[35] << 8))
+		goto bad;
+	pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, raw + 2, 32);
+	rawlen = 32;
+	if (pk == NULL ||
+	    EVP_PKEY_get_raw_public_key(pk, out + 1, &rawlen) != 1 ||
+	    rawlen != 32)
+		goto bad;
+	out[0] = NKEY_PREFIX_USER;
+	{
+		uint16_t crc = nkey_crc16(out, 33);
+
+		out[33] = (unsigned char)(crc & 0xff);
+		out[34] = (unsigned char)(crc >> 8);
+	}
+	acc = 0;
+	bits = 0;
+	for (size_t i = 0; i < sizeof out; i++) {
+		acc = (acc << 8) | out[i];
+		bits += 8;
+		while (bits >= 5 && k + 1 < pubsz) {
+			bits -= 5;
+			pub[k++] = b32[(acc >> bits) & 31];
+		}
+	}
+	if (bits > 0 && k + 1 < pubsz)
+		pub[k++] = b32[(acc << (5 - bits)) & 31];
+	pub[k] = '\0';
+	rc = 0;
+	goto out;
+bad:
+	errbuf_set(eb, STATUS_USAGE,
+		   "--nats-nkey %s: not a valid user NKey seed", path);
+out:
+	EVP_PKEY_free(pk);
+	OPENSSL_cleanse(raw, sizeof raw);
+	OPENSSL_cleanse(text, sizeof text);
+	return rc;
+}
+
+static void
+nats_puberr(jsCtx *js, jsPubAckErr *pae, void *closure)
+{
+	struct nats_priv *p = closure;
+	const char *why =
+		pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err);
+
+	(void)js;
+	if (pae->Err == NATS_NO_RESPONDERS)
+		why = "no stream takes this subject (no responders)";
+	broker_failq_push(&p->failq, natsMsg_GetData(pae->Msg),
+			  (size_t)natsMsg_GetDataLength(pae->Msg), p->spec,
+			  why);
+}
+
+static int
+nats_status(natsStatus st, const char *what, const char *spec,
+	    struct errbuf *eb)
+{
+	const char *detail = nats_GetLastError(NULL);
+
+	return errbuf_set(eb, STATUS_IO, "%s: %s: %s", spec, what,
+			  detail && *detail ? detail : natsStatus_GetText(st));
+}
+
+static int
+nats_connect(struct nats_priv *p, const struct broker_url *u, int tls,
+	     struct errbuf *eb)
+{
+	const struct broker_opts *o = &sink_broker_opts;
+	const char **servers = NULL;
+	char *list = xstrdup(u->hosts), *save = NULL, *h;
+	int n = 0, rc = -1;
+	natsStatus st = NATS_OK;
+	jsOptions jo;
+	char tok[NATS_MAX_TOKEN_FILE];
+
+	for (h = strtok_r(list, ",", &save); h;
+	     h = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(h) + 16;
+		char *url = xmalloc(len);
+
+		snprintf(url, len, "%s://%s", tls ? "tls" : "nats", h);
+		servers =
+			xreallocarray(servers, (size_t)n + 1, sizeof *servers);
+		servers[n++] = url;
+	}
+	if (natsOptions_Create(&p->opts) != NATS_OK)
+		goto out;
+	st = natsOptions_SetServers(p->opts, servers, n);
+	if (st == NATS_OK)
+		st = natsOptions_SetName(p->opts, "evpipe");
+	if (st == NATS_OK)
+		st = natsOptions_SetTimeout(p->opts, NATS_CONNECT_TIMEOUT);
+	if (st == NATS_OK && (tls || o->nats_tls_ca))
+		st = natsOptions_SetSecure(p->opts, true);
+	if (st == NATS_OK && o->nats_tls_ca)
+		st = natsOptions_LoadCATrustedCertificates(p->opts,
+							   o->nats_tls_ca);
+	if (st == NATS_OK && o->nats_tls_cert)
+		st = natsOptions_LoadCertificatesChain(
+			p->opts, o->nats_tls_cert, o->nats_tls_key);
+	if (st == NATS_OK && o->nats_creds)
+		st = natsOptions_SetUserCredentialsFromFiles(
+			p->opts, o->nats_creds, NULL);
+	if (st == NATS_OK && o->nats_nkey) {
+		char pub[64];
+
+		if (nkey_public(o->nats_nkey, pub, sizeof pub, eb) == -1)
+			goto out;
+		st = natsOptions_SetNKeyFromSeed(p->opts, pub, o->nats_nkey);
+	}
+	if (st == NATS_OK && o->nats_token_file) {
+		if (read_token(o->nats_token_file, tok, sizeof tok, eb) == -1)
+			goto out;
+		st = natsOptions_SetToken(p->opts, tok);
+		memset(tok, 0, sizeof tok);
+	}
+	if (st != NATS_OK) {
+		errbuf_set(eb, STATUS_USAGE, "%s: %s", p->spec,
+			   nats_GetLastError(NULL) ? nats_GetLastError(NULL)
+						   : natsStatus_GetText(st));
+		goto out;
+	}
+	st = natsConnection_Connect(&p->nc, p->opts);
+	if (st != NATS_OK) {
+		nats_status(st, "cannot connect", p->spec, eb);
+		goto out;
+	}
+	jsOptions_Init(&jo);
+	jo.Wait = NATS_ACK_WAIT_MS;
+	jo.PublishAsync.MaxPending = NATS_MAX_PENDING;
+	jo.PublishAsync.ErrHandler = nats_puberr;
+	jo.PublishAsync.ErrHandlerClosure = p;
+	st = natsConnection_JetStream(&p->js, p->nc, &jo);
+	if (st != NATS_OK) {
+		nats_status(st, "JetStream", p->spec, eb);
+		goto out;
+	}
+	rc = 0;
+out:
+	for (int i = 0; i < n; i++)
+		free((char *)servers[i]);
+	free(servers);
+	free(list);
+	return rc;
+}
+
+static void
+nats_priv_free(struct nats_priv *p)
+{
+	if (p->js)
+		jsCtx_Destroy(p->js);
+	if (p->nc) {
+		natsConnection_Close(p->nc);
+		natsConnection_Destroy(p->nc);
+	}
+	if (p->opts)
+		natsOptions_Destroy(p->opts);
+	parts_free(p->parts, p->nparts);
+	if (p->msgid)
+		template_free(p->msgid);
+	buf_release(&p->subj);
+	buf_release(&p->val);
+	buf_release(&p->id);
+	broker_failq_destroy(&p->failq);
+	free(p->spec);
+	free(p);
+}
+
+static int
+nats_open(struct sink *s, const char *rest, struct errbuf *eb)
+{
+	struct nats_priv *p = xcalloc(1, sizeof *p);
+	struct broker_url u;
+
+	(void)rest;
+	p->spec = xstrdup(s->spec);
+	buf_init(&p->subj);
+	buf_init(&p->val);
+	buf_init(&p->id);
+	broker_failq_init(&p->failq);
+	if (nats_parse(s->spec, &u, &p->parts, &p->nparts, &p->msgid, eb) ==
+	    -1) {
+		p->parts = NULL;
+		p->nparts = 0;
+		nats_priv_free(p);
+		return -1;
+	}
+	if (nats_connect(p, &u, strncmp(s->spec, "nats+tls://", 11) == 0, eb) ==
+	    -1) {
+		broker_url_free(&u);
+		nats_priv_free(p);
+		return -1;
+	}
+	broker_url_free(&u);
+	s->priv = p;
+	return 0;
+}
+
+/* Render the subject and the message id for one event; -1 with why. */
+static int
+nats_render(struct nats_priv *p, const char *ev, size_t len, char *why,
+	    size_t whysz)
+{
+	struct record rec;
+	struct errbuf teb = { 0 };
+	int rc = -1;
+
+	record_init(&rec, "nats", 0, ev, len);
+	buf_reset(&p->subj);
+	for (size_t i = 0; i < p->nparts; i++) {
+		const struct subj_part *sp = &p->parts[i];
+
+		if (sp->t == NULL) {
+			buf_adds(&p->subj, sp->text);
+			continue;
+		}
+		buf_reset(&p->val);
+		if (template_render_record(sp->t, &rec, TEMPLATE_PLAIN, NULL,
+					   &p->val, &teb) == -1) {
+			snprintf(why, whysz, "subject %s: %s", sp->text,
+				 teb.msg);
+			goto out;
+		}
+		if (p->val.len == 0) {
+			snprintf(why, whysz,
+				 "subject %s: the value is empty (an empty "
+				 "token)",
+				 sp->text);
+			goto out;
+		}
+		if (p->val.len > TEMPLATE_MAX_COMPONENT) {
+			snprintf(why, whysz,
+				 "subject %s: the value is longer than %d "
+				 "bytes",
+				 sp->text, TEMPLATE_MAX_COMPONENT);
+			goto out;
+		}
+		for (size_t k = 0; k < p->val.len; k++) {
+			unsigned char c = (unsigned char)p->val.data[k];
+
+			buf_addc(&p->subj,
+				 subj_bad(c) || c == '.' ? '_' : (char)c);
+		}
+	}
+	buf_reset(&p->id);
+	if (p->msgid) {
+		if (template_render_record(p->msgid, &rec, TEMPLATE_PLAIN, NULL,
+					   &p->id, &teb) == -1) {
+			snprintf(why, whysz, "?msgid=: %s", teb.msg);
+			goto out;
+		}
+		for (size_t k = 0; k < p->id.len; k++)
+			if ((unsigned char)p->id.data[k] < ' ' ||
+			    p->id.data[k] == 0x7f) {
+				snprintf(why, whysz,
+					 "?msgid=: a control character in "
+					 "the message id");
+				goto out;
+			}
+		if (p->id.len == 0) {
+			snprintf(why, whysz,
+				 "?msgid=: the message id is empty");
+			goto out;
+		}
+	} else {
+		struct hash128 h = hash128(ev, len);
+
+		buf_addf(&p->id, "%016llx%016llx", (unsigned long long)h.hi,
+			 (unsigned long long)h.lo);
+	}
+	rc = 0;
+out:
+	record_release(&rec);
+	errbuf_clear(&teb);
+	return rc;
+}
+
+static void
+nats_publish(struct nats_priv *p, const char *ev, size_t len)
+{
+	char why[1024];
+	natsMsg *m = NULL;
+	natsStatus st;
+
+	if (nats_render(p, ev, len, why, sizeof why) == -1) {
+		broker_failq_push(&p->failq, ev, len, p->spec, why);
+		return;
+	}
+	st = natsMsg_Create(&m, p->subj.data, NULL, ev, (int)len);
+	if (st == NATS_OK)
+		st = natsMsgHeader_Set(m, "Nats-Msg-Id", p->id.data);
+	for (int tries = 0; st == NATS_OK; tries++) {
+		/* waits while NATS_MAX_PENDING are in flight */
+		st = js_PublishMsgAsync(p->js, &m, NULL);
+		if (st != NATS_TIMEOUT || tries >= 50)
+			break;
+		st = NATS_OK;
+	}
+	if (st != NATS_OK) {
+		const char *d = nats_GetLastError(NULL);
+
+		broker_failq_push(&p->failq, ev, len, p->spec,
+				  d && *d ? d : natsStatus_GetText(st));
+	}
+	natsMsg_Destroy(m); /* NULL when the library took it */
+}
+
+static int
+nats_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
+{
+	struct nats_priv *p = s->priv;
+	const char *end = buf + len;
+
+	(void)eb;
+	while (buf < end) {
+		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
+		size_t n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
+
+		nats_publish(p, buf, n);
+		buf += n + (nl != NULL);
+	}
+	return 0;
+}
+
+/*
+ * Wait for every acknowledgement; publish what is not acknowledged in
+ * time again (the message id makes the server drop a second copy).
+ */
+static int
+nats_sync(struct sink *s, struct errbuf *eb)
+{
+	struct nats_priv *p = s->priv;
+	jsPubOptions po;
+	natsStatus st;
+
+	(void)eb;
+	jsPubOptions_Init(&po);
+	po.MaxWait = NATS_ACK_WAIT_MS;
+	for (int attempt = 1;; attempt++) {
+		natsMsgList pending;
+
+		st = js_PublishAsyncComplete(p->js, &po);
+		if (st == NATS_OK)
+			return 0;
+		if (js_PublishAsyncGetPendingList(&pending, p->js) != NATS_OK)
+			continue; /* acknowledged in the meantime */
+		for (int i = 0; i < pending.Count; i++) {
+			natsMsg *m = pending.Msgs[i];
+
+			if (attempt < NATS_ATTEMPTS &&
+			    js_PublishMsgAsync(p->js, &pending.Msgs[i], NULL) ==
+				    NATS_OK)
+				continue;
+			broker_failq_push(&p->failq, natsMsg_GetData(m),
+					  (size_t)natsMsg_GetDataLength(m),
+					  p->spec,
+					  "not acknowledged by the stream "
+					  "(timeout after retries)");
+		}
+		natsMsgList_Destroy(&pending);
+		if (attempt >= NATS_ATTEMPTS)
+			return 0;
+	}
+}
+
+static int
+nats_failed(struct sink *s, char **event, size_t *len, char *why, size_t whysz)
+{
+	struct nats_priv *p = s->priv;
+
+	return broker_failq_pop(&p->failq, event, len, why, whysz);
+}
+
+static int
+nats_close(struct sink *s, struct errbuf *eb)
+{
+	struct nats_priv *p = s->priv;
+	int rc = 0;
+
+	if (!s->broken)
+		rc = nats_sync(s, eb);
+	if (rc == 0 && p->failq.head < p->failq.n)
+		rc = errbuf_set(eb, STATUS_IO, "%s: messages refused", s->spec);
+	nats_priv_free(p);
+	return rc;
+}
+
+const struct sink_kind sink_nats = {
+	.scheme = "nats://",
+	.summary = "a NATS JetStream subject: nats://HOST:PORT/SUBJECT",
+	.open = nats_open,
+	.write = nats_write,
+	.sync = nats_sync,
+	.close = nats_close,
+	.failed = nats_failed,
+};
