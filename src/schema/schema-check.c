@@ -465,8 +465,10 @@ schema_node_plan(struct snode *n)
 		struct iit it;
 		size_t cnt = icount(root);
 
+		/* at most two thirds full: short probes, and a big schema
+		 * of small enums does not spend most of its memory here */
 		n->enum_scap = 4;
-		while (n->enum_scap < 2 * cnt)
+		while (n->enum_scap < cnt + cnt / 2 + 1)
 			n->enum_scap *= 2;
 		n->enum_str = xcalloc(n->enum_scap, sizeof *n->enum_str);
 		n->enum_other = xcalloc(cnt ? cnt : 1, sizeof *n->enum_other);
