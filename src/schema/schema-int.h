@@ -218,6 +218,9 @@ struct schema {
 	uint32_t *eval_inst;
 	size_t neval, capeval;
 	struct numtext numtext;
+	/* bytes of schema text read, and a rough count of the memory the
+	 * compiled nodes take: both bounded (schema_opts.max_size) */
+	uint64_t text_used, mem_used;
 	/* validation scratch: strings, keys, object member checks */
 	struct buf str, dump;
 	struct jscan scan; /* for values given as jansson trees */

@@ -9,10 +9,13 @@
  * schemas are not mapped: jansson shares true/false singletons.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/errbuf.h"
@@ -47,6 +50,22 @@ struct cctx {
 	struct buf ptr; /* JSON Pointer of the object within its resource */
 	int depth;
 };
+
+/* Has a signal asked the load to stop?  Then say so in eb. */
+static int
+load_stopped(const struct schema_opts *o, struct errbuf *eb)
+{
+	if (o->stop == NULL || *o->stop == 0)
+		return 0;
+	errbuf_set(eb, STATUS_USAGE, "interrupted while loading the schema");
+	return 1;
+}
+
+static uint64_t
+load_max(const struct schema_opts *o)
+{
+	return o->max_size ? o->max_size : SCHEMA_MAX_SIZE;
+}
 
 /* ---- URIs (RFC 3986) ---------------------------------------------------- */
 
@@ -709,8 +728,30 @@ node_new(struct cctx *cc, json_t *j, struct sres *res, int dialect,
 	n->max_length = n->min_length = n->max_items = n->min_items = -1;
 	n->max_props = n->min_props = -1;
 	n->loc = xasprintf("%s#%s", res->uri, cc->ptr.data ? cc->ptr.data : "");
+	cc->sc->mem_used += sizeof *n + strlen(n->loc) + 1;
 	schema_add_node(cc->sc, n);
 	return n;
+}
+
+/*
+ * Stop compiling when a signal asks to, or when the compiled nodes take
+ * more than SCHEMA_COMPILED_FACTOR times the bound of the schema text.
+ */
+static int
+compile_bounded(struct cctx *cc)
+{
+	const struct schema_opts *o = &cc->sc->opts;
+	uint64_t max = load_max(o);
+
+	if (load_stopped(o, cc->eb))
+		return -1;
+	if (cc->sc->mem_used / SCHEMA_COMPILED_FACTOR > max)
+		return errbuf_set(cc->eb, STATUS_USAGE,
+				  "schema compiles to more than %llu bytes "
+				  "(raise --max-schema-size)",
+				  (unsigned long long)max *
+					  SCHEMA_COMPILED_FACTOR);
+	return 0;
 }
 
 static int compile_body(struct cctx *, struct snode *, json_t *,
@@ -741,6 +782,8 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 	}
 	if ((n = map_get(cc->sc, j)) != NULL)
 		return n;
+	if (compile_bounded(cc) < 0)
+		return NULL;
 	if (++cc->depth > SCHEMA_MAX_DEPTH) {
 		/* The reason first: a pointer this deep fills the
 		 * message buffer by itself. */
@@ -1158,6 +1201,14 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 
 /* ---- loading documents -------------------------------------------------- */
 
+/* Did jansson refuse the text only for a number it cannot hold? */
+static int
+big_number(const json_error_t *err)
+{
+	return strstr(err->text, "too big") != NULL ||
+	       strstr(err->text, "overflow") != NULL;
+}
+
 json_t *
 schema_json_loadb(const char *buf, size_t len, json_error_t *err)
 {
@@ -1170,8 +1221,7 @@ schema_json_loadb(const char *buf, size_t len, json_error_t *err)
 	 * (numtext_collect) for every comparison.  Anything else the
 	 * scanner would refuse too: keep jansson's message.
 	 */
-	if (j == NULL && (strstr(err->text, "too big") != NULL ||
-			  strstr(err->text, "overflow") != NULL)) {
+	if (j == NULL && big_number(err)) {
 		struct jscan js;
 
 		jscan_init(&js);
@@ -1183,38 +1233,131 @@ schema_json_loadb(const char *buf, size_t len, json_error_t *err)
 	return j;
 }
 
-/* Load a document; the exact text of its numbers goes into nt. */
-static json_t *
-load_file(const char *path, struct numtext *nt, struct errbuf *eb)
+static int
+too_big(const struct schema_opts *o, const char *path, struct errbuf *eb)
 {
-	FILE *fp = fopen(path, "rb");
-	struct buf b = BUF_INIT;
-	char chunk[8192];
-	size_t n;
-	json_error_t jerr;
-	json_t *j;
+	return errbuf_set(eb, STATUS_USAGE,
+			  "%s: schema text over %llu bytes in all (raise "
+			  "--max-schema-size)",
+			  path, (unsigned long long)load_max(o));
+}
 
-	if (fp == NULL) {
+/* Read all of fd into b, *used + what it reads staying within the bound. */
+static int
+read_bounded(int fd, const struct schema_opts *o, uint64_t *used,
+	     const char *path, struct buf *b, struct errbuf *eb)
+{
+	uint64_t max = load_max(o);
+
+	for (;;) {
+		ssize_t n;
+
+		buf_grow(b, 65536);
+		n = read(fd, b->data + b->len, b->cap - b->len);
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno == EINTR) {
+			if (load_stopped(o, eb))
+				return -1;
+			continue;
+		}
+		if (n < 0)
+			return errbuf_set(eb, STATUS_USAGE, "%s: %s", path,
+					  strerror(errno));
+		b->len += (size_t)n;
+		*used += (uint64_t)n;
+		if (*used > max)
+			return too_big(o, path, eb);
+		if (load_stopped(o, eb))
+			return -1;
+	}
+}
+
+/* jansson's reader over the text read, one slice at a time, so that a
+ * signal ends a long parse. */
+struct parse_src {
+	const char *p;
+	size_t left;
+	const struct schema_opts *o;
+	int stopped;
+};
+
+static size_t
+parse_chunk(void *buffer, size_t buflen, void *data)
+{
+	struct parse_src *src = data;
+	size_t n = src->left < buflen ? src->left : buflen;
+
+	if (src->o->stop && *src->o->stop) {
+		src->stopped = 1;
+		return (size_t)-1;
+	}
+	memcpy(buffer, src->p, n);
+	src->p += n;
+	src->left -= n;
+	return n;
+}
+
+/*
+ * Load a document; the exact text of its numbers goes into nt.  Only a
+ * file the user named (direct) may be anything but a regular file: it
+ * is opened without blocking and looked at before any read.  *used counts
+ * the bytes of schema text read so far.
+ */
+static json_t *
+load_file(const char *path, int direct, const struct schema_opts *o,
+	  uint64_t *used, struct numtext *nt, struct errbuf *eb)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct buf b = BUF_INIT;
+	struct stat st;
+	json_error_t jerr;
+	json_t *j = NULL;
+
+	if (fd == -1 || fstat(fd, &st) == -1) {
 		errbuf_set(eb, errno == ENOMEM ? STATUS_IO : STATUS_USAGE,
 			   "%s: %s", path, strerror(errno));
-		return NULL;
+		goto out;
 	}
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		buf_add(&b, chunk, n);
-	if (ferror(fp)) {
-		errbuf_set(eb, STATUS_USAGE, "%s: read error", path);
-		fclose(fp);
-		buf_release(&b);
-		return NULL;
+	if (S_ISDIR(st.st_mode) || (!direct && !S_ISREG(st.st_mode))) {
+		errbuf_set(eb, STATUS_USAGE,
+			   "%s: not a regular file (a referenced schema must "
+			   "be one)",
+			   path);
+		goto out;
 	}
-	fclose(fp);
-	j = schema_json_loadb(b.data ? b.data : "", b.len, &jerr);
+	if (S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > load_max(o) - *used) {
+			too_big(o, path, eb);
+			goto out;
+		}
+		buf_grow(&b, (size_t)st.st_size + 1);
+	}
+	/* A pipe the user named is read as it comes, blocking. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1 ||
+	    read_bounded(fd, o, used, path, &b, eb) < 0)
+		goto out;
+	{
+		struct parse_src src = { b.data ? b.data : "", b.len, o, 0 };
+
+		j = json_load_callback(parse_chunk, &src,
+				       JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
+		if (src.stopped) {
+			load_stopped(o, eb);
+			goto out;
+		}
+	}
+	if (j == NULL && big_number(&jerr))
+		j = schema_json_loadb(b.data ? b.data : "", b.len, &jerr);
 	if (j != NULL)
 		numtext_collect(nt, j, b.data ? b.data : "", b.len);
-	buf_release(&b);
-	if (j == NULL)
+	else
 		errbuf_set(eb, STATUS_USAGE, "%s:%d:%d: %s", path, jerr.line,
 			   jerr.column, jerr.text);
+out:
+	if (fd != -1)
+		close(fd);
+	buf_release(&b);
 	return j;
 }
 
@@ -1259,8 +1402,8 @@ path_inside(const char *p, const char *dir)
 
 /* Read the file for relative path rel under dir, never leaving dir. */
 static json_t *
-load_under(const char *dir, const char *rel, const char *uri,
-	   struct numtext *nt, struct errbuf *eb)
+load_under(struct schema *sc, const char *dir, const char *rel, const char *uri,
+	   struct errbuf *eb)
 {
 	char *dec = pct_decode(rel), *path, *real, *rdir;
 	json_t *j = NULL;
@@ -1281,7 +1424,8 @@ load_under(const char *dir, const char *rel, const char *uri,
 		errbuf_set(eb, STATUS_USAGE,
 			   "reference '%s' leaves the schema directory", uri);
 	} else {
-		j = load_file(real, nt, eb);
+		j = load_file(real, 0, &sc->opts, &sc->text_used, &sc->numtext,
+			      eb);
 	}
 	free(path);
 	free(real);
@@ -1312,7 +1456,7 @@ load_doc(struct schema *sc, const char *uri, struct errbuf *eb)
 		size_t n = strlen(m->prefix);
 
 		if (strncmp(uri, m->prefix, n) == 0) {
-			j = load_under(m->dir, uri + n, uri, &sc->numtext, eb);
+			j = load_under(sc, m->dir, uri + n, uri, eb);
 			if (j == NULL)
 				return NULL;
 		}
@@ -1324,8 +1468,7 @@ load_doc(struct schema *sc, const char *uri, struct errbuf *eb)
 		if (strncmp(p, "localhost/", 10) == 0)
 			p += 9;
 		if (strncmp(p, sc->root_dir, n) == 0 && p[n] == '/')
-			j = load_under(sc->root_dir, p + n + 1, uri,
-				       &sc->numtext, eb);
+			j = load_under(sc, sc->root_dir, p + n + 1, uri, eb);
 		else
 			errbuf_set(eb, STATUS_USAGE,
 				   "reference '%s' leaves the schema directory",
@@ -1567,10 +1710,11 @@ meta_check(struct schema *sc, json_t *doc, struct errbuf *eb)
 /* schema_compile() taking the exact numbers of doc from nt (emptied). */
 static struct schema *
 compile_exact(json_t *doc, const char *base_uri, const struct schema_opts *opts,
-	      struct numtext *nt, struct errbuf *eb)
+	      struct numtext *nt, uint64_t used, struct errbuf *eb)
 {
 	struct schema *sc = schema_new(opts);
 
+	sc->text_used = used;
 	if (nt)
 		numtext_move(&sc->numtext, nt);
 
@@ -1601,26 +1745,43 @@ struct schema *
 schema_compile(json_t *doc, const char *base_uri,
 	       const struct schema_opts *opts, struct errbuf *eb)
 {
-	return compile_exact(doc, base_uri, opts, NULL, eb);
+	return compile_exact(doc, base_uri, opts, NULL, 0, eb);
 }
 
 struct schema *
 schema_load(const char *path, const struct schema_opts *opts, struct errbuf *eb)
 {
 	struct schema_opts o = opts ? *opts : (struct schema_opts){ 0 };
-	char *real = realpath(path, NULL), *dir, *slash, *uri;
+	char *real, *dir, *slash, *uri;
 	struct buf u = BUF_INIT;
 	struct schema *sc;
 	struct numtext nt = { 0 };
+	struct stat st;
+	uint64_t used = 0;
 	json_t *doc;
 	const char *p;
 
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode)) {
+		/* A pipe ("-s <(...)") has no directory: its references
+		 * resolve in the current one. */
+		char *cwd = getcwd(NULL, 0);
+
+		p = strrchr(path, '/');
+		real = cwd ? xasprintf("%s/%s", strcmp(cwd, "/") ? cwd : "",
+				       p ? p + 1 : path)
+			   : NULL;
+		free(cwd);
+	} else {
+		real = realpath(path, NULL);
+	}
 	if (real == NULL) {
 		errbuf_set(eb, errno == ENOMEM ? STATUS_IO : STATUS_USAGE,
 			   "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if ((doc = load_file(real, &nt, eb)) == NULL) {
+	if ((doc = load_file(path, !o.regular_only, &o, &used, &nt, eb)) ==
+	    NULL) {
 		free(real);
 		numtext_release(&nt);
 		return NULL;
@@ -1644,7 +1805,7 @@ schema_load(const char *path, const struct schema_opts *opts, struct errbuf *eb)
 			buf_addf(&u, "%%%02X", c);
 	}
 	uri = buf_detach(&u, NULL);
-	sc = compile_exact(doc, uri, &o, &nt, eb);
+	sc = compile_exact(doc, uri, &o, &nt, used, eb);
 	if (sc == NULL)
 		errbuf_prefix(eb, "%s", path);
 	json_decref(doc);
