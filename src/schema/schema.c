@@ -859,15 +859,15 @@ fail:
 	return NULL;
 }
 
+/* Core: definitions, references and anchors.  1: draft-07 $ref, whose siblings
+ * are ignored. */
 static int
-compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+compile_core(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 	     struct sres *res, int dialect, unsigned voc)
 {
-	json_t *v, *w;
-	const char *k;
-	size_t i;
-	int d7 = dialect == SCHEMA_DRAFT7, d19 = dialect == SCHEMA_DRAFT2019_09;
-	int d20 = dialect == SCHEMA_DRAFT2020_12;
+	json_t *v;
+	int d7 = dialect == SCHEMA_DRAFT7, d19 = dialect == SCHEMA_DRAFT2019_09,
+	    d20 = dialect == SCHEMA_DRAFT2020_12;
 
 	/* Definitions are compiled in every dialect: they hold $id and
 	 * $anchor that references may need. */
@@ -899,7 +899,7 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 		n->ref_uri = uri_resolve(base, json_string_value(v));
 		if (d7) {
 			n->ref_only = 1;
-			return 0;
+			return 1;
 		}
 	}
 	if (!d7 && (v = json_object_get(j, "$anchor"))) {
@@ -926,265 +926,345 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 		n->recursive_ref = 1;
 		n->dynref_uri = uri_resolve(base, json_string_value(v));
 	}
+	return 0;
+}
 
-	if (voc & VOC_APPLICATOR) {
-		if ((v = json_object_get(j, "allOf")) &&
-		    compile_array(cc, v, "allOf", base, res, dialect, voc,
-				  &n->all_of, &n->nall_of) < 0)
+/* Applicator: properties, indexed by a hash of the names, and
+ * patternProperties. */
+static int
+compile_properties(struct cctx *cc, struct snode *n, json_t *j,
+		   const char *base, struct sres *res, int dialect,
+		   unsigned voc)
+{
+	json_t *v;
+	size_t i;
+
+	if ((v = json_object_get(j, "properties"))) {
+		if (compile_map(cc, v, "properties", base, res, dialect, voc,
+				&n->props, &n->nprops) < 0)
 			return -1;
-		if ((v = json_object_get(j, "anyOf")) &&
-		    compile_array(cc, v, "anyOf", base, res, dialect, voc,
-				  &n->any_of, &n->nany_of) < 0)
+		n->prop_hcap = 4;
+		while (n->prop_hcap < 2 * n->nprops)
+			n->prop_hcap *= 2;
+		n->prop_hash = xcalloc(n->prop_hcap, sizeof *n->prop_hash);
+		for (i = 0; i < n->nprops; i++) {
+			size_t h = schema_name_hash(n->props[i].name,
+						    n->props[i].len) &
+				   (n->prop_hcap - 1);
+
+			while (n->prop_hash[h])
+				h = (h + 1) & (n->prop_hcap - 1);
+			n->prop_hash[h] = (unsigned)i + 1;
+		}
+	}
+	if ((v = json_object_get(j, "patternProperties"))) {
+		struct skv *pp = NULL;
+		size_t np;
+
+		if (compile_map(cc, v, "patternProperties", base, res, dialect,
+				voc, &pp, &np) < 0) {
+			free(pp);
 			return -1;
-		if ((v = json_object_get(j, "oneOf")) &&
-		    compile_array(cc, v, "oneOf", base, res, dialect, voc,
-				  &n->one_of, &n->none_of) < 0)
+		}
+		n->pprops = xcalloc(np ? np : 1, sizeof *n->pprops);
+		for (i = 0; i < np; i++) {
+			n->pprops[i].s = pp[i].s;
+			n->pprops[i].re = regex_compile(pp[i].name, pp[i].len,
+							REGEX_ECMA, cc->eb);
+			if (n->pprops[i].re == NULL) {
+				free(pp);
+				n->npprops = i;
+				return errbuf_prefix(
+					cc->eb, "schema %s/patternProperties",
+					cc->ptr.data ? cc->ptr.data : "");
+			}
+			n->npprops = i + 1;
+		}
+		free(pp);
+	}
+	return 0;
+}
+
+/* Applicator: dependentSchemas, and draft-07 dependencies. */
+static int
+compile_dependencies(struct cctx *cc, struct snode *n, json_t *j,
+		     const char *base, struct sres *res, int dialect,
+		     unsigned voc)
+{
+	json_t *v, *w;
+	const char *k;
+	int d7 = dialect == SCHEMA_DRAFT7;
+
+	if (!d7 && (v = json_object_get(j, "dependentSchemas")) &&
+	    compile_map(cc, v, "dependentSchemas", base, res, dialect, voc,
+			&n->dep_schemas, &n->ndep_schemas) < 0)
+		return -1;
+	if ((v = json_object_get(j, "dependencies")) && json_is_object(v) &&
+	    n->dep_schemas == NULL) {
+		size_t mark = cc->ptr.len, ns = 0, nr = 0;
+
+		n->dep_schemas = xcalloc(json_object_size(v) + 1,
+					 sizeof *n->dep_schemas);
+		n->dep_req =
+			xcalloc(json_object_size(v) + 1, sizeof *n->dep_req);
+		ptr_push(&cc->ptr, "dependencies");
+		json_object_foreach(v, k, w)
+		{
+			if (json_is_array(w)) {
+				n->dep_req[nr].name = k;
+				n->dep_req[nr++].list = w;
+				continue;
+			}
+			n->dep_schemas[ns].name = k;
+			n->dep_schemas[ns].len = strlen(k);
+			n->dep_schemas[ns].s =
+				compile_kw(cc, w, k, base, res, dialect, voc);
+			if (n->dep_schemas[ns++].s == NULL) {
+				n->ndep_schemas = ns - 1;
+				n->ndep_req = nr;
+				return -1;
+			}
+		}
+		n->ndep_schemas = ns;
+		n->ndep_req = nr;
+		ptr_pop(&cc->ptr, mark);
+	}
+	return 0;
+}
+
+/* Applicator: prefixItems/items/additionalItems. */
+static int
+compile_items(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	      struct sres *res, int dialect, unsigned voc)
+{
+	json_t *v, *w;
+	int d20 = dialect == SCHEMA_DRAFT2020_12;
+
+	v = json_object_get(j, d20 ? "prefixItems" : "items");
+	if (v && json_is_array(v)) {
+		if (compile_array(cc, v, d20 ? "prefixItems" : "items", base,
+				  res, dialect, voc, &n->prefix,
+				  &n->nprefix) < 0)
 			return -1;
+		if (!d20 && (w = json_object_get(j, "additionalItems")) &&
+		    (n->items_rest = compile_kw(cc, w, "additionalItems", base,
+						res, dialect, voc)) == NULL)
+			return -1;
+	} else if (!d20 && v) {
+		if ((n->items_rest = compile_kw(cc, v, "items", base, res,
+						dialect, voc)) == NULL)
+			return -1;
+	}
+	if (d20 && (v = json_object_get(j, "items")) &&
+	    (n->items_rest = compile_kw(cc, v, "items", base, res, dialect,
+					voc)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Applicator: the keywords with subschemas. */
+static int
+compile_applicator(struct cctx *cc, struct snode *n, json_t *j,
+		   const char *base, struct sres *res, int dialect,
+		   unsigned voc)
+{
+	json_t *v;
+
+	if ((v = json_object_get(j, "allOf")) &&
+	    compile_array(cc, v, "allOf", base, res, dialect, voc, &n->all_of,
+			  &n->nall_of) < 0)
+		return -1;
+	if ((v = json_object_get(j, "anyOf")) &&
+	    compile_array(cc, v, "anyOf", base, res, dialect, voc, &n->any_of,
+			  &n->nany_of) < 0)
+		return -1;
+	if ((v = json_object_get(j, "oneOf")) &&
+	    compile_array(cc, v, "oneOf", base, res, dialect, voc, &n->one_of,
+			  &n->none_of) < 0)
+		return -1;
 #define SUB(field, kw)                                                         \
 	if ((v = json_object_get(j, kw)) &&                                    \
 	    (n->field = compile_kw(cc, v, kw, base, res, dialect, voc)) ==     \
 		    NULL)                                                      \
 		return -1;
-		SUB(not_, "not");
-		SUB(if_, "if");
-		SUB(then_, "then");
-		SUB(else_, "else");
-		SUB(addl_props, "additionalProperties");
-		SUB(prop_names, "propertyNames");
-		SUB(contains, "contains");
-		if ((v = json_object_get(j, "properties"))) {
-			if (compile_map(cc, v, "properties", base, res, dialect,
-					voc, &n->props, &n->nprops) < 0)
-				return -1;
-			n->prop_hcap = 4;
-			while (n->prop_hcap < 2 * n->nprops)
-				n->prop_hcap *= 2;
-			n->prop_hash =
-				xcalloc(n->prop_hcap, sizeof *n->prop_hash);
-			for (i = 0; i < n->nprops; i++) {
-				size_t h = schema_name_hash(n->props[i].name,
-							    n->props[i].len) &
-					   (n->prop_hcap - 1);
+	SUB(not_, "not");
+	SUB(if_, "if");
+	SUB(then_, "then");
+	SUB(else_, "else");
+	SUB(addl_props, "additionalProperties");
+	SUB(prop_names, "propertyNames");
+	SUB(contains, "contains");
+	if (compile_properties(cc, n, j, base, res, dialect, voc) < 0 ||
+	    compile_dependencies(cc, n, j, base, res, dialect, voc) < 0 ||
+	    compile_items(cc, n, j, base, res, dialect, voc) < 0)
+		return -1;
+	return 0;
+}
 
-				while (n->prop_hash[h])
-					h = (h + 1) & (n->prop_hcap - 1);
-				n->prop_hash[h] = (unsigned)i + 1;
-			}
-		}
-		if ((v = json_object_get(j, "patternProperties"))) {
-			struct skv *pp = NULL;
-			size_t np;
+/* Unevaluated: unevaluatedProperties, unevaluatedItems. */
+static int
+compile_unevaluated(struct cctx *cc, struct snode *n, json_t *j,
+		    const char *base, struct sres *res, int dialect,
+		    unsigned voc)
+{
+	json_t *v;
 
-			if (compile_map(cc, v, "patternProperties", base, res,
-					dialect, voc, &pp, &np) < 0) {
-				free(pp);
-				return -1;
-			}
-			n->pprops = xcalloc(np ? np : 1, sizeof *n->pprops);
-			for (i = 0; i < np; i++) {
-				n->pprops[i].s = pp[i].s;
-				n->pprops[i].re =
-					regex_compile(pp[i].name, pp[i].len,
-						      REGEX_ECMA, cc->eb);
-				if (n->pprops[i].re == NULL) {
-					free(pp);
-					n->npprops = i;
-					return errbuf_prefix(
-						cc->eb,
-						"schema %s/patternProperties",
-						cc->ptr.data ? cc->ptr.data
-							     : "");
-				}
-				n->npprops = i + 1;
-			}
-			free(pp);
-		}
-		if (!d7 && (v = json_object_get(j, "dependentSchemas")) &&
-		    compile_map(cc, v, "dependentSchemas", base, res, dialect,
-				voc, &n->dep_schemas, &n->ndep_schemas) < 0)
-			return -1;
-		if ((v = json_object_get(j, "dependencies")) &&
-		    json_is_object(v) && n->dep_schemas == NULL) {
-			size_t mark = cc->ptr.len, ns = 0, nr = 0;
+	if ((v = json_object_get(j, "unevaluatedProperties")) &&
+	    (n->uneval_props = compile_kw(cc, v, "unevaluatedProperties", base,
+					  res, dialect, voc)) == NULL)
+		return -1;
+	if ((v = json_object_get(j, "unevaluatedItems")) &&
+	    (n->uneval_items = compile_kw(cc, v, "unevaluatedItems", base, res,
+					  dialect, voc)) == NULL)
+		return -1;
+	n->needs_ann = n->uneval_props || n->uneval_items;
+	return 0;
+}
 
-			n->dep_schemas = xcalloc(json_object_size(v) + 1,
-						 sizeof *n->dep_schemas);
-			n->dep_req = xcalloc(json_object_size(v) + 1,
-					     sizeof *n->dep_req);
-			ptr_push(&cc->ptr, "dependencies");
-			json_object_foreach(v, k, w)
+/* Validation: type, enum, const. */
+static int
+compile_types(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	      struct sres *res, int dialect, unsigned voc)
+{
+	json_t *v, *w;
+	size_t i;
+
+	if ((v = json_object_get(j, "type"))) {
+		if (json_is_string(v)) {
+			n->types = type_bit(json_string_value(v));
+			if (!n->types)
+				return bad(cc, "type", "unknown type");
+		} else if (json_is_array(v)) {
+			json_array_foreach(v, i, w)
 			{
-				if (json_is_array(w)) {
-					n->dep_req[nr].name = k;
-					n->dep_req[nr++].list = w;
-					continue;
-				}
-				n->dep_schemas[ns].name = k;
-				n->dep_schemas[ns].len = strlen(k);
-				n->dep_schemas[ns].s = compile_kw(
-					cc, w, k, base, res, dialect, voc);
-				if (n->dep_schemas[ns++].s == NULL) {
-					n->ndep_schemas = ns - 1;
-					n->ndep_req = nr;
-					return -1;
-				}
-			}
-			n->ndep_schemas = ns;
-			n->ndep_req = nr;
-			ptr_pop(&cc->ptr, mark);
-		}
-		v = json_object_get(j, d20 ? "prefixItems" : "items");
-		if (v && json_is_array(v)) {
-			if (compile_array(cc, v, d20 ? "prefixItems" : "items",
-					  base, res, dialect, voc, &n->prefix,
-					  &n->nprefix) < 0)
-				return -1;
-			if (!d20 &&
-			    (w = json_object_get(j, "additionalItems")) &&
-			    (n->items_rest =
-				     compile_kw(cc, w, "additionalItems", base,
-						res, dialect, voc)) == NULL)
-				return -1;
-		} else if (!d20 && v) {
-			if ((n->items_rest = compile_kw(cc, v, "items", base,
-							res, dialect, voc)) ==
-			    NULL)
-				return -1;
-		}
-		if (d20 && (v = json_object_get(j, "items")) &&
-		    (n->items_rest = compile_kw(cc, v, "items", base, res,
-						dialect, voc)) == NULL)
-			return -1;
-	}
-	if (!d7 && (voc & VOC_UNEVALUATED)) {
-		if ((v = json_object_get(j, "unevaluatedProperties")) &&
-		    (n->uneval_props =
-			     compile_kw(cc, v, "unevaluatedProperties", base,
-					res, dialect, voc)) == NULL)
-			return -1;
-		if ((v = json_object_get(j, "unevaluatedItems")) &&
-		    (n->uneval_items = compile_kw(cc, v, "unevaluatedItems",
-						  base, res, dialect, voc)) ==
-			    NULL)
-			return -1;
-		n->needs_ann = n->uneval_props || n->uneval_items;
-	}
+				int b = json_is_string(w)
+						? type_bit(json_string_value(w))
+						: 0;
 
-	if (voc & VOC_VALIDATION) {
-		if ((v = json_object_get(j, "type"))) {
-			if (json_is_string(v)) {
-				n->types = type_bit(json_string_value(v));
-				if (!n->types)
+				if (!b)
 					return bad(cc, "type", "unknown type");
-			} else if (json_is_array(v)) {
-				json_array_foreach(v, i, w)
-				{
-					int b = json_is_string(w)
-							? type_bit(
-								  json_string_value(
-									  w))
-							: 0;
-
-					if (!b)
-						return bad(cc, "type",
-							   "unknown type");
-					n->types |= b;
-				}
-				if (n->types == 0)
-					n->types = 0x80; /* matches nothing */
-			} else {
-				return bad(cc, "type",
-					   "must be a string or an array");
+				n->types |= b;
 			}
-		}
-		if ((v = json_object_get(j, "enum"))) {
-			if (!json_is_array(v))
-				return bad(cc, "enum", "must be an array");
-			n->enum_ = v;
-			n->enum_c = schema_const_new(&cc->sc->numtext, v);
-			if (n->enum_c == NULL)
-				return bad(cc, "enum", "nested too deeply");
-		}
-		if ((v = json_object_get(j, "const"))) {
-			n->const_ = v;
-			n->has_const = 1;
-			n->const_c = schema_const_new(&cc->sc->numtext, v);
-			if (n->const_c == NULL)
-				return bad(cc, "const", "nested too deeply");
-		}
-		if (get_number(cc, j, "multipleOf", &n->multiple_of) < 0 ||
-		    get_number(cc, j, "maximum", &n->maximum) < 0 ||
-		    get_number(cc, j, "exclusiveMaximum", &n->exclusive_max) <
-			    0 ||
-		    get_number(cc, j, "minimum", &n->minimum) < 0 ||
-		    get_number(cc, j, "exclusiveMinimum", &n->exclusive_min) <
-			    0)
-			return -1;
-		exact_number(cc, n->multiple_of, &n->n_mult);
-		/* on the exact text: 1e-400 is positive, not 0.0 */
-		if (n->multiple_of &&
-		    schema_dec_cmp(n->n_mult.text, n->n_mult.len, "0", 1) <= 0)
-			return bad(cc, "multipleOf", "must be greater than 0");
-		exact_number(cc, n->maximum, &n->n_max);
-		exact_number(cc, n->exclusive_max, &n->n_xmax);
-		exact_number(cc, n->minimum, &n->n_min);
-		exact_number(cc, n->exclusive_min, &n->n_xmin);
-		if (get_count(cc, j, "maxLength", &n->max_length) < 0 ||
-		    get_count(cc, j, "minLength", &n->min_length) < 0 ||
-		    get_count(cc, j, "maxItems", &n->max_items) < 0 ||
-		    get_count(cc, j, "minItems", &n->min_items) < 0 ||
-		    get_count(cc, j, "maxProperties", &n->max_props) < 0 ||
-		    get_count(cc, j, "minProperties", &n->min_props) < 0)
-			return -1;
-		if (!d7 &&
-		    (get_count(cc, j, "maxContains", &n->max_contains) < 0 ||
-		     get_count(cc, j, "minContains", &n->min_contains) < 0))
-			return -1;
-		if ((v = json_object_get(j, "uniqueItems"))) {
-			if (!json_is_boolean(v))
-				return bad(cc, "uniqueItems",
-					   "must be a boolean");
-			n->unique_items = json_is_true(v);
-		}
-		if ((v = json_object_get(j, "required"))) {
-			if (!json_is_array(v))
-				return bad(cc, "required", "must be an array");
-			json_array_foreach(v, i, w) if (
-				!json_is_string(
-					w)) return bad(cc, "required",
-						       "must be an array of "
-						       "strings");
-			n->required = v;
-		}
-		if ((v = json_object_get(j, "pattern"))) {
-			if (!json_is_string(v))
-				return bad(cc, "pattern", "must be a string");
-			n->pattern = regex_compile(json_string_value(v),
-						   json_string_length(v),
-						   REGEX_ECMA, cc->eb);
-			if (n->pattern == NULL)
-				return errbuf_prefix(
-					cc->eb, "schema %s/pattern",
-					cc->ptr.data ? cc->ptr.data : "");
-		}
-		if (!d7 && (v = json_object_get(j, "dependentRequired"))) {
-			if (!json_is_object(v))
-				return bad(cc, "dependentRequired",
-					   "must be an object");
-			n->dep_req = xreallocarray(
-				n->dep_req,
-				n->ndep_req + json_object_size(v) + 1,
-				sizeof *n->dep_req);
-			json_object_foreach(v, k, w)
-			{
-				if (!json_is_array(w))
-					return bad(cc, "dependentRequired",
-						   "values must be arrays");
-				n->dep_req[n->ndep_req].name = k;
-				n->dep_req[n->ndep_req++].list = w;
-			}
+			if (n->types == 0)
+				n->types = 0x80; /* matches nothing */
+		} else {
+			return bad(cc, "type", "must be a string or an array");
 		}
 	}
+	if ((v = json_object_get(j, "enum"))) {
+		if (!json_is_array(v))
+			return bad(cc, "enum", "must be an array");
+		n->enum_ = v;
+		n->enum_c = schema_const_new(&cc->sc->numtext, v);
+		if (n->enum_c == NULL)
+			return bad(cc, "enum", "nested too deeply");
+	}
+	if ((v = json_object_get(j, "const"))) {
+		n->const_ = v;
+		n->has_const = 1;
+		n->const_c = schema_const_new(&cc->sc->numtext, v);
+		if (n->const_c == NULL)
+			return bad(cc, "const", "nested too deeply");
+	}
+	return 0;
+}
+
+/* Validation: numeric bounds and counts. */
+static int
+compile_bounds(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	       struct sres *res, int dialect, unsigned voc)
+{
+	int d7 = dialect == SCHEMA_DRAFT7;
+
+	if (get_number(cc, j, "multipleOf", &n->multiple_of) < 0 ||
+	    get_number(cc, j, "maximum", &n->maximum) < 0 ||
+	    get_number(cc, j, "exclusiveMaximum", &n->exclusive_max) < 0 ||
+	    get_number(cc, j, "minimum", &n->minimum) < 0 ||
+	    get_number(cc, j, "exclusiveMinimum", &n->exclusive_min) < 0)
+		return -1;
+	exact_number(cc, n->multiple_of, &n->n_mult);
+	/* on the exact text: 1e-400 is positive, not 0.0 */
+	if (n->multiple_of &&
+	    schema_dec_cmp(n->n_mult.text, n->n_mult.len, "0", 1) <= 0)
+		return bad(cc, "multipleOf", "must be greater than 0");
+	exact_number(cc, n->maximum, &n->n_max);
+	exact_number(cc, n->exclusive_max, &n->n_xmax);
+	exact_number(cc, n->minimum, &n->n_min);
+	exact_number(cc, n->exclusive_min, &n->n_xmin);
+	if (get_count(cc, j, "maxLength", &n->max_length) < 0 ||
+	    get_count(cc, j, "minLength", &n->min_length) < 0 ||
+	    get_count(cc, j, "maxItems", &n->max_items) < 0 ||
+	    get_count(cc, j, "minItems", &n->min_items) < 0 ||
+	    get_count(cc, j, "maxProperties", &n->max_props) < 0 ||
+	    get_count(cc, j, "minProperties", &n->min_props) < 0)
+		return -1;
+	if (!d7 && (get_count(cc, j, "maxContains", &n->max_contains) < 0 ||
+		    get_count(cc, j, "minContains", &n->min_contains) < 0))
+		return -1;
+	return 0;
+}
+
+/* Validation: uniqueItems, required, pattern, dependentRequired. */
+static int
+compile_shapes(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	       struct sres *res, int dialect, unsigned voc)
+{
+	json_t *v, *w;
+	const char *k;
+	size_t i;
+	int d7 = dialect == SCHEMA_DRAFT7;
+
+	if ((v = json_object_get(j, "uniqueItems"))) {
+		if (!json_is_boolean(v))
+			return bad(cc, "uniqueItems", "must be a boolean");
+		n->unique_items = json_is_true(v);
+	}
+	if ((v = json_object_get(j, "required"))) {
+		if (!json_is_array(v))
+			return bad(cc, "required", "must be an array");
+		json_array_foreach(v, i, w) if (!json_is_string(w)) return bad(
+			cc, "required",
+			"must be an array of "
+			"strings");
+		n->required = v;
+	}
+	if ((v = json_object_get(j, "pattern"))) {
+		if (!json_is_string(v))
+			return bad(cc, "pattern", "must be a string");
+		n->pattern = regex_compile(json_string_value(v),
+					   json_string_length(v), REGEX_ECMA,
+					   cc->eb);
+		if (n->pattern == NULL)
+			return errbuf_prefix(cc->eb, "schema %s/pattern",
+					     cc->ptr.data ? cc->ptr.data : "");
+	}
+	if (!d7 && (v = json_object_get(j, "dependentRequired"))) {
+		if (!json_is_object(v))
+			return bad(cc, "dependentRequired",
+				   "must be an object");
+		n->dep_req = xreallocarray(
+			n->dep_req, n->ndep_req + json_object_size(v) + 1,
+			sizeof *n->dep_req);
+		json_object_foreach(v, k, w)
+		{
+			if (!json_is_array(w))
+				return bad(cc, "dependentRequired",
+					   "values must be arrays");
+			n->dep_req[n->ndep_req].name = k;
+			n->dep_req[n->ndep_req++].list = w;
+		}
+	}
+	return 0;
+}
+
+/* Format and (draft-07) content annotations. */
+static int
+compile_format(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	       struct sres *res, int dialect, unsigned voc)
+{
+	json_t *v;
+	int d7 = dialect == SCHEMA_DRAFT7;
+
 	if ((voc & (VOC_FORMAT_ANN | VOC_FORMAT_ASRT)) &&
 	    (v = json_object_get(j, "format")) && json_is_string(v)) {
 		n->format = json_string_value(v);
@@ -1196,6 +1276,44 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 	if (d7 && (v = json_object_get(j, "contentMediaType")) &&
 	    json_is_string(v))
 		n->content_type = json_string_value(v);
+	return 0;
+}
+
+/* One vocabulary's keywords: 0, 1 to stop (no more keywords), -1. */
+typedef int compile_fn(struct cctx *, struct snode *, json_t *, const char *,
+		       struct sres *, int, unsigned);
+
+/* The vocabularies in the order their keywords are compiled, each with the
+ * VOC_* bits it needs (0: always); draft-07 has no unevaluated keywords. */
+static const struct {
+	compile_fn *fn;
+	unsigned voc;
+	int not_d7;
+} compile_vocabs[] = {
+	{ compile_core, 0, 0 },
+	{ compile_applicator, VOC_APPLICATOR, 0 },
+	{ compile_unevaluated, VOC_UNEVALUATED, 1 },
+	{ compile_types, VOC_VALIDATION, 0 },
+	{ compile_bounds, VOC_VALIDATION, 0 },
+	{ compile_shapes, VOC_VALIDATION, 0 },
+	{ compile_format, 0, 0 },
+};
+
+static int
+compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	     struct sres *res, int dialect, unsigned voc)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < NELEM(compile_vocabs); i++) {
+		if ((compile_vocabs[i].voc && !(voc & compile_vocabs[i].voc)) ||
+		    (compile_vocabs[i].not_d7 && dialect == SCHEMA_DRAFT7))
+			continue;
+		rc = compile_vocabs[i].fn(cc, n, j, base, res, dialect, voc);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+	}
 	return 0;
 }
 
