@@ -32,6 +32,12 @@ int parse_uint(const char *s, uint64_t max, uint64_t *out, struct errbuf *eb);
  */
 size_t utf8_encode(uint32_t cp, char *out);
 
+/* The lower-case hex digits, "0123456789abcdef". */
+extern const char hex_digits[17];
+
+/* The value of hex digit c (either case), or -1. */
+int hex_value(int c);
+
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */
 int64_t mono_ns(void);
 int64_t real_ns(void);

@@ -621,21 +621,6 @@ utf8_len(const char *s, size_t n)
 /* ---- errors ------------------------------------------------------------- */
 
 static void
-add_pointer_token(struct buf *out, const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] == '~')
-			buf_adds(out, "~0");
-		else if (p[i] == '/')
-			buf_adds(out, "~1");
-		else
-			buf_addc(out, p[i]);
-	}
-}
-
-static void
 seg_pointer(const struct seg *s, struct buf *out)
 {
 	if (s == NULL)
@@ -643,13 +628,13 @@ seg_pointer(const struct seg *s, struct buf *out)
 	seg_pointer(s->up, out);
 	buf_addc(out, '/');
 	if (s->s) {
-		add_pointer_token(out, s->s, strlen(s->s));
+		schema_ptr_add(out, s->s, strlen(s->s));
 	} else if (s->key.js) {
 		struct buf kb = BUF_INIT;
 		size_t len;
 		const char *k = istr(s->key, &kb, &len);
 
-		add_pointer_token(out, k, len);
+		schema_ptr_add(out, k, len);
 		buf_release(&kb);
 	} else {
 		buf_addf(out, "%zu", s->i);

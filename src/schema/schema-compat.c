@@ -24,7 +24,9 @@
 #include "lib/buf.h"
 #include "lib/errbuf.h"
 #include "lib/regex.h"
+#include "lib/util.h"
 #include "schema-compat.h"
+#include "schema-int.h"
 #include "lib/xmalloc.h"
 
 #define COMPAT_MAX_DEPTH 64
@@ -93,14 +95,7 @@ ptr_child(const char *ptr, const char *key)
 
 	buf_adds(&b, ptr);
 	buf_addc(&b, '/');
-	for (; *key; key++) {
-		if (*key == '~')
-			buf_adds(&b, "~0");
-		else if (*key == '/')
-			buf_adds(&b, "~1");
-		else
-			buf_addc(&b, *key);
-	}
+	schema_ptr_add(&b, key, strlen(key));
 	return buf_detach(&b, NULL);
 }
 
@@ -108,18 +103,6 @@ static char *
 ptr_index(const char *ptr, size_t i)
 {
 	return xasprintf("%s/%zu", ptr, i);
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -143,9 +126,9 @@ resolve(struct cx *cx, struct doc *d, const char *ref, const char *at,
 		return NULL;
 	}
 	for (p = ref + 1; *p; p++) {
-		if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-			buf_addc(&frag,
-				 (char)(hexval(p[1]) * 16 + hexval(p[2])));
+		if (*p == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) {
+			buf_addc(&frag, (char)(hex_value(p[1]) * 16 +
+					       hex_value(p[2])));
 			p += 2;
 		} else {
 			buf_addc(&frag, *p);

@@ -244,6 +244,9 @@ schema_name_hash(const char *s, size_t len)
 	return h;
 }
 
+/* schema.c: append s[0..n) as a JSON Pointer token (~ as ~0, / as ~1). */
+void schema_ptr_add(struct buf *out, const char *s, size_t n);
+
 /* schema-num.c: JSON number texts compared exactly. */
 int schema_dec_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* schema_dec_cmp() against an integer of at most 18 digits. */

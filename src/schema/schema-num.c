@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/util.h"
 #include "schema-int.h"
 #include "lib/xmalloc.h"
 
@@ -587,7 +588,6 @@ schema_number_text(const struct numtext *nt, const json_t *j, struct buf *out)
 static void
 add_string(struct buf *out, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t i, run = 0;
 
 	buf_addc(out, '"');
@@ -615,8 +615,8 @@ add_string(struct buf *out, const char *s, size_t len)
 			break;
 		default:
 			buf_adds(out, "u00");
-			buf_addc(out, hex[c >> 4]);
-			buf_addc(out, hex[c & 15]);
+			buf_addc(out, hex_digits[c >> 4]);
+			buf_addc(out, hex_digits[c & 15]);
 			break;
 		}
 	}

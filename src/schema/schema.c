@@ -20,6 +20,7 @@
 #include "lib/buf.h"
 #include "lib/errbuf.h"
 #include "lib/regex.h"
+#include "lib/util.h"
 #include "json/json-scan.h"
 #include "schema-int.h"
 #include "schema.h"
@@ -257,18 +258,6 @@ uri_resolve(const char *base, const char *ref)
 	return buf_detach(&out, NULL);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Split off the fragment: returns the new string without it, *frag set to
  * a new decoded fragment (or NULL when there is none). */
 static char *
@@ -285,8 +274,8 @@ uri_split(const char *uri, char **frag)
 	for (p = h + 1; *p; p++) {
 		int a, b;
 
-		if (*p == '%' && (a = hexval(p[1])) >= 0 &&
-		    (b = hexval(p[2])) >= 0) {
+		if (*p == '%' && (a = hex_value(p[1])) >= 0 &&
+		    (b = hex_value(p[2])) >= 0) {
 			buf_addc(&f, (char)(a * 16 + b));
 			p += 2;
 		} else {
@@ -542,18 +531,26 @@ meta_dialect(struct schema *sc, const char *s, int *dialect, unsigned *voc,
 
 /* ---- compiling ---------------------------------------------------------- */
 
+void
+schema_ptr_add(struct buf *out, const char *s, size_t n)
+{
+	size_t i, run = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '~' && s[i] != '/')
+			continue;
+		buf_add(out, s + run, i - run);
+		buf_adds(out, s[i] == '~' ? "~0" : "~1");
+		run = i + 1;
+	}
+	buf_add(out, s + run, n - run);
+}
+
 static void
 ptr_push(struct buf *ptr, const char *key)
 {
 	buf_addc(ptr, '/');
-	for (; *key; key++) {
-		if (*key == '~')
-			buf_adds(ptr, "~0");
-		else if (*key == '/')
-			buf_adds(ptr, "~1");
-		else
-			buf_addc(ptr, *key);
-	}
+	schema_ptr_add(ptr, key, strlen(key));
 }
 
 static void
@@ -1489,8 +1486,8 @@ pct_decode(const char *s)
 	for (; *s; s++) {
 		int a, c;
 
-		if (*s == '%' && (a = hexval(s[1])) >= 0 &&
-		    (c = hexval(s[2])) >= 0) {
+		if (*s == '%' && (a = hex_value(s[1])) >= 0 &&
+		    (c = hex_value(s[2])) >= 0) {
 			v = (unsigned)(a * 16 + c);
 			if (v == 0) {
 				buf_release(&b);
