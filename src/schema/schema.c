@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1059,39 +1060,73 @@ compile_items(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 	return 0;
 }
 
+/* A keyword whose value is one subschema, and the node field it fills. */
+struct sub_kw {
+	const char *kw;
+	size_t field; /* offsetof(struct snode, F), F a struct snode * */
+};
+
+static const struct sub_kw applicator_subs[] = {
+	{ "not", offsetof(struct snode, not_) },
+	{ "if", offsetof(struct snode, if_) },
+	{ "then", offsetof(struct snode, then_) },
+	{ "else", offsetof(struct snode, else_) },
+	{ "additionalProperties", offsetof(struct snode, addl_props) },
+	{ "propertyNames", offsetof(struct snode, prop_names) },
+	{ "contains", offsetof(struct snode, contains) },
+};
+
+static const struct sub_kw unevaluated_subs[] = {
+	{ "unevaluatedProperties", offsetof(struct snode, uneval_props) },
+	{ "unevaluatedItems", offsetof(struct snode, uneval_items) },
+};
+
+/* Compile the keywords of table t that j has, in the table's order. */
+static int
+compile_subs(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	     struct sres *res, int dialect, unsigned voc,
+	     const struct sub_kw *t, size_t nt)
+{
+	size_t i;
+
+	for (i = 0; i < nt; i++) {
+		json_t *v = json_object_get(j, t[i].kw);
+		struct snode **slot = (struct snode **)((char *)n + t[i].field);
+
+		if (v && (*slot = compile_kw(cc, v, t[i].kw, base, res, dialect,
+					     voc)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
 /* Applicator: the keywords with subschemas. */
 static int
 compile_applicator(struct cctx *cc, struct snode *n, json_t *j,
 		   const char *base, struct sres *res, int dialect,
 		   unsigned voc)
 {
-	json_t *v;
+	const struct {
+		const char *kw;
+		struct snode ***v;
+		size_t *n;
+	} lists[] = {
+		{ "allOf", &n->all_of, &n->nall_of },
+		{ "anyOf", &n->any_of, &n->nany_of },
+		{ "oneOf", &n->one_of, &n->none_of },
+	};
+	size_t i;
 
-	if ((v = json_object_get(j, "allOf")) &&
-	    compile_array(cc, v, "allOf", base, res, dialect, voc, &n->all_of,
-			  &n->nall_of) < 0)
-		return -1;
-	if ((v = json_object_get(j, "anyOf")) &&
-	    compile_array(cc, v, "anyOf", base, res, dialect, voc, &n->any_of,
-			  &n->nany_of) < 0)
-		return -1;
-	if ((v = json_object_get(j, "oneOf")) &&
-	    compile_array(cc, v, "oneOf", base, res, dialect, voc, &n->one_of,
-			  &n->none_of) < 0)
-		return -1;
-#define SUB(field, kw)                                                         \
-	if ((v = json_object_get(j, kw)) &&                                    \
-	    (n->field = compile_kw(cc, v, kw, base, res, dialect, voc)) ==     \
-		    NULL)                                                      \
-		return -1;
-	SUB(not_, "not");
-	SUB(if_, "if");
-	SUB(then_, "then");
-	SUB(else_, "else");
-	SUB(addl_props, "additionalProperties");
-	SUB(prop_names, "propertyNames");
-	SUB(contains, "contains");
-	if (compile_properties(cc, n, j, base, res, dialect, voc) < 0 ||
+	for (i = 0; i < NELEM(lists); i++) {
+		json_t *v = json_object_get(j, lists[i].kw);
+
+		if (v && compile_array(cc, v, lists[i].kw, base, res, dialect,
+				       voc, lists[i].v, lists[i].n) < 0)
+			return -1;
+	}
+	if (compile_subs(cc, n, j, base, res, dialect, voc, applicator_subs,
+			 NELEM(applicator_subs)) < 0 ||
+	    compile_properties(cc, n, j, base, res, dialect, voc) < 0 ||
 	    compile_dependencies(cc, n, j, base, res, dialect, voc) < 0 ||
 	    compile_items(cc, n, j, base, res, dialect, voc) < 0)
 		return -1;
@@ -1104,15 +1139,8 @@ compile_unevaluated(struct cctx *cc, struct snode *n, json_t *j,
 		    const char *base, struct sres *res, int dialect,
 		    unsigned voc)
 {
-	json_t *v;
-
-	if ((v = json_object_get(j, "unevaluatedProperties")) &&
-	    (n->uneval_props = compile_kw(cc, v, "unevaluatedProperties", base,
-					  res, dialect, voc)) == NULL)
-		return -1;
-	if ((v = json_object_get(j, "unevaluatedItems")) &&
-	    (n->uneval_items = compile_kw(cc, v, "unevaluatedItems", base, res,
-					  dialect, voc)) == NULL)
+	if (compile_subs(cc, n, j, base, res, dialect, voc, unevaluated_subs,
+			 NELEM(unevaluated_subs)) < 0)
 		return -1;
 	n->needs_ann = n->uneval_props || n->uneval_items;
 	return 0;
