@@ -157,17 +157,6 @@ write_full(int fd, const void *buf, size_t len)
 
 const char hex_digits[17] = "0123456789abcdef";
 
-int
-hex_value(int c)
-{
-	if ((unsigned)(c - '0') < 10)
-		return c - '0';
-	c |= 0x20;
-	if ((unsigned)(c - 'a') < 6)
-		return c - 'a' + 10;
-	return -1;
-}
-
 size_t
 utf8_encode(uint32_t cp, char *out)
 {

@@ -369,7 +369,7 @@ check_ipv6(const char *s, size_t len)
 	while (i < len) {
 		size_t st = i;
 
-		while (i < len && hex_value((unsigned char)s[i]) >= 0 &&
+		while (i < len && is_hex_digit((unsigned char)s[i]) &&
 		       i - st < 5)
 			i++;
 		if (i < len && s[i] == '.') {
@@ -935,8 +935,8 @@ uri_chars(const char *p, const char *end, const char *extra, int iri)
 		unsigned char c = (unsigned char)*p;
 
 		if (c == '%') {
-			if (end - p < 3 || hex_value((unsigned char)p[1]) < 0 ||
-			    hex_value((unsigned char)p[2]) < 0)
+			if (end - p < 3 || !is_hex_digit((unsigned char)p[1]) ||
+			    !is_hex_digit((unsigned char)p[2]))
 				return 0;
 			p += 2;
 			continue;
@@ -1075,10 +1075,8 @@ check_uri_template(const char *s, size_t len)
 					need = 0;
 					p++;
 				} else if (c == '%' && end - p >= 3 &&
-					   hex_value((unsigned char)p[1]) >=
-						   0 &&
-					   hex_value((unsigned char)p[2]) >=
-						   0) {
+					   is_hex_digit((unsigned char)p[1]) &&
+					   is_hex_digit((unsigned char)p[2])) {
 					need = 0;
 					p += 3;
 				} else if (c == ',' && !need) {
@@ -1109,8 +1107,8 @@ check_uri_template(const char *s, size_t len)
 		if (c == '}' || c < 0x21 || c == 0x7f || strchr("\"<>\\^`|", c))
 			return 0;
 		if (c == '%') {
-			if (end - p < 3 || hex_value((unsigned char)p[1]) < 0 ||
-			    hex_value((unsigned char)p[2]) < 0)
+			if (end - p < 3 || !is_hex_digit((unsigned char)p[1]) ||
+			    !is_hex_digit((unsigned char)p[2]))
 				return 0;
 			p += 3;
 			continue;
@@ -1138,7 +1136,7 @@ check_uuid(const char *s, size_t len)
 		return 0;
 	for (k = 0; k < 5; k++)
 		for (i = spans[k][0]; i < spans[k][1]; i++)
-			bad |= hex_value((unsigned char)s[i]) < 0;
+			bad |= !is_hex_digit((unsigned char)s[i]);
 	return !bad;
 }
 
