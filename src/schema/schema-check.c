@@ -503,10 +503,7 @@ schema_node_plan(struct snode *n)
 	}
 	n->kw = (n->types ? KW_TYPE : 0) |
 		(n->enum_c || n->const_c ? KW_ENUM : 0) |
-		(n->n_mult.text || n->n_max.text || n->n_xmax.text ||
-				 n->n_min.text || n->n_xmin.text
-			 ? KW_NUM
-			 : 0) |
+		(n->num ? KW_NUM : 0) |
 		(n->min_length >= 0 || n->max_length >= 0 || n->pattern ||
 				 n->format_fn || n->content_encoding ||
 				 n->content_type
@@ -982,43 +979,45 @@ static int
 eval_number(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	    const struct seg *kp)
 {
+	const struct snums *q = n->num;
 	char a[80], b[80];
 	int ok = 1;
 
-	if (n->n_max.text && num_cmp(inst, &n->n_max) > 0) {
+	if (q == NULL)
+		return 1;
+	if (q->max.text && num_cmp(inst, &q->max) > 0) {
 		show(v, inst, a, sizeof a);
-		show_num(&n->n_max, b, sizeof b);
+		show_num(&q->max, b, sizeof b);
 		ok = fail(v, n, ip, kp, "maximum",
 			  "%s is greater than the maximum of %s", a, b);
 	}
-	if (n->n_xmax.text && num_cmp(inst, &n->n_xmax) >= 0) {
+	if (q->xmax.text && num_cmp(inst, &q->xmax) >= 0) {
 		show(v, inst, a, sizeof a);
-		show_num(&n->n_xmax, b, sizeof b);
+		show_num(&q->xmax, b, sizeof b);
 		ok = fail(v, n, ip, kp, "exclusiveMaximum",
 			  "%s is not less than the exclusive maximum of %s", a,
 			  b);
 	}
-	if (n->n_min.text && num_cmp(inst, &n->n_min) < 0) {
+	if (q->min.text && num_cmp(inst, &q->min) < 0) {
 		show(v, inst, a, sizeof a);
-		show_num(&n->n_min, b, sizeof b);
+		show_num(&q->min, b, sizeof b);
 		ok = fail(v, n, ip, kp, "minimum",
 			  "%s is less than the minimum of %s", a, b);
 	}
-	if (n->n_xmin.text && num_cmp(inst, &n->n_xmin) <= 0) {
+	if (q->xmin.text && num_cmp(inst, &q->xmin) <= 0) {
 		show(v, inst, a, sizeof a);
-		show_num(&n->n_xmin, b, sizeof b);
+		show_num(&q->xmin, b, sizeof b);
 		ok = fail(v, n, ip, kp, "exclusiveMinimum",
 			  "%s is not greater than the exclusive minimum of %s",
 			  a, b);
 	}
-	if (n->n_mult.text) {
+	if (q->mult.text) {
 		size_t len;
 		const char *s = iraw(inst, &len);
 
-		if (!schema_dec_multiple(s, len, n->n_mult.text,
-					 n->n_mult.len)) {
+		if (!schema_dec_multiple(s, len, q->mult.text, q->mult.len)) {
 			show(v, inst, a, sizeof a);
-			show_num(&n->n_mult, b, sizeof b);
+			show_num(&q->mult, b, sizeof b);
 			ok = fail(v, n, ip, kp, "multipleOf",
 				  "%s is not a multiple of %s", a, b);
 		}

@@ -61,6 +61,12 @@ struct snum {
 	long long iv;
 };
 
+/* The numeric bounds of a schema object, allocated only when it has one:
+ * most objects have none, and these take 200 bytes. */
+struct snums {
+	struct snum mult, max, xmax, min, xmin;
+};
+
 /* A string or number of an enum's hash set. */
 struct sstr {
 	const char *s; /* string: its contents (into the enum's tape, or
@@ -163,8 +169,9 @@ struct snode {
 	json_t *enum_;	/* borrowed */
 	json_t *const_;
 	int has_const;
-	json_t *multiple_of, *maximum, *exclusive_max, *minimum, *exclusive_min;
-	struct snum n_mult, n_max, n_xmax, n_min, n_xmin; /* the same, exact */
+	/* multipleOf, maximum, exclusiveMaximum, minimum, exclusiveMinimum
+	 * as exact texts; NULL when none is present */
+	struct snums *num;
 	struct sconst *enum_c, *const_c;
 	/* enum: its strings and numbers in a hash set, the rest listed */
 	struct sstr *enum_str;

@@ -1200,22 +1200,27 @@ compile_bounds(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 	       struct sres *res, int dialect, unsigned voc)
 {
 	int d7 = dialect == SCHEMA_DRAFT7;
+	json_t *mult, *max, *xmax, *min, *xmin;
 
-	if (get_number(cc, j, "multipleOf", &n->multiple_of) < 0 ||
-	    get_number(cc, j, "maximum", &n->maximum) < 0 ||
-	    get_number(cc, j, "exclusiveMaximum", &n->exclusive_max) < 0 ||
-	    get_number(cc, j, "minimum", &n->minimum) < 0 ||
-	    get_number(cc, j, "exclusiveMinimum", &n->exclusive_min) < 0)
+	if (get_number(cc, j, "multipleOf", &mult) < 0 ||
+	    get_number(cc, j, "maximum", &max) < 0 ||
+	    get_number(cc, j, "exclusiveMaximum", &xmax) < 0 ||
+	    get_number(cc, j, "minimum", &min) < 0 ||
+	    get_number(cc, j, "exclusiveMinimum", &xmin) < 0)
 		return -1;
-	exact_number(cc, n->multiple_of, &n->n_mult);
-	/* on the exact text: 1e-400 is positive, not 0.0 */
-	if (n->multiple_of &&
-	    schema_dec_cmp(n->n_mult.text, n->n_mult.len, "0", 1) <= 0)
-		return bad(cc, "multipleOf", "must be greater than 0");
-	exact_number(cc, n->maximum, &n->n_max);
-	exact_number(cc, n->exclusive_max, &n->n_xmax);
-	exact_number(cc, n->minimum, &n->n_min);
-	exact_number(cc, n->exclusive_min, &n->n_xmin);
+	if (mult || max || xmax || min || xmin) {
+		n->num = xcalloc(1, sizeof *n->num);
+		cc->sc->mem_used += sizeof *n->num;
+		exact_number(cc, mult, &n->num->mult);
+		/* on the exact text: 1e-400 is positive, not 0.0 */
+		if (mult && schema_dec_cmp(n->num->mult.text, n->num->mult.len,
+					   "0", 1) <= 0)
+			return bad(cc, "multipleOf", "must be greater than 0");
+		exact_number(cc, max, &n->num->max);
+		exact_number(cc, xmax, &n->num->xmax);
+		exact_number(cc, min, &n->num->min);
+		exact_number(cc, xmin, &n->num->xmin);
+	}
 	if (get_count(cc, j, "maxLength", &n->max_length) < 0 ||
 	    get_count(cc, j, "minLength", &n->min_length) < 0 ||
 	    get_count(cc, j, "maxItems", &n->max_items) < 0 ||
@@ -1985,11 +1990,14 @@ node_free(struct snode *n)
 	free(n->dep_req);
 	free(n->prefix);
 	regex_free(n->pattern);
-	free(n->n_mult.text);
-	free(n->n_max.text);
-	free(n->n_xmax.text);
-	free(n->n_min.text);
-	free(n->n_xmin.text);
+	if (n->num) {
+		free(n->num->mult.text);
+		free(n->num->max.text);
+		free(n->num->xmax.text);
+		free(n->num->min.text);
+		free(n->num->xmin.text);
+		free(n->num);
+	}
 	schema_const_free(n->enum_c);
 	schema_const_free(n->const_c);
 	schema_node_plan_free(n);
