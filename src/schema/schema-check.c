@@ -724,7 +724,8 @@ fail(struct vctx *v, struct snode *n, const struct seg *ip,
 	er = &e->v[e->n++];
 	er->instance = seg_string(ip, NULL);
 	er->keyword = seg_string(kp, kw);
-	er->absolute = kw ? xasprintf("%s/%s", n->loc, kw) : xstrdup(n->loc);
+	er->absolute = xasprintf("%s#%s%s%s", n->res->uri, n->ptr,
+				 kw ? "/" : "", kw ? kw : "");
 	er->kw = kw ? kw : v->limit_hit ? "limit" : "false";
 	er->message = xstrdup(msg);
 	return 0;

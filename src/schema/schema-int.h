@@ -128,7 +128,7 @@ struct sreq { /* dependentRequired entry */
 struct snode {
 	json_t *json;	  /* borrowed */
 	struct sres *res; /* resource this object belongs to */
-	char *loc;	  /* absolute location "uri#/pointer" */
+	char *ptr;	  /* its JSON Pointer in res: location res->uri#ptr */
 	int boolean;	  /* -1 for an object; 0/1 for false/true */
 	int dialect;	  /* enum schema_dialect */
 	unsigned voc;	  /* VOC_* */

@@ -725,8 +725,8 @@ node_new(struct cctx *cc, json_t *j, struct sres *res, int dialect,
 	n->min_contains = n->max_contains = -1;
 	n->max_length = n->min_length = n->max_items = n->min_items = -1;
 	n->max_props = n->min_props = -1;
-	n->loc = xasprintf("%s#%s", res->uri, cc->ptr.data ? cc->ptr.data : "");
-	cc->sc->mem_used += sizeof *n + strlen(n->loc) + 1;
+	n->ptr = xstrdup(cc->ptr.data ? cc->ptr.data : "");
+	cc->sc->mem_used += sizeof *n + strlen(n->ptr) + 1;
 	schema_add_node(cc->sc, n);
 	return n;
 }
@@ -1771,16 +1771,17 @@ link_refs(struct schema *sc, struct errbuf *eb)
 			n->ref = resolve_ref(sc, n->ref_uri, n->dialect, &dyn,
 					     eb);
 			if (n->ref == NULL)
-				return errbuf_prefix(eb, "%s/$ref", n->loc);
+				return errbuf_prefix(eb, "%s#%s/$ref",
+						     n->res->uri, n->ptr);
 		}
 		if (n->dynref_uri && n->dynref == NULL) {
 			n->dynref = resolve_ref(sc, n->dynref_uri, n->dialect,
 						&dyn, eb);
 			if (n->dynref == NULL)
-				return errbuf_prefix(eb, "%s/%s", n->loc,
-						     n->recursive_ref
-							     ? "$recursiveRef"
-							     : "$dynamicRef");
+				return errbuf_prefix(
+					eb, "%s#%s/%s", n->res->uri, n->ptr,
+					n->recursive_ref ? "$recursiveRef"
+							 : "$dynamicRef");
 			if (dyn && !n->recursive_ref)
 				n->dynref_name =
 					xstrdup(strchr(n->dynref_uri, '#') + 1);
@@ -1974,7 +1975,7 @@ node_free(struct snode *n)
 {
 	size_t i;
 
-	free(n->loc);
+	free(n->ptr);
 	free(n->ref_uri);
 	free(n->dynref_uri);
 	free(n->dynref_name);
