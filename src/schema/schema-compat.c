@@ -113,8 +113,8 @@ static json_t *
 resolve(struct cx *cx, struct doc *d, const char *ref, const char *at,
 	char **out)
 {
-	struct buf frag = BUF_INIT, tok = BUF_INIT;
-	json_t *node = d->root;
+	struct buf frag = BUF_INIT;
+	json_t *node;
 	const char *p;
 
 	if (ref[0] != '#' || (ref[1] != '\0' && ref[1] != '/')) {
@@ -134,45 +134,16 @@ resolve(struct cx *cx, struct doc *d, const char *ref, const char *at,
 			buf_addc(&frag, *p);
 		}
 	}
-	p = frag.data ? frag.data : "";
-	while (*p == '/' && node) {
-		const char *q = p + 1;
-
-		buf_reset(&tok);
-		for (; *q && *q != '/'; q++) {
-			if (*q == '~' && q[1] == '0')
-				buf_addc(&tok, '~'), q++;
-			else if (*q == '~' && q[1] == '1')
-				buf_addc(&tok, '/'), q++;
-			else
-				buf_addc(&tok, *q);
-		}
-		if (json_is_object(node)) {
-			node = json_object_get(node, tok.data ? tok.data : "");
-		} else if (json_is_array(node)) {
-			char *end;
-			unsigned long i =
-				strtoul(tok.data ? tok.data : "x", &end, 10);
-
-			node = *end == '\0' && tok.len > 0
-				       ? json_array_get(node, i)
-				       : NULL;
-		} else {
-			node = NULL;
-		}
-		p = q;
-	}
+	node = schema_ptr_get(d->root, frag.data ? frag.data : "");
 	if (node == NULL) {
 		errbuf_set(cx->eb, STATUS_USAGE,
 			   "%s: %s/$ref: '%s' does not resolve", d->path, at,
 			   ref);
 		cx->error = 1;
 		buf_release(&frag);
-		buf_release(&tok);
 		return NULL;
 	}
 	*out = buf_detach(&frag, NULL);
-	buf_release(&tok);
 	return node;
 }
 

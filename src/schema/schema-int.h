@@ -253,6 +253,9 @@ schema_name_hash(const char *s, size_t len)
 
 /* schema.c: append s[0..n) as a JSON Pointer token (~ as ~0, / as ~1). */
 void schema_ptr_add(struct buf *out, const char *s, size_t n);
+/* The value at JSON Pointer ptr ("" or "/a/0", percent-decoded already)
+ * in j, or NULL. */
+json_t *schema_ptr_get(json_t *j, const char *ptr);
 
 /* schema-num.c: JSON number texts compared exactly. */
 int schema_dec_cmp(const char *a, size_t alen, const char *b, size_t blen);

@@ -547,6 +547,37 @@ schema_ptr_add(struct buf *out, const char *s, size_t n)
 	buf_add(out, s + run, n - run);
 }
 
+json_t *
+schema_ptr_get(json_t *j, const char *ptr)
+{
+	struct buf tok = BUF_INIT;
+
+	while (j && *ptr == '/') {
+		const char *t;
+
+		buf_reset(&tok);
+		for (ptr++; *ptr && *ptr != '/'; ptr++) {
+			if (ptr[0] == '~' && (ptr[1] == '0' || ptr[1] == '1'))
+				buf_addc(&tok, *++ptr == '0' ? '~' : '/');
+			else
+				buf_addc(&tok, *ptr);
+		}
+		t = tok.data ? tok.data : "";
+		if (json_is_object(j)) {
+			j = json_object_get(j, t);
+		} else if (json_is_array(j)) {
+			char *e;
+			unsigned long ix = strtoul(t, &e, 10);
+
+			j = (*t && !*e) ? json_array_get(j, ix) : NULL;
+		} else {
+			j = NULL;
+		}
+	}
+	buf_release(&tok);
+	return *ptr ? NULL : j;
+}
+
 static void
 ptr_push(struct buf *ptr, const char *key)
 {
@@ -1692,40 +1723,9 @@ resolve_ref(struct schema *sc, const char *ref, int dialect, int *dynamic,
 	if (frag == NULL || *frag == '\0') {
 		n = r->node;
 	} else if (frag[0] == '/') {
-		json_t *j = r->root;
-		char *tok = frag + 1, *next;
+		json_t *j = schema_ptr_get(r->root, frag);
 		struct cctx cc = { sc, eb, BUF_INIT, 0 };
 
-		for (;;) {
-			char *w, *rd;
-
-			next = strchr(tok, '/');
-			if (next)
-				*next = '\0';
-			for (w = rd = tok; *rd; rd++) {
-				if (rd[0] == '~' && rd[1] == '0')
-					*w++ = '~', rd++;
-				else if (rd[0] == '~' && rd[1] == '1')
-					*w++ = '/', rd++;
-				else
-					*w++ = *rd;
-			}
-			*w = '\0';
-			if (json_is_object(j)) {
-				j = json_object_get(j, tok);
-			} else if (json_is_array(j)) {
-				char *e;
-				unsigned long ix = strtoul(tok, &e, 10);
-
-				j = (*tok && !*e) ? json_array_get(j, ix)
-						  : NULL;
-			} else {
-				j = NULL;
-			}
-			if (j == NULL || next == NULL)
-				break;
-			tok = next + 1;
-		}
 		if (j == NULL) {
 			errbuf_set(eb, STATUS_USAGE,
 				   "cannot resolve '%s': no such location",
