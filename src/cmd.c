@@ -1,5 +1,6 @@
 /*
- * cmd.c -- the command table, global options, help and completion words.
+ * cmd.c -- the command tables (the stages; run, help and the subcommands
+ * of schema), the global options, help and completion words.
  *
  * Command names are matched exactly (plus explicit aliases): no prefix
  * matching, so adding a command never changes what a script means.
@@ -22,7 +23,7 @@ extern const struct stage_entry stage_route, stage_split;
 extern const struct stage_entry stage_dedup, stage_sample, stage_throttle,
 	stage_sort;
 
-const struct stage_entry *const stage_table[] = {
+static const struct stage_entry *const stage_table[] = {
 	&stage_cat,    &stage_filter,	&stage_map,   &stage_head,
 	&stage_tee,    &stage_validate, &stage_batch, &stage_schema,
 	&stage_stats,  &stage_route,	&stage_split, &stage_dedup,
@@ -30,68 +31,83 @@ const struct stage_entry *const stage_table[] = {
 	NULL,
 };
 
+/* The commands that are not stages, then the subcommands (cmd.h). */
+static const struct cmd_entry cmd_table[] = {
+	{ NULL, "run", "run the pipeline written in a file",
+	  "run the pipeline written in FILE: global options, then one "
+	  "command a line",
+	  "FILE [INPUT...]", 0, 0 },
+	{ NULL, "help", "show help for a command", NULL, "[COMMAND]", 0, 0 },
+	{ "schema", "infer", "a JSON Schema from the events", NULL, "", 1, 0 },
+	{ "schema", "compat", "is a schema change compatible?", NULL, "OLD NEW",
+	  3, 1 },
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0 },
+};
+
 static const char *const on_error_choices[] = { "skip", "stop", NULL };
 
 #define G(f) offsetof(struct globals, f)
 const struct opt global_opts[] = {
 	{ "output", 'o', OPT_TARGET, G(output), "TARGET",
-	  "write events to TARGET instead of stdout", NULL },
+	  "write events to TARGET instead of stdout", NULL, NULL, 0 },
 	{ "dlq", 0, OPT_TARGET, G(dlq), "TARGET",
-	  "write rejected events, with the reason, to TARGET", NULL },
+	  "write rejected events, with the reason, to TARGET", NULL, NULL, 0 },
 	{ "on-error", 0, OPT_ENUM, G(on_error), "skip|stop",
 	  "after a rejected event: go on (skip, default) or stop",
-	  on_error_choices },
+	  on_error_choices, NULL, 0 },
 	{ "max-line", 0, OPT_SIZE, G(max_line), "SIZE",
-	  "reject lines longer than SIZE (default 16M)", NULL },
+	  "reject lines longer than SIZE (default 16M)", NULL, NULL, 0 },
 	{ "from", 0, OPT_ENUM, G(from), "FORMAT",
 	  "read inputs as ndjson (default), json, json-seq, csv, tsv or "
 	  "logfmt",
-	  in_format_names },
+	  in_format_names, NULL, 0 },
 	{ "to", 0, OPT_ENUM, G(to), "FORMAT",
 	  "write the output as ndjson (default), json, json-seq, csv, tsv "
 	  "or pretty",
-	  out_format_names },
+	  out_format_names, NULL, 0 },
 	{ "csv-types", 0, OPT_BOOL, G(csv_types), NULL,
 	  "read numbers and true/false in csv, tsv and logfmt fields as "
 	  "JSON values, not strings",
-	  NULL },
+	  NULL, NULL, 0 },
 	{ "line-buffered", 0, OPT_BOOL, G(line_buffered), NULL,
-	  "write out every event at once", NULL },
+	  "write out every event at once", NULL, NULL, 0 },
 	{ "follow", 'F', OPT_BOOL, G(follow), NULL,
-	  "follow the input files as they grow and rotate, like tail -F",
-	  NULL },
+	  "follow the input files as they grow and rotate, like tail -F", NULL,
+	  NULL, 0 },
 	{ "from-end", 0, OPT_BOOL, G(from_end), NULL,
-	  "with -F: start at the end of each file, not at its start", NULL },
+	  "with -F: start at the end of each file, not at its start", NULL,
+	  NULL, 0 },
 	{ "checkpoint", 0, OPT_STRING, G(checkpoint), "FILE",
-	  "with -F: keep where each file was delivered up to in FILE", NULL },
+	  "with -F: keep where each file was delivered up to in FILE", NULL,
+	  NULL, 0 },
 	{ "listen", 'i', OPT_STRLIST, G(listen), "ADDRESS",
-	  "also read events sent to ADDRESS (repeatable)", NULL },
+	  "also read events sent to ADDRESS (repeatable)", NULL, NULL, 0 },
 	{ "max-clients", 0, OPT_UINT, G(max_clients), "N",
 	  "serve at most N clients at once over all listeners (default 256)",
-	  NULL },
+	  NULL, NULL, 0 },
 	{ "client-buffers", 0, OPT_SIZE, G(client_buffers), "SIZE",
 	  "let listener clients hold at most SIZE in buffers together; past "
 	  "it the one with the longest unfinished line is closed (default "
 	  "256M)",
-	  NULL },
+	  NULL, NULL, 0 },
 	{ "linger", 0, OPT_DURATION, G(linger), "DUR",
 	  "at the end, keep trying socket targets for DUR before "
 	  "dead-lettering what they did not take (default 5s)",
-	  NULL },
-	{ "arg", 0, OPT_NAMEVAL, G(named_args), "NAME VALUE",
-	  "set $NAME to the string VALUE in expressions", NULL },
-	{ "argjson", 0, OPT_NAMEVAL, G(named_args), "NAME JSON",
-	  "set $NAME to the JSON value in expressions", NULL },
+	  NULL, NULL, 0 },
+	OPT_NAMED_ARGS(G(named_args), " in expressions"),
 	{ "quiet", 'q', OPT_BOOL, G(quiet), NULL,
-	  "do not report rejected events or warnings on stderr", NULL },
+	  "do not report rejected events or warnings on stderr", NULL, NULL,
+	  0 },
 	{ "verbose", 'v', OPT_BOOL, G(verbose), NULL,
-	  "print per-stage counts and time on stderr at exit", NULL },
+	  "print per-stage counts and time on stderr at exit", NULL, NULL, 0 },
 	{ "progress", 0, OPT_BOOL, G(progress), NULL,
-	  "show progress on stderr (default: big files, on a terminal)", NULL },
-	{ "help", 'h', OPT_BOOL, G(help), NULL, "show help and exit", NULL },
+	  "show progress on stderr (default: big files, on a terminal)", NULL,
+	  NULL, 0 },
+	{ "help", 'h', OPT_BOOL, G(help), NULL, "show help and exit", NULL,
+	  NULL, 0 },
 	{ "version", 'V', OPT_BOOL, G(version), NULL,
-	  "show the version and exit", NULL },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	  "show the version and exit", NULL, NULL, 0 },
+	OPT_END,
 };
 #undef G
 
@@ -107,10 +123,46 @@ stage_find(const char *name)
 	return NULL;
 }
 
+const struct cmd_entry *
+cmd_find(const char *name)
+{
+	const struct cmd_entry *c;
+
+	for (c = cmd_table; c->name; c++)
+		if (c->stage == NULL && strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+const struct cmd_entry *
+cmd_find_sub(const struct stage_entry *e, const char *word)
+{
+	const struct cmd_entry *c;
+
+	for (c = cmd_table; c->name; c++)
+		if (c->stage && strcmp(c->stage, e->name) == 0 &&
+		    strcmp(c->name, word) == 0)
+			return c;
+	return NULL;
+}
+
+/* Does stage e have subcommands? */
+static int
+has_subs(const struct stage_entry *e)
+{
+	const struct cmd_entry *c;
+
+	for (c = cmd_table; c->name; c++)
+		if (c->stage && strcmp(c->stage, e->name) == 0)
+			return 1;
+	return 0;
+}
+
 void
 cmd_print_usage(FILE *fp)
 {
 	const struct stage_entry *const *e;
+	const struct cmd_entry *c;
 
 	fputs("usage: evpipe [OPTIONS] COMMAND [ARGS] [then COMMAND [ARGS]]... "
 	      "[INPUT...]\n"
@@ -120,10 +172,10 @@ cmd_print_usage(FILE *fp)
 	      fp);
 	for (e = stage_table; *e; e++)
 		fprintf(fp, "  %-10s  %s\n", (*e)->name, (*e)->summary);
-	fputs("  run         run the pipeline written in a file\n"
-	      "  help        show help for a command\n\n"
-	      "options (anywhere on the line):\n",
-	      fp);
+	for (c = cmd_table; c->name; c++)
+		if (c->stage == NULL)
+			fprintf(fp, "  %-10s  %s\n", c->name, c->summary);
+	fputs("\noptions (anywhere on the line):\n", fp);
 	opt_print_help(global_opts, fp);
 	fputs("\nTARGET is -, PATH, PATH.gz or exec:COMMAND.\n"
 	      "ADDRESS is tcp://HOST:PORT, unix:PATH or udp://HOST:PORT.\n"
@@ -131,12 +183,43 @@ cmd_print_usage(FILE *fp)
 	      fp);
 }
 
+/* One usage line: "evpipe NAME [SUB] OPTIONS ARGS". */
+static void
+print_usage_line(const struct stage_entry *e, const char *sub, const char *args,
+		 FILE *fp)
+{
+	fprintf(fp, "evpipe %s%s%s", e->name, sub ? " " : "", sub ? sub : "");
+	opt_print_usage(e->opts, sub, fp);
+	if (args && *args)
+		fprintf(fp, " %s", args);
+	fputs("\n", fp);
+}
+
+void
+cmd_print_stage_usage(const struct stage_entry *e, FILE *fp)
+{
+	const struct cmd_entry *c;
+	const char *lead = "usage: ";
+
+	if (!has_subs(e)) {
+		fputs(lead, fp);
+		print_usage_line(e, NULL, e->args, fp);
+		return;
+	}
+	for (c = cmd_table; c->name; c++) {
+		if (c->stage == NULL || strcmp(c->stage, e->name) != 0)
+			continue;
+		fputs(lead, fp);
+		print_usage_line(e, c->name, c->args, fp);
+		lead = "       ";
+	}
+}
+
 void
 cmd_print_stage_help(const struct stage_entry *e, FILE *fp)
 {
-	fprintf(fp, "usage: evpipe %s%s%s\n%s", e->name,
-		e->usage && *e->usage ? " " : "", e->usage ? e->usage : "",
-		e->summary);
+	cmd_print_stage_usage(e, fp);
+	fputs(e->summary, fp);
 	if (e->alias)
 		fprintf(fp, " (alias: %s)", e->alias);
 	fputs("\n", fp);
@@ -150,49 +233,22 @@ cmd_print_stage_help(const struct stage_entry *e, FILE *fp)
 		e->name);
 }
 
-/* Does help text h name subcommand sub ("compat: ...", "; compat: ...")? */
-static int
-help_names(const char *h, const char *sub)
+void
+cmd_print_help(const struct cmd_entry *c, FILE *fp)
 {
-	size_t n = strlen(sub);
-	const char *p;
-
-	for (p = h; (p = strstr(p, sub)) != NULL; p += n)
-		if ((p == h || p[-1] == ' ') && p[n] == ':')
-			return 1;
-	return 0;
-}
-
-/*
- * Print the options of st that belong with subcommand sub: those whose
- * help names no subcommand, or names sub.  An unknown sub gets them all.
- */
-static void
-complete_sub_options(const struct stage_entry *st, const char *sub)
-{
-	const struct opt *o;
-	size_t i;
-	int known = 0;
-
-	for (i = 0; st->subcommands[i]; i++)
-		known |= strcmp(st->subcommands[i], sub) == 0;
-	for (o = st->opts; o && o->lname; o++) {
-		int named = 0;
-
-		for (i = 0; known && st->subcommands[i]; i++)
-			named |= help_names(o->help, st->subcommands[i]);
-		if (named && !help_names(o->help, sub))
-			continue;
-		printf("--%s\n", o->lname);
-		if (o->sname)
-			printf("-%c\n", o->sname);
-	}
+	fprintf(fp, "usage: evpipe %s %s\n%s\n", c->name, c->args,
+		c->about ? c->about : c->summary);
+	if (strcmp(c->name, "run") == 0)
+		fputs("\nGlobal options are listed by 'evpipe --help'; "
+		      "see evpipe-run(1).\n",
+		      fp);
 }
 
 int
 cmd_complete(int argc, char **argv)
 {
 	const struct stage_entry *const *e;
+	const struct cmd_entry *c;
 	const struct opt *o;
 
 	if (argc < 1)
@@ -203,33 +259,34 @@ cmd_complete(int argc, char **argv)
 			if ((*e)->alias)
 				printf("%s\n", (*e)->alias);
 		}
-		printf("run\nhelp\n");
+		for (c = cmd_table; c->name; c++)
+			if (c->stage == NULL)
+				printf("%s\n", c->name);
 		return STATUS_OK;
 	}
 	if (strcmp(argv[0], "global") == 0) {
-		opt_print_words(global_opts, stdout);
+		opt_print_words(global_opts, NULL, stdout);
 		return STATUS_OK;
 	}
 	if (strcmp(argv[0], "options") == 0 && argc >= 2) {
 		/* options CMD [SUB]: SUB narrows to the subcommand's own */
 		const struct stage_entry *st = stage_find(argv[1]);
+		const struct cmd_entry *sub;
 
 		if (st == NULL)
 			return STATUS_USAGE;
-		if (argc >= 3 && st->subcommands)
-			complete_sub_options(st, argv[2]);
-		else
-			opt_print_words(st->opts, stdout);
+		sub = argc >= 3 ? cmd_find_sub(st, argv[2]) : NULL;
+		opt_print_words(st->opts, sub ? sub->name : NULL, stdout);
 		return STATUS_OK;
 	}
 	if (strcmp(argv[0], "subcommands") == 0 && argc >= 2) {
 		const struct stage_entry *st = stage_find(argv[1]);
-		size_t i;
 
 		if (st == NULL)
 			return STATUS_USAGE;
-		for (i = 0; st->subcommands && st->subcommands[i]; i++)
-			printf("%s\n", st->subcommands[i]);
+		for (c = cmd_table; c->name; c++)
+			if (c->stage && strcmp(c->stage, st->name) == 0)
+				printf("%s\n", c->name);
 		return STATUS_OK;
 	}
 	if (strcmp(argv[0], "targets") == 0) {

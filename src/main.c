@@ -39,6 +39,7 @@ parse_stage(struct globals *g, struct stage_spec *spec, int argc, char **argv,
 	    int last, struct strlist *inputs)
 {
 	const struct stage_entry *e = spec->entry;
+	const struct cmd_entry *sub;
 	struct strlist pos = { NULL, 0 };
 	struct errbuf eb = { 0 };
 	size_t k, want;
@@ -85,14 +86,15 @@ parse_stage(struct globals *g, struct stage_spec *spec, int argc, char **argv,
 	}
 	if (pos.n < (size_t)e->min_args) {
 		strlist_release(&pos);
-		fprintf(stderr,
-			"evpipe: %s: missing argument\nusage: evpipe %s %s\n",
-			e->name, e->name, e->usage ? e->usage : "");
+		fprintf(stderr, "evpipe: %s: missing argument\n", e->name);
+		cmd_print_stage_usage(e, stderr);
 		return STATUS_USAGE;
 	}
 	want = e->max_args < 0 ? pos.n : (size_t)e->max_args;
-	if (e->nargs)
-		want = (size_t)e->nargs((int)pos.n, pos.v);
+	if (pos.n > 0 && (sub = cmd_find_sub(e, pos.v[0])) != NULL) {
+		want = (size_t)sub->nargs;
+		spec->no_input = sub->no_input;
+	}
 	if (want > pos.n)
 		want = pos.n;
 	for (k = 0; k < pos.n; k++) {
@@ -113,17 +115,6 @@ parse_stage(struct globals *g, struct stage_spec *spec, int argc, char **argv,
 	return 0;
 }
 
-static void
-run_usage(FILE *fp)
-{
-	fputs("usage: evpipe run FILE [INPUT...]\n"
-	      "run the pipeline written in FILE: global options, then one "
-	      "command a line\n"
-	      "\nGlobal options are listed by 'evpipe --help'; "
-	      "see evpipe-run(1).\n",
-	      fp);
-}
-
 static int
 help_command(int argc, char **argv)
 {
@@ -133,13 +124,8 @@ help_command(int argc, char **argv)
 		cmd_print_usage(stdout);
 		return STATUS_OK;
 	}
-	if (strcmp(argv[0], "run") == 0) {
-		run_usage(stdout);
-		return STATUS_OK;
-	}
-	if (strcmp(argv[0], "help") == 0) {
-		printf("usage: evpipe help [COMMAND]\nshow help for a "
-		       "command\n");
+	if (cmd_find(argv[0]) != NULL) {
+		cmd_print_help(cmd_find(argv[0]), stdout);
 		return STATUS_OK;
 	}
 	e = stage_find(argv[0]);
@@ -252,12 +238,12 @@ run_file(struct globals *g, int argc, char **argv, int i)
 
 	if (i + 1 < argc && (strcmp(argv[i + 1], "--help") == 0 ||
 			     strcmp(argv[i + 1], "-h") == 0)) {
-		run_usage(stdout);
+		cmd_print_help(cmd_find("run"), stdout);
 		return STATUS_OK;
 	}
 	if (i + 1 >= argc) {
 		fputs("evpipe: run: missing argument\n", stderr);
-		run_usage(stderr);
+		cmd_print_help(cmd_find("run"), stderr);
 		return STATUS_USAGE;
 	}
 	if (pipefile_load(argv[i + 1], &pf, &eb) == -1) {

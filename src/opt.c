@@ -84,8 +84,20 @@ opt_store(const struct opt *o, void *ctx, const char *val, const char *val2,
 					     opt_name(o, name, sizeof name));
 		*(int64_t *)field = d;
 		return 0;
-	case OPT_STRING:
 	case OPT_EXPR:
+		/*
+		 * A command reads one key, time or order expression: a second
+		 * one used to replace the first without a word.
+		 */
+		if (*(const char **)field != NULL)
+			return errbuf_set(eb, STATUS_USAGE,
+					  "%s given twice: it takes one "
+					  "expression (for a compound key, "
+					  "an array: '[.a, .b]')",
+					  opt_name(o, name, sizeof name));
+		*(const char **)field = val;
+		return 0;
+	case OPT_STRING:
 		*(const char **)field = val;
 		return 0;
 	case OPT_STRLIST:
@@ -284,12 +296,47 @@ opt_print_help(const struct opt *opts, FILE *fp)
 	}
 }
 
+/* Does o go with subcommand sub (NULL: any)? */
+static int
+opt_in_sub(const struct opt *o, const char *sub)
+{
+	return sub == NULL || o->sub == NULL || strcmp(o->sub, sub) == 0;
+}
+
 void
-opt_print_words(const struct opt *opts, FILE *fp)
+opt_print_usage(const struct opt *opts, const char *sub, FILE *fp)
 {
 	const struct opt *o;
 
 	for (o = opts; o && o->lname; o++) {
+		int req = (o->flags & OPT_REQUIRED) != 0;
+		int many = o->type == OPT_STRLIST || o->type == OPT_TARGET ||
+			   o->type == OPT_NAMEVAL;
+
+		if (!opt_in_sub(o, sub))
+			continue;
+		fputs(req ? " " : " [", fp);
+		if (o->type == OPT_BOOL && (o->flags & OPT_SHOW_NO))
+			fprintf(fp, "--no-%s", o->lname);
+		else if (o->sname)
+			fprintf(fp, "-%c", o->sname);
+		else
+			fprintf(fp, "--%s", o->lname);
+		if (o->type != OPT_BOOL)
+			fprintf(fp, " %s", o->arg ? o->arg : "VALUE");
+		fputs(req ? "" : "]", fp);
+		fputs(many ? "..." : "", fp);
+	}
+}
+
+void
+opt_print_words(const struct opt *opts, const char *sub, FILE *fp)
+{
+	const struct opt *o;
+
+	for (o = opts; o && o->lname; o++) {
+		if (!opt_in_sub(o, sub))
+			continue;
 		fprintf(fp, "--%s\n", o->lname);
 		if (o->sname)
 			fprintf(fp, "-%c\n", o->sname);

@@ -44,7 +44,32 @@ struct opt {
 	const char *arg;	    /* "EXPR": shown in usage and --help */
 	const char *help;	    /* one line for --help */
 	const char *const *choices; /* OPT_ENUM values, NULL-terminated */
+	/*
+	 * The subcommand the option belongs to ("compat" for schema
+	 * --mode), or NULL: every subcommand, or the command has none.
+	 * Completion offers it only with that subcommand.
+	 */
+	const char *sub;
+	unsigned flags;
+#define OPT_REQUIRED 0x1 /* the usage line shows it without brackets */
+#define OPT_SHOW_NO  0x2 /* on by default: the usage line shows --no-NAME */
 };
+
+/* clang-format off */
+/* The row that ends every table. */
+#define OPT_END { NULL, 0, 0, 0, NULL, NULL, NULL, NULL, 0 }
+
+/*
+ * --arg NAME VALUE and --argjson NAME JSON for a command whose
+ * expressions read $NAME, storing into the json_t * at offset off; what
+ * ends their help line ("" or " for -k and --lag").
+ */
+#define OPT_NAMED_ARGS(off, what)                                             \
+	{ "arg", 0, OPT_NAMEVAL, (off), "NAME VALUE",                         \
+	  "set $NAME to the string VALUE" what, NULL, NULL, 0 },              \
+	{ "argjson", 0, OPT_NAMEVAL, (off), "NAME JSON",                      \
+	  "set $NAME to the JSON value" what, NULL, NULL, 0 }
+/* clang-format on */
 
 /*
  * Try to parse the option word argv[*i] against opts (terminated by an
@@ -75,8 +100,20 @@ void opt_release(const struct opt *opts, void *ctx);
 /* Print the option list of a table for --help, one per line. */
 void opt_print_help(const struct opt *opts, FILE *fp);
 
-/* Print "--name" and "-k" words of a table for completion, one a line. */
-void opt_print_words(const struct opt *opts, FILE *fp);
+/*
+ * Print the options of a table as a usage line does, each after a space:
+ * " [-n N]", " --rate N/DUR" (OPT_REQUIRED), " [--to TARGET]..." (a
+ * repeatable one), " [--no-format]" (OPT_SHOW_NO).  Only those of
+ * subcommand sub (and those of every subcommand) when sub is not NULL.
+ */
+void opt_print_usage(const struct opt *opts, const char *sub, FILE *fp);
+
+/*
+ * Print "--name" and "-k" words of a table for completion, one a line;
+ * only those of subcommand sub (and of every subcommand) when sub is not
+ * NULL.
+ */
+void opt_print_words(const struct opt *opts, const char *sub, FILE *fp);
 
 /* Find an option by long name or short letter; NULL if none. */
 const struct opt *opt_find(const struct opt *opts, const char *lname,

@@ -347,8 +347,7 @@ pipefile_load(const char *path, struct pipefile *pf, struct errbuf *eb)
 				  strerror(e));
 	}
 	fclose(fp);
-	r = pipefile_parse(b.data ? b.data : "", b.len, env_lookup, NULL, pf,
-			   eb);
+	r = pipefile_parse(b.data, b.len, env_lookup, NULL, pf, eb);
 	buf_release(&b);
 	if (r == -1)
 		errbuf_prefix(eb, "%s", path);

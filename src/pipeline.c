@@ -170,9 +170,9 @@ run_dead_letter(struct run *r, const char *stage, struct record *rec,
 	json_object_set_new(o, "source", json_string(rec->src));
 	json_object_set_new(o, "line", json_integer((json_int_t)rec->lineno));
 	if (detail)
-		json_object_foreach(detail, k,
-				    v) if (strcmp(k, "messages") != 0)
-			json_object_set(o, k, v);
+		json_object_foreach(detail, k, v)
+			if (strcmp(k, "messages") != 0)
+				json_object_set(o, k, v);
 	if (!truncated && (rec->json || rec->scan || strcmp(stage, "input"))) {
 		/*
 		 * The event is JSON (every line past the input check is):
@@ -982,7 +982,7 @@ pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
 	for (i = 0; i < n; i++) {
 		struct stage *st = &r.stages[i];
 
-		if (st->e->reads_input == NULL || st->e->reads_input(st->ctx))
+		if (!specs[i].no_input)
 			continue;
 		if (n > 1 || (inputs && inputs[0])) {
 			fprintf(stderr,

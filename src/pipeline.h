@@ -41,6 +41,7 @@ struct stage_spec {
 	const struct stage_entry *entry;
 	void *ctx;	     /* ctx_size bytes, filled by the option parser */
 	struct strlist args; /* positional words for init() */
+	int no_input;	     /* reads no events (schema compat, cmd.h) */
 };
 
 /*

@@ -149,16 +149,6 @@ progress_tick(struct progress *p, uint64_t events)
 	}
 }
 
-ssize_t
-progress_read(void *arg, char *buf, size_t n, struct errbuf *eb)
-{
-	struct progress_src *src = arg;
-	ssize_t k = input_read(src->in, buf, n, eb);
-
-	progress_tick(src->p, *src->events);
-	return k;
-}
-
 void
 progress_end(struct progress *p, uint64_t events)
 {

@@ -12,9 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
-struct errbuf;
 struct input;
 struct progress;
 
@@ -29,21 +27,11 @@ struct progress;
 struct progress *progress_new(int mode, const char *const *inputs);
 void progress_free(struct progress *p);
 
-/* What the runner gives the line reader while p is on. */
-struct progress_src {
-	struct input *in;
-	struct progress *p;
-	const uint64_t *events; /* the runner's count of lines */
-};
-
-/* Start an input (sizes it); then read through progress_read(). */
+/* Start an input (sizes it). */
 void progress_begin(struct progress *p, struct input *in);
-/* input_read() for the line reader, redrawing when it is time. */
-ssize_t progress_read(void *src, char *buf, size_t n, struct errbuf *eb);
 /*
- * Redraw if it is time, with the runner's count of lines: for a reader
- * that does not read through progress_read() (the two-thread reader).
- * The bytes read come from the file offset.
+ * Redraw if it is time, with the runner's count of lines.  The bytes read
+ * come from the file offset.
  */
 void progress_tick(struct progress *p, uint64_t events);
 /* The input ended: final line (not a terminal) or erase it. */

@@ -1,8 +1,10 @@
 /*
  * stage.h -- the interface every command (stage) implements.
  *
- * Each command lives in src/cmd-NAME.c and exports one const
- * struct stage_entry stage_NAME, listed in stage_table[] (cmd.c).  The
+ * Each command lives in src/cmd/NAME.c and exports one const
+ * struct stage_entry stage_NAME, listed in stage_table[] (cmd.c).  Its
+ * subcommands, if any, are in cmd_table[] (cmd.h), and so are the
+ * commands that are not stages (run, help).  The
  * runner (pipeline.c) callocs ctx_size bytes, fills them from the option
  * table, calls init() once with the positional words, then process() for
  * every event, timer() when its deadline passes, finish() at end of input,
@@ -110,7 +112,8 @@ struct stage_entry {
 	const char *name;	/* "filter" */
 	const char *alias;	/* NULL, or another name ("convert") */
 	const char *summary;	/* one line for "evpipe help" */
-	const char *usage;	/* "[-v] EXPR" */
+	const char *args;	/* positional words for the usage line ("EXPR");
+				 * the options are added from opts */
 	const struct opt *opts; /* terminated by { NULL } */
 	size_t ctx_size;	/* runner callocs; opt_parse fills it */
 	int min_args, max_args; /* positional words; max -1 = any */
@@ -142,19 +145,6 @@ struct stage_entry {
 	/* End of input (or SIGINT/SIGTERM drain): emit what is held. */
 	int (*finish)(void *ctx, struct emit *out, struct errbuf *eb);
 	/*
-	 * How many of the n positional words pos[] are the command's own
-	 * arguments (the rest are input files), when that depends on the
-	 * words themselves (a subcommand: "schema infer" takes 1, "schema
-	 * compat OLD NEW" 3).  NULL: up to max_args.
-	 */
-	int (*nargs)(int n, const char *const *pos);
-	/*
-	 * After init(): 0 if the command reads no events (schema compat):
-	 * it must then be the only command, given no input files, and does
-	 * its work in finish().  NULL: it reads events.
-	 */
-	int (*reads_input)(void *ctx);
-	/*
 	 * After init(): nonzero if this instance reads only the raw bytes,
 	 * as STAGE_RAW says for every instance (batch without -k).  NULL:
 	 * the flags decide.
@@ -168,18 +158,7 @@ struct stage_entry {
 	 * a ctx that is zero but for defaults() and the options.
 	 */
 	void (*free)(void *ctx);
-	/*
-	 * The words allowed as the first argument ("infer", "compat"),
-	 * NULL-terminated; NULL if the command has no subcommands.  For
-	 * completion only: init() checks the word.  An option whose help
-	 * text names a subcommand ("compat: ...") is offered only with the
-	 * subcommands it names.
-	 */
-	const char *const *subcommands;
 };
-
-/* NULL-terminated table of every command (cmd.c). */
-extern const struct stage_entry *const stage_table[];
 
 /* Look a command up by name or alias; NULL if unknown. */
 const struct stage_entry *stage_find(const char *name);

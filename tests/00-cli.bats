@@ -153,3 +153,44 @@ load test_helper
 	run -0 "$EVPIPE" cat --help
 	assert_line --index 0 "usage: evpipe cat"
 }
+
+# complete_all: every answer of "evpipe __complete", the words the bash,
+# zsh and fish completions offer, with the exit statuses.
+complete_all() {
+	local c o s
+	ask() {
+		local rc=0
+		"$EVPIPE" __complete "$@" || rc=$?
+		echo "rc=$rc"
+	}
+	echo "## commands"; "$EVPIPE" __complete commands
+	echo "## global"; "$EVPIPE" __complete global
+	echo "## targets"; "$EVPIPE" __complete targets
+	for o in $("$EVPIPE" __complete global); do
+		echo "## choices $o"; ask choices "$o"
+	done
+	for c in $("$EVPIPE" __complete commands) bogus; do
+		echo "## options $c"; ask options "$c"
+		echo "## subcommands $c"; ask subcommands "$c"
+		for s in infer compat bogus ""; do
+			echo "## options $c '$s'"; ask options "$c" "$s"
+		done
+		for o in $("$EVPIPE" __complete options "$c" 2>/dev/null) --output --bogus; do
+			echo "## choices $o $c"; ask choices "$o" "$c"
+		done
+	done
+	echo "## nothing"; ask
+	echo "## bogus"; ask bogus
+}
+
+@test "__complete offers the same words for every command as the option tables always did" {
+	complete_all >"$BATS_TEST_TMPDIR/got" 2>&1
+	diff -u "$FIXTURES/cli/complete.txt" "$BATS_TEST_TMPDIR/got"
+}
+
+@test "a subcommand's usage error shows the usage of every subcommand" {
+	run -2 --separate-stderr "$EVPIPE" schema
+	assert_equal "$stderr" "evpipe: schema: missing argument
+usage: evpipe schema infer [--draft 2020-12|2019-09|draft-07] [--enum-max N]
+       evpipe schema compat [--draft 2020-12|2019-09|draft-07] [-m backward|forward|full] [--format text|json] OLD NEW"
+}

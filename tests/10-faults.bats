@@ -137,7 +137,7 @@ big() {
 }
 
 @test "a tcp target that resets the connection (RST): evpipe reconnects, nothing lost or doubled" {
-	python3 "$BATS_TEST_DIRNAME/helpers/rst-peer.py" "$T/got" 10 &
+	LISTEN_RESET=1 python3 "$BATS_TEST_DIRNAME/helpers/listen.py" tcp "$T/got" 10 &
 	local peer=$! ev
 	wait_for test -s "$T/got.port"
 	awk 'BEGIN { for (i = 1; i <= 2000; i++) printf "{\"i\":%d}\n", i }' >"$T/in"

@@ -18,3 +18,14 @@ load test_helper
 	assert_failure
 	assert_output --partial "not found"
 }
+
+@test "schema-suite: vendored with its licence, and nothing looks outside the clone" {
+	suite=$REPO/tests/schema-suite/JSON-Schema-Test-Suite
+	assert [ -f "$suite/LICENSE" ]
+	run cat "$suite/SOURCE.txt"
+	assert_output --partial "44401e0c046704b476ec9d2e2fccdaee618f259d"
+	# A clone with nothing beside it must pass its own tests.
+	cd "$REPO"
+	run git grep -l -F '../shared' -- ':!tests/schema-suite/JSON-Schema-Test-Suite' ':!tests/jq-suite/jq-tests' ':!tests/40-schema-suite.bats'
+	assert_output ""
+}

@@ -94,6 +94,16 @@ wait_file() {
 	[[ $stderr == *"2 keys held, 0 evicted, 0 forgotten by TTL, 1 passed again after TTL"* ]]
 }
 
+@test "--ttl: dedup -v counts a key that passes again after its TTL" {
+	# The key comes back when it is both past its TTL and the oldest
+	# held: it used to be forgotten first and then counted as new.
+	printf '{"id":1,"t":"2024-01-01T00:00:00Z"}\n{"id":1,"t":"2024-01-01T00:00:00Z"}\n{"id":1,"t":"2024-01-01T02:00:00Z"}\n{"id":2,"t":"2024-01-01T02:00:00Z"}\n' >"$T/in"
+	run_to "$T/out" -v dedup -k .id --ttl 1h --time .t "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '{"id":1,"t":"2024-01-01T00:00:00Z"}\n{"id":1,"t":"2024-01-01T02:00:00Z"}\n{"id":2,"t":"2024-01-01T02:00:00Z"}\n'
+	[[ $stderr == *"3 passed, 1 duplicates dropped, 2 keys held, 0 evicted, 0 forgotten by TTL, 1 passed again after TTL"* ]]
+}
+
 @test "--time values that are not times reject the event" {
 	printf '{"k":1,"ts":"yesterday"}\n{"k":2,"ts":"2026-02-30T00:00:00Z"}\n{"k":3,"ts":null}\n{"k":4,"ts":"2024-02-29T23:59:60Z"}\n' >"$T/in"
 	run_to "$T/out" dedup -k .k --ttl 1s --time .ts "$T/in"

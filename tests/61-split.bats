@@ -122,7 +122,7 @@ out/2024-03-03/user.login.ndjson"
 	[[ $stderr == *"templates are for file paths only"* ]]
 	run -2 --separate-stderr "$EVPIPE" split </dev/null
 	assert_equal "$stderr" "evpipe: split: missing argument
-usage: evpipe split [-k EXPR --partitions N] [--max-open N] [--max-size SIZE] [--mkdir] TEMPLATE"
+usage: evpipe split [-k EXPR] [--partitions N] [--max-open N] [--max-size SIZE] [--mkdir] [--arg NAME VALUE]... [--argjson NAME JSON]... TEMPLATE"
 	run find . -mindepth 1
 	assert_output ''
 }

@@ -1,14 +1,14 @@
 #!/usr/bin/env bats
 # tcp://HOST:PORT and unix:PATH targets (DESIGN 2.2): delivery, a peer
 # that disconnects mid-stream, a peer that comes up late, and one that
-# never does.  Each test runs its own peer (tests/fixtures/route/listen.py)
+# never does.  Each test runs its own peer (tests/helpers/listen.py)
 # on 127.0.0.1 or a socket in its own directory.
 load test_helper
 
 setup() {
 	T=$BATS_TEST_TMPDIR
 	command -v python3 >/dev/null || fail "python3 is not installed (make deps)"
-	LISTEN=$FIXTURES/route/listen.py
+	LISTEN=$BATS_TEST_DIRNAME/helpers/listen.py
 	awk 'BEGIN { for (i = 1; i <= 2000; i++) printf "{\"i\":%d,\"pad\":\"%050d\"}\n", i, i }' >"$T/in"
 	PEER=
 	EV=

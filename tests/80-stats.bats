@@ -20,6 +20,17 @@ STEADY='del(.elapsed_s, .events_per_s)'
 	[[ $(grep -v '^not json' "$F" | wc -c) -eq 306 ]]
 }
 
+@test "stats -k twice is a usage error, not the last key alone" {
+	run_to "$T/out" stats -k .a -k .b "$F"
+	[[ $status -eq 2 ]]
+	[[ ! -s $T/out ]]
+	assert_equal "$stderr" "evpipe: stats: --key given twice: it takes one expression (for a compound key, an array: '[.a, .b]')"
+	# the same rule for every expression option
+	run_to "$T/out" dedup --time .a -k .x --ttl 1s --time .b "$F"
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"--time given twice"* ]]
+}
+
 @test "without options: counts and rejects only; empty input" {
 	run_to "$T/out" -q stats then map "$STEADY" "$F"
 	same "$T/out" '{"type":"stats","final":true,"events":6,"bytes":306,"rejects":{"input":{"invalid JSON: invalid literal at column 1":1}}}\n'

@@ -86,6 +86,65 @@ commands() {
 	done
 }
 
+# option_pairs CMD: "--long -s" or "--long" a line, for every option of
+# CMD (of the global options when CMD is empty).
+option_pairs() {
+	local w line=
+	if [[ -n $1 ]]; then
+		set -- $("$EVPIPE" __complete options "$1")
+	else
+		set -- $("$EVPIPE" __complete global)
+	fi
+	for w; do
+		if [[ $w == --* ]]; then
+			[[ -n $line ]] && echo "$line"
+			line=$w
+		else
+			line+=" $w"
+		fi
+	done
+	[[ -n $line ]] && echo "$line"
+}
+
+# synopsis FILE: the SYNOPSIS section of a man page.
+synopsis() {
+	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$1"
+}
+
+@test "CMD --help: the usage line names every option of the command" {
+	local c long short usage n=0
+	for c in $(commands); do
+		usage=$("$EVPIPE" "$c" --help | sed -n '1,/^[^ u]/p' | grep -E '^(usage: | {7})evpipe ')
+		[[ -n $usage ]] || fail "$c --help: no usage line"
+		while read -r long short; do
+			n=$((n + 1))
+			grep -Eq -- "(\[| )(${long}|--no-${long#--}${short:+|$short})( |\]|$)" <<<"$usage" ||
+				fail "evpipe $c --help: the usage line does not name $long: $usage"
+		done < <(option_pairs "$c")
+	done
+	((n >= 50)) || fail "only $n options found"
+}
+
+@test "every man page SYNOPSIS names every option of its command" {
+	local c long short page
+	for c in $(commands); do
+		page=man/evpipe-$c.1
+		while read -r long short; do
+			# mdoc writes --lines as "Fl \-lines" and -n as "Fl n".
+			synopsis "$page" | grep -Eq "Fl (\\\\${long#-}|\\\\-no-${long#--}${short:+|${short#-}})( |$)" ||
+				fail "$page: SYNOPSIS does not name $long${short:+ or $short}"
+		done < <(option_pairs "$c")
+	done
+}
+
+@test "the schema usage lines name each subcommand's own options only" {
+	run -0 "$EVPIPE" schema --help
+	assert_line --index 0 --regexp '^usage: evpipe schema infer .*--enum-max N'
+	assert_line --index 1 --regexp '^       evpipe schema compat .*-m backward\|forward\|full.* OLD NEW$'
+	refute_line --index 0 --partial -- '--format'
+	refute_line --index 1 --partial -- '--enum-max'
+}
+
 # bash_complete LINE: run _evpipe for the completion at the end of LINE;
 # prints the candidates one a line.
 bash_complete() {

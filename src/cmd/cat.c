@@ -12,14 +12,14 @@ cat_process(void *ctx, struct record *rec, struct emit *out, struct errbuf *eb)
 }
 
 static const struct opt cat_opts[] = {
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	OPT_END,
 };
 
 const struct stage_entry stage_cat = {
 	.name = "cat",
 	.alias = "convert",
 	.summary = "pass events through unchanged",
-	.usage = "",
+	.args = "",
 	.opts = cat_opts,
 	.flags = STAGE_RAW,
 	.min_args = 0,

@@ -192,8 +192,12 @@ dedup_process(void *arg, struct record *rec, struct emit *out,
 		}
 		if (now > ctx->newest)
 			ctx->newest = now;
-		forget_expired(ctx);
 	}
+	/*
+	 * Look the key up before forgetting expired keys: a key that comes
+	 * again after its TTL is then counted as passing again, not as
+	 * forgotten and new.
+	 */
 	i = kt_find(&ctx->kt, h);
 	if (i != KT_NONE) {
 		kt_touch(&ctx->kt, i);
@@ -205,8 +209,10 @@ dedup_process(void *arg, struct record *rec, struct emit *out,
 	} else {
 		i = kt_insert(&ctx->kt, h);
 	}
-	if (ctx->ttl > 0)
+	if (ctx->ttl > 0) {
 		*kt_time(&ctx->kt, i) = now;
+		forget_expired(ctx);
+	}
 	ctx->dirty = 1;
 	ctx->passed++;
 	return emit(out, rec, eb);
@@ -297,36 +303,34 @@ dedup_free(void *arg)
 #define O(f) offsetof(struct dedup_ctx, f)
 static const struct opt dedup_opts[] = {
 	{ "key", 'k', OPT_EXPR, O(key), "EXPR",
-	  "the key that makes events the same (default: the whole event)",
-	  NULL },
+	  "the key that makes events the same (default: the whole event)", NULL,
+	  NULL, 0 },
 	{ "capacity", 0, OPT_UINT, O(capacity), "N",
 	  "remember at most N keys, forgetting the least recently seen "
 	  "(default 1000000)",
-	  NULL },
+	  NULL, NULL, 0 },
 	{ "ttl", 0, OPT_DURATION, O(ttl), "DUR",
-	  "forget a key DUR after the event that passed with it", NULL },
+	  "forget a key DUR after the event that passed with it", NULL, NULL,
+	  0 },
 	{ "time", 0, OPT_EXPR, O(time), "EXPR",
-	  "measure --ttl in event time read by EXPR (RFC 3339 or epoch)",
-	  NULL },
+	  "measure --ttl in event time read by EXPR (RFC 3339 or epoch)", NULL,
+	  NULL, 0 },
 	{ "state", 0, OPT_STRING, O(state), "FILE",
 	  "load the keys from FILE at start, save them after output is "
 	  "flushed",
-	  NULL },
+	  NULL, NULL, 0 },
 	{ "save-interval", 0, OPT_DURATION, O(save_interval), "DUR",
-	  "save --state at most this often while running (default 5s)", NULL },
-	{ "arg", 0, OPT_NAMEVAL, O(named), "NAME VALUE",
-	  "set $NAME to the string VALUE", NULL },
-	{ "argjson", 0, OPT_NAMEVAL, O(named), "NAME JSON",
-	  "set $NAME to the JSON value", NULL },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	  "save --state at most this often while running (default 5s)", NULL,
+	  NULL, 0 },
+	OPT_NAMED_ARGS(O(named), ""),
+	OPT_END,
 };
 #undef O
 
 const struct stage_entry stage_dedup = {
 	.name = "dedup",
 	.summary = "drop events whose key was seen before",
-	.usage = "[-k EXPR] [--capacity N] [--ttl DUR [--time EXPR]] "
-		 "[--state FILE]",
+	.args = "",
 	.opts = dedup_opts,
 	.ctx_size = sizeof(struct dedup_ctx),
 	.min_args = 0,

@@ -66,18 +66,15 @@ filter_free(void *arg)
 
 static const struct opt filter_opts[] = {
 	{ "invert", 'v', OPT_BOOL, offsetof(struct filter_ctx, invert), NULL,
-	  "keep the events for which EXPR is false", NULL },
-	{ "arg", 0, OPT_NAMEVAL, offsetof(struct filter_ctx, named),
-	  "NAME VALUE", "set $NAME to the string VALUE", NULL },
-	{ "argjson", 0, OPT_NAMEVAL, offsetof(struct filter_ctx, named),
-	  "NAME JSON", "set $NAME to the JSON value", NULL },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	  "keep the events for which EXPR is false", NULL, NULL, 0 },
+	OPT_NAMED_ARGS(offsetof(struct filter_ctx, named), ""),
+	OPT_END,
 };
 
 const struct stage_entry stage_filter = {
 	.name = "filter",
 	.summary = "keep events for which an expression is true",
-	.usage = "[-v] [--arg NAME VALUE] [--argjson NAME JSON] EXPR",
+	.args = "EXPR",
 	.opts = filter_opts,
 	.ctx_size = sizeof(struct filter_ctx),
 	.min_args = 1,

@@ -35,14 +35,14 @@ head_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 
 static const struct opt head_opts[] = {
 	{ "lines", 'n', OPT_UINT, offsetof(struct head_ctx, n), "N",
-	  "how many events to pass (default 10)", NULL },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	  "how many events to pass (default 10)", NULL, NULL, 0 },
+	OPT_END,
 };
 
 const struct stage_entry stage_head = {
 	.name = "head",
 	.summary = "pass the first N events, then stop reading",
-	.usage = "[-n N]",
+	.args = "",
 	.opts = head_opts,
 	.flags = STAGE_RAW,
 	.ctx_size = sizeof(struct head_ctx),

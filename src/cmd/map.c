@@ -111,17 +111,14 @@ map_free(void *arg)
 }
 
 static const struct opt map_opts[] = {
-	{ "arg", 0, OPT_NAMEVAL, offsetof(struct map_ctx, named), "NAME VALUE",
-	  "set $NAME to the string VALUE", NULL },
-	{ "argjson", 0, OPT_NAMEVAL, offsetof(struct map_ctx, named),
-	  "NAME JSON", "set $NAME to the JSON value", NULL },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	OPT_NAMED_ARGS(offsetof(struct map_ctx, named), ""),
+	OPT_END,
 };
 
 const struct stage_entry stage_map = {
 	.name = "map",
 	.summary = "replace each event with the outputs of an expression",
-	.usage = "[--arg NAME VALUE] [--argjson NAME JSON] EXPR",
+	.args = "EXPR",
 	.opts = map_opts,
 	.ctx_size = sizeof(struct map_ctx),
 	.min_args = 1,

@@ -115,7 +115,6 @@ replay_defaults(void *arg)
 {
 	struct replay_ctx *ctx = arg;
 
-	ctx->time = ".ts";
 	ctx->loop = 1;
 	ctx->loop_memory = 256u << 20;
 }
@@ -189,6 +188,8 @@ replay_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	if (ctx->spin < 0 || ctx->spin > REPLAY_SPIN_MAX)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--spin must be from 0 to 1s");
+	if (ctx->time == NULL)
+		ctx->time = ".ts"; /* not in replay_defaults: -t is once only */
 	if (!ctx->rate_s &&
 	    cmd_key_init(&ctx->key, ctx->time, env, NULL, eb) == -1)
 		return errbuf_prefix(eb, "--time");
@@ -390,32 +391,35 @@ replay_free(void *arg)
 #define R(f) offsetof(struct replay_ctx, f)
 static const struct opt replay_opts[] = {
 	{ "time", 't', OPT_EXPR, R(time), "EXPR",
-	  "the event's time (default .ts): RFC 3339 or epoch s/ms", NULL },
+	  "the event's time (default .ts): RFC 3339 or epoch s/ms", NULL, NULL,
+	  0 },
 	{ "time-format", 0, OPT_ENUM, R(time_format), "auto|rfc3339|s|ms|us|ns",
-	  "how times are written (default auto: detected)", time_format_names },
+	  "how times are written (default auto: detected)", time_format_names,
+	  NULL, 0 },
 	{ "speed", 's', OPT_STRING, R(speed_s), "X",
-	  "replay X times as fast as recorded (0.5: half as fast)", NULL },
+	  "replay X times as fast as recorded (0.5: half as fast)", NULL, NULL,
+	  0 },
 	{ "rate", 'r', OPT_STRING, R(rate_s), "N/DUR",
-	  "ignore the times: emit N events per DUR (1000/s)", NULL },
+	  "ignore the times: emit N events per DUR (1000/s)", NULL, NULL, 0 },
 	{ "max-gap", 0, OPT_DURATION, R(max_gap), "DUR",
-	  "never wait longer than DUR between two events", NULL },
+	  "never wait longer than DUR between two events", NULL, NULL, 0 },
 	{ "spin", 0, OPT_DURATION, R(spin), "DUR",
 	  "busy-wait the last DUR before each event instead of sleeping "
 	  "(default 0): closer to the schedule, at the cost of CPU",
-	  NULL },
+	  NULL, NULL, 0 },
 	{ "loop", 'l', OPT_UINT, R(loop), "N",
-	  "replay the events N times (0: until interrupted)", NULL },
+	  "replay the events N times (0: until interrupted)", NULL, NULL, 0 },
 	{ "loop-memory", 0, OPT_SIZE, R(loop_memory), "SIZE",
-	  "with --loop, keep at most SIZE of events (default 256M)", NULL },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	  "with --loop, keep at most SIZE of events (default 256M)", NULL, NULL,
+	  0 },
+	OPT_END,
 };
 #undef R
 
 const struct stage_entry stage_replay = {
 	.name = "replay",
 	.summary = "emit events paced by their recorded times or at a rate",
-	.usage = "[--time EXPR] [--speed X | --rate N/DUR] [--max-gap DUR] "
-		 "[--loop N]",
+	.args = "",
 	.opts = replay_opts,
 	.ctx_size = sizeof(struct replay_ctx),
 	.min_args = 0,

@@ -147,22 +147,20 @@ sample_free(void *arg)
 #define O(f) offsetof(struct sample_ctx, f)
 static const struct opt sample_opts[] = {
 	{ "ratio", 'r', OPT_STRING, O(ratio), "P",
-	  "the fraction of events (or keys) to pass: 0.1, 10% or 1/10", NULL },
+	  "the fraction of events (or keys) to pass: 0.1, 10% or 1/10", NULL,
+	  NULL, OPT_REQUIRED },
 	{ "key", 'k', OPT_EXPR, O(key), "EXPR",
-	  "decide by the hash of EXPR: all events of a key pass or none",
-	  NULL },
-	{ "arg", 0, OPT_NAMEVAL, O(named), "NAME VALUE",
-	  "set $NAME to the string VALUE", NULL },
-	{ "argjson", 0, OPT_NAMEVAL, O(named), "NAME JSON",
-	  "set $NAME to the JSON value", NULL },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	  "decide by the hash of EXPR: all events of a key pass or none", NULL,
+	  NULL, 0 },
+	OPT_NAMED_ARGS(O(named), ""),
+	OPT_END,
 };
 #undef O
 
 const struct stage_entry stage_sample = {
 	.name = "sample",
 	.summary = "pass a fraction of the events, by count or by key",
-	.usage = "--ratio P [-k EXPR]",
+	.args = "",
 	.opts = sample_opts,
 	.ctx_size = sizeof(struct sample_ctx),
 	.min_args = 0,

@@ -42,14 +42,6 @@ schema_defaults(void *arg)
 	ctx->enum_max = UINT64_MAX;
 }
 
-static int
-schema_nargs(int n, const char *const *pos)
-{
-	if (n >= 1 && strcmp(pos[0], "compat") == 0)
-		return n < 3 ? n : 3;
-	return n < 1 ? n : 1;
-}
-
 static enum schema_dialect
 draft_dialect(int draft)
 {
@@ -103,14 +95,6 @@ schema_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	}
 	return errbuf_set(eb, STATUS_USAGE,
 			  "unknown subcommand '%s' (infer or compat)", argv[0]);
-}
-
-static int
-schema_reads_input(void *arg)
-{
-	struct schema_ctx *ctx = arg;
-
-	return ctx->sub != SUB_COMPAT;
 }
 
 static int
@@ -229,45 +213,39 @@ schema_free_ctx(void *arg)
 	compat_result_release(&ctx->res);
 }
 
-static const char *const schema_subcommands[] = { "infer", "compat", NULL };
-
 #define S(f) offsetof(struct schema_ctx, f)
 static const struct opt schema_opts[] = {
 	{ "draft", 0, OPT_ENUM, S(draft), "2020-12|2019-09|draft-07",
 	  "infer: dialect written (default 2020-12); compat: dialect of "
 	  "schemas without $schema",
-	  schema_draft_choices },
+	  schema_draft_choices, NULL, 0 },
 	{ "enum-max", 0, OPT_UINT, S(enum_max), "N",
 	  "infer: enum for strings with at most N distinct values (default "
 	  "10, 0: never)",
-	  NULL },
+	  NULL, "infer", 0 },
 	{ "mode", 'm', OPT_ENUM, S(mode), "backward|forward|full",
 	  "compat: which direction must hold (default backward)",
-	  schema_mode_choices },
+	  schema_mode_choices, "compat", 0 },
 	{ "format", 0, OPT_ENUM, S(format), "text|json",
 	  "compat: one line per breaking change (text) or one JSON report",
-	  schema_format_choices },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	  schema_format_choices, "compat", 0 },
+	OPT_END,
 };
 #undef S
 
 const struct stage_entry stage_schema = {
 	.name = "schema",
 	.summary = "infer a schema from events; check schema compatibility",
-	.usage = "infer [--draft D] [--enum-max N] | compat OLD NEW "
-		 "[--mode backward|forward|full] [--format text|json]",
+	.args = "", /* the subcommands' are in cmd.c */
 	.opts = schema_opts,
-	.subcommands = schema_subcommands,
 	.ctx_size = sizeof(struct schema_ctx),
 	.min_args = 1,
-	.max_args = 3,
+	.max_args = 1,
 	.flags = STAGE_NEEDS_JSON,
 	.defaults = schema_defaults,
 	.init = schema_init,
 	.process = schema_process,
 	.finish = schema_finish,
-	.nargs = schema_nargs,
-	.reads_input = schema_reads_input,
 	.report = schema_report,
 	.free = schema_free_ctx,
 };

@@ -299,22 +299,21 @@ static const char *const late_choices[] = { "reject", "pass", NULL };
 #define O(f) offsetof(struct sort_ctx, f)
 static const struct opt sort_opts[] = {
 	{ "by", 0, OPT_EXPR, O(by), "EXPR",
-	  "the event time: RFC 3339, or epoch seconds or milliseconds", NULL },
+	  "the event time: RFC 3339, or epoch seconds or milliseconds", NULL,
+	  NULL, OPT_REQUIRED },
 	{ "window", 'w', OPT_DURATION, O(window), "DUR",
-	  "how late an event may come and still be put in order", NULL },
+	  "how late an event may come and still be put in order", NULL, NULL,
+	  OPT_REQUIRED },
 	{ "late", 0, OPT_ENUM, O(late), "reject|pass",
 	  "events later than the window: reject them (default) or pass "
 	  "them on at once",
-	  late_choices },
+	  late_choices, NULL, 0 },
 	{ "max-held", 0, OPT_UINT, O(max_held), "N",
 	  "hold at most N events; past it release the oldest early "
 	  "(default 1000000)",
-	  NULL },
-	{ "arg", 0, OPT_NAMEVAL, O(named), "NAME VALUE",
-	  "set $NAME to the string VALUE", NULL },
-	{ "argjson", 0, OPT_NAMEVAL, O(named), "NAME JSON",
-	  "set $NAME to the JSON value", NULL },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	  NULL, NULL, 0 },
+	OPT_NAMED_ARGS(O(named), ""),
+	OPT_END,
 };
 #undef O
 
@@ -335,7 +334,7 @@ sort_held(void *arg)
 const struct stage_entry stage_sort = {
 	.name = "sort",
 	.summary = "reorder events by event time within a lateness window",
-	.usage = "--by EXPR --window DUR [--late reject|pass]",
+	.args = "",
 	.opts = sort_opts,
 	.ctx_size = sizeof(struct sort_ctx),
 	.min_args = 0,

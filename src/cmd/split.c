@@ -151,28 +151,26 @@ split_free(void *arg)
 
 static const struct opt split_opts[] = {
 	{ "key", 'k', OPT_EXPR, offsetof(struct split_ctx, key), "EXPR",
-	  "partition key: {partition} is its stable hash mod N", NULL },
+	  "partition key: {partition} is its stable hash mod N", NULL, NULL,
+	  0 },
 	{ "partitions", 0, OPT_UINT, offsetof(struct split_ctx, partitions),
-	  "N", "number of partitions for {partition}", NULL },
+	  "N", "number of partitions for {partition}", NULL, NULL, 0 },
 	{ "max-open", 0, OPT_UINT, offsetof(struct split_ctx, max_open), "N",
 	  "keep at most N files open (default: from the fd limit, <= 1024)",
-	  NULL },
+	  NULL, NULL, 0 },
 	{ "max-size", 0, OPT_SIZE, offsetof(struct split_ctx, max_size), "SIZE",
-	  "start NAME.1.EXT, NAME.2.EXT... when a file would pass SIZE", NULL },
+	  "start NAME.1.EXT, NAME.2.EXT... when a file would pass SIZE", NULL,
+	  NULL, 0 },
 	{ "mkdir", 0, OPT_BOOL, offsetof(struct split_ctx, mkdir), NULL,
-	  "create missing directories", NULL },
-	{ "arg", 0, OPT_NAMEVAL, offsetof(struct split_ctx, named),
-	  "NAME VALUE", "set $NAME to the string VALUE", NULL },
-	{ "argjson", 0, OPT_NAMEVAL, offsetof(struct split_ctx, named),
-	  "NAME JSON", "set $NAME to the JSON value", NULL },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	  "create missing directories", NULL, NULL, 0 },
+	OPT_NAMED_ARGS(offsetof(struct split_ctx, named), ""),
+	OPT_END,
 };
 
 const struct stage_entry stage_split = {
 	.name = "split",
 	.summary = "write each event to the file its template names",
-	.usage = "[-k EXPR --partitions N] [--max-open N] [--max-size SIZE] "
-		 "[--mkdir] TEMPLATE",
+	.args = "TEMPLATE",
 	.opts = split_opts,
 	.ctx_size = sizeof(struct split_ctx),
 	.min_args = 1,

@@ -265,14 +265,14 @@ prom_write(struct stats_ctx *ctx, struct errbuf *eb)
 	      "# TYPE evpipe_rejects_total counter\n",
 	      fp);
 	json_object_foreach(ctx->env->rejects, st, per)
-		json_object_foreach(per, reason, n)
-	{
-		fputs("evpipe_rejects_total{stage=\"", fp);
-		prom_label(fp, st);
-		fputs("\",reason=\"", fp);
-		prom_label(fp, reason);
-		fprintf(fp, "\"} %lld\n", (long long)json_integer_value(n));
-	}
+		json_object_foreach(per, reason, n) {
+			fputs("evpipe_rejects_total{stage=\"", fp);
+			prom_label(fp, st);
+			fputs("\",reason=\"", fp);
+			prom_label(fp, reason);
+			fprintf(fp, "\"} %lld\n",
+				(long long)json_integer_value(n));
+		}
 	if (ctx->has_lag) {
 		static const double qs[] = { 0.5, 0.9, 0.99, 1 };
 		size_t i;
@@ -637,34 +637,32 @@ stats_free(void *arg)
 #define S(f) offsetof(struct stats_ctx, f)
 static const struct opt stats_opts[] = {
 	{ "key", 'k', OPT_EXPR, S(key_src), "EXPR",
-	  "count events per value of EXPR (top keys)", NULL },
+	  "count events per value of EXPR (top keys)", NULL, NULL, 0 },
 	{ "top", 0, OPT_UINT, S(top), "N",
-	  "list the N most frequent keys (default 10)", NULL },
+	  "list the N most frequent keys (default 10)", NULL, NULL, 0 },
 	{ "lag", 0, OPT_EXPR, S(lag_src), "EXPR",
-	  "event time (RFC 3339, epoch s or ms): lag percentiles", NULL },
+	  "event time (RFC 3339, epoch s or ms): lag percentiles", NULL, NULL,
+	  0 },
 	{ "every", 0, OPT_DURATION, S(every), "DUR",
-	  "also emit stats every DUR, not only at the end", NULL },
+	  "also emit stats every DUR, not only at the end", NULL, NULL, 0 },
 	{ "to", 't', OPT_TARGET, S(to), "TARGET",
-	  "write stats to TARGET and pass the events on", NULL },
+	  "write stats to TARGET and pass the events on", NULL, NULL, 0 },
 	{ "prometheus", 0, OPT_STRING, S(prom_path), "FILE",
-	  "write FILE in the Prometheus text format (atomically)", NULL },
+	  "write FILE in the Prometheus text format (atomically)", NULL, NULL,
+	  0 },
 	{ "live", 0, OPT_BOOL, S(live), NULL,
-	  "redraw a table of rates on the terminal (stderr)", NULL },
+	  "redraw a table of rates on the terminal (stderr)", NULL, NULL, 0 },
 	{ "now", 0, OPT_STRING, S(now_src), "TIME",
-	  "measure lag from TIME instead of the clock", NULL },
-	{ "arg", 0, OPT_NAMEVAL, S(named), "NAME VALUE",
-	  "set $NAME to the string VALUE for -k and --lag", NULL },
-	{ "argjson", 0, OPT_NAMEVAL, S(named), "NAME JSON",
-	  "set $NAME to the JSON value for -k and --lag", NULL },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	  "measure lag from TIME instead of the clock", NULL, NULL, 0 },
+	OPT_NAMED_ARGS(S(named), " for -k and --lag"),
+	OPT_END,
 };
 #undef S
 
 const struct stage_entry stage_stats = {
 	.name = "stats",
 	.summary = "count events, keys, rejects and lag; emit stats events",
-	.usage = "[-k EXPR] [--top N] [--lag EXPR] [--every DUR] [--to TARGET] "
-		 "[--prometheus FILE] [--live]",
+	.args = "",
 	.opts = stats_opts,
 	.ctx_size = sizeof(struct stats_ctx),
 	.min_args = 0,

@@ -147,19 +147,20 @@ tee_free(void *arg)
 
 static const struct opt tee_opts[] = {
 	{ "to", 't', OPT_TARGET, offsetof(struct tee_ctx, to), "TARGET",
-	  "also write every event to TARGET (repeatable)", NULL },
+	  "also write every event to TARGET (repeatable)", NULL, NULL,
+	  OPT_REQUIRED },
 	{ "max-open", 0, OPT_UINT, offsetof(struct tee_ctx, max_open), "N",
 	  "files kept open per template target (default: from the fd limit)",
-	  NULL },
+	  NULL, NULL, 0 },
 	{ "mkdir", 0, OPT_BOOL, offsetof(struct tee_ctx, mkdir), NULL,
-	  "create missing directories of template targets", NULL },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	  "create missing directories of template targets", NULL, NULL, 0 },
+	OPT_END,
 };
 
 const struct stage_entry stage_tee = {
 	.name = "tee",
 	.summary = "copy every event to targets and pass it on",
-	.usage = "--to TARGET [--to TARGET]... [--max-open N] [--mkdir]",
+	.args = "",
 	.opts = tee_opts,
 	.flags = STAGE_RAW,
 	.ctx_size = sizeof(struct tee_ctx),

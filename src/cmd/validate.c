@@ -387,8 +387,7 @@ validate_top(json_t *o, const char *name)
 	json_t **v = xcalloc(n ? n : 1, sizeof *v), *a = json_array(), *c;
 	const char *k;
 
-	json_object_foreach(o, k, c)
-	{
+	json_object_foreach(o, k, c) {
 		v[i++] = json_pack("{s:s, s:O}", name, k, "count", c);
 	}
 	qsort(v, n, sizeof *v, validate_cmp_count);
@@ -442,16 +441,14 @@ validate_finish(void *arg, struct emit *out, struct errbuf *eb)
 		valid += e->valid;
 		invalid += e->invalid;
 		json_object_set_new(schemas, e->name, validate_entry_report(e));
-		json_object_foreach(e->keywords, k, c)
-		{
+		json_object_foreach(e->keywords, k, c) {
 			t = json_object_get(kw, k);
 			json_object_set_new(
 				kw, k,
 				json_integer(json_integer_value(c) +
 					     (t ? json_integer_value(t) : 0)));
 		}
-		json_object_foreach(e->pointers, k, c)
-		{
+		json_object_foreach(e->pointers, k, c) {
 			t = json_object_get(ptr, k);
 			json_object_set_new(
 				ptr, k,
@@ -508,36 +505,38 @@ validate_free(void *arg)
 #define V(f) offsetof(struct validate_ctx, f)
 static const struct opt validate_opts[] = {
 	{ "schema", 's', OPT_STRING, V(schema), "SCHEMA",
-	  "schema file, or a directory of schemas used with --select", NULL },
+	  "schema file, or a directory of schemas used with --select", NULL,
+	  NULL, OPT_REQUIRED },
 	{ "select", 0, OPT_STRING, V(select), "TEMPLATE",
-	  "file in the -s directory for each event, e.g. '{.type}.json'",
-	  NULL },
+	  "file in the -s directory for each event, e.g. '{.type}.json'", NULL,
+	  NULL, 0 },
 	{ "report", 0, OPT_STRING, V(report), "FILE",
-	  "write a JSON summary (counts, top failing keywords) to FILE", NULL },
+	  "write a JSON summary (counts, top failing keywords) to FILE", NULL,
+	  NULL, 0 },
 	{ "errors", 0, OPT_ENUM, V(errors_json), "text|json",
 	  "print each schema error as text (default) or as JSON",
-	  validate_errors_choices },
+	  validate_errors_choices, NULL, 0 },
 	{ "draft", 0, OPT_ENUM, V(draft), "auto|draft-07|2019-09|2020-12",
 	  "dialect of schemas without $schema (default: auto = 2020-12)",
-	  validate_draft_choices },
+	  validate_draft_choices, NULL, 0 },
 	{ "format", 0, OPT_BOOL, V(format), NULL,
-	  "assert \"format\" (default; --no-format: annotation only)", NULL },
+	  "assert \"format\" (default; --no-format: annotation only)", NULL,
+	  NULL, OPT_SHOW_NO },
 	{ "ref-map", 0, OPT_STRLIST, V(ref_map), "URI=DIR",
-	  "resolve $ref URIs starting with URI to files under DIR", NULL },
+	  "resolve $ref URIs starting with URI to files under DIR", NULL, NULL,
+	  0 },
 	{ "max-schema-size", 0, OPT_SIZE, V(max_schema_size), "SIZE",
 	  "most schema text one schema may read, its $ref files included "
 	  "(default 16M)",
-	  NULL },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	  NULL, NULL, 0 },
+	OPT_END,
 };
 #undef V
 
 const struct stage_entry stage_validate = {
 	.name = "validate",
 	.summary = "pass events valid against a JSON Schema, reject the rest",
-	.usage = "-s SCHEMA [--select TEMPLATE] [--report FILE] "
-		 "[--errors text|json] [--draft D] [--no-format] "
-		 "[--ref-map URI=DIR] [--max-schema-size SIZE]",
+	.args = "",
 	.opts = validate_opts,
 	.ctx_size = sizeof(struct validate_ctx),
 	.min_args = 0,

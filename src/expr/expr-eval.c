@@ -118,8 +118,7 @@ ev_recurse(struct ectx *c, json_t *v, ev_fn fn, void *arg)
 		const char *k;
 		json_t *m;
 
-		json_object_foreach(v, k, m)
-		{
+		json_object_foreach(v, k, m) {
 			rc = ev_recurse(c, m, fn, arg);
 			if (rc)
 				break;
@@ -229,8 +228,7 @@ ev_iter_value(struct ectx *c, json_t *v, ev_fn fn, void *arg)
 		const char *k;
 		json_t *m;
 
-		json_object_foreach(v, k, m)
-		{
+		json_object_foreach(v, k, m) {
 			rc = fn(c, m, arg);
 			if (rc)
 				break;
@@ -555,8 +553,7 @@ static int
 str_step(struct ectx *c, struct str_st *st)
 {
 	if (st->j < 0) {
-		json_t *s = val_string(st->suffix->data ? st->suffix->data : "",
-				       st->suffix->len);
+		json_t *s = val_string(st->suffix->data, st->suffix->len);
 		int rc = st->fn(c, s, st->arg);
 
 		json_decref(s);
@@ -1294,8 +1291,7 @@ piter_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
 		const char *key;
 		json_t *m;
 
-		json_object_foreach(v, key, m)
-		{
+		json_object_foreach(v, key, m) {
 			json_t *k = val_string(key, strlen(key)), *p;
 
 			rc = path_append(c, path, k, &p);
@@ -1363,8 +1359,7 @@ precurse(struct ectx *c, json_t *path, json_t *v, evp_fn fn, void *arg)
 			const char *key;
 			json_t *m;
 
-			json_object_foreach(v, key, m)
-			{
+			json_object_foreach(v, key, m) {
 				json_t *k = val_string(key, strlen(key)), *p;
 
 				rc = path_append(c, path, k, &p);

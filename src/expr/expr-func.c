@@ -100,8 +100,7 @@ keys_of(json_t *in, int sorted)
 			json_array_append_new(r, json_integer((json_int_t)i));
 		return r;
 	}
-	json_object_foreach(in, k, v)
-	{
+	json_object_foreach(in, k, v) {
 		(void)v;
 		json_array_append_new(r, val_string(k, strlen(k)));
 	}
@@ -161,8 +160,7 @@ contains(json_t *a, json_t *b)
 		const char *k;
 		json_t *v;
 
-		json_object_foreach(b, k, v)
-		{
+		json_object_foreach(b, k, v) {
 			json_t *w = json_object_get(a, k);
 
 			if (!w || !contains(w, v))
@@ -341,7 +339,7 @@ CFN(f_implode)
 		put_codepoint(&b,
 			      d >= 0 && d <= 0x10FFFF ? (unsigned)d : 0xFFFD);
 	}
-	*out = val_string(b.data ? b.data : "", b.len);
+	*out = val_string(b.data, b.len);
 	buf_release(&b);
 	return 0;
 }
@@ -777,8 +775,7 @@ flatten_into(struct ectx *c, json_t *r, json_t *v, double depth)
 		const char *k;
 		json_t *m;
 
-		json_object_foreach(v, k, m)
-		{
+		json_object_foreach(v, k, m) {
 			if (json_is_array(m) && depth != 0) {
 				if (flatten_into(c, r, m, depth - 1) < 0)
 					return -1;
@@ -1769,8 +1766,7 @@ comb_rec(struct ectx *c, json_t *in, size_t i, json_t *prefix, ev_fn fn,
 		const char *k;
 		json_t *m;
 
-		json_object_foreach(row, k, m)
-		{
+		json_object_foreach(row, k, m) {
 			json_t *p = json_copy(prefix);
 
 			json_array_append(p, m);
@@ -1860,8 +1856,7 @@ walk_value(struct ectx *c, const struct enode *f, json_t *v, ev_fn fn,
 		json_t *m;
 
 		nv = json_object();
-		json_object_foreach(v, k, m)
-		{
+		json_object_foreach(v, k, m) {
 			json_t *last = NULL;
 
 			rc = walk_value(c, f, m, walk_last_cb, &last);
@@ -1949,8 +1944,7 @@ tostream_rec(struct ectx *c, json_t *path, json_t *v, int top, ev_fn fn,
 			const char *k;
 			json_t *m;
 
-			json_object_foreach(v, k, m)
-			{
+			json_object_foreach(v, k, m) {
 				json_decref(last);
 				last = val_string(k, strlen(k));
 				p = json_copy(path);
@@ -2152,7 +2146,7 @@ sub_string(struct ectx *c, struct sub_st *st, json_t *s, ev_fn fn, void *arg)
 			buf_add(&b, p + ed[i].step, ed[i].nstep);
 		}
 		buf_add(&b, p + pos, plen - pos);
-		r = val_string(b.data ? b.data : "", b.len);
+		r = val_string(b.data, b.len);
 		rc = fn(c, r, arg);
 		json_decref(r);
 		if (rc != 0)
@@ -2210,7 +2204,7 @@ sub_flags_cb(struct ectx *c, json_t *flags, void *arg)
 		else
 			buf_addc(&b, f[i]);
 	}
-	st.flags = val_string(b.data ? b.data : "", b.len);
+	st.flags = val_string(b.data, b.len);
 	buf_release(&b);
 	rc = sub_string(c, &st, sa->in, sa->fn, sa->arg);
 	json_decref(st.flags);
@@ -2527,7 +2521,7 @@ builtin_format(struct ectx *c, const char *fmt, json_t *v)
 	}
 	json_decref(s);
 done:
-	r = val_string(b.data ? b.data : "", b.len);
+	r = val_string(b.data, b.len);
 	buf_release(&b);
 	return r;
 }

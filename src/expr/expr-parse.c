@@ -358,8 +358,7 @@ parse_string(struct parser *p, const char *fmt)
 				n->lits = xreallocarray(n->lits, cap,
 							sizeof(*n->lits));
 			}
-			n->lits[n->n] =
-				val_string(lit.data ? lit.data : "", lit.len);
+			n->lits[n->n] = val_string(lit.data, lit.len);
 			buf_reset(&lit);
 			p->lx.pos = i + 2;
 			parse_advance(p);
@@ -381,8 +380,7 @@ parse_string(struct parser *p, const char *fmt)
 		}
 	}
 out:
-	n->c = node_lit(p, val_string(lit.data ? lit.data : "", lit.len),
-			n->pos);
+	n->c = node_lit(p, val_string(lit.data, lit.len), n->pos);
 	buf_release(&lit);
 	p->lx.pos = i;
 	if (!p->failed)

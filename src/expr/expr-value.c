@@ -156,8 +156,7 @@ val_sorted_keys(json_t *o)
 	json_t **tmp;
 
 	(void)v;
-	json_object_foreach(o, k, v)
-	{
+	json_object_foreach(o, k, v) {
 		(void)v;
 		json_array_append_new(keys, val_string(k, strlen(k)));
 	}
@@ -254,8 +253,7 @@ val_equal(json_t *a, json_t *b)
 
 		if (json_object_size(a) != json_object_size(b))
 			return 0;
-		json_object_foreach(a, k, v)
-		{
+		json_object_foreach(a, k, v) {
 			json_t *w = json_object_get(b, k);
 
 			if (!w || !val_equal(v, w))
@@ -436,8 +434,7 @@ dump(json_t *v, struct buf *out, size_t limit)
 		int first = 1;
 
 		buf_addc(out, '{');
-		json_object_foreach(v, k, m)
-		{
+		json_object_foreach(v, k, m) {
 			if (out->len > limit)
 				return;
 			if (!first)
@@ -513,8 +510,7 @@ val_deep_merge(json_t *a, json_t *b)
 	json_t *r = json_copy(a), *v;
 	const char *k;
 
-	json_object_foreach(b, k, v)
-	{
+	json_object_foreach(b, k, v) {
 		json_t *old = json_object_get(r, k);
 
 		if (old && json_is_object(old) && json_is_object(v))
@@ -627,7 +623,7 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 				json_string_length(a));
 			buf_add(&s, json_string_value(b),
 				json_string_length(b));
-			*out = val_string(s.data ? s.data : "", s.len);
+			*out = val_string(s.data, s.len);
 			buf_release(&s);
 			return 0;
 		}
@@ -702,7 +698,7 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 				buf_add(&r, r.data,
 					k < want - k ? k : want - k);
 			}
-			*out = val_string(r.data ? r.data : "", r.len);
+			*out = val_string(r.data, r.len);
 			buf_release(&r);
 			return 0;
 		}

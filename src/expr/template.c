@@ -332,7 +332,7 @@ template_value(struct template_part *p, size_t idx, json_t *v,
 		return -1;
 	}
 	json_decref(r);
-	*s = scratch->data ? scratch->data : "";
+	*s = scratch->data;
 	*len = scratch->len;
 	return 0;
 }

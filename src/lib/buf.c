@@ -10,12 +10,12 @@
 #include "util.h"
 #include "xmalloc.h"
 
-static char buf_empty[1];
+char buf_slopbuf[1];
 
 void
 buf_init(struct buf *b)
 {
-	b->data = buf_empty;
+	b->data = buf_slopbuf;
 	b->len = b->cap = 0;
 }
 

@@ -438,7 +438,7 @@ regex_compile(const char *pattern, size_t len, unsigned flags,
 			buf_release(&tr);
 			return NULL;
 		}
-		src = tr.data ? tr.data : "";
+		src = tr.data;
 		srclen = tr.len;
 		opts |= PCRE2_DOLLAR_ENDONLY | PCRE2_ALLOW_EMPTY_CLASS;
 	}
@@ -516,7 +516,7 @@ regex_ecma_valid(const char *pattern, size_t len)
 		buf_release(&tr);
 		return 0;
 	}
-	code = pcre2_compile((PCRE2_SPTR)(tr.data ? tr.data : ""), tr.len,
+	code = pcre2_compile((PCRE2_SPTR)(tr.data), tr.len,
 			     PCRE2_UTF | PCRE2_DOLLAR_ENDONLY |
 				     PCRE2_ALLOW_EMPTY_CLASS,
 			     &err, &off, regex_cctx());

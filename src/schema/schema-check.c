@@ -648,8 +648,6 @@ seg_string(const struct seg *s, const char *last)
 		buf_addc(&b, '/');
 		buf_adds(&b, last);
 	}
-	if (b.data == NULL)
-		buf_adds(&b, "");
 	return buf_detach(&b, NULL);
 }
 
@@ -1088,7 +1086,7 @@ eval_content(struct vctx *v, struct snode *n, const char *s, size_t len,
 			return fail(v, n, ip, kp, "contentEncoding",
 				    "value is not valid base64");
 		}
-		s = dec.data ? dec.data : "";
+		s = dec.data;
 		len = dec.len;
 	}
 	if (n->content_type &&
@@ -1336,8 +1334,7 @@ eval_object_body(struct vctx *v, struct snode *n, ival inst,
 			  "of %lld",
 			  size, n->max_props);
 	if (n->required) {
-		json_array_foreach(n->required, i, w)
-		{
+		json_array_foreach(n->required, i, w) {
 			if (!has_member(sc, ov, json_string_value(w),
 					json_string_length(w)))
 				ok = fail(v, n, ip, kp, "required",
@@ -1349,8 +1346,7 @@ eval_object_body(struct vctx *v, struct snode *n, ival inst,
 		if (!has_member(sc, ov, n->dep_req[i].name,
 				strlen(n->dep_req[i].name)))
 			continue;
-		json_array_foreach(n->dep_req[i].list, k, w)
-		{
+		json_array_foreach(n->dep_req[i].list, k, w) {
 			if (json_is_string(w) &&
 			    !has_member(sc, ov, json_string_value(w),
 					json_string_length(w)))

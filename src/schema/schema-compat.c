@@ -302,8 +302,7 @@ flatten(struct cx *cx, struct doc *d, json_t *node, const char *ptr,
 		size_t i;
 		char *ap = ptr_child(ptr, "allOf");
 
-		json_array_foreach(all, i, v)
-		{
+		json_array_foreach(all, i, v) {
 			char *ip = ptr_index(ap, i);
 
 			flatten(cx, d, v, ip, c, depth + 1);
@@ -311,8 +310,7 @@ flatten(struct cx *cx, struct doc *d, json_t *node, const char *ptr,
 		}
 		free(ap);
 	}
-	json_object_foreach(node, k, v)
-	{
+	json_object_foreach(node, k, v) {
 		if (strcmp(k, "$ref") != 0 && strcmp(k, "allOf") != 0 &&
 		    !is_annotation(k))
 			own = 1;
@@ -380,15 +378,17 @@ schema_types(json_t *s)
 		m = type_bits(json_string_value(t));
 	} else if (json_is_array(t)) {
 		m = 0;
-		json_array_foreach(t, i, v) if (json_is_string(v)) m |=
-			type_bits(json_string_value(v));
+		json_array_foreach(t, i, v)
+			if (json_is_string(v))
+				m |= type_bits(json_string_value(v));
 	}
 	if ((e = json_object_get(s, "const")) != NULL)
 		m &= value_bits(e);
 	if (json_is_array(e = json_object_get(s, "enum"))) {
 		unsigned em = 0;
 
-		json_array_foreach(e, i, v) em |= value_bits(v);
+		json_array_foreach(e, i, v)
+			em |= value_bits(v);
 		m &= em;
 	}
 	return m;
@@ -479,8 +479,7 @@ merge(const struct conj *c)
 		const char *k;
 		json_t *v, *have;
 
-		json_object_foreach(c->v[i], k, v)
-		{
+		json_object_foreach(c->v[i], k, v) {
 			if (strcmp(k, "$ref") == 0 || strcmp(k, "allOf") == 0 ||
 			    is_annotation(k))
 				continue;
@@ -514,10 +513,9 @@ merge(const struct conj *c)
 				const char *pk;
 				json_t *pv;
 
-				json_object_foreach(
-					v, pk,
-					pv) if (json_object_get(u, pk) == NULL)
-					json_object_set(u, pk, pv);
+				json_object_foreach(v, pk, pv)
+					if (json_object_get(u, pk) == NULL)
+						json_object_set(u, pk, pv);
 				json_object_set_new(m, k, u);
 			}
 		}
@@ -593,8 +591,9 @@ finite_values(json_t *a)
 	}
 	if (json_is_array(e = json_object_get(a, "enum"))) {
 		out = json_array();
-		json_array_foreach(e, i, v) if (value_bits(v) & m)
-			json_array_append(out, v);
+		json_array_foreach(e, i, v)
+			if (value_bits(v) & m)
+				json_array_append(out, v);
 		return out;
 	}
 	if (m & ~(TY_NULL | TY_BOOL))
@@ -830,9 +829,9 @@ in_array(json_t *arr, const char *s)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(arr, i, v) if (json_is_string(v) &&
-					  strcmp(json_string_value(v), s) ==
-						  0) return 1;
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return 1;
 	return 0;
 }
 
@@ -872,14 +871,14 @@ prop_schema(struct cx *cx, json_t *s, const char *ps, const char *name,
 		return v;
 	}
 	if (json_is_object(pp))
-		json_object_foreach(pp, k, v) if (name_matches(cx, k, name))
-		{
-			char *p = ptr_child(ps, "patternProperties");
+		json_object_foreach(pp, k, v)
+			if (name_matches(cx, k, name)) {
+				char *p = ptr_child(ps, "patternProperties");
 
-			*ptr = ptr_child(p, k);
-			free(p);
-			return v;
-		}
+				*ptr = ptr_child(p, k);
+				free(p);
+				return v;
+			}
 	add = json_object_get(s, "additionalProperties");
 	*ptr = ptr_child(ps, "additionalProperties");
 	return add ? add : json_true();
@@ -893,8 +892,9 @@ same_keys(json_t *x, json_t *y)
 
 	if (json_object_size(x) != json_object_size(y))
 		return 0;
-	json_object_foreach(x, k,
-			    v) if (json_object_get(y, k) == NULL) return 0;
+	json_object_foreach(x, k, v)
+		if (json_object_get(y, k) == NULL)
+			return 0;
 	return 1;
 }
 
@@ -917,14 +917,15 @@ check_objects(struct cx *cx, json_t *a, const char *pa, json_t *b,
 
 	check_count(cx, a, b, pb, "minProperties", "maxProperties", "objects");
 	if (json_is_array(rb))
-		json_array_foreach(rb, i,
-				   v) if (json_is_string(v) &&
-					  !(json_is_array(ra) &&
-					    in_array(ra, json_string_value(v))))
-			report(cx, pb, "required",
-			       "objects without \"%s\" are allowed by %s but "
-			       "not by %s",
-			       json_string_value(v), la, lb);
+		json_array_foreach(rb, i, v)
+			if (json_is_string(v) &&
+			    !(json_is_array(ra) &&
+			      in_array(ra, json_string_value(v))))
+				report(cx, pb, "required",
+				       "objects without \"%s\" are allowed by "
+				       "%s but "
+				       "not by %s",
+				       json_string_value(v), la, lb);
 	if (json_is_object(propsa))
 		json_object_foreach(propsa, k, v)
 			json_object_set_new(names, k, json_true());
@@ -933,8 +934,7 @@ check_objects(struct cx *cx, json_t *a, const char *pa, json_t *b,
 			json_object_set_new(names, k, json_true());
 	/* Named properties: A's schema for the name against each of B's
 	 * that applies. */
-	json_object_foreach(names, k, v)
-	{
+	json_object_foreach(names, k, v) {
 		char *ap, *bp2;
 		json_t *as = prop_schema(cx, a, pa, k, &ap), *bs;
 		int applied = 0;
@@ -953,17 +953,17 @@ check_objects(struct cx *cx, json_t *a, const char *pa, json_t *b,
 			const char *pk;
 			json_t *pv;
 
-			json_object_foreach(ppb, pk,
-					    pv) if (name_matches(cx, pk, k))
-			{
-				char *p = ptr_child(pb, "patternProperties");
+			json_object_foreach(ppb, pk, pv)
+				if (name_matches(cx, pk, k)) {
+					char *p = ptr_child(
+						pb, "patternProperties");
 
-				bp2 = ptr_child(p, pk);
-				free(p);
-				sub(cx, as, ap, pv, bp2);
-				free(bp2);
-				applied = 1;
-			}
+					bp2 = ptr_child(p, pk);
+					free(p);
+					sub(cx, as, ap, pv, bp2);
+					free(bp2);
+					applied = 1;
+				}
 		}
 		if (!applied && addb != NULL && !json_is_true(addb)) {
 			if (json_is_false(addb)) {
@@ -990,8 +990,7 @@ check_objects(struct cx *cx, json_t *a, const char *pa, json_t *b,
 
 		if (json_is_object(ppa) && json_is_object(ppb) &&
 		    same_keys(ppa, ppb)) {
-			json_object_foreach(ppa, k, v)
-			{
+			json_object_foreach(ppa, k, v) {
 				char *p1 = ptr_child(pa, "patternProperties");
 				char *p2 = ptr_child(pb, "patternProperties");
 				char *q1 = ptr_child(p1, k),
@@ -1005,8 +1004,7 @@ check_objects(struct cx *cx, json_t *a, const char *pa, json_t *b,
 			}
 		} else {
 			if (json_is_object(ppa))
-				json_object_foreach(ppa, k, v)
-				{
+				json_object_foreach(ppa, k, v) {
 					char *p1 = ptr_child(
 						pa, "patternProperties");
 
@@ -1015,8 +1013,7 @@ check_objects(struct cx *cx, json_t *a, const char *pa, json_t *b,
 					free(p1);
 				}
 			if (json_is_object(ppb))
-				json_object_foreach(ppb, k, v)
-				{
+				json_object_foreach(ppb, k, v) {
 					char *p2 = ptr_child(
 						pb, "patternProperties");
 
@@ -1115,8 +1112,7 @@ may_overlap(struct cx *cx, json_t *a, json_t *branch, const char *pbr)
 	props = json_object_get(branch, "properties");
 	if (!json_is_object(props) || !json_is_array(ra))
 		return 1;
-	json_object_foreach(props, k, v)
-	{
+	json_object_foreach(props, k, v) {
 		char *ap, *bp;
 		json_t *as, *vals;
 		int none = 1;
@@ -1135,10 +1131,9 @@ may_overlap(struct cx *cx, json_t *a, json_t *branch, const char *pbr)
 			char *q = ptr_child(bp, k);
 			struct schema *sc = compiled_at(cx, cx->b, q);
 
-			json_array_foreach(vals, i,
-					   x) if (sc == NULL ||
-						  schema_validate(sc, x, NULL))
-				none = 0;
+			json_array_foreach(vals, i, x)
+				if (sc == NULL || schema_validate(sc, x, NULL))
+					none = 0;
 			free(q);
 		}
 		free(bp);
@@ -1164,8 +1159,7 @@ sub_plain(struct cx *cx, json_t *a, const char *pa, json_t *b, const char *pb)
 		struct schema *sc = compiled_at(cx, cx->b, pb);
 		char *text;
 
-		json_array_foreach(vals, i, v)
-		{
+		json_array_foreach(vals, i, v) {
 			if (sc && schema_validate(sc, v, NULL))
 				continue;
 			text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
@@ -1218,8 +1212,7 @@ sub_plain(struct cx *cx, json_t *a, const char *pa, json_t *b, const char *pb)
 		char *bp = ptr_child(pb, "anyOf");
 		int ok = 0;
 
-		json_array_foreach(br, i, v)
-		{
+		json_array_foreach(br, i, v) {
 			char *ip = ptr_index(bp, i);
 
 			ok = try_sub(cx, a, pa, v, ip);
@@ -1237,8 +1230,7 @@ sub_plain(struct cx *cx, json_t *a, const char *pa, json_t *b, const char *pb)
 		char *bp = ptr_child(pb, "oneOf");
 		size_t j, found = (size_t)-1;
 
-		json_array_foreach(br, i, v)
-		{
+		json_array_foreach(br, i, v) {
 			char *ip = ptr_index(bp, i);
 
 			if (try_sub(cx, a, pa, v, ip)) {
@@ -1253,8 +1245,7 @@ sub_plain(struct cx *cx, json_t *a, const char *pa, json_t *b, const char *pb)
 			       "no branch allows everything %s allows here",
 			       la);
 		else
-			json_array_foreach(br, j, v)
-			{
+			json_array_foreach(br, j, v) {
 				char *ip = ptr_index(bp, j);
 
 				if (j != found && may_overlap(cx, a, v, ip))
@@ -1282,8 +1273,7 @@ sub_plain(struct cx *cx, json_t *a, const char *pa, json_t *b, const char *pb)
 		}
 	}
 	/* Keywords not compared: must be unchanged. */
-	json_object_foreach(b, k, v)
-	{
+	json_object_foreach(b, k, v) {
 		if (is_known(k) || is_annotation(k) ||
 		    strncmp(k, "unevaluated", 11) == 0)
 			continue;
@@ -1345,8 +1335,7 @@ sub(struct cx *cx, json_t *a, const char *pa, json_t *b, const char *pb)
 		char *bp = ptr_child(ca.n ? ca.ptr[0] : pa, kw);
 
 		json_object_del(rest, kw);
-		json_array_foreach(br, i, v)
-		{
+		json_array_foreach(br, i, v) {
 			json_t *both = json_pack("{s:[O,O]}", "allOf", rest, v);
 			char *ip = ptr_index(bp, i);
 

@@ -172,8 +172,7 @@ add_value(struct schema_infer *si, size_t idx, json_t *v)
 		nd->seen[T_OBJECT]++;
 		if (nd->props == NULL)
 			nd->props = json_object();
-		json_object_foreach(v, k, x)
-		{
+		json_object_foreach(v, k, x) {
 			json_t *ix = json_object_get(si->nodes[idx].props, k);
 			size_t c;
 
@@ -224,7 +223,8 @@ sorted_keys(json_t *o, size_t *n)
 	json_t *x;
 
 	*n = 0;
-	json_object_foreach(o, k, x) v[(*n)++] = k;
+	json_object_foreach(o, k, x)
+		v[(*n)++] = k;
 	qsort(v, *n, sizeof *v, cmp_str);
 	return v;
 }

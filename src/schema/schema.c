@@ -167,8 +167,6 @@ uri_remove_dots(const char *in, size_t n, struct buf *out)
 			p = q;
 		}
 	}
-	if (out->data == NULL)
-		buf_adds(out, "");
 }
 
 /* Resolve ref against base (either may be NULL/empty); new string. */
@@ -254,8 +252,6 @@ uri_resolve(const char *base, const char *ref)
 		buf_addc(&out, '#');
 		buf_add(&out, r.frag, r.nfrag);
 	}
-	if (out.data == NULL)
-		buf_adds(&out, "");
 	return buf_detach(&out, NULL);
 }
 
@@ -283,8 +279,6 @@ uri_split(const char *uri, char **frag)
 			buf_addc(&f, *p);
 		}
 	}
-	if (f.data == NULL)
-		buf_adds(&f, "");
 	*frag = buf_detach(&f, NULL);
 	return xstrndup(uri, h - uri);
 }
@@ -500,8 +494,7 @@ meta_dialect(struct schema *sc, const char *s, int *dialect, unsigned *voc,
 		if (hops == 0 && (v = json_object_get(meta, "$vocabulary")) &&
 		    json_is_object(v)) {
 			*voc = 0;
-			json_object_foreach(v, k, val)
-			{
+			json_object_foreach(v, k, val) {
 				unsigned bit = vocab_bit(k);
 
 				if (bit == 0 && json_is_true(val)) {
@@ -603,7 +596,7 @@ static int
 bad(struct cctx *cc, const char *kw, const char *what)
 {
 	return errbuf_set(cc->eb, STATUS_USAGE, "schema %s/%s: %s",
-			  cc->ptr.data ? cc->ptr.data : "", kw, what);
+			  cc->ptr.data, kw, what);
 }
 
 static struct snode *compile(struct cctx *, json_t *, const char *base,
@@ -662,8 +655,7 @@ compile_map(struct cctx *cc, json_t *o, const char *kw, const char *base,
 	*n = json_object_size(o);
 	*out = xcalloc(*n ? *n : 1, sizeof **out);
 	ptr_push(&cc->ptr, kw);
-	json_object_foreach(o, k, v)
-	{
+	json_object_foreach(o, k, v) {
 		size_t m2 = cc->ptr.len;
 
 		ptr_push(&cc->ptr, k);
@@ -805,8 +797,7 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 	if (!json_is_object(j)) {
 		errbuf_set(cc->eb, STATUS_USAGE,
 			   "schema %s: must be an object or a boolean",
-			   cc->ptr.data && *cc->ptr.data ? cc->ptr.data
-							 : "(root)");
+			   *cc->ptr.data ? cc->ptr.data : "(root)");
 		return NULL;
 	}
 	if ((n = map_get(cc->sc, j)) != NULL)
@@ -851,9 +842,7 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 			newbase = u;
 			if ((r = res_find(cc->sc, u)) == NULL || r->root != j) {
 				r = res_new(cc->sc, u, j);
-				buf_add(&saved,
-					cc->ptr.data ? cc->ptr.data : "",
-					cc->ptr.len);
+				buf_add(&saved, cc->ptr.data, cc->ptr.len);
 				ptr_pop(&cc->ptr, 0);
 			}
 			res = r;
@@ -874,7 +863,7 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 	rc = compile_body(cc, n, j, base, res, dialect, voc);
 	if (rc == 0)
 		schema_node_plan(n);
-	if (saved.data) {
+	if (saved.cap != 0) { /* the pointer was saved above */
 		ptr_pop(&cc->ptr, 0);
 		buf_add(&cc->ptr, saved.data, saved.len);
 	}
@@ -1037,8 +1026,7 @@ compile_dependencies(struct cctx *cc, struct snode *n, json_t *j,
 		n->dep_req =
 			xcalloc(json_object_size(v) + 1, sizeof *n->dep_req);
 		ptr_push(&cc->ptr, "dependencies");
-		json_object_foreach(v, k, w)
-		{
+		json_object_foreach(v, k, w) {
 			if (json_is_array(w)) {
 				n->dep_req[nr].name = k;
 				n->dep_req[nr++].list = w;
@@ -1191,8 +1179,7 @@ compile_types(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 			if (!n->types)
 				return bad(cc, "type", "unknown type");
 		} else if (json_is_array(v)) {
-			json_array_foreach(v, i, w)
-			{
+			json_array_foreach(v, i, w) {
 				int b = json_is_string(w)
 						? type_bit(json_string_value(w))
 						: 0;
@@ -1283,10 +1270,11 @@ compile_shapes(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 	if ((v = json_object_get(j, "required"))) {
 		if (!json_is_array(v))
 			return bad(cc, "required", "must be an array");
-		json_array_foreach(v, i, w) if (!json_is_string(w)) return bad(
-			cc, "required",
-			"must be an array of "
-			"strings");
+		json_array_foreach(v, i, w)
+			if (!json_is_string(w))
+				return bad(cc, "required",
+					   "must be an array of "
+					   "strings");
 		n->required = v;
 	}
 	if ((v = json_object_get(j, "pattern"))) {
@@ -1306,8 +1294,7 @@ compile_shapes(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 		n->dep_req = xreallocarray(
 			n->dep_req, n->ndep_req + json_object_size(v) + 1,
 			sizeof *n->dep_req);
-		json_object_foreach(v, k, w)
-		{
+		json_object_foreach(v, k, w) {
 			if (!json_is_array(w))
 				return bad(cc, "dependentRequired",
 					   "values must be arrays");
@@ -1563,8 +1550,6 @@ pct_decode(const char *s)
 			buf_addc(&b, *s);
 		}
 	}
-	if (b.data == NULL)
-		buf_adds(&b, "");
 	return buf_detach(&b, NULL);
 }
 

@@ -179,8 +179,7 @@ leaf(struct encoder *e, struct jscan_val v)
 		col = find_col(e);
 		if (col == SIZE_MAX) {
 			if (e->missing == NULL)
-				e->missing =
-					xstrdup(e->key.data ? e->key.data : "");
+				e->missing = xstrdup(e->key.data);
 			return;
 		}
 	}
@@ -294,7 +293,7 @@ csv_write(struct encoder *e, struct record *rec, struct errbuf *eb)
 		if (e->vset[i])
 			add_cell(e, &e->b, e->vals.data + e->vo[i], e->vl[i]);
 	}
-	return sink_write(e->s, e->b.data ? e->b.data : "", e->b.len, eb);
+	return sink_write(e->s, e->b.data, e->b.len, eb);
 }
 
 /* ---- the entry points --------------------------------------------------- */
@@ -328,8 +327,7 @@ encoder_write(struct encoder *e, struct record *rec, struct errbuf *eb)
 		bytes = record_bytes(rec, &len);
 		buf_reset(&e->b);
 		jtext_pretty(&e->b, bytes, len);
-		return sink_write(e->s, e->b.data ? e->b.data : "", e->b.len,
-				  eb);
+		return sink_write(e->s, e->b.data, e->b.len, eb);
 	}
 	BUG("output format %d", e->format);
 }

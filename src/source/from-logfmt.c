@@ -117,7 +117,7 @@ logfmt_parse(struct reader *r, const char *line, size_t n, struct errbuf *eb)
 				buf_addc(&v, *p++);
 			}
 			p++;
-			jtext_add_string(o, v.data ? v.data : "", v.len);
+			jtext_add_string(o, v.data, v.len);
 			if (p < e && !blank(*p)) {
 				buf_release(&v);
 				return errbuf_set(eb, STATUS_REJECT,

@@ -16,34 +16,10 @@
 #include <string.h>
 
 #include "lib/errbuf.h"
+#include "../unit/feed.h"
 #include "json/json-scan.h"
 #include "source/reader.h"
 
-struct feed {
-	const uint8_t *p;
-	size_t len, off, chunk;
-	int again, tick;
-};
-
-static ssize_t
-feed_read(void *arg, char *buf, size_t n, struct errbuf *eb)
-{
-	struct feed *f = arg;
-	size_t k = f->len - f->off;
-
-	if (f->again && (f->tick++ & 1)) {
-		eb->status = 0;
-		errno = EAGAIN;
-		return -1;
-	}
-	if (k > n)
-		k = n;
-	if (k > f->chunk)
-		k = f->chunk;
-	memcpy(buf, f->p + f->off, k);
-	f->off += k;
-	return (ssize_t)k;
-}
 
 typedef void (*fuzz_check_fn)(int res, const char *rec, size_t len, void *arg);
 

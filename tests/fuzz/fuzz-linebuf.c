@@ -12,28 +12,9 @@
 #include <string.h>
 
 #include "lib/errbuf.h"
+#include "../unit/feed.h"
 #include "source/linereader.h"
 #include "record.h"
-
-struct feed {
-	const uint8_t *p;
-	size_t len, off, chunk;
-};
-
-static ssize_t
-feed_read(void *arg, char *buf, size_t n, struct errbuf *eb)
-{
-	struct feed *f = arg;
-	size_t k = f->len - f->off;
-
-	if (k > n)
-		k = n;
-	if (k > f->chunk)
-		k = f->chunk;
-	memcpy(buf, f->p + f->off, k);
-	f->off += k;
-	return (ssize_t)k;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct linereader lr;
 	struct errbuf eb = { 0 };
-	struct feed f;
+	struct feed f = { 0 };
 	const char *line;
 	size_t len, max_line;
 	int r;
@@ -52,7 +33,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	max_line = 1 + data[0] * 8u;
 	f.p = data + 2;
 	f.len = size - 2;
-	f.off = 0;
 	f.chunk = 1 + data[1] % 64u;
 	linereader_init(&lr, feed_read, &f, max_line);
 	while ((r = linereader_next(&lr, &line, &len, &eb)) > 0) {

@@ -12,34 +12,10 @@
 #include <string.h>
 
 #include "lib/errbuf.h"
+#include "../unit/feed.h"
 #include "json/json-scan.h"
 #include "source/linereader.h"
 #include "source/prescan.h"
-
-struct feed {
-	const uint8_t *p;
-	size_t len, off, chunk, reps;
-};
-
-static ssize_t
-feed_read(void *arg, char *buf, size_t n, struct errbuf *eb)
-{
-	struct feed *f = arg;
-	size_t k;
-
-	if (f->off == f->len && f->reps > 1) {
-		f->off = 0;
-		f->reps--;
-	}
-	k = f->len - f->off;
-	if (k > n)
-		k = n;
-	if (k > f->chunk)
-		k = f->chunk;
-	memcpy(buf, f->p + f->off, k);
-	f->off += k;
-	return (ssize_t)k;
-}
 
 static int
 blank(const char *p, size_t n)
@@ -55,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct feed f1, f2;
+	struct feed f1 = { 0 }, f2;
 	struct linereader lr;
 	struct prescan *ps;
 	struct jscan js;
@@ -68,7 +44,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	max_line = 1 + data[0] * 8u;
 	f1.p = data + 2;
 	f1.len = size - 2;
-	f1.off = 0;
 	f1.chunk = 1 + data[1] % 64u;
 	/* A few copies, so that blocks and line numbers get going; the
 	 * block boundaries themselves are tested in tests/05-io.bats. */

@@ -51,8 +51,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sc = schema_compile(schema, NULL, &o, &eb);
 	if (sc == NULL)
 		abort();
-	json_array_foreach(values, i, v) if (!schema_validate(sc, v, NULL))
-		abort();
+	json_array_foreach(values, i, v)
+		if (!schema_validate(sc, v, NULL))
+			abort();
 	schema_free(sc);
 	json_decref(schema);
 	json_decref(values);

@@ -263,8 +263,7 @@ jscan_diff_check(struct jscan *js, const char *line, size_t len,
 		size_t klen;
 		json_t *want;
 
-		json_object_keylen_foreach(jv, key, klen, want)
-		{
+		json_object_keylen_foreach(jv, key, klen, want) {
 			struct jscan_val got =
 				jscan_get(jscan_root(js), key, klen);
 			json_t *gj = jscan_json(js, got, &eb);

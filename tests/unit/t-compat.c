@@ -112,8 +112,7 @@ merge_into(json_t *into, json_t *from)
 
 	if (!json_is_object(from))
 		return;
-	json_object_foreach(from, k, v)
-	{
+	json_object_foreach(from, k, v) {
 		json_t *have = json_object_get(into, k);
 
 		if (strcmp(k, "properties") == 0 && json_is_object(have)) {
@@ -207,28 +206,31 @@ gen_object(json_t *root, json_t *s, int depth)
 	size_t i;
 
 	if (json_is_object(props))
-		json_object_foreach(props, k, v) if (chance(60) || depth > 4)
-			json_object_set_new(o, k, gen(root, v, depth + 1));
+		json_object_foreach(props, k, v)
+			if (chance(60) || depth > 4)
+				json_object_set_new(o, k,
+						    gen(root, v, depth + 1));
 	if (json_is_array(req))
-		json_array_foreach(
-			req, i,
-			v) if (json_is_string(v) &&
-			       !json_object_get(o, json_string_value(v)))
-		{
-			json_t *ps =
-				json_is_object(props)
-					? json_object_get(props,
+		json_array_foreach(req, i, v)
+			if (json_is_string(v) &&
+			    !json_object_get(o, json_string_value(v))) {
+				json_t *ps =
+					json_is_object(props)
+						? json_object_get(
+							  props,
 							  json_string_value(v))
-					: NULL;
+						: NULL;
 
-			json_object_set_new(o, json_string_value(v),
-					    ps ? gen(root, ps, depth + 1)
-					       : gen_any(depth + 1));
-		}
+				json_object_set_new(
+					o, json_string_value(v),
+					ps ? gen(root, ps, depth + 1)
+					   : gen_any(depth + 1));
+			}
 	pp = json_object_get(s, "patternProperties");
 	if (json_is_object(pp) && chance(40))
-		json_object_foreach(pp, k, v) json_object_set_new(
-			o, extra[rnd() % 2], gen(root, v, depth + 1));
+		json_object_foreach(pp, k, v)
+			json_object_set_new(o, extra[rnd() % 2],
+					    gen(root, v, depth + 1));
 	add = json_object_get(s, "additionalProperties");
 	if (!json_is_false(add) && chance(40))
 		json_object_set_new(o, extra[rnd() % 5],
@@ -280,7 +282,8 @@ gen(json_t *root, json_t *s, int depth)
 		size_t i;
 		json_t *x;
 
-		json_array_foreach(v, i, x) merge_into(m, x);
+		json_array_foreach(v, i, x)
+			merge_into(m, x);
 	}
 	json_object_del(m, "allOf");
 	if (json_is_array(v = json_object_get(m, "anyOf")) ||

@@ -7,35 +7,18 @@
 #include <string.h>
 
 #include "lib/errbuf.h"
+#include "feed.h"
 #include "source/linereader.h"
 #include "tap.h"
-
-struct feed {
-	const char *data;
-	size_t len, off, chunk;
-};
-
-static ssize_t
-feed_read(void *arg, char *buf, size_t n, struct errbuf *eb)
-{
-	struct feed *f = arg;
-	size_t k = f->len - f->off;
-
-	if (k > n)
-		k = n;
-	if (k > f->chunk)
-		k = f->chunk;
-	memcpy(buf, f->data + f->off, k);
-	f->off += k;
-	return (ssize_t)k;
-}
 
 /* Read everything; render results as "L:text|" / "T:text|" into out. */
 static void
 read_all(const char *data, size_t len, size_t chunk, size_t max_line, char *out,
 	 size_t outsz)
 {
-	struct feed f = { data, len, 0, chunk };
+	struct feed f = { .p = (const uint8_t *)data,
+			  .len = len,
+			  .chunk = chunk };
 	struct linereader lr;
 	struct errbuf eb = { 0 };
 	const char *line;

@@ -22,19 +22,27 @@ struct ctx {
 static const char *const choices[] = { "skip", "stop", NULL };
 
 static const struct opt opts[] = {
-	{ "flag", 'f', OPT_BOOL, offsetof(struct ctx, flag), NULL, "", NULL },
-	{ "other", 'o', OPT_BOOL, offsetof(struct ctx, other), NULL, "", NULL },
-	{ "num", 'n', OPT_UINT, offsetof(struct ctx, n), "N", "", NULL },
-	{ "size", 0, OPT_SIZE, offsetof(struct ctx, size), "SIZE", "", NULL },
-	{ "every", 0, OPT_DURATION, offsetof(struct ctx, dur), "DUR", "",
-	  NULL },
-	{ "key", 'k', OPT_STRING, offsetof(struct ctx, str), "EXPR", "", NULL },
-	{ "to", 't', OPT_TARGET, offsetof(struct ctx, list), "T", "", NULL },
-	{ "mode", 0, OPT_ENUM, offsetof(struct ctx, choice), "M", "", choices },
-	{ "arg", 0, OPT_NAMEVAL, offsetof(struct ctx, args), "N V", "", NULL },
+	{ "flag", 'f', OPT_BOOL, offsetof(struct ctx, flag), NULL, "", NULL,
+	  NULL, 0 },
+	{ "other", 'o', OPT_BOOL, offsetof(struct ctx, other), NULL, "", NULL,
+	  NULL, 0 },
+	{ "num", 'n', OPT_UINT, offsetof(struct ctx, n), "N", "", NULL, NULL,
+	  0 },
+	{ "size", 0, OPT_SIZE, offsetof(struct ctx, size), "SIZE", "", NULL,
+	  NULL, 0 },
+	{ "every", 0, OPT_DURATION, offsetof(struct ctx, dur), "DUR", "", NULL,
+	  NULL, 0 },
+	{ "key", 'k', OPT_STRING, offsetof(struct ctx, str), "EXPR", "", NULL,
+	  NULL, 0 },
+	{ "to", 't', OPT_TARGET, offsetof(struct ctx, list), "T", "", NULL,
+	  NULL, 0 },
+	{ "mode", 0, OPT_ENUM, offsetof(struct ctx, choice), "M", "", choices,
+	  NULL, 0 },
+	{ "arg", 0, OPT_NAMEVAL, offsetof(struct ctx, args), "N V", "", NULL,
+	  NULL, 0 },
 	{ "argjson", 0, OPT_NAMEVAL, offsetof(struct ctx, args), "N J", "",
-	  NULL },
-	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	  NULL, NULL, 0 },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL, NULL, 0 },
 };
 
 /* Parse a space-separated command line; returns opt_parse's result. */
@@ -52,6 +60,33 @@ parse(const char *line, struct ctx *c, struct strlist *pos, struct errbuf *eb)
 	for (p = strtok(buf, " "); p && argc < 32; p = strtok(NULL, " "))
 		argv[argc++] = p;
 	return opt_parse(opts, c, argc, argv, pos, eb);
+}
+
+/* A table with subcommands and flags, for the usage line and completion. */
+static const struct opt sub_opts[] = {
+	{ "rate", 'r', OPT_STRING, offsetof(struct ctx, str), "N/DUR", "", NULL,
+	  NULL, OPT_REQUIRED },
+	{ "format", 0, OPT_BOOL, offsetof(struct ctx, flag), NULL, "", NULL,
+	  NULL, OPT_SHOW_NO },
+	{ "enum-max", 0, OPT_UINT, offsetof(struct ctx, n), "N", "", NULL,
+	  "infer", 0 },
+	{ "mode", 'm', OPT_ENUM, offsetof(struct ctx, choice), "M", "", choices,
+	  "compat", 0 },
+	OPT_NAMED_ARGS(offsetof(struct ctx, args), ""),
+	OPT_END,
+};
+
+/* What print(opts, sub, fp) writes, in a static buffer. */
+static const char *
+printed(void (*print)(const struct opt *, const char *, FILE *),
+	const char *sub)
+{
+	static char out[512];
+	FILE *fp = fmemopen(out, sizeof out, "w");
+
+	print(sub_opts, sub, fp);
+	fclose(fp);
+	return out;
 }
 
 static void
@@ -143,6 +178,22 @@ main(void)
 		   c.size == 65536 && c.dur == 250000000,
 	   "size and duration values");
 	done(&c, &pos);
+
+	ok(strcmp(printed(opt_print_usage, NULL),
+		  " -r N/DUR [--no-format] [--enum-max N] [-m M] "
+		  "[--arg NAME VALUE]... [--argjson NAME JSON]...") == 0,
+	   "usage: required, --no-, repeatable: '%s'",
+	   printed(opt_print_usage, NULL));
+	ok(strcmp(printed(opt_print_usage, "compat"),
+		  " -r N/DUR [--no-format] [-m M] [--arg NAME VALUE]... "
+		  "[--argjson NAME JSON]...") == 0,
+	   "usage of a subcommand leaves out another's options");
+	ok(strcmp(printed(opt_print_words, "infer"),
+		  "--rate\n-r\n--format\n--enum-max\n--arg\n--argjson\n") == 0,
+	   "completion words of a subcommand");
+	ok(strstr(printed(opt_print_words, NULL), "--mode\n-m\n") &&
+		   strstr(printed(opt_print_words, NULL), "--enum-max\n"),
+	   "completion words of every subcommand");
 
 	ok(parse_size("1G", &u, &eb) == 0 && u == 1ULL << 30, "1G");
 	ok(parse_size("16MB", &u, &eb) == 0 && u == 16ULL << 20, "16MB");
