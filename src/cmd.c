@@ -90,6 +90,9 @@ const struct opt global_opts[] = {
 	  "it the one with the longest unfinished line is closed (default "
 	  "256M)",
 	  NULL, NULL, 0 },
+	{ "socket-mode", 0, OPT_STRING, G(socket_mode), "MODE",
+	  "create unix listener sockets with the octal MODE (default 0600)",
+	  NULL, NULL, 0 },
 	{ "linger", 0, OPT_DURATION, G(linger), "DUR",
 	  "at the end, keep trying socket targets for DUR before "
 	  "dead-lettering what they did not take (default 5s)",

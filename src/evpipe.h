@@ -10,8 +10,11 @@
 #define EVPIPE_VERSION "0.1.0"
 
 /*
- * Process exit statuses (evpipe(1), EXIT STATUS).  Only main.c turns these
- * into an exit code; everything else returns -1 and fills a struct errbuf.
+ * Process exit statuses (evpipe(1), EXIT STATUS).  Functions that fail
+ * return -1 and put one of these in a struct errbuf; the runner
+ * (pipeline_run()) works out the status of a run, the worst one seen (or
+ * 128+N after signal N), and main.c returns that, or a usage error's, as
+ * the exit code.
  */
 enum status {
 	STATUS_OK = 0,	   /* all events handled */

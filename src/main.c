@@ -11,6 +11,8 @@
 
 #include "cmd.h"
 #include "lib/errbuf.h"
+#include "sink/encoder.h"
+#include "source/source.h"
 #include "sink/target.h"
 #include "json/json-scan.h"
 #include "pipefile.h"
@@ -157,6 +159,55 @@ parse_globals(struct globals *g, int argc, char **argv, int *i)
 	return 0;
 }
 
+/*
+ * The global options that cannot go together, or cannot be right whatever
+ * the commands: all checked here, right after parsing and before any I/O.
+ * 0 or STATUS_USAGE (reported).
+ */
+static int
+check_globals(const struct globals *g)
+{
+	const char *out = g->output.n ? g->output.v[g->output.n - 1] : "-";
+	const char *dlq = g->dlq.n ? g->dlq.v[g->dlq.n - 1] : NULL;
+	struct errbuf eb = { 0 };
+	int is_template = 0;
+
+	/* A line is at most what the JSON scanner indexes (json-scan.h);
+	 * the bound also keeps max_line + 2 in the line reader from
+	 * wrapping around. */
+	if (g->max_line < 1 || g->max_line > JSCAN_MAX_LEN)
+		return usage_error("--max-line must be between 1 and %llu "
+				   "bytes",
+				   (unsigned long long)JSCAN_MAX_LEN);
+	/* Listeners, --socket-mode, --from-end and --checkpoint. */
+	if (source_check(g, &eb) == -1)
+		return usage_error("%s", eb.msg);
+	if (dlq && g->to != TO_NDJSON && strcmp(dlq, "-") == 0 &&
+	    strcmp(out, "-") == 0)
+		return usage_error("--dlq -: dead letters are NDJSON and would "
+				   "break the --to %s output on stdout; give "
+				   "--dlq a file",
+				   out_format_names[g->to]);
+	/* A dead letter its file refused would have nowhere to go. */
+	if (dlq && strchr(dlq, '{'))
+		return usage_error("--dlq '%s': {EXPR} templates are not "
+				   "allowed for the dead-letter target (a dead "
+				   "letter it refused would have nowhere to "
+				   "go); split the dead letters afterwards",
+				   dlq);
+	if (strchr(out, '{') &&
+	    target_check_template(out, &is_template, &eb) == -1) {
+		fprintf(stderr, "evpipe: -o: %s\n", eb.msg);
+		return eb.status;
+	}
+	if (is_template && g->to != TO_NDJSON)
+		return usage_error("-o '%s': a template writes NDJSON only "
+				   "(--to %s would need a header or an array "
+				   "per file)",
+				   out, out_format_names[g->to]);
+	return 0;
+}
+
 /* The commands at argv[i...] (global options already parsed): run them. */
 static int
 run_commands(struct globals *g, int argc, char **argv, int i)
@@ -199,15 +250,9 @@ run_commands(struct globals *g, int argc, char **argv, int i)
 		}
 		i = j + 1;
 	}
-	/* A line is at most what the JSON scanner indexes (json-scan.h);
-	 * the bound also keeps max_line + 2 in the line reader from
-	 * wrapping around. */
-	if (g->max_line < 1 || g->max_line > JSCAN_MAX_LEN) {
-		status = usage_error("--max-line must be between 1 and %llu "
-				     "bytes",
-				     (unsigned long long)JSCAN_MAX_LEN);
+	status = check_globals(g);
+	if (status != 0)
 		goto out;
-	}
 	log_quiet = g->quiet;
 	strlist_push(&inputs, NULL);
 	status = pipeline_run(g, specs, nspecs, inputs.v);

@@ -7,8 +7,10 @@
  * JSON, hand it to the first stage; each stage hands what it keeps to the
  * next through a struct emit, the last one to the output sink.  Output is
  * buffered and flushed when no source has anything to give right now, so
- * a "tail -f" pipeline sees events at once without a write per event; the
- * --checkpoint file is written right after such a flush.
+ * a "tail -f" pipeline sees events at once without a write per event.
+ * Right after such a flush (and once a second while busy) is a delivery
+ * point (source.h): the sources that asked hear which of their records
+ * are out of evpipe.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,16 +41,23 @@
 #define FLUSH_WAIT	 (250 * 1000000LL) /* ns: see run_flush() */
 #define REJECT_PRINT_MAX 100	      /* reject lines printed before hushing */
 #define DLQ_SAMPLE_MAX	 4096	      /* bytes of an over-long line kept */
-#define CHECKPOINT_EVERY 1000000000LL /* ns: checkpoint a busy run */
+#define DELIVER_EVERY	 1000000000LL /* ns: a delivery point when busy */
 
-struct run;
+/* What run_flush() managed. */
+enum flushed {
+	FLUSH_FATAL = -1,  /* a target failed (reported): the run stops */
+	FLUSH_DONE = 0,	   /* everything written so far is out */
+	FLUSH_PENDING = 1, /* a socket peer has not taken it all yet, or
+			    * stdout's reader went away (r->stop): what
+			    * was written is not known to be out */
+};
 
-struct stage {
+struct run_stage {
 	const struct stage_entry *e;
 	void *ctx;
 	struct run *run;
-	struct stage *next; /* NULL: the output */
-	struct emit out;    /* what the stage calls to pass events on */
+	struct run_stage *next; /* NULL: the output */
+	struct emit out;	/* what the stage calls to pass events on */
 	struct stage_env env;
 	uint64_t in, emitted, rejected;
 	int64_t ns; /* -v: in process(), downstream included */
@@ -56,7 +65,7 @@ struct stage {
 
 struct run {
 	const struct globals *g;
-	struct stage *stages;
+	struct run_stage *stages;
 	size_t n;
 	struct sink *out, *dlq;
 	struct encoder *enc; /* --to, NULL for ndjson */
@@ -66,16 +75,17 @@ struct run {
 	struct stage_env env;
 	struct jscan scan; /* checks every line; its tape serves lookups */
 	struct source_set set;
-	int sources_ok;		   /* the set started: checkpoint at the end */
+	int sources_ok;		   /* the set started: deliver at the end */
 	struct progress *progress; /* --progress, or NULL */
 	uint64_t lines, rejects, printed;
-	uint64_t seq; /* the last record's number (struct record) */
-	int status;   /* worst status so far */
-	int stop;     /* stop reading: head satisfied, stdout gone,
-		       * --on-error stop, or a fatal error */
-	int fatal;    /* a fatal error was reported */
-	int raw_only; /* every stage is STAGE_RAW: check lines, no tape */
-	int prescan;  /* may read files on a second thread (prescan.h) */
+	uint64_t seq;  /* the last record's number (struct record) */
+	int status;    /* worst status so far */
+	int stop;      /* stop reading: head satisfied, stdout gone,
+			* --on-error stop, or a fatal error */
+	int fatal;     /* a fatal error was reported */
+	int raw_only;  /* every stage is STAGE_RAW: check lines, no tape */
+	int prescan;   /* may read files on a second thread (prescan.h) */
+	size_t inited; /* stages whose init() was called */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -101,14 +111,25 @@ run_status(struct run *r, int status)
 		r->status = status;
 }
 
-/* A fatal error: print it once, remember the status, stop reading. */
+/* stdout's reader went away: stop reading, quietly; 1 (as emit). */
+static int
+output_gone(struct run *r, struct errbuf *eb)
+{
+	r->stop = 1;
+	errbuf_clear(eb);
+	return 1;
+}
+
+/*
+ * A fatal error: print it once, remember the status, stop reading.  A
+ * target on stdout that a stage writes (tee --to -) says its reader went
+ * away as an error of status STATUS_OK (sink/file.c): not an error here.
+ */
 static void
 run_fatal(struct run *r, struct errbuf *eb)
 {
 	if (eb->status == STATUS_OK) {
-		/* stdout went away: stop quietly. */
-		r->stop = 1;
-		errbuf_clear(eb);
+		output_gone(r, eb);
 		return;
 	}
 	fprintf(stderr, "evpipe: %s\n", eb->msg);
@@ -242,7 +263,7 @@ count_reject(json_t *table, const char *stage, const char *reason)
  * stop reading (--on-error stop), -1 if the dead-letter target failed.
  */
 static int
-run_reject(struct run *r, struct stage *st, const char *stage,
+run_reject(struct run *r, struct run_stage *st, const char *stage,
 	   struct record *rec, struct errbuf *eb, int truncated)
 {
 	json_t *detail = (json_t *)eb->detail, *msgs;
@@ -288,9 +309,9 @@ run_reject(struct run *r, struct stage *st, const char *stage,
 static int
 env_reject(const struct stage_env *env, struct record *rec, struct errbuf *eb)
 {
-	struct stage *st = env->runner;
+	struct run_stage *st = env->stage;
 
-	return run_reject(st->run, st, st->e->name, rec, eb, 0);
+	return run_reject(env->run, st, st->e->name, rec, eb, 0);
 }
 
 static int run_flush(struct run *r);
@@ -300,7 +321,7 @@ static int
 env_reject_output(const struct stage_env *env, struct record *rec,
 		  struct errbuf *eb)
 {
-	return run_reject(env->runner, NULL, "output", rec, eb, 0);
+	return run_reject(env->run, NULL, "output", rec, eb, 0);
 }
 
 /*
@@ -312,17 +333,17 @@ env_reject_output(const struct stage_env *env, struct record *rec,
 static int
 env_wait(const struct stage_env *env, int64_t deadline_ns, int64_t spin_ns)
 {
-	struct stage *st = env->runner;
+	struct run *r = env->run;
 
-	if (got_signal || st->run->stop)
+	if (got_signal || r->stop)
 		return 1;
-	run_flush(st->run);
+	run_flush(r);
 	for (;;) {
 		struct pollfd pfd = { sig_pipe[0], POLLIN, 0 };
 		int64_t left;
 		struct timespec ts;
 
-		if (got_signal || st->run->stop)
+		if (got_signal || r->stop)
 			return 1;
 		left = deadline_ns - mono_ns();
 		if (left <= 0)
@@ -340,40 +361,40 @@ env_wait(const struct stage_env *env, int64_t deadline_ns, int64_t spin_ns)
 static int
 emit_output(struct emit *out, struct record *rec, struct errbuf *eb)
 {
-	struct stage *st = out->arg;
+	struct run_stage *st = out->arg;
 	struct run *r = st->run;
 	const char *bytes;
 	size_t len;
+	int rc;
 
 	st->emitted++;
 	if (r->outset) {
-		int rc = sinkset_write(r->outset, rec, NULL, eb);
-
+		rc = sinkset_write(r->outset, rec, NULL, eb);
 		/* a template this event cannot render: its reject */
 		if (rc == -1 && eb->status == STATUS_REJECT)
 			return run_reject(r, NULL, "output", rec, eb, 0);
 		return rc;
 	}
 	if (r->enc) {
-		if (encoder_write(r->enc, rec, eb) == 0)
-			return 0;
-		if (eb->status == STATUS_REJECT) {
+		rc = encoder_write(r->enc, rec, eb);
+		if (rc == -1 && eb->status == STATUS_REJECT) {
 			/* It is JSON: keep it as such in the dead letter. */
 			if (rec->json == NULL)
 				record_json(rec, NULL);
 			return run_reject(r, NULL, "output", rec, eb, 0);
 		}
-		return r->out->gone ? (r->stop = 1, errbuf_clear(eb), 1) : -1;
+	} else {
+		bytes = record_bytes(rec, &len);
+		rc = sink_write(r->out, bytes, len, eb);
 	}
-	bytes = record_bytes(rec, &len);
-	if (sink_write(r->out, bytes, len, eb) == -1)
-		return r->out->gone ? (r->stop = 1, errbuf_clear(eb), 1) : -1;
-	return 0;
+	if (rc == -1 && r->out->gone)
+		return output_gone(r, eb);
+	return rc;
 }
 
 /* Give rec to stage st; handle its rejects here. */
 static int
-stage_feed(struct stage *st, struct record *rec, struct errbuf *eb)
+stage_feed(struct run_stage *st, struct record *rec, struct errbuf *eb)
 {
 	struct run *r = st->run;
 	int rc;
@@ -398,13 +419,13 @@ stage_feed(struct stage *st, struct record *rec, struct errbuf *eb)
 static int
 emit_next(struct emit *out, struct record *rec, struct errbuf *eb)
 {
-	struct stage *st = out->arg;
+	struct run_stage *st = out->arg;
 
 	st->emitted++;
 	return stage_feed(st->next, rec, eb);
 }
 
-/* Flush the outputs; 0 or -1 (fatal reported). */
+/* Flush the outputs: an enum flushed. */
 static int
 run_flush(struct run *r)
 {
@@ -415,20 +436,20 @@ run_flush(struct run *r)
 	/* first: what its files refuse goes to the dead-letter target */
 	if (r->outset && sinkset_flush(r->outset, &eb) == -1) {
 		run_fatal(r, &eb);
-		return -1;
+		return FLUSH_FATAL;
 	}
 	if (r->out && sink_flush(r->out, &eb) == -1) {
 		if (r->out->gone) {
-			r->stop = 1;
-			return 0;
+			output_gone(r, &eb);
+			return FLUSH_PENDING;
 		}
 		run_fatal(r, &eb);
-		return -1;
+		return FLUSH_FATAL;
 	}
 	if (r->dlq && sink_flush(r->dlq, &eb) == -1) {
 		errbuf_prefix(&eb, "--dlq");
 		run_fatal(r, &eb);
-		return -1;
+		return FLUSH_FATAL;
 	}
 	/* The stages' flush() may save state that covers what was output
 	 * (dedup --state): the writer thread must be done first.  A writer
@@ -436,29 +457,29 @@ run_flush(struct run *r)
 	 * time (the next flush tries again), and no hang. */
 	if (r->out && (rc = sink_wait(r->out, FLUSH_WAIT, &eb)) != 0) {
 		if (rc == 1)
-			return 0;
+			return FLUSH_PENDING;
 		if (r->out->gone) {
-			r->stop = 1;
-			return 0;
+			output_gone(r, &eb);
+			return FLUSH_PENDING;
 		}
 		run_fatal(r, &eb);
-		return -1;
+		return FLUSH_FATAL;
 	}
 	if (r->dlq && r->dlq != r->out &&
 	    (rc = sink_wait(r->dlq, FLUSH_WAIT, &eb)) != 0) {
 		if (rc == 1)
-			return 0;
+			return FLUSH_PENDING;
 		errbuf_prefix(&eb, "--dlq");
 		run_fatal(r, &eb);
-		return -1;
+		return FLUSH_FATAL;
 	}
 	for (i = 0; i < r->n; i++)
 		if (r->stages[i].e->flush &&
 		    r->stages[i].e->flush(r->stages[i].ctx, &eb) == -1) {
 			run_fatal(r, &eb);
-			return -1;
+			return FLUSH_FATAL;
 		}
-	return 0;
+	return FLUSH_DONE;
 }
 
 /* The earliest stage deadline, as a poll timeout in ms (-1: none). */
@@ -476,6 +497,9 @@ run_poll_timeout(struct run *r)
 			if (d < best)
 				best = d;
 		}
+	/* a command of -o exec: to be started again */
+	if (r->outset && sinkset_next_deadline(r->outset) < best)
+		best = sinkset_next_deadline(r->outset);
 	if (best == INT64_MAX)
 		return -1;
 	now = mono_ns();
@@ -495,8 +519,13 @@ run_timers(struct run *r)
 	int64_t now = mono_ns();
 	size_t i;
 
+	if (r->outset && sinkset_next_deadline(r->outset) <= now &&
+	    sinkset_flush(r->outset, &eb) == -1) {
+		run_fatal(r, &eb);
+		return -1;
+	}
 	for (i = 0; i < r->n; i++) {
-		struct stage *st = &r->stages[i];
+		struct run_stage *st = &r->stages[i];
 
 		if (st->e->timer == NULL || st->e->next_deadline == NULL ||
 		    st->e->next_deadline(st->ctx) > now)
@@ -509,33 +538,22 @@ run_timers(struct run *r)
 	return 0;
 }
 
-static int
-is_blank(const char *p, size_t n)
-{
-	for (; n > 0; p++, n--)
-		if (*p != ' ' && *p != '\t' && *p != '\r')
-			return 0;
-	return 1;
-}
-
 /*
- * One line read: check it, hand it to the first stage.  pl is NULL, or
- * the prescan's verdict on the line (prescan.h): its error message, and
- * for a valid line its tape when the stages read fields.
+ * One record read: check it, hand it to the first stage.  in->checked is
+ * NULL, or the prescan's verdict on the line (prescan.h): its error
+ * message, and for a valid line its tape when the stages read fields.
  */
 static void
-run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
-	 size_t len, int too_long, const struct prescan_line *pl)
+run_line(struct run *r, const char *src, const struct source_rec *in,
+	 int too_long)
 {
-	int checked = pl != NULL;
+	const struct prescan_line *pl = in->checked;
 	struct errbuf eb = { 0 };
 	struct record rec;
 	int rc;
 
-	if (!too_long && !checked && is_blank(line, len))
-		return;
 	r->lines++;
-	record_init(&rec, src, lineno, line, len);
+	record_init(&rec, src, in->lineno, in->bytes, in->len);
 	rec.seq = ++r->seq;
 	if (too_long) {
 		errbuf_set(&eb, STATUS_REJECT,
@@ -543,17 +561,20 @@ run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
 			   "(--max-line)",
 			   (unsigned long long)r->g->max_line);
 		rc = run_reject(r, NULL, "input", &rec, &eb, 1);
-	} else if (checked && pl->error) {
+	} else if (pl && pl->error) {
 		errbuf_set(&eb, STATUS_REJECT, "invalid JSON: %s", pl->error);
 		rc = run_reject(r, NULL, "input", &rec, &eb, 0);
-	} else if (checked) {
+	} else if (pl) {
 		if (pl->tape) {
-			jscan_adopt(&r->scan, line, len, pl->tape, pl->ntape);
+			jscan_adopt(&r->scan, in->bytes, in->len, pl->tape,
+				    pl->ntape);
 			rec.scan = &r->scan;
 		}
 		rc = stage_feed(&r->stages[0], &rec, &eb);
-	} else if (r->raw_only ? jscan_check(&r->scan, line, len, &eb) == -1
-			       : jscan_parse(&r->scan, line, len, &eb) == -1) {
+	} else if (r->raw_only ? jscan_check(&r->scan, in->bytes, in->len,
+					     &eb) == -1
+			       : jscan_parse(&r->scan, in->bytes, in->len,
+					     &eb) == -1) {
 		errbuf_prefix(&eb, "invalid JSON");
 		rc = run_reject(r, NULL, "input", &rec, &eb, 0);
 	} else {
@@ -568,40 +589,64 @@ run_line(struct run *r, const char *src, uint64_t lineno, const char *line,
 	record_release(&rec);
 }
 
-/* A record the input format could not decode (reader.h, LINE_INVALID). */
+/* A record the input format could not decode (LINE_INVALID). */
 static void
-run_invalid(struct run *r, const char *src, uint64_t lineno, const char *raw,
-	    size_t len, struct errbuf *eb)
+run_invalid(struct run *r, const char *src, const struct source_rec *in,
+	    struct errbuf *eb)
 {
 	struct record rec;
 	int rc;
 
 	r->lines++;
-	record_init(&rec, src, lineno, raw, len);
+	record_init(&rec, src, in->lineno, in->bytes, in->len);
 	rec.seq = ++r->seq;
 	errbuf_prefix(eb, "invalid %s", in_format_names[r->g->from]);
-	rc = run_reject(r, NULL, "input", &rec, eb, len >= DLQ_SAMPLE_MAX);
+	rc = run_reject(r, NULL, "input", &rec, eb, in->len >= DLQ_SAMPLE_MAX);
 	if (rc == -1)
 		run_fatal(r, eb);
 	else if (rc == 1)
 		r->stop = 1;
 	record_release(&rec);
+	errbuf_clear(eb);
 }
 
+/* ---- delivery (source.h) ------------------------------------------------ */
+
 /*
- * Write the checkpoint after a successful flush, so that it never runs
- * ahead of what was delivered.  0, or -1 (fatal, reported).
+ * A turn of s is over: take its mark, with the number of the last record
+ * read so far.  Every record of s up to the mark is numbered that or
+ * lower.
  */
-static int
-run_checkpoint(struct run *r)
+static void
+run_mark(struct run *r, struct source *s)
+{
+	struct source_marks *m = &s->marks;
+	uint64_t mark;
+
+	if (!s->delivery)
+		return;
+	mark = s->ops->mark(s);
+	if (m->n > 0 && m->v[m->n - 1].mark == mark)
+		return;
+	if (m->n > 0 && m->v[m->n - 1].seq == r->seq) {
+		m->v[m->n - 1].mark = mark; /* no record read since */
+		return;
+	}
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 16;
+		m->v = xreallocarray(m->v, m->cap, sizeof *m->v);
+	}
+	m->v[m->n].seq = r->seq;
+	m->v[m->n++].mark = mark;
+}
+
+/* The lowest number of the records a stage holds, UINT64_MAX if none. */
+static uint64_t
+run_held(struct run *r)
 {
 	uint64_t held = UINT64_MAX;
 	size_t i;
 
-	if (r->g->checkpoint == NULL || r->fatal)
-		return 0;
-	/* Records a stage still holds (a batch, a sort window) were read
-	 * but not delivered: the checkpoint stays before them. */
 	for (i = 0; i < r->n; i++)
 		if (r->stages[i].e->held) {
 			uint64_t h = r->stages[i].e->held(r->stages[i].ctx);
@@ -609,13 +654,73 @@ run_checkpoint(struct run *r)
 			if (h < held)
 				held = h;
 		}
-	if (source_set_checkpoint(&r->set, held) == -1) {
+	return held;
+}
+
+/*
+ * A delivery point: call only when run_flush() said FLUSH_DONE, so that
+ * nothing is delivered ahead of what was written.  Each source hears of
+ * its last mark taken before the first record a stage still holds (a
+ * batch, a sort window): those records were read but are not out.  Then
+ * the set persists it (the --checkpoint file).  0, or -1 (fatal,
+ * reported).
+ */
+static int
+run_deliver(struct run *r)
+{
+	uint64_t held = 0;
+	size_t i, k;
+
+	if (r->fatal)
+		return 0;
+	for (i = 0; i < r->set.n; i++) {
+		struct source *s = r->set.v[i];
+		struct source_marks *m = &s->marks;
+
+		if (m->n == 0)
+			continue;
+		if (held == 0)
+			held = run_held(r);
+		for (k = 0; k < m->n && m->v[k].seq < held; k++)
+			;
+		if (k == 0)
+			continue;
+		s->ops->delivered(s, m->v[k - 1].mark);
+		memmove(m->v, m->v + k, (m->n - k) * sizeof *m->v);
+		m->n -= k;
+	}
+	if (source_set_delivered(&r->set) == -1) {
 		run_status(r, STATUS_IO);
 		r->stop = r->fatal = 1;
 		return -1;
 	}
 	return 0;
 }
+
+/* Flush, then deliver if everything is out; 0, or -1 (fatal). */
+static int
+run_flush_deliver(struct run *r)
+{
+	int rc = run_flush(r);
+
+	if (rc == FLUSH_FATAL)
+		return -1;
+	return rc == FLUSH_DONE ? run_deliver(r) : 0;
+}
+
+/* Some source has marks not yet delivered. */
+static int
+run_marks_pending(const struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->set.n; i++)
+		if (r->set.v[i]->marks.n > 0)
+			return 1;
+	return 0;
+}
+
+/* ---- the loop ----------------------------------------------------------- */
 
 /* A source's input ended (LINE_EOF) or failed (LINE_ERROR, eb says why). */
 static void
@@ -631,202 +736,184 @@ run_source_end(struct run *r, struct source *s, int res, struct errbuf *eb)
 	s->ops->end(s, &r->set, res == LINE_ERROR);
 }
 
-/*
- * A turn of a regular file read and checked (or scanned) on a second
- * thread (prescan.h).
- */
-static void
-run_turn_prescan(struct run *r, struct source *s)
-{
-	struct errbuf eb = { 0 };
-	struct prescan_line pl;
-	unsigned k;
-
-	for (k = 0; k < SOURCE_TURN_LINES && !r->stop && !got_signal; k++) {
-		int res = prescan_next(s->prescan, &pl, &eb);
-
-		if (res == LINE_EOF || res == LINE_ERROR) {
-			run_source_end(r, s, res, &eb);
-			return;
-		}
-		if (pl.blank)
-			continue;
-		run_line(r, s->name, pl.lineno, pl.line, pl.len,
-			 res == LINE_TOO_LONG, &pl);
-	}
-	if (r->progress)
-		progress_tick(r->progress, r->lines);
-}
-
-/* One turn of a ready source: at most SOURCE_TURN_LINES lines. */
+/* One turn of a ready source: at most SOURCE_TURN_LINES records. */
 static void
 run_turn(struct run *r, struct source *s)
 {
 	struct errbuf eb = { 0 };
-	struct reader *rd;
+	struct source_rec rec;
+	int res = LINE_OK;
 	unsigned k;
 
 	if (s->plain && r->progress)
 		progress_tick(r->progress, r->lines);
 	if (s->ops->service)
 		s->ops->service(s, &r->set);
-	if (s->prescan && !s->done) {
-		run_turn_prescan(r, s);
+	if (s->done || !s->ready || s->ops->next == NULL)
 		return;
-	}
-	if (s->done || !s->ready)
-		return;
-	rd = s->ops->reader(s);
-	if (rd == NULL)
-		return;
-	for (k = 0; k < SOURCE_TURN_LINES; k++) {
-		const char *line;
-		size_t len;
-		int res;
-
-		if (r->stop || got_signal)
-			break;
+	for (k = 0; k < SOURCE_TURN_LINES && !r->stop && !got_signal; k++) {
 		/* The one place events are read: the framing and the
 		 * --from decoder are the source's own. */
-		res = reader_next(rd, &line, &len, &eb);
-		if (res == LINE_AGAIN) {
-			if (s->tracked)
-				source_follow_mark(s, r->seq);
-			s->ops->idle(s, &r->set);
-			return;
-		}
-		if (res == LINE_EOF || res == LINE_ERROR) {
-			if (s->tracked)
-				source_follow_mark(s, r->seq);
-			run_source_end(r, s, res, &eb);
-			return;
-		}
-		if (s->tracked) {
-			s->end_off = source_follow_offset(s);
-			if (s->end_off <= s->skip_to) {
-				errbuf_clear(&eb);
-				continue; /* delivered before the restart */
-			}
-		}
-		if (res == LINE_INVALID) {
-			run_invalid(r, s->name, rd->lineno, line, len, &eb);
-			errbuf_clear(&eb);
-			continue;
-		}
-		run_line(r, s->name, rd->lineno, line, len,
-			 res == LINE_TOO_LONG, NULL);
+		res = s->ops->next(s, &rec, &eb);
+		if (res == LINE_OK || res == LINE_TOO_LONG)
+			run_line(r, s->name, &rec, res == LINE_TOO_LONG);
+		else if (res == LINE_INVALID)
+			run_invalid(r, s->name, &rec, &eb);
+		else
+			break;
 	}
-	if (s->tracked)
-		source_follow_mark(s, r->seq);
+	/* Before idle() or end(): a rotated file takes its marks along. */
+	run_mark(r, s);
+	if (res == LINE_AGAIN)
+		s->ops->idle(s, &r->set);
+	else if (res == LINE_EOF || res == LINE_ERROR)
+		run_source_end(r, s, res, &eb);
+}
+
+/* What the loop polls: the sources that wait, file events, signals. */
+struct pollset {
+	struct pollfd *pfd;
+	struct source **who; /* pfd[i]'s source; NULL: not a source */
+	size_t n, cap;
+	size_t waiting; /* pfd[0..waiting): sources and file events */
+	int any_ready;	/* some source can go on without waiting */
+	int64_t next;	/* the earliest source deadline */
+};
+
+static void
+pollset_add(struct pollset *ps, int fd, struct source *s)
+{
+	ps->pfd[ps->n].fd = fd;
+	ps->pfd[ps->n].events = POLLIN;
+	ps->pfd[ps->n].revents = 0;
+	ps->who[ps->n++] = s;
+}
+
+/* Fill ps from the set: who is ready, who waits on what, and until when. */
+static void
+pollset_fill(struct pollset *ps, struct source_set *set)
+{
+	size_t i;
+
+	if (ps->cap < set->n + 2) {
+		ps->cap = set->n + 16;
+		ps->pfd = xreallocarray(ps->pfd, ps->cap, sizeof *ps->pfd);
+		ps->who = xreallocarray(ps->who, ps->cap, sizeof *ps->who);
+	}
+	ps->n = 0;
+	ps->any_ready = 0;
+	ps->next = INT64_MAX;
+	for (i = 0; i < set->n; i++) {
+		struct source *s = set->v[i];
+
+		if (s->ready)
+			ps->any_ready = 1;
+		else if (s->fd >= 0 && !s->paused)
+			pollset_add(ps, s->fd, s);
+		if (s->deadline < ps->next)
+			ps->next = s->deadline;
+	}
+	if (set->inotify_fd >= 0)
+		pollset_add(ps, set->inotify_fd, NULL);
+	ps->waiting = ps->n;
+	if (sig_pipe[0] >= 0)
+		pollset_add(ps, sig_pipe[0], NULL);
+}
+
+/*
+ * Nothing is ready: write out what is buffered and deliver it, then the
+ * poll timeout in ms until the first stage timer or source deadline (-1:
+ * none), or -2 to stop.
+ */
+static int
+run_idle(struct run *r, const struct pollset *ps, int64_t now)
+{
+	int timeout;
+
+	if (run_flush_deliver(r) == -1)
+		return -2;
+	timeout = run_poll_timeout(r);
+	if (ps->next != INT64_MAX) {
+		int64_t ms = ps->next <= now
+				     ? 0
+				     : (ps->next - now + 999999) / 1000000;
+
+		if (timeout < 0 || ms < timeout)
+			timeout = (int)(ms > 60000 ? 60000 : ms);
+	}
+	return r->stop ? -2 : timeout;
+}
+
+/* After poll(): mark what is readable, or whose deadline passed, ready. */
+static void
+run_wake(struct run *r, const struct pollset *ps, int np)
+{
+	struct source_set *set = &r->set;
+	int64_t now;
+	size_t i;
+
+	for (i = 0; np > 0 && i < ps->n; i++) {
+		if (ps->pfd[i].revents == 0)
+			continue;
+		if (ps->who[i])
+			ps->who[i]->ready = 1;
+		else if (ps->pfd[i].fd == set->inotify_fd)
+			source_set_file_events(set);
+	}
+	now = mono_ns();
+	for (i = 0; i < set->n; i++)
+		if (set->v[i]->deadline <= now) {
+			set->v[i]->ready = 1;
+			set->v[i]->paused = 0;
+		}
 }
 
 /*
  * The event loop: poll the sources that wait, give each ready one a
- * turn; when none is ready, flush (then checkpoint) before sleeping until
- * a source, a file event, a source's timed check or a stage timer.
+ * turn; when none is ready, flush (then deliver) before sleeping until a
+ * source, a file event, a source's timed check or a stage timer.
  */
 static void
 run_sources(struct run *r)
 {
 	struct source_set *set = &r->set;
-	struct pollfd *pfd = NULL;
-	struct source **who = NULL;
-	size_t cap = 0;
-	int64_t last_ckpt = mono_ns();
+	struct pollset ps = { 0 };
+	int64_t last_delivery = mono_ns();
 
 	while (!r->stop && !got_signal && source_set_next(set)) {
-		int64_t now = mono_ns(), next = INT64_MAX;
-		size_t i, n = 0, waiting, count;
-		int any_ready = 0, timeout, np, due;
+		int64_t now = mono_ns();
+		size_t i, count;
+		int timeout = 0, np, due;
 
-		if (cap < set->n + 2) {
-			cap = set->n + 16;
-			pfd = xreallocarray(pfd, cap, sizeof *pfd);
-			who = xreallocarray(who, cap, sizeof *who);
-		}
-		for (i = 0; i < set->n; i++) {
-			struct source *s = set->v[i];
-
-			if (s->ready) {
-				any_ready = 1;
-			} else if (s->fd >= 0 && !s->paused) {
-				pfd[n].fd = s->fd;
-				pfd[n].events = POLLIN;
-				pfd[n].revents = 0;
-				who[n++] = s;
-			}
-			if (s->deadline < next)
-				next = s->deadline;
-		}
-		if (set->inotify_fd >= 0) {
-			pfd[n].fd = set->inotify_fd;
-			pfd[n].events = POLLIN;
-			pfd[n].revents = 0;
-			who[n++] = NULL;
-		}
-		waiting = n; /* sources and file events to look at */
-		if (sig_pipe[0] >= 0) {
-			pfd[n].fd = sig_pipe[0];
-			pfd[n].events = POLLIN;
-			pfd[n].revents = 0;
-			who[n++] = NULL;
-		}
-		if (!any_ready) {
-			/* Idle: deliver what is buffered, then sleep. */
-			if (run_flush(r) == -1 || run_checkpoint(r) == -1)
+		pollset_fill(&ps, set);
+		if (!ps.any_ready) {
+			timeout = run_idle(r, &ps, now);
+			if (timeout == -2)
 				break;
-			last_ckpt = now;
-			timeout = run_poll_timeout(r);
-			if (next != INT64_MAX) {
-				int64_t ms = next <= now
-						     ? 0
-						     : (next - now + 999999) /
-							       1000000;
-
-				if (timeout < 0 || ms < timeout)
-					timeout =
-						(int)(ms > 60000 ? 60000 : ms);
-			}
-			if (r->stop)
+			last_delivery = now;
+		} else if (now - last_delivery >= DELIVER_EVERY &&
+			   run_marks_pending(r)) {
+			/* Busy for long: deliver anyway. */
+			if (run_flush_deliver(r) == -1)
 				break;
-		} else {
-			timeout = 0;
-			if (r->g->checkpoint &&
-			    now - last_ckpt >= CHECKPOINT_EVERY) {
-				/* Busy for long: checkpoint anyway. */
-				if (run_flush(r) == -1 ||
-				    run_checkpoint(r) == -1)
-					break;
-				last_ckpt = now;
-			}
+			last_delivery = now;
 		}
 		/* Busy with nothing else to watch (a file read once): no
 		 * system call; got_signal is looked at between lines. */
-		np = any_ready && waiting == 0 ? 0 : poll(pfd, n, timeout);
+		np = ps.any_ready && ps.waiting == 0
+			     ? 0
+			     : poll(ps.pfd, ps.n, timeout);
 		if (np == -1 && errno != EINTR) {
 			fprintf(stderr, "evpipe: poll: %s\n", strerror(errno));
 			run_status(r, STATUS_IO);
 			break;
 		}
-		for (i = 0; np > 0 && i < n; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			if (who[i])
-				who[i]->ready = 1;
-			else if (pfd[i].fd == set->inotify_fd)
-				source_set_file_events(set);
-		}
-		now = mono_ns();
-		for (i = 0; i < set->n; i++)
-			if (set->v[i]->deadline <= now) {
-				set->v[i]->ready = 1;
-				set->v[i]->paused = 0;
-			}
+		run_wake(r, &ps, np);
 		/* Timers come due on a busy input too (dedup saving its
 		 * state): fire them, and flush what they emitted. */
 		due = run_poll_timeout(r) == 0;
 		if (run_timers(r) == -1 ||
-		    (due && any_ready && run_flush(r) == -1))
+		    (due && ps.any_ready && run_flush(r) == FLUSH_FATAL))
 			break;
 		/* Sources added during the turns (clients, rotated files)
 		 * wait for the next round. */
@@ -835,8 +922,8 @@ run_sources(struct run *r)
 			if (set->v[i]->ready && !set->v[i]->done)
 				run_turn(r, set->v[i]);
 	}
-	free(pfd);
-	free(who);
+	free(ps.pfd);
+	free(ps.who);
 }
 
 static void
@@ -848,7 +935,7 @@ run_report(struct run *r)
 		(unsigned long long)r->lines,
 		(unsigned long long)(r->lines - r->stages[0].in));
 	for (i = 0; i < r->n; i++) {
-		struct stage *st = &r->stages[i];
+		struct run_stage *st = &r->stages[i];
 		uint64_t dropped = st->in - st->rejected;
 		/* Its own time: what the next stage took inside it is its. */
 		int64_t own = st->ns - (st->next ? st->next->ns : 0);
@@ -892,249 +979,282 @@ signals_setup(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-int
-pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
-	     const char *const *inputs)
+/* Wire the stages to each other and to the runner; catch signals. */
+static void
+run_setup(struct run *r, const struct globals *g, struct stage_spec *specs,
+	  size_t n)
 {
-	struct errbuf eb = { 0 };
-	struct run r;
-	size_t i, inited = 0;
-	int no_input = 0, is_template = 0;
-	const char *ospec;
+	size_t i;
 
-	memset(&r, 0, sizeof r);
-	jscan_init(&r.scan);
-	r.g = g;
-	r.n = n;
-	r.stages = xcalloc(n, sizeof *r.stages);
-	r.env.named_args = g->named_args;
-	r.env.line_buffered = g->line_buffered;
-	r.env.verbose = g->verbose;
-	r.env.quiet = g->quiet;
-	r.env.max_line = g->max_line;
-	r.env.rejects = json_object();
+	memset(r, 0, sizeof *r);
+	jscan_init(&r->scan);
+	r->g = g;
+	r->n = n;
+	r->stages = xcalloc(n, sizeof *r->stages);
+	r->env.named_args = g->named_args;
+	r->env.line_buffered = g->line_buffered;
+	r->env.verbose = g->verbose;
+	r->env.quiet = g->quiet;
+	r->env.max_line = g->max_line;
+	r->env.rejects = json_object();
+	r->env.refused = g->listen.n ? &r->set.refused : NULL;
+	r->env.run = r;
 	for (i = 0; i < n; i++) {
-		struct stage *st = &r.stages[i];
+		struct run_stage *st = &r->stages[i];
 
 		st->e = specs[i].entry;
 		st->ctx = specs[i].ctx;
-		st->run = &r;
-		st->next = i + 1 < n ? &r.stages[i + 1] : NULL;
+		st->run = r;
+		st->next = i + 1 < n ? &r->stages[i + 1] : NULL;
 		st->out.fn = st->next ? emit_next : emit_output;
 		st->out.arg = st;
-		st->env = r.env;
+		st->env = r->env;
 		st->env.reject_fn = env_reject;
 		st->env.wait_fn = env_wait;
-		st->env.runner = st;
+		st->env.stage = st;
 	}
-	ospec = g->output.n ? g->output.v[g->output.n - 1] : "-";
-	r.prescan = getenv("EVPIPE_NO_PRESCAN") == NULL;
+	r->prescan = getenv("EVPIPE_NO_PRESCAN") == NULL;
 	sink_linger_ns = g->linger; /* before the stages open their targets */
 	signals_setup();
+}
 
-	/* Usage errors (expressions, schemas) come before any I/O. */
-	if (source_check(g, &eb) == -1) {
-		fprintf(stderr, "evpipe: %s\n", eb.msg);
-		run_status(&r, STATUS_USAGE);
-		errbuf_clear(&eb);
-		goto out;
-	}
-	/* A stage whose init() failed is freed too (stage.h). */
-	for (i = 0; i < n; i++) {
-		struct stage *st = &r.stages[i];
+/*
+ * init() every stage (a stage whose init() failed is freed too, see
+ * stage.h), then what follows from them: whether lines need a tape, and
+ * whether the chain reads events at all (*no_input).  0, or -1 with the
+ * error printed and the status set.
+ */
+static int
+stages_init(struct run *r, struct stage_spec *specs, const char *const *inputs,
+	    int *no_input)
+{
+	const char *ospec =
+		r->g->output.n ? r->g->output.v[r->g->output.n - 1] : "-";
+	struct errbuf eb = { 0 };
+	size_t i;
 
-		inited++;
+	for (i = 0; i < r->n; i++) {
+		struct run_stage *st = &r->stages[i];
+
+		r->inited++;
 		if (st->e->init && st->e->init(st->ctx, (int)specs[i].args.n,
 					       (char **)specs[i].args.v,
 					       &st->env, &eb) == -1) {
 			fprintf(stderr, "evpipe: %s: %s\n", st->e->name,
 				eb.msg);
-			run_status(&r, eb.status ? eb.status : STATUS_USAGE);
-			errbuf_clear(&eb);
-			goto out;
+			run_status(r, eb.status ? eb.status : STATUS_USAGE);
+			return -1;
 		}
 	}
-	/*
-	 * Lines need a tape only if some stage reads fields, or -o is a
-	 * template (it renders fields).
-	 */
-	r.raw_only = strchr(ospec, '{') == NULL;
-	for (i = 0; i < n; i++) {
-		struct stage *st = &r.stages[i];
+	/* Lines need a tape only if some stage reads fields, or -o is a
+	 * template (it renders fields). */
+	r->raw_only = strchr(ospec, '{') == NULL;
+	for (i = 0; i < r->n; i++) {
+		struct run_stage *st = &r->stages[i];
 
 		if (!(st->e->flags & STAGE_RAW) &&
 		    (st->e->raw == NULL || !st->e->raw(st->ctx)))
-			r.raw_only = 0;
-	}
-	if (g->dlq.n && g->to != TO_NDJSON &&
-	    strcmp(g->dlq.v[g->dlq.n - 1], "-") == 0 &&
-	    (g->output.n == 0 ||
-	     strcmp(g->output.v[g->output.n - 1], "-") == 0)) {
-		fprintf(stderr,
-			"evpipe: --dlq -: dead letters are NDJSON and would "
-			"break the --to %s output on stdout; give --dlq a "
-			"file\n",
-			out_format_names[g->to]);
-		run_status(&r, STATUS_USAGE);
-		goto out;
+			r->raw_only = 0;
 	}
 	/* A command that reads no events (schema compat) runs alone. */
-	for (i = 0; i < n; i++) {
-		struct stage *st = &r.stages[i];
+	*no_input = 0;
+	for (i = 0; i < r->n; i++) {
+		struct run_stage *st = &r->stages[i];
 
 		if (!specs[i].no_input)
 			continue;
-		if (n > 1 || (inputs && inputs[0])) {
+		if (r->n > 1 || (inputs && inputs[0])) {
 			fprintf(stderr,
 				"evpipe: %s: reads no events: it takes no "
 				"input files and cannot be chained with "
 				"'then'\n",
 				st->e->name);
-			run_status(&r, STATUS_USAGE);
-			goto out;
+			run_status(r, STATUS_USAGE);
+			return -1;
 		}
-		no_input = 1;
+		*no_input = 1;
 	}
-	if (g->dlq.n && strchr(g->dlq.v[g->dlq.n - 1], '{')) {
-		/* A dead letter its file refused would have nowhere to go. */
-		fprintf(stderr,
-			"evpipe: --dlq '%s': {EXPR} templates are not allowed "
-			"for the dead-letter target (a dead letter it refused "
-			"would have nowhere to go); split the dead letters "
-			"afterwards\n",
-			g->dlq.v[g->dlq.n - 1]);
-		run_status(&r, STATUS_USAGE);
-		goto out;
-	}
+	return 0;
+}
+
+/* Report an error opening an output; -1. */
+static int
+open_failed(struct run *r, const char *what, struct errbuf *eb)
+{
+	fprintf(stderr, "evpipe: %s%s\n", what, eb->msg);
+	run_status(r, eb->status);
+	errbuf_clear(eb);
+	return -1;
+}
+
+/*
+ * Open the output (-o: a target, or a template's set of files), its
+ * --to encoder and the dead-letter target.  The combinations were
+ * checked after parsing (main.c).  0, or -1 (reported).
+ */
+static int
+outputs_open(struct run *r)
+{
+	const struct globals *g = r->g;
+	const char *ospec = g->output.n ? g->output.v[g->output.n - 1] : "-";
+	struct errbuf eb = { 0 };
+	int is_template = 0;
+
 	if (strchr(ospec, '{') &&
-	    target_check_template(ospec, &is_template, &eb) == -1) {
-		fprintf(stderr, "evpipe: -o: %s\n", eb.msg);
-		run_status(&r, eb.status);
-		errbuf_clear(&eb);
-		goto out;
-	}
-	if (is_template) {
+	    target_check_template(ospec, &is_template, &eb) == -1)
+		return open_failed(r, "-o: ", &eb);
+	if (is_template || (strncmp(ospec, "exec:", 5) == 0 && ospec[5] &&
+			    g->to == TO_NDJSON)) {
+		/* a command's events are kept until it has read them, and
+		 * dead-lettered when it cannot (sinkset.h), as in tee --to */
 		struct sinkset_opts o = { 0 };
 
-		if (g->to != TO_NDJSON) {
-			fprintf(stderr,
-				"evpipe: -o '%s': a template writes NDJSON "
-				"only (--to %s would need a header or an "
-				"array per file)\n",
-				ospec, out_format_names[g->to]);
-			run_status(&r, STATUS_USAGE);
-			goto out;
-		}
-		r.out_env = r.env;
-		r.out_env.reject_fn = env_reject_output;
-		r.out_env.wait_fn = NULL; /* a sinkset never waits for it */
-		r.out_env.runner = &r;
-		r.outset = sinkset_new(ospec, &o, &r.out_env, &eb);
-		if (r.outset == NULL) {
-			fprintf(stderr, "evpipe: -o: %s\n", eb.msg);
-			run_status(&r, eb.status);
-			errbuf_clear(&eb);
-			goto out;
-		}
+		r->out_env = r->env;
+		r->out_env.reject_fn = env_reject_output;
+		r->out_env.wait_fn = NULL; /* a sinkset never waits for it */
+		r->outset = sinkset_new(ospec, &o, &r->out_env, &eb);
+		if (r->outset == NULL)
+			return open_failed(r, "-o: ", &eb);
 		ospec = "-"; /* stdout stays open for --dlq - */
 	}
-	r.out = sink_open(ospec, g->line_buffered, &eb);
-	if (r.out == NULL) {
-		fprintf(stderr, "evpipe: %s\n", eb.msg);
-		run_status(&r, eb.status);
-		errbuf_clear(&eb);
-		goto out;
+	r->out = sink_open(ospec, g->line_buffered, &eb);
+	if (r->out == NULL)
+		return open_failed(r, "", &eb);
+	sink_async(r->out);
+	r->enc = encoder_new(g->to, r->out);
+	if (g->dlq.n == 0)
+		return 0;
+	/* Dead letters may share stdout with the events: one buffer keeps
+	 * their order. */
+	if (strcmp(g->dlq.v[g->dlq.n - 1], "-") == 0 && r->out->is_stdout)
+		r->dlq = r->out;
+	else
+		r->dlq = sink_open(g->dlq.v[g->dlq.n - 1], g->line_buffered,
+				   &eb);
+	if (r->dlq == NULL)
+		return open_failed(r, "--dlq: ", &eb);
+	return 0;
+}
+
+/* Start the sources and run the event loop until input ends or stops. */
+static void
+run_read(struct run *r, const char *const *inputs)
+{
+	if (source_set_init(&r->set, r->g, inputs) == 0) {
+		r->sources_ok = 1;
+		r->set.prescan = r->prescan;
+		r->set.prescan_tape = !r->raw_only;
+		r->progress = progress_new(r->g->progress, r->set.inputs);
+		r->set.progress = r->progress;
+		run_sources(r);
 	}
-	sink_async(r.out);
-	r.enc = encoder_new(g->to, r.out);
-	if (g->dlq.n) {
-		/* Dead letters may share stdout with the events: one buffer
-		 * keeps their order. */
-		if (strcmp(g->dlq.v[g->dlq.n - 1], "-") == 0 &&
-		    r.out->is_stdout)
-			r.dlq = r.out;
-		else
-			r.dlq = sink_open(g->dlq.v[g->dlq.n - 1],
-					  g->line_buffered, &eb);
-		if (r.dlq == NULL) {
-			fprintf(stderr, "evpipe: --dlq: %s\n", eb.msg);
-			run_status(&r, eb.status);
+	run_status(r, r->set.status);
+}
+
+/*
+ * The input ended (or SIGINT/SIGTERM): every stage emits what it holds,
+ * in order; the template's files are written out and closed; everything
+ * is flushed and the stages save what covers it.
+ */
+static void
+run_drain(struct run *r)
+{
+	struct errbuf eb = { 0 };
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		struct run_stage *st = &r->stages[i];
+
+		if (st->e->finish == NULL || r->fatal ||
+		    st->e->finish(st->ctx, &st->out, &eb) == 0)
+			continue;
+		if (eb.status == STATUS_REJECT) {
+			fprintf(stderr, "evpipe: %s: %s\n", st->e->name,
+				eb.msg);
+			run_status(r, STATUS_REJECT);
 			errbuf_clear(&eb);
-			goto out;
+		} else {
+			run_fatal(r, &eb);
 		}
 	}
-
-	if (!no_input && source_set_init(&r.set, g, inputs) == 0) {
-		r.sources_ok = 1;
-		r.set.prescan = r.prescan;
-		r.set.prescan_tape = !r.raw_only;
-		r.progress = progress_new(g->progress, r.set.inputs);
-		r.set.progress = r.progress;
-		run_sources(&r);
-	}
-	run_status(&r, r.set.status);
-
-	/* Drain: every stage emits what it holds, in order. */
-	for (i = 0; i < n; i++) {
-		struct stage *st = &r.stages[i];
-
-		if (st->e->finish && !r.fatal &&
-		    st->e->finish(st->ctx, &st->out, &eb) == -1) {
-			if (eb.status == STATUS_REJECT) {
-				fprintf(stderr, "evpipe: %s: %s\n", st->e->name,
-					eb.msg);
-				run_status(&r, STATUS_REJECT);
-				errbuf_clear(&eb);
-			} else {
-				run_fatal(&r, &eb);
-			}
-		}
-	}
-	/* The template's files: written out and closed, failures rejected
-	 * (after a fatal error too, as the output is: only one report). */
-	if (r.outset && sinkset_close(r.outset, &eb) == -1) {
-		if (r.fatal)
+	/* Failures of the template's files are rejected (after a fatal
+	 * error too, as the output is: only one report). */
+	if (r->outset && sinkset_close(r->outset, &eb) == -1) {
+		if (r->fatal)
 			errbuf_clear(&eb);
 		else
-			run_fatal(&r, &eb);
+			run_fatal(r, &eb);
 	}
-	/* Write everything out, then let the stages save what covers it. */
-	if (!r.fatal && r.out)
-		run_flush(&r);
-out:
-	if (g->verbose && r.out)
-		run_report(&r);
-	if (r.enc && !r.out->gone && encoder_finish(r.enc, &eb) == -1)
-		run_fatal(&r, &eb);
-	encoder_free(r.enc);
-	sinkset_free(r.outset);
-	if (r.out && sink_close(r.out, &eb) == -1)
-		run_fatal(&r, &eb);
-	if (r.dlq && r.dlq != r.out && sink_close(r.dlq, &eb) == -1) {
+	if (!r->fatal && r->out)
+		run_flush(r);
+}
+
+/*
+ * Close the outputs (what a socket peer never took is dead-lettered),
+ * then the last delivery point: everything read is out.  Then the
+ * sources go.
+ */
+static void
+run_close(struct run *r)
+{
+	struct errbuf eb = { 0 };
+
+	if (r->g->verbose && r->out)
+		run_report(r);
+	if (r->enc && !r->out->gone && encoder_finish(r->enc, &eb) == -1)
+		run_fatal(r, &eb);
+	encoder_free(r->enc);
+	sinkset_free(r->outset);
+	if (r->out && sink_close(r->out, &eb) == -1)
+		run_fatal(r, &eb);
+	if (r->dlq && r->dlq != r->out && sink_close(r->dlq, &eb) == -1) {
 		errbuf_prefix(&eb, "--dlq");
-		run_fatal(&r, &eb);
+		run_fatal(r, &eb);
 	}
-	/* Everything read was delivered: the final checkpoint. */
-	if (r.sources_ok && run_checkpoint(&r) == 0)
-		run_status(&r, r.set.status);
-	source_set_release(&r.set);
-	if (r.rejects > 0 && !g->quiet && r.printed > REJECT_PRINT_MAX)
+	if (r->sources_ok && run_deliver(r) == 0)
+		run_status(r, r->set.status);
+	source_set_release(&r->set);
+	if (r->rejects > 0 && !r->g->quiet && r->printed > REJECT_PRINT_MAX)
 		fprintf(stderr,
 			"evpipe: %llu events rejected (%d reported above)%s\n",
-			(unsigned long long)r.rejects, REJECT_PRINT_MAX,
-			r.dlq ? "" : "; use --dlq to keep them all");
-	for (i = 0; i < n; i++) {
-		if (i < inited && r.stages[i].e->free)
-			r.stages[i].e->free(r.stages[i].ctx);
+			(unsigned long long)r->rejects, REJECT_PRINT_MAX,
+			r->dlq ? "" : "; use --dlq to keep them all");
+}
+
+/* Free the stages and what the run holds. */
+static void
+run_free(struct run *r, struct stage_spec *specs)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		if (i < r->inited && r->stages[i].e->free)
+			r->stages[i].e->free(r->stages[i].ctx);
 		opt_release(specs[i].entry->opts, specs[i].ctx);
 		free(specs[i].ctx);
 		specs[i].ctx = NULL;
 	}
-	free(r.stages);
-	progress_free(r.progress);
-	json_decref(r.env.rejects);
-	jscan_release(&r.scan);
-	if (got_signal)
-		return 128 + got_signal;
-	return r.status;
+	free(r->stages);
+	progress_free(r->progress);
+	json_decref(r->env.rejects);
+	jscan_release(&r->scan);
+}
+
+int
+pipeline_run(const struct globals *g, struct stage_spec *specs, size_t n,
+	     const char *const *inputs)
+{
+	struct run r;
+	int no_input;
+
+	run_setup(&r, g, specs, n);
+	if (stages_init(&r, specs, inputs, &no_input) == 0 &&
+	    outputs_open(&r) == 0) {
+		if (!no_input)
+			run_read(&r, inputs);
+		run_drain(&r);
+	}
+	run_close(&r);
+	run_free(&r, specs);
+	return got_signal ? 128 + got_signal : r.status;
 }

@@ -33,6 +33,7 @@ struct globals {
 	struct strlist listen;	 /* -i TARGET, repeatable */
 	uint64_t max_clients;	 /* --max-clients N */
 	uint64_t client_buffers; /* --client-buffers SIZE */
+	const char *socket_mode; /* --socket-mode MODE (octal), or NULL */
 	int64_t linger;		 /* --linger DUR (ns) */
 };
 

@@ -54,6 +54,9 @@ emit(struct emit *out, struct record *rec, struct errbuf *eb)
  */
 #define REJECT_REASONS_MAX 100
 
+struct run;
+struct run_stage;
+
 struct stage_env {
 	json_t *named_args; /* object: --arg / --argjson values, for $NAME */
 	int line_buffered;  /* --line-buffered */
@@ -66,13 +69,22 @@ struct stage_env {
 	 * counted under "(other reasons)".  Read only.
 	 */
 	json_t *rejects;
+	/*
+	 * The runner's count of connections its listeners refused past
+	 * --max-clients (their events never came in), for stats; NULL
+	 * when the run has no listener.  Read only.
+	 */
+	const uint64_t *refused;
 	/* The runner's: use stage_reject(). */
 	int (*reject_fn)(const struct stage_env *, struct record *,
 			 struct errbuf *);
 	/* The runner's: use stage_wait(). */
 	int (*wait_fn)(const struct stage_env *, int64_t deadline_ns,
 		       int64_t spin_ns);
-	void *runner;
+	/* The runner's, for the two above: the run, and the stage this env
+	 * is for (NULL for the -o template's). */
+	struct run *run;
+	struct run_stage *stage;
 };
 
 /*

@@ -67,7 +67,7 @@ out/2024-03-03/user.login.ndjson"
 ./out/back%5Cslash.ndjson
 ./out/h$(printf '\303\251')llo%20w$(printf '\303\266')rld.ndjson
 ./out/line%0Abreak.ndjson
-./out/$(printf 'x%.0s' {1..200}).ndjson
+./out/$(printf 'x%.0s' {1..159})%~4abfe2f9c234538a0bd416c0a7cc8886.ndjson
 ./out/~user.ndjson"
 	# nothing was created outside out/, no directory inside it
 	[[ $(find out -mindepth 1 -type d | wc -l) -eq 0 ]]

@@ -400,3 +400,66 @@ PY
 	# The peer's port, not the listener's.
 	refute_line "{\"f\":\"$t\"}"
 }
+
+@test "a unix listener's socket is created 0600 whatever the umask; --socket-mode sets another" {
+	(umask 000 && exec "$EVPIPE" -i "unix:$PWD/a.sock" cat >>out 2>>err) &
+	pid=$!
+	wait_file a.sock
+	run stat -c %a a.sock
+	stop
+	assert_output 600
+	(umask 000 && exec "$EVPIPE" --socket-mode 0660 -i "unix:$PWD/b.sock" cat >>out 2>>err) &
+	pid=$!
+	wait_file b.sock
+	run stat -c %a b.sock
+	stop
+	assert_output 660
+	# The umask still takes bits away from what is not asked for.
+	(umask 077 && exec "$EVPIPE" --socket-mode 640 -i "unix:$PWD/c.sock" cat >>out 2>>err) &
+	pid=$!
+	wait_file c.sock
+	run stat -c %a c.sock
+	stop
+	assert_output 640
+}
+
+@test "--socket-mode takes an octal mode up to 0777; anything else is a usage error" {
+	local m
+	for m in 0800 1777 rw '' 12345 -1; do
+		run "$EVPIPE" --socket-mode "$m" -i "unix:$PWD/s.sock" cat </dev/null
+		assert_equal "$status" 2
+		assert_output "evpipe: --socket-mode '$m': expected an octal mode from 0 to 0777 (e.g. 0660)"
+		[[ ! -e s.sock ]] || fail "socket made for $m"
+	done
+}
+
+@test "--max-clients: every refused connection is counted, in the warnings by the exit and in stats" {
+	serve -i tcp://:0 --max-clients 10 stats
+	local u
+	u=$(url tcp)
+	# 300 clients connect and stay; the server closes all but 10.
+	timeout 60 python3 - "$u" <<-'PY' || fail "clients failed"
+		import select, socket, sys, time
+		host, port = sys.argv[1][6:].rsplit(":", 1)
+		socks = [socket.create_connection((host, int(port))) for _ in range(300)]
+		open_ = set(socks)
+		end = time.monotonic() + 30
+		while len(open_) > 10 and time.monotonic() < end:
+		    r, _, _ = select.select(list(open_), [], [], 0.5)
+		    for s in r:
+		        try:
+		            data = s.recv(1)
+		        except ConnectionResetError:
+		            data = b""
+		        assert data == b"", data
+		        open_.discard(s)
+		assert len(open_) == 10, "%d still open" % len(open_)
+	PY
+	stop
+	local sum
+	sum=$(sed -n 's/^evpipe: .*: \([0-9]*\) connection(s) refused: already 10 clients (--max-clients)$/\1/p' err |
+		awk '{ s += $1 } END { print s + 0 }')
+	assert_equal "$sum" 290
+	run jq -c '.refused_connections' out
+	assert_output 290
+}

@@ -23,7 +23,6 @@
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +32,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "lib/backoff.h"
 #include "lib/child.h"
 #include "lib/errbuf.h"
 #include "lib/util.h"
@@ -58,18 +58,12 @@ struct job {
 	int timed_out;
 };
 
-/* A redirection of a simple command: open path onto fd, or dup from. */
-struct redir {
-	int fd, from, flags; /* from >= 0: dup2(from, fd) */
-	char *path;
-};
-
 struct bexec {
 	struct bexec_opts o;
 	/* A simple command, run without sh (see simple_parse()). */
-	char *prog;   /* its resolved path, or NULL: use sh */
-	char **words; /* argv */
-	struct redir *redirs;
+	char *prog;		    /* its resolved path, or NULL: use sh */
+	char **words;		    /* argv */
+	struct child_redir *redirs; /* paths are allocated */
 	size_t nredirs;
 	struct job *jobs;
 	char **base_env; /* environ without EVPIPE_BATCH_* */
@@ -152,7 +146,7 @@ simple_free(struct bexec *x)
 		free(x->words[i]);
 	free(x->words);
 	for (i = 0; i < x->nredirs; i++)
-		free(x->redirs[i].path);
+		free((char *)x->redirs[i].path);
 	free(x->redirs);
 	free(x->prog);
 	x->prog = NULL;
@@ -169,19 +163,19 @@ simple_parse(struct bexec *x, const char *cmd)
 	int ok = 1;
 
 	x->words = xcalloc(strlen(cmd) + 1, sizeof(char *));
-	x->redirs = xcalloc(strlen(cmd) + 1, sizeof(struct redir));
+	x->redirs = xcalloc(strlen(cmd) + 1, sizeof(struct child_redir));
 	for (tok = strtok_r(copy, " \t", &save); tok && ok;
 	     tok = strtok_r(NULL, " \t", &save)) {
-		struct redir *r = &x->redirs[x->nredirs];
+		struct child_redir *r = &x->redirs[x->nredirs];
 		const char *w = tok;
 
 		if (strcmp(tok, "2>&1") == 0) {
-			*r = (struct redir){ 2, 1, 0, NULL };
+			*r = (struct child_redir){ 2, 1, 0, NULL };
 			x->nredirs++;
 			continue;
 		}
 		if (strcmp(tok, ">&2") == 0 || strcmp(tok, "1>&2") == 0) {
-			*r = (struct redir){ 1, 2, 0, NULL };
+			*r = (struct child_redir){ 1, 2, 0, NULL };
 			x->nredirs++;
 			continue;
 		}
@@ -296,37 +290,18 @@ static int
 job_spawn(struct bexec *x, struct job *j, char *why, size_t nwhy)
 {
 	struct batch *b = j->b;
-	static char sh[] = "sh", dash_c[] = "-c";
-	char *argv[] = { sh, dash_c, (char *)x->o.cmd, NULL };
 	char **env = x->base_env, **vars = env + x->nbase;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, dfl;
-	int fds[2], rc, nv = 0, i;
-	pid_t pid;
+	const struct child_opts co = {
+		.prog = x->prog,
+		.argv = x->words,
+		.redirs = x->redirs,
+		.nredirs = x->nredirs,
+		.env = env,
+		.pgroup = 1,
+	};
+	struct child c;
+	int rc, nv = 0, i;
 
-	if (pipe2(fds, O_CLOEXEC) == -1) {
-		snprintf(why, nwhy, "could not be started: %s",
-			 strerror(errno));
-		return -1;
-	}
-	if (fds[0] <= 2) {
-		/* evpipe's own stdin is closed: keep the pipe off fd 0, or
-		 * the dup2 onto 0 below would keep its close-on-exec flag */
-		int fd = fcntl(fds[0], F_DUPFD_CLOEXEC, 3);
-
-		if (fd != -1) {
-			close(fds[0]);
-			fds[0] = fd;
-		}
-	}
-	if (b->data.len > 65536) {
-		int want = b->data.len > BEXEC_PIPE_MAX ? BEXEC_PIPE_MAX
-							: (int)b->data.len;
-
-		(void)fcntl(fds[1], F_SETPIPE_SZ, want); /* best effort */
-	}
-	fcntl(fds[1], F_SETFL, O_NONBLOCK);
 	vars[nv++] =
 		xasprintf("EVPIPE_BATCH_SEQ=%llu", (unsigned long long)b->seq);
 	vars[nv++] = xasprintf("EVPIPE_BATCH_COUNT=%zu", b->n);
@@ -342,64 +317,30 @@ job_spawn(struct bexec *x, struct job *j, char *why, size_t nwhy)
 			nv++;
 	}
 	vars[nv] = NULL;
-
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGTERM);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &dfl);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-					      POSIX_SPAWN_SETSIGDEF |
-					      POSIX_SPAWN_SETPGROUP);
-	rc = -1;
-	if (x->prog) {
-		size_t k;
-
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
-		for (k = 0; k < x->nredirs; k++) {
-			const struct redir *r = &x->redirs[k];
-
-			if (r->from >= 0)
-				posix_spawn_file_actions_adddup2(&fa, r->from,
-								 r->fd);
-			else
-				posix_spawn_file_actions_addopen(
-					&fa, r->fd, r->path, r->flags, 0666);
-		}
-		rc = posix_spawn(&pid, x->prog, &fa, &at, x->words, env);
-		posix_spawn_file_actions_destroy(&fa);
-	}
-	if (rc != 0) {
-		/* sh, also when a direct start failed: sh then says why */
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
-		rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, env);
-		posix_spawn_file_actions_destroy(&fa);
-	}
-	posix_spawnattr_destroy(&at);
+	rc = child_spawn(&c, x->o.cmd, &co);
 	for (i = 0; i < nv; i++)
 		free(vars[i]);
 	vars[0] = NULL;
-	close(fds[0]);
 	if (rc != 0) {
-		close(fds[1]);
 		snprintf(why, nwhy, "could not be started: %s", strerror(rc));
 		return -1;
 	}
+	if (b->data.len > 65536) {
+		int want = b->data.len > BEXEC_PIPE_MAX ? BEXEC_PIPE_MAX
+							: (int)b->data.len;
+
+		(void)fcntl(c.in, F_SETPIPE_SZ, want); /* best effort */
+	}
+	fcntl(c.in, F_SETFL, O_NONBLOCK);
 	x->attempts++;
-	j->pid = pid;
-	j->in = fds[1];
+	j->pid = c.pid;
+	j->in = c.in;
 	j->off = 0;
 	j->killed = j->timed_out = 0;
 	j->kill_at = 0;
 	j->started = mono_ns();
 #ifdef SYS_pidfd_open
-	j->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	j->pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0);
 #else
 	j->pidfd = -1;
 #endif
@@ -444,17 +385,6 @@ job_clear(struct job *j)
 	j->in = j->pidfd = -1;
 }
 
-/* Wait before the retry that follows attempt k (1-based). */
-static int64_t
-backoff(const struct bexec *x, unsigned k)
-{
-	int64_t d = x->o.backoff_ns;
-
-	while (--k > 0 && d < BEXEC_BACKOFF_MAX)
-		d *= 2;
-	return d < BEXEC_BACKOFF_MAX ? d : BEXEC_BACKOFF_MAX;
-}
-
 /*
  * An attempt ended: wstatus from waitpid, or -1 with why already set (it
  * could not be started).  Retry later, or hand the batch back.
@@ -481,7 +411,9 @@ job_ended(struct bexec *x, struct job *j, int wstatus, char *why, size_t nwhy,
 			snprintf(why, nwhy, "command %s", st);
 	}
 	if (j->attempt <= x->o.retries) {
-		int64_t d = backoff(x, j->attempt);
+		/* the wait before the retry that follows attempt k */
+		int64_t d = backoff_delay(x->o.backoff_ns, BEXEC_BACKOFF_MAX,
+					  j->attempt);
 
 		log_warn("batch: batch %llu: %s (attempt %u of %u); retrying "
 			 "in %lld ms",

@@ -29,6 +29,7 @@
 #include "expr/template.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
+#include "sink/target.h"
 
 #define UNSET		UINT64_MAX
 #define BATCH_KEEP_FREE 8 /* closed batches kept for reuse */
@@ -280,10 +281,13 @@ path_exists(const char *p)
 /*
  * Create the file for a batch: path itself, or when that exists the
  * lowest free "path.N" past the ones in use (found by doubling, then
- * halving), never overwriting anything (O_EXCL).  fd, or -1 with errno.
+ * halving), never overwriting anything (O_EXCL), never through a
+ * symbolic link after its first fixed bytes (file_open_confined()).
+ * fd, or -1 with errno, the reason in why and its status in *status.
  */
 static int
-batch_create(const char *path, struct buf *name)
+batch_create(const char *path, size_t fixed, struct buf *name, int *status,
+	     char *why, size_t whysz)
 {
 	uint64_t lo = 0, hi = 1;
 	int fd;
@@ -291,8 +295,9 @@ batch_create(const char *path, struct buf *name)
 	buf_reset(name);
 	buf_adds(name, path);
 	for (;;) {
-		fd = open(name->data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			  0644);
+		fd = file_open_confined(name->data, fixed,
+					O_WRONLY | O_CREAT | O_EXCL, 0, status,
+					why, whysz);
 		if (fd != -1 || errno != EEXIST)
 			return fd;
 		/* lo is taken (0 stands for path); find a free hi. */
@@ -315,8 +320,9 @@ batch_create(const char *path, struct buf *name)
 				hi = mid;
 		}
 		batch_numbered(path, hi, name);
-		fd = open(name->data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			  0644);
+		fd = file_open_confined(name->data, fixed,
+					O_WRONLY | O_CREAT | O_EXCL, 0, status,
+					why, whysz);
 		if (fd != -1 || errno != EEXIST)
 			return fd;
 		lo = hi; /* taken meanwhile: look further on */
@@ -361,7 +367,7 @@ batch_write_file(struct batch_ctx *ctx, struct batch *b, struct errbuf *eb)
 	struct errbuf tmp = { 0 };
 	json_t *v;
 	size_t len;
-	int fd, rc = 0, gz;
+	int fd, rc = 0, gz, status;
 	char why[600];
 
 	v = record_parse(b->data.data + b->ev[0].off, b->ev[0].len, &tmp);
@@ -382,12 +388,11 @@ batch_write_file(struct batch_ctx *ctx, struct batch *b, struct errbuf *eb)
 				    "NUL byte",
 				    0, -1, eb);
 	}
-	fd = batch_create(path.data, &ctx->name);
+	fd = batch_create(path.data, template_fixed_dir(ctx->tpl), &ctx->name,
+			  &status, why, sizeof why);
 	if (fd == -1) {
-		snprintf(why, sizeof why, "cannot create '%.400s': %s",
-			 ctx->name.data, strerror(errno));
 		buf_release(&path);
-		return batch_reject(ctx, b, STATUS_IO, why, 0, -1, eb);
+		return batch_reject(ctx, b, status, why, 0, -1, eb);
 	}
 	len = ctx->name.len;
 	gz = len > 3 && strcmp(ctx->name.data + len - 3, ".gz") == 0;

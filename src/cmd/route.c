@@ -29,7 +29,6 @@
 
 struct route_rule {
 	struct cmd_expr x;
-	struct sinkset *ss;
 	uint64_t matched;
 };
 
@@ -44,7 +43,8 @@ struct route_ctx {
 	json_t *named;	     /* --arg/--argjson */
 	struct route_rule *rules;
 	size_t n;
-	struct sinkset *else_ss;
+	/* the rules' targets, then --else's (NULL without --else) */
+	struct sinkset **sets;
 	uint64_t unmatched;
 	unsigned char *hit; /* per rule, for the event at hand (--all) */
 	/*
@@ -155,6 +155,7 @@ route_init(void *arg, int argc, char **argv, const struct stage_env *env,
 				  ctx->when.n, ctx->to.n);
 	ctx->n = ctx->when.n;
 	ctx->rules = xcalloc(ctx->n, sizeof *ctx->rules);
+	ctx->sets = xcalloc(ctx->n + 1, sizeof *ctx->sets);
 	ctx->hit = xcalloc(ctx->n, 1);
 	/* Every expression and target is checked before anything opens. */
 	for (i = 0; i < ctx->n; i++) {
@@ -178,14 +179,14 @@ route_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	o.mkdir = ctx->mkdir;
 	o.named = ctx->named;
 	for (i = 0; i < ctx->n; i++) {
-		ctx->rules[i].ss = sinkset_new(ctx->to.v[i], &o, env, eb);
-		if (ctx->rules[i].ss == NULL)
+		ctx->sets[i] = sinkset_new(ctx->to.v[i], &o, env, eb);
+		if (ctx->sets[i] == NULL)
 			return errbuf_prefix(eb, "rule %zu: --to", i + 1);
 	}
 	if (ctx->els.n) {
-		ctx->else_ss =
+		ctx->sets[ctx->n] =
 			sinkset_new(ctx->els.v[ctx->els.n - 1], &o, env, eb);
-		if (ctx->else_ss == NULL)
+		if (ctx->sets[ctx->n] == NULL)
 			return errbuf_prefix(eb, "--else");
 	}
 	return 0;
@@ -239,7 +240,7 @@ route_process(void *arg, struct record *rec, struct emit *out,
 		if (!ctx->hit[i])
 			continue;
 		ctx->rules[i].matched++;
-		r = sinkset_write(ctx->rules[i].ss, rec, NULL, eb);
+		r = sinkset_write(ctx->sets[i], rec, NULL, eb);
 		if (r == -1)
 			return -1;
 		stop |= r;
@@ -248,8 +249,8 @@ route_process(void *arg, struct record *rec, struct emit *out,
 	}
 	if (nhit == 0) {
 		ctx->unmatched++;
-		if (ctx->else_ss) {
-			r = sinkset_write(ctx->else_ss, rec, NULL, eb);
+		if (ctx->sets[ctx->n]) {
+			r = sinkset_write(ctx->sets[ctx->n], rec, NULL, eb);
 			if (r == -1)
 				return -1;
 			stop |= r;
@@ -266,31 +267,16 @@ static int
 route_flush(void *arg, struct errbuf *eb)
 {
 	struct route_ctx *ctx = arg;
-	size_t i;
 
-	for (i = 0; i < ctx->n; i++)
-		if (ctx->rules[i].ss &&
-		    sinkset_flush(ctx->rules[i].ss, eb) == -1)
-			return -1;
-	if (ctx->else_ss && sinkset_flush(ctx->else_ss, eb) == -1)
-		return -1;
-	return 0;
+	return sinkset_flush_all(ctx->sets, ctx->n + 1, eb);
 }
 
 static int64_t
 route_next_deadline(void *arg)
 {
 	struct route_ctx *ctx = arg;
-	int64_t best = INT64_MAX, d;
-	size_t i;
 
-	for (i = 0; i < ctx->n; i++)
-		if (ctx->rules[i].ss &&
-		    (d = sinkset_next_deadline(ctx->rules[i].ss)) < best)
-			best = d;
-	if (ctx->else_ss && (d = sinkset_next_deadline(ctx->else_ss)) < best)
-		best = d;
-	return best;
+	return sinkset_next_deadline_all(ctx->sets, ctx->n + 1);
 }
 
 static int
@@ -303,26 +289,8 @@ static int
 route_finish(void *arg, struct emit *out, struct errbuf *eb)
 {
 	struct route_ctx *ctx = arg;
-	struct errbuf first = { 0 };
-	size_t i;
-	int rc = 0;
 
-	/* Close them all: one failing must not strand the others' events. */
-	for (i = 0; i <= ctx->n; i++) {
-		struct sinkset *ss =
-			i < ctx->n ? ctx->rules[i].ss : ctx->else_ss;
-
-		if (ss && sinkset_close(ss, eb) == -1) {
-			if (rc == 0)
-				first = *eb;
-			else
-				errbuf_clear(eb);
-			rc = -1;
-		}
-	}
-	if (rc == -1)
-		*eb = first;
-	return rc;
+	return sinkset_close_all(ctx->sets, ctx->n + 1, eb);
 }
 
 static void
@@ -335,14 +303,14 @@ route_report(void *arg, FILE *fp)
 		fprintf(fp, "evpipe: route: rule %zu (--to %s): matched %llu; ",
 			i + 1, ctx->to.v[i],
 			(unsigned long long)ctx->rules[i].matched);
-		sinkset_report(ctx->rules[i].ss, fp);
+		sinkset_report(ctx->sets[i], fp);
 		fputc('\n', fp);
 	}
 	fprintf(fp, "evpipe: route: unmatched %llu",
 		(unsigned long long)ctx->unmatched);
-	if (ctx->else_ss) {
+	if (ctx->sets[ctx->n]) {
 		fprintf(fp, " (--else %s): ", ctx->els.v[ctx->els.n - 1]);
-		sinkset_report(ctx->else_ss, fp);
+		sinkset_report(ctx->sets[ctx->n], fp);
 	} else {
 		fputs(" (passed on)", fp);
 	}
@@ -355,11 +323,11 @@ route_free(void *arg)
 	struct route_ctx *ctx = arg;
 	size_t i;
 
-	for (i = 0; ctx->rules && i < ctx->n; i++) {
+	for (i = 0; ctx->rules && i < ctx->n; i++)
 		cmd_expr_release(&ctx->rules[i].x);
-		sinkset_free(ctx->rules[i].ss);
-	}
-	sinkset_free(ctx->else_ss);
+	for (i = 0; ctx->sets && i <= ctx->n; i++)
+		sinkset_free(ctx->sets[i]);
+	free(ctx->sets);
 	free(ctx->rules);
 	free(ctx->hit);
 	free(ctx->dstr);
@@ -368,7 +336,7 @@ route_free(void *arg)
 	ctx->dstr = NULL;
 	ctx->dlen = NULL;
 	ctx->dsteps = NULL;
-	ctx->else_ss = NULL;
+	ctx->sets = NULL;
 	ctx->rules = NULL;
 	ctx->hit = NULL;
 }

@@ -103,7 +103,7 @@ split_flush(void *arg, struct errbuf *eb)
 {
 	struct split_ctx *ctx = arg;
 
-	return sinkset_flush(ctx->ss, eb) == -1 ? -1 : 0;
+	return sinkset_flush_all(&ctx->ss, 1, eb);
 }
 
 static int64_t
@@ -111,7 +111,7 @@ split_next_deadline(void *arg)
 {
 	struct split_ctx *ctx = arg;
 
-	return ctx->ss ? sinkset_next_deadline(ctx->ss) : INT64_MAX;
+	return sinkset_next_deadline_all(&ctx->ss, 1);
 }
 
 static int
@@ -125,7 +125,7 @@ split_finish(void *arg, struct emit *out, struct errbuf *eb)
 {
 	struct split_ctx *ctx = arg;
 
-	return sinkset_close(ctx->ss, eb) == -1 ? -1 : 0;
+	return sinkset_close_all(&ctx->ss, 1, eb);
 }
 
 static void

@@ -177,6 +177,10 @@ stats_json(struct stats_ctx *ctx, int final, int64_t now)
 		free(v);
 	}
 	json_object_set_new(o, "rejects", json_deep_copy(ctx->env->rejects));
+	if (ctx->env->refused)
+		json_object_set_new(
+			o, "refused_connections",
+			json_integer((json_int_t)*ctx->env->refused));
 	if (ctx->has_lag) {
 		struct qsketch *q = &ctx->qs;
 
@@ -273,6 +277,13 @@ prom_write(struct stats_ctx *ctx, struct errbuf *eb)
 			fprintf(fp, "\"} %lld\n",
 				(long long)json_integer_value(n));
 		}
+	if (ctx->env->refused)
+		fprintf(fp,
+			"# HELP evpipe_refused_connections_total Connections "
+			"refused past --max-clients.\n"
+			"# TYPE evpipe_refused_connections_total counter\n"
+			"evpipe_refused_connections_total %llu\n",
+			(unsigned long long)*ctx->env->refused);
 	if (ctx->has_lag) {
 		static const double qs[] = { 0.5, 0.9, 0.99, 1 };
 		size_t i;

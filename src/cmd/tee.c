@@ -69,26 +69,16 @@ static int
 tee_flush(void *arg, struct errbuf *eb)
 {
 	struct tee_ctx *ctx = arg;
-	size_t i;
 
-	for (i = 0; i < ctx->to.n; i++)
-		if (ctx->sinks[i] && sinkset_flush(ctx->sinks[i], eb) == -1)
-			return -1;
-	return 0;
+	return sinkset_flush_all(ctx->sinks, ctx->to.n, eb);
 }
 
 static int64_t
 tee_next_deadline(void *arg)
 {
 	struct tee_ctx *ctx = arg;
-	int64_t best = INT64_MAX, d;
-	size_t i;
 
-	for (i = 0; ctx->sinks && i < ctx->to.n; i++)
-		if (ctx->sinks[i] &&
-		    (d = sinkset_next_deadline(ctx->sinks[i])) < best)
-			best = d;
-	return best;
+	return sinkset_next_deadline_all(ctx->sinks, ctx->to.n);
 }
 
 static int
@@ -101,22 +91,8 @@ static int
 tee_finish(void *arg, struct emit *out, struct errbuf *eb)
 {
 	struct tee_ctx *ctx = arg;
-	struct errbuf first = { 0 };
-	size_t i;
-	int rc = 0;
 
-	/* Close them all: one failing must not strand the others' events. */
-	for (i = 0; i < ctx->to.n; i++)
-		if (sinkset_close(ctx->sinks[i], eb) == -1) {
-			if (rc == 0)
-				first = *eb;
-			else
-				errbuf_clear(eb);
-			rc = -1;
-		}
-	if (rc == -1)
-		*eb = first;
-	return rc;
+	return sinkset_close_all(ctx->sinks, ctx->to.n, eb);
 }
 
 static void

@@ -2,11 +2,13 @@
  * template.c -- compile "{EXPR}" templates once, render them per event
  * (template.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/buf.h"
 #include "lib/errbuf.h"
+#include "lib/hash.h"
 #include "expr-fast.h"
 #include "expr.h"
 #include "record.h"
@@ -172,6 +174,22 @@ template_is_constant(const struct template *t)
 	return 1;
 }
 
+size_t
+template_fixed_dir(const struct template *t)
+{
+	size_t i, len = 0, dir = 0;
+
+	for (i = 0; i < t->n && t->parts[i].text; i++) {
+		const char *slash =
+			memrchr(t->parts[i].text, '/', t->parts[i].len);
+
+		if (slash)
+			dir = len + (size_t)(slash - t->parts[i].text) + 1;
+		len += t->parts[i].len;
+	}
+	return dir;
+}
+
 /* Length of a valid UTF-8 sequence for a letter beyond ASCII, or 0. */
 static size_t
 template_utf8_ok(const unsigned char *s, size_t len)
@@ -203,55 +221,52 @@ template_utf8_ok(const unsigned char *s, size_t len)
 	return n;
 }
 
-/* Append value bytes s[0..len) percent-encoded as a path segment. */
+static int
+template_safe_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("-_.,+=@~", c));
+}
+
+/*
+ * Append value bytes s[0..len) percent-encoded as (part of) a path
+ * component.  The encoding is one to one: "%" is always encoded, the
+ * empty value is written "_" and the value "_" itself "%5F".
+ */
 static void
 template_sanitize(const char *s, size_t len, int comp_start, struct buf *out)
 {
-	static const char safe[] = "-_.,+=@~";
-	size_t i = 0, start = out->len;
+	size_t i = 0;
 
 	if (len == 0) {
 		/* an empty value leaves a mark: no ".ndjson" hidden files */
 		buf_addc(out, '_');
 		return;
 	}
+	if (len == 1 && s[0] == '_') {
+		buf_adds(out, "%5F");
+		return;
+	}
 	/* dots opening a component: no hidden files, no ".." */
 	for (; comp_start && i < len && s[i] == '.'; i++)
-		if (out->len - start + 3 <= TEMPLATE_MAX_VALUE)
-			buf_adds(out, "%2E");
-
+		buf_adds(out, "%2E");
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
 		size_t n, j;
 
-		if (out->len - start >= TEMPLATE_MAX_VALUE)
-			break;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || (c && strchr(safe, c))) {
+		if (template_safe_byte(c)) {
 			/* a run of safe bytes, added at once */
-			for (j = i + 1; j < len; j++) {
-				c = (unsigned char)s[j];
-				if (!((c >= 'a' && c <= 'z') ||
-				      (c >= 'A' && c <= 'Z') ||
-				      (c >= '0' && c <= '9') ||
-				      (c && strchr(safe, c))))
+			for (j = i + 1; j < len; j++)
+				if (!template_safe_byte((unsigned char)s[j]))
 					break;
-			}
-			n = j - i;
-			if (n > TEMPLATE_MAX_VALUE - (out->len - start))
-				n = TEMPLATE_MAX_VALUE - (out->len - start);
-			buf_add(out, s + i, n);
-			i += n;
+			buf_add(out, s + i, j - i);
+			i = j;
 		} else if (c >= 0x80 &&
 			   (n = template_utf8_ok((const unsigned char *)s + i,
 						 len - i)) > 0) {
-			if (out->len - start + n > TEMPLATE_MAX_VALUE)
-				break;
 			buf_add(out, s + i, n);
 			i += n;
 		} else {
-			if (out->len - start + 3 > TEMPLATE_MAX_VALUE)
-				break;
 			buf_addf(out, "%%%02X", c);
 			i++;
 		}
@@ -259,11 +274,55 @@ template_sanitize(const char *s, size_t len, int comp_start, struct buf *out)
 }
 
 /*
- * Fix the component of out that ends at out->len and starts after the
- * last '/' at or after from: "" -> "_", "." -> "%2E", ".." -> "%2E%2E".
+ * A component longer than TEMPLATE_MAX_COMPONENT bytes (it holds
+ * values; from comp to out->len, tail its literal text after the last
+ * value) is cut and marked "%~" plus the 32 hex digits of the 128-bit
+ * hash of the whole component, then its tail when that is short (the
+ * ".ndjson").  Sanitized values never hold "%~", so a cut name is told
+ * apart from any name that was not cut, and two long components share
+ * a name only if their hashes collide.
  */
 static void
-template_fix_component(struct buf *out, size_t comp)
+template_bound_component(struct buf *out, size_t comp, size_t tail)
+{
+	size_t len = out->len - comp, taillen = out->len - tail, keep;
+	struct hash128 h;
+	char mark[2 + 32 + 1];
+	char *t = NULL;
+
+	if (len <= TEMPLATE_MAX_COMPONENT)
+		return;
+	h = hash128(out->data + comp, len);
+	snprintf(mark, sizeof mark, "%%~%016llx%016llx",
+		 (unsigned long long)h.hi, (unsigned long long)h.lo);
+	if (taillen > TEMPLATE_MAX_TAIL)
+		taillen = 0;
+	if (taillen)
+		t = xstrndup(out->data + out->len - taillen, taillen);
+	keep = TEMPLATE_MAX_COMPONENT - (sizeof mark - 1) - taillen;
+	/* never cut a UTF-8 sequence or a %XX escape */
+	while (keep > 0 &&
+	       ((unsigned char)out->data[comp + keep] & 0xC0) == 0x80)
+		keep--;
+	if (keep >= 1 && out->data[comp + keep - 1] == '%')
+		keep -= 1;
+	else if (keep >= 2 && out->data[comp + keep - 2] == '%')
+		keep -= 2;
+	out->len = comp + keep;
+	buf_adds(out, mark);
+	if (t)
+		buf_add(out, t, taillen);
+	free(t);
+}
+
+/*
+ * End the component of out that starts at comp (it holds values; tail
+ * is where its literal text after the last value starts): "" -> "_",
+ * "." -> "%2E", ".." -> "%2E%2E", and no longer than
+ * TEMPLATE_MAX_COMPONENT bytes.
+ */
+static void
+template_end_component(struct buf *out, size_t comp, size_t tail)
 {
 	size_t len = out->len - comp;
 
@@ -272,6 +331,8 @@ template_fix_component(struct buf *out, size_t comp)
 	} else if (len <= 2 && memcmp(out->data + comp, "..", len) == 0) {
 		out->len = comp;
 		buf_adds(out, len == 1 ? "%2E" : "%2E%2E");
+	} else {
+		template_bound_component(out, comp, tail);
 	}
 }
 
@@ -343,6 +404,7 @@ template_render_any(struct template *t, json_t *v, struct record *rec,
 		    struct buf *out, struct errbuf *eb)
 {
 	size_t i, comp = out->len; /* where the current component starts */
+	size_t tail = comp;	   /* and its text after the last value */
 	int dirty = 0;		   /* the component holds a value */
 
 	for (i = 0; i < t->n; i++) {
@@ -362,11 +424,11 @@ template_render_any(struct template *t, json_t *v, struct record *rec,
 				if (p->text[k] == '/' &&
 				    mode == TEMPLATE_PATH) {
 					if (dirty)
-						template_fix_component(out,
-								       comp);
+						template_end_component(
+							out, comp, tail);
 					dirty = 0;
 					buf_addc(out, '/');
-					comp = out->len;
+					comp = tail = out->len;
 				} else {
 					buf_addc(out, p->text[k]);
 				}
@@ -382,13 +444,14 @@ template_render_any(struct template *t, json_t *v, struct record *rec,
 		}
 		if (mode == TEMPLATE_PATH) {
 			template_sanitize(s, len, out->len == comp, out);
+			tail = out->len;
 			dirty = 1;
 		} else {
 			buf_add(out, s, len);
 		}
 	}
 	if (mode == TEMPLATE_PATH && dirty)
-		template_fix_component(out, comp);
+		template_end_component(out, comp, tail);
 	return 0;
 }
 

@@ -12,9 +12,15 @@
  * value holds no "/", "\", NUL or control character; an empty value is
  * written "_", and dots that open a component are written "%2E" (so a
  * value never makes a hidden file, "." or ".."); a component that would
- * still be empty, "." or ".." is written "_", "%2E" or "%2E%2E"; a value
- * is cut to TEMPLATE_MAX_VALUE bytes.  The rendered path
- * therefore never leaves the directory written before the first "{".
+ * still be empty, "." or ".." is written "_", "%2E" or "%2E%2E".  The
+ * value "_" is written "%5F", so the encoding of one value is one to
+ * one.  A component holding values that renders longer than
+ * TEMPLATE_MAX_COMPONENT bytes is cut and marked with "%~" and a hash of
+ * all of it (then its literal tail, such as ".ndjson", when that is at
+ * most TEMPLATE_MAX_TAIL bytes), so it stays within NAME_MAX with room
+ * for a rotation index, and two long values never share a name by being
+ * cut.  The rendered path therefore never leaves the directory written
+ * before the first "{".
  */
 #ifndef TEMPLATE_H
 #define TEMPLATE_H
@@ -25,7 +31,8 @@ struct buf;
 struct errbuf;
 struct template;
 
-#define TEMPLATE_MAX_VALUE 200
+#define TEMPLATE_MAX_COMPONENT 200
+#define TEMPLATE_MAX_TAIL      32
 
 enum template_mode {
 	TEMPLATE_PLAIN, /* values inserted as they are */
@@ -50,6 +57,14 @@ struct template *template_compile_slots(const char *src, json_t *named_args,
 
 /* Does the template hold any {EXPR} (or slot)? */
 int template_is_constant(const struct template *t);
+
+/*
+ * The length of the directory written before the first {EXPR} (up to and
+ * including its last "/"; 0 when the first component holds a value; the
+ * whole directory part of a constant template): a rendering starts with
+ * these bytes, and only what follows them comes from event data.
+ */
+size_t template_fixed_dir(const struct template *t);
 
 /*
  * Append the rendering for event v to out.  0, or -1 with a

@@ -1,9 +1,12 @@
 /*
- * child.h -- running "sh -c COMMAND" with a pipe to its stdin.
+ * child.h -- starting a command with a pipe to its stdin: "sh -c COMMAND",
+ * or a simple command run directly (batch --exec).  The one way evpipe
+ * starts children.
  */
 #ifndef CHILD_H
 #define CHILD_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 struct errbuf;
@@ -13,14 +16,37 @@ struct child {
 	int in;	   /* write end of the child's stdin; -1 when closed */
 };
 
+/* A redirection of a direct start: open path onto fd, or dup2(from, fd). */
+struct child_redir {
+	int fd, from, flags; /* from >= 0: dup2(from, fd) */
+	const char *path;
+};
+
+struct child_opts {
+	/*
+	 * When prog is set, run it directly first, with argv and redirs;
+	 * "sh -c cmd" when it is not set or that start fails (sh then says
+	 * why).
+	 */
+	const char *prog;
+	char *const *argv;
+	const struct child_redir *redirs;
+	size_t nredirs;
+	char *const *env; /* the whole environment; NULL: evpipe's own */
+	int pgroup;	  /* in a process group of its own */
+};
+
 /*
- * Start "sh -c cmd" with stdin from a pipe (child->in), stdout and stderr
- * inherited, SIGPIPE back to its default, extra environment variables
- * envp ("NAME=value", NULL-terminated; may be NULL).  0, or -1 with a
- * STATUS_IO error.
+ * Start cmd with stdin from a pipe (c->in, close-on-exec), stdout and
+ * stderr inherited, SIGPIPE, SIGINT and SIGTERM at their defaults and no
+ * signal blocked.  Also when evpipe's own stdin is closed (the pipe is
+ * kept off fds 0-2).  o may be NULL ("sh -c cmd", evpipe's environment).
+ * 0, or an errno value.
  */
-int child_start(struct child *c, const char *cmd, char *const *envp,
-		struct errbuf *eb);
+int child_spawn(struct child *c, const char *cmd, const struct child_opts *o);
+
+/* child_spawn(c, cmd, NULL): 0, or -1 with a STATUS_IO error. */
+int child_start(struct child *c, const char *cmd, struct errbuf *eb);
 
 /*
  * Close the child's stdin and wait for it.  Returns its wait status, or -1

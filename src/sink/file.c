@@ -2,6 +2,7 @@
  * sink/file.c -- stdout ("-") and plain files opened for append.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,11 +96,124 @@ file_open_append(const char *path, struct errbuf *eb)
 	return fd;
 }
 
+/* mkdir -p for the directories above path. */
+static void
+mkdir_parents(const char *path)
+{
+	char *p = xstrdup(path), *s;
+
+	for (s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0755) == -1 && errno != EEXIST)
+			break;
+		*s = '/';
+	}
+	free(p);
+}
+
+#ifdef O_PATH
+#define CONFINED_DIR_FLAGS (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#else
+#define CONFINED_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#endif
+
+/*
+ * Why openat(dfd, name) failed with err: a symbolic link is named as one.
+ * The status is STATUS_REJECT when the name is this event's own problem
+ * (too long), else STATUS_IO.
+ */
+static int
+confined_why(int dfd, const char *path, const char *name, int flags, int err,
+	     char *why, size_t whysz)
+{
+	const char *verb = flags & O_EXCL ? "create" : "open";
+	struct stat st;
+
+	if ((err == ELOOP || err == ENOTDIR || err == ENXIO) &&
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode)) {
+		snprintf(why, whysz,
+			 "cannot %s '%s': '%s' is a symbolic link (paths "
+			 "rendered from a template never follow one)",
+			 verb, path, name);
+		return STATUS_IO;
+	}
+	snprintf(why, whysz, "cannot %s '%s': %s", verb, path, strerror(err));
+	return err == ENAMETOOLONG ? STATUS_REJECT : STATUS_IO;
+}
+
+int
+file_open_confined(const char *path, size_t fixed, int flags, int mkdir_dirs,
+		   int *status, char *why, size_t whysz)
+{
+	char *p = xstrdup(path), *name, *slash;
+	int dfd, fd = -1, err = 0;
+
+	*status = STATUS_IO;
+	name = p + fixed;
+	if (fixed > 0) {
+		/* the directory the user typed: it may be a symbolic link */
+		*name = '\0';
+		dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd == -1 && errno == ENOENT && mkdir_dirs) {
+			mkdir_parents(p);
+			dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		}
+		*name = path[fixed];
+		if (dfd == -1) {
+			err = errno;
+			confined_why(AT_FDCWD, path, "", flags, err, why,
+				     whysz);
+			goto out;
+		}
+	} else {
+		dfd = AT_FDCWD;
+	}
+	while ((slash = strchr(name, '/')) != NULL) {
+		int next;
+
+		*slash = '\0';
+		if (*name == '\0') {
+			name = slash + 1;
+			continue;
+		}
+		next = openat(dfd, name, CONFINED_DIR_FLAGS);
+		if (next == -1 && errno == ENOENT && mkdir_dirs &&
+		    (mkdirat(dfd, name, 0755) == 0 || errno == EEXIST))
+			next = openat(dfd, name, CONFINED_DIR_FLAGS);
+		if (next == -1) {
+			err = errno;
+			*status = confined_why(dfd, path, name, flags, err, why,
+					       whysz);
+			goto out;
+		}
+		if (dfd != AT_FDCWD)
+			close(dfd);
+		dfd = next;
+		name = slash + 1;
+	}
+	/* O_NONBLOCK: a FIFO planted there must not hang the run */
+	fd = openat(dfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		    0644);
+	if (fd == -1) {
+		err = errno;
+		*status = confined_why(dfd, path, name, flags, err, why, whysz);
+		goto out;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+out:
+	if (dfd >= 0)
+		close(dfd);
+	free(p);
+	errno = err;
+	return fd;
+}
+
 static int
 file_open(struct sink *s, const char *path, struct errbuf *eb)
 {
 	struct file_priv *p;
-	int fd = file_open_append(path, eb);
+	int fd = s->given_fd >= 0 ? s->given_fd : file_open_append(path, eb);
 
 	if (fd == -1)
 		return -1;

@@ -24,7 +24,7 @@ static int
 gzip_open(struct sink *s, const char *path, struct errbuf *eb)
 {
 	struct gzip_priv *p;
-	int fd = file_open_append(path, eb);
+	int fd = s->given_fd >= 0 ? s->given_fd : file_open_append(path, eb);
 
 	if (fd == -1)
 		return -1;

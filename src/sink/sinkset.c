@@ -4,6 +4,7 @@
  * target could not take (sinkset.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -21,10 +22,11 @@
 #include "lib/util.h"
 #include "lib/xmalloc.h"
 
-#define SS_FLUSH     (64 * 1024) /* write a file's buffer at this size */
-#define SS_MAX_AUTO  1024	 /* most files kept open by default */
-#define SS_FD_SPARE  64		 /* fds left for everything else */
-#define SS_ROT_PROBE 100000	 /* most rotation indexes looked for */
+#define SS_FLUSH      (64 * 1024) /* write a file's buffer at this size */
+#define SS_MAX_AUTO   1024	  /* most files kept open by default */
+#define SS_FD_SPARE   64	  /* fds left for everything else */
+#define SS_ROT_PROBE  100000	  /* most rotation indexes looked for */
+#define SS_MAX_FAILED 4096	  /* files that failed to open remembered */
 
 enum { WAIT_NO, WAIT_BOUND, WAIT_LINGER };
 
@@ -60,6 +62,7 @@ struct sinkset {
 	/* template entries: hash table and LRU of the open ones */
 	struct ss_entry **tab;
 	size_t nbuckets, nentries, nopen;
+	size_t nfailed; /* entries kept for a failed open (their why) */
 	struct ss_entry *lru_head, *lru_tail; /* head: most recent */
 	struct buf path, scratch;
 	/* interned source names: records only borrow theirs */
@@ -68,6 +71,7 @@ struct sinkset {
 	const char *last_src;
 	uint32_t last_id;
 	int rotatable; /* max_size given and the target is a file */
+	size_t fixed;  /* template_fixed_dir(): the part the user typed */
 	int64_t linger_end;
 	uint64_t events, failed, opens, evictions, rotations;
 };
@@ -159,23 +163,32 @@ entry_consume_events(struct ss_entry *e, size_t upto)
 }
 
 /*
- * Reject one event with reason why (STATUS_IO): 0, 1 (stop reading) or
- * -1 (fatal, eb filled).
+ * Reject one event with reason why and status (STATUS_IO, or
+ * STATUS_REJECT when its own path cannot be made): 0, 1 (stop reading)
+ * or -1 (fatal, eb filled).
  */
 static int
-ss_reject(struct sinkset *ss, const char *src, uint64_t lineno,
-	  const char *bytes, size_t len, const char *why, struct errbuf *eb)
+ss_reject_as(struct sinkset *ss, const char *src, uint64_t lineno,
+	     const char *bytes, size_t len, const char *why, int status,
+	     struct errbuf *eb)
 {
 	struct record rec;
 	int r;
 
 	record_init(&rec, src, lineno, bytes, len);
 	record_json(&rec, NULL); /* dead-letter it as JSON when it is */
-	errbuf_set(eb, STATUS_IO, "%s", why);
+	errbuf_set(eb, status, "%s", why);
 	r = stage_reject(ss->env, &rec, eb);
 	record_release(&rec);
 	ss->failed++;
 	return r;
+}
+
+static int
+ss_reject(struct sinkset *ss, const char *src, uint64_t lineno,
+	  const char *bytes, size_t len, const char *why, struct errbuf *eb)
+{
+	return ss_reject_as(ss, src, lineno, bytes, len, why, STATUS_IO, eb);
 }
 
 /*
@@ -304,21 +317,6 @@ entry_write(struct sinkset *ss, struct ss_entry *e, int mode, struct errbuf *eb)
 	return 0;
 }
 
-/* mkdir -p for the directories above path. */
-static void
-mkdir_parents(const char *path)
-{
-	char *p = xstrdup(path), *s;
-
-	for (s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0755) == -1 && errno != EEXIST)
-			break;
-		*s = '/';
-	}
-	free(p);
-}
-
 /* PATH with rotation index n: "a/b.ndjson" -> "a/b.N.ndjson". */
 static void
 rotated_name(const char *path, size_t len, uint64_t n, struct buf *out)
@@ -395,12 +393,13 @@ ss_evict(struct sinkset *ss, struct errbuf *eb)
  */
 static int
 entry_open(struct sinkset *ss, struct ss_entry *e, char *why, size_t whysz,
-	   struct errbuf *eb)
+	   int *status, struct errbuf *eb)
 {
 	struct errbuf teb = { 0 };
 	struct stat st;
-	int tries = 0, err;
+	int tries = 0, err, fd;
 
+	*status = STATUS_IO;
 	if (ss->rotatable) {
 		/* go on in the last file of the series (across runs) */
 		uint64_t probes = 0;
@@ -408,38 +407,49 @@ entry_open(struct sinkset *ss, struct ss_entry *e, char *why, size_t whysz,
 		for (;;) {
 			rotated_name(e->path, e->pathlen, e->index + 1,
 				     &ss->scratch);
-			if (stat(ss->scratch.data, &st) == -1 ||
+			if (lstat(ss->scratch.data, &st) == -1 ||
 			    ++probes > SS_ROT_PROBE)
 				break;
 			e->index++;
 		}
-		rotated_name(e->path, e->pathlen, e->index, &ss->scratch);
+	}
+	rotated_name(e->path, e->pathlen, e->index, &ss->scratch);
+	for (;;) {
+		if (e == ss->one) {
+			e->s = sink_open_unbuffered(ss->scratch.data, &teb);
+			if (e->s == NULL) {
+				snprintf(why, whysz, "%s", teb.msg);
+				return -1;
+			}
+			fd = -1;
+		} else {
+			fd = file_open_confined(ss->scratch.data, ss->fixed,
+						O_WRONLY | O_APPEND | O_CREAT,
+						ss->o.mkdir, status, why,
+						whysz);
+			if (fd >= 0)
+				break;
+		}
+		if (e->s)
+			break;
+		err = errno;
+		if (!(err == EMFILE || err == ENFILE) || ss->nopen == 0 ||
+		    tries++ >= 8)
+			return -1;
+		if (ss_evict(ss, eb) == -1)
+			return -2;
+	}
+	if (e->s == NULL) {
+		e->size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+		e->s = sink_open_fd(ss->scratch.data, fd, &teb);
+		if (e->s == NULL) {
+			snprintf(why, whysz, "%s", teb.msg);
+			return -1;
+		}
+	} else if (ss->rotatable) {
 		e->size = stat(ss->scratch.data, &st) == 0
 				  ? (uint64_t)st.st_size
 				  : 0;
-	} else {
-		rotated_name(e->path, e->pathlen, e->index, &ss->scratch);
-	}
-	for (;;) {
-		e->s = sink_open_unbuffered(ss->scratch.data, &teb);
-		err = errno;
-		if (e->s)
-			break;
-		if (e == ss->one) {
-			snprintf(why, whysz, "%s", teb.msg);
-			return -1;
-		}
-		if ((err == EMFILE || err == ENFILE) && ss->nopen > 0 &&
-		    tries++ < 8) {
-			if (ss_evict(ss, eb) == -1)
-				return -2;
-		} else if (err == ENOENT && ss->o.mkdir && tries++ == 0) {
-			mkdir_parents(ss->scratch.data);
-		} else {
-			snprintf(why, whysz, "%s", teb.msg);
-			return -1;
-		}
-		errbuf_clear(&teb);
 	}
 	ss->opens++;
 	if (e != ss->one) {
@@ -576,6 +586,7 @@ sinkset_new(const char *spec, const struct sinkset_opts *o,
 			sinkset_free(ss);
 			return NULL;
 		}
+		ss->fixed = template_fixed_dir(ss->tmpl);
 		if (template_is_constant(ss->tmpl)) {
 			/* only "{{" and "}}": a constant path after all */
 			struct buf b = BUF_INIT;
@@ -591,7 +602,10 @@ sinkset_new(const char *spec, const struct sinkset_opts *o,
 		char why[sizeof eb->msg];
 
 		ss->one = entry_new(ss->spec, strlen(ss->spec), 0);
-		if (entry_open(ss, ss->one, why, sizeof why, eb) != 0) {
+		int status;
+
+		if (entry_open(ss, ss->one, why, sizeof why, &status, eb) !=
+		    0) {
 			errbuf_set(eb, STATUS_IO, "%s", why);
 			sinkset_free(ss);
 			return NULL;
@@ -600,10 +614,31 @@ sinkset_new(const char *spec, const struct sinkset_opts *o,
 	return ss;
 }
 
-int
-sinkset_is_template(const struct sinkset *ss)
+/*
+ * e's file could not be opened for rec: reject rec.  A name that cannot
+ * be made is this event's problem (STATUS_REJECT): the entry is
+ * forgotten.  Else the reason stays for e's later events (STATUS_IO),
+ * for at most SS_MAX_FAILED files: past that a failed file is forgotten
+ * and tried again for its next event, so event data that names ever
+ * new files that cannot be opened does not grow memory.
+ */
+static int
+ss_open_failed(struct sinkset *ss, struct ss_entry *e, struct record *rec,
+	       const char *why, int status, struct errbuf *eb)
 {
-	return ss->tmpl != NULL;
+	const char *bytes;
+	size_t len;
+
+	bytes = record_bytes(rec, &len);
+	if (e != ss->one && e->nmeta == 0 &&
+	    (status == STATUS_REJECT || ss->nfailed >= SS_MAX_FAILED)) {
+		ss_forget(ss, e);
+	} else {
+		e->why = xstrdup(why);
+		ss->nfailed++;
+	}
+	return ss_reject_as(ss, rec->src, rec->lineno, bytes, len, why, status,
+			    eb);
 }
 
 int
@@ -613,7 +648,7 @@ sinkset_write(struct sinkset *ss, struct record *rec,
 	struct ss_entry *e = ss->one;
 	const char *bytes;
 	size_t len;
-	int r;
+	int r, status;
 
 	if (ss->tmpl) {
 		buf_reset(&ss->path);
@@ -631,14 +666,11 @@ sinkset_write(struct sinkset *ss, struct record *rec,
 
 		if (ss->nopen >= ss->o.max_open && (r = ss_evict(ss, eb)) != 0)
 			return r;
-		r = entry_open(ss, e, why, sizeof why, eb);
+		r = entry_open(ss, e, why, sizeof why, &status, eb);
 		if (r == -2)
 			return -1;
-		if (r == -1) {
-			e->why = xstrdup(why);
-			return ss_reject(ss, rec->src, rec->lineno, bytes, len,
-					 why, eb);
-		}
+		if (r == -1)
+			return ss_open_failed(ss, e, rec, why, status, eb);
 	} else if (e != ss->one && e != ss->lru_head) {
 		lru_unlink(ss, e);
 		lru_push(ss, e);
@@ -657,14 +689,11 @@ sinkset_write(struct sinkset *ss, struct record *rec,
 					 e->why, eb);
 		e->index++;
 		ss->rotations++;
-		r = entry_open(ss, e, why, sizeof why, eb);
+		r = entry_open(ss, e, why, sizeof why, &status, eb);
 		if (r == -2)
 			return -1;
-		if (r == -1) {
-			e->why = xstrdup(why);
-			return ss_reject(ss, rec->src, rec->lineno, bytes, len,
-					 why, eb);
-		}
+		if (r == -1)
+			return ss_open_failed(ss, e, rec, why, status, eb);
 	}
 	if (e->nmeta == e->capmeta) {
 		e->capmeta = e->capmeta ? e->capmeta * 2 : 64;
@@ -751,16 +780,48 @@ sinkset_close(struct sinkset *ss, struct errbuf *eb)
 	return rc;
 }
 
-uint64_t
-sinkset_events(const struct sinkset *ss)
+int
+sinkset_flush_all(struct sinkset *const *v, size_t n, struct errbuf *eb)
 {
-	return ss->events;
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		if (v[i] && sinkset_flush(v[i], eb) == -1)
+			return -1;
+	return 0;
 }
 
-uint64_t
-sinkset_failed(const struct sinkset *ss)
+int64_t
+sinkset_next_deadline_all(struct sinkset *const *v, size_t n)
 {
-	return ss->failed;
+	int64_t best = INT64_MAX, d;
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		if (v[i] && (d = sinkset_next_deadline(v[i])) < best)
+			best = d;
+	return best;
+}
+
+int
+sinkset_close_all(struct sinkset *const *v, size_t n, struct errbuf *eb)
+{
+	struct errbuf first = { 0 };
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; v && i < n; i++) {
+		if (v[i] == NULL || sinkset_close(v[i], eb) != -1)
+			continue;
+		if (rc == 0)
+			first = *eb;
+		else
+			errbuf_clear(eb);
+		rc = -1;
+	}
+	if (rc == -1)
+		*eb = first;
+	return rc;
 }
 
 void

@@ -59,9 +59,6 @@ struct sinkset_opts {
 struct sinkset *sinkset_new(const char *spec, const struct sinkset_opts *o,
 			    const struct stage_env *env, struct errbuf *eb);
 
-/* Is it a template? */
-int sinkset_is_template(const struct sinkset *ss);
-
 /*
  * Write rec (borrowed) to the file its rendering names, with slot_values
  * for the template's slots.  0; 1 when --on-error stop says to stop
@@ -86,9 +83,17 @@ int64_t sinkset_next_deadline(const struct sinkset *ss);
  */
 int sinkset_close(struct sinkset *ss, struct errbuf *eb);
 
-/* Events written (taken by a sink), events rejected by targets. */
-uint64_t sinkset_events(const struct sinkset *ss);
-uint64_t sinkset_failed(const struct sinkset *ss);
+/*
+ * The same over the n sinksets of a command (tee's targets, route's
+ * rules and --else); NULL entries are skipped.  0, or -1 (fatal) with
+ * eb; --on-error stop is seen by the next sinkset_write().
+ * sinkset_close_all() closes every one, also after one failed (one
+ * failing must not strand the others' events), and returns the first
+ * failure.
+ */
+int sinkset_flush_all(struct sinkset *const *v, size_t n, struct errbuf *eb);
+int64_t sinkset_next_deadline_all(struct sinkset *const *v, size_t n);
+int sinkset_close_all(struct sinkset *const *v, size_t n, struct errbuf *eb);
 
 /* One -v line of facts, after "evpipe: STAGE: " (files, evictions). */
 void sinkset_report(const struct sinkset *ss, FILE *fp);

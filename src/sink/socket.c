@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/backoff.h"
 #include "lib/errbuf.h"
 #include "target.h"
 #include "lib/util.h"
@@ -50,7 +51,7 @@ struct socket_priv {
 	size_t naddrs;
 	int fd;		    /* -1 while disconnected */
 	int64_t next_try;   /* mono_ns of the next connect attempt */
-	int64_t backoff;    /* the wait after the next failure */
+	struct backoff bo;  /* the wait after the next failed connect */
 	int64_t linger_end; /* closing: give up after this; 0 if not */
 	int down;	    /* an outage was reported (warn once per outage) */
 	unsigned reconnects;
@@ -204,7 +205,7 @@ socket_connect(struct sink *s)
 			if (p->down)
 				log_warn("%s: connected again", s->spec);
 			p->down = 0;
-			p->backoff = SOCKET_BACKOFF_MIN;
+			backoff_ok(&p->bo);
 			return 0;
 		}
 		snprintf(p->why, sizeof p->why, "cannot connect: %s",
@@ -214,10 +215,7 @@ socket_connect(struct sink *s)
 		log_warn("%s: %s; events are kept and the connect is retried",
 			 s->spec, p->why);
 	p->down = 1;
-	p->next_try = mono_ns() + p->backoff;
-	p->backoff *= 2;
-	if (p->backoff > SOCKET_BACKOFF_MAX)
-		p->backoff = SOCKET_BACKOFF_MAX;
+	p->next_try = mono_ns() + backoff_fail(&p->bo);
 	return -1;
 }
 
@@ -269,7 +267,7 @@ static int
 socket_open_common(struct sink *s, struct socket_priv *p)
 {
 	p->fd = -1;
-	p->backoff = SOCKET_BACKOFF_MIN;
+	backoff_init(&p->bo, SOCKET_BACKOFF_MIN, SOCKET_BACKOFF_MAX);
 	s->priv = p;
 	(void)socket_connect(s); /* not connected yet is not an error */
 	return 0;

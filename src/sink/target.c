@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/errbuf.h"
 #include "target.h"
@@ -127,7 +128,7 @@ target_print_schemes(FILE *fp)
 }
 
 static struct sink *
-sink_open_any(const char *spec, int line_buffered, size_t bufsize,
+sink_open_any(const char *spec, int line_buffered, size_t bufsize, int fd,
 	      struct errbuf *eb)
 {
 	const struct sink_kind *kind;
@@ -135,8 +136,16 @@ sink_open_any(const char *spec, int line_buffered, size_t bufsize,
 	struct sink *s;
 
 	kind = target_kind(spec, &rest, eb);
-	if (kind == NULL)
+	if (kind == NULL ||
+	    (fd >= 0 && kind != &sink_file && kind != &sink_gzip)) {
+		if (fd >= 0) {
+			close(fd);
+			if (kind)
+				errbuf_set(eb, STATUS_IO,
+					   "%s: not a file target", spec);
+		}
 		return NULL;
+	}
 	if ((kind == &sink_tcp || kind == &sink_unix) &&
 	    socket_check(kind, rest, spec, eb) == -1)
 		return NULL;
@@ -145,6 +154,7 @@ sink_open_any(const char *spec, int line_buffered, size_t bufsize,
 	s->spec = xstrdup(spec);
 	s->line_buffered = line_buffered;
 	s->is_stdout = kind == &sink_stdout;
+	s->given_fd = fd;
 	if (kind->open(s, rest, eb) == -1) {
 		free(s->spec);
 		free(s);
@@ -158,13 +168,19 @@ sink_open_any(const char *spec, int line_buffered, size_t bufsize,
 struct sink *
 sink_open(const char *spec, int line_buffered, struct errbuf *eb)
 {
-	return sink_open_any(spec, line_buffered, SINK_BUF, eb);
+	return sink_open_any(spec, line_buffered, SINK_BUF, -1, eb);
 }
 
 struct sink *
 sink_open_unbuffered(const char *spec, struct errbuf *eb)
 {
-	return sink_open_any(spec, 0, 0, eb);
+	return sink_open_any(spec, 0, 0, -1, eb);
+}
+
+struct sink *
+sink_open_fd(const char *spec, int fd, struct errbuf *eb)
+{
+	return sink_open_any(spec, 0, 0, fd, eb);
 }
 
 int
@@ -196,12 +212,6 @@ int64_t
 sink_retry_at(struct sink *s)
 {
 	return s->kind->retry_at ? s->kind->retry_at(s) : 0;
-}
-
-int
-sink_can_wait(const struct sink *s)
-{
-	return s->kind->write_some != NULL;
 }
 
 size_t

@@ -69,6 +69,7 @@ struct sink {
 	const struct sink_kind *kind;
 	char *spec; /* the target as written */
 	void *priv;
+	int given_fd; /* file kinds: an fd opened for them, or -1 */
 	char *buf;
 	size_t len, cap;
 	int line_buffered;
@@ -106,6 +107,13 @@ struct sink *sink_open(const char *spec, int line_buffered, struct errbuf *eb);
 struct sink *sink_open_unbuffered(const char *spec, struct errbuf *eb);
 
 /*
+ * The same for a file (or .gz file) target the caller opened itself as
+ * fd (sinkset.c opens templated paths without following symlinks); the
+ * sink owns fd from now on, also when this fails.
+ */
+struct sink *sink_open_fd(const char *spec, int fd, struct errbuf *eb);
+
+/*
  * Write a block of whole lines straight to the kind: 0 (all written),
  * 1 (a socket is not connected: *done bytes went, the rest is to be given
  * again from sink_retry_at() on) or -1 with eb (failed for good; *done is
@@ -116,9 +124,6 @@ int sink_write_block(struct sink *s, const char *buf, size_t len, size_t *done,
 
 /* When a disconnected sink may be written again; 0 if it is connected. */
 int64_t sink_retry_at(struct sink *s);
-
-/* Can the target be disconnected (a socket, a command)? */
-int sink_can_wait(const struct sink *s);
 
 /* The kind's unread(); 0 (and *gone 0) for kinds without one. */
 size_t sink_unread(struct sink *s, int *gone, struct errbuf *eb);
@@ -181,6 +186,20 @@ int sink_close(struct sink *s, struct errbuf *eb);
 
 /* Open PATH for append as file targets do (0644 less umask); fd or -1. */
 int file_open_append(const char *path, struct errbuf *eb);
+
+/*
+ * Open path, rendered from a template, with flags (O_WRONLY | O_APPEND |
+ * O_CREAT, or O_CREAT | O_EXCL), mode 0644 less umask, without following
+ * a symbolic link anywhere after its first fixed bytes (the directory the
+ * user typed, template_fixed_dir(), which is opened as given): each
+ * component after it is opened with openat() and O_NOFOLLOW, directories
+ * made with mkdirat() when mkdir_dirs; a FIFO without a reader is an
+ * error (ENXIO), not a wait.  The fd, or -1 with errno, the reason in
+ * why and its status in *status (STATUS_REJECT when the name is too
+ * long: the event's own problem; else STATUS_IO).
+ */
+int file_open_confined(const char *path, size_t fixed, int flags,
+		       int mkdir_dirs, int *status, char *why, size_t whysz);
 
 /* Check a socket target's address without connecting (sink/socket.c). */
 int socket_check(const struct sink_kind *kind, const char *rest,

@@ -53,12 +53,27 @@ struct plain {
 	struct source s;
 	struct input *in;
 	struct reader rd; /* --from: every format reads files read once */
+	struct prescan *prescan; /* reads and checks it on a second thread
+				  * (prescan.h), or NULL */
+	struct prescan_line pl;	 /* the prescan's last line */
 };
 
-static struct reader *
-plain_reader(struct source *s)
+static int
+plain_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 {
-	return &((struct plain *)s)->rd;
+	struct plain *p = (struct plain *)s;
+	int res;
+
+	if (p->prescan == NULL)
+		return source_read(&p->rd, rec, eb);
+	do
+		res = prescan_next(p->prescan, &p->pl, eb);
+	while (res == LINE_OK && p->pl.blank);
+	rec->bytes = p->pl.line;
+	rec->len = p->pl.len;
+	rec->lineno = p->pl.lineno;
+	rec->checked = &p->pl;
+	return res;
 }
 
 static void
@@ -81,15 +96,15 @@ plain_free(struct source *s)
 {
 	struct plain *p = (struct plain *)s;
 
-	if (s->prescan)
-		prescan_stop(s->prescan);
+	if (p->prescan)
+		prescan_stop(p->prescan);
 	reader_release(&p->rd);
 	input_close(p->in);
 	free(p);
 }
 
 static const struct source_ops plain_ops = {
-	.reader = plain_reader,
+	.next = plain_next,
 	.idle = plain_idle,
 	.end = plain_end,
 	.free = plain_free,
@@ -122,8 +137,8 @@ source_file_new(struct source_set *set, const char *path)
 		progress_begin(set->progress, in);
 	/* The prescan frames NDJSON lines only. */
 	if (set->prescan && !input_is_stream(in) && set->g->from == FROM_NDJSON)
-		p->s.prescan = prescan_start(input_read, in, set->g->max_line,
-					     set->prescan_tape);
+		p->prescan = prescan_start(input_read, in, set->g->max_line,
+					   set->prescan_tape);
 	return &p->s;
 }
 
@@ -133,12 +148,12 @@ source_file_new(struct source_set *set, const char *path)
  * A file read in follow mode -- the one under a followed name, or one
  * rotated away from it that is still being read ("draining") -- and what
  * --checkpoint needs to know of it: which file it is, and how far its
- * records were delivered.  Records are numbered as read (struct record);
- * at the end of each turn a mark says that every record up to off was
- * numbered seq or lower, so when the runner says which number is the
- * lowest still held, the last mark below it is where the file stands
- * (base).  A drain takes the marks of the file it was, so events of a
- * rotated file held by a command keep the checkpoint before them.
+ * records were delivered.  With --checkpoint it takes part in delivery
+ * (source.h): its marks are offsets in the file, where the records handed
+ * out end, and the last one delivered is where a restart resumes (base).
+ * A drain takes the marks of the file it was (source_marks_move()), so
+ * events of a rotated file held by a command keep the checkpoint before
+ * them; a file truncated and read again drops them.
  */
 struct tracked {
 	struct source s;
@@ -149,14 +164,58 @@ struct tracked {
 	ino_t ino;
 	uint64_t pos; /* bytes read from fd: the offset of rd's end */
 	struct reader rd;
-	struct mark {
-		uint64_t seq, off;
-	} * marks;
-	size_t nmarks, capmarks;
-	uint64_t base;	 /* where the oldest record still held may start */
-	uint64_t fp;	 /* hash64 of the first fp_bytes bytes */
-	size_t fp_bytes; /* up to CKPT_FP_BYTES */
+	uint64_t skip_to; /* records that end at or before this offset
+			   * were delivered before (a checkpoint resumed by
+			   * reading a stateful format from its start) */
+	uint64_t base;	  /* where the records delivered end */
+	uint64_t fp;	  /* hash64 of the first fp_bytes bytes */
+	size_t fp_bytes;  /* up to CKPT_FP_BYTES */
 };
+
+/* The offset where the records t handed out (or skipped) end. */
+static uint64_t
+tracked_offset(const struct tracked *t)
+{
+	return t->pos - reader_unread(&t->rd);
+}
+
+/* The next record of t, past those delivered before a restart. */
+static int
+tracked_next(struct tracked *t, struct source_rec *rec, struct errbuf *eb)
+{
+	for (;;) {
+		int res = source_read(&t->rd, rec, eb);
+
+		if (t->skip_to == 0 ||
+		    (res != LINE_OK && res != LINE_TOO_LONG &&
+		     res != LINE_INVALID))
+			return res;
+		if (tracked_offset(t) > t->skip_to) {
+			t->skip_to = 0; /* past them: the rest is new */
+			return res;
+		}
+		errbuf_clear(eb); /* delivered before the restart */
+	}
+}
+
+static uint64_t
+tracked_mark(struct source *s)
+{
+	return tracked_offset((struct tracked *)s);
+}
+
+/* Bytes of a line its writer has not finished: with --checkpoint it is
+ * read again next time, else it is lost at exit. */
+static size_t
+tracked_unfinished(struct tracked *t)
+{
+	size_t n;
+
+	if (t->set->g->checkpoint || t->fd == -1)
+		return 0;
+	n = reader_unread(&t->rd);
+	return t->rd.lr.discarding ? 0 : n;
+}
 
 /* hash64 of the first n bytes of fd; -1 if fewer can be read. */
 static int
@@ -200,16 +259,16 @@ tracked_start(struct tracked *t, uint64_t start, linebuf_read_fn read)
 {
 	const struct globals *g = t->set->g;
 
-	t->s.skip_to = 0;
+	t->skip_to = 0;
 	if (start > 0 && reader_stateful(g->from)) {
-		t->s.skip_to = start;
+		t->skip_to = start;
 		start = 0;
 	}
 	if (start > 0 && lseek(t->fd, (off_t)start, SEEK_SET) == -1)
 		start = 0;
 	t->pos = start;
-	t->s.end_off = t->base = start > t->s.skip_to ? start : t->s.skip_to;
-	t->nmarks = 0;
+	t->base = start > t->skip_to ? start : t->skip_to;
+	source_marks_drop(&t->s);
 	reader_init(&t->rd, g->from, read, t, g->max_line,
 		    g->csv_types ? READER_TYPES : 0);
 	t->s.ready = 1;
@@ -227,6 +286,7 @@ struct drain {
 };
 
 static void drain_hold(struct drain *d, struct follow *f);
+static int is_tracked(const struct source *s);
 static void drain_release_waiter(struct drain *d);
 
 static ssize_t
@@ -253,12 +313,12 @@ drain_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 	return -1;
 }
 
-static struct reader *
-drain_reader(struct source *s)
+static int
+drain_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 {
 	struct drain *d = (struct drain *)s;
 
-	return d->ended ? NULL : &d->t.rd;
+	return d->ended ? LINE_AGAIN : tracked_next(&d->t, rec, eb);
 }
 
 static void
@@ -266,6 +326,8 @@ drain_idle(struct source *s, struct source_set *set)
 {
 	(void)set;
 	s->ready = 0;
+	if (((struct drain *)s)->ended)
+		return; /* waits for delivered() */
 	s->deadline = mono_ns() + FOLLOW_POLL;
 	drain_release_waiter((struct drain *)s);
 }
@@ -280,14 +342,35 @@ drain_end(struct source *s, struct source_set *set, int failed)
 	struct drain *d = (struct drain *)s;
 
 	(void)failed;
+	(void)set;
 	drain_release_waiter(d);
-	if (set->g->checkpoint == NULL || d->t.nmarks == 0) {
+	if (!s->delivery || d->t.base >= tracked_offset(&d->t)) {
 		s->done = 1;
 		return;
 	}
 	d->ended = 1;
 	s->ready = 0;
 	s->deadline = INT64_MAX;
+}
+
+/* Read to its end and delivered to its end: it leaves the checkpoint. */
+static void
+drain_delivered(struct source *s, uint64_t mark)
+{
+	struct drain *d = (struct drain *)s;
+
+	if (mark > d->t.base)
+		d->t.base = mark;
+	if (d->ended && d->t.base >= tracked_offset(&d->t))
+		s->done = 1;
+}
+
+static size_t
+drain_unfinished(struct source *s)
+{
+	struct drain *d = (struct drain *)s;
+
+	return d->ended ? 0 : tracked_unfinished(&d->t);
 }
 
 static void
@@ -298,14 +381,16 @@ drain_free(struct source *s)
 	drain_release_waiter(d);
 	reader_release(&d->t.rd);
 	close(d->t.fd);
-	free(d->t.marks);
 	free(d);
 }
 
 static const struct source_ops drain_ops = {
-	.reader = drain_reader,
+	.next = drain_next,
 	.idle = drain_idle,
 	.end = drain_end,
+	.mark = tracked_mark,
+	.delivered = drain_delivered,
+	.unfinished = drain_unfinished,
 	.free = drain_free,
 };
 
@@ -318,7 +403,7 @@ drain_new(struct source_set *set, const char *name)
 	d->t.s.name = name;
 	d->t.s.fd = -1;
 	d->t.s.ready = 1;
-	d->t.s.tracked = 1;
+	d->t.s.delivery = set->g->checkpoint != NULL;
 	d->t.s.deadline = INT64_MAX;
 	d->t.set = set;
 	d->t.path = name;
@@ -391,7 +476,7 @@ find_rotated(struct source_set *set, const struct ckpt_entry *e,
 		for (i = 0; i < set->n; i++) {
 			struct tracked *t = (struct tracked *)set->v[i];
 
-			if (set->v[i]->tracked && t->fd != -1 &&
+			if (is_tracked(set->v[i]) && t->fd != -1 &&
 			    t->dev == cur.st_dev && t->ino == cur.st_ino)
 				own = 1;
 		}
@@ -581,19 +666,17 @@ follow_detach(struct follow *f, int drain)
 		 * its reader and the marks of its records. */
 		d->t = f->t;
 		d->t.s = s;
-		d->t.s.end_off = f->t.s.end_off;
-		d->t.s.skip_to = f->t.s.skip_to;
+		source_marks_move(&d->t.s, &f->t.s);
 		reader_set_input(&d->t.rd, drain_read, d);
 		source_set_add(f->t.set, &d->t.s);
-		f->t.marks = NULL;
-		f->t.capmarks = 0;
 	} else {
+		/* The marks were offsets in this file: they go with it. */
+		source_marks_drop(&f->t.s);
 		reader_release(&f->t.rd);
 		close(f->t.fd);
 	}
 	memset(&f->t.rd, 0, sizeof f->t.rd);
 	f->t.fd = -1;
-	f->t.nmarks = 0;
 }
 
 /* Try to open the file under the name. */
@@ -660,14 +743,19 @@ follow_service(struct source *s, struct source_set *set)
 		follow_open(f);
 	else
 		follow_truncated(f);
+	/* Older files first: drain_release_waiter() wakes it. */
+	if (f->nfirst > 0)
+		s->ready = 0;
 }
 
-static struct reader *
-follow_reader(struct source *s)
+static int
+follow_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 {
 	struct follow *f = (struct follow *)s;
 
-	return f->t.fd == -1 || f->nfirst > 0 ? NULL : &f->t.rd;
+	if (f->t.fd == -1 || f->nfirst > 0)
+		return LINE_AGAIN; /* service() cleared ready: not reached */
+	return tracked_next(&f->t, rec, eb);
 }
 
 /* The reader ran dry: has the file been truncated or rotated? */
@@ -679,7 +767,7 @@ follow_idle(struct source *s, struct source_set *set)
 
 	(void)set;
 	s->ready = 0;
-	if (follow_truncated(f))
+	if (f->t.fd == -1 || f->nfirst > 0 || follow_truncated(f))
 		return;
 	if (f->t.fp_bytes < CKPT_FP_BYTES && f->t.pos > f->t.fp_bytes)
 		follow_fingerprint(f, f->t.pos);
@@ -710,73 +798,52 @@ follow_free(struct source *s)
 
 	if (f->t.fd != -1)
 		follow_detach(f, 0);
-	free(f->t.marks);
 	free(f);
+}
+
+static void
+follow_delivered(struct source *s, uint64_t mark)
+{
+	struct follow *f = (struct follow *)s;
+
+	if (mark > f->t.base)
+		f->t.base = mark;
+}
+
+static size_t
+follow_unfinished(struct source *s)
+{
+	struct follow *f = (struct follow *)s;
+
+	return f->nfirst > 0 ? 0 : tracked_unfinished(&f->t);
 }
 
 static const struct source_ops follow_ops = {
 	.service = follow_service,
-	.reader = follow_reader,
+	.next = follow_next,
 	.idle = follow_idle,
 	.end = follow_end,
+	.mark = tracked_mark,
+	.delivered = follow_delivered,
+	.unfinished = follow_unfinished,
 	.free = follow_free,
 };
 
-uint64_t
-source_follow_offset(struct source *s)
+static int
+is_tracked(const struct source *s)
 {
-	struct tracked *t = (struct tracked *)s;
-
-	return t->pos - reader_unread(&t->rd);
+	return s->ops == &follow_ops || s->ops == &drain_ops;
 }
 
-void
-source_follow_mark(struct source *s, uint64_t seq)
+/* Where tracked file s stands, for the checkpoint: 0 if it has no file
+ * open right now, or is a drain read and delivered to its end. */
+static int
+tracked_ckpt(struct source *s, struct ckpt_entry *e)
 {
 	struct tracked *t = (struct tracked *)s;
 
-	/* Without --checkpoint nothing would ever prune them. */
-	if (t->set->g->checkpoint == NULL || t->fd == -1 ||
-	    s->end_off <= t->base)
-		return;
-	if (t->nmarks > 0 && t->marks[t->nmarks - 1].off == s->end_off)
-		return;
-	if (t->nmarks > 0 && t->marks[t->nmarks - 1].seq == seq) {
-		t->marks[t->nmarks - 1].off = s->end_off;
-		return;
-	}
-	if (t->nmarks == t->capmarks) {
-		t->capmarks = t->capmarks ? t->capmarks * 2 : 16;
-		t->marks =
-			xreallocarray(t->marks, t->capmarks, sizeof *t->marks);
-	}
-	t->marks[t->nmarks].seq = seq;
-	t->marks[t->nmarks++].off = s->end_off;
-}
-
-int
-source_follow_ckpt(struct source *s, struct ckpt_entry *e, uint64_t held)
-{
-	struct tracked *t = (struct tracked *)s;
-	size_t k = 0;
-
-	if (!s->tracked || t->fd == -1)
+	if (!is_tracked(s) || t->fd == -1 || s->done)
 		return 0;
-	/* Every record up to a mark numbered below held was delivered:
-	 * the last such mark is the new base, the older ones go. */
-	while (k < t->nmarks && t->marks[k].seq < held)
-		k++;
-	if (k > 0) {
-		t->base = t->marks[k - 1].off;
-		memmove(t->marks, t->marks + k,
-			(t->nmarks - k) * sizeof *t->marks);
-		t->nmarks -= k;
-	}
-	if (s->ops == &drain_ops && ((struct drain *)s)->ended &&
-	    t->nmarks == 0) {
-		s->done = 1; /* read and delivered to its end */
-		return 0;
-	}
 	e->path = (char *)t->path;
 	e->dev = (uint64_t)t->dev;
 	e->ino = (uint64_t)t->ino;
@@ -785,6 +852,36 @@ source_follow_ckpt(struct source *s, struct ckpt_entry *e, uint64_t held)
 	e->offset = t->base;
 	e->rotated = s->ops == &drain_ops;
 	return 1;
+}
+
+int
+source_follow_checkpoint(struct source_set *set)
+{
+	struct errbuf eb = { 0 };
+	struct ckpt_entry *v;
+	size_t i, n = 0;
+	char *text;
+
+	if (set->g->checkpoint == NULL)
+		return 0;
+	v = xcalloc(set->n + 1, sizeof *v);
+	for (i = 0; i < set->n; i++)
+		if (tracked_ckpt(set->v[i], &v[n]))
+			n++;
+	text = ckpt_dump(v, n);
+	free(v);
+	if (set->ckpt_last && strcmp(set->ckpt_last, text) == 0) {
+		free(text);
+		return 0;
+	}
+	if (ckpt_write(set->g->checkpoint, text, &eb) == -1) {
+		free(text);
+		source_set_error(set, "--checkpoint: %s", eb.msg);
+		return -1;
+	}
+	free(set->ckpt_last);
+	set->ckpt_last = text;
+	return 0;
 }
 
 struct source *
@@ -796,7 +893,7 @@ source_follow_new(struct source_set *set, const char *path)
 	f->t.s.name = f->t.path = source_set_name(set, path);
 	f->t.s.fd = -1;
 	f->t.s.follow = 1;
-	f->t.s.tracked = 1;
+	f->t.s.delivery = set->g->checkpoint != NULL;
 	f->t.s.ready = 1;
 	f->t.s.deadline = INT64_MAX;
 	f->t.set = set;

@@ -121,12 +121,6 @@ csv_release(struct reader *r)
 	r->priv = NULL;
 }
 
-static int
-csv_buffered(const struct reader *r)
-{
-	return linereader_buffered(&r->lr);
-}
-
 static void
 end_field(struct csv_dec *d)
 {
@@ -640,7 +634,6 @@ const struct reader_format format_csv = {
 	.name = "csv",
 	.init = csv_init,
 	.next = csv_next,
-	.buffered = csv_buffered,
 	.release = csv_release,
 	.mem = csv_mem,
 	.trim = csv_trim,
@@ -650,7 +643,6 @@ const struct reader_format format_tsv = {
 	.name = "tsv",
 	.init = tsv_init,
 	.next = csv_next,
-	.buffered = csv_buffered,
 	.release = csv_release,
 	.mem = csv_mem,
 	.trim = csv_trim,

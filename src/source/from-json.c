@@ -77,12 +77,6 @@ json_release(struct reader *r)
 	r->priv = NULL;
 }
 
-static int
-json_buffered(const struct reader *r)
-{
-	return r->off < r->end;
-}
-
 /* Append p[0..n) to the value, up to max_line bytes. */
 static void
 put(struct reader *r, struct json_dec *d, const char *p, size_t n)
@@ -361,6 +355,5 @@ const struct reader_format format_json = {
 	.name = "json",
 	.init = json_init,
 	.next = json_next,
-	.buffered = json_buffered,
 	.release = json_release,
 };

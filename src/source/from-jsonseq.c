@@ -47,13 +47,6 @@ seq_release(struct reader *r)
 	r->priv = NULL;
 }
 
-static int
-seq_buffered(const struct reader *r)
-{
-	return r->off < r->end &&
-	       memchr(r->buf + r->off, RS, r->end - r->off) != NULL;
-}
-
 /* Add raw record bytes p[0..n). */
 static void
 seq_add(struct reader *r, struct seq_dec *d, const char *p, size_t n)
@@ -213,6 +206,5 @@ const struct reader_format format_jsonseq = {
 	.name = "json-seq",
 	.init = seq_init,
 	.next = seq_next,
-	.buffered = seq_buffered,
 	.release = seq_release,
 };

@@ -30,12 +30,6 @@ logfmt_release(struct reader *r)
 }
 
 static int
-logfmt_buffered(const struct reader *r)
-{
-	return linereader_buffered(&r->lr);
-}
-
-static int
 blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
@@ -177,6 +171,5 @@ const struct reader_format format_logfmt = {
 	.name = "logfmt",
 	.init = logfmt_init,
 	.next = logfmt_next,
-	.buffered = logfmt_buffered,
 	.release = logfmt_release,
 };

@@ -53,12 +53,6 @@ linereader_trim(struct linereader *lr)
 	lr->off = lr->end = lr->scan = 0;
 }
 
-int
-linereader_buffered(const struct linereader *lr)
-{
-	return memchr(lr->buf + lr->scan, '\n', lr->end - lr->scan) != NULL;
-}
-
 /* Make room at the end of the buffer: slide data down, or grow. */
 static void
 linereader_room(struct linereader *lr)

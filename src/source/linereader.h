@@ -58,7 +58,4 @@ int linereader_next(struct linereader *lr, const char **line, size_t *len,
  */
 void linereader_trim(struct linereader *lr);
 
-/* Whether a complete line is already buffered (no read needed). */
-int linereader_buffered(const struct linereader *lr);
-
 #endif

@@ -51,7 +51,8 @@ struct listener {
 	ino_t sock_ino;
 	int64_t last_refuse_warn;
 	int64_t last_accept_warn;
-	uint64_t refused;
+	uint64_t refused;    /* refused since the last warning */
+	size_t refused_full; /* the clients connected at the last refusal */
 	/* udp */
 	struct reader rd;
 	char *dgram;
@@ -138,6 +139,32 @@ listen_parse(const char *target, enum listen_kind *kind, char *host,
 }
 
 int
+source_socket_mode(const char *arg, unsigned *mode, struct errbuf *eb)
+{
+	const char *p = arg;
+
+	*mode = 0600;
+	if (arg == NULL)
+		return 0;
+	if (*p == '\0' || strlen(p) > 4)
+		goto bad;
+	for (*mode = 0; *p; p++) {
+		if (*p < '0' || *p > '7')
+			goto bad;
+		*mode = *mode * 8 + (unsigned)(*p - '0');
+	}
+	if (*mode <= 0777)
+		return 0;
+bad:
+	if (eb)
+		errbuf_set(eb, STATUS_USAGE,
+			   "--socket-mode '%s': expected an octal mode from "
+			   "0 to 0777 (e.g. 0660)",
+			   arg);
+	return -1;
+}
+
+int
 source_listen_check(const char *target, struct errbuf *eb)
 {
 	enum listen_kind kind;
@@ -185,10 +212,19 @@ client_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 	return 0;
 }
 
-static struct reader *
-client_reader(struct source *s)
+static int
+client_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 {
-	return &((struct client *)s)->rd;
+	return source_read(&((struct client *)s)->rd, rec, eb);
+}
+
+/* Its unfinished line, unless it is skipping the rest of a long one. */
+static size_t
+client_unfinished(struct source *s)
+{
+	struct client *c = (struct client *)s;
+
+	return c->rd.lr.discarding ? 0 : reader_unread(&c->rd);
 }
 
 static const struct source_ops client_ops;
@@ -280,13 +316,32 @@ client_free(struct source *s)
 }
 
 static const struct source_ops client_ops = {
-	.reader = client_reader,
+	.next = client_next,
 	.idle = client_idle,
 	.end = client_end,
+	.unfinished = client_unfinished,
 	.free = client_free,
 };
 
 /* ---- stream listeners ------------------------------------------------- */
+
+/*
+ * Say how many connections were refused since the last warning.  The
+ * warning comes at most once every REFUSE_WARN_EVERY; what is refused in
+ * between is said when that time is up (the listener's deadline), or at
+ * the end: every refused connection is counted once.
+ */
+static void
+listener_refused_warn(struct listener *l, int64_t now)
+{
+	if (l->refused == 0)
+		return;
+	log_warn("%s: %llu connection(s) refused: already %zu clients "
+		 "(--max-clients)",
+		 l->s.name, (unsigned long long)l->refused, l->refused_full);
+	l->last_refuse_warn = now;
+	l->refused = 0;
+}
 
 static void
 listener_accept(struct source *s, struct source_set *set)
@@ -296,6 +351,14 @@ listener_accept(struct source *s, struct source_set *set)
 
 	s->ready = 0;
 	s->deadline = INT64_MAX;
+	if (l->refused > 0) {
+		int64_t now = mono_ns();
+
+		if (now - l->last_refuse_warn >= REFUSE_WARN_EVERY)
+			listener_refused_warn(l, now);
+		else
+			s->deadline = l->last_refuse_warn + REFUSE_WARN_EVERY;
+	}
 	for (k = 0; k < ACCEPT_TURN; k++) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof ss;
@@ -329,15 +392,14 @@ listener_accept(struct source *s, struct source_set *set)
 
 			close(fd);
 			l->refused++;
-			if (now - l->last_refuse_warn >= REFUSE_WARN_EVERY) {
-				log_warn("%s: %llu connection(s) refused: "
-					 "already %zu clients (--max-clients)",
-					 s->name,
-					 (unsigned long long)l->refused,
-					 set->nclients);
-				l->last_refuse_warn = now;
-				l->refused = 0;
-			}
+			l->refused_full = set->nclients;
+			set->refused++;
+			if (now - l->last_refuse_warn >= REFUSE_WARN_EVERY)
+				listener_refused_warn(l, now);
+			else if (s->deadline >
+				 l->last_refuse_warn + REFUSE_WARN_EVERY)
+				s->deadline =
+					l->last_refuse_warn + REFUSE_WARN_EVERY;
 			continue;
 		}
 		c = xcalloc(1, sizeof *c);
@@ -425,12 +487,10 @@ udp_read(void *arg, char *buf, size_t n, struct errbuf *eb)
 	return (ssize_t)n;
 }
 
-static struct reader *
-listener_reader(struct source *s)
+static int
+udp_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 {
-	struct listener *l = (struct listener *)s;
-
-	return l->kind == LISTEN_UDP ? &l->rd : NULL;
+	return source_read(&((struct listener *)s)->rd, rec, eb);
 }
 
 static void
@@ -439,6 +499,7 @@ listener_free(struct source *s)
 	struct listener *l = (struct listener *)s;
 	struct stat st;
 
+	listener_refused_warn(l, 0);
 	close(s->fd);
 	if (l->unlink_path && stat(l->unlink_path, &st) == 0 &&
 	    st.st_dev == l->sock_dev && st.st_ino == l->sock_ino)
@@ -451,16 +512,16 @@ listener_free(struct source *s)
 	free(l);
 }
 
+/* No next(): its clients are sources of their own. */
 static const struct source_ops stream_listener_ops = {
 	.service = listener_accept,
-	.reader = listener_reader,
 	.idle = listener_idle,
 	.end = client_end,
 	.free = listener_free,
 };
 
 static const struct source_ops udp_listener_ops = {
-	.reader = listener_reader,
+	.next = udp_next,
 	.idle = listener_idle,
 	.end = client_end,
 	.free = listener_free,
@@ -527,6 +588,8 @@ listen_unix(struct source_set *set, struct listener *l, const char *target)
 	const char *path = target + 5;
 	struct sockaddr_un sun;
 	struct stat st;
+	mode_t old_umask;
+	unsigned mode;
 	int fd;
 
 	memset(&sun, 0, sizeof sun);
@@ -538,6 +601,11 @@ listen_unix(struct source_set *set, struct listener *l, const char *target)
 				 strerror(errno));
 		return -1;
 	}
+	/* The socket file gets its mode at bind(): through the umask, so
+	 * that it is never, even for a moment, open to more than MODE. */
+	if (source_socket_mode(set->g->socket_mode, &mode, NULL) == -1)
+		BUG("--socket-mode not checked: %s", set->g->socket_mode);
+	old_umask = umask(~mode & 0777);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		int err = errno, ok = 0;
 
@@ -558,12 +626,14 @@ listen_unix(struct source_set *set, struct listener *l, const char *target)
 				close(probe);
 		}
 		if (!ok) {
+			umask(old_umask);
 			source_set_error(set, "cannot listen on %s: %s", target,
 					 strerror(err));
 			close(fd);
 			return -1;
 		}
 	}
+	umask(old_umask);
 	if (listen(fd, SOMAXCONN) == -1 || stat(path, &st) == -1) {
 		source_set_error(set, "cannot listen on %s: %s", target,
 				 strerror(errno));

@@ -19,6 +19,7 @@
 #include "lib/errbuf.h"
 #include "json/json-scan.h"
 #include "prescan.h"
+#include "reader.h"
 #include "lib/xmalloc.h"
 
 #define PRESCAN_BLOCK_BYTES (1024 * 1024)
@@ -69,15 +70,6 @@ struct prescan {
 	struct errbuf end_err;
 };
 
-static int
-is_blank(const char *p, size_t n)
-{
-	for (; n > 0; p++, n--)
-		if (*p != ' ' && *p != '\t' && *p != '\r')
-			return 0;
-	return 1;
-}
-
 /* Append one line to b; its verdict comes later (block_check). */
 static void
 block_add(struct prescan *ps, struct pblock *b, const char *line, size_t len,
@@ -99,7 +91,7 @@ block_add(struct prescan *ps, struct pblock *b, const char *line, size_t len,
 		if (len > PRESCAN_SAMPLE)
 			len = PRESCAN_SAMPLE;
 	} else {
-		m->blank = is_blank(line, len);
+		m->blank = reader_blank(line, len);
 	}
 	m->off = b->data.len;
 	m->len = len;

@@ -35,7 +35,7 @@ struct prescan_line {
 	size_t len;
 	uint64_t lineno;
 	int result;	   /* LINE_OK or LINE_TOO_LONG */
-	int blank;	   /* only blanks: skipped, as the runner does */
+	int blank;	   /* reader_blank(): skipped, as by the reader */
 	const char *error; /* NULL: valid JSON; else the check's message */
 	size_t error_col;  /* its 1-based column */
 	/* With want_tape, for a valid line: its scanner tape (for

@@ -18,6 +18,8 @@ const char *const in_format_names[] = {
 	"ndjson", "json", "json-seq", "csv", "tsv", "logfmt", NULL,
 };
 
+static const struct reader_format format_ndjson;
+
 static const struct reader_format *const formats[] = {
 	[FROM_NDJSON] = &format_ndjson,	  [FROM_JSON] = &format_json,
 	[FROM_JSONSEQ] = &format_jsonseq, [FROM_CSV] = &format_csv,
@@ -55,12 +57,6 @@ int
 reader_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 {
 	return r->fmt->next(r, rec, len, eb);
-}
-
-int
-reader_buffered(const struct reader *r)
-{
-	return r->fmt->buffered(r);
 }
 
 size_t
@@ -203,19 +199,25 @@ ndjson_init(struct reader *r)
 	linereader_init(&r->lr, r->read, r->arg, r->max_line);
 }
 
-static int
-ndjson_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
+int
+reader_blank(const char *p, size_t n)
 {
-	int res = linereader_next(&r->lr, rec, len, eb);
-
-	r->lineno = r->lr.lineno;
-	return res;
+	for (; n > 0; p++, n--)
+		if (*p != ' ' && *p != '\t' && *p != '\r')
+			return 0;
+	return 1;
 }
 
 static int
-ndjson_buffered(const struct reader *r)
+ndjson_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 {
-	return linereader_buffered(&r->lr);
+	int res;
+
+	do
+		res = linereader_next(&r->lr, rec, len, eb);
+	while (res == LINE_OK && reader_blank(*rec, *len));
+	r->lineno = r->lr.lineno;
+	return res;
 }
 
 static void
@@ -224,10 +226,9 @@ ndjson_release(struct reader *r)
 	linereader_release(&r->lr);
 }
 
-const struct reader_format format_ndjson = {
+static const struct reader_format format_ndjson = {
 	.name = "ndjson",
 	.init = ndjson_init,
 	.next = ndjson_next,
-	.buffered = ndjson_buffered,
 	.release = ndjson_release,
 };

@@ -69,7 +69,6 @@ struct reader_format {
 	void (*init)(struct reader *r);
 	int (*next)(struct reader *r, const char **rec, size_t *len,
 		    struct errbuf *eb);
-	int (*buffered)(const struct reader *r);
 	void (*release)(struct reader *r);
 	/* Bytes of the decoder's own buffers (may be NULL: none). */
 	size_t (*mem)(const struct reader *r);
@@ -100,14 +99,18 @@ void reader_release(struct reader *r);
 
 /*
  * The next event (compact JSON text for every format but ndjson, whose
- * lines are handed out as they are).  Returns an enum linebuf_result or
- * LINE_INVALID; r->lineno is the line where the record starts.
+ * lines are handed out as they are, but for blank ones).  Returns an enum
+ * linebuf_result or LINE_INVALID; r->lineno is the line where the record
+ * starts.
  */
 int reader_next(struct reader *r, const char **rec, size_t *len,
 		struct errbuf *eb);
 
-/* Whether reader_next() can go on without reading (no need to poll). */
-int reader_buffered(const struct reader *r);
+/*
+ * Whether a line holds only blanks (spaces, tabs, CRs): such lines are
+ * no events, skipped by every read path (ndjson_next(), the prescan).
+ */
+int reader_blank(const char *p, size_t n);
 
 /*
  * Bytes read from the input but not yet consumed by the decoder.  Right
@@ -143,7 +146,8 @@ int reader_fill(struct reader *r, struct errbuf *eb);
  */
 void reader_add_field(struct buf *out, const char *p, size_t n, unsigned flags);
 
-extern const struct reader_format format_ndjson, format_json, format_jsonseq,
-	format_csv, format_tsv, format_logfmt;
+/* The decoders of from-*.c (ndjson's is reader.c's own). */
+extern const struct reader_format format_json, format_jsonseq, format_csv,
+	format_tsv, format_logfmt;
 
 #endif

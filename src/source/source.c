@@ -59,26 +59,49 @@ source_set_add(struct source_set *set, struct source *s)
 static void
 source_free(struct source_set *set, struct source *s)
 {
-	struct reader *rd;
+	size_t n;
 
 	/* Stopped by a signal while a client, or the writer of a followed
-	 * file, was inside a line: it never became an event; say so (a
-	 * checkpoint reads it again next time). */
-	if ((s->client || (s->tracked && set->g->checkpoint == NULL)) &&
-	    !s->done && (rd = s->ops->reader(s)) != NULL &&
-	    reader_unread(rd) > 0 && !rd->lr.discarding)
+	 * file, was inside a record: it never became an event; say so. */
+	if (!s->done && s->ops->unfinished && (n = s->ops->unfinished(s)) > 0)
 		log_warn("%s: unfinished line (%zu bytes) dropped at exit",
-			 s->name, reader_unread(rd));
+			 s->name, n);
 	if (s->plain)
 		set->in_plain = 0;
 	if (s->client)
 		set->nclients--;
+	free(s->marks.v);
 	s->ops->free(s);
+}
+
+void
+source_marks_drop(struct source *s)
+{
+	s->marks.n = 0;
+}
+
+void
+source_marks_move(struct source *to, struct source *from)
+{
+	free(to->marks.v);
+	to->marks = from->marks;
+	memset(&from->marks, 0, sizeof from->marks);
+}
+
+int
+source_read(struct reader *rd, struct source_rec *rec, struct errbuf *eb)
+{
+	int res = reader_next(rd, &rec->bytes, &rec->len, eb);
+
+	rec->lineno = rd->lineno;
+	rec->checked = NULL;
+	return res;
 }
 
 int
 source_check(const struct globals *g, struct errbuf *eb)
 {
+	unsigned mode;
 	size_t i;
 
 	if (g->from_end && !g->follow)
@@ -97,6 +120,8 @@ source_check(const struct globals *g, struct errbuf *eb)
 	if (g->client_buffers == 0)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--client-buffers must be at least 1");
+	if (source_socket_mode(g->socket_mode, &mode, eb) == -1)
+		return -1;
 	for (i = 0; i < g->listen.n; i++) {
 		if (source_listen_check(g->listen.v[i], eb) == -1)
 			return -1;
@@ -193,34 +218,9 @@ source_set_file_events(struct source_set *set)
 }
 
 int
-source_set_checkpoint(struct source_set *set, uint64_t held)
+source_set_delivered(struct source_set *set)
 {
-	struct errbuf eb = { 0 };
-	struct ckpt_entry *v;
-	size_t i, n = 0;
-	char *text;
-
-	if (set->g->checkpoint == NULL)
-		return 0;
-	v = xcalloc(set->n + 1, sizeof *v);
-	for (i = 0; i < set->n; i++)
-		if (set->v[i]->tracked &&
-		    source_follow_ckpt(set->v[i], &v[n], held))
-			n++;
-	text = ckpt_dump(v, n);
-	free(v);
-	if (set->ckpt_last && strcmp(set->ckpt_last, text) == 0) {
-		free(text);
-		return 0;
-	}
-	if (ckpt_write(set->g->checkpoint, text, &eb) == -1) {
-		free(text);
-		source_set_error(set, "--checkpoint: %s", eb.msg);
-		return -1;
-	}
-	free(set->ckpt_last);
-	set->ckpt_last = text;
-	return 0;
+	return source_follow_checkpoint(set);
 }
 
 void

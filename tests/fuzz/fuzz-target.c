@@ -8,8 +8,8 @@
  * holding only the parsed value (the slow path).  Both must agree, byte for
  * byte or on the error.  A path rendering must stay under the directory written
  * before the first "{" and, unless the template's own text has components
- * starting with a dot, may hold no "." or ".." component and no NUL.  Anything
- * else aborts.
+ * starting with a dot, may hold no "." or ".." component and no NUL; that
+ * directory is what template_fixed_dir() says.  Anything else aborts.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,7 +26,7 @@ static const char *const slots[] = { "partition", NULL };
 static const char *const slot_values[] = { "7", NULL };
 
 static void
-check_confined(const char *src, const struct buf *out)
+check_confined(const char *src, const struct template *t, const struct buf *out)
 {
 	const char *brace = strchr(src, '{'), *slash = NULL, *p;
 	size_t plen = 0;
@@ -39,6 +39,9 @@ check_confined(const char *src, const struct buf *out)
 	if (slash)
 		plen = (size_t)(slash - src) + 1;
 	if (out->len < plen || memcmp(out->data, src, plen) != 0)
+		abort();
+	/* the sinkset opens what follows this prefix without symlinks */
+	if (template_fixed_dir(t) != plen)
 		abort();
 	/* the template's own "." and ".." components are its business */
 	if (strstr(src, "/.") || src[0] == '.')
@@ -109,7 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the scanner takes a few lines jansson does not ("\u0000"
 		 * in a key): nothing to compare with */
 		if (rb == 0)
-			check_confined(src, &b);
+			check_confined(src, t, &b);
 		template_free(t);
 		buf_release(&b);
 		errbuf_clear(&eb);
@@ -140,7 +143,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	if (rb == 0)
-		check_confined(src, &b);
+		check_confined(src, t, &b);
 	json_decref(v);
 	template_free(t);
 	buf_release(&a);

@@ -124,18 +124,35 @@ main(void)
 	memcpy(big + sizeof(big) - 3, "\"}", 3);
 	{
 		struct errbuf eb = { 0 };
-		struct buf b = BUF_INIT;
+		struct buf b = BUF_INIT, c = BUF_INIT;
 		json_t *v = json_loads(big, 0, NULL);
-		struct template *t = template_compile("out/{.a}", NULL, &eb);
+		struct template *t =
+			template_compile("out/{.a}.ndjson", NULL, &eb);
 
 		ok(t && template_render(t, v, TEMPLATE_PATH, &b, &eb) == 0 &&
-			   b.len == 4 + TEMPLATE_MAX_VALUE,
-		   "a 5 KB value is cut to %d bytes (%zu)", TEMPLATE_MAX_VALUE,
-		   b.len);
+			   b.len == 4 + TEMPLATE_MAX_COMPONENT &&
+			   strstr(b.data, "%~") != NULL &&
+			   strcmp(b.data + b.len - 7, ".ndjson") == 0,
+		   "a 5 KB value is cut to %d bytes, marked, its tail kept "
+		   "(%zu: %s)",
+		   TEMPLATE_MAX_COMPONENT, b.len, b.data);
+		/* the same but for its last byte: another name */
+		big[sizeof(big) - 4] = 'b';
+		json_decref(v);
+		v = json_loads(big, 0, NULL);
+		ok(template_render(t, v, TEMPLATE_PATH, &c, &eb) == 0 &&
+			   c.len == b.len && strcmp(b.data, c.data) != 0,
+		   "two long values that differ only past the cut differ");
 		template_free(t);
 		json_decref(v);
 		buf_release(&b);
+		buf_release(&c);
 	}
+	render("out/{.a}", "{\"a\":\"_\"}", TEMPLATE_PATH, "out/%5F");
+	render("out/{.a}{.b}", "{\"a\":\"x\",\"b\":\"\"}", TEMPLATE_PATH,
+	       "out/x_");
+	render("out/{.a}{.b}", "{\"a\":\"x\",\"b\":\"_\"}", TEMPLATE_PATH,
+	       "out/x%5F");
 	confined("out/{.a}", "{\"a\":\"../../etc/passwd\"}", "out/");
 	confined("out/{.a}/{.b}", "{\"a\":\"..\",\"b\":\".\"}", "out/");
 	confined("out/{.a}{.a}/f", "{\"a\":\".\"}", "out/");
