@@ -24,7 +24,6 @@
 #include "lib/buf.h"
 #include "lib/errbuf.h"
 #include "lib/regex.h"
-#include "lib/util.h"
 #include "schema-compat.h"
 #include "schema-int.h"
 #include "lib/xmalloc.h"
@@ -115,7 +114,6 @@ resolve(struct cx *cx, struct doc *d, const char *ref, const char *at,
 {
 	struct buf frag = BUF_INIT;
 	json_t *node;
-	const char *p;
 
 	if (ref[0] != '#' || (ref[1] != '\0' && ref[1] != '/')) {
 		errbuf_set(cx->eb, STATUS_USAGE,
@@ -125,15 +123,7 @@ resolve(struct cx *cx, struct doc *d, const char *ref, const char *at,
 		cx->error = 1;
 		return NULL;
 	}
-	for (p = ref + 1; *p; p++) {
-		if (*p == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) {
-			buf_addc(&frag, (char)(hex_value(p[1]) * 16 +
-					       hex_value(p[2])));
-			p += 2;
-		} else {
-			buf_addc(&frag, *p);
-		}
-	}
+	schema_pct_decode(&frag, ref + 1);
 	node = schema_ptr_get(d->root, frag.data ? frag.data : "");
 	if (node == NULL) {
 		errbuf_set(cx->eb, STATUS_USAGE,
@@ -535,7 +525,6 @@ compiled_at(struct cx *cx, struct doc *d, const char *ptr)
 	struct schema *sc;
 	json_t *w;
 	char *base;
-	const char *p;
 	size_t i;
 
 	for (i = 0; i < d->ncache; i++)
@@ -543,16 +532,7 @@ compiled_at(struct cx *cx, struct doc *d, const char *ptr)
 			return d->cache[i].sc;
 	buf_adds(&u, d->uri);
 	buf_addc(&u, '#');
-	for (p = ptr; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') ||
-		    strchr("/-._~!$&'()*+,;=:@", ch))
-			buf_addc(&u, (char)ch);
-		else
-			buf_addf(&u, "%%%02X", ch);
-	}
+	schema_pct_encode(&u, ptr, "/-._~!$&'()*+,;=:@");
 	w = json_object();
 	json_object_set_new(w, "$ref", json_string(u.data));
 	buf_release(&u);
@@ -1373,7 +1353,6 @@ doc_open(struct doc *d, const char *label, const char *path,
 	json_error_t jerr;
 	char *real, *slash;
 	struct buf u = BUF_INIT;
-	const char *p;
 	FILE *fp;
 
 	memset(d, 0, sizeof *d);
@@ -1397,15 +1376,7 @@ doc_open(struct doc *d, const char *label, const char *path,
 		return errbuf_set(eb, STATUS_USAGE, "%s: %s", path, jerr.text);
 	}
 	buf_adds(&u, "file://");
-	for (p = real; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("/-._~", c))
-			buf_addc(&u, (char)c);
-		else
-			buf_addf(&u, "%%%02X", c);
-	}
+	schema_pct_encode(&u, real, "/-._~");
 	d->uri = buf_detach(&u, NULL);
 	slash = strrchr(real, '/');
 	if (slash == real)

@@ -253,6 +253,11 @@ schema_name_hash(const char *s, size_t len)
 
 /* schema.c: append s[0..n) as a JSON Pointer token (~ as ~0, / as ~1). */
 void schema_ptr_add(struct buf *out, const char *s, size_t n);
+/* Append s percent-decoded; 1 if that gave a NUL byte, else 0. */
+int schema_pct_decode(struct buf *out, const char *s);
+/* Append s percent-encoded: every byte but ASCII letters, digits and
+ * those in keep. */
+void schema_pct_encode(struct buf *out, const char *s, const char *keep);
 /* The value at JSON Pointer ptr ("" or "/a/0", percent-decoded already)
  * in j, or NULL. */
 json_t *schema_ptr_get(json_t *j, const char *ptr);

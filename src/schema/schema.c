@@ -262,23 +262,12 @@ uri_split(const char *uri, char **frag)
 {
 	const char *h = strchr(uri, '#');
 	struct buf f = BUF_INIT;
-	const char *p;
 
 	if (h == NULL) {
 		*frag = NULL;
 		return xstrdup(uri);
 	}
-	for (p = h + 1; *p; p++) {
-		int a, b;
-
-		if (*p == '%' && (a = hex_value(p[1])) >= 0 &&
-		    (b = hex_value(p[2])) >= 0) {
-			buf_addc(&f, (char)(a * 16 + b));
-			p += 2;
-		} else {
-			buf_addc(&f, *p);
-		}
-	}
+	schema_pct_decode(&f, h + 1);
 	*frag = buf_detach(&f, NULL);
 	return xstrndup(uri, h - uri);
 }
@@ -538,6 +527,40 @@ schema_ptr_add(struct buf *out, const char *s, size_t n)
 		run = i + 1;
 	}
 	buf_add(out, s + run, n - run);
+}
+
+int
+schema_pct_decode(struct buf *out, const char *s)
+{
+	int nul = 0;
+
+	for (; *s; s++) {
+		int a, b;
+
+		if (*s == '%' && (a = hex_value(s[1])) >= 0 &&
+		    (b = hex_value(s[2])) >= 0) {
+			buf_addc(out, (char)(a * 16 + b));
+			nul |= a == 0 && b == 0;
+			s += 2;
+		} else {
+			buf_addc(out, *s);
+		}
+	}
+	return nul;
+}
+
+void
+schema_pct_encode(struct buf *out, const char *s, const char *keep)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr(keep, c))
+			buf_addc(out, (char)c);
+		else
+			buf_addf(out, "%%%02X", c);
+	}
 }
 
 json_t *
@@ -1532,23 +1555,10 @@ static char *
 pct_decode(const char *s)
 {
 	struct buf b = BUF_INIT;
-	unsigned v;
 
-	for (; *s; s++) {
-		int a, c;
-
-		if (*s == '%' && (a = hex_value(s[1])) >= 0 &&
-		    (c = hex_value(s[2])) >= 0) {
-			v = (unsigned)(a * 16 + c);
-			if (v == 0) {
-				buf_release(&b);
-				return NULL;
-			}
-			buf_addc(&b, (char)v);
-			s += 2;
-		} else {
-			buf_addc(&b, *s);
-		}
+	if (schema_pct_decode(&b, s)) {
+		buf_release(&b);
+		return NULL;
 	}
 	return buf_detach(&b, NULL);
 }
@@ -1929,15 +1939,7 @@ schema_load(const char *path, const struct schema_opts *opts, struct errbuf *eb)
 	if (o.root_dir == NULL)
 		o.root_dir = dir;
 	buf_adds(&u, "file://");
-	for (p = real; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("/-._~", c))
-			buf_addc(&u, (char)c);
-		else
-			buf_addf(&u, "%%%02X", c);
-	}
+	schema_pct_encode(&u, real, "/-._~");
 	uri = buf_detach(&u, NULL);
 	sc = compile_exact(doc, uri, &o, &nt, used, eb);
 	if (sc == NULL)
