@@ -431,3 +431,34 @@ map_rejects() {
 	[[ ! -e pwned ]]
 	[[ $(cat key) == "a; touch pwned" ]]
 }
+
+@test "validate: SIGTERM or SIGINT while a big schema loads ends the run at once, 128+N" {
+	printf '{"a":1}\n' >"$T/in"
+	{
+		printf '{"type":"object","properties":{'
+		seq 1 700000 | sed 's/.*/"p&":{"type":"string","minLength":1},/'
+		printf '"last":{}}}\n'
+	} >"$T/big.json"
+	for sig in TERM INT; do
+		"$EVPIPE" validate --max-schema-size 1G -s "$T/big.json" "$T/in" >"$T/out" 2>"$T/err" &
+		pid=$!
+		# wait until the load is under way (memory grows), then signal
+		for _ in $(seq 1 400); do
+			kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+			[[ ${kb:-0} -gt 40000 ]] && break
+			sleep 0.05
+		done
+		kill -"$sig" "$pid"
+		timeout 30 tail --pid="$pid" -f /dev/null || {
+			kill -KILL "$pid"
+			fail "evpipe went on loading after SIG$sig"
+		}
+		status=0
+		wait "$pid" || status=$?
+		want=143
+		[[ $sig == INT ]] && want=130
+		[[ $status -eq $want ]] || fail "SIG$sig: status $status: $(cat "$T/err")"
+		grep -q "interrupted while loading the schema" "$T/err"
+		[[ ! -s $T/out ]]
+	done
+}

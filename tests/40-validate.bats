@@ -284,3 +284,61 @@ evpipe: validate: $T/in:4: (root): object has 3 properties, more than the maximu
 	assert_equal "$(grep -c . <<<"$stderr")" 2
 	assert_equal "$stderr" "$direct"
 }
+
+@test "--max-schema-size bounds the schema text, its \$ref files included" {
+	printf '{"a":1}\n' >"$T/in"
+	{
+		printf '{"type":"object","properties":{'
+		seq 1 100 | sed 's/.*/"p&":{"type":"string"},/'
+		printf '"last":{"$ref":"other.json"}}}\n'
+	} >"$T/s.json"
+	printf '{"type":"string","description":"%s"}\n' "$(printf '%0600d' 0)" >"$T/other.json"
+	run -2 --separate-stderr "$EVPIPE" validate --max-schema-size 1k -s "$T/s.json" "$T/in"
+	[[ $stderr == *"s.json: schema text over 1024 bytes"*"--max-schema-size"* ]]
+	# the document fits, the document and its reference do not
+	run -2 --separate-stderr "$EVPIPE" validate --max-schema-size 3k -s "$T/s.json" "$T/in"
+	[[ $stderr == *"other.json: schema text over 3072 bytes in all"* ]]
+	run_to "$T/out" validate --max-schema-size 4k -s "$T/s.json" "$T/in"
+	[[ $status -eq 0 ]]
+	run -2 --separate-stderr "$EVPIPE" validate --max-schema-size 0 -s "$T/s.json" "$T/in"
+	[[ $stderr == *"--max-schema-size must be more than 0"* ]]
+}
+
+@test "a schema that compiles to far more than its size is refused" {
+	printf '{"a":1}\n' >"$T/in"
+	{
+		printf '{"anyOf":['
+		seq 1 15000 | sed "s/.*/{},/"
+		printf '{}]}\n'
+	} >"$T/s.json"
+	run -2 --separate-stderr "$EVPIPE" validate --max-schema-size 64k -s "$T/s.json" "$T/in"
+	[[ $stderr == *"schema compiles to more than 4194304 bytes (raise --max-schema-size)"* ]]
+	run_to "$T/out" validate -s "$T/s.json" "$T/in"
+	[[ $status -eq 0 ]]
+}
+
+@test "a \$ref or --select file that is a FIFO is an error at once, never a blocking open" {
+	printf '{"t":"a"}\n' >"$T/in"
+	mkdir "$T/reg"
+	mkfifo "$T/reg/fifo.json"
+	printf '{"$ref":"fifo.json"}\n' >"$T/reg/a.json"
+	run -2 --separate-stderr timeout 10 "$EVPIPE" validate -s "$T/reg/a.json" "$T/in"
+	[[ $stderr == *"fifo.json: not a regular file (a referenced schema must be one)"* ]]
+	run -2 --separate-stderr timeout 10 "$EVPIPE" validate -s "$T/reg" --select '{.t}.json' "$T/in"
+	[[ $stderr == *"fifo.json: not a regular file"* ]]
+	printf '{"t":"fifo"}\n' >"$T/in2"
+	run -1 --separate-stderr timeout 10 "$EVPIPE" validate -s "$T/reg" --select '{.t}.json' "$T/in2"
+	[[ $stderr == *"no schema fifo.json"* ]]
+}
+
+@test "-s may be a pipe the user gave: validate -s <(...) reads it like cat" {
+	printf '{"a":1}\n{"a":"x"}\n' >"$T/in"
+	printf '{"properties":{"a":{"$ref":"defs.json"}}}\n' >"$T/s.json"
+	printf '{"type":"integer"}\n' >"$T/defs.json"
+	cd "$T"
+	run -1 --separate-stderr timeout 10 "$EVPIPE" validate -s <(cat "$T/s.json") "$T/in"
+	[[ $output == '{"a":1}' ]]
+	[[ $stderr == *"/a: "*"integer"* ]]
+	run -1 --separate-stderr timeout 10 "$EVPIPE" validate -s /dev/stdin "$T/in" <"$T/s.json"
+	[[ $output == '{"a":1}' ]]
+}

@@ -20,12 +20,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lib/buf.h"
-#include "json/json-scan.h"
-#include "schema/schema.h"
-#include "stage.h"
 #include "expr/template.h"
+#include "json/json-scan.h"
+#include "lib/buf.h"
 #include "lib/xmalloc.h"
+#include "schema/schema.h"
+#include "sink/target.h"
+#include "stage.h"
 
 /* Distinct instance pointers / keywords counted per schema for --report. */
 #define VALIDATE_MAX_TALLY 10000
@@ -56,6 +57,7 @@ struct validate_ctx {
 	int draft;
 	int format;
 	struct strlist ref_map;
+	uint64_t max_schema_size;
 	/* state */
 	struct schema_opts so;
 	struct schema_refmap *maps;
@@ -75,6 +77,7 @@ validate_defaults(void *arg)
 	struct validate_ctx *ctx = arg;
 
 	ctx->format = 1;
+	ctx->max_schema_size = SCHEMA_MAX_SIZE;
 }
 
 static size_t
@@ -173,6 +176,12 @@ validate_setup(struct validate_ctx *ctx, const struct stage_env *env,
 			  : ctx->draft == 2 ? SCHEMA_DRAFT2019_09
 					    : SCHEMA_DRAFT2020_12;
 	ctx->so.no_format = !ctx->format;
+	if (ctx->max_schema_size == 0)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--max-schema-size must be more than 0");
+	ctx->so.max_size = ctx->max_schema_size;
+	/* set by the runner's SIGINT/SIGTERM handler: a long load ends */
+	ctx->so.stop = &sink_interrupted;
 	ctx->maps = xcalloc(ctx->ref_map.n + 1, sizeof *ctx->maps);
 	for (i = 0; i < ctx->ref_map.n; i++) {
 		const char *s = ctx->ref_map.v[i], *eq = strchr(s, '=');
@@ -244,6 +253,7 @@ validate_lookup(struct validate_ctx *ctx, json_t *v, struct errbuf *eb)
 		return NULL;
 	}
 	ctx->so.root_dir = ctx->schema;
+	ctx->so.regular_only = 1; /* a FIFO put there must not block */
 	sc = schema_load(path, &ctx->so, eb);
 	free(path);
 	if (sc == NULL) {
@@ -515,6 +525,10 @@ static const struct opt validate_opts[] = {
 	{ "ref-map", 0, OPT_STRLIST, V(ref_map), "URI=DIR",
 	  "resolve $ref URIs starting with URI to files under DIR", NULL, NULL,
 	  0 },
+	{ "max-schema-size", 0, OPT_SIZE, V(max_schema_size), "SIZE",
+	  "most schema text one schema may read, its $ref files included "
+	  "(default 16M)",
+	  NULL, NULL, 0 },
 	OPT_END,
 };
 #undef V

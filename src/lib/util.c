@@ -155,6 +155,8 @@ write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+const char hex_digits[17] = "0123456789abcdef";
+
 size_t
 utf8_encode(uint32_t cp, char *out)
 {

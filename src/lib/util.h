@@ -32,6 +32,29 @@ int parse_uint(const char *s, uint64_t max, uint64_t *out, struct errbuf *eb);
  */
 size_t utf8_encode(uint32_t cp, char *out);
 
+/* The lower-case hex digits, "0123456789abcdef". */
+extern const char hex_digits[17];
+
+/* Is c a hex digit (either case)?  Inline: format checks call it per
+ * character. */
+static inline int
+is_hex_digit(int c)
+{
+	return (unsigned)(c - '0') < 10 || (unsigned)((c | 0x20) - 'a') < 6;
+}
+
+/* The value of hex digit c (either case), or -1. */
+static inline int
+hex_value(int c)
+{
+	if ((unsigned)(c - '0') < 10)
+		return c - '0';
+	c |= 0x20;
+	if ((unsigned)(c - 'a') < 6)
+		return c - 'a' + 10;
+	return -1;
+}
+
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */
 int64_t mono_ns(void);
 int64_t real_ns(void);

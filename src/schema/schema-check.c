@@ -465,8 +465,10 @@ schema_node_plan(struct snode *n)
 		struct iit it;
 		size_t cnt = icount(root);
 
+		/* at most two thirds full: short probes, and a big schema
+		 * of small enums does not spend most of its memory here */
 		n->enum_scap = 4;
-		while (n->enum_scap < 2 * cnt)
+		while (n->enum_scap < cnt + cnt / 2 + 1)
 			n->enum_scap *= 2;
 		n->enum_str = xcalloc(n->enum_scap, sizeof *n->enum_str);
 		n->enum_other = xcalloc(cnt ? cnt : 1, sizeof *n->enum_other);
@@ -501,10 +503,7 @@ schema_node_plan(struct snode *n)
 	}
 	n->kw = (n->types ? KW_TYPE : 0) |
 		(n->enum_c || n->const_c ? KW_ENUM : 0) |
-		(n->n_mult.text || n->n_max.text || n->n_xmax.text ||
-				 n->n_min.text || n->n_xmin.text
-			 ? KW_NUM
-			 : 0) |
+		(n->num ? KW_NUM : 0) |
 		(n->min_length >= 0 || n->max_length >= 0 || n->pattern ||
 				 n->format_fn || n->content_encoding ||
 				 n->content_type
@@ -619,21 +618,6 @@ utf8_len(const char *s, size_t n)
 /* ---- errors ------------------------------------------------------------- */
 
 static void
-add_pointer_token(struct buf *out, const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] == '~')
-			buf_adds(out, "~0");
-		else if (p[i] == '/')
-			buf_adds(out, "~1");
-		else
-			buf_addc(out, p[i]);
-	}
-}
-
-static void
 seg_pointer(const struct seg *s, struct buf *out)
 {
 	if (s == NULL)
@@ -641,13 +625,13 @@ seg_pointer(const struct seg *s, struct buf *out)
 	seg_pointer(s->up, out);
 	buf_addc(out, '/');
 	if (s->s) {
-		add_pointer_token(out, s->s, strlen(s->s));
+		schema_ptr_add(out, s->s, strlen(s->s));
 	} else if (s->key.js) {
 		struct buf kb = BUF_INIT;
 		size_t len;
 		const char *k = istr(s->key, &kb, &len);
 
-		add_pointer_token(out, k, len);
+		schema_ptr_add(out, k, len);
 		buf_release(&kb);
 	} else {
 		buf_addf(out, "%zu", s->i);
@@ -738,7 +722,8 @@ fail(struct vctx *v, struct snode *n, const struct seg *ip,
 	er = &e->v[e->n++];
 	er->instance = seg_string(ip, NULL);
 	er->keyword = seg_string(kp, kw);
-	er->absolute = kw ? xasprintf("%s/%s", n->loc, kw) : xstrdup(n->loc);
+	er->absolute = xasprintf("%s#%s%s%s", n->res->uri, n->ptr,
+				 kw ? "/" : "", kw ? kw : "");
 	er->kw = kw ? kw : v->limit_hit ? "limit" : "false";
 	er->message = xstrdup(msg);
 	return 0;
@@ -993,43 +978,45 @@ static int
 eval_number(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	    const struct seg *kp)
 {
+	const struct snums *q = n->num;
 	char a[80], b[80];
 	int ok = 1;
 
-	if (n->n_max.text && num_cmp(inst, &n->n_max) > 0) {
+	if (q == NULL)
+		return 1;
+	if (q->max.text && num_cmp(inst, &q->max) > 0) {
 		show(v, inst, a, sizeof a);
-		show_num(&n->n_max, b, sizeof b);
+		show_num(&q->max, b, sizeof b);
 		ok = fail(v, n, ip, kp, "maximum",
 			  "%s is greater than the maximum of %s", a, b);
 	}
-	if (n->n_xmax.text && num_cmp(inst, &n->n_xmax) >= 0) {
+	if (q->xmax.text && num_cmp(inst, &q->xmax) >= 0) {
 		show(v, inst, a, sizeof a);
-		show_num(&n->n_xmax, b, sizeof b);
+		show_num(&q->xmax, b, sizeof b);
 		ok = fail(v, n, ip, kp, "exclusiveMaximum",
 			  "%s is not less than the exclusive maximum of %s", a,
 			  b);
 	}
-	if (n->n_min.text && num_cmp(inst, &n->n_min) < 0) {
+	if (q->min.text && num_cmp(inst, &q->min) < 0) {
 		show(v, inst, a, sizeof a);
-		show_num(&n->n_min, b, sizeof b);
+		show_num(&q->min, b, sizeof b);
 		ok = fail(v, n, ip, kp, "minimum",
 			  "%s is less than the minimum of %s", a, b);
 	}
-	if (n->n_xmin.text && num_cmp(inst, &n->n_xmin) <= 0) {
+	if (q->xmin.text && num_cmp(inst, &q->xmin) <= 0) {
 		show(v, inst, a, sizeof a);
-		show_num(&n->n_xmin, b, sizeof b);
+		show_num(&q->xmin, b, sizeof b);
 		ok = fail(v, n, ip, kp, "exclusiveMinimum",
 			  "%s is not greater than the exclusive minimum of %s",
 			  a, b);
 	}
-	if (n->n_mult.text) {
+	if (q->mult.text) {
 		size_t len;
 		const char *s = iraw(inst, &len);
 
-		if (!schema_dec_multiple(s, len, n->n_mult.text,
-					 n->n_mult.len)) {
+		if (!schema_dec_multiple(s, len, q->mult.text, q->mult.len)) {
 			show(v, inst, a, sizeof a);
-			show_num(&n->n_mult, b, sizeof b);
+			show_num(&q->mult, b, sizeof b);
 			ok = fail(v, n, ip, kp, "multipleOf",
 				  "%s is not a multiple of %s", a, b);
 		}

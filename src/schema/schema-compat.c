@@ -25,6 +25,7 @@
 #include "lib/errbuf.h"
 #include "lib/regex.h"
 #include "schema-compat.h"
+#include "schema-int.h"
 #include "lib/xmalloc.h"
 
 #define COMPAT_MAX_DEPTH 64
@@ -93,14 +94,7 @@ ptr_child(const char *ptr, const char *key)
 
 	buf_adds(&b, ptr);
 	buf_addc(&b, '/');
-	for (; *key; key++) {
-		if (*key == '~')
-			buf_adds(&b, "~0");
-		else if (*key == '/')
-			buf_adds(&b, "~1");
-		else
-			buf_addc(&b, *key);
-	}
+	schema_ptr_add(&b, key, strlen(key));
 	return buf_detach(&b, NULL);
 }
 
@@ -108,18 +102,6 @@ static char *
 ptr_index(const char *ptr, size_t i)
 {
 	return xasprintf("%s/%zu", ptr, i);
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -130,9 +112,8 @@ static json_t *
 resolve(struct cx *cx, struct doc *d, const char *ref, const char *at,
 	char **out)
 {
-	struct buf frag = BUF_INIT, tok = BUF_INIT;
-	json_t *node = d->root;
-	const char *p;
+	struct buf frag = BUF_INIT;
+	json_t *node;
 
 	if (ref[0] != '#' || (ref[1] != '\0' && ref[1] != '/')) {
 		errbuf_set(cx->eb, STATUS_USAGE,
@@ -142,53 +123,17 @@ resolve(struct cx *cx, struct doc *d, const char *ref, const char *at,
 		cx->error = 1;
 		return NULL;
 	}
-	for (p = ref + 1; *p; p++) {
-		if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-			buf_addc(&frag,
-				 (char)(hexval(p[1]) * 16 + hexval(p[2])));
-			p += 2;
-		} else {
-			buf_addc(&frag, *p);
-		}
-	}
-	p = frag.data;
-	while (*p == '/' && node) {
-		const char *q = p + 1;
-
-		buf_reset(&tok);
-		for (; *q && *q != '/'; q++) {
-			if (*q == '~' && q[1] == '0')
-				buf_addc(&tok, '~'), q++;
-			else if (*q == '~' && q[1] == '1')
-				buf_addc(&tok, '/'), q++;
-			else
-				buf_addc(&tok, *q);
-		}
-		if (json_is_object(node)) {
-			node = json_object_get(node, tok.data);
-		} else if (json_is_array(node)) {
-			char *end;
-			unsigned long i = strtoul(tok.data, &end, 10);
-
-			node = *end == '\0' && tok.len > 0
-				       ? json_array_get(node, i)
-				       : NULL;
-		} else {
-			node = NULL;
-		}
-		p = q;
-	}
+	schema_pct_decode(&frag, ref + 1);
+	node = schema_ptr_get(d->root, frag.data ? frag.data : "");
 	if (node == NULL) {
 		errbuf_set(cx->eb, STATUS_USAGE,
 			   "%s: %s/$ref: '%s' does not resolve", d->path, at,
 			   ref);
 		cx->error = 1;
 		buf_release(&frag);
-		buf_release(&tok);
 		return NULL;
 	}
 	*out = buf_detach(&frag, NULL);
-	buf_release(&tok);
 	return node;
 }
 
@@ -580,7 +525,6 @@ compiled_at(struct cx *cx, struct doc *d, const char *ptr)
 	struct schema *sc;
 	json_t *w;
 	char *base;
-	const char *p;
 	size_t i;
 
 	for (i = 0; i < d->ncache; i++)
@@ -588,16 +532,7 @@ compiled_at(struct cx *cx, struct doc *d, const char *ptr)
 			return d->cache[i].sc;
 	buf_adds(&u, d->uri);
 	buf_addc(&u, '#');
-	for (p = ptr; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') ||
-		    strchr("/-._~!$&'()*+,;=:@", ch))
-			buf_addc(&u, (char)ch);
-		else
-			buf_addf(&u, "%%%02X", ch);
-	}
+	schema_pct_encode(&u, ptr, "/-._~!$&'()*+,;=:@");
 	w = json_object();
 	json_object_set_new(w, "$ref", json_string(u.data));
 	buf_release(&u);
@@ -1418,7 +1353,6 @@ doc_open(struct doc *d, const char *label, const char *path,
 	json_error_t jerr;
 	char *real, *slash;
 	struct buf u = BUF_INIT;
-	const char *p;
 	FILE *fp;
 
 	memset(d, 0, sizeof *d);
@@ -1442,15 +1376,7 @@ doc_open(struct doc *d, const char *label, const char *path,
 		return errbuf_set(eb, STATUS_USAGE, "%s: %s", path, jerr.text);
 	}
 	buf_adds(&u, "file://");
-	for (p = real; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("/-._~", c))
-			buf_addc(&u, (char)c);
-		else
-			buf_addf(&u, "%%%02X", c);
-	}
+	schema_pct_encode(&u, real, "/-._~");
 	d->uri = buf_detach(&u, NULL);
 	slash = strrchr(real, '/');
 	if (slash == real)

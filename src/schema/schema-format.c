@@ -37,12 +37,6 @@ is_alpha(int c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static int
-is_hex(int c)
-{
-	return (unsigned)(c - '0') < 10 || (unsigned)((c | 0x20) - 'a') < 6;
-}
-
 /* RFC 5322 atext besides letters and digits. */
 static int
 is_atext_special(int c)
@@ -375,7 +369,8 @@ check_ipv6(const char *s, size_t len)
 	while (i < len) {
 		size_t st = i;
 
-		while (i < len && is_hex((unsigned char)s[i]) && i - st < 5)
+		while (i < len && is_hex_digit((unsigned char)s[i]) &&
+		       i - st < 5)
 			i++;
 		if (i < len && s[i] == '.') {
 			/* embedded IPv4 at the end */
@@ -940,8 +935,8 @@ uri_chars(const char *p, const char *end, const char *extra, int iri)
 		unsigned char c = (unsigned char)*p;
 
 		if (c == '%') {
-			if (end - p < 3 || !is_hex((unsigned char)p[1]) ||
-			    !is_hex((unsigned char)p[2]))
+			if (end - p < 3 || !is_hex_digit((unsigned char)p[1]) ||
+			    !is_hex_digit((unsigned char)p[2]))
 				return 0;
 			p += 2;
 			continue;
@@ -1080,8 +1075,8 @@ check_uri_template(const char *s, size_t len)
 					need = 0;
 					p++;
 				} else if (c == '%' && end - p >= 3 &&
-					   is_hex((unsigned char)p[1]) &&
-					   is_hex((unsigned char)p[2])) {
+					   is_hex_digit((unsigned char)p[1]) &&
+					   is_hex_digit((unsigned char)p[2])) {
 					need = 0;
 					p += 3;
 				} else if (c == ',' && !need) {
@@ -1112,8 +1107,8 @@ check_uri_template(const char *s, size_t len)
 		if (c == '}' || c < 0x21 || c == 0x7f || strchr("\"<>\\^`|", c))
 			return 0;
 		if (c == '%') {
-			if (end - p < 3 || !is_hex((unsigned char)p[1]) ||
-			    !is_hex((unsigned char)p[2]))
+			if (end - p < 3 || !is_hex_digit((unsigned char)p[1]) ||
+			    !is_hex_digit((unsigned char)p[2]))
 				return 0;
 			p += 3;
 			continue;
@@ -1141,7 +1136,7 @@ check_uuid(const char *s, size_t len)
 		return 0;
 	for (k = 0; k < 5; k++)
 		for (i = spans[k][0]; i < spans[k][1]; i++)
-			bad |= !is_hex((unsigned char)s[i]);
+			bad |= !is_hex_digit((unsigned char)s[i]);
 	return !bad;
 }
 

@@ -61,6 +61,12 @@ struct snum {
 	long long iv;
 };
 
+/* The numeric bounds of a schema object, allocated only when it has one:
+ * most objects have none, and these take 200 bytes. */
+struct snums {
+	struct snum mult, max, xmax, min, xmin;
+};
+
 /* A string or number of an enum's hash set. */
 struct sstr {
 	const char *s; /* string: its contents (into the enum's tape, or
@@ -122,7 +128,7 @@ struct sreq { /* dependentRequired entry */
 struct snode {
 	json_t *json;	  /* borrowed */
 	struct sres *res; /* resource this object belongs to */
-	char *loc;	  /* absolute location "uri#/pointer" */
+	char *ptr;	  /* its JSON Pointer in res: location res->uri#ptr */
 	int boolean;	  /* -1 for an object; 0/1 for false/true */
 	int dialect;	  /* enum schema_dialect */
 	unsigned voc;	  /* VOC_* */
@@ -163,8 +169,9 @@ struct snode {
 	json_t *enum_;	/* borrowed */
 	json_t *const_;
 	int has_const;
-	json_t *multiple_of, *maximum, *exclusive_max, *minimum, *exclusive_min;
-	struct snum n_mult, n_max, n_xmax, n_min, n_xmin; /* the same, exact */
+	/* multipleOf, maximum, exclusiveMaximum, minimum, exclusiveMinimum
+	 * as exact texts; NULL when none is present */
+	struct snums *num;
 	struct sconst *enum_c, *const_c;
 	/* enum: its strings and numbers in a hash set, the rest listed */
 	struct sstr *enum_str;
@@ -218,6 +225,9 @@ struct schema {
 	uint32_t *eval_inst;
 	size_t neval, capeval;
 	struct numtext numtext;
+	/* bytes of schema text read, and a rough count of the memory the
+	 * compiled nodes take: both bounded (schema_opts.max_size) */
+	uint64_t text_used, mem_used;
 	/* validation scratch: strings, keys, object member checks */
 	struct buf str, dump;
 	struct jscan scan; /* for values given as jansson trees */
@@ -240,6 +250,17 @@ schema_name_hash(const char *s, size_t len)
 		h = h * 33 + (unsigned char)*s++;
 	return h;
 }
+
+/* schema.c: append s[0..n) as a JSON Pointer token (~ as ~0, / as ~1). */
+void schema_ptr_add(struct buf *out, const char *s, size_t n);
+/* Append s percent-decoded; 1 if that gave a NUL byte, else 0. */
+int schema_pct_decode(struct buf *out, const char *s);
+/* Append s percent-encoded: every byte but ASCII letters, digits and
+ * those in keep. */
+void schema_pct_encode(struct buf *out, const char *s, const char *keep);
+/* The value at JSON Pointer ptr ("" or "/a/0", percent-decoded already)
+ * in j, or NULL. */
+json_t *schema_ptr_get(json_t *j, const char *ptr);
 
 /* schema-num.c: JSON number texts compared exactly. */
 int schema_dec_cmp(const char *a, size_t alen, const char *b, size_t blen);

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/util.h"
 #include "schema-int.h"
 #include "lib/xmalloc.h"
 
@@ -511,6 +512,7 @@ collect(struct numtext *nt, const json_t *j, struct jscan_val v, struct buf *kb)
 	struct jscan_val key, val;
 	const char *s;
 	size_t len, i = 0;
+	json_t *last = NULL;
 
 	switch (jscan_type(v)) {
 	case JSCAN_NUMBER:
@@ -525,14 +527,27 @@ collect(struct numtext *nt, const json_t *j, struct jscan_val v, struct buf *kb)
 			collect(nt, json_array_get(j, i++), val, kb);
 		break;
 	case JSCAN_OBJECT:
+		/* With duplicate keys jansson keeps the last value: then
+		 * (more members on the tape than in the tree) note where
+		 * each key was last seen, in one pass, not one per member. */
+		if (jscan_count(v) != json_object_size(j)) {
+			last = json_object();
+			jscan_iter_init(&it, v);
+			while (jscan_iter_next(&it, &key, &val)) {
+				s = jscan_str(key, kb, &len);
+				json_object_setn_new(last, s, len,
+						     json_integer(val.i));
+			}
+		}
 		jscan_iter_init(&it, v);
 		while (jscan_iter_next(&it, &key, &val)) {
 			s = jscan_str(key, kb, &len);
-			/* with duplicate keys jansson keeps the last value */
-			if (jscan_get(v, s, len).i != val.i)
+			if (last && json_integer_value(json_object_getn(
+					    last, s, len)) != val.i)
 				continue;
 			collect(nt, json_object_getn(j, s, len), val, kb);
 		}
+		json_decref(last);
 		break;
 	default:
 		break;
@@ -573,7 +588,6 @@ schema_number_text(const struct numtext *nt, const json_t *j, struct buf *out)
 static void
 add_string(struct buf *out, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t i, run = 0;
 
 	buf_addc(out, '"');
@@ -601,8 +615,8 @@ add_string(struct buf *out, const char *s, size_t len)
 			break;
 		default:
 			buf_adds(out, "u00");
-			buf_addc(out, hex[c >> 4]);
-			buf_addc(out, hex[c & 15]);
+			buf_addc(out, hex_digits[c >> 4]);
+			buf_addc(out, hex_digits[c & 15]);
 			break;
 		}
 	}
@@ -692,6 +706,13 @@ schema_const_new(const struct numtext *nt, const json_t *j)
 		schema_const_free(c);
 		return NULL;
 	}
+	/* Kept for the schema's life, one per enum and const: no room to
+	 * spare (a tape starts at 256 nodes, most enums need a few). */
+	c->js.tape = xreallocarray(c->js.tape, c->js.ntape, sizeof *c->js.tape);
+	c->js.tapecap = c->js.ntape;
+	free(c->js.stack);
+	c->js.stack = NULL;
+	c->js.stackcap = 0;
 	return c;
 }
 

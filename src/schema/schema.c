@@ -9,14 +9,19 @@
  * schemas are not mapped: jansson shares true/false singletons.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/errbuf.h"
 #include "lib/regex.h"
+#include "lib/util.h"
 #include "json/json-scan.h"
 #include "schema-int.h"
 #include "schema.h"
@@ -47,6 +52,22 @@ struct cctx {
 	struct buf ptr; /* JSON Pointer of the object within its resource */
 	int depth;
 };
+
+/* Has a signal asked the load to stop?  Then say so in eb. */
+static int
+load_stopped(const struct schema_opts *o, struct errbuf *eb)
+{
+	if (o->stop == NULL || *o->stop == 0)
+		return 0;
+	errbuf_set(eb, STATUS_USAGE, "interrupted while loading the schema");
+	return 1;
+}
+
+static uint64_t
+load_max(const struct schema_opts *o)
+{
+	return o->max_size ? o->max_size : SCHEMA_MAX_SIZE;
+}
 
 /* ---- URIs (RFC 3986) ---------------------------------------------------- */
 
@@ -234,18 +255,6 @@ uri_resolve(const char *base, const char *ref)
 	return buf_detach(&out, NULL);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Split off the fragment: returns the new string without it, *frag set to
  * a new decoded fragment (or NULL when there is none). */
 static char *
@@ -253,23 +262,12 @@ uri_split(const char *uri, char **frag)
 {
 	const char *h = strchr(uri, '#');
 	struct buf f = BUF_INIT;
-	const char *p;
 
 	if (h == NULL) {
 		*frag = NULL;
 		return xstrdup(uri);
 	}
-	for (p = h + 1; *p; p++) {
-		int a, b;
-
-		if (*p == '%' && (a = hexval(p[1])) >= 0 &&
-		    (b = hexval(p[2])) >= 0) {
-			buf_addc(&f, (char)(a * 16 + b));
-			p += 2;
-		} else {
-			buf_addc(&f, *p);
-		}
-	}
+	schema_pct_decode(&f, h + 1);
 	*frag = buf_detach(&f, NULL);
 	return xstrndup(uri, h - uri);
 }
@@ -516,18 +514,91 @@ meta_dialect(struct schema *sc, const char *s, int *dialect, unsigned *voc,
 
 /* ---- compiling ---------------------------------------------------------- */
 
+void
+schema_ptr_add(struct buf *out, const char *s, size_t n)
+{
+	size_t i, run = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '~' && s[i] != '/')
+			continue;
+		buf_add(out, s + run, i - run);
+		buf_adds(out, s[i] == '~' ? "~0" : "~1");
+		run = i + 1;
+	}
+	buf_add(out, s + run, n - run);
+}
+
+int
+schema_pct_decode(struct buf *out, const char *s)
+{
+	int nul = 0;
+
+	for (; *s; s++) {
+		int a, b;
+
+		if (*s == '%' && (a = hex_value(s[1])) >= 0 &&
+		    (b = hex_value(s[2])) >= 0) {
+			buf_addc(out, (char)(a * 16 + b));
+			nul |= a == 0 && b == 0;
+			s += 2;
+		} else {
+			buf_addc(out, *s);
+		}
+	}
+	return nul;
+}
+
+void
+schema_pct_encode(struct buf *out, const char *s, const char *keep)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr(keep, c))
+			buf_addc(out, (char)c);
+		else
+			buf_addf(out, "%%%02X", c);
+	}
+}
+
+json_t *
+schema_ptr_get(json_t *j, const char *ptr)
+{
+	struct buf tok = BUF_INIT;
+
+	while (j && *ptr == '/') {
+		const char *t;
+
+		buf_reset(&tok);
+		for (ptr++; *ptr && *ptr != '/'; ptr++) {
+			if (ptr[0] == '~' && (ptr[1] == '0' || ptr[1] == '1'))
+				buf_addc(&tok, *++ptr == '0' ? '~' : '/');
+			else
+				buf_addc(&tok, *ptr);
+		}
+		t = tok.data ? tok.data : "";
+		if (json_is_object(j)) {
+			j = json_object_get(j, t);
+		} else if (json_is_array(j)) {
+			char *e;
+			unsigned long ix = strtoul(t, &e, 10);
+
+			j = (*t && !*e) ? json_array_get(j, ix) : NULL;
+		} else {
+			j = NULL;
+		}
+	}
+	buf_release(&tok);
+	return *ptr ? NULL : j;
+}
+
 static void
 ptr_push(struct buf *ptr, const char *key)
 {
 	buf_addc(ptr, '/');
-	for (; *key; key++) {
-		if (*key == '~')
-			buf_adds(ptr, "~0");
-		else if (*key == '/')
-			buf_adds(ptr, "~1");
-		else
-			buf_addc(ptr, *key);
-	}
+	schema_ptr_add(ptr, key, strlen(key));
 }
 
 static void
@@ -700,9 +771,31 @@ node_new(struct cctx *cc, json_t *j, struct sres *res, int dialect,
 	n->min_contains = n->max_contains = -1;
 	n->max_length = n->min_length = n->max_items = n->min_items = -1;
 	n->max_props = n->min_props = -1;
-	n->loc = xasprintf("%s#%s", res->uri, cc->ptr.data);
+	n->ptr = xstrdup(cc->ptr.data ? cc->ptr.data : "");
+	cc->sc->mem_used += sizeof *n + strlen(n->ptr) + 1;
 	schema_add_node(cc->sc, n);
 	return n;
+}
+
+/*
+ * Stop compiling when a signal asks to, or when the compiled nodes take
+ * more than SCHEMA_COMPILED_FACTOR times the bound of the schema text.
+ */
+static int
+compile_bounded(struct cctx *cc)
+{
+	const struct schema_opts *o = &cc->sc->opts;
+	uint64_t max = load_max(o);
+
+	if (load_stopped(o, cc->eb))
+		return -1;
+	if (cc->sc->mem_used / SCHEMA_COMPILED_FACTOR > max)
+		return errbuf_set(cc->eb, STATUS_USAGE,
+				  "schema compiles to more than %llu bytes "
+				  "(raise --max-schema-size)",
+				  (unsigned long long)max *
+					  SCHEMA_COMPILED_FACTOR);
+	return 0;
 }
 
 static int compile_body(struct cctx *, struct snode *, json_t *,
@@ -732,6 +825,8 @@ compile(struct cctx *cc, json_t *j, const char *base, struct sres *res,
 	}
 	if ((n = map_get(cc->sc, j)) != NULL)
 		return n;
+	if (compile_bounded(cc) < 0)
+		return NULL;
 	if (++cc->depth > SCHEMA_MAX_DEPTH) {
 		/* The reason first: a pointer this deep fills the
 		 * message buffer by itself. */
@@ -805,15 +900,15 @@ fail:
 	return NULL;
 }
 
+/* Core: definitions, references and anchors.  1: draft-07 $ref, whose siblings
+ * are ignored. */
 static int
-compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+compile_core(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 	     struct sres *res, int dialect, unsigned voc)
 {
-	json_t *v, *w;
-	const char *k;
-	size_t i;
-	int d7 = dialect == SCHEMA_DRAFT7, d19 = dialect == SCHEMA_DRAFT2019_09;
-	int d20 = dialect == SCHEMA_DRAFT2020_12;
+	json_t *v;
+	int d7 = dialect == SCHEMA_DRAFT7, d19 = dialect == SCHEMA_DRAFT2019_09,
+	    d20 = dialect == SCHEMA_DRAFT2020_12;
 
 	/* Definitions are compiled in every dialect: they hold $id and
 	 * $anchor that references may need. */
@@ -845,7 +940,7 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 		n->ref_uri = uri_resolve(base, json_string_value(v));
 		if (d7) {
 			n->ref_only = 1;
-			return 0;
+			return 1;
 		}
 	}
 	if (!d7 && (v = json_object_get(j, "$anchor"))) {
@@ -872,261 +967,375 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 		n->recursive_ref = 1;
 		n->dynref_uri = uri_resolve(base, json_string_value(v));
 	}
+	return 0;
+}
 
-	if (voc & VOC_APPLICATOR) {
-		if ((v = json_object_get(j, "allOf")) &&
-		    compile_array(cc, v, "allOf", base, res, dialect, voc,
-				  &n->all_of, &n->nall_of) < 0)
-			return -1;
-		if ((v = json_object_get(j, "anyOf")) &&
-		    compile_array(cc, v, "anyOf", base, res, dialect, voc,
-				  &n->any_of, &n->nany_of) < 0)
-			return -1;
-		if ((v = json_object_get(j, "oneOf")) &&
-		    compile_array(cc, v, "oneOf", base, res, dialect, voc,
-				  &n->one_of, &n->none_of) < 0)
-			return -1;
-#define SUB(field, kw)                                                         \
-	if ((v = json_object_get(j, kw)) &&                                    \
-	    (n->field = compile_kw(cc, v, kw, base, res, dialect, voc)) ==     \
-		    NULL)                                                      \
-		return -1;
-		SUB(not_, "not");
-		SUB(if_, "if");
-		SUB(then_, "then");
-		SUB(else_, "else");
-		SUB(addl_props, "additionalProperties");
-		SUB(prop_names, "propertyNames");
-		SUB(contains, "contains");
-		if ((v = json_object_get(j, "properties"))) {
-			if (compile_map(cc, v, "properties", base, res, dialect,
-					voc, &n->props, &n->nprops) < 0)
-				return -1;
-			n->prop_hcap = 4;
-			while (n->prop_hcap < 2 * n->nprops)
-				n->prop_hcap *= 2;
-			n->prop_hash =
-				xcalloc(n->prop_hcap, sizeof *n->prop_hash);
-			for (i = 0; i < n->nprops; i++) {
-				size_t h = schema_name_hash(n->props[i].name,
-							    n->props[i].len) &
-					   (n->prop_hcap - 1);
+/* Applicator: properties, indexed by a hash of the names, and
+ * patternProperties. */
+static int
+compile_properties(struct cctx *cc, struct snode *n, json_t *j,
+		   const char *base, struct sres *res, int dialect,
+		   unsigned voc)
+{
+	json_t *v;
+	size_t i;
 
-				while (n->prop_hash[h])
-					h = (h + 1) & (n->prop_hcap - 1);
-				n->prop_hash[h] = (unsigned)i + 1;
-			}
+	if ((v = json_object_get(j, "properties"))) {
+		if (compile_map(cc, v, "properties", base, res, dialect, voc,
+				&n->props, &n->nprops) < 0)
+			return -1;
+		n->prop_hcap = 4;
+		while (n->prop_hcap < 2 * n->nprops)
+			n->prop_hcap *= 2;
+		n->prop_hash = xcalloc(n->prop_hcap, sizeof *n->prop_hash);
+		for (i = 0; i < n->nprops; i++) {
+			size_t h = schema_name_hash(n->props[i].name,
+						    n->props[i].len) &
+				   (n->prop_hcap - 1);
+
+			while (n->prop_hash[h])
+				h = (h + 1) & (n->prop_hcap - 1);
+			n->prop_hash[h] = (unsigned)i + 1;
 		}
-		if ((v = json_object_get(j, "patternProperties"))) {
-			struct skv *pp = NULL;
-			size_t np;
+	}
+	if ((v = json_object_get(j, "patternProperties"))) {
+		struct skv *pp = NULL;
+		size_t np;
 
-			if (compile_map(cc, v, "patternProperties", base, res,
-					dialect, voc, &pp, &np) < 0) {
-				free(pp);
-				return -1;
-			}
-			n->pprops = xcalloc(np ? np : 1, sizeof *n->pprops);
-			for (i = 0; i < np; i++) {
-				n->pprops[i].s = pp[i].s;
-				n->pprops[i].re =
-					regex_compile(pp[i].name, pp[i].len,
-						      REGEX_ECMA, cc->eb);
-				if (n->pprops[i].re == NULL) {
-					free(pp);
-					n->npprops = i;
-					return errbuf_prefix(
-						cc->eb,
-						"schema %s/patternProperties",
-						cc->ptr.data);
-				}
-				n->npprops = i + 1;
-			}
+		if (compile_map(cc, v, "patternProperties", base, res, dialect,
+				voc, &pp, &np) < 0) {
 			free(pp);
-		}
-		if (!d7 && (v = json_object_get(j, "dependentSchemas")) &&
-		    compile_map(cc, v, "dependentSchemas", base, res, dialect,
-				voc, &n->dep_schemas, &n->ndep_schemas) < 0)
 			return -1;
-		if ((v = json_object_get(j, "dependencies")) &&
-		    json_is_object(v) && n->dep_schemas == NULL) {
-			size_t mark = cc->ptr.len, ns = 0, nr = 0;
-
-			n->dep_schemas = xcalloc(json_object_size(v) + 1,
-						 sizeof *n->dep_schemas);
-			n->dep_req = xcalloc(json_object_size(v) + 1,
-					     sizeof *n->dep_req);
-			ptr_push(&cc->ptr, "dependencies");
-			json_object_foreach(v, k, w) {
-				if (json_is_array(w)) {
-					n->dep_req[nr].name = k;
-					n->dep_req[nr++].list = w;
-					continue;
-				}
-				n->dep_schemas[ns].name = k;
-				n->dep_schemas[ns].len = strlen(k);
-				n->dep_schemas[ns].s = compile_kw(
-					cc, w, k, base, res, dialect, voc);
-				if (n->dep_schemas[ns++].s == NULL) {
-					n->ndep_schemas = ns - 1;
-					n->ndep_req = nr;
-					return -1;
-				}
+		}
+		n->pprops = xcalloc(np ? np : 1, sizeof *n->pprops);
+		for (i = 0; i < np; i++) {
+			n->pprops[i].s = pp[i].s;
+			n->pprops[i].re = regex_compile(pp[i].name, pp[i].len,
+							REGEX_ECMA, cc->eb);
+			if (n->pprops[i].re == NULL) {
+				free(pp);
+				n->npprops = i;
+				return errbuf_prefix(
+					cc->eb, "schema %s/patternProperties",
+					cc->ptr.data ? cc->ptr.data : "");
 			}
-			n->ndep_schemas = ns;
-			n->ndep_req = nr;
-			ptr_pop(&cc->ptr, mark);
+			n->npprops = i + 1;
 		}
-		v = json_object_get(j, d20 ? "prefixItems" : "items");
-		if (v && json_is_array(v)) {
-			if (compile_array(cc, v, d20 ? "prefixItems" : "items",
-					  base, res, dialect, voc, &n->prefix,
-					  &n->nprefix) < 0)
+		free(pp);
+	}
+	return 0;
+}
+
+/* Applicator: dependentSchemas, and draft-07 dependencies. */
+static int
+compile_dependencies(struct cctx *cc, struct snode *n, json_t *j,
+		     const char *base, struct sres *res, int dialect,
+		     unsigned voc)
+{
+	json_t *v, *w;
+	const char *k;
+	int d7 = dialect == SCHEMA_DRAFT7;
+
+	if (!d7 && (v = json_object_get(j, "dependentSchemas")) &&
+	    compile_map(cc, v, "dependentSchemas", base, res, dialect, voc,
+			&n->dep_schemas, &n->ndep_schemas) < 0)
+		return -1;
+	if ((v = json_object_get(j, "dependencies")) && json_is_object(v) &&
+	    n->dep_schemas == NULL) {
+		size_t mark = cc->ptr.len, ns = 0, nr = 0;
+
+		n->dep_schemas = xcalloc(json_object_size(v) + 1,
+					 sizeof *n->dep_schemas);
+		n->dep_req =
+			xcalloc(json_object_size(v) + 1, sizeof *n->dep_req);
+		ptr_push(&cc->ptr, "dependencies");
+		json_object_foreach(v, k, w) {
+			if (json_is_array(w)) {
+				n->dep_req[nr].name = k;
+				n->dep_req[nr++].list = w;
+				continue;
+			}
+			n->dep_schemas[ns].name = k;
+			n->dep_schemas[ns].len = strlen(k);
+			n->dep_schemas[ns].s =
+				compile_kw(cc, w, k, base, res, dialect, voc);
+			if (n->dep_schemas[ns++].s == NULL) {
+				n->ndep_schemas = ns - 1;
+				n->ndep_req = nr;
 				return -1;
-			if (!d20 &&
-			    (w = json_object_get(j, "additionalItems")) &&
-			    (n->items_rest =
-				     compile_kw(cc, w, "additionalItems", base,
+			}
+		}
+		n->ndep_schemas = ns;
+		n->ndep_req = nr;
+		ptr_pop(&cc->ptr, mark);
+	}
+	return 0;
+}
+
+/* Applicator: prefixItems/items/additionalItems. */
+static int
+compile_items(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	      struct sres *res, int dialect, unsigned voc)
+{
+	json_t *v, *w;
+	int d20 = dialect == SCHEMA_DRAFT2020_12;
+
+	v = json_object_get(j, d20 ? "prefixItems" : "items");
+	if (v && json_is_array(v)) {
+		if (compile_array(cc, v, d20 ? "prefixItems" : "items", base,
+				  res, dialect, voc, &n->prefix,
+				  &n->nprefix) < 0)
+			return -1;
+		if (!d20 && (w = json_object_get(j, "additionalItems")) &&
+		    (n->items_rest = compile_kw(cc, w, "additionalItems", base,
 						res, dialect, voc)) == NULL)
-				return -1;
-		} else if (!d20 && v) {
-			if ((n->items_rest = compile_kw(cc, v, "items", base,
-							res, dialect, voc)) ==
-			    NULL)
-				return -1;
-		}
-		if (d20 && (v = json_object_get(j, "items")) &&
-		    (n->items_rest = compile_kw(cc, v, "items", base, res,
+			return -1;
+	} else if (!d20 && v) {
+		if ((n->items_rest = compile_kw(cc, v, "items", base, res,
 						dialect, voc)) == NULL)
 			return -1;
 	}
-	if (!d7 && (voc & VOC_UNEVALUATED)) {
-		if ((v = json_object_get(j, "unevaluatedProperties")) &&
-		    (n->uneval_props =
-			     compile_kw(cc, v, "unevaluatedProperties", base,
-					res, dialect, voc)) == NULL)
-			return -1;
-		if ((v = json_object_get(j, "unevaluatedItems")) &&
-		    (n->uneval_items = compile_kw(cc, v, "unevaluatedItems",
-						  base, res, dialect, voc)) ==
-			    NULL)
-			return -1;
-		n->needs_ann = n->uneval_props || n->uneval_items;
-	}
+	if (d20 && (v = json_object_get(j, "items")) &&
+	    (n->items_rest = compile_kw(cc, v, "items", base, res, dialect,
+					voc)) == NULL)
+		return -1;
+	return 0;
+}
 
-	if (voc & VOC_VALIDATION) {
-		if ((v = json_object_get(j, "type"))) {
-			if (json_is_string(v)) {
-				n->types = type_bit(json_string_value(v));
-				if (!n->types)
+/* A keyword whose value is one subschema, and the node field it fills. */
+struct sub_kw {
+	const char *kw;
+	size_t field; /* offsetof(struct snode, F), F a struct snode * */
+};
+
+static const struct sub_kw applicator_subs[] = {
+	{ "not", offsetof(struct snode, not_) },
+	{ "if", offsetof(struct snode, if_) },
+	{ "then", offsetof(struct snode, then_) },
+	{ "else", offsetof(struct snode, else_) },
+	{ "additionalProperties", offsetof(struct snode, addl_props) },
+	{ "propertyNames", offsetof(struct snode, prop_names) },
+	{ "contains", offsetof(struct snode, contains) },
+};
+
+static const struct sub_kw unevaluated_subs[] = {
+	{ "unevaluatedProperties", offsetof(struct snode, uneval_props) },
+	{ "unevaluatedItems", offsetof(struct snode, uneval_items) },
+};
+
+/* Compile the keywords of table t that j has, in the table's order. */
+static int
+compile_subs(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	     struct sres *res, int dialect, unsigned voc,
+	     const struct sub_kw *t, size_t nt)
+{
+	size_t i;
+
+	for (i = 0; i < nt; i++) {
+		json_t *v = json_object_get(j, t[i].kw);
+		struct snode **slot = (struct snode **)((char *)n + t[i].field);
+
+		if (v && (*slot = compile_kw(cc, v, t[i].kw, base, res, dialect,
+					     voc)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Applicator: the keywords with subschemas. */
+static int
+compile_applicator(struct cctx *cc, struct snode *n, json_t *j,
+		   const char *base, struct sres *res, int dialect,
+		   unsigned voc)
+{
+	const struct {
+		const char *kw;
+		struct snode ***v;
+		size_t *n;
+	} lists[] = {
+		{ "allOf", &n->all_of, &n->nall_of },
+		{ "anyOf", &n->any_of, &n->nany_of },
+		{ "oneOf", &n->one_of, &n->none_of },
+	};
+	size_t i;
+
+	for (i = 0; i < NELEM(lists); i++) {
+		json_t *v = json_object_get(j, lists[i].kw);
+
+		if (v && compile_array(cc, v, lists[i].kw, base, res, dialect,
+				       voc, lists[i].v, lists[i].n) < 0)
+			return -1;
+	}
+	if (compile_subs(cc, n, j, base, res, dialect, voc, applicator_subs,
+			 NELEM(applicator_subs)) < 0 ||
+	    compile_properties(cc, n, j, base, res, dialect, voc) < 0 ||
+	    compile_dependencies(cc, n, j, base, res, dialect, voc) < 0 ||
+	    compile_items(cc, n, j, base, res, dialect, voc) < 0)
+		return -1;
+	return 0;
+}
+
+/* Unevaluated: unevaluatedProperties, unevaluatedItems. */
+static int
+compile_unevaluated(struct cctx *cc, struct snode *n, json_t *j,
+		    const char *base, struct sres *res, int dialect,
+		    unsigned voc)
+{
+	if (compile_subs(cc, n, j, base, res, dialect, voc, unevaluated_subs,
+			 NELEM(unevaluated_subs)) < 0)
+		return -1;
+	n->needs_ann = n->uneval_props || n->uneval_items;
+	return 0;
+}
+
+/* Validation: type, enum, const. */
+static int
+compile_types(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	      struct sres *res, int dialect, unsigned voc)
+{
+	json_t *v, *w;
+	size_t i;
+
+	if ((v = json_object_get(j, "type"))) {
+		if (json_is_string(v)) {
+			n->types = type_bit(json_string_value(v));
+			if (!n->types)
+				return bad(cc, "type", "unknown type");
+		} else if (json_is_array(v)) {
+			json_array_foreach(v, i, w) {
+				int b = json_is_string(w)
+						? type_bit(json_string_value(w))
+						: 0;
+
+				if (!b)
 					return bad(cc, "type", "unknown type");
-			} else if (json_is_array(v)) {
-				json_array_foreach(v, i, w) {
-					int b = json_is_string(w)
-							? type_bit(
-								  json_string_value(
-									  w))
-							: 0;
-
-					if (!b)
-						return bad(cc, "type",
-							   "unknown type");
-					n->types |= b;
-				}
-				if (n->types == 0)
-					n->types = 0x80; /* matches nothing */
-			} else {
-				return bad(cc, "type",
-					   "must be a string or an array");
+				n->types |= b;
 			}
-		}
-		if ((v = json_object_get(j, "enum"))) {
-			if (!json_is_array(v))
-				return bad(cc, "enum", "must be an array");
-			n->enum_ = v;
-			n->enum_c = schema_const_new(&cc->sc->numtext, v);
-			if (n->enum_c == NULL)
-				return bad(cc, "enum", "nested too deeply");
-		}
-		if ((v = json_object_get(j, "const"))) {
-			n->const_ = v;
-			n->has_const = 1;
-			n->const_c = schema_const_new(&cc->sc->numtext, v);
-			if (n->const_c == NULL)
-				return bad(cc, "const", "nested too deeply");
-		}
-		if (get_number(cc, j, "multipleOf", &n->multiple_of) < 0 ||
-		    get_number(cc, j, "maximum", &n->maximum) < 0 ||
-		    get_number(cc, j, "exclusiveMaximum", &n->exclusive_max) <
-			    0 ||
-		    get_number(cc, j, "minimum", &n->minimum) < 0 ||
-		    get_number(cc, j, "exclusiveMinimum", &n->exclusive_min) <
-			    0)
-			return -1;
-		exact_number(cc, n->multiple_of, &n->n_mult);
-		/* on the exact text: 1e-400 is positive, not 0.0 */
-		if (n->multiple_of &&
-		    schema_dec_cmp(n->n_mult.text, n->n_mult.len, "0", 1) <= 0)
-			return bad(cc, "multipleOf", "must be greater than 0");
-		exact_number(cc, n->maximum, &n->n_max);
-		exact_number(cc, n->exclusive_max, &n->n_xmax);
-		exact_number(cc, n->minimum, &n->n_min);
-		exact_number(cc, n->exclusive_min, &n->n_xmin);
-		if (get_count(cc, j, "maxLength", &n->max_length) < 0 ||
-		    get_count(cc, j, "minLength", &n->min_length) < 0 ||
-		    get_count(cc, j, "maxItems", &n->max_items) < 0 ||
-		    get_count(cc, j, "minItems", &n->min_items) < 0 ||
-		    get_count(cc, j, "maxProperties", &n->max_props) < 0 ||
-		    get_count(cc, j, "minProperties", &n->min_props) < 0)
-			return -1;
-		if (!d7 &&
-		    (get_count(cc, j, "maxContains", &n->max_contains) < 0 ||
-		     get_count(cc, j, "minContains", &n->min_contains) < 0))
-			return -1;
-		if ((v = json_object_get(j, "uniqueItems"))) {
-			if (!json_is_boolean(v))
-				return bad(cc, "uniqueItems",
-					   "must be a boolean");
-			n->unique_items = json_is_true(v);
-		}
-		if ((v = json_object_get(j, "required"))) {
-			if (!json_is_array(v))
-				return bad(cc, "required", "must be an array");
-			json_array_foreach(v, i, w)
-				if (!json_is_string(w))
-					return bad(cc, "required",
-						   "must be an array of "
-						   "strings");
-			n->required = v;
-		}
-		if ((v = json_object_get(j, "pattern"))) {
-			if (!json_is_string(v))
-				return bad(cc, "pattern", "must be a string");
-			n->pattern = regex_compile(json_string_value(v),
-						   json_string_length(v),
-						   REGEX_ECMA, cc->eb);
-			if (n->pattern == NULL)
-				return errbuf_prefix(cc->eb,
-						     "schema %s/pattern",
-						     cc->ptr.data);
-		}
-		if (!d7 && (v = json_object_get(j, "dependentRequired"))) {
-			if (!json_is_object(v))
-				return bad(cc, "dependentRequired",
-					   "must be an object");
-			n->dep_req = xreallocarray(
-				n->dep_req,
-				n->ndep_req + json_object_size(v) + 1,
-				sizeof *n->dep_req);
-			json_object_foreach(v, k, w) {
-				if (!json_is_array(w))
-					return bad(cc, "dependentRequired",
-						   "values must be arrays");
-				n->dep_req[n->ndep_req].name = k;
-				n->dep_req[n->ndep_req++].list = w;
-			}
+			if (n->types == 0)
+				n->types = 0x80; /* matches nothing */
+		} else {
+			return bad(cc, "type", "must be a string or an array");
 		}
 	}
+	if ((v = json_object_get(j, "enum"))) {
+		if (!json_is_array(v))
+			return bad(cc, "enum", "must be an array");
+		n->enum_ = v;
+		n->enum_c = schema_const_new(&cc->sc->numtext, v);
+		if (n->enum_c == NULL)
+			return bad(cc, "enum", "nested too deeply");
+	}
+	if ((v = json_object_get(j, "const"))) {
+		n->const_ = v;
+		n->has_const = 1;
+		n->const_c = schema_const_new(&cc->sc->numtext, v);
+		if (n->const_c == NULL)
+			return bad(cc, "const", "nested too deeply");
+	}
+	return 0;
+}
+
+/* Validation: numeric bounds and counts. */
+static int
+compile_bounds(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	       struct sres *res, int dialect, unsigned voc)
+{
+	int d7 = dialect == SCHEMA_DRAFT7;
+	json_t *mult, *max, *xmax, *min, *xmin;
+
+	if (get_number(cc, j, "multipleOf", &mult) < 0 ||
+	    get_number(cc, j, "maximum", &max) < 0 ||
+	    get_number(cc, j, "exclusiveMaximum", &xmax) < 0 ||
+	    get_number(cc, j, "minimum", &min) < 0 ||
+	    get_number(cc, j, "exclusiveMinimum", &xmin) < 0)
+		return -1;
+	if (mult || max || xmax || min || xmin) {
+		n->num = xcalloc(1, sizeof *n->num);
+		cc->sc->mem_used += sizeof *n->num;
+		exact_number(cc, mult, &n->num->mult);
+		/* on the exact text: 1e-400 is positive, not 0.0 */
+		if (mult && schema_dec_cmp(n->num->mult.text, n->num->mult.len,
+					   "0", 1) <= 0)
+			return bad(cc, "multipleOf", "must be greater than 0");
+		exact_number(cc, max, &n->num->max);
+		exact_number(cc, xmax, &n->num->xmax);
+		exact_number(cc, min, &n->num->min);
+		exact_number(cc, xmin, &n->num->xmin);
+	}
+	if (get_count(cc, j, "maxLength", &n->max_length) < 0 ||
+	    get_count(cc, j, "minLength", &n->min_length) < 0 ||
+	    get_count(cc, j, "maxItems", &n->max_items) < 0 ||
+	    get_count(cc, j, "minItems", &n->min_items) < 0 ||
+	    get_count(cc, j, "maxProperties", &n->max_props) < 0 ||
+	    get_count(cc, j, "minProperties", &n->min_props) < 0)
+		return -1;
+	if (!d7 && (get_count(cc, j, "maxContains", &n->max_contains) < 0 ||
+		    get_count(cc, j, "minContains", &n->min_contains) < 0))
+		return -1;
+	return 0;
+}
+
+/* Validation: uniqueItems, required, pattern, dependentRequired. */
+static int
+compile_shapes(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	       struct sres *res, int dialect, unsigned voc)
+{
+	json_t *v, *w;
+	const char *k;
+	size_t i;
+	int d7 = dialect == SCHEMA_DRAFT7;
+
+	if ((v = json_object_get(j, "uniqueItems"))) {
+		if (!json_is_boolean(v))
+			return bad(cc, "uniqueItems", "must be a boolean");
+		n->unique_items = json_is_true(v);
+	}
+	if ((v = json_object_get(j, "required"))) {
+		if (!json_is_array(v))
+			return bad(cc, "required", "must be an array");
+		json_array_foreach(v, i, w)
+			if (!json_is_string(w))
+				return bad(cc, "required",
+					   "must be an array of "
+					   "strings");
+		n->required = v;
+	}
+	if ((v = json_object_get(j, "pattern"))) {
+		if (!json_is_string(v))
+			return bad(cc, "pattern", "must be a string");
+		n->pattern = regex_compile(json_string_value(v),
+					   json_string_length(v), REGEX_ECMA,
+					   cc->eb);
+		if (n->pattern == NULL)
+			return errbuf_prefix(cc->eb, "schema %s/pattern",
+					     cc->ptr.data ? cc->ptr.data : "");
+	}
+	if (!d7 && (v = json_object_get(j, "dependentRequired"))) {
+		if (!json_is_object(v))
+			return bad(cc, "dependentRequired",
+				   "must be an object");
+		n->dep_req = xreallocarray(
+			n->dep_req, n->ndep_req + json_object_size(v) + 1,
+			sizeof *n->dep_req);
+		json_object_foreach(v, k, w) {
+			if (!json_is_array(w))
+				return bad(cc, "dependentRequired",
+					   "values must be arrays");
+			n->dep_req[n->ndep_req].name = k;
+			n->dep_req[n->ndep_req++].list = w;
+		}
+	}
+	return 0;
+}
+
+/* Format and (draft-07) content annotations. */
+static int
+compile_format(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	       struct sres *res, int dialect, unsigned voc)
+{
+	json_t *v;
+	int d7 = dialect == SCHEMA_DRAFT7;
+
 	if ((voc & (VOC_FORMAT_ANN | VOC_FORMAT_ASRT)) &&
 	    (v = json_object_get(j, "format")) && json_is_string(v)) {
 		n->format = json_string_value(v);
@@ -1141,7 +1350,53 @@ compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 	return 0;
 }
 
+/* One vocabulary's keywords: 0, 1 to stop (no more keywords), -1. */
+typedef int compile_fn(struct cctx *, struct snode *, json_t *, const char *,
+		       struct sres *, int, unsigned);
+
+/* The vocabularies in the order their keywords are compiled, each with the
+ * VOC_* bits it needs (0: always); draft-07 has no unevaluated keywords. */
+static const struct {
+	compile_fn *fn;
+	unsigned voc;
+	int not_d7;
+} compile_vocabs[] = {
+	{ compile_core, 0, 0 },
+	{ compile_applicator, VOC_APPLICATOR, 0 },
+	{ compile_unevaluated, VOC_UNEVALUATED, 1 },
+	{ compile_types, VOC_VALIDATION, 0 },
+	{ compile_bounds, VOC_VALIDATION, 0 },
+	{ compile_shapes, VOC_VALIDATION, 0 },
+	{ compile_format, 0, 0 },
+};
+
+static int
+compile_body(struct cctx *cc, struct snode *n, json_t *j, const char *base,
+	     struct sres *res, int dialect, unsigned voc)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < NELEM(compile_vocabs); i++) {
+		if ((compile_vocabs[i].voc && !(voc & compile_vocabs[i].voc)) ||
+		    (compile_vocabs[i].not_d7 && dialect == SCHEMA_DRAFT7))
+			continue;
+		rc = compile_vocabs[i].fn(cc, n, j, base, res, dialect, voc);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+	}
+	return 0;
+}
+
 /* ---- loading documents -------------------------------------------------- */
+
+/* Did jansson refuse the text only for a number it cannot hold? */
+static int
+big_number(const json_error_t *err)
+{
+	return strstr(err->text, "too big") != NULL ||
+	       strstr(err->text, "overflow") != NULL;
+}
 
 json_t *
 schema_json_loadb(const char *buf, size_t len, json_error_t *err)
@@ -1155,8 +1410,7 @@ schema_json_loadb(const char *buf, size_t len, json_error_t *err)
 	 * (numtext_collect) for every comparison.  Anything else the
 	 * scanner would refuse too: keep jansson's message.
 	 */
-	if (j == NULL && (strstr(err->text, "too big") != NULL ||
-			  strstr(err->text, "overflow") != NULL)) {
+	if (j == NULL && big_number(err)) {
 		struct jscan js;
 
 		jscan_init(&js);
@@ -1168,38 +1422,131 @@ schema_json_loadb(const char *buf, size_t len, json_error_t *err)
 	return j;
 }
 
-/* Load a document; the exact text of its numbers goes into nt. */
-static json_t *
-load_file(const char *path, struct numtext *nt, struct errbuf *eb)
+static int
+too_big(const struct schema_opts *o, const char *path, struct errbuf *eb)
 {
-	FILE *fp = fopen(path, "rb");
-	struct buf b = BUF_INIT;
-	char chunk[8192];
-	size_t n;
-	json_error_t jerr;
-	json_t *j;
+	return errbuf_set(eb, STATUS_USAGE,
+			  "%s: schema text over %llu bytes in all (raise "
+			  "--max-schema-size)",
+			  path, (unsigned long long)load_max(o));
+}
 
-	if (fp == NULL) {
+/* Read all of fd into b, *used + what it reads staying within the bound. */
+static int
+read_bounded(int fd, const struct schema_opts *o, uint64_t *used,
+	     const char *path, struct buf *b, struct errbuf *eb)
+{
+	uint64_t max = load_max(o);
+
+	for (;;) {
+		ssize_t n;
+
+		buf_grow(b, 65536);
+		n = read(fd, b->data + b->len, b->cap - b->len);
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno == EINTR) {
+			if (load_stopped(o, eb))
+				return -1;
+			continue;
+		}
+		if (n < 0)
+			return errbuf_set(eb, STATUS_USAGE, "%s: %s", path,
+					  strerror(errno));
+		b->len += (size_t)n;
+		*used += (uint64_t)n;
+		if (*used > max)
+			return too_big(o, path, eb);
+		if (load_stopped(o, eb))
+			return -1;
+	}
+}
+
+/* jansson's reader over the text read, one slice at a time, so that a
+ * signal ends a long parse. */
+struct parse_src {
+	const char *p;
+	size_t left;
+	const struct schema_opts *o;
+	int stopped;
+};
+
+static size_t
+parse_chunk(void *buffer, size_t buflen, void *data)
+{
+	struct parse_src *src = data;
+	size_t n = src->left < buflen ? src->left : buflen;
+
+	if (src->o->stop && *src->o->stop) {
+		src->stopped = 1;
+		return (size_t)-1;
+	}
+	memcpy(buffer, src->p, n);
+	src->p += n;
+	src->left -= n;
+	return n;
+}
+
+/*
+ * Load a document; the exact text of its numbers goes into nt.  Only a
+ * file the user named (direct) may be anything but a regular file: it
+ * is opened without blocking and looked at before any read.  *used counts
+ * the bytes of schema text read so far.
+ */
+static json_t *
+load_file(const char *path, int direct, const struct schema_opts *o,
+	  uint64_t *used, struct numtext *nt, struct errbuf *eb)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct buf b = BUF_INIT;
+	struct stat st;
+	json_error_t jerr;
+	json_t *j = NULL;
+
+	if (fd == -1 || fstat(fd, &st) == -1) {
 		errbuf_set(eb, errno == ENOMEM ? STATUS_IO : STATUS_USAGE,
 			   "%s: %s", path, strerror(errno));
-		return NULL;
+		goto out;
 	}
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		buf_add(&b, chunk, n);
-	if (ferror(fp)) {
-		errbuf_set(eb, STATUS_USAGE, "%s: read error", path);
-		fclose(fp);
-		buf_release(&b);
-		return NULL;
+	if (S_ISDIR(st.st_mode) || (!direct && !S_ISREG(st.st_mode))) {
+		errbuf_set(eb, STATUS_USAGE,
+			   "%s: not a regular file (a referenced schema must "
+			   "be one)",
+			   path);
+		goto out;
 	}
-	fclose(fp);
-	j = schema_json_loadb(b.data, b.len, &jerr);
+	if (S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > load_max(o) - *used) {
+			too_big(o, path, eb);
+			goto out;
+		}
+		buf_grow(&b, (size_t)st.st_size + 1);
+	}
+	/* A pipe the user named is read as it comes, blocking. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1 ||
+	    read_bounded(fd, o, used, path, &b, eb) < 0)
+		goto out;
+	{
+		struct parse_src src = { b.data ? b.data : "", b.len, o, 0 };
+
+		j = json_load_callback(parse_chunk, &src,
+				       JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
+		if (src.stopped) {
+			load_stopped(o, eb);
+			goto out;
+		}
+	}
+	if (j == NULL && big_number(&jerr))
+		j = schema_json_loadb(b.data ? b.data : "", b.len, &jerr);
 	if (j != NULL)
-		numtext_collect(nt, j, b.data, b.len);
-	buf_release(&b);
-	if (j == NULL)
+		numtext_collect(nt, j, b.data ? b.data : "", b.len);
+	else
 		errbuf_set(eb, STATUS_USAGE, "%s:%d:%d: %s", path, jerr.line,
 			   jerr.column, jerr.text);
+out:
+	if (fd != -1)
+		close(fd);
+	buf_release(&b);
 	return j;
 }
 
@@ -1208,23 +1555,10 @@ static char *
 pct_decode(const char *s)
 {
 	struct buf b = BUF_INIT;
-	unsigned v;
 
-	for (; *s; s++) {
-		int a, c;
-
-		if (*s == '%' && (a = hexval(s[1])) >= 0 &&
-		    (c = hexval(s[2])) >= 0) {
-			v = (unsigned)(a * 16 + c);
-			if (v == 0) {
-				buf_release(&b);
-				return NULL;
-			}
-			buf_addc(&b, (char)v);
-			s += 2;
-		} else {
-			buf_addc(&b, *s);
-		}
+	if (schema_pct_decode(&b, s)) {
+		buf_release(&b);
+		return NULL;
 	}
 	return buf_detach(&b, NULL);
 }
@@ -1242,8 +1576,8 @@ path_inside(const char *p, const char *dir)
 
 /* Read the file for relative path rel under dir, never leaving dir. */
 static json_t *
-load_under(const char *dir, const char *rel, const char *uri,
-	   struct numtext *nt, struct errbuf *eb)
+load_under(struct schema *sc, const char *dir, const char *rel, const char *uri,
+	   struct errbuf *eb)
 {
 	char *dec = pct_decode(rel), *path, *real, *rdir;
 	json_t *j = NULL;
@@ -1264,7 +1598,8 @@ load_under(const char *dir, const char *rel, const char *uri,
 		errbuf_set(eb, STATUS_USAGE,
 			   "reference '%s' leaves the schema directory", uri);
 	} else {
-		j = load_file(real, nt, eb);
+		j = load_file(real, 0, &sc->opts, &sc->text_used, &sc->numtext,
+			      eb);
 	}
 	free(path);
 	free(real);
@@ -1295,7 +1630,7 @@ load_doc(struct schema *sc, const char *uri, struct errbuf *eb)
 		size_t n = strlen(m->prefix);
 
 		if (strncmp(uri, m->prefix, n) == 0) {
-			j = load_under(m->dir, uri + n, uri, &sc->numtext, eb);
+			j = load_under(sc, m->dir, uri + n, uri, eb);
 			if (j == NULL)
 				return NULL;
 		}
@@ -1307,8 +1642,7 @@ load_doc(struct schema *sc, const char *uri, struct errbuf *eb)
 		if (strncmp(p, "localhost/", 10) == 0)
 			p += 9;
 		if (strncmp(p, sc->root_dir, n) == 0 && p[n] == '/')
-			j = load_under(sc->root_dir, p + n + 1, uri,
-				       &sc->numtext, eb);
+			j = load_under(sc, sc->root_dir, p + n + 1, uri, eb);
 		else
 			errbuf_set(eb, STATUS_USAGE,
 				   "reference '%s' leaves the schema directory",
@@ -1384,40 +1718,9 @@ resolve_ref(struct schema *sc, const char *ref, int dialect, int *dynamic,
 	if (frag == NULL || *frag == '\0') {
 		n = r->node;
 	} else if (frag[0] == '/') {
-		json_t *j = r->root;
-		char *tok = frag + 1, *next;
+		json_t *j = schema_ptr_get(r->root, frag);
 		struct cctx cc = { sc, eb, BUF_INIT, 0 };
 
-		for (;;) {
-			char *w, *rd;
-
-			next = strchr(tok, '/');
-			if (next)
-				*next = '\0';
-			for (w = rd = tok; *rd; rd++) {
-				if (rd[0] == '~' && rd[1] == '0')
-					*w++ = '~', rd++;
-				else if (rd[0] == '~' && rd[1] == '1')
-					*w++ = '/', rd++;
-				else
-					*w++ = *rd;
-			}
-			*w = '\0';
-			if (json_is_object(j)) {
-				j = json_object_get(j, tok);
-			} else if (json_is_array(j)) {
-				char *e;
-				unsigned long ix = strtoul(tok, &e, 10);
-
-				j = (*tok && !*e) ? json_array_get(j, ix)
-						  : NULL;
-			} else {
-				j = NULL;
-			}
-			if (j == NULL || next == NULL)
-				break;
-			tok = next + 1;
-		}
 		if (j == NULL) {
 			errbuf_set(eb, STATUS_USAGE,
 				   "cannot resolve '%s': no such location",
@@ -1463,16 +1766,17 @@ link_refs(struct schema *sc, struct errbuf *eb)
 			n->ref = resolve_ref(sc, n->ref_uri, n->dialect, &dyn,
 					     eb);
 			if (n->ref == NULL)
-				return errbuf_prefix(eb, "%s/$ref", n->loc);
+				return errbuf_prefix(eb, "%s#%s/$ref",
+						     n->res->uri, n->ptr);
 		}
 		if (n->dynref_uri && n->dynref == NULL) {
 			n->dynref = resolve_ref(sc, n->dynref_uri, n->dialect,
 						&dyn, eb);
 			if (n->dynref == NULL)
-				return errbuf_prefix(eb, "%s/%s", n->loc,
-						     n->recursive_ref
-							     ? "$recursiveRef"
-							     : "$dynamicRef");
+				return errbuf_prefix(
+					eb, "%s#%s/%s", n->res->uri, n->ptr,
+					n->recursive_ref ? "$recursiveRef"
+							 : "$dynamicRef");
 			if (dyn && !n->recursive_ref)
 				n->dynref_name =
 					xstrdup(strchr(n->dynref_uri, '#') + 1);
@@ -1550,10 +1854,11 @@ meta_check(struct schema *sc, json_t *doc, struct errbuf *eb)
 /* schema_compile() taking the exact numbers of doc from nt (emptied). */
 static struct schema *
 compile_exact(json_t *doc, const char *base_uri, const struct schema_opts *opts,
-	      struct numtext *nt, struct errbuf *eb)
+	      struct numtext *nt, uint64_t used, struct errbuf *eb)
 {
 	struct schema *sc = schema_new(opts);
 
+	sc->text_used = used;
 	if (nt)
 		numtext_move(&sc->numtext, nt);
 
@@ -1584,26 +1889,43 @@ struct schema *
 schema_compile(json_t *doc, const char *base_uri,
 	       const struct schema_opts *opts, struct errbuf *eb)
 {
-	return compile_exact(doc, base_uri, opts, NULL, eb);
+	return compile_exact(doc, base_uri, opts, NULL, 0, eb);
 }
 
 struct schema *
 schema_load(const char *path, const struct schema_opts *opts, struct errbuf *eb)
 {
 	struct schema_opts o = opts ? *opts : (struct schema_opts){ 0 };
-	char *real = realpath(path, NULL), *dir, *slash, *uri;
+	char *real, *dir, *slash, *uri;
 	struct buf u = BUF_INIT;
 	struct schema *sc;
 	struct numtext nt = { 0 };
+	struct stat st;
+	uint64_t used = 0;
 	json_t *doc;
 	const char *p;
 
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode)) {
+		/* A pipe ("-s <(...)") has no directory: its references
+		 * resolve in the current one. */
+		char *cwd = getcwd(NULL, 0);
+
+		p = strrchr(path, '/');
+		real = cwd ? xasprintf("%s/%s", strcmp(cwd, "/") ? cwd : "",
+				       p ? p + 1 : path)
+			   : NULL;
+		free(cwd);
+	} else {
+		real = realpath(path, NULL);
+	}
 	if (real == NULL) {
 		errbuf_set(eb, errno == ENOMEM ? STATUS_IO : STATUS_USAGE,
 			   "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if ((doc = load_file(real, &nt, eb)) == NULL) {
+	if ((doc = load_file(path, !o.regular_only, &o, &used, &nt, eb)) ==
+	    NULL) {
 		free(real);
 		numtext_release(&nt);
 		return NULL;
@@ -1617,17 +1939,9 @@ schema_load(const char *path, const struct schema_opts *opts, struct errbuf *eb)
 	if (o.root_dir == NULL)
 		o.root_dir = dir;
 	buf_adds(&u, "file://");
-	for (p = real; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("/-._~", c))
-			buf_addc(&u, (char)c);
-		else
-			buf_addf(&u, "%%%02X", c);
-	}
+	schema_pct_encode(&u, real, "/-._~");
 	uri = buf_detach(&u, NULL);
-	sc = compile_exact(doc, uri, &o, &nt, eb);
+	sc = compile_exact(doc, uri, &o, &nt, used, eb);
 	if (sc == NULL)
 		errbuf_prefix(eb, "%s", path);
 	json_decref(doc);
@@ -1648,7 +1962,7 @@ node_free(struct snode *n)
 {
 	size_t i;
 
-	free(n->loc);
+	free(n->ptr);
 	free(n->ref_uri);
 	free(n->dynref_uri);
 	free(n->dynref_name);
@@ -1664,11 +1978,14 @@ node_free(struct snode *n)
 	free(n->dep_req);
 	free(n->prefix);
 	regex_free(n->pattern);
-	free(n->n_mult.text);
-	free(n->n_max.text);
-	free(n->n_xmax.text);
-	free(n->n_min.text);
-	free(n->n_xmin.text);
+	if (n->num) {
+		free(n->num->mult.text);
+		free(n->num->max.text);
+		free(n->num->xmax.text);
+		free(n->num->min.text);
+		free(n->num->xmin.text);
+		free(n->num);
+	}
 	schema_const_free(n->enum_c);
 	schema_const_free(n->const_c);
 	schema_node_plan_free(n);

@@ -15,7 +15,9 @@
 #define SCHEMA_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct errbuf;
 struct schema;
@@ -26,6 +28,14 @@ enum schema_dialect {
 	SCHEMA_DRAFT2019_09,
 	SCHEMA_DRAFT2020_12,
 };
+
+/*
+ * Default bound of the schema text one schema may read: its file and every
+ * file its references load (schema_opts.max_size).  The compiled schema
+ * may take SCHEMA_COMPILED_FACTOR times that much memory.
+ */
+#define SCHEMA_MAX_SIZE	       (16ull << 20)
+#define SCHEMA_COMPILED_FACTOR 64
 
 struct schema_refmap {
 	const char *prefix; /* "http://localhost:1234/" */
@@ -46,6 +56,14 @@ struct schema_opts {
 	const char *root_dir;
 	const struct schema_refmap *maps;
 	size_t nmaps;
+	/* Nonzero: the file schema_load() is given must be a regular file
+	 * too (one a template chose, not one the user named). */
+	int regular_only;
+	/* Bound of the schema text read (0: SCHEMA_MAX_SIZE). */
+	uint64_t max_size;
+	/* Loading gives up with an error once *stop is nonzero (set by a
+	 * signal handler); NULL: never. */
+	volatile sig_atomic_t *stop;
 };
 
 /* One validation error. */
@@ -90,7 +108,13 @@ json_t *schema_json_loadb(const char *buf, size_t len, json_error_t *err);
  * Load the schema file at path and compile it (base URI: its file: URI,
  * unless it has an $id).  Returns a new schema, or NULL with a
  * STATUS_USAGE error in eb (syntax error, bad keyword value, failed
- * meta-schema check -- naming the JSON Pointer -- or unresolvable $ref).
+ * meta-schema check -- naming the JSON Pointer -- or unresolvable $ref,
+ * more than opts->max_size of text, interrupted by opts->stop).
+ *
+ * path may be a pipe or a device (what the user named: "-s <(...)"); its
+ * relative references then resolve in the current directory.  A file that
+ * a reference loads must be a regular file: anything else is an error at
+ * once, never a blocking open.
  */
 struct schema *schema_load(const char *path, const struct schema_opts *opts,
 			   struct errbuf *eb);
