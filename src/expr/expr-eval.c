@@ -301,10 +301,9 @@ ev_try(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 	rc = ev(c, n->a, in, try_cb, &st);
 	if (rc >= 0 || st.down || c->err_down)
 		return rc;
-	err = c->err;
+	err = c->err ? c->err : json_null();
 	c->err = NULL;
-	if (!n->b || json_is_null(err)) {
-		/* jq 1.6: error(null) is not caught as a value */
+	if (!n->b) {
 		json_decref(err);
 		return 0;
 	}
@@ -1629,11 +1628,8 @@ expr_eval(struct expr *x, json_t *in, expr_out_fn fn, void *arg,
 	c.eb = eb;
 	rc = ev(&c, x->root, in, top_cb, &st);
 	ectx_release(&c);
-	if (rc < 0) {
-		if (c.err == NULL && !c.err_down)
-			return 0; /* error(null): jq 1.6 treats it as empty */
+	if (rc < 0)
 		return expr_fail(&c, eb);
-	}
 	json_decref(c.err);
 	return 0;
 }
@@ -1666,7 +1662,7 @@ expr_truthy(struct expr *x, json_t *in, struct errbuf *eb)
 	c.eb = eb;
 	rc = ev(&c, x->root, in, truthy_cb, &st);
 	ectx_release(&c);
-	if (rc < 0 && (c.err || c.err_down))
+	if (rc < 0)
 		return expr_fail(&c, eb);
 	json_decref(c.err);
 	return st.found;
@@ -1702,7 +1698,7 @@ expr_single(struct expr *x, json_t *in, struct errbuf *eb)
 	c.eb = eb;
 	rc = ev(&c, x->root, in, single_cb, &st);
 	ectx_release(&c);
-	if (rc < 0 && (c.err || c.err_down)) {
+	if (rc < 0) {
 		json_decref(st.v);
 		expr_fail(&c, eb);
 		return NULL;

@@ -882,13 +882,8 @@ CFN(f_delpaths)
 CFN(f_error)
 {
 	(void)in;
-	if (json_is_null(a[0])) {
-		/* jq 1.6: error(null) behaves as a silent backtrack */
-		json_decref(c->err);
-		c->err = NULL;
-		c->err_down = 0;
-		return -1;
-	}
+	/* error(null) is an error whose value is null, as in jq 1.7.1
+	 * (jq 1.6 took it for a silent backtrack) */
 	return ev_error_value(c, json_incref(a[0]));
 }
 
