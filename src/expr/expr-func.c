@@ -861,9 +861,13 @@ CFN(f_setpath)
 {
 	json_t *r;
 
+	int own = c->own == in && in->refcount == 1;
+
+	c->own = NULL;
 	if (!json_is_array(a[0]))
 		return ev_error(c, "Path must be specified as an array");
-	if (val_setpath(c, in, a[0], 0, a[1], &r) < 0)
+	if ((own ? val_setpath_own(c, in, a[0], a[1], &r)
+		 : val_setpath(c, in, a[0], 0, a[1], &r)) < 0)
 		return -1;
 	*out = r;
 	return 0;

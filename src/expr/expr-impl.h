@@ -138,6 +138,9 @@ struct enode {
 	 * arguments as written (for expr-fast.c to recognize test(re)). */
 	const struct expr_macro *macro;
 	struct enode *margs[2];
+	/* EN_REDUCE: UPDATE may change the accumulator in place (an
+	 * append or an assignment with at most one output: expr_own()) */
+	int own;
 	struct enode *next_alloc; /* every node of an expr, for freeing */
 };
 
@@ -169,6 +172,12 @@ struct ectx {
 	struct errbuf *eb;
 	int depth;
 	unsigned long steps; /* work done, against EXPR_MAX_STEPS */
+	/*
+	 * The value the next node evaluated may change in place: a reduce's
+	 * accumulator that nothing else holds, handed to its UPDATE.  The
+	 * node takes it (and clears it) on entry, so no sub-expression does.
+	 */
+	json_t *own;
 	/*
 	 * Code point positions in the string last sliced (owned): slicing
 	 * one long string again and again ($s[$i:$i+1] in a loop, splits)
@@ -202,10 +211,20 @@ void ectx_release(struct ectx *);
 /* Assigning beyond this array index is an error (no huge null padding). */
 #define EXPR_MAX_INDEX 1000000
 
-/* Count a step of work; -1 with an error past EXPR_MAX_STEPS. */
+/* Copying a string counts one step per this many bytes. */
+#define EV_COPY_BYTES 16
+
+/*
+ * Count a step of work; -1 with an error past EXPR_MAX_STEPS, or once a
+ * signal has asked the run to stop (expr_interrupt).
+ */
 int ev_tick(struct ectx *);
 /* Count n steps at once (copying a container of n members). */
 int ev_tick_n(struct ectx *, size_t n);
+/* Does n yield at most one output (it then ends)?  Conservative. */
+int expr_single_output(const struct enode *n);
+/* May a reduce whose UPDATE is n change its accumulator in place? */
+int expr_own(const struct enode *n);
 
 /* Evaluate n on in; each output to fn. */
 int ev(struct ectx *, const struct enode *n, json_t *in, ev_fn fn, void *arg);
@@ -260,6 +279,24 @@ void val_slice_range(size_t len, double s, double e, size_t *ps, size_t *pe);
 int val_getpath(struct ectx *, json_t *v, json_t *path, json_t **out);
 int val_setpath(struct ectx *, json_t *v, json_t *path, size_t i, json_t *nv,
 		json_t **out);
+/*
+ * The same on a value v that only the caller holds (refcount 1): v and
+ * the containers on the path that nothing else holds are changed in
+ * place, the others copied.  *out is v (a new reference) or a copy.
+ */
+int val_setpath_own(struct ectx *, json_t *v, json_t *path, json_t *nv,
+		    json_t **out);
+/*
+ * a + b done in place when a is an array or object that only the caller
+ * holds (refcount 1) and b one of the same kind: 1 done (a changed), 0
+ * not possible (nothing changed), -1 an error (the step limit).
+ */
+int val_add_own(struct ectx *, json_t *a, json_t *b);
+/* What building v counts: its members, or its bytes / EV_COPY_BYTES. */
+size_t val_copy_steps(json_t *v);
+/* The value at path in v if it and every container on the way are held
+ * by their parent alone (borrowed), else NULL. */
+json_t *val_owned_at(json_t *v, json_t *path);
 int val_delpaths(struct ectx *, json_t *v, json_t *paths, json_t **out);
 /* Number of code points in a UTF-8 string. */
 size_t utf8_count(const char *, size_t);

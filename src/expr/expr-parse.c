@@ -1340,6 +1340,79 @@ parse_pipe(struct parser *p)
 	return p->failed ? NULL : n;
 }
 
+/* ---- in-place updates ------------------------------------------------ */
+
+int
+expr_single_output(const struct enode *n)
+{
+	int i;
+
+	if (!n)
+		return 1; /* an absent part: . or nothing */
+	switch (n->kind) {
+	case EN_IDENTITY:
+	case EN_LIT:
+	case EN_VAR:
+	case EN_ARRAY:
+	case EN_FORMAT:
+		return 1;
+	case EN_INDEX:
+	case EN_SLICE:
+	case EN_NEG:
+	case EN_BINOP:
+	case EN_PIPE:
+	case EN_IF:
+		return expr_single_output(n->a) && expr_single_output(n->b) &&
+		       expr_single_output(n->c);
+	case EN_CALL:
+		if (!n->fn || n->fn->fn || !n->fn->cfn)
+			return 0;
+		/* FALLTHROUGH */
+	case EN_STRING: /* NULL parts are literal */
+		for (i = 0; i < n->n; i++)
+			if (!expr_single_output(n->args[i]))
+				return 0;
+		return 1;
+	case EN_OBJECT:
+		for (i = 0; i < n->n; i++)
+			if (!expr_single_output(n->args[i]) ||
+			    !expr_single_output(n->vals[i]))
+				return 0;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* A path expression with at most one path: .a, .[$k], .a[0].b */
+static int
+single_path(const struct enode *n)
+{
+	if (n->kind == EN_IDENTITY)
+		return 1;
+	return n->kind == EN_INDEX && !n->op && single_path(n->a) &&
+	       expr_single_output(n->b);
+}
+
+int
+expr_own(const struct enode *n)
+{
+	switch (n->kind) {
+	case EN_BINOP: /* . + E */
+		return n->op == OP_ADD && n->a->kind == EN_IDENTITY &&
+		       expr_single_output(n->b);
+	case EN_ASSIGN: /* P = E, P += E, P |= f ... */
+		return single_path(n->a) && expr_single_output(n->b);
+	case EN_CALL: /* setpath(p; v) */
+		return n->fn && n->fn->cfn && n->n == 2 &&
+		       strcmp(n->fn->name, "setpath") == 0 &&
+		       expr_single_output(n->args[0]) &&
+		       expr_single_output(n->args[1]);
+	default:
+		return 0;
+	}
+}
+
 /* ---- public ------------------------------------------------------------ */
 
 struct expr *
@@ -1348,6 +1421,7 @@ expr_compile(const char *src, json_t *named_args, size_t *errpos,
 {
 	struct parser p;
 	struct expr *x = xcalloc(1, sizeof(*x));
+	struct enode *n;
 
 	memset(&p, 0, sizeof(p));
 	p.x = x;
@@ -1372,6 +1446,9 @@ expr_compile(const char *src, json_t *named_args, size_t *errpos,
 	}
 	if (x->nslots)
 		x->slots = xcalloc(x->nslots, sizeof(*x->slots));
+	for (n = x->nodes; n; n = n->next_alloc)
+		if (n->kind == EN_REDUCE)
+			n->own = expr_own(n->c);
 	return x;
 }
 

@@ -573,6 +573,36 @@ val_split(json_t *s, json_t *sep)
 	return r;
 }
 
+size_t
+val_copy_steps(json_t *v)
+{
+	if (json_is_array(v))
+		return json_array_size(v);
+	if (json_is_object(v))
+		return json_object_size(v);
+	if (json_is_string(v))
+		return json_string_length(v) / EV_COPY_BYTES;
+	return 0;
+}
+
+int
+val_add_own(struct ectx *c, json_t *a, json_t *b)
+{
+	if (json_is_array(a) && json_is_array(b)) {
+		if (ev_tick_n(c, json_array_size(b)) < 0)
+			return -1;
+		json_array_extend(a, b);
+		return 1;
+	}
+	if (json_is_object(a) && json_is_object(b)) {
+		if (ev_tick_n(c, json_object_size(b)) < 0)
+			return -1;
+		json_object_update(a, b);
+		return 1;
+	}
+	return 0;
+}
+
 int
 val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 {
@@ -623,6 +653,9 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 		if (json_is_string(a) && json_is_string(b)) {
 			struct buf s = BUF_INIT;
 
+			if (ev_tick_n(c, val_copy_steps(a) +
+						 val_copy_steps(b)) < 0)
+				return -1;
 			buf_add(&s, json_string_value(a),
 				json_string_length(a));
 			buf_add(&s, json_string_value(b),
@@ -632,11 +665,17 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 			return 0;
 		}
 		if (json_is_array(a) && json_is_array(b)) {
+			if (ev_tick_n(c, json_array_size(a) +
+						 json_array_size(b)) < 0)
+				return -1;
 			*out = json_copy(a);
 			json_array_extend(*out, b);
 			return 0;
 		}
 		if (json_is_object(a) && json_is_object(b)) {
+			if (ev_tick_n(c, json_object_size(a) +
+						 json_object_size(b)) < 0)
+				return -1;
 			*out = json_copy(a);
 			json_object_update(*out, b);
 			return 0;
@@ -650,6 +689,10 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 		if (json_is_array(a) && json_is_array(b)) {
 			size_t i, j;
 
+			/* every member of a is compared with those of b */
+			if (ev_tick_n(c, json_array_size(a) *
+						 (json_array_size(b) + 1)) < 0)
+				return -1;
 			*out = json_array();
 			for (i = 0; i < json_array_size(a); i++) {
 				json_t *x = json_array_get(a, i);
@@ -692,6 +735,9 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 			if ((double)sl * (double)(n + 1) > EXPR_MAX_REPEAT)
 				return ev_error(c, "Repeat string result too "
 						   "long");
+			if (ev_tick_n(c, sl * (size_t)(n + 1) / EV_COPY_BYTES) <
+			    0)
+				return -1;
 			/* Doubling: a few large copies, not n small ones
 			 * ("x" * 5e7 made 50 million calls). */
 			buf_grow(&r, sl * (size_t)(n + 1));
@@ -707,6 +753,9 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 			return 0;
 		}
 		if (json_is_object(a) && json_is_object(b)) {
+			if (ev_tick_n(c, json_object_size(a) +
+						 json_object_size(b)) < 0)
+				return -1;
 			*out = val_deep_merge(a, b);
 			return 0;
 		}
@@ -1018,9 +1067,14 @@ val_getpath(struct ectx *c, json_t *v, json_t *path, json_t **out)
 	return 0;
 }
 
-int
-val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
-	    json_t **out)
+/*
+ * setpath from level i; own: v may be changed in place (nothing but its
+ * parent, or the caller, holds it).  A container that is nv itself is
+ * copied, or it would end up inside itself.
+ */
+static int
+setpath_at(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
+	   int own, json_t **out)
 {
 	json_t *k, *child, *nc, *r;
 
@@ -1031,8 +1085,10 @@ val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 		return 0;
 	}
 	k = json_array_get(path, i);
+	own = own && v != nv && (json_is_array(v) || json_is_object(v));
 	/* each level copies a container: count it against the budget */
-	if (ev_tick_n(c, 1 + (json_is_array(v)	  ? json_array_size(v)
+	if (ev_tick_n(c, 1 + (own		  ? 0
+			      : json_is_array(v)  ? json_array_size(v)
 			      : json_is_object(v) ? json_object_size(v)
 						  : 0)) < 0)
 		return -1;
@@ -1043,10 +1099,12 @@ val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 				? json_object_getn(v, json_string_value(k),
 						   json_string_length(k))
 				: NULL;
-		if (val_setpath(c, child ? child : json_null(), path, i + 1, nv,
-				&nc) < 0)
+		if (setpath_at(c, child ? child : json_null(), path, i + 1, nv,
+			       own && child && child->refcount == 1, &nc) < 0)
 			return -1;
-		r = json_is_object(v) ? json_copy(v) : json_object();
+		r = own			? json_incref(v)
+		    : json_is_object(v) ? json_copy(v)
+					: json_object();
 		json_object_setn_new_nocheck(r, json_string_value(k),
 					     json_string_length(k), nc);
 		*out = r;
@@ -1073,10 +1131,12 @@ val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 			return ev_error(c, "Array index too large");
 		child = json_is_array(v) ? json_array_get(v, (size_t)idx)
 					 : NULL;
-		if (val_setpath(c, child ? child : json_null(), path, i + 1, nv,
-				&nc) < 0)
+		if (setpath_at(c, child ? child : json_null(), path, i + 1, nv,
+			       own && child && child->refcount == 1, &nc) < 0)
 			return -1;
-		r = json_is_array(v) ? json_copy(v) : json_array();
+		r = own		       ? json_incref(v)
+		    : json_is_array(v) ? json_copy(v)
+				       : json_array();
 		while (json_array_size(r) <= (size_t)idx)
 			json_array_append_new(r, json_null());
 		json_array_set_new(r, (size_t)idx, nc);
@@ -1107,7 +1167,7 @@ val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 			json_decref(cur);
 			cur = json_array();
 		}
-		if (val_setpath(c, cur, path, i + 1, nv, &nc) < 0) {
+		if (setpath_at(c, cur, path, i + 1, nv, 0, &nc) < 0) {
 			json_decref(cur);
 			return -1;
 		}
@@ -1128,6 +1188,42 @@ val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 		return 0;
 	}
 	return val_index_error(c, v, k);
+}
+
+int
+val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
+	    json_t **out)
+{
+	return setpath_at(c, v, path, i, nv, 0, out);
+}
+
+int
+val_setpath_own(struct ectx *c, json_t *v, json_t *path, json_t *nv,
+		json_t **out)
+{
+	return setpath_at(c, v, path, 0, nv, 1, out);
+}
+
+json_t *
+val_owned_at(json_t *v, json_t *path)
+{
+	size_t i;
+
+	for (i = 0; v && i < json_array_size(path); i++) {
+		json_t *k = json_array_get(path, i);
+
+		if (json_is_object(v) && json_is_string(k))
+			v = json_object_getn(v, json_string_value(k),
+					     json_string_length(k));
+		else if (json_is_array(v) && json_is_integer(k) &&
+			 json_integer_value(k) >= 0)
+			v = json_array_get(v, (size_t)json_integer_value(k));
+		else
+			return NULL;
+		if (v && v->refcount != 1)
+			return NULL;
+	}
+	return v;
 }
 
 /* Delete one path (a prefix that does not exist is fine). */
