@@ -188,7 +188,7 @@ slice_bound(const struct enode *n, double *d, int *given)
 		return 0;
 	if (!json_is_number(n->lit))
 		return -1;
-	*d = json_number_value(n->lit);
+	*d = val_num(n->lit);
 	if (neg)
 		*d = -*d;
 	*given = 1;
@@ -475,7 +475,7 @@ fval_number(const struct fval *v, int *is_int, int64_t *i, double *d)
 	if (v->lit) {
 		*is_int = json_is_integer(v->lit);
 		*i = *is_int ? json_integer_value(v->lit) : 0;
-		*d = *is_int ? (double)*i : json_real_value(v->lit);
+		*d = *is_int ? (double)*i : val_num(v->lit);
 		return;
 	}
 	*is_int = jscan_num_int64(v->tv, i) == 0;

@@ -246,7 +246,9 @@ int ev_cartesian(struct ectx *, const struct enode *call, json_t *in,
 /* Value helpers (expr-value.c). */
 int val_truthy(json_t *);
 int val_is_number(json_t *);
-double val_num(json_t *);
+double val_num(json_t *); /* NaN and infinities too (val_number) */
+/* Is v the value that stands for NaN? */
+int val_is_nan(json_t *);
 json_t *val_number(double);	/* integral values stay json_integer */
 const char *val_kind(json_t *); /* "null", "boolean", "number", ... */
 int val_cmp(json_t *, json_t *);

@@ -31,45 +31,50 @@ val_is_number(json_t *v)
 	return json_is_integer(v) || json_is_real(v);
 }
 
-double
-val_num(json_t *v)
-{
-	if (json_is_integer(v))
-		return (double)json_integer_value(v);
-	return json_real_value(v);
-}
-
 /*
  * jansson refuses to hold NaN and infinities, which jq computes with
- * (nan, infinite, 1/0 in math functions, 1e1000).  Keep one real of each
- * with the value written behind jansson's back (json_real_t is a json_t
- * followed by the double); they print as jq prints them.
+ * (nan, infinite, 1/0 in math functions, 1e1000).  Each is one shared
+ * real that stands for it, known by its address: val_num() reads it
+ * back.  What it holds is what is printed for it outside the evaluator
+ * (the largest double for the infinities, as jq prints them).
  */
-struct val_real_mirror {
-	json_t json;
-	double value;
-};
+static json_t *val_specials[3]; /* NaN, +inf, -inf */
 
 static json_t *
 val_special(double d)
 {
-	static json_t *nan_v, *pinf_v, *ninf_v;
-	json_t **slot = isnan(d) ? &nan_v : d > 0 ? &pinf_v : &ninf_v;
+	int i = isnan(d) ? 0 : d > 0 ? 1 : 2;
 
-	if (!*slot) {
-		json_t *v = json_real(0.0);
+	if (!val_specials[i])
+		val_specials[i] = json_real(i == 0   ? 0.0
+					    : i == 1 ? DBL_MAX
+						     : -DBL_MAX);
+	return json_incref(val_specials[i]);
+}
 
-		((struct val_real_mirror *)v)->value = d;
-		if (json_real_value(v) != d && !isnan(json_real_value(v))) {
-			/* layout differs: fall back to the largest double */
-			json_decref(v);
-			return json_real(isnan(d) ? 0.0
-					 : d > 0  ? DBL_MAX
-						  : -DBL_MAX);
-		}
-		*slot = v;
+double
+val_num(json_t *v)
+{
+	double d;
+
+	if (json_is_integer(v))
+		return (double)json_integer_value(v);
+	d = json_real_value(v);
+	if ((d == 0 || fabs(d) == DBL_MAX) && v) {
+		if (v == val_specials[0])
+			return NAN;
+		if (v == val_specials[1])
+			return INFINITY;
+		if (v == val_specials[2])
+			return -INFINITY;
 	}
-	return json_incref(*slot);
+	return d;
+}
+
+int
+val_is_nan(json_t *v)
+{
+	return v && v == val_specials[0];
 }
 
 json_t *
@@ -408,7 +413,7 @@ dump(json_t *v, struct buf *out, size_t limit)
 		buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		break;
 	case JSON_REAL:
-		val_dump_double(json_real_value(v), out);
+		val_dump_double(val_num(v), out);
 		break;
 	case JSON_STRING: {
 		size_t n = json_string_length(v);
