@@ -512,3 +512,12 @@ cpu() {
 	[[ $(wc -l <"$T/dlq") -eq 1 ]] || fail "dead letters: $(head -c 300 "$T/dlq")"
 	grep -q 'interrupted by SIGTERM' "$T/dlq" || fail "dead letter: $(head -c 300 "$T/dlq")"
 }
+
+@test "a regex match that gives up at its match limit counts: '?' cannot catch them for minutes" {
+	printf '{"s":"%s!"}\n' "$(printf 'a%.0s' {1..200})" >"$T/in"
+	run timeout -k 5 60 "$EVPIPE" map '.s as $s | [range(90) | $s | test("^(a+)+$")?] | length' "$T/in"
+	[[ $status -eq 0 && $output == 0 ]] || fail "status $status: $output"
+	# each took about a millisecond and counted 8 steps: 100,000 of
+	# them ran for minutes within the step limit
+	rejects_bounded '.s as $s | [range(100000) | $s | test("^(a+)+$")?] | length' "expression evaluation exceeded 20000000 steps"
+}

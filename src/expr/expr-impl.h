@@ -358,9 +358,9 @@ int regex_match(struct ectx *, json_t *s, json_t *re, json_t *flags, int test,
 		json_t **out);
 /*
  * re with flags ("g" ignored) prepared for the matches of one sub call:
- * NULL with an error for a bad regex or flags.  It holds an entry of the
- * cache of compiled patterns, so it must be closed before any other
- * regex is compiled (before the replacement is evaluated).
+ * NULL with an error for a bad regex or flags.  It holds its own
+ * reference to the compiled pattern and its own match offsets, so the
+ * replacement may use regexes (the same one too) between its matches.
  * regex_one_match(): the first match in s[0..len): its byte offsets in
  * *bo and *be, and its named captures in *named, an object (new
  * reference) of name: string, or null for a group that did not take
@@ -371,7 +371,6 @@ struct regex_one *regex_one_open(struct ectx *, json_t *re, json_t *flags);
 int regex_one_match(struct ectx *, struct regex_one *, const char *s,
 		    size_t len, size_t *bo, size_t *be, json_t **named);
 void regex_one_close(struct regex_one *);
-void regex_cache_clear(void);
 
 /*
  * What test(re; flags) does, compiled once for expr-fast.c: NULL if the
