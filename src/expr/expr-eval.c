@@ -1089,9 +1089,11 @@ cart_step(struct ectx *c, struct cart_st *st)
 	return ev(c, st->call->args[st->i], st->in, cart_cb, st);
 }
 
+/* Call the builtin for each combination of its argument values (the
+ * last argument's outer, as jq does); own: in may change in place. */
 static int
-ev_cartesian_own(struct ectx *c, const struct enode *call, json_t *in,
-		 json_t *own, ev_fn fn, void *arg)
+ev_cartesian(struct ectx *c, const struct enode *call, json_t *in, json_t *own,
+	     ev_fn fn, void *arg)
 {
 	struct cart_st st;
 
@@ -1101,22 +1103,6 @@ ev_cartesian_own(struct ectx *c, const struct enode *call, json_t *in,
 	st.own = own;
 	st.i = call->n - 1;
 	st.f = call->fn->cfn;
-	st.fn = fn;
-	st.arg = arg;
-	return cart_step(c, &st);
-}
-
-int
-ev_cartesian(struct ectx *c, const struct enode *call, json_t *in, cfunc_fn f,
-	     ev_fn fn, void *arg)
-{
-	struct cart_st st;
-
-	memset(&st, 0, sizeof(st));
-	st.call = call;
-	st.in = in;
-	st.i = call->n - 1;
-	st.f = f;
 	st.fn = fn;
 	st.arg = arg;
 	return cart_step(c, &st);
@@ -1270,7 +1256,7 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 		if (n->fn->fn)
 			rc = n->fn->fn(c, n, in, fn, arg);
 		else
-			rc = ev_cartesian_own(c, n, in, own, fn, arg);
+			rc = ev_cartesian(c, n, in, own, fn, arg);
 		break;
 	case EN_ASSIGN:
 		rc = ev_assign(c, n, in, own, fn, arg);

@@ -33,6 +33,8 @@ need_kind_error(struct ectx *c, json_t *v, const char *what)
 
 /* ---- simple value functions ---------------------------------------------- */
 
+static int builtin_format_known(const char *fmt, size_t len);
+
 CFN(f_length)
 {
 	switch (json_typeof(in)) {
@@ -2351,7 +2353,7 @@ static const char *const fmt_names[] = {
 	"sh",	"base64", "base64d", "base32", "base32d", NULL,
 };
 
-int
+static int
 builtin_format_known(const char *fmt, size_t len)
 {
 	int i;
@@ -2848,20 +2850,4 @@ builtin_macro(const char *name, size_t len, int arity)
 		    memcmp(macros[i].name, name, len) == 0)
 			return &macros[i];
 	return NULL;
-}
-
-int
-builtin_known(const char *name, size_t len)
-{
-	int i;
-
-	for (i = 0; builtins[i].name; i++)
-		if (strlen(builtins[i].name) == len &&
-		    memcmp(builtins[i].name, name, len) == 0)
-			return 1;
-	for (i = 0; macros[i].name; i++)
-		if (strlen(macros[i].name) == len &&
-		    memcmp(macros[i].name, name, len) == 0)
-			return 1;
-	return 0;
 }

@@ -221,10 +221,6 @@ void ectx_release(struct ectx *);
 int ev_tick(struct ectx *);
 /* Count n steps at once (copying a container of n members). */
 int ev_tick_n(struct ectx *, size_t n);
-/* Does n yield at most one output (it then ends)?  Conservative. */
-int expr_single_output(const struct enode *n);
-/* May a reduce whose UPDATE is n change its accumulator in place? */
-int expr_own(const struct enode *n);
 
 /* Evaluate n on in; each output to fn. */
 int ev(struct ectx *, const struct enode *n, json_t *in, ev_fn fn, void *arg);
@@ -238,10 +234,7 @@ int ev_error(struct ectx *, const char *fmt, ...)
 int ev_error_value(struct ectx *, json_t *v);
 /* Collect all outputs of n on in into a new array, NULL on error. */
 json_t *ev_collect(struct ectx *, const struct enode *n, json_t *in);
-/* Call fn for each output of n, cartesian over nargs argument values. */
 typedef int (*cfunc_fn)(struct ectx *, json_t *in, json_t **args, json_t **out);
-int ev_cartesian(struct ectx *, const struct enode *call, json_t *in,
-		 cfunc_fn f, ev_fn fn, void *arg);
 
 /* Value helpers (expr-value.c). */
 int val_truthy(json_t *);
@@ -251,6 +244,9 @@ double val_num(json_t *); /* NaN and infinities too (val_number) */
 int val_is_nan(json_t *);
 json_t *val_number(double);	/* integral values stay json_integer */
 const char *val_kind(json_t *); /* "null", "boolean", "number", ... */
+/* jq's order of types: 0 null, 1 false, 2 true, 3 number, 4 string,
+ * 5 array, 6 object. */
+int val_type_rank(json_type);
 int val_cmp(json_t *, json_t *);
 int val_equal(json_t *, json_t *);
 /* The most bytes a value prints to (longer: cut, or an error). */
@@ -304,9 +300,8 @@ int val_delpaths(struct ectx *, json_t *v, json_t *paths, json_t **out);
 size_t utf8_count(const char *, size_t);
 /* Byte offset of code point index cp (clamped). */
 size_t utf8_offset(const char *, size_t, size_t cp);
-/* The same two for a string value, through the context's cache. */
+/* The same for a string value, through the context's cache. */
 size_t val_cp_length(struct ectx *, json_t *s);
-size_t val_cp_offset(struct ectx *, json_t *s, size_t cp);
 json_t *val_string(const char *, size_t);
 /* Sort an array (new reference) by jq order. */
 json_t *val_sorted(json_t *arr);
@@ -342,11 +337,8 @@ struct expr_macro {
 };
 
 const struct expr_macro *builtin_macro(const char *name, size_t len, int arity);
-/* Does any builtin have this name (with another arity)? */
-int builtin_known(const char *name, size_t len);
 /* Apply @fmt to v; new reference, NULL with an error. */
 json_t *builtin_format(struct ectx *, const char *fmt, json_t *v);
-int builtin_format_known(const char *fmt, size_t len);
 
 /* ---- regular expressions (expr-regex.c) ------------------------------ */
 

@@ -121,10 +121,10 @@ val_kind(json_t *v)
 	}
 }
 
-static int
-val_rank(json_t *v)
+int
+val_type_rank(json_type t)
 {
-	switch (json_typeof(v)) {
+	switch (t) {
 	case JSON_NULL:
 		return 0;
 	case JSON_FALSE:
@@ -181,7 +181,8 @@ val_sorted_keys(json_t *o)
 int
 val_cmp(json_t *a, json_t *b)
 {
-	int ra = val_rank(a), rb = val_rank(b);
+	int ra = val_type_rank(json_typeof(a)),
+	    rb = val_type_rank(json_typeof(b));
 
 	if (ra != rb)
 		return ra < rb ? -1 : 1;
@@ -860,7 +861,8 @@ val_cp_length(struct ectx *c, json_t *s)
 	return c->u8.ncp;
 }
 
-size_t
+/* Byte offset of code point cp of string s, through the context's cache. */
+static size_t
 val_cp_offset(struct ectx *c, json_t *s, size_t cp)
 {
 	const char *p;

@@ -342,7 +342,7 @@ ecma_group_ok(const char *p, const char *end)
 			     regex_ident_start((unsigned char)g[1]))));
 }
 
-int
+static int
 regex_ecma_translate(const char *pat, size_t len, int strict, struct buf *out,
 		     struct errbuf *eb)
 {

@@ -17,7 +17,6 @@
 
 #include <stddef.h>
 
-struct buf;
 struct errbuf;
 struct regex;
 
@@ -90,13 +89,5 @@ void regex_free(struct regex *re);
  * counts as valid.
  */
 int regex_ecma_valid(const char *pattern, size_t len);
-
-/*
- * Translate an ECMA-262 pattern into PCRE2 syntax, appending to out.
- * strict: reject escapes that ECMA-262 with the u flag does not define.
- * Returns 0, or -1 with a STATUS_USAGE error.
- */
-int regex_ecma_translate(const char *pattern, size_t len, int strict,
-			 struct buf *out, struct errbuf *eb);
 
 #endif
