@@ -245,6 +245,21 @@ ecma_unicode(const char *pat, const char **pp, const char *end, struct buf *out,
 	return 0;
 }
 
+/* ECMA's class escapes (ASCII-only \d and \w, its own \s), written
+ * inside a character class and alone. */
+static const struct {
+	char c;
+	const char *in_class, *alone;
+} ecma_classes[] = {
+	{ 's', ECMA_SPACE, "[" ECMA_SPACE "]" },
+	{ 'S', "\\S", "[^" ECMA_SPACE "]" },
+	{ 'v', "\\x0B", "\\x0B" },
+	{ 'd', "0-9", "[0-9]" },
+	{ 'D', "\\D", "[^0-9]" },
+	{ 'w', "A-Za-z0-9_", "[A-Za-z0-9_]" },
+	{ 'W', "\\W", "[^A-Za-z0-9_]" },
+};
+
 /*
  * The escape at *pp (a backslash and what follows) in PCRE2 syntax,
  * inside a character class or not; *pp moves past it.
@@ -254,34 +269,20 @@ ecma_escape(const char *pat, const char **pp, const char *end, int in_class,
 	    int strict, struct buf *out, struct errbuf *eb)
 {
 	const char *p = *pp, *q;
+	size_t i;
 	int e;
 
 	if (p + 1 >= end)
 		return errbuf_set(eb, STATUS_USAGE, "pattern ends with '\\'");
 	e = (unsigned char)p[1];
 	*pp = p + 2;
+	for (i = 0; i < sizeof(ecma_classes) / sizeof(ecma_classes[0]); i++)
+		if (ecma_classes[i].c == e) {
+			buf_adds(out, in_class ? ecma_classes[i].in_class
+					       : ecma_classes[i].alone);
+			return 0;
+		}
 	switch (e) {
-	case 's':
-		buf_adds(out, in_class ? ECMA_SPACE : "[" ECMA_SPACE "]");
-		return 0;
-	case 'S':
-		buf_adds(out, in_class ? "\\S" : "[^" ECMA_SPACE "]");
-		return 0;
-	case 'v':
-		buf_adds(out, "\\x0B");
-		return 0;
-	case 'd':
-		buf_adds(out, in_class ? "0-9" : "[0-9]");
-		return 0;
-	case 'D':
-		buf_adds(out, in_class ? "\\D" : "[^0-9]");
-		return 0;
-	case 'w':
-		buf_adds(out, in_class ? "A-Za-z0-9_" : "[A-Za-z0-9_]");
-		return 0;
-	case 'W':
-		buf_adds(out, in_class ? "\\W" : "[^A-Za-z0-9_]");
-		return 0;
 	case 'p':
 	case 'P':
 		if (p + 2 >= end || p[2] != '{' ||
