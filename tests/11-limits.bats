@@ -475,6 +475,8 @@ rejects_bounded() {
 	rejects_bounded '.a as $a | reduce range(100000) as $i (0; . + ($a | tojson | length))' "expression evaluation exceeded 20000000 steps"
 	rejects_bounded '(.a | tojson) as $s | reduce range(100000) as $i (0; . + ($s + $s | length))' "expression evaluation exceeded 20000000 steps"
 	rejects_bounded '.a - .a' "expression evaluation exceeded 20000000 steps"
+	# so does comparing: == walks both arrays
+	rejects_bounded '.a as $a | (.a | map(.)) as $b | [range(100000) | select($a == $b)] | length' "expression evaluation exceeded 20000000 steps"
 }
 
 # cpu PID: the CPU time (clock ticks) that process PID has used.

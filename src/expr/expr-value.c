@@ -609,6 +609,33 @@ val_add_own(struct ectx *c, json_t *a, json_t *b)
 	return 0;
 }
 
+/*
+ * a OP b for a comparison.  Comparing two arrays, objects or strings
+ * walks them: it counts as many steps as the smaller has members (or
+ * 16-byte pieces).
+ */
+static int
+val_compare(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
+{
+	size_t sa = val_copy_steps(a), sb = val_copy_steps(b);
+	int r;
+
+	if (a != b && json_typeof(a) == json_typeof(b) &&
+	    ev_tick_n(c, sa < sb ? sa : sb) < 0)
+		return -1;
+	if (op == OP_EQ || op == OP_NE) {
+		r = val_equal(a, b);
+		*out = json_boolean(op == OP_EQ ? r : !r);
+		return 0;
+	}
+	r = val_cmp(a, b);
+	*out = json_boolean(op == OP_LT	  ? r < 0
+			    : op == OP_LE ? r <= 0
+			    : op == OP_GT ? r > 0
+					  : r >= 0);
+	return 0;
+}
+
 int
 val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 {
@@ -616,23 +643,12 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 
 	switch (op) {
 	case OP_EQ:
-		*out = json_boolean(val_equal(a, b));
-		return 0;
 	case OP_NE:
-		*out = json_boolean(!val_equal(a, b));
-		return 0;
 	case OP_LT:
-		*out = json_boolean(val_cmp(a, b) < 0);
-		return 0;
 	case OP_LE:
-		*out = json_boolean(val_cmp(a, b) <= 0);
-		return 0;
 	case OP_GT:
-		*out = json_boolean(val_cmp(a, b) > 0);
-		return 0;
 	case OP_GE:
-		*out = json_boolean(val_cmp(a, b) >= 0);
-		return 0;
+		return val_compare(c, op, a, b, out);
 	case OP_ADD:
 		if (json_is_null(a)) {
 			*out = json_incref(b);
