@@ -25,6 +25,7 @@
 #include "lib/buf.h"
 #include "sink/encoder.h"
 #include "lib/errbuf.h"
+#include "expr/expr.h"
 #include "source/input.h"
 #include "sink/target.h"
 #include "json/json-scan.h"
@@ -98,6 +99,7 @@ on_signal(int sig)
 
 	got_signal = sig;
 	sink_interrupted = 1;
+	expr_interrupt = sig; /* an evaluation in progress stops too */
 	/* Wake the event loop even if the signal came just before poll(). */
 	if (sig_pipe[1] >= 0 && write(sig_pipe[1], "", 1) == -1)
 		(void)0; /* full: a wake-up is already pending */

@@ -461,4 +461,95 @@ map_rejects() {
 		grep -q "interrupted while loading the schema" "$T/err"
 		[[ ! -s $T/out ]]
 	done
+
+# big N: one event {"a":[0,1,...,N-1]}.
+big() {
+	awk -v n="$1" 'BEGIN { printf "{\"a\":["; for (i = 0; i < n; i++) printf "%s%d", (i ? "," : ""), i; print "]}" }'
+}
+
+@test "reduce appends and assignments to its accumulator are in place: 80,000 elements" {
+	big 80000 >"$T/in"
+	# each was quadratic (a copy per element, 41 s for the first); now
+	# linear.  Several in one run, so that the guard cannot be met by
+	# the old code.
+	run timeout -k 5 60 "$EVPIPE" map '[reduce .a[] as $x ([]; . + [$x]),
+		reduce .a[] as $x ({}; .["k\($x)"] = $x),
+		reduce .a[] as $x ({}; .["k\($x % 7)"] += [$x]),
+		reduce .a[] as $x ([]; .[$x] = $x),
+		(reduce .a[] as $x ({}; setpath(["p", "\($x)"]; $x)) | .p),
+		(reduce .a[] as $x ({a: {b: []}}; .a.b += [$x]) | .a.b)] | map(length)' "$T/in"
+	[[ $status -eq 0 ]] || fail "status $status: $output"
+	[[ $output == "[80000,80000,7,80000,80000,80000]" ]] || fail "$output"
+}
+
+@test "reduce range(1e6) appending to an array ends (it ran for minutes)" {
+	echo '{}' >"$T/in"
+	run timeout -k 5 60 "$EVPIPE" map 'reduce range(1e6) as $i ([]; .+[$i]) | [length, .[-1]]' "$T/in"
+	[[ $status -eq 0 ]] || fail "status $status: $output"
+	[[ $output == "[1000000,999999]" ]] || fail "$output"
+}
+
+# rejects_bounded EXPR TEXT: like map_rejects, under timeout (SIGKILL if
+# SIGTERM is not enough).
+rejects_bounded() {
+	run timeout -k 5 60 "$EVPIPE" map "$1" "$T/in"
+	[[ $status -eq 1 ]] || fail "status $status for $1"
+	[[ $output == *"$2"* ]] || fail "for $1: $output"
+}
+
+@test "copying counts against the step limit: a copy per element is a reject, not minutes" {
+	big 80000 >"$T/in"
+	# the accumulator is shared ($keep holds it): every + copies it
+	rejects_bounded 'reduce .a[] as $x ([]; . as $keep | $keep + [$x])' "expression evaluation exceeded 20000000 steps"
+	rejects_bounded '.a as $a | reduce range(100000) as $i (0; . + ($a | sort | length))' "expression evaluation exceeded 20000000 steps"
+	rejects_bounded '.a as $a | reduce range(100000) as $i (0; . + ($a | tojson | length))' "expression evaluation exceeded 20000000 steps"
+	rejects_bounded '(.a | tojson) as $s | reduce range(100000) as $i (0; . + ($s + $s | length))' "expression evaluation exceeded 20000000 steps"
+	rejects_bounded '.a - .a' "expression evaluation exceeded 20000000 steps"
+	# so does comparing: == walks both arrays
+	rejects_bounded '.a as $a | (.a | map(.)) as $b | [range(100000) | select($a == $b)] | length' "expression evaluation exceeded 20000000 steps"
+}
+
+# cpu PID: the CPU time (clock ticks) that process PID has used.
+cpu() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+@test "SIGTERM stops an evaluation in progress: the event is rejected, the run exits 143" {
+	big 80000 >"$T/big"
+	mkfifo "$T/fifo"
+	"$EVPIPE" --dlq "$T/dlq" map '.a as $a | reduce range(200) as $i (0; . + ($a | sort | length))' \
+		<"$T/fifo" >"$T/out" 2>"$T/err" &
+	pid=$!
+	exec {w}>"$T/fifo"
+	# a small event first: once it is out, evpipe waits for the next
+	printf '{"a":[1]}\n' >&"$w"
+	for _ in $(seq 1 100); do [[ -s $T/out ]] && break; sleep 0.1; done
+	[[ -s $T/out ]] || fail "no output for the first event"
+	local c0 i
+	c0=$(cpu "$pid")
+	cat "$T/big" >&"$w"
+	# the big event is being evaluated once evpipe has used some CPU
+	# time on it (reading it takes a small part of that)
+	for i in $(seq 1 600); do (($(cpu "$pid") >= c0 + 15)) && break; sleep 0.05; done
+	kill -TERM "$pid"
+	# bounded wait: the old code went on to the end of the event
+	for i in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; fail "SIGTERM did not end the run"; }
+	rc=0
+	wait "$pid" || rc=$?
+	exec {w}>&-
+	[[ $rc -eq 143 ]] || fail "status $rc: $(cat "$T/err")"
+	grep -q "interrupted by SIGTERM" "$T/err" || fail "stderr: $(cat "$T/err")"
+	same "$T/out" '200\n'
+	[[ $(wc -l <"$T/dlq") -eq 1 ]] || fail "dead letters: $(head -c 300 "$T/dlq")"
+	grep -q 'interrupted by SIGTERM' "$T/dlq" || fail "dead letter: $(head -c 300 "$T/dlq")"
+}
+
+@test "a regex match that gives up at its match limit counts: '?' cannot catch them for minutes" {
+	printf '{"s":"%s!"}\n' "$(printf 'a%.0s' {1..200})" >"$T/in"
+	run timeout -k 5 60 "$EVPIPE" map '.s as $s | [range(90) | $s | test("^(a+)+$")?] | length' "$T/in"
+	[[ $status -eq 0 && $output == 0 ]] || fail "status $status: $output"
+	# each took about a millisecond and counted 8 steps: 100,000 of
+	# them ran for minutes within the step limit
+	rejects_bounded '.s as $s | [range(100000) | $s | test("^(a+)+$")?] | length' "expression evaluation exceeded 20000000 steps"
 }

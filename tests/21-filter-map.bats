@@ -138,3 +138,16 @@ setup() {
 	run_to out dedup -k 'input_filename' d/one.ndjson two.ndjson d/one.ndjson
 	same out '{"n":1}\n{"n":2}\n'
 }
+
+@test "error(null) is an error: try catches null, uncaught it rejects the event" {
+	printf '%s\n' null '[1,null,2]' >"$BATS_TEST_TMPDIR/nulls"
+	run_to "$BATS_TEST_TMPDIR/out" map 'try error catch .' "$BATS_TEST_TMPDIR/nulls"
+	[[ $status -eq 0 ]] || fail "status $status: $stderr"
+	same "$BATS_TEST_TMPDIR/out" 'null\n[1,null,2]\n'
+	run_to "$BATS_TEST_TMPDIR/out" map '[.[]? | try error catch .]' "$BATS_TEST_TMPDIR/nulls"
+	[[ $status -eq 0 ]] || fail "status $status: $stderr"
+	same "$BATS_TEST_TMPDIR/out" '[]\n[1,null,2]\n'
+	run_to "$BATS_TEST_TMPDIR/out" map 'error(null)' "$BATS_TEST_TMPDIR/nulls"
+	[[ $status -eq 1 ]] || fail "status $status: $stderr"
+	[[ $stderr == *"map: $BATS_TEST_TMPDIR/nulls:1: null (not a string)"* ]] || fail "stderr: $stderr"
+}

@@ -11,6 +11,7 @@
  * back with each (path, value) pair.  Value access goes through val_*()
  * in expr-value.c so a later fast path can work on scanned lines.
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,27 @@
  */
 #define EV_ERROR_STEPS 8
 
+volatile sig_atomic_t expr_interrupt;
+
+/* The limit's message, or 0 if the evaluation may go on. */
+static int
+ev_limit_msg(struct ectx *c, char *msg, size_t size)
+{
+	int sig = expr_interrupt;
+
+	if (sig)
+		snprintf(msg, size, "interrupted by %s",
+			 sig == SIGTERM	 ? "SIGTERM"
+			 : sig == SIGINT ? "SIGINT"
+					 : "a signal");
+	else if (c->steps > EXPR_MAX_STEPS)
+		snprintf(msg, size, "expression evaluation exceeded %lu steps",
+			 EXPR_MAX_STEPS);
+	else
+		return 0;
+	return 1;
+}
+
 int
 ev_error(struct ectx *c, const char *fmt, ...)
 {
@@ -34,11 +56,7 @@ ev_error(struct ectx *c, const char *fmt, ...)
 	va_list ap;
 
 	c->steps += EV_ERROR_STEPS;
-	if (c->steps > EXPR_MAX_STEPS) {
-		snprintf(msg, sizeof msg,
-			 "expression evaluation exceeded %lu steps",
-			 EXPR_MAX_STEPS);
-	} else {
+	if (!ev_limit_msg(c, msg, sizeof msg)) {
 		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
@@ -68,9 +86,8 @@ int
 ev_tick_n(struct ectx *c, size_t n)
 {
 	c->steps += n;
-	if (c->steps > EXPR_MAX_STEPS)
-		return ev_error(c, "expression evaluation exceeded %lu steps",
-				EXPR_MAX_STEPS);
+	if (c->steps > EXPR_MAX_STEPS || expr_interrupt)
+		return ev_error(c, "%s", "stopped"); /* the limit's message */
 	return 0;
 }
 
@@ -299,10 +316,9 @@ ev_try(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 	rc = ev(c, n->a, in, try_cb, &st);
 	if (rc >= 0 || st.down || c->err_down)
 		return rc;
-	err = c->err;
+	err = c->err ? c->err : json_null();
 	c->err = NULL;
-	if (!n->b || json_is_null(err)) {
-		/* jq 1.6: error(null) is not caught as a value */
+	if (!n->b) {
 		json_decref(err);
 		return 0;
 	}
@@ -318,6 +334,7 @@ struct bin_st {
 	json_t *in, *rhs;
 	ev_fn fn;
 	void *arg;
+	json_t *own; /* in, if this node may change it in place */
 };
 
 static int
@@ -327,6 +344,16 @@ bin_lhs_cb(struct ectx *c, json_t *lv, void *arg)
 	json_t *out;
 	int rc;
 
+	/* ". + $x" on a reduce's accumulator that nothing else holds: an
+	 * append, not a copy (jq does the same when the refcount is 1) */
+	if (st->own && lv == st->own && lv->refcount == 1 && lv != st->rhs &&
+	    st->n->op == OP_ADD) {
+		rc = val_add_own(c, lv, st->rhs);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			return st->fn(c, lv, st->arg);
+	}
 	if (val_binop(c, st->n->op, lv, st->rhs, &out) < 0)
 		return -1;
 	rc = st->fn(c, out, st->arg);
@@ -734,7 +761,11 @@ red_update(struct ectx *c, void *arg)
 	json_t *last = NULL;
 	int rc;
 
+	/* the accumulator is ours alone: UPDATE may change it in place */
+	if (st->n->own && st->acc->refcount == 1)
+		c->own = st->acc;
 	rc = ev(c, st->n->c, st->acc, red_last_cb, &last);
+	c->own = NULL;
 	if (rc != 0) {
 		json_decref(last);
 		return rc;
@@ -839,16 +870,65 @@ first_cb(struct ectx *c, json_t *v, void *arg)
 	return 1;
 }
 
-/* jq 1.6 _modify: each path gets the first output of f, or is deleted. */
+/*
+ * Set path p of *acc (owned) to nv, or delete it if nv is NULL.  own: the
+ * caller's word that nothing but the reduce that handed in the value and
+ * *acc itself hold it, checked again here (what UPDATE computed may hold
+ * it too): then it is changed in place.
+ */
+static int
+ev_setpath_acc(struct ectx *c, json_t **acc, json_t *p, json_t *nv, int own)
+{
+	json_t *next;
+	int rc;
+
+	if (nv && own && (*acc)->refcount == 2)
+		rc = val_setpath_own(c, *acc, p, nv, &next);
+	else if (nv)
+		rc = val_setpath(c, *acc, p, 0, nv, &next);
+	else {
+		json_t *ps = json_pack("[O]", p);
+
+		rc = val_delpaths(c, *acc, ps, &next);
+		json_decref(ps);
+	}
+	if (rc < 0)
+		return -1;
+	json_decref(*acc);
+	*acc = next;
+	return 0;
+}
+
+/*
+ * jq 1.6 _modify: each path gets the first output of f, or is deleted.
+ * own: in is a reduce's accumulator that may change in place (one path).
+ */
 static int
 ev_modify(struct ectx *c, json_t *in, json_t *paths, const struct enode *f,
-	  int op, json_t *operand, json_t **out)
+	  int op, json_t *operand, int own, json_t **out)
 {
 	json_t *acc = json_incref(in);
 	size_t i;
 
+	own = own && json_array_size(paths) == 1;
+	if (own && !f && op == OP_ADD) {
+		/* .[k] += [$x]: an append to the array at k, if it is ours */
+		json_t *at =
+			acc->refcount == 2
+				? val_owned_at(acc, json_array_get(paths, 0))
+				: NULL;
+		int rc = at && at != operand ? val_add_own(c, at, operand) : 0;
+
+		if (rc != 0) {
+			if (rc < 0)
+				json_decref(acc);
+			else
+				*out = acc;
+			return rc < 0 ? -1 : 0;
+		}
+	}
 	for (i = 0; i < json_array_size(paths); i++) {
-		json_t *p = json_array_get(paths, i), *cur, *nv, *next;
+		json_t *p = json_array_get(paths, i), *cur, *nv;
 		struct first_st st = { NULL };
 		int rc;
 
@@ -874,19 +954,10 @@ ev_modify(struct ectx *c, json_t *in, json_t *paths, const struct enode *f,
 			goto fail;
 		}
 		json_decref(cur);
-		if (nv) {
-			rc = val_setpath(c, acc, p, 0, nv, &next);
-			json_decref(nv);
-		} else {
-			json_t *ps = json_pack("[O]", p);
-
-			rc = val_delpaths(c, acc, ps, &next);
-			json_decref(ps);
-		}
+		rc = ev_setpath_acc(c, &acc, p, nv, own);
+		json_decref(nv);
 		if (rc < 0)
 			goto fail;
-		json_decref(acc);
-		acc = next;
 	}
 	*out = acc;
 	return 0;
@@ -901,6 +972,7 @@ struct asg_st {
 	json_t *paths;
 	ev_fn fn;
 	void *arg;
+	int own; /* in may change in place (a reduce's accumulator) */
 };
 
 static int
@@ -911,22 +983,20 @@ asg_rhs_cb(struct ectx *c, json_t *v, void *arg)
 	int rc;
 
 	if (st->n->op == OP_SET) {
-		size_t i;
+		size_t i, n = json_array_size(st->paths);
 
 		out = json_incref(st->in);
-		for (i = 0; i < json_array_size(st->paths); i++) {
-			json_t *next;
-
-			if (val_setpath(c, out, json_array_get(st->paths, i), 0,
-					v, &next) < 0) {
+		for (i = 0; i < n; i++) {
+			if (ev_setpath_acc(c, &out,
+					   json_array_get(st->paths, i), v,
+					   st->own && n == 1) < 0) {
 				json_decref(out);
 				return -1;
 			}
-			json_decref(out);
-			out = next;
 		}
 	} else {
-		rc = ev_modify(c, st->in, st->paths, NULL, st->n->op, v, &out);
+		rc = ev_modify(c, st->in, st->paths, NULL, st->n->op, v,
+			       st->own, &out);
 		if (rc != 0)
 			return rc;
 	}
@@ -936,10 +1006,10 @@ asg_rhs_cb(struct ectx *c, json_t *v, void *arg)
 }
 
 static int
-ev_assign(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn,
-	  void *arg)
+ev_assign(struct ectx *c, const struct enode *n, json_t *in, json_t *own,
+	  ev_fn fn, void *arg)
 {
-	struct asg_st st = { n, in, NULL, fn, arg };
+	struct asg_st st = { n, in, NULL, fn, arg, own != NULL };
 	int rc;
 
 	st.paths = ev_paths(c, n->a, in);
@@ -948,7 +1018,8 @@ ev_assign(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn,
 	if (n->op == OP_UPDATE) {
 		json_t *out;
 
-		rc = ev_modify(c, in, st.paths, n->b, 0, NULL, &out);
+		rc = ev_modify(c, in, st.paths, n->b, 0, NULL, own != NULL,
+			       &out);
 		if (rc == 0) {
 			rc = fn(c, out, arg);
 			json_decref(out);
@@ -966,6 +1037,7 @@ ev_assign(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn,
 struct cart_st {
 	const struct enode *call;
 	json_t *in;
+	json_t *own; /* in, if the builtin may change it in place */
 	json_t *args[8];
 	int i; /* next argument to evaluate, from the last (as jq does) */
 	cfunc_fn f;
@@ -992,8 +1064,19 @@ cart_step(struct ectx *c, struct cart_st *st)
 	int rc;
 
 	if (st->i < 0) {
-		if (st->f(c, st->in, st->args, &out) < 0)
+		/* only setpath looks at c->own; it takes it */
+		c->own = st->own;
+		rc = st->f(c, st->in, st->args, &out);
+		c->own = NULL;
+		if (rc < 0)
 			return -1;
+		/* a value the builtin built (nothing else holds it) counts
+		 * as many steps as it is large: tojson, sort, to_entries... */
+		if (out && out->refcount == 1 &&
+		    ev_tick_n(c, val_copy_steps(out)) < 0) {
+			json_decref(out);
+			return -1;
+		}
 		if (!out)
 			return 0; /* empty */
 		rc = st->fn(c, out, st->arg);
@@ -1003,8 +1086,10 @@ cart_step(struct ectx *c, struct cart_st *st)
 	return ev(c, st->call->args[st->i], st->in, cart_cb, st);
 }
 
-int
-ev_cartesian(struct ectx *c, const struct enode *call, json_t *in, cfunc_fn f,
+/* Call the builtin for each combination of its argument values (the
+ * last argument's outer, as jq does); own: in may change in place. */
+static int
+ev_cartesian(struct ectx *c, const struct enode *call, json_t *in, json_t *own,
 	     ev_fn fn, void *arg)
 {
 	struct cart_st st;
@@ -1012,8 +1097,9 @@ ev_cartesian(struct ectx *c, const struct enode *call, json_t *in, cfunc_fn f,
 	memset(&st, 0, sizeof(st));
 	st.call = call;
 	st.in = in;
+	st.own = own;
 	st.i = call->n - 1;
-	st.f = f;
+	st.f = call->fn->cfn;
 	st.fn = fn;
 	st.arg = arg;
 	return cart_step(c, &st);
@@ -1025,6 +1111,7 @@ ev_cartesian(struct ectx *c, const struct enode *call, json_t *in, cfunc_fn f,
 int
 ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 {
+	json_t *own;
 	int rc;
 
 	if (ev_tick(c) < 0)
@@ -1033,6 +1120,8 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 		c->depth--;
 		return ev_error(c, "expression nesting too deep");
 	}
+	own = c->own == in ? in : NULL;
+	c->own = NULL;
 	switch (n->kind) {
 	case EN_IDENTITY:
 		rc = fn(c, in, arg);
@@ -1077,7 +1166,7 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 		break;
 	}
 	case EN_BINOP: {
-		struct bin_st st = { n, in, NULL, fn, arg };
+		struct bin_st st = { n, in, NULL, fn, arg, own };
 
 		if (n->b->kind == EN_LIT)
 			rc = bin_rhs_cb(c, n->b->lit, &st);
@@ -1087,7 +1176,7 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 	}
 	case EN_AND:
 	case EN_OR: {
-		struct bin_st st = { n, in, NULL, fn, arg };
+		struct bin_st st = { n, in, NULL, fn, arg, NULL };
 
 		rc = ev(c, n->a, in, and_lhs_cb, &st);
 		break;
@@ -1164,10 +1253,10 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 		if (n->fn->fn)
 			rc = n->fn->fn(c, n, in, fn, arg);
 		else
-			rc = ev_cartesian(c, n, in, n->fn->cfn, fn, arg);
+			rc = ev_cartesian(c, n, in, own, fn, arg);
 		break;
 	case EN_ASSIGN:
-		rc = ev_assign(c, n, in, fn, arg);
+		rc = ev_assign(c, n, in, own, fn, arg);
 		break;
 	default:
 		rc = ev_error(c, "internal error: unknown node");
@@ -1624,11 +1713,8 @@ expr_eval(struct expr *x, json_t *in, expr_out_fn fn, void *arg,
 	c.eb = eb;
 	rc = ev(&c, x->root, in, top_cb, &st);
 	ectx_release(&c);
-	if (rc < 0) {
-		if (c.err == NULL && !c.err_down)
-			return 0; /* error(null): jq 1.6 treats it as empty */
+	if (rc < 0)
 		return expr_fail(&c, eb);
-	}
 	json_decref(c.err);
 	return 0;
 }
@@ -1661,7 +1747,7 @@ expr_truthy(struct expr *x, json_t *in, struct errbuf *eb)
 	c.eb = eb;
 	rc = ev(&c, x->root, in, truthy_cb, &st);
 	ectx_release(&c);
-	if (rc < 0 && (c.err || c.err_down))
+	if (rc < 0)
 		return expr_fail(&c, eb);
 	json_decref(c.err);
 	return st.found;
@@ -1697,7 +1783,7 @@ expr_single(struct expr *x, json_t *in, struct errbuf *eb)
 	c.eb = eb;
 	rc = ev(&c, x->root, in, single_cb, &st);
 	ectx_release(&c);
-	if (rc < 0 && (c.err || c.err_down)) {
+	if (rc < 0) {
 		json_decref(st.v);
 		expr_fail(&c, eb);
 		return NULL;

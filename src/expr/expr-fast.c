@@ -188,7 +188,7 @@ slice_bound(const struct enode *n, double *d, int *given)
 		return 0;
 	if (!json_is_number(n->lit))
 		return -1;
-	*d = json_number_value(n->lit);
+	*d = val_num(n->lit);
 	if (neg)
 		*d = -*d;
 	*given = 1;
@@ -428,44 +428,35 @@ eval_value(const struct fnode *n, struct jscan *js, struct fval *v)
 	return r < 0 ? EXPR_FAST_UNSURE : 0;
 }
 
-/* jq's rank of a type: 0 null, 1 false, 2 true, 3 number, 4 string,
- * 5 array, 6 object. */
+/* jq's rank of the value's type (val_type_rank). */
 static int
 fval_rank(const struct fval *v)
 {
-	if (v->lit) {
-		switch (json_typeof(v->lit)) {
-		case JSON_NULL:
-			return 0;
-		case JSON_FALSE:
-			return 1;
-		case JSON_TRUE:
-			return 2;
-		case JSON_INTEGER:
-		case JSON_REAL:
-			return 3;
-		case JSON_STRING:
-			return 4;
-		case JSON_ARRAY:
-			return 5;
-		default:
-			return 6;
-		}
-	}
+	json_type t;
+
+	if (v->lit)
+		return val_type_rank(json_typeof(v->lit));
 	switch (jscan_type(v->tv)) {
 	case JSCAN_BOOL:
-		return jscan_bool(v->tv) ? 2 : 1;
+		t = jscan_bool(v->tv) ? JSON_TRUE : JSON_FALSE;
+		break;
 	case JSCAN_NUMBER:
-		return 3;
+		t = JSON_REAL;
+		break;
 	case JSCAN_STRING:
-		return 4;
+		t = JSON_STRING;
+		break;
 	case JSCAN_ARRAY:
-		return 5;
+		t = JSON_ARRAY;
+		break;
 	case JSCAN_OBJECT:
-		return 6;
+		t = JSON_OBJECT;
+		break;
 	default:
-		return 0;
+		t = JSON_NULL;
+		break;
 	}
+	return val_type_rank(t);
 }
 
 /* A number as the full evaluator would hold it: int64 or double. */
@@ -475,7 +466,7 @@ fval_number(const struct fval *v, int *is_int, int64_t *i, double *d)
 	if (v->lit) {
 		*is_int = json_is_integer(v->lit);
 		*i = *is_int ? json_integer_value(v->lit) : 0;
-		*d = *is_int ? (double)*i : json_real_value(v->lit);
+		*d = *is_int ? (double)*i : val_num(v->lit);
 		return;
 	}
 	*is_int = jscan_num_int64(v->tv, i) == 0;

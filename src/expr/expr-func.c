@@ -33,6 +33,8 @@ need_kind_error(struct ectx *c, json_t *v, const char *what)
 
 /* ---- simple value functions ---------------------------------------------- */
 
+static int builtin_format_known(const char *fmt, size_t len);
+
 CFN(f_length)
 {
 	switch (json_typeof(in)) {
@@ -858,9 +860,13 @@ CFN(f_setpath)
 {
 	json_t *r;
 
+	int own = c->own == in && in->refcount == 1;
+
+	c->own = NULL;
 	if (!json_is_array(a[0]))
 		return ev_error(c, "Path must be specified as an array");
-	if (val_setpath(c, in, a[0], 0, a[1], &r) < 0)
+	if ((own ? val_setpath_own(c, in, a[0], a[1], &r)
+		 : val_setpath(c, in, a[0], 0, a[1], &r)) < 0)
 		return -1;
 	*out = r;
 	return 0;
@@ -879,13 +885,8 @@ CFN(f_delpaths)
 CFN(f_error)
 {
 	(void)in;
-	if (json_is_null(a[0])) {
-		/* jq 1.6: error(null) behaves as a silent backtrack */
-		json_decref(c->err);
-		c->err = NULL;
-		c->err_down = 0;
-		return -1;
-	}
+	/* error(null) is an error whose value is null, as in jq 1.7.1
+	 * (jq 1.6 took it for a silent backtrack) */
 	return ev_error_value(c, json_incref(a[0]));
 }
 
@@ -2346,7 +2347,7 @@ static const char *const fmt_names[] = {
 	"sh",	"base64", "base64d", "base32", "base32d", NULL,
 };
 
-int
+static int
 builtin_format_known(const char *fmt, size_t len)
 {
 	int i;
@@ -2843,20 +2844,4 @@ builtin_macro(const char *name, size_t len, int arity)
 		    memcmp(macros[i].name, name, len) == 0)
 			return &macros[i];
 	return NULL;
-}
-
-int
-builtin_known(const char *name, size_t len)
-{
-	int i;
-
-	for (i = 0; builtins[i].name; i++)
-		if (strlen(builtins[i].name) == len &&
-		    memcmp(builtins[i].name, name, len) == 0)
-			return 1;
-	for (i = 0; macros[i].name; i++)
-		if (strlen(macros[i].name) == len &&
-		    memcmp(macros[i].name, name, len) == 0)
-			return 1;
-	return 0;
 }

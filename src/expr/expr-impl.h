@@ -138,6 +138,9 @@ struct enode {
 	 * arguments as written (for expr-fast.c to recognize test(re)). */
 	const struct expr_macro *macro;
 	struct enode *margs[2];
+	/* EN_REDUCE: UPDATE may change the accumulator in place (an
+	 * append or an assignment with at most one output: expr_own()) */
+	int own;
 	struct enode *next_alloc; /* every node of an expr, for freeing */
 };
 
@@ -169,6 +172,12 @@ struct ectx {
 	struct errbuf *eb;
 	int depth;
 	unsigned long steps; /* work done, against EXPR_MAX_STEPS */
+	/*
+	 * The value the next node evaluated may change in place: a reduce's
+	 * accumulator that nothing else holds, handed to its UPDATE.  The
+	 * node takes it (and clears it) on entry, so no sub-expression does.
+	 */
+	json_t *own;
 	/*
 	 * Code point positions in the string last sliced (owned): slicing
 	 * one long string again and again ($s[$i:$i+1] in a loop, splits)
@@ -202,7 +211,13 @@ void ectx_release(struct ectx *);
 /* Assigning beyond this array index is an error (no huge null padding). */
 #define EXPR_MAX_INDEX 1000000
 
-/* Count a step of work; -1 with an error past EXPR_MAX_STEPS. */
+/* Copying a string counts one step per this many bytes. */
+#define EV_COPY_BYTES 16
+
+/*
+ * Count a step of work; -1 with an error past EXPR_MAX_STEPS, or once a
+ * signal has asked the run to stop (expr_interrupt).
+ */
 int ev_tick(struct ectx *);
 /* Count n steps at once (copying a container of n members). */
 int ev_tick_n(struct ectx *, size_t n);
@@ -219,17 +234,19 @@ int ev_error(struct ectx *, const char *fmt, ...)
 int ev_error_value(struct ectx *, json_t *v);
 /* Collect all outputs of n on in into a new array, NULL on error. */
 json_t *ev_collect(struct ectx *, const struct enode *n, json_t *in);
-/* Call fn for each output of n, cartesian over nargs argument values. */
 typedef int (*cfunc_fn)(struct ectx *, json_t *in, json_t **args, json_t **out);
-int ev_cartesian(struct ectx *, const struct enode *call, json_t *in,
-		 cfunc_fn f, ev_fn fn, void *arg);
 
 /* Value helpers (expr-value.c). */
 int val_truthy(json_t *);
 int val_is_number(json_t *);
-double val_num(json_t *);
+double val_num(json_t *); /* NaN and infinities too (val_number) */
+/* Is v the value that stands for NaN? */
+int val_is_nan(json_t *);
 json_t *val_number(double);	/* integral values stay json_integer */
 const char *val_kind(json_t *); /* "null", "boolean", "number", ... */
+/* jq's order of types: 0 null, 1 false, 2 true, 3 number, 4 string,
+ * 5 array, 6 object. */
+int val_type_rank(json_type);
 int val_cmp(json_t *, json_t *);
 int val_equal(json_t *, json_t *);
 /* The most bytes a value prints to (longer: cut, or an error). */
@@ -260,14 +277,31 @@ void val_slice_range(size_t len, double s, double e, size_t *ps, size_t *pe);
 int val_getpath(struct ectx *, json_t *v, json_t *path, json_t **out);
 int val_setpath(struct ectx *, json_t *v, json_t *path, size_t i, json_t *nv,
 		json_t **out);
+/*
+ * The same on a value v that only the caller holds (refcount 1): v and
+ * the containers on the path that nothing else holds are changed in
+ * place, the others copied.  *out is v (a new reference) or a copy.
+ */
+int val_setpath_own(struct ectx *, json_t *v, json_t *path, json_t *nv,
+		    json_t **out);
+/*
+ * a + b done in place when a is an array or object that only the caller
+ * holds (refcount 1) and b one of the same kind: 1 done (a changed), 0
+ * not possible (nothing changed), -1 an error (the step limit).
+ */
+int val_add_own(struct ectx *, json_t *a, json_t *b);
+/* What building v counts: its members, or its bytes / EV_COPY_BYTES. */
+size_t val_copy_steps(json_t *v);
+/* The value at path in v if it and every container on the way are held
+ * by their parent alone (borrowed), else NULL. */
+json_t *val_owned_at(json_t *v, json_t *path);
 int val_delpaths(struct ectx *, json_t *v, json_t *paths, json_t **out);
 /* Number of code points in a UTF-8 string. */
 size_t utf8_count(const char *, size_t);
 /* Byte offset of code point index cp (clamped). */
 size_t utf8_offset(const char *, size_t, size_t cp);
-/* The same two for a string value, through the context's cache. */
+/* The same for a string value, through the context's cache. */
 size_t val_cp_length(struct ectx *, json_t *s);
-size_t val_cp_offset(struct ectx *, json_t *s, size_t cp);
 json_t *val_string(const char *, size_t);
 /* Sort an array (new reference) by jq order. */
 json_t *val_sorted(json_t *arr);
@@ -303,11 +337,8 @@ struct expr_macro {
 };
 
 const struct expr_macro *builtin_macro(const char *name, size_t len, int arity);
-/* Does any builtin have this name (with another arity)? */
-int builtin_known(const char *name, size_t len);
 /* Apply @fmt to v; new reference, NULL with an error. */
 json_t *builtin_format(struct ectx *, const char *fmt, json_t *v);
-int builtin_format_known(const char *fmt, size_t len);
 
 /* ---- regular expressions (expr-regex.c) ------------------------------ */
 
@@ -319,9 +350,9 @@ int regex_match(struct ectx *, json_t *s, json_t *re, json_t *flags, int test,
 		json_t **out);
 /*
  * re with flags ("g" ignored) prepared for the matches of one sub call:
- * NULL with an error for a bad regex or flags.  It holds an entry of the
- * cache of compiled patterns, so it must be closed before any other
- * regex is compiled (before the replacement is evaluated).
+ * NULL with an error for a bad regex or flags.  It holds its own
+ * reference to the compiled pattern and its own match offsets, so the
+ * replacement may use regexes (the same one too) between its matches.
  * regex_one_match(): the first match in s[0..len): its byte offsets in
  * *bo and *be, and its named captures in *named, an object (new
  * reference) of name: string, or null for a group that did not take
@@ -332,7 +363,6 @@ struct regex_one *regex_one_open(struct ectx *, json_t *re, json_t *flags);
 int regex_one_match(struct ectx *, struct regex_one *, const char *s,
 		    size_t len, size_t *bo, size_t *be, json_t **named);
 void regex_one_close(struct regex_one *);
-void regex_cache_clear(void);
 
 /*
  * What test(re; flags) does, compiled once for expr-fast.c: NULL if the

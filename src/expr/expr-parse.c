@@ -1,6 +1,8 @@
 /*
- * expr-parse.c -- recursive-descent parser (precedence climbing for the
- * operators) from source text to the tree in expr-impl.h.
+ * expr-parse.c -- recursive-descent parser from source text to the tree
+ * in expr-impl.h: one function per level for "|", ",", "//" and the
+ * assignments, precedence climbing (parse_climb, over a table) for the
+ * binary operators from "or" to "* / %".
  *
  * Precedence, loosest first, as in jq 1.6's grammar: "|" (right), ","
  * (left), "//" (right), "= |= += -= *= /= %= //=" (non-associative),
@@ -1169,101 +1171,67 @@ parse_unary(struct parser *p)
 	return p->failed ? NULL : n;
 }
 
-static int
-parse_binop(struct parser *p, const char *const *ops, const int *codes)
-{
-	int i;
+/*
+ * The binary operators between assignment and unary minus, by
+ * precedence (higher binds tighter).  All are left-associative, except
+ * that comparisons do not chain.
+ */
+struct binop {
+	const char *text;
+	int keyword; /* "and", "or": a keyword, not an operator token */
+	int prec;
+	enum en_kind kind;
+	int op;
+};
 
-	if (p->tok.kind != T_OP)
-		return 0;
-	for (i = 0; ops[i]; i++)
-		if (tok_is(&p->lx, &p->tok, ops[i]))
-			return codes[i];
-	return 0;
+static const struct binop binops[] = {
+	{ "or", 1, 1, EN_OR, 0 },	 { "and", 1, 2, EN_AND, 0 },
+	{ "==", 0, 3, EN_BINOP, OP_EQ }, { "!=", 0, 3, EN_BINOP, OP_NE },
+	{ "<", 0, 3, EN_BINOP, OP_LT },	 { "<=", 0, 3, EN_BINOP, OP_LE },
+	{ ">", 0, 3, EN_BINOP, OP_GT },	 { ">=", 0, 3, EN_BINOP, OP_GE },
+	{ "+", 0, 4, EN_BINOP, OP_ADD }, { "-", 0, 4, EN_BINOP, OP_SUB },
+	{ "*", 0, 5, EN_BINOP, OP_MUL }, { "/", 0, 5, EN_BINOP, OP_DIV },
+	{ "%", 0, 5, EN_BINOP, OP_MOD },
+};
+#define BINOP_CMP_PREC 3
+
+/* The binary operator at the current token, or NULL. */
+static const struct binop *
+parse_binop_at(struct parser *p)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(binops) / sizeof(binops[0]); i++)
+		if (binops[i].keyword ? parse_is_kw(p, binops[i].text)
+				      : parse_is_op(p, binops[i].text))
+			return &binops[i];
+	return NULL;
 }
 
+/*
+ * Precedence climbing: an operand, then every operator of precedence
+ * min or more, each with a right operand that takes only the operators
+ * that bind tighter than it (so the left one groups first).
+ */
 static struct enode *
-parse_mul(struct parser *p)
+parse_climb(struct parser *p, int min)
 {
-	static const char *const ops[] = { "*", "/", "%", NULL };
-	static const int codes[] = { OP_MUL, OP_DIV, OP_MOD };
 	struct enode *n = parse_unary(p);
-	int op;
+	const struct binop *b;
 
-	while (n && (op = parse_binop(p, ops, codes))) {
+	while (n && (b = parse_binop_at(p)) && b->prec >= min) {
 		size_t pos = p->tok.pos;
 
 		parse_advance(p);
-		n = node_bin(p, EN_BINOP, op, n, parse_unary(p), pos);
-	}
-	return n;
-}
-
-static struct enode *
-parse_add(struct parser *p)
-{
-	static const char *const ops[] = { "+", "-", NULL };
-	static const int codes[] = { OP_ADD, OP_SUB };
-	struct enode *n = parse_mul(p);
-	int op;
-
-	while (n && (op = parse_binop(p, ops, codes))) {
-		size_t pos = p->tok.pos;
-
-		parse_advance(p);
-		n = node_bin(p, EN_BINOP, op, n, parse_mul(p), pos);
-	}
-	return n;
-}
-
-static struct enode *
-parse_cmp(struct parser *p)
-{
-	static const char *const ops[] = { "==", "!=", "<", "<=",
-					   ">",	 ">=", NULL };
-	static const int codes[] = { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
-	struct enode *n = parse_add(p);
-	int op;
-
-	if (n && (op = parse_binop(p, ops, codes))) {
-		size_t pos = p->tok.pos;
-
-		parse_advance(p);
-		n = node_bin(p, EN_BINOP, op, n, parse_add(p), pos);
-		if (n && parse_binop(p, ops, codes)) {
+		n = node_bin(p, b->kind, b->op, n, parse_climb(p, b->prec + 1),
+			     pos);
+		if (n && b->prec == BINOP_CMP_PREC && (b = parse_binop_at(p)) &&
+		    b->prec == BINOP_CMP_PREC) {
 			parse_fail(p, p->tok.pos,
 				   "comparisons do not chain; use "
 				   "parentheses");
 			return NULL;
 		}
-	}
-	return n;
-}
-
-static struct enode *
-parse_and(struct parser *p)
-{
-	struct enode *n = parse_cmp(p);
-
-	while (n && parse_is_kw(p, "and")) {
-		size_t pos = p->tok.pos;
-
-		parse_advance(p);
-		n = node_bin(p, EN_AND, 0, n, parse_cmp(p), pos);
-	}
-	return n;
-}
-
-static struct enode *
-parse_or(struct parser *p)
-{
-	struct enode *n = parse_and(p);
-
-	while (n && parse_is_kw(p, "or")) {
-		size_t pos = p->tok.pos;
-
-		parse_advance(p);
-		n = node_bin(p, EN_OR, 0, n, parse_and(p), pos);
 	}
 	return n;
 }
@@ -1275,10 +1243,13 @@ parse_assign(struct parser *p)
 					   "/=", "%=", "//=", NULL };
 	static const int codes[] = { OP_SET, OP_UPDATE, OP_ADD, OP_SUB,
 				     OP_MUL, OP_DIV,	OP_MOD, OP_ALT };
-	struct enode *n = parse_or(p);
-	int op;
+	struct enode *n = parse_climb(p, 1);
+	int op = 0, i;
 
-	if (n && (op = parse_binop(p, ops, codes))) {
+	for (i = 0; p->tok.kind == T_OP && ops[i]; i++)
+		if (tok_is(&p->lx, &p->tok, ops[i]))
+			op = codes[i];
+	if (n && op) {
 		size_t pos = p->tok.pos;
 
 		parse_advance(p);
@@ -1338,6 +1309,81 @@ parse_pipe(struct parser *p)
 	return p->failed ? NULL : n;
 }
 
+/* ---- in-place updates ------------------------------------------------ */
+
+/* Does n yield at most one output (it then ends)?  Conservative. */
+static int
+expr_single_output(const struct enode *n)
+{
+	int i;
+
+	if (!n)
+		return 1; /* an absent part: . or nothing */
+	switch (n->kind) {
+	case EN_IDENTITY:
+	case EN_LIT:
+	case EN_VAR:
+	case EN_ARRAY:
+	case EN_FORMAT:
+		return 1;
+	case EN_INDEX:
+	case EN_SLICE:
+	case EN_NEG:
+	case EN_BINOP:
+	case EN_PIPE:
+	case EN_IF:
+		return expr_single_output(n->a) && expr_single_output(n->b) &&
+		       expr_single_output(n->c);
+	case EN_CALL:
+		if (!n->fn || n->fn->fn || !n->fn->cfn)
+			return 0;
+		/* FALLTHROUGH */
+	case EN_STRING: /* NULL parts are literal */
+		for (i = 0; i < n->n; i++)
+			if (!expr_single_output(n->args[i]))
+				return 0;
+		return 1;
+	case EN_OBJECT:
+		for (i = 0; i < n->n; i++)
+			if (!expr_single_output(n->args[i]) ||
+			    !expr_single_output(n->vals[i]))
+				return 0;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* A path expression with at most one path: .a, .[$k], .a[0].b */
+static int
+single_path(const struct enode *n)
+{
+	if (n->kind == EN_IDENTITY)
+		return 1;
+	return n->kind == EN_INDEX && !n->op && single_path(n->a) &&
+	       expr_single_output(n->b);
+}
+
+/* May a reduce whose UPDATE is n change its accumulator in place? */
+static int
+expr_own(const struct enode *n)
+{
+	switch (n->kind) {
+	case EN_BINOP: /* . + E */
+		return n->op == OP_ADD && n->a->kind == EN_IDENTITY &&
+		       expr_single_output(n->b);
+	case EN_ASSIGN: /* P = E, P += E, P |= f ... */
+		return single_path(n->a) && expr_single_output(n->b);
+	case EN_CALL: /* setpath(p; v) */
+		return n->fn && n->fn->cfn && n->n == 2 &&
+		       strcmp(n->fn->name, "setpath") == 0 &&
+		       expr_single_output(n->args[0]) &&
+		       expr_single_output(n->args[1]);
+	default:
+		return 0;
+	}
+}
+
 /* ---- public ------------------------------------------------------------ */
 
 struct expr *
@@ -1346,6 +1392,7 @@ expr_compile(const char *src, json_t *named_args, size_t *errpos,
 {
 	struct parser p;
 	struct expr *x = xcalloc(1, sizeof(*x));
+	struct enode *n;
 
 	memset(&p, 0, sizeof(p));
 	p.x = x;
@@ -1370,6 +1417,9 @@ expr_compile(const char *src, json_t *named_args, size_t *errpos,
 	}
 	if (x->nslots)
 		x->slots = xcalloc(x->nslots, sizeof(*x->slots));
+	for (n = x->nodes; n; n = n->next_alloc)
+		if (n->kind == EN_REDUCE)
+			n->own = expr_own(n->c);
 	return x;
 }
 

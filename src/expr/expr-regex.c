@@ -5,12 +5,10 @@
  * jq uses Oniguruma with Perl syntax; the differences that matter are
  * bridged here: "^" and "$" anchor at the string (not at lines), "."
  * does not match a newline unless the "p" flag is given, offsets and
- * lengths are counted in code points.  Compiled patterns are cached by
- * (pattern, options), so a literal pattern is compiled once per run.
- * Match and depth limits keep a pathological pattern from hanging.
+ * lengths are counted in code points.  Compiling, the cache of
+ * compiled patterns and the match limits are lib/regex.c's, as for every
+ * other user of regular expressions.
  */
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,103 +17,29 @@
 #include "lib/regex.h"
 #include "lib/xmalloc.h"
 
-#define REGEX_CACHE_SIZE 64
 /* What a match counts against the expression's steps: it builds an
  * object of four members, and one of five for each group. */
 #define REGEX_MATCH_STEPS 8
 #define REGEX_GROUP_STEPS 4
+/* A match that gives up at its match limit backtracked a million times:
+ * it counts as much as 200,000 steps, so that "?" catching such failures
+ * cannot go on for long. */
+#define REGEX_LIMIT_STEPS 200000
 
-struct regex_entry {
-	char *pattern;
-	size_t len;
-	uint32_t options;
-	pcre2_code *code;
-	char **names; /* names[i]: name of group i, or NULL */
-	uint32_t ngroups;
-};
-
-static struct regex_entry regex_cache[REGEX_CACHE_SIZE];
-static unsigned regex_next;
-static pcre2_match_context *regex_mctx;
-
-static void
-regex_entry_free(struct regex_entry *e)
+/* The compiled regex (a new reference) or NULL with jq's error. */
+static struct regex *
+regex_get(struct ectx *c, const char *pat, size_t len, unsigned flags)
 {
-	uint32_t i;
+	struct errbuf eb = { 0 };
+	size_t off = 0;
+	struct regex *re = regex_compile_at(pat, len, flags, &off, &eb);
 
-	free(e->pattern);
-	pcre2_code_free(e->code);
-	for (i = 0; e->names && i <= e->ngroups; i++)
-		free(e->names[i]);
-	free(e->names);
-	memset(e, 0, sizeof(*e));
-}
-
-void
-regex_cache_clear(void)
-{
-	unsigned i;
-
-	for (i = 0; i < REGEX_CACHE_SIZE; i++)
-		regex_entry_free(&regex_cache[i]);
-	pcre2_match_context_free(regex_mctx);
-	regex_mctx = NULL;
-}
-
-static struct regex_entry *
-regex_get(struct ectx *c, const char *pat, size_t len, uint32_t options)
-{
-	struct regex_entry *e;
-	PCRE2_SIZE erroff;
-	int err;
-	unsigned i;
-	uint32_t namecount = 0, entrysize = 0;
-	PCRE2_SPTR table;
-
-	for (i = 0; i < REGEX_CACHE_SIZE; i++) {
-		e = &regex_cache[i];
-		if (e->code && e->len == len && e->options == options &&
-		    memcmp(e->pattern, pat, len) == 0)
-			return e;
-	}
-	e = &regex_cache[regex_next++ % REGEX_CACHE_SIZE];
-	regex_entry_free(e);
-	e->code = pcre2_compile((PCRE2_SPTR)pat, len, options, &err, &erroff,
-				regex_cctx());
-	if (!e->code) {
-		PCRE2_UCHAR msg[200];
-
-		pcre2_get_error_message(err, msg, sizeof(msg));
+	if (!re) {
 		ev_error(c, "%.*s (at offset %zu) is not a valid regex: %s",
-			 (int)(len > 100 ? 100 : len), pat, (size_t)erroff,
-			 (char *)msg);
-		return NULL;
+			 (int)(len > 100 ? 100 : len), pat, off, eb.msg);
+		errbuf_clear(&eb);
 	}
-	pcre2_jit_compile(e->code, PCRE2_JIT_COMPLETE);
-	e->pattern = xmalloc(len + 1);
-	memcpy(e->pattern, pat, len);
-	e->pattern[len] = 0;
-	e->len = len;
-	e->options = options;
-	pcre2_pattern_info(e->code, PCRE2_INFO_CAPTURECOUNT, &e->ngroups);
-	e->names = xcalloc(e->ngroups + 1, sizeof(*e->names));
-	pcre2_pattern_info(e->code, PCRE2_INFO_NAMECOUNT, &namecount);
-	pcre2_pattern_info(e->code, PCRE2_INFO_NAMEENTRYSIZE, &entrysize);
-	pcre2_pattern_info(e->code, PCRE2_INFO_NAMETABLE, &table);
-	for (i = 0; i < namecount; i++) {
-		const unsigned char *ent = table + i * entrysize;
-		unsigned g = (ent[0] << 8) | ent[1];
-
-		if (g <= e->ngroups && !e->names[g])
-			e->names[g] = xstrdup((const char *)ent + 2);
-	}
-	if (!regex_mctx) {
-		regex_mctx = pcre2_match_context_create(regex_gctx());
-		pcre2_set_match_limit(regex_mctx, REGEX_MATCH_LIMIT);
-		pcre2_set_depth_limit(regex_mctx, REGEX_DEPTH_LIMIT);
-		pcre2_set_heap_limit(regex_mctx, 20000); /* KiB */
-	}
-	return e;
+	return re;
 }
 
 /*
@@ -139,12 +63,12 @@ cp_at(const char *s, size_t b, struct cp_walk *w)
 }
 
 static json_t *
-regex_group(const char *s, PCRE2_SIZE *ov, uint32_t g, const char *name,
+regex_group(const char *s, const size_t *ov, uint32_t g, const char *name,
 	    int whole, struct cp_walk *w)
 {
 	json_t *o = json_object();
 
-	if (ov[2 * g] == PCRE2_UNSET) {
+	if (ov[2 * g] == REGEX_UNSET) {
 		json_object_set_new(o, "offset", json_integer(-1));
 		json_object_set_new(o, "length", json_integer(0));
 		json_object_set_new(o, "string", json_null());
@@ -171,7 +95,7 @@ regex_group(const char *s, PCRE2_SIZE *ov, uint32_t g, const char *name,
  * -1 for any other letter.
  */
 static int
-regex_flags(const char *f, size_t n, uint32_t *options, uint32_t *mopts,
+regex_flags(const char *f, size_t n, unsigned *flags, unsigned *mflags,
 	    int *global)
 {
 	size_t i;
@@ -182,16 +106,16 @@ regex_flags(const char *f, size_t n, uint32_t *options, uint32_t *mopts,
 			*global = 1;
 			break;
 		case 'i':
-			*options |= PCRE2_CASELESS;
+			*flags |= REGEX_CASELESS;
 			break;
 		case 'x':
-			*options |= PCRE2_EXTENDED;
+			*flags |= REGEX_EXTENDED;
 			break;
 		case 'n':
-			*mopts |= PCRE2_NOTEMPTY;
+			*mflags |= REGEX_NOTEMPTY;
 			break;
 		case 'p':
-			*options |= PCRE2_DOTALL;
+			*flags |= REGEX_DOTALL;
 			break;
 		case 's':
 		case 'l':
@@ -204,16 +128,17 @@ regex_flags(const char *f, size_t n, uint32_t *options, uint32_t *mopts,
 }
 
 /*
- * The compiled regex for re with flags, its match options and whether
- * "g" was given.  NULL with an error for a bad regex or flags.
+ * The compiled regex for re with flags (a new reference), its match
+ * flags and whether "g" was given.  NULL with an error for a bad regex or
+ * flags.
  */
-static struct regex_entry *
-regex_prepare(struct ectx *c, json_t *re, json_t *flags, uint32_t *mopts,
+static struct regex *
+regex_prepare(struct ectx *c, json_t *re, json_t *flags, unsigned *mflags,
 	      int *global)
 {
-	uint32_t options = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
+	unsigned rflags = REGEX_UCP;
 
-	*mopts = 0;
+	*mflags = 0;
 	*global = 0;
 	if (!json_is_string(re)) {
 		char d[64];
@@ -224,7 +149,7 @@ regex_prepare(struct ectx *c, json_t *re, json_t *flags, uint32_t *mopts,
 	}
 	if (json_is_string(flags)) {
 		if (regex_flags(json_string_value(flags),
-				json_string_length(flags), &options, mopts,
+				json_string_length(flags), &rflags, mflags,
 				global) == -1) {
 			ev_error(c, "%s is not a valid modifier string",
 				 json_string_value(flags));
@@ -238,39 +163,50 @@ regex_prepare(struct ectx *c, json_t *re, json_t *flags, uint32_t *mopts,
 		return NULL;
 	}
 	return regex_get(c, json_string_value(re), json_string_length(re),
-			 options);
+			 rflags);
 }
 
+/* A match failed with a PCRE2 error (a limit): jq's error, counted. */
 static int
 regex_failed(struct ectx *c, int rc)
 {
-	PCRE2_UCHAR msg[200];
+	char msg[200];
 
-	pcre2_get_error_message(rc, msg, sizeof(msg));
-	return ev_error(c, "regex match failed: %s", (char *)msg);
+	if (ev_tick_n(c, REGEX_LIMIT_STEPS) < 0)
+		return -1;
+	regex_error_message(rc, msg, sizeof(msg));
+	return ev_error(c, "regex match failed: %s", msg);
+}
+
+/* What a match of re counts against the steps. */
+static size_t
+regex_match_steps(const struct regex *re)
+{
+	return REGEX_MATCH_STEPS +
+	       REGEX_GROUP_STEPS * (size_t)regex_ngroups(re);
 }
 
 /* A regex prepared for the matches of one sub call: see expr-impl.h. */
 struct regex_one {
-	struct regex_entry *e;
-	pcre2_match_data *md;
-	uint32_t mopts;
+	struct regex *re;
+	struct regex_md *md; /* its own: the replacement may match too */
+	unsigned mflags;
 };
 
 struct regex_one *
 regex_one_open(struct ectx *c, json_t *re, json_t *flags)
 {
 	struct regex_one *r;
-	uint32_t mopts;
+	unsigned mflags;
 	int global;
-	struct regex_entry *e = regex_prepare(c, re, flags, &mopts, &global);
+	struct regex *x = regex_prepare(c, re, flags, &mflags, &global);
 
-	if (!e)
+	if (!x)
 		return NULL;
 	r = xmalloc(sizeof(*r));
-	r->e = e;
-	r->mopts = mopts;
-	r->md = pcre2_match_data_create_from_pattern(e->code, regex_gctx());
+	r->re = x;
+	r->mflags = mflags;
+	r->md = regex_md_new(x);
 	return r;
 }
 
@@ -279,7 +215,8 @@ regex_one_close(struct regex_one *r)
 {
 	if (!r)
 		return;
-	pcre2_match_data_free(r->md);
+	regex_md_free(r->md);
+	regex_free(r->re);
 	free(r);
 }
 
@@ -287,90 +224,90 @@ int
 regex_one_match(struct ectx *c, struct regex_one *r, const char *s, size_t len,
 		size_t *bo, size_t *be, json_t **named)
 {
-	struct regex_entry *e = r->e;
-	PCRE2_SIZE *ov;
-	uint32_t g;
-	int rc = pcre2_match(e->code, (PCRE2_SPTR)s, len, 0, r->mopts, r->md,
-			     regex_mctx);
+	const size_t *ov;
+	uint32_t g, ng = regex_ngroups(r->re);
+	int rc = regex_exec(r->re, r->md, s, len, 0, r->mflags);
 
-	if (rc == PCRE2_ERROR_NOMATCH)
+	if (rc == 0)
 		return 0;
 	if (rc < 0)
 		return regex_failed(c, rc);
-	if (ev_tick_n(c, REGEX_MATCH_STEPS +
-				 REGEX_GROUP_STEPS * (size_t)e->ngroups) < 0)
+	if (ev_tick_n(c, regex_match_steps(r->re)) < 0)
 		return -1;
-	ov = pcre2_get_ovector_pointer(r->md);
+	ov = regex_ovector(r->re, r->md);
 	*bo = ov[0];
 	*be = ov[1];
 	*named = json_object();
-	for (g = 1; g <= e->ngroups; g++)
-		if (e->names[g])
+	for (g = 1; g <= ng; g++) {
+		const char *name = regex_group_name(r->re, g);
+
+		if (name)
 			json_object_set_new(
-				*named, e->names[g],
-				ov[2 * g] == PCRE2_UNSET
+				*named, name,
+				ov[2 * g] == REGEX_UNSET
 					? json_null()
 					: val_string(s + ov[2 * g],
 						     ov[2 * g + 1] -
 							     ov[2 * g]));
+	}
 	return 1;
+}
+
+/* The match object of the match of re that ov describes. */
+static json_t *
+regex_match_object(struct regex *re, const char *s, const size_t *ov,
+		   struct cp_walk *walk)
+{
+	json_t *m = regex_group(s, ov, 0, NULL, 1, walk), *caps = json_array();
+	uint32_t g, ng = regex_ngroups(re);
+
+	for (g = 1; g <= ng; g++)
+		json_array_append_new(caps, regex_group(s, ov, g,
+							regex_group_name(re, g),
+							0, walk));
+	json_object_set_new(m, "captures", caps);
+	return m;
 }
 
 int
 regex_match(struct ectx *c, json_t *subject, json_t *re, json_t *flags,
 	    int test, json_t **out)
 {
-	uint32_t mopts;
-	int global;
-	struct regex_entry *e = regex_prepare(c, re, flags, &mopts, &global);
-	pcre2_match_data *md;
+	unsigned mflags;
+	int global, rc = 0;
+	struct regex *x = regex_prepare(c, re, flags, &mflags, &global);
 	const char *s;
 	size_t len, start = 0;
 	json_t *result;
 	struct cp_walk walk = { 0, 0 };
 
-	if (!e)
+	if (!x)
 		return -1;
 	s = json_string_value(subject);
 	len = json_string_length(subject);
-	md = pcre2_match_data_create_from_pattern(e->code, regex_gctx());
 	result = test ? NULL : json_array();
 	do {
-		int rc = pcre2_match(e->code, (PCRE2_SPTR)s, len, start, mopts,
-				     md, regex_mctx);
-		PCRE2_SIZE *ov;
-		json_t *m, *caps;
-		uint32_t g;
+		const size_t *ov;
+		int m = regex_exec(x, NULL, s, len, start, mflags);
 
-		if (rc == PCRE2_ERROR_NOMATCH)
+		if (m == 0)
 			break;
-		if (rc < 0) {
-			pcre2_match_data_free(md);
-			json_decref(result);
-			return regex_failed(c, rc);
+		if (m < 0) {
+			rc = regex_failed(c, m);
+			break;
 		}
 		if (test) {
-			pcre2_match_data_free(md);
-			*out = json_true();
-			return 0;
+			result = json_true();
+			break;
 		}
 		/* a match builds about as many values as steps */
-		if (ev_tick_n(c, REGEX_MATCH_STEPS +
-					 REGEX_GROUP_STEPS *
-						 (size_t)e->ngroups) < 0) {
-			pcre2_match_data_free(md);
-			json_decref(result);
-			return -1;
+		if (ev_tick_n(c, regex_match_steps(x)) < 0) {
+			rc = -1;
+			break;
 		}
-		ov = pcre2_get_ovector_pointer(md);
-		m = regex_group(s, ov, 0, NULL, 1, &walk);
-		caps = json_array();
-		for (g = 1; g <= e->ngroups; g++)
-			json_array_append_new(
-				caps,
-				regex_group(s, ov, g, e->names[g], 0, &walk));
-		json_object_set_new(m, "captures", caps);
-		json_array_append_new(result, m);
+		ov = regex_ovector(x, NULL);
+		json_array_append_new(result,
+				      regex_match_object(x, s, ov, &walk));
 		if (ov[1] == ov[0]) {
 			/* jq 1.6 steps one past the previous start */
 			start++;
@@ -381,40 +318,36 @@ regex_match(struct ectx *c, json_t *subject, json_t *re, json_t *flags,
 			start = ov[1];
 		}
 	} while (global && start < len);
-	pcre2_match_data_free(md);
-	*out = test ? json_false() : result;
+	regex_free(x);
+	if (rc < 0) {
+		json_decref(result);
+		return -1;
+	}
+	*out = result ? result : json_false();
 	return 0;
 }
 
 struct regex_test {
-	pcre2_code *code;
-	pcre2_match_data *md;
-	pcre2_match_context *mctx;
-	uint32_t mopts;
+	struct regex *re;
+	struct regex_md *md;
+	unsigned mflags;
 };
 
 struct regex_test *
 regex_test_new(const char *re, size_t len, const char *flags, size_t flen)
 {
-	uint32_t options = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
+	unsigned rflags = REGEX_UCP;
 	struct regex_test *t;
-	PCRE2_SIZE erroff;
-	int err, global = 0;
+	int global = 0;
 
 	t = xcalloc(1, sizeof(*t));
 	if (flags &&
-	    regex_flags(flags, flen, &options, &t->mopts, &global) == -1)
+	    regex_flags(flags, flen, &rflags, &t->mflags, &global) == -1)
 		goto fail;
-	t->code = pcre2_compile((PCRE2_SPTR)re, len, options, &err, &erroff,
-				regex_cctx());
-	if (!t->code)
+	t->re = regex_compile(re, len, rflags, NULL);
+	if (!t->re)
 		goto fail;
-	pcre2_jit_compile(t->code, PCRE2_JIT_COMPLETE);
-	t->md = pcre2_match_data_create_from_pattern(t->code, regex_gctx());
-	t->mctx = pcre2_match_context_create(regex_gctx());
-	pcre2_set_match_limit(t->mctx, REGEX_MATCH_LIMIT);
-	pcre2_set_depth_limit(t->mctx, REGEX_DEPTH_LIMIT);
-	pcre2_set_heap_limit(t->mctx, 20000);
+	t->md = regex_md_new(t->re);
 	return t;
 fail:
 	regex_test_free(t);
@@ -424,12 +357,9 @@ fail:
 int
 regex_test_run(struct regex_test *t, const char *s, size_t len)
 {
-	int rc = pcre2_match(t->code, (PCRE2_SPTR)s, len, 0, t->mopts, t->md,
-			     t->mctx);
+	int rc = regex_exec(t->re, t->md, s, len, 0, t->mflags);
 
-	if (rc == PCRE2_ERROR_NOMATCH)
-		return 0;
-	return rc < 0 ? -1 : 1;
+	return rc < 0 ? -1 : rc;
 }
 
 void
@@ -437,8 +367,7 @@ regex_test_free(struct regex_test *t)
 {
 	if (t == NULL)
 		return;
-	pcre2_match_data_free(t->md);
-	pcre2_match_context_free(t->mctx);
-	pcre2_code_free(t->code);
+	regex_md_free(t->md);
+	regex_free(t->re);
 	free(t);
 }

@@ -11,6 +11,7 @@
 #include "lib/errbuf.h"
 #include "expr-access.h"
 #include "expr-fast.h"
+#include "expr-impl.h"
 #include "expr.h"
 #include "stage.h"
 
@@ -121,6 +122,12 @@ cmd_key_value(const struct cmd_expr *ce, struct record *rec, struct errbuf *eb)
 	v = expr_single(ce->expr, in, eb);
 	if (owned)
 		json_decref(in);
+	if (val_is_nan(v)) {
+		/* no real holds NaN outside the evaluator: null, as jq
+		 * prints it */
+		json_decref(v);
+		v = json_null();
+	}
 	return v;
 }
 

@@ -31,45 +31,50 @@ val_is_number(json_t *v)
 	return json_is_integer(v) || json_is_real(v);
 }
 
-double
-val_num(json_t *v)
-{
-	if (json_is_integer(v))
-		return (double)json_integer_value(v);
-	return json_real_value(v);
-}
-
 /*
  * jansson refuses to hold NaN and infinities, which jq computes with
- * (nan, infinite, 1/0 in math functions, 1e1000).  Keep one real of each
- * with the value written behind jansson's back (json_real_t is a json_t
- * followed by the double); they print as jq prints them.
+ * (nan, infinite, 1/0 in math functions, 1e1000).  Each is one shared
+ * real that stands for it, known by its address: val_num() reads it
+ * back.  What it holds is what is printed for it outside the evaluator
+ * (the largest double for the infinities, as jq prints them).
  */
-struct val_real_mirror {
-	json_t json;
-	double value;
-};
+static json_t *val_specials[3]; /* NaN, +inf, -inf */
 
 static json_t *
 val_special(double d)
 {
-	static json_t *nan_v, *pinf_v, *ninf_v;
-	json_t **slot = isnan(d) ? &nan_v : d > 0 ? &pinf_v : &ninf_v;
+	int i = isnan(d) ? 0 : d > 0 ? 1 : 2;
 
-	if (!*slot) {
-		json_t *v = json_real(0.0);
+	if (!val_specials[i])
+		val_specials[i] = json_real(i == 0   ? 0.0
+					    : i == 1 ? DBL_MAX
+						     : -DBL_MAX);
+	return json_incref(val_specials[i]);
+}
 
-		((struct val_real_mirror *)v)->value = d;
-		if (json_real_value(v) != d && !isnan(json_real_value(v))) {
-			/* layout differs: fall back to the largest double */
-			json_decref(v);
-			return json_real(isnan(d) ? 0.0
-					 : d > 0  ? DBL_MAX
-						  : -DBL_MAX);
-		}
-		*slot = v;
+double
+val_num(json_t *v)
+{
+	double d;
+
+	if (json_is_integer(v))
+		return (double)json_integer_value(v);
+	d = json_real_value(v);
+	if ((d == 0 || fabs(d) == DBL_MAX) && v) {
+		if (v == val_specials[0])
+			return NAN;
+		if (v == val_specials[1])
+			return INFINITY;
+		if (v == val_specials[2])
+			return -INFINITY;
 	}
-	return json_incref(*slot);
+	return d;
+}
+
+int
+val_is_nan(json_t *v)
+{
+	return v && v == val_specials[0];
 }
 
 json_t *
@@ -116,10 +121,10 @@ val_kind(json_t *v)
 	}
 }
 
-static int
-val_rank(json_t *v)
+int
+val_type_rank(json_type t)
 {
-	switch (json_typeof(v)) {
+	switch (t) {
 	case JSON_NULL:
 		return 0;
 	case JSON_FALSE:
@@ -175,7 +180,8 @@ val_sorted_keys(json_t *o)
 int
 val_cmp(json_t *a, json_t *b)
 {
-	int ra = val_rank(a), rb = val_rank(b);
+	int ra = val_type_rank(json_typeof(a)),
+	    rb = val_type_rank(json_typeof(b));
 
 	if (ra != rb)
 		return ra < rb ? -1 : 1;
@@ -406,7 +412,7 @@ dump(json_t *v, struct buf *out, size_t limit)
 		buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		break;
 	case JSON_REAL:
-		val_dump_double(json_real_value(v), out);
+		val_dump_double(val_num(v), out);
 		break;
 	case JSON_STRING: {
 		size_t n = json_string_length(v);
@@ -569,6 +575,63 @@ val_split(json_t *s, json_t *sep)
 	return r;
 }
 
+size_t
+val_copy_steps(json_t *v)
+{
+	if (json_is_array(v))
+		return json_array_size(v);
+	if (json_is_object(v))
+		return json_object_size(v);
+	if (json_is_string(v))
+		return json_string_length(v) / EV_COPY_BYTES;
+	return 0;
+}
+
+int
+val_add_own(struct ectx *c, json_t *a, json_t *b)
+{
+	if (json_is_array(a) && json_is_array(b)) {
+		if (ev_tick_n(c, json_array_size(b)) < 0)
+			return -1;
+		json_array_extend(a, b);
+		return 1;
+	}
+	if (json_is_object(a) && json_is_object(b)) {
+		if (ev_tick_n(c, json_object_size(b)) < 0)
+			return -1;
+		json_object_update(a, b);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * a OP b for a comparison.  Comparing two arrays, objects or strings
+ * walks them: it counts as many steps as the smaller has members (or
+ * 16-byte pieces).
+ */
+static int
+val_compare(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
+{
+	size_t sa = val_copy_steps(a), sb = val_copy_steps(b);
+	int r;
+
+	if (a != b && json_typeof(a) == json_typeof(b) &&
+	    ev_tick_n(c, sa < sb ? sa : sb) < 0)
+		return -1;
+	if (op == OP_EQ || op == OP_NE) {
+		r = val_equal(a, b);
+		*out = json_boolean(op == OP_EQ ? r : !r);
+		return 0;
+	}
+	r = val_cmp(a, b);
+	*out = json_boolean(op == OP_LT	  ? r < 0
+			    : op == OP_LE ? r <= 0
+			    : op == OP_GT ? r > 0
+					  : r >= 0);
+	return 0;
+}
+
 int
 val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 {
@@ -576,23 +639,12 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 
 	switch (op) {
 	case OP_EQ:
-		*out = json_boolean(val_equal(a, b));
-		return 0;
 	case OP_NE:
-		*out = json_boolean(!val_equal(a, b));
-		return 0;
 	case OP_LT:
-		*out = json_boolean(val_cmp(a, b) < 0);
-		return 0;
 	case OP_LE:
-		*out = json_boolean(val_cmp(a, b) <= 0);
-		return 0;
 	case OP_GT:
-		*out = json_boolean(val_cmp(a, b) > 0);
-		return 0;
 	case OP_GE:
-		*out = json_boolean(val_cmp(a, b) >= 0);
-		return 0;
+		return val_compare(c, op, a, b, out);
 	case OP_ADD:
 		if (json_is_null(a)) {
 			*out = json_incref(b);
@@ -619,6 +671,9 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 		if (json_is_string(a) && json_is_string(b)) {
 			struct buf s = BUF_INIT;
 
+			if (ev_tick_n(c, val_copy_steps(a) +
+						 val_copy_steps(b)) < 0)
+				return -1;
 			buf_add(&s, json_string_value(a),
 				json_string_length(a));
 			buf_add(&s, json_string_value(b),
@@ -628,11 +683,17 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 			return 0;
 		}
 		if (json_is_array(a) && json_is_array(b)) {
+			if (ev_tick_n(c, json_array_size(a) +
+						 json_array_size(b)) < 0)
+				return -1;
 			*out = json_copy(a);
 			json_array_extend(*out, b);
 			return 0;
 		}
 		if (json_is_object(a) && json_is_object(b)) {
+			if (ev_tick_n(c, json_object_size(a) +
+						 json_object_size(b)) < 0)
+				return -1;
 			*out = json_copy(a);
 			json_object_update(*out, b);
 			return 0;
@@ -646,6 +707,10 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 		if (json_is_array(a) && json_is_array(b)) {
 			size_t i, j;
 
+			/* every member of a is compared with those of b */
+			if (ev_tick_n(c, json_array_size(a) *
+						 (json_array_size(b) + 1)) < 0)
+				return -1;
 			*out = json_array();
 			for (i = 0; i < json_array_size(a); i++) {
 				json_t *x = json_array_get(a, i);
@@ -688,6 +753,9 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 			if ((double)sl * (double)(n + 1) > EXPR_MAX_REPEAT)
 				return ev_error(c, "Repeat string result too "
 						   "long");
+			if (ev_tick_n(c, sl * (size_t)(n + 1) / EV_COPY_BYTES) <
+			    0)
+				return -1;
 			/* Doubling: a few large copies, not n small ones
 			 * ("x" * 5e7 made 50 million calls). */
 			buf_grow(&r, sl * (size_t)(n + 1));
@@ -703,6 +771,9 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 			return 0;
 		}
 		if (json_is_object(a) && json_is_object(b)) {
+			if (ev_tick_n(c, json_object_size(a) +
+						 json_object_size(b)) < 0)
+				return -1;
 			*out = val_deep_merge(a, b);
 			return 0;
 		}
@@ -802,7 +873,8 @@ val_cp_length(struct ectx *c, json_t *s)
 	return c->u8.ncp;
 }
 
-size_t
+/* Byte offset of code point cp of string s, through the context's cache. */
+static size_t
 val_cp_offset(struct ectx *c, json_t *s, size_t cp)
 {
 	const char *p;
@@ -1014,9 +1086,14 @@ val_getpath(struct ectx *c, json_t *v, json_t *path, json_t **out)
 	return 0;
 }
 
-int
-val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
-	    json_t **out)
+/*
+ * setpath from level i; own: v may be changed in place (nothing but its
+ * parent, or the caller, holds it).  A container that is nv itself is
+ * copied, or it would end up inside itself.
+ */
+static int
+setpath_at(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
+	   int own, json_t **out)
 {
 	json_t *k, *child, *nc, *r;
 
@@ -1027,8 +1104,10 @@ val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 		return 0;
 	}
 	k = json_array_get(path, i);
+	own = own && v != nv && (json_is_array(v) || json_is_object(v));
 	/* each level copies a container: count it against the budget */
-	if (ev_tick_n(c, 1 + (json_is_array(v)	  ? json_array_size(v)
+	if (ev_tick_n(c, 1 + (own		  ? 0
+			      : json_is_array(v)  ? json_array_size(v)
 			      : json_is_object(v) ? json_object_size(v)
 						  : 0)) < 0)
 		return -1;
@@ -1039,10 +1118,12 @@ val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 				? json_object_getn(v, json_string_value(k),
 						   json_string_length(k))
 				: NULL;
-		if (val_setpath(c, child ? child : json_null(), path, i + 1, nv,
-				&nc) < 0)
+		if (setpath_at(c, child ? child : json_null(), path, i + 1, nv,
+			       own && child && child->refcount == 1, &nc) < 0)
 			return -1;
-		r = json_is_object(v) ? json_copy(v) : json_object();
+		r = own			? json_incref(v)
+		    : json_is_object(v) ? json_copy(v)
+					: json_object();
 		json_object_setn_new_nocheck(r, json_string_value(k),
 					     json_string_length(k), nc);
 		*out = r;
@@ -1069,10 +1150,12 @@ val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 			return ev_error(c, "Array index too large");
 		child = json_is_array(v) ? json_array_get(v, (size_t)idx)
 					 : NULL;
-		if (val_setpath(c, child ? child : json_null(), path, i + 1, nv,
-				&nc) < 0)
+		if (setpath_at(c, child ? child : json_null(), path, i + 1, nv,
+			       own && child && child->refcount == 1, &nc) < 0)
 			return -1;
-		r = json_is_array(v) ? json_copy(v) : json_array();
+		r = own		       ? json_incref(v)
+		    : json_is_array(v) ? json_copy(v)
+				       : json_array();
 		while (json_array_size(r) <= (size_t)idx)
 			json_array_append_new(r, json_null());
 		json_array_set_new(r, (size_t)idx, nc);
@@ -1103,7 +1186,7 @@ val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 			json_decref(cur);
 			cur = json_array();
 		}
-		if (val_setpath(c, cur, path, i + 1, nv, &nc) < 0) {
+		if (setpath_at(c, cur, path, i + 1, nv, 0, &nc) < 0) {
 			json_decref(cur);
 			return -1;
 		}
@@ -1124,6 +1207,42 @@ val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 		return 0;
 	}
 	return val_index_error(c, v, k);
+}
+
+int
+val_setpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
+	    json_t **out)
+{
+	return setpath_at(c, v, path, i, nv, 0, out);
+}
+
+int
+val_setpath_own(struct ectx *c, json_t *v, json_t *path, json_t *nv,
+		json_t **out)
+{
+	return setpath_at(c, v, path, 0, nv, 1, out);
+}
+
+json_t *
+val_owned_at(json_t *v, json_t *path)
+{
+	size_t i;
+
+	for (i = 0; v && i < json_array_size(path); i++) {
+		json_t *k = json_array_get(path, i);
+
+		if (json_is_object(v) && json_is_string(k))
+			v = json_object_getn(v, json_string_value(k),
+					     json_string_length(k));
+		else if (json_is_array(v) && json_is_integer(k) &&
+			 json_integer_value(k) >= 0)
+			v = json_array_get(v, (size_t)json_integer_value(k));
+		else
+			return NULL;
+		if (v && v->refcount != 1)
+			return NULL;
+	}
+	return v;
 }
 
 /* Delete one path (a prefix that does not exist is fine). */

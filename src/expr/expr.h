@@ -14,6 +14,7 @@
 #define EXPR_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stddef.h>
 
 struct buf;
@@ -68,6 +69,13 @@ int expr_truthy(struct expr *x, json_t *in, struct errbuf *eb);
  * STATUS_REJECT error if x fails or yields no value or more than one.
  */
 json_t *expr_single(struct expr *x, json_t *in, struct errbuf *eb);
+
+/*
+ * Set by the runner's signal handler to the signal's number: every
+ * evaluation then stops at its next step and fails with "interrupted by
+ * SIGTERM" (or SIGINT), so an event never holds up the end of a run.
+ */
+extern volatile sig_atomic_t expr_interrupt;
 
 /*
  * Append v to out serialized compactly as jq 1.6 prints it (numbers in

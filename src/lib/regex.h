@@ -17,36 +17,58 @@
 
 #include <stddef.h>
 
-#ifdef PCRE2_CODE_UNIT_WIDTH
-/*
- * For files that call PCRE2 directly: contexts whose allocations go
- * through xmalloc(), so running out of memory inside PCRE2 ends the run
- * with "evpipe: out of memory" (status 3) like everywhere else, instead of
- * a NULL that some caller forgets.  Pass regex_gctx() to the *_create
- * functions and regex_cctx() to pcre2_compile().
- */
-pcre2_general_context *regex_gctx(void);
-pcre2_compile_context *regex_cctx(void);
-#endif
-
-struct buf;
 struct errbuf;
 struct regex;
+
+struct regex_md;
 
 #define REGEX_ECMA     0x1 /* translate from ECMA-262 syntax */
 #define REGEX_STRICT   0x2 /* with ECMA: reject escapes ECMA-262 (u) lacks */
 #define REGEX_CASELESS 0x4
+#define REGEX_UCP      0x8  /* \d, \w, \b and classes by Unicode property */
+#define REGEX_EXTENDED 0x10 /* white space and # comments ignored */
+#define REGEX_DOTALL   0x20 /* '.' matches a newline too */
 
-/* Limits applied to every match (pcre2_set_match_limit/depth_limit). */
+/* Limits applied to every match, whoever the user (one match context). */
 #define REGEX_MATCH_LIMIT 1000000
 #define REGEX_DEPTH_LIMIT 10000
+#define REGEX_HEAP_LIMIT  20000 /* KiB */
 
 /*
- * Compile pattern (len bytes, UTF-8) with REGEX_* flags.  Returns a new
- * regex, or NULL with a STATUS_USAGE error naming the offset.
+ * Compile pattern (len bytes, UTF-8) with REGEX_* flags.  Returns a
+ * regex (regex_free() it), or NULL with a STATUS_USAGE error ("bad
+ * regular expression: ...", or what is wrong with an ECMA pattern).
+ * Compiled patterns are cached by (pattern, flags), 64 of them: the same
+ * pattern again is the same regex, shared.
  */
 struct regex *regex_compile(const char *pattern, size_t len, unsigned flags,
 			    struct errbuf *eb);
+/* The same; a PCRE2 error is PCRE2's message alone, its offset in the
+ * pattern in *erroff. */
+struct regex *regex_compile_at(const char *pattern, size_t len, unsigned flags,
+			       size_t *erroff, struct errbuf *eb);
+
+/*
+ * One match of re in subject[0..len) from byte start: 1 matched, 0 not,
+ * or a negative PCRE2 error code (a limit: regex_error_message()).  md
+ * holds the offsets (regex_ovector()); NULL uses the regex's own, which
+ * the next match of the same regex overwrites.
+ */
+#define REGEX_NOTEMPTY 0x1 /* an empty match is no match */
+int regex_exec(struct regex *re, struct regex_md *md, const char *subject,
+	       size_t len, size_t start, unsigned mflags);
+/* Byte offsets of the last match: group g from [2g] to [2g+1], both
+ * REGEX_UNSET if it took no part. */
+#define REGEX_UNSET (~(size_t)0)
+const size_t *regex_ovector(struct regex *re, struct regex_md *md);
+/* Offsets of one's own, for a match that must outlive others of re. */
+struct regex_md *regex_md_new(const struct regex *re);
+void regex_md_free(struct regex_md *md);
+/* Its number of groups, and the name of group g (NULL if unnamed). */
+unsigned regex_ngroups(const struct regex *re);
+const char *regex_group_name(const struct regex *re, unsigned g);
+/* PCRE2's words for an error code of regex_exec(). */
+void regex_error_message(int rc, char *msg, size_t size);
 
 /*
  * Search subject (len bytes) anywhere.  1 on a match, 0 on none, -1 with
@@ -67,13 +89,5 @@ void regex_free(struct regex *re);
  * counts as valid.
  */
 int regex_ecma_valid(const char *pattern, size_t len);
-
-/*
- * Translate an ECMA-262 pattern into PCRE2 syntax, appending to out.
- * strict: reject escapes that ECMA-262 with the u flag does not define.
- * Returns 0, or -1 with a STATUS_USAGE error.
- */
-int regex_ecma_translate(const char *pattern, size_t len, int strict,
-			 struct buf *out, struct errbuf *eb);
 
 #endif

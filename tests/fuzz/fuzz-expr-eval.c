@@ -57,6 +57,7 @@ static const char *const fixed[] = {
 	"flatten?",
 	"contains(.)?",
 	"[.[]?] | combinations? | length",
+	"[.. | try error catch .]",
 	NULL,
 };
 
