@@ -19,7 +19,6 @@
 
 #include "lib/buf.h"
 #include "expr/expr-stage.h"
-#include "lib/evtime.h"
 #include "lib/keytable.h"
 #include "stage.h"
 #include "lib/util.h"
@@ -178,15 +177,9 @@ dedup_process(void *arg, struct record *rec, struct emit *out,
 	}
 	if (ctx->ttl > 0) {
 		if (ctx->time) {
-			json_t *v = cmd_key_value(&ctx->tx, rec, eb);
-			int rc;
-
-			if (v == NULL)
-				return errbuf_prefix(eb, "--time");
-			rc = evtime_from_json(v, &now, eb);
-			json_decref(v);
-			if (rc == -1)
-				return errbuf_prefix(eb, "--time");
+			if (cmd_key_time(&ctx->tx, rec, "--time", &now, eb) ==
+			    -1)
+				return -1;
 		} else {
 			now = real_ns();
 		}

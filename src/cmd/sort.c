@@ -185,17 +185,11 @@ sort_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 {
 	struct sort_ctx *ctx = arg;
 	struct held h;
-	json_t *v;
 	int64_t t, w;
 	int rc;
 
-	v = cmd_key_value(&ctx->bx, rec, eb);
-	if (v == NULL)
-		return errbuf_prefix(eb, "--by");
-	rc = evtime_from_json(v, &t, eb);
-	json_decref(v);
-	if (rc == -1)
-		return errbuf_prefix(eb, "--by");
+	if (cmd_key_time(&ctx->bx, rec, "--by", &t, eb) == -1)
+		return -1;
 	ctx->arrived = mono_ns();
 	if (t < watermark(ctx) || t < ctx->released)
 		return sort_late(ctx, rec, t, out, eb);

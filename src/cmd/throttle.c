@@ -23,7 +23,6 @@
 
 #include "lib/buf.h"
 #include "expr/expr-stage.h"
-#include "lib/evtime.h"
 #include "lib/keytable.h"
 #include "stage.h"
 #include "lib/util.h"
@@ -167,15 +166,8 @@ throttle_process(void *arg, struct record *rec, struct emit *out,
 		h = hash128("", 0);
 	}
 	if (ctx->time) {
-		json_t *v = cmd_key_value(&ctx->tx, rec, eb);
-		int rc;
-
-		if (v == NULL)
-			return errbuf_prefix(eb, "--time");
-		rc = evtime_from_json(v, &now, eb);
-		json_decref(v);
-		if (rc == -1)
-			return errbuf_prefix(eb, "--time");
+		if (cmd_key_time(&ctx->tx, rec, "--time", &now, eb) == -1)
+			return -1;
 	} else {
 		now = mono_ns();
 	}

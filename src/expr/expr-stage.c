@@ -9,6 +9,7 @@
 #include "lib/buf.h"
 #include "expr-stage.h"
 #include "lib/errbuf.h"
+#include "lib/evtime.h"
 #include "expr-access.h"
 #include "expr-fast.h"
 #include "expr-impl.h"
@@ -153,5 +154,21 @@ cmd_key_bytes(const struct cmd_expr *ce, struct record *rec, struct buf *out,
 				  "(over " EXPR_DUMP_MAX_TEXT ")");
 	}
 	json_decref(v);
+	return 0;
+}
+
+int
+cmd_key_time(const struct cmd_expr *ce, struct record *rec, const char *opt,
+	     int64_t *ns, struct errbuf *eb)
+{
+	json_t *v = cmd_key_value(ce, rec, eb);
+	int rc;
+
+	if (v == NULL)
+		return errbuf_prefix(eb, "%s", opt);
+	rc = evtime_from_json(v, ns, eb);
+	json_decref(v);
+	if (rc == -1)
+		return errbuf_prefix(eb, "%s", opt);
 	return 0;
 }

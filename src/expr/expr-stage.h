@@ -72,4 +72,12 @@ int cmd_key_bytes(const struct cmd_expr *ce, struct record *rec,
 json_t *cmd_key_value(const struct cmd_expr *ce, struct record *rec,
 		      struct errbuf *eb);
 
+/*
+ * The key read as an event time (evtime_from_json: RFC 3339, epoch
+ * seconds or milliseconds) into *ns: 0, or -1 with a STATUS_REJECT
+ * error prefixed with opt, the option that named the expression.
+ */
+int cmd_key_time(const struct cmd_expr *ce, struct record *rec, const char *opt,
+		 int64_t *ns, struct errbuf *eb);
+
 #endif
