@@ -190,6 +190,24 @@ evtime_from_json(const json_t *v, int64_t *ns, struct errbuf *eb)
 	return bad_time(v, eb);
 }
 
+/*
+ * Write f nanoseconds (0 to 999999999) as a fraction of a second without
+ * trailing zeros (".5", ".000123"), nothing for 0; returns its length.
+ */
+static int
+add_fraction(char *out, size_t size, int64_t f)
+{
+	int digs = 9;
+
+	if (f == 0)
+		return 0;
+	while (f % 10 == 0) {
+		f /= 10;
+		digs--;
+	}
+	return snprintf(out, size, ".%0*lld", digs, (long long)f);
+}
+
 char *
 evtime_format(int64_t ns, char *out)
 {
@@ -208,16 +226,7 @@ evtime_format(int64_t ns, char *out)
 	civil_from_days(days, &y, &m, &d);
 	len = snprintf(out, EVTIME_BUFSZ, "%04lld-%02u-%02uT%02u:%02u:%02u",
 		       (long long)y, m, d, sod / 3600, sod / 60 % 60, sod % 60);
-	if (f) {
-		int digs = 9;
-
-		while (f % 10 == 0) {
-			f /= 10;
-			digs--;
-		}
-		len += snprintf(out + len, EVTIME_BUFSZ - (size_t)len,
-				".%0*lld", digs, (long long)f);
-	}
+	len += add_fraction(out + len, EVTIME_BUFSZ - (size_t)len, f);
 	snprintf(out + len, EVTIME_BUFSZ - (size_t)len, "Z");
 	return out;
 }
@@ -234,16 +243,7 @@ evtime_format_dur(int64_t ns, char *out)
 	}
 	len = snprintf(out, EVTIME_BUFSZ, "%s%lld", ns < 0 ? "-" : "",
 		       (long long)s);
-	if (f) {
-		int digs = 9;
-
-		while (f % 10 == 0) {
-			f /= 10;
-			digs--;
-		}
-		len += snprintf(out + len, EVTIME_BUFSZ - (size_t)len,
-				".%0*lld", digs, (long long)f);
-	}
+	len += add_fraction(out + len, EVTIME_BUFSZ - (size_t)len, f);
 	snprintf(out + len, EVTIME_BUFSZ - (size_t)len, "s");
 	return out;
 }
