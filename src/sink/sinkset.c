@@ -791,33 +791,34 @@ sinkset_next_deadline(const struct sinkset *ss)
 	return at ? at : INT64_MAX;
 }
 
+/*
+ * Write what e holds, waiting up to --linger, then close it: 0, 1 when
+ * some of it was dead-lettered, or -1 with eb.
+ */
+static int
+entry_finish(struct sinkset *ss, struct ss_entry *e, struct errbuf *eb)
+{
+	int r = entry_write(ss, e, WAIT_LINGER, eb);
+
+	if (r == -1 || entry_close(ss, e, eb) == -1)
+		return -1;
+	return r == 1;
+}
+
 int
 sinkset_close(struct sinkset *ss, struct errbuf *eb)
 {
 	int r, rc = 0;
 
-	if (ss->one) {
-		struct ss_entry *e = ss->one;
-
-		r = entry_write(ss, e, WAIT_LINGER, eb);
-		if (r == -1)
-			return -1;
-		if (r == 1)
-			rc = 1;
-		if (entry_close(ss, e, eb) == -1)
-			return -1;
-		return rc;
-	}
+	if (ss->one)
+		return entry_finish(ss, ss->one, eb);
 	while (ss->lru_head) {
 		struct ss_entry *e = ss->lru_head;
 
-		r = entry_write(ss, e, WAIT_LINGER, eb);
+		r = entry_finish(ss, e, eb);
 		if (r == -1)
 			return -1;
-		if (r == 1)
-			rc = 1;
-		if (entry_close(ss, e, eb) == -1)
-			return -1;
+		rc |= r;
 		if (e->why == NULL)
 			ss_forget(ss, e);
 	}
