@@ -170,6 +170,35 @@ uri_remove_dots(const char *in, size_t n, struct buf *out)
 }
 
 /* Resolve ref against base (either may be NULL/empty); new string. */
+
+/* The parts of u written back as URI text, each only when u has it. */
+static void
+uri_add_scheme(struct buf *out, const struct uri *u)
+{
+	if (u->has_scheme) {
+		buf_add(out, u->scheme, u->nscheme);
+		buf_addc(out, ':');
+	}
+}
+
+static void
+uri_add_auth(struct buf *out, const struct uri *u)
+{
+	if (u->has_auth) {
+		buf_adds(out, "//");
+		buf_add(out, u->auth, u->nauth);
+	}
+}
+
+static void
+uri_add_query(struct buf *out, const struct uri *u)
+{
+	if (u->has_query) {
+		buf_addc(out, '?');
+		buf_add(out, u->query, u->nquery);
+	}
+}
+
 static char *
 uri_resolve(const char *base, const char *ref)
 {
@@ -181,44 +210,21 @@ uri_resolve(const char *base, const char *ref)
 	uri_parse(base, &b);
 	uri_parse(ref, &r);
 	if (r.has_scheme) {
-		buf_add(&out, r.scheme, r.nscheme);
-		buf_addc(&out, ':');
-		if (r.has_auth) {
-			buf_adds(&out, "//");
-			buf_add(&out, r.auth, r.nauth);
-		}
+		uri_add_scheme(&out, &r);
+		uri_add_auth(&out, &r);
 		uri_remove_dots(r.path, r.npath, &out);
-		if (r.has_query) {
-			buf_addc(&out, '?');
-			buf_add(&out, r.query, r.nquery);
-		}
+		uri_add_query(&out, &r);
 	} else {
-		if (b.has_scheme) {
-			buf_add(&out, b.scheme, b.nscheme);
-			buf_addc(&out, ':');
-		}
+		uri_add_scheme(&out, &b);
 		if (r.has_auth) {
-			buf_adds(&out, "//");
-			buf_add(&out, r.auth, r.nauth);
+			uri_add_auth(&out, &r);
 			uri_remove_dots(r.path, r.npath, &out);
-			if (r.has_query) {
-				buf_addc(&out, '?');
-				buf_add(&out, r.query, r.nquery);
-			}
+			uri_add_query(&out, &r);
 		} else {
-			if (b.has_auth) {
-				buf_adds(&out, "//");
-				buf_add(&out, b.auth, b.nauth);
-			}
+			uri_add_auth(&out, &b);
 			if (r.npath == 0) {
 				buf_add(&out, b.path, b.npath);
-				if (r.has_query) {
-					buf_addc(&out, '?');
-					buf_add(&out, r.query, r.nquery);
-				} else if (b.has_query) {
-					buf_addc(&out, '?');
-					buf_add(&out, b.query, b.nquery);
-				}
+				uri_add_query(&out, r.has_query ? &r : &b);
 			} else {
 				struct buf m = BUF_INIT;
 
@@ -241,10 +247,7 @@ uri_resolve(const char *base, const char *ref)
 				}
 				uri_remove_dots(m.data, m.len, &out);
 				buf_release(&m);
-				if (r.has_query) {
-					buf_addc(&out, '?');
-					buf_add(&out, r.query, r.nquery);
-				}
+				uri_add_query(&out, &r);
 			}
 		}
 	}
