@@ -570,46 +570,48 @@ CFN(f_nan)
 	return 0;
 }
 
+/*
+ * A number's class, for isinfinite, isnan and isnormal: false for a
+ * value that is not a number, as jq 1.6 answers.
+ */
+static int
+num_class(json_t *in, json_t **out, int (*is)(double))
+{
+	*out = json_boolean(val_is_number(in) && is(val_num(in)));
+	return 0;
+}
+
+static int
+is_inf(double x)
+{
+	return isinf(x) != 0;
+}
+
+static int
+is_nan(double x)
+{
+	return isnan(x) != 0;
+}
+
+static int
+is_normal(double x)
+{
+	return isnormal(x) != 0;
+}
+
 CFN(f_isinfinite)
 {
-	double x;
-
-	/* jq 1.6 answers false for a non-number */
-	if (!val_is_number(in)) {
-		*out = json_false();
-		return 0;
-	}
-	x = val_num(in);
-	*out = json_boolean(isinf(x));
-	return 0;
+	return num_class(in, out, is_inf);
 }
 
 CFN(f_isnan)
 {
-	double x;
-
-	/* jq 1.6 answers false for a non-number */
-	if (!val_is_number(in)) {
-		*out = json_false();
-		return 0;
-	}
-	x = val_num(in);
-	*out = json_boolean(isnan(x));
-	return 0;
+	return num_class(in, out, is_nan);
 }
 
 CFN(f_isnormal)
 {
-	double x;
-
-	/* jq 1.6 answers false for a non-number */
-	if (!val_is_number(in)) {
-		*out = json_false();
-		return 0;
-	}
-	x = val_num(in);
-	*out = json_boolean(isnormal(x));
-	return 0;
+	return num_class(in, out, is_normal);
 }
 
 CFN(f_sort)
