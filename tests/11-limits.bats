@@ -461,6 +461,7 @@ map_rejects() {
 		grep -q "interrupted while loading the schema" "$T/err"
 		[[ ! -s $T/out ]]
 	done
+}
 
 # big N: one event {"a":[0,1,...,N-1]}.
 big() {
