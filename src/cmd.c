@@ -59,7 +59,7 @@ const struct opt global_opts[] = {
 	  "reject lines longer than SIZE (default 16M)", NULL, NULL, 0 },
 	{ "from", 0, OPT_ENUM, G(from), "FORMAT",
 	  "read inputs as ndjson (default), json, json-seq, csv, tsv, "
-	  "logfmt or lines",
+	  "logfmt, lines, combined (access logs) or syslog",
 	  in_format_names, NULL, 0 },
 	{ "raw-input", 'R', OPT_BOOL, G(raw_input), NULL,
 	  "read each input line as one JSON string (--from lines)", NULL, NULL,

@@ -15,7 +15,7 @@
 #define READER_BUF (256 * 1024)
 
 const char *const in_format_names[] = {
-	"ndjson", "json", "json-seq", "csv", "tsv", "logfmt", "lines", NULL,
+	"ndjson", "json", "json-seq", "csv", "tsv", "logfmt", "lines", "combined", "syslog", NULL,
 };
 
 static const struct reader_format format_ndjson;
@@ -24,7 +24,8 @@ static const struct reader_format *const formats[] = {
 	[FROM_NDJSON] = &format_ndjson,	  [FROM_JSON] = &format_json,
 	[FROM_JSONSEQ] = &format_jsonseq, [FROM_CSV] = &format_csv,
 	[FROM_TSV] = &format_tsv,	  [FROM_LOGFMT] = &format_logfmt,
-	[FROM_LINES] = &format_lines,
+	[FROM_LINES] = &format_lines,	  [FROM_COMBINED] = &format_combined,
+	[FROM_SYSLOG] = &format_syslog,
 };
 
 void
@@ -104,7 +105,8 @@ int
 reader_stateful(int format)
 {
 	return format != FROM_NDJSON && format != FROM_LOGFMT &&
-	       format != FROM_LINES;
+	       format != FROM_LINES && format != FROM_COMBINED &&
+	       format != FROM_SYSLOG;
 }
 
 int
