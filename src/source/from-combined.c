@@ -224,8 +224,7 @@ nulls:
 
 /* Decode one line into r->out: 0, or -1 with eb. */
 static int
-combined_parse(struct reader *r, const char *line, size_t n,
-	       struct errbuf *eb)
+combined_parse(struct reader *r, const char *line, size_t n, struct errbuf *eb)
 {
 	struct cparse c = { line, line, line + n, &r->out, BUF_INIT, eb };
 	const char *w = NULL;
@@ -258,7 +257,7 @@ combined_parse(struct reader *r, const char *line, size_t n,
 	if (space(&c, "a space after the request") == -1 ||
 	    word(&c, "the status", &w, &wn) == -1)
 		goto out;
-	if (wn != 3 || !digits(w, 3)) {
+	if (wn != 3 || !digits(w, 3) || *w == '0') {
 		c.p = w;
 		fail(&c, "a three-digit status");
 		goto out;
