@@ -206,3 +206,55 @@ $E[1;37m}$E[0m" >"$T/want"
 	printf '%s\n%s\n' "$E[0;90mnull$E[0m" "$E[0;32m\"s\"$E[0m" >"$T/want"
 	cmp "$T/want" "$T/out"
 }
+
+# ---- --from combined -------------------------------------------------------
+
+@test "--from combined: typed fields, the common format, junk requests; bad lines rejected with their line" {
+	cd "$F"
+	run_to "$T/out" --from combined --dlq "$T/dlq" cat access.log
+	[[ $status -eq 1 ]]
+	diff -u access.out.ndjson "$T/out"
+	diff -u access.err <(printf '%s\n' "$stderr")
+	run jq -c '[.line, .stage]' "$T/dlq"
+	assert_output "$(printf '[8,"input"]\n[9,"input"]\n[10,"input"]\n[11,"input"]\n[12,"input"]\n[14,"input"]')"
+}
+
+@test "--from combined: filter on the typed fields" {
+	run_to "$T/out" --from combined filter '.status >= 400' then map '{remote_addr, status, bytes}' "$F/access.log"
+	same "$T/out" '{"remote_addr":"192.0.2.8","status":400,"bytes":157}\n{"remote_addr":"192.0.2.9","status":408,"bytes":0}\n'
+}
+
+# ---- --from syslog ---------------------------------------------------------
+
+# year_for MM-DD HH:MM:SS: the year a syslog line of that date is read in
+# now (the current one, or the one before if more than 31 days ahead).
+year_for() {
+	local y t
+	y=$(date +%Y)
+	t=$(date -d "$y-$1" +%s)
+	((t - $(date +%s) > 31 * 86400)) && y=$((y - 1))
+	echo "$y"
+}
+
+@test "--from syslog: RFC 5424 and 3164 line by line; bad lines rejected with their line" {
+	cd "$F"
+	export TZ=UTC
+	sed "s/@Y11@/$(year_for '10-11 22:14:15')/; s/@Y1@/$(year_for '10-01 17:32:18')/" syslog.out.ndjson >"$T/want"
+	run_to "$T/out" --from syslog --dlq "$T/dlq" cat syslog.log
+	[[ $status -eq 1 ]]
+	diff -u "$T/want" "$T/out"
+	diff -u syslog.err <(printf '%s\n' "$stderr")
+	run jq -c '.line' "$T/dlq"
+	assert_output "$(printf '12\n13\n14\n15\n16\n17')"
+}
+
+@test "--from syslog: a 3164 time is local (TZ) and in the year that is not far ahead" {
+	printf '<13>Jun 15 12:00:00 h app: summer\n<13>Jan 15 12:00:00 h app: winter\n' >"$T/in"
+	TZ=Europe/Berlin run_to "$T/out" --from syslog map .timestamp "$T/in"
+	same "$T/out" "\"$(year_for '06-15 12:00:00')-06-15T12:00:00+02:00\"\n\"$(year_for '01-15 12:00:00')-01-15T12:00:00+01:00\"\n"
+	ahead=$(date -d '+60 days' '+%b %e %H:%M:%S')
+	behind=$(date -d '-2 days' '+%b %e %H:%M:%S')
+	printf '%s h a: x\n%s h a: y\n' "$ahead" "$behind" >"$T/in"
+	TZ=UTC run_to "$T/out" --from syslog map '.timestamp[0:4]' "$T/in"
+	same "$T/out" "\"$(($(date -d '+60 days' +%Y) - 1))\"\n\"$(date -d '-2 days' +%Y)\"\n"
+}
