@@ -32,10 +32,10 @@
 #include "reader.h"
 
 static const char *const facilities[24] = {
-	"kern",	  "user",   "mail",   "daemon",	  "auth",   "syslog",
-	"lpr",	  "news",   "uucp",   "cron",	  "authpriv", "ftp",
-	"ntp",	  "security", "console", "solaris-cron", "local0", "local1",
-	"local2", "local3", "local4", "local5",	  "local6", "local7",
+	"kern",	  "user",     "mail",	 "daemon",	 "auth",     "syslog",
+	"lpr",	  "news",     "uucp",	 "cron",	 "authpriv", "ftp",
+	"ntp",	  "security", "console", "solaris-cron", "local0",   "local1",
+	"local2", "local3",   "local4",	 "local5",	 "local6",   "local7",
 };
 static const char *const severities[8] = {
 	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
@@ -157,9 +157,10 @@ rfc3339_len(const char *p, size_t n)
 	size_t i = 19;
 
 	if (n < 20 || !digits(p, 4) || p[4] != '-' || !digits(p + 5, 2) ||
-	    p[7] != '-' || !digits(p + 8, 2) || (p[10] != 'T' && p[10] != 't') ||
-	    !digits(p + 11, 2) || p[13] != ':' || !digits(p + 14, 2) ||
-	    p[16] != ':' || !digits(p + 17, 2))
+	    p[7] != '-' || !digits(p + 8, 2) ||
+	    (p[10] != 'T' && p[10] != 't') || !digits(p + 11, 2) ||
+	    p[13] != ':' || !digits(p + 14, 2) || p[16] != ':' ||
+	    !digits(p + 17, 2))
 		return 0;
 	if (num(p + 5, 2) < 1 || num(p + 5, 2) > 12 || num(p + 8, 2) < 1 ||
 	    num(p + 8, 2) > 31 || num(p + 11, 2) > 23 || num(p + 14, 2) > 59 ||
@@ -175,9 +176,9 @@ rfc3339_len(const char *p, size_t n)
 	}
 	if (i < n && (p[i] == 'Z' || p[i] == 'z'))
 		return i + 1;
-	if (i + 6 <= n && (p[i] == '+' || p[i] == '-') && digits(p + i + 1, 2) &&
-	    p[i + 3] == ':' && digits(p + i + 4, 2) && num(p + i + 1, 2) < 24 &&
-	    num(p + i + 4, 2) < 60)
+	if (i + 6 <= n && (p[i] == '+' || p[i] == '-') &&
+	    digits(p + i + 1, 2) && p[i + 3] == ':' && digits(p + i + 4, 2) &&
+	    num(p + i + 1, 2) < 24 && num(p + i + 4, 2) < 60)
 		return i + 6;
 	return 0;
 }
@@ -190,7 +191,7 @@ sd_name(struct sparse *s)
 {
 	const char *w = s->p;
 
-	while (s->p < s->e && *s->p > ' ' && *s->p < 127 && *s->p != '=' &&
+	while (s->p<s->e && * s->p> ' ' && *s->p < 127 && *s->p != '=' &&
 	       *s->p != ']' && *s->p != '"' && s->p - w < 32)
 		s->p++;
 	return (size_t)(s->p - w);
@@ -231,7 +232,8 @@ structured_data(struct sparse *s)
 			name = s->p;
 			if ((n = sd_name(s)) == 0)
 				return fail(s, "a parameter name");
-			if (s->p + 1 >= s->e || s->p[0] != '=' || s->p[1] != '"')
+			if (s->p + 1 >= s->e || s->p[0] != '=' ||
+			    s->p[1] != '"')
 				return fail(s, "=\" after the parameter name");
 			s->p += 2;
 			buf_reset(&s->v);
@@ -358,8 +360,8 @@ bsd_time(struct sparse *s)
 	}
 	/* mktime() moves Feb 30 to March: such a day does not exist */
 	if (t == (time_t)-1 || tm.tm_mon != (int)mon ||
-	    tm.tm_mday != (int)num(p + 5, 1) +
-				  (p[4] == ' ' ? 0 : 10 * (p[4] - '0')))
+	    tm.tm_mday !=
+		    (int)num(p + 5, 1) + (p[4] == ' ' ? 0 : 10 * (p[4] - '0')))
 		return fail(s, "a date that exists");
 	off = tm.tm_gmtoff / 60;
 	buf_addf(s->o, "\"%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld\"",
@@ -375,8 +377,8 @@ bsd_time(struct sparse *s)
  * message starts; 0 if the word is not a tag.
  */
 static int
-tag(const char *p, const char *e, size_t *name, const char **pid,
-    size_t *npid, const char **msg)
+tag(const char *p, const char *e, size_t *name, const char **pid, size_t *npid,
+    const char **msg)
 {
 	const char *q = p;
 

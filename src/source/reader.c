@@ -15,7 +15,8 @@
 #define READER_BUF (256 * 1024)
 
 const char *const in_format_names[] = {
-	"ndjson", "json", "json-seq", "csv", "tsv", "logfmt", "lines", "combined", "syslog", NULL,
+	"ndjson", "json",  "json-seq", "csv",	 "tsv",
+	"logfmt", "lines", "combined", "syslog", NULL,
 };
 
 static const struct reader_format format_ndjson;
