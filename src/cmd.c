@@ -58,9 +58,12 @@ const struct opt global_opts[] = {
 	{ "max-line", 0, OPT_SIZE, G(max_line), "SIZE",
 	  "reject lines longer than SIZE (default 16M)", NULL, NULL, 0 },
 	{ "from", 0, OPT_ENUM, G(from), "FORMAT",
-	  "read inputs as ndjson (default), json, json-seq, csv, tsv or "
-	  "logfmt",
+	  "read inputs as ndjson (default), json, json-seq, csv, tsv, "
+	  "logfmt, lines, combined (access logs) or syslog",
 	  in_format_names, NULL, 0 },
+	{ "raw-input", 'R', OPT_BOOL, G(raw_input), NULL,
+	  "read each input line as one JSON string (--from lines)", NULL, NULL,
+	  0 },
 	{ "to", 0, OPT_ENUM, G(to), "FORMAT",
 	  "write the output as ndjson (default), json, json-seq, csv, tsv "
 	  "or pretty",
@@ -68,6 +71,18 @@ const struct opt global_opts[] = {
 	{ "csv-types", 0, OPT_BOOL, G(csv_types), NULL,
 	  "read numbers and true/false in csv, tsv and logfmt fields as "
 	  "JSON values, not strings",
+	  NULL, NULL, 0 },
+	{ "raw-output", 'r', OPT_BOOL, G(raw_output), NULL,
+	  "write an event that is a string as its text, without quotes", NULL,
+	  NULL, 0 },
+	{ "join-output", 'j', OPT_BOOL, G(join_output), NULL,
+	  "as -r, and no newline after each event", NULL, NULL, 0 },
+	{ "color-output", 'C', OPT_BOOL, G(color), NULL,
+	  "colour the JSON output, also when it is not a terminal", NULL, NULL,
+	  0 },
+	{ "monochrome-output", 'M', OPT_BOOL, G(no_color), NULL,
+	  "never colour the output (default: colour on a terminal unless "
+	  "NO_COLOR is set)",
 	  NULL, NULL, 0 },
 	{ "line-buffered", 0, OPT_BOOL, G(line_buffered), NULL,
 	  "write out every event at once", NULL, NULL, 0 },

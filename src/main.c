@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cmd.h"
 #include "lib/errbuf.h"
 #include "sink/encoder.h"
+#include "source/reader.h"
 #include "source/source.h"
 #include "sink/target.h"
 #include "json/json-scan.h"
@@ -160,12 +162,61 @@ parse_globals(struct globals *g, int argc, char **argv, int *i)
 }
 
 /*
+ * -R, -r, -j, -C, -M and the colour default: set g->from and
+ * g->out_flags.  0 or STATUS_USAGE (reported).  Raw text (-r, -j) and
+ * colours are for ndjson and pretty output: the other formats have their
+ * own framing, which raw strings or escape sequences would break.
+ */
+static int
+output_flags(struct globals *g, const char *out)
+{
+	const char *nc = getenv("NO_COLOR"), *jc = getenv("JQ_COLORS");
+	struct errbuf eb = { 0 };
+	int text = g->to == TO_NDJSON || g->to == TO_PRETTY;
+
+	if (g->raw_input) {
+		if (g->from != FROM_NDJSON && g->from != FROM_LINES)
+			return usage_error("-R reads lines; it cannot go with "
+					   "--from %s",
+					   in_format_names[g->from]);
+		g->from = FROM_LINES;
+	}
+	g->out_flags = 0;
+	if (g->raw_output)
+		g->out_flags |= ENC_RAW;
+	if (g->join_output)
+		g->out_flags |= ENC_RAW | ENC_JOIN;
+	if (g->out_flags && !text)
+		return usage_error("%s writes text, not --to %s (use it with "
+				   "ndjson or pretty output)",
+				   g->join_output ? "-j" : "-r",
+				   out_format_names[g->to]);
+	if (g->no_color)
+		return 0;
+	if (g->color && !text)
+		return usage_error("-C colours JSON text, not --to %s (use it "
+				   "with ndjson or pretty output)",
+				   out_format_names[g->to]);
+	/* As jq: colour on a terminal unless NO_COLOR says no; never in a
+	 * file or a pipe unless -C asks. */
+	if (g->color || (text && strcmp(out, "-") == 0 && isatty(1) &&
+			 (nc == NULL || *nc == '\0')))
+		g->out_flags |= ENC_COLOR;
+	if ((g->out_flags & ENC_COLOR) && jc &&
+	    encoder_set_colors(jc, &eb) == -1) {
+		/* jq warns and keeps its defaults */
+		fprintf(stderr, "evpipe: warning: %s\n", eb.msg);
+	}
+	return 0;
+}
+
+/*
  * The global options that cannot go together, or cannot be right whatever
  * the commands: all checked here, right after parsing and before any I/O.
  * 0 or STATUS_USAGE (reported).
  */
 static int
-check_globals(const struct globals *g)
+check_globals(struct globals *g)
 {
 	const char *out = g->output.n ? g->output.v[g->output.n - 1] : "-";
 	const char *dlq = g->dlq.n ? g->dlq.v[g->dlq.n - 1] : NULL;
@@ -182,6 +233,8 @@ check_globals(const struct globals *g)
 	/* Listeners, --socket-mode, --from-end and --checkpoint. */
 	if (source_check(g, &eb) == -1)
 		return usage_error("%s", eb.msg);
+	if (output_flags(g, out) != 0)
+		return STATUS_USAGE;
 	if (dlq && g->to != TO_NDJSON && strcmp(dlq, "-") == 0 &&
 	    strcmp(out, "-") == 0)
 		return usage_error("--dlq -: dead letters are NDJSON and would "
@@ -204,6 +257,15 @@ check_globals(const struct globals *g)
 		return usage_error("-o '%s': a broker target takes NDJSON "
 				   "only (one message per event), not --to %s",
 				   out, out_format_names[g->to]);
+	if (target_is_broker(out) && g->out_flags & (ENC_RAW | ENC_JOIN))
+		return usage_error("-o '%s': a broker target takes NDJSON "
+				   "only (one message per event), not -r or "
+				   "-j text",
+				   out);
+	if (is_template && g->out_flags & (ENC_RAW | ENC_JOIN))
+		return usage_error("-o '%s': a template writes NDJSON only, "
+				   "not -r or -j text",
+				   out);
 	if (is_template && g->to != TO_NDJSON)
 		return usage_error("-o '%s': a template writes NDJSON only "
 				   "(--to %s would need a header or an array "

@@ -1118,7 +1118,7 @@ outputs_open(struct run *r)
 	 * (NDJSON only, checked in main.c). */
 	if (is_template || target_is_broker(ospec) ||
 	    (strncmp(ospec, "exec:", 5) == 0 && ospec[5] &&
-	     g->to == TO_NDJSON)) {
+	     g->to == TO_NDJSON && g->out_flags == 0)) {
 		/* a command's events are kept until it has read them, and
 		 * dead-lettered when it cannot (sinkset.h), as in tee --to */
 		struct sinkset_opts o = { 0 };
@@ -1135,7 +1135,7 @@ outputs_open(struct run *r)
 	if (r->out == NULL)
 		return open_failed(r, "", &eb);
 	sink_async(r->out);
-	r->enc = encoder_new(g->to, r->out);
+	r->enc = encoder_new(g->to, r->out, g->out_flags);
 	if (g->dlq.n == 0)
 		return 0;
 	/* Dead letters may share stdout with the events: one buffer keeps

@@ -21,6 +21,10 @@ struct globals {
 	uint64_t max_line;     /* --max-line SIZE */
 	int from, to;	       /* --from, --to: enum in_format, out_format */
 	int csv_types;	       /* --csv-types */
+	int raw_input;	       /* -R: --from lines */
+	int raw_output, join_output; /* -r, -j */
+	int color, no_color;	     /* -C, -M */
+	unsigned out_flags; /* encoder.h ENC_*, from the four above (main.c) */
 	int line_buffered;
 	int quiet, verbose;
 	int progress; /* --progress 1, --no-progress 0, else -1 */

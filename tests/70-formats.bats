@@ -306,7 +306,7 @@ evpipe: output: $T/in:5: --to csv: an empty object has no fields"
 
 @test "the formats are completed and documented" {
 	run -0 "$EVPIPE" __complete choices --from
-	assert_output "$(printf 'ndjson\njson\njson-seq\ncsv\ntsv\nlogfmt')"
+	assert_output "$(printf 'ndjson\njson\njson-seq\ncsv\ntsv\nlogfmt\nlines\ncombined\nsyslog')"
 	run -0 "$EVPIPE" __complete choices --to
 	assert_output "$(printf 'ndjson\njson\njson-seq\ncsv\ntsv\npretty')"
 	run -0 "$EVPIPE" --help

@@ -6,6 +6,7 @@
  * 30 digits).  The header is fixed by the first event: a mature CSV file
  * has one header, and rewriting it later is impossible on a stream.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@ const char *const out_format_names[] = {
 
 struct encoder {
 	int format;
+	unsigned flags; /* ENC_* */
 	struct sink *s;
 	uint64_t n; /* events written */
 	struct buf b;
@@ -43,14 +45,15 @@ struct encoder {
 };
 
 struct encoder *
-encoder_new(int format, struct sink *s)
+encoder_new(int format, struct sink *s, unsigned flags)
 {
 	struct encoder *e;
 
-	if (format == TO_NDJSON)
+	if (format == TO_NDJSON && flags == 0)
 		return NULL;
 	e = xcalloc(1, sizeof *e);
 	e->format = format;
+	e->flags = flags & ENC_JOIN ? flags | ENC_RAW : flags;
 	e->s = s;
 	e->delim = format == TO_TSV ? '\t' : ',';
 	buf_init(&e->b);
@@ -81,7 +84,210 @@ encoder_free(struct encoder *e)
 	free(e);
 }
 
-/* ---- pretty ------------------------------------------------------------- */
+/* ---- colour (-C) -------------------------------------------------------- */
+
+/*
+ * jq 1.7.1's colours: null, false, true, numbers, strings, arrays,
+ * objects, object keys; each an SGR sequence without ESC [ and m.
+ */
+enum {
+	COL_NULL,
+	COL_FALSE,
+	COL_TRUE,
+	COL_NUM,
+	COL_STR,
+	COL_ARR,
+	COL_OBJ,
+	COL_KEY,
+	NCOLORS
+};
+#define COLOR_MAX 16 /* bytes of one sequence, as jq allows */
+
+static char colors[NCOLORS][COLOR_MAX + 4] = {
+	"\033[0;90m", "\033[0;37m", "\033[0;37m", "\033[0;37m",
+	"\033[0;32m", "\033[1;37m", "\033[1;37m", "\033[34;1m",
+};
+#define RESET "\033[0m"
+
+int
+encoder_set_colors(const char *spec, struct errbuf *eb)
+{
+	char parsed[NCOLORS][COLOR_MAX + 4];
+	const char *p = spec;
+	size_t i, n;
+
+	memcpy(parsed, colors, sizeof parsed);
+	for (i = 0; i < NCOLORS && *p; i++) {
+		for (n = 0; p[n] && p[n] != ':'; n++)
+			if (!(p[n] >= '0' && p[n] <= '9') && p[n] != ';')
+				return errbuf_set(eb, STATUS_USAGE,
+						  "JQ_COLORS: '%c' in colour "
+						  "%zu: only digits and ';' "
+						  "are allowed",
+						  p[n], i + 1);
+		if (n > COLOR_MAX)
+			return errbuf_set(eb, STATUS_USAGE,
+					  "JQ_COLORS: colour %zu is longer "
+					  "than %d bytes",
+					  i + 1, COLOR_MAX);
+		snprintf(parsed[i], sizeof parsed[i], "\033[%.*sm", (int)n, p);
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	if (*p)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "JQ_COLORS: more than %d colours", NCOLORS);
+	memcpy(colors, parsed, sizeof colors);
+	return 0;
+}
+
+static void
+color_indent(struct buf *o, int pretty, int depth)
+{
+	if (!pretty)
+		return;
+	buf_addc(o, '\n');
+	while (depth-- > 0)
+		buf_add(o, "  ", 2);
+}
+
+/*
+ * v as JSON with colours, laid out as jq 1.7.1 does with -C (compact, or
+ * indented by two spaces when pretty): each value in its colour then a
+ * reset; the punctuation of a container in the container's colour.
+ * Strings and numbers are copied as they came.
+ */
+static void
+color_value(struct encoder *e, struct jscan_val v, int pretty, int depth)
+{
+	struct buf *o = &e->b;
+	struct jscan_iter it;
+	struct jscan_val k, x;
+	const char *col, *p;
+	size_t n;
+	int first = 1;
+
+	switch (jscan_type(v)) {
+	case JSCAN_NULL:
+		col = colors[COL_NULL];
+		break;
+	case JSCAN_BOOL:
+		col = colors[jscan_bool(v) ? COL_TRUE : COL_FALSE];
+		break;
+	case JSCAN_NUMBER:
+		col = colors[COL_NUM];
+		break;
+	case JSCAN_STRING:
+		col = colors[COL_STR];
+		break;
+	case JSCAN_ARRAY:
+		col = colors[COL_ARR];
+		buf_adds(o, col);
+		if (jscan_count(v) == 0) {
+			buf_add(o, "[]", 2);
+			buf_adds(o, RESET);
+			return;
+		}
+		buf_addc(o, '[');
+		jscan_iter_init(&it, v);
+		while (jscan_iter_next(&it, NULL, &x)) {
+			if (!first)
+				buf_addc(o, ',');
+			first = 0;
+			color_indent(o, pretty, depth + 1);
+			color_value(e, x, pretty, depth + 1);
+			buf_adds(o, col);
+		}
+		color_indent(o, pretty, depth);
+		buf_adds(o, col);
+		buf_addc(o, ']');
+		buf_adds(o, RESET);
+		return;
+	case JSCAN_OBJECT:
+		col = colors[COL_OBJ];
+		buf_adds(o, col);
+		if (jscan_count(v) == 0) {
+			buf_add(o, "{}", 2);
+			buf_adds(o, RESET);
+			return;
+		}
+		buf_addc(o, '{');
+		jscan_iter_init(&it, v);
+		while (jscan_iter_next(&it, &k, &x)) {
+			if (!first)
+				buf_addc(o, ',');
+			first = 0;
+			color_indent(o, pretty, depth + 1);
+			buf_adds(o, RESET);
+			buf_adds(o, colors[COL_KEY]);
+			p = jscan_raw(k, &n);
+			buf_add(o, p, n);
+			buf_adds(o, RESET);
+			buf_adds(o, col);
+			buf_add(o, pretty ? ": " : ":", pretty ? 2 : 1);
+			buf_adds(o, RESET);
+			color_value(e, x, pretty, depth + 1);
+			buf_adds(o, col);
+		}
+		color_indent(o, pretty, depth);
+		buf_adds(o, col);
+		buf_addc(o, '}');
+		buf_adds(o, RESET);
+		return;
+	default:
+		BUG("json type %d", (int)jscan_type(v));
+	}
+	p = jscan_raw(v, &n);
+	buf_adds(o, col);
+	buf_add(o, p, n);
+	buf_adds(o, RESET);
+}
+
+/* ---- ndjson and pretty with -r, -j, -C ---------------------------------- */
+
+/* Whether the JSON text p[0..n) starts with a string. */
+static int
+starts_string(const char *p, size_t n)
+{
+	while (n > 0 && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++, n--;
+	return n > 0 && *p == '"';
+}
+
+static int
+text_write(struct encoder *e, struct record *rec, struct errbuf *eb)
+{
+	const char *bytes, *p;
+	size_t len, n;
+	int pretty = e->format == TO_PRETTY;
+
+	bytes = record_bytes(rec, &len);
+	p = bytes;
+	n = len;
+	buf_reset(&e->b);
+	if ((e->flags & ENC_RAW) && starts_string(bytes, len)) {
+		if (jscan_parse(&e->scan, bytes, len, eb) == -1)
+			return -1;
+		p = jscan_str(jscan_root(&e->scan), &e->scratch, &n);
+	} else if (e->flags & ENC_COLOR) {
+		if (jscan_parse(&e->scan, bytes, len, eb) == -1)
+			return -1;
+		color_value(e, jscan_root(&e->scan), pretty, 0);
+		p = e->b.data;
+		n = e->b.len;
+	} else if (pretty) {
+		jtext_pretty(&e->b, bytes, len);
+		p = e->b.data;
+		n = e->b.len;
+	}
+	if (!(e->flags & ENC_JOIN))
+		return sink_write(e->s, p, n, eb);
+	if (sink_put(e->s, p, n, eb) == -1)
+		return -1;
+	e->s->events++;
+	return e->s->line_buffered ? sink_flush(e->s, eb) : 0;
+}
 
 /* ---- csv, tsv ----------------------------------------------------------- */
 
@@ -304,6 +510,8 @@ encoder_write(struct encoder *e, struct record *rec, struct errbuf *eb)
 	const char *bytes;
 	size_t len;
 
+	if (e->format == TO_NDJSON || (e->flags && e->format == TO_PRETTY))
+		return text_write(e, rec, eb);
 	switch (e->format) {
 	case TO_CSV:
 	case TO_TSV:

@@ -27,8 +27,30 @@ extern const char *const out_format_names[];
 
 struct encoder;
 
-/* An encoder of format onto s (borrowed); NULL for ndjson. */
-struct encoder *encoder_new(int format, struct sink *s);
+/*
+ * How strings and lines are written (-r, -j, -C), for ndjson and pretty
+ * only (main.c refuses them with the other formats):
+ *   ENC_RAW    an event that is a JSON string is written as its text,
+ *              without quotes or escapes (jq's -r); others as JSON
+ *   ENC_JOIN   ENC_RAW, and no newline after each event (jq's -j)
+ *   ENC_COLOR  JSON written with ANSI colours (jq's -C; JQ_COLORS)
+ */
+#define ENC_RAW	  0x1
+#define ENC_JOIN  0x2
+#define ENC_COLOR 0x4
+
+/*
+ * An encoder of format onto s (borrowed) with flags (ENC_*); NULL for
+ * ndjson without flags: events are then written as they are.
+ */
+struct encoder *encoder_new(int format, struct sink *s, unsigned flags);
+
+/*
+ * Read JQ_COLORS (jq 1.7.1's format: up to eight colon-separated SGR
+ * sequences for null:false:true:numbers:strings:arrays:objects:object
+ * keys) over the defaults.  0, or -1 with eb when the value is invalid.
+ */
+int encoder_set_colors(const char *spec, struct errbuf *eb);
 
 /*
  * Write one event.  0; or -1 with eb: STATUS_REJECT when this event

@@ -15,7 +15,8 @@
 #define READER_BUF (256 * 1024)
 
 const char *const in_format_names[] = {
-	"ndjson", "json", "json-seq", "csv", "tsv", "logfmt", NULL,
+	"ndjson", "json",  "json-seq", "csv",	 "tsv",
+	"logfmt", "lines", "combined", "syslog", NULL,
 };
 
 static const struct reader_format format_ndjson;
@@ -24,6 +25,8 @@ static const struct reader_format *const formats[] = {
 	[FROM_NDJSON] = &format_ndjson,	  [FROM_JSON] = &format_json,
 	[FROM_JSONSEQ] = &format_jsonseq, [FROM_CSV] = &format_csv,
 	[FROM_TSV] = &format_tsv,	  [FROM_LOGFMT] = &format_logfmt,
+	[FROM_LINES] = &format_lines,	  [FROM_COMBINED] = &format_combined,
+	[FROM_SYSLOG] = &format_syslog,
 };
 
 void
@@ -102,7 +105,9 @@ reader_set_input(struct reader *r, linebuf_read_fn read, void *arg)
 int
 reader_stateful(int format)
 {
-	return format != FROM_NDJSON && format != FROM_LOGFMT;
+	return format != FROM_NDJSON && format != FROM_LOGFMT &&
+	       format != FROM_LINES && format != FROM_COMBINED &&
+	       format != FROM_SYSLOG;
 }
 
 int

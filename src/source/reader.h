@@ -29,6 +29,9 @@ enum in_format {
 	FROM_CSV,
 	FROM_TSV,
 	FROM_LOGFMT,
+	FROM_LINES,
+	FROM_COMBINED,
+	FROM_SYSLOG,
 };
 
 /* The --from names, in enum in_format order, NULL-terminated. */
@@ -148,6 +151,6 @@ void reader_add_field(struct buf *out, const char *p, size_t n, unsigned flags);
 
 /* The decoders of from-*.c (ndjson's is reader.c's own). */
 extern const struct reader_format format_json, format_jsonseq, format_csv,
-	format_tsv, format_logfmt;
+	format_tsv, format_logfmt, format_lines, format_combined, format_syslog;
 
 #endif

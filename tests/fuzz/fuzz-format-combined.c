@@ -1,0 +1,14 @@
+/*
+ * fuzz-format-combined.c -- "--from combined" on arbitrary bytes; see
+ * fuzz-format.h.  Every event built from ASCII input must be valid JSON.
+ */
+#include "fuzz-format.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_reader(FROM_COMBINED, data, size, 1, NULL, NULL);
+	return 0;
+}
