@@ -126,6 +126,25 @@ stage_find(const char *name)
 	return NULL;
 }
 
+const char *
+cmd_suggest(const char *word, char *out, size_t n)
+{
+	const struct stage_entry *const *e;
+	const struct cmd_entry *c;
+	struct suggest sg;
+
+	suggest_init(&sg, word);
+	for (e = stage_table; *e; e++) {
+		suggest_add(&sg, (*e)->name);
+		if ((*e)->alias)
+			suggest_add(&sg, (*e)->alias);
+	}
+	for (c = cmd_table; c->name; c++)
+		if (c->stage == NULL)
+			suggest_add(&sg, c->name);
+	return suggest_text(&sg, out, n);
+}
+
 const struct cmd_entry *
 cmd_find(const char *name)
 {

@@ -45,6 +45,12 @@ const struct cmd_entry *cmd_find(const char *name);
 const struct cmd_entry *cmd_find_sub(const struct stage_entry *e,
 				     const char *word);
 
+/*
+ * "; did you mean 'filter'?" for a word that is no command, naming the
+ * closest commands (opt.h, struct suggest), or "".  Returns out.
+ */
+const char *cmd_suggest(const char *word, char *out, size_t n);
+
 /* "evpipe --help": usage, global options, commands. */
 void cmd_print_usage(FILE *fp);
 

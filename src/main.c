@@ -54,23 +54,44 @@ parse_stage(struct globals *g, struct stage_spec *spec, int argc, char **argv,
 			continue;
 		}
 		if (!dashdash) {
+			const struct opt *old = opt_retired(e->opts, argv[i]);
+
+			if (old && !(old->flags & OPT_GLOBAL_OK)) {
+				strlist_release(&pos);
+				return usage_error("%s: %s", e->name,
+						   old->help);
+			}
 			r = opt_parse_one(e->opts, spec->ctx, argc, argv, &i,
 					  &eb);
 			if (r == 0)
 				r = opt_parse_one(global_opts, g, argc, argv,
 						  &i, &eb);
+			if (r == -1 && old) {
+				strlist_release(&pos);
+				return usage_error("%s: %s", e->name,
+						   old->help);
+			}
 			if (r == -1) {
 				strlist_release(&pos);
 				return usage_error("%s: %s", e->name, eb.msg);
 			}
 			if (r == 1)
 				continue;
-			if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			if (argv[i][0] == '-' && argv[i][1] != '\0' &&
+			    !opt_is_negative_word(argv[i])) {
+				struct suggest sg;
+				char hint[160];
+
+				suggest_init(&sg, argv[i]);
+				suggest_add_opts(&sg, e->opts);
+				suggest_add_opts(&sg, global_opts);
 				strlist_release(&pos);
 				fprintf(stderr,
-					"evpipe: %s: unknown option '%s' "
+					"evpipe: %s: unknown option '%s'%s "
 					"(see 'evpipe %s --help')\n",
-					e->name, argv[i], e->name);
+					e->name, argv[i],
+					suggest_text(&sg, hint, sizeof hint),
+					e->name);
 				return STATUS_USAGE;
 			}
 		}
@@ -131,8 +152,12 @@ help_command(int argc, char **argv)
 		return STATUS_OK;
 	}
 	e = stage_find(argv[0]);
-	if (e == NULL)
-		return usage_error("help: unknown command '%s'", argv[0]);
+	if (e == NULL) {
+		char hint[160];
+
+		return usage_error("help: unknown command '%s'%s", argv[0],
+				   cmd_suggest(argv[0], hint, sizeof hint));
+	}
 	cmd_print_stage_help(e, stdout);
 	return STATUS_OK;
 }
@@ -151,10 +176,17 @@ parse_globals(struct globals *g, int argc, char **argv, int *i)
 
 		if (r == -1)
 			return usage_error("%s", eb.msg);
-		if (r == 0)
-			return usage_error("unknown option '%s' (see 'evpipe "
-					   "--help')",
-					   argv[*i]);
+		if (r == 0) {
+			struct suggest sg;
+			char hint[160];
+
+			suggest_init(&sg, argv[*i]);
+			suggest_add_opts(&sg, global_opts);
+			return usage_error(
+				"unknown option '%s'%s (see 'evpipe "
+				"--help')",
+				argv[*i], suggest_text(&sg, hint, sizeof hint));
+		}
 	}
 	return 0;
 }
@@ -222,10 +254,12 @@ run_commands(struct globals *g, int argc, char **argv, int i)
 		int j, r;
 
 		if (e == NULL) {
-			status =
-				usage_error("unknown command '%s' (see 'evpipe "
-					    "help')",
-					    argv[i]);
+			char hint[160];
+
+			status = usage_error(
+				"unknown command '%s'%s (see 'evpipe help')",
+				argv[i],
+				cmd_suggest(argv[i], hint, sizeof hint));
 			goto out;
 		}
 		for (j = i + 1; j < argc && strcmp(argv[j], "then") != 0; j++)

@@ -93,7 +93,7 @@ setup() {
 }
 
 @test "tee copies every event to each target and passes it on" {
-	run_to "$T/out" tee --to "$T/copy1" -t "$T/copy2.gz" "$T/in"
+	run_to "$T/out" tee --target "$T/copy1" -t "$T/copy2.gz" "$T/in"
 	[[ $status -eq 0 ]]
 	cmp "$T/in" "$T/out"
 	cmp "$T/in" "$T/copy1"
@@ -101,22 +101,22 @@ setup() {
 }
 
 @test "tee then head: the copy sees what was read" {
-	run_to "$T/out" tee --to "$T/copy" then head -n 1 "$T/in"
+	run_to "$T/out" tee --target "$T/copy" then head -n 1 "$T/in"
 	[[ $status -eq 0 ]]
 	same "$T/out" '{"a":1}\n'
 	same "$T/copy" '{"a":1}\n'
 }
 
-@test "tee --to exec:" {
-	run_to "$T/out" tee --to "exec:cat >'$T/copy'" "$T/in"
+@test "tee --target exec:" {
+	run_to "$T/out" tee --target "exec:cat >'$T/copy'" "$T/in"
 	[[ $status -eq 0 ]]
 	cmp "$T/in" "$T/copy"
 }
 
 @test "tee needs a target, and a full one fails the run" {
 	run -2 --separate-stderr "$EVPIPE" tee "$T/in"
-	assert_equal "$stderr" "evpipe: tee: at least one --to TARGET is needed"
-	run_to "$T/out" tee --to /dev/full "$T/in"
+	assert_equal "$stderr" "evpipe: tee: at least one -t/--target TARGET is needed"
+	run_to "$T/out" tee --target /dev/full "$T/in"
 	[[ $status -eq 3 ]]
 }
 
@@ -125,11 +125,11 @@ setup() {
 	[[ $stderr == *"udp:// is for inputs (-i) only"* ]]
 	for t in tcp://127.0.0.1 tcp://127.0.0.1:0 tcp://127.0.0.1:65536 \
 		tcp://::1:9 tcp://127.0.0.1:http unix:; do
-		run -2 --separate-stderr "$EVPIPE" tee --to "$t" "$T/in"
+		run -2 --separate-stderr "$EVPIPE" tee --target "$t" "$T/in"
 		[[ -n $stderr ]]
 	done
-	run -2 --separate-stderr "$EVPIPE" stats --to 'out/{.type}.ndjson' "$T/in"
-	[[ $stderr == *"templates are for -o, split, route --to and tee --to"* ]]
+	run -2 --separate-stderr "$EVPIPE" stats --target 'out/{.type}.ndjson' "$T/in"
+	[[ $stderr == *"templates are for -o, split, route --to and tee -t"* ]]
 	run -2 --separate-stderr "$EVPIPE" cat -o 'exec:cat >{.a}' "$T/in"
 	[[ $stderr == *"templates are for file paths only"* ]]
 	run -2 --separate-stderr "$EVPIPE" cat -o 'tcp://{.a}:9' "$T/in"
@@ -140,7 +140,7 @@ setup() {
 	[[ $stderr == *"templates are not allowed for the dead-letter target"* ]]
 	run -2 --separate-stderr "$EVPIPE" -o 'out/{.a | bogus}.ndjson' cat "$T/in"
 	[[ -n $stderr ]]
-	run -2 --separate-stderr "$EVPIPE" tee --to 'exec:echo {.type}' "$T/in"
+	run -2 --separate-stderr "$EVPIPE" tee --target 'exec:echo {.type}' "$T/in"
 	[[ $stderr == *"templates are for file paths only"* ]]
 	run -2 --separate-stderr "$EVPIPE" cat -o exec: "$T/in"
 	assert_equal "$stderr" "evpipe: target 'exec:' needs a command"

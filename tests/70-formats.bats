@@ -276,7 +276,7 @@ evpipe: output: $T/in:5: --to csv: an empty object has no fields"
 
 @test "--to applies to -o, not to tee targets" {
 	printf '{"a":1}\n' >"$T/in"
-	run_to "$T/stdout" -o "$T/out" --to pretty tee --to "$T/copy" "$T/in"
+	run_to "$T/stdout" -o "$T/out" --to pretty tee --target "$T/copy" "$T/in"
 	same "$T/out" '{\n  "a": 1\n}\n'
 	same "$T/copy" '{"a":1}\n'
 }

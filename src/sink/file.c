@@ -35,7 +35,7 @@ file_write_fd(struct sink *s, int fd, const char *buf, size_t len,
 			  strerror(errno));
 }
 
-/* Sinks open on stdout (-o -, --dlq -, tee --to -): fd 1 is closed, and
+/* Sinks open on stdout (-o -, --dlq -, tee -t -): fd 1 is closed, and
  * its deferred errors seen, only when the last of them closes. */
 static int stdout_users;
 

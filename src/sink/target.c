@@ -49,7 +49,7 @@ target_kind_any(const char *spec, const char **rest, int templates,
 		else
 			errbuf_set(eb, STATUS_USAGE,
 				   "target '%s': {EXPR} templates are for -o, "
-				   "split, route --to and tee --to",
+				   "split, route --to and tee -t",
 				   spec);
 		return NULL;
 	}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bats
+# A first hour with evpipe: no spelling with two meanings, "did you mean"
+# for commands, options and formats, negative numbers as expressions.
+
+load test_helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	printf '%s\n' '{"a":1}' '{"a":2}' >"$T/in"
+	cd "$T"
+}
+
+@test "tee -t/--target copies; tee --to PATH is refused, naming --target, and creates nothing" {
+	run_to "$T/out" tee -t "$T/c1" --target "$T/c2" "$T/in"
+	[[ $status -eq 0 ]]
+	cmp "$T/in" "$T/c1"
+	cmp "$T/in" "$T/c2"
+	run -2 --separate-stderr "$EVPIPE" tee --to copy.ndjson "$T/in"
+	assert_equal "$stderr" "evpipe: tee: --to is the output format; a copy target is -t/--target"
+	[[ ! -e copy.ndjson ]]
+	run -2 --separate-stderr "$EVPIPE" tee --to=copy.ndjson "$T/in"
+	assert_equal "$stderr" "evpipe: tee: --to is the output format; a copy target is -t/--target"
+}
+
+@test "a trailing --to FORMAT after tee or stats is the output format, not a file named json" {
+	run_to "$T/out" tee -t "$T/copy" --to json "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '[\n{"a":1},\n{"a":2}\n]\n'
+	[[ ! -e json ]]
+	run_to "$T/out" stats --to json "$T/in"
+	[[ $status -eq 0 ]]
+	[[ ! -e json ]]
+	[[ $(head -c 1 "$T/out") == "[" ]]
+}
+
+@test "stats -t/--target writes the stats; stats --to PATH is refused" {
+	run_to "$T/out" stats --target "$T/s.ndjson" "$T/in"
+	[[ $status -eq 0 ]]
+	cmp "$T/in" "$T/out"
+	grep -q '"events":2' "$T/s.ndjson"
+	run -2 --separate-stderr "$EVPIPE" stats --to s2.ndjson "$T/in"
+	assert_equal "$stderr" "evpipe: stats: --to is the output format; a stats target is -t/--target"
+	[[ ! -e s2.ndjson ]]
+}
+
+@test "filter --invert inverts; -v after filter is refused, -v before it is verbose" {
+	run_to "$T/out" filter --invert '.a == 1' "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '{"a":2}\n'
+	run -2 --separate-stderr "$EVPIPE" filter -v '.a == 1' "$T/in"
+	assert_equal "$stderr" "evpipe: filter: -v is --verbose, given before the command; to keep the events for which EXPR is false, --invert"
+	run_to "$T/out" -v filter '.a == 1' "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '{"a":1}\n'
+	[[ $stderr == *"filter: in 2, out 1"* ]]
+}
+
+@test "--help and completion know the new spellings only" {
+	run -0 "$EVPIPE" tee --help
+	assert_line --partial -- "-t, --target TARGET"
+	refute_output --partial -- "--to "
+	run -0 "$EVPIPE" filter --help
+	assert_line --partial -- "    --invert"
+	refute_output --partial -- "-v,"
+	run -0 "$EVPIPE" __complete options stats
+	assert_line -- --target
+	refute_line -- --to
+	run -0 "$EVPIPE" __complete options filter
+	refute_line -- -v
+}
+
+@test "a negative number or -infinite where an expression is expected is the expression" {
+	run_to "$T/out" filter -1 "$T/in"
+	[[ $status -eq 0 ]]
+	cmp "$T/in" "$T/out"
+	run_to "$T/out" map -.5 "$T/in"
+	[[ $status -eq 0 ]]
+	assert_equal "$(<"$T/out")" $'-0.5\n-0.5'
+	run_to "$T/out" filter -infinite "$T/in"
+	[[ $status -eq 0 ]]
+	cmp "$T/in" "$T/out"
+	run_to "$T/out" filter -nan "$T/in"
+	[[ $status -eq 0 ]]
+	cmp "$T/in" "$T/out"
+}
+
+@test "did you mean: commands, options and formats" {
+	run -2 --separate-stderr "$EVPIPE" filtr .a "$T/in"
+	assert_equal "$stderr" "evpipe: unknown command 'filtr'; did you mean 'filter'? (see 'evpipe help')"
+	run -2 --separate-stderr "$EVPIPE" --frm json cat "$T/in"
+	assert_equal "$stderr" "evpipe: unknown option '--frm'; did you mean '--from'? (see 'evpipe --help')"
+	run -2 --separate-stderr "$EVPIPE" cat --frm=json "$T/in"
+	assert_equal "$stderr" "evpipe: cat: unknown option '--frm=json'; did you mean '--from'? (see 'evpipe cat --help')"
+	run -2 --separate-stderr "$EVPIPE" filter --invrt .a "$T/in"
+	assert_equal "$stderr" "evpipe: filter: unknown option '--invrt'; did you mean '--invert'? (see 'evpipe filter --help')"
+	run -2 --separate-stderr "$EVPIPE" --from jsn cat "$T/in"
+	assert_equal "$stderr" "evpipe: --from: 'jsn' is not one of ndjson, json, json-seq, csv, tsv, logfmt; did you mean 'json'?"
+	run -2 --separate-stderr "$EVPIPE" help tea
+	assert_equal "$stderr" "evpipe: help: unknown command 'tea'; did you mean 'tee'?"
+	# nothing when no name is close
+	run -2 --separate-stderr "$EVPIPE" xyzzy "$T/in"
+	assert_equal "$stderr" "evpipe: unknown command 'xyzzy' (see 'evpipe help')"
+	run -2 --separate-stderr "$EVPIPE" cat --zzzzzz "$T/in"
+	assert_equal "$stderr" "evpipe: cat: unknown option '--zzzzzz' (see 'evpipe cat --help')"
+	run -2 --separate-stderr "$EVPIPE" --to yaml cat "$T/in"
+	assert_equal "$stderr" "evpipe: --to: 'yaml' is not one of ndjson, json, json-seq, csv, tsv, pretty"
+}
