@@ -50,6 +50,10 @@ static const char *const on_error_choices[] = { "skip", "stop", NULL };
 const struct opt global_opts[] = {
 	{ "output", 'o', OPT_TARGET, G(output), "TARGET",
 	  "write events to TARGET instead of stdout", NULL, NULL, 0 },
+	{ "append", 0, OPT_BOOL, G(append), NULL,
+	  "append to the -o file instead of replacing it (ndjson and "
+	  "json-seq only)",
+	  NULL, NULL, 0 },
 	{ "dlq", 0, OPT_TARGET, G(dlq), "TARGET",
 	  "write rejected events, with the reason, to TARGET", NULL, NULL, 0 },
 	{ "on-error", 0, OPT_ENUM, G(on_error), "skip|stop",

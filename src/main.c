@@ -196,6 +196,64 @@ parse_globals(struct globals *g, int argc, char **argv, int *i)
  * the commands: all checked here, right after parsing and before any I/O.
  * 0 or STATUS_USAGE (reported).
  */
+/*
+ * The option that makes this run resume where an earlier one left off
+ * (--checkpoint, or a stage's --state such as dedup's), or NULL.
+ */
+static const char *
+resumed_by(const struct globals *g, const struct stage_spec *specs,
+	   size_t nspecs)
+{
+	size_t k;
+
+	if (g->checkpoint)
+		return "--checkpoint";
+	for (k = 0; k < nspecs; k++) {
+		const struct opt *o =
+			opt_find(specs[k].entry->opts, "state", 0);
+
+		if (o && o->type == OPT_STRING &&
+		    *(const char *const *)((const char *)specs[k].ctx + o->off))
+			return "--state";
+	}
+	return NULL;
+}
+
+/*
+ * -o FILE replaces the file, as the shell's > does; it appends with
+ * --append or in a resumed run, for the formats whose concatenation is
+ * still one valid output.  0 or STATUS_USAGE (reported).
+ */
+static int
+check_append(struct globals *g, const char *resumed)
+{
+	const char *out = g->output.n ? g->output.v[g->output.n - 1] : "-";
+	const char *why = g->append ? "--append" : resumed;
+	int is_file = strcmp(out, "-") != 0 && strchr(out, '{') == NULL &&
+		      strncmp(out, "exec:", 5) != 0 &&
+		      strncmp(out, "tcp://", 6) != 0 &&
+		      strncmp(out, "unix:", 5) != 0;
+
+	if (g->append && !is_file)
+		return usage_error("--append: only for -o FILE (the output "
+				   "is '%s')",
+				   out);
+	if (why == NULL || !is_file)
+		return 0;
+	if (g->to != TO_NDJSON && g->to != TO_JSONSEQ)
+		return usage_error(
+			"-o '%s': %s appends to the file, and --to %s "
+			"cannot be appended to (a second %s would follow "
+			"the first); use ndjson or json-seq, or another "
+			"file per run",
+			out, why, out_format_names[g->to],
+			g->to == TO_JSON		     ? "array"
+			: g->to == TO_CSV || g->to == TO_TSV ? "header"
+							     : "document");
+	g->append = 1;
+	return 0;
+}
+
 static int
 check_globals(const struct globals *g)
 {
@@ -285,6 +343,8 @@ run_commands(struct globals *g, int argc, char **argv, int i)
 		i = j + 1;
 	}
 	status = check_globals(g);
+	if (status == 0)
+		status = check_append(g, resumed_by(g, specs, nspecs));
 	if (status != 0)
 		goto out;
 	log_quiet = g->quiet;

@@ -1117,9 +1117,9 @@ outputs_open(struct run *r)
 			return open_failed(r, "-o: ", &eb);
 		ospec = "-"; /* stdout stays open for --dlq - */
 	}
-	r->out = sink_open(ospec, g->line_buffered, &eb);
+	r->out = sink_open_output(ospec, g->line_buffered, g->append, &eb);
 	if (r->out == NULL)
-		return open_failed(r, "", &eb);
+		return open_failed(r, strcmp(ospec, "-") ? "-o: " : "", &eb);
 	sink_async(r->out);
 	r->enc = encoder_new(g->to, r->out);
 	if (g->dlq.n == 0)

@@ -22,6 +22,9 @@ struct globals {
 	int from, to;	       /* --from, --to: enum in_format, out_format */
 	int csv_types;	       /* --csv-types */
 	int line_buffered;
+	/* --append, or a resumed run (--checkpoint, a stage's --state): -o
+	 * FILE appends instead of replacing the file */
+	int append;
 	int quiet, verbose;
 	int progress; /* --progress 1, --no-progress 0, else -1 */
 	int help, version;

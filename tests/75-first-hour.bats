@@ -105,3 +105,48 @@ setup() {
 	run -2 --separate-stderr "$EVPIPE" --to yaml cat "$T/in"
 	assert_equal "$stderr" "evpipe: --to: 'yaml' is not one of ndjson, json, json-seq, csv, tsv, pretty"
 }
+
+@test "-o FILE replaces the file as > does: two runs leave one JSON array, one CSV header" {
+	"$EVPIPE" --to json -o o.json cat "$T/in"
+	"$EVPIPE" --to json -o o.json cat "$T/in"
+	same o.json '[\n{"a":1},\n{"a":2}\n]\n'
+	"$EVPIPE" --to csv -o o.csv cat "$T/in"
+	"$EVPIPE" --to csv -o o.csv cat "$T/in"
+	same o.csv 'a\n1\n2\n'
+	"$EVPIPE" -o o.gz cat "$T/in"
+	"$EVPIPE" -o o.gz cat "$T/in"
+	[[ $(gzip -dc o.gz) == $'{"a":1}\n{"a":2}' ]]
+}
+
+@test "--append appends for ndjson and json-seq, and is refused for the others" {
+	"$EVPIPE" --append -o o.ndjson cat "$T/in"
+	"$EVPIPE" --append -o o.ndjson cat "$T/in"
+	same o.ndjson '{"a":1}\n{"a":2}\n{"a":1}\n{"a":2}\n'
+	printf 'keep\n' >o.csv
+	run -2 --separate-stderr "$EVPIPE" --append --to csv -o o.csv cat "$T/in"
+	assert_equal "$stderr" "evpipe: -o 'o.csv': --append appends to the file, and --to csv cannot be appended to (a second header would follow the first); use ndjson or json-seq, or another file per run"
+	same o.csv 'keep\n'
+	run -2 --separate-stderr "$EVPIPE" --append cat "$T/in"
+	assert_equal "$stderr" "evpipe: --append: only for -o FILE (the output is '-')"
+}
+
+@test "a run resumed with dedup --state appends to -o where it left off" {
+	printf '%s\n' '{"a":2}' '{"a":3}' >"$T/in2"
+	"$EVPIPE" -o o.ndjson dedup -k .a --state st "$T/in"
+	"$EVPIPE" -o o.ndjson dedup -k .a --state st "$T/in2"
+	same o.ndjson '{"a":1}\n{"a":2}\n{"a":3}\n'
+	run -2 --separate-stderr "$EVPIPE" --to json -o o.json dedup -k .a --state st "$T/in2"
+	[[ $stderr == *"--state appends to the file, and --to json cannot be appended to"* ]]
+}
+
+@test "tee, split and --dlq files are still appended to" {
+	"$EVPIPE" -o o.ndjson tee -t copy.ndjson "$T/in"
+	"$EVPIPE" -o o.ndjson tee -t copy.ndjson "$T/in"
+	same copy.ndjson '{"a":1}\n{"a":2}\n{"a":1}\n{"a":2}\n'
+	same o.ndjson '{"a":1}\n{"a":2}\n'
+}
+
+@test "an -o file that cannot be opened is an -o: error, once" {
+	run -3 --separate-stderr "$EVPIPE" -o nodir/out.ndjson cat "$T/in"
+	assert_equal "$stderr" "evpipe: -o: cannot open 'nodir/out.ndjson': No such file or directory"
+}
