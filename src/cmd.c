@@ -305,6 +305,16 @@ cmd_complete(int argc, char **argv)
 		opt_print_words(st->opts, sub ? sub->name : NULL, stdout);
 		return STATUS_OK;
 	}
+	if (strcmp(argv[0], "subcommands") == 0 && argc >= 2 &&
+	    strcmp(argv[1], "help") == 0) {
+		/* "evpipe help COMMAND": the commands are its words */
+		for (e = stage_table; *e; e++)
+			printf("%s\n", (*e)->name);
+		for (c = cmd_table; c->name; c++)
+			if (c->stage == NULL && strcmp(c->name, "help") != 0)
+				printf("%s\n", c->name);
+		return STATUS_OK;
+	}
 	if (strcmp(argv[0], "subcommands") == 0 && argc >= 2) {
 		const struct stage_entry *st = stage_find(argv[1]);
 
@@ -348,6 +358,10 @@ cmd_complete(int argc, char **argv)
 			printf("@nameval\n");
 		} else if (o->type == OPT_BOOL) {
 			printf("@none\n");
+		} else if (o->type == OPT_STRING && o->arg &&
+			   (strcmp(o->arg, "FILE") == 0 ||
+			    strcmp(o->arg, "SCHEMA") == 0)) {
+			printf("@file\n");
 		} else {
 			printf("@value\n");
 		}

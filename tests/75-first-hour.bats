@@ -150,3 +150,45 @@ setup() {
 	run -3 --separate-stderr "$EVPIPE" -o nodir/out.ndjson cat "$T/in"
 	assert_equal "$stderr" "evpipe: -o: cannot open 'nodir/out.ndjson': No such file or directory"
 }
+
+# bash_complete LINE: what the bash completion offers at the end of LINE,
+# run in $T with the binary under test first in PATH.
+bash_complete() {
+	local bindir=$T/bin
+	mkdir -p "$bindir"
+	ln -sf "$EVPIPE" "$bindir/evpipe"
+	PATH=$bindir:$PATH bash -c '
+		source /usr/share/bash-completion/bash_completion || exit 1
+		source "$REPO/completions/evpipe.bash" || exit 1
+		COMP_LINE=$1
+		COMP_POINT=${#COMP_LINE}
+		read -ra COMP_WORDS <<<"$COMP_LINE"
+		[[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMPREPLY=()
+		_evpipe 2>/dev/null
+		printf "%s\n" "${COMPREPLY[@]}"
+	' bash "$1"
+}
+
+@test "completion: help completes commands, file options complete files, stats lists --to once" {
+	[[ -r /usr/share/bash-completion/bash_completion ]] ||
+		fail "bash-completion is not installed (make deps)"
+	touch schema-a.json report-a.txt
+	run -0 bash_complete "evpipe help fil"
+	assert_output filter
+	run -0 bash_complete "evpipe validate -s schema-"
+	assert_output schema-a.json
+	run -0 bash_complete "evpipe validate --report report-"
+	assert_output report-a.txt
+	run -0 bash_complete "evpipe --checkpoint report-"
+	assert_output report-a.txt
+	run -0 bash_complete "evpipe dedup -k .a --state schema-"
+	assert_output schema-a.json
+	run -0 bash_complete "evpipe stats --prometheus report-"
+	assert_output report-a.txt
+	run -0 bash_complete "evpipe stats --t"
+	assert_equal "$(grep -cx -- --to <<<"$output")" 1
+	assert_line -- --target
+	assert_line -- --top
+}
