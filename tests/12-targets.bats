@@ -7,9 +7,13 @@ setup() {
 	printf '{"a":1}\n{"a":2}\n' >"$T/in"
 }
 
-@test "-o PATH appends, creating the file 0644 less umask" {
+@test "-o PATH replaces the file (--append appends), creating it 0644 less umask" {
 	printf '{"old":1}\n' >"$T/out"
 	run_to "$T/stdout" cat -o "$T/out" "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '{"a":1}\n{"a":2}\n'
+	printf '{"old":1}\n' >"$T/out"
+	run_to "$T/stdout" --append cat -o "$T/out" "$T/in"
 	[[ $status -eq 0 ]]
 	same "$T/out" '{"old":1}\n{"a":1}\n{"a":2}\n'
 	(umask 022; "$EVPIPE" cat -o "$T/new" "$T/in")
@@ -21,19 +25,19 @@ setup() {
 @test "parent directories are not created" {
 	run_to "$T/stdout" cat -o "$T/no/such/dir/out" "$T/in"
 	[[ $status -eq 3 ]]
-	assert_equal "$stderr" "evpipe: cannot open '$T/no/such/dir/out': No such file or directory"
+	assert_equal "$stderr" "evpipe: -o: cannot open '$T/no/such/dir/out': No such file or directory"
 }
 
 @test "a directory or an unwritable path as target is an I/O error" {
 	run_to "$T/stdout" cat -o "$T" "$T/in"
 	[[ $status -eq 3 ]]
-	[[ $stderr == "evpipe: cannot open '$T': Is a directory" ]]
+	[[ $stderr == "evpipe: -o: cannot open '$T': Is a directory" ]]
 }
 
-@test "PATH.gz writes gzip, appending a member per run" {
+@test "PATH.gz writes gzip, with --append a member per run" {
 	run_to "$T/stdout" cat -o "$T/out.gz" "$T/in"
 	[[ $status -eq 0 ]]
-	run_to "$T/stdout" cat -o "$T/out.gz" "$T/in"
+	run_to "$T/stdout" --append cat -o "$T/out.gz" "$T/in"
 	zcat "$T/out.gz" >"$T/plain"
 	same "$T/plain" '{"a":1}\n{"a":2}\n{"a":1}\n{"a":2}\n'
 	# evpipe reads its own output back
@@ -143,7 +147,7 @@ setup() {
 	run -2 --separate-stderr "$EVPIPE" tee --target 'exec:echo {.type}' "$T/in"
 	[[ $stderr == *"templates are for file paths only"* ]]
 	run -2 --separate-stderr "$EVPIPE" cat -o exec: "$T/in"
-	assert_equal "$stderr" "evpipe: target 'exec:' needs a command"
+	assert_equal "$stderr" "evpipe: -o: target 'exec:' needs a command"
 	run -2 --separate-stderr "$EVPIPE" cat -o '' "$T/in"
 }
 
