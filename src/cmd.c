@@ -69,6 +69,10 @@ const struct opt global_opts[] = {
 	  "write the output as ndjson (default), json, json-seq, csv, tsv "
 	  "or pretty",
 	  out_format_names, NULL, 0 },
+	{ "fields", 0, OPT_STRING, G(fields), "A,B.C,...",
+	  "with --to csv or tsv: these columns, not the keys of the first "
+	  "1000 events",
+	  NULL, NULL, 0 },
 	{ "csv-types", 0, OPT_BOOL, G(csv_types), NULL,
 	  "read numbers and true/false in csv, tsv and logfmt fields as "
 	  "JSON values, not strings",

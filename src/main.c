@@ -285,6 +285,14 @@ check_globals(const struct globals *g)
 				   "letter it refused would have nowhere to "
 				   "go); split the dead letters afterwards",
 				   dlq);
+	if (g->fields) {
+		struct encoder *enc = encoder_new(g->to, NULL);
+		int r = encoder_set_fields(enc, g->fields, &eb);
+
+		encoder_free(enc);
+		if (r == -1)
+			return usage_error("%s", eb.msg);
+	}
 	if (strchr(out, '{') &&
 	    target_check_template(out, &is_template, &eb) == -1) {
 		fprintf(stderr, "evpipe: -o: %s\n", eb.msg);

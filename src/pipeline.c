@@ -1122,6 +1122,8 @@ outputs_open(struct run *r)
 		return open_failed(r, strcmp(ospec, "-") ? "-o: " : "", &eb);
 	sink_async(r->out);
 	r->enc = encoder_new(g->to, r->out);
+	if (g->fields && encoder_set_fields(r->enc, g->fields, &eb) == -1)
+		return open_failed(r, "", &eb); /* checked in main.c */
 	if (g->dlq.n == 0)
 		return 0;
 	/* Dead letters may share stdout with the events: one buffer keeps

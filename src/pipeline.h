@@ -21,6 +21,7 @@ struct globals {
 	uint64_t max_line;     /* --max-line SIZE */
 	int from, to;	       /* --from, --to: enum in_format, out_format */
 	int csv_types;	       /* --csv-types */
+	const char *fields;    /* --fields A,B.C: the csv/tsv columns */
 	int line_buffered;
 	/* --append, or a resumed run (--checkpoint, a stage's --state): -o
 	 * FILE appends instead of replacing the file */

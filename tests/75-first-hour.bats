@@ -192,3 +192,41 @@ bash_complete() {
 	assert_line -- --target
 	assert_line -- --top
 }
+
+@test "--to csv: the header is the union of the keys of the first events, not the first alone" {
+	printf '%s\n' '{"id":1,"user":null}' >"$T/log"
+	for ((i = 2; i <= 50; i++)); do
+		printf '{"id":%d,"user":{"name":"u%d","id":%d}}\n' "$i" "$i" "$i"
+	done >>"$T/log"
+	run_to "$T/out" --to csv cat "$T/log"
+	[[ $status -eq 0 ]]
+	[[ -z $stderr ]]
+	[[ $(head -3 "$T/out") == $'id,user,user.name,user.id\n1,,,\n2,,u2,2' ]]
+	[[ $(wc -l <"$T/out") -eq 51 ]]
+	run_to "$T/out" --to tsv cat "$T/log"
+	[[ $(head -1 "$T/out") == $'id\tuser\tuser.name\tuser.id' ]]
+}
+
+@test "--to csv --fields fixes the columns and writes rows at once" {
+	printf '%s\n' '{"id":1,"user":null}' '{"id":2,"user":{"name":"b"},"x":9}' >"$T/log"
+	run_to "$T/out" --to csv --fields id,user.name cat "$T/log"
+	[[ $status -eq 0 ]]
+	same "$T/out" 'id,user.name\n1,\n2,b\n'
+	# a row is written before the input ends
+	mkfifo "$T/fifo"
+	"$EVPIPE" --line-buffered --to csv --fields id -o "$T/live" cat "$T/fifo" &
+	exec 3>"$T/fifo"
+	echo '{"id":7}' >&3
+	for ((i = 0; i < 200; i++)); do
+		[[ $(cat "$T/live" 2>/dev/null) == $'id\n7' ]] && break
+		sleep 0.05
+	done
+	exec 3>&-
+	wait
+	same "$T/live" 'id\n7\n'
+	[[ $i -lt 200 ]]
+	run -2 --separate-stderr "$EVPIPE" --fields id cat "$T/log"
+	assert_equal "$stderr" "evpipe: --fields is for --to csv and --to tsv"
+	run -2 --separate-stderr "$EVPIPE" --to csv --fields id,,x cat "$T/log"
+	assert_equal "$stderr" "evpipe: --fields 'id,,x': an empty field name"
+}
