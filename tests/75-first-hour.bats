@@ -139,11 +139,14 @@ setup() {
 	[[ $stderr == *"--state appends to the file, and --to json cannot be appended to"* ]]
 }
 
-@test "tee, split and --dlq files are still appended to" {
+@test "tee and --dlq files are still appended to; only -o is replaced" {
 	"$EVPIPE" -o o.ndjson tee -t copy.ndjson "$T/in"
 	"$EVPIPE" -o o.ndjson tee -t copy.ndjson "$T/in"
 	same copy.ndjson '{"a":1}\n{"a":2}\n{"a":1}\n{"a":2}\n'
 	same o.ndjson '{"a":1}\n{"a":2}\n'
+	"$EVPIPE" -q --dlq d.ndjson -o o.ndjson filter '.a.b' "$T/in" || true
+	"$EVPIPE" -q --dlq d.ndjson -o o.ndjson filter '.a.b' "$T/in" || true
+	[[ $(wc -l <d.ndjson) -eq 4 ]]
 }
 
 @test "an -o file that cannot be opened is an -o: error, once" {
@@ -215,13 +218,14 @@ bash_complete() {
 	# a row is written before the input ends
 	mkfifo "$T/fifo"
 	"$EVPIPE" --line-buffered --to csv --fields id -o "$T/live" cat "$T/fifo" &
-	exec 3>"$T/fifo"
-	echo '{"id":7}' >&3
+	local w
+	exec {w}>"$T/fifo"
+	echo '{"id":7}' >&"$w"
 	for ((i = 0; i < 200; i++)); do
 		[[ $(cat "$T/live" 2>/dev/null) == $'id\n7' ]] && break
 		sleep 0.05
 	done
-	exec 3>&-
+	exec {w}>&-
 	wait
 	same "$T/live" 'id\n7\n'
 	[[ $i -lt 200 ]]
