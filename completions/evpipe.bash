@@ -60,6 +60,10 @@ _evpipe()
         @value | @nameval)
             return
             ;;
+        @file)
+            _filedir
+            return
+            ;;
         @target)
             _filedir
             local t

@@ -64,6 +64,11 @@ function __evpipe_complete
             case '' @none
             case @value @nameval
                 return
+            case @file
+                for f in (__fish_complete_path $cur)
+                    echo $prefix$f
+                end
+                return
             case @target
                 for t in ($bin __complete targets 2>/dev/null)
                     string match -q -- "$cur*" $t; and echo $prefix$t

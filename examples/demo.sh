@@ -38,7 +38,7 @@ step "The first two events; evpipe stops reading after them" \
 	"evpipe head -n 2 $ex/head-of-gz.in.ndjson"
 
 step "Chain commands with 'then': keep a copy of each event, pass three on" \
-	"evpipe tee --to $dir/copy.ndjson then head -n 3 $ex/head-of-gz.in.ndjson"
+	"evpipe tee --target $dir/copy.ndjson then head -n 3 $ex/head-of-gz.in.ndjson"
 
 step "Compress into a .gz target (appended as a new gzip member)" \
 	"evpipe -o $dir/log.ndjson.gz cat $ex/head-of-gz.in.ndjson"

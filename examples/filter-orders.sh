@@ -12,4 +12,4 @@ EVPIPE=${1:-evpipe}
 "$EVPIPE" --argjson min 100 \
 	filter '(.type == "order.paid" or .type == "order.shipped")
 		and .order.total >= $min' \
-	"then" filter -v '.user.country == "US"'
+	"then" filter --invert '.user.country == "US"'

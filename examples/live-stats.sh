@@ -1,7 +1,7 @@
 #!/bin/sh
 # live-stats: watch a stream as it flows.  stats counts the events per
 # level, the lag of their timestamps and the rejects of the whole
-# pipeline, writes its stats events to a file (--to) and passes the
+# pipeline, writes its stats events to a file (-t/--target) and passes the
 # events on, here to a filter that keeps the errors.  On a terminal,
 # --live also redraws a table of rates, a sparkline and lag percentiles
 # on stderr, leaving stdout alone; a Prometheus textfile is written for
@@ -20,7 +20,7 @@ live=
 status=0
 # shellcheck disable=SC2086 # $live is one word or none
 "$EVPIPE" -q stats $live -k .level --lag .ts --now 2026-11-26T12:00:00Z \
-	--to "$dir/stats.ndjson" --prometheus "$dir/evpipe.prom" \
+	--target "$dir/stats.ndjson" --prometheus "$dir/evpipe.prom" \
 	'then' filter '.level == "error"' || status=$?
 # The truncated line is a reject: exit status 1.
 [ "$status" -eq 1 ] || { echo "expected exit status 1, got $status" >&2; exit 1; }

@@ -18,7 +18,7 @@ cd "$dir"
 #    /dev/null) and keeps them for the socket; after a 1 s linger they
 #    are dead-lettered, with the reason.
 status=0
-"$EVPIPE" -q --linger 1s --dlq unsent.ndjson tee --to unix:collector.sock \
+"$EVPIPE" -q --linger 1s --dlq unsent.ndjson tee --target unix:collector.sock \
 	>/dev/null || status=$?
 [ "$status" -eq 3 ] || { echo "expected exit status 3, got $status" >&2; exit 1; }
 "$EVPIPE" map '{reason, event: .event.id}' unsent.ndjson

@@ -11,7 +11,7 @@ trap 'rm -rf "$dir"' EXIT
 
 # Every event goes to both targets, and on to the next command (here the
 # output, thrown away).
-"$EVPIPE" tee --to "$dir/archive.ndjson.gz" --to "$dir/copy.ndjson" >/dev/null
+"$EVPIPE" tee --target "$dir/archive.ndjson.gz" --target "$dir/copy.ndjson" >/dev/null
 
 # Read the archive back; it must hold exactly what the plain copy holds.
 "$EVPIPE" cat "$dir/archive.ndjson.gz" >"$dir/from-gz.ndjson"

@@ -50,6 +50,10 @@ static const char *const on_error_choices[] = { "skip", "stop", NULL };
 const struct opt global_opts[] = {
 	{ "output", 'o', OPT_TARGET, G(output), "TARGET",
 	  "write events to TARGET instead of stdout", NULL, NULL, 0 },
+	{ "append", 0, OPT_BOOL, G(append), NULL,
+	  "append to the -o file instead of replacing it (ndjson and "
+	  "json-seq only)",
+	  NULL, NULL, 0 },
 	{ "dlq", 0, OPT_TARGET, G(dlq), "TARGET",
 	  "write rejected events, with the reason, to TARGET", NULL, NULL, 0 },
 	{ "on-error", 0, OPT_ENUM, G(on_error), "skip|stop",
@@ -68,6 +72,10 @@ const struct opt global_opts[] = {
 	  "write the output as ndjson (default), json, json-seq, csv, tsv "
 	  "or pretty",
 	  out_format_names, NULL, 0 },
+	{ "fields", 0, OPT_STRING, G(fields), "A,B.C,...",
+	  "with --to csv or tsv: these columns, not the keys of the first "
+	  "1000 events",
+	  NULL, NULL, 0 },
 	{ "csv-types", 0, OPT_BOOL, G(csv_types), NULL,
 	  "read numbers and true/false in csv, tsv and logfmt fields as "
 	  "JSON values, not strings",
@@ -163,6 +171,25 @@ stage_find(const char *name)
 		    ((*e)->alias && strcmp((*e)->alias, name) == 0))
 			return *e;
 	return NULL;
+}
+
+const char *
+cmd_suggest(const char *word, char *out, size_t n)
+{
+	const struct stage_entry *const *e;
+	const struct cmd_entry *c;
+	struct suggest sg;
+
+	suggest_init(&sg, word);
+	for (e = stage_table; *e; e++) {
+		suggest_add(&sg, (*e)->name);
+		if ((*e)->alias)
+			suggest_add(&sg, (*e)->alias);
+	}
+	for (c = cmd_table; c->name; c++)
+		if (c->stage == NULL)
+			suggest_add(&sg, c->name);
+	return suggest_text(&sg, out, n);
 }
 
 const struct cmd_entry *
@@ -323,6 +350,16 @@ cmd_complete(int argc, char **argv)
 		opt_print_words(st->opts, sub ? sub->name : NULL, stdout);
 		return STATUS_OK;
 	}
+	if (strcmp(argv[0], "subcommands") == 0 && argc >= 2 &&
+	    strcmp(argv[1], "help") == 0) {
+		/* "evpipe help COMMAND": the commands are its words */
+		for (e = stage_table; *e; e++)
+			printf("%s\n", (*e)->name);
+		for (c = cmd_table; c->name; c++)
+			if (c->stage == NULL && strcmp(c->name, "help") != 0)
+				printf("%s\n", c->name);
+		return STATUS_OK;
+	}
 	if (strcmp(argv[0], "subcommands") == 0 && argc >= 2) {
 		const struct stage_entry *st = stage_find(argv[1]);
 
@@ -366,6 +403,10 @@ cmd_complete(int argc, char **argv)
 			printf("@nameval\n");
 		} else if (o->type == OPT_BOOL) {
 			printf("@none\n");
+		} else if (o->type == OPT_STRING && o->arg &&
+			   (strcmp(o->arg, "FILE") == 0 ||
+			    strcmp(o->arg, "SCHEMA") == 0)) {
+			printf("@file\n");
 		} else {
 			printf("@value\n");
 		}

@@ -45,6 +45,12 @@ const struct cmd_entry *cmd_find(const char *name);
 const struct cmd_entry *cmd_find_sub(const struct stage_entry *e,
 				     const char *word);
 
+/*
+ * "; did you mean 'filter'?" for a word that is no command, naming the
+ * closest commands (opt.h, struct suggest), or "".  Returns out.
+ */
+const char *cmd_suggest(const char *word, char *out, size_t n);
+
 /* "evpipe --help": usage, global options, commands. */
 void cmd_print_usage(FILE *fp);
 
@@ -62,8 +68,10 @@ void cmd_print_help(const struct cmd_entry *c, FILE *fp);
 
 /*
  * "evpipe __complete WHAT [CMD]": words for the shell completions, one a
- * line.  WHAT is commands, options CMD [SUB], subcommands CMD, global,
- * targets or choices OPT [CMD].  Returns an exit status.
+ * line.  WHAT is commands, options CMD [SUB], subcommands CMD (for help:
+ * the commands it explains), global, targets or choices OPT [CMD]: an
+ * enum's values, or @target, @file (an option whose value is a FILE or
+ * a SCHEMA), @nameval, @none or @value.  Returns an exit status.
  */
 int cmd_complete(int argc, char **argv);
 

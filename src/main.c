@@ -56,23 +56,44 @@ parse_stage(struct globals *g, struct stage_spec *spec, int argc, char **argv,
 			continue;
 		}
 		if (!dashdash) {
+			const struct opt *old = opt_retired(e->opts, argv[i]);
+
+			if (old && !(old->flags & OPT_GLOBAL_OK)) {
+				strlist_release(&pos);
+				return usage_error("%s: %s", e->name,
+						   old->help);
+			}
 			r = opt_parse_one(e->opts, spec->ctx, argc, argv, &i,
 					  &eb);
 			if (r == 0)
 				r = opt_parse_one(global_opts, g, argc, argv,
 						  &i, &eb);
+			if (r == -1 && old) {
+				strlist_release(&pos);
+				return usage_error("%s: %s", e->name,
+						   old->help);
+			}
 			if (r == -1) {
 				strlist_release(&pos);
 				return usage_error("%s: %s", e->name, eb.msg);
 			}
 			if (r == 1)
 				continue;
-			if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			if (argv[i][0] == '-' && argv[i][1] != '\0' &&
+			    !opt_is_negative_word(argv[i])) {
+				struct suggest sg;
+				char hint[160];
+
+				suggest_init(&sg, argv[i]);
+				suggest_add_opts(&sg, e->opts);
+				suggest_add_opts(&sg, global_opts);
 				strlist_release(&pos);
 				fprintf(stderr,
-					"evpipe: %s: unknown option '%s' "
+					"evpipe: %s: unknown option '%s'%s "
 					"(see 'evpipe %s --help')\n",
-					e->name, argv[i], e->name);
+					e->name, argv[i],
+					suggest_text(&sg, hint, sizeof hint),
+					e->name);
 				return STATUS_USAGE;
 			}
 		}
@@ -133,8 +154,12 @@ help_command(int argc, char **argv)
 		return STATUS_OK;
 	}
 	e = stage_find(argv[0]);
-	if (e == NULL)
-		return usage_error("help: unknown command '%s'", argv[0]);
+	if (e == NULL) {
+		char hint[160];
+
+		return usage_error("help: unknown command '%s'%s", argv[0],
+				   cmd_suggest(argv[0], hint, sizeof hint));
+	}
 	cmd_print_stage_help(e, stdout);
 	return STATUS_OK;
 }
@@ -153,10 +178,17 @@ parse_globals(struct globals *g, int argc, char **argv, int *i)
 
 		if (r == -1)
 			return usage_error("%s", eb.msg);
-		if (r == 0)
-			return usage_error("unknown option '%s' (see 'evpipe "
-					   "--help')",
-					   argv[*i]);
+		if (r == 0) {
+			struct suggest sg;
+			char hint[160];
+
+			suggest_init(&sg, argv[*i]);
+			suggest_add_opts(&sg, global_opts);
+			return usage_error(
+				"unknown option '%s'%s (see 'evpipe "
+				"--help')",
+				argv[*i], suggest_text(&sg, hint, sizeof hint));
+		}
 	}
 	return 0;
 }
@@ -215,6 +247,64 @@ output_flags(struct globals *g, const char *out)
  * the commands: all checked here, right after parsing and before any I/O.
  * 0 or STATUS_USAGE (reported).
  */
+/*
+ * The option that makes this run resume where an earlier one left off
+ * (--checkpoint, or a stage's --state such as dedup's), or NULL.
+ */
+static const char *
+resumed_by(const struct globals *g, const struct stage_spec *specs,
+	   size_t nspecs)
+{
+	size_t k;
+
+	if (g->checkpoint)
+		return "--checkpoint";
+	for (k = 0; k < nspecs; k++) {
+		const struct opt *o =
+			opt_find(specs[k].entry->opts, "state", 0);
+
+		if (o && o->type == OPT_STRING &&
+		    *(const char *const *)((const char *)specs[k].ctx + o->off))
+			return "--state";
+	}
+	return NULL;
+}
+
+/*
+ * -o FILE replaces the file, as the shell's > does; it appends with
+ * --append or in a resumed run, for the formats whose concatenation is
+ * still one valid output.  0 or STATUS_USAGE (reported).
+ */
+static int
+check_append(struct globals *g, const char *resumed)
+{
+	const char *out = g->output.n ? g->output.v[g->output.n - 1] : "-";
+	const char *why = g->append ? "--append" : resumed;
+	int is_file = strcmp(out, "-") != 0 && strchr(out, '{') == NULL &&
+		      strncmp(out, "exec:", 5) != 0 &&
+		      strncmp(out, "tcp://", 6) != 0 &&
+		      strncmp(out, "unix:", 5) != 0;
+
+	if (g->append && !is_file)
+		return usage_error("--append: only for -o FILE (the output "
+				   "is '%s')",
+				   out);
+	if (why == NULL || !is_file)
+		return 0;
+	if (g->to != TO_NDJSON && g->to != TO_JSONSEQ)
+		return usage_error(
+			"-o '%s': %s appends to the file, and --to %s "
+			"cannot be appended to (a second %s would follow "
+			"the first); use ndjson or json-seq, or another "
+			"file per run",
+			out, why, out_format_names[g->to],
+			g->to == TO_JSON		     ? "array"
+			: g->to == TO_CSV || g->to == TO_TSV ? "header"
+							     : "document");
+	g->append = 1;
+	return 0;
+}
+
 static int
 check_globals(struct globals *g)
 {
@@ -248,6 +338,14 @@ check_globals(struct globals *g)
 				   "letter it refused would have nowhere to "
 				   "go); split the dead letters afterwards",
 				   dlq);
+	if (g->fields) {
+		struct encoder *enc = encoder_new(g->to, NULL, 0);
+		int r = encoder_set_fields(enc, g->fields, &eb);
+
+		encoder_free(enc);
+		if (r == -1)
+			return usage_error("%s", eb.msg);
+	}
 	if ((strchr(out, '{') || target_is_broker(out)) &&
 	    target_check_template(out, &is_template, &eb) == -1) {
 		fprintf(stderr, "evpipe: -o: %s\n", eb.msg);
@@ -288,10 +386,12 @@ run_commands(struct globals *g, int argc, char **argv, int i)
 		int j, r;
 
 		if (e == NULL) {
-			status =
-				usage_error("unknown command '%s' (see 'evpipe "
-					    "help')",
-					    argv[i]);
+			char hint[160];
+
+			status = usage_error(
+				"unknown command '%s'%s (see 'evpipe help')",
+				argv[i],
+				cmd_suggest(argv[i], hint, sizeof hint));
 			goto out;
 		}
 		for (j = i + 1; j < argc && strcmp(argv[j], "then") != 0; j++)
@@ -317,6 +417,8 @@ run_commands(struct globals *g, int argc, char **argv, int i)
 		i = j + 1;
 	}
 	status = check_globals(g);
+	if (status == 0)
+		status = check_append(g, resumed_by(g, specs, nspecs));
 	if (status != 0)
 		goto out;
 	log_quiet = g->quiet;

@@ -1,9 +1,12 @@
 /*
  * opt.c -- table-driven option parsing (see opt.h).
  */
+#include <ctype.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/errbuf.h"
 #include "opt.h"
@@ -31,12 +34,154 @@ opt_find(const struct opt *opts, const char *lname, int sname)
 	const struct opt *o;
 
 	for (o = opts; o && o->lname; o++) {
+		if (o->type == OPT_RETIRED)
+			continue;
 		if (sname && o->sname == sname)
 			return o;
 		if (lname && strcmp(o->lname, lname) == 0)
 			return o;
 	}
 	return NULL;
+}
+
+const struct opt *
+opt_retired(const struct opt *opts, const char *w)
+{
+	const struct opt *o;
+	size_t n;
+
+	if (w[0] != '-' || w[1] == '\0')
+		return NULL;
+	for (o = opts; o && o->lname; o++) {
+		if (o->type != OPT_RETIRED)
+			continue;
+		if (w[1] == '-') {
+			n = strlen(o->lname);
+			if (strncmp(w + 2, o->lname, n) == 0 &&
+			    (w[2 + n] == '\0' || w[2 + n] == '='))
+				return o;
+		} else if (o->sname && w[1] == o->sname) {
+			return o;
+		}
+	}
+	return NULL;
+}
+
+int
+opt_is_negative_word(const char *w)
+{
+	if (w[0] != '-')
+		return 0;
+	if (isdigit((unsigned char)w[1]) ||
+	    (w[1] == '.' && isdigit((unsigned char)w[2])))
+		return 1;
+	return strcasecmp(w, "-inf") == 0 || strcasecmp(w, "-infinite") == 0 ||
+	       strcasecmp(w, "-infinity") == 0 || strcasecmp(w, "-nan") == 0;
+}
+
+/* Optimal string alignment distance of a and b, both under 64 bytes. */
+static unsigned
+osa_distance(const char *a, const char *b)
+{
+	unsigned d[65][65];
+	size_t la = strlen(a), lb = strlen(b), i, j;
+
+	if (la > 64 || lb > 64)
+		return UINT_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = (unsigned)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (unsigned)j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			unsigned cost = a[i - 1] != b[j - 1];
+			unsigned v = d[i - 1][j] + 1;
+
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+void
+suggest_init(struct suggest *s, const char *word)
+{
+	size_t n;
+
+	memset(s, 0, sizeof *s);
+	s->best = UINT_MAX;
+	s->prefix = "";
+	if (word[0] == '-' && word[1] == '-') {
+		word += 2;
+		s->prefix = "--";
+	}
+	n = strcspn(word, s->prefix[0] ? "=" : "");
+	if (n >= sizeof s->word)
+		n = 0; /* too long to be a typo: no suggestion */
+	memcpy(s->word, word, n);
+	s->word[n] = '\0';
+}
+
+void
+suggest_add(struct suggest *s, const char *name)
+{
+	size_t len = strlen(s->word), i;
+	unsigned d, most = (unsigned)(len + 2) / 3;
+
+	if (len == 0)
+		return;
+	if (most > 3)
+		most = 3;
+	d = osa_distance(s->word, name);
+	if (d == 0 || d > most || d >= len || d > s->best)
+		return;
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->names[i], name) == 0)
+			return;
+	if (d < s->best) {
+		s->best = d;
+		s->n = 0;
+	}
+	if (s->n < SUGGEST_MAX)
+		s->names[s->n++] = name;
+}
+
+void
+suggest_add_opts(struct suggest *s, const struct opt *opts)
+{
+	const struct opt *o;
+
+	for (o = opts; o && o->lname; o++)
+		if (o->type != OPT_RETIRED)
+			suggest_add(s, o->lname);
+}
+
+const char *
+suggest_text(const struct suggest *s, char *out, size_t n)
+{
+	size_t i, len;
+
+	out[0] = '\0';
+	if (s->n == 0)
+		return out;
+	snprintf(out, n, "; did you mean");
+	for (i = 0; i < s->n; i++) {
+		len = strlen(out);
+		snprintf(out + len, n - len, "%s '%s%s'",
+			 i == 0		 ? ""
+			 : i + 1 == s->n ? " or"
+					 : ",",
+			 s->prefix, s->names[i]);
+	}
+	len = strlen(out);
+	snprintf(out + len, n - len, "?");
+	return out;
 }
 
 static int
@@ -124,10 +269,19 @@ opt_store(const struct opt *o, void *ctx, const char *val, const char *val2,
 				strncat(list.s, o->choices[k],
 					sizeof list.s - strlen(list.s) - 1);
 			}
+			struct suggest sg;
+			char hint[160];
+
+			suggest_init(&sg, val);
+			for (k = 0; o->choices[k]; k++)
+				suggest_add(&sg, o->choices[k]);
 			return errbuf_set(
-				eb, STATUS_USAGE, "%s: '%s' is not one of %s",
-				opt_name(o, name, sizeof name), val, list.s);
+				eb, STATUS_USAGE, "%s: '%s' is not one of %s%s",
+				opt_name(o, name, sizeof name), val, list.s,
+				suggest_text(&sg, hint, sizeof hint));
 		}
+	case OPT_RETIRED:
+		break;
 	case OPT_NAMEVAL: {
 		json_t **obj = (json_t **)field;
 		json_t *v;
@@ -165,7 +319,7 @@ opt_parse_one(const struct opt *opts, void *ctx, int argc, char **argv, int *i,
 	char lname[64];
 	int neg = 0;
 
-	if (w[0] != '-' || w[1] == '\0')
+	if (w[0] != '-' || w[1] == '\0' || opt_is_negative_word(w))
 		return 0;
 	if (w[1] == '-') {
 		eq = strchr(w + 2, '=');
@@ -262,10 +416,18 @@ opt_parse(const struct opt *opts, void *ctx, int argc, char **argv,
 		if (r == -1)
 			return -1;
 		if (r == 0) {
-			if (argv[i][0] == '-' && argv[i][1] != '\0')
-				return errbuf_set(eb, STATUS_USAGE,
-						  "unknown option '%s'",
-						  argv[i]);
+			if (argv[i][0] == '-' && argv[i][1] != '\0' &&
+			    !opt_is_negative_word(argv[i])) {
+				struct suggest sg;
+				char hint[160];
+
+				suggest_init(&sg, argv[i]);
+				suggest_add_opts(&sg, opts);
+				return errbuf_set(
+					eb, STATUS_USAGE,
+					"unknown option '%s'%s", argv[i],
+					suggest_text(&sg, hint, sizeof hint));
+			}
 			strlist_push(pos, argv[i++]);
 		}
 	}
@@ -281,6 +443,8 @@ opt_print_help(const struct opt *opts, FILE *fp)
 	for (o = opts; o && o->lname; o++) {
 		int n = 0;
 
+		if (o->type == OPT_RETIRED)
+			continue;
 		if (o->sname)
 			n = snprintf(left, sizeof left, "-%c, ", o->sname);
 		else
@@ -313,7 +477,7 @@ opt_print_usage(const struct opt *opts, const char *sub, FILE *fp)
 		int many = o->type == OPT_STRLIST || o->type == OPT_TARGET ||
 			   o->type == OPT_NAMEVAL;
 
-		if (!opt_in_sub(o, sub))
+		if (!opt_in_sub(o, sub) || o->type == OPT_RETIRED)
 			continue;
 		fputs(req ? " " : " [", fp);
 		if (o->type == OPT_BOOL && (o->flags & OPT_SHOW_NO))
@@ -335,7 +499,7 @@ opt_print_words(const struct opt *opts, const char *sub, FILE *fp)
 	const struct opt *o;
 
 	for (o = opts; o && o->lname; o++) {
-		if (!opt_in_sub(o, sub))
+		if (!opt_in_sub(o, sub) || o->type == OPT_RETIRED)
 			continue;
 		fprintf(fp, "--%s\n", o->lname);
 		if (o->sname)

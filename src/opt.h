@@ -26,6 +26,15 @@ enum opt_type {
 	OPT_TARGET,   /* struct strlist of target specs, repeatable */
 	OPT_EXPR,     /* const char *: an expression (completion: none) */
 	OPT_NAMEVAL,  /* two words NAME VALUE, repeatable (--arg) */
+	/*
+	 * Not an option of this command: a spelling it used to take that now
+	 * means something else (tee --to, filter -v).  help is the error that
+	 * names the new spelling; the row is left out of --help, usage lines
+	 * and completion.  With OPT_GLOBAL_OK the word is first tried as the
+	 * global option of that name, and refused only when that fails
+	 * (tee --to json is the output format, tee --to copy.ndjson an error).
+	 */
+	OPT_RETIRED,
 };
 
 struct strlist {
@@ -51,8 +60,9 @@ struct opt {
 	 */
 	const char *sub;
 	unsigned flags;
-#define OPT_REQUIRED 0x1 /* the usage line shows it without brackets */
-#define OPT_SHOW_NO  0x2 /* on by default: the usage line shows --no-NAME */
+#define OPT_REQUIRED  0x1 /* the usage line shows it without brackets */
+#define OPT_SHOW_NO   0x2 /* on by default: the usage line shows --no-NAME */
+#define OPT_GLOBAL_OK 0x4 /* OPT_RETIRED: the global option may take it */
 };
 
 /* clang-format off */
@@ -118,5 +128,46 @@ void opt_print_words(const struct opt *opts, const char *sub, FILE *fp);
 /* Find an option by long name or short letter; NULL if none. */
 const struct opt *opt_find(const struct opt *opts, const char *lname,
 			   int sname);
+
+/*
+ * The OPT_RETIRED row of opts that option word w ("--to", "--to=x", "-v",
+ * "-vq") spells, or NULL.
+ */
+const struct opt *opt_retired(const struct opt *opts, const char *w);
+
+/*
+ * A word that is never an option, though it begins with '-': a negative
+ * number ("-1", "-.5", "-1e3") or "-inf", "-infinite", "-nan" (any case),
+ * so that an expression or a value may be one.  Without this rule
+ * "-infinite" would be read as "-i nfinite".
+ */
+int opt_is_negative_word(const char *w);
+
+/*
+ * "Did you mean": the closest of a set of known names to a word typed
+ * wrong, by Damerau-Levenshtein distance (optimal string alignment), as
+ * git does for commands: names are suggested only when close (at most
+ * one edit per three letters of the word, never more than 3), and all
+ * those at the best distance (at most SUGGEST_MAX) are kept.
+ */
+#define SUGGEST_MAX 3
+struct suggest {
+	char word[64];	    /* compared: "frm" for "--frm=x" */
+	const char *prefix; /* shown before a name: "--" or "" */
+	unsigned best;	    /* the distance of names[], or UINT_MAX */
+	const char *names[SUGGEST_MAX];
+	size_t n;
+};
+
+/* An option word ("--frm", "--frm=x") is compared without "--" and "=". */
+void suggest_init(struct suggest *, const char *word);
+void suggest_add(struct suggest *, const char *name);
+/* Every long option of a table but the retired ones. */
+void suggest_add_opts(struct suggest *, const struct opt *opts);
+/*
+ * "; did you mean 'X'?" or "; did you mean 'X' or 'Y'?" into out, or ""
+ * when nothing is close enough.  Returns out.
+ */
+const char *suggest_text(const struct suggest *, char *out, size_t n);
 
 #endif

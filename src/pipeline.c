@@ -1131,11 +1131,13 @@ outputs_open(struct run *r)
 			return open_failed(r, "-o: ", &eb);
 		ospec = "-"; /* stdout stays open for --dlq - */
 	}
-	r->out = sink_open(ospec, g->line_buffered, &eb);
+	r->out = sink_open_output(ospec, g->line_buffered, g->append, &eb);
 	if (r->out == NULL)
-		return open_failed(r, "", &eb);
+		return open_failed(r, strcmp(ospec, "-") ? "-o: " : "", &eb);
 	sink_async(r->out);
 	r->enc = encoder_new(g->to, r->out, g->out_flags);
+	if (g->fields && encoder_set_fields(r->enc, g->fields, &eb) == -1)
+		return open_failed(r, "", &eb); /* checked in main.c */
 	if (g->dlq.n == 0)
 		return 0;
 	/* Dead letters may share stdout with the events: one buffer keeps

@@ -25,7 +25,11 @@ struct globals {
 	int raw_output, join_output; /* -r, -j */
 	int color, no_color;	     /* -C, -M */
 	unsigned out_flags; /* encoder.h ENC_*, from the four above (main.c) */
+	const char *fields; /* --fields A,B.C: the csv/tsv columns */
 	int line_buffered;
+	/* --append, or a resumed run (--checkpoint, a stage's --state): -o
+	 * FILE appends instead of replacing the file */
+	int append;
 	int quiet, verbose;
 	int progress; /* --progress 1, --no-progress 0, else -1 */
 	int help, version;

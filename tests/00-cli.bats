@@ -51,12 +51,12 @@ load test_helper
 
 @test "unknown global option" {
 	run -2 --separate-stderr "$EVPIPE" --frob cat
-	assert_equal "$stderr" "evpipe: unknown option '--frob' (see 'evpipe --help')"
+	assert_equal "$stderr" "evpipe: unknown option '--frob'; did you mean '--from'? (see 'evpipe --help')"
 }
 
 @test "unknown command option names the command" {
 	run -2 --separate-stderr "$EVPIPE" head --frob
-	assert_equal "$stderr" "evpipe: head: unknown option '--frob' (see 'evpipe head --help')"
+	assert_equal "$stderr" "evpipe: head: unknown option '--frob'; did you mean '--from'? (see 'evpipe head --help')"
 }
 
 @test "bad option values are usage errors" {
@@ -139,7 +139,7 @@ load test_helper
 	assert_line -- --on-error
 	run -0 "$EVPIPE" __complete choices --on-error
 	assert_output $'skip\nstop'
-	run -0 "$EVPIPE" __complete choices --to tee
+	run -0 "$EVPIPE" __complete choices --target tee
 	assert_output '@target'
 	run -0 "$EVPIPE" __complete targets
 	assert_line 'exec:'

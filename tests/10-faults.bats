@@ -142,7 +142,7 @@ big() {
 	wait_for test -s "$T/got.port"
 	awk 'BEGIN { for (i = 1; i <= 2000; i++) printf "{\"i\":%d}\n", i }' >"$T/in"
 	mkfifo "$T/fifo"
-	"$BIN" tee --to "tcp://127.0.0.1:$(<"$T/got.port")" "$T/fifo" >"$T/out" 2>"$T/err" &
+	"$BIN" tee --target "tcp://127.0.0.1:$(<"$T/got.port")" "$T/fifo" >"$T/out" 2>"$T/err" &
 	ev=$!
 	exec 7>"$T/fifo"
 	head -n 10 "$T/in" >&7

@@ -421,7 +421,7 @@ map_rejects() {
 @test "event data never reaches a shell: templates are refused in exec: targets" {
 	echo '{"x":"a; touch pwned"}' >"$T/in"
 	cd "$T"
-	run -2 --separate-stderr "$EVPIPE" tee --to 'exec:cat >{.x}' "$T/in"
+	run -2 --separate-stderr "$EVPIPE" tee --target 'exec:cat >{.x}' "$T/in"
 	[[ $stderr == *"templates are for file paths only"* ]]
 	run -2 --separate-stderr "$EVPIPE" route --when true --to 'tcp://{.x}:1' "$T/in"
 	[[ ! -e pwned ]]

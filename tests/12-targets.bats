@@ -7,9 +7,13 @@ setup() {
 	printf '{"a":1}\n{"a":2}\n' >"$T/in"
 }
 
-@test "-o PATH appends, creating the file 0644 less umask" {
+@test "-o PATH replaces the file (--append appends), creating it 0644 less umask" {
 	printf '{"old":1}\n' >"$T/out"
 	run_to "$T/stdout" cat -o "$T/out" "$T/in"
+	[[ $status -eq 0 ]]
+	same "$T/out" '{"a":1}\n{"a":2}\n'
+	printf '{"old":1}\n' >"$T/out"
+	run_to "$T/stdout" --append cat -o "$T/out" "$T/in"
 	[[ $status -eq 0 ]]
 	same "$T/out" '{"old":1}\n{"a":1}\n{"a":2}\n'
 	(umask 022; "$EVPIPE" cat -o "$T/new" "$T/in")
@@ -21,19 +25,19 @@ setup() {
 @test "parent directories are not created" {
 	run_to "$T/stdout" cat -o "$T/no/such/dir/out" "$T/in"
 	[[ $status -eq 3 ]]
-	assert_equal "$stderr" "evpipe: cannot open '$T/no/such/dir/out': No such file or directory"
+	assert_equal "$stderr" "evpipe: -o: cannot open '$T/no/such/dir/out': No such file or directory"
 }
 
 @test "a directory or an unwritable path as target is an I/O error" {
 	run_to "$T/stdout" cat -o "$T" "$T/in"
 	[[ $status -eq 3 ]]
-	[[ $stderr == "evpipe: cannot open '$T': Is a directory" ]]
+	[[ $stderr == "evpipe: -o: cannot open '$T': Is a directory" ]]
 }
 
-@test "PATH.gz writes gzip, appending a member per run" {
+@test "PATH.gz writes gzip, with --append a member per run" {
 	run_to "$T/stdout" cat -o "$T/out.gz" "$T/in"
 	[[ $status -eq 0 ]]
-	run_to "$T/stdout" cat -o "$T/out.gz" "$T/in"
+	run_to "$T/stdout" --append cat -o "$T/out.gz" "$T/in"
 	zcat "$T/out.gz" >"$T/plain"
 	same "$T/plain" '{"a":1}\n{"a":2}\n{"a":1}\n{"a":2}\n'
 	# evpipe reads its own output back
@@ -93,7 +97,7 @@ setup() {
 }
 
 @test "tee copies every event to each target and passes it on" {
-	run_to "$T/out" tee --to "$T/copy1" -t "$T/copy2.gz" "$T/in"
+	run_to "$T/out" tee --target "$T/copy1" -t "$T/copy2.gz" "$T/in"
 	[[ $status -eq 0 ]]
 	cmp "$T/in" "$T/out"
 	cmp "$T/in" "$T/copy1"
@@ -101,22 +105,22 @@ setup() {
 }
 
 @test "tee then head: the copy sees what was read" {
-	run_to "$T/out" tee --to "$T/copy" then head -n 1 "$T/in"
+	run_to "$T/out" tee --target "$T/copy" then head -n 1 "$T/in"
 	[[ $status -eq 0 ]]
 	same "$T/out" '{"a":1}\n'
 	same "$T/copy" '{"a":1}\n'
 }
 
-@test "tee --to exec:" {
-	run_to "$T/out" tee --to "exec:cat >'$T/copy'" "$T/in"
+@test "tee --target exec:" {
+	run_to "$T/out" tee --target "exec:cat >'$T/copy'" "$T/in"
 	[[ $status -eq 0 ]]
 	cmp "$T/in" "$T/copy"
 }
 
 @test "tee needs a target, and a full one fails the run" {
 	run -2 --separate-stderr "$EVPIPE" tee "$T/in"
-	assert_equal "$stderr" "evpipe: tee: at least one --to TARGET is needed"
-	run_to "$T/out" tee --to /dev/full "$T/in"
+	assert_equal "$stderr" "evpipe: tee: at least one -t/--target TARGET is needed"
+	run_to "$T/out" tee --target /dev/full "$T/in"
 	[[ $status -eq 3 ]]
 }
 
@@ -125,11 +129,11 @@ setup() {
 	[[ $stderr == *"udp:// is for inputs (-i) only"* ]]
 	for t in tcp://127.0.0.1 tcp://127.0.0.1:0 tcp://127.0.0.1:65536 \
 		tcp://::1:9 tcp://127.0.0.1:http unix:; do
-		run -2 --separate-stderr "$EVPIPE" tee --to "$t" "$T/in"
+		run -2 --separate-stderr "$EVPIPE" tee --target "$t" "$T/in"
 		[[ -n $stderr ]]
 	done
-	run -2 --separate-stderr "$EVPIPE" stats --to 'out/{.type}.ndjson' "$T/in"
-	[[ $stderr == *"templates are for -o, split, route --to and tee --to"* ]]
+	run -2 --separate-stderr "$EVPIPE" stats --target 'out/{.type}.ndjson' "$T/in"
+	[[ $stderr == *"templates are for -o, split, route --to and tee -t"* ]]
 	run -2 --separate-stderr "$EVPIPE" cat -o 'exec:cat >{.a}' "$T/in"
 	[[ $stderr == *"templates are for file paths only"* ]]
 	run -2 --separate-stderr "$EVPIPE" cat -o 'tcp://{.a}:9' "$T/in"
@@ -140,10 +144,10 @@ setup() {
 	[[ $stderr == *"templates are not allowed for the dead-letter target"* ]]
 	run -2 --separate-stderr "$EVPIPE" -o 'out/{.a | bogus}.ndjson' cat "$T/in"
 	[[ -n $stderr ]]
-	run -2 --separate-stderr "$EVPIPE" tee --to 'exec:echo {.type}' "$T/in"
+	run -2 --separate-stderr "$EVPIPE" tee --target 'exec:echo {.type}' "$T/in"
 	[[ $stderr == *"templates are for file paths only"* ]]
 	run -2 --separate-stderr "$EVPIPE" cat -o exec: "$T/in"
-	assert_equal "$stderr" "evpipe: target 'exec:' needs a command"
+	assert_equal "$stderr" "evpipe: -o: target 'exec:' needs a command"
 	run -2 --separate-stderr "$EVPIPE" cat -o '' "$T/in"
 }
 

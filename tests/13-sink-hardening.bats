@@ -111,12 +111,12 @@ in1000() {
 	awk 'BEGIN { for (i = 1; i <= 1000; i++) printf "{\"i\":%d}\n", i }' >in1000.ndjson
 }
 
-@test "exec: a command that reads nothing: -o and tee --to both dead-letter every event, exit 3" {
+@test "exec: a command that reads nothing: -o and tee --target both dead-letter every event, exit 3" {
 	in1000
 	run_to stdout --dlq d1 -o exec:true cat in1000.ndjson
 	[[ $status -eq 3 ]] || fail "-o: exit $status: $stderr"
 	jq -c .event d1 | cmp - in1000.ndjson
-	run_to stdout --dlq d2 tee --to exec:true in1000.ndjson
+	run_to stdout --dlq d2 tee --target exec:true in1000.ndjson
 	[[ $status -eq 3 ]] || fail "tee: exit $status: $stderr"
 	jq -c .event d2 | cmp - in1000.ndjson
 	# the same reasons, but for the stage's name
@@ -132,7 +132,7 @@ in1000() {
 		if [[ $how == -o ]]; then
 			run_to stdout --dlq dl -o "$cmd" cat in1000.ndjson
 		else
-			run_to stdout --dlq dl tee --to "$cmd" in1000.ndjson
+			run_to stdout --dlq dl tee --target "$cmd" in1000.ndjson
 		fi
 		[[ $status -eq 3 ]] || fail "$how: exit $status: $stderr"
 		[[ $stderr == *"restarting in"* ]] || fail "$how: $stderr"

@@ -16,8 +16,8 @@ setup() {
 	same "$BATS_TEST_TMPDIR/out" '{"type":"a","n":1.0,"z":1,"y":2}\n{"type":"a","n":3}\n'
 }
 
-@test "filter -v keeps the others" {
-	run_to "$BATS_TEST_TMPDIR/out" filter -v '.type == "a"' "$in"
+@test "filter --invert keeps the others" {
+	run_to "$BATS_TEST_TMPDIR/out" filter --invert '.type == "a"' "$in"
 	[[ $status -eq 0 ]]
 	same "$BATS_TEST_TMPDIR/out" '{"type":"b","n":"x"}\n'
 }

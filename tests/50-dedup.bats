@@ -199,7 +199,7 @@ wait_file() {
 	printf '{"id":1}\n' >"$T/in"
 	mkdir "$T/d"
 	# the directory goes away during the run
-	run_to "$T/out" dedup --state "$T/d/st" then tee --to "exec:rmdir $T/d" "$T/in" "$T/in"
+	run_to "$T/out" dedup --state "$T/d/st" then tee --target "exec:rmdir $T/d" "$T/in" "$T/in"
 	[[ $status -eq 3 ]]
 	same "$T/out" '{"id":1}\n'
 	[[ $stderr == *"evpipe: $T/d/st: cannot save state: No such file or directory"* ]]

@@ -110,7 +110,7 @@ wait_lines() {
 @test "SIGTERM: open batches are flushed before exit 143" {
 	# tee writes its copy out when the input goes idle: then the
 	# events have been read
-	start_fifo tee --to "$T/seen" then batch -n 100 -k .i
+	start_fifo tee --target "$T/seen" then batch -n 100 -k .i
 	printf '{"i":1}\n{"i":2}\n{"i":1}\n' >&7
 	wait_lines "$T/seen" 3
 	kill -TERM "$pid"
@@ -315,7 +315,7 @@ evpipe: batch: batch 1: command exited with status 5 (attempt 2 of 4); retrying 
 }
 
 @test "--exec and SIGTERM: open batches still run, then exit 143" {
-	start_fifo tee --to "$T/seen" then batch -n 100 --exec "cat >>'$T/got'"
+	start_fifo tee --target "$T/seen" then batch -n 100 --exec "cat >>'$T/got'"
 	printf '{"i":1}\n{"i":2}\n' >&7
 	wait_lines "$T/seen" 2
 	kill -TERM "$pid"

@@ -52,9 +52,9 @@ stop_peer() {
 	PEER=
 }
 
-@test "tcp:// delivers every event in order (tee --to and -o)" {
+@test "tcp:// delivers every event in order (tee --target and -o)" {
 	peer tcp
-	run_to "$T/out" tee --to "tcp://127.0.0.1:$PORT" "$T/in"
+	run_to "$T/out" tee --target "tcp://127.0.0.1:$PORT" "$T/in"
 	[[ $status -eq 0 ]]
 	cmp "$T/out" "$T/in"
 	run_to "$T/out" -o "tcp://127.0.0.1:$PORT" cat "$T/in"
@@ -75,7 +75,7 @@ stop_peer() {
 @test "a peer that disconnects mid-stream: evpipe reconnects, nothing lost or doubled" {
 	peer tcp 10
 	mkfifo "$T/fifo"
-	"$EVPIPE" tee --to "tcp://127.0.0.1:$PORT" "$T/fifo" >"$T/out" 2>"$T/err" &
+	"$EVPIPE" tee --target "tcp://127.0.0.1:$PORT" "$T/fifo" >"$T/out" 2>"$T/err" &
 	local ev=$!
 	exec 7>"$T/fifo"
 	head -n 10 "$T/in" >&7
@@ -93,7 +93,7 @@ stop_peer() {
 
 @test "a peer that comes up late: events are kept meanwhile, then delivered" {
 	mkfifo "$T/fifo"
-	"$EVPIPE" tee --to "unix:$T/sock" "$T/fifo" >"$T/out" 2>"$T/err" &
+	"$EVPIPE" tee --target "unix:$T/sock" "$T/fifo" >"$T/out" 2>"$T/err" &
 	local ev=$!
 	exec 7>"$T/fifo"
 	head -n 100 "$T/in" >&7
@@ -110,7 +110,7 @@ stop_peer() {
 
 @test "a peer that never comes: events are dead-lettered after the linger, exit 3" {
 	head -n 50 "$T/in" >"$T/in50"
-	run_to "$T/out" --linger 1s --dlq "$T/dlq" tee --to "unix:$T/nobody" "$T/in50"
+	run_to "$T/out" --linger 1s --dlq "$T/dlq" tee --target "unix:$T/nobody" "$T/in50"
 	[[ $status -eq 3 ]]
 	cmp "$T/out" "$T/in50"
 	jq -c .event "$T/dlq" | cmp - "$T/in50"
@@ -125,7 +125,7 @@ stop_peer() {
 @test "--linger takes a duration; anything else is a usage error" {
 	local v
 	for v in '' x 1y -1s; do
-		run_to "$T/out" --linger "$v" tee --to "unix:$T/nobody" "$T/in"
+		run_to "$T/out" --linger "$v" tee --target "unix:$T/nobody" "$T/in"
 		[[ $status -eq 2 ]] || fail "--linger '$v': status $status"
 		[[ $stderr == "evpipe: --linger: "* ]] || fail "--linger '$v': $stderr"
 		[[ ! -s $T/out ]] || fail "--linger '$v': events were written"
@@ -184,7 +184,7 @@ big_input() {
 @test "no peer: 8 MiB are kept, then the reader waits; all of it arrives when the peer comes" {
 	big_input
 	plain_build "measuring memory"
-	"$PLAIN" tee --to "unix:$T/sock" <"$T/big" >/dev/null 2>"$T/err" &
+	"$PLAIN" tee --target "unix:$T/sock" <"$T/big" >/dev/null 2>"$T/err" &
 	EV=$!
 	bounded $EV
 	peer "$T/sock"

@@ -94,7 +94,7 @@ STEADY='del(.elapsed_s, .events_per_s)'
 }
 
 @test "--to writes stats to a target and passes the events on" {
-	run_to "$T/out" -q stats --to "$T/stats.ndjson" -k .cur "$F"
+	run_to "$T/out" -q stats --target "$T/stats.ndjson" -k .cur "$F"
 	[[ $status -eq 1 ]]
 	grep -v '^not json' "$F" | cmp - "$T/out"
 	"$EVPIPE" map "$STEADY" "$T/stats.ndjson" >"$T/s"
@@ -156,10 +156,10 @@ evpipe_lag_seconds_count 6
 
 @test "--live draws a table on the terminal and leaves stdout alone" {
 	command -v script >/dev/null || fail "script(1) is not installed"
-	script -qfec "$EVPIPE stats --live -k .cur --lag .ts --now $NOW --to $T/s.ndjson $F 2>$T/tty >$T/data" /dev/null </dev/null >/dev/null || true
+	script -qfec "$EVPIPE stats --live -k .cur --lag .ts --now $NOW --target $T/s.ndjson $F 2>$T/tty >$T/data" /dev/null </dev/null >/dev/null || true
 	# stderr was not a terminal there: refused
 	grep -q -- "--live needs a terminal" "$T/tty"
-	script -qfec "$EVPIPE -q stats --live -k .cur --lag .ts --now $NOW --to $T/s.ndjson $F >$T/data" /dev/null </dev/null >"$T/tty" || true
+	script -qfec "$EVPIPE -q stats --live -k .cur --lag .ts --now $NOW --target $T/s.ndjson $F >$T/data" /dev/null </dev/null >"$T/tty" || true
 	grep -v '^not json' "$F" | cmp - "$T/data"
 	grep -q 'evpipe stats .* 6 events' "$T/tty"
 	grep -q 'lag  p50 1.0m  p90 1.0h  p99 1.0h  max 1.0h' "$T/tty"

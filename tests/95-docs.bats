@@ -182,9 +182,9 @@ bash_complete() {
 	run -0 bash_complete "evpipe --on-error s"
 	assert_line skip
 	assert_line stop
-	run -0 bash_complete "evpipe tee --to ex"
+	run -0 bash_complete "evpipe tee --target ex"
 	assert_line exec:
-	run -0 bash_complete "evpipe tee --to Makef"
+	run -0 bash_complete "evpipe tee --target Makef"
 	assert_line Makefile
 	run -0 bash_complete "evpipe head -n "
 	assert_output ''
@@ -233,7 +233,7 @@ bash_complete() {
 	assert_line --lines
 	run -0 "${zc[@]}" "evpipe --on-error s"
 	assert_line skip
-	run -0 "${zc[@]}" "evpipe tee --to ex"
+	run -0 "${zc[@]}" "evpipe tee --target ex"
 	assert_line exec:
 	assert_line '<files>'
 }
@@ -252,7 +252,7 @@ bash_complete() {
 	assert_line --lines
 	run -0 fc "evpipe --on-error s"
 	assert_line skip
-	run -0 fc "evpipe tee --to ex"
+	run -0 fc "evpipe tee --target ex"
 	assert_line exec:
 	run -0 fc "evpipe cat Makef"
 	assert_line Makefile

@@ -65,8 +65,12 @@ filter_free(void *arg)
 }
 
 static const struct opt filter_opts[] = {
-	{ "invert", 'v', OPT_BOOL, offsetof(struct filter_ctx, invert), NULL,
+	{ "invert", 0, OPT_BOOL, offsetof(struct filter_ctx, invert), NULL,
 	  "keep the events for which EXPR is false", NULL, NULL, 0 },
+	{ "v", 'v', OPT_RETIRED, 0, NULL,
+	  "-v is --verbose, given before the command; to keep the events "
+	  "for which EXPR is false, --invert",
+	  NULL, NULL, 0 },
 	OPT_NAMED_ARGS(offsetof(struct filter_ctx, named), ""),
 	OPT_END,
 };

@@ -40,7 +40,7 @@ struct stats_ctx {
 	struct cmd_expr key, lag;
 	int has_key, has_lag;
 	const struct stage_env *env;
-	struct sink *sink; /* --to */
+	struct sink *sink; /* -t/--target */
 	struct topk tk;
 	struct qsketch qs;
 	struct buf kb, tb; /* key and time bytes */
@@ -413,7 +413,7 @@ live_draw(struct stats_ctx *ctx, int64_t now, int final)
 }
 
 /*
- * Send a stats event (stolen) to --to or downstream.  Reals are written
+ * Send a stats event (stolen) to -t/--target or downstream.  Reals are written
  * with 9 significant digits, so they are as rounded.
  */
 static int
@@ -656,8 +656,11 @@ static const struct opt stats_opts[] = {
 	  0 },
 	{ "every", 0, OPT_DURATION, S(every), "DUR",
 	  "also emit stats every DUR, not only at the end", NULL, NULL, 0 },
-	{ "to", 't', OPT_TARGET, S(to), "TARGET",
+	{ "target", 't', OPT_TARGET, S(to), "TARGET",
 	  "write stats to TARGET and pass the events on", NULL, NULL, 0 },
+	{ "to", 0, OPT_RETIRED, 0, NULL,
+	  "--to is the output format; a stats target is -t/--target", NULL,
+	  NULL, OPT_GLOBAL_OK },
 	{ "prometheus", 0, OPT_STRING, S(prom_path), "FILE",
 	  "write FILE in the Prometheus text format (atomically)", NULL, NULL,
 	  0 },

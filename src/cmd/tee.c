@@ -1,5 +1,5 @@
 /*
- * cmd/tee.c -- copy every event to each --to target and pass it on.
+ * cmd/tee.c -- copy every event to each -t/--target target and pass it on.
  *
  * A target may be a template ("copies/{.type}.ndjson"); an event a
  * target cannot take goes to the dead-letter target (sinkset.h) and still
@@ -15,7 +15,7 @@
 #include "lib/xmalloc.h"
 
 struct tee_ctx {
-	struct strlist to; /* --to TARGET, repeatable */
+	struct strlist to; /* -t/--target TARGET, repeatable */
 	uint64_t max_open; /* --max-open N */
 	int mkdir;	   /* --mkdir */
 	struct sinkset **sinks;
@@ -31,7 +31,7 @@ tee_init(void *arg, int argc, char **argv, const struct stage_env *env,
 
 	if (ctx->to.n == 0)
 		return errbuf_set(eb, STATUS_USAGE,
-				  "at least one --to TARGET is needed");
+				  "at least one -t/--target TARGET is needed");
 	for (i = 0; i < ctx->to.n; i++) {
 		int is_template;
 
@@ -102,7 +102,7 @@ tee_report(void *arg, FILE *fp)
 	size_t i;
 
 	for (i = 0; i < ctx->to.n; i++) {
-		fprintf(fp, "evpipe: tee: --to %s: ", ctx->to.v[i]);
+		fprintf(fp, "evpipe: tee: -t %s: ", ctx->to.v[i]);
 		sinkset_report(ctx->sinks[i], fp);
 		fputc('\n', fp);
 	}
@@ -122,9 +122,12 @@ tee_free(void *arg)
 }
 
 static const struct opt tee_opts[] = {
-	{ "to", 't', OPT_TARGET, offsetof(struct tee_ctx, to), "TARGET",
+	{ "target", 't', OPT_TARGET, offsetof(struct tee_ctx, to), "TARGET",
 	  "also write every event to TARGET (repeatable)", NULL, NULL,
 	  OPT_REQUIRED },
+	{ "to", 0, OPT_RETIRED, 0, NULL,
+	  "--to is the output format; a copy target is -t/--target", NULL, NULL,
+	  OPT_GLOBAL_OK },
 	{ "max-open", 0, OPT_UINT, offsetof(struct tee_ctx, max_open), "N",
 	  "files kept open per template target (default: from the fd limit)",
 	  NULL, NULL, 0 },

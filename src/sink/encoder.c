@@ -3,8 +3,12 @@
  *
  * CSV and TSV read each event through the JSON scanner's tape, so numbers
  * and strings are written exactly as they came (a 30-digit integer stays
- * 30 digits).  The header is fixed by the first event: a mature CSV file
- * has one header, and rewriting it later is impossible on a stream.
+ * 30 digits).  A mature CSV file has one header, and rewriting it later
+ * is impossible on a stream, so the columns are fixed before the first
+ * row: by --fields, or as the union of the keys of the first
+ * CSV_HOLD_EVENTS events (or CSV_HOLD_BYTES of them, or all of them if
+ * fewer), which are held until then.  A later event with another key is
+ * rejected; with --fields, the other keys are left out (a projection).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +22,9 @@
 #include "json/json-scan.h"
 #include "record.h"
 #include "lib/xmalloc.h"
+
+#define CSV_HOLD_EVENTS 1000
+#define CSV_HOLD_BYTES	(8u << 20)
 
 const char *const out_format_names[] = {
 	"ndjson", "json", "json-seq", "csv", "tsv", "pretty", NULL,
@@ -33,7 +40,12 @@ struct encoder {
 	char delim;
 	struct jscan scan;
 	struct buf scratch, key;
-	int have_header;
+	int have_header;  /* the columns are fixed */
+	int header_out;	  /* the header row was written */
+	int fixed;	  /* by --fields */
+	struct buf held;  /* events held until the columns are fixed */
+	size_t *held_end; /* event i is held[held_end[i-1]..held_end[i]) */
+	size_t nheld, heldcap;
 	struct buf names; /* the header names, back to back */
 	size_t *no;	  /* name i is names[no[i]..no[i+1]) */
 	size_t ncols, colcap;
@@ -61,6 +73,7 @@ encoder_new(int format, struct sink *s, unsigned flags)
 	buf_init(&e->key);
 	buf_init(&e->names);
 	buf_init(&e->vals);
+	buf_init(&e->held);
 	jscan_init(&e->scan);
 	return e;
 }
@@ -75,6 +88,8 @@ encoder_free(struct encoder *e)
 	buf_release(&e->key);
 	buf_release(&e->names);
 	buf_release(&e->vals);
+	buf_release(&e->held);
+	free(e->held_end);
 	jscan_release(&e->scan);
 	free(e->no);
 	free(e->vo);
@@ -383,6 +398,8 @@ leaf(struct encoder *e, struct jscan_val v)
 		}
 	} else {
 		col = find_col(e);
+		if (col == SIZE_MAX && e->fixed)
+			return; /* --fields chose the columns: a projection */
 		if (col == SIZE_MAX) {
 			if (e->missing == NULL)
 				e->missing = xstrdup(e->key.data);
@@ -446,14 +463,16 @@ flatten(struct encoder *e, struct jscan_val v)
 		e->key.data[mark] = '\0';
 }
 
+/*
+ * Parse an event and flatten it into this row's values (and, while the
+ * columns are open, into new columns).  0, or -1 with STATUS_REJECT.
+ */
 static int
-csv_write(struct encoder *e, struct record *rec, struct errbuf *eb)
+csv_flatten(struct encoder *e, const char *bytes, size_t len, struct errbuf *eb)
 {
-	const char *bytes;
-	size_t len, i;
 	struct jscan_val root;
+	size_t i;
 
-	bytes = record_bytes(rec, &len);
 	if (jscan_parse(&e->scan, bytes, len, eb) == -1)
 		return -1;
 	root = jscan_root(&e->scan);
@@ -468,6 +487,7 @@ csv_write(struct encoder *e, struct record *rec, struct errbuf *eb)
 				  out_format_names[e->format]);
 	buf_reset(&e->vals);
 	buf_reset(&e->key);
+	cols_room(e);
 	for (i = 0; i < e->ncols; i++)
 		e->vset[i] = 0;
 	free(e->missing);
@@ -477,11 +497,24 @@ csv_write(struct encoder *e, struct record *rec, struct errbuf *eb)
 	if (e->missing)
 		return errbuf_set(eb, STATUS_REJECT,
 				  "field '%s' is not a column of the %s "
-				  "header (made from the first event)",
-				  e->missing, out_format_names[e->format]);
+				  "header (the keys of the first %u events; "
+				  "--fields names the columns)",
+				  e->missing, out_format_names[e->format],
+				  (unsigned)CSV_HOLD_EVENTS);
+	return 0;
+}
+
+/* Write one row (the header first): the columns are fixed. */
+static int
+csv_row(struct encoder *e, const char *bytes, size_t len, struct errbuf *eb)
+{
+	size_t i;
+
+	if (csv_flatten(e, bytes, len, eb) == -1)
+		return -1;
 	buf_reset(&e->b);
-	if (!e->have_header) {
-		e->have_header = 1;
+	if (!e->header_out) {
+		e->header_out = 1;
 		for (i = 0; i < e->ncols; i++) {
 			if (i > 0)
 				buf_addc(&e->b, e->delim);
@@ -500,6 +533,90 @@ csv_write(struct encoder *e, struct record *rec, struct errbuf *eb)
 			add_cell(e, &e->b, e->vals.data + e->vo[i], e->vl[i]);
 	}
 	return sink_write(e->s, e->b.data, e->b.len, eb);
+}
+
+/* Fix the columns and write the events held so far. */
+static int
+csv_release(struct encoder *e, struct errbuf *eb)
+{
+	size_t i, from = 0;
+	int r = 0;
+
+	e->have_header = 1;
+	for (i = 0; i < e->nheld && r == 0; i++) {
+		/* every key of a held event is a column: no rejects */
+		r = csv_row(e, e->held.data + from, e->held_end[i] - from, eb);
+		from = e->held_end[i];
+	}
+	buf_release(&e->held);
+	buf_init(&e->held);
+	free(e->held_end);
+	e->held_end = NULL;
+	e->nheld = e->heldcap = 0;
+	return r;
+}
+
+static int
+csv_write(struct encoder *e, struct record *rec, struct errbuf *eb)
+{
+	const char *bytes;
+	size_t len;
+
+	bytes = record_bytes(rec, &len);
+	if (e->have_header)
+		return csv_row(e, bytes, len, eb);
+	/* Its keys join the columns; the event waits for them to be fixed. */
+	if (csv_flatten(e, bytes, len, eb) == -1)
+		return -1;
+	if (e->nheld == e->heldcap) {
+		e->heldcap = e->heldcap ? e->heldcap * 2 : 64;
+		e->held_end = xreallocarray(e->held_end, e->heldcap,
+					    sizeof *e->held_end);
+	}
+	buf_add(&e->held, bytes, len);
+	e->held_end[e->nheld++] = e->held.len;
+	if (e->nheld >= CSV_HOLD_EVENTS || e->held.len >= CSV_HOLD_BYTES)
+		return csv_release(e, eb);
+	return 0;
+}
+
+int
+encoder_set_fields(struct encoder *e, const char *list, struct errbuf *eb)
+{
+	const char *p = list, *comma;
+
+	if (e == NULL || (e->format != TO_CSV && e->format != TO_TSV))
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--fields is for --to csv and --to tsv");
+	for (;;) {
+		size_t n;
+
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		if (n == 0)
+			return errbuf_set(eb, STATUS_USAGE,
+					  "--fields '%s': an empty field name",
+					  list);
+		buf_reset(&e->key);
+		buf_add(&e->key, p, n);
+		cols_room(e);
+		if (find_col(e) != SIZE_MAX)
+			return errbuf_set(
+				eb, STATUS_USAGE,
+				"--fields '%s': '%.*s' is given twice", list,
+				(int)n, p);
+		if (e->ncols == 0)
+			e->no[0] = 0;
+		buf_add(&e->names, p, n);
+		e->ncols++;
+		e->no[e->ncols] = e->names.len;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	e->fixed = 1;
+	e->have_header = 1;
+	return 0;
 }
 
 /* ---- the entry points --------------------------------------------------- */
@@ -543,6 +660,9 @@ encoder_write(struct encoder *e, struct record *rec, struct errbuf *eb)
 int
 encoder_finish(struct encoder *e, struct errbuf *eb)
 {
+	if (e && (e->format == TO_CSV || e->format == TO_TSV) &&
+	    !e->have_header)
+		return csv_release(e, eb);
 	if (e == NULL || e->format != TO_JSON)
 		return 0;
 	if (e->n == 0)

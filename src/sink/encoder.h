@@ -7,10 +7,13 @@
  *             when there were no events), so the output is valid JSON
  *             and still greps line by line
  *   json-seq  RFC 7464: RS, the event, LF
- *   csv, tsv  a header row made from the first event's flattened keys
- *             (nested objects as a.b, arrays as a.1, a.2 as Miller does),
- *             then one row per event; an event with a field not in the
- *             header is rejected (stage "output"), never cut silently
+ *   csv, tsv  a header row of flattened keys (nested objects as a.b,
+ *             arrays as a.1, a.2 as Miller does): those of --fields, or
+ *             the union of the keys of the first 1000 events (at most
+ *             8 MiB of them, held until then), then one row per event;
+ *             an event with a field not in the header is rejected
+ *             (stage "output"), never cut silently; with --fields the
+ *             other fields are left out, as asked
  *   pretty    indented JSON, two spaces, as jq prints by default
  */
 #ifndef ENCODER_H
@@ -59,7 +62,18 @@ int encoder_set_colors(const char *spec, struct errbuf *eb);
  */
 int encoder_write(struct encoder *enc, struct record *rec, struct errbuf *eb);
 
-/* Write what closes the output (json's "]"): 0, or -1 with eb. */
+/*
+ * Fix the columns of csv or tsv to the comma-separated flattened keys of
+ * list (--fields a,b.c); the other keys of an event are left out.  0, or -1
+ * with STATUS_USAGE (another format, an empty or repeated name).
+ */
+int encoder_set_fields(struct encoder *enc, const char *list,
+		       struct errbuf *eb);
+
+/*
+ * Write what closes the output (json's "]"; the csv rows held while the
+ * header was not fixed): 0, or -1 with eb.
+ */
 int encoder_finish(struct encoder *enc, struct errbuf *eb);
 
 void encoder_free(struct encoder *enc);

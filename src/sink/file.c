@@ -35,7 +35,7 @@ file_write_fd(struct sink *s, int fd, const char *buf, size_t len,
 			  strerror(errno));
 }
 
-/* Sinks open on stdout (-o -, --dlq -, tee --to -): fd 1 is closed, and
+/* Sinks open on stdout (-o -, --dlq -, tee -t -): fd 1 is closed, and
  * its deferred errors seen, only when the last of them closes. */
 static int stdout_users;
 
@@ -73,11 +73,11 @@ const struct sink_kind sink_stdout = {
 	.close = stdout_close,
 };
 
-/* Open PATH for appending, as a file target; shared with sink/gzip.c. */
-int
-file_open_append(const char *path, struct errbuf *eb)
+/* Open PATH for writing with the extra flags (O_APPEND or O_TRUNC). */
+static int
+file_open_flags(const char *path, int flags, struct errbuf *eb)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
 	struct stat st;
 
 	if (fd == -1) {
@@ -94,6 +94,20 @@ file_open_append(const char *path, struct errbuf *eb)
 				  "cannot open '%s': Is a directory", path);
 	}
 	return fd;
+}
+
+/* Open PATH for appending, as a file target; shared with sink/gzip.c. */
+int
+file_open_append(const char *path, struct errbuf *eb)
+{
+	return file_open_flags(path, O_APPEND, eb);
+}
+
+/* Open PATH emptied, as the main output -o is (target.c). */
+int
+file_open_replace(const char *path, struct errbuf *eb)
+{
+	return file_open_flags(path, O_TRUNC, eb);
 }
 
 /* mkdir -p for the directories above path. */

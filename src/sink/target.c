@@ -60,7 +60,7 @@ target_kind_any(const char *spec, const char **rest, int templates,
 		else
 			errbuf_set(eb, STATUS_USAGE,
 				   "target '%s': {EXPR} templates are for -o, "
-				   "split, route --to and tee --to",
+				   "split, route --to and tee -t",
 				   spec);
 		return NULL;
 	}
@@ -211,6 +211,25 @@ struct sink *
 sink_open(const char *spec, int line_buffered, struct errbuf *eb)
 {
 	return sink_open_any(spec, line_buffered, SINK_BUF, -1, eb);
+}
+
+struct sink *
+sink_open_output(const char *spec, int line_buffered, int append,
+		 struct errbuf *eb)
+{
+	const struct sink_kind *kind;
+	const char *rest;
+	int fd;
+
+	kind = target_kind(spec, &rest, eb);
+	if (kind == NULL)
+		return NULL;
+	if (append || (kind != &sink_file && kind != &sink_gzip))
+		return sink_open(spec, line_buffered, eb);
+	fd = file_open_replace(rest, eb);
+	if (fd == -1)
+		return NULL;
+	return sink_open_any(spec, line_buffered, SINK_BUF, fd, eb);
 }
 
 struct sink *

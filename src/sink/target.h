@@ -111,6 +111,14 @@ int target_check_template(const char *spec, int *is_template,
 struct sink *sink_open(const char *spec, int line_buffered, struct errbuf *eb);
 
 /*
+ * Open the main output (-o): a file or .gz file is emptied at open, as
+ * the shell's > does, unless append (--append, or a resumed run); other
+ * targets open as sink_open() opens them.
+ */
+struct sink *sink_open_output(const char *spec, int line_buffered, int append,
+			      struct errbuf *eb);
+
+/*
  * Open a target for a caller that does its own buffering (sinkset.c):
  * sink_write_block() then hands it whole blocks of lines.
  */
@@ -196,6 +204,9 @@ int sink_close(struct sink *s, struct errbuf *eb);
 
 /* Open PATH for append as file targets do (0644 less umask); fd or -1. */
 int file_open_append(const char *path, struct errbuf *eb);
+
+/* The same, emptying the file (O_TRUNC) instead of appending to it. */
+int file_open_replace(const char *path, struct errbuf *eb);
 
 /*
  * Open path, rendered from a template, with flags (O_WRONLY | O_APPEND |
