@@ -94,7 +94,7 @@ setup() {
 	run -2 --separate-stderr "$EVPIPE" filter --invrt .a "$T/in"
 	assert_equal "$stderr" "evpipe: filter: unknown option '--invrt'; did you mean '--invert'? (see 'evpipe filter --help')"
 	run -2 --separate-stderr "$EVPIPE" --from jsn cat "$T/in"
-	assert_equal "$stderr" "evpipe: --from: 'jsn' is not one of ndjson, json, json-seq, csv, tsv, logfmt; did you mean 'json'?"
+	assert_equal "$stderr" "evpipe: --from: 'jsn' is not one of ndjson, json, json-seq, csv, tsv, logfmt, lines, combined, syslog; did you mean 'json'?"
 	run -2 --separate-stderr "$EVPIPE" help tea
 	assert_equal "$stderr" "evpipe: help: unknown command 'tea'; did you mean 'tee'?"
 	# nothing when no name is close
