@@ -121,12 +121,14 @@ const struct opt global_opts[] = {
 	  "dead-lettering what they did not take (default 5s)",
 	  NULL, NULL, 0 },
 	{ "kafka-config", 0, OPT_STRING, G(kafka_config), "FILE",
-	  "read librdkafka properties for kafka:// targets from FILE "
+	  "read librdkafka properties for kafka:// targets and sources "
+	  "from FILE "
 	  "(KEY=VALUE lines)",
 	  NULL, NULL, 0 },
 	{ "kafka-set", 0, OPT_STRLIST, G(kafka_set), "KEY=VALUE",
-	  "set a librdkafka property for kafka:// targets (repeatable)", NULL,
-	  NULL, 0 },
+	  "set a librdkafka property for kafka:// targets and sources "
+	  "(repeatable)",
+	  NULL, NULL, 0 },
 	{ "nats-creds", 0, OPT_STRING, G(nats_creds), "FILE",
 	  "authenticate to nats:// servers with the credentials FILE", NULL,
 	  NULL, 0 },
@@ -249,7 +251,8 @@ cmd_print_usage(FILE *fp)
 	fputs("\nTARGET is -, PATH, PATH.gz, exec:COMMAND, tcp://HOST:PORT, "
 	      "unix:PATH,\nkafka://HOST:PORT/TOPIC or nats://HOST:PORT/SUBJECT "
 	      "(evpipe-brokers(7)).\n"
-	      "ADDRESS is tcp://HOST:PORT, unix:PATH or udp://HOST:PORT.\n"
+	      "ADDRESS is tcp://HOST:PORT, unix:PATH, udp://HOST:PORT or\n"
+	      "kafka://HOST:PORT/TOPIC?group=NAME (evpipe-brokers(7)).\n"
 	      "See 'evpipe help COMMAND' and the manual, evpipe(1).\n",
 	      fp);
 }

@@ -173,6 +173,19 @@ base64_json(const unsigned char *p, size_t n)
 }
 
 /*
+ * A source whose positions are offsets in a stream, not lines (a broker
+ * partition), names its records "SCHEME://STREAM@" and gives the offset
+ * as the line number: the location reads STREAM@OFFSET, not FILE:LINE.
+ */
+static int
+src_is_stream(const char *src)
+{
+	size_t n = strlen(src);
+
+	return n > 0 && src[n - 1] == '@';
+}
+
+/*
  * The dead-letter record: stage, reason, source, line, the event (as JSON
  * if it parsed, else as a string, else as base64 when the bytes are not
  * UTF-8) and any details the stage gave.
@@ -190,8 +203,18 @@ run_dead_letter(struct run *r, const char *stage, struct record *rec,
 
 	json_object_set_new(o, "stage", json_string(stage));
 	json_object_set_new(o, "reason", json_string(reason));
-	json_object_set_new(o, "source", json_string(rec->src));
-	json_object_set_new(o, "line", json_integer((json_int_t)rec->lineno));
+	if (src_is_stream(rec->src)) {
+		/* "kafka://topic/3@1234": where the broker keeps it */
+		char *loc = xasprintf("%s%llu", rec->src,
+				      (unsigned long long)rec->lineno);
+
+		json_object_set_new(o, "source", json_string(loc));
+		free(loc);
+	} else {
+		json_object_set_new(o, "source", json_string(rec->src));
+		json_object_set_new(o, "line",
+				    json_integer((json_int_t)rec->lineno));
+	}
 	if (detail)
 		json_object_foreach(detail, k, v)
 			if (strcmp(k, "messages") != 0)
@@ -289,8 +312,9 @@ run_reject(struct run *r, struct run_stage *st, const char *stage,
 		for (i = 0; i < (nmsg ? nmsg : 1); i++) {
 			if (r->printed++ >= REJECT_PRINT_MAX)
 				break;
-			fprintf(stderr, "evpipe: %s: %s:%llu: %s\n", stage,
-				rec->src, (unsigned long long)rec->lineno,
+			fprintf(stderr, "evpipe: %s: %s%s%llu: %s\n", stage,
+				rec->src, src_is_stream(rec->src) ? "" : ":",
+				(unsigned long long)rec->lineno,
 				nmsg ? json_string_value(
 					       json_array_get(msgs, i))
 				     : reason);

@@ -123,6 +123,11 @@ source_check(const struct globals *g, struct errbuf *eb)
 	if (source_socket_mode(g->socket_mode, &mode, eb) == -1)
 		return -1;
 	for (i = 0; i < g->listen.n; i++) {
+		if (strncmp(g->listen.v[i], "kafka://", 8) == 0) {
+			if (source_kafka_check(g, g->listen.v[i], eb) == -1)
+				return -1;
+			continue;
+		}
 		if (source_listen_check(g->listen.v[i], eb) == -1)
 			return -1;
 		/* One udp listener reads the datagrams of every peer: a
@@ -155,7 +160,9 @@ source_set_init(struct source_set *set, const struct globals *g,
 		inputs = stdin_only;
 	set->inputs = inputs;
 	for (i = 0; i < g->listen.n; i++)
-		if (source_listen_new(set, g->listen.v[i]) == -1)
+		if ((strncmp(g->listen.v[i], "kafka://", 8) == 0
+			     ? source_kafka_new(set, g->listen.v[i])
+			     : source_listen_new(set, g->listen.v[i])) == -1)
 			return -1;
 	if (!g->follow)
 		return 0;

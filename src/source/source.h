@@ -244,6 +244,10 @@ struct source *source_file_new(struct source_set *set, const char *path);
 struct source *source_follow_new(struct source_set *set, const char *path);
 int source_listen_new(struct source_set *set, const char *target);
 int source_listen_check(const char *target, struct errbuf *eb);
+/* -i kafka://... (source/kafka.c): a consumer group member. */
+int source_kafka_new(struct source_set *set, const char *spec);
+int source_kafka_check(const struct globals *g, const char *spec,
+		       struct errbuf *eb);
 
 /*
  * After the followed files were added: for every file of the checkpoint
