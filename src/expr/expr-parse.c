@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "lib/errbuf.h"
+#include "lib/util.h"
 #include "expr-impl.h"
 #include "lib/xmalloc.h"
 
@@ -254,17 +255,11 @@ parse_hex4(const char *s, unsigned *out)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		int c = s[i];
+		int d = hex_value((unsigned char)s[i]);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
+		if (d < 0)
 			return -1;
+		v = v << 4 | (unsigned)d;
 	}
 	*out = v;
 	return 0;

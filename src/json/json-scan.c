@@ -26,6 +26,7 @@
 
 #include "lib/errbuf.h"
 #include "json-scan.h"
+#include "lib/util.h"
 #include "lib/xmalloc.h"
 
 #define LIKELY(x)   __builtin_expect(!!(x), 1)
@@ -245,23 +246,12 @@ special8(uint64_t w)
 /* A digit test without a memory access, for the number loops. */
 #define IS_DIGIT(c) ((unsigned)(c) - '0' < 10)
 
-static inline int
-hexval(unsigned c)
-{
-	if (c - '0' < 10)
-		return (int)(c - '0');
-	c |= 0x20;
-	if (c - 'a' < 6)
-		return (int)(c - 'a' + 10);
-	return -1;
-}
-
 /* The 4 hex digits at s (caller checked there are 4 bytes), or -1. */
 static inline long
 hex4(const unsigned char *s)
 {
-	int a = hexval(s[0]), b = hexval(s[1]), c = hexval(s[2]),
-	    d = hexval(s[3]);
+	int a = hex_value(s[0]), b = hex_value(s[1]), c = hex_value(s[2]),
+	    d = hex_value(s[3]);
 
 	if ((a | b | c | d) < 0)
 		return -1;
@@ -401,7 +391,7 @@ scan_string_slow(struct jscan *js, const unsigned char *p,
 			if (end - p < 6) {
 				/* Truncated, or bad digits before the end. */
 				for (n = 2; p + n < end; n++)
-					if (hexval(p[n]) < 0)
+					if (hex_value(p[n]) < 0)
 						goto badu;
 				return fail_eof(js, eb), NULL;
 			}
@@ -420,7 +410,7 @@ scan_string_slow(struct jscan *js, const unsigned char *p,
 					if (q + 1 < end && q[1] != 'u')
 						goto lone;
 					for (q += 2; q < end; q++)
-						if (hexval(*q) < 0)
+						if (hex_value(*q) < 0)
 							goto lone;
 					return fail_eof(js, eb), NULL;
 				}

@@ -6,6 +6,7 @@
 
 #include "json-text.h"
 #include "lib/buf.h"
+#include "lib/util.h"
 
 void
 jtext_compact(struct buf *out, const char *p, size_t n, int *in_str)
@@ -51,8 +52,6 @@ jtext_compact(struct buf *out, const char *p, size_t n, int *in_str)
 	*in_str = s;
 }
 
-static const char hexdig[] = "0123456789abcdef";
-
 void
 jtext_add_string(struct buf *out, const char *p, size_t n)
 {
@@ -95,8 +94,12 @@ jtext_add_string(struct buf *out, const char *p, size_t n)
 			buf_add(out, "\\f", 2);
 			break;
 		default: {
-			char u[6] = { '\\',	      'u',	     '0', '0',
-				      hexdig[c >> 4], hexdig[c & 15] };
+			char u[6] = { '\\',
+				      'u',
+				      '0',
+				      '0',
+				      hex_digits[c >> 4],
+				      hex_digits[c & 15] };
 
 			buf_add(out, u, 6);
 		}

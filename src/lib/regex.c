@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "errbuf.h"
 #include "regex.h"
+#include "util.h"
 #include "xmalloc.h"
 
 static void *
@@ -114,18 +115,6 @@ static const char *const regex_gc_names[][2] = {
 };
 
 static int
-regex_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 regex_ident_start(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
@@ -142,7 +131,7 @@ regex_hex(const char *p, const char *end, int n)
 	if (end - p < n)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if ((d = regex_hexval((unsigned char)p[i])) < 0)
+		if ((d = hex_value((unsigned char)p[i])) < 0)
 			return -1;
 		v = v * 16 + d;
 	}
@@ -199,9 +188,8 @@ ecma_brace_cp(const char **pp, const char *end)
 	const char *q = *pp + 3;
 	long cp = 0;
 
-	while (q < end && regex_hexval((unsigned char)*q) >= 0 &&
-	       cp <= 0x10ffff)
-		cp = cp * 16 + regex_hexval((unsigned char)*q++);
+	while (q < end && hex_value((unsigned char)*q) >= 0 && cp <= 0x10ffff)
+		cp = cp * 16 + hex_value((unsigned char)*q++);
 	if (q == *pp + 3 || q >= end || *q != '}' || cp > 0x10ffff)
 		return -1;
 	*pp = q + 1;

@@ -61,7 +61,7 @@ ckpt_entry_parse(json_t *o, size_t i, struct ckpt_entry *e, struct errbuf *eb)
 	f = json_object_get(o, "fingerprint");
 	hex = json_string_value(f);
 	if (hex == NULL || json_string_length(f) != 16 ||
-	    strspn(hex, "0123456789abcdef") != 16)
+	    strspn(hex, hex_digits) != 16)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "files[%zu]: \"fingerprint\" must be 16 "
 				  "lowercase hex digits",
