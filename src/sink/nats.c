@@ -484,6 +484,18 @@ nats_connect(struct nats_priv *p, const struct broker_url *u, int tls,
 		goto out;
 	}
 	st = natsConnection_Connect(&p->nc, p->opts);
+	/*
+	 * With an NKey, about one connection in fifty is refused as an
+	 * authorization violation although the same seed signs the next
+	 * server nonce fine (seen with libnats 3.4.1 against nats-server
+	 * 2.9): the refusal depends on the nonce, not on the key, so a
+	 * refused NKey login is tried twice more before it counts.
+	 */
+	for (int again = 0;
+	     st == NATS_CONNECTION_AUTH_FAILED && o->nats_nkey && again < 2;
+	     again++) {
+		st = natsConnection_Connect(&p->nc, p->opts);
+	}
 	if (st != NATS_OK) {
 		nats_status(st, "cannot connect", p->spec, eb);
 		goto out;
