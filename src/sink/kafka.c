@@ -32,12 +32,12 @@
 #include "expr/template.h"
 #include "lib/buf.h"
 #include "lib/errbuf.h"
+#include "lib/kafka-conf.h"
 #include "lib/xmalloc.h"
 #include "record.h"
 #include "target.h"
 
 #define KAFKA_TIMEOUT_MS "30000" /* message.timeout.ms unless set */
-#define KAFKA_MAX_LINE	 4096	 /* of a --kafka-config file */
 
 struct kafka_priv {
 	rd_kafka_t *rk;
@@ -68,111 +68,27 @@ topic_ok(const char *t)
 	return 1;
 }
 
-static int
-conf_put(rd_kafka_conf_t *conf, const char *key, const char *val,
-	 const char *where, struct errbuf *eb)
-{
-	char err[256];
-
-	if (rd_kafka_conf_set(conf, key, val, err, sizeof err) !=
-	    RD_KAFKA_CONF_OK)
-		return errbuf_set(eb, STATUS_USAGE, "%s: %s", where, err);
-	return 0;
-}
-
-/* Apply "key=value" (whitespace around both trimmed) to conf. */
-static int
-conf_line(rd_kafka_conf_t *conf, char *line, const char *where,
-	  struct errbuf *eb)
-{
-	char *eq = strchr(line, '='), *k = line, *v, *e;
-
-	if (eq == NULL)
-		return errbuf_set(eb, STATUS_USAGE,
-				  "%s: expected KEY=VALUE, not '%s'", where,
-				  line);
-	*eq = '\0';
-	v = eq + 1;
-	while (*k == ' ' || *k == '\t')
-		k++;
-	for (e = eq; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
-		e[-1] = '\0';
-	while (*v == ' ' || *v == '\t')
-		v++;
-	for (e = v + strlen(v);
-	     e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'); e--)
-		e[-1] = '\0';
-	if (*k == '\0')
-		return errbuf_set(eb, STATUS_USAGE, "%s: empty property name",
-				  where);
-	return conf_put(conf, k, v, where, eb);
-}
-
-static int
-conf_file(rd_kafka_conf_t *conf, const char *path, struct errbuf *eb)
-{
-	char line[KAFKA_MAX_LINE], where[KAFKA_MAX_LINE + 64];
-	unsigned long lineno = 0;
-	FILE *fp = fopen(path, "r");
-	int rc = 0;
-
-	if (fp == NULL)
-		return errbuf_set(eb, STATUS_USAGE, "--kafka-config %s: %s",
-				  path, strerror(errno));
-	while (rc == 0 && fgets(line, sizeof line, fp)) {
-		char *p = line;
-		size_t n = strlen(line);
-
-		lineno++;
-		snprintf(where, sizeof where, "--kafka-config %s:%lu", path,
-			 lineno);
-		if (n > 0 && line[n - 1] != '\n' && !feof(fp)) {
-			rc = errbuf_set(eb, STATUS_USAGE, "%s: line too long",
-					where);
-			break;
-		}
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '#' || *p == '\r')
-			continue;
-		rc = conf_line(conf, p, where, eb);
-	}
-	if (rc == 0 && ferror(fp))
-		rc = errbuf_set(eb, STATUS_USAGE, "--kafka-config %s: %s", path,
-				strerror(errno));
-	fclose(fp);
-	return rc;
-}
-
 /* Our defaults, then --kafka-config, then --kafka-set, then the URL. */
 static rd_kafka_conf_t *
 conf_build(const struct broker_url *u, struct errbuf *eb)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	const struct broker_opts *o = &sink_broker_opts;
-	size_t i;
 
-	if (conf_put(conf, "message.timeout.ms", KAFKA_TIMEOUT_MS, "kafka",
-		     eb) == -1 ||
-	    conf_put(conf, "partitioner", "murmur2_random", "kafka", eb) ==
-		    -1 ||
-	    conf_put(conf, "client.id", "evpipe", "kafka", eb) == -1)
+	if (kafka_conf_put(conf, "message.timeout.ms", KAFKA_TIMEOUT_MS,
+			   "kafka", eb) == -1 ||
+	    kafka_conf_put(conf, "partitioner", "murmur2_random", "kafka",
+			   eb) == -1 ||
+	    kafka_conf_put(conf, "client.id", "evpipe", "kafka", eb) == -1)
 		goto fail;
-	if (o->kafka_config && conf_file(conf, o->kafka_config, eb) == -1)
+	if (kafka_conf_user(conf, o->kafka_config, o->kafka_set, o->nkafka_set,
+			    eb) == -1)
 		goto fail;
-	for (i = 0; i < o->nkafka_set; i++) {
-		char *kv = xstrdup(o->kafka_set[i]);
-		int r = conf_line(conf, kv, "--kafka-set", eb);
-
-		free(kv);
-		if (r == -1)
-			goto fail;
-	}
 	/* What the target promises is not left to the properties. */
-	if (conf_put(conf, "bootstrap.servers", u->hosts, "kafka", eb) == -1 ||
-	    conf_put(conf, "enable.idempotence", "true", "kafka", eb) == -1)
+	if (kafka_conf_put(conf, "bootstrap.servers", u->hosts, "kafka", eb) ==
+		    -1 ||
+	    kafka_conf_put(conf, "enable.idempotence", "true", "kafka", eb) ==
+		    -1)
 		goto fail;
 	return conf;
 fail:

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "lib/errbuf.h"
+#include "lib/kafka-conf.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
 #include "linereader.h"
@@ -42,7 +43,6 @@
 #define KSRC_COMMIT_EVERY 1000000000LL /* ns between async commits */
 #define KSRC_META_MS	  10000	       /* the brokers must answer by then */
 #define KSRC_CLOSE_TRIES  5	       /* sync commits tried at the end */
-#define KSRC_MAX_LINE	  4096	       /* --kafka-config line */
 
 struct kentry {
 	const char *name; /* interned "kafka://TOPIC/PARTITION@" */
@@ -351,110 +351,31 @@ fail:
 	return -1;
 }
 
-static int
-conf_put(rd_kafka_conf_t *conf, const char *key, const char *val,
-	 const char *where, struct errbuf *eb)
-{
-	char err[256];
-
-	if (rd_kafka_conf_set(conf, key, val, err, sizeof err) !=
-	    RD_KAFKA_CONF_OK)
-		return errbuf_set(eb, STATUS_USAGE, "%s: %s", where, err);
-	return 0;
-}
-
-/* "KEY=VALUE", blanks around both trimmed. */
-static int
-conf_line(rd_kafka_conf_t *conf, char *line, const char *where,
-	  struct errbuf *eb)
-{
-	char *eq = strchr(line, '='), *k = line, *v, *e;
-
-	if (eq == NULL)
-		return errbuf_set(eb, STATUS_USAGE,
-				  "%s: expected KEY=VALUE, not '%s'", where,
-				  line);
-	*eq = '\0';
-	v = eq + 1;
-	while (*k == ' ' || *k == '\t')
-		k++;
-	for (e = eq; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
-		e[-1] = '\0';
-	while (*v == ' ' || *v == '\t')
-		v++;
-	for (e = v + strlen(v);
-	     e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'); e--)
-		e[-1] = '\0';
-	if (*k == '\0')
-		return errbuf_set(eb, STATUS_USAGE, "%s: empty property name",
-				  where);
-	return conf_put(conf, k, v, where, eb);
-}
-
-static int
-conf_file(rd_kafka_conf_t *conf, const char *path, struct errbuf *eb)
-{
-	char line[KSRC_MAX_LINE], where[KSRC_MAX_LINE + 64];
-	unsigned long lineno = 0;
-	FILE *fp = fopen(path, "r");
-	int rc = 0;
-
-	if (fp == NULL)
-		return errbuf_set(eb, STATUS_USAGE, "--kafka-config %s: %s",
-				  path, strerror(errno));
-	while (rc == 0 && fgets(line, sizeof line, fp)) {
-		char *p = line;
-		size_t n = strlen(line);
-
-		lineno++;
-		snprintf(where, sizeof where, "--kafka-config %s:%lu", path,
-			 lineno);
-		if (n > 0 && line[n - 1] != '\n' && !feof(fp)) {
-			rc = errbuf_set(eb, STATUS_USAGE, "%s: line too long",
-					where);
-			break;
-		}
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '#' || *p == '\r')
-			continue;
-		rc = conf_line(conf, p, where, eb);
-	}
-	fclose(fp);
-	return rc;
-}
-
 /* Ours, then --kafka-config and --kafka-set, then what we promise. */
 static rd_kafka_conf_t *
 conf_build(const struct globals *g, const struct kurl *u, struct errbuf *eb)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	size_t i;
 
-	if (conf_put(conf, "client.id", "evpipe", "kafka", eb) == -1 ||
-	    conf_put(conf, "queued.max.messages.kbytes", "8192", "kafka", eb) ==
-		    -1 ||
-	    conf_put(conf, "auto.offset.reset",
-		     u->offset ? u->offset : "earliest", "kafka", eb) == -1)
+	if (kafka_conf_put(conf, "client.id", "evpipe", "kafka", eb) == -1 ||
+	    kafka_conf_put(conf, "queued.max.messages.kbytes", "8192", "kafka",
+			   eb) == -1 ||
+	    kafka_conf_put(conf, "auto.offset.reset",
+			   u->offset ? u->offset : "earliest", "kafka",
+			   eb) == -1)
 		goto fail;
-	if (g->kafka_config && conf_file(conf, g->kafka_config, eb) == -1)
+	if (kafka_conf_user(conf, g->kafka_config, g->kafka_set.v,
+			    g->kafka_set.n, eb) == -1)
 		goto fail;
-	for (i = 0; i < g->kafka_set.n; i++) {
-		char *kv = xstrdup(g->kafka_set.v[i]);
-		int r = conf_line(conf, kv, "--kafka-set", eb);
-
-		free(kv);
-		if (r == -1)
-			goto fail;
-	}
-	if (conf_put(conf, "bootstrap.servers", u->hosts, "kafka", eb) == -1 ||
-	    conf_put(conf, "group.id", u->group, "kafka", eb) == -1 ||
-	    conf_put(conf, "enable.auto.commit", "false", "kafka", eb) == -1 ||
-	    conf_put(conf, "enable.auto.offset.store", "false", "kafka", eb) ==
+	if (kafka_conf_put(conf, "bootstrap.servers", u->hosts, "kafka", eb) ==
 		    -1 ||
-	    conf_put(conf, "enable.partition.eof", "false", "kafka", eb) == -1)
+	    kafka_conf_put(conf, "group.id", u->group, "kafka", eb) == -1 ||
+	    kafka_conf_put(conf, "enable.auto.commit", "false", "kafka", eb) ==
+		    -1 ||
+	    kafka_conf_put(conf, "enable.auto.offset.store", "false", "kafka",
+			   eb) == -1 ||
+	    kafka_conf_put(conf, "enable.partition.eof", "false", "kafka",
+			   eb) == -1)
 		goto fail;
 	return conf;
 fail:
