@@ -304,34 +304,7 @@ static int
 combined_next(struct reader *r, const char **rec, size_t *len,
 	      struct errbuf *eb)
 {
-	for (;;) {
-		const char *line;
-		size_t n;
-		int res = linereader_next(&r->lr, &line, &n, eb);
-
-		r->lineno = r->lr.lineno;
-		if (res != LINE_OK) {
-			if (res == LINE_TOO_LONG) {
-				*rec = line;
-				*len = n;
-			}
-			return res;
-		}
-		if (reader_blank(line, n))
-			continue;
-		if (combined_parse(r, line, n, eb) == -1) {
-			*rec = line;
-			*len = n;
-			return LINE_INVALID;
-		}
-		*rec = r->out.data;
-		*len = r->out.len;
-		if (*len > r->max_line) {
-			*len = r->max_line;
-			return LINE_TOO_LONG;
-		}
-		return LINE_OK;
-	}
+	return reader_next_parsed(r, rec, len, combined_parse, eb);
 }
 
 const struct reader_format format_combined = {

@@ -135,36 +135,7 @@ logfmt_parse(struct reader *r, const char *line, size_t n, struct errbuf *eb)
 static int
 logfmt_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 {
-	for (;;) {
-		const char *line;
-		size_t n, i;
-		int res = linereader_next(&r->lr, &line, &n, eb);
-
-		r->lineno = r->lr.lineno;
-		if (res != LINE_OK) {
-			if (res == LINE_TOO_LONG) {
-				*rec = line;
-				*len = n;
-			}
-			return res;
-		}
-		for (i = 0; i < n && blank(line[i]); i++)
-			;
-		if (i == n)
-			continue;
-		if (logfmt_parse(r, line, n, eb) == -1) {
-			*rec = line;
-			*len = n;
-			return LINE_INVALID;
-		}
-		*rec = r->out.data;
-		*len = r->out.len;
-		if (*len > r->max_line) {
-			*len = r->max_line;
-			return LINE_TOO_LONG;
-		}
-		return LINE_OK;
-	}
+	return reader_next_parsed(r, rec, len, logfmt_parse, eb);
 }
 
 const struct reader_format format_logfmt = {

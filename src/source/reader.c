@@ -213,6 +213,42 @@ reader_blank(const char *p, size_t n)
 	return 1;
 }
 
+int
+reader_next_parsed(struct reader *r, const char **rec, size_t *len,
+		   int (*parse)(struct reader *r, const char *line, size_t n,
+				struct errbuf *eb),
+		   struct errbuf *eb)
+{
+	for (;;) {
+		const char *line;
+		size_t n;
+		int res = linereader_next(&r->lr, &line, &n, eb);
+
+		r->lineno = r->lr.lineno;
+		if (res != LINE_OK) {
+			if (res == LINE_TOO_LONG) {
+				*rec = line;
+				*len = n;
+			}
+			return res;
+		}
+		if (reader_blank(line, n))
+			continue;
+		if (parse(r, line, n, eb) == -1) {
+			*rec = line;
+			*len = n;
+			return LINE_INVALID;
+		}
+		*rec = r->out.data;
+		*len = r->out.len;
+		if (*len > r->max_line) {
+			*len = r->max_line;
+			return LINE_TOO_LONG;
+		}
+		return LINE_OK;
+	}
+}
+
 static int
 ndjson_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 {

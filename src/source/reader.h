@@ -116,6 +116,17 @@ int reader_next(struct reader *r, const char **rec, size_t *len,
 int reader_blank(const char *p, size_t n);
 
 /*
+ * The next() of a decoder that turns each non-blank line into one event:
+ * parse(r, line, n, eb) writes the event's JSON to r->out (0), or says
+ * why the line is not one (-1 with eb: the line is rejected as it is).
+ * Line numbers, --max-line and the end of input as for NDJSON.
+ */
+int reader_next_parsed(struct reader *r, const char **rec, size_t *len,
+		       int (*parse)(struct reader *r, const char *line,
+				    size_t n, struct errbuf *eb),
+		       struct errbuf *eb);
+
+/*
  * Bytes read from the input but not yet consumed by the decoder.  Right
  * after reader_next() handed out a record, the input's offset minus this
  * is where that record ends (for json-seq: past the RS that ended it).
