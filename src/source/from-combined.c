@@ -30,18 +30,6 @@ struct cparse {
 	struct errbuf *eb;
 };
 
-static void
-combined_init(struct reader *r)
-{
-	linereader_init(&r->lr, r->read, r->arg, r->max_line);
-}
-
-static void
-combined_release(struct reader *r)
-{
-	linereader_release(&r->lr);
-}
-
 static int
 fail(struct cparse *c, const char *what)
 {
@@ -309,7 +297,7 @@ combined_next(struct reader *r, const char **rec, size_t *len,
 
 const struct reader_format format_combined = {
 	.name = "combined",
-	.init = combined_init,
+	.init = reader_lines_init,
 	.next = combined_next,
-	.release = combined_release,
+	.release = reader_lines_release,
 };

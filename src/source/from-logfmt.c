@@ -17,18 +17,6 @@
 #include "lib/errbuf.h"
 #include "reader.h"
 
-static void
-logfmt_init(struct reader *r)
-{
-	linereader_init(&r->lr, r->read, r->arg, r->max_line);
-}
-
-static void
-logfmt_release(struct reader *r)
-{
-	linereader_release(&r->lr);
-}
-
 static int
 blank(char c)
 {
@@ -140,7 +128,7 @@ logfmt_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 
 const struct reader_format format_logfmt = {
 	.name = "logfmt",
-	.init = logfmt_init,
+	.init = reader_lines_init,
 	.next = logfmt_next,
-	.release = logfmt_release,
+	.release = reader_lines_release,
 };

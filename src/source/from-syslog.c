@@ -48,18 +48,6 @@ struct sparse {
 	struct errbuf *eb;
 };
 
-static void
-syslog_init(struct reader *r)
-{
-	linereader_init(&r->lr, r->read, r->arg, r->max_line);
-}
-
-static void
-syslog_release(struct reader *r)
-{
-	linereader_release(&r->lr);
-}
-
 static int
 fail(struct sparse *s, const char *what)
 {
@@ -497,7 +485,7 @@ syslog_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 
 const struct reader_format format_syslog = {
 	.name = "syslog",
-	.init = syslog_init,
+	.init = reader_lines_init,
 	.next = syslog_next,
-	.release = syslog_release,
+	.release = reader_lines_release,
 };

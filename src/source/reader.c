@@ -198,8 +198,8 @@ reader_add_field(struct buf *out, const char *p, size_t n, unsigned flags)
 
 /* ---- ndjson: the line reader as it is ---------------------------------- */
 
-static void
-ndjson_init(struct reader *r)
+void
+reader_lines_init(struct reader *r)
 {
 	linereader_init(&r->lr, r->read, r->arg, r->max_line);
 }
@@ -261,15 +261,15 @@ ndjson_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 	return res;
 }
 
-static void
-ndjson_release(struct reader *r)
+void
+reader_lines_release(struct reader *r)
 {
 	linereader_release(&r->lr);
 }
 
 static const struct reader_format format_ndjson = {
 	.name = "ndjson",
-	.init = ndjson_init,
+	.init = reader_lines_init,
 	.next = ndjson_next,
-	.release = ndjson_release,
+	.release = reader_lines_release,
 };

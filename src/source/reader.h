@@ -115,6 +115,10 @@ int reader_next(struct reader *r, const char **rec, size_t *len,
  */
 int reader_blank(const char *p, size_t n);
 
+/* init() and release() of a decoder that reads lines (r->lr). */
+void reader_lines_init(struct reader *r);
+void reader_lines_release(struct reader *r);
+
 /*
  * The next() of a decoder that turns each non-blank line into one event:
  * parse(r, line, n, eb) writes the event's JSON to r->out (0), or says
