@@ -80,6 +80,19 @@ wait_grep() {
 	assert_line --partial "'later.ndjson' has appeared; following it"
 }
 
+@test "-F refuses a directory and a gzip file at start, with exit 2" {
+	mkdir "$BATS_TEST_TMPDIR/dir"
+	run -2 --separate-stderr timeout 20 "$EVPIPE" -F cat "$BATS_TEST_TMPDIR/dir"
+	[[ $stderr == *"-F '$BATS_TEST_TMPDIR/dir': a directory cannot be followed; name the files in it"* ]]
+	printf '{"a":1}\n' | gzip >"$BATS_TEST_TMPDIR/in.ndjson.gz"
+	run -2 --separate-stderr timeout 20 "$EVPIPE" -F cat "$BATS_TEST_TMPDIR/in.ndjson.gz"
+	assert_equal "$stderr" "evpipe: -F '$BATS_TEST_TMPDIR/in.ndjson.gz': a gzip-compressed file cannot be followed; read it without -F"
+	[[ -z $output ]]
+	# read once, without -F, the same file is fine
+	run -0 "$EVPIPE" cat "$BATS_TEST_TMPDIR/in.ndjson.gz"
+	assert_output '{"a":1}'
+}
+
 @test "several files are followed at once; each event names its file" {
 	printf '{"f":1}\n' >one.ndjson
 	printf 'not json\n' >two.ndjson

@@ -3,11 +3,13 @@
  * the order of files read once, file-change events, and the checkpoint.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
@@ -145,6 +147,43 @@ source_check(const struct globals *g, struct errbuf *eb)
 	return 0;
 }
 
+/*
+ * A name -F can follow: one that does not exist yet, or a regular file
+ * that is not gzip-compressed (a compressed file cannot be read as it
+ * grows).  A directory used to be followed for ever in silence, and a
+ * .gz file gave one reject per chunk of compressed bytes.  0, or -1 with
+ * a usage error in eb.
+ */
+static int
+follow_check(const char *path, struct errbuf *eb)
+{
+	struct stat st;
+	unsigned char magic[2];
+	ssize_t n = 0;
+	int fd;
+
+	if (stat(path, &st) == -1)
+		return 0; /* followed by its name until it appears */
+	if (S_ISDIR(st.st_mode))
+		return errbuf_set(eb, STATUS_USAGE,
+				  "-F '%s': a directory cannot be followed; "
+				  "name the files in it (-F '%s'/*.ndjson)",
+				  path, path);
+	if (!S_ISREG(st.st_mode))
+		return 0; /* a FIFO is read as it comes, as before */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0) {
+		n = read(fd, magic, sizeof magic);
+		close(fd);
+	}
+	if (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "-F '%s': a gzip-compressed file cannot be "
+				  "followed; read it without -F",
+				  path);
+	return 0;
+}
+
 int
 source_set_init(struct source_set *set, const struct globals *g,
 		const char *const *inputs)
@@ -177,6 +216,13 @@ source_set_init(struct source_set *set, const struct globals *g,
 	if (getenv("EVPIPE_FOLLOW_POLL") == NULL ||
 	    *getenv("EVPIPE_FOLLOW_POLL") == '\0')
 		set->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	for (i = 0; inputs && inputs[i]; i++)
+		if (strcmp(inputs[i], "-") != 0 &&
+		    follow_check(inputs[i], &eb) == -1) {
+			fprintf(stderr, "evpipe: %s\n", eb.msg);
+			set->status = eb.status;
+			return -1;
+		}
 	/* Files are followed all at once; stdin is read as it comes. */
 	for (i = 0; inputs && inputs[i]; i++)
 		if (strcmp(inputs[i], "-") != 0)
