@@ -61,10 +61,12 @@ consumer() {
 	PID=$!
 }
 
-# wait_lines FILE N: until FILE has at least N lines (at most 60 s)
+# wait_lines FILE N: until FILE has at least N lines (at most 120 s: a
+# loaded machine once took longer than 60 s for the 100,000-event round
+# trip, stopping at 90,000 lines)
 wait_lines() {
 	local i
-	for ((i = 0; i < 600; i++)); do
+	for ((i = 0; i < 1200; i++)); do
 		[[ -f $1 && $(wc -l <"$1") -ge $2 ]] && return 0
 		sleep 0.1
 	done
