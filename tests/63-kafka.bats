@@ -4,43 +4,14 @@
 # (tests/helpers/kafka-mock.c, on 127.0.0.1), with kcat as the independent
 # consumer.  A missing kcat or helper fails the file.
 load test_helper
+load kafka_helper
 
 setup_file() {
-	command -v kcat >/dev/null || {
-		echo "kcat is not installed (make deps)" >&2
-		return 1
-	}
-	local helpers
-	helpers=$(dirname "$UNITDIR")
-	[[ -x $helpers/kafka-mock ]] || {
-		echo "$helpers/kafka-mock is not built (make all)" >&2
-		return 1
-	}
-	local d=$BATS_FILE_TMPDIR i
-	# its stdin stays open while the sleep holds the fifo; teardown_file
-	# ends both
-	mkfifo "$d/hold"
-	sleep 900 >"$d/hold" 3>&- &
-	echo $! >"$d/sleep.pid"
-	"$helpers/kafka-mock" ev:6 keyed:6 viakcat:6 big:3 routed:2 teed:2 splitted:2 \
-		<"$d/hold" >"$d/boot" 2>"$d/mock.err" 3>&- &
-	echo $! >"$d/mock.pid"
-	for ((i = 0; i < 500; i++)); do
-		[[ -s $d/boot ]] && break
-		sleep 0.02
-	done
-	[[ -s $d/boot ]] || {
-		echo "kafka-mock did not start: $(cat "$d/mock.err")" >&2
-		return 1
-	}
+	kafka_mock_start ev:6 keyed:6 viakcat:6 big:3 routed:2 teed:2 splitted:2
 }
 
 teardown_file() {
-	local f pid
-	for f in mock sleep; do
-		pid=$(cat "$BATS_FILE_TMPDIR/$f.pid" 2>/dev/null) || continue
-		kill "$pid" 2>/dev/null || true
-	done
+	kafka_mock_stop
 }
 
 setup() {

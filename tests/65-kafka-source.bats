@@ -5,40 +5,14 @@
 # mock's first group join takes about 3 s, and it never assigns with a
 # session timeout below 3 s: the consumers run with 6 s.
 load test_helper
+load kafka_helper
 
 setup_file() {
-	command -v kcat >/dev/null || {
-		echo "kcat is not installed (make deps)" >&2
-		return 1
-	}
-	local helpers d=$BATS_FILE_TMPDIR i
-	helpers=$(dirname "$UNITDIR")
-	[[ -x $helpers/kafka-mock ]] || {
-		echo "$helpers/kafka-mock is not built (make all)" >&2
-		return 1
-	}
-	mkfifo "$d/hold"
-	sleep 900 >"$d/hold" 3>&- &
-	echo $! >"$d/sleep.pid"
-	"$helpers/kafka-mock" rt:4 kill:3 poison:2 pair:4 held:1 multi:1 \
-		<"$d/hold" >"$d/boot" 2>"$d/mock.err" 3>&- &
-	echo $! >"$d/mock.pid"
-	for ((i = 0; i < 500; i++)); do
-		[[ -s $d/boot ]] && break
-		sleep 0.02
-	done
-	[[ -s $d/boot ]] || {
-		echo "kafka-mock did not start: $(cat "$d/mock.err")" >&2
-		return 1
-	}
+	kafka_mock_start rt:4 kill:3 poison:2 pair:4 held:1 multi:1
 }
 
 teardown_file() {
-	local f pid
-	for f in mock sleep; do
-		pid=$(cat "$BATS_FILE_TMPDIR/$f.pid" 2>/dev/null) || continue
-		kill "$pid" 2>/dev/null || true
-	done
+	kafka_mock_stop
 }
 
 setup() {

@@ -1,0 +1,40 @@
+# kafka_helper.bash -- the librdkafka mock cluster for the kafka test
+# files (tests/helpers/kafka-mock.c), started once per file on 127.0.0.1.
+
+# kafka_mock_start TOPIC:PARTITIONS...: in setup_file; the bootstrap list
+# ends up in $BATS_FILE_TMPDIR/boot.  The mock runs until its stdin
+# closes: a fifo held open by a sleep, which kafka_mock_stop ends.
+kafka_mock_start() {
+	local helpers d=$BATS_FILE_TMPDIR i
+	command -v kcat >/dev/null || {
+		echo "kcat is not installed (make deps)" >&2
+		return 1
+	}
+	helpers=$(dirname "$UNITDIR")
+	[[ -x $helpers/kafka-mock ]] || {
+		echo "$helpers/kafka-mock is not built (make all)" >&2
+		return 1
+	}
+	mkfifo "$d/hold"
+	sleep 900 >"$d/hold" 3>&- &
+	echo $! >"$d/sleep.pid"
+	"$helpers/kafka-mock" "$@" <"$d/hold" >"$d/boot" 2>"$d/mock.err" 3>&- &
+	echo $! >"$d/mock.pid"
+	for ((i = 0; i < 500; i++)); do
+		[[ -s $d/boot ]] && break
+		sleep 0.02
+	done
+	[[ -s $d/boot ]] || {
+		echo "kafka-mock did not start: $(cat "$d/mock.err")" >&2
+		return 1
+	}
+}
+
+# kafka_mock_stop: in teardown_file (it runs when a test failed too).
+kafka_mock_stop() {
+	local f pid
+	for f in mock sleep; do
+		pid=$(cat "$BATS_FILE_TMPDIR/$f.pid" 2>/dev/null) || continue
+		kill "$pid" 2>/dev/null || true
+	done
+}
