@@ -115,3 +115,14 @@ setup() {
 	run timeout 10 "$EVPIPE" schema compat widen-enum/old.json widen-enum/new.json < <(sleep 30)
 	assert_success
 }
+
+@test "compat reads schemas from process substitution and /dev/fd/N, as cat does" {
+	printf '%s\n' '{"type":"object","properties":{"a":{"type":"integer"}}}' >"$T/old.json"
+	printf '%s\n' '{"type":"object","properties":{"a":{"type":"string"}}}' >"$T/new.json"
+	run "$EVPIPE" schema compat <(cat "$T/old.json") <(cat "$T/old.json")
+	[[ $status -eq 0 && -z $output ]] || fail "same schema through pipes: exit $status: $output"
+	run --separate-stderr "$EVPIPE" schema compat <(cat "$T/old.json") /dev/fd/3 3<"$T/new.json"
+	[[ $status -eq 1 ]] || fail "exit $status: $output $stderr"
+	[[ $output == "backward: new#/properties/a/type: values of type integer are allowed by old but not by new" ]] || fail "$output"
+	[[ $stderr == *"/dev/fd/3: 1 breaking change (backward)" ]] || fail "$stderr"
+}

@@ -1349,41 +1349,20 @@ static int
 doc_open(struct doc *d, const char *label, const char *path,
 	 const struct schema_opts *opts, struct errbuf *eb)
 {
+	struct schema_doc sd;
 	struct schema *sc;
-	json_error_t jerr;
-	char *real, *slash;
-	struct buf u = BUF_INIT;
-	FILE *fp;
 
 	memset(d, 0, sizeof *d);
 	d->label = label;
 	d->path = path;
-	sc = schema_load(path, opts, eb);
+	sc = schema_load_doc(path, opts, &sd, eb);
 	if (sc == NULL)
 		return -1;
 	d->dialect = schema_dialect_of(sc);
 	schema_free(sc);
-	real = realpath(path, NULL);
-	fp = real ? fopen(real, "r") : NULL;
-	if (fp == NULL) {
-		free(real);
-		return errbuf_set(eb, STATUS_USAGE, "%s: cannot read", path);
-	}
-	d->root = json_loadf(fp, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-	fclose(fp);
-	if (d->root == NULL) {
-		free(real);
-		return errbuf_set(eb, STATUS_USAGE, "%s: %s", path, jerr.text);
-	}
-	buf_adds(&u, "file://");
-	schema_pct_encode(&u, real, "/-._~");
-	d->uri = buf_detach(&u, NULL);
-	slash = strrchr(real, '/');
-	if (slash == real)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	d->dir = real;
+	d->root = sd.root;
+	d->uri = sd.uri;
+	d->dir = sd.dir;
 	return 0;
 }
 

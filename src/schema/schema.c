@@ -1898,6 +1898,13 @@ schema_compile(json_t *doc, const char *base_uri,
 struct schema *
 schema_load(const char *path, const struct schema_opts *opts, struct errbuf *eb)
 {
+	return schema_load_doc(path, opts, NULL, eb);
+}
+
+struct schema *
+schema_load_doc(const char *path, const struct schema_opts *opts,
+		struct schema_doc *out, struct errbuf *eb)
+{
 	struct schema_opts o = opts ? *opts : (struct schema_opts){ 0 };
 	char *real, *dir, *slash, *uri;
 	struct buf u = BUF_INIT;
@@ -1947,6 +1954,13 @@ schema_load(const char *path, const struct schema_opts *opts, struct errbuf *eb)
 	sc = compile_exact(doc, uri, &o, &nt, used, eb);
 	if (sc == NULL)
 		errbuf_prefix(eb, "%s", path);
+	if (sc != NULL && out != NULL) {
+		out->root = doc;
+		out->uri = uri;
+		out->dir = dir;
+		free(real);
+		return sc;
+	}
 	json_decref(doc);
 	free(uri);
 	free(dir);

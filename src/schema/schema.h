@@ -120,6 +120,22 @@ struct schema *schema_load(const char *path, const struct schema_opts *opts,
 			   struct errbuf *eb);
 
 /*
+ * schema_load(), also handing back what was read, so that a caller that
+ * needs the document itself never reads the file twice (a pipe can be
+ * read only once): the document (a new reference), its file: URI and its
+ * directory (both malloc'd; a pipe's are the current directory's).  out
+ * is filled only when a schema is returned.
+ */
+struct schema_doc {
+	json_t *root;
+	char *uri;
+	char *dir;
+};
+struct schema *schema_load_doc(const char *path,
+			       const struct schema_opts *opts,
+			       struct schema_doc *out, struct errbuf *eb);
+
+/*
  * Compile doc (borrowed; a reference is taken) with base_uri (may be
  * NULL).  Same errors as schema_load().
  */
