@@ -342,3 +342,11 @@ evpipe: validate: $T/in:4: (root): object has 3 properties, more than the maximu
 	run -1 --separate-stderr timeout 10 "$EVPIPE" validate -s /dev/stdin "$T/in" <"$T/s.json"
 	[[ $output == '{"a":1}' ]]
 }
+
+@test "a \$ref to a missing file says the file does not exist" {
+	printf '%s\n' '{"$ref":"missing.json"}' >"$T/s.json"
+	run --separate-stderr "$EVPIPE" validate -s "$T/s.json" </dev/null
+	[[ $status -eq 2 ]] || fail "exit $status"
+	[[ $stderr == *"cannot resolve reference 'file://"*"/missing.json': "*"/missing.json does not exist" ]] || fail "$stderr"
+	[[ $stderr != *"Invalid argument"* ]] || fail "$stderr"
+}

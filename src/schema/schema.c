@@ -1584,6 +1584,7 @@ load_under(struct schema *sc, const char *dir, const char *rel, const char *uri,
 {
 	char *dec = pct_decode(rel), *path, *real, *rdir;
 	json_t *j = NULL;
+	int err;
 
 	if (dec == NULL) {
 		errbuf_set(eb, STATUS_USAGE, "bad reference '%s'", uri);
@@ -1592,11 +1593,18 @@ load_under(struct schema *sc, const char *dir, const char *rel, const char *uri,
 	path = xasprintf("%s/%s", dir, dec);
 	free(dec);
 	real = realpath(path, NULL);
+	err = errno; /* before the next realpath() changes it */
 	rdir = realpath(dir, NULL);
-	if (real == NULL || rdir == NULL) {
-		errbuf_set(eb, errno == ENOMEM ? STATUS_IO : STATUS_USAGE,
-			   "cannot resolve reference '%s': %s", uri,
-			   strerror(errno));
+	if (rdir == NULL)
+		err = errno;
+	if ((real == NULL || rdir == NULL) && err == ENOENT) {
+		errbuf_set(eb, STATUS_USAGE,
+			   "cannot resolve reference '%s': %s does not exist",
+			   uri, path);
+	} else if (real == NULL || rdir == NULL) {
+		errbuf_set(eb, err == ENOMEM ? STATUS_IO : STATUS_USAGE,
+			   "cannot resolve reference '%s': %s: %s", uri, path,
+			   strerror(err));
 	} else if (!path_inside(real, rdir)) {
 		errbuf_set(eb, STATUS_USAGE,
 			   "reference '%s' leaves the schema directory", uri);
