@@ -75,16 +75,16 @@ out/2024-03-03/user.login.ndjson"
 	[[ $(cat out/*.ndjson | wc -l) -eq 13 ]]
 }
 
-@test "a template part that is not one string or number rejects the event" {
+@test "a template part that is not a string, number or boolean rejects the event, quoting the part" {
 	printf '{"k":"a"}\n{"k":null}\n{"k":[1]}\n{"j":1}\nnot json\n{"k":2}\n' >in
 	run_to stdout --dlq dlq split 'o-{.k}.ndjson' in
 	[[ $status -eq 1 ]]
 	same o-a.ndjson '{"k":"a"}\n'
 	same o-2.ndjson '{"k":2}\n'
 	run jq -c '[.stage, .line, .reason]' dlq
-	assert_output '["split",2,"template part 2: null is not a string or number"]
-["split",3,"template part 2: an array is not a string or number"]
-["split",4,"template part 2: null is not a string or number"]
+	assert_output '["split",2,"template part {.k} is null: it must be a string, a number or a boolean"]
+["split",3,"template part {.k} is an array: it must be a string, a number or a boolean"]
+["split",4,"template part {.k} is null: it must be a string, a number or a boolean"]
 ["input",5,"invalid JSON: invalid literal at column 1"]'
 }
 
@@ -234,5 +234,5 @@ usage: evpipe split [-k EXPR] [--partitions N] [--max-open N] [--max-size SIZE] 
 	same out/stdin.ndjson '{"n":2}\n'
 	run_to stdout split 'out/{input_filename}.ndjson' <b.ndjson
 	[[ $status -eq 1 ]]
-	[[ $stderr == *"<stdin>:1: template part 2: null is not a string or number"* ]]
+	[[ $stderr == *"<stdin>:1: template part {input_filename} is null: it must be a string, a number or a boolean"* ]]
 }

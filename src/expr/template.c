@@ -15,10 +15,14 @@
 #include "template.h"
 #include "lib/xmalloc.h"
 
+/* How much of a part's expression an error message quotes. */
+#define TEMPLATE_MSG_MAX 60
+
 struct template_part {
 	char *text; /* literal text (NULL for an expression) */
 	size_t len;
 	struct expr *expr;	/* NULL for text and slots */
+	char *src;		/* the expression as written, for messages */
 	struct expr_fast *fast; /* its answer from the tape, if possible */
 	int slot;		/* 1 + index into the slot names, or 0 */
 };
@@ -119,6 +123,7 @@ template_compile_slots(const char *src, json_t *named_args,
 			goto fail;
 		} else if (src[i] == '{') {
 			size_t end = template_close(src, i + 1);
+			struct template_part *p;
 			struct expr *x;
 			char *text;
 			int slot;
@@ -141,13 +146,14 @@ template_compile_slots(const char *src, json_t *named_args,
 			}
 			text = xstrndup(src + i + 1, end - i - 1);
 			x = expr_compile(text, named_args, NULL, eb);
-			free(text);
 			if (!x) {
+				free(text);
 				errbuf_prefix(eb, "template column %zu", i + 2);
 				goto fail;
 			}
-			template_add(t, NULL, 0, x)->fast =
-				fast ? expr_fast_new(x) : NULL;
+			p = template_add(t, NULL, 0, x);
+			p->fast = fast ? expr_fast_new(x) : NULL;
+			p->src = text;
 			i = end + 1;
 		} else {
 			buf_addc(&lit, src[i++]);
@@ -344,9 +350,9 @@ template_end_component(struct buf *out, size_t comp, size_t tail)
  * STATUS_REJECT error.
  */
 static int
-template_value(struct template_part *p, size_t idx, json_t *v,
-	       struct record *rec, const char *input_name, struct buf *scratch,
-	       const char **s, size_t *len, struct errbuf *eb)
+template_value(struct template_part *p, json_t *v, struct record *rec,
+	       const char *input_name, struct buf *scratch, const char **s,
+	       size_t *len, struct errbuf *eb)
 {
 	json_t *r;
 
@@ -376,7 +382,9 @@ template_value(struct template_part *p, size_t idx, json_t *v,
 						 : src_input_name(input_name));
 	r = expr_single(p->expr, v, eb);
 	if (!r)
-		return errbuf_prefix(eb, "template part %zu", idx + 1);
+		return errbuf_prefix(
+			eb, "template part {%.*s}%s", TEMPLATE_MSG_MAX, p->src,
+			strlen(p->src) > TEMPLATE_MSG_MAX ? "..." : "");
 	if (json_is_string(r)) {
 		buf_add(scratch, json_string_value(r), json_string_length(r));
 	} else if (json_is_integer(r) || json_is_real(r) ||
@@ -384,8 +392,10 @@ template_value(struct template_part *p, size_t idx, json_t *v,
 		expr_dump(r, scratch);
 	} else {
 		errbuf_set(eb, STATUS_REJECT,
-			   "template part %zu: %s is not a string or number",
-			   idx + 1,
+			   "template part {%.*s}%s is %s: it must be a string, "
+			   "a number or a boolean",
+			   TEMPLATE_MSG_MAX, p->src,
+			   strlen(p->src) > TEMPLATE_MSG_MAX ? "..." : "",
 			   json_is_null(r)    ? "null"
 			   : json_is_array(r) ? "an array"
 					      : "an object");
@@ -438,8 +448,8 @@ template_render_any(struct template *t, json_t *v, struct record *rec,
 		if (p->slot) {
 			s = slot_values ? slot_values[p->slot - 1] : "";
 			len = strlen(s);
-		} else if (template_value(p, i, v, rec, t->input_name,
-					  &t->scratch, &s, &len, eb) == -1) {
+		} else if (template_value(p, v, rec, t->input_name, &t->scratch,
+					  &s, &len, eb) == -1) {
 			return -1;
 		}
 		if (mode == TEMPLATE_PATH) {
@@ -485,6 +495,7 @@ template_free(struct template *t)
 		return;
 	for (i = 0; i < t->n; i++) {
 		free(t->parts[i].text);
+		free(t->parts[i].src);
 		expr_fast_free(t->parts[i].fast);
 		expr_free(t->parts[i].expr);
 	}

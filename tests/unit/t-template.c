@@ -79,13 +79,18 @@ main(void)
 	render("x{.a}", "{\"a\":1.5}", TEMPLATE_PLAIN, "x1.5");
 	render("x{.a}", "{\"a\":true}", TEMPLATE_PLAIN, "xtrue");
 	render("x{.a}", "{}", TEMPLATE_PLAIN,
-	       "ERR: template part 2: null is not a string or number");
+	       "ERR: template part {.a} is null: it must be a string, a number "
+	       "or "
+	       "a boolean");
 	render("x{.a}", "{\"a\":[1]}", TEMPLATE_PLAIN,
-	       "ERR: template part 2: an array is not a string or number");
+	       "ERR: template part {.a} is an array: it must be a string, a "
+	       "number "
+	       "or a boolean");
 	render("x{.a[]}", "{\"a\":[1,2]}", TEMPLATE_PLAIN,
-	       "ERR: template part 2: expression yielded more than one value");
+	       "ERR: template part {.a[]}: expression yielded more than one "
+	       "value");
 	render("x{empty}", "{}", TEMPLATE_PLAIN,
-	       "ERR: template part 2: expression yielded no value");
+	       "ERR: template part {empty}: expression yielded no value");
 	render("x{.a", "{}", TEMPLATE_PLAIN,
 	       "COMPILE: template column 2: '{' without its '}'");
 	render("x}", "{}", TEMPLATE_PLAIN,
