@@ -47,7 +47,7 @@ boot=$(cat boot)
 status=0
 "$EVPIPE" -q --dlq unkeyed.ndjson -o "kafka://$boot/orders?key={.customer}" cat || status=$?
 [ "$status" -eq 3 ] || { echo "expected exit status 3, got $status" >&2; exit 1; }
-"$EVPIPE" map '{event: .event.id, why: (.reason | sub("^.*: "; ""))}' unkeyed.ndjson
+"$EVPIPE" map '{event: .event.id, why: (.reason | sub("^.*template part"; "template part"))}' unkeyed.ndjson
 
 # 3. Consume with kcat: partition, key and the event, one JSON line each.
 kcat -C -b "$boot" -t orders -e -o beginning -q \

@@ -1024,6 +1024,10 @@ run_setup(struct run *r, const struct globals *g, struct stage_spec *specs,
 	r->env.max_line = g->max_line;
 	r->env.rejects = json_object();
 	r->env.refused = g->listen.n ? &r->set.refused : NULL;
+	r->env.events_on_stdout =
+		sink_path_is_stdout(g->output.n ? g->output.v[g->output.n - 1]
+						: "-") ||
+		(g->dlq.n && sink_path_is_stdout(g->dlq.v[g->dlq.n - 1]));
 	r->env.run = r;
 	for (i = 0; i < n; i++) {
 		struct run_stage *st = &r->stages[i];

@@ -75,6 +75,9 @@ struct stage_env {
 	 * when the run has no listener.  Read only.
 	 */
 	const uint64_t *refused;
+	/* Events or dead letters go to standard output (-o -, the default,
+	 * or --dlq -): a report a command writes must not go there too. */
+	int events_on_stdout;
 	/* The runner's: use stage_reject(). */
 	int (*reject_fn)(const struct stage_env *, struct record *,
 			 struct errbuf *);

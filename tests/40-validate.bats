@@ -350,3 +350,21 @@ evpipe: validate: $T/in:4: (root): object has 3 properties, more than the maximu
 	[[ $stderr == *"cannot resolve reference 'file://"*"/missing.json': "*"/missing.json does not exist" ]] || fail "$stderr"
 	[[ $stderr != *"Invalid argument"* ]] || fail "$stderr"
 }
+
+@test "--report - is standard output: after the events went elsewhere, refused when they share it" {
+	printf '%s\n' '{"id":"2eb8aa08-aa98-11ea-b4aa-73b441d16380","data":{}}' >"$T/in"
+	cd "$T"
+	run --separate-stderr "$EVPIPE" -o ev.ndjson validate -s order.json --report - in
+	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
+	[[ ! -e ./- ]] || fail "a file named - was created"
+	[[ $(jq -c '[.events, .valid]' <<<"$output") == "[1,1]" ]] || fail "$output"
+	same ev.ndjson "$(cat in)\n"
+	run --separate-stderr "$EVPIPE" validate -s order.json --report - in
+	[[ $status -eq 2 && -z $output ]] || fail "exit $status: $output"
+	[[ $stderr == "evpipe: validate: --report -: the events go to standard output too; give --report a file, or the events -o FILE" ]] || fail "$stderr"
+	# the file stdout goes to, named again, is standard output too: never clobbered
+	"$EVPIPE" validate -s order.json --report /dev/stdout in >out.ndjson 2>err && fail "exit 0"
+	grep -q -- "--report /dev/stdout: the events go to standard output too" err
+	"$EVPIPE" validate -s order.json --report "$T/out2.ndjson" in >out2.ndjson 2>err && fail "exit 0"
+	grep -q -- "--report $T/out2.ndjson: the events go to standard output too" err
+}

@@ -185,3 +185,17 @@ evpipe_lag_seconds_count 6
 @test "unit: Space-Saving guarantees and quantile error bounds" {
 	run_unit t-sketch
 }
+
+@test "stats --prometheus - writes the exposition to standard output once, at the end; refused beside events" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '{"a":1}\n{"a":2}\n' >in
+	run --separate-stderr "$EVPIPE" -o ev.ndjson stats --prometheus - in
+	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
+	[[ ! -e ./- ]] || fail "a file named - was created"
+	[[ $output == *"evpipe_events_total 2"* ]] || fail "$output"
+	[[ $(grep -c '^evpipe_events_total' <<<"$output") -eq 1 ]] || fail "$output"
+	[[ $(jq -c '[.type, .events]' ev.ndjson) == '["stats",2]' ]] || fail "$(cat ev.ndjson)"
+	run --separate-stderr "$EVPIPE" stats --prometheus - in
+	[[ $status -eq 2 && -z $output ]] || fail "exit $status: $output"
+	[[ $stderr == "evpipe: stats: --prometheus -: the events go to standard output too; give --prometheus a file, or the events -o FILE" ]] || fail "$stderr"
+}

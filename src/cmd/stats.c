@@ -31,8 +31,9 @@
 struct stats_ctx {
 	/* options */
 	const char *key_src, *lag_src, *prom_path, *now_src;
-	int64_t every; /* ns; 0: only at the end */
-	uint64_t top;  /* UINT64_MAX: not given */
+	int prom_to_stdout; /* --prometheus -: once, at the end */
+	int64_t every;	    /* ns; 0: only at the end */
+	uint64_t top;	    /* UINT64_MAX: not given */
 	int live;
 	struct strlist to;
 	json_t *named;
@@ -210,31 +211,13 @@ prom_label(FILE *fp, const char *s)
 	}
 }
 
-/* Write the Prometheus textfile: to a temporary, then rename. */
-static int
-prom_write(struct stats_ctx *ctx, struct errbuf *eb)
+/* The exposition, in Prometheus's text format. */
+static void
+prom_print(struct stats_ctx *ctx, FILE *fp)
 {
-	char *tmp = xasprintf("%s.%ld.tmp", ctx->prom_path, (long)getpid());
-	FILE *fp = NULL;
-	int fd;
-
-	/* A fresh file (0644 less umask: node_exporter must read it), never
-	 * through a symlink someone left at its name. */
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0644);
-	if (fd != -1 && (fp = fdopen(fd, "w")) == NULL)
-		close(fd);
 	const char *st, *reason;
 	json_t *per, *n;
-	int err;
 
-	if (fp == NULL) {
-		errbuf_set(eb, STATUS_IO, "--prometheus: cannot open '%s': %s",
-			   tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
 	fprintf(fp,
 		"# HELP evpipe_events_total Events seen by evpipe stats.\n"
 		"# TYPE evpipe_events_total counter\n"
@@ -301,6 +284,45 @@ prom_write(struct stats_ctx *ctx, struct errbuf *eb)
 			"evpipe_lag_seconds_count %llu\n",
 			ctx->qs.sum, (unsigned long long)ctx->qs.count);
 	}
+}
+
+/* Write the exposition to standard output (--prometheus -), once, at
+ * the end.  0, or -1. */
+static int
+prom_stdout(struct stats_ctx *ctx, struct errbuf *eb)
+{
+	prom_print(ctx, stdout);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		return errbuf_set(eb, STATUS_IO,
+				  "--prometheus -: cannot write: %s",
+				  strerror(errno));
+	return 0;
+}
+
+/* Write the Prometheus textfile: to a temporary, then rename. */
+static int
+prom_write(struct stats_ctx *ctx, struct errbuf *eb)
+{
+	char *tmp = xasprintf("%s.%ld.tmp", ctx->prom_path, (long)getpid());
+	FILE *fp = NULL;
+	int fd;
+
+	/* A fresh file (0644 less umask: node_exporter must read it), never
+	 * through a symlink someone left at its name. */
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	if (fd != -1 && (fp = fdopen(fd, "w")) == NULL)
+		close(fd);
+	int err;
+
+	if (fp == NULL) {
+		errbuf_set(eb, STATUS_IO, "--prometheus: cannot open '%s': %s",
+			   tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	prom_print(ctx, fp);
 	err = ferror(fp);
 	if (fclose(fp) != 0 || err) {
 		errbuf_set(eb, STATUS_IO, "--prometheus: cannot write '%s'",
@@ -447,7 +469,7 @@ stats_tick(struct stats_ctx *ctx, int64_t now, struct emit *out,
 	if (ctx->every > 0 &&
 	    (rc = stats_send(ctx, stats_json(ctx, 0, now), out, eb)) != 0)
 		return rc;
-	if (ctx->prom_path && prom_write(ctx, eb) == -1)
+	if (ctx->prom_path && !ctx->prom_to_stdout && prom_write(ctx, eb) == -1)
 		return -1;
 	if (ctx->live)
 		live_draw(ctx, now, 0);
@@ -505,6 +527,16 @@ stats_init(void *arg, int argc, char **argv, const struct stage_env *env,
 					  "or epoch seconds/milliseconds",
 					  ctx->now_src);
 	}
+	if (ctx->prom_path && sink_path_is_stdout(ctx->prom_path)) {
+		if (env->events_on_stdout)
+			return errbuf_set(
+				eb, STATUS_USAGE,
+				"--prometheus %s: the events go to standard "
+				"output too; give --prometheus a file, or the "
+				"events -o FILE",
+				ctx->prom_path);
+		ctx->prom_to_stdout = 1;
+	}
 	if (ctx->key_src) {
 		if (cmd_key_init(&ctx->key, ctx->key_src, env, ctx->named,
 				 eb) == -1)
@@ -530,10 +562,10 @@ stats_init(void *arg, int argc, char **argv, const struct stage_env *env,
 		  cap < STATS_CAPACITY_MIN ? STATS_CAPACITY_MIN : cap);
 	qsketch_init(&ctx->qs);
 	ctx->start = ctx->last = mono_ns();
-	ctx->period = ctx->every       ? ctx->every
-		      : ctx->live      ? 1000000000LL
-		      : ctx->prom_path ? 10000000000LL
-				       : 0;
+	ctx->period = ctx->every			       ? ctx->every
+		      : ctx->live			       ? 1000000000LL
+		      : ctx->prom_path && !ctx->prom_to_stdout ? 10000000000LL
+							       : 0;
 	ctx->next = ctx->period ? ctx->start + ctx->period : INT64_MAX;
 	return 0;
 }
@@ -610,7 +642,9 @@ stats_finish(void *arg, struct emit *out, struct errbuf *eb)
 	json_t *o = stats_json(ctx, 1, now);
 	int rc;
 
-	if (ctx->prom_path && prom_write(ctx, eb) == -1) {
+	if (ctx->prom_path &&
+	    (ctx->prom_to_stdout ? prom_stdout(ctx, eb)
+				 : prom_write(ctx, eb)) == -1) {
 		json_decref(o);
 		return -1;
 	}
@@ -662,8 +696,8 @@ static const struct opt stats_opts[] = {
 	  "--to is the output format; a stats target is -t/--target", NULL,
 	  NULL, OPT_GLOBAL_OK },
 	{ "prometheus", 0, OPT_STRING, S(prom_path), "FILE",
-	  "write FILE in the Prometheus text format (atomically)", NULL, NULL,
-	  0 },
+	  "write FILE in the Prometheus text format (atomically; -: stdout)",
+	  NULL, NULL, 0 },
 	{ "live", 0, OPT_BOOL, S(live), NULL,
 	  "redraw a table of rates on the terminal (stderr)", NULL, NULL, 0 },
 	{ "now", 0, OPT_STRING, S(now_src), "TIME",

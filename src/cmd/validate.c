@@ -53,6 +53,7 @@ struct validate_ctx {
 	const char *schema;
 	const char *select;
 	const char *report;
+	int report_stdout; /* --report - (or stdout named another way) */
 	int errors_json;
 	int draft;
 	int format;
@@ -196,6 +197,16 @@ validate_setup(struct validate_ctx *ctx, const struct stage_env *env,
 	ctx->so.maps = ctx->maps;
 	ctx->so.nmaps = ctx->ref_map.n;
 	ctx->errs.max = VALIDATE_MAX_ERRORS;
+	if (ctx->report && sink_path_is_stdout(ctx->report)) {
+		if (env->events_on_stdout)
+			return errbuf_set(
+				eb, STATUS_USAGE,
+				"--report %s: the events go to standard output "
+				"too; give --report a file, or the events "
+				"-o FILE",
+				ctx->report);
+		ctx->report_stdout = 1;
+	}
 	if (stat(ctx->schema, &st) == -1)
 		return errbuf_set(eb, STATUS_USAGE, "%s: %s", ctx->schema,
 				  strerror(errno));
@@ -467,13 +478,17 @@ validate_finish(void *arg, struct emit *out, struct errbuf *eb)
 		validate_top(ptr, "pointer"));
 	json_decref(kw);
 	json_decref(ptr);
-	if ((fp = fopen(ctx->report, "w")) == NULL) {
+	fp = ctx->report_stdout ? stdout : fopen(ctx->report, "w");
+	if (fp == NULL) {
 		rc = errbuf_set(eb, STATUS_IO, "--report %s: %s", ctx->report,
 				strerror(errno));
 	} else {
-		if (json_dumpf(r, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ==
-			    -1 ||
-		    fputc('\n', fp) == EOF || fclose(fp) == EOF)
+		int bad = json_dumpf(r, fp,
+				     JSON_INDENT(2) | JSON_PRESERVE_ORDER) ==
+				  -1 ||
+			  fputc('\n', fp) == EOF;
+
+		if ((fp == stdout ? fflush(fp) : fclose(fp)) == EOF || bad)
 			rc = errbuf_set(eb, STATUS_IO, "--report %s: %s",
 					ctx->report, strerror(errno));
 	}
@@ -511,8 +526,9 @@ static const struct opt validate_opts[] = {
 	  "file in the -s directory for each event, e.g. '{.type}.json'", NULL,
 	  NULL, 0 },
 	{ "report", 0, OPT_STRING, V(report), "FILE",
-	  "write a JSON summary (counts, top failing keywords) to FILE", NULL,
-	  NULL, 0 },
+	  "write a JSON summary (counts, top failing keywords) to FILE (-: "
+	  "stdout)",
+	  NULL, NULL, 0 },
 	{ "errors", 0, OPT_ENUM, V(errors_json), "text|json",
 	  "print each schema error as text (default) or as JSON",
 	  validate_errors_choices, NULL, 0 },

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/errbuf.h"
@@ -211,6 +212,20 @@ struct sink *
 sink_open(const char *spec, int line_buffered, struct errbuf *eb)
 {
 	return sink_open_any(spec, line_buffered, SINK_BUF, -1, eb);
+}
+
+int
+sink_path_is_stdout(const char *path)
+{
+	struct stat a, b;
+
+	if (strcmp(path, "-") == 0)
+		return 1;
+	if (stat(path, &a) == -1 || fstat(STDOUT_FILENO, &b) == -1)
+		return 0;
+	if (!(S_ISREG(a.st_mode) || S_ISFIFO(a.st_mode) || S_ISSOCK(a.st_mode)))
+		return 0;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 struct sink *

@@ -119,6 +119,14 @@ struct sink *sink_open_output(const char *spec, int line_buffered, int append,
 			      struct errbuf *eb);
 
 /*
+ * Does writing to path write to standard output?  "-", or a file, pipe or
+ * socket that is the very one fd 1 holds (--report /dev/stdout, or the
+ * file stdout was redirected to, named again).  A terminal or /dev/null
+ * is not counted: writing there cannot clobber anything.
+ */
+int sink_path_is_stdout(const char *path);
+
+/*
  * Open a target for a caller that does its own buffering (sinkset.c):
  * sink_write_block() then hands it whole blocks of lines.
  */
