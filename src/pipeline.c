@@ -565,6 +565,31 @@ run_timers(struct run *r)
 }
 
 /*
+ * The scanner said where in the record's bytes it found an error ("at
+ * column N"); if the decoder rebuilt the bytes (--from json compacts a
+ * pretty-printed element), say where that byte was in the input: the
+ * record's line becomes that line, the column that column.
+ */
+static void
+run_where(struct run *r, const struct source_rec *in, struct record *rec,
+	  struct errbuf *eb)
+{
+	size_t col = jscan_error_column(&r->scan);
+	uint64_t line, icol;
+	char *at;
+
+	if (in->rd == NULL || col == 0 ||
+	    reader_where(in->rd, col - 1, &line, &icol) == -1)
+		return;
+	at = strstr(eb->msg, " at column ");
+	if (at == NULL)
+		return;
+	snprintf(at, sizeof eb->msg - (size_t)(at - eb->msg), " at column %llu",
+		 (unsigned long long)icol);
+	rec->lineno = line;
+}
+
+/*
  * One record read: check it, hand it to the first stage.  in->checked is
  * NULL, or the prescan's verdict on the line (prescan.h): its error
  * message, and for a valid line its tape when the stages read fields.
@@ -601,6 +626,7 @@ run_line(struct run *r, const char *src, const struct source_rec *in,
 					     &eb) == -1
 			       : jscan_parse(&r->scan, in->bytes, in->len,
 					     &eb) == -1) {
+		run_where(r, in, &rec, &eb);
 		errbuf_prefix(&eb, "invalid JSON");
 		rc = run_reject(r, NULL, "input", &rec, &eb, 0);
 	} else {
@@ -767,7 +793,7 @@ static void
 run_turn(struct run *r, struct source *s)
 {
 	struct errbuf eb = { 0 };
-	struct source_rec rec;
+	struct source_rec rec = { 0 };
 	int res = LINE_OK;
 	unsigned k;
 

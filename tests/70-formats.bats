@@ -127,6 +127,45 @@ evpipe: input: $T/in:4: invalid logfmt: expected a blank after the quoted value 
 	assert_output '[6,"{\"bad\"1}"]'
 }
 
+@test "--from json: an error is reported at its line and column in the input, not in the compacted element" {
+	printf '[1,\n2,\n{"a":\n  tru}]\n' >"$T/in"
+	run_to "$T/out" --from json --dlq "$T/dlq" cat "$T/in"
+	[[ $status -eq 1 ]]
+	assert_equal "$stderr" "evpipe: input: $T/in:4: invalid JSON: invalid literal at column 3"
+	run jq -c '[.line, .reason]' "$T/dlq"
+	assert_output '[4,"invalid JSON: invalid literal at column 3"]'
+	printf '[1, {"a":tru}, 3]\n' >"$T/in"
+	run_to "$T/out" --from json cat "$T/in"
+	assert_equal "$stderr" "evpipe: input: $T/in:1: invalid JSON: invalid literal at column 10"
+	# a large pretty-printed array, errors planted past many buffer
+	# refills: each is where python's own parser says it is
+	python3 - "$T/big" "$T/want" <<'PY'
+import json, sys
+out, want = open(sys.argv[1], "w"), open(sys.argv[2], "w")
+out.write("[\n")
+line = 2
+for i in range(30000):
+    el = json.dumps({"id": i, "tags": ["x" * (i % 50), i], "n": {"k": i}}, indent=2)
+    bad = i % 7919 == 100
+    if bad:
+        el = el.replace('"k": %d' % i, '"k": %d,,' % i)
+    text = el + (",\n" if i < 29999 else "\n")
+    if bad:
+        try:
+            json.loads(el)
+        except json.JSONDecodeError as e:
+            want.write("%d:%d\n" % (line + e.lineno - 1, e.colno))
+    out.write(text)
+    line += text.count("\n")
+out.write("]\n")
+PY
+	run_to "$T/out" --from json cat "$T/big"
+	[[ $status -eq 1 ]]
+	[[ $(wc -l <"$T/out") -eq $((30000 - $(wc -l <"$T/want"))) ]] || fail "$(wc -l <"$T/out") events"
+	sed -n 's/^evpipe: input: [^:]*:\([0-9]*\): invalid JSON: .* at column \([0-9]*\)$/\1:\2/p' <<<"$stderr" >"$T/got"
+	diff "$T/want" "$T/got" || fail "$stderr"
+}
+
 @test "--from json: structural errors are rejected and reading goes on" {
 	printf '[1,,2] [3 4] ] {"a":1} [5' >"$T/in"
 	run_to "$T/out" --from json cat "$T/in"

@@ -73,6 +73,7 @@ plain_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 	rec->len = p->pl.len;
 	rec->lineno = p->pl.lineno;
 	rec->checked = &p->pl;
+	rec->rd = NULL;
 	return res;
 }
 

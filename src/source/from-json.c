@@ -11,6 +11,7 @@
  * array is split; any other top-level value is one event.  Stray ',' ':'
  * '}' or ']' at the top level are reported and skipped.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,19 @@ struct json_dec {
 	int scalar;	/* the value is a bare number or literal */
 	int too_long;	/* the value went past max_line */
 	int64_t opened; /* line where the current array opened */
+	/* Columns: the index in r->buf where the current line starts (may
+	 * be negative: before the buffer), kept across refills as the
+	 * column of buf[off]. */
+	ptrdiff_t ls;
+	uint64_t col;
+	/* Where the pieces of the value handed out came from: the piece
+	 * at byte off of r->out (or of the value, handed out in place)
+	 * started at line, column col (1-based) of the input. */
+	struct piece {
+		size_t off;
+		uint64_t line, col;
+	} * pieces;
+	size_t npieces, cappieces;
 };
 
 static void
@@ -73,16 +87,38 @@ json_init(struct reader *r)
 static void
 json_release(struct reader *r)
 {
+	struct json_dec *d = r->priv;
+
+	if (d)
+		free(d->pieces);
 	free(r->priv);
 	r->priv = NULL;
+}
+
+/* Note that the value's byte off came from p in the read buffer. */
+static void
+piece(struct reader *r, struct json_dec *d, size_t off, const char *p)
+{
+	struct piece *pc;
+
+	if (d->npieces == d->cappieces) {
+		d->cappieces = d->cappieces ? 2 * d->cappieces : 16;
+		d->pieces = xreallocarray(d->pieces, d->cappieces,
+					  sizeof *d->pieces);
+	}
+	pc = &d->pieces[d->npieces++];
+	pc->off = off;
+	pc->line = r->line;
+	pc->col = (uint64_t)((p - r->buf) - d->ls) + 1;
 }
 
 /* Append p[0..n) to the value, up to max_line bytes. */
 static void
 put(struct reader *r, struct json_dec *d, const char *p, size_t n)
 {
-	if (d->too_long)
+	if (d->too_long || n == 0)
 		return;
+	piece(r, d, r->out.len, p);
 	if (r->out.len + n > r->max_line) {
 		n = r->max_line - r->out.len;
 		d->too_long = 1;
@@ -98,6 +134,7 @@ start_value(struct reader *r, struct json_dec *d)
 	d->str = 0;
 	d->scalar = 0;
 	d->too_long = 0;
+	d->npieces = 0;
 	buf_reset(&r->out);
 	r->lineno = r->line;
 }
@@ -153,8 +190,12 @@ json_value(struct reader *r, struct json_dec *d, const char **pp,
 					p++;
 				if (p == end || *p != '\n')
 					break;
-				r->line++; /* not JSON: the scanner says so */
-				p++;
+				/* not JSON: the scanner says so, at the
+				 * line the newline ends */
+				put(r, d, span, (size_t)(p + 1 - span));
+				r->line++;
+				span = ++p;
+				d->ls = p - r->buf;
 			}
 			if (p == end)
 				break;
@@ -198,9 +239,11 @@ json_value(struct reader *r, struct json_dec *d, const char **pp,
 				/* Whitespace: copy what came before, skip it.
 				 */
 				put(r, d, span, (size_t)(p - span));
-				if (k == C_NL)
-					r->line++;
 				span = ++p;
+				if (k == C_NL) {
+					r->line++;
+					d->ls = p - r->buf;
+				}
 			}
 		}
 		if (p == end)
@@ -214,6 +257,7 @@ done:
 	if (r->out.len == 0 && !d->too_long &&
 	    (size_t)(p - span) <= r->max_line) {
 		/* Compact and whole: hand it out from the read buffer. */
+		piece(r, d, 0, span);
 		d->in_value = 0;
 		if (d->in_array)
 			d->expect = 1;
@@ -236,6 +280,7 @@ json_scan(struct reader *r, struct json_dec *d, const char **rec, size_t *len,
 	const char *p = r->buf + r->off, *end = r->buf + r->end;
 	int res = 0;
 
+	d->ls = (ptrdiff_t)r->off - (ptrdiff_t)d->col;
 	while (p < end) {
 		unsigned char c = (unsigned char)*p;
 		int k = cls[c];
@@ -248,9 +293,11 @@ json_scan(struct reader *r, struct json_dec *d, const char **rec, size_t *len,
 		}
 		/* Between values. */
 		if (k == C_WS || k == C_NL) {
-			if (k == C_NL)
-				r->line++;
 			p++;
+			if (k == C_NL) {
+				r->line++;
+				d->ls = p - r->buf;
+			}
 			continue;
 		}
 		if (d->in_array) {
@@ -305,7 +352,31 @@ json_scan(struct reader *r, struct json_dec *d, const char **rec, size_t *len,
 		d->scalar = k != C_QUOTE && k != C_OPEN;
 	}
 	r->off = (size_t)(p - r->buf);
+	d->col = (uint64_t)((ptrdiff_t)r->off - d->ls);
 	return res;
+}
+
+static int
+json_where(const struct reader *r, size_t off, uint64_t *line, uint64_t *col)
+{
+	const struct json_dec *d = r->priv;
+	size_t lo = 0, hi;
+
+	if (d == NULL || d->npieces == 0)
+		return -1;
+	/* the last piece that starts at or before off */
+	hi = d->npieces;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->pieces[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*line = d->pieces[lo].line;
+	*col = d->pieces[lo].col + (off - d->pieces[lo].off);
+	return 0;
 }
 
 static int
@@ -356,4 +427,5 @@ const struct reader_format format_json = {
 	.init = json_init,
 	.next = json_next,
 	.release = json_release,
+	.where = json_where,
 };

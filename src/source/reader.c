@@ -273,3 +273,11 @@ static const struct reader_format format_ndjson = {
 	.next = ndjson_next,
 	.release = reader_lines_release,
 };
+
+int
+reader_where(const struct reader *r, size_t off, uint64_t *line, uint64_t *col)
+{
+	if (r->fmt == NULL || r->fmt->where == NULL)
+		return -1;
+	return r->fmt->where(r, off, line, col);
+}

@@ -77,6 +77,10 @@ struct reader_format {
 	size_t (*mem)(const struct reader *r);
 	/* Give back buffers grown for a long record (may be NULL). */
 	void (*trim)(struct reader *r);
+	/* Where byte off of the record last handed out was in the input
+	 * (may be NULL: see reader_where()). */
+	int (*where)(const struct reader *r, size_t off, uint64_t *line,
+		     uint64_t *col);
 };
 
 /*
@@ -129,6 +133,17 @@ int reader_next_parsed(struct reader *r, const char **rec, size_t *len,
 		       int (*parse)(struct reader *r, const char *line,
 				    size_t n, struct errbuf *eb),
 		       struct errbuf *eb);
+
+/*
+ * Where byte off of the record reader_next() last handed out stood in
+ * the input: its line and 1-based byte column.  0, or -1 when the
+ * decoder hands out the input's own lines (whose positions the record's
+ * line number and the offset already are).  --from json compacts
+ * elements that span lines: an error the scanner finds in the compacted
+ * text is reported where it is in the file.
+ */
+int reader_where(const struct reader *r, size_t off, uint64_t *line,
+		 uint64_t *col);
 
 /*
  * Bytes read from the input but not yet consumed by the decoder.  Right

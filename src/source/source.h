@@ -88,6 +88,7 @@
 struct errbuf;
 struct globals;
 struct prescan_line;
+struct reader;
 struct progress;
 struct source_set;
 
@@ -123,6 +124,8 @@ struct source_rec {
 	/* Read and checked on a second thread (prescan.h): the verdict on
 	 * the line; NULL: the runner checks the bytes itself. */
 	const struct prescan_line *checked;
+	/* The reader it came from, for reader_where(); NULL: none. */
+	const struct reader *rd;
 };
 
 struct source_ops {
