@@ -54,6 +54,9 @@ const struct opt global_opts[] = {
 	  "append to the -o file instead of replacing it (ndjson and "
 	  "json-seq only)",
 	  NULL, NULL, 0 },
+	{ "mkdir", 0, OPT_BOOL, G(mkdir), NULL,
+	  "create the missing directories of an -o template's files", NULL,
+	  NULL, 0 },
 	{ "dlq", 0, OPT_TARGET, G(dlq), "TARGET",
 	  "write rejected events, with the reason, to TARGET", NULL, NULL, 0 },
 	{ "on-error", 0, OPT_ENUM, G(on_error), "skip|stop",

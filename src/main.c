@@ -283,8 +283,13 @@ check_append(struct globals *g, const char *resumed)
 	int is_file = strcmp(out, "-") != 0 && strchr(out, '{') == NULL &&
 		      strncmp(out, "exec:", 5) != 0 &&
 		      strncmp(out, "tcp://", 6) != 0 &&
-		      strncmp(out, "unix:", 5) != 0;
+		      strncmp(out, "udp://", 6) != 0 &&
+		      strncmp(out, "unix:", 5) != 0 && !target_is_broker(out);
 
+	if (g->mkdir && !is_file && strchr(out, '{') == NULL)
+		return usage_error("--mkdir: only for an -o file or template "
+				   "(the output is '%s')",
+				   out);
 	if (g->append && !is_file)
 		return usage_error("--append: only for -o FILE (the output "
 				   "is '%s')",

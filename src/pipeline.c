@@ -1175,7 +1175,7 @@ outputs_open(struct run *r)
 	     g->to == TO_NDJSON && g->out_flags == 0)) {
 		/* a command's events are kept until it has read them, and
 		 * dead-lettered when it cannot (sinkset.h), as in tee --to */
-		struct sinkset_opts o = { 0 };
+		struct sinkset_opts o = { .mkdir = g->mkdir };
 
 		r->out_env = r->env;
 		r->out_env.reject_fn = env_reject_output;
@@ -1185,6 +1185,8 @@ outputs_open(struct run *r)
 			return open_failed(r, "-o: ", &eb);
 		ospec = "-"; /* stdout stays open for --dlq - */
 	}
+	if (g->mkdir && strcmp(ospec, "-") != 0)
+		mkdir_parents(ospec); /* a file (checked in main.c) */
 	r->out = sink_open_output(ospec, g->line_buffered, g->append, &eb);
 	if (r->out == NULL)
 		return open_failed(r, strcmp(ospec, "-") ? "-o: " : "", &eb);

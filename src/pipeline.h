@@ -30,6 +30,7 @@ struct globals {
 	/* --append, or a resumed run (--checkpoint, a stage's --state): -o
 	 * FILE appends instead of replacing the file */
 	int append;
+	int mkdir; /* --mkdir: an -o template creates its directories */
 	int quiet, verbose;
 	int progress; /* --progress 1, --no-progress 0, else -1 */
 	int help, version;

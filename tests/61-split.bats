@@ -175,14 +175,15 @@ usage: evpipe split [-k EXPR] [--partitions N] [--max-open N] [--max-size SIZE] 
 	cmp o-b.1.ndjson big
 }
 
-@test "without --mkdir a missing directory fails its events to the dead-letter target" {
-	run_to stdout --dlq dlq split 'out/{.type}.ndjson' "$EV"
+@test "without --mkdir a directory a value names fails its events to the dead-letter target" {
+	mkdir out
+	run_to stdout --dlq dlq split 'out/{.type}/all.ndjson' "$EV"
 	[[ $status -eq 3 ]]
 	[[ $(wc -l <dlq) -eq 6 ]]
 	run jq -r '[.stage, .line, .reason, .event.id] | @tsv' dlq
-	assert_line --index 0 "split	1	cannot open 'out/order.paid.ndjson': No such file or directory	1"
-	assert_line --index 4 "split	5	cannot open 'out/user.login.ndjson': No such file or directory	5"
-	[[ $stderr == *"evpipe: split: $EV:1: cannot open 'out/order.paid.ndjson': No such file or directory"* ]]
+	assert_line --index 0 "split	1	cannot open 'out/order.paid/all.ndjson': No such file or directory (--mkdir creates missing directories)	1"
+	assert_line --index 4 "split	5	cannot open 'out/user.login/all.ndjson': No such file or directory (--mkdir creates missing directories)	5"
+	[[ $stderr == *"evpipe: split: $EV:1: cannot open 'out/order.paid/all.ndjson': No such file or directory (--mkdir creates missing directories)"* ]]
 }
 
 @test "a read-only directory: its events are dead-lettered, the others written, exit 3" {
@@ -235,4 +236,32 @@ usage: evpipe split [-k EXPR] [--partitions N] [--max-open N] [--max-size SIZE] 
 	run_to stdout split 'out/{input_filename}.ndjson' <b.ndjson
 	[[ $status -eq 1 ]]
 	[[ $stderr == *"<stdin>:1: template part {input_filename} is null: it must be a string, a number or a boolean"* ]]
+}
+
+@test "a missing output directory: one error at start naming --mkdir, not one per event" {
+	printf '{"a":1}\n{"a":2}\n' >in
+	run_to stdout split 'nodir/x/{.a}.ndjson' in
+	[[ $status -eq 3 ]] || fail "exit $status"
+	assert_equal "$stderr" "evpipe: split: target 'nodir/x/{.a}.ndjson': directory 'nodir/x/' does not exist (--mkdir creates it)"
+	run_to stdout -o 'nodir/{.a}.ndjson' cat in
+	[[ $status -eq 3 ]] || fail "exit $status"
+	assert_equal "$stderr" "evpipe: -o: target 'nodir/{.a}.ndjson': directory 'nodir/' does not exist (--mkdir creates it)"
+	[[ ! -e nodir ]]
+	# a directory a value names: the reject says how to have it made
+	mkdir od
+	run_to stdout --dlq dlq split 'od/{.a}/x.ndjson' in
+	[[ $status -eq 3 ]] || fail "exit $status"
+	run jq -r .reason dlq
+	assert_output "cannot open 'od/1/x.ndjson': No such file or directory (--mkdir creates missing directories)
+cannot open 'od/2/x.ndjson': No such file or directory (--mkdir creates missing directories)"
+	# --mkdir, also for -o (a template, or a file)
+	run_to stdout --mkdir -o 'nd2/{.a}/x.ndjson' cat in
+	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
+	same nd2/1/x.ndjson '{"a":1}\n'
+	run_to stdout --mkdir -o 'nd3/y/all.ndjson' cat in
+	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
+	same nd3/y/all.ndjson '{"a":1}\n{"a":2}\n'
+	run_to stdout --mkdir -o 'exec:cat' cat in
+	[[ $status -eq 2 ]]
+	assert_equal "$stderr" "evpipe: --mkdir: only for an -o file or template (the output is 'exec:cat')"
 }

@@ -196,6 +196,20 @@ template_fixed_dir(const struct template *t)
 	return dir;
 }
 
+void
+template_fixed_text(const struct template *t, struct buf *out)
+{
+	size_t i, want = template_fixed_dir(t), have = 0;
+
+	for (i = 0; i < t->n && t->parts[i].text && have < want; i++) {
+		size_t n = t->parts[i].len < want - have ? t->parts[i].len
+							 : want - have;
+
+		buf_add(out, t->parts[i].text, n);
+		have += n;
+	}
+}
+
 /* Length of a valid UTF-8 sequence for a letter beyond ASCII, or 0. */
 static size_t
 template_utf8_ok(const unsigned char *s, size_t len)

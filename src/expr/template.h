@@ -66,6 +66,9 @@ int template_is_constant(const struct template *t);
  */
 size_t template_fixed_dir(const struct template *t);
 
+/* The text of those template_fixed_dir() bytes, appended to out. */
+void template_fixed_text(const struct template *t, struct buf *out);
+
 /*
  * Append the rendering for event v to out.  0, or -1 with a
  * STATUS_REJECT error (out then holds a partial rendering).

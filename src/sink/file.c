@@ -111,7 +111,7 @@ file_open_replace(const char *path, struct errbuf *eb)
 }
 
 /* mkdir -p for the directories above path. */
-static void
+void
 mkdir_parents(const char *path)
 {
 	char *p = xstrdup(path), *s;
@@ -216,6 +216,12 @@ file_open_confined(const char *path, size_t fixed, int flags, int mkdir_dirs,
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 out:
+	if (fd == -1 && err == ENOENT && !mkdir_dirs) {
+		size_t n = strlen(why);
+
+		snprintf(why + n, whysz - n,
+			 " (--mkdir creates missing directories)");
+	}
 	if (dfd >= 0)
 		close(dfd);
 	free(p);

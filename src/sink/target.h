@@ -227,6 +227,9 @@ int file_open_replace(const char *path, struct errbuf *eb);
  * why and its status in *status (STATUS_REJECT when the name is too
  * long: the event's own problem; else STATUS_IO).
  */
+/* mkdir -p for the directories above path (errors show at open). */
+void mkdir_parents(const char *path);
+
 int file_open_confined(const char *path, size_t fixed, int flags,
 		       int mkdir_dirs, int *status, char *why, size_t whysz);
 
