@@ -368,3 +368,33 @@ evpipe: validate: $T/in:4: (root): object has 3 properties, more than the maximu
 	"$EVPIPE" validate -s order.json --report "$T/out2.ndjson" in >out2.ndjson 2>err && fail "exit 0"
 	grep -q -- "--report $T/out2.ndjson: the events go to standard output too" err
 }
+
+@test "anyOf/oneOf: with -v or --errors json, why each branch failed (ajv's sub-errors)" {
+	printf '%s\n' '{"properties":{"x":{"anyOf":[{"type":"string","minLength":3},{"type":"integer","minimum":10}]},
+	 "y":{"oneOf":[{"type":"string"},{"type":"object","required":["b"]}]}}}' >"$T/s.json"
+	printf '%s\n' '{"x":"ab"}' '{"x":5}' '{"x":"abc"}' '{"y":{"a":1}}' >"$T/in"
+	run --separate-stderr "$EVPIPE" -v validate -s "$T/s.json" "$T/in"
+	[[ $status -eq 1 ]]
+	assert_equal "$output" '{"x":"abc"}'
+	[[ $(grep 'validate: ' <<<"$stderr" | grep -v 'validate: in ') == "evpipe: validate: $T/in:1: /x: value matches none of the 2 schemas in anyOf (anyOf)
+evpipe: validate: $T/in:1: /x: anyOf/0: \"ab\" is shorter than 3 characters (minLength)
+evpipe: validate: $T/in:1: /x: anyOf/1: \"ab\" is not of type integer (type)
+evpipe: validate: $T/in:2: /x: value matches none of the 2 schemas in anyOf (anyOf)
+evpipe: validate: $T/in:2: /x: anyOf/0: 5 is not of type string (type)
+evpipe: validate: $T/in:2: /x: anyOf/1: 5 is less than the minimum of 10 (minimum)
+evpipe: validate: $T/in:4: /y: value matches none of the 2 schemas in oneOf (oneOf)
+evpipe: validate: $T/in:4: /y: oneOf/0: {\"a\":1} is not of type string (type)
+evpipe: validate: $T/in:4: /y: oneOf/1: required property \"b\" is missing (required)" ]] || fail "$stderr"
+	# for machines: the dead letter's errors, with their schema paths;
+	# the count and the report's tallies are of the errors themselves
+	"$EVPIPE" --dlq "$T/dlq" -q validate --errors json -s "$T/s.json" --report "$T/rep" "$T/in" >/dev/null 2>&1 || true
+	run jq -c '[.reason, [.errors[].keyword]]' "$T/dlq"
+	assert_output '["1 schema error: /x: value matches none of the 2 schemas in anyOf",["/properties/x/anyOf","/properties/x/anyOf/0/minLength","/properties/x/anyOf/1/type"]]
+["1 schema error: /x: value matches none of the 2 schemas in anyOf",["/properties/x/anyOf","/properties/x/anyOf/0/type","/properties/x/anyOf/1/minimum"]]
+["1 schema error: /y: value matches none of the 2 schemas in oneOf",["/properties/y/oneOf","/properties/y/oneOf/0/type","/properties/y/oneOf/1/required"]]'
+	run jq -c '.top_keywords' "$T/rep"
+	assert_output '[{"keyword":"anyOf","count":2},{"keyword":"oneOf","count":1}]'
+	# without -v or --errors json: the one error, as before
+	run --separate-stderr "$EVPIPE" validate -s "$T/s.json" "$T/in"
+	[[ $(grep -c 'anyOf/' <<<"$stderr") -eq 0 ]] || fail "$stderr"
+}

@@ -197,6 +197,9 @@ validate_setup(struct validate_ctx *ctx, const struct stage_env *env,
 	ctx->so.maps = ctx->maps;
 	ctx->so.nmaps = ctx->ref_map.n;
 	ctx->errs.max = VALIDATE_MAX_ERRORS;
+	/* why each branch of a failed anyOf/oneOf failed: for -v and for
+	 * machines */
+	ctx->errs.branches = ctx->errors_json || env->verbose;
 	if (ctx->report && sink_path_is_stdout(ctx->report)) {
 		if (env->events_on_stdout)
 			return errbuf_set(
@@ -294,7 +297,7 @@ validate_process(void *arg, struct record *rec, struct emit *out,
 	struct validate_ctx *ctx = arg;
 	struct validate_entry *e;
 	json_t *v, *detail, *msgs;
-	size_t i;
+	size_t i, nerr = 0;
 
 	int tape = rec->scan != NULL && !(rec->flags & RECORD_DIRTY), ok;
 
@@ -326,8 +329,11 @@ validate_process(void *arg, struct record *rec, struct emit *out,
 	for (i = 0; i < ctx->errs.n; i++) {
 		const struct schema_error *er = &ctx->errs.v[i];
 
-		validate_tally(e->keywords, er->kw);
-		validate_tally(e->pointers, er->instance);
+		if (!er->branch) {
+			validate_tally(e->keywords, er->kw);
+			validate_tally(e->pointers, er->instance);
+			nerr++;
+		}
 		if (ctx->errors_json) {
 			json_t *o = json_pack(
 				"{s:s, s:s, s:s, s:s}", "instance",
@@ -357,8 +363,8 @@ validate_process(void *arg, struct record *rec, struct emit *out,
 	json_object_set_new(detail, "messages", msgs);
 	if (ctx->errs.n > 0)
 		errbuf_set(eb, STATUS_REJECT, "%zu schema error%s: %s: %s",
-			   ctx->errs.n + ctx->errs.dropped,
-			   ctx->errs.n + ctx->errs.dropped == 1 ? "" : "s",
+			   nerr + ctx->errs.dropped,
+			   nerr + ctx->errs.dropped == 1 ? "" : "s",
 			   *ctx->errs.v[0].instance ? ctx->errs.v[0].instance
 						    : "(root)",
 			   ctx->errs.v[0].message);

@@ -161,6 +161,7 @@ struct vctx {
 	int aborted;   /* a limit was hit: everything fails from now on */
 	int limit_hit; /* reporting that limit */
 	struct schema_errors *root_errs; /* where a limit is reported */
+	int in_branch; /* collecting why anyOf/oneOf branches failed */
 };
 
 static int eval(struct vctx *, struct snode *, ival, const struct seg *,
@@ -726,6 +727,7 @@ fail(struct vctx *v, struct snode *n, const struct seg *ip,
 				 kw ? "/" : "", kw ? kw : "");
 	er->kw = kw ? kw : v->limit_hit ? "limit" : "false";
 	er->message = xstrdup(msg);
+	er->branch = v->in_branch > 0;
 	return 0;
 }
 
@@ -892,6 +894,37 @@ probe(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 	ok = eval_inplace(v, n, inst, ip, kp, a);
 	v->errs = saved;
 	return ok;
+}
+
+/*
+ * After an anyOf or oneOf that no branch matched: evaluate each branch
+ * again, errors on, so the report says why each failed (ajv's way).  Each
+ * message starts with the branch ("oneOf/1: ...").  A cold path: only
+ * for an event that already failed, and only when asked.
+ */
+static void
+branch_errors(struct vctx *v, struct snode **br, size_t nbr, const char *kw,
+	      ival inst, const struct seg *ip, struct seg *ks2)
+{
+	struct schema_errors *e = v->errs;
+	size_t i, k, from;
+
+	if (e == NULL || !e->branches || v->aborted)
+		return;
+	v->in_branch++;
+	for (i = 0; i < nbr; i++) {
+		from = e->n;
+		ks2->i = i;
+		(void)eval_inplace(v, br[i], inst, ip, ks2, NULL);
+		for (k = from; k < e->n; k++) {
+			char *m =
+				xasprintf("%s/%zu: %s", kw, i, e->v[k].message);
+
+			free(e->v[k].message);
+			e->v[k].message = m;
+		}
+	}
+	v->in_branch--;
 }
 
 /* ---- keywords ----------------------------------------------------------- */
@@ -1697,6 +1730,8 @@ eval_body(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 			fail(v, n, ip, kp, "anyOf",
 			     "value matches none of the %zu schemas in anyOf",
 			     n->nany_of);
+			branch_errors(v, n->any_of, n->nany_of, "anyOf", inst,
+				      ip, &ks2);
 			STOP();
 		}
 	}
@@ -1725,6 +1760,8 @@ eval_body(struct vctx *v, struct snode *n, ival inst, const struct seg *ip,
 			fail(v, n, ip, kp, "oneOf",
 			     "value matches none of the %zu schemas in oneOf",
 			     n->none_of);
+			branch_errors(v, n->one_of, n->none_of, "oneOf", inst,
+				      ip, &ks2);
 			STOP();
 		} else if (count > 1) {
 			fail(v, n, ip, kp, "oneOf",
@@ -1894,7 +1931,7 @@ static int
 validate_val(struct schema *sc, struct snode *n, struct jscan *js, ival inst,
 	     struct schema_errors *out)
 {
-	struct vctx v = { sc, js, out, 0, 0, 0, 0, out };
+	struct vctx v = { sc, js, out, 0, 0, 0, 0, out, 0 };
 
 	sc->nscope = 0;
 	sc->neval = 0;
@@ -1908,7 +1945,7 @@ static int
 validate_json(struct schema *sc, struct snode *n, json_t *inst,
 	      const struct numtext *nt, struct schema_errors *out)
 {
-	struct vctx v = { sc, &sc->scan, out, 0, 0, 0, 0, out };
+	struct vctx v = { sc, &sc->scan, out, 0, 0, 0, 0, out, 0 };
 	struct errbuf eb;
 
 	buf_reset(&sc->dump);

@@ -73,6 +73,9 @@ struct schema_error {
 	char *absolute; /* absolute schema location: "file:///s.json#/..." */
 	const char *kw; /* the failing keyword: "minimum" (static) */
 	char *message;	/* "-3 is less than the minimum of 0" */
+	int branch;	/* says why a branch of a failed anyOf or oneOf failed
+			 * (only with schema_errors.branches): detail of the
+			 * error before it, not an error of its own */
 };
 
 struct schema_errors {
@@ -80,11 +83,15 @@ struct schema_errors {
 	size_t n, cap;
 	size_t max; /* stop collecting after this many (0: 100) */
 	size_t dropped;
+	/* Nonzero: after the error of an anyOf or oneOf that no branch
+	 * matched, the errors of each branch (as ajv reports them), their
+	 * messages starting "anyOf/I: "; marked branch. */
+	int branches;
 };
 
 #define SCHEMA_ERRORS_INIT                                                     \
 	{                                                                      \
-		NULL, 0, 0, 0, 0                                               \
+		NULL, 0, 0, 0, 0, 0                                            \
 	}
 
 /* Forget the errors held (keeps the array for reuse). */
@@ -131,8 +138,7 @@ struct schema_doc {
 	char *uri;
 	char *dir;
 };
-struct schema *schema_load_doc(const char *path,
-			       const struct schema_opts *opts,
+struct schema *schema_load_doc(const char *path, const struct schema_opts *opts,
 			       struct schema_doc *out, struct errbuf *eb);
 
 /*
