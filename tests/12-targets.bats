@@ -202,6 +202,9 @@ setup() {
 	[[ $(jq -r .stage dl) == output && $(jq -c .event dl) == '{"k":[1]}' ]]
 	same out/ok.ndjson '{"k":"ok"}\n'
 	run_to stdout --dlq dl2 -o 'missing/{.k}.ndjson' cat ev
+	[[ $status -eq 3 && ! -e dl2 ]]
+	[[ $stderr == "evpipe: -o: target 'missing/{.k}.ndjson': directory 'missing/' does not exist (--mkdir creates it)" ]]
+	run_to stdout --dlq dl2 -o 'out/{.k}/x.ndjson' cat ev
 	[[ $status -eq 3 ]]
 	[[ $(jq -r .stage dl2 | sort -u) == output && $(wc -l <dl2) -eq 2 ]]
 }

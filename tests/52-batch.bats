@@ -362,11 +362,20 @@ evpipe: batch: batch 1: command exited with status 5 (attempt 2 of 4); retrying 
 }
 
 @test "--to: a batch whose file cannot be created or named is dead-lettered" {
+	# the directory typed is missing: one error at start, naming --mkdir
 	run_to "$T/out" --dlq "$T/dlq" batch -n 4 --to "$T/no/such/dir/x.ndjson" "$T/seven"
+	[[ $status -eq 3 && ! -e $T/dlq ]]
+	assert_equal "$stderr" "evpipe: batch: --to '$T/no/such/dir/x.ndjson': directory '$T/no/such/dir/' does not exist (--mkdir creates it)"
+	# a directory a value names is missing: those batches are dead-lettered
+	run_to "$T/out" --dlq "$T/dlq" batch -n 4 --to "$T/{.n // \"x\"}/x.ndjson" "$T/seven"
 	[[ $status -eq 3 ]]
 	[[ $(wc -l <"$T/dlq") -eq 7 ]]
 	run jq -r '.reason' "$T/dlq"
-	assert_line --index 0 "batch 1: cannot create '$T/no/such/dir/x.ndjson': No such file or directory"
+	assert_line --index 0 --regexp "^batch 1: cannot create '$T/[^/]*/x.ndjson': No such file or directory \(--mkdir creates missing directories\)$"
+	# --mkdir makes them
+	run_to "$T/out" batch -n 4 --mkdir --to "$T/no/such/dir/x.ndjson" "$T/seven"
+	[[ $status -eq 0 ]]
+	[[ $(cat "$T"/no/such/dir/* | wc -l) -eq 7 ]]
 	printf '{"t":null}\n' >"$T/in"
 	run_to "$T/out" --dlq "$T/dlq2" batch --to "$T/{.t}.ndjson" "$T/in"
 	[[ $status -eq 1 ]]

@@ -42,6 +42,7 @@ struct batch_ctx {
 	const char *key;    /* -k */
 	const char *exec;   /* --exec */
 	const char *to;	    /* --to */
+	int mkdir;	    /* --mkdir */
 	uint64_t retries, parallel, max_keys;
 	int64_t backoff, timeout;
 	/* state */
@@ -286,8 +287,8 @@ path_exists(const char *p)
  * fd, or -1 with errno, the reason in why and its status in *status.
  */
 static int
-batch_create(const char *path, size_t fixed, struct buf *name, int *status,
-	     char *why, size_t whysz)
+batch_create(const char *path, size_t fixed, int mkdir_dirs, struct buf *name,
+	     int *status, char *why, size_t whysz)
 {
 	uint64_t lo = 0, hi = 1;
 	int fd;
@@ -296,8 +297,8 @@ batch_create(const char *path, size_t fixed, struct buf *name, int *status,
 	buf_adds(name, path);
 	for (;;) {
 		fd = file_open_confined(name->data, fixed,
-					O_WRONLY | O_CREAT | O_EXCL, 0, status,
-					why, whysz);
+					O_WRONLY | O_CREAT | O_EXCL, mkdir_dirs,
+					status, why, whysz);
 		if (fd != -1 || errno != EEXIST)
 			return fd;
 		/* lo is taken (0 stands for path); find a free hi. */
@@ -321,8 +322,8 @@ batch_create(const char *path, size_t fixed, struct buf *name, int *status,
 		}
 		batch_numbered(path, hi, name);
 		fd = file_open_confined(name->data, fixed,
-					O_WRONLY | O_CREAT | O_EXCL, 0, status,
-					why, whysz);
+					O_WRONLY | O_CREAT | O_EXCL, mkdir_dirs,
+					status, why, whysz);
 		if (fd != -1 || errno != EEXIST)
 			return fd;
 		lo = hi; /* taken meanwhile: look further on */
@@ -388,8 +389,8 @@ batch_write_file(struct batch_ctx *ctx, struct batch *b, struct errbuf *eb)
 				    "NUL byte",
 				    0, -1, eb);
 	}
-	fd = batch_create(path.data, template_fixed_dir(ctx->tpl), &ctx->name,
-			  &status, why, sizeof why);
+	fd = batch_create(path.data, template_fixed_dir(ctx->tpl), ctx->mkdir,
+			  &ctx->name, &status, why, sizeof why);
 	if (fd == -1) {
 		buf_release(&path);
 		return batch_reject(ctx, b, status, why, 0, -1, eb);
@@ -578,6 +579,11 @@ batch_init(void *arg, int argc, char **argv, const struct stage_env *env,
 		ctx->tpl = template_compile(ctx->to, env->named_args, eb);
 		if (ctx->tpl == NULL)
 			return errbuf_prefix(eb, "--to");
+		if (!ctx->mkdir &&
+		    file_fixed_dir_missing(ctx->tpl, "--to", ctx->to, eb))
+			return -1;
+	} else if (ctx->mkdir) {
+		return errbuf_set(eb, STATUS_USAGE, "--mkdir: only with --to");
 	}
 	if (ctx->exec) {
 		struct bexec_opts o = {
@@ -831,6 +837,8 @@ static const struct opt batch_opts[] = {
 	  "run sh -c CMD per batch, the batch on its stdin", NULL, NULL, 0 },
 	{ "to", 0, OPT_STRING, C(to), "TEMPLATE",
 	  "write each batch to a new file named by TEMPLATE", NULL, NULL, 0 },
+	{ "mkdir", 0, OPT_BOOL, C(mkdir), NULL,
+	  "create the missing directories of --to files", NULL, NULL, 0 },
 	{ "retries", 0, OPT_UINT, C(retries), "N",
 	  "retry a failed command N times (default 3)", NULL, NULL, 0 },
 	{ "backoff", 0, OPT_DURATION, C(backoff), "DUR",

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "expr/template.h"
+#include "lib/buf.h"
 #include "lib/errbuf.h"
 #include "target.h"
 #include "lib/util.h"
@@ -271,3 +273,23 @@ const struct sink_kind sink_file = {
 	.write = file_write,
 	.close = file_close,
 };
+
+int
+file_fixed_dir_missing(const struct template *t, const char *what,
+		       const char *spec, struct errbuf *eb)
+{
+	struct buf dir = BUF_INIT;
+	struct stat st;
+	int missing;
+
+	template_fixed_text(t, &dir);
+	buf_addc(&dir, '\0');
+	missing = dir.len > 1 && stat(dir.data, &st) == -1 && errno == ENOENT;
+	if (missing)
+		errbuf_set(eb, STATUS_IO,
+			   "%s '%s': directory '%s' does not exist "
+			   "(--mkdir creates it)",
+			   what, spec, dir.data);
+	buf_release(&dir);
+	return missing;
+}

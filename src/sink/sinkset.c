@@ -595,30 +595,6 @@ ss_auto_max_open(void)
 	return n;
 }
 
-/*
- * Without --mkdir, the directory the user typed before the first {EXPR}
- * must exist: one error at start, not one reject per event.  1 (eb set)
- * if it is missing.
- */
-static int
-ss_fixed_missing(struct sinkset *ss, const char *spec, struct errbuf *eb)
-{
-	struct buf dir = BUF_INIT;
-	struct stat st;
-	int missing;
-
-	template_fixed_text(ss->tmpl, &dir);
-	buf_addc(&dir, '\0');
-	missing = ss->fixed > 0 && stat(dir.data, &st) == -1 && errno == ENOENT;
-	if (missing)
-		errbuf_set(eb, STATUS_IO,
-			   "target '%s': directory '%s' does not exist "
-			   "(--mkdir creates it)",
-			   spec, dir.data);
-	buf_release(&dir);
-	return missing;
-}
-
 struct sinkset *
 sinkset_new(const char *spec, const struct sinkset_opts *o,
 	    const struct stage_env *env, struct errbuf *eb)
@@ -655,7 +631,8 @@ sinkset_new(const char *spec, const struct sinkset_opts *o,
 			return NULL;
 		}
 		ss->fixed = template_fixed_dir(ss->tmpl);
-		if (!ss->o.mkdir && ss_fixed_missing(ss, spec, eb)) {
+		if (!ss->o.mkdir &&
+		    file_fixed_dir_missing(ss->tmpl, "target", spec, eb)) {
 			sinkset_free(ss);
 			return NULL;
 		}

@@ -227,6 +227,16 @@ int file_open_replace(const char *path, struct errbuf *eb);
  * why and its status in *status (STATUS_REJECT when the name is too
  * long: the event's own problem; else STATUS_IO).
  */
+/*
+ * Without --mkdir, the directory the user typed before a template's first
+ * {EXPR} must exist: one error at start ("WHAT 'SPEC': directory ... does
+ * not exist (--mkdir creates it)", STATUS_IO), not a reject per event.
+ * 1 (eb set) if it is missing, else 0.
+ */
+struct template;
+int file_fixed_dir_missing(const struct template *t, const char *what,
+			   const char *spec, struct errbuf *eb);
+
 /* mkdir -p for the directories above path (errors show at open). */
 void mkdir_parents(const char *path);
 
