@@ -252,16 +252,19 @@ evpipe: input: $T/in:4: invalid json-seq: record not ended by a newline: it may 
 	same "$T/back" '{"a":1}\n'
 }
 
-@test "--to json closes the array after SIGTERM" {
+@test "--to json: each element is out at once, and the array closes after SIGTERM" {
 	mkfifo "$T/fifo"
 	"$EVPIPE" --to json cat <"$T/fifo" >"$T/out" &
 	pid=$!
 	exec {w}>"$T/fifo"
 	printf '{"a":1}\n' >&"$w"
 	for _ in $(seq 1 100); do
-		[[ -s $T/out ]] && break
+		[[ $(cat "$T/out") == $'[\n{"a":1}' ]] && break
 		sleep 0.05
 	done
+	# a live stream is never an event behind: the element is out before
+	# the next one comes (only its line's end waits for the separator)
+	[[ $(cat "$T/out") == $'[\n{"a":1}' ]] || fail "$(od -c "$T/out")"
 	kill -TERM "$pid"
 	rc=0
 	wait "$pid" || rc=$?
