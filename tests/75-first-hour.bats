@@ -234,3 +234,17 @@ bash_complete() {
 	run -2 --separate-stderr "$EVPIPE" --to csv --fields id,,x cat "$T/log"
 	assert_equal "$stderr" "evpipe: --fields 'id,,x': an empty field name"
 }
+
+@test "did you mean: an undefined expression function gets the closest builtins, and names from other languages theirs" {
+	run --separate-stderr "$EVPIPE" map 'lenght' </dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"lenght/0 is not defined; did you mean 'length'?"* ]] || fail "$stderr"
+	run --separate-stderr "$EVPIPE" filter '.a | tolower == "x"' </dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"tolower/0 is not defined; did you mean 'ascii_downcase'?"* ]] || fail "$stderr"
+	run --separate-stderr "$EVPIPE" map '.a | tostrin' </dev/null
+	[[ $stderr == *"tostrin/0 is not defined; did you mean 'tostring'?"* ]] || fail "$stderr"
+	# nothing close: no guess
+	run --separate-stderr "$EVPIPE" map 'frobnicate' </dev/null
+	[[ $stderr == *"frobnicate/0 is not defined"$'\n'* && $stderr != *"did you mean"* ]] || fail "$stderr"
+}

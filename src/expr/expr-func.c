@@ -11,9 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/errbuf.h"
 #include "expr-impl.h"
+#include "lib/errbuf.h"
 #include "lib/xmalloc.h"
+#include "opt.h"
 
 extern char **environ;
 
@@ -2846,4 +2847,56 @@ builtin_macro(const char *name, size_t len, int arity)
 		    memcmp(macros[i].name, name, len) == 0)
 			return &macros[i];
 	return NULL;
+}
+
+/*
+ * Names users bring from other languages, and the builtin that does the
+ * job here: "tolower" gets "did you mean 'ascii_downcase'?".
+ */
+static const char *const builtin_aliases[][2] = {
+	{ "tolower", "ascii_downcase" },
+	{ "toupper", "ascii_upcase" },
+	{ "lower", "ascii_downcase" },
+	{ "upper", "ascii_upcase" },
+	{ "lowercase", "ascii_downcase" },
+	{ "uppercase", "ascii_upcase" },
+	{ "len", "length" },
+	{ "size", "length" },
+	{ "count", "length" },
+	{ "strlen", "length" },
+	{ "lstrip", "ltrimstr" },
+	{ "rstrip", "rtrimstr" },
+	{ "replace", "gsub" },
+	{ "contains_key", "has" },
+	{ "filter", "select" },
+	{ "exists", "has" },
+	{ "concat", "add" },
+	{ "parse_json", "fromjson" },
+	{ "to_json", "tojson" },
+	{ "from_json", "fromjson" },
+};
+
+void
+builtin_suggest(const char *name, size_t len, char *out, size_t n)
+{
+	struct suggest sg;
+	char word[64];
+	size_t i;
+
+	snprintf(word, sizeof word, "%.*s", (int)(len < 63 ? len : 63), name);
+	for (i = 0; i < NELEM(builtin_aliases); i++)
+		if (strcmp(word, builtin_aliases[i][0]) == 0) {
+			snprintf(out, n, "; did you mean '%s'?",
+				 builtin_aliases[i][1]);
+			return;
+		}
+	suggest_init(&sg, word);
+	sg.prefix = "";
+	for (i = 0; builtins[i].name; i++)
+		if (strcmp(builtins[i].name, word) != 0)
+			suggest_add(&sg, builtins[i].name);
+	for (i = 0; macros[i].name; i++)
+		if (strcmp(macros[i].name, word) != 0)
+			suggest_add(&sg, macros[i].name);
+	suggest_text(&sg, out, n);
 }

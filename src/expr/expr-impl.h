@@ -325,6 +325,13 @@ const struct expr_builtin *builtin_find(const char *name, size_t len,
 					int arity);
 
 /*
+ * For a name that is not defined: "; did you mean 'X'?" (the closest
+ * builtins, or the one that does what a name from another language
+ * does: tolower, size, ...), or "" into out.
+ */
+void builtin_suggest(const char *name, size_t len, char *out, size_t n);
+
+/*
  * Builtins written in the language itself (most of jq 1.6's builtin.jq),
  * expanded inline at compile time: params is "f;$x" (closure f, value
  * $x), body an expression using them.

@@ -637,6 +637,7 @@ parse_call(struct parser *p)
 	struct enode *args[8], *n;
 	const struct expr_builtin *fn;
 	int nargs = 0, i;
+	char hint[160];
 
 	parse_advance(p);
 	if (len == 4 && memcmp(name, "true", 4) == 0)
@@ -701,8 +702,9 @@ parse_call(struct parser *p)
 				return NULL;
 			}
 		}
-		parse_fail(p, pos, "%.*s/%d is not defined",
-			   (int)(len > 40 ? 40 : len), name, nargs);
+		builtin_suggest(name, len, hint, sizeof hint);
+		parse_fail(p, pos, "%.*s/%d is not defined%s",
+			   (int)(len > 40 ? 40 : len), name, nargs, hint);
 		return NULL;
 	}
 	n = node_new(p, EN_CALL, pos);
