@@ -248,3 +248,22 @@ bash_complete() {
 	run --separate-stderr "$EVPIPE" map 'frobnicate' </dev/null
 	[[ $stderr == *"frobnicate/0 is not defined"$'\n'* && $stderr != *"did you mean"* ]] || fail "$stderr"
 }
+
+@test "jq gaps: \$ARGS, limit/1's message, fromdate with fractions and offsets" {
+	run --separate-stderr "$EVPIPE" --arg x 1 --argjson y '{"z":2}' map '$ARGS' <<<'{}'
+	[[ $status -eq 0 ]] || fail "$stderr"
+	assert_output '{"positional":[],"named":{"x":"1","y":{"z":2}}}'
+	run --separate-stderr "$EVPIPE" map '$ARGS.named' <<<'{}'
+	assert_output '{}'
+	run --separate-stderr "$EVPIPE" map '[limit(1)]' </dev/null
+	[[ $status -eq 2 ]]
+	[[ $stderr == *"limit/1 is not defined; did you mean limit/2?"* ]] || fail "$stderr"
+	[[ $stderr != *"not supported"* ]] || fail "$stderr"
+	run --separate-stderr "$EVPIPE" map '[fromdate, fromdateiso8601]' <<<'"2015-03-05T23:51:47Z"'
+	assert_output '[1425599507,1425599507]'
+	run --separate-stderr "$EVPIPE" map '[.[] | fromdate]' <<<'["2024-01-02T03:04:05.123Z","2024-01-02T03:04:05+02:00","1969-12-31T23:59:59.5Z"]'
+	assert_output '[1704164645.123,1704157445,-0.5]'
+	run --separate-stderr "$EVPIPE" map 'fromdate' <<<'"2015-03-05 23:51:47"'
+	[[ $status -eq 1 ]]
+	[[ $stderr == *'date "2015-03-05 23:51:47" does not match format "%Y-%m-%dT%H:%M:%SZ"'* ]] || fail "$stderr"
+}

@@ -13,6 +13,7 @@
 
 #include "expr-impl.h"
 #include "lib/errbuf.h"
+#include "lib/evtime.h"
 #include "lib/xmalloc.h"
 #include "opt.h"
 
@@ -1118,6 +1119,33 @@ CFN(f_strptime)
 		}
 	}
 	*out = tm_to_json(&tm, 0);
+	return 0;
+}
+
+/*
+ * jq's fromdateiso8601 (and fromdate): "2015-03-05T23:51:47Z" to epoch
+ * seconds.  An extension: fractional seconds and a numeric offset are
+ * taken as RFC 3339 writes them ("...47.250+01:00"), as evpipe's own time
+ * parsing takes them; a fraction gives a fractional number.
+ */
+CFN(f_fromdateiso8601)
+{
+	int64_t ns;
+
+	(void)a;
+	if (!json_is_string(in))
+		return need_kind_error(c, in, "cannot be parsed as a date");
+	if (evtime_parse_rfc3339(json_string_value(in), json_string_length(in),
+				 &ns) == -1)
+		return ev_error(c,
+				"date \"%s\" does not match format "
+				"\"%%Y-%%m-%%dT%%H:%%M:%%SZ\"",
+				json_string_value(in));
+	if (ns % 1000000000 == 0)
+		*out = json_integer((json_int_t)(ns / 1000000000));
+	else
+		*out = val_number((double)(ns / 1000000000) +
+				  (double)(ns % 1000000000) / 1e9);
 	return 0;
 }
 
@@ -2639,6 +2667,7 @@ static const struct expr_builtin builtins[] = {
 	C("mktime", 0, f_mktime),
 	C("strftime", 1, f_strftime),
 	C("strptime", 1, f_strptime),
+	C("fromdateiso8601", 0, f_fromdateiso8601),
 	G("empty", 0, g_empty, p_empty),
 	G("select", 1, g_select, p_select),
 	G("error", 1, g_error, p_error),
@@ -2727,7 +2756,6 @@ static const struct expr_macro macros[] = {
 	  "_flatten($x) end" },
 	{ "flatten", 0, "", "_flatten(-1)" },
 	{ "range", 1, "$x", "range(0;$x)" },
-	{ "fromdateiso8601", 0, "", "strptime(\"%Y-%m-%dT%H:%M:%SZ\")|mktime" },
 	{ "todateiso8601", 0, "", "strftime(\"%Y-%m-%dT%H:%M:%SZ\")" },
 	{ "fromdate", 0, "", "fromdateiso8601" },
 	{ "todate", 0, "", "todateiso8601" },
@@ -2888,6 +2916,19 @@ builtin_suggest(const char *name, size_t len, char *out, size_t n)
 		if (strcmp(word, builtin_aliases[i][0]) == 0) {
 			snprintf(out, n, "; did you mean '%s'?",
 				 builtin_aliases[i][1]);
+			return;
+		}
+	/* the name is right, the arity is not: "did you mean limit/2?" */
+	for (i = 0; builtins[i].name; i++)
+		if (strcmp(builtins[i].name, word) == 0) {
+			snprintf(out, n, "; did you mean %s/%d?", word,
+				 builtins[i].arity);
+			return;
+		}
+	for (i = 0; macros[i].name; i++)
+		if (strcmp(macros[i].name, word) == 0) {
+			snprintf(out, n, "; did you mean %s/%d?", word,
+				 macros[i].arity);
 			return;
 		}
 	suggest_init(&sg, word);

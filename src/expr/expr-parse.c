@@ -228,6 +228,19 @@ parse_var_ref(struct parser *p)
 		parse_advance(p);
 		return node_lit(p, env, pos);
 	}
+	if (len == 4 && memcmp(name, "ARGS", 4) == 0) {
+		/* jq's $ARGS: the --arg and --argjson values by name; evpipe
+		 * has no positional arguments (no --args) */
+		json_t *named = p->named && json_is_object(p->named)
+					? json_copy(p->named)
+					: json_object();
+
+		parse_advance(p);
+		return node_lit(
+			p,
+			json_pack("{s:[],s:o}", "positional", "named", named),
+			pos);
+	}
 	if (p->named && json_is_object(p->named)) {
 		char key[256];
 
@@ -556,10 +569,6 @@ static const char *const parse_unsupported[] = {
 	"localtime",
 	"strflocaltime",
 	"break",
-	"getpath/0",
-	"ltrimstr/0",
-	"splits/0",
-	"limit/1",
 	"tostream/1",
 	"fromstream/0",
 	"truncate_stream/0",
