@@ -40,8 +40,8 @@ regex_get(struct ectx *c, const char *pat, size_t len, unsigned flags)
 	struct regex *re = regex_compile_at(pat, len, flags, &off, &eb);
 
 	if (!re) {
-		ev_error(c, "Regex failure: %s (at offset %zu of %.*s)", eb.msg,
-			 off, (int)(len > 100 ? 100 : len), pat);
+		ev_error(c, "Regex failure: %s (at offset %zu of \"%.*s\")",
+			 eb.msg, off, (int)(len > 100 ? 100 : len), pat);
 		errbuf_clear(&eb);
 	}
 	return re;
