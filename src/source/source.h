@@ -123,6 +123,7 @@ struct source_rec {
 	/* Read and checked on a second thread (prescan.h): the verdict on
 	 * the line; NULL: the runner checks the bytes itself. */
 	const struct prescan_line *checked;
+	int bom; /* a UTF-8 byte order mark was skipped before it (-v) */
 };
 
 struct source_ops {
