@@ -806,7 +806,12 @@ run_turn(struct run *r, struct source *s)
 	for (k = 0; k < SOURCE_TURN_LINES && !r->stop && !got_signal; k++) {
 		/* The one place events are read: the framing and the
 		 * --from decoder are the source's own. */
+		rec.bom = 0;
 		res = s->ops->next(s, &rec, &eb);
+		if (rec.bom && r->g->verbose)
+			fprintf(stderr,
+				"evpipe: %s: skipped a UTF-8 byte order mark\n",
+				s->name);
 		if (res == LINE_OK || res == LINE_TOO_LONG)
 			run_line(r, s->name, &rec, res == LINE_TOO_LONG);
 		else if (res == LINE_INVALID)

@@ -101,10 +101,12 @@ setup() {
 	same "$T/out" '{"a":"\\ud83d\\ude00"}\n'
 }
 
-@test "a byte order mark is not JSON" {
-	printf '\xef\xbb\xbf{"a":1}\n' >"$T/in"
+@test "a byte order mark is skipped at the start of the input only: elsewhere it is not JSON" {
+	printf '\xef\xbb\xbf{"a":1}\n\xef\xbb\xbf{"a":2}\n' >"$T/in"
 	run_to "$T/out" cat "$T/in"
 	[[ $status -eq 1 ]]
+	same "$T/out" '{"a":1}\n'
+	[[ $stderr == *"in:2: invalid JSON: byte order mark at column 1" ]]
 }
 
 @test "nesting 100000 deep is rejected, not a crash" {

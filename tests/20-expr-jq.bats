@@ -62,3 +62,10 @@ diff_case() {
 @test "jq 1.6 difference 12: jq 1.6 does not parse __loc__ as an object shorthand (1.7 d" { diff_case 12; }
 @test "jq 1.6 difference 13: error(null) caught by try yields null as in jq 1.7.1" { diff_case 13; }
 @test "jq 1.6 difference 14: error with a null message is caught inside a generator too" { diff_case 14; }
+@test "jq 1.6 difference 15: sub with several outputs zips them (jq 1.7.1)" { diff_case 15; }
+@test "jq 1.6 difference 16: sub zips the outputs of a replacement with captures" { diff_case 16; }
+@test "jq 1.6 difference 17: gsub zips the outputs, null adds nothing" { diff_case 17; }
+@test "jq 1.6 difference 18: sub with no replacement keeps the string (jq 1.7.1)" { diff_case 18; }
+@test "jq 1.6 difference 19: ^ matches once in gsub (jq 1.7.1)" { diff_case 19; }
+@test "jq 1.6 difference 20: look-behind sees the whole string in gsub (jq 1.7.1)" { diff_case 20; }
+@test "jq 1.6 difference 21: an empty match at the end counts (jq 1.7.1)" { diff_case 21; }

@@ -2013,259 +2013,6 @@ GEN(g_tostream)
 	return rc;
 }
 
-/* sub($re; str; $flags) with jq 1.6's recursion on the rest of the string */
-struct sub_st {
-	const struct enode *repl;
-	json_t *re, *flags; /* flags without "g" */
-	int global;
-};
-
-/* One match of sub: the text before it, its replacements, and the
- * character stepped over after an empty match. */
-struct sub_edit {
-	size_t gap, ngap;     /* byte range of the text before the match */
-	size_t step, nstep;   /* the character after an empty match */
-	json_t *named, *outs; /* its named captures; repl's outputs */
-	size_t pick;	      /* the output used in this combination */
-};
-
-/* The next combination, the first match's output fastest; 0 after the
- * last. */
-static int
-sub_next(struct sub_edit *ed, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (++ed[i].pick < json_array_size(ed[i].outs))
-			return 1;
-		ed[i].pick = 0;
-	}
-	return 0;
-}
-
-/* jq's error for text + v. */
-static void
-sub_add_error(struct ectx *c, const char *text, size_t len, json_t *v)
-{
-	json_t *t = val_string(text, len), *r = NULL;
-
-	if (val_binop(c, OP_ADD, t, v, &r) == 0)
-		json_decref(r); /* not for a non-string v: a guard */
-	json_decref(t);
-}
-
-/*
- * sub and gsub as jq 1.6 defines them: the first match of the rest of
- * the string (a string of its own: "^" matches at its start) is replaced
- * by each output of the replacement, and with "g" the rest after it is
- * done again; after an empty match one character is kept and stepped
- * over (jq 1.6 recurses forever there).  The outputs are every
- * combination of the replacements' outputs, the first match's varying
- * fastest, as jq's nesting gives them.
- *
- * This is a loop, not that recursion: one pass over the string to find
- * the matches, each found in the rest from where the last ended; and a
- * combination is built in one buffer.  So a string with a million
- * matches costs a million steps, not a million levels of nesting or
- * the string's length once per match.  The replacements are evaluated
- * from the last match to the first, as jq's nesting does, so the first
- * error jq would meet is the one reported; an error there comes before
- * any output, while a combination that cannot be added (a number as the
- * replacement) fails when its turn comes, after the ones before it.
- */
-static int
-sub_string(struct ectx *c, struct sub_st *st, json_t *s, ev_fn fn, void *arg)
-{
-	const char *p = json_string_value(s);
-	size_t plen = json_string_length(s), pos = 0, n = 0, cap = 0, i;
-	struct sub_edit *ed = NULL;
-	struct buf b = BUF_INIT;
-	/* matches without named captures share one input, {}, and so the
-	 * replacement's outputs: an expression gives the same outputs for
-	 * the same input, so it is evaluated once for all of them */
-	json_t *none = json_object(), *none_outs = NULL;
-	struct regex_one *re = regex_one_open(c, st->re, st->flags);
-	int rc = 0;
-
-	if (!re) {
-		rc = -1;
-		goto out;
-	}
-	for (;;) {
-		size_t bo, be;
-		json_t *named;
-		int m = regex_one_match(c, re, p + pos, plen - pos, &bo, &be,
-					&named);
-
-		if (m < 0) {
-			rc = -1;
-			goto out;
-		}
-		if (m == 0)
-			break;
-		if (json_object_size(named) == 0) {
-			json_decref(named);
-			named = json_incref(none);
-		}
-		if (n == cap) {
-			cap = cap ? 2 * cap : 8;
-			ed = xreallocarray(ed, cap, sizeof(*ed));
-		}
-		ed[n].gap = pos;
-		ed[n].ngap = bo;
-		ed[n].named = named;
-		ed[n].outs = NULL;
-		ed[n].pick = 0;
-		ed[n].step = pos + be;
-		ed[n].nstep = 0;
-		if (bo == be && st->global) {
-			ed[n].nstep =
-				utf8_offset(p + pos + be, plen - pos - be, 1);
-			be += ed[n].nstep;
-		}
-		n++;
-		pos += be;
-		if (!st->global || pos >= plen)
-			break;
-	}
-	regex_one_close(re); /* before the replacement compiles any regex */
-	re = NULL;
-	if (n == 0) {
-		rc = fn(c, s, arg);
-		goto out;
-	}
-	for (i = n; i-- > 0;) {
-		if (ed[i].named == none && none_outs)
-			ed[i].outs = json_incref(none_outs);
-		else
-			ed[i].outs = ev_collect(c, st->repl, ed[i].named);
-		if (ed[i].named == none && !none_outs)
-			none_outs = json_incref(ed[i].outs);
-		if (!ed[i].outs) {
-			rc = -1;
-			goto out;
-		}
-		if (json_array_size(ed[i].outs) == 0)
-			goto out; /* no replacement: no output */
-	}
-	for (;;) {
-		json_t *r;
-
-		/* null adds nothing; anything but a string is jq's error,
-		 * the last match's first, as jq's nesting meets them */
-		for (i = n; i-- > 0;) {
-			json_t *v = json_array_get(ed[i].outs, ed[i].pick);
-
-			if (!json_is_string(v) && !json_is_null(v)) {
-				sub_add_error(c, p + ed[i].gap, ed[i].ngap, v);
-				rc = -1;
-				goto out;
-			}
-		}
-		if (ev_tick_n(c, n) < 0) {
-			rc = -1;
-			goto out;
-		}
-		buf_reset(&b);
-		for (i = 0; i < n; i++) {
-			json_t *v = json_array_get(ed[i].outs, ed[i].pick);
-
-			buf_add(&b, p + ed[i].gap, ed[i].ngap);
-			if (json_is_string(v))
-				buf_add(&b, json_string_value(v),
-					json_string_length(v));
-			buf_add(&b, p + ed[i].step, ed[i].nstep);
-		}
-		buf_add(&b, p + pos, plen - pos);
-		r = val_string(b.data, b.len);
-		rc = fn(c, r, arg);
-		json_decref(r);
-		if (rc != 0)
-			goto out;
-		if (!sub_next(ed, n))
-			break;
-	}
-out:
-	regex_one_close(re);
-	for (i = 0; i < n; i++) {
-		json_decref(ed[i].named);
-		json_decref(ed[i].outs);
-	}
-	free(ed);
-	buf_release(&b);
-	json_decref(none);
-	json_decref(none_outs);
-	return rc;
-}
-
-struct subargs {
-	const struct enode *call;
-	json_t *in, *re;
-	ev_fn fn;
-	void *arg;
-};
-
-static int
-sub_flags_cb(struct ectx *c, json_t *flags, void *arg)
-{
-	struct subargs *sa = arg;
-	struct sub_st st = { sa->call->args[1], sa->re, NULL, 0 };
-	struct buf b = BUF_INIT;
-	const char *f;
-	size_t i;
-	int rc;
-
-	if (!json_is_string(sa->in)) {
-		char d[64];
-
-		val_describe(sa->in, d, sizeof(d));
-		return ev_error(
-			c, "%s cannot be matched, as it is not a string", d);
-	}
-	if (!json_is_string(flags) && !json_is_null(flags)) {
-		char d[64];
-
-		val_describe(flags, d, sizeof(d));
-		return ev_error(c, "%s is not a string", d);
-	}
-	f = json_is_string(flags) ? json_string_value(flags) : "";
-	for (i = 0; f[i]; i++) {
-		if (f[i] == 'g')
-			st.global = 1;
-		else
-			buf_addc(&b, f[i]);
-	}
-	st.flags = val_string(b.data, b.len);
-	buf_release(&b);
-	rc = sub_string(c, &st, sa->in, sa->fn, sa->arg);
-	json_decref(st.flags);
-	return rc;
-}
-
-static int
-sub_re_cb(struct ectx *c, json_t *re, void *arg)
-{
-	struct subargs *sa = arg;
-
-	sa->re = re;
-	if (sa->call->n == 2) {
-		json_t *f = val_string("", 0);
-		int rc = sub_flags_cb(c, f, sa);
-
-		json_decref(f);
-		return rc;
-	}
-	return ev(c, sa->call->args[2], sa->in, sub_flags_cb, sa);
-}
-
-GEN(g_sub3)
-{
-	struct subargs sa = { call, in, NULL, fn, arg };
-
-	return ev(c, call->args[0], in, sub_re_cb, &sa);
-}
-
 /* ---- formats ---------------------------------------------------------- */
 
 static const char b64[] =
@@ -2687,7 +2434,7 @@ static const struct expr_builtin builtins[] = {
 	G("combinations", 0, g_combinations, NULL),
 	G("walk", 1, g_walk, NULL),
 	G("tostream", 0, g_tostream, NULL),
-	G("sub", 3, g_sub3, NULL),
+	G("sub", 3, regex_sub, NULL),
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -2782,20 +2529,17 @@ static const struct expr_macro macros[] = {
 	  "capture($val[0]; $val[1]) elif $vt == \"array\" and ($val | "
 	  "length) > 0 then capture($val[0]; null) else error( $vt + \" not a "
 	  "string or array\") end" },
-	{ "scan", 1, "re",
-	  "match(re; \"g\") | if (.captures|length > 0) then [ .captures | "
-	  ".[] | .string ] else .string end" },
+	{ "scan", 2, "$re;$flags",
+	  "match($re; \"g\" + $flags) | if (.captures|length > 0) then [ "
+	  ".captures | .[] | .string ] else .string end" },
+	{ "scan", 1, "$re", "scan($re; null)" },
 	{ "splits", 2, "$re;flags",
 	  ". as $s | [ match($re; \"g\" + flags) | (.offset, .offset + "
 	  ".length) ] | [0] + . +[$s|length] | _nwise2 | $s[.[0]:.[1] ]" },
 	{ "_nwise2", 0, "", "range(0; length; 2) as $i | .[$i:$i+2]" },
 	{ "splits", 1, "$re", "splits($re; null)" },
 	{ "split", 2, "$re;flags", "[ splits($re; flags) ]" },
-	{ "sub", 2, "$re;s",
-	  ". as $in | [match($re)] | if length == 0 then $in else .[0] | . as "
-	  "$r | reduce ( $r | .captures | .[] | select(.name != null) | { "
-	  "(.name) : .string } ) as $pair ({}; . + $pair) | $in[0:$r.offset] "
-	  "+ s + $in[$r.offset+$r.length:] end" },
+	{ "sub", 2, "$re;s", "sub($re; s; \"\")" },
 	{ "gsub", 3, "$re;s;flags", "sub($re; s; flags + \"g\")" },
 	{ "gsub", 2, "$re;s", "sub($re; s; \"g\")" },
 	{ "last", 1, "g", "reduce g as $item (null; $item)" },

@@ -356,20 +356,11 @@ json_t *builtin_format(struct ectx *, const char *fmt, json_t *v);
 int regex_match(struct ectx *, json_t *s, json_t *re, json_t *flags, int test,
 		json_t **out);
 /*
- * re with flags ("g" ignored) prepared for the matches of one sub call:
- * NULL with an error for a bad regex or flags.  It holds its own
- * reference to the compiled pattern and its own match offsets, so the
- * replacement may use regexes (the same one too) between its matches.
- * regex_one_match(): the first match in s[0..len): its byte offsets in
- * *bo and *be, and its named captures in *named, an object (new
- * reference) of name: string, or null for a group that did not take
- * part.  1 if it matched, 0 if not, -1 with an error.
+ * sub(re; s; flags) as jq 1.7 defines it, for sub/2, sub/3, gsub/2 and
+ * gsub/3: a generator (call->args: re, s and flags).
  */
-struct regex_one;
-struct regex_one *regex_one_open(struct ectx *, json_t *re, json_t *flags);
-int regex_one_match(struct ectx *, struct regex_one *, const char *s,
-		    size_t len, size_t *bo, size_t *be, json_t **named);
-void regex_one_close(struct regex_one *);
+int regex_sub(struct ectx *, const struct enode *call, json_t *in, ev_fn fn,
+	      void *arg);
 
 /*
  * What test(re; flags) does, compiled once for expr-fast.c: NULL if the

@@ -1,17 +1,21 @@
 /*
  * expr-regex.c -- jq's regular expressions (test, match, capture, scan,
- * split/2, sub, gsub) on PCRE2 with JIT.
+ * split/2, splits, sub, gsub) on PCRE2 with JIT, iterating as jq 1.7
+ * does (regex_iter_next()).
  *
  * jq uses Oniguruma with Perl syntax; the differences that matter are
  * bridged here: "^" and "$" anchor at the string (not at lines), "."
  * does not match a newline unless the "p" flag is given, offsets and
  * lengths are counted in code points.  Compiling, the cache of
  * compiled patterns and the match limits are lib/regex.c's, as for every
- * other user of regular expressions.
+ * other user of regular expressions.  capture, scan, splits and split/2
+ * are jq 1.7.1's definitions over match (expr-func.c's table); sub is
+ * its definition done in C here.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/errbuf.h"
 #include "expr-impl.h"
 #include "lib/regex.h"
@@ -26,7 +30,8 @@
  * cannot go on for long. */
 #define REGEX_LIMIT_STEPS 200000
 
-/* The compiled regex (a new reference) or NULL with jq's error. */
+/* The compiled regex (a new reference) or NULL with jq's error,
+ * "Regex failure: " and what the regex library says. */
 static struct regex *
 regex_get(struct ectx *c, const char *pat, size_t len, unsigned flags)
 {
@@ -35,8 +40,8 @@ regex_get(struct ectx *c, const char *pat, size_t len, unsigned flags)
 	struct regex *re = regex_compile_at(pat, len, flags, &off, &eb);
 
 	if (!re) {
-		ev_error(c, "%.*s (at offset %zu) is not a valid regex: %s",
-			 (int)(len > 100 ? 100 : len), pat, off, eb.msg);
+		ev_error(c, "Regex failure: %s (at offset %zu of \"%.*s\")",
+			 eb.msg, off, (int)(len > 100 ? 100 : len), pat);
 		errbuf_clear(&eb);
 	}
 	return re;
@@ -186,70 +191,50 @@ regex_match_steps(const struct regex *re)
 	       REGEX_GROUP_STEPS * (size_t)regex_ngroups(re);
 }
 
-/* A regex prepared for the matches of one sub call: see expr-impl.h. */
-struct regex_one {
+/*
+ * The matches of one regex in one string, as jq 1.7 walks them: each
+ * search runs over the whole subject from where the previous match
+ * ended (so "^" and look-behind see the whole string); an empty match
+ * steps one code point on before the next search, and an empty match at
+ * the very end counts.  Without "g", the first match only.
+ */
+struct regex_iter {
 	struct regex *re;
-	struct regex_md *md; /* its own: the replacement may match too */
+	const char *s;
+	size_t len, start;
 	unsigned mflags;
+	int global, done;
 };
 
-struct regex_one *
-regex_one_open(struct ectx *c, json_t *re, json_t *flags)
-{
-	struct regex_one *r;
-	unsigned mflags;
-	int global;
-	struct regex *x = regex_prepare(c, re, flags, &mflags, &global);
-
-	if (!x)
-		return NULL;
-	r = xmalloc(sizeof(*r));
-	r->re = x;
-	r->mflags = mflags;
-	r->md = regex_md_new(x);
-	return r;
-}
-
-void
-regex_one_close(struct regex_one *r)
-{
-	if (!r)
-		return;
-	regex_md_free(r->md);
-	regex_free(r->re);
-	free(r);
-}
-
-int
-regex_one_match(struct ectx *c, struct regex_one *r, const char *s, size_t len,
-		size_t *bo, size_t *be, json_t **named)
+/* 1 with the next match's offsets in *ovp (valid until the next search
+ * of the same regex), 0 after the last, -1 with an error. */
+static int
+regex_iter_next(struct ectx *c, struct regex_iter *it, const size_t **ovp)
 {
 	const size_t *ov;
-	uint32_t g, ng = regex_ngroups(r->re);
-	int rc = regex_exec(r->re, r->md, s, len, 0, r->mflags);
+	int m;
 
-	if (rc == 0)
+	if (it->done)
 		return 0;
-	if (rc < 0)
-		return regex_failed(c, rc);
-	if (ev_tick_n(c, regex_match_steps(r->re)) < 0)
-		return -1;
-	ov = regex_ovector(r->re, r->md);
-	*bo = ov[0];
-	*be = ov[1];
-	*named = json_object();
-	for (g = 1; g <= ng; g++) {
-		const char *name = regex_group_name(r->re, g);
-
-		if (name)
-			json_object_set_new(
-				*named, name,
-				ov[2 * g] == REGEX_UNSET
-					? json_null()
-					: val_string(s + ov[2 * g],
-						     ov[2 * g + 1] -
-							     ov[2 * g]));
+	m = regex_exec(it->re, NULL, it->s, it->len, it->start, it->mflags);
+	if (m <= 0) {
+		it->done = 1;
+		return m == 0 ? 0 : regex_failed(c, m);
 	}
+	/* a match builds about as many values as steps */
+	if (ev_tick_n(c, regex_match_steps(it->re)) < 0)
+		return -1;
+	ov = regex_ovector(it->re, NULL);
+	if (!it->global)
+		it->done = 1;
+	else if (ov[1] > ov[0])
+		it->start = ov[1];
+	else if (ov[1] >= it->len)
+		it->done = 1;
+	else
+		it->start =
+			ov[1] + utf8_offset(it->s + ov[1], it->len - ov[1], 1);
+	*ovp = ov;
 	return 1;
 }
 
@@ -273,58 +258,274 @@ int
 regex_match(struct ectx *c, json_t *subject, json_t *re, json_t *flags,
 	    int test, json_t **out)
 {
-	unsigned mflags;
-	int global, rc = 0;
-	struct regex *x = regex_prepare(c, re, flags, &mflags, &global);
-	const char *s;
-	size_t len, start = 0;
+	struct regex_iter it = { 0 };
+	const size_t *ov;
+	int m;
 	json_t *result;
 	struct cp_walk walk = { 0, 0 };
 
-	if (!x)
+	it.re = regex_prepare(c, re, flags, &it.mflags, &it.global);
+	if (!it.re)
 		return -1;
-	s = json_string_value(subject);
-	len = json_string_length(subject);
-	result = test ? NULL : json_array();
-	do {
-		const size_t *ov;
-		int m = regex_exec(x, NULL, s, len, start, mflags);
-
-		if (m == 0)
-			break;
-		if (m < 0) {
-			rc = regex_failed(c, m);
-			break;
-		}
-		if (test) {
-			result = json_true();
-			break;
-		}
-		/* a match builds about as many values as steps */
-		if (ev_tick_n(c, regex_match_steps(x)) < 0) {
-			rc = -1;
-			break;
-		}
-		ov = regex_ovector(x, NULL);
-		json_array_append_new(result,
-				      regex_match_object(x, s, ov, &walk));
-		if (ov[1] == ov[0]) {
-			/* jq 1.6 steps one past the previous start */
-			start++;
-			while (start < len &&
-			       ((unsigned char)s[start] & 0xC0) == 0x80)
-				start++;
-		} else {
-			start = ov[1];
-		}
-	} while (global && start < len);
-	regex_free(x);
-	if (rc < 0) {
+	it.s = json_string_value(subject);
+	it.len = json_string_length(subject);
+	if (test) {
+		m = regex_exec(it.re, NULL, it.s, it.len, 0, it.mflags);
+		regex_free(it.re);
+		if (m < 0)
+			return regex_failed(c, m);
+		*out = json_boolean(m);
+		return 0;
+	}
+	result = json_array();
+	while ((m = regex_iter_next(c, &it, &ov)) > 0)
+		json_array_append_new(
+			result, regex_match_object(it.re, it.s, ov, &walk));
+	regex_free(it.re);
+	if (m < 0) {
 		json_decref(result);
 		return -1;
 	}
-	*out = result ? result : json_false();
+	*out = result;
 	return 0;
+}
+
+/* ---- sub and gsub ------------------------------------------------------ */
+
+/* One match of a sub: where it is, and the input of the replacement. */
+struct sub_match {
+	size_t bo, be;
+	json_t *named; /* {name: string or null}: its named captures, or
+			  NULL for {} */
+};
+
+/* The named captures of the match ov describes, jq's capture object;
+ * NULL for a regex without named groups (the object would be {}). */
+static json_t *
+sub_named(struct regex *re, const char *s, const size_t *ov)
+{
+	json_t *named = NULL;
+	uint32_t g, ng = regex_ngroups(re);
+
+	for (g = 1; g <= ng; g++) {
+		const char *name = regex_group_name(re, g);
+
+		if (!name)
+			continue;
+		if (!named)
+			named = json_object();
+		json_object_set_new(
+			named, name,
+			ov[2 * g] == REGEX_UNSET
+				? json_null()
+				: val_string(s + ov[2 * g],
+					     ov[2 * g + 1] - ov[2 * g]));
+	}
+	return named;
+}
+
+/* All the matches of re (flags as given, "g" among them or not) in s,
+ * the count in *n; -1 with an error. */
+static int
+sub_matches(struct ectx *c, json_t *s, json_t *re, json_t *flags,
+	    struct sub_match **out, size_t *n)
+{
+	struct regex_iter it = { 0 };
+	struct sub_match *ms = NULL;
+	size_t cap = 0;
+	const size_t *ov;
+	int m;
+
+	*n = 0;
+	it.re = regex_prepare(c, re, flags, &it.mflags, &it.global);
+	if (!it.re)
+		return -1;
+	it.s = json_string_value(s);
+	it.len = json_string_length(s);
+	while ((m = regex_iter_next(c, &it, &ov)) > 0) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			ms = xreallocarray(ms, cap, sizeof(*ms));
+		}
+		ms[*n].bo = ov[0];
+		ms[*n].be = ov[1];
+		ms[*n].named = sub_named(it.re, it.s, ov);
+		(*n)++;
+	}
+	regex_free(it.re);
+	*out = ms;
+	return m;
+}
+
+/* jq's error for text + v. */
+static void
+sub_add_error(struct ectx *c, const char *text, size_t len, json_t *v)
+{
+	json_t *t = val_string(text, len), *r = NULL;
+
+	if (val_binop(c, OP_ADD, t, v, &r) == 0)
+		json_decref(r); /* not for a non-string v: a guard */
+	json_decref(t);
+}
+
+/*
+ * The results being built: jq 1.7's .result, one string per output
+ * index of the replacement.
+ */
+struct sub_results {
+	struct buf *b;
+	size_t n, cap;
+};
+
+/*
+ * One match's turn of jq 1.7's reduce: the replacement's k-th output
+ * is added, after the text between the previous match and this one, to
+ * the k-th result (a result that did not exist yet starts there, without
+ * the text of the matches before).  null adds the text alone; anything
+ * else but a string is jq's error for "text" + it.
+ */
+static int
+sub_apply(struct ectx *c, struct sub_results *r, json_t *outs, const char *gap,
+	  size_t ngap)
+{
+	size_t k;
+
+	if (ev_tick_n(c, json_array_size(outs) + 1) < 0)
+		return -1;
+	for (k = 0; k < json_array_size(outs); k++) {
+		json_t *v = json_array_get(outs, k);
+
+		if (!json_is_string(v) && !json_is_null(v)) {
+			sub_add_error(c, gap, ngap, v);
+			return -1;
+		}
+		if (k == r->n) {
+			if (r->n == r->cap) {
+				r->cap = r->cap ? 2 * r->cap : 4;
+				r->b = xreallocarray(r->b, r->cap,
+						     sizeof(*r->b));
+			}
+			buf_init(&r->b[r->n++]);
+		}
+		buf_add(&r->b[k], gap, ngap);
+		if (json_is_string(v))
+			buf_add(&r->b[k], json_string_value(v),
+				json_string_length(v));
+	}
+	return 0;
+}
+
+/*
+ * sub(re; s; flags) on the string in, as jq 1.7's definition:
+ *
+ *   . as $in | (reduce match($re; $flags) as $edit ({result: [],
+ *   previous: 0}; $in[.previous:$edit.offset] as $gap | [CAPTURES | s]
+ *   as $inserts | reduce range(0; $inserts|length) as $ix (.;
+ *   .result[$ix] += $gap + $inserts[$ix]) | .previous = $edit.offset +
+ *   $edit.length) | .result[] + $in[.previous:]) // $in
+ *
+ * The matches are all found first (match() does that), then the
+ * replacement runs on each match's named captures in order; its outputs
+ * are zipped, not combined.  With no match, or a replacement with no
+ * output, the input comes out unchanged.  Each result is built in one
+ * buffer, so a string with a million matches costs a million steps.
+ */
+static int
+sub_string(struct ectx *c, const struct enode *repl, json_t *in, json_t *re,
+	   json_t *flags, ev_fn fn, void *arg)
+{
+	const char *p = json_string_value(in);
+	size_t plen = json_string_length(in), n = 0, prev = 0, i;
+	struct sub_match *ms = NULL;
+	struct sub_results r = { NULL, 0, 0 };
+	/* a regex without named captures gives every match one input, {},
+	 * and so the replacement's outputs: an expression gives the same
+	 * outputs for the same input, so it is evaluated once for all */
+	json_t *none_outs = NULL;
+	int rc = sub_matches(c, in, re, flags, &ms, &n);
+
+	for (i = 0; rc == 0 && i < n; i++) {
+		json_t *outs;
+
+		if (ms[i].named) {
+			outs = ev_collect(c, repl, ms[i].named);
+		} else if (none_outs) {
+			outs = json_incref(none_outs);
+		} else {
+			json_t *none = json_object();
+
+			outs = ev_collect(c, repl, none);
+			json_decref(none);
+			none_outs = json_incref(outs);
+		}
+		if (!outs) {
+			rc = -1;
+			break;
+		}
+		rc = sub_apply(c, &r, outs, p + prev, ms[i].bo - prev);
+		json_decref(outs);
+		prev = ms[i].be;
+	}
+	if (rc == 0 && r.n == 0)
+		rc = fn(c, in, arg);
+	for (i = 0; rc == 0 && i < r.n; i++) {
+		json_t *v;
+
+		buf_add(&r.b[i], p + prev, plen - prev);
+		v = val_string(r.b[i].data, r.b[i].len);
+		rc = fn(c, v, arg);
+		json_decref(v);
+	}
+	for (i = 0; i < n; i++)
+		json_decref(ms[i].named);
+	free(ms);
+	for (i = 0; i < r.n; i++)
+		buf_release(&r.b[i]);
+	free(r.b);
+	json_decref(none_outs);
+	return rc;
+}
+
+/* The arguments of one sub call, through the outputs of re and flags. */
+struct sub_args {
+	const struct enode *call;
+	json_t *in, *re;
+	ev_fn fn;
+	void *arg;
+};
+
+static int
+sub_flags_cb(struct ectx *c, json_t *flags, void *arg)
+{
+	struct sub_args *sa = arg;
+
+	if (!json_is_string(sa->in)) {
+		char d[64];
+
+		val_describe(sa->in, d, sizeof(d));
+		return ev_error(
+			c, "%s cannot be matched, as it is not a string", d);
+	}
+	return sub_string(c, sa->call->args[1], sa->in, sa->re, flags, sa->fn,
+			  sa->arg);
+}
+
+static int
+sub_re_cb(struct ectx *c, json_t *re, void *arg)
+{
+	struct sub_args *sa = arg;
+
+	sa->re = re;
+	return ev(c, sa->call->args[2], sa->in, sub_flags_cb, sa);
+}
+
+int
+regex_sub(struct ectx *c, const struct enode *call, json_t *in, ev_fn fn,
+	  void *arg)
+{
+	struct sub_args sa = { call, in, NULL, fn, arg };
+
+	return ev(c, call->args[0], in, sub_re_cb, &sa);
 }
 
 struct regex_test {

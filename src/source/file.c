@@ -62,13 +62,15 @@ static int
 plain_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 {
 	struct plain *p = (struct plain *)s;
-	int res;
+	int res, bom = 0;
 
 	if (p->prescan == NULL)
 		return source_read(&p->rd, rec, eb);
-	do
+	do {
 		res = prescan_next(p->prescan, &p->pl, eb);
-	while (res == LINE_OK && p->pl.blank);
+		bom |= (res == LINE_OK || res == LINE_TOO_LONG) && p->pl.bom;
+	} while (res == LINE_OK && p->pl.blank);
+	rec->bom = bom;
 	rec->bytes = p->pl.line;
 	rec->len = p->pl.len;
 	rec->lineno = p->pl.lineno;
@@ -272,6 +274,8 @@ tracked_start(struct tracked *t, uint64_t start, linebuf_read_fn read)
 	source_marks_drop(&t->s);
 	reader_init(&t->rd, g->from, read, t, g->max_line,
 		    g->csv_types ? READER_TYPES : 0);
+	if (start > 0)
+		reader_no_bom(&t->rd); /* not the start of the file */
 	t->s.ready = 1;
 }
 

@@ -557,11 +557,6 @@ csv_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 				continue; /* blank lines separate nothing */
 			row_start(d);
 			d->raw = 0;
-			if (!d->have_header && r->lr.lineno == 1 && n >= 3 &&
-			    memcmp(line, "\xef\xbb\xbf", 3) == 0) {
-				line += 3;
-				n -= 3;
-			}
 		}
 		d->raw += n + 1;
 		if (d->skip) {

@@ -31,6 +31,7 @@ linereader_init(struct linereader *lr, linebuf_read_fn read, void *arg,
 	if (lr->cap > lr->max_line + 2)
 		lr->cap = lr->max_line + 2 < 4096 ? 4096 : lr->max_line + 2;
 	lr->buf = xmalloc(lr->cap);
+	lr->bom = LR_BOM_CHECK;
 }
 
 void
@@ -75,8 +76,8 @@ linereader_room(struct linereader *lr)
 	}
 }
 
-int
-linereader_next(struct linereader *lr, const char **line, size_t *len,
+static int
+linereader_line(struct linereader *lr, const char **line, size_t *len,
 		struct errbuf *eb)
 {
 	for (;;) {
@@ -153,4 +154,36 @@ linereader_next(struct linereader *lr, const char **line, size_t *len,
 			lr->end += (size_t)r;
 		}
 	}
+}
+
+/*
+ * The next line, past a byte order mark at the very start of the input.
+ * The mark is cut from the first line as it is handed out, so the line
+ * reader's offsets (reader_unread()) still count its bytes.
+ */
+int
+linereader_next(struct linereader *lr, const char **line, size_t *len,
+		struct errbuf *eb)
+{
+	int res = linereader_line(lr, line, len, eb);
+
+	if (lr->bom == LR_BOM_CHECK &&
+	    (res == LINE_OK || res == LINE_TOO_LONG)) {
+		lr->bom = LR_BOM_NONE;
+		if (*len >= 3 && memcmp(*line, UTF8_BOM, 3) == 0) {
+			*line += 3;
+			*len -= 3;
+			lr->bom = LR_BOM_SKIPPED;
+		}
+	}
+	return res;
+}
+
+int
+linereader_bom_taken(struct linereader *lr)
+{
+	if (lr->bom != LR_BOM_SKIPPED)
+		return 0;
+	lr->bom = LR_BOM_NONE;
+	return 1;
 }

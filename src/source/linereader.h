@@ -25,7 +25,15 @@ struct linereader {
 	uint64_t lineno;      /* number of the line last returned */
 	int eof;
 	int discarding; /* inside a line that was too long */
+	int bom;	/* LR_BOM_*: a UTF-8 byte order mark at the start */
 };
+
+/* A UTF-8 byte order mark before the first line is skipped (never one
+ * anywhere else: it is data there).  lr->bom says where that stands. */
+#define UTF8_BOM       "\xef\xbb\xbf"
+#define LR_BOM_NONE    0 /* none skipped, or linereader_bom_taken() said so */
+#define LR_BOM_CHECK   1 /* the first line is still to come */
+#define LR_BOM_SKIPPED 2 /* one was skipped */
 
 enum linebuf_result {
 	LINE_ERROR = -1,   /* read failed: eb says why */
@@ -51,6 +59,10 @@ void linereader_release(struct linereader *lr);
  */
 int linereader_next(struct linereader *lr, const char **line, size_t *len,
 		    struct errbuf *eb);
+
+/* 1 once, the first time it is asked after a byte order mark was
+ * skipped (for -v to say so); 0 otherwise. */
+int linereader_bom_taken(struct linereader *lr);
 
 /*
  * With nothing unread, give a buffer grown for a long line back: it

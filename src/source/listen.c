@@ -679,6 +679,8 @@ source_listen_new(struct source_set *set, const char *target)
 		 * peer's state can leak into another's records. */
 		reader_init(&l->rd, set->g->from, udp_read, l, set->g->max_line,
 			    set->g->csv_types ? READER_TYPES : 0);
+		/* one reader for every datagram: none is an input's start */
+		reader_no_bom(&l->rd);
 	} else {
 		l->s.ops = &stream_listener_ops;
 	}

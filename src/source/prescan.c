@@ -28,7 +28,7 @@
 struct pmeta {
 	size_t off, len;
 	uint64_t lineno;
-	int result, blank;
+	int result, blank, bom;
 	size_t msg; /* offset in msgs, or SIZE_MAX: valid */
 	size_t col;
 	size_t tape;	/* index of its first node in the block's tape */
@@ -83,6 +83,7 @@ block_add(struct prescan *ps, struct pblock *b, const char *line, size_t len,
 	}
 	m = &b->meta[b->n++];
 	m->lineno = ps->lr.lineno;
+	m->bom = linereader_bom_taken(&ps->lr);
 	m->result = result;
 	m->msg = SIZE_MAX;
 	m->col = 0;
@@ -330,6 +331,7 @@ prescan_next(struct prescan *ps, struct prescan_line *pl, struct errbuf *eb)
 	pl->lineno = m->lineno;
 	pl->result = m->result;
 	pl->blank = m->blank;
+	pl->bom = m->bom;
 	pl->error = m->msg == SIZE_MAX ? NULL : b->msgs.data + m->msg;
 	pl->error_col = m->col;
 	pl->tape = m->ntape ? b->tape + m->tape : NULL;

@@ -36,6 +36,7 @@ struct prescan_line {
 	uint64_t lineno;
 	int result;	   /* LINE_OK or LINE_TOO_LONG */
 	int blank;	   /* reader_blank(): skipped, as by the reader */
+	int bom;	   /* a byte order mark before it was skipped */
 	const char *error; /* NULL: valid JSON; else the check's message */
 	size_t error_col;  /* its 1-based column */
 	/* With want_tape, for a valid line: its scanner tape (for

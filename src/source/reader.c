@@ -42,6 +42,7 @@ reader_init(struct reader *r, int format, linebuf_read_fn read, void *arg,
 	r->read = read;
 	r->arg = arg;
 	r->line = 1;
+	r->bom = LR_BOM_CHECK;
 	buf_init(&r->out);
 	r->fmt->init(r);
 }
@@ -65,7 +66,7 @@ reader_next(struct reader *r, const char **rec, size_t *len, struct errbuf *eb)
 size_t
 reader_unread(const struct reader *r)
 {
-	return (r->lr.end - r->lr.off) + (r->end - r->off);
+	return (r->lr.end - r->lr.off) + (r->end - r->off) + r->held;
 }
 
 size_t
@@ -102,12 +103,69 @@ reader_set_input(struct reader *r, linebuf_read_fn read, void *arg)
 	r->lr.arg = arg;
 }
 
+void
+reader_no_bom(struct reader *r)
+{
+	r->bom = LR_BOM_NONE;
+	r->lr.bom = LR_BOM_NONE;
+}
+
+int
+reader_bom_taken(struct reader *r)
+{
+	if (linereader_bom_taken(&r->lr))
+		return 1;
+	if (r->bom != LR_BOM_SKIPPED)
+		return 0;
+	r->bom = LR_BOM_NONE;
+	return 1;
+}
+
 int
 reader_stateful(int format)
 {
 	return format != FROM_NDJSON && format != FROM_LOGFMT &&
 	       format != FROM_LINES && format != FROM_COMBINED &&
 	       format != FROM_SYSLOG;
+}
+
+/*
+ * The first read of a byte-based format: a byte order mark there is
+ * skipped (consumed, so that reader_unread() and the offsets count it).
+ * Until three bytes, or fewer that cannot start one, have come, what was
+ * read is held back in buf[0..held).
+ */
+static int
+reader_fill_start(struct reader *r, struct errbuf *eb)
+{
+	for (;;) {
+		ssize_t n = 0;
+
+		if (!r->eof) {
+			n = r->read(r->arg, r->buf + r->held, r->cap - r->held,
+				    eb);
+			if (n < 0) {
+				if (eb->status == 0 && errno == EAGAIN)
+					return LINE_AGAIN;
+				return LINE_ERROR;
+			}
+			if (n == 0)
+				r->eof = 1;
+			r->held += (size_t)n;
+		}
+		if (n > 0 && r->held < 3 &&
+		    memcmp(r->buf, UTF8_BOM, r->held) == 0)
+			continue;
+		r->bom = LR_BOM_NONE;
+		r->off = 0;
+		r->end = r->held;
+		r->held = 0;
+		if (r->end >= 3 && memcmp(r->buf, UTF8_BOM, 3) == 0) {
+			r->off = 3;
+			r->bom = LR_BOM_SKIPPED;
+		}
+		return r->end > 0 ? 1 : 0;
+	}
 }
 
 int
@@ -119,6 +177,8 @@ reader_fill(struct reader *r, struct errbuf *eb)
 		r->cap = READER_BUF;
 		r->buf = xmalloc(r->cap);
 	}
+	if (r->bom == LR_BOM_CHECK)
+		return reader_fill_start(r, eb);
 	if (r->off > 0) {
 		memmove(r->buf, r->buf + r->off, r->end - r->off);
 		r->end -= r->off;

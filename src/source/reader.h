@@ -61,6 +61,9 @@ struct reader {
 	char *buf;
 	size_t off, end, cap;
 	int eof;
+	int bom;	/* LR_BOM_* for the byte-based formats */
+	size_t held;	/* the first bytes, read but not yet in buf[off..end):
+			 * they may be the start of a byte order mark */
 	uint64_t line;	/* line number at buf[off] */
 	struct buf out; /* the event handed out */
 	void *priv;	/* the decoder's own state */
@@ -144,6 +147,16 @@ int reader_next_parsed(struct reader *r, const char **rec, size_t *len,
  */
 int reader_where(const struct reader *r, size_t off, uint64_t *line,
 		 uint64_t *col);
+
+/*
+ * A UTF-8 byte order mark at the very start of the input is skipped,
+ * whatever the format: a reader started anywhere else (a checkpoint's
+ * offset, --from-end) is told so with reader_no_bom() before its first
+ * read, and reads a mark there as data.  reader_bom_taken(): 1 once after
+ * a mark was skipped (for -v to say so), else 0.
+ */
+void reader_no_bom(struct reader *r);
+int reader_bom_taken(struct reader *r);
 
 /*
  * Bytes read from the input but not yet consumed by the decoder.  Right

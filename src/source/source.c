@@ -98,6 +98,7 @@ source_read(struct reader *rd, struct source_rec *rec, struct errbuf *eb)
 	rec->lineno = rd->lineno;
 	rec->checked = NULL;
 	rec->rd = rd;
+	rec->bom = reader_bom_taken(rd);
 	return res;
 }
 

@@ -126,6 +126,7 @@ struct source_rec {
 	const struct prescan_line *checked;
 	/* The reader it came from, for reader_where(); NULL: none. */
 	const struct reader *rd;
+	int bom; /* a UTF-8 byte order mark was skipped before it (-v) */
 };
 
 struct source_ops {
