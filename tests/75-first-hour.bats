@@ -267,3 +267,22 @@ bash_complete() {
 	[[ $status -eq 1 ]]
 	[[ $stderr == *'date "2015-03-05 23:51:47" does not match format "%Y-%m-%dT%H:%M:%SZ"'* ]] || fail "$stderr"
 }
+
+@test "a malformed literal regex is an error when the command line is read, with a caret" {
+	run --separate-stderr "$EVPIPE" filter '.a | test("a(b")' </dev/null
+	[[ $status -eq 2 && -z $output ]] || fail "exit $status"
+	assert_equal "$stderr" 'evpipe: filter: expression: column 11: Regex failure: missing closing parenthesis (at offset 3 of "a(b")
+  .a | test("a(b")
+            ^'
+	run --separate-stderr "$EVPIPE" map 'sub("(";"x")' </dev/null
+	[[ $status -eq 2 && $stderr == *'Regex failure: missing closing parenthesis'* ]] || fail "$stderr"
+	run --separate-stderr "$EVPIPE" map 'test("a"; "q")' </dev/null
+	[[ $status -eq 2 && $stderr == *'q is not a valid modifier string'* ]] || fail "$stderr"
+	# split/1 splits at a string: "(" is no regex there
+	run --separate-stderr "$EVPIPE" map 'split("(")' <<<'"a(b"'
+	[[ $status -eq 0 ]] || fail "$stderr"
+	assert_output '["a","b"]'
+	# a pattern computed per event is checked per event, as before
+	run --separate-stderr "$EVPIPE" map 'test(.re)' <<<'{"re":"("}'
+	[[ $status -eq 1 ]] || fail "exit $status"
+}

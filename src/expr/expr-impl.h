@@ -367,6 +367,15 @@ int regex_sub(struct ectx *, const struct enode *call, json_t *in, ev_fn fn,
  * flags or the pattern are not valid (the full evaluator then reports
  * it).  regex_test_run(): 1 match, 0 none, -1 a match error (limits).
  */
+/*
+ * A regex written as a literal string (and its flags, NULL for none):
+ * compiled when the expression is, so a bad one is an error of the
+ * command line.  0, or -1 with jq's message in eb and, for the regex,
+ * the byte offset of the error in *off.
+ */
+int regex_check_literal(const char *re, size_t len, const char *flags,
+			size_t flen, size_t *off, struct errbuf *eb);
+
 struct regex_test;
 struct regex_test *regex_test_new(const char *re, size_t len, const char *flags,
 				  size_t flen);

@@ -638,6 +638,55 @@ parse_macro(struct parser *p, const struct expr_macro *m, struct enode **args,
 	return p->failed ? NULL : body;
 }
 
+/*
+ * A regex function whose pattern (and flags) are literal strings: the
+ * pattern is compiled now, so "test(\"(\")" is an error of the command
+ * line with a caret under the pattern, not a reject of every event.
+ * 0, or -1 (p failed).
+ */
+static int
+parse_check_regex(struct parser *p, const char *name, size_t len,
+		  struct enode **args, int nargs)
+{
+	static const char *const fns[] = { "test", "match", "capture",
+					   "scan", "split", "splits",
+					   "sub",  "gsub",  NULL };
+	const struct enode *re, *fl = NULL;
+	struct errbuf eb = { 0 };
+	size_t i, off;
+
+	for (i = 0; fns[i]; i++)
+		if (strlen(fns[i]) == len && memcmp(fns[i], name, len) == 0)
+			break;
+	if (fns[i] == NULL || nargs == 0 ||
+	    (len == 5 && memcmp(name, "split", 5) == 0 && nargs != 2))
+		return 0; /* split/1 splits at a string, not a regex */
+	re = args[0];
+	if ((name[0] == 's' && name[1] == 'u') || name[0] == 'g')
+		fl = nargs == 3 ? args[2] : NULL; /* sub, gsub: (re; s; f) */
+	else
+		fl = nargs == 2 ? args[1] : NULL;
+	if (re->kind != EN_LIT || !json_is_string(re->lit))
+		return 0;
+	if (fl && !(fl->kind == EN_LIT &&
+		    (json_is_string(fl->lit) || json_is_null(fl->lit))))
+		return 0; /* flags computed per event */
+	if (regex_check_literal(
+		    json_string_value(re->lit), json_string_length(re->lit),
+		    fl && json_is_string(fl->lit) ? json_string_value(fl->lit)
+						  : NULL,
+		    fl && json_is_string(fl->lit) ? json_string_length(fl->lit)
+						  : 0,
+		    &off, &eb) == -1) {
+		parse_fail(p,
+			   fl && json_is_string(fl->lit) && off == 0 ? fl->pos
+								     : re->pos,
+			   "%s", eb.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static struct enode *
 parse_call(struct parser *p)
 {
@@ -680,6 +729,8 @@ parse_call(struct parser *p)
 		if (p->cl[i].len == len &&
 		    memcmp(p->cl[i].name, name, len) == 0)
 			return p->cl[i].node;
+	if (parse_check_regex(p, name, len, args, nargs) == -1)
+		return NULL;
 	fn = builtin_find(name, len, nargs);
 	if (!fn) {
 		const struct expr_macro *m = builtin_macro(name, len, nargs);

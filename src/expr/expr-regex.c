@@ -534,6 +534,33 @@ struct regex_test {
 	unsigned mflags;
 };
 
+int
+regex_check_literal(const char *re, size_t len, const char *flags, size_t flen,
+		    size_t *off, struct errbuf *eb)
+{
+	unsigned rflags = REGEX_UCP, mflags = 0;
+	struct regex *r;
+	int global = 0;
+
+	*off = 0;
+	if (flags && regex_flags(flags, flen, &rflags, &mflags, &global) == -1)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "%.*s is not a valid modifier string",
+				  (int)(flen > 40 ? 40 : flen), flags);
+	r = regex_compile_at(re, len, rflags, off, eb);
+	if (r == NULL) {
+		char why[sizeof eb->msg];
+
+		snprintf(why, sizeof why, "%s", eb->msg);
+		return errbuf_set(eb, STATUS_USAGE,
+				  "Regex failure: %s (at offset %zu of "
+				  "\"%.*s\")",
+				  why, *off, (int)(len > 100 ? 100 : len), re);
+	}
+	regex_free(r);
+	return 0;
+}
+
 struct regex_test *
 regex_test_new(const char *re, size_t len, const char *flags, size_t flen)
 {
