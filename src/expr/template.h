@@ -93,6 +93,12 @@ int template_render_record(struct template *t, struct record *rec,
  */
 void template_set_input_name(struct template *t, const char *src);
 
+/*
+ * The metadata (struct record's meta, borrowed; NULL: none) that
+ * input_meta gives in template_render() from now on.
+ */
+void template_set_input_meta(struct template *t, const char *meta, size_t len);
+
 void template_free(struct template *t);
 
 #endif
