@@ -977,8 +977,8 @@ CFN(f_input_meta)
 		return 0;
 	}
 	if (x->meta_value == NULL) {
-		x->meta_value =
-			json_loadb(x->input_meta, x->input_metalen, 0, &jerr);
+		x->meta_value = json_loadb(x->input_meta, x->input_metalen,
+					   JSON_ALLOW_NUL, &jerr);
 		if (x->meta_value == NULL)
 			return ev_error(c, "input_meta: bad metadata: %s",
 					jerr.text);
