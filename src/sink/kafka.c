@@ -131,8 +131,9 @@ kafka_check(const char *rest, const char *spec, struct errbuf *eb)
 	conf = conf_build(&u, eb);
 	if (conf == NULL)
 		goto out;
+	/* what librdkafka refuses only when the producer is made, now */
+	rc = kafka_conf_try(conf, RD_KAFKA_PRODUCER, spec, eb);
 	rd_kafka_conf_destroy(conf);
-	rc = 0;
 out:
 	broker_url_free(&u);
 	return rc;

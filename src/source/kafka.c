@@ -394,6 +394,8 @@ source_kafka_check(const struct globals *g, const char *spec, struct errbuf *eb)
 {
 	struct kurl u;
 	rd_kafka_conf_t *conf;
+	char where[600];
+	int rc;
 
 	if (g->from != FROM_NDJSON)
 		return errbuf_set(eb, STATUS_USAGE,
@@ -402,12 +404,15 @@ source_kafka_check(const struct globals *g, const char *spec, struct errbuf *eb)
 				  spec, in_format_names[g->from]);
 	if (kurl_parse(spec, &u, eb) == -1)
 		return -1;
+	snprintf(where, sizeof where, "-i %s", spec);
 	conf = conf_build(g, &u, eb);
 	kurl_free(&u);
 	if (conf == NULL)
 		return -1;
+	/* what librdkafka refuses only when the consumer is made, now */
+	rc = kafka_conf_try(conf, RD_KAFKA_CONSUMER, where, eb);
 	rd_kafka_conf_destroy(conf);
-	return 0;
+	return rc;
 }
 
 /* ---- the source -----------------------------------------------------------
