@@ -176,6 +176,17 @@ template_is_constant(const struct template *t)
 	return 1;
 }
 
+int
+template_uses_input_meta(const struct template *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->parts[i].expr && expr_uses_input_meta(t->parts[i].expr))
+			return 1;
+	return 0;
+}
+
 size_t
 template_fixed_dir(const struct template *t)
 {

@@ -58,6 +58,9 @@ struct template *template_compile_slots(const char *src, json_t *named_args,
 /* Does the template hold any {EXPR} (or slot)? */
 int template_is_constant(const struct template *t);
 
+/* Does one of its {EXPR} call input_meta? */
+int template_uses_input_meta(const struct template *t);
+
 /*
  * The length of the directory written before the first {EXPR} (up to and
  * including its last "/"; 0 when the first component holds a value; the
