@@ -180,6 +180,9 @@ END
 	[[ $stderr == *"event data never picks a header name"* ]]
 	run_to "$T/out" -o "kafka://h:1/h?header=a:{input_meta.topic}" cat "$T/in"
 	[[ $stderr == *"a target sees only the event"* ]]
+	# --help names the syntax
+	run "$EVPIPE" --help
+	assert_output --partial 'kafka://HOST:PORT/TOPIC[?key={EXPR}][&header=NAME:{EXPR}...]'
 	# at most 32 headers
 	spec="kafka://h:1/h?header=h0:x"
 	for ((i = 1; i <= 32; i++)); do spec+="&header=h$i:x"; done

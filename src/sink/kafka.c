@@ -575,7 +575,8 @@ kafka_close(struct sink *s, struct errbuf *eb)
 
 const struct sink_kind sink_kafka = {
 	.scheme = "kafka://",
-	.summary = "a Kafka topic: kafka://HOST:PORT/TOPIC?key={EXPR}",
+	.summary = "a Kafka topic: "
+		   "kafka://HOST:PORT/TOPIC?key={EXPR}&header=NAME:{EXPR}",
 	.open = kafka_open,
 	.write = kafka_write,
 	.sync = kafka_sync,
