@@ -1201,7 +1201,10 @@ run_read(struct run *r, const char *const *inputs)
 /*
  * The input ended (or SIGINT/SIGTERM): every stage emits what it holds,
  * in order; the template's files are written out and closed; everything
- * is flushed and the stages save what covers it.
+ * is flushed and the stages save what covers it.  The signal stopped the
+ * evaluation it came in; what the stages hold is evaluated as usual (a
+ * broker source only ends by a signal: its last batch must not fail for
+ * it), and a second signal stops that too.
  */
 static void
 run_drain(struct run *r)
@@ -1209,6 +1212,7 @@ run_drain(struct run *r)
 	struct errbuf eb = { 0 };
 	size_t i;
 
+	expr_interrupt = 0;
 	for (i = 0; i < r->n; i++) {
 		struct run_stage *st = &r->stages[i];
 

@@ -8,7 +8,7 @@ load test_helper
 load kafka_helper
 
 setup_file() {
-	kafka_mock_start meta:1 ta:1 tb:1 held:1 hd:2
+	kafka_mock_start meta:1 ta:1 tb:1 held:1 tb2:1 hd:2
 }
 
 teardown_file() {
@@ -114,6 +114,46 @@ now_ms() {
 	stop "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	diff -u "$FIXTURES/broker-meta/held.out.ndjson" "$T/out"
+}
+
+@test "input_meta: tee -t and batch --to templates name files by it" {
+	mkdir "$T/tee" "$T/b"
+	seq 1 5 | awk '{ printf "{\"id\":%d}\n", $1 }' | produce tb2 -k k
+	consumer "$T/out" "tb2?group=g-tpl" \
+		tee -t "$T/tee/{input_meta.topic}-{input_meta.key}.ndjson" \
+		then batch -n 2 --to "$T/b/{input_meta.topic}-{input_meta.offset}.ndjson"
+	wait_lines "$T/tee/tb2-k.ndjson" 5 "$T/out.err"
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[[ -e $T/b/tb2-2.ndjson ]] && break
+		sleep 0.1
+	done
+	stop "$PID"
+	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
+	same "$T/tee/tb2-k.ndjson" '{"id":1}\n{"id":2}\n{"id":3}\n{"id":4}\n{"id":5}\n'
+	(cd "$T/b" && ls) >"$T/files"
+	same "$T/files" 'tb2-0.ndjson\ntb2-2.ndjson\ntb2-4.ndjson\n'
+	same "$T/b/tb2-2.ndjson" '{"id":3}\n{"id":4}\n'
+	# the last batch was written by the drain after SIGTERM
+	same "$T/b/tb2-4.ndjson" '{"id":5}\n'
+}
+
+@test "SIGTERM, the only end of a broker source: what commands hold is still evaluated" {
+	mkfifo "$T/fifo"
+	mkdir "$T/b"
+	"$EVPIPE" --dlq "$T/dlq" tee -t "$T/seen" \
+		then sort --by .t -w 1d then map '. + {n: (.t * 10)}' \
+		then batch -n 10 --to "$T/b/{.k}.ndjson" <"$T/fifo" >"$T/out" 2>"$T/err" &
+	local pid=$! rc=0
+	exec {w}>"$T/fifo"
+	printf '{"t":3,"k":"a"}\n{"t":1,"k":"a"}\n{"t":2,"k":"a"}\n' >&"$w"
+	wait_lines "$T/seen" 3 "$T/err"
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	exec {w}>&-
+	[[ $rc -eq 143 ]] || fail "status $rc: $(cat "$T/err")"
+	same "$T/b/a.ndjson" '{"t":1,"k":"a","n":10}\n{"t":2,"k":"a","n":20}\n{"t":3,"k":"a","n":30}\n'
+	[[ ! -s $T/dlq ]] || fail "dead letters: $(cat "$T/dlq")"
 }
 
 @test "input_meta: null for a file, stdin and a socket; templates read it too" {
