@@ -103,8 +103,8 @@ now_ms() {
 	seq 1 5 | awk '{ printf "{\"id\":%d}\n", $1 }' | produce held -k same-key
 	# sort holds one event (offsets as event times) and lets it go when
 	# the next comes; batch emits its array with the metadata of its
-	# first event.  (What is held at the end is drained after SIGTERM,
-	# where no expression runs: the test reads what left before.)
+	# first event.  The last event, held by sort and then by batch, is
+	# written by the drain after SIGTERM.
 	consumer "$T/out" "held?group=g-held" \
 		sort --by 'input_meta.offset' -w 1d --max-held 1 \
 		then map '. + {o: input_meta.offset, k: input_meta.key}' \
