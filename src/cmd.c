@@ -252,8 +252,10 @@ cmd_print_usage(FILE *fp)
 	fputs("\noptions (anywhere on the line):\n", fp);
 	opt_print_help(global_opts, fp);
 	fputs("\nTARGET is -, PATH, PATH.gz, exec:COMMAND, tcp://HOST:PORT, "
-	      "unix:PATH,\nkafka://HOST:PORT/TOPIC or nats://HOST:PORT/SUBJECT "
-	      "(evpipe-brokers(7)).\n"
+	      "unix:PATH,\n"
+	      "kafka://HOST:PORT/TOPIC[?key={EXPR}][&header=NAME:{EXPR}...] "
+	      "or\n"
+	      "nats://HOST:PORT/SUBJECT (evpipe-brokers(7)).\n"
 	      "ADDRESS is tcp://HOST:PORT, unix:PATH, udp://HOST:PORT or\n"
 	      "kafka://HOST:PORT/TOPIC?group=NAME (evpipe-brokers(7)).\n"
 	      "See 'evpipe help COMMAND' and the manual, evpipe(1).\n",

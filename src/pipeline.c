@@ -606,6 +606,8 @@ run_line(struct run *r, const char *src, const struct source_rec *in,
 	r->lines++;
 	record_init(&rec, src, in->lineno, in->bytes, in->len);
 	rec.seq = ++r->seq;
+	rec.meta = in->meta;
+	rec.metalen = in->metalen;
 	if (too_long) {
 		errbuf_set(&eb, STATUS_REJECT,
 			   "line longer than %llu bytes "
@@ -652,6 +654,8 @@ run_invalid(struct run *r, const char *src, const struct source_rec *in,
 	r->lines++;
 	record_init(&rec, src, in->lineno, in->bytes, in->len);
 	rec.seq = ++r->seq;
+	rec.meta = in->meta;
+	rec.metalen = in->metalen;
 	errbuf_prefix(eb, "invalid %s", in_format_names[r->g->from]);
 	rc = run_reject(r, NULL, "input", &rec, eb, in->len >= DLQ_SAMPLE_MAX);
 	if (rc == -1)
@@ -805,8 +809,11 @@ run_turn(struct run *r, struct source *s)
 		return;
 	for (k = 0; k < SOURCE_TURN_LINES && !r->stop && !got_signal; k++) {
 		/* The one place events are read: the framing and the
-		 * --from decoder are the source's own. */
+		 * --from decoder are the source's own.  A source without
+		 * metadata never touches rec.meta. */
 		rec.bom = 0;
+		rec.meta = NULL;
+		rec.metalen = 0;
 		res = s->ops->next(s, &rec, &eb);
 		if (rec.bom && r->g->verbose)
 			fprintf(stderr,
@@ -1231,7 +1238,10 @@ run_read(struct run *r, const char *const *inputs)
 /*
  * The input ended (or SIGINT/SIGTERM): every stage emits what it holds,
  * in order; the template's files are written out and closed; everything
- * is flushed and the stages save what covers it.
+ * is flushed and the stages save what covers it.  The signal stopped the
+ * evaluation it came in; what the stages hold is evaluated as usual (a
+ * broker source only ends by a signal: its last batch must not fail for
+ * it), and a second signal stops that too.
  */
 static void
 run_drain(struct run *r)
@@ -1239,6 +1249,7 @@ run_drain(struct run *r)
 	struct errbuf eb = { 0 };
 	size_t i;
 
+	expr_interrupt = 0;
 	for (i = 0; i < r->n; i++) {
 		struct run_stage *st = &r->stages[i];
 
