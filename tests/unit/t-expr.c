@@ -121,7 +121,7 @@ main(void)
 	bad("input_line_number", 0, "input_line_number is not supported");
 	bad("halt_error", 0, "halt_error is not supported");
 	bad("$__prog_args", 0, "is not defined");
-	bad("getpath", 0, "getpath is not supported");
+	bad("getpath", 0, "getpath/0 is not defined; did you mean getpath/1?");
 	/* the caret line */
 	expr_caret(".a | foo(1)", 5, &b);
 	ok(strcmp(b.data, "  .a | foo(1)\n       ^") == 0, "caret: %s", b.data);
