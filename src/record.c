@@ -43,6 +43,16 @@ record_input_name(const struct record *rec)
 	return src_input_name(rec->src);
 }
 
+int64_t
+record_line_number(const struct record *rec)
+{
+	if (rec->lineno == 0 || rec->src == NULL ||
+	    strncmp(rec->src, "kafka://", 8) == 0 ||
+	    strncmp(rec->src, "nats://", 7) == 0)
+		return -1;
+	return (int64_t)rec->lineno;
+}
+
 void
 record_release(struct record *rec)
 {

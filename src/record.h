@@ -64,6 +64,13 @@ void record_init_value(struct record *dst, const struct record *src, json_t *v);
 const char *record_input_name(const struct record *rec);
 const char *src_input_name(const char *src); /* the same, for rec->src */
 
+/*
+ * For input_line_number: the line the event was read from, or -1 when it
+ * has none (a broker message, whose place input_meta says; a line number
+ * of 0).
+ */
+int64_t record_line_number(const struct record *rec);
+
 /* Free what rec owns (json, dump, raw if owned); rec itself is not freed. */
 void record_release(struct record *rec);
 

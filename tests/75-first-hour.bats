@@ -286,3 +286,16 @@ bash_complete() {
 	run --separate-stderr "$EVPIPE" map 'test(.re)' <<<'{"re":"("}'
 	[[ $status -eq 1 ]] || fail "exit $status"
 }
+
+@test "input_line_number: the line the event was read from, as jq's" {
+	printf '{"a":1}\n\n{"a":2}\n' >"$BATS_TEST_TMPDIR/l.ndjson"
+	run --separate-stderr "$EVPIPE" map '[input_line_number, .a]' "$BATS_TEST_TMPDIR/l.ndjson"
+	[[ $status -eq 0 ]] || fail "$stderr"
+	assert_output $'[1,1]\n[3,2]'
+	run --separate-stderr "$EVPIPE" --from json filter 'input_line_number > 1' <<<$'[1,\n2,\n3]'
+	assert_output $'2\n3'
+	# in templates too
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$EVPIPE" split 'ln-{input_line_number}.ndjson' l.ndjson
+	[[ $status -eq 0 && -s ln-1.ndjson && -s ln-3.ndjson ]] || fail "$stderr"
+}

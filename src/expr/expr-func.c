@@ -963,6 +963,22 @@ CFN(f_input_filename)
 }
 
 /*
+ * jq's input_line_number: the line of its input the event was read from
+ * (where it starts, for a record of several lines); null for a broker
+ * message (whose place is its offset or sequence: input_meta) and an
+ * event no line is known for.
+ */
+CFN(f_input_line_number)
+{
+	(void)in;
+	(void)a;
+	*out = c->x->input_line < 0
+		       ? json_null()
+		       : json_integer((json_int_t)c->x->input_line);
+	return 0;
+}
+
+/*
  * The metadata of the broker message the event came from
  * (expr_set_input_meta()): an object made by the source, parsed once per
  * event; null for an event of a file, a socket or stdin.
@@ -2436,6 +2452,7 @@ static const struct expr_builtin builtins[] = {
 	C("now", 0, f_now),
 	C("input_filename", 0, f_input_filename),
 	C("input_meta", 0, f_input_meta),
+	C("input_line_number", 0, f_input_line_number),
 	C("format", 1, f_format),
 	C("_match_impl", 3, f_match_impl),
 	C("gmtime", 0, f_gmtime),

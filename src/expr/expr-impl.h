@@ -151,8 +151,9 @@ struct expr {
 	int npats;
 	int nslots;
 	json_t **slots;		/* current binding of each variable */
-	int uses_input_name;	/* calls input_filename */
+	int uses_input_name;	/* calls input_filename or input_line_number */
 	const char *input_name; /* its value for this event; NULL: null */
+	int64_t input_line;	/* input_line_number's; -1: null */
 	int uses_input_meta;	/* calls input_meta */
 	const char *input_meta; /* the event's metadata text; NULL: null */
 	size_t input_metalen;

@@ -564,7 +564,6 @@ static const char *const parse_unsupported[] = {
 	"stderr",
 	"halt",
 	"halt_error",
-	"input_line_number",
 	"modulemeta",
 	"get_search_list",
 	"get_jq_origin",
@@ -776,7 +775,8 @@ parse_call(struct parser *p)
 	n->n = nargs;
 	/* The caller sets the event's input name only when it is read:
 	 * no cost per event for every other expression. */
-	if (strcmp(fn->name, "input_filename") == 0)
+	if (strcmp(fn->name, "input_filename") == 0 ||
+	    strcmp(fn->name, "input_line_number") == 0)
 		p->x->uses_input_name = 1;
 	if (strcmp(fn->name, "input_meta") == 0)
 		p->x->uses_input_meta = input_meta_used = 1;
@@ -1496,6 +1496,12 @@ void
 expr_set_input_name(struct expr *x, const char *name)
 {
 	x->input_name = name;
+}
+
+void
+expr_set_input_line(struct expr *x, int64_t line)
+{
+	x->input_line = line;
 }
 
 int

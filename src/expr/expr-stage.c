@@ -92,8 +92,10 @@ cmd_expr_input(const struct cmd_expr *ce, struct record *rec, int *owned,
 
 	*owned = 0;
 	/* Every evaluation of the expression starts here. */
-	if (ce->input_name)
+	if (ce->input_name) {
 		expr_set_input_name(ce->expr, record_input_name(rec));
+		expr_set_input_line(ce->expr, record_line_number(rec));
+	}
 	if (ce->input_meta)
 		expr_set_input_meta(ce->expr, rec->meta, rec->metalen);
 	if (ce->access && rec->scan && !(rec->flags & RECORD_DIRTY) &&

@@ -42,6 +42,9 @@ void expr_free(struct expr *x);
  */
 int expr_uses_input_name(const struct expr *x);
 void expr_set_input_name(struct expr *x, const char *name);
+/* input_line_number's answer for the event: its line, or -1 for null
+ * (set where the input name is: expr_uses_input_name() says when). */
+void expr_set_input_line(struct expr *x, int64_t line);
 
 /*
  * input_meta: whether x calls it; whether any expression compiled so far

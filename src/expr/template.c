@@ -404,10 +404,13 @@ template_value(struct template *t, struct template_part *p, json_t *v,
 	buf_reset(scratch);
 	if (rec && (v = record_json(rec, eb)) == NULL)
 		return -1;
-	if (expr_uses_input_name(p->expr))
+	if (expr_uses_input_name(p->expr)) {
 		expr_set_input_name(p->expr,
 				    rec ? record_input_name(rec)
 					: src_input_name(t->input_name));
+		expr_set_input_line(p->expr,
+				    rec ? record_line_number(rec) : -1);
+	}
 	if (expr_uses_input_meta(p->expr))
 		expr_set_input_meta(p->expr, rec ? rec->meta : t->input_meta,
 				    rec ? rec->metalen : t->input_metalen);
