@@ -189,13 +189,14 @@ member() {
 
 @test "kafka source: a stalled downstream: a million events wait in the topic, not in evpipe's memory" {
 	local n=1000000 i pid hwm
+	plain_build "measuring memory"
 	# 101-byte events (librdkafka's queue costs about 0.3 KB a message
 	# beyond its bytes: evpipe-brokers(7) has the figures for smaller ones)
 	events "$n" | timeout 120 kcat -P -b "$BOOT" -t mem -X sticky.partitioning.linger.ms=0
 	# all of them are in the topic (the mock drops what does not fit)
 	[[ $(consume mem | wc -l) -eq $n ]] || fail "the topic holds $(consume mem | wc -l) of $n"
 	# the downstream reads 100,000 events and then never again
-	"$EVPIPE" -i "kafka://$BOOT/mem?group=g-mem" --kafka-set session.timeout.ms=6000 \
+	"$PLAIN" -i "kafka://$BOOT/mem?group=g-mem" --kafka-set session.timeout.ms=6000 \
 		-o "exec:echo \$\$ >$T/sleep.pid; head -n 100000 >$T/got; exec sleep 600" \
 		cat >"$T/out" 2>"$T/err" &
 	pid=$!
