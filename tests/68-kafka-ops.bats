@@ -215,4 +215,6 @@ member() {
 	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
 	echo "# peak RSS of the stalled consumer: $hwm kB" >&3
 	((hwm < 65536)) || fail "peak RSS $hwm kB, want under 64 MB"
+	kill -9 "$pid" "$(<"$T/sleep.pid")"
+	wait "$pid" 2>/dev/null || true
 }
