@@ -38,3 +38,24 @@ kafka_mock_stop() {
 		kill "$pid" 2>/dev/null || true
 	done
 }
+
+# kafka_mock_ctl COMMAND: one command of the mock's control channel
+# (down N, up N, leader TOPIC PARTITION N; see tests/helpers/kafka-mock.c),
+# written to its stdin; returns once the mock acknowledged it on stderr,
+# fails if the mock refused it or gave no answer within 10 s.
+kafka_mock_ctl() {
+	local d=$BATS_FILE_TMPDIR i
+	local n
+	n=$(grep -c '^kafka-mock: \(ok\|error\): ' "$d/mock.err" || true)
+	echo "$*" >"$d/hold"
+	for ((i = 0; i < 500; i++)); do
+		if [[ $(grep -c '^kafka-mock: \(ok\|error\): ' "$d/mock.err" || true) -gt $n ]]; then
+			tail -n 1 "$d/mock.err" | grep -q "^kafka-mock: ok: $*\$" && return 0
+			echo "kafka-mock refused '$*': $(tail -n 1 "$d/mock.err")" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+	echo "kafka-mock did not answer '$*'" >&2
+	return 1
+}

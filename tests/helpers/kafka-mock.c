@@ -8,6 +8,19 @@
  * creates the topics, prints the bootstrap list ("127.0.0.1:P1,...") on
  * stdout, and runs until its stdin ends or it gets SIGTERM or SIGINT.
  * Other topics are created when a client first asks for them.
+ *
+ * Its stdin is also a control channel, one command a line:
+ *
+ *   down BROKER                    the broker (1, 2 or 3) drops its
+ *                                  connections and takes no new ones
+ *   up BROKER                      it takes connections again
+ *   leader TOPIC PARTITION BROKER  the partition's leader moves
+ *
+ * Each command done is acknowledged on stderr with "kafka-mock: ok: "
+ * and the command; one it cannot do with "kafka-mock: error: ".  The
+ * mock moves no leader by itself: a partition led by a broker that is
+ * down cannot be produced to or read until the broker is up again or
+ * the leader is moved (rd_kafka_mock_broker_set_down()).
  */
 #include <errno.h>
 #include <poll.h>
@@ -32,6 +45,38 @@ quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 	(void)buf;
 }
 
+/* Run one command line of the control channel. */
+static void
+control(rd_kafka_mock_cluster_t *mc, char *line)
+{
+	char topic[256], word[16];
+	int broker, part, n = 0;
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__INVALID_ARG;
+
+	line[strcspn(line, "\r")] = '\0';
+	if (line[0] == '\0')
+		return;
+	if (sscanf(line, "%15s %d %n", word, &broker, &n) == 2 &&
+	    line[n] == '\0' && strcmp(word, "down") == 0)
+		err = rd_kafka_mock_broker_set_down(mc, broker);
+	else if (sscanf(line, "%15s %d %n", word, &broker, &n) == 2 &&
+		 line[n] == '\0' && strcmp(word, "up") == 0)
+		err = rd_kafka_mock_broker_set_up(mc, broker);
+	else if (sscanf(line, "leader %255s %d %d %n", topic, &part, &broker,
+			&n) == 3 &&
+		 line[n] == '\0')
+		err = rd_kafka_mock_partition_set_leader(mc, topic, part,
+							 broker);
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+		fprintf(stderr, "kafka-mock: ok: %s\n", line);
+	else
+		fprintf(stderr, "kafka-mock: error: %s: %s\n", line,
+			err == RD_KAFKA_RESP_ERR__INVALID_ARG
+				? "expected down N, up N or leader TOPIC P N"
+				: rd_kafka_err2str(err));
+	fflush(stderr);
+}
+
 static void
 on_signal(int sig)
 {
@@ -46,7 +91,8 @@ main(int argc, char **argv)
 	rd_kafka_mock_cluster_t *mc;
 	struct sigaction sa;
 	rd_kafka_t *rk;
-	char err[256];
+	char err[256], line[1024];
+	size_t have = 0;
 	int i;
 
 	memset(&sa, 0, sizeof sa);
@@ -88,13 +134,27 @@ main(int argc, char **argv)
 	fflush(stdout);
 	while (!stop) {
 		struct pollfd pfd = { .fd = 0, .events = POLLIN };
-		char buf[256];
+		char *nl;
+		ssize_t n;
 
-		if (poll(&pfd, 1, 200) > 0) {
-			ssize_t n = read(0, buf, sizeof buf);
-
-			if (n == 0 || (n < 0 && errno != EINTR))
-				break;
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		n = read(0, line + have, sizeof line - 1 - have);
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
+		if (n < 0)
+			continue;
+		have += (size_t)n;
+		line[have] = '\0';
+		while ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			control(mc, line);
+			have -= (size_t)(nl + 1 - line);
+			memmove(line, nl + 1, have + 1);
+		}
+		if (have == sizeof line - 1) {
+			fprintf(stderr, "kafka-mock: error: a line too long\n");
+			have = 0;
 		}
 	}
 	rd_kafka_mock_cluster_destroy(mc);
