@@ -97,7 +97,7 @@ setup() {
 
 @test "filter and map chain with then" {
 	run_to "$BATS_TEST_TMPDIR/out" filter '.type == "a"' then map '{n}' "$in"
-	same "$BATS_TEST_TMPDIR/out" '{"n":1}\n{"n":3}\n'
+	same "$BATS_TEST_TMPDIR/out" '{"n":1.0}\n{"n":3}\n'
 }
 
 @test "regex flags and named captures" {

@@ -31,7 +31,9 @@
 
 #include "lib/buf.h"
 #include "lib/errbuf.h"
+#include "json/jnum.h"
 #include "json/json-scan.h"
+#include "json/json-text.h"
 #include "lib/regex.h"
 #include "schema-int.h"
 #include "schema.h"
@@ -343,7 +345,7 @@ is_integer(ival x)
 	if (inumint(x))
 		return 1;
 	s = iraw(x, &len);
-	return schema_dec_is_integer(s, len);
+	return jnum_dec_is_integer(s, len);
 }
 
 static int
@@ -353,8 +355,8 @@ num_cmp(ival x, const struct snum *n)
 	const char *s = iraw(x, &len);
 
 	if (n->small)
-		return schema_dec_cmp_small(s, len, n->iv);
-	return schema_dec_cmp(s, len, n->text, n->len);
+		return jnum_dec_cmp_small(s, len, n->iv);
+	return jnum_dec_cmp(s, len, n->text, n->len);
 }
 
 static int equal(struct schema *sc, ival a, ival b);
@@ -402,7 +404,7 @@ equal(struct schema *sc, ival a, ival b)
 	case JSCAN_NUMBER:
 		x = iraw(a, &xl);
 		y = iraw(b, &yl);
-		return schema_dec_cmp(x, xl, y, yl) == 0;
+		return jnum_dec_cmp(x, xl, y, yl) == 0;
 	case JSCAN_STRING:
 		x = iraw(a, &xl);
 		y = iraw(b, &yl);
@@ -479,7 +481,7 @@ schema_node_plan(struct snode *n)
 
 			if (ity(e) == JSCAN_NUMBER) {
 				ss.s = iraw(e, &ss.len);
-				ss.hash = schema_dec_hash(ss.s, ss.len);
+				ss.hash = jnum_dec_hash(ss.s, ss.len);
 				ss.number = 1;
 				enum_put(n, &ss);
 				n->enum_nstr++;
@@ -579,7 +581,7 @@ enum_has(struct vctx *v, struct snode *n, ival inst)
 			return 0;
 		if (number) {
 			s = iraw(inst, &len);
-			hash = schema_dec_hash(s, len);
+			hash = jnum_dec_hash(s, len);
 		} else {
 			s = istr(inst, &v->sc->str, &len);
 			hash = schema_name_hash(s, len);
@@ -590,7 +592,7 @@ enum_has(struct vctx *v, struct snode *n, ival inst)
 
 			if (e->hash != hash || e->number != number)
 				continue;
-			if (number ? schema_dec_cmp(e->s, e->len, s, len) == 0
+			if (number ? jnum_dec_cmp(e->s, e->len, s, len) == 0
 				   : e->len == len && memcmp(e->s, s, len) == 0)
 				return 1;
 		}
@@ -677,7 +679,7 @@ show(struct vctx *v, ival x, char *out, size_t n)
 		return;
 	}
 	j = jscan_json(v->js, x, NULL); /* only instances are shown */
-	s = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	s = j ? jtext_dumps(j) : NULL;
 	json_decref(j);
 	if (s == NULL) {
 		snprintf(out, n, "(value)");
