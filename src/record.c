@@ -99,14 +99,7 @@ record_free(struct record *rec)
 json_t *
 record_parse(const char *raw, size_t len, struct errbuf *eb)
 {
-	struct jscan js;
-	json_t *v = NULL;
-
-	jscan_init(&js);
-	if (jscan_parse(&js, raw, len, eb) == 0)
-		v = jscan_json(&js, jscan_root(&js), eb);
-	jscan_release(&js);
-	return v;
+	return jscan_value(raw, len, eb);
 }
 
 json_t *

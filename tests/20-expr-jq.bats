@@ -62,3 +62,8 @@ diff_case() {
 @test "jq 1.6 difference 12: jq 1.6 does not parse __loc__ as an object shorthand (1.7 d" { diff_case 12; }
 @test "jq 1.6 difference 13: error(null) caught by try yields null as in jq 1.7.1" { diff_case 13; }
 @test "jq 1.6 difference 14: error with a null message is caught inside a generator too" { diff_case 14; }
+@test "jq 1.6 difference 15: a number literal keeps its text (3.0)" { diff_case 15; }
+@test "jq 1.6 difference 16: a number literal keeps its text (beyond 2^64)" { diff_case 16; }
+@test "jq 1.6 difference 17: a number literal keeps its text (1e1000 | tostring)" { diff_case 17; }
+@test "jq 1.6 difference 18: a negated literal keeps its text" { diff_case 18; }
+@test "jq 1.6 difference 19: numbers keep their text when an event is rebuilt" { diff_case 19; }

@@ -1339,6 +1339,19 @@ number_json(const char *s, size_t len, int isint)
 }
 
 json_t *
+jscan_value(const char *s, size_t len, struct errbuf *eb)
+{
+	struct jscan js;
+	json_t *v = NULL;
+
+	jscan_init(&js);
+	if (jscan_parse(&js, s, len, eb) == 0)
+		v = jscan_json(&js, jscan_root(&js), eb);
+	jscan_release(&js);
+	return v;
+}
+
+json_t *
 jscan_json(struct jscan *js, struct jscan_val v, struct errbuf *eb)
 {
 	const struct jscan_node *n = node(v);

@@ -348,6 +348,13 @@ int jscan_lookup(struct jscan_val v, const struct jscan_step *steps, size_t n,
 json_t *jscan_json(struct jscan *js, struct jscan_val v, struct errbuf *eb);
 
 /*
+ * Scan s[0..len) and build its value (jscan_parse() then jscan_json()
+ * with a scanner of its own): a new reference, or NULL with the
+ * scanner's STATUS_REJECT error.
+ */
+json_t *jscan_value(const char *s, size_t len, struct errbuf *eb);
+
+/*
  * A parsed path such as ".a.b[3]", ".a[-1]", "."key with spaces"",
  * ".[\"k\"]", ".a.[0]" or "." (no steps).  Owns its steps and key bytes.
  */
