@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1152,10 +1153,16 @@ fold_negative(struct parser *p, struct enode *neg)
 
 	if (lit == NULL || !json_is_number(lit) || jnum_is_nan(lit))
 		return neg;
-	if (json_is_integer(lit) && json_integer_value(lit) > 0) {
+	if (json_is_integer(lit) && json_integer_value(lit) != 0 &&
+	    json_integer_value(lit) != INT64_MIN) {
 		v = json_integer(-json_integer_value(lit));
-	} else if ((s = jnum_text(lit, &n)) != NULL && s[0] != '-') {
-		buf_addc(&t, '-');
+	} else if ((s = jnum_text(lit, &n)) != NULL) {
+		if (s[0] == '-') {
+			s++;
+			n--;
+		} else {
+			buf_addc(&t, '-');
+		}
 		buf_add(&t, s, n);
 		v = jnum_new(t.data, t.len);
 		buf_release(&t);
