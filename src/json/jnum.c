@@ -40,40 +40,60 @@ static _Thread_local const char *pending;
 static _Thread_local size_t pending_len;
 static int installed;
 
+/* The block of json_real() in jnum_new(), with the pending text after it. */
 static void *
-jalloc(size_t n)
+jalloc_text(size_t n)
 {
-	size_t tl = pending ? pending_len : 0;
-	struct jhdr *h = xmalloc(sizeof *h + n + (tl ? tl + 1 : 0));
+	size_t tl = pending_len;
+	struct jhdr *h = xmalloc(sizeof *h + n + tl + 1);
+	char *t = (char *)(h + 1) + n;
 
 	h->magic = JHDR_MAGIC;
 	h->tlen = (uint32_t)tl;
 	h->toff = n;
-	if (tl) {
-		char *t = (char *)(h + 1) + n;
-
-		memcpy(t, pending, tl);
-		t[tl] = '\0';
-		pending = NULL;
-	}
+	memcpy(t, pending, tl);
+	t[tl] = '\0';
+	pending = NULL;
 	return h + 1;
 }
 
-static struct jhdr *
+/* Every jansson allocation: kept lean, it is most of building a value. */
+static void *
+jalloc(size_t n)
+{
+	struct jhdr *h;
+
+	if (__builtin_expect(pending != NULL, 0))
+		return jalloc_text(n);
+	h = malloc(sizeof *h + n);
+	if (__builtin_expect(h == NULL, 0))
+		return xmalloc(sizeof *h + n); /* exits with our message */
+	h->magic = JHDR_MAGIC;
+	h->tlen = 0;
+	h->toff = n;
+	return h + 1;
+}
+
+__attribute__((noreturn, cold)) static void
+no_header(void)
+{
+	static const char msg[] =
+		"evpipe: BUG: a jansson value was allocated without "
+		"jnum's allocator (jnum_install() ran too late)\n";
+
+	if (write(2, msg, sizeof msg - 1) < 0) {
+		/* nothing more we can do */
+	}
+	abort();
+}
+
+static inline struct jhdr *
 hdr(const void *p)
 {
 	struct jhdr *h = (struct jhdr *)p - 1;
 
-	if (h->magic != JHDR_MAGIC) {
-		static const char msg[] =
-			"evpipe: BUG: a jansson value was allocated without "
-			"jnum's allocator (jnum_install() ran too late)\n";
-
-		if (write(2, msg, sizeof msg - 1) < 0) {
-			/* nothing more we can do */
-		}
-		abort();
-	}
+	if (__builtin_expect(h->magic != JHDR_MAGIC, 0))
+		no_header();
 	return h;
 }
 
@@ -326,6 +346,21 @@ jnum_cmp(const json_t *a, const json_t *b)
 
 /* ---- printing ----------------------------------------------------------- */
 
+/* An int64 in decimal, without printf: the most common number printed. */
+static void
+add_int(struct buf *out, json_int_t i)
+{
+	char d[24], *p = d + sizeof d;
+	uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (i < 0)
+		*--p = '-';
+	buf_add(out, p, (size_t)(d + sizeof d - p));
+}
+
 void
 jnum_dump(const json_t *v, struct buf *out)
 {
@@ -333,7 +368,7 @@ jnum_dump(const json_t *v, struct buf *out)
 	size_t n;
 
 	if (json_is_integer(v)) {
-		buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		add_int(out, json_integer_value(v));
 	} else if ((t = jnum_text(v, &n)) != NULL) {
 		buf_add(out, t, n);
 	} else {
