@@ -565,7 +565,7 @@ jnum_dec_read(const char *s, size_t len, struct jnum_dec *d)
 	} else {
 		for (lz = 0; lz < fn && fp[lz] == '0'; lz++)
 			;
-		d->d1 = fp + lz;
+		d->d1 = fp != NULL ? fp + lz : ip; /* "0": no digits at all */
 		d->n1 = fn - lz;
 		d->d2 = NULL;
 		d->n2 = 0;
