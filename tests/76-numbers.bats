@@ -184,3 +184,12 @@ PY
 	[[ $status -eq 1 ]]
 	same "$T/dlq" "{\"stage\":\"map\",\"reason\":\"1.0 (not a string)\",\"source\":\"$T/k\",\"line\":1,\"event\":{\"id\":12345678901234567890,\"v\":1.0}}\n{\"stage\":\"map\",\"reason\":\"-0 (not a string)\",\"source\":\"$T/k\",\"line\":2,\"event\":{\"id\":12345678901234567891,\"v\":-0}}\n{\"stage\":\"map\",\"reason\":\"1.00 (not a string)\",\"source\":\"$T/k\",\"line\":3,\"event\":{\"id\":12345678901234567890,\"v\":1.00}}\n"
 }
+
+@test "validate: contentMediaType application/json takes any JSON number" {
+	printf '{"c":"{\\"a\\":12345678901234567890}"}\n{"c":"{bad"}\n' >"$T/c"
+	printf '{"$schema":"http://json-schema.org/draft-07/schema#","properties":{"c":{"contentMediaType":"application/json"}}}\n' >"$T/s.json"
+	run_to "$T/out" validate -s "$T/s.json" "$T/c"
+	[[ $status -eq 1 ]]
+	same "$T/out" '{"c":"{\\"a\\":12345678901234567890}"}\n'
+	[[ $stderr == *":2: /c: value is not a valid JSON document: "* ]]
+}

@@ -1077,8 +1077,6 @@ eval_content(struct vctx *v, struct snode *n, const char *s, size_t len,
 	     const struct seg *ip, const struct seg *kp)
 {
 	struct buf dec = BUF_INIT;
-	json_error_t jerr;
-	json_t *j;
 	int ok = 1;
 
 	if (n->content_encoding &&
@@ -1093,12 +1091,18 @@ eval_content(struct vctx *v, struct snode *n, const char *s, size_t len,
 	}
 	if (n->content_type &&
 	    strcasecmp(n->content_type, "application/json") == 0) {
-		j = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-		if (j == NULL)
+		/* the scanner's verdict, as for events: any number is
+		 * JSON, however big */
+		struct jscan js;
+		struct errbuf eb = { 0 };
+
+		jscan_init(&js);
+		if (jscan_check(&js, s, len, &eb) == -1)
 			ok = fail(v, n, ip, kp, "contentMediaType",
 				  "value is not a valid JSON document: %s",
-				  jerr.text);
-		json_decref(j);
+				  eb.msg);
+		jscan_release(&js);
+		errbuf_clear(&eb);
 	}
 	buf_release(&dec);
 	return ok;
