@@ -4,7 +4,6 @@
  * JSON Schema.
  */
 #include <float.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -515,7 +514,6 @@ jnum_dump_double(double d, struct buf *out)
 /* ---- exact decimal comparison ------------------------------------------- */
 
 /* Read a valid JSON number text into *d. */
-#define EXP_CLAMP 1000000000000000LL /* 10^15 */
 
 void
 jnum_dec_read(const char *s, size_t len, struct jnum_dec *d)

@@ -31,7 +31,8 @@ struct buf;
 
 /*
  * Install the allocation functions (done by a constructor; calling it
- * again is harmless).  Exits with a message if jansson allocated first.
+ * again is harmless).  A block allocated without them has no header:
+ * freeing it or asking for its text aborts with a message saying so.
  */
 void jnum_install(void);
 
