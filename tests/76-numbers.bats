@@ -193,3 +193,14 @@ PY
 	same "$T/out" '{"c":"{\\"a\\":12345678901234567890}"}\n'
 	[[ $stderr == *":2: /c: value is not a valid JSON document: "* ]]
 }
+
+@test "validate after map: a rebuilt event's numbers are compared as written" {
+	printf '{"properties":{"id":{"maximum":18446744073709551615},"f":{"const":1.0}}}\n' >"$T/s.json"
+	printf '%s\n' '{"id":18446744073709551616,"x":1,"f":1.00}' '{"id":18446744073709551615,"x":1,"f":1}' \
+		'{"id":18446744073709551615,"x":1,"f":1.5}' >"$T/v"
+	run_to "$T/out" map 'del(.x)' then validate -s "$T/s.json" "$T/v"
+	[[ $status -eq 1 ]]
+	same "$T/out" '{"id":18446744073709551615,"f":1}\n'
+	[[ $stderr == *":1: /id: 18446744073709551616 is greater than the maximum of 18446744073709551615 (maximum)"* ]]
+	[[ $stderr == *":3: /f: 1.5 is not the constant 1.0 (const)"* ]]
+}

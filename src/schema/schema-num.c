@@ -297,9 +297,13 @@ schema_number_text(const struct numtext *nt, const json_t *j, struct buf *out)
 {
 	const char *t = numtext_get(nt, j);
 	char tmp[40];
+	size_t n;
 
 	if (t) {
 		buf_adds(out, t);
+	} else if ((t = jnum_text(j, &n)) != NULL) {
+		/* a number an earlier stage kept with its text */
+		buf_add(out, t, n);
 	} else if (json_is_integer(j)) {
 		buf_addf(out, "%lld", (long long)json_integer_value(j));
 	} else {
