@@ -7,6 +7,11 @@
 # 12.5 are the same amount.  Valid events pass byte for byte; the others
 # go to a dead-letter file, whose line numbers and reasons follow.
 #
+# Then the valid events are rebuilt without their "batch" field: a
+# number nobody computed on keeps its text, so the 20-digit account, the
+# amount 12.50, the fee -0 and the rate 1.0 come out as they came in;
+# only the computed cents (a double) print as jq prints a number.
+#
 # usage: sh examples/exact-numbers.sh [EVPIPE] <examples/exact-numbers.in.ndjson
 set -eu
 EVPIPE=${1:-evpipe}
@@ -20,6 +25,10 @@ cat >"$dir/ledger.json" <<'J'
    "amount": {"type": "number", "exclusiveMinimum": 0, "multipleOf": 0.01}}}
 J
 status=0
-"$EVPIPE" -q --dlq "$dir/bad.ndjson" validate -s "$dir/ledger.json" || status=$?
+"$EVPIPE" -q --dlq "$dir/bad.ndjson" validate -s "$dir/ledger.json" \
+	>"$dir/good.ndjson" || status=$?
 [ "$status" -eq 1 ] || { echo "expected exit status 1, got $status" >&2; exit 1; }
+cat "$dir/good.ndjson"
 "$EVPIPE" map '{line, reason}' "$dir/bad.ndjson"
+"$EVPIPE" map 'del(.batch) | .cents = .amount * 100' \
+	"$dir/good.ndjson"

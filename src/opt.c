@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json/json-scan.h"
 #include "lib/errbuf.h"
 #include "opt.h"
 #include "lib/util.h"
@@ -295,9 +296,14 @@ opt_store(const struct opt *o, void *ctx, const char *val, const char *val2,
 					eb, STATUS_USAGE,
 					"--arg %s: value is not UTF-8", val);
 		} else {
+			struct errbuf seb = { 0 };
 			json_error_t jerr;
 
-			v = json_loads(val2, JSON_DECODE_ANY, &jerr);
+			/* the scanner, as for events: any number, its text
+			 * kept; jansson's message when it is not JSON */
+			v = jscan_value(val2, strlen(val2), &seb);
+			if (v == NULL)
+				v = json_loads(val2, JSON_DECODE_ANY, &jerr);
 			if (v == NULL)
 				return errbuf_set(eb, STATUS_USAGE,
 						  "--%s %s: invalid JSON: %s",

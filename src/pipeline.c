@@ -29,6 +29,7 @@
 #include "source/input.h"
 #include "sink/target.h"
 #include "json/json-scan.h"
+#include "json/json-text.h"
 #include "source/linereader.h"
 #include "pipeline.h"
 #include "source/prescan.h"
@@ -230,7 +231,7 @@ run_dead_letter(struct run *r, const char *stage, struct record *rec,
 		size_t n, tn;
 		const char *raw = record_bytes(rec, &n);
 
-		text = json_dumps(o, RECORD_DUMP_FLAGS);
+		text = jtext_dumps(o);
 		json_decref(o);
 		tn = strlen(text); /* "{...}": never empty, it has "stage" */
 		buf_add(&line, text, tn - 1);
@@ -257,7 +258,7 @@ run_dead_letter(struct run *r, const char *stage, struct record *rec,
 		if (truncated)
 			json_object_set_new(o, "truncated", json_true());
 	}
-	text = json_dumps(o, RECORD_DUMP_FLAGS);
+	text = jtext_dumps(o);
 	json_decref(o);
 	rc = sink_write(r->dlq, text, strlen(text), eb);
 	free(text);

@@ -1,11 +1,14 @@
 /*
  * record.c -- events as raw bytes with a lazily parsed value (record.h).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/errbuf.h"
 #include "json/json-scan.h"
+#include "json/json-text.h"
 #include "record.h"
 #include "lib/xmalloc.h"
 
@@ -114,36 +117,13 @@ record_free(struct record *rec)
 }
 
 /*
- * Integers beyond 64 bits are valid JSON; jansson refuses them unless told
- * to read every integer as a double.  Only then do we ask for that, so
- * ordinary integers keep their exact int64 value.
+ * The scanner, as for every line read: numbers keep their text
+ * (json/jnum.h) and the two ways to a value agree.
  */
 json_t *
 record_parse(const char *raw, size_t len, struct errbuf *eb)
 {
-	json_error_t jerr;
-	json_t *v;
-	const size_t flags = JSON_DECODE_ANY | JSON_ALLOW_NUL;
-
-	v = json_loadb(raw, len, flags, &jerr);
-	if (v != NULL)
-		return v;
-	if (json_error_code(&jerr) == json_error_numeric_overflow) {
-		v = json_loadb(raw, len, flags | JSON_DECODE_INT_AS_REAL,
-			       &jerr);
-		if (v != NULL)
-			return v;
-	}
-	if (memchr(raw, '\0', len) != NULL)
-		errbuf_set(
-			eb, STATUS_REJECT,
-			"invalid JSON: NUL byte at column %zu",
-			(size_t)((const char *)memchr(raw, '\0', len) - raw) +
-				1);
-	else
-		errbuf_set(eb, STATUS_REJECT, "invalid JSON: %s at column %d",
-			   jerr.text, jerr.position ? jerr.position : 1);
-	return NULL;
+	return jscan_value(raw, len, eb);
 }
 
 json_t *
@@ -177,10 +157,10 @@ record_bytes(struct record *rec, size_t *len)
 		return rec->raw;
 	}
 	if (rec->dump == NULL) {
-		rec->dump = json_dumps(rec->json, RECORD_DUMP_FLAGS);
-		if (rec->dump == NULL)
-			rec->dump = xstrdup("null");
-		rec->dumplen = strlen(rec->dump);
+		struct buf b = BUF_INIT;
+
+		jtext_value(&b, rec->json, SIZE_MAX);
+		rec->dump = buf_detach(&b, &rec->dumplen);
 	}
 	*len = rec->dumplen;
 	return rec->dump;

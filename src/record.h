@@ -98,11 +98,9 @@ void record_set_json(struct record *rec, json_t *v);
 
 /*
  * The bytes to write for this event: the raw line if unchanged, else the
- * compact serialization (made once and cached).  Valid while rec is.
+ * compact serialization (jtext_value(): numbers as written; made once and
+ * cached).  Valid while rec is.
  */
 const char *record_bytes(struct record *rec, size_t *len);
-
-/* Flags for json_dumps() wherever evpipe serializes a value. */
-#define RECORD_DUMP_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER)
 
 #endif

@@ -69,3 +69,8 @@ diff_case() {
 @test "jq 1.6 difference 19: ^ matches once in gsub (jq 1.7.1)" { diff_case 19; }
 @test "jq 1.6 difference 20: look-behind sees the whole string in gsub (jq 1.7.1)" { diff_case 20; }
 @test "jq 1.6 difference 21: an empty match at the end counts (jq 1.7.1)" { diff_case 21; }
+@test "jq 1.6 difference 22: a number literal keeps its text (3.0)" { diff_case 22; }
+@test "jq 1.6 difference 23: a number literal keeps its text (beyond 2^64)" { diff_case 23; }
+@test "jq 1.6 difference 24: a number literal keeps its text (1e1000 | tostring)" { diff_case 24; }
+@test "jq 1.6 difference 25: a negated literal keeps its text" { diff_case 25; }
+@test "jq 1.6 difference 26: numbers keep their text when an event is rebuilt" { diff_case 26; }

@@ -84,8 +84,8 @@ setup() {
 
 @test "map prints new values as jq does, keys in order" {
 	printf '%s\n' '{"z":1,"a":2}' >"$in"
-	run_to "$BATS_TEST_TMPDIR/out" map '.m = 0.1 + 0.2 | .big = 1e17 | .i = 3.0' "$in"
-	same "$BATS_TEST_TMPDIR/out" '{"z":1,"a":2,"m":0.30000000000000004,"big":1e+17,"i":3}\n'
+	run_to "$BATS_TEST_TMPDIR/out" map '.m = 0.1 + 0.2 | .big = 1e17 + 0 | .i = 3.0 + 0 | .l = 3.0' "$in"
+	same "$BATS_TEST_TMPDIR/out" '{"z":1,"a":2,"m":0.30000000000000004,"big":1e+17,"i":3,"l":3.0}\n'
 }
 
 @test "global and stage --arg and --argjson" {
@@ -97,7 +97,7 @@ setup() {
 
 @test "filter and map chain with then" {
 	run_to "$BATS_TEST_TMPDIR/out" filter '.type == "a"' then map '{n}' "$in"
-	same "$BATS_TEST_TMPDIR/out" '{"n":1}\n{"n":3}\n'
+	same "$BATS_TEST_TMPDIR/out" '{"n":1.0}\n{"n":3}\n'
 }
 
 @test "regex flags and named captures" {

@@ -19,6 +19,7 @@
 
 #include "lib/buf.h"
 #include "expr/expr-stage.h"
+#include "json/jnum.h"
 #include "lib/keytable.h"
 #include "stage.h"
 #include "lib/util.h"
@@ -84,7 +85,7 @@ dedup_init(void *arg, int argc, char **argv, const struct stage_env *env,
 
 		buf_addc(&def, '\n');
 		buf_adds(&def, named ? named : "");
-		free(named);
+		jnum_free(named);
 	}
 	ctx->fp = hash128(def.data, def.len);
 	buf_release(&def);

@@ -16,6 +16,7 @@
 
 #include "lib/buf.h"
 #include "expr/expr-stage.h"
+#include "json/json-text.h"
 #include "lib/evtime.h"
 #include "sink/target.h"
 #include "record.h"
@@ -103,13 +104,15 @@ top_n(const struct stats_ctx *ctx)
 	return ctx->top == UINT64_MAX ? STATS_TOP_DEFAULT : (size_t)ctx->top;
 }
 
-/* The key's JSON value from its canonical bytes (new reference). */
+/* The key's JSON value from its canonical bytes (new reference): numbers
+ * keep their text. */
 static json_t *
 key_value(const struct topk_entry *e)
 {
-	json_error_t jerr;
-	json_t *v = json_loadb(e->key, e->len, JSON_DECODE_ANY, &jerr);
+	struct errbuf eb = { 0 };
+	json_t *v = record_parse(e->key, e->len, &eb);
 
+	errbuf_clear(&eb);
 	return v ? v : json_stringn(e->key, e->len);
 }
 
@@ -118,22 +121,26 @@ static char *
 key_label(const struct topk_entry *e)
 {
 	json_t *v = key_value(e);
-	char *s =
-		json_is_string(v)
-			? xstrndup(json_string_value(v), json_string_length(v))
-			: json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = json_is_string(v) ? xstrndup(json_string_value(v),
+					       json_string_length(v))
+				    : jtext_dumps(v);
 
 	json_decref(v);
 	return s;
 }
 
-/* x rounded to d decimals, as a JSON number. */
+/*
+ * x rounded to d decimals, as a JSON number: an integer when it is one,
+ * else the shortest text that reads back as the rounded double.
+ */
 static json_t *
 json_round(double x, int d)
 {
-	double m = pow(10, d);
+	double m = pow(10, d), r = round(x * m) / m;
 
-	return json_real(round(x * m) / m);
+	if (r == floor(r) && fabs(r) < 9007199254740992.0)
+		return json_integer((json_int_t)r);
+	return json_real(r);
 }
 
 static json_t *
@@ -436,13 +443,13 @@ live_draw(struct stats_ctx *ctx, int64_t now, int final)
 
 /*
  * Send a stats event (stolen) to -t/--target or downstream.  Reals are written
- * with 9 significant digits, so they are as rounded.
+ * as jq writes them, the shortest text of the rounded double (json_round()).
  */
 static int
 stats_send(struct stats_ctx *ctx, json_t *o, struct emit *out,
 	   struct errbuf *eb)
 {
-	char *s = json_dumps(o, RECORD_DUMP_FLAGS | JSON_REAL_PRECISION(9));
+	char *s = jtext_dumps(o);
 	int rc;
 
 	json_decref(o);

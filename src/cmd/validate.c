@@ -22,6 +22,7 @@
 
 #include "expr/template.h"
 #include "json/json-scan.h"
+#include "json/json-text.h"
 #include "lib/buf.h"
 #include "lib/xmalloc.h"
 #include "schema/schema.h"
@@ -341,7 +342,7 @@ validate_process(void *arg, struct record *rec, struct emit *out,
 				"{s:s, s:s, s:s, s:s}", "instance",
 				er->instance, "keyword", er->keyword, "schema",
 				er->absolute, "message", er->message);
-			char *s = json_dumps(o, RECORD_DUMP_FLAGS);
+			char *s = jtext_dumps(o);
 
 			json_array_append_new(msgs, json_string(s));
 			free(s);

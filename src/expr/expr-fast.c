@@ -11,13 +11,18 @@
  * array or object in a comparison, a regex that hits its limits -- it
  * hands back as EXPR_FAST_UNSURE.
  */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/errbuf.h"
 #include "expr-fast.h"
 #include "expr-impl.h"
+#include "json/jnum.h"
 #include "json/json-scan.h"
+#include "json/json-text.h"
 #include "lib/xmalloc.h"
 
 enum fast_kind {
@@ -51,6 +56,7 @@ struct fnode {
 struct expr_fast {
 	struct fnode *root;
 	struct buf s1, s2; /* unescaped strings */
+	int canon;	   /* print numbers canonically (expr_fast_key()) */
 };
 
 /* A value: a literal, or a place on the tape (absent reads as null). */
@@ -476,6 +482,21 @@ fval_number(const struct fval *v, int *is_int, int64_t *i, double *d)
 		jscan_num_double(v->tv, d);
 }
 
+/* A number's exact text (the tape's, a literal's, an int64 printed into
+ * buf), or NULL for a literal without one. */
+static const char *
+fval_exact(const struct fval *v, char buf[24], size_t *len)
+{
+	if (v->lit == NULL)
+		return jscan_raw(v->tv, len);
+	if (json_is_integer(v->lit)) {
+		*len = (size_t)snprintf(buf, 24, "%" JSON_INTEGER_FORMAT,
+					json_integer_value(v->lit));
+		return buf;
+	}
+	return jnum_text(v->lit, len);
+}
+
 static const char *
 fval_string(const struct fval *v, struct buf *scratch, size_t *len)
 {
@@ -506,10 +527,19 @@ fval_cmp(struct expr_fast *f, const struct fval *a, const struct fval *b,
 
 		fval_number(a, &ia, &xa, &da);
 		fval_number(b, &ib, &xb, &db);
-		if (ia && ib)
+		if (ia && ib) {
 			*res = xa < xb ? -1 : xa > xb;
-		else
+		} else if (da != db || isnan(da)) {
 			*res = da < db ? -1 : da == db ? 0 : 1;
+		} else {
+			/* equal doubles: exact when both are written out */
+			char ba[24], bb[24];
+			size_t la = 0, lb = 0;
+			const char *ta = fval_exact(a, ba, &la),
+				   *tb = fval_exact(b, bb, &lb);
+
+			*res = jnum_cmp_parts(da, ta, la, db, tb, lb);
+		}
 		return 0;
 	}
 	if (ra == 4) {
@@ -632,7 +662,10 @@ print_value(struct expr_fast *f, const struct fnode *n, struct jscan *js,
 	json_t *j;
 
 	if (n->kind == FK_LIT) {
-		buf_adds(out, n->text);
+		if (f->canon && json_is_number(n->lit))
+			jnum_dump_canon(n->lit, out);
+		else
+			buf_adds(out, n->text);
 		return 0;
 	}
 	if (n->kind == FK_SLICE)
@@ -657,23 +690,28 @@ print_value(struct expr_fast *f, const struct fnode *n, struct jscan *js,
 			val_dump_string(s, len, out);
 		}
 		return 0;
-	case JSCAN_NUMBER: {
-		int64_t i;
+	case JSCAN_NUMBER:
+		/* a number prints as written (json/jnum.h), or canonically */
+		if (f->canon) {
+			double d;
 
-		if (jscan_num_int64(v.tv, &i) == 0 && raw[0] != '-') {
+			jscan_num_double(v.tv, &d);
+			jnum_canon(raw, len, d, out);
+		} else {
 			buf_add(out, raw, len);
-			return 0;
 		}
-		break;
-	}
+		return 0;
 	default:
 		break;
 	}
-	/* Floats, negative numbers and containers: as the evaluator. */
+	/* Containers: as the evaluator. */
 	j = jscan_json(js, v.tv, NULL);
 	if (j == NULL)
 		return EXPR_FAST_UNSURE;
-	val_dump(j, out);
+	if (f->canon)
+		jtext_value_canon(out, j, SIZE_MAX);
+	else
+		val_dump(j, out);
 	json_decref(j);
 	return 0;
 }
@@ -719,4 +757,15 @@ unsure:
 	if (out->cap)
 		out->data[mark] = '\0';
 	return EXPR_FAST_UNSURE;
+}
+
+int
+expr_fast_key(struct expr_fast *f, struct jscan *js, struct buf *out)
+{
+	int r;
+
+	f->canon = 1;
+	r = expr_fast_project(f, js, out);
+	f->canon = 0;
+	return r;
 }

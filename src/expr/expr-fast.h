@@ -41,6 +41,9 @@ int expr_fast_truthy(struct expr_fast *f, struct jscan *js);
  */
 int expr_fast_project(struct expr_fast *f, struct jscan *js, struct buf *out);
 
+/* The same with numbers spelled canonically (jnum_canon()): key bytes. */
+int expr_fast_key(struct expr_fast *f, struct jscan *js, struct buf *out);
+
 /*
  * Is f "PATH == \"STRING\"" (or "\"STRING\" == PATH")?  1 with the path's
  * steps and the string (borrowed from f, valid while f lives), else 0.

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "json/jnum.h"
+#include "json/json-scan.h"
 #include "expr-impl.h"
 #include "lib/errbuf.h"
 #include "lib/evtime.h"
@@ -414,11 +416,19 @@ CFN(f_tojson)
 
 CFN(f_fromjson)
 {
+	struct errbuf eb = { 0 };
 	json_error_t jerr;
 	json_t *v;
 
 	if (!json_is_string(in))
 		return need_kind_error(c, in, "only strings can be parsed");
+	/* the scanner, as for events: any number, with its text */
+	v = jscan_value(json_string_value(in), json_string_length(in), &eb);
+	if (v != NULL) {
+		*out = v;
+		return 0;
+	}
+	/* jansson's messages (and its deeper nesting limit) otherwise */
 	v = json_loadb(json_string_value(in), json_string_length(in),
 		       JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (!v) {
@@ -445,8 +455,9 @@ CFN(f_fromjson)
 CFN(f_tonumber)
 {
 	const char *s, *p;
-	char *end;
+	char *end, *numend;
 	double d;
+	json_t *v;
 
 	if (val_is_number(in)) {
 		*out = json_incref(in);
@@ -466,11 +477,14 @@ CFN(f_tonumber)
 	d = strtod(p, &end);
 	if (end == p)
 		goto bad;
+	numend = end;
 	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
 		end++;
 	if (*end || (size_t)(end - s) != json_string_length(in))
 		goto bad;
-	*out = val_number(d);
+	/* JSON number text keeps its text; "1." and the like are computed */
+	v = jnum_parse(p, (size_t)(numend - p));
+	*out = v ? v : val_number(d);
 	return 0;
 bad:
 	return ev_error(c, "Cannot parse '%.40s' as a number", s);

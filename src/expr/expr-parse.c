@@ -13,10 +13,13 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/jnum.h"
+#include "lib/buf.h"
 #include "lib/errbuf.h"
 #include "lib/util.h"
 #include "expr-impl.h"
@@ -1016,10 +1019,14 @@ parse_term(struct parser *p)
 			     pos);
 		parse_advance(p);
 		return n;
-	case T_NUMBER:
-		n = node_lit(p, val_number(p->tok.num), pos);
+	case T_NUMBER: {
+		/* a literal keeps its text, as a number read from an event */
+		json_t *v = jnum_parse(p->lx.src + pos, p->tok.len);
+
+		n = node_lit(p, v ? v : val_number(p->tok.num), pos);
 		parse_advance(p);
 		return n;
+	}
 	case T_QUOTE:
 		return parse_string(p, "text");
 	case T_FORMAT: {
@@ -1199,6 +1206,42 @@ parse_postfix(struct parser *p, int allow_as)
 	return p->failed ? NULL : n;
 }
 
+/*
+ * "-LITERAL" is a literal too, with its text: -12345678901234567890 and
+ * -1.50 print as written and compare exactly, as the same numbers read
+ * from an event.
+ */
+static struct enode *
+fold_negative(struct parser *p, struct enode *neg)
+{
+	json_t *lit = neg->a->kind == EN_LIT ? neg->a->lit : NULL, *v;
+	struct buf t = BUF_INIT;
+	const char *s;
+	size_t n;
+
+	if (lit == NULL || !json_is_number(lit) || jnum_is_nan(lit))
+		return neg;
+	if (json_is_integer(lit) && json_integer_value(lit) != 0 &&
+	    json_integer_value(lit) != INT64_MIN) {
+		v = json_integer(-json_integer_value(lit));
+	} else if ((s = jnum_text(lit, &n)) != NULL) {
+		if (s[0] == '-') {
+			s++;
+			n--;
+		} else {
+			buf_addc(&t, '-');
+		}
+		buf_add(&t, s, n);
+		v = jnum_new(t.data, t.len);
+		buf_release(&t);
+	} else if (json_is_integer(lit) && json_integer_value(lit) == 0) {
+		v = jnum_new("-0", 2);
+	} else {
+		return neg;
+	}
+	return node_lit(p, v, neg->pos);
+}
+
 static struct enode *
 parse_unary(struct parser *p)
 {
@@ -1217,6 +1260,8 @@ parse_unary(struct parser *p)
 		n->a = parse_unary(p);
 		if (!n->a)
 			n = NULL;
+		else
+			n = fold_negative(p, n);
 	} else if (parse_is_kw(p, "try")) {
 		parse_advance(p);
 		n = node_new(p, EN_TRY, pos);

@@ -146,13 +146,13 @@ cmd_key_bytes(const struct cmd_expr *ce, struct record *rec, struct buf *out,
 
 	buf_reset(out);
 	/* A projection has exactly one output, printed as jq prints it. */
-	if (fast && expr_fast_project(fast, rec->scan, out) == 0)
+	if (fast && expr_fast_key(fast, rec->scan, out) == 0)
 		return 0;
 	buf_reset(out);
 	v = cmd_key_value(ce, rec, eb);
 	if (v == NULL)
 		return -1;
-	if (expr_dump(v, out) == -1) {
+	if (expr_dump_canon(v, out) == -1) {
 		json_decref(v);
 		return errbuf_set(eb, STATUS_REJECT,
 				  "the key is too large to print "

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "lib/errbuf.h"
+#include "json/jnum.h"
+#include "json/json-text.h"
 #include "expr-impl.h"
 #include "lib/xmalloc.h"
 
@@ -31,57 +33,23 @@ val_is_number(json_t *v)
 	return json_is_integer(v) || json_is_real(v);
 }
 
-/*
- * jansson refuses to hold NaN and infinities, which jq computes with
- * (nan, infinite, 1/0 in math functions, 1e1000).  Each is one shared
- * real that stands for it, known by its address: val_num() reads it
- * back.  What it holds is what is printed for it outside the evaluator
- * (the largest double for the infinities, as jq prints them).
- */
-static json_t *val_specials[3]; /* NaN, +inf, -inf */
-
-static json_t *
-val_special(double d)
-{
-	int i = isnan(d) ? 0 : d > 0 ? 1 : 2;
-
-	if (!val_specials[i])
-		val_specials[i] = json_real(i == 0   ? 0.0
-					    : i == 1 ? DBL_MAX
-						     : -DBL_MAX);
-	return json_incref(val_specials[i]);
-}
-
 double
 val_num(json_t *v)
 {
-	double d;
-
-	if (json_is_integer(v))
-		return (double)json_integer_value(v);
-	d = json_real_value(v);
-	if ((d == 0 || fabs(d) == DBL_MAX) && v) {
-		if (v == val_specials[0])
-			return NAN;
-		if (v == val_specials[1])
-			return INFINITY;
-		if (v == val_specials[2])
-			return -INFINITY;
-	}
-	return d;
+	return jnum_value(v);
 }
 
 int
 val_is_nan(json_t *v)
 {
-	return v && v == val_specials[0];
+	return jnum_is_nan(v);
 }
 
 json_t *
 val_number(double d)
 {
 	if (!isfinite(d))
-		return val_special(d);
+		return jnum_special(d);
 	if (d == floor(d) && fabs(d) <= 9007199254740992.0 &&
 	    !(d == 0 && signbit(d)))
 		return json_integer((json_int_t)d);
@@ -187,16 +155,7 @@ val_cmp(json_t *a, json_t *b)
 		return ra < rb ? -1 : 1;
 	switch (ra) {
 	case 3:
-		if (json_is_integer(a) && json_is_integer(b)) {
-			json_int_t x = json_integer_value(a),
-				   y = json_integer_value(b);
-
-			return x < y ? -1 : x > y;
-		} else {
-			double x = val_num(a), y = val_num(b);
-
-			return x < y ? -1 : x == y ? 0 : 1;
-		}
+		return jnum_cmp(a, b);
 	case 4: {
 		size_t la = json_string_length(a), lb = json_string_length(b);
 		int r = memcmp(json_string_value(a), json_string_value(b),
@@ -272,197 +231,16 @@ val_equal(json_t *a, json_t *b)
 
 /* ---- printing ---------------------------------------------------------- */
 
-/*
- * jq 1.6 prints a double with the shortest digits that read back to the
- * same value (at most 17), in fixed notation unless the decimal exponent
- * is below -4 or beyond 15 digits past the significant ones.
- */
-static void
-val_dump_double(double d, struct buf *out)
-{
-	char digits[40], tmp[48];
-	int prec, ndig = 0, decpt, i;
-	const char *e;
-
-	if (isnan(d)) {
-		buf_adds(out, "null");
-		return;
-	}
-	if (d > DBL_MAX)
-		d = DBL_MAX;
-	if (d < -DBL_MAX)
-		d = -DBL_MAX;
-	if (d == 0) {
-		buf_adds(out, signbit(d) ? "-0" : "0");
-		return;
-	}
-	if (d == floor(d) && fabs(d) < 1e16) {
-		buf_addf(out, "%.0f", d);
-		return;
-	}
-	for (prec = 1; prec <= 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, d);
-		if (strtod(tmp, NULL) == d)
-			break;
-	}
-	/* tmp: [-]D[.DDD]e[+-]XX */
-	for (e = tmp; *e && *e != 'e'; e++)
-		if (*e >= '0' && *e <= '9')
-			digits[ndig++] = *e;
-	while (ndig > 1 && digits[ndig - 1] == '0')
-		ndig--;
-	digits[ndig] = 0;
-	decpt = atoi(e + 1) + 1;
-	if (d < 0)
-		buf_addc(out, '-');
-	if (decpt <= -4 || decpt > ndig + 15) {
-		int x = decpt - 1;
-
-		buf_addc(out, digits[0]);
-		if (ndig > 1) {
-			buf_addc(out, '.');
-			buf_add(out, digits + 1, ndig - 1);
-		}
-		buf_addf(out, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
-	} else if (decpt <= 0) {
-		buf_adds(out, "0.");
-		for (i = decpt; i < 0; i++)
-			buf_addc(out, '0');
-		buf_add(out, digits, ndig);
-	} else {
-		for (i = 0; i < ndig || i < decpt; i++) {
-			if (i == decpt)
-				buf_addc(out, '.');
-			buf_addc(out, i < ndig ? digits[i] : '0');
-		}
-	}
-}
-
 void
 val_dump_string(const char *s, size_t len, struct buf *out)
 {
-	size_t i, start = 0;
-
-	buf_addc(out, '"');
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *esc = NULL;
-		char u[8];
-
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F)
-			continue;
-		switch (c) {
-		case '"':
-			esc = "\\\"";
-			break;
-		case '\\':
-			esc = "\\\\";
-			break;
-		case '\b':
-			esc = "\\b";
-			break;
-		case '\f':
-			esc = "\\f";
-			break;
-		case '\n':
-			esc = "\\n";
-			break;
-		case '\r':
-			esc = "\\r";
-			break;
-		case '\t':
-			esc = "\\t";
-			break;
-		default:
-			snprintf(u, sizeof(u), "\\u%04x", c);
-			esc = u;
-		}
-		buf_add(out, s + start, i - start);
-		buf_adds(out, esc);
-		start = i + 1;
-	}
-	buf_add(out, s + start, len - start);
-	buf_addc(out, '"');
-}
-
-/*
- * Print v into out, stopping once out is longer than limit: a value built
- * by assignments can share parts, and so print exponentially larger than
- * the work that made it ([., .] forty times over is 2^40 leaves).
- */
-static void
-dump(json_t *v, struct buf *out, size_t limit)
-{
-	size_t i;
-
-	if (out->len > limit)
-		return;
-
-	switch (json_typeof(v)) {
-	case JSON_NULL:
-		buf_adds(out, "null");
-		break;
-	case JSON_TRUE:
-		buf_adds(out, "true");
-		break;
-	case JSON_FALSE:
-		buf_adds(out, "false");
-		break;
-	case JSON_INTEGER:
-		buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		break;
-	case JSON_REAL:
-		val_dump_double(val_num(v), out);
-		break;
-	case JSON_STRING: {
-		size_t n = json_string_length(v);
-
-		/* a prefix is enough to pass the limit */
-		if (n > limit - out->len + 1)
-			n = limit - out->len + 1;
-		val_dump_string(json_string_value(v), n, out);
-		break;
-	}
-	case JSON_ARRAY:
-		buf_addc(out, '[');
-		for (i = 0; i < json_array_size(v); i++) {
-			if (out->len > limit)
-				return;
-			if (i)
-				buf_addc(out, ',');
-			dump(json_array_get(v, i), out, limit);
-		}
-		buf_addc(out, ']');
-		break;
-	case JSON_OBJECT: {
-		const char *k;
-		json_t *m;
-		int first = 1;
-
-		buf_addc(out, '{');
-		json_object_foreach(v, k, m) {
-			if (out->len > limit)
-				return;
-			if (!first)
-				buf_addc(out, ',');
-			first = 0;
-			val_dump_string(k,
-					json_object_iter_key_len(
-						json_object_key_to_iter(k)),
-					out);
-			buf_addc(out, ':');
-			dump(m, out, limit);
-		}
-		buf_addc(out, '}');
-		break;
-	}
-	}
+	jtext_quote(out, s, len);
 }
 
 void
 val_dump(json_t *v, struct buf *out)
 {
-	dump(v, out, out->len + VAL_DUMP_MAX);
+	jtext_value(out, v, out->len + VAL_DUMP_MAX);
 }
 
 int
@@ -470,7 +248,7 @@ val_dump_max(json_t *v, struct buf *out, size_t max)
 {
 	size_t start = out->len;
 
-	dump(v, out, start + max);
+	jtext_value(out, v, start + max);
 	return out->len - start > max ? -1 : 0;
 }
 
@@ -478,6 +256,15 @@ int
 expr_dump(json_t *v, struct buf *out)
 {
 	return val_dump_max(v, out, VAL_DUMP_MAX);
+}
+
+int
+expr_dump_canon(json_t *v, struct buf *out)
+{
+	size_t start = out->len;
+
+	jtext_value_canon(out, v, start + VAL_DUMP_MAX);
+	return out->len - start > VAL_DUMP_MAX ? -1 : 0;
 }
 
 void

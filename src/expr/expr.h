@@ -102,6 +102,10 @@ extern volatile sig_atomic_t expr_interrupt;
 #define EXPR_DUMP_MAX_TEXT "64 MiB"
 int expr_dump(json_t *v, struct buf *out);
 
+/* The same with numbers spelled canonically (1.0 and 1 alike, jnum.h):
+ * the bytes of a key. */
+int expr_dump_canon(json_t *v, struct buf *out);
+
 /*
  * Append a caret line pair for an error at byte offset pos of src to
  * out: the expression (or an excerpt around pos) on one line and a '^'

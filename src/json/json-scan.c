@@ -25,6 +25,7 @@
 #endif
 
 #include "lib/errbuf.h"
+#include "jnum.h"
 #include "json-scan.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
@@ -1331,10 +1332,23 @@ number_json(const char *s, size_t len, int isint)
 {
 	int64_t i;
 
-	if (isint && num_to_int64(s, len, &i) == 0)
+	if (isint && num_to_int64(s, len, &i) == 0 && !(i == 0 && s[0] == '-'))
 		return json_integer((json_int_t)i);
-	/* Reals, and integers too big for jansson: the nearest double. */
-	return json_real(num_to_double(s, len));
+	/* Reals, -0, integers beyond int64: the double and the text. */
+	return jnum_new(s, len);
+}
+
+json_t *
+jscan_value(const char *s, size_t len, struct errbuf *eb)
+{
+	struct jscan js;
+	json_t *v = NULL;
+
+	jscan_init(&js);
+	if (jscan_parse(&js, s, len, eb) == 0)
+		v = jscan_json(&js, jscan_root(&js), eb);
+	jscan_release(&js);
+	return v;
 }
 
 json_t *

@@ -337,21 +337,22 @@ int jscan_lookup(struct jscan_val v, const struct jscan_step *steps, size_t n,
 /*
  * Build the jansson value of v (a new reference; json_decref() it).  Equal
  * to what json_loadb(..., JSON_DECODE_ANY | JSON_ALLOW_NUL, ...) returns
- * for the same text, with these additions for input jansson rejects:
- * integers beyond int64 become reals (nearest double; the exact text stays
- * available from jscan_raw()), reals beyond the double range become
- * +-DBL_MAX, and keys containing "\u0000" are kept.  Duplicate keys: the
- * last value wins.  Not recursive.  Returns NULL with an error if v is
- * absent or jansson runs out of memory.
- *
- * Why reals for big integers: jansson 2.14 refuses an integer beyond int64
- * ("too big integer"), and JSON_DECODE_INT_AS_REAL would make *every*
- * integer a real, so 1 would be written back as 1.0.  A stage that only
- * reads or passes a big integer should use the tape (exact text,
- * jscan_numcmp()); only a stage that rebuilds the event loses precision,
- * as jq 1.6 does.
+ * for the same text, except for numbers and for input jansson rejects:
+ * integers that fit int64 (but "-0") are json_integer; every other number
+ * (a fraction, an exponent, -0, an integer beyond int64) is made by
+ * jnum_new(), a real holding the nearest double (+-DBL_MAX beyond the
+ * range) and its text, which it prints as and compares by (json/jnum.h).
+ * Keys containing "\u0000" are kept.  Duplicate keys: the last value
+ * wins.  Not recursive.  Returns NULL with an error if v is absent.
  */
 json_t *jscan_json(struct jscan *js, struct jscan_val v, struct errbuf *eb);
+
+/*
+ * Scan s[0..len) and build its value (jscan_parse() then jscan_json()
+ * with a scanner of its own): a new reference, or NULL with the
+ * scanner's STATUS_REJECT error.
+ */
+json_t *jscan_value(const char *s, size_t len, struct errbuf *eb);
 
 /*
  * A parsed path such as ".a.b[3]", ".a[-1]", "."key with spaces"",

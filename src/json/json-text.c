@@ -1,9 +1,13 @@
 /*
  * json-text.c -- JSON text written without building a value: compacting,
- * indenting and string quoting, byte for byte where the text is kept.
+ * indenting and string quoting, byte for byte where the text is kept; and
+ * jansson values printed as jq -c prints them, numbers with their text.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "jnum.h"
 #include "json-text.h"
 #include "lib/buf.h"
 #include "lib/util.h"
@@ -235,4 +239,150 @@ jtext_add_string_lossy(struct buf *out, const char *p, size_t n)
 	}
 	jtext_add_string(out, tmp.data, tmp.len);
 	buf_release(&tmp);
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+void
+jtext_quote(struct buf *out, const char *s, size_t len)
+{
+	size_t i, start = 0;
+
+	buf_addc(out, '"');
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *esc = NULL;
+		char u[8];
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F)
+			continue;
+		switch (c) {
+		case '"':
+			esc = "\\\"";
+			break;
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '\b':
+			esc = "\\b";
+			break;
+		case '\f':
+			esc = "\\f";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		case '\r':
+			esc = "\\r";
+			break;
+		case '\t':
+			esc = "\\t";
+			break;
+		default:
+			snprintf(u, sizeof(u), "\\u%04x", c);
+			esc = u;
+		}
+		buf_add(out, s + start, i - start);
+		buf_adds(out, esc);
+		start = i + 1;
+	}
+	buf_add(out, s + start, len - start);
+	buf_addc(out, '"');
+}
+
+/*
+ * Print v into out, stopping once out is longer than limit: a value built
+ * by assignments can share parts, and so print exponentially larger than
+ * the work that made it ([., .] forty times over is 2^40 leaves).
+ */
+static void
+value(struct buf *out, const json_t *v, size_t limit, int canon)
+{
+	size_t i;
+
+	if (out->len > limit)
+		return;
+
+	switch (json_typeof(v)) {
+	case JSON_NULL:
+		buf_adds(out, "null");
+		break;
+	case JSON_TRUE:
+		buf_adds(out, "true");
+		break;
+	case JSON_FALSE:
+		buf_adds(out, "false");
+		break;
+	case JSON_INTEGER:
+	case JSON_REAL:
+		if (canon)
+			jnum_dump_canon(v, out);
+		else
+			jnum_dump(v, out);
+		break;
+	case JSON_STRING: {
+		size_t n = json_string_length(v);
+
+		/* a prefix is enough to pass the limit */
+		if (n > limit - out->len)
+			n = limit - out->len + 1;
+		jtext_quote(out, json_string_value(v), n);
+		break;
+	}
+	case JSON_ARRAY:
+		buf_addc(out, '[');
+		for (i = 0; i < json_array_size(v); i++) {
+			if (out->len > limit)
+				return;
+			if (i)
+				buf_addc(out, ',');
+			value(out, json_array_get((json_t *)v, i), limit,
+			      canon);
+		}
+		buf_addc(out, ']');
+		break;
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *m;
+		int first = 1;
+
+		buf_addc(out, '{');
+		json_object_foreach((json_t *)v, k, m) {
+			if (out->len > limit)
+				return;
+			if (!first)
+				buf_addc(out, ',');
+			first = 0;
+			jtext_quote(out, k,
+				    json_object_iter_key_len(
+					    json_object_key_to_iter(k)));
+			buf_addc(out, ':');
+			value(out, m, limit, canon);
+		}
+		buf_addc(out, '}');
+		break;
+	}
+	}
+}
+
+void
+jtext_value(struct buf *out, const json_t *v, size_t limit)
+{
+	value(out, v, limit, 0);
+}
+
+void
+jtext_value_canon(struct buf *out, const json_t *v, size_t limit)
+{
+	value(out, v, limit, 1);
+}
+
+char *
+jtext_dumps(const json_t *v)
+{
+	struct buf b = BUF_INIT;
+	size_t n;
+
+	jtext_value(&b, v, SIZE_MAX);
+	return buf_detach(&b, &n);
 }

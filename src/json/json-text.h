@@ -1,11 +1,12 @@
 /*
- * json-text.h -- JSON text written without building a value (no jansson):
- * the names say jtext_ so that none of them can be mistaken for one of
- * jansson's json_* functions.
+ * json-text.h -- JSON text written without building a value, and the
+ * printer of jansson values (jtext_value()): the names say jtext_ so that
+ * none of them can be mistaken for one of jansson's json_* functions.
  */
 #ifndef JSON_TEXT_H
 #define JSON_TEXT_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 struct buf;
@@ -38,5 +39,31 @@ void jtext_add_string_lossy(struct buf *out, const char *p, size_t n);
  * JSON; numbers and strings are copied byte for byte.
  */
 void jtext_pretty(struct buf *out, const char *p, size_t n);
+
+/*
+ * Append a JSON string of s[0..len) escaped as jq escapes (control
+ * characters and DEL as \u00XX, the usual short escapes).
+ */
+void jtext_quote(struct buf *out, const char *s, size_t len);
+
+/*
+ * Append v as jq -c prints it, numbers as jnum_dump() (their own text
+ * when they have one), objects in insertion order.  Stops once out is
+ * longer than limit (a value built by assignments can share parts and
+ * print exponentially larger than the work that made it): the caller
+ * checks out->len.  This is the one printer of values: jansson's
+ * json_dumps() does not know number texts.
+ */
+void jtext_value(struct buf *out, const json_t *v, size_t limit);
+
+/* The same with numbers spelled canonically (jnum_dump_canon()). */
+void jtext_value_canon(struct buf *out, const json_t *v, size_t limit);
+
+/*
+ * v printed by jtext_value() without a limit, NUL-terminated, in memory of
+ * our own (free() it): what json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY
+ * | JSON_PRESERVE_ORDER) was, with numbers as written.
+ */
+char *jtext_dumps(const json_t *v);
 
 #endif

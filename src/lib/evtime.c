@@ -8,6 +8,7 @@
 
 #include "errbuf.h"
 #include "evtime.h"
+#include "json/json-text.h"
 
 #define NS_PER_S 1000000000LL
 /* What int64 nanoseconds hold, with a second to spare: 1677-09-21 to
@@ -136,7 +137,7 @@ evtime_parse_rfc3339(const char *s, size_t n, int64_t *ns)
 static int
 bad_time(const json_t *v, struct errbuf *eb)
 {
-	char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	char *text = jtext_dumps(v);
 	size_t n = text ? strlen(text) : 0;
 
 	errbuf_set(eb, STATUS_REJECT,

@@ -31,7 +31,9 @@
 
 #include "lib/buf.h"
 #include "lib/errbuf.h"
+#include "json/jnum.h"
 #include "json/json-scan.h"
+#include "json/json-text.h"
 #include "lib/regex.h"
 #include "schema-int.h"
 #include "schema.h"
@@ -344,7 +346,7 @@ is_integer(ival x)
 	if (inumint(x))
 		return 1;
 	s = iraw(x, &len);
-	return schema_dec_is_integer(s, len);
+	return jnum_dec_is_integer(s, len);
 }
 
 static int
@@ -354,8 +356,8 @@ num_cmp(ival x, const struct snum *n)
 	const char *s = iraw(x, &len);
 
 	if (n->small)
-		return schema_dec_cmp_small(s, len, n->iv);
-	return schema_dec_cmp(s, len, n->text, n->len);
+		return jnum_dec_cmp_small(s, len, n->iv);
+	return jnum_dec_cmp(s, len, n->text, n->len);
 }
 
 static int equal(struct schema *sc, ival a, ival b);
@@ -403,7 +405,7 @@ equal(struct schema *sc, ival a, ival b)
 	case JSCAN_NUMBER:
 		x = iraw(a, &xl);
 		y = iraw(b, &yl);
-		return schema_dec_cmp(x, xl, y, yl) == 0;
+		return jnum_dec_cmp(x, xl, y, yl) == 0;
 	case JSCAN_STRING:
 		x = iraw(a, &xl);
 		y = iraw(b, &yl);
@@ -480,7 +482,7 @@ schema_node_plan(struct snode *n)
 
 			if (ity(e) == JSCAN_NUMBER) {
 				ss.s = iraw(e, &ss.len);
-				ss.hash = schema_dec_hash(ss.s, ss.len);
+				ss.hash = jnum_dec_hash(ss.s, ss.len);
 				ss.number = 1;
 				enum_put(n, &ss);
 				n->enum_nstr++;
@@ -580,7 +582,7 @@ enum_has(struct vctx *v, struct snode *n, ival inst)
 			return 0;
 		if (number) {
 			s = iraw(inst, &len);
-			hash = schema_dec_hash(s, len);
+			hash = jnum_dec_hash(s, len);
 		} else {
 			s = istr(inst, &v->sc->str, &len);
 			hash = schema_name_hash(s, len);
@@ -591,7 +593,7 @@ enum_has(struct vctx *v, struct snode *n, ival inst)
 
 			if (e->hash != hash || e->number != number)
 				continue;
-			if (number ? schema_dec_cmp(e->s, e->len, s, len) == 0
+			if (number ? jnum_dec_cmp(e->s, e->len, s, len) == 0
 				   : e->len == len && memcmp(e->s, s, len) == 0)
 				return 1;
 		}
@@ -678,7 +680,7 @@ show(struct vctx *v, ival x, char *out, size_t n)
 		return;
 	}
 	j = jscan_json(v->js, x, NULL); /* only instances are shown */
-	s = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	s = j ? jtext_dumps(j) : NULL;
 	json_decref(j);
 	if (s == NULL) {
 		snprintf(out, n, "(value)");
@@ -1108,8 +1110,6 @@ eval_content(struct vctx *v, struct snode *n, const char *s, size_t len,
 	     const struct seg *ip, const struct seg *kp)
 {
 	struct buf dec = BUF_INIT;
-	json_error_t jerr;
-	json_t *j;
 	int ok = 1;
 
 	if (n->content_encoding &&
@@ -1124,12 +1124,18 @@ eval_content(struct vctx *v, struct snode *n, const char *s, size_t len,
 	}
 	if (n->content_type &&
 	    strcasecmp(n->content_type, "application/json") == 0) {
-		j = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-		if (j == NULL)
+		/* the scanner's verdict, as for events: any number is
+		 * JSON, however big */
+		struct jscan js;
+		struct errbuf eb = { 0 };
+
+		jscan_init(&js);
+		if (jscan_check(&js, s, len, &eb) == -1)
 			ok = fail(v, n, ip, kp, "contentMediaType",
 				  "value is not a valid JSON document: %s",
-				  jerr.text);
-		json_decref(j);
+				  eb.msg);
+		jscan_release(&js);
+		errbuf_clear(&eb);
 	}
 	buf_release(&dec);
 	return ok;

@@ -23,6 +23,7 @@
 
 #include "lib/buf.h"
 #include "lib/errbuf.h"
+#include "json/jnum.h"
 #include "lib/regex.h"
 #include "schema-compat.h"
 #include "schema-int.h"
@@ -1150,7 +1151,7 @@ sub_plain(struct cx *cx, json_t *a, const char *pa, json_t *b, const char *pb)
 							     : NULL,
 			       "the value %s is allowed by %s but not by %s",
 			       text, la, lb);
-			free(text);
+			jnum_free(text);
 		}
 		json_decref(vals);
 		return;

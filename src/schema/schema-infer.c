@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/jnum.h"
 #include "schema-infer.h"
 #include "lib/xmalloc.h"
 
@@ -32,9 +33,10 @@ static const struct {
 
 struct node {
 	uint64_t seen[T_COUNT];
-	/* integers: exact bounds; all numbers: bounds as doubles */
-	json_int_t imin, imax;
-	double dmin, dmax;
+	/* the least and greatest number seen (references), compared as
+	 * expressions compare (jnum_cmp(): exactly when both are written
+	 * out), printed with the text they were read with */
+	json_t *nmin, *nmax;
 	json_t *strings; /* object used as a set; NULL once too many */
 	unsigned fmt_ok; /* bit i: every string matched formats[i] */
 	json_t *props;	 /* object: name -> integer node index */
@@ -110,6 +112,26 @@ add_string(struct schema_infer *si, size_t idx, json_t *v)
 	}
 }
 
+/*
+ * An integer as validate decides it, on the number as written: 1, 1.0,
+ * 1e2 and 12345678901234567890 are; a computed double when integral.
+ */
+static int
+is_integer(const json_t *v)
+{
+	const char *t;
+	size_t n;
+	double d;
+
+	if (json_is_integer(v))
+		return 1;
+	t = jnum_text(v, &n);
+	if (t != NULL)
+		return jnum_dec_is_integer(t, n);
+	d = jnum_value(v);
+	return isfinite(d) && d == floor(d);
+}
+
 static void
 add_value(struct schema_infer *si, size_t idx, json_t *v)
 {
@@ -126,32 +148,18 @@ add_value(struct schema_infer *si, size_t idx, json_t *v)
 	case JSON_FALSE:
 		nd->seen[T_BOOL]++;
 		break;
-	case JSON_INTEGER: {
-		json_int_t n = json_integer_value(v);
-
-		if (nd->seen[T_INT] == 0 || n < nd->imin)
-			nd->imin = n;
-		if (nd->seen[T_INT] == 0 || n > nd->imax)
-			nd->imax = n;
-		if (nd->seen[T_INT] + nd->seen[T_REAL] == 0 ||
-		    (double)n < nd->dmin)
-			nd->dmin = (double)n;
-		if (nd->seen[T_INT] + nd->seen[T_REAL] == 0 ||
-		    (double)n > nd->dmax)
-			nd->dmax = (double)n;
-		nd->seen[T_INT]++;
+	case JSON_INTEGER:
+	case JSON_REAL:
+		if (nd->nmin == NULL || jnum_cmp(v, nd->nmin) < 0) {
+			json_decref(nd->nmin);
+			nd->nmin = json_incref(v);
+		}
+		if (nd->nmax == NULL || jnum_cmp(v, nd->nmax) > 0) {
+			json_decref(nd->nmax);
+			nd->nmax = json_incref(v);
+		}
+		nd->seen[is_integer(v) ? T_INT : T_REAL]++;
 		break;
-	}
-	case JSON_REAL: {
-		double d = json_real_value(v);
-
-		if (nd->seen[T_INT] + nd->seen[T_REAL] == 0 || d < nd->dmin)
-			nd->dmin = d;
-		if (nd->seen[T_INT] + nd->seen[T_REAL] == 0 || d > nd->dmax)
-			nd->dmax = d;
-		nd->seen[T_REAL]++;
-		break;
-	}
 	case JSON_STRING:
 		nd->seen[T_STRING]++;
 		add_string(si, idx, v);
@@ -297,18 +305,11 @@ node_schema(struct schema_infer *si, size_t idx)
 			break;
 		}
 	}
-	if (num && nd->seen[T_REAL] == 0) {
-		json_object_set_new(s, "minimum", json_integer(nd->imin));
-		json_object_set_new(s, "maximum", json_integer(nd->imax));
-	} else if (num && isfinite(nd->dmin) && isfinite(nd->dmax) &&
-		   fabs(nd->dmin) < 9007199254740992.0 &&
-		   fabs(nd->dmax) < 9007199254740992.0) {
-		/* Beyond 2^53 a double may not be the number the event holds
-		 * (a 20-digit integer, 1e999 read as the largest double), and
-		 * validate compares exactly: no bound rather than a wrong one.
-		 */
-		json_object_set_new(s, "minimum", json_real(nd->dmin));
-		json_object_set_new(s, "maximum", json_real(nd->dmax));
+	if (num) {
+		/* the events' own numbers, text and all: validate compares
+		 * them exactly with the same texts */
+		json_object_set(s, "minimum", nd->nmin);
+		json_object_set(s, "maximum", nd->nmax);
 	}
 	if (nd->seen[T_ARRAY] && nd->items)
 		json_object_set_new(s, "items", node_schema(si, nd->items));
@@ -369,6 +370,8 @@ schema_infer_free(struct schema_infer *si)
 	for (i = 0; i < si->n; i++) {
 		json_decref(si->nodes[i].strings);
 		json_decref(si->nodes[i].props);
+		json_decref(si->nodes[i].nmin);
+		json_decref(si->nodes[i].nmax);
 	}
 	free(si->nodes);
 	free(si);

@@ -262,15 +262,8 @@ void schema_pct_encode(struct buf *out, const char *s, const char *keep);
  * in j, or NULL. */
 json_t *schema_ptr_get(json_t *j, const char *ptr);
 
-/* schema-num.c: JSON number texts compared exactly. */
-int schema_dec_cmp(const char *a, size_t alen, const char *b, size_t blen);
-/* schema_dec_cmp() against an integer of at most 18 digits. */
-int schema_dec_cmp_small(const char *a, size_t alen, long long j);
-/* s is an integer of at most 18 digits: 1 and *out, else 0. */
-int schema_small_int(const char *s, size_t len, long long *out);
-int schema_dec_is_integer(const char *s, size_t len);
-/* A hash equal for equal values (1, 1.0 and 10e-1 hash alike). */
-size_t schema_dec_hash(const char *s, size_t len);
+/* schema-num.c: multipleOf decided on the texts (the exact comparisons
+ * of number texts are json/jnum.h's jnum_dec_*). */
 int schema_dec_multiple(const char *x, size_t xlen, const char *m, size_t mlen);
 void schema_double_text(double d, char *out, size_t n);
 void schema_snum_set(struct snum *, const char *text, size_t len);

@@ -1,22 +1,12 @@
 /*
- * schema-num.c -- JSON numbers compared exactly, from their text.
+ * schema-num.c -- multipleOf on number texts, and the texts of schema
+ * numbers.
  *
- * A JSON number is a decimal: its text says exactly which rational it is,
- * so minimum/maximum, enum/const and "is it an integer" are decided on the
- * digits, never on a double.  18446744073709551617 is greater than
- * 18446744073709551616, 0.10000000000000000001 is greater than 0.1, 1.0 and
- * 1e400 are integers, and no text is ever converted with strtod() for a
- * comparison.
- *
- * A number is read into a struct dnum: sign, significant digits (leading
- * and trailing zeros dropped) and the decimal exponent of the first one, so
- * the value is 0.D1D2...Dn x 10^exp.  The digits are two spans of the text
- * (before and after the decimal point), never copied.
- *
- * Limits: exponents beyond +-10^15 are clamped to that (written numbers of
- * 10^(10^15) do not occur; two that large compare on their digits).
- * multipleOf is exact when the divisor has at most 18 significant digits;
- * otherwise it is decided in double precision (schema_dec_multiple()).
+ * minimum/maximum, enum/const and "is it an integer" are decided on the
+ * digits by json/jnum.c's jnum_dec_* (which the expression language shares
+ * for ==, < and sort), never on a double.  multipleOf is exact when the divisor
+ * has at most 18 significant digits; otherwise it is decided in double
+ * precision (schema_dec_multiple()).
  */
 #include <math.h>
 #include <stdint.h>
@@ -25,277 +15,10 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "json/jnum.h"
 #include "lib/util.h"
 #include "schema-int.h"
 #include "lib/xmalloc.h"
-
-#define EXP_CLAMP 1000000000000000LL /* 10^15 */
-
-struct dnum {
-	int neg, zero;
-	const char *d1; /* significant digits: d1[0..n1) then d2[0..n2) */
-	size_t n1;
-	const char *d2;
-	size_t n2;
-	long long exp; /* value = 0.(digits) x 10^exp */
-};
-
-/* Read a valid JSON number text into *d. */
-static void
-dnum_read(const char *s, size_t len, struct dnum *d)
-{
-	const char *p = s, *end = s + len, *ip, *fp = NULL;
-	size_t in, fn = 0, lz;
-	long long e = 0;
-
-	memset(d, 0, sizeof *d);
-	if (p < end && *p == '-') {
-		d->neg = 1;
-		p++;
-	}
-	ip = p;
-	while (p < end && *p >= '0' && *p <= '9')
-		p++;
-	in = (size_t)(p - ip);
-	if (p < end && *p == '.') {
-		fp = ++p;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-		fn = (size_t)(p - fp);
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		int eneg = 0;
-
-		p++;
-		if (p < end && (*p == '+' || *p == '-'))
-			eneg = *p++ == '-';
-		for (; p < end && *p >= '0' && *p <= '9'; p++)
-			if (e < EXP_CLAMP)
-				e = e * 10 + (*p - '0');
-		if (e > EXP_CLAMP)
-			e = EXP_CLAMP;
-		if (eneg)
-			e = -e;
-	}
-	/* the integer part has no leading zeros unless it is "0" */
-	if (in == 1 && ip[0] == '0')
-		in = 0;
-	if (in > 0) {
-		d->d1 = ip;
-		d->n1 = in;
-		d->d2 = fp;
-		d->n2 = fn;
-		d->exp = e + (long long)in;
-	} else {
-		for (lz = 0; lz < fn && fp[lz] == '0'; lz++)
-			;
-		d->d1 = fp + lz;
-		d->n1 = fn - lz;
-		d->d2 = NULL;
-		d->n2 = 0;
-		d->exp = e - (long long)lz;
-	}
-	/* trailing zeros */
-	while (d->n2 > 0 && d->d2[d->n2 - 1] == '0')
-		d->n2--;
-	if (d->n2 == 0)
-		while (d->n1 > 0 && d->d1[d->n1 - 1] == '0')
-			d->n1--;
-	d->zero = d->n1 + d->n2 == 0;
-	if (d->zero) {
-		d->neg = 0;
-		d->exp = 0;
-	}
-}
-
-static inline size_t
-dnum_ndig(const struct dnum *d)
-{
-	return d->n1 + d->n2;
-}
-
-static inline int
-dnum_dig(const struct dnum *d, size_t k)
-{
-	return (k < d->n1 ? d->d1[k] : d->d2[k - d->n1]) - '0';
-}
-
-/* Compare magnitudes. */
-static int
-dnum_cmp_abs(const struct dnum *a, const struct dnum *b)
-{
-	size_t na = dnum_ndig(a), nb = dnum_ndig(b), k;
-
-	if (a->zero || b->zero)
-		return a->zero == b->zero ? 0 : a->zero ? -1 : 1;
-	if (a->exp != b->exp)
-		return a->exp < b->exp ? -1 : 1;
-	for (k = 0; k < na && k < nb; k++) {
-		int x = dnum_dig(a, k), y = dnum_dig(b, k);
-
-		if (x != y)
-			return x < y ? -1 : 1;
-	}
-	return na == nb ? 0 : na < nb ? -1 : 1;
-}
-
-static int
-dnum_cmp(const struct dnum *a, const struct dnum *b)
-{
-	int sa = a->zero ? 0 : a->neg ? -1 : 1;
-	int sb = b->zero ? 0 : b->neg ? -1 : 1, r;
-
-	if (sa != sb)
-		return sa < sb ? -1 : 1;
-	if (sa == 0)
-		return 0;
-	r = dnum_cmp_abs(a, b);
-	return sa < 0 ? -r : r;
-}
-
-/* Plain integers of up to 18 digits: the common case, without dnum. */
-static int
-small_int(const char *s, size_t len, long long *out)
-{
-	size_t i = s[0] == '-';
-	long long v = 0;
-
-	if (len - i == 0 || len - i > 18)
-		return 0;
-	for (; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = s[0] == '-' ? -v : v;
-	return 1;
-}
-
-/*
- * A decimal without exponent and with at most 18 integer digits against
- * a small integer j (the usual "minimum": 0): 1 with *r set, or 0.
- */
-static int
-plain_vs_int(const char *s, size_t len, long long j, int *r)
-{
-	size_t i = s[0] == '-', k;
-	long long ip = 0;
-	int neg = s[0] == '-', frac = 0;
-
-	for (k = i; k < len && s[k] >= '0' && s[k] <= '9'; k++)
-		;
-	if (k - i == 0 || k - i > 18 || k == len || s[k] != '.')
-		return 0;
-	for (; i < k; i++)
-		ip = ip * 10 + (s[i] - '0');
-	for (i = k + 1; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0; /* an exponent */
-		if (s[i] != '0')
-			frac = 1;
-	}
-	if (!neg) {
-		/* ip <= s < ip + 1 */
-		*r = ip < j ? -1 : ip > j ? 1 : frac;
-	} else if (!frac) {
-		*r = -ip < j ? -1 : -ip > j;
-	} else {
-		/* -(ip + 1) < s < -ip */
-		*r = -ip <= j ? -1 : 1;
-	}
-	return 1;
-}
-
-int
-schema_dec_cmp_small(const char *a, size_t alen, long long j)
-{
-	const char *p = a, *end = a + alen, *ip;
-	long long ipart = 0;
-	int neg = 0, frac = 0, n;
-	char b[24];
-
-	/* one pass over -?digits(.digits)?, at most 18 integer digits */
-	if (p < end && *p == '-') {
-		neg = 1;
-		p++;
-	}
-	ip = p;
-	while (p < end && (unsigned)(*p - '0') < 10) {
-		if (p - ip == 18)
-			goto slow; /* more than 18 digits: might overflow */
-		ipart = ipart * 10 + (*p++ - '0');
-	}
-	if (p < end && *p == '.')
-		for (p++; p < end && (unsigned)(*p - '0') < 10; p++)
-			frac |= *p != '0';
-	if (p != end)
-		goto slow; /* an exponent */
-	if (!neg)	   /* ipart <= a < ipart + 1 */
-		return ipart < j ? -1 : ipart > j ? 1 : frac;
-	if (!frac)
-		return -ipart < j ? -1 : -ipart > j;
-	/* -(ipart + 1) < a < -ipart */
-	return -ipart <= j ? -1 : 1;
-slow:
-	n = snprintf(b, sizeof b, "%lld", j);
-	return schema_dec_cmp(a, alen, b, (size_t)n);
-}
-
-int
-schema_small_int(const char *s, size_t len, long long *out)
-{
-	return small_int(s, len, out);
-}
-
-int
-schema_dec_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-	struct dnum x, y;
-	long long i, j;
-	int r;
-
-	if (small_int(b, blen, &j)) {
-		if (small_int(a, alen, &i))
-			return i < j ? -1 : i > j;
-		if (plain_vs_int(a, alen, j, &r))
-			return r;
-	}
-	dnum_read(a, alen, &x);
-	dnum_read(b, blen, &y);
-	return dnum_cmp(&x, &y);
-}
-
-size_t
-schema_dec_hash(const char *s, size_t len)
-{
-	struct dnum d;
-	size_t h = 5381, k;
-	unsigned long long e;
-
-	dnum_read(s, len, &d);
-	h = h * 33 + (size_t)d.neg;
-	for (k = 0; k < dnum_ndig(&d); k++)
-		h = h * 33 + (size_t)dnum_dig(&d, k);
-	e = (unsigned long long)d.exp;
-	for (k = 0; k < 8; k++, e >>= 8)
-		h = h * 33 + (size_t)(e & 0xff);
-	return h;
-}
-
-int
-schema_dec_is_integer(const char *s, size_t len)
-{
-	struct dnum d;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
-			break;
-	if (i == len)
-		return 1;
-	dnum_read(s, len, &d);
-	return d.zero || d.exp >= (long long)dnum_ndig(&d);
-}
 
 /* (a * b) mod m for a, b < m < 2^62, without 128-bit arithmetic. */
 static uint64_t
@@ -363,26 +86,26 @@ multiple_double(const char *x, size_t xlen, const char *m, size_t mlen)
 int
 schema_dec_multiple(const char *x, size_t xlen, const char *m, size_t mlen)
 {
-	struct dnum a, b;
+	struct jnum_dec a, b;
 	long long ea, eb;
 	size_t na, nb, k;
 	uint64_t mod = 0, r = 0;
 
-	dnum_read(x, xlen, &a);
-	dnum_read(m, mlen, &b);
+	jnum_dec_read(x, xlen, &a);
+	jnum_dec_read(m, mlen, &b);
 	if (a.zero)
 		return 1;
 	if (b.zero)
 		return 0;
-	if (dnum_cmp_abs(&a, &b) < 0)
+	if (jnum_dec_cmp_abs(&a, &b) < 0)
 		return 0;
 	/*
 	 * a = A x 10^ea and b = B x 10^eb with integers A and B that do not
 	 * end in 0.  If ea < eb, a/b = A / (B x 10^(eb - ea)) would need 10
 	 * to divide A: never.  Otherwise a/b = A x 10^(ea - eb) / B.
 	 */
-	na = dnum_ndig(&a);
-	nb = dnum_ndig(&b);
+	na = jnum_dec_ndig(&a);
+	nb = jnum_dec_ndig(&b);
 	ea = a.exp - (long long)na;
 	eb = b.exp - (long long)nb;
 	if (ea < eb)
@@ -390,9 +113,9 @@ schema_dec_multiple(const char *x, size_t xlen, const char *m, size_t mlen)
 	if (nb > 18)
 		return multiple_double(x, xlen, m, mlen);
 	for (k = 0; k < nb; k++)
-		mod = mod * 10 + (uint64_t)dnum_dig(&b, k);
+		mod = mod * 10 + (uint64_t)jnum_dec_dig(&b, k);
 	for (k = 0; k < na; k++)
-		r = (r * 10 + (uint64_t)dnum_dig(&a, k)) % mod;
+		r = (r * 10 + (uint64_t)jnum_dec_dig(&a, k)) % mod;
 	r = mulmod(r, pow10mod((unsigned long long)(ea - eb), mod), mod);
 	return r == 0;
 }
@@ -422,7 +145,7 @@ schema_snum_set(struct snum *sn, const char *text, size_t len)
 	sn->text = xstrndup(text, len);
 	sn->len = len;
 	sn->d = strtod(sn->text, NULL);
-	sn->small = small_int(text, len, &sn->iv);
+	sn->small = jnum_small_int(text, len, &sn->iv);
 }
 
 /* ---- exact texts of loaded documents ------------------------------------ */
@@ -574,9 +297,13 @@ schema_number_text(const struct numtext *nt, const json_t *j, struct buf *out)
 {
 	const char *t = numtext_get(nt, j);
 	char tmp[40];
+	size_t n;
 
 	if (t) {
 		buf_adds(out, t);
+	} else if ((t = jnum_text(j, &n)) != NULL) {
+		/* a number an earlier stage kept with its text */
+		buf_add(out, t, n);
 	} else if (json_is_integer(j)) {
 		buf_addf(out, "%lld", (long long)json_integer_value(j));
 	} else {

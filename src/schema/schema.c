@@ -22,6 +22,7 @@
 #include "lib/errbuf.h"
 #include "lib/regex.h"
 #include "lib/util.h"
+#include "json/jnum.h"
 #include "json/json-scan.h"
 #include "schema-int.h"
 #include "schema.h"
@@ -1257,8 +1258,8 @@ compile_bounds(struct cctx *cc, struct snode *n, json_t *j, const char *base,
 		cc->sc->mem_used += sizeof *n->num;
 		exact_number(cc, mult, &n->num->mult);
 		/* on the exact text: 1e-400 is positive, not 0.0 */
-		if (mult && schema_dec_cmp(n->num->mult.text, n->num->mult.len,
-					   "0", 1) <= 0)
+		if (mult && jnum_dec_cmp(n->num->mult.text, n->num->mult.len,
+					 "0", 1) <= 0)
 			return bad(cc, "multipleOf", "must be greater than 0");
 		exact_number(cc, max, &n->num->max);
 		exact_number(cc, xmax, &n->num->xmax);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "json/json-text.h"
 #include "lib/errbuf.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
@@ -206,7 +207,7 @@ ckpt_dump(const struct ckpt_entry *v, size_t n)
 		json_array_append_new(files, o);
 	}
 	json_object_set_new(root, "files", files);
-	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = jtext_dumps(root);
 	json_decref(root);
 	return text;
 }

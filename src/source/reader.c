@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/jnum.h"
 #include "json/json-text.h"
 #include "lib/errbuf.h"
 #include "reader.h"
@@ -208,40 +209,7 @@ reader_fill(struct reader *r, struct errbuf *eb)
 static int
 is_json_number(const char *p, size_t n)
 {
-	size_t i = 0;
-
-	if (i < n && p[i] == '-')
-		i++;
-	if (i >= n)
-		return 0;
-	if (p[i] == '0')
-		i++;
-	else if (p[i] >= '1' && p[i] <= '9')
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-	else
-		return 0;
-	if (i < n && p[i] == '.') {
-		size_t d = ++i;
-
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		size_t d;
-
-		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
-			i++;
-		d = i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	return i == n;
+	return n > 0 && jnum_scan(p, n) == n;
 }
 
 void

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "fuzz-format.h"
+#include "json/jnum.h"
 
 struct expect {
 	json_t *arr; /* NULL: no differential check */
@@ -63,10 +64,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (s == NULL || strlen(s) > 1 + data[0] * 16u) {
 				json_decref(x.arr);
 				x.arr = NULL;
-				free(s);
+				jnum_free(s);
 				break;
 			}
-			free(s);
+			jnum_free(s);
 		}
 	}
 	fuzz_reader(FROM_JSON, data, size, 0, check, &x);

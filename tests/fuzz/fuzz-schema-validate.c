@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/jnum.h"
 #include "lib/errbuf.h"
 #include "json/json-scan.h"
 #include "schema/schema-int.h"
@@ -126,7 +127,7 @@ numbers_fit_doubles(const struct jscan *js)
 			return 0; /* jansson may hold it as an int64 or a real
 				   */
 		schema_double_text(d, shortest, sizeof shortest);
-		if (schema_dec_cmp(buf, len, shortest, strlen(shortest)) != 0)
+		if (jnum_dec_cmp(buf, len, shortest, strlen(shortest)) != 0)
 			return 0;
 	}
 	return 1;

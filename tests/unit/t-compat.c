@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/jnum.h"
 #include "lib/errbuf.h"
 #include "schema/schema-compat.h"
 #include "schema/schema.h"
@@ -462,7 +463,7 @@ main(void)
 				incompatible++;
 				shown += bad > 0;
 			}
-			free(witness);
+			jnum_free(witness);
 			compat_result_release(&res);
 		}
 		json_decref(o.doc);

@@ -11,6 +11,7 @@
 #include "lib/buf.h"
 #include "lib/errbuf.h"
 #include "lib/regex.h"
+#include "json/jnum.h"
 #include "json/json-scan.h"
 #include "schema/schema-int.h"
 #include "schema/schema.h"
@@ -99,7 +100,7 @@ test_errors(void)
 	s = json_dumps(j, JSON_COMPACT);
 	ok(s && strstr(s, "\"instance\":\"/data/amount\"") != NULL,
 	   "errors as JSON");
-	free(s);
+	jnum_free(s);
 	json_decref(j);
 	schema_errors_reset(&errs);
 	errs.max = 1;
@@ -358,11 +359,11 @@ test_exact_random(void)
 		want = sa < sb ? -1 : sa > sb;
 		for (k = 0; k < na * nb; k++) {
 			const char *x = fa[k % na], *y = fb[k / na];
-			int r = schema_dec_cmp(x, strlen(x), y, strlen(y));
+			int r = jnum_dec_cmp(x, strlen(x), y, strlen(y));
 			long long j;
 
-			if (schema_small_int(y, strlen(y), &j) &&
-			    schema_dec_cmp_small(x, strlen(x), j) != want) {
+			if (jnum_small_int(y, strlen(y), &j) &&
+			    jnum_dec_cmp_small(x, strlen(x), j) != want) {
 				diag("cmp_small %s %lld wrong", x, j);
 				bad++;
 			}
@@ -372,12 +373,12 @@ test_exact_random(void)
 				     want);
 				bad++;
 			}
-			if (schema_dec_hash(x, strlen(x)) !=
-			    schema_dec_hash(fa[0], strlen(fa[0]))) {
+			if (jnum_dec_hash(x, strlen(x)) !=
+			    jnum_dec_hash(fa[0], strlen(fa[0]))) {
 				diag("hash %s differs from %s", x, fa[0]);
 				bad++;
 			}
-			if (schema_dec_is_integer(x, strlen(x)) !=
+			if (jnum_dec_is_integer(x, strlen(x)) !=
 			    (sa % 10000 == 0)) {
 				diag("is_integer %s wrong", x);
 				bad++;
