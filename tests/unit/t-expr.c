@@ -122,7 +122,7 @@ main(void)
 	bad("input", 0, "input is not supported by evpipe");
 	bad("inputs", 0, "inputs is not supported by evpipe");
 	bad("debug", 0, "debug is not supported by evpipe");
-	bad("input_line_number", 0, "input_line_number is not supported");
+	bad("input", 0, "input is not supported");
 	bad("halt_error", 0, "halt_error is not supported");
 	bad("$__prog_args", 0, "is not defined");
 	bad("getpath", 0, "getpath/0 is not defined; did you mean getpath/1?");
