@@ -20,7 +20,8 @@
  * mark is the number of messages all of whose events were handed out,
  * and delivered(mark) acknowledges ("+ACK") the messages up to it.
  * Entries still inside evpipe past half the consumer's AckWait are sent
- * "+WPI" (work in progress) once a second, so a batch or a sort window
+ * "+WPI" (work in progress), looked at every second (every quarter of
+ * the AckWait if that is shorter), so a batch or a sort window
  * that holds events does not make the server deliver them again.  At
  * the end what was fetched but not handed out, or handed out but not
  * delivered, is sent "-NAK": the server gives it to a consumer at once.
@@ -86,6 +87,8 @@ struct nsrc {
 	int batch;	 /* what a request asks for */
 	int64_t expires; /* ns a request may wait */
 	int64_t ack_wait;
+	int64_t tick; /* ns between checks: NSRC_TICK, or a quarter of
+		       * a shorter AckWait */
 	/* shared with the library's threads, under mu */
 	pthread_mutex_t mu;
 	struct nqueued *q; /* a ring of NSRC_QUEUE_MAX */
@@ -735,7 +738,7 @@ nsrc_service(struct source *s, struct source_set *set)
 		log_warn("%s: reconnected", n->spec);
 	if (now >= n->next_tick) {
 		keep_alive(n, now);
-		n->next_tick = now + NSRC_TICK;
+		n->next_tick = now + n->tick;
 	}
 	request_more(n);
 	s->deadline = n->next_tick;
@@ -975,6 +978,7 @@ consumer_get(struct nsrc *n, struct errbuf *eb)
 	}
 	n->ack_wait =
 		ci->Config->AckWait > 0 ? ci->Config->AckWait : NSRC_ACK_WAIT;
+	n->tick = n->ack_wait / 4 < NSRC_TICK ? n->ack_wait / 4 : NSRC_TICK;
 	n->batch = NSRC_BATCH;
 	if (ci->Config->MaxRequestBatch > 0 &&
 	    ci->Config->MaxRequestBatch < n->batch)
@@ -1057,7 +1061,7 @@ source_nats_new(struct source_set *set, const char *spec)
 	n->s.name = n->name;
 	n->s.fd = n->pipe[0];
 	n->s.ready = 1;
-	n->next_tick = mono_ns() + NSRC_TICK;
+	n->next_tick = mono_ns() + n->tick;
 	n->s.deadline = n->next_tick;
 	n->s.delivery = 1;
 	source_set_add(set, &n->s);
