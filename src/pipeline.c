@@ -583,6 +583,8 @@ run_line(struct run *r, const char *src, const struct source_rec *in,
 	r->lines++;
 	record_init(&rec, src, in->lineno, in->bytes, in->len);
 	rec.seq = ++r->seq;
+	rec.meta = in->meta;
+	rec.metalen = in->metalen;
 	if (too_long) {
 		errbuf_set(&eb, STATUS_REJECT,
 			   "line longer than %llu bytes "
@@ -628,6 +630,8 @@ run_invalid(struct run *r, const char *src, const struct source_rec *in,
 	r->lines++;
 	record_init(&rec, src, in->lineno, in->bytes, in->len);
 	rec.seq = ++r->seq;
+	rec.meta = in->meta;
+	rec.metalen = in->metalen;
 	errbuf_prefix(eb, "invalid %s", in_format_names[r->g->from]);
 	rc = run_reject(r, NULL, "input", &rec, eb, in->len >= DLQ_SAMPLE_MAX);
 	if (rc == -1)
@@ -781,7 +785,10 @@ run_turn(struct run *r, struct source *s)
 		return;
 	for (k = 0; k < SOURCE_TURN_LINES && !r->stop && !got_signal; k++) {
 		/* The one place events are read: the framing and the
-		 * --from decoder are the source's own. */
+		 * --from decoder are the source's own.  A source without
+		 * metadata never touches rec.meta. */
+		rec.meta = NULL;
+		rec.metalen = 0;
 		res = s->ops->next(s, &rec, &eb);
 		if (res == LINE_OK || res == LINE_TOO_LONG)
 			run_line(r, s->name, &rec, res == LINE_TOO_LONG);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "expr/expr.h"
 #include "lib/errbuf.h"
 #include "linereader.h"
 #include "pipeline.h"
@@ -207,6 +208,7 @@ source_set_init(struct source_set *set, const struct globals *g,
 	memset(set, 0, sizeof *set);
 	set->g = g;
 	set->inotify_fd = -1;
+	set->want_meta = expr_input_meta_used();
 	if ((inputs == NULL || inputs[0] == NULL) && g->listen.n == 0)
 		inputs = stdin_only;
 	set->inputs = inputs;
