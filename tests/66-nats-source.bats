@@ -349,3 +349,35 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	stop "$PID"
 	same "$T/out" '{"id":1}\n'
 }
+
+@test "nats source: input_meta is the message's subject, stream, sequence, delivery count, timestamp and headers" {
+	peer stream MD 'md.>'
+	peer mkconsumer MD c 1000
+	echo '{"id":1}' | peer pub md.a 'X-Trace:abc' 'Dup:one' 'Dup:two'
+	printf '{"id":2}\n{"id":3}\n' | peer pub1 md.b
+	local before
+	before=$(($(date +%s) * 1000 - 60000))
+	# held by batch, then killed: delivered again, the second time
+	consumer "$T/a" "MD?consumer=c" map '{id, m: input_meta}' then batch -n 9
+	sleep 1
+	kill -9 "$PID"
+	wait "$PID" || true
+	consumer "$T/b" "MD?consumer=c" map '{id, m: input_meta}'
+	wait_lines "$T/b" 3
+	stop "$PID"
+	jq -s -e --argjson t "$before" 'all(.[]; .m.timestamp | type == "number" and . > $t)' "$T/b" >/dev/null
+	jq -c 'del(.m.timestamp)' "$T/b" >"$T/got"
+	same "$T/got" '{"id":1,"m":{"subject":"md.a","stream":"MD","sequence":1,"delivered":2,"headers":{"Dup":"two","X-Trace":"abc"}}}
+{"id":2,"m":{"subject":"md.b","stream":"MD","sequence":2,"delivered":2,"headers":{}}}
+{"id":3,"m":{"subject":"md.b","stream":"MD","sequence":2,"delivered":2,"headers":{}}}\n'
+	# templates name it too
+	echo '{"id":4}' | peer pub md.c
+	cd "$T"
+	consumer "$T/c" "MD?consumer=c" split 'by-{input_meta.subject}.ndjson'
+	for ((i = 0; i < 300; i++)); do
+		[[ -s by-md.c.ndjson ]] && break
+		sleep 0.1
+	done
+	stop "$PID"
+	same by-md.c.ndjson '{"id":4}\n'
+}

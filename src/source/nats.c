@@ -42,6 +42,7 @@
 
 #include <nats/nats.h>
 
+#include "json/json-text.h"
 #include "lib/buf.h"
 #include "lib/errbuf.h"
 #include "lib/nats-conn.h"
@@ -117,6 +118,7 @@ struct nsrc {
 	int rd_open;	       /* rd is in use for cur */
 	const char *rd_p;      /* what rd reads */
 	size_t rd_len, rd_off; /* ... */
+	struct buf meta;       /* its metadata (input_meta), if wanted */
 	int handed;	       /* records handed out this turn */
 	int64_t next_tick;
 };
@@ -556,6 +558,72 @@ stream_seq(natsMsg *m)
 	return seq;
 }
 
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The metadata of message m (evpipe-brokers(7), Metadata) in n->meta:
+ * {"subject","stream","sequence","delivered","timestamp","headers"},
+ * the timestamp in milliseconds since the epoch, the headers in the
+ * order of their names, each with its last value.
+ */
+static void
+nsrc_meta(struct nsrc *n, natsMsg *m)
+{
+	struct buf *b = &n->meta;
+	jsMsgMetaData *md = NULL;
+	const char **keys = NULL;
+	const char *subj = natsMsg_GetSubject(m);
+	int nkeys = 0;
+	char num[128];
+
+	buf_reset(b);
+	buf_adds(b, "{\"subject\":");
+	jtext_add_string_lossy(b, subj, strlen(subj));
+	buf_adds(b, ",\"stream\":");
+	jtext_add_string_lossy(b, n->stream, strlen(n->stream));
+	if (natsMsg_GetMetaData(&md, m) == NATS_OK) {
+		snprintf(num, sizeof num,
+			 ",\"sequence\":%llu,\"delivered\":%llu,"
+			 "\"timestamp\":%lld",
+			 (unsigned long long)md->Sequence.Stream,
+			 (unsigned long long)md->NumDelivered,
+			 (long long)(md->Timestamp / 1000000));
+		jsMsgMetaData_Destroy(md);
+	} else {
+		snprintf(num, sizeof num,
+			 ",\"sequence\":null,\"delivered\":null,"
+			 "\"timestamp\":null");
+	}
+	buf_adds(b, num);
+	buf_adds(b, ",\"headers\":{");
+	if (natsMsgHeader_Keys(m, &keys, &nkeys) == NATS_OK && nkeys > 0) {
+		qsort(keys, (size_t)nkeys, sizeof *keys, str_cmp);
+		for (int i = 0; i < nkeys; i++) {
+			const char **vals = NULL;
+			int nvals = 0;
+
+			if (i > 0)
+				buf_addc(b, ',');
+			jtext_add_string_lossy(b, keys[i], strlen(keys[i]));
+			buf_addc(b, ':');
+			if (natsMsgHeader_Values(m, keys[i], &vals, &nvals) ==
+				    NATS_OK &&
+			    nvals > 0)
+				jtext_add_string_lossy(b, vals[nvals - 1],
+						       strlen(vals[nvals - 1]));
+			else
+				buf_adds(b, "null");
+			free((void *)vals);
+		}
+	}
+	free((void *)keys);
+	buf_adds(b, "}}");
+}
+
 /* The reader of a message with --from: the payload, then its end. */
 static ssize_t
 payload_read(void *arg, char *buf, size_t len, struct errbuf *eb)
@@ -606,6 +674,8 @@ cur_next(struct nsrc *n)
 	n->cur = m;
 	n->cur_seq = stream_seq(m);
 	n->pos = 0;
+	if (n->set->want_meta)
+		nsrc_meta(n, m);
 	if (n->set->g->from != FROM_NDJSON) {
 		n->rd_p = natsMsg_GetData(m);
 		n->rd_len = (size_t)natsMsg_GetDataLength(m);
@@ -683,6 +753,10 @@ nsrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 			continue;
 		}
 		rec->lineno = n->cur_seq;
+		if (n->set->want_meta) {
+			rec->meta = n->meta.data;
+			rec->metalen = n->meta.len;
+		}
 		s->name = n->name;
 		n->handed = 1;
 		return res;
@@ -864,6 +938,7 @@ nsrc_free(struct source *s)
 		natsOptions_Destroy(n->opts);
 	pthread_mutex_destroy(&n->mu);
 	pthread_cond_destroy(&n->closed_cv);
+	buf_release(&n->meta);
 	free(n->label);
 	free(n->q);
 	free(n->v);
@@ -1042,6 +1117,7 @@ source_nats_new(struct source_set *set, const char *spec)
 	n->spec = xstrdup(spec);
 	n->label = xasprintf("-i %s", spec);
 	n->q = xcalloc(NSRC_QUEUE_MAX, sizeof *n->q);
+	buf_init(&n->meta);
 	if (nurl_parse(spec, &u, &eb) == -1)
 		goto fail;
 	n->stream = xstrdup(u.stream);
