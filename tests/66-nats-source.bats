@@ -381,3 +381,13 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	stop "$PID"
 	same by-md.c.ndjson '{"id":4}\n'
 }
+
+@test "nats source: completion offers nats:// and nats+tls:// after -i" {
+	run "$EVPIPE" __complete choices -i
+	assert_output '@address'
+	run "$EVPIPE" __complete addresses
+	assert_line 'nats://'
+	assert_line 'nats+tls://'
+	run "$EVPIPE" --help
+	assert_output --partial 'nats://HOST:PORT/STREAM?consumer=NAME'
+}
