@@ -391,3 +391,44 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	run "$EVPIPE" --help
 	assert_output --partial 'nats://HOST:PORT/STREAM?consumer=NAME'
 }
+
+@test "nats source: a consumer deleted while it runs ends the run with exit 3 and a message" {
+	peer stream GO 'go.>'
+	echo '{"id":1}' | peer pub go.x
+	consumer "$T/out" "GO?consumer=gone" cat
+	wait_lines "$T/out" 1
+	peer rmconsumer GO gone
+	echo '{"id":2}' | peer pub go.x
+	local i
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	STOPPED=0
+	wait "$PID" || STOPPED=$?
+	[[ $STOPPED -eq 3 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
+	same "$T/out" '{"id":1}\n'
+	sed "s/$NS/NS/" "$T/out.err" >"$T/got"
+	same "$T/got" 'evpipe: -i nats://NS/GO?consumer=gone: the consumer was deleted\n'
+}
+
+@test "nats source: SIGTERM mid-stream, restart: every id exactly once (what was fetched goes back)" {
+	peer stream TM 'tm.>'
+	seq 1 20000 | awk '{ printf "{\"id\":%d}\n", $1 }' | peer pub tm.x
+	consumer "$T/a" "TM?consumer=c" --line-buffered throttle -r 1000/100ms --mode delay --max-delay 1h
+	wait_lines "$T/a" 5000
+	stop "$PID"
+	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/a.err")"
+	# what it wrote is acknowledged, the rest it had fetched is not lost
+	wait_state TM c "ack_floor=$(wc -l <"$T/a")"
+	consumer "$T/b" "TM?consumer=c" cat
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[[ $(cat "$T/a" "$T/b" | wc -l) -ge 20000 ]] && break
+		sleep 0.1
+	done
+	wait_state TM c pending=0 ack_pending=0
+	stop "$PID"
+	cat "$T/a" "$T/b" | jq -r .id | sort >"$T/got"
+	seq 1 20000 | sort | cmp - "$T/got"
+}

@@ -113,6 +113,7 @@ struct nsrc {
 	/* the message being handed out */
 	natsMsg *cur;
 	uint64_t cur_seq;
+	int cur_counted;       /* counted in complete: its events are all out */
 	size_t pos;	       /* NDJSON: where the next line starts */
 	struct reader rd;      /* other formats: a reader over the payload */
 	int rd_open;	       /* rd is in use for cur */
@@ -376,8 +377,15 @@ on_status(struct nsrc *n, natsMsg *m, const char *code)
 		n->retry_at = mono_ns() + NSRC_TICK;
 		return;
 	}
+	if (strcmp(code, "503") == 0) {
+		fail_locked(n,
+			    "the consumer is gone (no responders to pull "
+			    "requests)",
+			    NULL);
+		return;
+	}
 	if (strcmp(code, "409") == 0 && strstr(desc, "eleted")) {
-		fail_locked(n, "the consumer was deleted", desc);
+		fail_locked(n, "the consumer was deleted", NULL);
 		return;
 	}
 	fail_locked(n, "the server refused a pull request", desc);
@@ -639,17 +647,41 @@ payload_read(void *arg, char *buf, size_t len, struct errbuf *eb)
 	return (ssize_t)k;
 }
 
-/* Every event of the current message was handed out. */
+/* Every event of the current message was handed out: it counts. */
 static void
-cur_done(struct nsrc *n)
+cur_complete(struct nsrc *n)
 {
+	if (!n->cur_counted) {
+		n->complete++;
+		n->cur_counted = 1;
+	}
+}
+
+/* Give back the current message (its last record was taken). */
+static void
+cur_release(struct nsrc *n)
+{
+	cur_complete(n);
 	if (n->rd_open) {
 		reader_release(&n->rd);
 		n->rd_open = 0;
 	}
 	natsMsg_Destroy(n->cur);
 	n->cur = NULL;
-	n->complete++;
+	n->cur_counted = 0;
+}
+
+/* Only blank lines are left in the current NDJSON message. */
+static int
+cur_rest_blank(const struct nsrc *n)
+{
+	const char *p = natsMsg_GetData(n->cur);
+	size_t len = (size_t)natsMsg_GetDataLength(n->cur);
+
+	for (size_t i = n->pos; i < len; i++)
+		if (p[i] != '\n' && p[i] != '\r' && p[i] != ' ' && p[i] != '\t')
+			return 0;
+	return 1;
 }
 
 /* The next message into cur: 1, or 0 when none has come. */
@@ -723,13 +755,19 @@ nsrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 	for (;;) {
 		int res;
 
+		if (n->cur && n->cur_counted) {
+			/* its last record was handed out by the last call */
+			cur_release(n);
+			if (n->handed)
+				return LINE_AGAIN;
+		}
 		if (n->cur == NULL) {
 			pthread_mutex_lock(&n->mu);
 			res = n->fatal;
 			pthread_mutex_unlock(&n->mu);
 			if (res)
 				return errbuf_set(eb, STATUS_IO, "%s: %s",
-						  n->spec, n->why),
+						  n->label, n->why),
 				       LINE_ERROR;
 			if (!cur_next(n))
 				return LINE_AGAIN;
@@ -743,7 +781,7 @@ nsrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 			res = cur_line(n, rec);
 		}
 		if (res == LINE_EOF) {
-			cur_done(n);
+			cur_release(n);
 			/* A turn ends with a message: the runner's mark
 			 * then covers it alone, so a record a command
 			 * holds (a batch) holds back no message before
@@ -752,6 +790,11 @@ nsrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 				return LINE_AGAIN;
 			continue;
 		}
+		/* The last event of an NDJSON message: the message counts
+		 * now, so that a run stopped right after it acknowledges
+		 * it (a decoder cannot tell without reading on). */
+		if (!n->rd_open && cur_rest_blank(n))
+			cur_complete(n);
 		rec->lineno = n->cur_seq;
 		if (n->set->want_meta) {
 			rec->meta = n->meta.data;

@@ -16,6 +16,8 @@
  *	print the consumer's state: "pending=N ack_pending=N
  *	redelivered=N ack_floor=N waiting=N" (ack_floor: the stream
  *	sequence), or fail if there is none;
+ *   nats-peer URL rmconsumer STREAM NAME
+ *	delete a consumer;
  *   nats-peer URL mkconsumer STREAM NAME ACK_WAIT_MS [push]
  *	create a durable consumer: a pull consumer with explicit acks
  *	and that AckWait, or a push consumer.
@@ -213,7 +215,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: nats-peer URL stream NAME SUBJECT "
 				"[MAX_MSG_SIZE] | URL dump NAME | URL pub[1] "
 				"SUBJECT [NAME:VALUE...] | URL consumer STREAM "
-				"NAME | URL mkconsumer STREAM NAME ACK_WAIT_MS "
+				"NAME | URL rmconsumer STREAM NAME | URL "
+				"mkconsumer STREAM NAME ACK_WAIT_MS "
 				"[push]\n");
 		return 2;
 	}
@@ -230,6 +233,11 @@ main(int argc, char **argv)
 	else if (strcmp(argv[2], "pub") == 0 || strcmp(argv[2], "pub1") == 0)
 		rc = pub(js, argv[3], argv + 4, argc - 4,
 			 strcmp(argv[2], "pub1") == 0);
+	else if (strcmp(argv[2], "rmconsumer") == 0 && argc > 4)
+		rc = js_DeleteConsumer(js, argv[3], argv[4], NULL, NULL) ==
+				     NATS_OK
+			     ? 0
+			     : fail("delete consumer", NATS_ERR);
 	else if (strcmp(argv[2], "consumer") == 0 && argc > 4)
 		rc = consumer(js, argv[3], argv[4]);
 	else if (strcmp(argv[2], "mkconsumer") == 0 && argc > 5)
