@@ -432,3 +432,34 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	cat "$T/a" "$T/b" | jq -r .id | sort >"$T/got"
 	seq 1 20000 | sort | cmp - "$T/got"
 }
+
+@test "nats source: the server restarts: the source reconnects and goes on" {
+	local d=$BATS_FILE_TMPDIR/ns-restart url port
+	start_server "$d"
+	url=$(<"$d/url")
+	port=${url##*:}
+	NS=$url # this test's own server
+	peer stream RS 'rs.>'
+	printf '{"id":1}\n{"id":2}\n' | peer pub rs.x
+	consumer "$T/out" "RS?consumer=c" cat
+	wait_lines "$T/out" 2
+	kill "$(cat "$d/pid")"
+	wait_for_log() {
+		local i
+		for ((i = 0; i < 300; i++)); do
+			grep -q "$1" "$T/out.err" && return 0
+			sleep 0.1
+		done
+		fail "no '$1' in $(cat "$T/out.err")"
+	}
+	wait_for_log 'disconnected from the server, reconnecting'
+	# the same port and store
+	start_server "$d" -p "$port"
+	wait_for_log 'reconnected$'
+	printf '{"id":3}\n' | peer pub rs.x
+	wait_lines "$T/out" 3
+	stop "$PID"
+	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
+	same "$T/out" '{"id":1}\n{"id":2}\n{"id":3}\n'
+	wait_state RS c pending=0 ack_pending=0 ack_floor=3
+}

@@ -57,6 +57,7 @@
 #define NSRC_QUEUE_MAX	     1024 /* fetched, not handed out */
 #define NSRC_QUEUE_BYTES     (8u << 20)
 #define NSRC_EXPIRES	     (10LL * 1000000000) /* a request waits, ns */
+#define NSRC_GONE	     (30LL * 1000000000) /* 503s for that long */
 #define NSRC_LOST	     (5LL * 1000000000)	 /* past that: lost */
 #define NSRC_TICK	     1000000000LL	 /* ns between checks */
 #define NSRC_ACK_WAIT	     (30LL * 1000000000) /* of a consumer we make */
@@ -94,11 +95,12 @@ struct nsrc {
 	pthread_mutex_t mu;
 	struct nqueued *q; /* a ring of NSRC_QUEUE_MAX */
 	size_t qhead, qn, qbytes;
-	int req_open;	     /* a pull request is open */
-	int req_left;	     /* messages it may still bring */
-	int64_t req_expires; /* mono ns when it must be over */
-	int64_t retry_at;    /* no request before (mono ns) */
-	int woken;	     /* the pipe was written */
+	int req_open;	       /* a pull request is open */
+	int req_left;	       /* messages it may still bring */
+	int64_t req_expires;   /* mono ns when it must be over */
+	int64_t retry_at;      /* no request before (mono ns) */
+	int64_t no_resp_since; /* 503 to every request since (mono ns) */
+	int woken;	       /* the pipe was written */
 	int stopping;
 	int disconnected, reconnected; /* to report */
 	int fatal;
@@ -359,36 +361,48 @@ fail_locked(struct nsrc *n, const char *what, const char *detail)
 	}
 }
 
-/* A status from the server about our pull request (no payload). */
+/*
+ * A status from the server about our pull request (no payload): 404 (no
+ * messages now) and 408 (expired) end it; 409 ends it for a reason of
+ * the server's (shutting down, a new leader, too many requests waiting)
+ * and it is asked again a little later, but for a deleted consumer or a
+ * request the consumer's limits refuse; 503 (no responders) while a
+ * cluster elects a consumer leader, for at most NSRC_GONE.
+ */
 static void
 on_status(struct nsrc *n, natsMsg *m, const char *code)
 {
 	const char *desc = NULL;
+	int64_t now = mono_ns();
 
 	if (strcmp(code, "100") == 0)
 		return; /* a heartbeat */
-	if (natsMsgHeader_Get(m, "Description", &desc) != NATS_OK)
+	if (natsMsgHeader_Get(m, "Description", &desc) != NATS_OK || !desc)
 		desc = code;
 	n->req_open = 0;
+	if (strcmp(code, "503") == 0) {
+		if (n->no_resp_since == 0)
+			n->no_resp_since = now;
+		if (now - n->no_resp_since >= NSRC_GONE)
+			fail_locked(n,
+				    "no server answers the consumer's pull "
+				    "requests (is it deleted?)",
+				    NULL);
+		n->retry_at = now + NSRC_TICK;
+		return;
+	}
+	n->no_resp_since = 0;
 	if (strcmp(code, "404") == 0 || strcmp(code, "408") == 0)
 		return; /* no messages now, the request expired: ask again */
-	if (strcmp(code, "409") == 0 && strstr(desc, "MaxWaiting")) {
-		/* too many requests waiting on the consumer: later */
-		n->retry_at = mono_ns() + NSRC_TICK;
-		return;
-	}
-	if (strcmp(code, "503") == 0) {
-		fail_locked(n,
-			    "the consumer is gone (no responders to pull "
-			    "requests)",
-			    NULL);
-		return;
-	}
-	if (strcmp(code, "409") == 0 && strstr(desc, "eleted")) {
+	if (strcmp(code, "409") == 0 && strstr(desc, "Consumer Deleted")) {
 		fail_locked(n, "the consumer was deleted", NULL);
 		return;
 	}
-	fail_locked(n, "the server refused a pull request", desc);
+	if (strcmp(code, "409") != 0 || strstr(desc, "Exceeded MaxRequest")) {
+		fail_locked(n, "the server refused a pull request", desc);
+		return;
+	}
+	n->retry_at = now + NSRC_TICK / 4;
 }
 
 static void
@@ -425,6 +439,7 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *arg)
 		}
 		if (--n->req_left <= 0)
 			n->req_open = 0;
+		n->no_resp_since = 0;
 	}
 	wake(n);
 	pthread_mutex_unlock(&n->mu);
@@ -850,9 +865,9 @@ nsrc_service(struct source *s, struct source_set *set)
 	pthread_mutex_unlock(&n->mu);
 	if (down)
 		log_warn("%s: disconnected from the server, reconnecting",
-			 n->spec);
+			 n->label);
 	if (up)
-		log_warn("%s: reconnected", n->spec);
+		log_warn("%s: reconnected", n->label);
 	if (now >= n->next_tick) {
 		keep_alive(n, now);
 		n->next_tick = now + n->tick;
