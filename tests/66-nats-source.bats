@@ -184,15 +184,18 @@ stop() {
 
 @test "nats source: a poison message is dead-lettered at nats://STREAM#SEQ and acknowledged" {
 	peer stream PO 'po.>'
-	printf '{"id":1}\nnot json\n{"id":3}\n' | peer pub po.x
-	consumer "$T/out" "PO?consumer=c" --dlq "$T/dlq" cat
-	wait_lines "$T/out" 2
-	wait_state PO c pending=0 ack_pending=0 ack_floor=3
+	# not JSON, longer than --max-line, invalid against the schema
+	printf '{"id":1}\nnot json\n{"id":3}\n{"id":4,"pad":"%0300d"}\n{"id":"five"}\n{"id":6}\n' 0 | peer pub po.x
+	echo '{"properties":{"id":{"type":"integer"}}}' >"$T/schema.json"
+	consumer "$T/out" "PO?consumer=c" --dlq "$T/dlq" --max-line 200 validate -s "$T/schema.json"
+	wait_lines "$T/out" 3
+	wait_state PO c pending=0 ack_pending=0 ack_floor=6
 	stop "$PID"
 	[[ $STOPPED -eq 143 ]]
-	same "$T/out" '{"id":1}\n{"id":3}\n'
-	jq -c '[.source, .event]' "$T/dlq" >"$T/d"
-	same "$T/d" '["nats://PO#2","not json"]\n'
+	same "$T/out" '{"id":1}\n{"id":3}\n{"id":6}\n'
+	jq -c '[.stage, .source]' "$T/dlq" >"$T/d"
+	same "$T/d" '["input","nats://PO#2"]\n["input","nats://PO#4"]\n["validate","nats://PO#5"]\n'
+	jq -s -e '.[0].event == "not json"' "$T/dlq"
 	grep -q 'evpipe: input: nats://PO#2: invalid JSON' "$T/out.err"
 	# restarted, the consumer is past all three
 	echo '{"id":4}' | peer pub po.x
