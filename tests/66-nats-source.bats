@@ -466,3 +466,17 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	same "$T/out" '{"id":1}\n{"id":2}\n{"id":3}\n'
 	wait_state RS c pending=0 ack_pending=0 ack_floor=3
 }
+
+@test "nats source: a run that head ends gives back what it fetched; the next run gets it, once" {
+	peer stream HD 'hd.>'
+	seq 1 10 | awk '{ printf "{\"id\":%d}\n", $1 }' | peer pub hd.x
+	run_to "$T/a" -i "nats://$NS/HD?consumer=c" head -n 4
+	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
+	same "$T/a" '{"id":1}\n{"id":2}\n{"id":3}\n{"id":4}\n'
+	wait_state HD c ack_floor=4 redelivered=0
+	consumer "$T/b" "HD?consumer=c" cat
+	wait_lines "$T/b" 6
+	wait_state HD c ack_floor=10 ack_pending=0 pending=0
+	stop "$PID"
+	same "$T/b" '{"id":5}\n{"id":6}\n{"id":7}\n{"id":8}\n{"id":9}\n{"id":10}\n'
+}

@@ -56,7 +56,7 @@
 #define NSRC_BATCH	     256  /* messages one pull request asks for */
 #define NSRC_QUEUE_MAX	     1024 /* fetched, not handed out */
 #define NSRC_QUEUE_BYTES     (8u << 20)
-#define NSRC_EXPIRES	     (10LL * 1000000000) /* a request waits, ns */
+#define NSRC_EXPIRES	     (5LL * 1000000000)	 /* a request waits, ns */
 #define NSRC_GONE	     (30LL * 1000000000) /* 503s for that long */
 #define NSRC_LOST	     (5LL * 1000000000)	 /* past that: lost */
 #define NSRC_TICK	     1000000000LL	 /* ns between checks */
@@ -97,6 +97,7 @@ struct nsrc {
 	size_t qhead, qn, qbytes;
 	int req_open;	       /* a pull request is open */
 	int req_left;	       /* messages it may still bring */
+	int64_t req_sent;      /* mono ns when it was sent */
 	int64_t req_expires;   /* mono ns when it must be over */
 	int64_t retry_at;      /* no request before (mono ns) */
 	int64_t no_resp_since; /* 503 to every request since (mono ns) */
@@ -503,6 +504,7 @@ request_more(struct nsrc *n)
 	    n->qbytes < NSRC_QUEUE_BYTES) {
 		n->req_open = 1;
 		n->req_left = n->batch;
+		n->req_sent = now;
 		n->req_expires = now + n->expires + NSRC_LOST;
 		ask = 1;
 	}
@@ -944,14 +946,24 @@ nsrc_close(struct nsrc *n)
 	n->nc = NULL;
 }
 
-/* The end: nothing more comes; what is not delivered goes back. */
+/*
+ * The end: nothing more comes; what is not delivered goes back (-NAK).
+ * A pull request still open on the server would take a message given
+ * back at once, and nobody reads our inbox any more: it would come back
+ * only after the AckWait.  So while one is open the messages are given
+ * back for when it has expired.
+ */
 static void
 nsrc_stop(struct nsrc *n)
 {
+	char nak[64] = "-NAK";
+	int64_t left = 0;
 	natsMsg *m;
 
 	pthread_mutex_lock(&n->mu);
 	n->stopping = 1;
+	if (n->req_open)
+		left = n->req_sent + n->expires - mono_ns();
 	pthread_mutex_unlock(&n->mu);
 	if (n->sub) {
 		/* what the library holds comes through on_msg first */
@@ -960,15 +972,17 @@ nsrc_stop(struct nsrc *n)
 		natsSubscription_Destroy(n->sub);
 		n->sub = NULL;
 	}
+	if (left > 0)
+		snprintf(nak, sizeof nak, "-NAK {\"delay\":%lld}",
+			 (long long)(left + NSRC_TICK / 4));
 	while ((m = queue_pop(n)) != NULL) {
-		natsConnection_PublishString(n->nc, natsMsg_GetReply(m),
-					     "-NAK");
+		natsConnection_PublishString(n->nc, natsMsg_GetReply(m), nak);
 		natsMsg_Destroy(m);
 	}
 	while (n->n > 0) {
 		struct nentry *e = &n->v[n->head];
 
-		natsConnection_PublishString(n->nc, e->reply, "-NAK");
+		natsConnection_PublishString(n->nc, e->reply, nak);
 		free(e->reply);
 		n->head = (n->head + 1) % n->cap;
 		n->n--;
