@@ -480,3 +480,21 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	stop "$PID"
 	same "$T/b" '{"id":5}\n{"id":6}\n{"id":7}\n{"id":8}\n{"id":9}\n{"id":10}\n'
 }
+
+@test "nats source: two streams and a file in one run" {
+	peer stream TA 'ta.>'
+	peer stream TB 'tb.>'
+	printf '{"s":"a","n":1}\n{"s":"a","n":2}\n' | peer pub ta.x
+	printf '{"s":"b","n":1}\n' | peer pub tb.x
+	printf '{"s":"file","n":1}\n' >"$T/in"
+	"$EVPIPE" -i "nats://$NS/TA?consumer=c" -i "nats://$NS/TB?consumer=c" \
+		--dlq "$T/dlq" filter '.n > 0' "$T/in" >"$T/out" 2>"$T/out.err" &
+	PID=$!
+	wait_lines "$T/out" 4
+	stop "$PID"
+	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
+	sort "$T/out" >"$T/got"
+	same "$T/got" '{"s":"a","n":1}\n{"s":"a","n":2}\n{"s":"b","n":1}\n{"s":"file","n":1}\n'
+	wait_state TA c ack_floor=2 ack_pending=0
+	wait_state TB c ack_floor=1 ack_pending=0
+}
