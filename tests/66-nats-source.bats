@@ -256,8 +256,9 @@ stop() {
 	wait_lines "$T/csv" 3
 	wait_lines "$T/lf" 2
 	wait_lines "$T/js" 2
-	for PID in "${pids[@]}"; do
-		stop "$PID"
+	local p
+	for p in "${pids[@]}"; do
+		stop "$p"
 		[[ $STOPPED -eq 143 ]]
 	done
 	same "$T/csv" '{"a":"1","b":"x"}\n{"a":"2","b":"y"}\n{"a":"3","b":"z"}\n'

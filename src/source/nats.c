@@ -659,7 +659,8 @@ payload_read(void *arg, char *buf, size_t len, struct errbuf *eb)
 	(void)eb;
 	if (k > len)
 		k = len;
-	memcpy(buf, n->rd_p + n->rd_off, k);
+	if (k > 0) /* an empty payload may have no data at all */
+		memcpy(buf, n->rd_p + n->rd_off, k);
 	n->rd_off += k;
 	return (ssize_t)k;
 }
