@@ -246,6 +246,7 @@ stop() {
 	printf 'a,b\n3,z\n' | peer pub1 fm.csv
 	printf 'level=info msg="up"\nlevel=warn msg=slow\n' | peer pub1 fm.logfmt
 	printf '[{"id":1},{"id":2}]' | peer pub1 fm.json
+	: | peer pub1 fm.csv # an empty message: no event, acknowledged
 	local pids=()
 	consumer "$T/csv" "FM?consumer=csv&subject=fm.csv" --from csv cat
 	pids+=("$PID")
@@ -264,6 +265,7 @@ stop() {
 	same "$T/csv" '{"a":"1","b":"x"}\n{"a":"2","b":"y"}\n{"a":"3","b":"z"}\n'
 	same "$T/lf" '{"level":"info","msg":"up"}\n{"level":"warn","msg":"slow"}\n'
 	same "$T/js" '{"id":1}\n{"id":2}\n'
+	wait_state FM csv ack_floor=5 ack_pending=0 pending=0
 }
 
 @test "nats source: bad URLs are usage errors, a missing stream or server exits 3" {
