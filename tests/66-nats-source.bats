@@ -501,3 +501,32 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	wait_state TA c ack_floor=2 ack_pending=0
 	wait_state TB c ack_floor=1 ack_pending=0
 }
+
+@test "nats source: nats+tls:// with --nats-tls-ca, as for the target" {
+	command -v openssl >/dev/null || fail "openssl is not installed"
+	local d=$BATS_FILE_TMPDIR/ns-tls url
+	mkdir -p "$d"
+	# a CA of the test's own, and a certificate for 127.0.0.1 it signed
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$d/ca.key" -out "$d/ca.pem" -days 1 -subj /CN=evpipe-test-ca 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$d/server.key" -out "$d/server.csr" -subj /CN=127.0.0.1 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >"$d/ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		-CAcreateserial -out "$d/server.pem" -days 1 -extfile "$d/ext" 2>/dev/null
+	start_server "$d" --tls --tlscert "$d/server.pem" --tlskey "$d/server.key"
+	url=$(<"$d/url")
+	NATS_PEER_CA=$d/ca.pem "$PEER" "tls://$url" stream TL 'tl.>'
+	echo '{"id":1}' | NATS_PEER_CA=$d/ca.pem "$PEER" "tls://$url" pub tl.x
+	# not trusted without the CA
+	status=0
+	timeout 30 "$EVPIPE" -i "nats+tls://$url/TL?consumer=c" cat >"$T/out" 2>"$T/err" || status=$?
+	[[ $status -eq 3 ]] || fail "no CA: exit $status: $(cat "$T/err")"
+	grep -q "^evpipe: -i nats+tls://$url/TL?consumer=c: cannot connect: " "$T/err"
+	"$EVPIPE" --nats-tls-ca "$d/ca.pem" -i "nats+tls://$url/TL?consumer=c" cat >"$T/out" 2>"$T/out.err" &
+	PID=$!
+	wait_lines "$T/out" 1
+	stop "$PID"
+	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
+	same "$T/out" '{"id":1}\n'
+}

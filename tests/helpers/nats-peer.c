@@ -22,7 +22,8 @@
  *	create a durable consumer: a pull consumer with explicit acks
  *	and that AckWait, or a push consumer.
  *
- * Exit status 0, or 1 with a message on stderr.
+ * With NATS_PEER_CA set, the connection is TLS, trusting the CAs in
+ * that file.  Exit status 0, or 1 with a message on stderr.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -203,6 +204,29 @@ mkconsumer(jsCtx *js, const char *stream, const char *name, const char *wait,
 	return 0;
 }
 
+/* To URL; over TLS trusting the CAs of $NATS_PEER_CA when it is set. */
+static natsStatus
+connect(natsConnection **nc, const char *url)
+{
+	const char *ca = getenv("NATS_PEER_CA");
+	natsOptions *o = NULL;
+	natsStatus st;
+
+	if (ca == NULL || *ca == '\0')
+		return natsConnection_ConnectTo(nc, url);
+	st = natsOptions_Create(&o);
+	if (st == NATS_OK)
+		st = natsOptions_SetURL(o, url);
+	if (st == NATS_OK)
+		st = natsOptions_SetSecure(o, true);
+	if (st == NATS_OK)
+		st = natsOptions_LoadCATrustedCertificates(o, ca);
+	if (st == NATS_OK)
+		st = natsConnection_Connect(nc, o);
+	natsOptions_Destroy(o);
+	return st;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -220,7 +244,7 @@ main(int argc, char **argv)
 				"[push]\n");
 		return 2;
 	}
-	st = natsConnection_ConnectTo(&nc, argv[1]);
+	st = connect(&nc, argv[1]);
 	if (st != NATS_OK)
 		return fail("connect", st);
 	st = natsConnection_JetStream(&js, nc, NULL);
