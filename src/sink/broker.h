@@ -36,7 +36,7 @@ void broker_url_free(struct broker_url *u);
 struct broker_failure {
 	char *event;
 	size_t len;
-	char why[256];
+	char why[512]; /* as much as sinkset.c takes */
 };
 
 /* The refused messages, filled from the clients' threads. */

@@ -428,6 +428,43 @@ kafka_headers(const struct kafka_priv *p)
 	return h;
 }
 
+/* Hand one message to librdkafka (which owns hdrs once it took it). */
+static rd_kafka_resp_err_t
+kafka_send(struct kafka_priv *p, const char *ev, size_t len,
+	   rd_kafka_headers_t *hdrs)
+{
+	rd_kafka_vu_t vu[6];
+	rd_kafka_error_t *e;
+	rd_kafka_resp_err_t err;
+	size_t n = 0;
+
+	memset(vu, 0, sizeof vu);
+	vu[n].vtype = RD_KAFKA_VTYPE_RKT;
+	vu[n++].u.rkt = p->rkt;
+	vu[n].vtype = RD_KAFKA_VTYPE_PARTITION;
+	vu[n++].u.i32 = RD_KAFKA_PARTITION_UA;
+	vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+	vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
+	vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
+	vu[n].u.mem.ptr = (void *)ev;
+	vu[n++].u.mem.size = len;
+	if (p->key) {
+		vu[n].vtype = RD_KAFKA_VTYPE_KEY;
+		vu[n].u.mem.ptr = p->keybuf.data;
+		vu[n++].u.mem.size = p->keybuf.len;
+	}
+	if (hdrs) {
+		vu[n].vtype = RD_KAFKA_VTYPE_HEADERS;
+		vu[n++].u.headers = hdrs;
+	}
+	e = rd_kafka_produceva(p->rk, vu, n);
+	if (e == NULL)
+		return RD_KAFKA_RESP_ERR_NO_ERROR;
+	err = rd_kafka_error_code(e);
+	rd_kafka_error_destroy(e);
+	return err;
+}
+
 /* Produce one event; a refused one goes to the failed queue. */
 static void
 kafka_produce(struct kafka_priv *p, const char *ev, size_t len)
@@ -445,16 +482,8 @@ kafka_produce(struct kafka_priv *p, const char *ev, size_t len)
 	p->outstanding++;
 	pthread_mutex_unlock(&p->mu);
 	for (;;) {
-		rd_kafka_resp_err_t err;
+		rd_kafka_resp_err_t err = kafka_send(p, ev, len, hdrs);
 
-		err = rd_kafka_producev(
-			p->rk, RD_KAFKA_V_RKT(p->rkt),
-			RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-			RD_KAFKA_V_VALUE((void *)ev, len),
-			RD_KAFKA_V_KEY(p->key ? p->keybuf.data : NULL,
-				       p->key ? p->keybuf.len : 0),
-			RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
 			break; /* the headers are librdkafka's now */
 		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
