@@ -148,8 +148,9 @@ stop() {
 	cat "$T/a" "$T/b" | jq -r .id | sort -u >"$T/got"
 	seq 1 30000 | sort >"$T/want"
 	cmp "$T/want" "$T/got"
-	# duplicates: written by the first but not yet acknowledged (at most
-	# a second's worth and the fetched queue), never all of it
+	# duplicates: written by the first but not yet acknowledged (since
+	# its last delivery point, about a second's worth), never all of it;
+	# what it had fetched and not written comes again, once
 	local na nb dups
 	na=$(wc -l <"$T/a")
 	nb=$(wc -l <"$T/b")
