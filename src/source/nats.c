@@ -6,13 +6,16 @@
  * The consumer is looked up, created when missing (js_AddConsumer: a
  * consumer made by a subscribe call of the library would be deleted when
  * the subscription ends), and then pulled from with the JetStream
- * protocol itself: a request to $JS.API.CONSUMER.MSG.NEXT.STREAM.NAME
- * asks for at most NSRC_BATCH messages, delivered to an inbox of ours
- * as the stream has them.  One request is open at a time, and a new one
- * goes out only while fewer than NSRC_QUEUE_MAX messages wait to be
+ * protocol itself (the library's fetch waits to fill a whole batch, and
+ * cannot be woken through a descriptor): a request to
+ * $JS.API.CONSUMER.MSG.NEXT.STREAM.NAME asks for at most NSRC_BATCH
+ * messages, delivered to an inbox of ours as the stream has them, and
+ * waits NSRC_EXPIRES at most.  One request is open at a time, and a new
+ * one goes out only while fewer than NSRC_QUEUE_MAX messages wait to be
  * handed out: when the outputs are slow nothing more is fetched.  Every
  * evpipe naming the same consumer pulls from it, so the messages go to
- * whoever asks.
+ * whoever asks.  The server's status answers end a request (on_status):
+ * most only make us ask again; a deleted consumer ends the run.
  *
  * The library's thread puts what arrives in the queue and wakes the
  * runner through a pipe.  Every message handed out gets an entry in the
@@ -24,7 +27,8 @@
  * the AckWait if that is shorter), so a batch or a sort window
  * that holds events does not make the server deliver them again.  At
  * the end what was fetched but not handed out, or handed out but not
- * delivered, is sent "-NAK": the server gives it to a consumer at once.
+ * delivered, is sent "-NAK": the server gives it to a consumer at once,
+ * or just after our open request expired (nsrc_stop()).
  *
  * --from applies to each message's payload as a whole input: a csv
  * message starts with its header line, a json message may be an array.
