@@ -531,3 +531,34 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	same "$T/out" '{"id":1}\n'
 }
+
+@test "nats source: large messages behind a stalled output: about 8 MiB fetched, not a batch of them" {
+	local i state prev="" same=0 hwm epid
+	plain_build "a resident size"
+	peer stream LG 'lg.>'
+	# 400 messages of 200 kB: a batch of 256 would be 51 MB
+	awk 'BEGIN { for (i = 1; i <= 400; i++) printf "{\"id\":%d,\"pad\":\"%0200000d\"}\n", i, i }' | peer pub lg.x
+	"$PLAIN" -i "nats://$NS/LG?consumer=c" -o exec:'exec sleep 600' cat >"$T/out" 2>"$T/err" 3>&- &
+	epid=$!
+	# stalled: what the server delivered stops moving
+	for ((i = 0; i < 600 && same < 10; i++)); do
+		sleep 0.2
+		kill -0 "$epid" || fail "evpipe ended: $(cat "$T/err")"
+		state=$(peer consumer LG c)
+		if [[ $state == "$prev" ]]; then
+			same=$((same + 1))
+		else
+			same=0
+			prev=$state
+		fi
+	done
+	((same >= 10)) || fail "never stalled: $state"
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$epid/status")
+	echo "# stalled with $state; evpipe VmHWM $hwm kB" >&3
+	local kids
+	kids=$(ps -o pid= --ppid "$epid" | tr -d ' ')
+	# shellcheck disable=SC2086 # kids: one pid a word
+	kill -9 "$epid" $kids
+	wait "$epid" 2>/dev/null || true
+	((hwm < 40 * 1024)) || fail "VmHWM $hwm kB"
+}

@@ -9,8 +9,9 @@
  * protocol itself (the library's fetch waits to fill a whole batch, and
  * cannot be woken through a descriptor): a request to
  * $JS.API.CONSUMER.MSG.NEXT.STREAM.NAME asks for at most NSRC_BATCH
- * messages, delivered to an inbox of ours as the stream has them, and
- * waits NSRC_EXPIRES at most.  One request is open at a time, and a new
+ * messages and the bytes that keep the queue under NSRC_QUEUE_BYTES,
+ * delivered to an inbox of ours as the stream has them, and waits
+ * NSRC_EXPIRES at most.  One request is open at a time, and a new
  * one goes out only while fewer than NSRC_QUEUE_MAX messages wait to be
  * handed out: when the outputs are slow nothing more is fetched.  Every
  * evpipe naming the same consumer pulls from it, so the messages go to
@@ -60,6 +61,7 @@
 #define NSRC_BATCH	     256  /* messages one pull request asks for */
 #define NSRC_QUEUE_MAX	     1024 /* fetched, not handed out */
 #define NSRC_QUEUE_BYTES     (8u << 20)
+#define NSRC_MSG_EXTRA	     65536 /* a message's subject, reply, headers */
 #define NSRC_EXPIRES	     (5LL * 1000000000)	 /* a request waits, ns */
 #define NSRC_GONE	     (30LL * 1000000000) /* 503s for that long */
 #define NSRC_LOST	     (5LL * 1000000000)	 /* past that: lost */
@@ -90,8 +92,10 @@ struct nsrc {
 	jsCtx *js;
 	natsSubscription *sub;
 	int pipe[2];
-	int batch;	 /* what a request asks for */
-	int64_t expires; /* ns a request may wait */
+	int batch;	       /* what a request asks for */
+	int64_t max_msg;       /* the largest message: max payload and more */
+	int64_t req_max_bytes; /* what the open request may bring */
+	int64_t expires;       /* ns a request may wait */
 	int64_t ack_wait;
 	int64_t tick; /* ns between checks: NSRC_TICK, or a quarter of
 		       * a shorter AckWait */
@@ -403,6 +407,16 @@ on_status(struct nsrc *n, natsMsg *m, const char *code)
 		fail_locked(n, "the consumer was deleted", NULL);
 		return;
 	}
+	if (strcmp(code, "409") == 0 && strstr(desc, "MaxBytes")) {
+		/* the next message does not fit what we asked for: ask
+		 * again when the queue has room, unless none would */
+		if (n->req_left == n->batch && n->req_max_bytes >= n->max_msg)
+			fail_locked(n,
+				    "a message is larger than the server's "
+				    "max payload",
+				    desc);
+		return;
+	}
 	if (strcmp(code, "409") != 0 || strstr(desc, "Exceeded MaxRequest")) {
 		fail_locked(n, "the server refused a pull request", desc);
 		return;
@@ -496,7 +510,7 @@ on_closed(natsConnection *nc, void *arg)
 static void
 request_more(struct nsrc *n)
 {
-	int64_t now = mono_ns();
+	int64_t now = mono_ns(), max_bytes = 0;
 	char body[128];
 	int ask = 0;
 
@@ -510,13 +524,20 @@ request_more(struct nsrc *n)
 		n->req_left = n->batch;
 		n->req_sent = now;
 		n->req_expires = now + n->expires + NSRC_LOST;
+		/* what the queue may still take, but room for the largest
+		 * message the server takes (with its subject and reply) */
+		max_bytes = (int64_t)(NSRC_QUEUE_BYTES - n->qbytes);
+		if (max_bytes < n->max_msg)
+			max_bytes = n->max_msg;
+		n->req_max_bytes = max_bytes;
 		ask = 1;
 	}
 	pthread_mutex_unlock(&n->mu);
 	if (!ask)
 		return;
-	snprintf(body, sizeof body, "{\"batch\":%d,\"expires\":%lld}", n->batch,
-		 (long long)n->expires);
+	snprintf(body, sizeof body,
+		 "{\"batch\":%d,\"expires\":%lld,\"max_bytes\":%lld}", n->batch,
+		 (long long)n->expires, (long long)max_bytes);
 	if (natsConnection_PublishRequestString(n->nc, n->next_subj, n->inbox,
 						body) != NATS_OK) {
 		pthread_mutex_lock(&n->mu);
@@ -1162,6 +1183,7 @@ nsrc_open(struct nsrc *n, const struct nurl *u, struct errbuf *eb)
 		return -1;
 	if (consumer_get(n, eb) == -1)
 		return -1;
+	n->max_msg = natsConnection_GetMaxPayload(n->nc) + NSRC_MSG_EXTRA;
 	len = strlen(n->stream) + strlen(n->consumer) + 32;
 	n->next_subj = xmalloc(len);
 	snprintf(n->next_subj, len, "$JS.API.CONSUMER.MSG.NEXT.%s.%s",
