@@ -183,7 +183,8 @@ src_is_stream(const char *src)
 {
 	size_t n = strlen(src);
 
-	return n > 0 && src[n - 1] == '@';
+	/* kafka://TOPIC/PARTITION@, nats://STREAM# */
+	return n > 0 && (src[n - 1] == '@' || src[n - 1] == '#');
 }
 
 /*
@@ -205,7 +206,8 @@ run_dead_letter(struct run *r, const char *stage, struct record *rec,
 	json_object_set_new(o, "stage", json_string(stage));
 	json_object_set_new(o, "reason", json_string(reason));
 	if (src_is_stream(rec->src)) {
-		/* "kafka://topic/3@1234": where the broker keeps it */
+		/* "kafka://topic/3@1234", "nats://STREAM#1234": where the
+		 * broker keeps it */
 		char *loc = xasprintf("%s%llu", rec->src,
 				      (unsigned long long)rec->lineno);
 

@@ -265,6 +265,12 @@ int source_listen_check(const char *target, struct errbuf *eb);
 int source_kafka_new(struct source_set *set, const char *spec);
 int source_kafka_check(const struct globals *g, const char *spec,
 		       struct errbuf *eb);
+/* -i nats://... (source/nats.c): a JetStream durable pull consumer. */
+int source_nats_new(struct source_set *set, const char *spec);
+int source_nats_check(const struct globals *g, const char *spec,
+		      struct errbuf *eb);
+/* Is spec a nats:// or nats+tls:// source? */
+int source_is_nats(const char *spec);
 
 /*
  * After the followed files were added: for every file of the checkpoint
