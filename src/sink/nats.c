@@ -55,8 +55,9 @@
 #define NATS_MAX_PENDING     4096
 #define NATS_ACK_WAIT_MS     5000
 #define NATS_RETRY_MS	     30000
-#define NATS_RETRY_PAUSE_MS  100  /* the first pause; doubles up to 1 s */
-#define NATS_LOOKUPS	     16	  /* "which stream takes it" per round */
+#define NATS_RETRY_PAUSE_MS  100  /* the first pause; doubles up to ~1 s */
+#define NATS_LOOKUPS	     16	  /* subjects asked "which stream takes it" */
+#define NATS_LOOKUP_MS	     1000 /* the longest wait for that answer */
 #define NATS_CONNECT_TIMEOUT 5000 /* ms */
 #define NATS_MAX_TOKEN_FILE  4096
 #define NKEY_PREFIX_SEED     (18 << 3) /* 'S' */
@@ -733,18 +734,22 @@ send_transient(natsStatus st)
 	       st == NATS_CONNECTION_DISCONNECTED;
 }
 
-/* The subjects looked up in one round of settle(), and the answers. */
+/*
+ * The subjects settle() asked the server about, and its answers: a
+ * subject some stream takes is not asked about again; one the server
+ * did not answer for (its JetStream leader may be the server that died)
+ * is asked again in the next round, and after one unanswered question
+ * no more are asked in the same round.
+ */
 struct nats_lookups {
 	char *subj[NATS_LOOKUPS];
 	int nostream[NATS_LOOKUPS];
 	int n;
+	int unanswered; /* in this round */
 };
 
-/*
- * 1 if the server says that no stream takes subj (a message with no
- * responders then fails at once); 0 if one does, or if the server
- * cannot say (its JetStream leader may be the server that died).
- */
+/* 1 if the server says that no stream takes subj; 0 if one does or if
+ * it cannot say. */
 static int
 no_stream(struct nats_priv *p, const char *subj, struct nats_lookups *lk)
 {
@@ -755,13 +760,17 @@ no_stream(struct nats_priv *p, const char *subj, struct nats_lookups *lk)
 	for (int i = 0; i < lk->n; i++)
 		if (strcmp(lk->subj[i], subj) == 0)
 			return lk->nostream[i];
-	if (lk->n == NATS_LOOKUPS)
+	if (lk->n == NATS_LOOKUPS || lk->unanswered)
 		return 0;
 	jsOptions_Init(&o);
-	o.Wait = 2000;
+	o.Wait = NATS_LOOKUP_MS;
 	o.Stream.Info.SubjectsFilter = subj;
 	st = js_StreamNames(&list, p->js, &o, NULL);
 	jsStreamNamesList_Destroy(list);
+	if (st != NATS_OK && st != NATS_NOT_FOUND) {
+		lk->unanswered = 1;
+		return 0;
+	}
 	lk->subj[lk->n] = xstrdup(subj);
 	lk->nostream[lk->n] = st == NATS_NOT_FOUND;
 	return lk->nostream[lk->n++];
@@ -794,12 +803,13 @@ static void
 nats_settle(struct nats_priv *p)
 {
 	int64_t start = nats_Now();
+	struct nats_lookups lk = { .n = 0 };
 	jsPubOptions po;
 
 	jsPubOptions_Init(&po);
 	po.MaxWait = NATS_ACK_WAIT_MS;
-	for (int64_t pause = NATS_RETRY_PAUSE_MS;; pause *= 2) {
-		struct nats_lookups lk = { .n = 0 };
+	for (int64_t pause = NATS_RETRY_PAUSE_MS;;
+	     pause = pause < 1000 ? 2 * pause : 1000) {
 		struct nats_retry_ent *v;
 		natsMsgList pending;
 		size_t n;
@@ -816,10 +826,10 @@ nats_settle(struct nats_priv *p)
 		}
 		retry_take(&p->retry, &v, &n);
 		if (n == 0)
-			return;
+			break;
 		expired = nats_Now() - start >= NATS_RETRY_MS;
 		if (!expired)
-			nats_Sleep(pause < 1000 ? pause : 1000);
+			nats_Sleep(pause);
 		for (size_t i = 0; i < n; i++) {
 			natsMsg *m = v[i].m;
 			int nostream = v[i].why == RETRY_NORESP &&
@@ -843,9 +853,10 @@ nats_settle(struct nats_priv *p)
 			natsMsg_Destroy(m);
 		}
 		free(v);
-		for (int i = 0; i < lk.n; i++)
-			free(lk.subj[i]);
+		lk.unanswered = 0;
 	}
+	for (int i = 0; i < lk.n; i++)
+		free(lk.subj[i]);
 }
 
 static void
