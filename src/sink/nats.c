@@ -809,7 +809,7 @@ nats_settle(struct nats_priv *p)
 	jsPubOptions_Init(&po);
 	po.MaxWait = NATS_ACK_WAIT_MS;
 	for (int64_t pause = NATS_RETRY_PAUSE_MS;;
-	     pause = pause < 1000 ? 2 * pause : 1000) {
+	     pause = 2 * pause < 1000 ? 2 * pause : 1000) {
 		struct nats_retry_ent *v;
 		natsMsgList pending;
 		size_t n;
