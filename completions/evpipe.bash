@@ -5,7 +5,7 @@
 # options are added.  Needs the bash-completion package (_init_completion).
 
 # _evpipe_kind BIN OPT CMD: what OPT takes within command CMD: "@target",
-# "@value", "@nameval" (two words), "@none", or its choices one a line;
+# "@address" (what -i takes), "@value", "@nameval" (two words), "@none", or its choices one a line;
 # nothing if not an option.
 _evpipe_kind()
 {
@@ -62,6 +62,15 @@ _evpipe()
             ;;
         @file)
             _filedir
+            return
+            ;;
+        @address)
+            local t
+            while IFS= read -r t; do
+                [[ $t == "$cur"* ]] && COMPREPLY+=("$t")
+            done < <("$bin" __complete addresses 2>/dev/null)
+            compopt -o nospace 2>/dev/null
+            __ltrim_colon_completions "$cur"
             return
             ;;
         @target)

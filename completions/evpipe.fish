@@ -69,6 +69,11 @@ function __evpipe_complete
                     echo $prefix$f
                 end
                 return
+            case @address
+                for t in ($bin __complete addresses 2>/dev/null)
+                    string match -q -- "$cur*" $t; and echo $prefix$t
+                end
+                return
             case @target
                 for t in ($bin __complete targets 2>/dev/null)
                     string match -q -- "$cur*" $t; and echo $prefix$t

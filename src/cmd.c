@@ -251,8 +251,9 @@ cmd_print_usage(FILE *fp)
 	fputs("\nTARGET is -, PATH, PATH.gz, exec:COMMAND, tcp://HOST:PORT, "
 	      "unix:PATH,\nkafka://HOST:PORT/TOPIC or nats://HOST:PORT/SUBJECT "
 	      "(evpipe-brokers(7)).\n"
-	      "ADDRESS is tcp://HOST:PORT, unix:PATH, udp://HOST:PORT or\n"
-	      "kafka://HOST:PORT/TOPIC?group=NAME (evpipe-brokers(7)).\n"
+	      "ADDRESS is tcp://HOST:PORT, unix:PATH, udp://HOST:PORT,\n"
+	      "kafka://HOST:PORT/TOPIC?group=NAME or\n"
+	      "nats://HOST:PORT/STREAM?consumer=NAME (evpipe-brokers(7)).\n"
 	      "See 'evpipe help COMMAND' and the manual, evpipe(1).\n",
 	      fp);
 }
@@ -377,6 +378,12 @@ cmd_complete(int argc, char **argv)
 		target_print_schemes(stdout);
 		return STATUS_OK;
 	}
+	if (strcmp(argv[0], "addresses") == 0) {
+		/* what -i takes: listeners and broker sources */
+		fputs("tcp://\nunix:\nudp://\nkafka://\nnats://\nnats+tls://\n",
+		      stdout);
+		return STATUS_OK;
+	}
 	if (strcmp(argv[0], "choices") == 0 && argc >= 2) {
 		/* choices OPT [CMD]: values of an enum option, or its kind */
 		const struct stage_entry *st =
@@ -406,6 +413,8 @@ cmd_complete(int argc, char **argv)
 			printf("@nameval\n");
 		} else if (o->type == OPT_BOOL) {
 			printf("@none\n");
+		} else if (o->arg && strcmp(o->arg, "ADDRESS") == 0) {
+			printf("@address\n");
 		} else if (o->type == OPT_STRING && o->arg &&
 			   (strcmp(o->arg, "FILE") == 0 ||
 			    strcmp(o->arg, "SCHEMA") == 0)) {

@@ -69,9 +69,10 @@ void cmd_print_help(const struct cmd_entry *c, FILE *fp);
 /*
  * "evpipe __complete WHAT [CMD]": words for the shell completions, one a
  * line.  WHAT is commands, options CMD [SUB], subcommands CMD (for help:
- * the commands it explains), global, targets or choices OPT [CMD]: an
- * enum's values, or @target, @file (an option whose value is a FILE or
- * a SCHEMA), @nameval, @none or @value.  Returns an exit status.
+ * the commands it explains), global, targets, addresses (what -i takes)
+ * or choices OPT [CMD]: an enum's values, or @target, @address (-i),
+ * @file (an option whose value is a FILE or a SCHEMA), @nameval, @none
+ * or @value.  Returns an exit status.
  */
 int cmd_complete(int argc, char **argv);
 

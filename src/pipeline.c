@@ -182,7 +182,8 @@ src_is_stream(const char *src)
 {
 	size_t n = strlen(src);
 
-	return n > 0 && src[n - 1] == '@';
+	/* kafka://TOPIC/PARTITION@, nats://STREAM# */
+	return n > 0 && (src[n - 1] == '@' || src[n - 1] == '#');
 }
 
 /*
@@ -204,7 +205,8 @@ run_dead_letter(struct run *r, const char *stage, struct record *rec,
 	json_object_set_new(o, "stage", json_string(stage));
 	json_object_set_new(o, "reason", json_string(reason));
 	if (src_is_stream(rec->src)) {
-		/* "kafka://topic/3@1234": where the broker keeps it */
+		/* "kafka://topic/3@1234", "nats://STREAM#1234": where the
+		 * broker keeps it */
 		char *loc = xasprintf("%s%llu", rec->src,
 				      (unsigned long long)rec->lineno);
 
@@ -581,6 +583,8 @@ run_line(struct run *r, const char *src, const struct source_rec *in,
 	r->lines++;
 	record_init(&rec, src, in->lineno, in->bytes, in->len);
 	rec.seq = ++r->seq;
+	rec.meta = in->meta;
+	rec.metalen = in->metalen;
 	if (too_long) {
 		errbuf_set(&eb, STATUS_REJECT,
 			   "line longer than %llu bytes "
@@ -626,6 +630,8 @@ run_invalid(struct run *r, const char *src, const struct source_rec *in,
 	r->lines++;
 	record_init(&rec, src, in->lineno, in->bytes, in->len);
 	rec.seq = ++r->seq;
+	rec.meta = in->meta;
+	rec.metalen = in->metalen;
 	errbuf_prefix(eb, "invalid %s", in_format_names[r->g->from]);
 	rc = run_reject(r, NULL, "input", &rec, eb, in->len >= DLQ_SAMPLE_MAX);
 	if (rc == -1)
@@ -779,7 +785,10 @@ run_turn(struct run *r, struct source *s)
 		return;
 	for (k = 0; k < SOURCE_TURN_LINES && !r->stop && !got_signal; k++) {
 		/* The one place events are read: the framing and the
-		 * --from decoder are the source's own. */
+		 * --from decoder are the source's own.  A source without
+		 * metadata never touches rec.meta. */
+		rec.meta = NULL;
+		rec.metalen = 0;
 		res = s->ops->next(s, &rec, &eb);
 		if (res == LINE_OK || res == LINE_TOO_LONG)
 			run_line(r, s->name, &rec, res == LINE_TOO_LONG);

@@ -25,6 +25,8 @@ record_init_value(struct record *dst, const struct record *src, json_t *v)
 {
 	record_init(dst, src->src, src->lineno, NULL, 0);
 	dst->seq = src->seq;
+	dst->meta = src->meta;
+	dst->metalen = src->metalen;
 	dst->json = v;
 	dst->flags = RECORD_DIRTY;
 }
@@ -48,6 +50,10 @@ record_release(struct record *rec)
 	free(rec->dump);
 	if (rec->flags & RECORD_OWNED)
 		free((char *)rec->raw);
+	if (rec->flags & RECORD_META_OWNED)
+		free((char *)rec->meta);
+	rec->meta = NULL;
+	rec->metalen = 0;
 	rec->json = NULL;
 	rec->dump = NULL;
 	rec->raw = NULL;
@@ -63,7 +69,15 @@ record_dup(const struct record *rec)
 	*c = *rec;
 	c->dump = NULL;
 	c->scan = NULL;
-	c->flags &= ~RECORD_OWNED;
+	c->flags &= ~(RECORD_OWNED | RECORD_META_OWNED);
+	if (rec->meta != NULL) {
+		char *m = xmalloc(rec->metalen + 1);
+
+		memcpy(m, rec->meta, rec->metalen);
+		m[rec->metalen] = '\0';
+		c->meta = m;
+		c->flags |= RECORD_META_OWNED;
+	}
 	if (rec->flags & RECORD_DIRTY) {
 		c->raw = NULL;
 		c->len = 0;

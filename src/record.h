@@ -30,6 +30,10 @@ struct record {
 			  * held()), so a checkpoint never passes them. */
 	const char *raw; /* the event's bytes, without the newline */
 	size_t len;
+	const char *meta; /* borrowed like raw: the source's metadata of the
+			   * message (a compact JSON object, input_meta), or
+			   * NULL; record_dup() copies it */
+	size_t metalen;
 	struct jscan *scan; /* borrowed: the scanner holding raw's tape (for
 			     * lazy field access), or NULL; valid during the
 			     * stage call only, and only while not dirty */
@@ -37,8 +41,9 @@ struct record {
 	char *dump;	    /* owned: serialization of json once dirty */
 	size_t dumplen;
 	unsigned flags;
-#define RECORD_OWNED 0x1 /* raw was allocated by record_dup() */
-#define RECORD_DIRTY 0x2 /* json replaced raw: raw is stale */
+#define RECORD_OWNED	  0x1 /* raw was allocated by record_dup() */
+#define RECORD_DIRTY	  0x2 /* json replaced raw: raw is stale */
+#define RECORD_META_OWNED 0x4 /* meta was allocated by record_dup() */
 };
 
 /* Point rec at raw bytes (borrowed) from src:lineno; no JSON yet. */
@@ -46,8 +51,9 @@ void record_init(struct record *rec, const char *src, uint64_t lineno,
 		 const char *raw, size_t len);
 
 /*
- * Start dst as a new event derived from src (same source, line and seq) whose
- * value is v (stolen).  Used by stages that emit new values (map, batch).
+ * Start dst as a new event derived from src (same source, line, seq and
+ * metadata, borrowed from src) whose value is v (stolen).  Used by stages
+ * that emit new values (map, batch).
  */
 void record_init_value(struct record *dst, const struct record *src, json_t *v);
 

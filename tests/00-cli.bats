@@ -166,6 +166,7 @@ complete_all() {
 	echo "## commands"; "$EVPIPE" __complete commands
 	echo "## global"; "$EVPIPE" __complete global
 	echo "## targets"; "$EVPIPE" __complete targets
+	echo "## addresses"; "$EVPIPE" __complete addresses
 	for o in $("$EVPIPE" __complete global); do
 		echo "## choices $o"; ask choices "$o"
 	done

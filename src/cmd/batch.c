@@ -91,6 +91,7 @@ batch_new(struct batch_ctx *ctx)
 		buf_reset(&b->key);
 		buf_reset(&b->data);
 		buf_reset(&b->srcs);
+		buf_reset(&b->meta);
 		b->n = 0;
 		b->bytes = 0;
 		b->seq = 0;
@@ -112,6 +113,7 @@ batch_destroy(struct batch *b)
 	buf_release(&b->key);
 	buf_release(&b->data);
 	buf_release(&b->srcs);
+	buf_release(&b->meta);
 	free(b->ev);
 	free(b);
 }
@@ -198,6 +200,7 @@ batch_reject(struct batch_ctx *ctx, struct batch *b, int status,
 
 		record_init(&rec, batch_src(b, i), b->ev[i].lineno,
 			    b->data.data + b->ev[i].off, b->ev[i].len);
+		rec.meta = batch_meta(b, i, &rec.metalen);
 		record_json(&rec, NULL); /* keep it as JSON in the record */
 		json_object_set_new(info, "seq",
 				    json_integer((json_int_t)b->seq));
@@ -366,12 +369,15 @@ batch_write_file(struct batch_ctx *ctx, struct batch *b, struct errbuf *eb)
 	struct buf path = BUF_INIT;
 	struct errbuf tmp = { 0 };
 	json_t *v;
-	size_t len;
+	const char *meta;
+	size_t len, metalen;
 	int fd, rc = 0, gz, status;
 	char why[600];
 
 	v = record_parse(b->data.data + b->ev[0].off, b->ev[0].len, &tmp);
 	template_set_input_name(ctx->tpl, batch_src(b, 0));
+	meta = batch_meta(b, 0, &metalen);
+	template_set_input_meta(ctx->tpl, meta, metalen);
 	if (v == NULL ||
 	    template_render(ctx->tpl, v, TEMPLATE_PATH, &path, &tmp) == -1) {
 		snprintf(why, sizeof why, "--to: %s", tmp.msg);
@@ -445,6 +451,7 @@ batch_close(struct batch_ctx *ctx, struct batch *b, int why, struct emit *out,
 		record_init(&rec, batch_src(b, 0), b->ev[0].lineno,
 			    b->data.data, b->data.len);
 		rec.seq = b->min_seq;
+		rec.meta = batch_meta(b, 0, &rec.metalen);
 		r = emit(out, &rec, eb);
 		record_release(&rec);
 	}
@@ -665,6 +672,10 @@ batch_add(struct batch_ctx *ctx, struct batch *b, const struct record *rec,
 	}
 	e->src = b->last_src;
 	e->lineno = rec->lineno;
+	e->meta = b->meta.len;
+	e->metalen = rec->meta ? rec->metalen : 0;
+	if (e->metalen)
+		buf_add(&b->meta, rec->meta, rec->metalen);
 	if (rec->seq < b->min_seq)
 		b->min_seq = rec->seq;
 	if (ctx->array && b->n > 1)

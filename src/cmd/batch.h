@@ -25,6 +25,7 @@ struct batch_ev {
 	size_t off, len; /* bytes in data */
 	size_t src;	 /* offset of the source name in srcs */
 	uint64_t lineno;
+	size_t meta, metalen; /* its metadata in meta; metalen 0: none */
 };
 
 struct batch {
@@ -35,6 +36,7 @@ struct batch {
 	struct buf data; /* the events (NDJSON, or "[a,b" in array mode) */
 	struct buf srcs; /* source names, each NUL-terminated */
 	size_t last_src; /* offset in srcs of the newest name */
+	struct buf meta; /* the events' metadata (input_meta), if any */
 	struct batch_ev *ev;
 	size_t n, cap;
 	uint64_t bytes;	  /* NDJSON size: event bytes plus a newline each */
@@ -49,6 +51,14 @@ static inline const char *
 batch_src(const struct batch *b, size_t i)
 {
 	return b->srcs.data + b->ev[i].src;
+}
+
+/* The metadata of event i of b (input_meta), or NULL. */
+static inline const char *
+batch_meta(const struct batch *b, size_t i, size_t *len)
+{
+	*len = b->ev[i].metalen;
+	return *len ? b->meta.data + b->ev[i].meta : NULL;
 }
 
 /*

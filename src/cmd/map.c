@@ -84,6 +84,8 @@ map_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 			record_init(&nr, rec->src, rec->lineno, ctx->text.data,
 				    ctx->text.len);
 			nr.seq = rec->seq;
+			nr.meta = rec->meta;
+			nr.metalen = rec->metalen;
 			r = emit(out, &nr, eb);
 			record_release(&nr);
 			return r;

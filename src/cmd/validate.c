@@ -294,8 +294,10 @@ validate_process(void *arg, struct record *rec, struct emit *out,
 		ctx->malformed++;
 		return -1;
 	}
-	if (ctx->is_dir)
+	if (ctx->is_dir) {
 		template_set_input_name(ctx->tmpl, rec->src);
+		template_set_input_meta(ctx->tmpl, rec->meta, rec->metalen);
+	}
 	e = ctx->is_dir ? validate_lookup(ctx, v, eb) : ctx->single;
 	if (e == NULL)
 		return -1;

@@ -369,7 +369,7 @@ expr_fast_new(const struct expr *x)
 	struct fnode *root;
 
 	/* The tape knows nothing of where the event came from. */
-	if (x->uses_input_name)
+	if (x->uses_input_name || x->uses_input_meta)
 		return NULL;
 	root = compile_pred(x->root);
 	if (root == NULL)

@@ -960,6 +960,33 @@ CFN(f_input_filename)
 	return 0;
 }
 
+/*
+ * The metadata of the broker message the event came from
+ * (expr_set_input_meta()): an object made by the source, parsed once per
+ * event; null for an event of a file, a socket or stdin.
+ */
+CFN(f_input_meta)
+{
+	struct expr *x = c->x;
+	json_error_t jerr;
+
+	(void)in;
+	(void)a;
+	if (x->input_meta == NULL) {
+		*out = json_null();
+		return 0;
+	}
+	if (x->meta_value == NULL) {
+		x->meta_value = json_loadb(x->input_meta, x->input_metalen,
+					   JSON_ALLOW_NUL, &jerr);
+		if (x->meta_value == NULL)
+			return ev_error(c, "input_meta: bad metadata: %s",
+					jerr.text);
+	}
+	*out = json_incref(x->meta_value);
+	return 0;
+}
+
 CFN(f_format)
 {
 	if (!json_is_string(a[0]))
@@ -2632,6 +2659,7 @@ static const struct expr_builtin builtins[] = {
 	C("env", 0, f_env),
 	C("now", 0, f_now),
 	C("input_filename", 0, f_input_filename),
+	C("input_meta", 0, f_input_meta),
 	C("format", 1, f_format),
 	C("_match_impl", 3, f_match_impl),
 	C("gmtime", 0, f_gmtime),

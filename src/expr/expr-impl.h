@@ -153,6 +153,10 @@ struct expr {
 	json_t **slots;		/* current binding of each variable */
 	int uses_input_name;	/* calls input_filename */
 	const char *input_name; /* its value for this event; NULL: null */
+	int uses_input_meta;	/* calls input_meta */
+	const char *input_meta; /* the event's metadata text; NULL: null */
+	size_t input_metalen;
+	json_t *meta_value; /* input_meta parsed, for this event; or NULL */
 };
 
 /* ---- evaluation (expr-eval.c) ---------------------------------------- */

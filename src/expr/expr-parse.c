@@ -52,6 +52,10 @@ struct parser {
 	int depth;
 };
 
+/* Some expression of this process calls input_meta (the sources then
+ * build the metadata of their messages). */
+static int input_meta_used;
+
 static struct enode *parse_pipe(struct parser *);
 static struct enode *parse_postfix(struct parser *, int allow_as);
 static struct enode *parse_alt(struct parser *);
@@ -712,6 +716,8 @@ parse_call(struct parser *p)
 	 * no cost per event for every other expression. */
 	if (strcmp(fn->name, "input_filename") == 0)
 		p->x->uses_input_name = 1;
+	if (strcmp(fn->name, "input_meta") == 0)
+		p->x->uses_input_meta = input_meta_used = 1;
 	if (nargs) {
 		n->args = xreallocarray(NULL, nargs, sizeof(*n->args));
 		memcpy(n->args, args, nargs * sizeof(*args));
@@ -1430,6 +1436,29 @@ expr_set_input_name(struct expr *x, const char *name)
 	x->input_name = name;
 }
 
+int
+expr_uses_input_meta(const struct expr *x)
+{
+	return x->uses_input_meta;
+}
+
+int
+expr_input_meta_used(void)
+{
+	return input_meta_used;
+}
+
+void
+expr_set_input_meta(struct expr *x, const char *meta, size_t len)
+{
+	/* A source may hand out the next message's metadata at the same
+	 * address: the parsed value is always made again. */
+	json_decref(x->meta_value);
+	x->meta_value = NULL;
+	x->input_meta = meta;
+	x->input_metalen = len;
+}
+
 void
 expr_free(struct expr *x)
 {
@@ -1456,6 +1485,7 @@ expr_free(struct expr *x)
 	}
 	free(x->pats);
 	free(x->slots);
+	json_decref(x->meta_value);
 	free(x);
 }
 

@@ -59,6 +59,7 @@ cmd_expr_init(struct cmd_expr *ce, const char *src, const struct stage_env *env,
 	if (ce->expr == NULL)
 		return -1;
 	ce->input_name = expr_uses_input_name(ce->expr);
+	ce->input_meta = expr_uses_input_meta(ce->expr);
 	if (cmd_expr_fast_enabled()) {
 		ce->access = expr_access_new(ce->expr);
 		ce->fast = expr_fast_new(ce->expr);
@@ -93,6 +94,8 @@ cmd_expr_input(const struct cmd_expr *ce, struct record *rec, int *owned,
 	/* Every evaluation of the expression starts here. */
 	if (ce->input_name)
 		expr_set_input_name(ce->expr, record_input_name(rec));
+	if (ce->input_meta)
+		expr_set_input_meta(ce->expr, rec->meta, rec->metalen);
 	if (ce->access && rec->scan && !(rec->flags & RECORD_DIRTY) &&
 	    !rec->json) {
 		v = expr_access_input(ce->access, rec->scan);

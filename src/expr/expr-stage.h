@@ -21,6 +21,7 @@ struct cmd_expr {
 	struct expr_access *access; /* what it reads, if not the whole event */
 	struct expr_fast *fast;	    /* its answer from the tape, if possible */
 	int input_name;		    /* it calls input_filename */
+	int input_meta;		    /* it calls input_meta */
 };
 
 /*

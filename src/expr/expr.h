@@ -44,6 +44,17 @@ int expr_uses_input_name(const struct expr *x);
 void expr_set_input_name(struct expr *x, const char *name);
 
 /*
+ * input_meta: whether x calls it; whether any expression compiled so far
+ * in this process does (so sources know whether to build metadata); and
+ * the metadata text (a JSON object, struct record's meta; borrowed, must
+ * outlive the evaluations; NULL for null) for the events evaluated from
+ * now on.  Callers set it per event only when x reads it.
+ */
+int expr_uses_input_meta(const struct expr *x);
+int expr_input_meta_used(void);
+void expr_set_input_meta(struct expr *x, const char *meta, size_t len);
+
+/*
  * Called for each output.  Return 0 to go on, 1 to stop the evaluation
  * early (expr_eval() then returns 0), or -1 with eb filled to abort.
  */

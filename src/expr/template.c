@@ -29,6 +29,8 @@ struct template
 	size_t n;
 	struct buf scratch;	/* a value being rendered */
 	const char *input_name; /* for input_filename without a record */
+	const char *input_meta; /* for input_meta without a record */
+	size_t input_metalen;
 };
 
 static struct template_part *
@@ -172,6 +174,17 @@ template_is_constant(const struct template *t)
 		if (t->parts[i].expr || t->parts[i].slot)
 			return 0;
 	return 1;
+}
+
+int
+template_uses_input_meta(const struct template *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->parts[i].expr && expr_uses_input_meta(t->parts[i].expr))
+			return 1;
+	return 0;
 }
 
 size_t
@@ -344,8 +357,8 @@ template_end_component(struct buf *out, size_t comp, size_t tail)
  * STATUS_REJECT error.
  */
 static int
-template_value(struct template_part *p, size_t idx, json_t *v,
-	       struct record *rec, const char *input_name, struct buf *scratch,
+template_value(struct template *t, struct template_part *p, size_t idx,
+	       json_t *v, struct record *rec, struct buf *scratch,
 	       const char **s, size_t *len, struct errbuf *eb)
 {
 	json_t *r;
@@ -372,8 +385,12 @@ template_value(struct template_part *p, size_t idx, json_t *v,
 	if (rec && (v = record_json(rec, eb)) == NULL)
 		return -1;
 	if (expr_uses_input_name(p->expr))
-		expr_set_input_name(p->expr, rec ? record_input_name(rec)
-						 : src_input_name(input_name));
+		expr_set_input_name(p->expr,
+				    rec ? record_input_name(rec)
+					: src_input_name(t->input_name));
+	if (expr_uses_input_meta(p->expr))
+		expr_set_input_meta(p->expr, rec ? rec->meta : t->input_meta,
+				    rec ? rec->metalen : t->input_metalen);
 	r = expr_single(p->expr, v, eb);
 	if (!r)
 		return errbuf_prefix(eb, "template part %zu", idx + 1);
@@ -438,8 +455,8 @@ template_render_any(struct template *t, json_t *v, struct record *rec,
 		if (p->slot) {
 			s = slot_values ? slot_values[p->slot - 1] : "";
 			len = strlen(s);
-		} else if (template_value(p, i, v, rec, t->input_name,
-					  &t->scratch, &s, &len, eb) == -1) {
+		} else if (template_value(t, p, i, v, rec, &t->scratch, &s,
+					  &len, eb) == -1) {
 			return -1;
 		}
 		if (mode == TEMPLATE_PATH) {
@@ -474,6 +491,13 @@ void
 template_set_input_name(struct template *t, const char *src)
 {
 	t->input_name = src;
+}
+
+void
+template_set_input_meta(struct template *t, const char *meta, size_t len)
+{
+	t->input_meta = meta;
+	t->input_metalen = len;
 }
 
 void

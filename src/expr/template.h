@@ -58,6 +58,9 @@ struct template *template_compile_slots(const char *src, json_t *named_args,
 /* Does the template hold any {EXPR} (or slot)? */
 int template_is_constant(const struct template *t);
 
+/* Does one of its {EXPR} call input_meta? */
+int template_uses_input_meta(const struct template *t);
+
 /*
  * The length of the directory written before the first {EXPR} (up to and
  * including its last "/"; 0 when the first component holds a value; the
@@ -92,6 +95,12 @@ int template_render_record(struct template *t, struct record *rec,
  * record's own.
  */
 void template_set_input_name(struct template *t, const char *src);
+
+/*
+ * The metadata (struct record's meta, borrowed; NULL: none) that
+ * input_meta gives in template_render() from now on.
+ */
+void template_set_input_meta(struct template *t, const char *meta, size_t len);
 
 void template_free(struct template *t);
 

@@ -178,3 +178,61 @@ jtext_pretty(struct buf *out, const char *p, size_t n)
 		}
 	}
 }
+
+/* The length of the valid UTF-8 sequence at p[0..n), or 0. */
+static size_t
+jtext_utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+void
+jtext_add_string_lossy(struct buf *out, const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	struct buf tmp = BUF_INIT;
+	size_t i = 0, k;
+
+	while (i < n && (k = jtext_utf8_len(u + i, n - i)) > 0)
+		i += k;
+	if (i == n) { /* valid: the common case */
+		jtext_add_string(out, p, n);
+		return;
+	}
+	buf_add(&tmp, p, i);
+	while (i < n) {
+		k = jtext_utf8_len(u + i, n - i);
+		if (k > 0) {
+			buf_add(&tmp, p + i, k);
+			i += k;
+		} else {
+			buf_add(&tmp, "\xef\xbf\xbd", 3);
+			i++;
+		}
+	}
+	jtext_add_string(out, tmp.data, tmp.len);
+	buf_release(&tmp);
+}

@@ -25,6 +25,14 @@ void jtext_compact(struct buf *out, const char *p, size_t n, int *in_str);
 void jtext_add_string(struct buf *out, const char *p, size_t n);
 
 /*
+ * The same for bytes from outside that must become valid JSON (a broker
+ * message's key or headers): each byte that is not part of a valid UTF-8
+ * sequence (overlong forms, surrogates and values past U+10FFFF are not)
+ * is written as U+FFFD.
+ */
+void jtext_add_string_lossy(struct buf *out, const char *p, size_t n);
+
+/*
  * Append JSON text p[0..n) to out indented as jq does (two spaces,
  * "key": value, empty containers as {} and []).  The text must be valid
  * JSON; numbers and strings are copied byte for byte.

@@ -106,3 +106,37 @@ kafka_conf_user(rd_kafka_conf_t *conf, const char *file, const char *const *set,
 	}
 	return 0;
 }
+
+/* The trial client has no brokers: librdkafka's warning says so. */
+static void
+kafka_conf_try_log(const rd_kafka_t *rk, int level, const char *fac,
+		   const char *buf)
+{
+	(void)rk;
+	(void)level;
+	(void)fac;
+	(void)buf;
+}
+
+int
+kafka_conf_try(const rd_kafka_conf_t *conf, rd_kafka_type_t type,
+	       const char *where, struct errbuf *eb)
+{
+	rd_kafka_conf_t *c = rd_kafka_conf_dup(conf);
+	rd_kafka_t *rk;
+	char err[512];
+
+	rd_kafka_conf_set_log_cb(c, kafka_conf_try_log);
+	if (rd_kafka_conf_set(c, "bootstrap.servers", "", err, sizeof err) !=
+	    RD_KAFKA_CONF_OK) {
+		rd_kafka_conf_destroy(c);
+		return errbuf_set(eb, STATUS_USAGE, "%s: %s", where, err);
+	}
+	rk = rd_kafka_new(type, c, err, sizeof err);
+	if (rk == NULL) {
+		rd_kafka_conf_destroy(c);
+		return errbuf_set(eb, STATUS_USAGE, "%s: %s", where, err);
+	}
+	rd_kafka_destroy(rk);
+	return 0;
+}

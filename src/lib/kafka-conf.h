@@ -28,4 +28,14 @@ int kafka_conf_file(rd_kafka_conf_t *conf, const char *path, struct errbuf *eb);
 int kafka_conf_user(rd_kafka_conf_t *conf, const char *file,
 		    const char *const *set, size_t nset, struct errbuf *eb);
 
+/*
+ * Some combinations of properties are refused only when a client is made
+ * (enable.idempotence=true with acks=1, max.poll.interval.ms below
+ * session.timeout.ms): make one of type from a copy of conf, without its
+ * brokers (no connection is tried), and free it at once.  0, or -1 with
+ * a STATUS_USAGE error "where: librdkafka's reason".
+ */
+int kafka_conf_try(const rd_kafka_conf_t *conf, rd_kafka_type_t type,
+		   const char *where, struct errbuf *eb);
+
 #endif

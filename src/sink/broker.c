@@ -51,12 +51,94 @@ hostport_ok(const char *p, size_t n)
 	return port > 0;
 }
 
+/* The end of the query parameter starting at s: the next '&' outside
+ * {EXPR} parts (and their strings), or the end of s. */
+static const char *
+broker_param_end(const char *s)
+{
+	int depth = 0, instr = 0;
+
+	for (; *s; s++) {
+		if (instr) {
+			if (*s == '\\' && s[1])
+				s++;
+			else if (*s == '"')
+				instr = 0;
+		} else if (depth > 0 && *s == '"') {
+			instr = 1;
+		} else if (depth == 0 && (*s == '{' || *s == '}') &&
+			   s[1] == *s) {
+			s++; /* "{{" and "}}": a literal brace */
+		} else if (*s == '{') {
+			depth++;
+		} else if (*s == '}' && depth > 0) {
+			depth--;
+		} else if (*s == '&' && depth == 0) {
+			break;
+		}
+	}
+	return s;
+}
+
+/* Split the query q (after '?') by the names of param_name. */
+static int
+broker_query(const char *q, const char *spec, const char *param_name,
+	     struct broker_url *u, struct errbuf *eb)
+{
+	const char *comma = strchr(param_name, ',');
+	size_t n1 = comma ? (size_t)(comma - param_name) : strlen(param_name);
+	const char *more = comma ? comma + 1 : NULL;
+	size_t n2 = more ? strlen(more) : 0;
+
+	for (;;) {
+		const char *end = broker_param_end(q);
+		const char *eq = memchr(q, '=', (size_t)(end - q));
+		size_t klen = eq ? (size_t)(eq - q) : 0;
+		char *val;
+
+		if (eq && klen == n1 && memcmp(q, param_name, n1) == 0) {
+			if (u->param)
+				return errbuf_set(eb, STATUS_USAGE,
+						  "target '%s': %.*s= given "
+						  "twice",
+						  spec, (int)n1, param_name);
+		} else if (!(eq && more && klen == n2 &&
+			     memcmp(q, more, n2) == 0)) {
+			if (more)
+				return errbuf_set(eb, STATUS_USAGE,
+						  "target '%s': unknown "
+						  "parameter '%.*s' (known: "
+						  "%.*s=, %s=)",
+						  spec, (int)(end - q), q,
+						  (int)n1, param_name, more);
+			return errbuf_set(eb, STATUS_USAGE,
+					  "target '%s': unknown parameter "
+					  "'%.*s' (the only one is ?%s=)",
+					  spec, (int)(end - q), q, param_name);
+		}
+		if (eq + 1 == end)
+			return errbuf_set(eb, STATUS_USAGE,
+					  "target '%s': %.*s= is empty", spec,
+					  (int)klen, q);
+		val = xstrndup(eq + 1, (size_t)(end - eq - 1));
+		if (klen == n1 && memcmp(q, param_name, n1) == 0) {
+			u->param = val;
+		} else {
+			u->more = xreallocarray(u->more, u->nmore + 1,
+						sizeof *u->more);
+			u->more[u->nmore++] = val;
+		}
+		if (*end == '\0')
+			return 0;
+		q = end + 1;
+	}
+}
+
 int
 broker_url_parse(const char *rest, const char *spec, const char *param_name,
 		 struct broker_url *u, struct errbuf *eb)
 {
 	const char *slash = strchr(rest, '/'), *q, *h, *end;
-	size_t nl = strlen(param_name);
 
 	memset(u, 0, sizeof *u);
 	if (slash == NULL || slash == rest)
@@ -88,17 +170,9 @@ broker_url_parse(const char *rest, const char *spec, const char *param_name,
 		return errbuf_set(eb, STATUS_USAGE,
 				  "target '%s': no name after the server list",
 				  spec);
-	if (*q == '?') {
-		if (strncmp(q + 1, param_name, nl) != 0 || q[1 + nl] != '=')
-			return errbuf_set(eb, STATUS_USAGE,
-					  "target '%s': unknown parameter "
-					  "'%s' (the only one is ?%s=)",
-					  spec, q + 1, param_name);
-		if (q[2 + nl] == '\0')
-			return errbuf_set(eb, STATUS_USAGE,
-					  "target '%s': ?%s= is empty", spec,
-					  param_name);
-		u->param = xstrdup(q + 2 + nl);
+	if (*q == '?' && broker_query(q + 1, spec, param_name, u, eb) == -1) {
+		broker_url_free(u);
+		return -1;
 	}
 	u->hosts = xstrndup(rest, (size_t)(slash - rest));
 	u->path = xstrndup(slash + 1, (size_t)(q - slash - 1));
@@ -111,6 +185,9 @@ broker_url_free(struct broker_url *u)
 	free(u->hosts);
 	free(u->path);
 	free(u->param);
+	for (size_t i = 0; i < u->nmore; i++)
+		free(u->more[i]);
+	free(u->more);
 	memset(u, 0, sizeof *u);
 }
 

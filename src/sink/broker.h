@@ -11,17 +11,22 @@
 
 struct errbuf;
 
-/* "kafka://" + "HOST:PORT,HOST:PORT/PATH?NAME=VALUE", split. */
+/* "kafka://" + "HOST:PORT,HOST:PORT/PATH?NAME=VALUE&NAME=VALUE", split. */
 struct broker_url {
 	char *hosts; /* "HOST:PORT,HOST:PORT" */
 	char *path;  /* the topic or subject */
-	char *param; /* the value of ?NAME=, or NULL */
+	char *param; /* the value of ?NAME= (the first name), or NULL */
+	char **more; /* the values of the second name, in order */
+	size_t nmore;
 };
 
 /*
- * Split rest (what follows the scheme) of spec; param_name is the one
- * query parameter the kind knows ("key", "msgid").  0, or -1 with a
- * STATUS_USAGE error.  Free with broker_url_free().
+ * Split rest (what follows the scheme) of spec.  param_name names the
+ * query parameters the kind knows: "key" or "msgid", given at most once,
+ * or "key,header" where the second may be repeated.  Parameters are
+ * separated by the '&' that lie outside {EXPR} parts (a literal '&' in a
+ * template is written {"&"}); a value runs to the next such '&'.  0, or
+ * -1 with a STATUS_USAGE error.  Free with broker_url_free().
  */
 int broker_url_parse(const char *rest, const char *spec, const char *param_name,
 		     struct broker_url *u, struct errbuf *eb);

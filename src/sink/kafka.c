@@ -37,13 +37,26 @@
 #include "record.h"
 #include "target.h"
 
-#define KAFKA_TIMEOUT_MS "30000" /* message.timeout.ms unless set */
+#define KAFKA_TIMEOUT_MS       "30000" /* message.timeout.ms unless set */
+#define KAFKA_MAX_HEADERS      32      /* &header= of one target */
+#define KAFKA_MAX_HEADER_NAME  128     /* bytes of a header's name */
+#define KAFKA_MAX_HEADER_VALUE 65536   /* bytes of a rendered header value */
+
+/* &header=NAME:TEMPLATE */
+struct kafka_header {
+	char *name;
+	struct template *t;
+};
 
 struct kafka_priv {
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *rkt;
 	struct template *key;
 	struct buf keybuf;
+	struct kafka_header *hdr;
+	size_t nhdr;
+	struct buf hbuf; /* the rendered header values, one after another */
+	size_t *hoff;	 /* value i is hbuf[hoff[i], hoff[i + 1]) */
 	char *spec;
 	struct broker_failq failq;
 	pthread_mutex_t mu;
@@ -96,14 +109,120 @@ fail:
 	return NULL;
 }
 
+static void
+headers_free(struct kafka_header *h, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(h[i].name);
+		template_free(h[i].t);
+	}
+	free(h);
+}
+
+/* A header name: 1 to KAFKA_MAX_HEADER_NAME of A-Z a-z 0-9 . _ - */
+static int
+header_name_ok(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > KAFKA_MAX_HEADER_NAME)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') ||
+		      (p[i] >= 'A' && p[i] <= 'Z') ||
+		      (p[i] >= '0' && p[i] <= '9') || p[i] == '.' ||
+		      p[i] == '_' || p[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* A template of the target: the event is all it sees. */
+static struct template *
+kafka_template(const char *src, const char *spec, const char *what,
+	       struct errbuf *eb)
+{
+	struct template *t = template_compile(src, NULL, eb);
+
+	if (t == NULL) {
+		errbuf_prefix(eb, "target '%s': %s", spec, what);
+		return NULL;
+	}
+	if (template_uses_input_meta(t)) {
+		template_free(t);
+		errbuf_set(eb, STATUS_USAGE,
+			   "target '%s': %s: a target sees only the event, "
+			   "input_meta is null there (copy what you need "
+			   "into the event with map)",
+			   spec, what);
+		return NULL;
+	}
+	return t;
+}
+
+/* The &header=NAME:TEMPLATE parameters of u, compiled.  0, or -1. */
+static int
+headers_parse(const struct broker_url *u, const char *spec,
+	      struct kafka_header **out, size_t *nout, struct errbuf *eb)
+{
+	struct kafka_header *h;
+	size_t i, j;
+	char what[KAFKA_MAX_HEADER_NAME + 32];
+
+	*out = NULL;
+	*nout = 0;
+	if (u->nmore == 0)
+		return 0;
+	if (u->nmore > KAFKA_MAX_HEADERS)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "target '%s': %zu headers, at most %d", spec,
+				  u->nmore, KAFKA_MAX_HEADERS);
+	h = xcalloc(u->nmore, sizeof *h);
+	for (i = 0; i < u->nmore; i++) {
+		const char *v = u->more[i], *colon = strchr(v, ':');
+
+		if (colon == NULL || !header_name_ok(v, (size_t)(colon - v))) {
+			errbuf_set(eb, STATUS_USAGE,
+				   "target '%s': header=%s: expected "
+				   "header=NAME:TEMPLATE, NAME 1 to %d of "
+				   "A-Z a-z 0-9 . _ - (event data never "
+				   "picks a header name)",
+				   spec, v, KAFKA_MAX_HEADER_NAME);
+			goto fail;
+		}
+		h[i].name = xstrndup(v, (size_t)(colon - v));
+		for (j = 0; j < i; j++)
+			if (strcmp(h[j].name, h[i].name) == 0) {
+				errbuf_set(eb, STATUS_USAGE,
+					   "target '%s': header %s given "
+					   "twice",
+					   spec, h[i].name);
+				goto fail;
+			}
+		snprintf(what, sizeof what, "header=%s", h[i].name);
+		h[i].t = kafka_template(colon + 1, spec, what, eb);
+		if (h[i].t == NULL)
+			goto fail;
+	}
+	*out = h;
+	*nout = u->nmore;
+	return 0;
+fail:
+	headers_free(h, u->nmore); /* calloc'd: the rest is NULL */
+	return -1;
+}
+
 int
 kafka_check(const char *rest, const char *spec, struct errbuf *eb)
 {
 	struct broker_url u;
 	rd_kafka_conf_t *conf;
+	struct kafka_header *h;
+	size_t nh;
 	int rc = -1;
 
-	if (broker_url_parse(rest, spec, "key", &u, eb) == -1)
+	if (broker_url_parse(rest, spec, "key,header", &u, eb) == -1)
 		return -1;
 	if (strchr(u.path, '{') != NULL) {
 		errbuf_set(eb, STATUS_USAGE,
@@ -120,19 +239,21 @@ kafka_check(const char *rest, const char *spec, struct errbuf *eb)
 		goto out;
 	}
 	if (u.param) {
-		struct template *t = template_compile(u.param, NULL, eb);
+		struct template *t = kafka_template(u.param, spec, "?key=", eb);
 
-		if (t == NULL) {
-			errbuf_prefix(eb, "target '%s': ?key=", spec);
+		if (t == NULL)
 			goto out;
-		}
 		template_free(t);
 	}
+	if (headers_parse(&u, spec, &h, &nh, eb) == -1)
+		goto out;
+	headers_free(h, nh);
 	conf = conf_build(&u, eb);
 	if (conf == NULL)
 		goto out;
+	/* what librdkafka refuses only when the producer is made, now */
+	rc = kafka_conf_try(conf, RD_KAFKA_PRODUCER, spec, eb);
 	rd_kafka_conf_destroy(conf);
-	rc = 0;
 out:
 	broker_url_free(&u);
 	return rc;
@@ -191,7 +312,7 @@ kafka_open(struct sink *s, const char *rest, struct errbuf *eb)
 	rd_kafka_conf_t *conf;
 	char err[512];
 
-	if (broker_url_parse(rest, s->spec, "key", &u, eb) == -1)
+	if (broker_url_parse(rest, s->spec, "key,header", &u, eb) == -1)
 		return -1;
 	conf = conf_build(&u, eb);
 	if (conf == NULL) {
@@ -203,11 +324,15 @@ kafka_open(struct sink *s, const char *rest, struct errbuf *eb)
 	buf_init(&p->keybuf);
 	broker_failq_init(&p->failq);
 	pthread_mutex_init(&p->mu, NULL);
+	buf_init(&p->hbuf);
 	if (u.param) {
-		p->key = template_compile(u.param, NULL, eb);
+		p->key = kafka_template(u.param, s->spec, "?key=", eb);
 		if (p->key == NULL)
 			goto fail_conf;
 	}
+	if (headers_parse(&u, s->spec, &p->hdr, &p->nhdr, eb) == -1)
+		goto fail_conf;
+	p->hoff = xreallocarray(NULL, p->nhdr + 1, sizeof *p->hoff);
 	rd_kafka_conf_set_opaque(conf, p);
 	rd_kafka_conf_set_dr_msg_cb(conf, kafka_dr);
 	rd_kafka_conf_set_error_cb(conf, kafka_error);
@@ -232,6 +357,9 @@ fail_conf:
 fail:
 	if (p->key)
 		template_free(p->key);
+	headers_free(p->hdr, p->nhdr);
+	free(p->hoff);
+	buf_release(&p->hbuf);
 	buf_release(&p->keybuf);
 	broker_failq_destroy(&p->failq);
 	pthread_mutex_destroy(&p->mu);
@@ -241,48 +369,100 @@ fail:
 	return -1;
 }
 
+/*
+ * Render the key and the headers of the event into p->keybuf and
+ * p->hbuf.  0, or -1 with why (the reason the event is refused).
+ */
+static int
+kafka_render(struct kafka_priv *p, const char *ev, size_t len, char *why,
+	     size_t whysz)
+{
+	struct errbuf teb = { 0 };
+	struct record rec;
+	size_t i;
+	int r = 0;
+
+	record_init(&rec, "kafka", 0, ev, len);
+	buf_reset(&p->keybuf);
+	if (p->key && template_render_record(p->key, &rec, TEMPLATE_PLAIN, NULL,
+					     &p->keybuf, &teb) == -1) {
+		snprintf(why, whysz, "?key=: %s", teb.msg);
+		r = -1;
+	}
+	buf_reset(&p->hbuf);
+	for (i = 0; r == 0 && i < p->nhdr; i++) {
+		p->hoff[i] = p->hbuf.len;
+		if (template_render_record(p->hdr[i].t, &rec, TEMPLATE_PLAIN,
+					   NULL, &p->hbuf, &teb) == -1) {
+			snprintf(why, whysz, "header %s: %s", p->hdr[i].name,
+				 teb.msg);
+			r = -1;
+		} else if (p->hbuf.len - p->hoff[i] > KAFKA_MAX_HEADER_VALUE) {
+			snprintf(why, whysz,
+				 "header %s: the value is longer than %d "
+				 "bytes",
+				 p->hdr[i].name, KAFKA_MAX_HEADER_VALUE);
+			r = -1;
+		}
+	}
+	p->hoff[i] = p->hbuf.len;
+	record_release(&rec);
+	return r;
+}
+
+/* The rendered headers for librdkafka (who frees them once it took the
+ * message), or NULL when the target has none. */
+static rd_kafka_headers_t *
+kafka_headers(const struct kafka_priv *p)
+{
+	rd_kafka_headers_t *h;
+	size_t i;
+
+	if (p->nhdr == 0)
+		return NULL;
+	h = rd_kafka_headers_new(p->nhdr);
+	for (i = 0; i < p->nhdr; i++)
+		rd_kafka_header_add(h, p->hdr[i].name, -1,
+				    p->hbuf.data + p->hoff[i],
+				    p->hoff[i + 1] - p->hoff[i]);
+	return h;
+}
+
 /* Produce one event; a refused one goes to the failed queue. */
 static void
 kafka_produce(struct kafka_priv *p, const char *ev, size_t len)
 {
-	const char *key = NULL;
-	size_t keylen = 0;
+	rd_kafka_headers_t *hdrs;
+	char why[sizeof(((struct errbuf *)0)->msg) + 160];
 
-	if (p->key) {
-		struct record rec;
-		struct errbuf teb = { 0 };
-		int r;
-
-		record_init(&rec, "kafka", 0, ev, len);
-		buf_reset(&p->keybuf);
-		r = template_render_record(p->key, &rec, TEMPLATE_PLAIN, NULL,
-					   &p->keybuf, &teb);
-		record_release(&rec);
-		if (r == -1) {
-			char why[sizeof teb.msg + 16];
-
-			snprintf(why, sizeof why, "?key=: %s", teb.msg);
-			broker_failq_push(&p->failq, ev, len, p->spec, why);
-			return;
-		}
-		key = p->keybuf.data;
-		keylen = p->keybuf.len;
+	if ((p->key || p->nhdr) &&
+	    kafka_render(p, ev, len, why, sizeof why) == -1) {
+		broker_failq_push(&p->failq, ev, len, p->spec, why);
+		return;
 	}
+	hdrs = kafka_headers(p);
 	pthread_mutex_lock(&p->mu);
 	p->outstanding++;
 	pthread_mutex_unlock(&p->mu);
 	for (;;) {
 		rd_kafka_resp_err_t err;
 
-		if (rd_kafka_produce(p->rkt, RD_KAFKA_PARTITION_UA,
-				     RD_KAFKA_MSG_F_COPY, (void *)ev, len, key,
-				     keylen, NULL) == 0)
-			break;
-		err = rd_kafka_last_error();
+		err = rd_kafka_producev(
+			p->rk, RD_KAFKA_V_RKT(p->rkt),
+			RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			RD_KAFKA_V_VALUE((void *)ev, len),
+			RD_KAFKA_V_KEY(p->key ? p->keybuf.data : NULL,
+				       p->key ? p->keybuf.len : 0),
+			RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+			break; /* the headers are librdkafka's now */
 		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 			rd_kafka_poll(p->rk, 50);
 			continue;
 		}
+		if (hdrs)
+			rd_kafka_headers_destroy(hdrs);
 		pthread_mutex_lock(&p->mu);
 		p->outstanding--;
 		pthread_mutex_unlock(&p->mu);
@@ -382,6 +562,9 @@ kafka_close(struct sink *s, struct errbuf *eb)
 	rd_kafka_destroy(p->rk);
 	if (p->key)
 		template_free(p->key);
+	headers_free(p->hdr, p->nhdr);
+	free(p->hoff);
+	buf_release(&p->hbuf);
 	buf_release(&p->keybuf);
 	broker_failq_destroy(&p->failq);
 	pthread_mutex_destroy(&p->mu);

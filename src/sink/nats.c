@@ -33,35 +33,29 @@
  *    --nats-token-file; TLS with nats+tls:// or --nats-tls-ca, a client
  *    certificate with --nats-tls-cert and --nats-tls-key.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <nats/nats.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "broker.h"
 #include "expr/template.h"
 #include "lib/buf.h"
 #include "lib/errbuf.h"
 #include "lib/hash.h"
+#include "lib/nats-conn.h"
 #include "lib/xmalloc.h"
 #include "record.h"
 #include "target.h"
 
-#define NATS_MAX_PENDING     4096
-#define NATS_ACK_WAIT_MS     5000
-#define NATS_RETRY_MS	     30000
-#define NATS_RETRY_PAUSE_MS  100  /* the first pause; doubles up to ~1 s */
-#define NATS_LOOKUPS	     16	  /* subjects asked "which stream takes it" */
-#define NATS_LOOKUP_MS	     1000 /* the longest wait for that answer */
-#define NATS_CONNECT_TIMEOUT 5000 /* ms */
-#define NATS_MAX_TOKEN_FILE  4096
-#define NKEY_PREFIX_SEED     (18 << 3) /* 'S' */
-#define NKEY_PREFIX_USER     (20 << 3) /* 'U' */
+#define NATS_MAX_PENDING    4096
+#define NATS_ACK_WAIT_MS    5000
+#define NATS_RETRY_MS	    30000
+#define NATS_RETRY_PAUSE_MS 100	 /* the first pause; doubles up to ~1 s */
+#define NATS_LOOKUPS	    16	 /* subjects asked "which stream takes it" */
+#define NATS_LOOKUP_MS	    1000 /* the longest wait for that answer */
 
 /* One part of a subject: literal text, or a compiled "{EXPR}". */
 struct subj_part {
@@ -244,29 +238,27 @@ fail:
 	return -1;
 }
 
-/* A file a credential option names must be readable now. */
-static int
-file_ok(const char *opt, const char *path, struct errbuf *eb)
+/* The --nats-* options, from the runner's copy of the globals. */
+static struct nats_auth
+nats_auth(void)
 {
-	FILE *fp;
+	const struct broker_opts *o = &sink_broker_opts;
+	struct nats_auth a = {
+		.creds = o->nats_creds,
+		.nkey = o->nats_nkey,
+		.token_file = o->nats_token_file,
+		.tls_ca = o->nats_tls_ca,
+		.tls_cert = o->nats_tls_cert,
+		.tls_key = o->nats_tls_key,
+	};
 
-	if (path == NULL)
-		return 0;
-	fp = fopen(path, "r");
-	if (fp == NULL)
-		return errbuf_set(eb, STATUS_USAGE, "%s %s: %s", opt, path,
-				  strerror(errno));
-	fclose(fp);
-	return 0;
+	return a;
 }
-
-static int nkey_public(const char *path, char *pub, size_t pubsz,
-		       struct errbuf *eb);
 
 int
 nats_check(const char *rest, const char *spec, struct errbuf *eb)
 {
-	const struct broker_opts *o = &sink_broker_opts;
+	struct nats_auth a = nats_auth();
 	struct broker_url u;
 	struct subj_part *parts;
 	size_t nparts;
@@ -279,157 +271,7 @@ nats_check(const char *rest, const char *spec, struct errbuf *eb)
 	if (msgid)
 		template_free(msgid);
 	broker_url_free(&u);
-	if (file_ok("--nats-creds", o->nats_creds, eb) == -1 ||
-	    file_ok("--nats-nkey", o->nats_nkey, eb) == -1 ||
-	    file_ok("--nats-token-file", o->nats_token_file, eb) == -1 ||
-	    file_ok("--nats-tls-ca", o->nats_tls_ca, eb) == -1 ||
-	    file_ok("--nats-tls-cert", o->nats_tls_cert, eb) == -1 ||
-	    file_ok("--nats-tls-key", o->nats_tls_key, eb) == -1)
-		return -1;
-	if (o->nats_nkey) {
-		char pub[64];
-
-		if (nkey_public(o->nats_nkey, pub, sizeof pub, eb) == -1)
-			return -1;
-	}
-	if ((o->nats_tls_cert == NULL) != (o->nats_tls_key == NULL))
-		return errbuf_set(eb, STATUS_USAGE,
-				  "--nats-tls-cert and --nats-tls-key go "
-				  "together");
-	if (o->nats_creds && o->nats_nkey)
-		return errbuf_set(eb, STATUS_USAGE,
-				  "--nats-creds and --nats-nkey exclude each "
-				  "other");
-	return 0;
-}
-
-/* The first line of a token file, without its newline. */
-static int
-read_token(const char *path, char *tok, size_t toksz, struct errbuf *eb)
-{
-	FILE *fp = fopen(path, "r");
-	size_t n;
-
-	if (fp == NULL)
-		return errbuf_set(eb, STATUS_USAGE, "--nats-token-file %s: %s",
-				  path, strerror(errno));
-	if (fgets(tok, (int)toksz, fp) == NULL)
-		tok[0] = '\0';
-	fclose(fp);
-	n = strcspn(tok, "\r\n");
-	tok[n] = '\0';
-	if (n == 0)
-		return errbuf_set(eb, STATUS_USAGE,
-				  "--nats-token-file %s: no token on the "
-				  "first line",
-				  path);
-	return 0;
-}
-
-/* CRC-16/XMODEM, the checksum of NKey strings. */
-static uint16_t
-nkey_crc16(const unsigned char *p, size_t n)
-{
-	uint16_t crc = 0;
-
-	while (n--) {
-		crc ^= (uint16_t)(*p++ << 8);
-		for (int i = 0; i < 8; i++)
-			crc = (uint16_t)(crc & 0x8000 ? (crc << 1) ^ 0x1021
-						      : crc << 1);
-	}
-	return crc;
-}
-
-static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-/*
- * The public key ("U...") of the user NKey whose seed ("SU...") is the
- * first word of that shape in file: the server is told the public key,
- * and libnats signs its nonce with the seed.
- */
-static int
-nkey_public(const char *path, char *pub, size_t pubsz, struct errbuf *eb)
-{
-	char text[NATS_MAX_TOKEN_FILE], *seed = NULL, *w, *save = NULL;
-	unsigned char raw[64], out[35];
-	size_t n, nraw = 0, rawlen = sizeof raw, k = 0;
-	uint32_t acc = 0;
-	int bits = 0, rc = -1;
-	EVP_PKEY *pk = NULL;
-	FILE *fp = fopen(path, "r");
-
-	if (fp == NULL)
-		return errbuf_set(eb, STATUS_USAGE, "--nats-nkey %s: %s", path,
-				  strerror(errno));
-	n = fread(text, 1, sizeof text - 1, fp);
-	fclose(fp);
-	text[n] = '\0';
-	for (w = strtok_r(text, " \t\r\n\"", &save); w;
-	     w = strtok_r(NULL, " \t\r\n\"", &save))
-		if (strncmp(w, "SU", 2) == 0 && strlen(w) == 58) {
-			seed = w;
-			break;
-		}
-	if (seed == NULL) {
-		errbuf_set(eb, STATUS_USAGE,
-			   "--nats-nkey %s: no user NKey seed (SU...) in it",
-			   path);
-		goto out;
-	}
-	for (w = seed; *w; w++) {
-		const char *c = strchr(b32, *w);
-
-		if (c == NULL || nraw >= sizeof raw)
-			goto bad;
-		acc = (acc << 5) | (uint32_t)(c - b32);
-		bits += 5;
-		if (bits >= 8) {
-			bits -= 8;
-			raw[nraw++] = (unsigned char)(acc >> bits);
-		}
-	}
-	if (nraw != 36 || (raw[0] & 0xf8) != NKEY_PREFIX_SEED ||
-	    (((raw[0] & 7) << 5) | ((raw[1] & 0xf8) >> 3)) !=
-		    NKEY_PREFIX_USER ||
-	    nkey_crc16(raw, 34) != (uint16_t)(raw[34] | raw[35] << 8))
-		goto bad;
-	pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, raw + 2, 32);
-	rawlen = 32;
-	if (pk == NULL ||
-	    EVP_PKEY_get_raw_public_key(pk, out + 1, &rawlen) != 1 ||
-	    rawlen != 32)
-		goto bad;
-	out[0] = NKEY_PREFIX_USER;
-	{
-		uint16_t crc = nkey_crc16(out, 33);
-
-		out[33] = (unsigned char)(crc & 0xff);
-		out[34] = (unsigned char)(crc >> 8);
-	}
-	acc = 0;
-	bits = 0;
-	for (size_t i = 0; i < sizeof out; i++) {
-		acc = (acc << 8) | out[i];
-		bits += 8;
-		while (bits >= 5 && k + 1 < pubsz) {
-			bits -= 5;
-			pub[k++] = b32[(acc >> bits) & 31];
-		}
-	}
-	if (bits > 0 && k + 1 < pubsz)
-		pub[k++] = b32[(acc << (5 - bits)) & 31];
-	pub[k] = '\0';
-	rc = 0;
-	goto out;
-bad:
-	errbuf_set(eb, STATUS_USAGE,
-		   "--nats-nkey %s: not a valid user NKey seed", path);
-out:
-	EVP_PKEY_free(pk);
-	OPENSSL_cleanse(raw, sizeof raw);
-	OPENSSL_cleanse(text, sizeof text);
-	return rc;
+	return nats_auth_check(&a, eb);
 }
 
 static void
@@ -486,108 +328,25 @@ nats_puberr(jsCtx *js, jsPubAckErr *pae, void *closure)
 }
 
 static int
-nats_status(natsStatus st, const char *what, const char *spec,
-	    struct errbuf *eb)
-{
-	const char *detail = nats_GetLastError(NULL);
-
-	return errbuf_set(eb, STATUS_IO, "%s: %s: %s", spec, what,
-			  detail && *detail ? detail : natsStatus_GetText(st));
-}
-
-static int
 nats_connect(struct nats_priv *p, const struct broker_url *u, int tls,
 	     struct errbuf *eb)
 {
-	const struct broker_opts *o = &sink_broker_opts;
-	const char **servers = NULL;
-	char *list = xstrdup(u->hosts), *save = NULL, *h;
-	int n = 0, rc = -1;
-	natsStatus st = NATS_OK;
+	struct nats_auth a = nats_auth();
+	natsStatus st;
 	jsOptions jo;
-	char tok[NATS_MAX_TOKEN_FILE];
 
-	for (h = strtok_r(list, ",", &save); h;
-	     h = strtok_r(NULL, ",", &save)) {
-		size_t len = strlen(h) + 16;
-		char *url = xmalloc(len);
-
-		snprintf(url, len, "%s://%s", tls ? "tls" : "nats", h);
-		servers =
-			xreallocarray(servers, (size_t)n + 1, sizeof *servers);
-		servers[n++] = url;
-	}
-	if (natsOptions_Create(&p->opts) != NATS_OK)
-		goto out;
-	st = natsOptions_SetServers(p->opts, servers, n);
-	if (st == NATS_OK)
-		st = natsOptions_SetName(p->opts, "evpipe");
-	if (st == NATS_OK)
-		st = natsOptions_SetTimeout(p->opts, NATS_CONNECT_TIMEOUT);
-	if (st == NATS_OK && (tls || o->nats_tls_ca))
-		st = natsOptions_SetSecure(p->opts, true);
-	if (st == NATS_OK && o->nats_tls_ca)
-		st = natsOptions_LoadCATrustedCertificates(p->opts,
-							   o->nats_tls_ca);
-	if (st == NATS_OK && o->nats_tls_cert)
-		st = natsOptions_LoadCertificatesChain(
-			p->opts, o->nats_tls_cert, o->nats_tls_key);
-	if (st == NATS_OK && o->nats_creds)
-		st = natsOptions_SetUserCredentialsFromFiles(
-			p->opts, o->nats_creds, NULL);
-	if (st == NATS_OK && o->nats_nkey) {
-		char pub[64];
-
-		if (nkey_public(o->nats_nkey, pub, sizeof pub, eb) == -1)
-			goto out;
-		st = natsOptions_SetNKeyFromSeed(p->opts, pub, o->nats_nkey);
-	}
-	if (st == NATS_OK && o->nats_token_file) {
-		if (read_token(o->nats_token_file, tok, sizeof tok, eb) == -1)
-			goto out;
-		st = natsOptions_SetToken(p->opts, tok);
-		memset(tok, 0, sizeof tok);
-	}
-	if (st != NATS_OK) {
-		errbuf_set(eb, STATUS_USAGE, "%s: %s", p->spec,
-			   nats_GetLastError(NULL) ? nats_GetLastError(NULL)
-						   : natsStatus_GetText(st));
-		goto out;
-	}
-	st = natsConnection_Connect(&p->nc, p->opts);
-	/*
-	 * With an NKey, about one connection in fifty is refused as an
-	 * authorization violation although the same seed signs the next
-	 * server nonce fine (seen with libnats 3.4.1 against nats-server
-	 * 2.9): the refusal depends on the nonce, not on the key, so a
-	 * refused NKey login is tried twice more before it counts.
-	 */
-	for (int again = 0;
-	     st == NATS_CONNECTION_AUTH_FAILED && o->nats_nkey && again < 2;
-	     again++) {
-		st = natsConnection_Connect(&p->nc, p->opts);
-	}
-	if (st != NATS_OK) {
-		nats_status(st, "cannot connect", p->spec, eb);
-		goto out;
-	}
+	if (nats_conn_options(&p->opts, u->hosts, tls, &a, p->spec, eb) == -1 ||
+	    nats_conn_connect(&p->nc, p->opts, &a, p->spec, eb) == -1)
+		return -1;
 	jsOptions_Init(&jo);
 	jo.Wait = NATS_ACK_WAIT_MS;
 	jo.PublishAsync.MaxPending = NATS_MAX_PENDING;
 	jo.PublishAsync.ErrHandler = nats_puberr;
 	jo.PublishAsync.ErrHandlerClosure = p;
 	st = natsConnection_JetStream(&p->js, p->nc, &jo);
-	if (st != NATS_OK) {
-		nats_status(st, "JetStream", p->spec, eb);
-		goto out;
-	}
-	rc = 0;
-out:
-	for (int i = 0; i < n; i++)
-		free((char *)servers[i]);
-	free(servers);
-	free(list);
-	return rc;
+	if (st != NATS_OK)
+		return nats_conn_error(st, "JetStream", p->spec, eb);
+	return 0;
 }
 
 static void

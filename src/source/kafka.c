@@ -25,13 +25,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "json/json-text.h"
+#include "lib/buf.h"
 #include "lib/errbuf.h"
+#include "lib/hash.h"
 #include "lib/kafka-conf.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
@@ -79,6 +83,8 @@ struct ksrc {
 	rd_kafka_message_t *cur;
 	size_t pos;
 	const char *cur_name;
+	struct buf meta;  /* its metadata (input_meta), if wanted */
+	struct buf names; /* scratch: its header names as JSON strings */
 	int64_t last_commit;
 	int handed; /* records handed out this turn */
 	int fatal;  /* an error was reported: end the source */
@@ -388,6 +394,8 @@ source_kafka_check(const struct globals *g, const char *spec, struct errbuf *eb)
 {
 	struct kurl u;
 	rd_kafka_conf_t *conf;
+	char where[600];
+	int rc;
 
 	if (g->from != FROM_NDJSON)
 		return errbuf_set(eb, STATUS_USAGE,
@@ -396,12 +404,15 @@ source_kafka_check(const struct globals *g, const char *spec, struct errbuf *eb)
 				  spec, in_format_names[g->from]);
 	if (kurl_parse(spec, &u, eb) == -1)
 		return -1;
+	snprintf(where, sizeof where, "-i %s", spec);
 	conf = conf_build(g, &u, eb);
 	kurl_free(&u);
 	if (conf == NULL)
 		return -1;
+	/* what librdkafka refuses only when the consumer is made, now */
+	rc = kafka_conf_try(conf, RD_KAFKA_CONSUMER, where, eb);
 	rd_kafka_conf_destroy(conf);
-	return 0;
+	return rc;
 }
 
 /* ---- the source -----------------------------------------------------------
@@ -446,6 +457,110 @@ table_add(struct ksrc *k, const rd_kafka_message_t *m, const char *name)
 	e->partition = m->partition;
 	e->offset = m->offset;
 	e->gen = k->gen;
+}
+
+/*
+ * The headers of message m as the members of a JSON object, appended to
+ * k->meta: each name once, with the value of its last header (null for a
+ * header without a value), in the order of those last ones.  A table of
+ * the names (open addressing over their JSON text in k->names) finds the
+ * last of each in one pass.
+ */
+static void
+ksrc_meta_headers(struct ksrc *k, const rd_kafka_headers_t *hdrs)
+{
+	size_t n = rd_kafka_header_cnt(hdrs), i, cap, *off, *slot;
+	const char *name;
+	const void *val;
+	size_t size;
+	char *keep;
+	int first = 1;
+
+	if (n == 0)
+		return;
+	for (cap = 8; cap < 2 * n; cap *= 2)
+		;
+	off = xreallocarray(NULL, n + 1, sizeof *off);
+	slot = xreallocarray(NULL, cap, sizeof *slot);
+	keep = xcalloc(n, 1);
+	for (i = 0; i < cap; i++)
+		slot[i] = SIZE_MAX;
+	buf_reset(&k->names);
+	for (i = 0; i < n; i++) { /* off[i]..off[i + 1]: header i's name */
+		off[i] = k->names.len;
+		if (rd_kafka_header_get_all(hdrs, i, &name, &val, &size))
+			name = "";
+		jtext_add_string_lossy(&k->names, name, strlen(name));
+	}
+	off[n] = k->names.len;
+	for (i = 0; i < n; i++) {
+		size_t len = off[i + 1] - off[i];
+		size_t h = hash64(k->names.data + off[i], len) & (cap - 1);
+
+		while (slot[h] != SIZE_MAX &&
+		       (off[slot[h] + 1] - off[slot[h]] != len ||
+			memcmp(k->names.data + off[slot[h]],
+			       k->names.data + off[i], len) != 0))
+			h = (h + 1) & (cap - 1);
+		slot[h] = i; /* a later header of the name takes its slot */
+	}
+	for (i = 0; i < cap; i++)
+		if (slot[i] != SIZE_MAX)
+			keep[slot[i]] = 1;
+	for (i = 0; i < n; i++) {
+		if (!keep[i])
+			continue;
+		if (!first)
+			buf_addc(&k->meta, ',');
+		first = 0;
+		buf_add(&k->meta, k->names.data + off[i], off[i + 1] - off[i]);
+		buf_addc(&k->meta, ':');
+		if (rd_kafka_header_get_all(hdrs, i, &name, &val, &size) ||
+		    val == NULL)
+			buf_adds(&k->meta, "null");
+		else
+			jtext_add_string_lossy(&k->meta, val, size);
+	}
+	free(keep);
+	free(slot);
+	free(off);
+}
+
+/*
+ * The metadata of message m (evpipe-brokers(7), Metadata) in k->meta:
+ * {"topic","partition","offset","key","timestamp","headers"}, the key
+ * null when the message has none, the timestamp in milliseconds since
+ * the epoch or null.
+ */
+static void
+ksrc_meta(struct ksrc *k, const rd_kafka_message_t *m)
+{
+	rd_kafka_timestamp_type_t tstype;
+	rd_kafka_headers_t *hdrs = NULL;
+	struct buf *b = &k->meta;
+	int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+	const char *topic = rd_kafka_topic_name(m->rkt);
+	char num[96];
+
+	buf_reset(b);
+	buf_adds(b, "{\"topic\":");
+	jtext_add_string_lossy(b, topic, strlen(topic));
+	snprintf(num, sizeof num, ",\"partition\":%d,\"offset\":%lld,\"key\":",
+		 (int)m->partition, (long long)m->offset);
+	buf_adds(b, num);
+	if (m->key)
+		jtext_add_string_lossy(b, m->key, m->key_len);
+	else
+		buf_adds(b, "null");
+	if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0)
+		snprintf(num, sizeof num, ",\"timestamp\":null");
+	else
+		snprintf(num, sizeof num, ",\"timestamp\":%lld", (long long)ts);
+	buf_adds(b, num);
+	buf_adds(b, ",\"headers\":{");
+	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		ksrc_meta_headers(k, hdrs);
+	buf_adds(b, "}}");
 }
 
 static int
@@ -495,6 +610,8 @@ ksrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 			table_add(k, m, k->cur_name);
 			k->cur = m;
 			k->pos = 0;
+			if (k->set->want_meta)
+				ksrc_meta(k, m);
 		}
 		{
 			const char *p = (const char *)k->cur->payload;
@@ -527,6 +644,10 @@ ksrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 			rec->len = end - start;
 			rec->lineno = (uint64_t)k->cur->offset;
 			rec->checked = NULL;
+			if (k->set->want_meta) {
+				rec->meta = k->meta.data;
+				rec->metalen = k->meta.len;
+			}
 			s->name = k->cur_name;
 			k->handed = 1;
 			if (rec->len > max) {
@@ -626,6 +747,8 @@ ksrc_free(struct source *s)
 	free(k->parts);
 	free(k->v);
 	free(k->spec);
+	buf_release(&k->meta);
+	buf_release(&k->names);
 	close(k->pipe[0]);
 	close(k->pipe[1]);
 	free(k);

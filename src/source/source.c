@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "expr/expr.h"
 #include "lib/errbuf.h"
 #include "linereader.h"
 #include "pipeline.h"
@@ -101,6 +102,13 @@ source_read(struct reader *rd, struct source_rec *rec, struct errbuf *eb)
 }
 
 int
+source_is_nats(const char *spec)
+{
+	return strncmp(spec, "nats://", 7) == 0 ||
+	       strncmp(spec, "nats+tls://", 11) == 0;
+}
+
+int
 source_check(const struct globals *g, struct errbuf *eb)
 {
 	unsigned mode;
@@ -127,6 +135,11 @@ source_check(const struct globals *g, struct errbuf *eb)
 	for (i = 0; i < g->listen.n; i++) {
 		if (strncmp(g->listen.v[i], "kafka://", 8) == 0) {
 			if (source_kafka_check(g, g->listen.v[i], eb) == -1)
+				return -1;
+			continue;
+		}
+		if (source_is_nats(g->listen.v[i])) {
+			if (source_nats_check(g, g->listen.v[i], eb) == -1)
 				return -1;
 			continue;
 		}
@@ -195,14 +208,20 @@ source_set_init(struct source_set *set, const struct globals *g,
 	memset(set, 0, sizeof *set);
 	set->g = g;
 	set->inotify_fd = -1;
+	set->want_meta = expr_input_meta_used();
 	if ((inputs == NULL || inputs[0] == NULL) && g->listen.n == 0)
 		inputs = stdin_only;
 	set->inputs = inputs;
-	for (i = 0; i < g->listen.n; i++)
-		if ((strncmp(g->listen.v[i], "kafka://", 8) == 0
-			     ? source_kafka_new(set, g->listen.v[i])
-			     : source_listen_new(set, g->listen.v[i])) == -1)
+	for (i = 0; i < g->listen.n; i++) {
+		const char *spec = g->listen.v[i];
+		int rc = strncmp(spec, "kafka://", 8) == 0
+				 ? source_kafka_new(set, spec)
+			 : source_is_nats(spec) ? source_nats_new(set, spec)
+						: source_listen_new(set, spec);
+
+		if (rc == -1)
 			return -1;
+	}
 	if (!g->follow)
 		return 0;
 	if (g->checkpoint) {

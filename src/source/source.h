@@ -72,6 +72,13 @@
  *     with source_marks_move(), so that delivered() reaches the source
  *     whose positions they are.
  *
+ * Metadata.  A broker source describes each message in rec->meta: a
+ * compact JSON object (topic, partition, offset, key, headers... as
+ * evpipe-brokers(7) lists them per kind), valid until the next call like
+ * the bytes, which expressions read as input_meta.  It builds it only
+ * when set->want_meta says some expression or template reads it; every
+ * other source leaves rec->meta NULL.
+ *
  * What a new source kind must implement: a constructor that fills struct
  * source (ops, name, fd or ready, deadline INT64_MAX) and adds it with
  * source_set_add(); next(), idle(), end() and free(); service() if it
@@ -119,6 +126,9 @@ struct source {
 struct source_rec {
 	const char *bytes; /* the event: a line, or a decoded record */
 	size_t len;
+	const char *meta; /* the message's metadata: a compact JSON object, or
+			     NULL */
+	size_t metalen;
 	uint64_t lineno; /* the line where it starts; 0 if none */
 	/* Read and checked on a second thread (prescan.h): the verdict on
 	 * the line; NULL: the runner checks the bytes itself. */
@@ -179,6 +189,9 @@ struct source_set {
 	size_t nnames, capnames;
 	struct ckpt *ckpt; /* loaded from --checkpoint, or NULL */
 	char *ckpt_last;   /* what was written last (skip rewrites) */
+	int want_meta;	   /* some expression or template reads input_meta:
+			    * sources with metadata fill rec->meta (else
+			    * they need not build it) */
 };
 
 /* Records a source may hand out in one turn before the others get theirs. */
@@ -248,6 +261,12 @@ int source_listen_check(const char *target, struct errbuf *eb);
 int source_kafka_new(struct source_set *set, const char *spec);
 int source_kafka_check(const struct globals *g, const char *spec,
 		       struct errbuf *eb);
+/* -i nats://... (source/nats.c): a JetStream durable pull consumer. */
+int source_nats_new(struct source_set *set, const char *spec);
+int source_nats_check(const struct globals *g, const char *spec,
+		      struct errbuf *eb);
+/* Is spec a nats:// or nats+tls:// source? */
+int source_is_nats(const char *spec);
 
 /*
  * After the followed files were added: for every file of the checkpoint

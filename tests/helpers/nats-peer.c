@@ -13,7 +13,19 @@
  *	print how many messages stream NAME holds;
  *   nats-peer URL dump NAME
  *	print every message of stream NAME in order, one line each:
- *	SUBJECT, TAB, the Nats-Msg-Id header, TAB, the data.
+ *	SUBJECT, TAB, the Nats-Msg-Id header, TAB, the data;
+ *   nats-peer URL pub SUBJECT [NAME:VALUE...]
+ *	publish each line of stdin as one message (with those headers),
+ *	waiting for the stream to store every one;
+ *   nats-peer URL pub1 SUBJECT
+ *	publish all of stdin as one message;
+ *   nats-peer URL consumer STREAM NAME
+ *	print the consumer's state: "pending=N ack_pending=N
+ *	redelivered=N ack_floor=N waiting=N" (ack_floor: the stream
+ *	sequence), or fail if there is none;
+ *   nats-peer URL mkconsumer STREAM NAME ACK_WAIT_MS [push]
+ *	create a durable consumer: a pull consumer with explicit acks
+ *	and that AckWait, or a push consumer.
  *
  * Exit status 0, or 1 with a message on stderr.
  */
@@ -152,6 +164,97 @@ dump(jsCtx *js, const char *name)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* One message from p[0..n) with headers "NAME:VALUE"; waits for the ack. */
+static int
+pub_one(jsCtx *js, const char *subject, const char *p, int n, char **hdrs,
+	int nhdrs)
+{
+	natsMsg *m = NULL;
+	natsStatus st = natsMsg_Create(&m, subject, NULL, p, n);
+
+	for (int i = 0; st == NATS_OK && i < nhdrs; i++) {
+		char *colon = strchr(hdrs[i], ':');
+
+		if (colon == NULL)
+			return fail("header NAME:VALUE", NATS_INVALID_ARG);
+		*colon = '\0';
+		st = natsMsgHeader_Add(m, hdrs[i], colon + 1);
+		*colon = ':';
+	}
+	if (st == NATS_OK)
+		st = js_PublishMsgAsync(js, &m, NULL);
+	natsMsg_Destroy(m);
+	return st == NATS_OK ? 0 : fail("publish", st);
+}
+
+static int
+pub(jsCtx *js, const char *subject, char **hdrs, int nhdrs, int whole)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	jsPubOptions po;
+	natsStatus st;
+	int rc = 0;
+
+	if (whole) {
+		char buf[65536];
+		size_t len = fread(buf, 1, sizeof buf, stdin);
+
+		rc = pub_one(js, subject, buf, (int)len, hdrs, nhdrs);
+	}
+	while (!whole && rc == 0 && (n = getline(&line, &cap, stdin)) > 0) {
+		if (line[n - 1] == '\n')
+			n--;
+		rc = pub_one(js, subject, line, (int)n, hdrs, nhdrs);
+	}
+	free(line);
+	jsPubOptions_Init(&po);
+	po.MaxWait = 60000;
+	st = js_PublishAsyncComplete(js, &po);
+	if (rc == 0 && st != NATS_OK)
+		rc = fail("publish complete", st);
+	return rc;
+}
+
+static int
+consumer(jsCtx *js, const char *stream, const char *name)
+{
+	jsConsumerInfo *ci = NULL;
+	natsStatus st = js_GetConsumerInfo(&ci, js, stream, name, NULL, NULL);
+
+	if (st != NATS_OK)
+		return fail("consumer info", st);
+	printf("pending=%" PRIu64 " ack_pending=%" PRId64
+	       " redelivered=%" PRId64 " ack_floor=%" PRIu64 " waiting=%" PRId64
+	       "\n",
+	       ci->NumPending, ci->NumAckPending, ci->NumRedelivered,
+	       ci->AckFloor.Stream, ci->NumWaiting);
+	jsConsumerInfo_Destroy(ci);
+	return 0;
+}
+
+static int
+mkconsumer(jsCtx *js, const char *stream, const char *name, const char *wait,
+	   int push)
+{
+	jsConsumerConfig cc;
+	jsConsumerInfo *ci = NULL;
+	natsStatus st;
+
+	jsConsumerConfig_Init(&cc);
+	cc.Durable = name;
+	cc.AckPolicy = js_AckExplicit;
+	cc.AckWait = atoll(wait) * 1000000LL;
+	if (push)
+		cc.DeliverSubject = "peer.push";
+	st = js_AddConsumer(&ci, js, stream, &cc, NULL, NULL);
+	if (st != NATS_OK)
+		return fail("add consumer", st);
+	jsConsumerInfo_Destroy(ci);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -163,7 +266,10 @@ main(int argc, char **argv)
 	if (argc < 4 || (strcmp(argv[2], "stream") == 0 && argc < 5)) {
 		fprintf(stderr, "usage: nats-peer URL stream NAME SUBJECT "
 				"[MAX_MSG_SIZE [REPLICAS]] | URL leader NAME | "
-				"URL count NAME | URL dump NAME\n");
+				"URL count NAME | URL dump NAME | URL pub[1] "
+				"SUBJECT [NAME:VALUE...] | URL consumer STREAM "
+				"NAME | URL mkconsumer STREAM NAME ACK_WAIT_MS "
+				"[push]\n");
 		return 2;
 	}
 	st = natsConnection_ConnectTo(&nc, argv[1]);
@@ -181,6 +287,14 @@ main(int argc, char **argv)
 		rc = leader(js, argv[3]);
 	else if (strcmp(argv[2], "dump") == 0)
 		rc = dump(js, argv[3]);
+	else if (strcmp(argv[2], "pub") == 0 || strcmp(argv[2], "pub1") == 0)
+		rc = pub(js, argv[3], argv + 4, argc - 4,
+			 strcmp(argv[2], "pub1") == 0);
+	else if (strcmp(argv[2], "consumer") == 0 && argc > 4)
+		rc = consumer(js, argv[3], argv[4]);
+	else if (strcmp(argv[2], "mkconsumer") == 0 && argc > 5)
+		rc = mkconsumer(js, argv[3], argv[4], argv[5],
+				argc > 6 && strcmp(argv[6], "push") == 0);
 	else
 		rc = 2;
 	jsCtx_Destroy(js);
