@@ -17,7 +17,8 @@
  *	message is an error;
  *   nats-floor sub URL STREAM DURABLE N FILE
  *	read N messages of STREAM through the durable pull consumer
- *	DURABLE (explicit acknowledgements, made if it is missing) in
+ *	DURABLE (made if it is missing as evpipe makes one: explicit
+ *	acknowledgements, AckWait 30 s, at most 10000 pending) in
  *	fetches of BATCH messages (N/BATCH; 256 if only N is given),
  *	writing each message's data and a newline to FILE and
  *	acknowledging it.
@@ -158,7 +159,11 @@ sub(jsCtx *js, const char *name, const char *durable, const char *count,
 	jsOptions_Init(&jo);
 	jsSubOptions_Init(&so);
 	so.Stream = name;
+	/* what evpipe gives a consumer it makes (source/nats.c) */
 	so.Config.AckPolicy = js_AckExplicit;
+	so.Config.DeliverPolicy = js_DeliverAll;
+	so.Config.AckWait = 30LL * 1000000000;
+	so.Config.MaxAckPending = 10000;
 	st = js_GetStreamInfo(&si, js, name, NULL, NULL);
 	if (st != NATS_OK)
 		return fail("stream info", st);

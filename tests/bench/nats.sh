@@ -7,7 +7,9 @@
 # into a stream made empty again before it (a stream that held the same
 # message ids would drop them as duplicates).  The "x faster" column of
 # the floor's row is the share of the floor's speed evpipe reaches.
-# Uses run's evpipe, dir, corpus, here, prepare, group() and peak_rss().
+# Then the same for the nats:// source (-i) against a pull consumer.
+# Uses run's evpipe, dir, n, corpus, out, here, prepare, group() and
+# peak_rss().
 # shellcheck shell=sh disable=SC2154,SC2034 # set and read by run
 
 PATH=$PATH:/usr/sbin # Debian's nats-server
@@ -46,6 +48,22 @@ $floor stream "$nats" BENCH 'bench.>'
 echo "peak RSS of evpipe -o nats://: $(peak_rss "$evpipe" -o "$nats/bench.x" cat "$corpus") kB"
 $floor stream "$nats" BENCH 'bench.>'
 echo "peak RSS of the floor publisher: $(peak_rss "$floor" pub "$nats" bench.x "$corpus") kB"
+
+# The source: evpipe reads the stream through a durable pull consumer
+# and acknowledges what it wrote (head -n ends the run: the source runs
+# until it is stopped); the floor fetches 256 at a time (what evpipe asks
+# for) and acknowledges each.  Each run starts from a new consumer.
+$floor stream "$nats" BENCH 'bench.>'
+$floor pub "$nats" bench.x "$corpus"
+prepare="$floor rmconsumer $nats BENCH bench && rm -f $out"
+group nats-consume \
+	"evpipe -i nats:// (acks)" "$evpipe -i '$nats/BENCH?consumer=bench' head -n $n >$out" \
+	"libnats floor (pull, ack each)" "$floor sub $nats BENCH bench $n/256 $out"
+prepare=
+$floor rmconsumer "$nats" BENCH bench
+echo "peak RSS of evpipe -i nats://: $(peak_rss "$evpipe" -i "$nats/BENCH?consumer=bench" head -n "$n") kB"
+$floor rmconsumer "$nats" BENCH bench
+echo "peak RSS of the floor consumer: $(peak_rss "$floor" sub "$nats" BENCH bench "$n/256" /dev/null) kB"
 
 kill $nats_pid 2>/dev/null
 wait $nats_pid 2>/dev/null || true
