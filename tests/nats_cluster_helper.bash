@@ -1,5 +1,5 @@
 # nats_cluster_helper.bash -- nats-server processes for the NATS failover
-# tests: a three-node JetStream cluster, or one
+# and memory tests: a three-node JetStream cluster, or one
 # server, on 127.0.0.1 with ports picked free when the file starts and
 # kept, so that a node killed with -9 comes back on the same ports with
 # the same store.  Every node lives in $BATS_FILE_TMPDIR/nodes/NAME (its
