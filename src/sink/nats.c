@@ -19,13 +19,14 @@
  *    and no new one is elected yet, or a server restarts), one not
  *    acknowledged within NATS_ACK_WAIT_MS (the connection died with it
  *    in flight) and one the client could not send (its reconnect buffer
- *    is full) are not failures: they wait in the retry queue, and
- *    settle() publishes them again (same message id, so the server
- *    drops a copy it stored already) with a growing pause, until the
- *    stream takes them or NATS_RETRY_MS have passed without it.  No new
- *    event is published while the queue holds any, so it never holds
- *    more than what was in flight.  A message that had no responders
- *    fails at once when the server says no stream takes its subject;
+ *    is full, or the server died under the write) are not failures:
+ *    they wait in the retry queue, and settle() publishes them again
+ *    (same message id, so the server drops a copy it stored already)
+ *    with a growing pause, until the stream takes them or NATS_RETRY_MS
+ *    have passed without it.  No new event is published while the
+ *    queue holds any, so it never holds more than what was in flight.
+ *    A message that had no responders fails at once when the server
+ *    says no stream takes its subject;
  *  - a message the server refuses (too large, no stream for the
  *    subject, ...) goes to the failed queue with the server's error and
  *    is dead-lettered by sinkset.c;
@@ -485,12 +486,18 @@ out:
 	return rc;
 }
 
-/* A publish that failed for now, not for good. */
+/*
+ * A publish that failed for now, not for good: stalled behind
+ * NATS_MAX_PENDING, the reconnect buffer full, or the write to a server
+ * that just died failed (the library reconnects; the message may have
+ * gone out, and its id makes a second copy harmless).
+ */
 static int
 send_transient(natsStatus st)
 {
 	return st == NATS_TIMEOUT || st == NATS_INSUFFICIENT_BUFFER ||
-	       st == NATS_CONNECTION_DISCONNECTED;
+	       st == NATS_CONNECTION_DISCONNECTED || st == NATS_IO_ERROR ||
+	       st == NATS_STALE_CONNECTION;
 }
 
 /*
@@ -639,7 +646,8 @@ nats_publish(struct nats_priv *p, const char *ev, size_t len)
 		/* waits while NATS_MAX_PENDING are in flight */
 		st = js_PublishMsgAsync(p->js, &m, NULL);
 		if (send_transient(st)) {
-			/* stalled, or the reconnect buffer is full */
+			/* stalled, the reconnect buffer full, a dead
+			 * server */
 			retry_push(&p->retry, m, RETRY_SEND);
 			nats_settle(p);
 			return;
