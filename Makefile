@@ -173,7 +173,7 @@ warnings:
 
 lint:
 	mandoc -Tlint -Wwarning man/*.[1-9]
-	shellcheck -s bash completions/evpipe.bash tests/install-deps examples/*.sh tests/bench/run tests/bench/kafka.sh tests/soak/run
+	shellcheck -s bash completions/evpipe.bash tests/install-deps examples/*.sh tests/bench/run tests/bench/*.sh tests/soak/run
 
 format:
 	clang-format -i $(SRCS) $(HDRS) tests/unit/*.[ch] tests/fuzz/*.c tests/helpers/*.c

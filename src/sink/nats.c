@@ -14,16 +14,27 @@
  *  - publishes are asynchronous with at most NATS_MAX_PENDING in flight
  *    (a publish beyond it waits); sync() waits for every acknowledgement
  *    (js_PublishAsyncComplete): a block of events counts as written only
- *    once the stream has stored all of it.  What is not acknowledged
- *    within NATS_ACK_WAIT_MS is published again (same message id), up to
- *    NATS_ATTEMPTS times, and then refused;
- *  - a message the server refuses (no stream for the subject, too
- *    large, ...) goes to the failed queue with the server's error and is
- *    dead-lettered by sinkset.c;
+ *    once the stream has stored all of it;
+ *  - a publish nobody answers (no responders: the stream's leader died
+ *    and no new one is elected yet, or a server restarts), one not
+ *    acknowledged within NATS_ACK_WAIT_MS (the connection died with it
+ *    in flight) and one the client could not send (its reconnect buffer
+ *    is full, or the server died under the write) are not failures:
+ *    they wait in the retry queue, and settle() publishes them again
+ *    (same message id, so the server drops a copy it stored already)
+ *    with a growing pause, until the stream takes them or NATS_RETRY_MS
+ *    have passed without it.  No new event is published while the
+ *    queue holds any, so it never holds more than what was in flight.
+ *    A message that had no responders fails at once when the server
+ *    says no stream takes its subject;
+ *  - a message the server refuses (too large, no stream for the
+ *    subject, ...) goes to the failed queue with the server's error and
+ *    is dead-lettered by sinkset.c;
  *  - credentials from files only: --nats-creds, --nats-nkey,
  *    --nats-token-file; TLS with nats+tls:// or --nats-tls-ca, a client
  *    certificate with --nats-tls-cert and --nats-tls-key.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,14 +51,36 @@
 #include "record.h"
 #include "target.h"
 
-#define NATS_MAX_PENDING 4096
-#define NATS_ACK_WAIT_MS 5000
-#define NATS_ATTEMPTS	 3
+#define NATS_MAX_PENDING    4096
+#define NATS_ACK_WAIT_MS    5000
+#define NATS_RETRY_MS	    30000
+#define NATS_RETRY_PAUSE_MS 100	 /* the first pause; doubles up to ~1 s */
+#define NATS_LOOKUPS	    16	 /* subjects asked "which stream takes it" */
+#define NATS_LOOKUP_MS	    1000 /* the longest wait for that answer */
 
 /* One part of a subject: literal text, or a compiled "{EXPR}". */
 struct subj_part {
 	char *text;
 	struct template *t;
+};
+
+/* Why a message waits in the retry queue. */
+enum nats_retry_why {
+	RETRY_NORESP,  /* no responders */
+	RETRY_TIMEOUT, /* no acknowledgement in time */
+	RETRY_SEND,    /* the client could not send it */
+};
+
+struct nats_retry_ent {
+	natsMsg *m;
+	enum nats_retry_why why;
+};
+
+/* Messages to publish again, filled from the client's thread too. */
+struct nats_retryq {
+	pthread_mutex_t mu;
+	struct nats_retry_ent *v;
+	size_t n, cap; /* n is read without mu with __atomic_load_n */
 };
 
 struct nats_priv {
@@ -60,6 +93,7 @@ struct nats_priv {
 	struct buf subj, val, id;
 	char *spec;
 	struct broker_failq failq;
+	struct nats_retryq retry;
 };
 
 /* Bytes that may never appear in a subject a publisher names. */
@@ -242,6 +276,39 @@ nats_check(const char *rest, const char *spec, struct errbuf *eb)
 }
 
 static void
+retry_push(struct nats_retryq *q, natsMsg *m, enum nats_retry_why why)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->n == q->cap) {
+		q->cap = q->cap ? 2 * q->cap : 64;
+		q->v = xreallocarray(q->v, q->cap, sizeof *q->v);
+	}
+	q->v[q->n].m = m;
+	q->v[q->n].why = why;
+	__atomic_store_n(&q->n, q->n + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Take the whole queue: *n entries in *v, to free. */
+static void
+retry_take(struct nats_retryq *q, struct nats_retry_ent **v, size_t *n)
+{
+	pthread_mutex_lock(&q->mu);
+	*v = q->v;
+	*n = q->n;
+	q->v = NULL;
+	q->cap = 0;
+	__atomic_store_n(&q->n, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/*
+ * An error the server or the client gave a publish (called on the
+ * client's thread).  No responders and a timeout may pass: the message
+ * is taken from the library (pae->Msg = NULL) into the retry queue.
+ * Anything else is the stream refusing this message for good.
+ */
+static void
 nats_puberr(jsCtx *js, jsPubAckErr *pae, void *closure)
 {
 	struct nats_priv *p = closure;
@@ -249,8 +316,13 @@ nats_puberr(jsCtx *js, jsPubAckErr *pae, void *closure)
 		pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err);
 
 	(void)js;
-	if (pae->Err == NATS_NO_RESPONDERS)
-		why = "no stream takes this subject (no responders)";
+	if (pae->Err == NATS_NO_RESPONDERS || pae->Err == NATS_TIMEOUT) {
+		retry_push(&p->retry, pae->Msg,
+			   pae->Err == NATS_TIMEOUT ? RETRY_TIMEOUT
+						    : RETRY_NORESP);
+		pae->Msg = NULL;
+		return;
+	}
 	broker_failq_push(&p->failq, natsMsg_GetData(pae->Msg),
 			  (size_t)natsMsg_GetDataLength(pae->Msg), p->spec,
 			  why);
@@ -296,6 +368,10 @@ nats_priv_free(struct nats_priv *p)
 	buf_release(&p->val);
 	buf_release(&p->id);
 	broker_failq_destroy(&p->failq);
+	for (size_t i = 0; i < p->retry.n; i++)
+		natsMsg_Destroy(p->retry.v[i].m);
+	free(p->retry.v);
+	pthread_mutex_destroy(&p->retry.mu);
 	free(p->spec);
 	free(p);
 }
@@ -312,6 +388,7 @@ nats_open(struct sink *s, const char *rest, struct errbuf *eb)
 	buf_init(&p->val);
 	buf_init(&p->id);
 	broker_failq_init(&p->failq);
+	pthread_mutex_init(&p->retry.mu, NULL);
 	if (nats_parse(s->spec, &u, &p->parts, &p->nparts, &p->msgid, eb) ==
 	    -1) {
 		p->parts = NULL;
@@ -409,6 +486,145 @@ out:
 	return rc;
 }
 
+/*
+ * A publish that failed for now, not for good: stalled behind
+ * NATS_MAX_PENDING, the reconnect buffer full, or the write to a server
+ * that just died failed (the library reconnects; the message may have
+ * gone out, and its id makes a second copy harmless).
+ */
+static int
+send_transient(natsStatus st)
+{
+	return st == NATS_TIMEOUT || st == NATS_INSUFFICIENT_BUFFER ||
+	       st == NATS_CONNECTION_DISCONNECTED || st == NATS_IO_ERROR ||
+	       st == NATS_STALE_CONNECTION;
+}
+
+/*
+ * The subjects settle() asked the server about, and its answers: a
+ * subject some stream takes is not asked about again; one the server
+ * did not answer for (its JetStream leader may be the server that died)
+ * is asked again in the next round, and after one unanswered question
+ * no more are asked in the same round.
+ */
+struct nats_lookups {
+	char *subj[NATS_LOOKUPS];
+	int nostream[NATS_LOOKUPS];
+	int n;
+	int unanswered; /* in this round */
+};
+
+/* 1 if the server says that no stream takes subj; 0 if one does or if
+ * it cannot say. */
+static int
+no_stream(struct nats_priv *p, const char *subj, struct nats_lookups *lk)
+{
+	jsStreamNamesList *list = NULL;
+	jsOptions o;
+	natsStatus st;
+
+	for (int i = 0; i < lk->n; i++)
+		if (strcmp(lk->subj[i], subj) == 0)
+			return lk->nostream[i];
+	if (lk->n == NATS_LOOKUPS || lk->unanswered)
+		return 0;
+	jsOptions_Init(&o);
+	o.Wait = NATS_LOOKUP_MS;
+	o.Stream.Info.SubjectsFilter = subj;
+	st = js_StreamNames(&list, p->js, &o, NULL);
+	jsStreamNamesList_Destroy(list);
+	if (st != NATS_OK && st != NATS_NOT_FOUND) {
+		lk->unanswered = 1;
+		return 0;
+	}
+	lk->subj[lk->n] = xstrdup(subj);
+	lk->nostream[lk->n] = st == NATS_NOT_FOUND;
+	return lk->nostream[lk->n++];
+}
+
+static const char *
+retry_reason(enum nats_retry_why why, int nostream)
+{
+	if (nostream)
+		return "no stream takes this subject (no responders)";
+	switch (why) {
+	case RETRY_NORESP:
+		return "no responders for 30 s (no stream takes this subject, "
+		       "or it has no leader)";
+	case RETRY_TIMEOUT:
+		return "not acknowledged by the stream within 30 s";
+	case RETRY_SEND:
+		break;
+	}
+	return "could not be sent to the server within 30 s";
+}
+
+/*
+ * Wait until every message in flight is acknowledged or refused for
+ * good: what has no acknowledgement after NATS_ACK_WAIT_MS, and what the
+ * retry queue holds, is published again after a pause, round after
+ * round, for NATS_RETRY_MS; then what is left is refused.
+ */
+static void
+nats_settle(struct nats_priv *p)
+{
+	int64_t start = nats_Now();
+	struct nats_lookups lk = { .n = 0 };
+	jsPubOptions po;
+
+	jsPubOptions_Init(&po);
+	po.MaxWait = NATS_ACK_WAIT_MS;
+	for (int64_t pause = NATS_RETRY_PAUSE_MS;;
+	     pause = 2 * pause < 1000 ? 2 * pause : 1000) {
+		struct nats_retry_ent *v;
+		natsMsgList pending;
+		size_t n;
+		int expired;
+
+		if (js_PublishAsyncComplete(p->js, &po) != NATS_OK &&
+		    js_PublishAsyncGetPendingList(&pending, p->js) == NATS_OK) {
+			for (int i = 0; i < pending.Count; i++) {
+				retry_push(&p->retry, pending.Msgs[i],
+					   RETRY_TIMEOUT);
+				pending.Msgs[i] = NULL;
+			}
+			natsMsgList_Destroy(&pending);
+		}
+		retry_take(&p->retry, &v, &n);
+		if (n == 0)
+			break;
+		expired = nats_Now() - start >= NATS_RETRY_MS;
+		if (!expired)
+			nats_Sleep(pause);
+		for (size_t i = 0; i < n; i++) {
+			natsMsg *m = v[i].m;
+			int nostream = v[i].why == RETRY_NORESP &&
+				       no_stream(p, natsMsg_GetSubject(m), &lk);
+			natsStatus st = NATS_OK;
+
+			if (!expired && !nostream) {
+				st = js_PublishMsgAsync(p->js, &m, NULL);
+				if (st == NATS_OK)
+					continue;
+				if (send_transient(st)) {
+					retry_push(&p->retry, m, RETRY_SEND);
+					continue;
+				}
+			}
+			broker_failq_push(
+				&p->failq, natsMsg_GetData(m),
+				(size_t)natsMsg_GetDataLength(m), p->spec,
+				st == NATS_OK ? retry_reason(v[i].why, nostream)
+					      : natsStatus_GetText(st));
+			natsMsg_Destroy(m);
+		}
+		free(v);
+		lk.unanswered = 0;
+	}
+	for (int i = 0; i < lk.n; i++)
+		free(lk.subj[i]);
+}
+
 static void
 nats_publish(struct nats_priv *p, const char *ev, size_t len)
 {
@@ -420,15 +636,22 @@ nats_publish(struct nats_priv *p, const char *ev, size_t len)
 		broker_failq_push(&p->failq, ev, len, p->spec, why);
 		return;
 	}
+	/* nothing new goes out while older messages wait to be retried */
+	if (__atomic_load_n(&p->retry.n, __ATOMIC_ACQUIRE) > 0)
+		nats_settle(p);
 	st = natsMsg_Create(&m, p->subj.data, NULL, ev, (int)len);
 	if (st == NATS_OK)
 		st = natsMsgHeader_Set(m, "Nats-Msg-Id", p->id.data);
-	for (int tries = 0; st == NATS_OK; tries++) {
+	if (st == NATS_OK) {
 		/* waits while NATS_MAX_PENDING are in flight */
 		st = js_PublishMsgAsync(p->js, &m, NULL);
-		if (st != NATS_TIMEOUT || tries >= 50)
-			break;
-		st = NATS_OK;
+		if (send_transient(st)) {
+			/* stalled, the reconnect buffer full, a dead
+			 * server */
+			retry_push(&p->retry, m, RETRY_SEND);
+			nats_settle(p);
+			return;
+		}
 	}
 	if (st != NATS_OK) {
 		const char *d = nats_GetLastError(NULL);
@@ -456,45 +679,13 @@ nats_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
 	return 0;
 }
 
-/*
- * Wait for every acknowledgement; publish what is not acknowledged in
- * time again (the message id makes the server drop a second copy).
- */
+/* Wait until the stream stored, or refused for good, every message. */
 static int
 nats_sync(struct sink *s, struct errbuf *eb)
 {
-	struct nats_priv *p = s->priv;
-	jsPubOptions po;
-	natsStatus st;
-
 	(void)eb;
-	jsPubOptions_Init(&po);
-	po.MaxWait = NATS_ACK_WAIT_MS;
-	for (int attempt = 1;; attempt++) {
-		natsMsgList pending;
-
-		st = js_PublishAsyncComplete(p->js, &po);
-		if (st == NATS_OK)
-			return 0;
-		if (js_PublishAsyncGetPendingList(&pending, p->js) != NATS_OK)
-			continue; /* acknowledged in the meantime */
-		for (int i = 0; i < pending.Count; i++) {
-			natsMsg *m = pending.Msgs[i];
-
-			if (attempt < NATS_ATTEMPTS &&
-			    js_PublishMsgAsync(p->js, &pending.Msgs[i], NULL) ==
-				    NATS_OK)
-				continue;
-			broker_failq_push(&p->failq, natsMsg_GetData(m),
-					  (size_t)natsMsg_GetDataLength(m),
-					  p->spec,
-					  "not acknowledged by the stream "
-					  "(timeout after retries)");
-		}
-		natsMsgList_Destroy(&pending);
-		if (attempt >= NATS_ATTEMPTS)
-			return 0;
-	}
+	nats_settle(s->priv);
+	return 0;
 }
 
 static int

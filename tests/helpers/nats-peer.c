@@ -2,8 +2,16 @@
  * nats-peer -- the independent JetStream peer of the tests (no nats CLI
  * is packaged):
  *
- *   nats-peer URL stream NAME SUBJECT [MAX_MSG_SIZE]
- *	create the stream NAME (file storage) taking SUBJECT;
+ *   nats-peer URL stream NAME SUBJECT [MAX_MSG_SIZE [REPLICAS]]
+ *	create the stream NAME (file storage) taking SUBJECT, each
+ *	message at most MAX_MSG_SIZE bytes (0: no limit), kept on
+ *	REPLICAS servers of a cluster (default 1);
+ *   nats-peer URL leader NAME [CONSUMER]
+ *	print the name of the server leading stream NAME (or its
+ *	consumer), once it has a leader and every replica is current
+ *	(waits up to 30 s);
+ *   nats-peer URL count NAME
+ *	print how many messages stream NAME holds;
  *   nats-peer URL dump NAME
  *	print every message of stream NAME in order, one line each:
  *	SUBJECT, TAB, the Nats-Msg-Id header, TAB, the data;
@@ -14,8 +22,8 @@
  *	publish all of stdin as one message;
  *   nats-peer URL consumer STREAM NAME
  *	print the consumer's state: "pending=N ack_pending=N
- *	redelivered=N ack_floor=N waiting=N" (ack_floor: the stream
- *	sequence), or fail if there is none;
+ *	redelivered=N ack_floor=N waiting=N max_ack_pending=N"
+ *	(ack_floor: the stream sequence), or fail if there is none;
  *   nats-peer URL rmconsumer STREAM NAME
  *	delete a consumer;
  *   nats-peer URL mkconsumer STREAM NAME ACK_WAIT_MS [push]
@@ -43,7 +51,8 @@ fail(const char *what, natsStatus st)
 }
 
 static int
-create(jsCtx *js, const char *name, const char *subject, const char *max)
+create(jsCtx *js, const char *name, const char *subject, const char *max,
+       const char *replicas)
 {
 	jsStreamConfig cfg;
 	jsStreamInfo *si = NULL;
@@ -56,13 +65,71 @@ create(jsCtx *js, const char *name, const char *subject, const char *max)
 	cfg.Subjects = subjects;
 	cfg.SubjectsLen = 1;
 	cfg.Storage = js_FileStorage;
-	if (max)
+	if (max && atol(max) > 0)
 		cfg.MaxMsgSize = (int32_t)atol(max);
+	if (replicas)
+		cfg.Replicas = atoi(replicas);
 	st = js_AddStream(&si, js, &cfg, NULL, &code);
 	if (st != NATS_OK)
 		return fail("add stream", st);
 	jsStreamInfo_Destroy(si);
 	return 0;
+}
+
+static int
+count(jsCtx *js, const char *name)
+{
+	jsStreamInfo *si = NULL;
+	natsStatus st = js_GetStreamInfo(&si, js, name, NULL, NULL);
+
+	if (st != NATS_OK)
+		return fail("stream info", st);
+	printf("%" PRIu64 "\n", si->State.Msgs);
+	jsStreamInfo_Destroy(si);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* The leader of c, if it has one and no replica lags behind; or NULL. */
+static const char *
+cluster_ready(const jsClusterInfo *c)
+{
+	if (c == NULL || c->Leader == NULL || *c->Leader == '\0')
+		return NULL;
+	for (int r = 0; r < c->ReplicasLen; r++)
+		if (!c->Replicas[r]->Current || c->Replicas[r]->Offline)
+			return NULL;
+	return c->Leader;
+}
+
+/* The leader of the stream, or of its consumer. */
+static int
+leader(jsCtx *js, const char *name, const char *consumer)
+{
+	for (int i = 0; i < 300; i++) {
+		jsStreamInfo *si = NULL;
+		jsConsumerInfo *ci = NULL;
+		const char *l = NULL;
+
+		if (consumer == NULL &&
+		    js_GetStreamInfo(&si, js, name, NULL, NULL) == NATS_OK)
+			l = cluster_ready(si->Cluster);
+		if (consumer != NULL &&
+		    js_GetConsumerInfo(&ci, js, name, consumer, NULL, NULL) ==
+			    NATS_OK)
+			l = cluster_ready(ci->Cluster);
+		if (l)
+			printf("%s\n", l);
+		jsStreamInfo_Destroy(si);
+		jsConsumerInfo_Destroy(ci);
+		if (l)
+			return fflush(stdout) == 0 ? 0 : 1;
+		nats_Sleep(100);
+	}
+	fprintf(stderr,
+		"nats-peer: %s %s has no current leader and replicas after "
+		"30 s\n",
+		consumer ? "consumer" : "stream", consumer ? consumer : name);
+	return 1;
 }
 
 static int
@@ -176,9 +243,9 @@ consumer(jsCtx *js, const char *stream, const char *name)
 		return fail("consumer info", st);
 	printf("pending=%" PRIu64 " ack_pending=%" PRId64
 	       " redelivered=%" PRId64 " ack_floor=%" PRIu64 " waiting=%" PRId64
-	       "\n",
+	       " max_ack_pending=%" PRId64 "\n",
 	       ci->NumPending, ci->NumAckPending, ci->NumRedelivered,
-	       ci->AckFloor.Stream, ci->NumWaiting);
+	       ci->AckFloor.Stream, ci->NumWaiting, ci->Config->MaxAckPending);
 	jsConsumerInfo_Destroy(ci);
 	return 0;
 }
@@ -237,7 +304,9 @@ main(int argc, char **argv)
 
 	if (argc < 4 || (strcmp(argv[2], "stream") == 0 && argc < 5)) {
 		fprintf(stderr, "usage: nats-peer URL stream NAME SUBJECT "
-				"[MAX_MSG_SIZE] | URL dump NAME | URL pub[1] "
+				"[MAX_MSG_SIZE [REPLICAS]] | URL leader NAME "
+				"[CONSUMER] | "
+				"URL count NAME | URL dump NAME | URL pub[1] "
 				"SUBJECT [NAME:VALUE...] | URL consumer STREAM "
 				"NAME | URL rmconsumer STREAM NAME | URL "
 				"mkconsumer STREAM NAME ACK_WAIT_MS "
@@ -251,7 +320,12 @@ main(int argc, char **argv)
 	if (st != NATS_OK)
 		return fail("jetstream", st);
 	if (strcmp(argv[2], "stream") == 0)
-		rc = create(js, argv[3], argv[4], argc > 5 ? argv[5] : NULL);
+		rc = create(js, argv[3], argv[4], argc > 5 ? argv[5] : NULL,
+			    argc > 6 ? argv[6] : NULL);
+	else if (strcmp(argv[2], "count") == 0)
+		rc = count(js, argv[3]);
+	else if (strcmp(argv[2], "leader") == 0)
+		rc = leader(js, argv[3], argc > 4 ? argv[4] : NULL);
 	else if (strcmp(argv[2], "dump") == 0)
 		rc = dump(js, argv[3]);
 	else if (strcmp(argv[2], "pub") == 0 || strcmp(argv[2], "pub1") == 0)
