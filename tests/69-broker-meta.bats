@@ -168,7 +168,7 @@ now_ms() {
 	same "$T/out" '{"id":1}\n'
 	# a template given null refuses the event, as for any null part
 	run_to "$T/out" split "$T/{input_meta.topic}.ndjson" "$T/in.ndjson"
-	[[ $status -eq 1 ]] && [[ $stderr == *"null is not a string"* ]]
+	[[ $status -eq 1 ]] && [[ $stderr == *"template part {input_meta.topic} is null: it must be a string, a number or a boolean"* ]]
 	run_to "$T/out" map 'input_meta(1)' "$T/in.ndjson"
 	[[ $status -eq 2 ]] && [[ $stderr == *"input_meta/1 is not defined"* ]]
 }
@@ -183,11 +183,11 @@ END
 		-o "kafka://$BOOT/hd?key={.id}&header=trace:{.trace}&header=n:{.n}&header=origin:evpipe&header=amp:a{\"&\"}b" \
 		cat "$T/in"
 	[[ $status -eq 3 ]] || fail "exit $status: $stderr"
-	[[ $stderr == *"header trace: template part 1: null is not a string or number"* ]] || fail "$stderr"
+	[[ $stderr == *"header trace: template part {.trace} is null: it must be a string, a number or a boolean"* ]] || fail "$stderr"
 	jq -c '[.source, .line, .event.id]' "$T/dlq" >"$T/d"
 	same "$T/d" "[\"$T/in\",2,2]\n"
 	jq -r .reason "$T/dlq" >"$T/why"
-	[[ $(<"$T/why") == *"header trace: template part 1: null is not a string or number" ]]
+	[[ $(<"$T/why") == *"header trace: template part {.trace} is null: it must be a string, a number or a boolean" ]]
 	timeout 60 kcat -C -b "$BOOT" -t hd -e -o beginning -q -f '%k %h %s\n' | sort >"$T/got"
 	cat >"$T/want" <<'END'
 1 trace=t-1,n=5,origin=evpipe,amp=a&b {"id":1,"trace":"t-1","n":5}

@@ -153,16 +153,21 @@ BOM=$'\xef\xbb\xbf'
 	assert_output '[0,1]'
 	jqmap '"ab\ncd"' '[([match("^c";"g")]|length), ([match("b$";"g")]|length)]'
 	assert_output '[0,0]'
-	jqmap '"abc"' 'try test("a";"q") catch .'
+	jqmap '"abc"' '"q" as $f | try test("a";$f) catch .'
 	assert_output '"q is not a valid modifier string"'
 }
 
 @test "regex: a pattern that does not compile is jq's Regex failure, with the offset" {
-	jqmap '"abc"' 'test("(")'
+	# computed per event: jq's error for the event
+	jqmap '"abc"' '"(" as $re | test($re)'
 	assert_failure 1
 	assert_equal "$stderr" 'evpipe: map: <stdin>:1: Regex failure: missing closing parenthesis (at offset 1 of "(")'
-	jqmap '"abc"' 'try sub("[";"x") catch (.|startswith("Regex failure: "))'
+	jqmap '"abc"' '"[" as $re | try sub($re;"x") catch (.|startswith("Regex failure: "))'
 	assert_output 'true'
+	# written as a literal: the same message when the command line is read
+	jqmap '"abc"' 'test("(")'
+	assert_failure 2
+	[[ $stderr == *'Regex failure: missing closing parenthesis (at offset 1 of "(")'* ]] || fail "$stderr"
 }
 
 @test "regex: a million matches in gsub stay within the step limit, and too many are an error" {
