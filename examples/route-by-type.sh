@@ -12,8 +12,8 @@ trap 'rm -rf "$dir"' EXIT
 
 # Unmatched events (page views, searches) go on to the output.
 "$EVPIPE" route --all --mkdir \
-	--when '.type | startswith("order.")' --to "$dir/orders.ndjson" \
-	--when '.amount > 1000' --to "exec:cat >'$dir/big.ndjson'" \
-	--when '.type == "user.login"' --to "$dir/logins/{.user}.ndjson"
+	--when '.type | startswith("order.")' --target "$dir/orders.ndjson" \
+	--when '.amount > 1000' --target "exec:cat >'$dir/big.ndjson'" \
+	--when '.type == "user.login"' --target "$dir/logins/{.user}.ndjson"
 # Then the orders, the big orders, and the logins of cy.
 cat "$dir/orders.ndjson" "$dir/big.ndjson" "$dir/logins/cy.ndjson"

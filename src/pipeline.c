@@ -125,7 +125,7 @@ output_gone(struct run *r, struct errbuf *eb)
 
 /*
  * A fatal error: print it once, remember the status, stop reading.  A
- * target on stdout that a stage writes (tee --to -) says its reader went
+ * target on stdout that a stage writes (tee -t -) says its reader went
  * away as an error of status STATUS_OK (sink/file.c): not an error here.
  */
 static void
@@ -1189,7 +1189,7 @@ outputs_open(struct run *r)
 	    (strncmp(ospec, "exec:", 5) == 0 && ospec[5] &&
 	     g->to == TO_NDJSON && g->out_flags == 0)) {
 		/* a command's events are kept until it has read them, and
-		 * dead-lettered when it cannot (sinkset.h), as in tee --to */
+		 * dead-lettered when it cannot (sinkset.h), as in tee -t */
 		struct sinkset_opts o = { .mkdir = g->mkdir };
 
 		r->out_env = r->env;

@@ -423,7 +423,7 @@ map_rejects() {
 	cd "$T"
 	run -2 --separate-stderr "$EVPIPE" tee --target 'exec:cat >{.x}' "$T/in"
 	[[ $stderr == *"templates are for file paths only"* ]]
-	run -2 --separate-stderr "$EVPIPE" route --when true --to 'tcp://{.x}:1' "$T/in"
+	run -2 --separate-stderr "$EVPIPE" route --when true --target 'tcp://{.x}:1' "$T/in"
 	[[ ! -e pwned ]]
 	# batch --exec: the key reaches the command only as a variable
 	run_to "$T/out" batch -k .x --exec 'printf "%s\n" "$EVPIPE_BATCH_KEY" >key' "$T/in"

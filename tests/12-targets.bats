@@ -133,7 +133,7 @@ setup() {
 		[[ -n $stderr ]]
 	done
 	run -2 --separate-stderr "$EVPIPE" stats --target 'out/{.type}.ndjson' "$T/in"
-	[[ $stderr == *"templates are for -o, split, route --to and tee -t"* ]]
+	[[ $stderr == *"templates are for -o, split, route -t and tee -t"* ]]
 	run -2 --separate-stderr "$EVPIPE" cat -o 'exec:cat >{.a}' "$T/in"
 	[[ $stderr == *"templates are for file paths only"* ]]
 	run -2 --separate-stderr "$EVPIPE" cat -o 'tcp://{.a}:9' "$T/in"

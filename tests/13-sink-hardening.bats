@@ -153,11 +153,11 @@ in1000() {
 	[[ $(wc -l <got) -eq 1001 ]]
 }
 
-@test "batch --to: a directory symlink in a templated component is not followed" {
+@test "batch --target: a directory symlink in a templated component is not followed" {
 	ln -s ../outside out/dir
 	mkdir out/ok
 	printf '{"a":"dir"}\n{"a":"ok"}\n' >in
-	run_to stdout --dlq dl batch -n 1 --to 'out/{.a}/x.ndjson' in
+	run_to stdout --dlq dl batch -n 1 --target 'out/{.a}/x.ndjson' in
 	[[ $status -eq 3 ]] || fail "exit $status: $stderr"
 	[[ ! -e outside/x.ndjson ]] || fail "created outside/x.ndjson"
 	same out/ok/x.ndjson '{"a":"ok"}\n'

@@ -131,7 +131,7 @@ setup() {
 		EVPIPE_NO_FAST=$fast run_to out filter 'input_filename == null' <two.ndjson
 		same out '{"n":2}\n'
 	done
-	run_to out route --when 'input_filename | test("one")' --to one.out \
+	run_to out route --when 'input_filename | test("one")' --target one.out \
 		d/one.ndjson two.ndjson
 	same out '{"n":2}\n'
 	same one.out '{"n":1}\n'

@@ -327,11 +327,11 @@ evpipe: batch: batch 1: command exited with status 5 (attempt 2 of 4); retrying 
 	same "$T/got" '{"i":1}\n{"i":2}\n'
 }
 
-@test "--to: each batch in a new file; an existing name gets .N, nothing is overwritten" {
+@test "--target: each batch in a new file; an existing name gets .N, nothing is overwritten" {
 	mkdir "$T/d"
 	echo keep >"$T/d/b-x.ndjson"
 	printf '{"t":"x","i":1}\n{"t":"x","i":2}\n{"t":"y","i":3}\n{"t":"x","i":4}\n{"t":"x","i":5}\n' >"$T/in"
-	run_to "$T/out" batch -n 2 -k .t --to "$T/d/b-{.t}.ndjson" "$T/in"
+	run_to "$T/out" batch -n 2 -k .t --target "$T/d/b-{.t}.ndjson" "$T/in"
 	[[ $status -eq 0 ]]
 	same "$T/out" ''
 	same "$T/d/b-x.ndjson" 'keep\n'
@@ -340,14 +340,14 @@ evpipe: batch: batch 1: command exited with status 5 (attempt 2 of 4); retrying 
 	same "$T/d/b-y.ndjson" '{"t":"y","i":3}\n'
 	[[ $(stat -c %a "$T/d/b-y.ndjson") == 644 ]]
 	# names without an extension, and a second run going on numbering
-	run_to "$T/out" batch -n 3 --to "$T/d/plain" "$T/seven"
-	run_to "$T/out" batch -n 7 --to "$T/d/plain" "$T/seven"
+	run_to "$T/out" batch -n 3 --target "$T/d/plain" "$T/seven"
+	run_to "$T/out" batch -n 7 --target "$T/d/plain" "$T/seven"
 	[[ $(cat "$T/d/plain" "$T/d/plain.1" "$T/d/plain.2" | wc -l) -eq 7 ]]
 	cmp "$T/d/plain.3" "$T/seven"
 }
 
-@test "--to NAME.gz: each batch is a gzip file" {
-	run_to "$T/out" batch -n 4 --to "$T/part.ndjson.gz" "$T/seven"
+@test "--target NAME.gz: each batch is a gzip file" {
+	run_to "$T/out" batch -n 4 --target "$T/part.ndjson.gz" "$T/seven"
 	[[ $status -eq 0 ]]
 	zcat "$T/part.ndjson.gz" "$T/part.1.ndjson.gz" | cmp - "$T/seven"
 }
@@ -355,32 +355,32 @@ evpipe: batch: batch 1: command exited with status 5 (attempt 2 of 4); retrying 
 @test "--to: rendered values stay inside the directory" {
 	mkdir "$T/d"
 	printf '{"t":"../../evil"}\n{"t":"/abs"}\n' >"$T/in"
-	run_to "$T/out" batch -n 1 --to "$T/d/{.t}.ndjson" "$T/in"
+	run_to "$T/out" batch -n 1 --target "$T/d/{.t}.ndjson" "$T/in"
 	[[ $status -eq 0 ]]
 	run ls -A "$T/d"
 	assert_output $'%2E%2E%2F..%2Fevil.ndjson\n%2Fabs.ndjson'
 }
 
-@test "--to: a batch whose file cannot be created or named is dead-lettered" {
+@test "--target: a batch whose file cannot be created or named is dead-lettered" {
 	# the directory typed is missing: one error at start, naming --mkdir
-	run_to "$T/out" --dlq "$T/dlq" batch -n 4 --to "$T/no/such/dir/x.ndjson" "$T/seven"
+	run_to "$T/out" --dlq "$T/dlq" batch -n 4 --target "$T/no/such/dir/x.ndjson" "$T/seven"
 	[[ $status -eq 3 && ! -e $T/dlq ]]
-	assert_equal "$stderr" "evpipe: batch: --to '$T/no/such/dir/x.ndjson': directory '$T/no/such/dir/' does not exist (--mkdir creates it)"
+	assert_equal "$stderr" "evpipe: batch: --target '$T/no/such/dir/x.ndjson': directory '$T/no/such/dir/' does not exist (--mkdir creates it)"
 	# a directory a value names is missing: those batches are dead-lettered
-	run_to "$T/out" --dlq "$T/dlq" batch -n 4 --to "$T/{.n // \"x\"}/x.ndjson" "$T/seven"
+	run_to "$T/out" --dlq "$T/dlq" batch -n 4 --target "$T/{.n // \"x\"}/x.ndjson" "$T/seven"
 	[[ $status -eq 3 ]]
 	[[ $(wc -l <"$T/dlq") -eq 7 ]]
 	run jq -r '.reason' "$T/dlq"
 	assert_line --index 0 --regexp "^batch 1: cannot create '$T/[^/]*/x.ndjson': No such file or directory \(--mkdir creates missing directories\)$"
 	# --mkdir makes them
-	run_to "$T/out" batch -n 4 --mkdir --to "$T/no/such/dir/x.ndjson" "$T/seven"
+	run_to "$T/out" batch -n 4 --mkdir --target "$T/no/such/dir/x.ndjson" "$T/seven"
 	[[ $status -eq 0 ]]
 	[[ $(cat "$T"/no/such/dir/* | wc -l) -eq 7 ]]
 	printf '{"t":null}\n' >"$T/in"
-	run_to "$T/out" --dlq "$T/dlq2" batch --to "$T/{.t}.ndjson" "$T/in"
+	run_to "$T/out" --dlq "$T/dlq2" batch --target "$T/{.t}.ndjson" "$T/in"
 	[[ $status -eq 1 ]]
 	run jq -r '.reason' "$T/dlq2"
-	assert_output --partial 'batch 1: --to: '
+	assert_output --partial 'batch 1: --target: '
 }
 
 @test "-v reports the batches" {
@@ -398,7 +398,7 @@ evpipe: batch: batch 1: command exited with status 5 (attempt 2 of 4); retrying 
 		-n 0|-n must be at least 1
 		--bytes 0|--bytes must be at least 1
 		--interval 0|--interval must be more than 0
-		--exec true --to x|--exec and --to cannot be used together
+		--exec true --target x|--exec and --target cannot be used together
 		--retries 2|--retries needs --exec
 		--parallel 2|--parallel needs --exec
 		--backoff 1s|--backoff needs --exec
@@ -412,8 +412,8 @@ evpipe: batch: batch 1: command exited with status 5 (attempt 2 of 4); retrying 
 	assert_equal "$stderr" "evpipe: batch: --exec needs a command"
 	run -2 --separate-stderr "$EVPIPE" batch -k '.a |' /no/such/input
 	[[ $stderr == "evpipe: batch: "* ]]
-	run -2 --separate-stderr "$EVPIPE" batch --to 'x{.a' /no/such/input
-	[[ $stderr == "evpipe: batch: --to: "* ]]
+	run -2 --separate-stderr "$EVPIPE" batch --target 'x{.a' /no/such/input
+	[[ $stderr == "evpipe: batch: --target: "* ]]
 	run -2 --separate-stderr "$EVPIPE" batch -n x /no/such/input
 	run -2 --separate-stderr "$EVPIPE" batch --interval 5parsecs /no/such/input
 }

@@ -13,7 +13,7 @@ setup() {
 ORDERS='.type | startswith("order.")'
 
 @test "the first matching rule wins; unmatched events go on down the chain" {
-	run_to stdout route --when "$ORDERS" --to orders --when '.amount > 100' --to big "$EV"
+	run_to stdout route --when "$ORDERS" --target orders --when '.amount > 100' --target big "$EV"
 	[[ $status -eq 0 ]]
 	# id 3 matches both rules: the first one takes it
 	same orders '{"id":1,"type":"order.paid","ts":"2024-03-01T10:00:00Z","amount":30}\n{"id":3,"type":"order.paid","ts":"2024-03-02T09:30:00Z","amount":250}\n{"id":6,"type":"order.refunded","ts":"2024-03-03T09:00:00Z","amount":30}\n'
@@ -22,7 +22,7 @@ ORDERS='.type | startswith("order.")'
 }
 
 @test "--all sends an event to every matching rule" {
-	run_to stdout route --all --when "$ORDERS" --to orders --when '.amount > 100' --to big "$EV"
+	run_to stdout route --all --when "$ORDERS" --target orders --when '.amount > 100' --target big "$EV"
 	[[ $status -eq 0 ]]
 	[[ $(jq -c .id orders | paste -sd,) == 1,3,6 ]]
 	[[ $(jq -c .id big) == 3 ]]
@@ -30,35 +30,35 @@ ORDERS='.type | startswith("order.")'
 }
 
 @test "--else takes what no rule matched; --copy passes every event on too" {
-	run_to stdout route --when "$ORDERS" --to orders --else rest "$EV"
+	run_to stdout route --when "$ORDERS" --target orders --else rest "$EV"
 	[[ $status -eq 0 ]]
 	same stdout ''
 	[[ $(jq -c .id rest | paste -sd,) == 2,4,5 ]]
 	rm orders rest
-	run_to stdout route --copy --when "$ORDERS" --to orders --else rest "$EV"
+	run_to stdout route --copy --when "$ORDERS" --target orders --else rest "$EV"
 	cmp stdout "$EV"
 	[[ $(jq -c .id orders | paste -sd,) == 1,3,6 ]]
 	[[ $(jq -c .id rest | paste -sd,) == 2,4,5 ]]
 	# routed events can be counted downstream
-	run_to stdout route --copy --when "$ORDERS" --to /dev/null then head -n 2 "$EV"
+	run_to stdout route --copy --when "$ORDERS" --target /dev/null then head -n 2 "$EV"
 	[[ $(wc -l <stdout) -eq 2 ]]
 }
 
-@test "route --to takes templates; -v counts per rule" {
-	run_to stdout -v route --mkdir --when "$ORDERS" --to 'by-type/{.type}.ndjson' \
-		--when '.type == "page.view"' --to views "$EV"
+@test "route --target takes templates; -v counts per rule" {
+	run_to stdout -v route --mkdir --when "$ORDERS" --target 'by-type/{.type}.ndjson' \
+		--when '.type == "page.view"' --target views "$EV"
 	[[ $status -eq 0 ]]
 	[[ $(cat by-type/order.paid.ndjson | wc -l) -eq 2 ]]
 	[[ $(cat by-type/order.refunded.ndjson | wc -l) -eq 1 ]]
 	[[ $(jq -c .id views) == 4 ]]
-	assert_equal "$(grep 'route: rule\|route: unmatched' <<<"$stderr")" "evpipe: route: rule 1 (--to by-type/{.type}.ndjson): matched 3; 3 events written, 0 rejected; 2 opens, 0 closes to stay within --max-open $("$EVPIPE" -v split 'x{.a}' </dev/null 2>&1 | sed -n 's/.*--max-open \([0-9]*\).*/\1/p'), 0 rotations
-evpipe: route: rule 2 (--to views): matched 1; 1 events written, 0 rejected
+	assert_equal "$(grep 'route: rule\|route: unmatched' <<<"$stderr")" "evpipe: route: rule 1 (--target by-type/{.type}.ndjson): matched 3; 3 events written, 0 rejected; 2 opens, 0 closes to stay within --max-open $("$EVPIPE" -v split 'x{.a}' </dev/null 2>&1 | sed -n 's/.*--max-open \([0-9]*\).*/\1/p'), 0 rotations
+evpipe: route: rule 2 (--target views): matched 1; 1 events written, 0 rejected
 evpipe: route: unmatched 2 (passed on)"
 }
 
 @test "an evaluation error rejects the event before any target gets it" {
 	printf '{"a":"x","n":1}\n{"a":{"b":1},"n":2}\n{"a":{"b":2},"n":3}\n' >in
-	run_to stdout --dlq dlq route --all --when '.n >= 1' --to first --when '.a.b == 1' --to second in
+	run_to stdout --dlq dlq route --all --when '.n >= 1' --target first --when '.a.b == 1' --target second in
 	[[ $status -eq 1 ]]
 	[[ $(jq -c .n first | paste -sd,) == 2,3 ]]
 	[[ $(jq -c .n second) == 2 ]]
@@ -71,14 +71,14 @@ evpipe: route: unmatched 2 (passed on)"
 	mkdir work
 	cd work
 	run -2 --separate-stderr "$EVPIPE" route "$EV"
-	assert_equal "$stderr" "evpipe: route: at least one --when EXPR --to TARGET rule is needed"
-	run -2 --separate-stderr "$EVPIPE" route --when .a --to a --when .b "$EV"
-	assert_equal "$stderr" "evpipe: route: each --when EXPR needs its --to TARGET (2 --when, 1 --to)"
-	run -2 --separate-stderr "$EVPIPE" route --when .a --to a --when '.b +' --to b "$EV"
+	assert_equal "$stderr" "evpipe: route: at least one --when EXPR --target TARGET rule is needed"
+	run -2 --separate-stderr "$EVPIPE" route --when .a --target a --when .b "$EV"
+	assert_equal "$stderr" "evpipe: route: each --when EXPR needs its --target TARGET (2 --when, 1 --target)"
+	run -2 --separate-stderr "$EVPIPE" route --when .a --target a --when '.b +' --target b "$EV"
 	[[ $stderr == "evpipe: route: rule 2: --when: expression: "* ]]
-	run -2 --separate-stderr "$EVPIPE" route --when .a --to a --when .b --to 'tcp://x' "$EV"
-	[[ $stderr == "evpipe: route: rule 2: --to: target 'tcp://x': expected tcp://HOST:PORT"* ]]
-	run -2 --separate-stderr "$EVPIPE" route --when .a --to a --else 'exec:x {.a}' "$EV"
+	run -2 --separate-stderr "$EVPIPE" route --when .a --target a --when .b --target 'tcp://x' "$EV"
+	[[ $stderr == "evpipe: route: rule 2: --target: target 'tcp://x': expected tcp://HOST:PORT"* ]]
+	run -2 --separate-stderr "$EVPIPE" route --when .a --target a --else 'exec:x {.a}' "$EV"
 	[[ $stderr == "evpipe: route: --else: target 'exec:x {.a}': {EXPR} templates are for file paths only"* ]]
 	rm -f separate-stderr-*
 	run find . -mindepth 1
@@ -86,7 +86,7 @@ evpipe: route: unmatched 2 (passed on)"
 }
 
 @test "a full target: its events are dead-lettered, the rest still flows, exit 3" {
-	run_to stdout --dlq dlq route --when "$ORDERS" --to /dev/full --when '.type == "page.view"' --to views "$EV"
+	run_to stdout --dlq dlq route --when "$ORDERS" --target /dev/full --when '.type == "page.view"' --target views "$EV"
 	[[ $status -eq 3 ]]
 	[[ $(jq -c .id views) == 4 ]]
 	[[ $(jq -c .id stdout | paste -sd,) == 2,5 ]]
@@ -100,7 +100,7 @@ evpipe: route: unmatched 2 (passed on)"
 	awk 'BEGIN { for (i = 1; i <= 2000; i++) printf "{\"i\":%d}\n", i }' >in
 	# the command takes 10 events, one line at a time, then exits
 	run_to stdout --dlq dlq route --line-buffered --when 'true' \
-		--to "exec:for i in 1 2 3 4 5 6 7 8 9 10; do read -r l || exit 0; echo \"\$l\" >>got; done; exit 7" in
+		--target "exec:for i in 1 2 3 4 5 6 7 8 9 10; do read -r l || exit 0; echo \"\$l\" >>got; done; exit 7" in
 	[[ $status -eq 3 ]]
 	[[ $stderr == *"exited with status 7; restarting in 100 ms"* ]]
 	[[ $stderr == *"giving up"* ]]
@@ -119,7 +119,7 @@ evpipe: route: unmatched 2 (passed on)"
 	awk 'BEGIN { for (i = 1; i <= 25; i++) printf "{\"i\":%d}\n", i }' >in
 	# reads 10 lines and exits 0; a restart after a second is not a quick death
 	run_to stdout --dlq dlq route --when 'true' \
-		--to "exec:for i in 1 2 3 4 5 6 7 8 9 10; do read -r l || exit 0; echo \"\$l\" >>got; done" in
+		--target "exec:for i in 1 2 3 4 5 6 7 8 9 10; do read -r l || exit 0; echo \"\$l\" >>got; done" in
 	[[ $status -eq 0 ]]
 	cmp got in
 	[[ ! -s dlq ]]
@@ -136,12 +136,12 @@ evpipe: route: unmatched 2 (passed on)"
 	for mode in fast full; do
 		mkdir "$mode"
 		if [[ $mode == full ]]; then export EVPIPE_NO_FAST=1; fi
-		run_to "$mode/rest" route --all --when '.type == "ab"' --to "$mode/ab" \
-			--when '"ab" == .type' --to "$mode/ab2" \
-			--when '.type == "cd"' --to "$mode/cd" in
+		run_to "$mode/rest" route --all --when '.type == "ab"' --target "$mode/ab" \
+			--when '"ab" == .type' --target "$mode/ab2" \
+			--when '.type == "cd"' --target "$mode/cd" in
 		[[ $status -eq 0 ]]
-		run_to "$mode/first" route --when '.type == "ab"' --to "$mode/f1" \
-			--when '.type == "ab"' --to "$mode/f2" in
+		run_to "$mode/first" route --when '.type == "ab"' --target "$mode/f1" \
+			--when '.type == "ab"' --target "$mode/f2" in
 		[[ $status -eq 0 ]]
 		unset EVPIPE_NO_FAST
 	done
@@ -150,7 +150,7 @@ evpipe: route: unmatched 2 (passed on)"
 	[[ $(wc -l <fast/cd) -eq 1 && $(wc -l <fast/rest) -eq 6 ]]
 	[[ $(wc -l <fast/f1) -eq 2 && ! -s fast/f2 ]]
 	# a path that raises an error still rejects the event
-	run_to out route --when '.type.x == "a"' --to a --when '.type.x == "b"' \
-		--to b <<<'{"type":"s"}'
+	run_to out route --when '.type.x == "a"' --target a --when '.type.x == "b"' \
+		--target b <<<'{"type":"s"}'
 	[[ $status -eq 1 && $stderr == *'rule 1: Cannot index string'* ]]
 }

@@ -63,9 +63,9 @@ stop_peer() {
 	cat "$T/in" "$T/in" | cmp - "$T/got"
 }
 
-@test "unix: delivers every event in order (route --to)" {
+@test "unix: delivers every event in order (route --target)" {
 	peer "$T/sock"
-	run_to "$T/out" route --when '.i % 2 == 0' --to "unix:$T/sock" "$T/in"
+	run_to "$T/out" route --when '.i % 2 == 0' --target "unix:$T/sock" "$T/in"
 	[[ $status -eq 0 ]]
 	stop_peer
 	jq -c 'select(.i % 2 == 0)' "$T/in" | cmp - "$T/got"
@@ -195,7 +195,7 @@ big_input() {
 	big_input
 	LISTEN_HOLD=1 peer "$T/sock"
 	plain_build "measuring memory"
-	"$PLAIN" route --when 'true' --to "unix:$T/sock" <"$T/big" >/dev/null 2>"$T/err" &
+	"$PLAIN" route --when 'true' --target "unix:$T/sock" <"$T/big" >/dev/null 2>"$T/err" &
 	EV=$!
 	wait_for test -e "$T/got.accepted"
 	bounded $EV

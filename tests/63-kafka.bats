@@ -82,9 +82,9 @@ consume() {
 	[[ $stderr == *"127.0.0.1:1"* ]]
 }
 
-@test "kafka: route --to, tee -t and split take kafka:// targets" {
+@test "kafka: route --target, tee -t and split take kafka:// targets" {
 	printf '{"id":1,"t":"a"}\n{"id":2,"t":"b"}\n{"id":3,"t":"a"}\n' >"$T/in"
-	run_to "$T/out" route --when '.t == "a"' --to "kafka://$BOOT/routed" --else "$T/else" "$T/in"
+	run_to "$T/out" route --when '.t == "a"' --target "kafka://$BOOT/routed" --else "$T/else" "$T/in"
 	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
 	printf '{"id":1,"t":"a"}\n{"id":3,"t":"a"}\n' | cmp - <(consume routed | sort)
 	printf '{"id":2,"t":"b"}\n' | cmp - "$T/else"

@@ -116,12 +116,12 @@ now_ms() {
 	diff -u "$FIXTURES/broker-meta/held.out.ndjson" "$T/out"
 }
 
-@test "input_meta: tee -t and batch --to templates name files by it" {
+@test "input_meta: tee -t and batch --target templates name files by it" {
 	mkdir "$T/tee" "$T/b"
 	seq 1 5 | awk '{ printf "{\"id\":%d}\n", $1 }' | produce tb2 -k k
 	consumer "$T/out" "tb2?group=g-tpl" \
 		tee -t "$T/tee/{input_meta.topic}-{input_meta.key}.ndjson" \
-		then batch -n 2 --to "$T/b/{input_meta.topic}-{input_meta.offset}.ndjson"
+		then batch -n 2 --target "$T/b/{input_meta.topic}-{input_meta.offset}.ndjson"
 	wait_lines "$T/tee/tb2-k.ndjson" 5 "$T/out.err"
 	local i
 	for ((i = 0; i < 600; i++)); do
@@ -143,7 +143,7 @@ now_ms() {
 	mkdir "$T/b"
 	"$EVPIPE" --dlq "$T/dlq" tee -t "$T/seen" \
 		then sort --by .t -w 1d then map '. + {n: (.t * 10)}' \
-		then batch -n 10 --to "$T/b/{.k}.ndjson" <"$T/fifo" >"$T/out" 2>"$T/err" &
+		then batch -n 10 --target "$T/b/{.k}.ndjson" <"$T/fifo" >"$T/out" 2>"$T/err" &
 	local pid=$! rc=0
 	exec {w}>"$T/fifo"
 	printf '{"t":3,"k":"a"}\n{"t":1,"k":"a"}\n{"t":2,"k":"a"}\n' >&"$w"

@@ -299,3 +299,20 @@ bash_complete() {
 	run --separate-stderr "$EVPIPE" split 'ln-{input_line_number}.ndjson' l.ndjson
 	[[ $status -eq 0 && -s ln-1.ndjson && -s ln-3.ndjson ]] || fail "$stderr"
 }
+
+@test "route and batch: --to is the output format everywhere; their targets are -t/--target" {
+	run -2 --separate-stderr "$EVPIPE" route --when true --to x.ndjson </dev/null
+	assert_equal "$stderr" "evpipe: route: --to is the output format; a rule's target is -t/--target"
+	run -2 --separate-stderr "$EVPIPE" batch --to 'out/{.a}.ndjson' </dev/null
+	assert_equal "$stderr" "evpipe: batch: --to is the output format; a batch's file is -t/--target"
+	[[ ! -e x.ndjson && ! -e json ]]
+	# --to with a format name after them is the global option
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$EVPIPE" route --when true --target r.ndjson --copy --to json <<<'{"a":1}'
+	[[ $status -eq 0 ]] || fail "$stderr"
+	assert_output $'[\n{"a":1}\n]'
+	same r.ndjson '{"a":1}\n'
+	run --separate-stderr "$EVPIPE" batch -n 1 -t 'b-{.a}.ndjson' <<<'{"a":1}'
+	[[ $status -eq 0 ]] || fail "$stderr"
+	same b-1.ndjson '{"a":1}\n'
+}

@@ -41,7 +41,7 @@ struct batch_ctx {
 	int64_t interval;   /* --interval; -1: none */
 	const char *key;    /* -k */
 	const char *exec;   /* --exec */
-	const char *to;	    /* --to */
+	const char *to;	    /* --target */
 	int mkdir;	    /* --mkdir */
 	uint64_t retries, parallel, max_keys;
 	int64_t backoff, timeout;
@@ -251,7 +251,7 @@ batch_exec_done(void *arg, struct batch *b, const char *why, unsigned attempts,
 	return r == -1 ? -1 : ctx->stop;
 }
 
-/* ---- --to TEMPLATE ------------------------------------------------------ */
+/* ---- --target TEMPLATE --------------------------------------------------- */
 
 /*
  * "dir/name.ext.gz" with ".N" put before the first dot of the last
@@ -381,7 +381,7 @@ batch_write_file(struct batch_ctx *ctx, struct batch *b, struct errbuf *eb)
 	template_set_input_meta(ctx->tpl, meta, metalen);
 	if (v == NULL ||
 	    template_render(ctx->tpl, v, TEMPLATE_PATH, &path, &tmp) == -1) {
-		snprintf(why, sizeof why, "--to: %s", tmp.msg);
+		snprintf(why, sizeof why, "--target: %s", tmp.msg);
 		json_decref(v);
 		errbuf_clear(&tmp);
 		buf_release(&path);
@@ -390,10 +390,11 @@ batch_write_file(struct batch_ctx *ctx, struct batch *b, struct errbuf *eb)
 	json_decref(v);
 	if (path.len == 0 || strlen(path.data) != path.len) {
 		buf_release(&path);
-		return batch_reject(ctx, b, STATUS_REJECT,
-				    "--to: the file name is empty or holds a "
-				    "NUL byte",
-				    0, -1, eb);
+		return batch_reject(
+			ctx, b, STATUS_REJECT,
+			"--target: the file name is empty or holds a "
+			"NUL byte",
+			0, -1, eb);
 	}
 	fd = batch_create(path.data, template_fixed_dir(ctx->tpl), ctx->mkdir,
 			  &ctx->name, &status, why, sizeof why);
@@ -542,8 +543,9 @@ batch_init(void *arg, int argc, char **argv, const struct stage_env *env,
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--interval must be more than 0");
 	if (ctx->exec && ctx->to)
-		return errbuf_set(eb, STATUS_USAGE,
-				  "--exec and --to cannot be used together");
+		return errbuf_set(
+			eb, STATUS_USAGE,
+			"--exec and --target cannot be used together");
 	if (!ctx->exec) {
 		const char *o = ctx->retries != UNSET	 ? "--retries"
 				: ctx->parallel != UNSET ? "--parallel"
@@ -581,16 +583,18 @@ batch_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	}
 	if (ctx->to) {
 		if (ctx->to[0] == '\0')
-			return errbuf_set(eb, STATUS_USAGE,
-					  "--to needs a file name template");
+			return errbuf_set(
+				eb, STATUS_USAGE,
+				"--target needs a file name template");
 		ctx->tpl = template_compile(ctx->to, env->named_args, eb);
 		if (ctx->tpl == NULL)
-			return errbuf_prefix(eb, "--to");
+			return errbuf_prefix(eb, "--target");
 		if (!ctx->mkdir &&
-		    file_fixed_dir_missing(ctx->tpl, "--to", ctx->to, eb))
+		    file_fixed_dir_missing(ctx->tpl, "--target", ctx->to, eb))
 			return -1;
 	} else if (ctx->mkdir) {
-		return errbuf_set(eb, STATUS_USAGE, "--mkdir: only with --to");
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--mkdir: only with --target");
 	}
 	if (ctx->exec) {
 		struct bexec_opts o = {
@@ -846,10 +850,13 @@ static const struct opt batch_opts[] = {
 	  "with -k, at most N batches open (default 1000)", NULL, NULL, 0 },
 	{ "exec", 0, OPT_STRING, C(exec), "CMD",
 	  "run sh -c CMD per batch, the batch on its stdin", NULL, NULL, 0 },
-	{ "to", 0, OPT_STRING, C(to), "TEMPLATE",
+	{ "target", 't', OPT_STRING, C(to), "TEMPLATE",
 	  "write each batch to a new file named by TEMPLATE", NULL, NULL, 0 },
+	{ "to", 0, OPT_RETIRED, 0, NULL,
+	  "--to is the output format; a batch's file is -t/--target", NULL,
+	  NULL, OPT_GLOBAL_OK },
 	{ "mkdir", 0, OPT_BOOL, C(mkdir), NULL,
-	  "create the missing directories of --to files", NULL, NULL, 0 },
+	  "create the missing directories of --target files", NULL, NULL, 0 },
 	{ "retries", 0, OPT_UINT, C(retries), "N",
 	  "retry a failed command N times (default 3)", NULL, NULL, 0 },
 	{ "backoff", 0, OPT_DURATION, C(backoff), "DUR",

@@ -1,9 +1,9 @@
 /*
  * cmd/route.c -- send each event to the target of the first rule whose
- * expression holds (evpipe-route(1)): "route --when E1 --to T1 --when E2
- * --to T2 --else T3".
+ * expression holds (evpipe-route(1)): "route --when E1 --target T1 --when E2
+ * --target T2 --else T3".
  *
- * Rules are the --when/--to pairs in order.  An event goes to the first
+ * Rules are the --when/--target pairs in order.  An event goes to the first
  * matching rule's target, or with --all to every matching rule's
  * target; an event no rule matches goes to --else, or on down the chain
  * when there is no --else.  With --copy, every event also goes on down
@@ -34,7 +34,7 @@ struct route_rule {
 
 struct route_ctx {
 	struct strlist when; /* --when EXPR, repeatable */
-	struct strlist to;   /* --to TARGET, repeatable, paired with when */
+	struct strlist to;   /* --target TARGET, repeatable, paired with when */
 	struct strlist els;  /* --else TARGET (the last one counts) */
 	int all;	     /* --all */
 	int copy;	     /* --copy */
@@ -145,13 +145,14 @@ route_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	size_t i;
 
 	if (ctx->when.n == 0)
-		return errbuf_set(eb, STATUS_USAGE,
-				  "at least one --when EXPR --to TARGET rule "
-				  "is needed");
+		return errbuf_set(
+			eb, STATUS_USAGE,
+			"at least one --when EXPR --target TARGET rule "
+			"is needed");
 	if (ctx->when.n != ctx->to.n)
 		return errbuf_set(eb, STATUS_USAGE,
-				  "each --when EXPR needs its --to TARGET "
-				  "(%zu --when, %zu --to)",
+				  "each --when EXPR needs its --target TARGET "
+				  "(%zu --when, %zu --target)",
 				  ctx->when.n, ctx->to.n);
 	ctx->n = ctx->when.n;
 	ctx->rules = xcalloc(ctx->n, sizeof *ctx->rules);
@@ -165,7 +166,7 @@ route_init(void *arg, int argc, char **argv, const struct stage_env *env,
 				  ctx->named, eb) == -1)
 			return errbuf_prefix(eb, "rule %zu: --when", i + 1);
 		if (target_check_template(ctx->to.v[i], &is_template, eb) == -1)
-			return errbuf_prefix(eb, "rule %zu: --to", i + 1);
+			return errbuf_prefix(eb, "rule %zu: --target", i + 1);
 	}
 	if (ctx->els.n) {
 		int is_template;
@@ -181,7 +182,7 @@ route_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	for (i = 0; i < ctx->n; i++) {
 		ctx->sets[i] = sinkset_new(ctx->to.v[i], &o, env, eb);
 		if (ctx->sets[i] == NULL)
-			return errbuf_prefix(eb, "rule %zu: --to", i + 1);
+			return errbuf_prefix(eb, "rule %zu: --target", i + 1);
 	}
 	if (ctx->els.n) {
 		ctx->sets[ctx->n] =
@@ -300,7 +301,8 @@ route_report(void *arg, FILE *fp)
 	size_t i;
 
 	for (i = 0; i < ctx->n; i++) {
-		fprintf(fp, "evpipe: route: rule %zu (--to %s): matched %llu; ",
+		fprintf(fp,
+			"evpipe: route: rule %zu (--target %s): matched %llu; ",
 			i + 1, ctx->to.v[i],
 			(unsigned long long)ctx->rules[i].matched);
 		sinkset_report(ctx->sets[i], fp);
@@ -343,11 +345,14 @@ route_free(void *arg)
 
 static const struct opt route_opts[] = {
 	{ "when", 'w', OPT_STRLIST, offsetof(struct route_ctx, when), "EXPR",
-	  "a rule's predicate (repeatable; paired with --to in order)", NULL,
-	  NULL, OPT_REQUIRED },
-	{ "to", 't', OPT_TARGET, offsetof(struct route_ctx, to), "TARGET",
+	  "a rule's predicate (repeatable; paired with --target in order)",
+	  NULL, NULL, OPT_REQUIRED },
+	{ "target", 't', OPT_TARGET, offsetof(struct route_ctx, to), "TARGET",
 	  "where events matching the --when before it go", NULL, NULL,
 	  OPT_REQUIRED },
+	{ "to", 0, OPT_RETIRED, 0, NULL,
+	  "--to is the output format; a rule's target is -t/--target", NULL,
+	  NULL, OPT_GLOBAL_OK },
 	{ "else", 'e', OPT_TARGET, offsetof(struct route_ctx, els), "TARGET",
 	  "where events no rule matches go (default: on down the chain)", NULL,
 	  NULL, 0 },

@@ -1,6 +1,6 @@
 /*
- * sinkset.h -- one target that may be a template (split, route --to, tee
- * --to, and -o when it is a template): the set of sinks its renderings
+ * sinkset.h -- one target that may be a template (split, route -t, tee
+ * -t, and -o when it is a template): the set of sinks its renderings
  * name, with the guarantee that an event a target could not take goes to
  * the dead-letter target, never nowhere.
  *

@@ -61,7 +61,7 @@ target_kind_any(const char *spec, const char **rest, int templates,
 		else
 			errbuf_set(eb, STATUS_USAGE,
 				   "target '%s': {EXPR} templates are for -o, "
-				   "split, route --to and tee -t",
+				   "split, route -t and tee -t",
 				   spec);
 		return NULL;
 	}

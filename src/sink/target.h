@@ -13,7 +13,7 @@
  *   nats://SERVERS/SUBJECT[?msgid={EXPR}] a NATS JetStream subject
  *                     (sink/nats.c; also nats+tls://)
  * A target holding "{" is a template, rendered per event: see sinkset.h
- * (split, route --to, tee --to); sink_open() refuses it.
+ * (split, route -t, tee -t); sink_open() refuses it.
  *
  * Every sink is buffered: sink_write() appends an event and its newline
  * to a 64 KiB buffer that is written when full, on sink_flush() (the

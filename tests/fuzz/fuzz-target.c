@@ -2,7 +2,7 @@
  * fuzz-target.c -- target strings and templates on arbitrary text.
  *
  * The input's first line is a target string, the rest one JSON event.
- * The target is checked as route --to and split check it; a template is
+ * The target is checked as route --target and split check it; a template is
  * compiled (with the "partition" slot) and rendered in path mode for the
  * event twice: from the scanner's tape (the fast path) and from a record
  * holding only the parsed value (the slow path).  Both must agree, byte for
