@@ -10,6 +10,10 @@
  * evp() evaluates path expressions (path(f), assignments, del) and calls
  * back with each (path, value) pair.  Value access goes through val_*()
  * in expr-value.c so a later fast path can work on scanned lines.
+ *
+ * Functions written with def are called, not expanded (recursion): a
+ * call is a frame holding its closure arguments as (node, the call
+ * site's frame and variables) pairs; see "def'd functions" below.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -76,6 +80,18 @@ ev_error_value(struct ectx *c, json_t *v)
 	return -1;
 }
 
+/* Past EXPR_MAX_DEPTH: say so, and whether def'd functions recurse. */
+static int
+ev_depth_error(struct ectx *c)
+{
+	if (c->calls)
+		return ev_error(c,
+				"expression nesting too deep (in %d nested "
+				"calls of def'd functions)",
+				c->calls);
+	return ev_error(c, "expression nesting too deep");
+}
+
 int
 ev_tick(struct ectx *c)
 {
@@ -123,7 +139,7 @@ ev_recurse(struct ectx *c, json_t *v, ev_fn fn, void *arg)
 
 	if (++c->depth > EXPR_MAX_DEPTH) {
 		c->depth--;
-		return ev_error(c, "expression nesting too deep");
+		return ev_depth_error(c);
 	}
 	rc = fn(c, v, arg);
 	if (rc == 0 && json_is_array(v)) {
@@ -1105,6 +1121,211 @@ ev_cartesian(struct ectx *c, const struct enode *call, json_t *in, json_t *own,
 	return cart_step(c, &st);
 }
 
+/* ---- def'd functions ------------------------------------------------------
+ *
+ * Variables live in one array of slots (x->slots), one per place that
+ * binds a variable, set and restored around what they scope.  A def'd
+ * function is compiled once and called for real (recursion cannot be
+ * expanded inline as builtin macros are), so the same slot can be bound
+ * by several calls at once, and a closure argument must see the
+ * variables of the call site, not those of the body it is used in.
+ *
+ * Each call is a frame: the call node (its arguments are the closures),
+ * the frame of the call site (where the closures are evaluated), the
+ * static link (the frame of the function the def is inside, so a nested
+ * def reaches its enclosing function's parameters) and a copy of the
+ * slots at the call.  Evaluating a closure puts the call site's slots
+ * and frame back; each output goes to its consumer with the consumer's
+ * slots and frame, and the body's are put back when it returns.  What
+ * the expression does without def is untouched.
+ */
+struct eframe {
+	const struct enode *call;
+	struct eframe *caller; /* where call->args are evaluated */
+	struct eframe *link;   /* the frame of the def's enclosing function */
+	json_t **slots;	       /* the variables at the call */
+	/* every closure argument yields at most one output, and so do
+	 * those of the calls it may use (funcs_single in expr-parse.c) */
+	int single;
+};
+
+/* Do all of call's arguments yield at most one output, in frame f? */
+static int
+frame_args_single(const struct enode *call, const struct eframe *f)
+{
+	return (call->n == 0 ||
+		(call->n < 31 && call->own == (1 << call->n) - 1)) &&
+	       (!f || f->single);
+}
+
+static struct eframe *
+frame_up(struct eframe *f, int hops)
+{
+	while (f && hops-- > 0)
+		f = f->link;
+	return f;
+}
+
+/* While an output goes to the consumer: the consumer's variables and
+ * frame, the producer's kept in scratch. */
+struct fswap {
+	ev_fn fn;
+	evp_fn pfn;
+	void *arg;
+	struct eframe *in_frame, *out_frame;
+	json_t **out_slots, **scratch;
+};
+
+static int
+fswap_run(struct ectx *c, struct fswap *st, json_t *path, json_t *v)
+{
+	size_t sz = c->x->nslots * sizeof(json_t *);
+	int rc;
+
+	if (sz) {
+		memcpy(st->scratch, c->x->slots, sz);
+		memcpy(c->x->slots, st->out_slots, sz);
+	}
+	c->frame = st->out_frame;
+	rc = st->pfn ? st->pfn(c, path, v, st->arg) : st->fn(c, v, st->arg);
+	if (sz)
+		memcpy(c->x->slots, st->scratch, sz);
+	c->frame = st->in_frame;
+	return rc;
+}
+
+static int
+fswap_cb(struct ectx *c, json_t *v, void *arg)
+{
+	return fswap_run(c, arg, NULL, v);
+}
+
+static int
+fswap_pcb(struct ectx *c, json_t *path, json_t *v, void *arg)
+{
+	return fswap_run(c, arg, path, v);
+}
+
+/* A body that yields at most one output: kept until it returns. */
+struct fone {
+	json_t *path, *val; /* owned */
+};
+
+static int
+fone_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct fone *o = arg;
+
+	(void)c;
+	json_decref(o->val);
+	o->val = json_incref(v);
+	return 0;
+}
+
+static int
+fone_pcb(struct ectx *c, json_t *path, json_t *v, void *arg)
+{
+	struct fone *o = arg;
+
+	json_decref(o->path);
+	o->path = json_incref(path);
+	return fone_cb(c, v, arg);
+}
+
+/*
+ * n is EN_FCALL (call a function) or EN_PARAM (evaluate a closure
+ * argument); path NULL: value mode, outputs to fn, else path mode,
+ * outputs to pfn.
+ */
+static int
+ev_user(struct ectx *c, const struct enode *n, json_t *path, json_t *in,
+	ev_fn fn, evp_fn pfn, void *arg)
+{
+	size_t ns = c->x->nslots, sz = ns * sizeof(json_t *);
+	struct eframe fr, *outer = c->frame, *target;
+	struct fswap st = { fn, pfn, arg, NULL, outer, NULL, NULL };
+	const struct enode *body;
+	struct fone one = { NULL, NULL };
+	json_t **mem = NULL;
+	int rc, single;
+
+	if (ev_tick_n(c, 1 + ns / 16) < 0)
+		return -1;
+	if (ns)
+		mem = xreallocarray(NULL, 2 * ns, sizeof(*mem));
+	if (n->kind == EN_FCALL) {
+		if (c->calls >= EXPR_MAX_CALLS) {
+			free(mem);
+			return ev_error(
+				c,
+				"%.*s/%d: recursion too deep (more "
+				"than %d nested calls)",
+				(int)(n->ufn->len > 40 ? 40 : n->ufn->len),
+				n->ufn->name, n->ufn->arity, EXPR_MAX_CALLS);
+		}
+		fr.call = n;
+		fr.caller = outer;
+		fr.link = frame_up(outer, n->op);
+		fr.slots = mem;
+		fr.single = frame_args_single(n, outer);
+		if (ns)
+			memcpy(mem, c->x->slots, sz);
+		st.in_frame = &fr;
+		body = n->ufn->body;
+		single = n->ufn->single && fr.single;
+		c->calls++;
+	} else {
+		target = frame_up(outer, n->op);
+		/* the call site's variables, ours kept to give back */
+		if (ns) {
+			memcpy(mem, c->x->slots, sz);
+			memcpy(c->x->slots, target->slots, sz);
+		}
+		st.in_frame = target->caller;
+		body = target->call->args[n->slot];
+		single = n->slot < 31 && (target->call->own >> n->slot & 1) &&
+			 (!target->caller || target->caller->single);
+	}
+	st.out_slots = mem;
+	st.scratch = mem + ns;
+	c->frame = st.in_frame;
+	if (single && pfn)
+		rc = evp(c, body, path, in, fone_pcb, &one);
+	else if (single)
+		rc = ev(c, body, in, fone_cb, &one);
+	else if (pfn)
+		rc = evp(c, body, path, in, fswap_pcb, &st);
+	else
+		rc = ev(c, body, in, fswap_cb, &st);
+	c->frame = outer;
+	if (n->kind == EN_FCALL)
+		c->calls--;
+	else if (ns)
+		memcpy(c->x->slots, mem, sz);
+	free(mem);
+	if (one.val) {
+		/* the output, in the caller's context; then the body's error
+		 * if it had one after it (it stands unless the consumer
+		 * stopped or failed) */
+		json_t *err = c->err;
+		int err_down = c->err_down, rc2;
+
+		c->err = NULL;
+		rc2 = pfn ? pfn(c, one.path, one.val, arg)
+			  : fn(c, one.val, arg);
+		if (rc2 != 0) {
+			json_decref(err);
+			rc = rc2;
+		} else {
+			c->err = err;
+			c->err_down = err_down;
+		}
+		json_decref(one.path);
+		json_decref(one.val);
+	}
+	return rc;
+}
+
 /* ---- ev -------------------------------------------------------------------
  */
 
@@ -1118,7 +1339,7 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 		return -1;
 	if (++c->depth > EXPR_MAX_DEPTH) {
 		c->depth--;
-		return ev_error(c, "expression nesting too deep");
+		return ev_depth_error(c);
 	}
 	own = c->own == in ? in : NULL;
 	c->own = NULL;
@@ -1257,6 +1478,10 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 		break;
 	case EN_ASSIGN:
 		rc = ev_assign(c, n, in, own, fn, arg);
+		break;
+	case EN_FCALL:
+	case EN_PARAM:
+		rc = ev_user(c, n, NULL, in, fn, NULL, arg);
 		break;
 	default:
 		rc = ev_error(c, "internal error: unknown node");
@@ -1426,7 +1651,7 @@ precurse(struct ectx *c, json_t *path, json_t *v, evp_fn fn, void *arg)
 	(void)st;
 	if (++c->depth > EXPR_MAX_DEPTH) {
 		c->depth--;
-		return ev_error(c, "expression nesting too deep");
+		return ev_depth_error(c);
 	}
 	rc = fn(c, path, v, arg);
 	if (rc == 0 && (json_is_array(v) || json_is_object(v))) {
@@ -1560,7 +1785,7 @@ evp(struct ectx *c, const struct enode *n, json_t *path, json_t *in, evp_fn fn,
 
 	if (++c->depth > EXPR_MAX_DEPTH) {
 		c->depth--;
-		return ev_error(c, "expression nesting too deep");
+		return ev_depth_error(c);
 	}
 	switch (n->kind) {
 	case EN_IDENTITY:
@@ -1635,6 +1860,10 @@ evp(struct ectx *c, const struct enode *n, json_t *path, json_t *in, evp_fn fn,
 		rc = ev(c, n->a, in, pas_cb, &st);
 		break;
 	}
+	case EN_FCALL:
+	case EN_PARAM:
+		rc = ev_user(c, n, path, in, NULL, fn, arg);
+		break;
 	case EN_CALL:
 		if (n->fn->pfn) {
 			rc = n->fn->pfn(c, n, path, in, fn, arg);

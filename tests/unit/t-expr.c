@@ -79,6 +79,11 @@ main(void)
 	run("try error(\"x\") catch . + \"!\"", "\"x!\"");
 	run("reduce (1, 2, 3) as $i (0; . + $i)", "6");
 	run("if . then 1 elif 1 then 2 else 3 end", "2");
+	run("def f: 1; f + f", "2");
+	run("def f(g): [g, g]; f(1, 2)", "[1,2,1,2]");
+	run("def f($a; b): $a + b; f(1; 10)", "11");
+	run("[1 | def f: if . < 5 then ., (. + 1 | f) else empty end; f]",
+	    "[1,2,3,4]");
 	run("\"a\\(1 + 2)b\"", "\"a3b\"");
 	run("@base64 \"x\\(\"hi\")\"", "\"xaGk=\"");
 	run("[.[]?]", "[]");
@@ -109,7 +114,10 @@ main(void)
 	bad("...a", 0, "three dots in a row");
 	bad(".. | ...", 5, "three dots in a row");
 	/* constructs outside the subset */
-	bad("def f: 1; f", 0, "function definitions (def) are not supported");
+	bad("def f: g; f", 7, "g/0 is not defined");
+	bad("def f(a): a; f", 13, "f/0 is not defined");
+	bad("def f($a): $a; $a", 15, "$a is not defined");
+	bad("def f: 1", 8, "expected ';' ending the definition");
 	bad("label $f | 1", 0, "label/break is not supported");
 	bad("import \"a\" as a; .", 0, "modules (import) are not supported");
 	bad("include \"a\"; .", 0, "modules (include) are not supported");
@@ -121,7 +129,7 @@ main(void)
 	bad("input_line_number", 0, "input_line_number is not supported");
 	bad("halt_error", 0, "halt_error is not supported");
 	bad("$__prog_args", 0, "is not defined");
-	bad("getpath", 0, "getpath is not supported");
+	bad("getpath", 0, "getpath/0 is not defined");
 	/* the caret line */
 	expr_caret(".a | foo(1)", 5, &b);
 	ok(strcmp(b.data, "  .a | foo(1)\n       ^") == 0, "caret: %s", b.data);
