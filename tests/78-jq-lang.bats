@@ -152,3 +152,31 @@ jqmap() {
 	run --separate-stderr "$EVPIPE" map -- 'def twice(f): f | f; {n: (.n | twice(. * 10))}' "$BATS_TEST_TMPDIR/in"
 	assert_output $'{"n":100}\n{"n":200}\n{"n":300}'
 }
+
+# ---- if without else ------------------------------------------------------------
+
+@test "if without else is 'else .' (jq.test:1179, 1183, 1191)" {
+	jqmap '7' '[if true then 3 end]'
+	assert_success
+	assert_output '[3]'
+	jqmap '7' '[if false then 3 end]'
+	assert_output '[7]'
+	jqmap '7' '[if false then 3 elif false then 4 end]'
+	assert_output '[7]'
+	# each output of the condition chooses
+	jqmap '7' '[if (true, false, null) then . + 1 end]'
+	assert_output '[8,7,7]'
+}
+
+@test "if without else: a path expression, in filter, and still an error when cut short" {
+	jqmap '{"a":1,"b":[2]}' '[path(.[] | if type == "array" then .[0] end)], ((.[] | if type == "array" then .[0] end) |= . + 1)'
+	assert_success
+	assert_output $'[["a"],["b",0]]\n{"a":2,"b":[3]}'
+	printf '%s\n' '{"n":1}' '{"n":5}' >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$EVPIPE" filter -- 'if .n > 2 then true end | . == true' "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_output '{"n":5}'
+	run --separate-stderr "$EVPIPE" map -- 'if . then 1'
+	assert_failure 2
+	[[ $stderr == *"column 12: syntax error: expected 'elif', 'else' or 'end', found end of expression"* ]] || fail "$stderr"
+}

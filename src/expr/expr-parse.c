@@ -1141,10 +1141,10 @@ parse_if(struct parser *p)
 		return p->failed ? NULL : n;
 	}
 	if (parse_is_kw(p, "end")) {
-		parse_fail(p, p->tok.pos,
-			   "if without else is not supported "
-			   "(jq 1.6 requires else)");
-		return NULL;
+		/* jq 1.7: "if C then A end" is "if C then A else . end" */
+		n->c = node_new(p, EN_IDENTITY, p->tok.pos);
+		parse_advance(p);
+		return n;
 	}
 	if (!parse_is_kw(p, "else")) {
 		parse_unexpected(p, "'elif', 'else' or 'end'");

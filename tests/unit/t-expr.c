@@ -79,6 +79,9 @@ main(void)
 	run("try error(\"x\") catch . + \"!\"", "\"x!\"");
 	run("reduce (1, 2, 3) as $i (0; . + $i)", "6");
 	run("if . then 1 elif 1 then 2 else 3 end", "2");
+	run("[if . then 1 end, if 1 then 2 end]", "[null,2]");
+	run("[1, 2 | if . == 1 then 10 elif . == 2 then 20 end]", "[10,20]");
+	run("[null | if . then 1 elif . == false then 2 end]", "[null]");
 	run("def f: 1; f + f", "2");
 	run("def f(g): [g, g]; f(1, 2)", "[1,2,1,2]");
 	run("def f($a; b): $a + b; f(1; 10)", "11");
@@ -121,7 +124,7 @@ main(void)
 	bad("label $f | 1", 0, "label/break is not supported");
 	bad("import \"a\" as a; .", 0, "modules (import) are not supported");
 	bad("include \"a\"; .", 0, "modules (include) are not supported");
-	bad("if . then 1 end", 12, "if without else is not supported");
+	bad("if . then 1 els", 12, "expected 'elif', 'else' or 'end'");
 	bad(". as [$a] ?// $a | 1", 10, "destructuring alternatives (?//)");
 	bad("input", 0, "input is not supported by evpipe");
 	bad("inputs", 0, "inputs is not supported by evpipe");
