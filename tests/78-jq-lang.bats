@@ -180,3 +180,59 @@ jqmap() {
 	assert_failure 2
 	[[ $stderr == *"column 12: syntax error: expected 'elif', 'else' or 'end', found end of expression"* ]] || fail "$stderr"
 }
+
+# ---- label / break ----------------------------------------------------------------
+
+@test "label/break: break stops the label's generator, outputs so far stand (jq.test:283, 287, 1903)" {
+	jqmap '[0,1,2]' '[(label $here | .[] | if .>1 then break $here else . end), "hi!"]'
+	assert_success
+	assert_output '[0,1,"hi!"]'
+	jqmap '[0,2,1]' '[(label $here | .[] | if .>1 then break $here else . end), "hi!"]'
+	assert_output '[0,"hi!"]'
+	jqmap 'null' '[ label $if | range(10) | ., (select(. == 5) | break $if) ]'
+	assert_output '[0,1,2,3,4,5]'
+}
+
+@test "label/break: through foreach, nested labels, first and limit (jq.test:299)" {
+	jqmap '[11,22,33,44,55,66,77,88,99]' '[label $out | foreach .[] as $item ([3, null]; if .[0] < 1 then break $out else [.[0] -1, $item] end; .[1])]'
+	assert_success
+	assert_output '[11,22,33]'
+	jqmap 'null' '[label $a | (label $b | 1, break $b, 2), 3], [label $a | label $b | 1, break $a, 2]'
+	assert_output $'[1,3]\n[1]'
+	jqmap 'null' '[label $f | first(1, break $f, 2)], [limit(3; label $x | range(10) | if . == 5 then break $x else . end)]'
+	assert_output $'[1]\n[0,1,2]'
+	# once per input of the label: each evaluation is its own
+	jqmap '[1,2,3]' '[.[] | label $x | if . > 1 then break $x else . end]'
+	assert_output '[1]'
+}
+
+@test "label/break: a break reaches its own label through def'd calls and recursion" {
+	jqmap 'null' 'def f(g): label $x | g, (1 | break $x), 9; [f(5)]'
+	assert_success
+	assert_output '[5]'
+	jqmap 'null' '[label $x | def f: ., break $x; 1 | f, 2]'
+	assert_output '[1]'
+	# each recursive call's label is another one: only the innermost stops
+	jqmap '0' 'def f: label $x | ., (if . > 2 then break $x else (. + 1 | f) end); [f]'
+	assert_output '[0,1,2,3]'
+	# a break passed down as a closure stops the label of the frame it
+	# came from (the second call's: its 7 and the third call's are cut)
+	jqmap '0' 'def f(b): label $x | ., (if . < 2 then (. + 1 | f(break $x)) else b end), 7; [f(empty)]'
+	assert_output '[0,1,2,7]'
+	jqmap '{"a":1,"b":2}' 'path(label $x | .a, break $x, .b)'
+	assert_output '["a"]'
+}
+
+@test "label/break: a break without its label is a compile error (jq.test:292)" {
+	run --separate-stderr "$EVPIPE" map -- '. as $foo | break $foo'
+	assert_failure 2
+	assert_equal "$stderr" 'evpipe: map: expression: column 19: break $foo: no label $foo around it
+  . as $foo | break $foo
+                    ^'
+	run --separate-stderr "$EVPIPE" map -- '(label $x | 1), break $x'
+	assert_failure 2
+	[[ $stderr == *'break $x: no label $x around it'* ]] || fail "$stderr"
+	run --separate-stderr "$EVPIPE" map -- 'label x | 1'
+	assert_failure 2
+	[[ $stderr == *"expected \$name after 'label'"* ]] || fail "$stderr"
+}

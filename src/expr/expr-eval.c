@@ -1326,6 +1326,32 @@ ev_user(struct ectx *c, const struct enode *n, json_t *path, json_t *in,
 	return rc;
 }
 
+/*
+ * label $name | BODY: the label's slot holds a value made for this
+ * evaluation; break $name stops with it (c->stop), and here the stop
+ * ends BODY without an error.  Any other stop goes on up.
+ */
+static int
+ev_label(struct ectx *c, const struct enode *n, json_t *path, json_t *in,
+	 ev_fn fn, evp_fn pfn, void *arg)
+{
+	json_t *token = json_object(), *old = c->x->slots[n->slot];
+	int rc;
+
+	c->x->slots[n->slot] = token;
+	if (pfn)
+		rc = evp(c, n->a, path, in, pfn, arg);
+	else
+		rc = ev(c, n->a, in, fn, arg);
+	c->x->slots[n->slot] = old;
+	if (rc > 0 && c->stop == token) {
+		c->stop = NULL;
+		rc = 0;
+	}
+	json_decref(token);
+	return rc;
+}
+
 /* ---- ev -------------------------------------------------------------------
  */
 
@@ -1482,6 +1508,15 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 	case EN_FCALL:
 	case EN_PARAM:
 		rc = ev_user(c, n, NULL, in, fn, NULL, arg);
+		break;
+	case EN_LABEL:
+		rc = ev_label(c, n, NULL, in, fn, NULL, arg);
+		break;
+	case EN_BREAK:
+		/* stop everything up to the label's evaluation that made
+		 * this token; NULL if none (cannot be: the parser checks) */
+		c->stop = c->x->slots[n->slot];
+		rc = 1;
 		break;
 	default:
 		rc = ev_error(c, "internal error: unknown node");
@@ -1863,6 +1898,9 @@ evp(struct ectx *c, const struct enode *n, json_t *path, json_t *in, evp_fn fn,
 	case EN_FCALL:
 	case EN_PARAM:
 		rc = ev_user(c, n, path, in, NULL, fn, arg);
+		break;
+	case EN_LABEL:
+		rc = ev_label(c, n, path, in, NULL, fn, arg);
 		break;
 	case EN_CALL:
 		if (n->fn->pfn) {

@@ -91,6 +91,8 @@ enum en_kind {
 		       op the static link (frames up to ufn's scope) */
 	EN_PARAM,   /* a closure parameter of an enclosing def: op frames
 		       up, slot the parameter's index */
+	EN_LABEL,   /* label $slot | a */
+	EN_BREAK,   /* break $slot */
 };
 
 enum {

@@ -37,6 +37,7 @@ struct scope_var {
 	const char *name;
 	size_t len;
 	int slot;
+	int label; /* "label $name": only break sees it */
 };
 
 struct closure {
@@ -207,6 +208,7 @@ scope_push(struct parser *p, const char *name, size_t len)
 	}
 	p->scope[p->nscope].name = name;
 	p->scope[p->nscope].len = len;
+	p->scope[p->nscope].label = 0;
 	p->scope[p->nscope].slot = p->x->nslots++;
 	return p->scope[p->nscope++].slot;
 }
@@ -221,7 +223,7 @@ parse_var_ref(struct parser *p)
 	int i;
 
 	for (i = p->nscope - 1; i >= p->scope_base; i--)
-		if (p->scope[i].len == len &&
+		if (p->scope[i].len == len && !p->scope[i].label &&
 		    memcmp(p->scope[i].name, name, len) == 0) {
 			n = node_new(p, EN_VAR, pos);
 			n->slot = p->scope[i].slot;
@@ -595,7 +597,6 @@ static const char *const parse_unsupported[] = {
 	"builtins",
 	"localtime",
 	"strflocaltime",
-	"break",
 	"tostream/1",
 	"fromstream/0",
 	"truncate_stream/0",
@@ -862,6 +863,56 @@ parse_def(struct parser *p)
 	return p->failed ? NULL : body;
 }
 
+/*
+ * "label $name | BODY": BODY, stopped by "break $name" inside it (its
+ * outputs so far stand).  The label is a variable slot that only break
+ * sees, bound at run time to a value made for each evaluation, so a
+ * break reaches its own label even through def'd calls and recursion.
+ */
+static struct enode *
+parse_label(struct parser *p)
+{
+	struct enode *n = node_new(p, EN_LABEL, p->tok.pos);
+	int saved = p->nscope;
+
+	parse_advance(p);
+	if (p->tok.kind != T_VAR) {
+		parse_unexpected(p, "$name after 'label'");
+		return NULL;
+	}
+	n->slot = scope_push(p, p->lx.src + p->tok.pos + 1, p->tok.len - 1);
+	p->scope[p->nscope - 1].label = 1;
+	parse_advance(p);
+	if (parse_expect(p, T_PIPE, "'|' after the label") < 0)
+		return NULL;
+	n->a = parse_pipe(p);
+	p->nscope = saved;
+	return p->failed ? NULL : n;
+}
+
+/* "break $name", the current token the $name */
+static struct enode *
+parse_break(struct parser *p, size_t pos)
+{
+	const char *name = p->lx.src + p->tok.pos + 1;
+	size_t len = p->tok.len - 1;
+	struct enode *n;
+	int i;
+
+	for (i = p->nscope - 1; i >= p->scope_base; i--)
+		if (p->scope[i].label && p->scope[i].len == len &&
+		    memcmp(p->scope[i].name, name, len) == 0) {
+			n = node_new(p, EN_BREAK, pos);
+			n->slot = p->scope[i].slot;
+			parse_advance(p);
+			return n;
+		}
+	parse_fail(p, p->tok.pos, "break $%.*s: no label $%.*s around it",
+		   (int)(len > 40 ? 40 : len), name, (int)(len > 40 ? 40 : len),
+		   name);
+	return NULL;
+}
+
 static struct enode *
 parse_call(struct parser *p)
 {
@@ -879,6 +930,8 @@ parse_call(struct parser *p)
 		return node_lit(p, json_false(), pos);
 	if (len == 4 && memcmp(name, "null", 4) == 0)
 		return node_lit(p, json_null(), pos);
+	if (len == 5 && memcmp(name, "break", 5) == 0 && p->tok.kind == T_VAR)
+		return parse_break(p, pos);
 	if (p->tok.kind == T_LPAREN) {
 		parse_advance(p);
 		for (;;) {
@@ -1243,9 +1296,8 @@ parse_term(struct parser *p)
 		if (parse_is_kw(p, "def"))
 			return parse_def(p);
 		if (parse_is_kw(p, "label"))
-			parse_fail(p, pos,
-				   "label/break is not supported by evpipe");
-		else if (parse_is_kw(p, "import") || parse_is_kw(p, "include"))
+			return parse_label(p);
+		if (parse_is_kw(p, "import") || parse_is_kw(p, "include"))
 			parse_fail(p, pos,
 				   "modules (%.*s) are not supported "
 				   "by evpipe",

@@ -82,6 +82,8 @@ main(void)
 	run("[if . then 1 end, if 1 then 2 end]", "[null,2]");
 	run("[1, 2 | if . == 1 then 10 elif . == 2 then 20 end]", "[10,20]");
 	run("[null | if . then 1 elif . == false then 2 end]", "[null]");
+	run("[label $f | 1, break $f, 2]", "[1]");
+	run("[label $f | (label $g | 1, break $f), 2]", "[1]");
 	run("def f: 1; f + f", "2");
 	run("def f(g): [g, g]; f(1, 2)", "[1,2,1,2]");
 	run("def f($a; b): $a + b; f(1; 10)", "11");
@@ -121,7 +123,8 @@ main(void)
 	bad("def f(a): a; f", 13, "f/0 is not defined");
 	bad("def f($a): $a; $a", 15, "$a is not defined");
 	bad("def f: 1", 8, "expected ';' ending the definition");
-	bad("label $f | 1", 0, "label/break is not supported");
+	bad("break $f", 6, "break $f: no label $f around it");
+	bad(". as $f | break $f", 16, "no label $f around it");
 	bad("import \"a\" as a; .", 0, "modules (import) are not supported");
 	bad("include \"a\"; .", 0, "modules (include) are not supported");
 	bad("if . then 1 els", 12, "expected 'elif', 'else' or 'end'");
