@@ -236,3 +236,50 @@ jqmap() {
 	assert_failure 2
 	[[ $stderr == *"expected \$name after 'label'"* ]] || fail "$stderr"
 }
+
+# ---- ?// destructuring alternatives -------------------------------------------------
+
+@test "?//: the first pattern that destructures, every variable bound, null if not its pattern's (jq.test:787)" {
+	jqmap '[{"a":1, "b":[2,{"d":3}]}, [4, {"b":5, "c":6}, 7, 8, 9], "foo"]' '.[] | . as {$a, b: [$c, {$d}]} ?// [$a, {$b}, $e] ?// $f | [$a, $b, $c, $d, $e, $f]'
+	assert_success
+	assert_output $'[1,null,2,3,null,null]\n[4,5,null,null,7,null]\n[null,null,null,null,null,"foo"]'
+	jqmap '[{"a": 1, "b": 2, "c": {"d": 3, "e": 4}}, {"a": 1, "b": 2, "c": [{"d": 3, "e": 4}]}]' '.[] as {$a, $b, c: {$d}} ?// {$a, $b, c: [{$e}]} | {$a, $b, $d, $e}'
+	assert_output $'{"a":1,"b":2,"d":3,"e":null}\n{"a":1,"b":2,"d":null,"e":4}'
+}
+
+@test "?//: an error in the body tries the next alternative; the last one's error stands (man.test:842, jq.test:794, 810)" {
+	jqmap '[[3]]' '.[] as [$a] ?// [$b] | if $a != null then error("err: \($a)") else {$a,$b} end'
+	assert_success
+	assert_output '{"a":null,"b":3}'
+	jqmap '[[3],[4],[5],6]' '.[] | . as {a:$a} ?// {a:$a} ?// $a | $a'
+	assert_output $'[3]\n[4]\n[5]\n6'
+	jqmap '[[3],[4],[5],6]' '.[] | . as {a:$a} ?// {a:$a} ?// {a:$a} | $a'
+	assert_failure 1
+	assert_output ''
+	assert_equal "$stderr" 'evpipe: map: <stdin>:1: Cannot index array with "a"'
+	# outputs given before the error stand: the second alternative's,
+	# then its error, which the ? drops with the whole array
+	jqmap '[1]' '[. as [$a] ?// $b | ($a, $b, error("x"))]?, [. as [$a] ?// $b | $a, $b]'
+	assert_output '[1,null]'
+}
+
+@test "?//: an error of the consumer is not the body's, limit and path see the alternatives" {
+	jqmap '[[1],2]' '[(.[] as [$a] ?// $a | $a) | if . == 1 then error("consumer") else . end]'
+	assert_failure 1
+	assert_equal "$stderr" 'evpipe: map: <stdin>:1: consumer'
+	jqmap '[[1],2,[3]]' '[limit(2; .[] as [$a] ?// $a | $a)]'
+	assert_success
+	assert_output '[1,2]'
+	# the body's paths are of the input of the whole "as" (jq 1.6 fails here)
+	jqmap '[[1],{"a":2}]' '[path(.[] as [$a] ?// {$a} | .[0]?)]'
+	assert_output '[[0],[0]]'
+}
+
+@test "?//: refused in reduce and foreach (not supported there), and after a pattern only" {
+	run --separate-stderr "$EVPIPE" map -- 'reduce .[] as [$a] ?// $a (0; . + $a)'
+	assert_failure 2
+	[[ $stderr == *"column 1: destructuring alternatives (?//) are not supported in reduce"* ]] || fail "$stderr"
+	run --separate-stderr "$EVPIPE" map -- '. as [$a] ?// | $a'
+	assert_failure 2
+	[[ $stderr == *"expected a pattern"* ]] || fail "$stderr"
+}

@@ -741,11 +741,94 @@ as_body(struct ectx *c, void *arg)
 	return ev(c, st->n->b, st->in, st->fn, st->arg);
 }
 
+/*
+ * "SRC as P1 ?// P2 ... | BODY", for one value of SRC: bind P1 and run
+ * BODY; if destructuring or BODY fails (not the consumer of BODY's
+ * outputs), drop the error and go on with P2, and so on: the last
+ * alternative's error stands.  Outputs given before an error stand.
+ * Every variable of every alternative is null unless the pattern being
+ * tried binds it.  Value mode (fn) or path mode (pfn).
+ */
+struct asalt_st {
+	const struct enode *n;
+	json_t *path, *in;
+	ev_fn fn;
+	evp_fn pfn;
+	void *arg;
+	int down; /* the consumer failed */
+};
+
+static int
+asalt_out_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct asalt_st *st = arg;
+	int rc = st->fn(c, v, st->arg);
+
+	if (rc < 0)
+		st->down = 1;
+	return rc;
+}
+
+static int
+asalt_out_pcb(struct ectx *c, json_t *path, json_t *v, void *arg)
+{
+	struct asalt_st *st = arg;
+	int rc = st->pfn(c, path, v, st->arg);
+
+	if (rc < 0)
+		st->down = 1;
+	return rc;
+}
+
+static int
+asalt_body(struct ectx *c, void *arg)
+{
+	struct asalt_st *st = arg;
+
+	if (st->pfn)
+		return evp(c, st->n->b, st->path, st->in, asalt_out_pcb, st);
+	return ev(c, st->n->b, st->in, asalt_out_cb, st);
+}
+
+static int
+ev_as_alt(struct ectx *c, struct asalt_st *st, json_t *v)
+{
+	const struct epat *first = st->n->pat, *pt;
+	json_t **slots = c->x->slots, **old;
+	int i, rc = 0;
+
+	old = xreallocarray(NULL, first->ngslots, sizeof(*old));
+	for (i = 0; i < first->ngslots; i++)
+		old[i] = slots[first->gslots[i]];
+	for (pt = first; pt; pt = pt->alt) {
+		for (i = 0; i < first->ngslots; i++)
+			slots[first->gslots[i]] = NULL;
+		st->down = 0;
+		rc = pat_bind(c, pt, v, asalt_body, st);
+		if (rc >= 0 || st->down || c->err_down || !pt->alt)
+			break;
+		json_decref(c->err);
+		c->err = NULL;
+		if (ev_tick(c) < 0)
+			break;
+	}
+	for (i = 0; i < first->ngslots; i++)
+		slots[first->gslots[i]] = old[i];
+	free(old);
+	return rc;
+}
+
 static int
 as_cb(struct ectx *c, json_t *v, void *arg)
 {
 	struct as_st *st = arg;
 
+	if (st->n->pat->alt) {
+		struct asalt_st a = { st->n, NULL,    st->in, st->fn,
+				      NULL,  st->arg, 0 };
+
+		return ev_as_alt(c, &a, v);
+	}
 	return pat_bind(c, st->n->pat, v, as_body, st);
 }
 
@@ -1809,6 +1892,12 @@ pas_cb(struct ectx *c, json_t *v, void *arg)
 {
 	struct pas_st *st = arg;
 
+	if (st->n->pat->alt) {
+		struct asalt_st a = { st->n,  st->path, st->in, NULL,
+				      st->fn, st->arg,	0 };
+
+		return ev_as_alt(c, &a, v);
+	}
 	return pat_bind(c, st->n->pat, v, pas_body, st);
 }
 

@@ -121,6 +121,11 @@ struct epat {
 	struct epat **sub;   /* n sub-patterns */
 	struct enode **keys; /* PAT_OBJECT: n key expressions */
 	int *keyslots;	     /* PAT_OBJECT: slot for {$k: pat}, else -1 */
+	/* "P1 ?// P2 ?// ...": the next alternative; on the first, every
+	 * variable of them all (each is null unless its pattern binds it) */
+	struct epat *alt;
+	int *gslots;
+	int ngslots;
 };
 
 struct expr_builtin;

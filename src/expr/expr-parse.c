@@ -66,6 +66,7 @@ struct parser {
 	int nfns, capfns;
 	int fns_base;	    /* names below are not visible (macro bodies) */
 	int fdepth;	    /* defs enclosing the text being parsed */
+	int pat_base;	    /* variables from here are the pattern group's */
 	struct closure *cl; /* closure parameters of the macro being parsed */
 	int ncl;
 	int scope_base; /* variables below are not visible (macros) */
@@ -456,6 +457,23 @@ parse_format_name(struct parser *p)
 
 static struct epat *parse_pattern(struct parser *);
 
+/*
+ * The slot of $name in the patterns being parsed: one name is one
+ * variable in all the alternatives of "P1 ?// P2" (and twice in one
+ * pattern, the later binding is the one seen, as in jq).
+ */
+static int
+pat_var(struct parser *p, const char *name, size_t len)
+{
+	int i;
+
+	for (i = p->pat_base; i < p->nscope; i++)
+		if (p->scope[i].len == len && !p->scope[i].label &&
+		    memcmp(p->scope[i].name, name, len) == 0)
+			return p->scope[i].slot;
+	return scope_push(p, name, len);
+}
+
 static struct epat *
 pat_new(struct parser *p, enum pat_kind kind)
 {
@@ -495,8 +513,8 @@ parse_pattern(struct parser *p)
 	}
 	if (p->tok.kind == T_VAR) {
 		pt = pat_new(p, PAT_VAR);
-		pt->slot = scope_push(p, p->lx.src + p->tok.pos + 1,
-				      p->tok.len - 1);
+		pt->slot =
+			pat_var(p, p->lx.src + p->tok.pos + 1, p->tok.len - 1);
 		parse_advance(p);
 	} else if (p->tok.kind == T_LBRACKET) {
 		pt = pat_new(p, PAT_ARRAY);
@@ -524,8 +542,8 @@ parse_pattern(struct parser *p)
 					       val_string(p->lx.src + kpos + 1,
 							  p->tok.len - 1),
 					       kpos);
-				keyslot = scope_push(p, p->lx.src + kpos + 1,
-						     p->tok.len - 1);
+				keyslot = pat_var(p, p->lx.src + kpos + 1,
+						  p->tok.len - 1);
 				parse_advance(p);
 				if (p->tok.kind == T_COLON) {
 					parse_advance(p);
@@ -566,17 +584,31 @@ parse_pattern(struct parser *p)
 	return p->failed ? NULL : pt;
 }
 
-/* Parse "PATTERN" after "as"; pushes its variables (caller pops). */
+/*
+ * Parse "PATTERN" or "PATTERN ?// PATTERN ..." after "as"; pushes their
+ * variables (caller pops).
+ */
 static struct epat *
 parse_as_pattern(struct parser *p)
 {
-	struct epat *pt;
+	struct epat *pt, *last;
+	int save_base = p->pat_base, i;
 
-	pt = parse_pattern(p);
-	if (!p->failed && parse_is_op(p, "?//"))
-		parse_fail(p, p->tok.pos,
-			   "destructuring alternatives (?//) are not "
-			   "supported");
+	p->pat_base = p->nscope;
+	pt = last = parse_pattern(p);
+	while (!p->failed && parse_is_op(p, "?//")) {
+		parse_advance(p);
+		last->alt = parse_pattern(p);
+		last = last->alt;
+	}
+	if (!p->failed && pt->alt) {
+		pt->ngslots = p->nscope - p->pat_base;
+		pt->gslots =
+			xreallocarray(NULL, pt->ngslots, sizeof(*pt->gslots));
+		for (i = 0; i < pt->ngslots; i++)
+			pt->gslots[i] = p->scope[p->pat_base + i].slot;
+	}
+	p->pat_base = save_base;
 	return p->failed ? NULL : pt;
 }
 
@@ -1142,6 +1174,11 @@ parse_reduce(struct parser *p, int is_foreach)
 		struct epat *pt;
 
 		pt = parse_as_pattern(p);
+		if (pt && pt->alt)
+			parse_fail(p, n->pos,
+				   "destructuring alternatives (?//) are not "
+				   "supported in %s",
+				   is_foreach ? "foreach" : "reduce");
 		p->nscope = saved;
 		if (parse_expect(p, T_LPAREN, "'('") < 0)
 			return NULL;
@@ -1798,6 +1835,7 @@ expr_free(struct expr *x)
 		free(x->pats[i]->sub);
 		free(x->pats[i]->keys);
 		free(x->pats[i]->keyslots);
+		free(x->pats[i]->gslots);
 		free(x->pats[i]);
 	}
 	free(x->pats);

@@ -84,6 +84,8 @@ main(void)
 	run("[null | if . then 1 elif . == false then 2 end]", "[null]");
 	run("[label $f | 1, break $f, 2]", "[1]");
 	run("[label $f | (label $g | 1, break $f), 2]", "[1]");
+	run("[[1], 2] | [.[] as [$a] ?// $b | [$a, $b]]",
+	    "[[1,null],[null,2]]");
 	run("def f: 1; f + f", "2");
 	run("def f(g): [g, g]; f(1, 2)", "[1,2,1,2]");
 	run("def f($a; b): $a + b; f(1; 10)", "11");
@@ -128,7 +130,8 @@ main(void)
 	bad("import \"a\" as a; .", 0, "modules (import) are not supported");
 	bad("include \"a\"; .", 0, "modules (include) are not supported");
 	bad("if . then 1 els", 12, "expected 'elif', 'else' or 'end'");
-	bad(". as [$a] ?// $a | 1", 10, "destructuring alternatives (?//)");
+	bad("reduce . as [$a] ?// $a (0; 1)", 0,
+	    "destructuring alternatives (?//) are not supported in reduce");
 	bad("input", 0, "input is not supported by evpipe");
 	bad("inputs", 0, "inputs is not supported by evpipe");
 	bad("debug", 0, "debug is not supported by evpipe");
