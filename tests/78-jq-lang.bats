@@ -96,6 +96,11 @@ jqmap() {
 	assert_output '4181'
 	jqmap 'null' 'def ack(m;n): if m == 0 then n+1 elif n == 0 then ack(m-1;1) else ack(m-1; ack(m;n-1)) end; ack(2;3)'
 	assert_output '9'
+	# a loop written as recursion through a pipe: 900 calls deep
+	jqmap '0' 'def f: if . >= 900 then . else (. + 1 | f) end; f'
+	assert_output '900'
+	jqmap 'null' 'def f($n): if $n == 0 then 0 else f($n - 1) + 1 end; f(700)'
+	assert_output '700'
 	# lazily: only what limit asks for of an endless recursion
 	jqmap '0' '[limit(5; def f: ., (. + 1 | f); f)]'
 	assert_output '[0,1,2,3,4]'
@@ -110,6 +115,9 @@ jqmap() {
 	jqmap 'null' 'def f($n): if $n == 0 then 0 else f($n - 1) + 1 end; f(100000)'
 	assert_failure 1
 	[[ $stderr == "evpipe: map: <stdin>:1: expression nesting too deep (in "*" nested calls of def'd functions)" ]] || fail "$stderr"
+	jqmap '0' 'def f: if . >= 100000 then . else (. + 1 | f) end; f'
+	assert_failure 1
+	assert_equal "$stderr" "evpipe: map: <stdin>:1: f/0: recursion too deep (more than 1000 nested calls)"
 	# an endless loop that does not nest is stopped by the step limit
 	jqmap 'null' 'def spin: until(false; .); 1 | spin'
 	assert_failure 1

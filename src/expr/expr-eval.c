@@ -1316,6 +1316,52 @@ fone_pcb(struct ectx *c, json_t *path, json_t *v, void *arg)
 }
 
 /*
+ * Hand on the output kept in o (if any), now that what made it has
+ * returned rc; then that rc (an error after the output stands unless
+ * the consumer stopped or failed).
+ */
+static int
+fone_deliver(struct ectx *c, struct fone *o, int rc, ev_fn fn, evp_fn pfn,
+	     void *arg)
+{
+	json_t *err;
+	int err_down, rc2;
+
+	if (!o->val)
+		return rc;
+	err = c->err;
+	err_down = c->err_down;
+	c->err = NULL;
+	rc2 = pfn ? pfn(c, o->path, o->val, arg) : fn(c, o->val, arg);
+	if (rc2 != 0) {
+		json_decref(err);
+		rc = rc2;
+	} else {
+		c->err = err;
+		c->err_down = err_down;
+	}
+	json_decref(o->path);
+	json_decref(o->val);
+	return rc;
+}
+
+/*
+ * n yields at most one output: evaluate it, then fn on the output once
+ * n has returned.  For a pipe, an if or an "as" in an expression with def'd
+ * functions (n->own, set by the parser), so that a recursion such as
+ * "if . > 9 then . else (. + 1 | f) end" nests less per call.
+ */
+static int
+ev_single(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn,
+	  void *arg)
+{
+	struct fone one = { NULL, NULL };
+
+	return fone_deliver(c, &one, ev(c, n, in, fone_cb, &one), fn, NULL,
+			    arg);
+}
+
+/*
  * n is EN_FCALL (call a function) or EN_PARAM (evaluate a closure
  * argument); path NULL: value mode, outputs to fn, else path mode,
  * outputs to pfn.
@@ -1386,26 +1432,7 @@ ev_user(struct ectx *c, const struct enode *n, json_t *path, json_t *in,
 	else if (ns)
 		memcpy(c->x->slots, mem, sz);
 	free(mem);
-	if (one.val) {
-		/* the output, in the caller's context; then the body's error
-		 * if it had one after it (it stands unless the consumer
-		 * stopped or failed) */
-		json_t *err = c->err;
-		int err_down = c->err_down, rc2;
-
-		c->err = NULL;
-		rc2 = pfn ? pfn(c, one.path, one.val, arg)
-			  : fn(c, one.val, arg);
-		if (rc2 != 0) {
-			json_decref(err);
-			rc = rc2;
-		} else {
-			c->err = err;
-			c->err_down = err_down;
-		}
-		json_decref(one.path);
-		json_decref(one.val);
-	}
+	return fone_deliver(c, &one, rc, fn, pfn, arg);
 	return rc;
 }
 
@@ -1481,7 +1508,10 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 	case EN_PIPE: {
 		struct pipe_st st = { n->b, fn, arg };
 
-		rc = ev(c, n->a, in, pipe_cb, &st);
+		if (n->own)
+			rc = ev_single(c, n->a, in, pipe_cb, &st);
+		else
+			rc = ev(c, n->a, in, pipe_cb, &st);
 		break;
 	}
 	case EN_COMMA:
@@ -1517,7 +1547,10 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 	case EN_IF: {
 		struct if_st st = { n, in, fn, arg };
 
-		rc = ev(c, n->a, in, if_cb, &st);
+		if (n->own)
+			rc = ev_single(c, n->a, in, if_cb, &st);
+		else
+			rc = ev(c, n->a, in, if_cb, &st);
 		break;
 	}
 	case EN_ARRAY: {
@@ -1569,7 +1602,10 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 	case EN_AS: {
 		struct as_st st = { n, in, fn, arg };
 
-		rc = ev(c, n->a, in, as_cb, &st);
+		if (n->own)
+			rc = ev_single(c, n->a, in, as_cb, &st);
+		else
+			rc = ev(c, n->a, in, as_cb, &st);
 		break;
 	}
 	case EN_REDUCE:

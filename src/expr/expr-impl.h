@@ -153,7 +153,10 @@ struct enode {
 	struct enode *margs[2];
 	/* EN_REDUCE: UPDATE may change the accumulator in place (an
 	 * append or an assignment with at most one output: expr_own());
-	 * EN_FCALL: bit i set if argument i yields at most one output */
+	 * EN_FCALL: bit i set if argument i yields at most one output;
+	 * EN_PIPE, EN_IF, EN_AS in an expression with def: a (the left
+	 * side, the condition, the source) yields at most one output
+	 * (ev_single) */
 	int own;
 	struct enode *next_alloc; /* every node of an expr, for freeing */
 };

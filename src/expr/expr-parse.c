@@ -1718,10 +1718,17 @@ funcs_single(struct expr *x)
 				changed = 1;
 			}
 	} while (changed);
-	for (n = x->nodes; n; n = n->next_alloc)
+	for (n = x->nodes; n; n = n->next_alloc) {
 		for (i = 0; n->kind == EN_FCALL && i < n->n; i++)
 			if (single_out(n->args[i], 1))
 				n->own |= 1 << i;
+		/* recursion through a pipe or an if nests less when the
+		 * left side's one output is handed on after it returned;
+		 * expressions without def keep the plain path */
+		if (x->nfuncs && (n->kind == EN_PIPE || n->kind == EN_IF ||
+				  n->kind == EN_AS))
+			n->own = single_out(n->a, 0);
+	}
 }
 
 static int
