@@ -32,6 +32,14 @@ jqmap() {
 	assert_output '[4,1,2,3,3,5,4,1,2,3,3]'
 }
 
+@test "def: a long list of definitions does not nest (500 in a row)" {
+	local e="" i
+	for ((i = 1; i <= 500; i++)); do e+="def f$i: $i; "; done
+	jqmap 'null' "$e [f1, f250, f500]"
+	assert_success
+	assert_output '[1,250,500]'
+}
+
 @test "def: closure parameters are evaluated where the call is (jq.test:721, 669)" {
 	jqmap '[1,2,3]' 'def f(x): x | x; f([.], . + [42])'
 	assert_success

@@ -82,6 +82,7 @@ struct parser {
 };
 
 static struct enode *parse_pipe(struct parser *);
+static void parse_def(struct parser *);
 static struct enode *parse_postfix(struct parser *, int allow_as);
 static struct enode *parse_alt(struct parser *);
 
@@ -803,27 +804,27 @@ fns_push(struct parser *p, const char *name, size_t len, int arity, int index,
 }
 
 /*
- * "def NAME: BODY;" or "def NAME(P; $Q): BODY;" then the expression the
- * definition is visible in (it extends as far right as possible, as in
- * jq).  The function is visible in its own body (recursion) and in what
- * follows; its parameters only in its body.  A value parameter $q is
+ * "def NAME: BODY;" or "def NAME(P; $Q): BODY;", leaving the function
+ * in scope for what follows (parse_pipe, which takes the definitions at
+ * its start in a loop, so that a long list of them does not nest).
+ * The function is visible in its own body (recursion) and in the rest of
+ * the expression the definition starts (as far right as it goes, as in
+ * jq); its parameters only in its body.  A value parameter $q is
  * "q as $q | BODY", first parameter outermost, as jq binds it.
  */
-static struct enode *
+static void
 parse_def(struct parser *p)
 {
 	size_t pos = p->tok.pos;
 	struct efunc *f;
 	struct enode *body;
 	int save_fns = p->nfns, save_nscope = p->nscope, nparams = 0, i;
-	struct {
-		int slot;
-	} vals[16];
+	int vals[16]; /* a value parameter's slot, else -1 */
 
 	parse_advance(p);
 	if (p->tok.kind != T_IDENT) {
 		parse_unexpected(p, "a function name after 'def'");
-		return NULL;
+		return;
 	}
 	f = xcalloc(1, sizeof(*f));
 	f->name = p->lx.src + p->tok.pos;
@@ -837,14 +838,14 @@ parse_def(struct parser *p)
 			parse_advance(p);
 			if (p->tok.kind != T_IDENT && p->tok.kind != T_VAR) {
 				parse_unexpected(p, "a parameter name");
-				return NULL;
+				return;
 			}
 			if (nparams == (int)NELEM(vals)) {
 				parse_fail(p, p->tok.pos,
 					   "too many parameters");
-				return NULL;
+				return;
 			}
-			vals[nparams].slot = -1;
+			vals[nparams] = -1;
 			fns_push(p,
 				 p->lx.src + p->tok.pos +
 					 (p->tok.kind == T_VAR),
@@ -852,34 +853,34 @@ parse_def(struct parser *p)
 				 nparams, NULL);
 			p->fns[p->nfns - 1].depth = p->fdepth + 1;
 			if (p->tok.kind == T_VAR)
-				vals[nparams].slot = scope_push(
+				vals[nparams] = scope_push(
 					p, p->lx.src + p->tok.pos + 1,
 					p->tok.len - 1);
 			nparams++;
 			parse_advance(p);
 		} while (!p->failed && p->tok.kind == T_SEMI);
 		if (parse_expect(p, T_RPAREN, "')' after the parameters") < 0)
-			return NULL;
+			return;
 	}
 	f->arity = nparams;
 	if (parse_expect(p, T_COLON, "':' after the function's name") < 0)
-		return NULL;
+		return;
 	/* visible in its own body, for recursion */
 	fns_push(p, f->name, f->len, nparams, 0, f);
 	p->fdepth++;
 	body = parse_pipe(p);
 	p->fdepth--;
 	if (parse_expect(p, T_SEMI, "';' ending the definition") < 0)
-		return NULL;
+		return;
 	for (i = nparams - 1; i >= 0; i--) {
-		if (vals[i].slot >= 0) {
+		if (vals[i] >= 0) {
 			struct enode *as = node_new(p, EN_AS, pos);
 			struct epat *pt = pat_new(p, PAT_VAR);
 
 			as->a = node_new(p, EN_PARAM, pos);
 			as->a->op = 0;
 			as->a->slot = i;
-			pt->slot = vals[i].slot;
+			pt->slot = vals[i];
 			as->pat = pt;
 			as->b = body;
 			body = as;
@@ -890,9 +891,6 @@ parse_def(struct parser *p)
 	p->nfns = save_fns;
 	p->nscope = save_nscope;
 	fns_push(p, f->name, f->len, nparams, 0, f);
-	body = parse_pipe(p);
-	p->nfns = save_fns;
-	return p->failed ? NULL : body;
 }
 
 /*
@@ -1331,7 +1329,7 @@ parse_term(struct parser *p)
 		if (parse_is_kw(p, "foreach"))
 			return parse_reduce(p, 1);
 		if (parse_is_kw(p, "def"))
-			return parse_def(p);
+			return parse_pipe(p); /* definitions, then the rest */
 		if (parse_is_kw(p, "label"))
 			return parse_label(p);
 		if (parse_is_kw(p, "import") || parse_is_kw(p, "include"))
@@ -1613,6 +1611,7 @@ static struct enode *
 parse_pipe(struct parser *p)
 {
 	struct enode *n;
+	int save_fns;
 
 	if (p->failed)
 		return NULL;
@@ -1620,6 +1619,9 @@ parse_pipe(struct parser *p)
 		parse_fail(p, p->tok.pos, "expression nested too deeply");
 		return NULL;
 	}
+	save_fns = p->nfns;
+	while (!p->failed && parse_is_kw(p, "def"))
+		parse_def(p);
 	n = parse_comma(p);
 	if (n && p->tok.kind == T_PIPE) {
 		size_t pos = p->tok.pos;
@@ -1627,6 +1629,7 @@ parse_pipe(struct parser *p)
 		parse_advance(p);
 		n = node_bin(p, EN_PIPE, 0, n, parse_pipe(p), pos);
 	}
+	p->nfns = save_fns;
 	p->depth--;
 	return p->failed ? NULL : n;
 }
