@@ -52,7 +52,7 @@ setup() {
 
 @test "constructs outside the subset are named at compile time" {
 	local e
-	for e in 'def f: 1; f' 'input' 'label $out | 1' 'if . then 1 end' '$nope' 'import "a" as a; .'; do
+	for e in 'def f: g; f' 'input' 'break $out' 'if . then 1 els' '$nope' 'import "a" as a; .'; do
 		run_to "$BATS_TEST_TMPDIR/out" map -- "$e" "$in"
 		[[ $status -eq 2 ]] || fail "$e: status $status"
 		[[ $stderr == *"expression: column "* ]] || fail "$e: $stderr"

@@ -10,6 +10,10 @@
  * evp() evaluates path expressions (path(f), assignments, del) and calls
  * back with each (path, value) pair.  Value access goes through val_*()
  * in expr-value.c so a later fast path can work on scanned lines.
+ *
+ * Functions written with def are called, not expanded (recursion): a
+ * call is a frame holding its closure arguments as (node, the call
+ * site's frame and variables) pairs; see "def'd functions" below.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -76,6 +80,18 @@ ev_error_value(struct ectx *c, json_t *v)
 	return -1;
 }
 
+/* Past EXPR_MAX_DEPTH: say so, and whether def'd functions recurse. */
+static int
+ev_depth_error(struct ectx *c)
+{
+	if (c->calls)
+		return ev_error(c,
+				"expression nesting too deep (in %d nested "
+				"calls of def'd functions)",
+				c->calls);
+	return ev_error(c, "expression nesting too deep");
+}
+
 int
 ev_tick(struct ectx *c)
 {
@@ -123,7 +139,7 @@ ev_recurse(struct ectx *c, json_t *v, ev_fn fn, void *arg)
 
 	if (++c->depth > EXPR_MAX_DEPTH) {
 		c->depth--;
-		return ev_error(c, "expression nesting too deep");
+		return ev_depth_error(c);
 	}
 	rc = fn(c, v, arg);
 	if (rc == 0 && json_is_array(v)) {
@@ -725,11 +741,94 @@ as_body(struct ectx *c, void *arg)
 	return ev(c, st->n->b, st->in, st->fn, st->arg);
 }
 
+/*
+ * "SRC as P1 ?// P2 ... | BODY", for one value of SRC: bind P1 and run
+ * BODY; if destructuring or BODY fails (not the consumer of BODY's
+ * outputs), drop the error and go on with P2, and so on: the last
+ * alternative's error stands.  Outputs given before an error stand.
+ * Every variable of every alternative is null unless the pattern being
+ * tried binds it.  Value mode (fn) or path mode (pfn).
+ */
+struct asalt_st {
+	const struct enode *n;
+	json_t *path, *in;
+	ev_fn fn;
+	evp_fn pfn;
+	void *arg;
+	int down; /* the consumer failed */
+};
+
+static int
+asalt_out_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct asalt_st *st = arg;
+	int rc = st->fn(c, v, st->arg);
+
+	if (rc < 0)
+		st->down = 1;
+	return rc;
+}
+
+static int
+asalt_out_pcb(struct ectx *c, json_t *path, json_t *v, void *arg)
+{
+	struct asalt_st *st = arg;
+	int rc = st->pfn(c, path, v, st->arg);
+
+	if (rc < 0)
+		st->down = 1;
+	return rc;
+}
+
+static int
+asalt_body(struct ectx *c, void *arg)
+{
+	struct asalt_st *st = arg;
+
+	if (st->pfn)
+		return evp(c, st->n->b, st->path, st->in, asalt_out_pcb, st);
+	return ev(c, st->n->b, st->in, asalt_out_cb, st);
+}
+
+static int
+ev_as_alt(struct ectx *c, struct asalt_st *st, json_t *v)
+{
+	const struct epat *first = st->n->pat, *pt;
+	json_t **slots = c->x->slots, **old;
+	int i, rc = 0;
+
+	old = xreallocarray(NULL, first->ngslots, sizeof(*old));
+	for (i = 0; i < first->ngslots; i++)
+		old[i] = slots[first->gslots[i]];
+	for (pt = first; pt; pt = pt->alt) {
+		for (i = 0; i < first->ngslots; i++)
+			slots[first->gslots[i]] = NULL;
+		st->down = 0;
+		rc = pat_bind(c, pt, v, asalt_body, st);
+		if (rc >= 0 || st->down || c->err_down || !pt->alt)
+			break;
+		json_decref(c->err);
+		c->err = NULL;
+		if (ev_tick(c) < 0)
+			break;
+	}
+	for (i = 0; i < first->ngslots; i++)
+		slots[first->gslots[i]] = old[i];
+	free(old);
+	return rc;
+}
+
 static int
 as_cb(struct ectx *c, json_t *v, void *arg)
 {
 	struct as_st *st = arg;
 
+	if (st->n->pat->alt) {
+		struct asalt_st a = { st->n, NULL,    st->in, st->fn,
+				      NULL,  st->arg, 0 };
+
+		return ev_as_alt(c, &a, v);
+	}
 	return pat_bind(c, st->n->pat, v, as_body, st);
 }
 
@@ -1105,6 +1204,264 @@ ev_cartesian(struct ectx *c, const struct enode *call, json_t *in, json_t *own,
 	return cart_step(c, &st);
 }
 
+/* ---- def'd functions ------------------------------------------------------
+ *
+ * Variables live in one array of slots (x->slots), one per place that
+ * binds a variable, set and restored around what they scope.  A def'd
+ * function is compiled once and called for real (recursion cannot be
+ * expanded inline as builtin macros are), so the same slot can be bound
+ * by several calls at once, and a closure argument must see the
+ * variables of the call site, not those of the body it is used in.
+ *
+ * Each call is a frame: the call node (its arguments are the closures),
+ * the frame of the call site (where the closures are evaluated), the
+ * static link (the frame of the function the def is inside, so a nested
+ * def reaches its enclosing function's parameters) and a copy of the
+ * slots at the call.  Evaluating a closure puts the call site's slots
+ * and frame back; each output goes to its consumer with the consumer's
+ * slots and frame, and the body's are put back when it returns.  What
+ * the expression does without def is untouched.
+ */
+struct eframe {
+	const struct enode *call;
+	struct eframe *caller; /* where call->args are evaluated */
+	struct eframe *link;   /* the frame of the def's enclosing function */
+	json_t **slots;	       /* the variables at the call */
+	/* every closure argument yields at most one output, and so do
+	 * those of the calls it may use (funcs_single in expr-parse.c) */
+	int single;
+};
+
+/* Do all of call's arguments yield at most one output, in frame f? */
+static int
+frame_args_single(const struct enode *call, const struct eframe *f)
+{
+	return (call->n == 0 ||
+		(call->n < 31 && call->own == (1 << call->n) - 1)) &&
+	       (!f || f->single);
+}
+
+static struct eframe *
+frame_up(struct eframe *f, int hops)
+{
+	while (f && hops-- > 0)
+		f = f->link;
+	return f;
+}
+
+/* While an output goes to the consumer: the consumer's variables and
+ * frame, the producer's kept in scratch. */
+struct fswap {
+	ev_fn fn;
+	evp_fn pfn;
+	void *arg;
+	struct eframe *in_frame, *out_frame;
+	json_t **out_slots, **scratch;
+};
+
+static int
+fswap_run(struct ectx *c, struct fswap *st, json_t *path, json_t *v)
+{
+	size_t sz = c->x->nslots * sizeof(json_t *);
+	int rc;
+
+	if (sz) {
+		memcpy(st->scratch, c->x->slots, sz);
+		memcpy(c->x->slots, st->out_slots, sz);
+	}
+	c->frame = st->out_frame;
+	rc = st->pfn ? st->pfn(c, path, v, st->arg) : st->fn(c, v, st->arg);
+	if (sz)
+		memcpy(c->x->slots, st->scratch, sz);
+	c->frame = st->in_frame;
+	return rc;
+}
+
+static int
+fswap_cb(struct ectx *c, json_t *v, void *arg)
+{
+	return fswap_run(c, arg, NULL, v);
+}
+
+static int
+fswap_pcb(struct ectx *c, json_t *path, json_t *v, void *arg)
+{
+	return fswap_run(c, arg, path, v);
+}
+
+/* A body that yields at most one output: kept until it returns. */
+struct fone {
+	json_t *path, *val; /* owned */
+};
+
+static int
+fone_cb(struct ectx *c, json_t *v, void *arg)
+{
+	struct fone *o = arg;
+
+	(void)c;
+	json_decref(o->val);
+	o->val = json_incref(v);
+	return 0;
+}
+
+static int
+fone_pcb(struct ectx *c, json_t *path, json_t *v, void *arg)
+{
+	struct fone *o = arg;
+
+	json_decref(o->path);
+	o->path = json_incref(path);
+	return fone_cb(c, v, arg);
+}
+
+/*
+ * Hand on the output kept in o (if any), now that what made it has
+ * returned rc; then that rc (an error after the output stands unless
+ * the consumer stopped or failed).
+ */
+static int
+fone_deliver(struct ectx *c, struct fone *o, int rc, ev_fn fn, evp_fn pfn,
+	     void *arg)
+{
+	json_t *err;
+	int err_down, rc2;
+
+	if (!o->val)
+		return rc;
+	err = c->err;
+	err_down = c->err_down;
+	c->err = NULL;
+	rc2 = pfn ? pfn(c, o->path, o->val, arg) : fn(c, o->val, arg);
+	if (rc2 != 0) {
+		json_decref(err);
+		rc = rc2;
+	} else {
+		c->err = err;
+		c->err_down = err_down;
+	}
+	json_decref(o->path);
+	json_decref(o->val);
+	return rc;
+}
+
+/*
+ * n yields at most one output: evaluate it, then fn on the output once
+ * n has returned.  For a pipe, an if or an "as" in an expression with def'd
+ * functions (n->own, set by the parser), so that a recursion such as
+ * "if . > 9 then . else (. + 1 | f) end" nests less per call.
+ */
+static int
+ev_single(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn,
+	  void *arg)
+{
+	struct fone one = { NULL, NULL };
+
+	return fone_deliver(c, &one, ev(c, n, in, fone_cb, &one), fn, NULL,
+			    arg);
+}
+
+/*
+ * n is EN_FCALL (call a function) or EN_PARAM (evaluate a closure
+ * argument); path NULL: value mode, outputs to fn, else path mode,
+ * outputs to pfn.
+ */
+static int
+ev_user(struct ectx *c, const struct enode *n, json_t *path, json_t *in,
+	ev_fn fn, evp_fn pfn, void *arg)
+{
+	size_t ns = c->x->nslots, sz = ns * sizeof(json_t *);
+	struct eframe fr, *outer = c->frame, *target;
+	struct fswap st = { fn, pfn, arg, NULL, outer, NULL, NULL };
+	const struct enode *body;
+	struct fone one = { NULL, NULL };
+	json_t **mem = NULL;
+	int rc, single;
+
+	if (ev_tick_n(c, 1 + ns / 16) < 0)
+		return -1;
+	if (ns)
+		mem = xreallocarray(NULL, 2 * ns, sizeof(*mem));
+	if (n->kind == EN_FCALL) {
+		if (c->calls >= EXPR_MAX_CALLS) {
+			free(mem);
+			return ev_error(
+				c,
+				"%.*s/%d: recursion too deep (more "
+				"than %d nested calls)",
+				(int)(n->ufn->len > 40 ? 40 : n->ufn->len),
+				n->ufn->name, n->ufn->arity, EXPR_MAX_CALLS);
+		}
+		fr.call = n;
+		fr.caller = outer;
+		fr.link = frame_up(outer, n->op);
+		fr.slots = mem;
+		fr.single = frame_args_single(n, outer);
+		if (ns)
+			memcpy(mem, c->x->slots, sz);
+		st.in_frame = &fr;
+		body = n->ufn->body;
+		single = n->ufn->single && fr.single;
+		c->calls++;
+	} else {
+		target = frame_up(outer, n->op);
+		/* the call site's variables, ours kept to give back */
+		if (ns) {
+			memcpy(mem, c->x->slots, sz);
+			memcpy(c->x->slots, target->slots, sz);
+		}
+		st.in_frame = target->caller;
+		body = target->call->args[n->slot];
+		single = n->slot < 31 && (target->call->own >> n->slot & 1) &&
+			 (!target->caller || target->caller->single);
+	}
+	st.out_slots = mem;
+	st.scratch = mem + ns;
+	c->frame = st.in_frame;
+	if (single && pfn)
+		rc = evp(c, body, path, in, fone_pcb, &one);
+	else if (single)
+		rc = ev(c, body, in, fone_cb, &one);
+	else if (pfn)
+		rc = evp(c, body, path, in, fswap_pcb, &st);
+	else
+		rc = ev(c, body, in, fswap_cb, &st);
+	c->frame = outer;
+	if (n->kind == EN_FCALL)
+		c->calls--;
+	else if (ns)
+		memcpy(c->x->slots, mem, sz);
+	free(mem);
+	return fone_deliver(c, &one, rc, fn, pfn, arg);
+	return rc;
+}
+
+/*
+ * label $name | BODY: the label's slot holds a value made for this
+ * evaluation; break $name stops with it (c->stop), and here the stop
+ * ends BODY without an error.  Any other stop goes on up.
+ */
+static int
+ev_label(struct ectx *c, const struct enode *n, json_t *path, json_t *in,
+	 ev_fn fn, evp_fn pfn, void *arg)
+{
+	json_t *token = json_object(), *old = c->x->slots[n->slot];
+	int rc;
+
+	c->x->slots[n->slot] = token;
+	if (pfn)
+		rc = evp(c, n->a, path, in, pfn, arg);
+	else
+		rc = ev(c, n->a, in, fn, arg);
+	c->x->slots[n->slot] = old;
+	if (rc > 0 && c->stop == token) {
+		c->stop = NULL;
+		rc = 0;
+	}
+	json_decref(token);
+	return rc;
+}
+
 /* ---- ev -------------------------------------------------------------------
  */
 
@@ -1118,7 +1475,7 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 		return -1;
 	if (++c->depth > EXPR_MAX_DEPTH) {
 		c->depth--;
-		return ev_error(c, "expression nesting too deep");
+		return ev_depth_error(c);
 	}
 	own = c->own == in ? in : NULL;
 	c->own = NULL;
@@ -1151,7 +1508,10 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 	case EN_PIPE: {
 		struct pipe_st st = { n->b, fn, arg };
 
-		rc = ev(c, n->a, in, pipe_cb, &st);
+		if (n->own)
+			rc = ev_single(c, n->a, in, pipe_cb, &st);
+		else
+			rc = ev(c, n->a, in, pipe_cb, &st);
 		break;
 	}
 	case EN_COMMA:
@@ -1187,7 +1547,10 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 	case EN_IF: {
 		struct if_st st = { n, in, fn, arg };
 
-		rc = ev(c, n->a, in, if_cb, &st);
+		if (n->own)
+			rc = ev_single(c, n->a, in, if_cb, &st);
+		else
+			rc = ev(c, n->a, in, if_cb, &st);
 		break;
 	}
 	case EN_ARRAY: {
@@ -1239,7 +1602,10 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 	case EN_AS: {
 		struct as_st st = { n, in, fn, arg };
 
-		rc = ev(c, n->a, in, as_cb, &st);
+		if (n->own)
+			rc = ev_single(c, n->a, in, as_cb, &st);
+		else
+			rc = ev(c, n->a, in, as_cb, &st);
 		break;
 	}
 	case EN_REDUCE:
@@ -1257,6 +1623,19 @@ ev(struct ectx *c, const struct enode *n, json_t *in, ev_fn fn, void *arg)
 		break;
 	case EN_ASSIGN:
 		rc = ev_assign(c, n, in, own, fn, arg);
+		break;
+	case EN_FCALL:
+	case EN_PARAM:
+		rc = ev_user(c, n, NULL, in, fn, NULL, arg);
+		break;
+	case EN_LABEL:
+		rc = ev_label(c, n, NULL, in, fn, NULL, arg);
+		break;
+	case EN_BREAK:
+		/* stop everything up to the label's evaluation that made
+		 * this token; NULL if none (cannot be: the parser checks) */
+		c->stop = c->x->slots[n->slot];
+		rc = 1;
 		break;
 	default:
 		rc = ev_error(c, "internal error: unknown node");
@@ -1426,7 +1805,7 @@ precurse(struct ectx *c, json_t *path, json_t *v, evp_fn fn, void *arg)
 	(void)st;
 	if (++c->depth > EXPR_MAX_DEPTH) {
 		c->depth--;
-		return ev_error(c, "expression nesting too deep");
+		return ev_depth_error(c);
 	}
 	rc = fn(c, path, v, arg);
 	if (rc == 0 && (json_is_array(v) || json_is_object(v))) {
@@ -1549,6 +1928,12 @@ pas_cb(struct ectx *c, json_t *v, void *arg)
 {
 	struct pas_st *st = arg;
 
+	if (st->n->pat->alt) {
+		struct asalt_st a = { st->n,  st->path, st->in, NULL,
+				      st->fn, st->arg,	0 };
+
+		return ev_as_alt(c, &a, v);
+	}
 	return pat_bind(c, st->n->pat, v, pas_body, st);
 }
 
@@ -1560,7 +1945,7 @@ evp(struct ectx *c, const struct enode *n, json_t *path, json_t *in, evp_fn fn,
 
 	if (++c->depth > EXPR_MAX_DEPTH) {
 		c->depth--;
-		return ev_error(c, "expression nesting too deep");
+		return ev_depth_error(c);
 	}
 	switch (n->kind) {
 	case EN_IDENTITY:
@@ -1635,6 +2020,13 @@ evp(struct ectx *c, const struct enode *n, json_t *path, json_t *in, evp_fn fn,
 		rc = ev(c, n->a, in, pas_cb, &st);
 		break;
 	}
+	case EN_FCALL:
+	case EN_PARAM:
+		rc = ev_user(c, n, path, in, NULL, fn, arg);
+		break;
+	case EN_LABEL:
+		rc = ev_label(c, n, path, in, NULL, fn, arg);
+		break;
 	case EN_CALL:
 		if (n->fn->pfn) {
 			rc = n->fn->pfn(c, n, path, in, fn, arg);

@@ -87,6 +87,12 @@ enum en_kind {
 	EN_FOREACH, /* foreach a as pat (b; c; d) */
 	EN_CALL,    /* builtin fn(args) */
 	EN_ASSIGN,  /* a OP b, op: = |= += -= *= /= %= //= */
+	EN_FCALL,   /* a def'd function's call: ufn, args (its closures),
+		       op the static link (frames up to ufn's scope) */
+	EN_PARAM,   /* a closure parameter of an enclosing def: op frames
+		       up, slot the parameter's index */
+	EN_LABEL,   /* label $slot | a */
+	EN_BREAK,   /* break $slot */
 };
 
 enum {
@@ -115,9 +121,15 @@ struct epat {
 	struct epat **sub;   /* n sub-patterns */
 	struct enode **keys; /* PAT_OBJECT: n key expressions */
 	int *keyslots;	     /* PAT_OBJECT: slot for {$k: pat}, else -1 */
+	/* "P1 ?// P2 ?// ...": the next alternative; on the first, every
+	 * variable of them all (each is null unless its pattern binds it) */
+	struct epat *alt;
+	int *gslots;
+	int ngslots;
 };
 
 struct expr_builtin;
+struct efunc;
 
 struct enode {
 	enum en_kind kind;
@@ -134,18 +146,42 @@ struct enode {
 	const char *fmt;     /* EN_STRING/EN_FORMAT: "text", "base64"... */
 	struct epat *pat;    /* EN_AS, EN_REDUCE, EN_FOREACH */
 	const struct expr_builtin *fn;
+	const struct efunc *ufn; /* EN_FCALL */
 	/* The root of a builtin's expansion: which one, and its first two
 	 * arguments as written (for expr-fast.c to recognize test(re)). */
 	const struct expr_macro *macro;
 	struct enode *margs[2];
 	/* EN_REDUCE: UPDATE may change the accumulator in place (an
-	 * append or an assignment with at most one output: expr_own()) */
+	 * append or an assignment with at most one output: expr_own());
+	 * EN_FCALL: bit i set if argument i yields at most one output;
+	 * EN_PIPE, EN_IF, EN_AS in an expression with def: a (the left
+	 * side, the condition, the source) yields at most one output
+	 * (ev_single) */
 	int own;
 	struct enode *next_alloc; /* every node of an expr, for freeing */
 };
 
+/*
+ * A function written with def.  Its body is compiled once; each call is
+ * a frame (struct eframe in expr-eval.c) that holds the call's closure
+ * arguments and the variables as they were at the call.
+ */
+struct efunc {
+	const char *name; /* in the source text */
+	size_t len;
+	int arity;
+	struct enode *body;
+	/* The body yields at most one output if the closure arguments do:
+	 * a call then hands it on once the body has returned, so that
+	 * recursion through "+" and the like does not nest every call's
+	 * continuation in the one before */
+	int single;
+};
+
 struct expr {
 	struct enode *root;
+	struct efunc **funcs; /* every def, for freeing */
+	int nfuncs;
 	struct enode *nodes; /* allocation list */
 	struct epat **pats;
 	int npats;
@@ -176,6 +212,10 @@ struct ectx {
 	const void *stop; /* who asked to stop (1 travels up) */
 	struct errbuf *eb;
 	int depth;
+	/* The call of a def'd function being evaluated (NULL at the top
+	 * level) and how many calls are nested, against EXPR_MAX_CALLS. */
+	struct eframe *frame;
+	int calls;
 	unsigned long steps; /* work done, against EXPR_MAX_STEPS */
 	/*
 	 * The value the next node evaluated may change in place: a reduce's
@@ -201,6 +241,8 @@ struct ectx {
 void ectx_release(struct ectx *);
 
 #define EXPR_MAX_DEPTH 4000
+/* Calls of def'd functions nested in one another (recursion). */
+#define EXPR_MAX_CALLS 1000
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 /* One evaluation may take this many steps, so no expression hangs. */
 #define EXPR_MAX_STEPS 20000000UL

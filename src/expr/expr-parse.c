@@ -10,6 +10,15 @@
  * and "try", then postfix terms (".a", "[i]", "[a:b]", "[]", "?").
  * "TERM as PATTERNS | BODY" extends as far right as possible.
  * Variables are resolved here to slots; builtins to their table entry.
+ *
+ * Definitions (def) go into the expression's function table (x->funcs):
+ * a call of one is an EN_FCALL node whose arguments are its closures,
+ * a use of a closure parameter an EN_PARAM node, both with the number
+ * of enclosing defs between the use and the definition, so that the
+ * evaluator finds the right frame (expr-eval.c, "def'd functions").
+ * Builtins written in jq (macros) are still expanded inline; a macro's
+ * body sees no def, so a user's "def map(f)" does not change other
+ * builtins.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -31,6 +40,7 @@ struct scope_var {
 	const char *name;
 	size_t len;
 	int slot;
+	int label; /* "label $name": only break sees it */
 };
 
 struct closure {
@@ -39,8 +49,27 @@ struct closure {
 	struct enode *node;
 };
 
+/*
+ * A name a call may resolve to in user code: a def'd function, or a
+ * closure parameter of an enclosing def (arity -1).  depth: how many
+ * defs enclose the definition (a function) or the body (a parameter).
+ */
+struct scope_fn {
+	const char *name;
+	size_t len;
+	int arity;
+	int depth;
+	int index;		/* a parameter's position */
+	const struct efunc *fn; /* a function */
+};
+
 struct parser {
 	struct lexer lx;
+	struct scope_fn *fns; /* defs and parameters in scope, innermost last */
+	int nfns, capfns;
+	int fns_base;	    /* names below are not visible (macro bodies) */
+	int fdepth;	    /* defs enclosing the text being parsed */
+	int pat_base;	    /* variables from here are the pattern group's */
 	struct closure *cl; /* closure parameters of the macro being parsed */
 	int ncl;
 	int scope_base; /* variables below are not visible (macros) */
@@ -60,6 +89,7 @@ struct parser {
 static int input_meta_used;
 
 static struct enode *parse_pipe(struct parser *);
+static void parse_def(struct parser *);
 static struct enode *parse_postfix(struct parser *, int allow_as);
 static struct enode *parse_alt(struct parser *);
 
@@ -187,6 +217,7 @@ scope_push(struct parser *p, const char *name, size_t len)
 	}
 	p->scope[p->nscope].name = name;
 	p->scope[p->nscope].len = len;
+	p->scope[p->nscope].label = 0;
 	p->scope[p->nscope].slot = p->x->nslots++;
 	return p->scope[p->nscope++].slot;
 }
@@ -201,7 +232,7 @@ parse_var_ref(struct parser *p)
 	int i;
 
 	for (i = p->nscope - 1; i >= p->scope_base; i--)
-		if (p->scope[i].len == len &&
+		if (p->scope[i].len == len && !p->scope[i].label &&
 		    memcmp(p->scope[i].name, name, len) == 0) {
 			n = node_new(p, EN_VAR, pos);
 			n->slot = p->scope[i].slot;
@@ -434,6 +465,23 @@ parse_format_name(struct parser *p)
 
 static struct epat *parse_pattern(struct parser *);
 
+/*
+ * The slot of $name in the patterns being parsed: one name is one
+ * variable in all the alternatives of "P1 ?// P2" (and twice in one
+ * pattern, the later binding is the one seen, as in jq).
+ */
+static int
+pat_var(struct parser *p, const char *name, size_t len)
+{
+	int i;
+
+	for (i = p->pat_base; i < p->nscope; i++)
+		if (p->scope[i].len == len && !p->scope[i].label &&
+		    memcmp(p->scope[i].name, name, len) == 0)
+			return p->scope[i].slot;
+	return scope_push(p, name, len);
+}
+
 static struct epat *
 pat_new(struct parser *p, enum pat_kind kind)
 {
@@ -473,8 +521,8 @@ parse_pattern(struct parser *p)
 	}
 	if (p->tok.kind == T_VAR) {
 		pt = pat_new(p, PAT_VAR);
-		pt->slot = scope_push(p, p->lx.src + p->tok.pos + 1,
-				      p->tok.len - 1);
+		pt->slot =
+			pat_var(p, p->lx.src + p->tok.pos + 1, p->tok.len - 1);
 		parse_advance(p);
 	} else if (p->tok.kind == T_LBRACKET) {
 		pt = pat_new(p, PAT_ARRAY);
@@ -502,8 +550,8 @@ parse_pattern(struct parser *p)
 					       val_string(p->lx.src + kpos + 1,
 							  p->tok.len - 1),
 					       kpos);
-				keyslot = scope_push(p, p->lx.src + kpos + 1,
-						     p->tok.len - 1);
+				keyslot = pat_var(p, p->lx.src + kpos + 1,
+						  p->tok.len - 1);
 				parse_advance(p);
 				if (p->tok.kind == T_COLON) {
 					parse_advance(p);
@@ -544,17 +592,31 @@ parse_pattern(struct parser *p)
 	return p->failed ? NULL : pt;
 }
 
-/* Parse "PATTERN" after "as"; pushes its variables (caller pops). */
+/*
+ * Parse "PATTERN" or "PATTERN ?// PATTERN ..." after "as"; pushes their
+ * variables (caller pops).
+ */
 static struct epat *
 parse_as_pattern(struct parser *p)
 {
-	struct epat *pt;
+	struct epat *pt, *last;
+	int save_base = p->pat_base, i;
 
-	pt = parse_pattern(p);
-	if (!p->failed && parse_is_op(p, "?//"))
-		parse_fail(p, p->tok.pos,
-			   "destructuring alternatives (?//) are not "
-			   "supported");
+	p->pat_base = p->nscope;
+	pt = last = parse_pattern(p);
+	while (!p->failed && parse_is_op(p, "?//")) {
+		parse_advance(p);
+		last->alt = parse_pattern(p);
+		last = last->alt;
+	}
+	if (!p->failed && pt->alt) {
+		pt->ngslots = p->nscope - p->pat_base;
+		pt->gslots =
+			xreallocarray(NULL, pt->ngslots, sizeof(*pt->gslots));
+		for (i = 0; i < pt->ngslots; i++)
+			pt->gslots[i] = p->scope[p->pat_base + i].slot;
+	}
+	p->pat_base = save_base;
 	return p->failed ? NULL : pt;
 }
 
@@ -574,7 +636,6 @@ static const char *const parse_unsupported[] = {
 	"builtins",
 	"localtime",
 	"strflocaltime",
-	"break",
 	"tostream/1",
 	"fromstream/0",
 	"truncate_stream/0",
@@ -596,13 +657,14 @@ parse_macro(struct parser *p, const struct expr_macro *m, struct enode **args,
 	struct token save_tok = p->tok;
 	struct closure *save_cl = p->cl, cl[8];
 	int save_ncl = p->ncl, save_base = p->scope_base,
-	    save_nscope = p->nscope, slots[8], i;
+	    save_nscope = p->nscope, save_fns = p->fns_base, slots[8], i;
 	const char *s = m->params;
 	struct enode *body;
 
 	p->cl = cl;
 	p->ncl = 0;
 	p->scope_base = p->nscope;
+	p->fns_base = p->nfns; /* a builtin's body sees no def */
 	for (i = 0; i < m->arity; i++) {
 		size_t len = strcspn(s, ";");
 		int is_val = s[0] == '$';
@@ -640,6 +702,7 @@ parse_macro(struct parser *p, const struct expr_macro *m, struct enode **args,
 	p->cl = save_cl;
 	p->ncl = save_ncl;
 	p->scope_base = save_base;
+	p->fns_base = save_fns;
 	p->nscope = save_nscope;
 	return p->failed ? NULL : body;
 }
@@ -693,12 +756,205 @@ parse_check_regex(struct parser *p, const char *name, size_t len,
 	return 0;
 }
 
+/*
+ * A call of a def'd function or a closure parameter in scope (the
+ * innermost of that name and arity), or NULL.
+ */
+static struct enode *
+parse_user_call(struct parser *p, const char *name, size_t len,
+		struct enode **args, int nargs, size_t pos)
+{
+	struct enode *n;
+	int i;
+
+	for (i = p->nfns - 1; i >= p->fns_base; i--) {
+		const struct scope_fn *f = &p->fns[i];
+
+		if (f->len != len || memcmp(f->name, name, len) != 0 ||
+		    f->arity != (f->fn ? nargs : -1) || (!f->fn && nargs))
+			continue;
+		if (!f->fn) {
+			n = node_new(p, EN_PARAM, pos);
+			n->op = p->fdepth - f->depth;
+			n->slot = f->index;
+			return n;
+		}
+		n = node_new(p, EN_FCALL, pos);
+		n->ufn = f->fn;
+		n->op = p->fdepth - f->depth;
+		n->n = nargs;
+		if (nargs) {
+			n->args = xreallocarray(NULL, nargs, sizeof(*n->args));
+			memcpy(n->args, args, nargs * sizeof(*args));
+		}
+		return n;
+	}
+	return NULL;
+}
+
+static void
+fns_push(struct parser *p, const char *name, size_t len, int arity, int index,
+	 const struct efunc *fn)
+{
+	if (p->nfns == p->capfns) {
+		p->capfns = p->capfns ? 2 * p->capfns : 16;
+		p->fns = xreallocarray(p->fns, p->capfns, sizeof(*p->fns));
+	}
+	p->fns[p->nfns].name = name;
+	p->fns[p->nfns].len = len;
+	p->fns[p->nfns].arity = arity;
+	p->fns[p->nfns].depth = p->fdepth;
+	p->fns[p->nfns].index = index;
+	p->fns[p->nfns].fn = fn;
+	p->nfns++;
+}
+
+/*
+ * "def NAME: BODY;" or "def NAME(P; $Q): BODY;", leaving the function
+ * in scope for what follows (parse_pipe, which takes the definitions at
+ * its start in a loop, so that a long list of them does not nest).
+ * The function is visible in its own body (recursion) and in the rest of
+ * the expression the definition starts (as far right as it goes, as in
+ * jq); its parameters only in its body.  A value parameter $q is
+ * "q as $q | BODY", first parameter outermost, as jq binds it.
+ */
+static void
+parse_def(struct parser *p)
+{
+	size_t pos = p->tok.pos;
+	struct efunc *f;
+	struct enode *body;
+	int save_fns = p->nfns, save_nscope = p->nscope, nparams = 0, i;
+	int vals[16]; /* a value parameter's slot, else -1 */
+
+	parse_advance(p);
+	if (p->tok.kind != T_IDENT) {
+		parse_unexpected(p, "a function name after 'def'");
+		return;
+	}
+	f = xcalloc(1, sizeof(*f));
+	f->name = p->lx.src + p->tok.pos;
+	f->len = p->tok.len;
+	p->x->funcs = xreallocarray(p->x->funcs, p->x->nfuncs + 1,
+				    sizeof(*p->x->funcs));
+	p->x->funcs[p->x->nfuncs++] = f;
+	parse_advance(p);
+	if (p->tok.kind == T_LPAREN) {
+		do {
+			parse_advance(p);
+			if (p->tok.kind != T_IDENT && p->tok.kind != T_VAR) {
+				parse_unexpected(p, "a parameter name");
+				return;
+			}
+			if (nparams == (int)NELEM(vals)) {
+				parse_fail(p, p->tok.pos,
+					   "too many parameters");
+				return;
+			}
+			vals[nparams] = -1;
+			fns_push(p,
+				 p->lx.src + p->tok.pos +
+					 (p->tok.kind == T_VAR),
+				 p->tok.len - (p->tok.kind == T_VAR), -1,
+				 nparams, NULL);
+			p->fns[p->nfns - 1].depth = p->fdepth + 1;
+			if (p->tok.kind == T_VAR)
+				vals[nparams] = scope_push(
+					p, p->lx.src + p->tok.pos + 1,
+					p->tok.len - 1);
+			nparams++;
+			parse_advance(p);
+		} while (!p->failed && p->tok.kind == T_SEMI);
+		if (parse_expect(p, T_RPAREN, "')' after the parameters") < 0)
+			return;
+	}
+	f->arity = nparams;
+	if (parse_expect(p, T_COLON, "':' after the function's name") < 0)
+		return;
+	/* visible in its own body, for recursion */
+	fns_push(p, f->name, f->len, nparams, 0, f);
+	p->fdepth++;
+	body = parse_pipe(p);
+	p->fdepth--;
+	if (parse_expect(p, T_SEMI, "';' ending the definition") < 0)
+		return;
+	for (i = nparams - 1; i >= 0; i--) {
+		if (vals[i] >= 0) {
+			struct enode *as = node_new(p, EN_AS, pos);
+			struct epat *pt = pat_new(p, PAT_VAR);
+
+			as->a = node_new(p, EN_PARAM, pos);
+			as->a->op = 0;
+			as->a->slot = i;
+			pt->slot = vals[i];
+			as->pat = pt;
+			as->b = body;
+			body = as;
+		}
+	}
+	f->body = body;
+	/* the rest sees the function, not its parameters */
+	p->nfns = save_fns;
+	p->nscope = save_nscope;
+	fns_push(p, f->name, f->len, nparams, 0, f);
+}
+
+/*
+ * "label $name | BODY": BODY, stopped by "break $name" inside it (its
+ * outputs so far stand).  The label is a variable slot that only break
+ * sees, bound at run time to a value made for each evaluation, so a
+ * break reaches its own label even through def'd calls and recursion.
+ */
+static struct enode *
+parse_label(struct parser *p)
+{
+	struct enode *n = node_new(p, EN_LABEL, p->tok.pos);
+	int saved = p->nscope;
+
+	parse_advance(p);
+	if (p->tok.kind != T_VAR) {
+		parse_unexpected(p, "$name after 'label'");
+		return NULL;
+	}
+	n->slot = scope_push(p, p->lx.src + p->tok.pos + 1, p->tok.len - 1);
+	p->scope[p->nscope - 1].label = 1;
+	parse_advance(p);
+	if (parse_expect(p, T_PIPE, "'|' after the label") < 0)
+		return NULL;
+	n->a = parse_pipe(p);
+	p->nscope = saved;
+	return p->failed ? NULL : n;
+}
+
+/* "break $name", the current token the $name */
+static struct enode *
+parse_break(struct parser *p, size_t pos)
+{
+	const char *name = p->lx.src + p->tok.pos + 1;
+	size_t len = p->tok.len - 1;
+	struct enode *n;
+	int i;
+
+	for (i = p->nscope - 1; i >= p->scope_base; i--)
+		if (p->scope[i].label && p->scope[i].len == len &&
+		    memcmp(p->scope[i].name, name, len) == 0) {
+			n = node_new(p, EN_BREAK, pos);
+			n->slot = p->scope[i].slot;
+			parse_advance(p);
+			return n;
+		}
+	parse_fail(p, p->tok.pos, "break $%.*s: no label $%.*s around it",
+		   (int)(len > 40 ? 40 : len), name, (int)(len > 40 ? 40 : len),
+		   name);
+	return NULL;
+}
+
 static struct enode *
 parse_call(struct parser *p)
 {
 	const char *name = p->lx.src + p->tok.pos;
 	size_t len = p->tok.len, pos = p->tok.pos;
-	struct enode *args[8], *n;
+	struct enode *args[16], *n;
 	const struct expr_builtin *fn;
 	int nargs = 0, i;
 	char hint[160];
@@ -710,6 +966,8 @@ parse_call(struct parser *p)
 		return node_lit(p, json_false(), pos);
 	if (len == 4 && memcmp(name, "null", 4) == 0)
 		return node_lit(p, json_null(), pos);
+	if (len == 5 && memcmp(name, "break", 5) == 0 && p->tok.kind == T_VAR)
+		return parse_break(p, pos);
 	if (p->tok.kind == T_LPAREN) {
 		parse_advance(p);
 		for (;;) {
@@ -735,6 +993,9 @@ parse_call(struct parser *p)
 		if (p->cl[i].len == len &&
 		    memcmp(p->cl[i].name, name, len) == 0)
 			return p->cl[i].node;
+	n = parse_user_call(p, name, len, args, nargs, pos);
+	if (n)
+		return n;
 	if (parse_check_regex(p, name, len, args, nargs) == -1)
 		return NULL;
 	fn = builtin_find(name, len, nargs);
@@ -920,6 +1181,11 @@ parse_reduce(struct parser *p, int is_foreach)
 		struct epat *pt;
 
 		pt = parse_as_pattern(p);
+		if (pt && pt->alt)
+			parse_fail(p, n->pos,
+				   "destructuring alternatives (?//) are not "
+				   "supported in %s",
+				   is_foreach ? "foreach" : "reduce");
 		p->nscope = saved;
 		if (parse_expect(p, T_LPAREN, "'('") < 0)
 			return NULL;
@@ -972,10 +1238,10 @@ parse_if(struct parser *p)
 		return p->failed ? NULL : n;
 	}
 	if (parse_is_kw(p, "end")) {
-		parse_fail(p, p->tok.pos,
-			   "if without else is not supported "
-			   "(jq 1.6 requires else)");
-		return NULL;
+		/* jq 1.7: "if C then A end" is "if C then A else . end" */
+		n->c = node_new(p, EN_IDENTITY, p->tok.pos);
+		parse_advance(p);
+		return n;
 	}
 	if (!parse_is_kw(p, "else")) {
 		parse_unexpected(p, "'elif', 'else' or 'end'");
@@ -1076,13 +1342,10 @@ parse_term(struct parser *p)
 		if (parse_is_kw(p, "foreach"))
 			return parse_reduce(p, 1);
 		if (parse_is_kw(p, "def"))
-			parse_fail(p, pos,
-				   "function definitions (def) are not "
-				   "supported by evpipe");
-		else if (parse_is_kw(p, "label"))
-			parse_fail(p, pos,
-				   "label/break is not supported by evpipe");
-		else if (parse_is_kw(p, "import") || parse_is_kw(p, "include"))
+			return parse_pipe(p); /* definitions, then the rest */
+		if (parse_is_kw(p, "label"))
+			return parse_label(p);
+		if (parse_is_kw(p, "import") || parse_is_kw(p, "include"))
 			parse_fail(p, pos,
 				   "modules (%.*s) are not supported "
 				   "by evpipe",
@@ -1399,6 +1662,7 @@ static struct enode *
 parse_pipe(struct parser *p)
 {
 	struct enode *n;
+	int save_fns;
 
 	if (p->failed)
 		return NULL;
@@ -1406,6 +1670,9 @@ parse_pipe(struct parser *p)
 		parse_fail(p, p->tok.pos, "expression nested too deeply");
 		return NULL;
 	}
+	save_fns = p->nfns;
+	while (!p->failed && parse_is_kw(p, "def"))
+		parse_def(p);
 	n = parse_comma(p);
 	if (n && p->tok.kind == T_PIPE) {
 		size_t pos = p->tok.pos;
@@ -1413,15 +1680,19 @@ parse_pipe(struct parser *p)
 		parse_advance(p);
 		n = node_bin(p, EN_PIPE, 0, n, parse_pipe(p), pos);
 	}
+	p->nfns = save_fns;
 	p->depth--;
 	return p->failed ? NULL : n;
 }
 
 /* ---- in-place updates ------------------------------------------------ */
 
-/* Does n yield at most one output (it then ends)?  Conservative. */
+/*
+ * Does n yield at most one output (it then ends)?  Conservative.
+ * params: if the closure parameters it uses do (in a def's body).
+ */
 static int
-expr_single_output(const struct enode *n)
+single_out(const struct enode *n, int params)
 {
 	int i;
 
@@ -1440,26 +1711,84 @@ expr_single_output(const struct enode *n)
 	case EN_BINOP:
 	case EN_PIPE:
 	case EN_IF:
-		return expr_single_output(n->a) && expr_single_output(n->b) &&
-		       expr_single_output(n->c);
+		return single_out(n->a, params) && single_out(n->b, params) &&
+		       single_out(n->c, params);
 	case EN_CALL:
 		if (!n->fn || n->fn->fn || !n->fn->cfn)
 			return 0;
 		/* FALLTHROUGH */
 	case EN_STRING: /* NULL parts are literal */
 		for (i = 0; i < n->n; i++)
-			if (!expr_single_output(n->args[i]))
+			if (!single_out(n->args[i], params))
 				return 0;
 		return 1;
 	case EN_OBJECT:
 		for (i = 0; i < n->n; i++)
-			if (!expr_single_output(n->args[i]) ||
-			    !expr_single_output(n->vals[i]))
+			if (!single_out(n->args[i], params) ||
+			    !single_out(n->vals[i], params))
 				return 0;
 		return 1;
+	case EN_FCALL:
+		/* single if its arguments are */
+		if (!n->ufn->single)
+			return 0;
+		for (i = 0; i < n->n; i++)
+			if (!single_out(n->args[i], params))
+				return 0;
+		return 1;
+	case EN_PARAM:
+		return params;
+	case EN_AS: /* "$x" and "[$a, $b]" patterns: one binding */
+		return (n->pat->kind != PAT_OBJECT) &&
+		       single_out(n->a, params) && single_out(n->b, params);
 	default:
 		return 0;
 	}
+}
+
+/*
+ * Which def'd functions yield at most one output if their closure
+ * arguments do: assume all do, and take it back from each whose body
+ * may yield more, until nothing changes (a recursive call counts as
+ * one output: by induction over the depth of the calls, that is
+ * sound).  Then mark the arguments of each call that do if the
+ * parameters they use do; the evaluator checks the chain of calls
+ * (struct eframe's single).
+ */
+static void
+funcs_single(struct expr *x)
+{
+	struct enode *n;
+	int i, changed;
+
+	for (i = 0; i < x->nfuncs; i++)
+		x->funcs[i]->single = 1;
+	do {
+		changed = 0;
+		for (i = 0; i < x->nfuncs; i++)
+			if (x->funcs[i]->single &&
+			    !single_out(x->funcs[i]->body, 1)) {
+				x->funcs[i]->single = 0;
+				changed = 1;
+			}
+	} while (changed);
+	for (n = x->nodes; n; n = n->next_alloc) {
+		for (i = 0; n->kind == EN_FCALL && i < n->n; i++)
+			if (single_out(n->args[i], 1))
+				n->own |= 1 << i;
+		/* recursion through a pipe or an if nests less when the
+		 * left side's one output is handed on after it returned;
+		 * expressions without def keep the plain path */
+		if (x->nfuncs && (n->kind == EN_PIPE || n->kind == EN_IF ||
+				  n->kind == EN_AS))
+			n->own = single_out(n->a, 0);
+	}
+}
+
+static int
+expr_single_output(const struct enode *n)
+{
+	return single_out(n, 0);
 }
 
 /* A path expression with at most one path: .a, .[$k], .a[0].b */
@@ -1511,6 +1840,7 @@ expr_compile(const char *src, json_t *named_args, size_t *errpos,
 	if (!p.failed && p.tok.kind != T_EOF)
 		parse_unexpected(&p, NULL);
 	free(p.scope);
+	free(p.fns);
 	if (p.failed) {
 		size_t col = 1, i;
 
@@ -1525,6 +1855,7 @@ expr_compile(const char *src, json_t *named_args, size_t *errpos,
 	}
 	if (x->nslots)
 		x->slots = xcalloc(x->nslots, sizeof(*x->slots));
+	funcs_single(x);
 	for (n = x->nodes; n; n = n->next_alloc)
 		if (n->kind == EN_REDUCE)
 			n->own = expr_own(n->c);
@@ -1594,9 +1925,13 @@ expr_free(struct expr *x)
 		free(x->pats[i]->sub);
 		free(x->pats[i]->keys);
 		free(x->pats[i]->keyslots);
+		free(x->pats[i]->gslots);
 		free(x->pats[i]);
 	}
 	free(x->pats);
+	for (i = 0; i < x->nfuncs; i++)
+		free(x->funcs[i]);
+	free(x->funcs);
 	free(x->slots);
 	json_decref(x->meta_value);
 	free(x);

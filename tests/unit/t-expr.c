@@ -79,6 +79,18 @@ main(void)
 	run("try error(\"x\") catch . + \"!\"", "\"x!\"");
 	run("reduce (1, 2, 3) as $i (0; . + $i)", "6");
 	run("if . then 1 elif 1 then 2 else 3 end", "2");
+	run("[if . then 1 end, if 1 then 2 end]", "[null,2]");
+	run("[1, 2 | if . == 1 then 10 elif . == 2 then 20 end]", "[10,20]");
+	run("[null | if . then 1 elif . == false then 2 end]", "[null]");
+	run("[label $f | 1, break $f, 2]", "[1]");
+	run("[label $f | (label $g | 1, break $f), 2]", "[1]");
+	run("[[1], 2] | [.[] as [$a] ?// $b | [$a, $b]]",
+	    "[[1,null],[null,2]]");
+	run("def f: 1; f + f", "2");
+	run("def f(g): [g, g]; f(1, 2)", "[1,2,1,2]");
+	run("def f($a; b): $a + b; f(1; 10)", "11");
+	run("[1 | def f: if . < 5 then ., (. + 1 | f) else empty end; f]",
+	    "[1,2,3,4]");
 	run("\"a\\(1 + 2)b\"", "\"a3b\"");
 	run("@base64 \"x\\(\"hi\")\"", "\"xaGk=\"");
 	run("[.[]?]", "[]");
@@ -113,12 +125,17 @@ main(void)
 	bad("...a", 0, "three dots in a row");
 	bad(".. | ...", 5, "three dots in a row");
 	/* constructs outside the subset */
-	bad("def f: 1; f", 0, "function definitions (def) are not supported");
-	bad("label $f | 1", 0, "label/break is not supported");
+	bad("def f: g; f", 7, "g/0 is not defined");
+	bad("def f(a): a; f", 13, "f/0 is not defined");
+	bad("def f($a): $a; $a", 15, "$a is not defined");
+	bad("def f: 1", 8, "expected ';' ending the definition");
+	bad("break $f", 6, "break $f: no label $f around it");
+	bad(". as $f | break $f", 16, "no label $f around it");
 	bad("import \"a\" as a; .", 0, "modules (import) are not supported");
 	bad("include \"a\"; .", 0, "modules (include) are not supported");
-	bad("if . then 1 end", 12, "if without else is not supported");
-	bad(". as [$a] ?// $a | 1", 10, "destructuring alternatives (?//)");
+	bad("if . then 1 els", 12, "expected 'elif', 'else' or 'end'");
+	bad("reduce . as [$a] ?// $a (0; 1)", 0,
+	    "destructuring alternatives (?//) are not supported in reduce");
 	bad("input", 0, "input is not supported by evpipe");
 	bad("inputs", 0, "inputs is not supported by evpipe");
 	bad("debug", 0, "debug is not supported by evpipe");
