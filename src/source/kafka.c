@@ -47,6 +47,7 @@
 #define KSRC_COMMIT_EVERY 1000000000LL /* ns between async commits */
 #define KSRC_META_MS	  10000	       /* the brokers must answer by then */
 #define KSRC_CLOSE_TRIES  5	       /* sync commits tried at the end */
+#define KSRC_LEAVE_MS	  10000	       /* to give the partitions back */
 
 struct kentry {
 	const char *name; /* interned "kafka://TOPIC/PARTITION@" */
@@ -725,6 +726,39 @@ ksrc_delivered(struct source *s, uint64_t mark)
 		commit_now(k, 0);
 }
 
+/*
+ * Leave the group before rd_kafka_consumer_close(): librdkafka 2.0 can
+ * wait for good inside the close when the revocation it makes meets a
+ * rebalance in progress (the assign in its rebalance handling never gets
+ * its answer; seen with two members, one stopped).  Unsubscribing first
+ * and serving the revocation here, in our own rebalance callback, leaves
+ * the close nothing to revoke.  Bounded: KSRC_LEAVE_MS at most.
+ */
+static void
+leave_group(struct ksrc *k)
+{
+	int64_t end = mono_ns() + (int64_t)KSRC_LEAVE_MS * 1000000;
+
+	if (rd_kafka_unsubscribe(k->rk) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	while (mono_ns() < end) {
+		rd_kafka_topic_partition_list_t *a = NULL;
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 100);
+		int left;
+
+		/* not handed out: never committed, the next owner reads it */
+		if (m)
+			rd_kafka_message_destroy(m);
+		if (rd_kafka_assignment(k->rk, &a) !=
+		    RD_KAFKA_RESP_ERR_NO_ERROR)
+			return;
+		left = a->cnt;
+		rd_kafka_topic_partition_list_destroy(a);
+		if (left == 0)
+			return;
+	}
+}
+
 static void
 ksrc_free(struct source *s)
 {
@@ -738,6 +772,7 @@ ksrc_free(struct source *s)
 	 * refusal (a rebalance going on) is tried again a few times. */
 	for (t = 0; t < KSRC_CLOSE_TRIES && commit_now(k, 1) == -1; t++)
 		usleep(200000);
+	leave_group(k);
 	if (k->q)
 		rd_kafka_queue_destroy(k->q);
 	rd_kafka_consumer_close(k->rk);
