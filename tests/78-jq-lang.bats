@@ -299,3 +299,15 @@ jqmap() {
 	assert_failure 2
 	[[ $stderr == *"expected a pattern"* ]] || fail "$stderr"
 }
+
+@test "jq 1.7.1 builtins: abs, pick, builtins" {
+	run --separate-stderr "$EVPIPE" map -- 'map(abs)' <<<'[-10, -1.1, 3, "abc", null]'
+	[[ $status -eq 0 ]] || fail "$stderr"
+	assert_output '[10,1.1,3,"abc",null]'
+	run --separate-stderr "$EVPIPE" map -- 'pick(.a.b, .c[1])' <<<'{"a":{"b":1,"x":2},"c":[5,6,7],"d":0}'
+	assert_output '{"a":{"b":1},"c":[null,6]}'
+	run --separate-stderr "$EVPIPE" map -- 'try pick(last) catch .' <<<'[1,2]'
+	assert_output '"Out of bounds negative array index"'
+	run --separate-stderr "$EVPIPE" map -- '[builtins | length > 100, (builtins | index("length/0") != null), (builtins | any(startswith("_")))]' <<<'null'
+	assert_output '[true,true,false]'
+}

@@ -2373,6 +2373,9 @@ done:
 		n, a, f, p, NULL                                               \
 	}
 
+/* After the tables it lists. */
+static int f_builtins(struct ectx *c, json_t *in, json_t **a, json_t **out);
+
 static const struct expr_builtin builtins[] = {
 	C("length", 0, f_length),
 	C("utf8bytelength", 0, f_utf8bytelength),
@@ -2467,6 +2470,7 @@ static const struct expr_builtin builtins[] = {
 	C("input_filename", 0, f_input_filename),
 	C("input_meta", 0, f_input_meta),
 	C("input_line_number", 0, f_input_line_number),
+	C("builtins", 0, f_builtins),
 	C("format", 1, f_format),
 	C("_match_impl", 3, f_match_impl),
 	C("gmtime", 0, f_gmtime),
@@ -2652,6 +2656,11 @@ static const struct expr_macro macros[] = {
 	{ "IN", 2, "src;s",
 	  "reduce (src|IN(s)) as $v (false; if . or $v then true else false "
 	  "end)" },
+	/* jq 1.7.1's own definitions */
+	{ "abs", 0, "", "if type == \"number\" and . < 0 then - . else . end" },
+	{ "pick", 1, "pathexps",
+	  ". as $top | reduce path(pathexps) as $p (null; setpath($p; $top | "
+	  "getpath($p)))" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -2743,4 +2752,41 @@ builtin_suggest(const char *name, size_t len, char *out, size_t n)
 		if (strcmp(macros[i].name, word) != 0)
 			suggest_add(&sg, macros[i].name);
 	suggest_text(&sg, out, n);
+}
+
+/* Add "name/arity" to arr once (seen), unless the name is a helper. */
+static void
+builtins_add(json_t *arr, json_t *seen, const char *name, int arity)
+{
+	char n[96];
+
+	if (name[0] == '_')
+		return;
+	snprintf(n, sizeof n, "%s/%d", name, arity);
+	if (json_object_get(seen, n))
+		return;
+	json_object_set_new(seen, n, json_true());
+	json_array_append_new(arr, json_string(n));
+}
+
+/*
+ * jq's builtins: "name/arity" of every function an expression can call,
+ * once each, those written in C and those written in jq alike (names
+ * starting with "_" are helpers, as in jq, and left out).
+ */
+CFN(f_builtins)
+{
+	json_t *seen = json_object(), *arr = json_array();
+	size_t i;
+
+	(void)c;
+	(void)in;
+	(void)a;
+	for (i = 0; builtins[i].name; i++)
+		builtins_add(arr, seen, builtins[i].name, builtins[i].arity);
+	for (i = 0; macros[i].name; i++)
+		builtins_add(arr, seen, macros[i].name, macros[i].arity);
+	json_decref(seen);
+	*out = arr;
+	return 0;
 }

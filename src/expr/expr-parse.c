@@ -623,15 +623,23 @@ parse_as_pattern(struct parser *p)
 /* ---- terms ------------------------------------------------------------- */
 
 static const char *const parse_unsupported[] = {
-	"input",	 "inputs",
-	"debug",	 "stderr",
-	"halt",		 "halt_error",
-	"modulemeta",	 "get_search_list",
-	"get_jq_origin", "get_prog_origin",
-	"builtins",	 "localtime",
-	"strflocaltime", "tostream/1",
-	"fromstream/0",	 "truncate_stream/0",
-	"$__prog_args",	 NULL,
+	"input",
+	"inputs",
+	"debug",
+	"stderr",
+	"halt",
+	"halt_error",
+	"modulemeta",
+	"get_search_list",
+	"get_jq_origin",
+	"get_prog_origin",
+	"localtime",
+	"strflocaltime",
+	"tostream/1",
+	"fromstream/0",
+	"truncate_stream/0",
+	"$__prog_args",
+	NULL,
 };
 
 /*
