@@ -13,6 +13,7 @@
 
 #include "evpipe.h"
 #include "jnum.h"
+#include "json-scan.h"
 #include "lib/buf.h"
 #include "lib/xmalloc.h"
 
@@ -172,30 +173,12 @@ jnum_scan(const char *s, size_t len)
 static int
 plain_int64(const char *s, size_t len, int64_t *out)
 {
-	uint64_t v = 0, lim;
-	size_t i = 0;
-	int neg = 0;
+	size_t i = len && s[0] == '-';
 
-	if (len && s[0] == '-') {
-		neg = 1;
-		i = 1;
-	}
 	if (i == len || (len - i > 1 && s[i] == '0') ||
-	    (neg && len == 2 && s[1] == '0'))
+	    (i && len == 2 && s[1] == '0'))
 		return 0;
-	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; i < len; i++) {
-		unsigned d = (unsigned char)s[i] - '0';
-
-		if (d > 9 || v > (lim - d) / 10)
-			return 0;
-		v = v * 10 + d;
-	}
-	if (neg)
-		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-	else
-		*out = (int64_t)v;
-	return 1;
+	return jscan_int64(s, len, out) == 0;
 }
 
 json_t *

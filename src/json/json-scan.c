@@ -1044,9 +1044,8 @@ num_to_double(const char *s, size_t len)
 	return d;
 }
 
-/* Parse an integer text; 0 and *out if it fits in int64, else -1. */
-static int
-num_to_int64(const char *s, size_t len, int64_t *out)
+int
+jscan_int64(const char *s, size_t len, int64_t *out)
 {
 	uint64_t v = 0, lim;
 	size_t i = 0;
@@ -1091,7 +1090,7 @@ jscan_num_int64(struct jscan_val v, int64_t *out)
 
 	if (n == NULL || n->type != JSCAN_NUMBER || !(n->flags & NF_INT))
 		return -1;
-	return num_to_int64(v.js->line + n->start, n->end - n->start, out);
+	return jscan_int64(v.js->line + n->start, n->end - n->start, out);
 }
 
 static int
@@ -1332,7 +1331,7 @@ number_json(const char *s, size_t len, int isint)
 {
 	int64_t i;
 
-	if (isint && num_to_int64(s, len, &i) == 0 && !(i == 0 && s[0] == '-'))
+	if (isint && jscan_int64(s, len, &i) == 0 && !(i == 0 && s[0] == '-'))
 		return json_integer((json_int_t)i);
 	/* Reals, -0, integers beyond int64: the double and the text. */
 	return jnum_new(s, len);
@@ -1551,8 +1550,8 @@ jscan_path_parse(struct jscan_path *path, const char *s, size_t len,
 						"string in [ ]",
 						eb);
 				st->kind = JSCAN_STEP_INDEX;
-				/* num_to_int64 checks the range. */
-				if (num_to_int64(s + b, off - b, &st->index))
+				/* jscan_int64 checks the range. */
+				if (jscan_int64(s + b, off - b, &st->index))
 					return path_fail(s, len, b,
 							 "index out of range",
 							 eb);

@@ -247,6 +247,9 @@ int jscan_num_is_int(struct jscan_val v);
  */
 int jscan_num_double(struct jscan_val v, double *out);
 
+/* An integer's text ("-12"): 0 and *out if it fits in int64, else -1. */
+int jscan_int64(const char *s, size_t len, int64_t *out);
+
 /*
  * Number v as an int64, if it is written as an integer that fits
  * (including "-0").  Returns 0, or -1 if v is not such a number.
