@@ -25,16 +25,6 @@ produce() {
 	timeout 60 kcat -P -b "$BOOT" -t "$1" "${@:2}"
 }
 
-# consumer OUT URLQUERY [EVPIPE ARGS...]: start evpipe in the background
-# consuming into OUT (stderr in OUT.err); its pid in PID.
-consumer() {
-	local out=$1 url=$2
-	shift 2
-	"$EVPIPE" -i "kafka://$BOOT/$url" --kafka-set session.timeout.ms=6000 \
-		"$@" >"$out" 2>"$out.err" &
-	PID=$!
-}
-
 # wait_lines FILE N: until FILE has at least N lines (at most 120 s)
 wait_lines() {
 	local i
@@ -43,24 +33,6 @@ wait_lines() {
 		sleep 0.1
 	done
 	fail "$1: $(wc -l <"$1") lines, want $2; $(cat "$1.err" 2>/dev/null)"
-}
-
-# stop PID: SIGTERM, and its exit status in STOPPED
-stop() {
-	local i
-	kill -TERM "$1"
-	# a consumer that does not end is a failure, never a hung suite
-	for ((i = 0; i < 600; i++)); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		kill -KILL "$1"
-		wait "$1" || true
-		fail "evpipe $1 did not stop within 60 s of SIGTERM"
-	fi
-	STOPPED=0
-	wait "$1" || STOPPED=$?
 }
 
 ids() {

@@ -25,16 +25,6 @@ produce() {
 	timeout 60 kcat -P -b "$BOOT" -t "$1" -p 0 "${@:2}"
 }
 
-# consumer OUT URLQUERY [EVPIPE ARGS...]: evpipe in the background
-# consuming into OUT (stderr in OUT.err); its pid in PID.
-consumer() {
-	local out=$1 url=$2
-	shift 2
-	"$EVPIPE" -i "kafka://$BOOT/$url" --kafka-set session.timeout.ms=6000 \
-		"$@" >"$out" 2>"$out.err" &
-	PID=$!
-}
-
 # wait_lines FILE N: until FILE has at least N lines (at most 120 s)
 wait_lines() {
 	local i
@@ -43,13 +33,6 @@ wait_lines() {
 		sleep 0.1
 	done
 	fail "$1: $(wc -l <"$1" 2>/dev/null) lines, want $2; $(cat "$3" 2>/dev/null)"
-}
-
-# stop PID: SIGTERM, and its exit status in STOPPED
-stop() {
-	kill -TERM "$1"
-	STOPPED=0
-	wait "$1" || STOPPED=$?
 }
 
 now_ms() {
