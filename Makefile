@@ -13,7 +13,8 @@ CFLAGS     ?= -O2 -g
 WARNINGS    = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
               -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
               -Wpointer-arith -Wvla -Wno-unused-parameter
-DEPPKGS    := jansson libpcre2-8 zlib libxxhash rdkafka libnats libcrypto
+DEPPKGS    := jansson libpcre2-8 zlib libxxhash rdkafka libnats libcrypto \
+              libmicrohttpd libcurl
 DEPCFLAGS  := $(shell $(PKG_CONFIG) --cflags $(DEPPKGS) 2>/dev/null)
 DEPLIBS    := $(shell $(PKG_CONFIG) --libs $(DEPPKGS) 2>/dev/null) -lm -pthread
 ALL_CFLAGS  = -D_GNU_SOURCE $(WARNINGS) $(DEPCFLAGS) $(CFLAGS)
@@ -77,7 +78,8 @@ $(B)/%: tests/helpers/%.c
 
 # ---- dependencies and demo ------------------------------------------------
 DEB_BUILD = build-essential pkg-config libjansson-dev libpcre2-dev zlib1g-dev \
-            libxxhash-dev librdkafka-dev libnats-dev libssl-dev
+            libxxhash-dev librdkafka-dev libnats-dev libssl-dev \
+            libmicrohttpd-dev libcurl4-openssl-dev
 DEB_TEST  = bats bats-support bats-assert parallel mandoc shellcheck \
             bash-completion zsh fish jq clang libclang-rt-14-dev python3 \
             kcat nats-server openssl
