@@ -4,55 +4,21 @@
 # read back by tests/helpers/nats-peer.c (libnats), the independent peer.
 # A missing nats-server or helper fails the file.
 load test_helper
-
-# Debian installs nats-server in /usr/sbin, which a user's PATH may lack.
-PATH=$PATH:/usr/sbin
-
-# start_server DIR [ARGS...]: a JetStream server; its URL into DIR/url.
-start_server() {
-	local d=$1 i port
-	shift
-	mkdir -p "$d/store"
-	nats-server -js -a 127.0.0.1 -p -1 -sd "$d/store" "$@" >"$d/log" 2>&1 3>&- &
-	echo $! >"$d/pid"
-	for ((i = 0; i < 500; i++)); do
-		port=$(sed -n 's/.*Listening for client connections on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$d/log" 2>/dev/null) || true
-		[[ -n $port ]] && break
-		sleep 0.02
-	done
-	[[ -n $port ]] || {
-		echo "nats-server did not start: $(cat "$d/log")" >&2
-		return 1
-	}
-	echo "127.0.0.1:$port" >"$d/url"
-}
+load nats_helper
 
 setup_file() {
-	local helpers
-	command -v nats-server >/dev/null || {
-		echo "nats-server is not installed (make deps)" >&2
-		return 1
-	}
-	helpers=$(dirname "$UNITDIR")
-	[[ -x $helpers/nats-peer ]] || {
-		echo "$helpers/nats-peer is not built (make all)" >&2
-		return 1
-	}
-	start_server "$BATS_FILE_TMPDIR/ns"
+	nats_require
+	nats_server_start "$BATS_FILE_TMPDIR/ns"
 }
 
 teardown_file() {
-	local d pid
-	for d in "$BATS_FILE_TMPDIR"/ns*; do
-		pid=$(cat "$d/pid" 2>/dev/null) || continue
-		kill "$pid" 2>/dev/null || true
-	done
+	nats_nodes_stop
 }
 
 setup() {
 	T=$BATS_TEST_TMPDIR
 	NS=$(<"$BATS_FILE_TMPDIR/ns/url")
-	PEER=$(dirname "$UNITDIR")/nats-peer
+	nats_require
 }
 
 # stream NAME SUBJECT [MAX_MSG_SIZE]: a stream for this test.
@@ -136,7 +102,7 @@ dump() {
 }
 
 @test "nats: a token from --nats-token-file, never from the command line" {
-	start_server "$BATS_FILE_TMPDIR/ns-auth" --auth s3cret-token
+	nats_server_start "$BATS_FILE_TMPDIR/ns-auth" --auth s3cret-token
 	local url
 	url=$(<"$BATS_FILE_TMPDIR/ns-auth/url")
 	"$PEER" "nats://s3cret-token@$url" stream AU 'au.>'
@@ -176,7 +142,7 @@ open(sys.argv[1], "w").write(enc(bytes([S | (U >> 5), (U & 31) << 3]) + seed) + 
 print(enc(bytes([U]) + pub))
 PY
 	printf 'authorization { users = [ { user: peer, password: pw }, { nkey: "%s" } ] }\n' "$(<"$T/pub")" >"$T/conf"
-	start_server "$BATS_FILE_TMPDIR/ns-nkey" -c "$T/conf"
+	nats_server_start "$BATS_FILE_TMPDIR/ns-nkey" -c "$T/conf"
 	local url
 	url=$(<"$BATS_FILE_TMPDIR/ns-nkey/url")
 	"$PEER" "nats://peer:pw@$url" stream NK 'nk.>'

@@ -6,55 +6,21 @@
 # tests/helpers/nats-peer.c (libnats), the independent peer.  A missing
 # nats-server or helper fails the file.
 load test_helper
-
-# Debian installs nats-server in /usr/sbin, which a user's PATH may lack.
-PATH=$PATH:/usr/sbin
-
-# start_server DIR [ARGS...]: a JetStream server; its address into DIR/url.
-start_server() {
-	local d=$1 i port
-	shift
-	mkdir -p "$d/store"
-	nats-server -js -a 127.0.0.1 -p -1 -sd "$d/store" "$@" >"$d/log" 2>&1 3>&- &
-	echo $! >"$d/pid"
-	for ((i = 0; i < 500; i++)); do
-		port=$(sed -n 's/.*Listening for client connections on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$d/log" 2>/dev/null) || true
-		[[ -n $port ]] && break
-		sleep 0.02
-	done
-	[[ -n $port ]] || {
-		echo "nats-server did not start: $(cat "$d/log")" >&2
-		return 1
-	}
-	echo "127.0.0.1:$port" >"$d/url"
-}
+load nats_helper
 
 setup_file() {
-	local helpers
-	command -v nats-server >/dev/null || {
-		echo "nats-server is not installed (make deps)" >&2
-		return 1
-	}
-	helpers=$(dirname "$UNITDIR")
-	[[ -x $helpers/nats-peer ]] || {
-		echo "$helpers/nats-peer is not built (make all)" >&2
-		return 1
-	}
-	start_server "$BATS_FILE_TMPDIR/ns"
+	nats_require
+	nats_server_start "$BATS_FILE_TMPDIR/ns"
 }
 
 teardown_file() {
-	local d pid
-	for d in "$BATS_FILE_TMPDIR"/ns*; do
-		pid=$(cat "$d/pid" 2>/dev/null) || continue
-		kill "$pid" 2>/dev/null || true
-	done
+	nats_nodes_stop
 }
 
 setup() {
 	T=$BATS_TEST_TMPDIR
 	NS=$(<"$BATS_FILE_TMPDIR/ns/url")
-	PEER=$(dirname "$UNITDIR")/nats-peer
+	nats_require
 }
 
 peer() {
@@ -96,13 +62,6 @@ wait_state() {
 		sleep 0.1
 	done
 	fail "consumer $name: $STATE, want $*"
-}
-
-# stop PID: SIGTERM, and its exit status in STOPPED
-stop() {
-	kill -TERM "$1"
-	STOPPED=0
-	wait "$1" || STOPPED=$?
 }
 
 @test "nats source: 100000 events published by the peer arrive once, byte for byte, all acknowledged" {
@@ -340,7 +299,7 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 }
 
 @test "nats source: a token from --nats-token-file, as for the target" {
-	start_server "$BATS_FILE_TMPDIR/ns-auth" --auth s3cret-token
+	nats_server_start "$BATS_FILE_TMPDIR/ns-auth" --auth s3cret-token
 	local url
 	url=$(<"$BATS_FILE_TMPDIR/ns-auth/url")
 	"$PEER" "nats://s3cret-token@$url" stream AU 'au.>'
@@ -442,7 +401,7 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 
 @test "nats source: the server restarts: the source reconnects and goes on" {
 	local d=$BATS_FILE_TMPDIR/ns-restart url port
-	start_server "$d"
+	nats_server_start "$d"
 	url=$(<"$d/url")
 	port=${url##*:}
 	NS=$url # this test's own server
@@ -461,7 +420,7 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	}
 	wait_for_log 'disconnected from the server, reconnecting'
 	# the same port and store
-	start_server "$d" -p "$port"
+	nats_server_start "$d" -p "$port"
 	wait_for_log 'reconnected$'
 	printf '{"id":3}\n' | peer pub rs.x
 	wait_lines "$T/out" 3
@@ -515,7 +474,7 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	printf 'subjectAltName=IP:127.0.0.1\n' >"$d/ext"
 	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
 		-CAcreateserial -out "$d/server.pem" -days 1 -extfile "$d/ext" 2>/dev/null
-	start_server "$d" --tls --tlscert "$d/server.pem" --tlskey "$d/server.key"
+	nats_server_start "$d" --tls --tlscert "$d/server.pem" --tlskey "$d/server.key"
 	url=$(<"$d/url")
 	NATS_PEER_CA=$d/ca.pem "$PEER" "tls://$url" stream TL 'tl.>'
 	echo '{"id":1}' | NATS_PEER_CA=$d/ca.pem "$PEER" "tls://$url" pub tl.x

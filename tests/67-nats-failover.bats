@@ -8,7 +8,7 @@
 # stream's duplicate window (2 minutes) a no-op, so no duplicates
 # either.  A missing nats-server or helper fails the file.
 load test_helper
-load nats_cluster_helper
+load nats_helper
 
 setup_file() {
 	nats_require

@@ -9,7 +9,7 @@
 # tests/helpers/nats-peer.c.  A missing nats-server or helper fails the
 # file.
 load test_helper
-load nats_cluster_helper
+load nats_helper
 
 setup_file() {
 	nats_require

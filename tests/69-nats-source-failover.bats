@@ -8,7 +8,7 @@
 # leader took with it, never more than the consumer's max_ack_pending.
 # A missing nats-server or helper fails the file.
 load test_helper
-load nats_cluster_helper
+load nats_helper
 
 setup_file() {
 	nats_require

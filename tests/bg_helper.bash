@@ -47,9 +47,9 @@ wait_file() {
 	fail "$1 did not appear: $(head -c 600 err 2>/dev/null)"
 }
 
-# stop [SIGNAL]: signal evpipe (TERM) and wait; its status in $status.
+# bg_stop [SIGNAL]: signal evpipe (TERM) and wait; its status in $status.
 # shellcheck disable=SC2034 # status is for the caller
-stop() {
+bg_stop() {
 	kill -"${1:-TERM}" "$pid"
 	status=0
 	timeout 20 tail --pid="$pid" -f /dev/null || fail "evpipe did not stop"

@@ -69,21 +69,3 @@ consumer() {
 		"$@" >"$out" 2>"$out.err" &
 	PID=$!
 }
-
-# stop PID: SIGTERM, and its exit status in STOPPED
-stop() {
-	local i
-	kill -TERM "$1"
-	# a consumer that does not end is a failure, never a hung suite
-	for ((i = 0; i < 600; i++)); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		kill -KILL "$1"
-		wait "$1" || true
-		fail "evpipe $1 did not stop within 60 s of SIGTERM"
-	fi
-	STOPPED=0
-	wait "$1" || STOPPED=$?
-}

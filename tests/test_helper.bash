@@ -71,3 +71,22 @@ plain_build() {
 		[[ -x $PLAIN ]] || fail "$1 needs the plain build (make evpipe)"
 	fi
 }
+
+# stop PID: SIGTERM to evpipe running in the background (a broker
+# consumer), and its exit status in STOPPED; one that has not ended
+# within 60 s is killed and fails the test.
+stop() {
+	local i
+	kill -TERM "$1"
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1"
+		wait "$1" || true
+		fail "evpipe $1 did not stop within 60 s of SIGTERM"
+	fi
+	STOPPED=0
+	wait "$1" || STOPPED=$?
+}

@@ -1,10 +1,11 @@
-# nats_cluster_helper.bash -- nats-server processes for the NATS failover
-# and memory tests: a three-node JetStream cluster, or one
-# server, on 127.0.0.1 with ports picked free when the file starts and
-# kept, so that a node killed with -9 comes back on the same ports with
-# the same store.  Every node lives in $BATS_FILE_TMPDIR/nodes/NAME (its
-# arguments, pid, log and store); nats_nodes_stop in teardown_file ends
-# them all, whatever the tests did.
+# nats_helper.bash -- nats-server processes for the NATS tests, on
+# 127.0.0.1: one JetStream server on a port of its choosing
+# (nats_server_start), or named nodes -- one server or a three-node
+# cluster -- with ports picked free when the file starts and kept, so that
+# a node killed with -9 comes back on the same ports with the same store.
+# Every server lives in a directory of its own (its arguments, pid, log,
+# store and url); nats_nodes_stop in teardown_file ends them all,
+# whatever the tests did.
 
 # Debian installs nats-server in /usr/sbin, which a user's PATH may lack.
 PATH=$PATH:/usr/sbin
@@ -21,6 +22,28 @@ nats_require() {
 		echo "$PEER is not built (make all)" >&2
 		return 1
 	}
+}
+
+# nats_server_start DIR [ARGS...]: a JetStream server with its store in
+# DIR, on a port it picks (ARGS may name one with -p PORT, e.g. to
+# start it again where it was); its URL (HOST:PORT) into DIR/url.
+nats_server_start() {
+	local d=$1 i port
+	shift
+	mkdir -p "$d/store"
+	echo "$d" >>"$BATS_FILE_TMPDIR/nats.dirs"
+	nats-server -js -a 127.0.0.1 -p -1 -sd "$d/store" "$@" >"$d/log" 2>&1 3>&- &
+	echo $! >"$d/pid"
+	for ((i = 0; i < 500; i++)); do
+		port=$(sed -n 's/.*Listening for client connections on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$d/log" 2>/dev/null) || true
+		[[ -n $port ]] && break
+		sleep 0.02
+	done
+	[[ -n $port ]] || {
+		echo "nats-server did not start: $(cat "$d/log")" >&2
+		return 1
+	}
+	echo "127.0.0.1:$port" >"$d/url"
 }
 
 # nats_free_ports N: N TCP ports free on 127.0.0.1 now, one a line.
@@ -111,8 +134,9 @@ nats_node_kill() {
 
 # nats_nodes_stop: in teardown_file (it runs when a test failed too).
 nats_nodes_stop() {
-	local d pid
-	for d in "$BATS_FILE_TMPDIR"/nodes/*; do
+	local d pid dirs=()
+	[[ -f $BATS_FILE_TMPDIR/nats.dirs ]] && mapfile -t dirs <"$BATS_FILE_TMPDIR/nats.dirs"
+	for d in "$BATS_FILE_TMPDIR"/nodes/* "${dirs[@]}"; do
 		pid=$(cat "$d/pid" 2>/dev/null) || continue
 		kill "$pid" 2>/dev/null || true
 	done
