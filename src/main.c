@@ -319,6 +319,7 @@ check_globals(struct globals *g)
 	struct errbuf eb = { 0 };
 	int is_template = 0;
 
+	sink_http_opts = g->http; /* http_check() reads them */
 	/* A line is at most what the JSON scanner indexes (json-scan.h);
 	 * the bound also keeps max_line + 2 in the line reader from
 	 * wrapping around. */
@@ -501,6 +502,7 @@ main(int argc, char **argv)
 	g.max_clients = DEFAULT_MAX_CLIENTS;
 	g.client_buffers = DEFAULT_CLIENT_BUFFERS;
 	g.linger = SINK_LINGER_NS;
+	http_opts_defaults(&g.http);
 	g.progress = -1;
 	status = parse_globals(&g, argc, argv, &i);
 	if (status != 0)
