@@ -296,9 +296,8 @@ http_url_parse(const char *spec, int compile, struct http_url *u,
 		return -1;
 	}
 	/* the query: after the first "?" outside {EXPR} parts */
-	for (q = aend; *q && *q != '?'; q++)
-		if (*q == '{' && (q = expr_end(q)) == NULL)
-			break;
+	for (q = aend; q && *q && *q != '?';)
+		q = *q == '{' ? expr_end(q) : q + 1;
 	if (q == NULL) {
 		buf_release(&origin);
 		return errbuf_set(eb, STATUS_USAGE,
