@@ -975,6 +975,10 @@ http_open(struct sink *s, const char *rest, struct errbuf *eb)
 				  "%s: cannot start a thread: %s", s->spec,
 				  strerror(rc));
 	}
+	if (p->url.tls && p->o.insecure)
+		log_warn("%s: --http-insecure: the server's "
+			 "certificate is not verified",
+			 s->spec);
 	s->priv = p;
 	return 0;
 }
