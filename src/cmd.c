@@ -297,9 +297,9 @@ cmd_print_usage(FILE *fp)
 	opt_print_help(global_opts, fp);
 	fputs("\nTARGET is -, PATH, PATH.gz, exec:COMMAND, tcp://HOST:PORT, "
 	      "unix:PATH,\n"
-	      "kafka://HOST:PORT/TOPIC[?key={EXPR}][&header=NAME:{EXPR}...] "
-	      "or\n"
-	      "nats://HOST:PORT/SUBJECT (evpipe-brokers(7)).\n"
+	      "kafka://HOST:PORT/TOPIC[?key={EXPR}][&header=NAME:{EXPR}...],\n"
+	      "nats://HOST:PORT/SUBJECT (evpipe-brokers(7)) or\n"
+	      "http[s]://HOST[:PORT]/PATH[/{EXPR}...] (evpipe-http(7)).\n"
 	      "ADDRESS is tcp://HOST:PORT, unix:PATH, udp://HOST:PORT,\n"
 	      "kafka://HOST:PORT/TOPIC?group=NAME or\n"
 	      "nats://HOST:PORT/STREAM?consumer=NAME (evpipe-brokers(7)).\n"
