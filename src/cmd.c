@@ -158,8 +158,9 @@ const struct opt global_opts[] = {
 	  "4M)",
 	  NULL, NULL, 0 },
 	{ "http-batch-age", 0, OPT_DURATION, G(http.batch_age), "DUR",
-	  "send an http:// batch DUR after its first event at the latest", NULL,
-	  NULL, 0 },
+	  "while the input is busy, send what waits for an http:// target "
+	  "after DUR",
+	  NULL, NULL, 0 },
 	{ "http-format", 0, OPT_ENUM, G(http.format), "ndjson|array",
 	  "the body of http:// requests: NDJSON (default) or a JSON array",
 	  http_format_names, NULL, 0 },

@@ -7,8 +7,9 @@
  *  - write() (the main thread) puts each event in the open batch of its
  *    path (the path may hold {EXPR} parts, rendered per event and
  *    sanitized: http-dst.h) and closes a batch at --http-batch events,
- *    before it grows past --http-batch-bytes, or --http-batch-age after
- *    its first event; a closed batch is handed to the client thread
+ *    or before it grows past --http-batch-bytes; sync() closes them all
+ *    (so --http-batch-age is a deadline for the sinkset's buffer:
+ *    http_retry_at()); a closed batch is handed to the client thread
  *    through a queue of at most --http-parallel batches (a full queue
  *    blocks the writer: bounded memory);
  *  - the client thread runs one libcurl multi handle (its connection
@@ -26,6 +27,8 @@
  *    over has its final answer (a 2xx, or dead-lettered): the sinkset
  *    counts a block written, and the sources are acknowledged, only
  *    after that;
+ *  - --http-gzip compresses each body once, at zlib's fastest level,
+ *    on the client thread;
  *  - header values (--http-header, --http-header-file,
  *    --http-header-env) are never printed; TLS peers are verified unless
  *    --http-insecure.
@@ -77,7 +80,6 @@ struct hbatch {
 	struct buf body;
 	struct hev *ev;
 	size_t nev, cap;
-	int64_t born;
 	/* the client thread's */
 	char *gz;
 	size_t gzlen;
@@ -94,7 +96,8 @@ struct http_priv {
 	struct http_url url;
 	struct http_opts o;
 	struct curl_slist *hdrs;
-	int whole; /* batch -t: a write is one request */
+	int whole;	    /* batch -t: a write is one request */
+	int64_t first_wait; /* when the sinkset was seen holding events */
 	/* the main thread's */
 	struct hbatch *open[HTTP_MAX_OPEN]; /* oldest first */
 	size_t nopen;
@@ -430,7 +433,6 @@ batch_new(struct http_priv *p, const char *path, size_t plen, uint64_t h)
 	b->path = xstrndup(path, plen);
 	b->hash = h;
 	buf_init(&b->body);
-	b->born = p->o.batch_age > 0 ? mono_ns() : 0;
 	return b;
 }
 
@@ -612,7 +614,7 @@ batch_gzip(struct hbatch *b)
 	memset(&z, 0, sizeof z);
 	z.zalloc = xmalloc_zlib;
 	z.zfree = free_zlib;
-	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+	if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK)
 		return -1;
 	b->gzlen = deflateBound(&z, (uLong)b->body.len);
@@ -696,16 +698,22 @@ curl_permanent(CURLcode c)
 	       c == CURLE_TOO_MANY_REDIRECTS;
 }
 
-/* The pause before attempt n + 1: backoff * 2^(n-1), in [1/2, 1] of it. */
+/*
+ * The pause before attempt n + 1: backoff * 2^(n-1), at most
+ * HTTP_MAX_BACKOFF (or the backoff itself when larger), in [1/2, 1] of
+ * it.
+ */
 static int64_t
 backoff_ns(struct http_priv *p, unsigned n)
 {
-	int64_t d = p->o.backoff;
+	int64_t d = p->o.backoff, cap = HTTP_MAX_BACKOFF;
 
-	for (unsigned i = 1; i < n && d < HTTP_MAX_BACKOFF; i++)
+	if (cap < d)
+		cap = d;
+	for (unsigned i = 1; i < n && d < cap; i++)
 		d *= 2;
-	if (d > HTTP_MAX_BACKOFF)
-		d = HTTP_MAX_BACKOFF;
+	if (d > cap)
+		d = cap;
 	p->rng = p->rng * 1103515245u + 12345u;
 	return d / 2 +
 	       (int64_t)((double)(d / 2) * ((p->rng >> 8) & 0xffff) / 65535.0);
@@ -753,7 +761,7 @@ attempt_done(struct http_priv *p, struct hbatch *b, CURLcode res)
 		int64_t d = backoff_ns(p, b->attempts);
 
 		if (res == CURLE_OK && ra > 0)
-			d = ra * 1000000000LL > HTTP_MAX_RETRY_AFTER
+			d = ra >= HTTP_MAX_RETRY_AFTER / 1000000000LL
 				    ? HTTP_MAX_RETRY_AFTER
 				    : ra * 1000000000LL;
 		b->retry_at = mono_ns() + d;
@@ -1006,12 +1014,6 @@ http_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
 			http_add(p, buf, n);
 		buf += n + (nl != NULL);
 	}
-	if (p->o.batch_age > 0 && !p->whole) {
-		int64_t now = mono_ns();
-
-		while (p->nopen > 0 && now - p->open[0]->born >= p->o.batch_age)
-			open_submit(p, 0);
-	}
 	return 0;
 }
 
@@ -1028,7 +1030,27 @@ http_sync(struct sink *s, struct errbuf *eb)
 	while (p->outstanding > 0)
 		pthread_cond_wait(&p->cv, &p->mu);
 	pthread_mutex_unlock(&p->mu);
+	p->first_wait = 0;
 	return 0;
+}
+
+/*
+ * --http-batch-age: the sinkset asks when to write out the events it
+ * holds for the target (sinkset_next_deadline(), only while it holds
+ * some; the runner's timers honour it also while the input is busy): DUR
+ * after it was first seen holding them since the last block was sent.
+ * 0 (no deadline) without the option.
+ */
+static int64_t
+http_retry_at(struct sink *s)
+{
+	struct http_priv *p = s->priv;
+
+	if (p->o.batch_age <= 0 || p->whole)
+		return 0;
+	if (p->first_wait == 0)
+		p->first_wait = mono_ns();
+	return p->first_wait + p->o.batch_age;
 }
 
 static int
@@ -1066,6 +1088,7 @@ const struct sink_kind sink_http = {
 	.open = http_open,
 	.write = http_write,
 	.sync = http_sync,
+	.retry_at = http_retry_at,
 	.close = http_close,
 	.failed = http_failed,
 };
