@@ -212,3 +212,65 @@ teardown() {
 	run "$EVPIPE" batch -n 2 --mkdir -t "$URL/batch" in
 	assert_equal "$status" 2
 }
+
+@test "http: bash, zsh and fish complete the http:// and https:// schemes and the --http-* options" {
+	local b=/usr/share/bash-completion/bash_completion
+	command -v zsh >/dev/null || fail "zsh is not installed (make deps)"
+	command -v fish >/dev/null || fail "fish is not installed (make deps)"
+	[[ -r $b ]] || fail "bash-completion is not installed (make deps)"
+	PATH=$(cd "$(dirname "$EVPIPE")" && pwd):$PATH
+	[[ $(basename "$EVPIPE") == evpipe ]] || {
+		mkdir -p bin
+		ln -s "$EVPIPE" bin/evpipe
+		PATH=$PWD/bin:$PATH
+	}
+	bc() {
+		bash -c '
+			source "$2" || exit 1
+			source "$3/completions/evpipe.bash" || exit 1
+			COMP_LINE=$1
+			COMP_POINT=${#COMP_LINE}
+			read -ra COMP_WORDS <<<"$COMP_LINE"
+			[[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+			COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+			COMPREPLY=()
+			_evpipe 2>/dev/null
+			printf "%s\n" "${COMPREPLY[@]}"
+		' bash "$1" "$b" "$REPO"
+	}
+	run -0 bc "evpipe -o ht"
+	assert_line http://
+	assert_line https://
+	run -0 bc "evpipe --http-format "
+	assert_line ndjson
+	assert_line array
+	run -0 bc "evpipe --http-p"
+	assert_line --http-parallel
+	cat >t.zsh <<-'ZSH'
+		compadd() {
+			while [[ $1 == -* && $1 != -- ]]; do
+				[[ $1 == -[SPp] ]] && shift
+				shift
+			done
+			[[ $1 == -- ]] && shift
+			print -rl -- "$@"
+		}
+		compset() { return 1; }
+		_files() { print -r -- '<files>'; }
+		autoload -Uz _evpipe
+		words=(${=1})
+		[[ $1 == *' ' ]] && words+=('')
+		CURRENT=${#words}
+		_evpipe
+	ZSH
+	run -0 env FPATH="$REPO/completions" zsh -f t.zsh "evpipe tee --target ht"
+	assert_line http://
+	assert_line https://
+	run -0 env FPATH="$REPO/completions" zsh -f t.zsh "evpipe --http-header-file "
+	assert_line '<files>'
+	run -0 fish -c "source $REPO/completions/evpipe.fish; complete -C 'evpipe -o ht'"
+	assert_line --partial http://
+	assert_line --partial https://
+	run -0 fish -c "source $REPO/completions/evpipe.fish; complete -C 'evpipe --http-g'"
+	assert_line --partial --http-gzip
+}
