@@ -116,6 +116,10 @@ struct http_priv {
 	size_t nslots;
 	unsigned rng;
 	struct broker_failq failq;
+	/* answered batches kept for reuse (under mu): their buffers are
+	 * not allocated and faulted in again for every request */
+	struct hbatch *spare;
+	size_t nspare;
 };
 
 void
@@ -428,11 +432,22 @@ http_check(const char *spec, struct errbuf *eb)
 static struct hbatch *
 batch_new(struct http_priv *p, const char *path, size_t plen, uint64_t h)
 {
-	struct hbatch *b = xcalloc(1, sizeof *b);
+	struct hbatch *b;
 
+	pthread_mutex_lock(&p->mu);
+	b = p->spare;
+	if (b) {
+		p->spare = b->next;
+		p->nspare--;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (b == NULL) {
+		b = xcalloc(1, sizeof *b);
+		buf_init(&b->body);
+	}
+	b->next = NULL;
 	b->path = xstrndup(path, plen);
 	b->hash = h;
-	buf_init(&b->body);
 	return b;
 }
 
@@ -801,11 +816,27 @@ batch_final(struct http_priv *p, struct hbatch *b, const char *why)
 			p->nslots--;
 			break;
 		}
-	batch_free(b);
+	/* keep it for the next batch: body and events emptied */
+	free(b->path);
+	free(b->url);
+	free(b->gz);
+	b->path = b->url = b->gz = NULL;
+	buf_reset(&b->body);
+	b->nev = 0;
+	b->attempts = 0;
+	b->retry_at = 0;
 	pthread_mutex_lock(&p->mu);
+	if (p->nspare < p->o.parallel + 2 &&
+	    b->body.cap <= 2 * p->o.batch_bytes + 64) {
+		b->next = p->spare;
+		p->spare = b;
+		p->nspare++;
+		b = NULL;
+	}
 	p->outstanding--;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+	batch_free(b);
 }
 
 /* Take queued batches into free slots; 1 when the thread may end. */
@@ -912,6 +943,12 @@ priv_free(struct http_priv *p)
 
 	for (i = 0; i < p->nopen; i++)
 		batch_free(p->open[i]);
+	while (p->spare) {
+		struct hbatch *b = p->spare;
+
+		p->spare = b->next;
+		batch_free(b);
+	}
 	while (p->qhead) {
 		struct hbatch *b = p->qhead;
 
