@@ -32,9 +32,8 @@ on_signal(int sig)
 }
 
 static enum MHD_Result
-handle(void *cls, struct MHD_Connection *c, const char *url,
-       const char *method, const char *version, const char *data,
-       size_t *size, void **con_cls)
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+       const char *version, const char *data, size_t *size, void **con_cls)
 {
 	(void)cls;
 	(void)url;
