@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "lib/errbuf.h"
 #include "sink/encoder.h"
+#include "sink/http-dst.h"
 #include "source/reader.h"
 #include "source/source.h"
 #include "sink/target.h"
@@ -358,6 +359,12 @@ check_globals(struct globals *g)
 		fprintf(stderr, "evpipe: -o: %s\n", eb.msg);
 		return eb.status;
 	}
+	if (target_is_http(out) &&
+	    (g->to != TO_NDJSON || g->out_flags & (ENC_RAW | ENC_JOIN)))
+		return usage_error("-o '%s': an HTTP target takes NDJSON "
+				   "events (--http-format array sends a JSON "
+				   "array), not --to, -r or -j",
+				   out);
 	if (target_is_broker(out) && g->to != TO_NDJSON)
 		return usage_error("-o '%s': a broker target takes NDJSON "
 				   "only (one message per event), not --to %s",

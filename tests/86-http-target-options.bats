@@ -58,6 +58,7 @@ teardown() {
 	assert_output --partial "no host after the scheme"
 	run "$EVPIPE" --to json -o 'http://127.0.0.1:8/x' cat /dev/null
 	assert_equal "$status" 2
+	assert_output "evpipe: -o 'http://127.0.0.1:8/x': an HTTP target takes NDJSON events (--http-format array sends a JSON array), not --to, -r or -j"
 	run "$EVPIPE" -o 'http://127.0.0.1:8/{input_meta.topic}' cat /dev/null
 	assert_output --partial "input_meta is null there"
 	run "$EVPIPE" --http-parallel 0 -o 'http://127.0.0.1:8/x' cat /dev/null
