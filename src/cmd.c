@@ -149,6 +149,51 @@ const struct opt global_opts[] = {
 	  NULL, 0 },
 	{ "nats-tls-key", 0, OPT_STRING, G(nats_tls_key), "FILE",
 	  "the private key of --nats-tls-cert", NULL, NULL, 0 },
+	{ "http-batch", 0, OPT_UINT, G(http.batch), "N",
+	  "send at most N events per request to http:// targets (default "
+	  "1000)",
+	  NULL, NULL, 0 },
+	{ "http-batch-bytes", 0, OPT_SIZE, G(http.batch_bytes), "SIZE",
+	  "close an http:// request body before it grows past SIZE (default "
+	  "4M)",
+	  NULL, NULL, 0 },
+	{ "http-batch-age", 0, OPT_DURATION, G(http.batch_age), "DUR",
+	  "while the input is busy, send what waits for an http:// target "
+	  "after DUR",
+	  NULL, NULL, 0 },
+	{ "http-format", 0, OPT_ENUM, G(http.format), "ndjson|array",
+	  "the body of http:// requests: NDJSON (default) or a JSON array",
+	  http_format_names, NULL, 0 },
+	{ "http-gzip", 0, OPT_BOOL, G(http.gzip), NULL,
+	  "gzip the body of http:// requests", NULL, NULL, 0 },
+	{ "http-header", 0, OPT_STRLIST, G(http.header), "'NAME: VALUE'",
+	  "add a header to http:// requests (repeatable; no secrets: see "
+	  "--http-header-file)",
+	  NULL, NULL, 0 },
+	{ "http-header-file", 0, OPT_STRING, G(http.header_file), "FILE",
+	  "add the headers of FILE ('NAME: VALUE' lines) to http:// requests",
+	  NULL, NULL, 0 },
+	{ "http-header-env", 0, OPT_STRLIST, G(http.header_env), "NAME=VAR",
+	  "add header NAME with the value of the environment variable VAR "
+	  "(repeatable)",
+	  NULL, NULL, 0 },
+	{ "http-parallel", 0, OPT_UINT, G(http.parallel), "N",
+	  "keep up to N http:// requests in flight (default 1: in order)", NULL,
+	  NULL, 0 },
+	{ "http-timeout", 0, OPT_DURATION, G(http.timeout), "DUR",
+	  "give up an http:// request attempt after DUR (default 30s)", NULL,
+	  NULL, 0 },
+	{ "http-retries", 0, OPT_UINT, G(http.retries), "N",
+	  "retry a failed http:// request N times (default 5)", NULL, NULL, 0 },
+	{ "http-backoff", 0, OPT_DURATION, G(http.backoff), "DUR",
+	  "wait about DUR before the first http:// retry, doubling (default "
+	  "200ms)",
+	  NULL, NULL, 0 },
+	{ "http-cacert", 0, OPT_STRING, G(http.cacert), "FILE",
+	  "verify https:// servers with the CA certificates in FILE", NULL,
+	  NULL, 0 },
+	{ "http-insecure", 0, OPT_BOOL, G(http.insecure), NULL,
+	  "do not verify the certificate of https:// servers", NULL, NULL, 0 },
 	OPT_NAMED_ARGS(G(named_args), " in expressions"),
 	{ "quiet", 'q', OPT_BOOL, G(quiet), NULL,
 	  "do not report rejected events or warnings on stderr", NULL, NULL,
@@ -253,9 +298,9 @@ cmd_print_usage(FILE *fp)
 	opt_print_help(global_opts, fp);
 	fputs("\nTARGET is -, PATH, PATH.gz, exec:COMMAND, tcp://HOST:PORT, "
 	      "unix:PATH,\n"
-	      "kafka://HOST:PORT/TOPIC[?key={EXPR}][&header=NAME:{EXPR}...] "
-	      "or\n"
-	      "nats://HOST:PORT/SUBJECT (evpipe-brokers(7)).\n"
+	      "kafka://HOST:PORT/TOPIC[?key={EXPR}][&header=NAME:{EXPR}...],\n"
+	      "nats://HOST:PORT/SUBJECT (evpipe-brokers(7)) or\n"
+	      "http[s]://HOST[:PORT]/PATH[/{EXPR}...] (evpipe-http(7)).\n"
 	      "ADDRESS is tcp://HOST:PORT, unix:PATH, udp://HOST:PORT,\n"
 	      "kafka://HOST:PORT/TOPIC?group=NAME or\n"
 	      "nats://HOST:PORT/STREAM?consumer=NAME (evpipe-brokers(7)).\n"

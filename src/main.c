@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "lib/errbuf.h"
 #include "sink/encoder.h"
+#include "sink/http-dst.h"
 #include "source/reader.h"
 #include "source/source.h"
 #include "sink/target.h"
@@ -319,6 +320,7 @@ check_globals(struct globals *g)
 	struct errbuf eb = { 0 };
 	int is_template = 0;
 
+	sink_http_opts = g->http; /* http_check() reads them */
 	/* A line is at most what the JSON scanner indexes (json-scan.h);
 	 * the bound also keeps max_line + 2 in the line reader from
 	 * wrapping around. */
@@ -357,6 +359,12 @@ check_globals(struct globals *g)
 		fprintf(stderr, "evpipe: -o: %s\n", eb.msg);
 		return eb.status;
 	}
+	if (target_is_http(out) &&
+	    (g->to != TO_NDJSON || g->out_flags & (ENC_RAW | ENC_JOIN)))
+		return usage_error("-o '%s': an HTTP target takes NDJSON "
+				   "events (--http-format array sends a JSON "
+				   "array), not --to, -r or -j",
+				   out);
 	if (target_is_broker(out) && g->to != TO_NDJSON)
 		return usage_error("-o '%s': a broker target takes NDJSON "
 				   "only (one message per event), not --to %s",
@@ -501,6 +509,7 @@ main(int argc, char **argv)
 	g.max_clients = DEFAULT_MAX_CLIENTS;
 	g.client_buffers = DEFAULT_CLIENT_BUFFERS;
 	g.linger = SINK_LINGER_NS;
+	http_opts_defaults(&g.http);
 	g.progress = -1;
 	status = parse_globals(&g, argc, argv, &i);
 	if (status != 0)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "opt.h"
+#include "sink/http-dst.h"
 #include "stage.h"
 
 enum on_error { ON_ERROR_SKIP, ON_ERROR_STOP };
@@ -49,6 +50,7 @@ struct globals {
 	struct strlist kafka_set; /* --kafka-set KEY=VALUE, repeatable */
 	const char *nats_creds, *nats_nkey, *nats_token_file;
 	const char *nats_tls_ca, *nats_tls_cert, *nats_tls_key;
+	struct http_opts http; /* --http-* (evpipe-http(7)) */
 };
 
 /* One stage as written on the command line, parsed but not started. */

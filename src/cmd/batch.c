@@ -1,7 +1,9 @@
 /*
  * cmd/batch.c -- group events into batches by count, size and age (per
  * key with -k); emit each batch as one JSON array, run a command per
- * batch (batch-exec.c), or write each batch to a file of its own.
+ * batch (batch-exec.c), write each batch to a file of its own, or POST
+ * it as one request of an http:// target (sink/http.c), its answer
+ * waited for.
  *
  * Open batches are kept in a list in the order of their first event.
  * Every batch has the same --interval, so that is also the order of their
@@ -29,6 +31,7 @@
 #include "expr/template.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
+#include "sink/http-dst.h"
 #include "sink/target.h"
 
 #define UNSET		UINT64_MAX
@@ -51,6 +54,7 @@ struct batch_ctx {
 	int keyed, array;
 	struct template *tpl;
 	struct bexec *bx;
+	struct sink *http;	   /* -t http://... */
 	struct batch *head, *tail; /* open, oldest first */
 	struct batch **table;	   /* -k: open batches by key hash */
 	size_t nbuckets, nopen;
@@ -183,10 +187,47 @@ batch_unlink(struct batch_ctx *ctx, struct batch *b)
 /* ---- failing a batch ---------------------------------------------------- */
 
 /*
- * Every event of b is a reject with reason why (status STATUS_REJECT, or
- * STATUS_IO when a file could not be written).  0, or -1 with eb filled
- * (the dead-letter target failed).
+ * Event i of b is a reject with reason why (status STATUS_REJECT, or
+ * STATUS_IO when a file or an HTTP target could not take it).  0, or -1
+ * with eb filled (the dead-letter target failed).
  */
+static int
+batch_reject_one(struct batch_ctx *ctx, struct batch *b, size_t i, int status,
+		 const char *why, unsigned attempts, int wstatus,
+		 struct errbuf *eb)
+{
+	struct record rec;
+	json_t *d = json_object(), *info = json_object();
+	int rc;
+
+	record_init(&rec, batch_src(b, i), b->ev[i].lineno,
+		    b->data.data + b->ev[i].off, b->ev[i].len);
+	rec.meta = batch_meta(b, i, &rec.metalen);
+	record_json(&rec, NULL); /* keep it as JSON in the record */
+	json_object_set_new(info, "seq", json_integer((json_int_t)b->seq));
+	json_object_set_new(info, "count", json_integer((json_int_t)b->n));
+	if (attempts)
+		json_object_set_new(info, "attempts", json_integer(attempts));
+	if (wstatus > 0 && WIFEXITED(wstatus))
+		json_object_set_new(info, "exit_status",
+				    json_integer(WEXITSTATUS(wstatus)));
+	else if (wstatus > 0 && WIFSIGNALED(wstatus))
+		json_object_set_new(info, "signal",
+				    json_integer(WTERMSIG(wstatus)));
+	json_object_set_new(d, "batch", info);
+	errbuf_set(eb, status, "batch %llu: %s", (unsigned long long)b->seq,
+		   why);
+	eb->detail = d;
+	rc = stage_reject(ctx->env, &rec, eb);
+	record_release(&rec);
+	if (rc == -1)
+		return -1;
+	if (rc == 1)
+		ctx->stop = 1;
+	return 0;
+}
+
+/* Every event of b is a reject (batch_reject_one()). */
 static int
 batch_reject(struct batch_ctx *ctx, struct batch *b, int status,
 	     const char *why, unsigned attempts, int wstatus, struct errbuf *eb)
@@ -194,39 +235,10 @@ batch_reject(struct batch_ctx *ctx, struct batch *b, int status,
 	size_t i;
 
 	ctx->failed++;
-	for (i = 0; i < b->n; i++) {
-		struct record rec;
-		json_t *d = json_object(), *info = json_object();
-		int rc;
-
-		record_init(&rec, batch_src(b, i), b->ev[i].lineno,
-			    b->data.data + b->ev[i].off, b->ev[i].len);
-		rec.meta = batch_meta(b, i, &rec.metalen);
-		record_json(&rec, NULL); /* keep it as JSON in the record */
-		json_object_set_new(info, "seq",
-				    json_integer((json_int_t)b->seq));
-		json_object_set_new(info, "count",
-				    json_integer((json_int_t)b->n));
-		if (attempts)
-			json_object_set_new(info, "attempts",
-					    json_integer(attempts));
-		if (wstatus > 0 && WIFEXITED(wstatus))
-			json_object_set_new(info, "exit_status",
-					    json_integer(WEXITSTATUS(wstatus)));
-		else if (wstatus > 0 && WIFSIGNALED(wstatus))
-			json_object_set_new(info, "signal",
-					    json_integer(WTERMSIG(wstatus)));
-		json_object_set_new(d, "batch", info);
-		errbuf_set(eb, status, "batch %llu: %s",
-			   (unsigned long long)b->seq, why);
-		eb->detail = d;
-		rc = stage_reject(ctx->env, &rec, eb);
-		record_release(&rec);
-		if (rc == -1)
+	for (i = 0; i < b->n; i++)
+		if (batch_reject_one(ctx, b, i, status, why, attempts, wstatus,
+				     eb) == -1)
 			return -1;
-		if (rc == 1)
-			ctx->stop = 1;
-	}
 	return 0;
 }
 
@@ -423,6 +435,47 @@ batch_write_file(struct batch_ctx *ctx, struct batch *b, struct errbuf *eb)
 	return rc;
 }
 
+/* ---- -t http://... --------------------------------------------------------
+ */
+
+/*
+ * POST b as one request and wait for its answer; the events the target
+ * gave back (an error status, retries used up) are rejected one by one,
+ * found in b by their bytes.  0, or -1 with eb filled.
+ */
+static int
+batch_post(struct batch_ctx *ctx, struct batch *b, struct errbuf *eb)
+{
+	struct errbuf teb = { 0 };
+	char why[512], *ev, *done;
+	size_t len, i, n = 0, sent;
+
+	if (sink_write_block(ctx->http, b->data.data, b->data.len, &sent,
+			     &teb) == -1)
+		return batch_reject(ctx, b, STATUS_IO, teb.msg, 0, -1, eb);
+	done = xcalloc(b->n, 1);
+	while (sink_take_failed(ctx->http, &ev, &len, why, sizeof why)) {
+		for (i = 0; i < b->n; i++)
+			if (!done[i] && b->ev[i].len == len &&
+			    memcmp(b->data.data + b->ev[i].off, ev, len) == 0)
+				break;
+		free(ev);
+		if (i == b->n)
+			continue; /* not of this batch: cannot be */
+		done[i] = 1;
+		if (n++ == 0)
+			ctx->failed++;
+		if (batch_reject_one(ctx, b, i, STATUS_IO, why, 0, -1, eb) ==
+		    -1) {
+			free(done);
+			return -1;
+		}
+	}
+	free(done);
+	ctx->delivered += b->n - n;
+	return 0;
+}
+
 /* ---- closing ------------------------------------------------------------ */
 
 /*
@@ -441,6 +494,11 @@ batch_close(struct batch_ctx *ctx, struct batch *b, int why, struct emit *out,
 	ctx->closed[why]++;
 	if (ctx->bx)
 		return bexec_submit(ctx->bx, b, eb);
+	if (ctx->http) {
+		r = batch_post(ctx, b, eb);
+		batch_recycle(ctx, b);
+		return r == -1 ? -1 : ctx->stop;
+	}
 	if (ctx->tpl) {
 		r = batch_write_file(ctx, b, eb);
 		batch_recycle(ctx, b);
@@ -509,7 +567,7 @@ batch_timer(void *arg, int64_t now, struct emit *out, struct errbuf *eb)
 			return -1;
 		if (rc == 1) {
 			r = 1;
-			if (!ctx->bx && !ctx->tpl)
+			if (ctx->array)
 				break; /* downstream is satisfied */
 		}
 	}
@@ -581,7 +639,17 @@ batch_init(void *arg, int argc, char **argv, const struct stage_env *env,
 			ctx->max_keys = 1000;
 		batch_rehash(ctx);
 	}
-	if (ctx->to) {
+	if (ctx->to && target_is_http(ctx->to)) {
+		if (ctx->mkdir)
+			return errbuf_set(eb, STATUS_USAGE,
+					  "--mkdir: only with a file --target");
+		if (target_check(ctx->to, eb) == -1)
+			return errbuf_prefix(eb, "--target");
+		ctx->http = sink_open_unbuffered(ctx->to, eb);
+		if (ctx->http == NULL)
+			return errbuf_prefix(eb, "--target");
+		http_sink_whole_writes(ctx->http);
+	} else if (ctx->to) {
 		if (ctx->to[0] == '\0')
 			return errbuf_set(
 				eb, STATUS_USAGE,
@@ -618,7 +686,7 @@ batch_init(void *arg, int argc, char **argv, const struct stage_env *env,
 					  "--timeout must be more than 0");
 		ctx->bx = bexec_new(&o);
 	}
-	ctx->array = !ctx->bx && !ctx->tpl;
+	ctx->array = !ctx->bx && !ctx->tpl && !ctx->http;
 	return 0;
 }
 
@@ -819,6 +887,8 @@ batch_free(void *arg)
 	struct batch *b;
 
 	bexec_free(ctx->bx, batch_recycle, ctx);
+	if (ctx->http)
+		sink_close(ctx->http, NULL);
 	while ((b = ctx->head) != NULL) {
 		ctx->head = b->next;
 		batch_destroy(b);
@@ -851,7 +921,9 @@ static const struct opt batch_opts[] = {
 	{ "exec", 0, OPT_STRING, C(exec), "CMD",
 	  "run sh -c CMD per batch, the batch on its stdin", NULL, NULL, 0 },
 	{ "target", 't', OPT_STRING, C(to), "TEMPLATE",
-	  "write each batch to a new file named by TEMPLATE", NULL, NULL, 0 },
+	  "write each batch to a new file named by TEMPLATE, or POST it to "
+	  "an http:// target",
+	  NULL, NULL, 0 },
 	{ "to", 0, OPT_RETIRED, 0, NULL,
 	  "--to is the output format; a batch's file is -t/--target", NULL,
 	  NULL, OPT_GLOBAL_OK },

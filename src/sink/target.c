@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "http-dst.h"
 #include "lib/errbuf.h"
 #include "target.h"
 #include "lib/xmalloc.h"
@@ -46,6 +47,11 @@ target_kind_any(const char *spec, const char **rest, int templates,
 		/* {EXPR} in the subject and ?msgid=: nats_check() */
 		*rest = spec;
 		return &sink_nats;
+	}
+	if (target_is_http(spec)) {
+		/* {EXPR} in the path only: http_check() */
+		*rest = spec;
+		return &sink_http;
 	}
 	if (strchr(spec, '{') != NULL &&
 	    (!templates || strcmp(spec, "-") == 0 ||
@@ -118,6 +124,8 @@ target_check(const char *spec, struct errbuf *eb)
 		return kafka_check(rest, spec, eb);
 	if (kind == &sink_nats)
 		return nats_check(rest, spec, eb);
+	if (kind == &sink_http)
+		return http_check(spec, eb);
 	return 0;
 }
 
@@ -138,6 +146,8 @@ target_check_template(const char *spec, int *is_template, struct errbuf *eb)
 				   eb); /* one sink: not a template */
 	if (kind == &sink_nats)
 		return nats_check(rest, spec, eb);
+	if (kind == &sink_http)
+		return http_check(spec, eb); /* renders its own path */
 	*is_template = strchr(spec, '{') != NULL;
 	return 0;
 }
@@ -147,7 +157,7 @@ target_is_broker(const char *spec)
 {
 	return strncmp(spec, "kafka://", 8) == 0 ||
 	       strncmp(spec, "nats://", 7) == 0 ||
-	       strncmp(spec, "nats+tls://", 11) == 0;
+	       strncmp(spec, "nats+tls://", 11) == 0 || target_is_http(spec);
 }
 
 struct broker_opts sink_broker_opts;
@@ -164,7 +174,9 @@ sink_take_failed(struct sink *s, char **event, size_t *len, char *why,
 void
 target_print_schemes(FILE *fp)
 {
-	fputs("-\nexec:\ntcp://\nunix:\nkafka://\nnats://\nnats+tls://\n", fp);
+	fputs("-\nexec:\ntcp://\nunix:\nkafka://\nnats://\nnats+tls://\n"
+	      "http://\nhttps://\n",
+	      fp);
 }
 
 static struct sink *
@@ -190,7 +202,8 @@ sink_open_any(const char *spec, int line_buffered, size_t bufsize, int fd,
 	    socket_check(kind, rest, spec, eb) == -1)
 		return NULL;
 	if ((kind == &sink_kafka && kafka_check(rest, spec, eb) == -1) ||
-	    (kind == &sink_nats && nats_check(rest, spec, eb) == -1))
+	    (kind == &sink_nats && nats_check(rest, spec, eb) == -1) ||
+	    (kind == &sink_http && http_check(spec, eb) == -1))
 		return NULL;
 	s = xcalloc(1, sizeof *s);
 	s->kind = kind;

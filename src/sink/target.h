@@ -12,6 +12,8 @@
  *   kafka://BROKERS/TOPIC[?key={EXPR}]   a Kafka topic (sink/kafka.c)
  *   nats://SERVERS/SUBJECT[?msgid={EXPR}] a NATS JetStream subject
  *                     (sink/nats.c; also nats+tls://)
+ *   http://HOST[:PORT]/PATH   batches of events POSTed (sink/http.c; also
+ *                     https://; {EXPR} in the path only)
  * A target holding "{" is a template, rendered per event: see sinkset.h
  * (split, route -t, tee -t); sink_open() refuses it.
  *
@@ -255,7 +257,11 @@ int socket_check(const struct sink_kind *kind, const char *rest,
 int sink_take_failed(struct sink *s, char **event, size_t *len, char *why,
 		     size_t whysz);
 
-/* Is spec a broker target (kafka://, nats://, nats+tls://)? */
+/*
+ * Is spec a target that acknowledges what it takes, and refuses events
+ * one by one: a broker (kafka://, nats://, nats+tls://) or HTTP
+ * (http://, https://)?
+ */
 int target_is_broker(const char *spec);
 
 /*
@@ -283,6 +289,6 @@ int nats_check(const char *rest, const char *spec, struct errbuf *eb);
 void target_print_schemes(FILE *fp);
 
 extern const struct sink_kind sink_stdout, sink_file, sink_gzip, sink_exec,
-	sink_tcp, sink_unix, sink_kafka, sink_nats;
+	sink_tcp, sink_unix, sink_kafka, sink_nats, sink_http;
 
 #endif
