@@ -999,14 +999,16 @@ ev_setpath_acc(struct ectx *c, json_t **acc, json_t *p, json_t *nv, int own)
 }
 
 /*
- * jq 1.6 _modify: each path gets the first output of f, or is deleted.
+ * jq 1.7.1 _modify: each path gets the first output of f; the paths f
+ * yields nothing for are deleted together at the end, so that deleting
+ * one does not move the ones after it ((.[] | select(. >= 2)) |= empty).
  * own: in is a reduce's accumulator that may change in place (one path).
  */
 static int
 ev_modify(struct ectx *c, json_t *in, json_t *paths, const struct enode *f,
 	  int op, json_t *operand, int own, json_t **out)
 {
-	json_t *acc = json_incref(in);
+	json_t *acc = json_incref(in), *dels = NULL;
 	size_t i;
 
 	own = own && json_array_size(paths) == 1;
@@ -1043,9 +1045,17 @@ ev_modify(struct ectx *c, json_t *in, json_t *paths, const struct enode *f,
 				json_decref(st.v);
 				json_decref(cur);
 				json_decref(acc);
+				json_decref(dels);
 				return rc;
 			}
 			nv = st.v;
+			if (!nv) {
+				if (!dels)
+					dels = json_array();
+				json_array_append(dels, p);
+				json_decref(cur);
+				continue;
+			}
 		} else if (op == OP_ALT) {
 			nv = json_incref(val_truthy(cur) ? cur : operand);
 		} else if (val_binop(c, op, cur, operand, &nv) < 0) {
@@ -1058,10 +1068,20 @@ ev_modify(struct ectx *c, json_t *in, json_t *paths, const struct enode *f,
 		if (rc < 0)
 			goto fail;
 	}
+	if (dels) {
+		json_t *next;
+
+		if (val_delpaths(c, acc, dels, &next) < 0)
+			goto fail;
+		json_decref(acc);
+		acc = next;
+		json_decref(dels);
+	}
 	*out = acc;
 	return 0;
 fail:
 	json_decref(acc);
+	json_decref(dels);
 	return -1;
 }
 
