@@ -936,6 +936,8 @@ red_init_cb(struct ectx *c, json_t *init, void *arg)
 static int
 paths_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
 {
+	if (ev_path_check(c, path, v) < 0)
+		return -1;
 	json_array_append((json_t *)arg, path);
 	return 0;
 }
@@ -1677,6 +1679,8 @@ static int
 path_append(struct ectx *c, json_t *path, json_t *k, json_t **out)
 {
 	*out = NULL;
+	if (path == c->bad && c->bad)
+		return ev_error(c, "Invalid path expression");
 	if (ev_tick_n(c, json_array_size(path)) < 0)
 		return -1;
 	*out = json_copy(path);
@@ -1691,6 +1695,39 @@ struct pidx_st {
 	void *arg;
 };
 
+/* Indexing or iterating a value from no path (jq's messages) */
+static int
+pbad_access(struct ectx *c, json_t *k, json_t *v)
+{
+	struct buf kb = BUF_INIT, vb = BUF_INIT;
+	int rc;
+
+	val_dump_trunc(k, 15, &kb);
+	val_dump_trunc(v, 30, &vb);
+	rc = ev_error(c,
+		      "Invalid path expression near attempt to access "
+		      "element %s of %s",
+		      kb.data, vb.data);
+	buf_release(&kb);
+	buf_release(&vb);
+	return rc;
+}
+
+static int
+pbad_iterate(struct ectx *c, json_t *v)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+
+	val_dump_trunc(v, 30, &b);
+	rc = ev_error(c,
+		      "Invalid path expression near attempt to iterate "
+		      "through %s",
+		      b.data);
+	buf_release(&b);
+	return rc;
+}
+
 static int
 pidx_subject_cb(struct ectx *c, json_t *path, json_t *s, void *arg)
 {
@@ -1698,6 +1735,15 @@ pidx_subject_cb(struct ectx *c, json_t *path, json_t *s, void *arg)
 	json_t *out, *p, *k;
 	int rc;
 
+	if (path == c->bad && c->bad) {
+		k = st->n->kind == EN_SLICE
+			    ? json_pack("{s:O,s:O}", "start", st->key, "end",
+					st->key2)
+			    : json_incref(st->key);
+		rc = pbad_access(c, k, s);
+		json_decref(k);
+		return rc;
+	}
 	if (st->n->kind == EN_SLICE) {
 		rc = val_slice(c, s, st->key, st->key2, &out);
 		k = json_pack("{s:O,s:O}", "start", st->key, "end", st->key2);
@@ -1760,6 +1806,8 @@ piter_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
 	struct piter_st *st = arg;
 	int rc = 0;
 
+	if (path == c->bad && c->bad)
+		return pbad_iterate(c, v);
 	if (json_is_array(v)) {
 		size_t i;
 
@@ -1828,6 +1876,10 @@ precurse(struct ectx *c, json_t *path, json_t *v, evp_fn fn, void *arg)
 		return ev_depth_error(c);
 	}
 	rc = fn(c, path, v, arg);
+	if (rc == 0 && path == c->bad && c->bad) {
+		c->depth--;
+		return pbad_iterate(c, v);
+	}
 	if (rc == 0 && (json_is_array(v) || json_is_object(v))) {
 		size_t i;
 
@@ -1912,20 +1964,19 @@ pif_cb(struct ectx *c, json_t *cond, void *arg)
 		   st->fn, st->arg);
 }
 
+/* A value from no path: on to the consumer with the bad path, so that
+ * the error names what is done with it next, as jq's does */
+struct pbad_st {
+	evp_fn fn;
+	void *arg;
+};
+
 static int
 pbad_cb(struct ectx *c, json_t *v, void *arg)
 {
-	struct buf b = BUF_INIT;
-	int rc;
+	struct pbad_st *st = arg;
 
-	(void)val_dump_max(v, &b, 12);
-	if (b.len > 11) {
-		b.len = 11;
-		buf_adds(&b, "...");
-	}
-	rc = ev_error(c, "Invalid path expression with result %s", b.data);
-	buf_release(&b);
-	return rc;
+	return st->fn(c, ev_bad_path(c), v, st->arg);
 }
 
 struct pas_st {
@@ -2008,7 +2059,9 @@ evp(struct ectx *c, const struct enode *n, json_t *path, json_t *in, evp_fn fn,
 		struct ptry_st st = { fn, arg, 0, 0 };
 
 		if (n->b) {
-			rc = ev(c, n, in, pbad_cb, NULL);
+			struct pbad_st bst = { fn, arg };
+
+			rc = ev(c, n, in, pbad_cb, &bst);
 			break;
 		}
 		rc = evp(c, n->a, path, in, ptry_cb, &st);
@@ -2059,7 +2112,11 @@ evp(struct ectx *c, const struct enode *n, json_t *path, json_t *in, evp_fn fn,
 			rc = fn(c, path, json_null(), arg);
 			break;
 		}
-		rc = ev(c, n, in, pbad_cb, NULL);
+		{
+			struct pbad_st bst = { fn, arg };
+
+			rc = ev(c, n, in, pbad_cb, &bst);
+		}
 	}
 	c->depth--;
 	return rc;

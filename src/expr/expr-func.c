@@ -1454,6 +1454,8 @@ path_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
 {
 	struct path_st *st = arg;
 
+	if (ev_path_check(c, path, v) < 0)
+		return -1;
 	return st->fn(c, path, st->arg);
 }
 
@@ -1493,6 +1495,8 @@ PGEN(p_getpath)
 {
 	struct sel_st st = { call, in, path, NULL, fn, arg };
 
+	if (ev_path_check(c, path, in) < 0)
+		return -1;
 	return ev(c, call->args[0], in, pgetpath_cb, &st);
 }
 

@@ -48,9 +48,11 @@ val_is_nan(json_t *v)
 json_t *
 val_number(double d)
 {
+	/* 2^53 and beyond: a double, which equals every integer that
+	 * rounds to it, as jq compares a computed number */
 	if (!isfinite(d))
 		return jnum_special(d);
-	if (d == floor(d) && fabs(d) <= 9007199254740992.0 &&
+	if (d == floor(d) && fabs(d) < 9007199254740992.0 &&
 	    !(d == 0 && signbit(d)))
 		return json_integer((json_int_t)d);
 	return json_real(d);
@@ -699,6 +701,40 @@ ectx_release(struct ectx *c)
 {
 	json_decref(c->u8.str);
 	c->u8.str = NULL;
+	json_decref(c->bad);
+	c->bad = NULL;
+}
+
+json_t *
+ev_bad_path(struct ectx *c)
+{
+	if (!c->bad)
+		c->bad = json_array();
+	return c->bad;
+}
+
+void
+val_dump_trunc(json_t *v, size_t size, struct buf *out)
+{
+	(void)val_dump_max(v, out, size);
+	if (out->len > size - 1) {
+		out->len = size - 4;
+		buf_adds(out, "...");
+	}
+}
+
+int
+ev_path_check(struct ectx *c, json_t *path, json_t *v)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+
+	if (path != c->bad || !c->bad)
+		return 0;
+	val_dump_trunc(v, 15, &b);
+	rc = ev_error(c, "Invalid path expression with result %s", b.data);
+	buf_release(&b);
+	return rc;
 }
 
 /* ---- indexing ---------------------------------------------------------- */
