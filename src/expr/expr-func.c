@@ -337,13 +337,18 @@ CFN(f_implode)
 		json_t *v = json_array_get(in, i);
 		double d;
 
-		if (!val_is_number(v)) {
+		if (!val_is_number(v) || isnan(val_num(v))) {
 			buf_release(&b);
-			return ev_error(c, "Unicode codepoint must be numeric");
+			return need_kind_error(c, v,
+					       "can't be imploded, unicode "
+					       "codepoint needs to be numeric");
 		}
 		d = val_num(v);
-		put_codepoint(&b,
-			      d >= 0 && d <= 0x10FFFF ? (unsigned)d : 0xFFFD);
+		/* jq 1.7.1: U+FFFD for what is no code point */
+		put_codepoint(&b, d >= 0 && d <= 0x10FFFF &&
+						  !(d >= 0xD800 && d <= 0xDFFF)
+					  ? (unsigned)d
+					  : 0xFFFD);
 	}
 	*out = val_string(b.data, b.len);
 	buf_release(&b);
