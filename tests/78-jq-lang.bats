@@ -481,3 +481,11 @@ jqmap() {
 	jqmap 'null' '$__prog_args'
 	assert_failure 2
 }
+
+@test "while and until: a condition with several outputs, or none, takes a branch for each (as jq)" {
+	jqmap '0' '[while(. < 3, . < 2; . + 1)]'
+	assert_success
+	assert_output '[0,1,2,1,2,0,1,2,1,2]'
+	jqmap '[0,2]' '[.[] | while(. < 3, . < 1; . + 1)], [.[] | until(. > 2, . > 3; . + 2)], [while(empty; . + 1)]'
+	assert_output $'[0,1,2,0,1,2,2]\n[4,4,4,4,4,4,4,4,4,4,4,4]\n[]'
+}

@@ -1911,6 +1911,56 @@ truth_cb(struct ectx *c, json_t *v, void *arg)
 	return 0;
 }
 
+/* Each output of step on v, looped on in turn. */
+static int
+loop_steps(struct ectx *c, json_t *v, struct loop_st *st)
+{
+	json_t *nexts = ev_collect(c, st->step, v);
+	size_t i;
+	int rc = 0;
+
+	if (!nexts)
+		return -1;
+	if (++c->depth > EXPR_MAX_DEPTH) {
+		c->depth--;
+		json_decref(nexts);
+		return ev_error(c, "expression nesting too deep");
+	}
+	for (i = 0; rc == 0 && i < json_array_size(nexts); i++)
+		rc = loop_value(c, json_array_get(nexts, i), st);
+	c->depth--;
+	json_decref(nexts);
+	return rc;
+}
+
+/*
+ * A condition with no output or several: jq's "if cond then A else B
+ * end" takes one branch per output, in order (none: nothing).
+ */
+static int
+loop_branches(struct ectx *c, json_t *v, struct loop_st *st)
+{
+	json_t *conds = ev_collect(c, st->cond, v);
+	size_t i;
+	int rc = 0;
+
+	if (!conds)
+		return -1;
+	for (i = 0; rc == 0 && i < json_array_size(conds); i++) {
+		int t = val_truthy(json_array_get(conds, i));
+
+		if (st->kind == LOOP_WHILE && t) {
+			rc = st->fn(c, v, st->arg);
+			if (rc == 0)
+				rc = loop_steps(c, v, st);
+		} else if (st->kind == LOOP_UNTIL) {
+			rc = t ? st->fn(c, v, st->arg) : loop_steps(c, v, st);
+		}
+	}
+	json_decref(conds);
+	return rc;
+}
+
 static int
 loop_value(struct ectx *c, json_t *v, struct loop_st *st)
 {
@@ -1930,11 +1980,8 @@ loop_value(struct ectx *c, json_t *v, struct loop_st *st)
 			if (rc != 0)
 				break;
 			if (t.n != 1) {
-				rc = ev_error(c,
-					      "%s condition must yield one "
-					      "value in evpipe",
-					      st->kind == LOOP_WHILE ? "while"
-								     : "until");
+				/* none or several: one branch each, as jq */
+				rc = loop_branches(c, cur, st);
 				break;
 			}
 			if (st->kind == LOOP_UNTIL && t.t) {
