@@ -480,6 +480,10 @@ jqmap() {
 	[[ $stderr == *"halt_error is not supported by evpipe"* ]] || fail "$stderr"
 	jqmap 'null' '$__prog_args'
 	assert_failure 2
+	[[ $stderr == *'$__prog_args is not supported by evpipe'* ]] || fail "$stderr"
+	jqmap '1' '. as $__prog_args | $__prog_args'
+	assert_success
+	assert_output '1'
 }
 
 @test "while and until: a condition with several outputs, or none, takes a branch for each (as jq)" {

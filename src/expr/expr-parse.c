@@ -293,6 +293,11 @@ parse_var_ref(struct parser *p)
 			}
 		}
 	}
+	if (len == 11 && memcmp(name, "__prog_args", 11) == 0) {
+		/* jq's command line's, which evpipe does not have */
+		parse_fail(p, pos, "$__prog_args is not supported by evpipe");
+		return NULL;
+	}
 	parse_fail(p, pos, "$%.*s is not defined", (int)(len > 40 ? 40 : len),
 		   name);
 	return NULL;
@@ -635,7 +640,6 @@ static const char *const parse_unsupported[] = {
 	"tostream/1",
 	"fromstream/0",
 	"truncate_stream/0",
-	"$__prog_args",
 	NULL,
 };
 

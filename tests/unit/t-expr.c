@@ -142,7 +142,7 @@ main(void)
 	bad("{(0): 1}", 2, "Cannot use number (0) as object key");
 	bad("input", 0, "input is not supported");
 	bad("halt_error", 0, "halt_error is not supported");
-	bad("$__prog_args", 0, "is not defined");
+	bad("$__prog_args", 0, "$__prog_args is not supported by evpipe");
 	bad("getpath", 0, "getpath/0 is not defined; did you mean getpath/1?");
 	/* the caret line */
 	expr_caret(".a | foo(1)", 5, &b);
