@@ -1161,8 +1161,11 @@ val_dels(struct ectx *c, json_t *t, json_t *keys, json_t **out)
 static int val_delpaths_sorted(struct ectx *, json_t *v, json_t **ps, size_t n,
 			       size_t start, json_t **out);
 
-/* Delete paths ps[0..n) from sub, the value at key k of *cur, and put the
- * result back at k. */
+/*
+ * Delete paths ps[0..n) from sub, the value at key k of *cur, and put the
+ * result back at k: in a copy of *cur made once, changed in place after
+ * that (del(.[].a) on a long array copies it once, not once a member).
+ */
 static int
 delpaths_under(struct ectx *c, json_t **cur, json_t *k, json_t *sub,
 	       json_t **ps, size_t n, size_t start)
@@ -1172,8 +1175,17 @@ delpaths_under(struct ectx *c, json_t **cur, json_t *k, json_t *sub,
 
 	if (val_delpaths_sorted(c, sub, ps, n, start, &nsub) < 0)
 		return -1;
+	if ((*cur)->refcount != 1) {
+		if (ev_tick_n(c, val_copy_steps(*cur)) < 0) {
+			json_decref(nsub);
+			return -1;
+		}
+		next = json_copy(*cur);
+		json_decref(*cur);
+		*cur = next;
+	}
 	step = json_pack("[O]", k);
-	rc = val_setpath(c, *cur, step, 0, nsub, &next);
+	rc = val_setpath_own(c, *cur, step, nsub, &next);
 	json_decref(step);
 	json_decref(nsub);
 	if (rc < 0)
