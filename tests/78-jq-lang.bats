@@ -493,3 +493,9 @@ jqmap() {
 	jqmap '[0,2]' '[.[] | while(. < 3, . < 1; . + 1)], [.[] | until(. > 2, . > 3; . + 2)], [while(empty; . + 1)]'
 	assert_output $'[0,1,2,0,1,2,2]\n[4,4,4,4,4,4,4,4,4,4,4,4]\n[]'
 }
+
+@test "del under every member of a long array copies the array once (it ran out of steps)" {
+	jqmap 'null' '[range(20000) | {a: ., b: .}] | del(.[].a) | length, .[-1], ([.[].a] | unique)'
+	assert_success
+	assert_output $'20000\n{"b":19999}\n[null]'
+}
