@@ -1438,7 +1438,7 @@ ev_user(struct ectx *c, const struct enode *n, json_t *path, json_t *in,
 			 (!target->caller || target->caller->single);
 	}
 	st.out_slots = mem;
-	st.scratch = mem + ns;
+	st.scratch = mem ? mem + ns : NULL; /* no variables: no memory */
 	c->frame = st.in_frame;
 	if (single && pfn)
 		rc = evp(c, body, path, in, fone_pcb, &one);
