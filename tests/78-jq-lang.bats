@@ -311,3 +311,191 @@ jqmap() {
 	run --separate-stderr "$EVPIPE" map -- '[builtins | length > 100, (builtins | index("length/0") != null), (builtins | any(startswith("_")))]' <<<'null'
 	assert_output '[true,true,false]'
 }
+
+# ---- jq 1.7.1's results where evpipe used to differ ---------------------------
+
+@test "del and delpaths: all paths at once, from the value as it was (jq.test:1018, 1033)" {
+	jqmap '[0,1,2,3,4,5,6,7,8,9]' 'del(.[1], .[-6], .[2], .[-3:9])'
+	assert_success
+	assert_output '[0,3,5,6,9]'
+	jqmap '[1,2,3]' 'delpaths([[-200]])'
+	assert_success
+	assert_output '[1,2,3]'
+	jqmap '{"a":[1,{"b":2,"c":3}],"d":4}' 'del(.a[1].b, .a[0], .d)'
+	assert_output '{"a":[{"c":3}]}'
+	jqmap '{"a":1}' 'try delpaths([[0]]) catch .'
+	assert_output '"Cannot delete number field of object"'
+}
+
+@test "|= empty deletes the paths at the end, as jq 1.7.1 (jq.test:1111, 1115, 1119, 2002)" {
+	jqmap '[1,5,3,0,7]' '(.[] | select(. >= 2)) |= empty'
+	assert_success
+	assert_output '[1,0]'
+	jqmap '{"foo":[0,1,2,3,4,5]}' '.foo[1,4,2,3] |= empty'
+	assert_output '{"foo":[0,5]}'
+	jqmap '[0,1,2,3,4,5]' '.[] |= select(. % 2 == 0)'
+	assert_output '[0,2,4]'
+	jqmap '["1", "2a", "3", 4]' '.[] |= try tonumber'
+	assert_output '[1,3,4]'
+}
+
+@test "nth, bsearch, repeat and walk as jq 1.7.1 (jq.test:331, 1550, 2033, 2038; man.test:629)" {
+	jqmap '10' '[nth(0,5,9,10,15; range(.)), try nth(-1; range(.)) catch .]'
+	assert_success
+	assert_output '[0,5,9,"nth doesn'"'"'t support negative indices"]'
+	jqmap '[1,2,3]' 'bsearch(0,2,4)'
+	assert_output $'-1\n1\n-4'
+	jqmap '1' '[repeat(.*2, error)?]'
+	assert_output '[2]'
+	jqmap '1' '[limit(5; repeat(.*2))]'
+	assert_output '[2,2,2,2,2]'
+	jqmap '{"x":0}' '[walk(.,1)]'
+	assert_output '[{"x":0},1]'
+	jqmap '{"a":1,"b":[]}' 'walk(select(IN({}, []) | not))'
+	assert_output '{"a":1}'
+}
+
+@test "a string times a number: (int)n copies, null below 0 (jq.test:1360)" {
+	jqmap '[-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 3.7, 10.0]' '[.[] * "abc"]'
+	assert_success
+	assert_output '[null,null,"","","abc","abc","abcabcabc","abcabcabcabcabcabcabcabcabcabc"]'
+	jqmap '2' '"ab" * ., . * "ab", ("x" * nan)'
+	assert_output $'"abab"\n"abab"\nnull'
+}
+
+@test "fractional and huge indices and slices (jq.test:2043-2091)" {
+	jqmap 'null' '[range(10)] | .[1.7:-4294967296], .[1.2:3.5], .[1.7:4294967295]'
+	assert_success
+	assert_output $'[]\n[1,2,3]\n[1,2,3,4,5,6,7,8,9]'
+	jqmap 'null' '[[range(10)] | .[1.1,1.5,1.7]], ([range(5)] | .[1.1] = 5), ([range(3)] | .[nan])'
+	assert_output $'[1,1,1]\n[0,5,2,3,4]\nnull'
+	jqmap 'null' 'try ([range(3)] | .[nan] = 9) catch ., try ("foobar" | .[1.5:3.5] = "xyz") catch .'
+	assert_output $'"Cannot set array element at NaN index"\n"Cannot update string slices"'
+}
+
+@test "error messages jq.test compares: invalid path expressions, remainder by zero (jq.test:976-984, 1131, 1709)" {
+	jqmap '{"a":[{"b":0}]}' 'try path(.a | map(select(.b == 0)) | .[0]) catch ., try path(.a | map(select(.b == 0)) | .c) catch ., try path(.a | map(select(.b == 0)) | .[]) catch .'
+	assert_success
+	assert_output $'"Invalid path expression near attempt to access element 0 of [{\\"b\\":0}]"\n"Invalid path expression near attempt to access element \\"c\\" of [{\\"b\\":0}]"\n"Invalid path expression near attempt to iterate through [{\\"b\\":0}]"'
+	jqmap '[{"a":0},{"a":1}]' 'try ((map(select(.a == 1))[].b) = 10) catch .'
+	assert_output '"Invalid path expression near attempt to iterate through [{\"a\":1}]"'
+	jqmap '{"a":1}' 'try path(1) catch ., try path(tostream) catch .'
+	assert_output $'"Invalid path expression with result 1"\n"Invalid path expression with result [[\\"a\\"],1]"'
+	jqmap '0' 'try (1%.) catch ., [nan % 1, 1 % nan | isnan]'
+	assert_output $'"number (1) and number (0) cannot be divided (remainder) because the divisor is zero"\n[true,true]'
+}
+
+@test "big numbers: literals compare exactly, a computed number as a double (jq.test:1847, 1871)" {
+	jqmap 'null' '13911860366432393 == 13911860366432392'
+	assert_success
+	assert_output 'false'
+	jqmap '[-9007199254740993, 9007199254740993, 13911860366432393]' '.[] as $n | $n+0 | [., tostring, . == $n]'
+	assert_output $'[-9007199254740992,"-9007199254740992",true]\n[9007199254740992,"9007199254740992",true]\n[13911860366432392,"13911860366432392",true]'
+}
+
+@test "implode's errors, on a nan the expression makes (jq.test:2019 reads nan from its input)" {
+	jqmap 'null' '[123,["a"],[nan]] | map(try implode catch .)'
+	assert_success
+	assert_output '["implode input must be an array","string (\"a\") can'"'"'t be imploded, unicode codepoint needs to be numeric","number (null) can'"'"'t be imploded, unicode codepoint needs to be numeric"]'
+}
+
+@test "unary minus after try and catch, and in object values (jq.test:1665)" {
+	jqmap '"a"' 'try -. catch .'
+	assert_success
+	assert_output '"string (\"a\") cannot be negated"'
+	jqmap '3' 'try - - . catch ., {a: -., b: - . | -.}, [-.]'
+	assert_output $'3\n{"a":-3,"b":3}\n[-3]'
+	jqmap '1' 'try error catch -.'
+	assert_output '-1'
+}
+
+@test "keywords as object keys and fields, {\$x: v} (jq.test:1926)" {
+	jqmap 'null' '1 as $x | "2" as $y | "3" as $z | { $x, as, $y: 4, ($z): 5, if: 6, foo: 7 }'
+	assert_success
+	assert_output '{"x":1,"as":null,"2":4,"3":5,"if":6,"foo":7}'
+	jqmap '{"as":1,"then":2,"reduce":3}' '.as, .then, {reduce, $__loc__}'
+	assert_output $'1\n2\n{"reduce":3,"__loc__":{"file":"<top-level>","line":1}}'
+}
+
+@test "a constant object key that is no string is an error of the program (jq.test:113, 117)" {
+	jqmap 'null' '{(0):1}'
+	assert_failure 2
+	[[ $stderr == *"Cannot use number (0) as object key"* ]] || fail "$stderr"
+	jqmap 'null' '{non_const:., (true):1}'
+	assert_failure 2
+	[[ $stderr == *"Cannot use boolean (true) as object key"* ]] || fail "$stderr"
+	jqmap 'null' '{(1,"a"):1}'
+	assert_failure 1
+	[[ $stderr == *"Cannot use number (1) as object key"* ]] || fail "$stderr"
+}
+
+@test "debug and stderr write to stderr, the value goes on (jq.test:1953)" {
+	jqmap '1' 'debug, debug("m", "n"), stderr'
+	assert_success
+	assert_output $'1\n1\n1'
+	assert_equal "$stderr" $'["DEBUG:",1]\n["DEBUG:","m"]\n["DEBUG:","n"]\n1'
+}
+
+@test "localtime, strflocaltime, mktime and gmtime with the zone of TZ (jq.test:1566, 1575)" {
+	TZ=Asia/Tokyo run --separate-stderr "$EVPIPE" map -- 'localtime, strflocaltime("%Y-%m-%dT%H:%M:%S %Z"), (localtime | mktime), (gmtime | mktime), strftime("%H %Z")' <<<1425599507
+	assert_success
+	assert_output $'[2015,2,6,8,51,47,5,64]\n"2015-03-06T08:51:47 JST"\n1425631907\n1425599507\n"23 UTC"'
+	TZ=UTC run --separate-stderr "$EVPIPE" map -- 'localtime == gmtime' <<<1425599507
+	assert_output 'true'
+	jqmap '["a",1,2,3,4,5,6,7]' 'try strflocaltime("%Y") catch ., try mktime catch ., try localtime catch .'
+	assert_output $'"strflocaltime/1 requires parsed datetime inputs"\n"mktime requires parsed datetime inputs"\n"localtime() requires a number"'
+}
+
+@test "trim, ltrim, rtrim, toarray, have_literal_numbers, have_decnum, frexp, modf, lgamma_r" {
+	jqmap '" \t a b \n"' '[trim, ltrim, rtrim], try (1 | trim) catch .'
+	assert_success
+	assert_output $'["a b","a b \\n"," \\t a b"]\n"number (1) trim input must be a string"'
+	jqmap '1' '[toarray, ([2] | toarray), have_literal_numbers, have_decnum]'
+	assert_output '[[1],[2],true,false]'
+	jqmap '8.5' '[frexp, modf, (2 | lgamma_r)]'
+	assert_output '[[0.53125,4],[0.5,8],[0,1]]'
+}
+
+@test "\$ENV and env read the real environment (man.test:661, 665)" {
+	PAGER=less run --separate-stderr "$EVPIPE" map -- '$ENV.PAGER, env.PAGER' <<<null
+	assert_success
+	assert_output $'"less"\n"less"'
+}
+
+@test "@uri keeps only the unreserved characters, @html writes &apos; (jq.test:64)" {
+	jqmap '"!()<>&'"'"'\"\t~-_.a\u0000"' '@uri, @html'
+	assert_success
+	assert_output $'"%21%28%29%3C%3E%26%27%22%09~-_.a%00"\n"!()&lt;&gt;&amp;&apos;&quot;\\t~-_.a\\u0000"'
+}
+
+@test "still refused, with a clear message: modules, input, halt, \$__prog_args" {
+	jqmap 'null' 'import "a" as a; .'
+	assert_failure 2
+	[[ $stderr == *"modules (import) are not supported by evpipe"* ]] || fail "$stderr"
+	jqmap 'null' 'modulemeta'
+	[[ $stderr == *"modulemeta is not supported by evpipe"* ]] || fail "$stderr"
+	jqmap 'null' '[inputs]'
+	[[ $stderr == *"inputs is not supported by evpipe"* ]] || fail "$stderr"
+	jqmap 'null' 'halt_error'
+	[[ $stderr == *"halt_error is not supported by evpipe"* ]] || fail "$stderr"
+	jqmap 'null' '$__prog_args'
+	assert_failure 2
+	[[ $stderr == *'$__prog_args is not supported by evpipe'* ]] || fail "$stderr"
+	jqmap '1' '. as $__prog_args | $__prog_args'
+	assert_success
+	assert_output '1'
+}
+
+@test "while and until: a condition with several outputs, or none, takes a branch for each (as jq)" {
+	jqmap '0' '[while(. < 3, . < 2; . + 1)]'
+	assert_success
+	assert_output '[0,1,2,1,2,0,1,2,1,2]'
+	jqmap '[0,2]' '[.[] | while(. < 3, . < 1; . + 1)], [.[] | until(. > 2, . > 3; . + 2)], [while(empty; . + 1)]'
+	assert_output $'[0,1,2,0,1,2,2]\n[4,4,4,4,4,4,4,4,4,4,4,4]\n[]'
+}
+
+@test "del under every member of a long array copies the array once (it ran out of steps)" {
+	jqmap 'null' '[range(20000) | {a: ., b: .}] | del(.[].a) | length, .[-1], ([.[].a] | unique)'
+	assert_success
+	assert_output $'20000\n{"b":19999}\n[null]'
+}

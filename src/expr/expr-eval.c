@@ -936,6 +936,8 @@ red_init_cb(struct ectx *c, json_t *init, void *arg)
 static int
 paths_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
 {
+	if (ev_path_check(c, path, v) < 0)
+		return -1;
 	json_array_append((json_t *)arg, path);
 	return 0;
 }
@@ -999,14 +1001,16 @@ ev_setpath_acc(struct ectx *c, json_t **acc, json_t *p, json_t *nv, int own)
 }
 
 /*
- * jq 1.6 _modify: each path gets the first output of f, or is deleted.
+ * jq 1.7.1 _modify: each path gets the first output of f; the paths f
+ * yields nothing for are deleted together at the end, so that deleting
+ * one does not move the ones after it ((.[] | select(. >= 2)) |= empty).
  * own: in is a reduce's accumulator that may change in place (one path).
  */
 static int
 ev_modify(struct ectx *c, json_t *in, json_t *paths, const struct enode *f,
 	  int op, json_t *operand, int own, json_t **out)
 {
-	json_t *acc = json_incref(in);
+	json_t *acc = json_incref(in), *dels = NULL;
 	size_t i;
 
 	own = own && json_array_size(paths) == 1;
@@ -1043,9 +1047,17 @@ ev_modify(struct ectx *c, json_t *in, json_t *paths, const struct enode *f,
 				json_decref(st.v);
 				json_decref(cur);
 				json_decref(acc);
+				json_decref(dels);
 				return rc;
 			}
 			nv = st.v;
+			if (!nv) {
+				if (!dels)
+					dels = json_array();
+				json_array_append(dels, p);
+				json_decref(cur);
+				continue;
+			}
 		} else if (op == OP_ALT) {
 			nv = json_incref(val_truthy(cur) ? cur : operand);
 		} else if (val_binop(c, op, cur, operand, &nv) < 0) {
@@ -1058,10 +1070,20 @@ ev_modify(struct ectx *c, json_t *in, json_t *paths, const struct enode *f,
 		if (rc < 0)
 			goto fail;
 	}
+	if (dels) {
+		json_t *next;
+
+		if (val_delpaths(c, acc, dels, &next) < 0)
+			goto fail;
+		json_decref(acc);
+		acc = next;
+		json_decref(dels);
+	}
 	*out = acc;
 	return 0;
 fail:
 	json_decref(acc);
+	json_decref(dels);
 	return -1;
 }
 
@@ -1416,7 +1438,7 @@ ev_user(struct ectx *c, const struct enode *n, json_t *path, json_t *in,
 			 (!target->caller || target->caller->single);
 	}
 	st.out_slots = mem;
-	st.scratch = mem + ns;
+	st.scratch = mem ? mem + ns : NULL; /* no variables: no memory */
 	c->frame = st.in_frame;
 	if (single && pfn)
 		rc = evp(c, body, path, in, fone_pcb, &one);
@@ -1657,6 +1679,8 @@ static int
 path_append(struct ectx *c, json_t *path, json_t *k, json_t **out)
 {
 	*out = NULL;
+	if (path == c->bad && c->bad)
+		return ev_error(c, "Invalid path expression");
 	if (ev_tick_n(c, json_array_size(path)) < 0)
 		return -1;
 	*out = json_copy(path);
@@ -1671,6 +1695,39 @@ struct pidx_st {
 	void *arg;
 };
 
+/* Indexing or iterating a value from no path (jq's messages) */
+static int
+pbad_access(struct ectx *c, json_t *k, json_t *v)
+{
+	struct buf kb = BUF_INIT, vb = BUF_INIT;
+	int rc;
+
+	val_dump_trunc(k, 15, &kb);
+	val_dump_trunc(v, 30, &vb);
+	rc = ev_error(c,
+		      "Invalid path expression near attempt to access "
+		      "element %s of %s",
+		      kb.data, vb.data);
+	buf_release(&kb);
+	buf_release(&vb);
+	return rc;
+}
+
+static int
+pbad_iterate(struct ectx *c, json_t *v)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+
+	val_dump_trunc(v, 30, &b);
+	rc = ev_error(c,
+		      "Invalid path expression near attempt to iterate "
+		      "through %s",
+		      b.data);
+	buf_release(&b);
+	return rc;
+}
+
 static int
 pidx_subject_cb(struct ectx *c, json_t *path, json_t *s, void *arg)
 {
@@ -1678,6 +1735,15 @@ pidx_subject_cb(struct ectx *c, json_t *path, json_t *s, void *arg)
 	json_t *out, *p, *k;
 	int rc;
 
+	if (path == c->bad && c->bad) {
+		k = st->n->kind == EN_SLICE
+			    ? json_pack("{s:O,s:O}", "start", st->key, "end",
+					st->key2)
+			    : json_incref(st->key);
+		rc = pbad_access(c, k, s);
+		json_decref(k);
+		return rc;
+	}
 	if (st->n->kind == EN_SLICE) {
 		rc = val_slice(c, s, st->key, st->key2, &out);
 		k = json_pack("{s:O,s:O}", "start", st->key, "end", st->key2);
@@ -1740,6 +1806,8 @@ piter_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
 	struct piter_st *st = arg;
 	int rc = 0;
 
+	if (path == c->bad && c->bad)
+		return pbad_iterate(c, v);
 	if (json_is_array(v)) {
 		size_t i;
 
@@ -1808,6 +1876,10 @@ precurse(struct ectx *c, json_t *path, json_t *v, evp_fn fn, void *arg)
 		return ev_depth_error(c);
 	}
 	rc = fn(c, path, v, arg);
+	if (rc == 0 && path == c->bad && c->bad) {
+		c->depth--;
+		return pbad_iterate(c, v);
+	}
 	if (rc == 0 && (json_is_array(v) || json_is_object(v))) {
 		size_t i;
 
@@ -1892,20 +1964,19 @@ pif_cb(struct ectx *c, json_t *cond, void *arg)
 		   st->fn, st->arg);
 }
 
+/* A value from no path: on to the consumer with the bad path, so that
+ * the error names what is done with it next, as jq's does */
+struct pbad_st {
+	evp_fn fn;
+	void *arg;
+};
+
 static int
 pbad_cb(struct ectx *c, json_t *v, void *arg)
 {
-	struct buf b = BUF_INIT;
-	int rc;
+	struct pbad_st *st = arg;
 
-	(void)val_dump_max(v, &b, 12);
-	if (b.len > 11) {
-		b.len = 11;
-		buf_adds(&b, "...");
-	}
-	rc = ev_error(c, "Invalid path expression with result %s", b.data);
-	buf_release(&b);
-	return rc;
+	return st->fn(c, ev_bad_path(c), v, st->arg);
 }
 
 struct pas_st {
@@ -1988,7 +2059,9 @@ evp(struct ectx *c, const struct enode *n, json_t *path, json_t *in, evp_fn fn,
 		struct ptry_st st = { fn, arg, 0, 0 };
 
 		if (n->b) {
-			rc = ev(c, n, in, pbad_cb, NULL);
+			struct pbad_st bst = { fn, arg };
+
+			rc = ev(c, n, in, pbad_cb, &bst);
 			break;
 		}
 		rc = evp(c, n->a, path, in, ptry_cb, &st);
@@ -2039,7 +2112,11 @@ evp(struct ectx *c, const struct enode *n, json_t *path, json_t *in, evp_fn fn,
 			rc = fn(c, path, json_null(), arg);
 			break;
 		}
-		rc = ev(c, n, in, pbad_cb, NULL);
+		{
+			struct pbad_st bst = { fn, arg };
+
+			rc = ev(c, n, in, pbad_cb, &bst);
+		}
 	}
 	c->depth--;
 	return rc;

@@ -337,13 +337,18 @@ CFN(f_implode)
 		json_t *v = json_array_get(in, i);
 		double d;
 
-		if (!val_is_number(v)) {
+		if (!val_is_number(v) || isnan(val_num(v))) {
 			buf_release(&b);
-			return ev_error(c, "Unicode codepoint must be numeric");
+			return need_kind_error(c, v,
+					       "can't be imploded, unicode "
+					       "codepoint needs to be numeric");
 		}
 		d = val_num(v);
-		put_codepoint(&b,
-			      d >= 0 && d <= 0x10FFFF ? (unsigned)d : 0xFFFD);
+		/* jq 1.7.1: U+FFFD for what is no code point */
+		put_codepoint(&b, d >= 0 && d <= 0x10FFFF &&
+						  !(d >= 0xD800 && d <= 0xDFFF)
+					  ? (unsigned)d
+					  : 0xFFFD);
 	}
 	*out = val_string(b.data, b.len);
 	buf_release(&b);
@@ -573,6 +578,127 @@ MATH2(nexttoward, nexttoward(x, y))
 MATH2(ldexp, ldexp(x, (int)y))
 MATH2(scalb, x *pow(2, y))
 MATH2(scalbln, scalbln(x, (long)y))
+
+/* ---- jq 1.7.1 additions ---------------------------------------------------
+ */
+
+CFN(f_frexp)
+{
+	double x = 0, m;
+	int e = 0;
+
+	(void)a;
+	if (num_arg(c, in, &x) < 0)
+		return -1;
+	m = frexp(x, &e);
+	*out = json_pack("[oI]", val_number(m), (json_int_t)e);
+	return 0;
+}
+
+CFN(f_modf)
+{
+	double x = 0, ip = 0, fp;
+
+	(void)a;
+	if (num_arg(c, in, &x) < 0)
+		return -1;
+	fp = modf(x, &ip);
+	*out = json_pack("[oo]", val_number(fp), val_number(ip));
+	return 0;
+}
+
+CFN(f_lgamma_r)
+{
+	double x = 0, r;
+	int sign = 0;
+
+	(void)a;
+	if (num_arg(c, in, &x) < 0)
+		return -1;
+	r = lgamma_r(x, &sign);
+	*out = json_pack("[oI]", val_number(r), (json_int_t)sign);
+	return 0;
+}
+
+/* trim, ltrim, rtrim: the whitespace jq 1.7.1 removes (ASCII) */
+static int
+trim_space(unsigned char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' ||
+	       ch == '\f' || ch == '\r';
+}
+
+static int
+trim_sides(struct ectx *c, json_t *in, int left, int right, json_t **out)
+{
+	const char *s;
+	size_t b = 0, e;
+
+	if (!json_is_string(in))
+		return need_kind_error(c, in, "trim input must be a string");
+	s = json_string_value(in);
+	e = json_string_length(in);
+	while (left && b < e && trim_space((unsigned char)s[b]))
+		b++;
+	while (right && e > b && trim_space((unsigned char)s[e - 1]))
+		e--;
+	*out = b == 0 && e == json_string_length(in) ? json_incref(in)
+						     : val_string(s + b, e - b);
+	return 0;
+}
+
+CFN(f_trim)
+{
+	(void)a;
+	return trim_sides(c, in, 1, 1, out);
+}
+
+CFN(f_ltrim)
+{
+	(void)a;
+	return trim_sides(c, in, 1, 0, out);
+}
+
+CFN(f_rtrim)
+{
+	(void)a;
+	return trim_sides(c, in, 0, 1, out);
+}
+
+/* debug: ["DEBUG:",.] on stderr, one line, and . on; stderr: . as
+ * compact JSON with no newline, as jq 1.7.1 */
+static void
+debug_write(json_t *v, int wrap)
+{
+	struct buf b = BUF_INIT;
+
+	if (wrap)
+		buf_adds(&b, "[\"DEBUG:\",");
+	val_dump(v, &b);
+	if (wrap)
+		buf_adds(&b, "]\n");
+	fwrite(b.data, 1, b.len, stderr);
+	fflush(stderr);
+	buf_release(&b);
+}
+
+CFN(f_debug)
+{
+	(void)c;
+	(void)a;
+	debug_write(in, 1);
+	*out = json_incref(in);
+	return 0;
+}
+
+CFN(f_stderr)
+{
+	(void)c;
+	(void)a;
+	debug_write(in, 0);
+	*out = json_incref(in);
+	return 0;
+}
 
 CFN(f_infinite)
 {
@@ -1080,24 +1206,39 @@ json_to_tm(struct ectx *c, json_t *v, struct tm *tm, const char *who)
 	return 0;
 }
 
-CFN(f_gmtime)
+/* gmtime and localtime (the zone of TZ) */
+static int
+broken_down(struct ectx *c, json_t *in, int local, json_t **out)
 {
+	const char *who = local ? "localtime" : "gmtime";
 	double t, fl;
 	time_t secs;
 	struct tm tm;
 
 	if (!val_is_number(in))
-		return ev_error(c, "gmtime() requires a number");
+		return ev_error(c, "%s() requires a number", who);
 	t = val_num(in);
 	fl = floor(t);
 	if (isnan(t) || fabs(t) > 1e17)
-		return ev_error(c, "gmtime() cannot convert this number");
+		return ev_error(c, "%s() cannot convert this number", who);
 	secs = (time_t)fl;
-	if (!gmtime_r(&secs, &tm))
-		return ev_error(c, "errror converting number of seconds since "
+	if (!(local ? localtime_r(&secs, &tm) : gmtime_r(&secs, &tm)))
+		return ev_error(c, "error converting number of seconds since "
 				   "epoch to datetime");
 	*out = tm_to_json(&tm, t - fl);
 	return 0;
+}
+
+CFN(f_gmtime)
+{
+	(void)a;
+	return broken_down(c, in, 0, out);
+}
+
+CFN(f_localtime)
+{
+	(void)a;
+	return broken_down(c, in, 1, out);
 }
 
 CFN(f_mktime)
@@ -1105,6 +1246,7 @@ CFN(f_mktime)
 	struct tm tm;
 	time_t t;
 
+	(void)a;
 	if (!json_is_array(in))
 		return ev_error(c, "mktime requires array of 6 numbers");
 	if (json_to_tm(c, in, &tm, "mktime") < 0)
@@ -1116,38 +1258,63 @@ CFN(f_mktime)
 	return 0;
 }
 
-CFN(f_strftime)
+/* strftime (UTC) and strflocaltime (the zone of TZ, for %Z and %z) */
+static int
+format_time(struct ectx *c, json_t *in, json_t *fmt, int local, json_t **out)
 {
+	const char *who = local ? "strflocaltime/1" : "strftime/1";
 	struct tm tm;
 	char buf[512];
 	size_t n;
 	json_t *bd = NULL;
 
 	if (val_is_number(in)) {
-		if (f_gmtime(c, in, a, &bd) < 0)
+		if (broken_down(c, in, local, &bd) < 0)
 			return -1;
 		in = bd;
 	} else if (!json_is_array(in)) {
-		return ev_error(c,
-				"strftime/1 requires parsed datetime inputs");
+		return ev_error(c, "%s requires parsed datetime inputs", who);
 	}
-	if (!json_is_string(a[0])) {
+	if (!json_is_string(fmt)) {
 		json_decref(bd);
-		return ev_error(c, "strftime/1 requires a string format");
+		return ev_error(c, "%s requires a string format", who);
 	}
-	if (json_to_tm(c, in, &tm, "strftime/1") < 0) {
+	if (json_to_tm(c, in, &tm, who) < 0) {
 		json_decref(bd);
 		return -1;
 	}
 	json_decref(bd);
+	if (local) {
+		/* the zone in effect at that time: mktime finds it */
+		struct tm z = tm;
+
+		z.tm_isdst = -1;
+		if (mktime(&z) != (time_t)-1) {
+			tm.tm_isdst = z.tm_isdst;
+			tm.tm_gmtoff = z.tm_gmtoff;
+			tm.tm_zone = z.tm_zone;
+		}
+	} else {
+		tm.tm_zone = "UTC";
+	}
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	n = strftime(buf, sizeof(buf), json_string_value(a[0]), &tm);
+	n = strftime(buf, sizeof(buf), json_string_value(fmt), &tm);
 #pragma GCC diagnostic pop
-	if (n == 0 && json_string_length(a[0]) > 0)
-		return ev_error(c, "strftime/1: unknown system failure");
+	if (n == 0 && json_string_length(fmt) > 0)
+		return ev_error(c, "%s: unknown system failure", who);
 	*out = val_string(buf, n);
 	return 0;
+}
+
+CFN(f_strftime)
+{
+	return format_time(c, in, a[0], 0, out);
+}
+
+CFN(f_strflocaltime)
+{
+	return format_time(c, in, a[0], 1, out);
 }
 
 CFN(f_strptime)
@@ -1292,6 +1459,8 @@ path_cb(struct ectx *c, json_t *path, json_t *v, void *arg)
 {
 	struct path_st *st = arg;
 
+	if (ev_path_check(c, path, v) < 0)
+		return -1;
 	return st->fn(c, path, st->arg);
 }
 
@@ -1331,6 +1500,8 @@ PGEN(p_getpath)
 {
 	struct sel_st st = { call, in, path, NULL, fn, arg };
 
+	if (ev_path_check(c, path, in) < 0)
+		return -1;
 	return ev(c, call->args[0], in, pgetpath_cb, &st);
 }
 
@@ -1710,11 +1881,11 @@ GEN(g_range)
 }
 
 /*
- * while(cond; update), until(cond; next), repeat(f): recursive in jq;
+ * while(cond; update), until(cond; next): recursive in jq;
  * here a loop while each step yields exactly one value, recursion
  * otherwise.
  */
-enum { LOOP_WHILE, LOOP_UNTIL, LOOP_REPEAT };
+enum { LOOP_WHILE, LOOP_UNTIL };
 
 struct loop_st {
 	const struct enode *cond, *step;
@@ -1740,6 +1911,56 @@ truth_cb(struct ectx *c, json_t *v, void *arg)
 	return 0;
 }
 
+/* Each output of step on v, looped on in turn. */
+static int
+loop_steps(struct ectx *c, json_t *v, struct loop_st *st)
+{
+	json_t *nexts = ev_collect(c, st->step, v);
+	size_t i;
+	int rc = 0;
+
+	if (!nexts)
+		return -1;
+	if (++c->depth > EXPR_MAX_DEPTH) {
+		c->depth--;
+		json_decref(nexts);
+		return ev_error(c, "expression nesting too deep");
+	}
+	for (i = 0; rc == 0 && i < json_array_size(nexts); i++)
+		rc = loop_value(c, json_array_get(nexts, i), st);
+	c->depth--;
+	json_decref(nexts);
+	return rc;
+}
+
+/*
+ * A condition with no output or several: jq's "if cond then A else B
+ * end" takes one branch per output, in order (none: nothing).
+ */
+static int
+loop_branches(struct ectx *c, json_t *v, struct loop_st *st)
+{
+	json_t *conds = ev_collect(c, st->cond, v);
+	size_t i;
+	int rc = 0;
+
+	if (!conds)
+		return -1;
+	for (i = 0; rc == 0 && i < json_array_size(conds); i++) {
+		int t = val_truthy(json_array_get(conds, i));
+
+		if (st->kind == LOOP_WHILE && t) {
+			rc = st->fn(c, v, st->arg);
+			if (rc == 0)
+				rc = loop_steps(c, v, st);
+		} else if (st->kind == LOOP_UNTIL) {
+			rc = t ? st->fn(c, v, st->arg) : loop_steps(c, v, st);
+		}
+	}
+	json_decref(conds);
+	return rc;
+}
+
 static int
 loop_value(struct ectx *c, json_t *v, struct loop_st *st)
 {
@@ -1751,7 +1972,7 @@ loop_value(struct ectx *c, json_t *v, struct loop_st *st)
 
 		if ((rc = ev_tick(c)) < 0)
 			break;
-		if (st->kind != LOOP_REPEAT) {
+		{
 			struct truth_st t = { 0, 0 };
 
 			/* jq evaluates "if cond": one branch per output */
@@ -1759,11 +1980,8 @@ loop_value(struct ectx *c, json_t *v, struct loop_st *st)
 			if (rc != 0)
 				break;
 			if (t.n != 1) {
-				rc = ev_error(c,
-					      "%s condition must yield one "
-					      "value in evpipe",
-					      st->kind == LOOP_WHILE ? "while"
-								     : "until");
+				/* none or several: one branch each, as jq */
+				rc = loop_branches(c, cur, st);
 				break;
 			}
 			if (st->kind == LOOP_UNTIL && t.t) {
@@ -1826,11 +2044,17 @@ GEN(g_until)
 	return loop_value(c, in, &st);
 }
 
+/* jq 1.7.1's repeat(f), "def _repeat: f | (., _repeat)" as its
+ * bytecode runs it: f's outputs on the input, again and again, until an
+ * error or the consumer stops */
 GEN(g_repeat)
 {
-	struct loop_st st = { NULL, call->args[0], LOOP_REPEAT, fn, arg };
+	int rc;
 
-	return loop_value(c, in, &st);
+	while ((rc = ev_tick(c)) == 0 &&
+	       (rc = ev(c, call->args[0], in, fn, arg)) == 0)
+		;
+	return rc;
 }
 
 /* combinations */
@@ -1913,13 +2137,13 @@ static int walk_value(struct ectx *, const struct enode *f, json_t *v, ev_fn fn,
 		      void *arg);
 
 static int
-walk_last_cb(struct ectx *c, json_t *v, void *arg)
+walk_first_cb(struct ectx *c, json_t *v, void *arg)
 {
-	json_t **last = arg;
+	json_t **first = arg;
 
-	json_decref(*last);
-	*last = json_incref(v);
-	return 0;
+	*first = json_incref(v);
+	c->stop = first;
+	return 1;
 }
 
 static int
@@ -1946,26 +2170,23 @@ walk_value(struct ectx *c, const struct enode *f, json_t *v, ev_fn fn,
 
 		nv = json_object();
 		json_object_foreach(v, k, m) {
-			json_t *last = NULL;
+			json_t *first = NULL;
 
-			rc = walk_value(c, f, m, walk_last_cb, &last);
+			/* jq 1.7.1: map_values(w), the first output of each
+			 * member, or no member if it has none */
+			rc = walk_value(c, f, m, walk_first_cb, &first);
+			if (rc > 0 && c->stop == &first) {
+				c->stop = NULL;
+				rc = 0;
+			}
 			if (rc != 0) {
 				json_decref(nv);
-				json_decref(last);
+				json_decref(first);
 				c->depth--;
 				return rc;
 			}
-			if (!last) {
-				/* jq 1.6: reduce with an empty update -> null
-				 */
-				json_decref(nv);
-				nv = json_null();
-			} else {
-				if (json_is_null(nv)) {
-					nv = json_object();
-				}
-				json_object_set_new(nv, k, last);
-			}
+			if (first)
+				json_object_set_new(nv, k, first);
 		}
 	} else if (json_is_array(v)) {
 		size_t i;
@@ -2318,7 +2539,7 @@ builtin_format(struct ectx *c, const char *fmt, json_t *v)
 				buf_adds(&b, "&amp;");
 				break;
 			case '\'':
-				buf_adds(&b, "&#39;");
+				buf_adds(&b, "&apos;");
 				break;
 			case '"':
 				buf_adds(&b, "&quot;");
@@ -2331,7 +2552,11 @@ builtin_format(struct ectx *c, const char *fmt, json_t *v)
 		for (i = 0; i < n; i++) {
 			unsigned char ch = (unsigned char)p[i];
 
-			if (isalnum(ch) || strchr("-_.!~*'()", ch))
+			/* RFC 3986's unreserved characters, as jq 1.7 */
+			if ((ch >= 'A' && ch <= 'Z') ||
+			    (ch >= 'a' && ch <= 'z') ||
+			    (ch >= '0' && ch <= '9') || ch == '-' ||
+			    ch == '_' || ch == '.' || ch == '~')
 				buf_addc(&b, (char)ch);
 			else
 				buf_addf(&b, "%%%02X", ch);
@@ -2432,6 +2657,16 @@ static const struct expr_builtin builtins[] = {
 	C("lgamma", 0, f_lgamma),
 	C("tgamma", 0, f_tgamma),
 	C("significand", 0, f_significand),
+	C("frexp", 0, f_frexp),
+	C("modf", 0, f_modf),
+	C("lgamma_r", 0, f_lgamma_r),
+	C("trim", 0, f_trim),
+	C("ltrim", 0, f_ltrim),
+	C("rtrim", 0, f_rtrim),
+	C("debug", 0, f_debug),
+	C("stderr", 0, f_stderr),
+	C("localtime", 0, f_localtime),
+	C("strflocaltime", 1, f_strflocaltime),
 	C("pow", 2, f_pow),
 	C("atan2", 2, f_atan2),
 	C("fmod", 2, f_fmod),
@@ -2608,7 +2843,8 @@ static const struct expr_macro macros[] = {
 	{ "last", 1, "g", "reduce g as $item (null; $item)" },
 	{ "nth", 2, "$n;g",
 	  "if $n < 0 then error(\"nth doesn't support negative indices\") "
-	  "else last(limit($n + 1; g)) end" },
+	  "else label $out | foreach g as $item ($n + 1; . - 1; if . <= 0 "
+	  "then $item, break $out else empty end) end" },
 	{ "first", 0, "", ".[0]" },
 	{ "last", 0, "", ".[-1]" },
 	{ "nth", 1, "$n", ".[$n]" },
@@ -2632,15 +2868,16 @@ static const struct expr_macro macros[] = {
 	  "$state[3]] else . end; if ($item[0]|length) == 1 and ($item|length "
 	  "== 1) and .[3] then .[2] else empty end, if ($item[0]|length) == 0 "
 	  "then $item[1] else empty end)" },
-	{ "bsearch", 1, "target",
-	  "if length == 0 then -1 elif length == 1 then if target == .[0] then "
-	  "0 elif target < .[0] then -1 else -2 end else . as $in | [0, "
+	{ "bsearch", 1, "$target",
+	  "if length == 0 then -1 elif length == 1 then if $target == .[0] "
+	  "then "
+	  "0 elif $target < .[0] then -1 else -2 end else . as $in | [0, "
 	  "length-1, null] | until( .[0] > .[1] ; if .[2] != null then (.[1] "
 	  "= -1) else ( ( (.[1] + .[0]) / 2 ) | floor ) as $mid | $in[$mid] "
-	  "as $monkey | if $monkey == target then (.[2] = $mid) elif .[0] == "
-	  ".[1] then (.[1] = -1) elif $monkey < target then (.[0] = ($mid + "
+	  "as $monkey | if $monkey == $target then (.[2] = $mid) elif .[0] == "
+	  ".[1] then (.[1] = -1) elif $monkey < $target then (.[0] = ($mid + "
 	  "1)) else (.[1] = ($mid - 1)) end end ) | if .[2] == null then if "
-	  "$in[ .[0] ] < target then (-2 -.[0]) else (-1 -.[0]) end else "
+	  "$in[ .[0] ] < $target then (-2 -.[0]) else (-1 -.[0]) end else "
 	  ".[2] end end" },
 	{ "INDEX", 2, "stream;idx_expr",
 	  "reduce stream as $row ({}; .[$row|idx_expr| if type != \"string\" "
@@ -2657,6 +2894,10 @@ static const struct expr_macro macros[] = {
 	  "reduce (src|IN(s)) as $v (false; if . or $v then true else false "
 	  "end)" },
 	/* jq 1.7.1's own definitions */
+	{ "toarray", 0, "", "if type == \"array\" then . else [.] end" },
+	{ "have_literal_numbers", 0, "", "true" },
+	{ "have_decnum", 0, "", "false" },
+	{ "debug", 1, "msgs", "(msgs | debug | empty), ." },
 	{ "abs", 0, "", "if type == \"number\" and . < 0 then - . else . end" },
 	{ "pick", 1, "pathexps",
 	  ". as $top | reduce path(pathexps) as $p (null; setpath($p; $top | "

@@ -235,7 +235,23 @@ struct ectx {
 		int ascii;	 /* ncp == its length in bytes */
 		size_t cp, byte; /* a code point index and its offset */
 	} u8;
+	/*
+	 * In a path expression, the path that stands for a value that came
+	 * from no path (path(map(.) | .[0])): compared by address, made on
+	 * first use (ev_bad_path()), released by ectx_release().  Indexing
+	 * it is jq's "Invalid path expression near attempt to ...", ending
+	 * with it "... with result".
+	 */
+	json_t *bad;
 };
+
+/* The context's bad path (see struct ectx). */
+json_t *ev_bad_path(struct ectx *);
+/* Is path the bad path?  Then an error "Invalid path expression with
+ * result V" (-1), else 0. */
+int ev_path_check(struct ectx *, json_t *path, json_t *v);
+/* v dumped as jq's jv_dump_string_trunc(v, buf, size) leaves it. */
+void val_dump_trunc(json_t *v, size_t size, struct buf *out);
 
 /* Release what an evaluation context holds at its end. */
 void ectx_release(struct ectx *);

@@ -92,6 +92,7 @@ static struct enode *parse_pipe(struct parser *);
 static void parse_def(struct parser *);
 static struct enode *parse_postfix(struct parser *, int allow_as);
 static struct enode *parse_alt(struct parser *);
+static struct enode *fold_negative(struct parser *, struct enode *);
 
 static void parse_fail(struct parser *p, size_t pos, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -291,6 +292,11 @@ parse_var_ref(struct parser *p)
 				return node_lit(p, json_incref(v), pos);
 			}
 		}
+	}
+	if (len == 11 && memcmp(name, "__prog_args", 11) == 0) {
+		/* jq's command line's, which evpipe does not have */
+		parse_fail(p, pos, "$__prog_args is not supported by evpipe");
+		return NULL;
 	}
 	parse_fail(p, pos, "$%.*s is not defined", (int)(len > 40 ? 40 : len),
 		   name);
@@ -625,20 +631,15 @@ parse_as_pattern(struct parser *p)
 static const char *const parse_unsupported[] = {
 	"input",
 	"inputs",
-	"debug",
-	"stderr",
 	"halt",
 	"halt_error",
 	"modulemeta",
 	"get_search_list",
 	"get_jq_origin",
 	"get_prog_origin",
-	"localtime",
-	"strflocaltime",
 	"tostream/1",
 	"fromstream/0",
 	"truncate_stream/0",
-	"$__prog_args",
 	NULL,
 };
 
@@ -1050,6 +1051,51 @@ parse_call(struct parser *p)
 	return n;
 }
 
+/* A postfix term, or "-" and one: an object's value, try's body and
+ * catch's handler ("try -." as jq 1.7) */
+static struct enode *
+parse_neg_postfix(struct parser *p)
+{
+	size_t pos = p->tok.pos;
+	struct enode *m, *v;
+
+	if (!parse_is_op(p, "-"))
+		return parse_postfix(p, 0);
+	if (++p->depth > PARSE_MAX_DEPTH) {
+		parse_fail(p, pos, "expression nested too deeply");
+		return NULL;
+	}
+	parse_advance(p);
+	v = parse_neg_postfix(p);
+	p->depth--;
+	if (!v)
+		return NULL;
+	m = node_new(p, EN_NEG, pos);
+	m->a = v;
+	return fold_negative(p, m);
+}
+
+/* A key that is a constant but no string ({(0): 1}) is an error of the
+ * program, as in jq, which folds the constant object. */
+static struct enode *
+parse_object_keys(struct parser *p, struct enode *n)
+{
+	int i;
+
+	for (i = 0; i < n->n; i++) {
+		char d[64];
+
+		if (n->args[i]->kind != EN_LIT ||
+		    json_is_string(n->args[i]->lit))
+			continue;
+		val_describe(n->args[i]->lit, d, sizeof(d));
+		parse_fail(p, n->args[i]->pos, "Cannot use %s as object key",
+			   d);
+		return NULL;
+	}
+	return n;
+}
+
 static struct enode *
 parse_object(struct parser *p)
 {
@@ -1070,17 +1116,23 @@ parse_object(struct parser *p)
 			const char *name = p->lx.src + kpos + 1;
 			size_t len = p->tok.len - 1;
 
-			if (len == 7 && memcmp(name, "__loc__", 7) == 0)
-				key = node_lit(p, val_string("__loc__", 7),
-					       kpos);
-			else
-				key = node_lit(p, val_string(name, len), kpos);
+			json_t *kname = val_string(name, len);
+
 			val = parse_var_ref(p);
+			if (val && p->tok.kind == T_COLON) {
+				/* {$k: v}: the variable's value is the key */
+				json_decref(kname);
+				key = val;
+				val = NULL;
+				need_val = 1;
+			} else {
+				key = node_lit(p, kname, kpos);
+			}
 		} else if (p->tok.kind == T_IDENT || p->tok.kind == T_KEYWORD) {
+			/* {if: 1} and {as} too, as jq 1.7 */
 			key = node_lit(p,
 				       val_string(p->lx.src + kpos, p->tok.len),
 				       kpos);
-			need_val = p->tok.kind == T_KEYWORD;
 			parse_advance(p);
 		} else if (p->tok.kind == T_QUOTE) {
 			key = parse_string(p, "text");
@@ -1113,26 +1165,13 @@ parse_object(struct parser *p)
 
 			parse_advance(p);
 			/* ExpD: terms joined by '|', with optional '-' */
-			if (parse_is_op(p, "-")) {
-				size_t mpos = p->tok.pos;
-
-				parse_advance(p);
-				v = parse_postfix(p, 0);
-				if (v) {
-					struct enode *m =
-						node_new(p, EN_NEG, mpos);
-					m->a = v;
-					v = m;
-				}
-			} else {
-				v = parse_postfix(p, 0);
-			}
+			v = parse_neg_postfix(p);
 			while (!p->failed && p->tok.kind == T_PIPE) {
 				size_t ppos = p->tok.pos;
 
 				parse_advance(p);
 				v = node_bin(p, EN_PIPE, 0, v,
-					     parse_postfix(p, 0), ppos);
+					     parse_neg_postfix(p), ppos);
 			}
 			val = v;
 		} else if (need_val) {
@@ -1154,7 +1193,7 @@ parse_object(struct parser *p)
 		}
 		if (parse_expect(p, T_RBRACE, "',' or '}'") < 0)
 			return NULL;
-		return n;
+		return parse_object_keys(p, n);
 	}
 }
 
@@ -1527,10 +1566,10 @@ parse_unary(struct parser *p)
 	} else if (parse_is_kw(p, "try")) {
 		parse_advance(p);
 		n = node_new(p, EN_TRY, pos);
-		n->a = parse_postfix(p, 0);
+		n->a = parse_neg_postfix(p);
 		if (!p->failed && parse_is_kw(p, "catch")) {
 			parse_advance(p);
-			n->b = parse_postfix(p, 0);
+			n->b = parse_neg_postfix(p);
 		}
 		if (p->failed)
 			n = NULL;

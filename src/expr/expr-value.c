@@ -48,9 +48,11 @@ val_is_nan(json_t *v)
 json_t *
 val_number(double d)
 {
+	/* 2^53 and beyond: a double, which equals every integer that
+	 * rounds to it, as jq compares a computed number */
 	if (!isfinite(d))
 		return jnum_special(d);
-	if (d == floor(d) && fabs(d) <= 9007199254740992.0 &&
+	if (d == floor(d) && fabs(d) < 9007199254740992.0 &&
 	    !(d == 0 && signbit(d)))
 		return json_integer((json_int_t)d);
 	return json_real(d);
@@ -523,17 +525,14 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 			struct buf r = BUF_INIT;
 			long n;
 
-			/* jq 1.6: n = (int)(d - 1) extra copies; null if < 0 */
-			if (isnan(d) || d - 1 < -1) {
+			/* jq 1.7.1: (int)d copies, so 0.5 gives ""; null
+			 * for a negative count or NaN */
+			if (isnan(d) || d < 0) {
 				*out = json_null();
 				return 0;
 			}
-			n = d - 1 > 1e9 ? 1000000000L : (long)(d - 1);
-			if (n < 0) {
-				*out = json_null();
-				return 0;
-			}
-			if (sl == 0) {
+			n = (d > 1e9 ? 1000000000L : (long)d) - 1;
+			if (n < 0 || sl == 0) {
 				*out = val_string("", 0);
 				return 0;
 			}
@@ -584,9 +583,11 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 			double x = val_num(a), y = val_num(b);
 			long long xi, yi;
 
-			if (isnan(x) || isnan(y))
-				return val_binop_error(c, a, b,
-						       "divided (remainder)");
+			if (isnan(x) || isnan(y)) {
+				/* jq 1.7.1 */
+				*out = val_number(NAN);
+				return 0;
+			}
 			xi = x >= 9.2e18    ? LLONG_MAX
 			     : x <= -9.2e18 ? LLONG_MIN
 					    : (long long)x;
@@ -594,9 +595,10 @@ val_binop(struct ectx *c, int op, json_t *a, json_t *b, json_t **out)
 			     : y <= -9.2e18 ? LLONG_MIN
 					    : (long long)y;
 			if (yi == 0)
-				return val_binop_error(
-					c, a, b,
-					"divided because the divisor is zero");
+				return val_binop_error(c, a, b,
+						       "divided (remainder) "
+						       "because the divisor "
+						       "is zero");
 			if (yi == -1)
 				*out = json_integer(0);
 			else
@@ -699,6 +701,40 @@ ectx_release(struct ectx *c)
 {
 	json_decref(c->u8.str);
 	c->u8.str = NULL;
+	json_decref(c->bad);
+	c->bad = NULL;
+}
+
+json_t *
+ev_bad_path(struct ectx *c)
+{
+	if (!c->bad)
+		c->bad = json_array();
+	return c->bad;
+}
+
+void
+val_dump_trunc(json_t *v, size_t size, struct buf *out)
+{
+	(void)val_dump_max(v, out, size);
+	if (out->len > size - 1) {
+		out->len = size - 4;
+		buf_adds(out, "...");
+	}
+}
+
+int
+ev_path_check(struct ectx *c, json_t *path, json_t *v)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+
+	if (path != c->bad || !c->bad)
+		return 0;
+	val_dump_trunc(v, 15, &b);
+	rc = ev_error(c, "Invalid path expression with result %s", b.data);
+	buf_release(&b);
+	return rc;
 }
 
 /* ---- indexing ---------------------------------------------------------- */
@@ -720,10 +756,13 @@ val_slice_range(size_t len, double s, double e, size_t *ps, size_t *pe)
 		s = (double)len;
 	if (e > (double)len)
 		e = (double)len;
-	if (e < s)
-		e = s;
 	*ps = (size_t)s;
-	*pe = e > (double)(size_t)e ? (size_t)e + 1 : (size_t)e;
+	/* jq 1.7.1: the start rounds down, the end up, unless the end is
+	 * not past the start ([1.7:-4294967296] is empty) */
+	if (e <= s)
+		*pe = *ps;
+	else
+		*pe = e > (double)(size_t)e ? (size_t)e + 1 : (size_t)e;
 	if (*pe > len)
 		*pe = len;
 }
@@ -797,7 +836,8 @@ val_index(struct ectx *c, json_t *a, json_t *k, json_t **out)
 		double d = val_num(k);
 		long long i;
 
-		if (d != floor(d) || fabs(d) > 1e18) {
+		/* jq 1.7.1: a fractional index is cut to an integer */
+		if (isnan(d) || fabs(d) > 1e18) {
 			*out = json_null();
 			return 0;
 		}
@@ -924,7 +964,10 @@ setpath_at(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 		if (!json_is_array(v) && !json_is_null(v))
 			return val_index_error(c, v, k);
 		n = json_is_array(v) ? json_array_size(v) : 0;
-		if (isnan(d) || fabs(d) > 1e9)
+		if (isnan(d))
+			return ev_error(c, "Cannot set array element at NaN "
+					   "index");
+		if (fabs(d) > 1e9)
 			return ev_error(c, "Array index too large");
 		idx = (long long)d;
 		if (idx < 0) {
@@ -956,8 +999,8 @@ setpath_at(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 
 		if (!json_is_array(v) && !json_is_null(v)) {
 			if (json_is_string(v))
-				return ev_error(c, "Cannot update field at "
-						   "object index of string");
+				return ev_error(c, "Cannot update string "
+						   "slices");
 			return val_index_error(c, v, k);
 		}
 		if (json_is_null(v))
@@ -1032,89 +1075,175 @@ val_owned_at(json_t *v, json_t *path)
 	return v;
 }
 
-/* Delete one path (a prefix that does not exist is fine). */
+/*
+ * Delete the keys of one container at once, as jq 1.7.1's jv_dels: array
+ * indices count from the array as it was (a negative one from its end;
+ * one out of range deletes nothing), slices too.
+ */
 static int
-val_delpath(struct ectx *c, json_t *v, json_t *path, size_t i, json_t **out)
+val_dels(struct ectx *c, json_t *t, json_t *keys, json_t **out)
 {
-	json_t *k = json_array_get(path, i), *child, *nc, *r;
-	size_t n = json_array_size(path);
+	size_t i, n = json_array_size(keys);
 
-	if (json_is_null(v)) {
-		*out = json_null();
+	if (json_is_null(t) || n == 0) {
+		*out = json_incref(t);
 		return 0;
 	}
-	if (i + 1 == n) {
-		if (json_is_object(v) && json_is_string(k)) {
-			r = json_copy(v);
+	if (json_is_array(t)) {
+		size_t len = json_array_size(t), j;
+		char *del = xcalloc(len ? len : 1, 1);
+		json_t *r;
+
+		for (i = 0; i < n; i++) {
+			json_t *k = json_array_get(keys, i);
+
+			if (val_is_number(k)) {
+				double d = val_num(k);
+
+				if (isnan(d))
+					continue;
+				if (d < 0)
+					d = trunc(d) + (double)len;
+				if (d >= 0 && d < (double)len)
+					del[(size_t)d] = 1;
+			} else if (json_is_object(k)) {
+				json_t *s = json_object_get(k, "start"),
+				       *e = json_object_get(k, "end");
+				size_t bs, be;
+
+				if (val_slice_bounds(c, len,
+						     s ? s : json_null(),
+						     e ? e : json_null(), &bs,
+						     &be) < 0) {
+					free(del);
+					return -1;
+				}
+				for (j = bs; j < be; j++)
+					del[j] = 1;
+			} else {
+				free(del);
+				return ev_error(c,
+						"Cannot delete %s element of "
+						"array",
+						val_kind(k));
+			}
+		}
+		r = json_array();
+		for (j = 0; j < len; j++)
+			if (!del[j])
+				json_array_append(r, json_array_get(t, j));
+		free(del);
+		*out = r;
+		return 0;
+	}
+	if (json_is_object(t)) {
+		json_t *r = json_copy(t);
+
+		for (i = 0; i < n; i++) {
+			json_t *k = json_array_get(keys, i);
+
+			if (!json_is_string(k)) {
+				json_decref(r);
+				return ev_error(c,
+						"Cannot delete %s field of "
+						"object",
+						val_kind(k));
+			}
 			json_object_deln(r, json_string_value(k),
 					 json_string_length(k));
-			*out = r;
-			return 0;
 		}
-		if (json_is_array(v) && val_is_number(k)) {
-			double d = val_num(k);
-			long long idx = (long long)d;
-
-			if (idx < 0)
-				idx += (long long)json_array_size(v);
-			if (idx < 0)
-				return ev_error(c, "Out of bounds negative "
-						   "array index");
-			r = json_copy(v);
-			if ((size_t)idx < json_array_size(r))
-				json_array_remove(r, (size_t)idx);
-			*out = r;
-			return 0;
-		}
-		if (json_is_array(v) && json_is_object(k)) {
-			json_t *s = json_object_get(k, "start"),
-			       *e = json_object_get(k, "end");
-			size_t bs, be, j;
-
-			if (val_slice_bounds(c, json_array_size(v),
-					     s ? s : json_null(),
-					     e ? e : json_null(), &bs, &be) < 0)
-				return -1;
-			r = json_array();
-			for (j = 0; j < json_array_size(v); j++)
-				if (j < bs || j >= be)
-					json_array_append(r,
-							  json_array_get(v, j));
-			*out = r;
-			return 0;
-		}
-		return val_index_error(c, v, k);
-	}
-	if (val_index(c, v, k, &child) < 0)
-		return -1;
-	if (json_is_null(child)) {
-		json_decref(child);
-		*out = json_incref(v);
+		*out = r;
 		return 0;
 	}
-	if (val_delpath(c, child, path, i + 1, &nc) < 0) {
-		json_decref(child);
-		return -1;
-	}
-	json_decref(child);
-	{
-		/* put the new child back at key k only */
-		json_t *step = json_pack("[O]", k);
-		int rc = val_setpath(c, v, step, 0, nc, &r);
+	return val_index_error(c, t, json_array_get(keys, 0));
+}
 
-		json_decref(step);
-		json_decref(nc);
-		if (rc < 0)
+static int val_delpaths_sorted(struct ectx *, json_t *v, json_t **ps, size_t n,
+			       size_t start, json_t **out);
+
+/*
+ * Delete paths ps[0..n) from sub, the value at key k of *cur, and put the
+ * result back at k: in a copy of *cur made once, changed in place after
+ * that (del(.[].a) on a long array copies it once, not once a member).
+ */
+static int
+delpaths_under(struct ectx *c, json_t **cur, json_t *k, json_t *sub,
+	       json_t **ps, size_t n, size_t start)
+{
+	json_t *nsub, *step, *next;
+	int rc;
+
+	if (val_delpaths_sorted(c, sub, ps, n, start, &nsub) < 0)
+		return -1;
+	if ((*cur)->refcount != 1) {
+		if (ev_tick_n(c, val_copy_steps(*cur)) < 0) {
+			json_decref(nsub);
 			return -1;
+		}
+		next = json_copy(*cur);
+		json_decref(*cur);
+		*cur = next;
 	}
-	*out = r;
+	step = json_pack("[O]", k);
+	rc = val_setpath_own(c, *cur, step, nsub, &next);
+	json_decref(step);
+	json_decref(nsub);
+	if (rc < 0)
+		return -1;
+	json_decref(*cur);
+	*cur = next;
 	return 0;
 }
 
+/*
+ * Delete the sorted paths ps[0..n), each longer than start, from v, as
+ * jq 1.7.1's delpaths_sorted: the keys deeper paths go through first,
+ * then the keys that end here, all at once.
+ */
 static int
-val_pathcmp_desc(const void *a, const void *b)
+val_delpaths_sorted(struct ectx *c, json_t *v, json_t **ps, size_t n,
+		    size_t start, json_t **out)
 {
-	return -val_cmp(*(json_t *const *)a, *(json_t *const *)b);
+	json_t *keys = json_array(), *cur = json_incref(v);
+	size_t i = 0, j;
+	int rc = 0;
+
+	if (++c->depth > EXPR_MAX_DEPTH) {
+		c->depth--;
+		json_decref(keys);
+		json_decref(cur);
+		return ev_error(c, "expression nesting too deep");
+	}
+	while (rc == 0 && i < n) {
+		json_t *k = json_array_get(ps[i], start), *sub;
+
+		for (j = i + 1;
+		     j < n && val_equal(k, json_array_get(ps[j], start)); j++)
+			;
+		if (json_array_size(ps[i]) == start + 1) {
+			/* the whole of k goes: the deeper paths under it
+			 * do not matter */
+			json_array_append(keys, k);
+		} else if ((rc = val_index(c, cur, k, &sub)) == 0) {
+			if (!json_is_null(sub))
+				rc = delpaths_under(c, &cur, k, sub, ps + i,
+						    j - i, start + 1);
+			json_decref(sub);
+		}
+		i = j;
+	}
+	c->depth--;
+	if (rc == 0)
+		rc = val_dels(c, cur, keys, out);
+	json_decref(keys);
+	json_decref(cur);
+	return rc;
+}
+
+static int
+val_pathcmp_asc(const void *a, const void *b)
+{
+	return val_cmp(*(json_t *const *)a, *(json_t *const *)b);
 }
 
 int
@@ -1136,33 +1265,17 @@ val_delpaths(struct ectx *c, json_t *v, json_t *paths, json_t **out)
 					   "array");
 		}
 	}
-	qsort(ps, n, sizeof(*ps), val_pathcmp_desc);
-	cur = json_incref(v);
-	for (i = 0; i < n; i++) {
-		json_t *next;
-
-		if (json_array_size(ps[i]) == 0) {
-			json_decref(cur);
-			cur = json_null();
-			continue;
-		}
-		/* val_setpath inside val_delpath needs the prefix path */
-		{
-			json_t *p = ps[i];
-
-			if (val_delpath(c, cur, p, 0, &next) < 0) {
-				rc = -1;
-				break;
-			}
-		}
-		json_decref(cur);
-		cur = next;
+	qsort(ps, n, sizeof(*ps), val_pathcmp_asc);
+	if (n == 0) {
+		cur = json_incref(v);
+	} else if (json_array_size(ps[0]) == 0) {
+		cur = json_null();
+	} else if (val_delpaths_sorted(c, v, ps, n, 0, &cur) < 0) {
+		rc = -1;
 	}
 	free(ps);
-	if (rc < 0) {
-		json_decref(cur);
+	if (rc < 0)
 		return -1;
-	}
 	*out = cur;
 	return 0;
 }

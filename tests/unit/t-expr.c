@@ -138,10 +138,11 @@ main(void)
 	    "destructuring alternatives (?//) are not supported in reduce");
 	bad("input", 0, "input is not supported by evpipe");
 	bad("inputs", 0, "inputs is not supported by evpipe");
-	bad("debug", 0, "debug is not supported by evpipe");
+	bad("modulemeta", 0, "modulemeta is not supported by evpipe");
+	bad("{(0): 1}", 2, "Cannot use number (0) as object key");
 	bad("input", 0, "input is not supported");
 	bad("halt_error", 0, "halt_error is not supported");
-	bad("$__prog_args", 0, "is not defined");
+	bad("$__prog_args", 0, "$__prog_args is not supported by evpipe");
 	bad("getpath", 0, "getpath/0 is not defined; did you mean getpath/1?");
 	/* the caret line */
 	expr_caret(".a | foo(1)", 5, &b);
