@@ -102,6 +102,7 @@ struct agg_ctx {
 	struct win all;	  /* no window, sessions */
 	struct buf kb, kone, tb, ob;
 	int64_t newest, floor, arrived;
+	int64_t r2m; /* arrival time: the clock minus the monotonic clock */
 	int64_t next_close; /* sessions: no session ends before it */
 	uint64_t ord, nextid;
 	struct hash128 fp;
@@ -305,6 +306,9 @@ agg_init(void *arg, int argc, char **argv, const struct stage_env *env,
 	if (ctx->state && (kt_save_check(ctx->state, eb) == -1 ||
 			   agg_state_load_file(ctx, eb) == -1))
 		return -1;
+	/* a loaded state's windows wait their idle time from now */
+	ctx->arrived = mono_ns();
+	ctx->r2m = real_ns() - ctx->arrived;
 	return 0;
 }
 
@@ -970,6 +974,8 @@ agg_process(void *arg, struct record *rec, struct emit *out, struct errbuf *eb)
 	ctx->events++;
 	ctx->ord++;
 	ctx->arrived = mono_ns();
+	if (!ctx->has_time)
+		ctx->r2m = t - ctx->arrived;
 	if (is_late(ctx, h, t))
 		return late_event(ctx, h, t, rec, out, eb);
 	if (t > ctx->newest)
@@ -1031,8 +1037,8 @@ agg_deadline(void *arg)
 		wait = sat_sub(end, watermark(ctx));
 		wait = sat_add(ctx->arrived, wait < 0 ? 0 : wait);
 	} else {
-		wait = sat_sub(sat_add(end, ctx->lateness), real_ns());
-		wait = sat_add(mono_ns(), wait < 0 ? 0 : wait);
+		/* the monotonic time the clock reaches end + lateness */
+		wait = sat_sub(sat_add(end, ctx->lateness), ctx->r2m);
 	}
 	return wait < d ? wait : d;
 }
@@ -1053,7 +1059,7 @@ agg_timer(void *arg, int64_t now, struct emit *out, struct errbuf *eb)
 			return 0;
 		wm = sat_add(watermark(ctx), sat_sub(now, ctx->arrived));
 	} else {
-		wm = sat_sub(real_ns(), ctx->lateness);
+		wm = sat_sub(sat_add(now, ctx->r2m), ctx->lateness);
 	}
 	rc = advance(ctx, wm, out, eb);
 	ctx->idle += ctx->emitted - before;
