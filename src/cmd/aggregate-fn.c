@@ -451,7 +451,8 @@ agg_val_release(const struct agg_spec *s, struct agg_val *v)
 		}
 		break;
 	case AF_TOP:
-		for (i = 0; i < v->n; i++)
+		/* n may be a loaded count whose entries never came */
+		for (i = 0; v->u.t.e && i < v->n && i < v->u.t.cap; i++)
 			free(v->u.t.e[i].v);
 		free(v->u.t.e);
 		break;

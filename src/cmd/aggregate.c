@@ -1390,6 +1390,15 @@ aggregate_state_load(void *arg, const char *text, size_t len, struct errbuf *eb)
 	return rc;
 }
 
+void
+aggregate_state_def(void *arg, char out[33])
+{
+	struct agg_ctx *ctx = arg;
+
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)ctx->fp.hi,
+		 (unsigned long long)ctx->fp.lo);
+}
+
 static int
 agg_state_load_file(struct agg_ctx *ctx, struct errbuf *eb)
 {

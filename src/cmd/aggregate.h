@@ -143,5 +143,7 @@ int agg_json_dbl(const json_t *j, double *d);
  */
 int aggregate_state_load(void *ctx, const char *text, size_t len,
 			 struct errbuf *eb);
+/* The "def" a state file of this ctx must name (32 hex digits + NUL). */
+void aggregate_state_def(void *ctx, char out[33]);
 
 #endif

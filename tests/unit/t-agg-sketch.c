@@ -45,7 +45,7 @@ cmp_d(const void *a, const void *b)
 
 #define NV 200000
 
-static const double qs[] = { 0.001, 0.01, 0.1,	0.25,  0.5,   0.75,
+static const double qs[] = { 0.001, 0.01, 0.1,	0.25,  0.5,    0.75,
 			     0.9,   0.95, 0.99, 0.999, 0.9999, 1.0 };
 
 /* The worst relative error of d's quantiles against sorted v[0..n). */
@@ -58,7 +58,8 @@ worst_error(const struct ddsketch *d, const double *v, size_t n)
 	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
 		size_t k = (size_t)ceil(qs[i] * (double)n);
 		double exact = v[k ? k - 1 : 0], got = dd_quantile(d, qs[i]);
-		double err = exact == 0 ? fabs(got) : fabs(got - exact) / fabs(exact);
+		double err = exact == 0 ? fabs(got)
+					: fabs(got - exact) / fabs(exact);
 
 		if (err > worst)
 			worst = err;
@@ -84,8 +85,8 @@ check_dd(const char *what, double (*gen)(void))
 	}
 	qsort(v, NV, sizeof(double), cmp_d);
 	w = worst_error(&d, v, NV);
-	ok(w <= DD_ALPHA + 1e-12, "%s: worst relative error %.5f%% <= 1%%", what,
-	   w * 100);
+	ok(w <= DD_ALPHA + 1e-12, "%s: worst relative error %.5f%% <= 1%%",
+	   what, w * 100);
 	dd_merge(&a, &b);
 	w = worst_error(&a, v, NV);
 	ok(w <= DD_ALPHA + 1e-12 && a.count == NV,
@@ -155,9 +156,8 @@ test_dd_small(void)
 static void
 test_hll(void)
 {
-	static const uint64_t ns[] = { 10,    100,    1000,    5000,
-				       20000, 50000,  100000,  500000,
-				       2000000 };
+	static const uint64_t ns[] = { 10,    100,    1000,   5000,   20000,
+				       50000, 100000, 500000, 2000000 };
 	struct hll h, a, b;
 	char s[32];
 	size_t i;
@@ -181,7 +181,8 @@ test_hll(void)
 		err = fabs(est - (double)ns[i]) / (double)ns[i];
 		if (err > worst)
 			worst = err;
-		ok(err <= 0.02, "HyperLogLog: %llu distinct, estimate %.0f, error %.3f%%",
+		ok(err <= 0.02,
+		   "HyperLogLog: %llu distinct, estimate %.0f, error %.3f%%",
 		   (unsigned long long)ns[i], est, err * 100);
 		hll_release(&h);
 	}
