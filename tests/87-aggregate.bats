@@ -293,3 +293,50 @@ PY
 	run_to "$T/out" -v aggregate -k .type -w 1m --time .ts --late count "$E"
 	[[ $stderr == *"evpipe: aggregate: 7 events, 5 results, 1 late, 0 emitted early (--max-keys), 0 emitted while idle, 0 groups open, 0 saves"* ]]
 }
+
+# complete SHELL LINE: what SHELL's completion of evpipe offers for LINE.
+complete_in() {
+	local bindir=$T/bin
+	mkdir -p "$bindir"
+	ln -sf "$EVPIPE" "$bindir/evpipe"
+	case $1 in
+	bash)
+		PATH=$bindir:$PATH bash -c '
+			source /usr/share/bash-completion/bash_completion || exit 1
+			source "$REPO/completions/evpipe.bash" || exit 1
+			COMP_LINE=$1
+			COMP_POINT=${#COMP_LINE}
+			read -ra COMP_WORDS <<<"$COMP_LINE"
+			[[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+			COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+			COMPREPLY=()
+			_evpipe 2>/dev/null
+			printf "%s\n" "${COMPREPLY[@]}"
+		' bash "$2"
+		;;
+	fish)
+		PATH=$bindir:$PATH fish -c "source $REPO/completions/evpipe.fish; complete -C '$2'" | cut -f1
+		;;
+	esac
+}
+
+@test "completion (bash, fish): the command, its options, --late's choices, --state a file" {
+	[[ -r /usr/share/bash-completion/bash_completion ]] || fail "bash-completion is not installed (make deps)"
+	command -v fish >/dev/null || fail "fish is required"
+	cd "$T"
+	touch agg.state
+	for sh in bash fish; do
+		run -0 complete_in $sh "evpipe aggr"
+		assert_line aggregate
+		run -0 complete_in $sh "evpipe aggregate --la"
+		assert_line --late
+		assert_line --lateness
+		run -0 complete_in $sh "evpipe aggregate --late "
+		assert_line reject
+		assert_line count
+		run -0 complete_in $sh "evpipe aggregate --state agg."
+		assert_line agg.state
+		run -0 complete_in $sh "evpipe cat then aggregate -k .a --max"
+		assert_line --max-keys
+	done
+}
