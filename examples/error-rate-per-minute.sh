@@ -21,7 +21,7 @@ trap 'rm -rf "$dir"' EXIT
 	-a requests=count \
 	-a 'errors=sum(if .status >= 500 then 1 else 0 end)' \
 	-a 'p99(.latency_ms)' \
-	then map '.error_rate = (.errors / .requests * 1000 | round / 1000)' ||
+	'then' map '.error_rate = (.errors / .requests * 1000 | round / 1000)' ||
 	[ $? -eq 1 ]
 
 "$EVPIPE" map '{late: .event.ts, why: .reason}' "$dir/late.ndjson"
