@@ -911,7 +911,8 @@ agg_print(const struct agg_spec *s, struct agg_val *v, struct buf *out)
 			buf_addf(out, "%llu", (unsigned long long)v->n);
 		} else {
 			buf_addc(out, '[');
-			buf_add(out, v->u.c.b.data, v->u.c.b.len);
+			if (v->u.c.b.len)
+				buf_add(out, v->u.c.b.data, v->u.c.b.len);
 			buf_addc(out, ']');
 		}
 		break;
@@ -1220,7 +1221,11 @@ load_ext(const struct agg_spec *s, struct agg_val *v, const json_t *j)
 	    agg_json_dbl(json_object_get(j, "d"), &v->u.e.d) == -1 ||
 	    !valid_value(json_string_value(t), json_string_length(t)))
 		return -1;
-	(void)s;
+	/* min and max compare their texts as numbers */
+	if ((s->fn == AF_MIN || s->fn == AF_MAX) &&
+	    jnum_scan(json_string_value(t), json_string_length(t)) !=
+		    json_string_length(t))
+		return -1;
 	v->u.e.set = 1;
 	v->u.e.text = xstrndup(json_string_value(t), json_string_length(t));
 	v->u.e.len = json_string_length(t);

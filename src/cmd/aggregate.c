@@ -281,16 +281,21 @@ agg_init(void *arg, int argc, char **argv, const struct stage_env *env,
 		return -1;
 	ctx->kx = xcalloc(ctx->keys.n + 1, sizeof(*ctx->kx));
 	ctx->kname = xcalloc(ctx->keys.n + 1, sizeof(*ctx->kname));
-	for (i = 0; i < ctx->keys.n; i++, ctx->nk++)
+	/* counted before they are made: free() releases a half-made one */
+	for (i = 0; i < ctx->keys.n; i++) {
+		ctx->nk = i + 1;
 		if (key_init(ctx, i, ctx->keys.v[i], eb) == -1)
 			return -1;
+	}
 	if (ctx->aggs.n == 0)
 		strlist_push(&ctx->aggs, "count");
 	ctx->spec = xcalloc(ctx->aggs.n, sizeof(*ctx->spec));
-	for (i = 0; i < ctx->aggs.n; i++, ctx->nspec++)
+	for (i = 0; i < ctx->aggs.n; i++) {
+		ctx->nspec = i + 1;
 		if (agg_spec_parse(&ctx->spec[i], ctx->aggs.v[i], env,
 				   ctx->named, eb) == -1)
 			return errbuf_prefix(eb, "-a '%s'", ctx->aggs.v[i]);
+	}
 	if (check_names(ctx, eb) == -1)
 		return -1;
 	if (ctx->time_src) {
