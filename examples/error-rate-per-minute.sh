@@ -19,7 +19,7 @@ trap 'rm -rf "$dir"' EXIT
 "$EVPIPE" -q --dlq "$dir/late.ndjson" --to csv \
 	aggregate -k .service -w 1m --time .ts --lateness 10s \
 	-a requests=count \
-	-a 'errors=sum(if .status >= 500 then 1 else 0 end)' \
+	-a 'errors=count(.status >= 500)' \
 	-a 'p99(.latency_ms)' \
 	'then' map '.error_rate = (.errors / .requests * 1000 | round / 1000)' ||
 	[ $? -eq 1 ]

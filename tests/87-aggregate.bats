@@ -38,6 +38,9 @@ agg_golden() {
 	agg_golden keys-text 0 -k c=.code -k .type
 	run_to "$T/out" aggregate -k '.type | ascii_upcase' -k '.id % 2' "$E"
 	same "$T/out" '{"key":"ORDER","key2":1,"count":3}\n{"key":"SEARCH","key2":0,"count":1}\n{"key":"ORDER","key2":0,"count":2}\n{"key":"SEARCH","key2":1,"count":1}\n'
+	# count(EXPR): the events for which EXPR is true, as filter says
+	run_to "$T/out" aggregate -a 'big=count(.amount > 4)' -a 'has=count(.amount)' -a 'ann=count(select(.user == "ann"))' -a 'never=count(.nope == 1)' "$E"
+	same "$T/out" '{"big":4,"has":6,"ann":3,"never":0}\n'
 	# without -a: count; without -k: one group
 	run_to "$T/out" aggregate "$E"
 	same "$T/out" '{"count":7}\n'

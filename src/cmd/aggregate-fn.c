@@ -13,6 +13,7 @@
 
 #include "aggregate.h"
 #include "expr/expr-fast.h"
+#include "expr/expr.h"
 #include "json/jnum.h"
 #include "json/json-text.h"
 #include "lib/errbuf.h"
@@ -373,6 +374,31 @@ read_number(struct agg_spec *s, struct errbuf *eb)
 	return 0;
 }
 
+/* count(EXPR): the event counts when EXPR has a truthy output, as for
+ * filter. */
+static int
+read_truthy(struct agg_spec *s, struct record *rec, struct errbuf *eb)
+{
+	struct expr_fast *fast = cmd_expr_fast(&s->x, rec);
+	int owned, yes = EXPR_FAST_UNSURE;
+	json_t *in;
+
+	if (fast)
+		yes = expr_fast_truthy(fast, rec->scan);
+	if (yes == EXPR_FAST_UNSURE) {
+		in = cmd_expr_input(&s->x, rec, &owned, eb);
+		if (in == NULL)
+			return errbuf_prefix(eb, "-a %s", s->name);
+		yes = expr_truthy(s->x.expr, in, eb);
+		if (owned)
+			json_decref(in);
+		if (yes < 0)
+			return errbuf_prefix(eb, "-a %s", s->name);
+	}
+	s->skip = !yes;
+	return 0;
+}
+
 int
 agg_read(struct agg_spec *s, struct record *rec, struct errbuf *eb)
 {
@@ -382,6 +408,8 @@ agg_read(struct agg_spec *s, struct record *rec, struct errbuf *eb)
 	s->skip = 0;
 	if (!s->has_x)
 		return 0;
+	if (s->fn == AF_COUNT)
+		return read_truthy(s, rec, eb);
 	buf_reset(&s->in);
 	if (s->fn == AF_DISTINCT || s->fn == AF_TOP) {
 		if (cmd_key_bytes(&s->x, rec, &s->in, eb) == -1)
@@ -403,7 +431,7 @@ agg_read(struct agg_spec *s, struct record *rec, struct errbuf *eb)
 					  s->name);
 	}
 	if (s->in.len == 4 && memcmp(s->in.data, "null", 4) == 0 &&
-	    (numeric_fn(s->fn) || s->fn == AF_COUNT)) {
+	    numeric_fn(s->fn)) {
 		s->skip = 1;
 		return 0;
 	}
