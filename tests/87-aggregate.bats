@@ -343,3 +343,16 @@ complete_in() {
 		assert_line --max-keys
 	done
 }
+
+@test "--max-keys without a window and with sessions: early parts marked partial, nothing lost" {
+	run_to "$T/out" aggregate -k .user --max-keys 2 -a 'ids=collect(.id; 9)' "$E"
+	# cid evicts bob (ann was updated after him), bob evicts ann, ...
+	same "$T/out" '{"user":"bob","ids":[2],"partial":true}\n{"user":"ann","ids":[1,3],"partial":true}\n{"user":"cid","ids":[4],"partial":true}\n{"user":"bob","ids":[5],"partial":true}\n{"user":"ann","ids":[6],"partial":true}\n{"user":"dee","ids":[7],"partial":true}\n'
+	run_to "$T/out" aggregate -k .user --gap 1h --time .ts --lateness 1h --max-keys 3 "$E"
+	run jq -s -c '[(map(.count) | add), (map(.partial) | unique)]' "$T/out"
+	assert_output '[7,[true]]'
+	# with room for every key, the field says false
+	run_to "$T/out" aggregate -k .user --max-keys 4 "$E"
+	run jq -s -c 'map(.partial) | unique' "$T/out"
+	assert_output '[false]'
+}

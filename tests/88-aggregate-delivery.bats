@@ -125,23 +125,29 @@ AGG=(-F --checkpoint ck.json tee -t seen.ndjson then aggregate -k .k -w 1m --tim
 	same out '{"window_start":"2026-11-26T10:00:00Z","window_end":"2026-11-26T10:01:00Z","k":"a","count":4}\n{"window_start":"2026-11-26T10:00:00Z","window_end":"2026-11-26T10:01:00Z","k":"b","count":1}\n{"window_start":"2026-11-26T13:00:00Z","window_end":"2026-11-26T13:01:00Z","k":"a","count":1}\n'
 }
 
-@test "--state keeps every aggregate's partial values exactly across restarts" {
+@test "--state keeps every aggregate's partial values exactly across restarts, for every window kind" {
 	python3 -c '
 import json
 for i in range(12000):
-    print(json.dumps({"ts": "2026-11-26T10:00:%02dZ" % (i % 60), "k": "ab"[i % 2], "v": i % 997 + 0.5, "u": "u%d" % i}))' >all.ndjson
+    print(json.dumps({"ts": "2026-11-26T10:%02d:%02dZ" % (i // 2000, i % 60), "k": "ab"[i % 2], "v": i % 997 + 0.5, "u": "u%d" % i}))' >all.ndjson
 	head -n 7000 all.ndjson >part1
 	tail -n +7001 all.ndjson >part2
-	ARGS=(aggregate -k .k -w 1h --time .ts --lateness 1h -a 'sum(.v)' -a 'p50(.v)' -a 'p99(.v)' -a 'distinct(.u)' -a 'top(.v; 2)' -a 'min(.v)' -a 'last(.u)' -a 'collect(.v; 3)')
-	"$EVPIPE" "${ARGS[@]}" all.ndjson >want
-	# one run to the end of part1 (SIGTERM would drain: kill -9 after the save)
-	bg_start -F "${ARGS[@]}" --state st.json --save-interval 50ms part1
-	wait_file st.json
-	sleep 0.5
-	stop KILL
-	[[ ! -s out ]]
-	"$EVPIPE" "${ARGS[@]}" --state st.json part2 >got
-	diff -u want got
+	local w
+	for w in "" "-w 1h --time .ts --lateness 1h" "-w 2m --every 1m --time .ts --lateness 1h" "--gap 5m --time .ts --lateness 1h"; do
+		# shellcheck disable=SC2086 # $w is words
+		ARGS=(aggregate -k .k $w -a 'sum(.v)' -a 'p50(.v)' -a 'p99(.v)' -a 'distinct(.u)' -a 'top(.v; 2)' -a 'min(.v)' -a 'last(.u)' -a 'collect(.v; 3)' -a 'count(.v > 500)')
+		"$EVPIPE" "${ARGS[@]}" all.ndjson >want
+		[[ -s want ]]
+		# part1 followed, saved, killed (SIGTERM would drain the windows)
+		rm -f st.json out
+		bg_start -F "${ARGS[@]}" --state st.json --save-interval 50ms part1
+		wait_file st.json
+		sleep 0.5
+		stop KILL
+		[[ ! -s out ]] || fail "$w: output before the end: $(cat out)"
+		"$EVPIPE" "${ARGS[@]}" --state st.json part2 >got
+		diff -u want got || fail "windows: '$w'"
+	done
 }
 
 @test "a damaged, foreign or truncated state file is a clear usage error" {
