@@ -441,7 +441,7 @@ group_new(struct agg_ctx *ctx, struct win *w, uint64_t h, const char *key,
 	g->end = w->end;
 	g->id = ctx->nextid++;
 	g->minseq = UINT64_MAX;
-	if (ctx->ngroups + 1 > ctx->hcap)
+	if (2 * (ctx->ngroups + 1) > ctx->hcap)
 		ht_grow(ctx);
 	s = slot_of(ctx, h,
 		    ctx->mode == W_TUMBLE || ctx->mode == W_HOP ? w->start : 0);
