@@ -153,6 +153,8 @@ agg_golden() {
 	[[ $stderr == *"a percentile is a number from 0 to 100"* ]]
 	check_usage -a 'collect(.a; 0)'
 	[[ $stderr == *"the bound is a number from 1 to 100000"* ]]
+	check_usage -a 'top(.a; 1001)'
+	[[ $stderr == *"the bound is a number from 1 to 1000, got '1001'"* ]]
 	check_usage -a 'sum(.a'
 	[[ $stderr == *"expected sum(ARGS)"* ]]
 	check_usage -a 'sum(.a[)'

@@ -133,6 +133,7 @@ parse_pct_list(struct agg_spec *s, const char *p, struct errbuf *eb)
 static int
 parse_bound(struct agg_spec *s, const char *p, struct errbuf *eb)
 {
+	unsigned max = s->fn == AF_TOP ? AGG_MAX_TOP : AGG_MAX_BOUND;
 	char *end;
 	unsigned long long v;
 
@@ -142,12 +143,10 @@ parse_bound(struct agg_spec *s, const char *p, struct errbuf *eb)
 	v = strtoull(p, &end, 10);
 	while (*end == ' ')
 		end++;
-	if (end == p || *end || errno || v < 1 || v > AGG_MAX_BOUND ||
-	    *p == '-')
+	if (end == p || *end || errno || v < 1 || v > max || *p == '-')
 		return errbuf_set(
 			eb, STATUS_USAGE,
-			"the bound is a number from 1 to %u, got '%s'",
-			AGG_MAX_BOUND, p);
+			"the bound is a number from 1 to %u, got '%s'", max, p);
 	s->bound = v;
 	return 0;
 }

@@ -20,11 +20,12 @@ struct record;
 struct stage_env;
 
 /* Values kept exactly per group and window before a sketch takes over. */
-#define AGG_EXACT_VALUES   10000 /* percentiles: then DDSketch */
-#define AGG_EXACT_DISTINCT 4096	 /* distinct: then HyperLogLog */
-#define AGG_TOP_MIN	   64	 /* top(N): 10 N counters, at least this */
-#define AGG_MAX_PCT	   32	 /* percentiles in one list */
-#define AGG_MAX_BOUND	   100000
+#define AGG_EXACT_VALUES   10000  /* percentiles: then DDSketch */
+#define AGG_EXACT_DISTINCT 4096	  /* distinct: then HyperLogLog */
+#define AGG_TOP_MIN	   64	  /* top(N): 10 N counters, at least this */
+#define AGG_MAX_PCT	   32	  /* percentiles in one list */
+#define AGG_MAX_BOUND	   100000 /* collect(EXPR; N) */
+#define AGG_MAX_TOP	   1000	  /* top(EXPR; N): its counters are scanned */
 
 enum agg_fn {
 	AF_COUNT,
