@@ -322,15 +322,36 @@ complete_in() {
 	fish)
 		PATH=$bindir:$PATH fish -c "source $REPO/completions/evpipe.fish; complete -C '$2'" | cut -f1
 		;;
+	zsh)
+		cat >"$T/t.zsh" <<-'ZSH'
+			compadd() {
+				while [[ $1 == -* && $1 != -- ]]; do
+					[[ $1 == -[SPp] ]] && shift
+					shift
+				done
+				[[ $1 == -- ]] && shift
+				print -rl -- "$@"
+			}
+			compset() { return 1; }
+			_files() { print -r -- '<files>'; }
+			autoload -Uz _evpipe
+			words=(${=1})
+			[[ $1 == *' ' ]] && words+=('')
+			CURRENT=${#words}
+			_evpipe
+		ZSH
+		PATH=$bindir:$PATH FPATH="$REPO/completions" zsh -f "$T/t.zsh" "$2"
+		;;
 	esac
 }
 
-@test "completion (bash, fish): the command, its options, --late's choices, --state a file" {
+@test "completion (bash, zsh, fish): the command, its options, --late's choices, --state a file" {
 	[[ -r /usr/share/bash-completion/bash_completion ]] || fail "bash-completion is not installed (make deps)"
 	command -v fish >/dev/null || fail "fish is required"
+	command -v zsh >/dev/null || fail "zsh is required"
 	cd "$T"
 	touch agg.state
-	for sh in bash fish; do
+	for sh in bash zsh fish; do
 		run -0 complete_in $sh "evpipe aggr"
 		assert_line aggregate
 		run -0 complete_in $sh "evpipe aggregate --la"
@@ -340,7 +361,7 @@ complete_in() {
 		assert_line reject
 		assert_line count
 		run -0 complete_in $sh "evpipe aggregate --state agg."
-		assert_line agg.state
+		if [[ $sh == zsh ]]; then assert_line '<files>'; else assert_line agg.state; fi
 		run -0 complete_in $sh "evpipe cat then aggregate -k .a --max"
 		assert_line --max-keys
 	done
