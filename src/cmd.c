@@ -17,18 +17,19 @@
 extern const struct stage_entry stage_cat, stage_head, stage_tee, stage_filter,
 	stage_map;
 extern const struct stage_entry stage_validate, stage_schema, stage_stats;
-extern const struct stage_entry stage_batch;
+extern const struct stage_entry stage_batch, stage_aggregate;
 extern const struct stage_entry stage_replay;
 extern const struct stage_entry stage_route, stage_split;
 extern const struct stage_entry stage_dedup, stage_sample, stage_throttle,
 	stage_sort;
 
 static const struct stage_entry *const stage_table[] = {
-	&stage_cat,    &stage_filter,	&stage_map,   &stage_head,
-	&stage_tee,    &stage_validate, &stage_batch, &stage_schema,
-	&stage_stats,  &stage_route,	&stage_split, &stage_dedup,
-	&stage_sample, &stage_throttle, &stage_sort,  &stage_replay,
-	NULL,
+	&stage_cat,    &stage_filter,	 &stage_map,
+	&stage_head,   &stage_tee,	 &stage_validate,
+	&stage_batch,  &stage_schema,	 &stage_stats,
+	&stage_route,  &stage_split,	 &stage_dedup,
+	&stage_sample, &stage_throttle,	 &stage_sort,
+	&stage_replay, &stage_aggregate, NULL,
 };
 
 /* The commands that are not stages, then the subcommands (cmd.h). */
