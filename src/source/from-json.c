@@ -277,9 +277,13 @@ static int
 json_scan(struct reader *r, struct json_dec *d, const char **rec, size_t *len,
 	  struct errbuf *eb)
 {
-	const char *p = r->buf + r->off, *end = r->buf + r->end;
+	const char *p, *end;
 	int res = 0;
 
+	if (r->buf == NULL) /* nothing read yet: nothing to scan */
+		return 0;
+	p = r->buf + r->off;
+	end = r->buf + r->end;
 	d->ls = (ptrdiff_t)r->off - (ptrdiff_t)d->col;
 	while (p < end) {
 		unsigned char c = (unsigned char)*p;
