@@ -100,5 +100,6 @@ while :; do
 	[ "$i" -le 100 ] || break
 	sleep 0.1
 done
+# shellcheck disable=SC2001 # a POSIX sh script: no ${var//...}
 echo "$state" |
 	sed 's/^pending=\([0-9]*\) ack_pending=\([0-9]*\).*/{"pending":\1,"ack_pending":\2}/'
