@@ -16,9 +16,12 @@
  * them (another member may be past them by then).
  *
  * Back-pressure: librdkafka prefetches at most queued.max.messages.kbytes
- * (8 MiB here: 1 MiB made its fetcher back off and run at a fifth of
- * the rate) into the consumer queue; the runner stops calling next() while its
- * outputs are slow, and then nothing more is fetched.
+ * (8 MiB here) into the consumer queue; the runner stops calling next()
+ * while its outputs are slow, and then nothing more is fetched.  That
+ * bound is all that holds memory while the runner is not calling us, so
+ * it stays librdkafka's.  Before 2.2 a fetcher that found the queue full
+ * slept for a second whatever we did (ksrc_wake() says how we wake it);
+ * from 2.2 on, fetch.queue.backoff.ms sets that time, and ours is short.
  *
  * A record's source name is "kafka://TOPIC/PARTITION@" with the offset
  * as its line number, so a reject reads kafka://TOPIC/PARTITION@OFFSET.
@@ -48,6 +51,9 @@
 #define KSRC_META_MS	  10000	       /* the brokers must answer by then */
 #define KSRC_CLOSE_TRIES  5	       /* sync commits tried at the end */
 #define KSRC_LEAVE_MS	  10000	       /* to give the partitions back */
+#define KSRC_WAKE_MS	  200	       /* the longest a wake-up may take */
+#define KSRC_QCHECK	  64	       /* messages between looks at the queue */
+#define KSRC_QBACKOFF	  "10"	       /* fetch.queue.backoff.ms (2.2 on) */
 
 struct kentry {
 	const char *name; /* interned "kafka://TOPIC/PARTITION@" */
@@ -87,8 +93,14 @@ struct ksrc {
 	struct buf meta;  /* its metadata (input_meta), if wanted */
 	struct buf names; /* scratch: its header names as JSON strings */
 	int64_t last_commit;
-	int handed; /* records handed out this turn */
-	int fatal;  /* an error was reported: end the source */
+	/* librdkafka's prefetch bound (queued.max.messages.kbytes in bytes,
+	 * queued.min.messages) and what we saw of the queue */
+	int64_t qmax_bytes, qmax_msgs;
+	uint64_t seen_msgs, seen_bytes; /* for the mean message size */
+	unsigned qcheck;		/* messages until the next look */
+	int full;			/* the queue was seen near its bound */
+	int handed;			/* records handed out this turn */
+	int fatal; /* an error was reported: end the source */
 	char why[512];
 };
 
@@ -371,6 +383,12 @@ conf_build(const struct globals *g, const struct kurl *u, struct errbuf *eb)
 			   u->offset ? u->offset : "earliest", "kafka",
 			   eb) == -1)
 		goto fail;
+	/* librdkafka 2.2 and later: a full queue makes a fetcher wait this
+	 * long, no more (before, a second: see ksrc_wake()) */
+	if (rd_kafka_version() >= 0x020200ff &&
+	    kafka_conf_put(conf, "fetch.queue.backoff.ms", KSRC_QBACKOFF,
+			   "kafka", eb) == -1)
+		goto fail;
 	if (kafka_conf_user(conf, g->kafka_config, g->kafka_set.v,
 			    g->kafka_set.n, eb) == -1)
 		goto fail;
@@ -435,6 +453,52 @@ cur_done(struct ksrc *k)
 	rd_kafka_message_destroy(k->cur);
 	k->cur = NULL;
 	k->complete++;
+}
+
+/*
+ * Wake librdkafka's fetchers.  librdkafka before 2.2 decides whether to
+ * fetch a partition when a broker thread wakes up: when the consumer
+ * queue is over its bound (queued.max.messages.kbytes or
+ * queued.min.messages) a thread stops fetching and sleeps for up to a
+ * second, and nothing the application does by consuming wakes it, so a
+ * consumer faster than a second's worth of the bound waits most of the
+ * time.  A request sent to every broker that leads an assigned
+ * partition wakes each of their threads: ListOffsets for the latest
+ * offsets (rd_kafka_offsets_for_times with -1), whose answer we drop.
+ */
+static void
+ksrc_wake(struct ksrc *k)
+{
+	rd_kafka_topic_partition_list_t *a = NULL;
+	int i;
+
+	k->full = 0;
+	if (rd_kafka_assignment(k->rk, &a) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	if (a->cnt > 0) {
+		for (i = 0; i < a->cnt; i++)
+			a->elems[i].offset = -1; /* latest */
+		(void)rd_kafka_offsets_for_times(k->rk, a, KSRC_WAKE_MS);
+	}
+	rd_kafka_topic_partition_list_destroy(a);
+}
+
+/*
+ * Look at the consumer queue: near its bound, librdkafka has stopped (or
+ * is about to stop) fetching; once half of it is consumed, wake it.
+ */
+static void
+ksrc_queue_look(struct ksrc *k)
+{
+	int64_t n = (int64_t)rd_kafka_queue_length(k->q);
+	int64_t bytes =
+		k->seen_msgs ? n * (int64_t)(k->seen_bytes / k->seen_msgs) : 0;
+
+	k->qcheck = KSRC_QCHECK;
+	if (bytes >= k->qmax_bytes / 4 * 3 || n >= k->qmax_msgs / 4 * 3)
+		k->full = 1;
+	else if (k->full && bytes <= k->qmax_bytes / 2 && n <= k->qmax_msgs / 2)
+		ksrc_wake(k);
 }
 
 static void
@@ -585,8 +649,11 @@ ksrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 				pipe_drain(k);
 				m = rd_kafka_consumer_poll(k->rk, 0);
 			}
-			if (m == NULL)
+			if (m == NULL) {
+				if (k->full)
+					ksrc_wake(k);
 				return LINE_AGAIN;
+			}
 			if (m->err) {
 				if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
 					;
@@ -605,6 +672,10 @@ ksrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 				rd_kafka_message_destroy(m);
 				continue;
 			}
+			k->seen_msgs++;
+			k->seen_bytes += m->len;
+			if (--k->qcheck == 0)
+				ksrc_queue_look(k);
 			k->cur_name = part_get(k, rd_kafka_topic_name(m->rkt),
 					       m->partition)
 					      ->name;
@@ -854,6 +925,11 @@ source_kafka_new(struct source_set *set, const char *spec)
 	k->set = set;
 	k->spec = xstrdup(spec);
 	k->pipe[0] = k->pipe[1] = -1;
+	k->qmax_bytes =
+		kafka_conf_int(conf, "queued.max.messages.kbytes", 65536) *
+		1024;
+	k->qmax_msgs = kafka_conf_int(conf, "queued.min.messages", 100000);
+	k->qcheck = KSRC_QCHECK;
 	rd_kafka_conf_set_opaque(conf, k);
 	rd_kafka_conf_set_rebalance_cb(conf, ksrc_rebalance);
 	rd_kafka_conf_set_offset_commit_cb(conf, ksrc_commit_cb);
