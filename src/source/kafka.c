@@ -51,7 +51,6 @@
 #define KSRC_META_MS	  10000	       /* the brokers must answer by then */
 #define KSRC_CLOSE_TRIES  5	       /* sync commits tried at the end */
 #define KSRC_LEAVE_MS	  10000	       /* to give the partitions back */
-#define KSRC_WAKE_MS	  200	       /* the longest a wake-up may take */
 #define KSRC_QCHECK	  64	       /* messages between looks at the queue */
 #define KSRC_QBACKOFF	  "10"	       /* fetch.queue.backoff.ms (2.2 on) */
 
@@ -464,7 +463,10 @@ cur_done(struct ksrc *k)
  * consumer faster than a second's worth of the bound waits most of the
  * time.  A request sent to every broker that leads an assigned
  * partition wakes each of their threads: ListOffsets for the latest
- * offsets (rd_kafka_offsets_for_times with -1), whose answer we drop.
+ * offsets (rd_kafka_offsets_for_times with -1).  With a timeout of 0 it
+ * sends the requests and returns at once: the answers find their queue
+ * gone and are dropped, a path librdkafka keeps for a call that timed
+ * out.  Leaders not known yet get no request (nothing to wake there).
  */
 static void
 ksrc_wake(struct ksrc *k)
@@ -478,7 +480,7 @@ ksrc_wake(struct ksrc *k)
 	if (a->cnt > 0) {
 		for (i = 0; i < a->cnt; i++)
 			a->elems[i].offset = -1; /* latest */
-		(void)rd_kafka_offsets_for_times(k->rk, a, KSRC_WAKE_MS);
+		(void)rd_kafka_offsets_for_times(k->rk, a, 0);
 	}
 	rd_kafka_topic_partition_list_destroy(a);
 }
