@@ -54,11 +54,11 @@
 #define KSRC_QCHECK	  64	       /* messages between looks at the queue */
 #define KSRC_QBACKOFF	  "10"	       /* fetch.queue.backoff.ms (2.2 on) */
 
+/* A message handed out: 16 bytes, as a second's worth is kept. */
 struct kentry {
-	const char *name; /* interned "kafka://TOPIC/PARTITION@" */
-	int32_t partition;
 	int64_t offset;
-	unsigned gen; /* the assignment it was read in */
+	uint32_t part; /* its index in ksrc.parts */
+	unsigned gen;  /* the assignment it was read in */
 };
 
 /* A partition's name, and what is to be committed for it. */
@@ -504,7 +504,7 @@ ksrc_queue_look(struct ksrc *k)
 }
 
 static void
-table_add(struct ksrc *k, const rd_kafka_message_t *m, const char *name)
+table_add(struct ksrc *k, const rd_kafka_message_t *m, size_t part)
 {
 	struct kentry *e;
 
@@ -520,8 +520,7 @@ table_add(struct ksrc *k, const rd_kafka_message_t *m, const char *name)
 		k->head = 0;
 	}
 	e = &k->v[(k->head + k->n++) % k->cap];
-	e->name = name;
-	e->partition = m->partition;
+	e->part = (uint32_t)part;
 	e->offset = m->offset;
 	e->gen = k->gen;
 }
@@ -643,6 +642,7 @@ ksrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 			       LINE_ERROR;
 		if (k->cur == NULL) {
 			rd_kafka_message_t *m;
+			struct kpart *kp;
 
 			m = rd_kafka_consumer_poll(k->rk, 0);
 			if (m == NULL) {
@@ -678,10 +678,10 @@ ksrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 			k->seen_bytes += m->len;
 			if (--k->qcheck == 0)
 				ksrc_queue_look(k);
-			k->cur_name = part_get(k, rd_kafka_topic_name(m->rkt),
-					       m->partition)
-					      ->name;
-			table_add(k, m, k->cur_name);
+			kp = part_get(k, rd_kafka_topic_name(m->rkt),
+				      m->partition);
+			k->cur_name = kp->name;
+			table_add(k, m, (size_t)(kp - k->parts));
 			k->cur = m;
 			k->pos = 0;
 			if (k->set->want_meta)
@@ -780,17 +780,9 @@ ksrc_delivered(struct source *s, uint64_t mark)
 	while (k->base < mark && k->n > 0) {
 		struct kentry *e = &k->v[k->head];
 
-		if (e->gen == k->gen) {
-			/* the name says which partition; find it */
-			size_t i;
-
-			for (i = 0; i < k->nparts; i++)
-				if (k->parts[i].name == e->name)
-					break;
-			if (i < k->nparts &&
-			    e->offset + 1 > k->parts[i].pending)
-				k->parts[i].pending = e->offset + 1;
-		}
+		if (e->gen == k->gen &&
+		    e->offset + 1 > k->parts[e->part].pending)
+			k->parts[e->part].pending = e->offset + 1;
 		k->head = (k->head + 1) % k->cap;
 		k->n--;
 		k->base++;
