@@ -7,7 +7,7 @@ load test_helper
 load kafka_helper
 
 setup_file() {
-	kafka_mock_start ev:6 keyed:6 viakcat:6 big:3 routed:2 teed:2 splitted:2
+	kafka_mock_start ev:6 keyed:6 viakcat:6 big:3 blocks:6 routed:2 teed:2 splitted:2
 }
 
 teardown_file() {
@@ -65,6 +65,19 @@ consume() {
 	jq -e '.event.id == 2 and .line == 2 and (.reason | test("Message size too large"))' "$T/dlq"
 	consume big | sort >"$T/got"
 	printf '{"id":1}\n{"id":3}\n' | cmp - "$T/got"
+}
+
+@test "kafka: refused messages of blocks in flight: each dead-lettered once, at its own line" {
+	# 12.6 MB: blocks of 4 MiB, the next handed over while the broker
+	# acknowledges the one before; one too large a message in three of them
+	# (keyed: spread evenly, as the mock keeps 5 MB of a partition)
+	awk 'BEGIN { for (i = 1; i <= 30000; i++) printf "{\"id\":%d,\"pad\":\"%0*d\"}\n", i, (i == 7 || i == 12000 || i == 29999) ? 2500 : 400, i }' >"$T/in"
+	run_to "$T/out" --dlq "$T/dlq" --kafka-set message.max.bytes=2000 -o "kafka://$BOOT/blocks?key={.id}" cat "$T/in"
+	[[ $status -eq 3 ]] || fail "exit $status, want 3: $stderr"
+	jq -c '[.line, .event.id, (.reason | test("Message size too large"))]' "$T/dlq" >"$T/dlq.lines"
+	printf '[7,7,true]\n[12000,12000,true]\n[29999,29999,true]\n' | diff -u - "$T/dlq.lines"
+	consume blocks | sort >"$T/got"
+	awk 'NR != 7 && NR != 12000 && NR != 29999' "$T/in" | sort | cmp - "$T/got"
 }
 
 @test "kafka: an event the key cannot be rendered for goes to --dlq" {

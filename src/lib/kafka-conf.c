@@ -140,3 +140,19 @@ kafka_conf_try(const rd_kafka_conf_t *conf, rd_kafka_type_t type,
 	rd_kafka_destroy(rk);
 	return 0;
 }
+
+int64_t
+kafka_conf_int(const rd_kafka_conf_t *conf, const char *key, int64_t dflt)
+{
+	char val[64], *end;
+	size_t sz = sizeof val;
+	long long v;
+
+	if (rd_kafka_conf_get(conf, key, val, &sz) != RD_KAFKA_CONF_OK)
+		return dflt;
+	errno = 0;
+	v = strtoll(val, &end, 10);
+	if (errno || end == val || *end != '\0')
+		return dflt;
+	return v;
+}

@@ -7,6 +7,8 @@
 #ifndef KAFKA_CONF_H
 #define KAFKA_CONF_H
 
+#include <stdint.h>
+
 #include <librdkafka/rdkafka.h>
 
 struct errbuf;
@@ -37,5 +39,9 @@ int kafka_conf_user(rd_kafka_conf_t *conf, const char *file,
  */
 int kafka_conf_try(const rd_kafka_conf_t *conf, rd_kafka_type_t type,
 		   const char *where, struct errbuf *eb);
+
+/* The integer value of property key in conf, or dflt when it has none. */
+int64_t kafka_conf_int(const rd_kafka_conf_t *conf, const char *key,
+		       int64_t dflt);
 
 #endif

@@ -13,13 +13,16 @@
  *    lines, # comments) and then --kafka-set KEY=VALUE, after our
  *    defaults (message.timeout.ms=KAFKA_TIMEOUT_MS); an unknown property
  *    or a bad value is a usage error, found before any event is read;
- *  - sync() waits for the delivery report of every message handed over:
- *    a block of events counts as written only once the broker has
- *    acknowledged all of it (at least once).  A message the broker
- *    refuses (too large, unknown topic, ...) goes to the failed queue
- *    and is dead-lettered by sinkset.c with the broker's error; messages
- *    that time out (no broker reachable within message.timeout.ms) fail
- *    the target for good, with the last error librdkafka reported.
+ *  - each write() is a block of events; a block counts as written only
+ *    once the broker has acknowledged all of it (at least once).  Up to
+ *    KAFKA_BLOCKS blocks may be in flight: settle() says how many of the
+ *    oldest are acknowledged in full (sinkset.c then forgets them and
+ *    hands over the next while the broker answers), sync() waits for
+ *    them all.  A message the broker refuses (too large, unknown topic,
+ *    ...) goes to the failed queue once its block is settled, and is
+ *    dead-lettered by sinkset.c with the broker's error; messages that
+ *    time out (no broker reachable within message.timeout.ms) fail the
+ *    target for good, with the last error librdkafka reported.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,11 +44,26 @@
 #define KAFKA_MAX_HEADERS      32      /* &header= of one target */
 #define KAFKA_MAX_HEADER_NAME  128     /* bytes of a header's name */
 #define KAFKA_MAX_HEADER_VALUE 65536   /* bytes of a rendered header value */
+#define KAFKA_BLOCKS	       4       /* blocks in flight at most */
 
 /* &header=NAME:TEMPLATE */
 struct kafka_header {
 	char *name;
 	struct template *t;
+};
+
+/* A message of a block that was refused: it waits for its block. */
+struct kafka_fail {
+	char *event;
+	size_t len;
+	char *why;
+};
+
+/* A block handed over by write(), until the broker answered for all of it. */
+struct kafka_block {
+	uint64_t outstanding; /* produced, no delivery report yet */
+	struct kafka_fail *fail;
+	size_t nfail, capfail;
 };
 
 struct kafka_priv {
@@ -59,8 +77,14 @@ struct kafka_priv {
 	size_t *hoff;	 /* value i is hbuf[hoff[i], hoff[i + 1]) */
 	char *spec;
 	struct broker_failq failq;
-	pthread_mutex_t mu;
+	/* librdkafka calls our callbacks (delivery reports, errors) only
+	 * from rd_kafka_poll() and rd_kafka_flush(), on the thread that
+	 * writes: what follows needs no lock */
 	uint64_t outstanding; /* produced, no delivery report yet */
+	/* blocks [first, next) are in flight, in blk[seq % KAFKA_BLOCKS] */
+	struct kafka_block blk[KAFKA_BLOCKS];
+	uint64_t first, next;
+	size_t settled;	      /* blocks settled since settle() last said so */
 	int timed_out;	      /* a message timed out: no broker took it */
 	char last_error[256]; /* the last error librdkafka reported */
 };
@@ -259,27 +283,55 @@ out:
 	return rc;
 }
 
+/* Message ev of block b was refused. */
+static void
+block_fail(struct kafka_block *b, const void *ev, size_t len, const char *why)
+{
+	struct kafka_fail *f;
+
+	if (b->nfail == b->capfail) {
+		b->capfail = b->capfail ? 2 * b->capfail : 8;
+		b->fail = xreallocarray(b->fail, b->capfail, sizeof *b->fail);
+	}
+	f = &b->fail[b->nfail++];
+	f->event = xmalloc(len + 1);
+	memcpy(f->event, ev, len);
+	f->event[len] = '\0';
+	f->len = len;
+	f->why = xstrdup(why);
+}
+
+static void
+block_clear(struct kafka_block *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nfail; i++) {
+		free(b->fail[i].event);
+		free(b->fail[i].why);
+	}
+	b->nfail = 0;
+	b->outstanding = 0;
+}
+
+/* A delivery report: its message's opaque is its block. */
 static void
 kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct kafka_priv *p = opaque;
+	struct kafka_block *b = m->_private;
 
 	(void)rk;
 	if (m->err) {
-		const char *why = rd_kafka_err2str(m->err);
-
-		pthread_mutex_lock(&p->mu);
 		if (m->err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT ||
 		    m->err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
 		    m->err == RD_KAFKA_RESP_ERR__TRANSPORT ||
 		    m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
 			p->timed_out = 1;
-		pthread_mutex_unlock(&p->mu);
-		broker_failq_push(&p->failq, m->payload, m->len, p->spec, why);
+		block_fail(b, m->payload, m->len, rd_kafka_err2str(m->err));
 	}
-	pthread_mutex_lock(&p->mu);
+	b->outstanding--;
 	p->outstanding--;
-	pthread_mutex_unlock(&p->mu);
 }
 
 static void
@@ -289,9 +341,7 @@ kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 	(void)rk;
 	(void)err;
-	pthread_mutex_lock(&p->mu);
 	snprintf(p->last_error, sizeof p->last_error, "%s", reason);
-	pthread_mutex_unlock(&p->mu);
 }
 
 /* librdkafka's own log lines stay quiet: errors reach us by kafka_error. */
@@ -323,7 +373,6 @@ kafka_open(struct sink *s, const char *rest, struct errbuf *eb)
 	p->spec = xstrdup(s->spec);
 	buf_init(&p->keybuf);
 	broker_failq_init(&p->failq);
-	pthread_mutex_init(&p->mu, NULL);
 	buf_init(&p->hbuf);
 	if (u.param) {
 		p->key = kafka_template(u.param, s->spec, "?key=", eb);
@@ -362,7 +411,6 @@ fail:
 	buf_release(&p->hbuf);
 	buf_release(&p->keybuf);
 	broker_failq_destroy(&p->failq);
-	pthread_mutex_destroy(&p->mu);
 	free(p->spec);
 	free(p);
 	broker_url_free(&u);
@@ -430,10 +478,10 @@ kafka_headers(const struct kafka_priv *p)
 
 /* Hand one message to librdkafka (which owns hdrs once it took it). */
 static rd_kafka_resp_err_t
-kafka_send(struct kafka_priv *p, const char *ev, size_t len,
-	   rd_kafka_headers_t *hdrs)
+kafka_send(struct kafka_priv *p, struct kafka_block *b, const char *ev,
+	   size_t len, rd_kafka_headers_t *hdrs)
 {
-	rd_kafka_vu_t vu[6];
+	rd_kafka_vu_t vu[7];
 	rd_kafka_error_t *e;
 	rd_kafka_resp_err_t err;
 	size_t n = 0;
@@ -445,6 +493,8 @@ kafka_send(struct kafka_priv *p, const char *ev, size_t len,
 	vu[n++].u.i32 = RD_KAFKA_PARTITION_UA;
 	vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
 	vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
+	vu[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+	vu[n++].u.ptr = b;
 	vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
 	vu[n].u.mem.ptr = (void *)ev;
 	vu[n++].u.mem.size = len;
@@ -465,24 +515,24 @@ kafka_send(struct kafka_priv *p, const char *ev, size_t len,
 	return err;
 }
 
-/* Produce one event; a refused one goes to the failed queue. */
+/* Produce one event of block b; a refused one is the block's. */
 static void
-kafka_produce(struct kafka_priv *p, const char *ev, size_t len)
+kafka_produce(struct kafka_priv *p, struct kafka_block *b, const char *ev,
+	      size_t len)
 {
 	rd_kafka_headers_t *hdrs;
 	char why[sizeof(((struct errbuf *)0)->msg) + 160];
 
 	if ((p->key || p->nhdr) &&
 	    kafka_render(p, ev, len, why, sizeof why) == -1) {
-		broker_failq_push(&p->failq, ev, len, p->spec, why);
+		block_fail(b, ev, len, why);
 		return;
 	}
 	hdrs = kafka_headers(p);
-	pthread_mutex_lock(&p->mu);
 	p->outstanding++;
-	pthread_mutex_unlock(&p->mu);
+	b->outstanding++;
 	for (;;) {
-		rd_kafka_resp_err_t err = kafka_send(p, ev, len, hdrs);
+		rd_kafka_resp_err_t err = kafka_send(p, b, ev, len, hdrs);
 
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
 			break; /* the headers are librdkafka's now */
@@ -492,59 +542,66 @@ kafka_produce(struct kafka_priv *p, const char *ev, size_t len)
 		}
 		if (hdrs)
 			rd_kafka_headers_destroy(hdrs);
-		pthread_mutex_lock(&p->mu);
 		p->outstanding--;
-		pthread_mutex_unlock(&p->mu);
-		broker_failq_push(&p->failq, ev, len, p->spec,
-				  rd_kafka_err2str(err));
+		b->outstanding--;
+		block_fail(b, ev, len, rd_kafka_err2str(err));
 		break;
 	}
 }
 
-static int
-kafka_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
-{
-	struct kafka_priv *p = s->priv;
-	const char *end = buf + len;
-
-	while (buf < end) {
-		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
-		size_t n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
-
-		kafka_produce(p, buf, n);
-		buf += n + (nl != NULL);
-	}
-	rd_kafka_poll(p->rk, 0);
-	return 0;
-}
-
 static uint64_t
-kafka_outstanding(struct kafka_priv *p)
+kafka_outstanding(const struct kafka_priv *p)
 {
-	uint64_t n;
-
-	pthread_mutex_lock(&p->mu);
-	n = p->outstanding;
-	pthread_mutex_unlock(&p->mu);
-	return n;
+	return p->outstanding;
 }
 
 /*
- * Wait for the delivery report of everything produced.  Bounded:
- * librdkafka fails each message after message.timeout.ms.
+ * The oldest blocks whose every message has its delivery report are
+ * settled: their refused messages go to the failed queue, in order.
+ */
+static void
+kafka_advance(struct kafka_priv *p)
+{
+	while (p->first < p->next) {
+		struct kafka_block *b = &p->blk[p->first % KAFKA_BLOCKS];
+		size_t i;
+
+		if (b->outstanding > 0)
+			break;
+		for (i = 0; i < b->nfail; i++)
+			broker_failq_push(&p->failq, b->fail[i].event,
+					  b->fail[i].len, p->spec,
+					  b->fail[i].why);
+		block_clear(b);
+		p->first++;
+		p->settled++;
+	}
+}
+
+/*
+ * Serve delivery reports until at most keep blocks are in flight.
+ * Bounded: librdkafka fails each message after message.timeout.ms.
  */
 static int
-kafka_sync(struct sink *s, struct errbuf *eb)
+kafka_wait(struct sink *s, uint64_t keep, struct errbuf *eb)
 {
 	struct kafka_priv *p = s->priv;
 	char fatal[256];
 	rd_kafka_resp_err_t ferr;
+	int flushed = 0;
 
-	/* rd_kafka_flush() sends what lingers at once; polling then serves
-	 * the delivery reports as they come (a flush with a timeout would
-	 * also wait for librdkafka's other requests). */
-	rd_kafka_flush(p->rk, 0);
-	while (kafka_outstanding(p) > 0) {
+	rd_kafka_poll(p->rk, 0);
+	for (;;) {
+		kafka_advance(p);
+		if (p->next - p->first <= keep)
+			break;
+		/* rd_kafka_flush() sends what lingers at once; polling then
+		 * serves the delivery reports as they come (a flush with a
+		 * timeout would also wait for librdkafka's other requests) */
+		if (!flushed) {
+			rd_kafka_flush(p->rk, 0);
+			flushed = 1;
+		}
 		rd_kafka_poll(p->rk, 5);
 		ferr = rd_kafka_fatal_error(p->rk, fatal, sizeof fatal);
 		if (ferr != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -554,7 +611,7 @@ kafka_sync(struct sink *s, struct errbuf *eb)
 		}
 	}
 	if (p->timed_out) {
-		/* sinkset.c rejects the whole block with this reason */
+		/* sinkset.c rejects what it holds with this reason */
 		broker_failq_clear(&p->failq);
 		return errbuf_set(eb, STATUS_IO,
 				  "%s: not delivered within message.timeout.ms "
@@ -563,6 +620,49 @@ kafka_sync(struct sink *s, struct errbuf *eb)
 				  p->last_error);
 	}
 	return 0;
+}
+
+/* Hand over a block of events; it is settled later (settle, sync). */
+static int
+kafka_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
+{
+	struct kafka_priv *p = s->priv;
+	const char *end = buf + len;
+	struct kafka_block *b;
+
+	/* sinkset.c keeps fewer in flight; other callers sync each block */
+	if (p->next - p->first == KAFKA_BLOCKS &&
+	    kafka_wait(s, KAFKA_BLOCKS - 1, eb) == -1)
+		return -1;
+	b = &p->blk[p->next++ % KAFKA_BLOCKS];
+	while (buf < end) {
+		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
+		size_t n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
+
+		kafka_produce(p, b, buf, n);
+		buf += n + (nl != NULL);
+	}
+	rd_kafka_poll(p->rk, 0);
+	return 0;
+}
+
+/* Until at most keep blocks are in flight; *n: how many settled. */
+static int
+kafka_settle(struct sink *s, size_t keep, size_t *n, struct errbuf *eb)
+{
+	struct kafka_priv *p = s->priv;
+	int r = kafka_wait(s, keep, eb);
+
+	*n = p->settled;
+	p->settled = 0;
+	return r;
+}
+
+/* Wait for the delivery report of everything produced. */
+static int
+kafka_sync(struct sink *s, struct errbuf *eb)
+{
+	return kafka_wait(s, 0, eb);
 }
 
 static int
@@ -577,9 +677,10 @@ static int
 kafka_close(struct sink *s, struct errbuf *eb)
 {
 	struct kafka_priv *p = s->priv;
+	size_t i;
 	int rc = 0;
 
-	if (!s->broken && kafka_outstanding(p) > 0)
+	if (!s->broken && (kafka_outstanding(p) > 0 || p->first < p->next))
 		rc = kafka_sync(s, eb);
 	if (rc == 0 && p->failq.head < p->failq.n)
 		/* refused messages no one took from the queue */
@@ -596,7 +697,10 @@ kafka_close(struct sink *s, struct errbuf *eb)
 	buf_release(&p->hbuf);
 	buf_release(&p->keybuf);
 	broker_failq_destroy(&p->failq);
-	pthread_mutex_destroy(&p->mu);
+	for (i = 0; i < KAFKA_BLOCKS; i++) {
+		block_clear(&p->blk[i]);
+		free(p->blk[i].fail);
+	}
 	free(p->spec);
 	free(p);
 	return rc;
@@ -609,6 +713,7 @@ const struct sink_kind sink_kafka = {
 	.open = kafka_open,
 	.write = kafka_write,
 	.sync = kafka_sync,
+	.settle = kafka_settle,
 	.close = kafka_close,
 	.failed = kafka_failed,
 };

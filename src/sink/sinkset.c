@@ -26,10 +26,14 @@
 /* A broker target waits for the acknowledgement of every block: fewer,
  * larger blocks keep the round trips off the event rate. */
 #define SS_FLUSH_BROKER (4 << 20)
-#define SS_MAX_AUTO	1024   /* most files kept open by default */
-#define SS_FD_SPARE	64     /* fds left for everything else */
-#define SS_ROT_PROBE	100000 /* most rotation indexes looked for */
-#define SS_MAX_FAILED	4096   /* files that failed to open remembered */
+/* Blocks of a broker target that may be in flight when one is handed
+ * over (sink_settle()): the next fills while the broker acknowledges
+ * those before it. */
+#define SS_INFLIGHT   2
+#define SS_MAX_AUTO   1024   /* most files kept open by default */
+#define SS_FD_SPARE   64     /* fds left for everything else */
+#define SS_ROT_PROBE  100000 /* most rotation indexes looked for */
+#define SS_MAX_FAILED 4096   /* files that failed to open remembered */
 
 enum { WAIT_NO, WAIT_BOUND, WAIT_LINGER };
 
@@ -48,7 +52,11 @@ struct ss_entry {
 	struct ss_entry *prev, *next; /* LRU list of open entries */
 	struct sink *s;		      /* NULL while closed */
 	struct buf pend;	      /* events not delivered yet */
-	size_t sent; /* of which written, not known read (exec:) */
+	size_t sent;		 /* of which written, not known read (exec:), or
+				  * handed over and not settled (kafka://) */
+	size_t blk[SS_INFLIGHT]; /* kafka://: where each block in flight
+				  * ends in pend, oldest first */
+	size_t nblk;
 	struct ss_meta *meta;
 	size_t nmeta, capmeta;
 	uint64_t size;	/* bytes in the current file, pending included */
@@ -226,6 +234,7 @@ entry_fail(struct sinkset *ss, struct ss_entry *e, const char *why,
 	e->pend.len = 0;
 	e->nmeta = 0;
 	e->sent = 0;
+	e->nblk = 0;
 	if (e->s) {
 		sink_close(e->s, NULL);
 		e->s = NULL;
@@ -275,6 +284,59 @@ entry_refused(struct sinkset *ss, struct ss_entry *e, size_t upto,
 }
 
 /*
+ * A broker target that keeps blocks in flight: forget the blocks it
+ * settled (dead-lettering their refused messages), after waiting until
+ * at most keep are in flight.  0, 1 or -1 as entry_fail().
+ */
+static int
+entry_settle(struct sinkset *ss, struct ss_entry *e, size_t keep,
+	     struct errbuf *eb)
+{
+	struct errbuf teb = { 0 };
+	size_t n, upto, i;
+
+	if (sink_settle(e->s, keep, &n, &teb) == -1)
+		return entry_fail(ss, e, teb.msg, eb);
+	if (n == 0)
+		return 0;
+	upto = e->blk[n - 1];
+	if (entry_refused(ss, e, upto, eb) == -1)
+		return -1;
+	entry_consume(e, upto);
+	e->sent -= upto;
+	for (i = n; i < e->nblk; i++)
+		e->blk[i - n] = e->blk[i] - upto;
+	e->nblk -= n;
+	return 0;
+}
+
+/*
+ * The same as entry_write() for a broker target that keeps blocks in
+ * flight: what the buffer holds beyond them is handed over as one more
+ * block.  With WAIT_BOUND (the buffer is full) SS_INFLIGHT - 1 blocks
+ * may stay in flight while the next one fills; otherwise (a flush,
+ * before a delivery point, or the end) every block must be settled:
+ * "written" means acknowledged.
+ */
+static int
+entry_write_settled(struct sinkset *ss, struct ss_entry *e, int mode,
+		    struct errbuf *eb)
+{
+	struct errbuf teb = { 0 };
+
+	/* at most SS_INFLIGHT - 1 are in flight here */
+	if (e->pend.len > e->sent) {
+		if (sink_hand_over(e->s, e->pend.data + e->sent,
+				   e->pend.len - e->sent, &teb) == -1)
+			return entry_fail(ss, e, teb.msg, eb);
+		e->blk[e->nblk++] = e->pend.len;
+		e->sent = e->pend.len;
+	}
+	return entry_settle(ss, e, mode == WAIT_BOUND ? SS_INFLIGHT - 1 : 0,
+			    eb);
+}
+
+/*
  * Write out e's buffer; mode says how long to wait for a disconnected
  * socket or a command being restarted.  For a command, events stay in
  * the buffer until it has read them from its pipe, so those a dying
@@ -284,6 +346,8 @@ entry_refused(struct sinkset *ss, struct ss_entry *e, size_t upto,
 static int
 entry_write(struct sinkset *ss, struct ss_entry *e, int mode, struct errbuf *eb)
 {
+	if (e->s && sink_can_settle(e->s))
+		return entry_write_settled(ss, e, mode, eb);
 	while (e->s) {
 		struct errbuf teb = { 0 };
 		int track = sink_tracks_unread(e->s), r = 0, gone = 0;
@@ -612,7 +676,8 @@ sinkset_new(const char *spec, const struct sinkset_opts *o,
 	if (ss->o.max_open == 0)
 		ss->o.max_open = ss_auto_max_open();
 	ss->flush_at = target_is_broker(spec) ? SS_FLUSH_BROKER : SS_FLUSH;
-	ss->rotatable = o->max_size > 0 && strcmp(spec, "-") != 0 &&
+	ss->rotatable = o->max_size > 0 && !target_is_broker(spec) &&
+			strcmp(spec, "-") != 0 &&
 			strncmp(spec, "exec:", 5) != 0 &&
 			strncmp(spec, "tcp://", 6) != 0 &&
 			strncmp(spec, "unix:", 5) != 0;
@@ -760,7 +825,9 @@ sinkset_write(struct sinkset *ss, struct record *rec,
 	e->nmeta++;
 	e->size += len + 1;
 	ss->events++;
-	if (e->pend.len >= ss->flush_at || ss->env->line_buffered)
+	/* a broker's blocks in flight are not part of the next one */
+	if (e->pend.len - (e->nblk ? e->sent : 0) >= ss->flush_at ||
+	    ss->env->line_buffered)
 		return entry_write(ss, e, WAIT_BOUND, eb);
 	return 0;
 }

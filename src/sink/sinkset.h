@@ -27,7 +27,11 @@
  * disconnected keeps up to SINKSET_SOCKET_BUFFER bytes of events and
  * then stalls the pipeline (backpressure) until the peer is back; at the
  * end it tries for sink_linger_ns (--linger) more, then rejects what is
- * left.
+ * left.  A broker target (kafka://) takes its events in blocks of 4 MiB
+ * and keeps a few in flight while the next fills; an event counts as
+ * written once the broker acknowledged its block, and sinkset_flush()
+ * and sinkset_close() return only once every block was acknowledged (or
+ * its refused messages dead-lettered).
  */
 #ifndef SINKSET_H
 #define SINKSET_H

@@ -297,6 +297,39 @@ sink_write_block(struct sink *s, const char *buf, size_t len, size_t *done,
 	return 0;
 }
 
+int
+sink_can_settle(const struct sink *s)
+{
+	return s->kind->settle != NULL;
+}
+
+int
+sink_hand_over(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
+{
+	if (s->broken)
+		return errbuf_set(eb, STATUS_IO, "%s: target failed earlier",
+				  s->spec);
+	if (s->kind->write(s, buf, len, eb) == -1) {
+		s->broken = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+sink_settle(struct sink *s, size_t keep, size_t *n, struct errbuf *eb)
+{
+	*n = 0;
+	if (s->broken)
+		return errbuf_set(eb, STATUS_IO, "%s: target failed earlier",
+				  s->spec);
+	if (s->kind->settle(s, keep, n, eb) == -1) {
+		s->broken = 1;
+		return -1;
+	}
+	return 0;
+}
+
 int64_t
 sink_retry_at(struct sink *s)
 {

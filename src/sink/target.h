@@ -66,6 +66,16 @@ struct sink_kind {
 	size_t (*unread)(struct sink *s, int *gone, struct errbuf *eb);
 	/* Flush anything the kind buffers itself (gzip); may be NULL. */
 	int (*sync)(struct sink *s, struct errbuf *eb);
+	/*
+	 * Broker kinds that keep blocks in flight (kafka://): each write()
+	 * is a block, handed over without waiting for the broker.  Serve
+	 * the broker's answers until at most keep blocks are in flight;
+	 * *n: how many of the oldest blocks were settled (acknowledged in
+	 * full, their refused messages in failed()'s queue) since the last
+	 * call.  0, or -1 with eb as sync().  May be NULL.
+	 */
+	int (*settle)(struct sink *s, size_t keep, size_t *n,
+		      struct errbuf *eb);
 	/* Close and free priv: 0, or -1 (a write or exit status failed). */
 	int (*close)(struct sink *s, struct errbuf *eb);
 	/*
@@ -149,6 +159,16 @@ struct sink *sink_open_fd(const char *spec, int fd, struct errbuf *eb);
  */
 int sink_write_block(struct sink *s, const char *buf, size_t len, size_t *done,
 		     struct errbuf *eb);
+
+/*
+ * A kind with settle() (kafka://): hand over a block of whole lines
+ * without waiting for it, and settle the blocks in flight (see
+ * sink_kind).  0, or -1 with eb (failed for good).
+ */
+int sink_can_settle(const struct sink *s);
+int sink_hand_over(struct sink *s, const char *buf, size_t len,
+		   struct errbuf *eb);
+int sink_settle(struct sink *s, size_t keep, size_t *n, struct errbuf *eb);
 
 /* When a disconnected sink may be written again; 0 if it is connected. */
 int64_t sink_retry_at(struct sink *s);

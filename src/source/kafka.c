@@ -16,9 +16,12 @@
  * them (another member may be past them by then).
  *
  * Back-pressure: librdkafka prefetches at most queued.max.messages.kbytes
- * (8 MiB here: 1 MiB made its fetcher back off and run at a fifth of
- * the rate) into the consumer queue; the runner stops calling next() while its
- * outputs are slow, and then nothing more is fetched.
+ * (8 MiB here) into the consumer queue; the runner stops calling next()
+ * while its outputs are slow, and then nothing more is fetched.  That
+ * bound is all that holds memory while the runner is not calling us, so
+ * it stays librdkafka's.  Before 2.2 a fetcher that found the queue full
+ * slept for a second whatever we did (ksrc_wake() says how we wake it);
+ * from 2.2 on, fetch.queue.backoff.ms sets that time, and ours is short.
  *
  * A record's source name is "kafka://TOPIC/PARTITION@" with the offset
  * as its line number, so a reject reads kafka://TOPIC/PARTITION@OFFSET.
@@ -48,12 +51,14 @@
 #define KSRC_META_MS	  10000	       /* the brokers must answer by then */
 #define KSRC_CLOSE_TRIES  5	       /* sync commits tried at the end */
 #define KSRC_LEAVE_MS	  10000	       /* to give the partitions back */
+#define KSRC_QCHECK	  64	       /* messages between looks at the queue */
+#define KSRC_QBACKOFF	  "10"	       /* fetch.queue.backoff.ms (2.2 on) */
 
+/* A message handed out: 16 bytes, as a second's worth is kept. */
 struct kentry {
-	const char *name; /* interned "kafka://TOPIC/PARTITION@" */
-	int32_t partition;
 	int64_t offset;
-	unsigned gen; /* the assignment it was read in */
+	uint32_t part; /* its index in ksrc.parts */
+	unsigned gen;  /* the assignment it was read in */
 };
 
 /* A partition's name, and what is to be committed for it. */
@@ -87,8 +92,14 @@ struct ksrc {
 	struct buf meta;  /* its metadata (input_meta), if wanted */
 	struct buf names; /* scratch: its header names as JSON strings */
 	int64_t last_commit;
-	int handed; /* records handed out this turn */
-	int fatal;  /* an error was reported: end the source */
+	/* librdkafka's prefetch bound (queued.max.messages.kbytes in bytes,
+	 * queued.min.messages) and what we saw of the queue */
+	int64_t qmax_bytes, qmax_msgs;
+	uint64_t seen_msgs, seen_bytes; /* for the mean message size */
+	unsigned qcheck;		/* messages until the next look */
+	int full;			/* the queue was seen near its bound */
+	int handed;			/* records handed out this turn */
+	int fatal; /* an error was reported: end the source */
 	char why[512];
 };
 
@@ -371,6 +382,12 @@ conf_build(const struct globals *g, const struct kurl *u, struct errbuf *eb)
 			   u->offset ? u->offset : "earliest", "kafka",
 			   eb) == -1)
 		goto fail;
+	/* librdkafka 2.2 and later: a full queue makes a fetcher wait this
+	 * long, no more (before, a second: see ksrc_wake()) */
+	if (rd_kafka_version() >= 0x020200ff &&
+	    kafka_conf_put(conf, "fetch.queue.backoff.ms", KSRC_QBACKOFF,
+			   "kafka", eb) == -1)
+		goto fail;
 	if (kafka_conf_user(conf, g->kafka_config, g->kafka_set.v,
 			    g->kafka_set.n, eb) == -1)
 		goto fail;
@@ -437,8 +454,57 @@ cur_done(struct ksrc *k)
 	k->complete++;
 }
 
+/*
+ * Wake librdkafka's fetchers.  librdkafka before 2.2 decides whether to
+ * fetch a partition when a broker thread wakes up: when the consumer
+ * queue is over its bound (queued.max.messages.kbytes or
+ * queued.min.messages) a thread stops fetching and sleeps for up to a
+ * second, and nothing the application does by consuming wakes it, so a
+ * consumer faster than a second's worth of the bound waits most of the
+ * time.  A request sent to every broker that leads an assigned
+ * partition wakes each of their threads: ListOffsets for the latest
+ * offsets (rd_kafka_offsets_for_times with -1).  With a timeout of 0 it
+ * sends the requests and returns at once: the answers find their queue
+ * gone and are dropped, a path librdkafka keeps for a call that timed
+ * out.  Leaders not known yet get no request (nothing to wake there).
+ */
 static void
-table_add(struct ksrc *k, const rd_kafka_message_t *m, const char *name)
+ksrc_wake(struct ksrc *k)
+{
+	rd_kafka_topic_partition_list_t *a = NULL;
+	int i;
+
+	k->full = 0;
+	if (rd_kafka_assignment(k->rk, &a) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	if (a->cnt > 0) {
+		for (i = 0; i < a->cnt; i++)
+			a->elems[i].offset = -1; /* latest */
+		(void)rd_kafka_offsets_for_times(k->rk, a, 0);
+	}
+	rd_kafka_topic_partition_list_destroy(a);
+}
+
+/*
+ * Look at the consumer queue: near its bound, librdkafka has stopped (or
+ * is about to stop) fetching; once half of it is consumed, wake it.
+ */
+static void
+ksrc_queue_look(struct ksrc *k)
+{
+	int64_t n = (int64_t)rd_kafka_queue_length(k->q);
+	int64_t bytes =
+		k->seen_msgs ? n * (int64_t)(k->seen_bytes / k->seen_msgs) : 0;
+
+	k->qcheck = KSRC_QCHECK;
+	if (bytes >= k->qmax_bytes / 4 * 3 || n >= k->qmax_msgs / 4 * 3)
+		k->full = 1;
+	else if (k->full && bytes <= k->qmax_bytes / 2 && n <= k->qmax_msgs / 2)
+		ksrc_wake(k);
+}
+
+static void
+table_add(struct ksrc *k, const rd_kafka_message_t *m, size_t part)
 {
 	struct kentry *e;
 
@@ -454,8 +520,7 @@ table_add(struct ksrc *k, const rd_kafka_message_t *m, const char *name)
 		k->head = 0;
 	}
 	e = &k->v[(k->head + k->n++) % k->cap];
-	e->name = name;
-	e->partition = m->partition;
+	e->part = (uint32_t)part;
 	e->offset = m->offset;
 	e->gen = k->gen;
 }
@@ -577,6 +642,7 @@ ksrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 			       LINE_ERROR;
 		if (k->cur == NULL) {
 			rd_kafka_message_t *m;
+			struct kpart *kp;
 
 			m = rd_kafka_consumer_poll(k->rk, 0);
 			if (m == NULL) {
@@ -585,8 +651,11 @@ ksrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 				pipe_drain(k);
 				m = rd_kafka_consumer_poll(k->rk, 0);
 			}
-			if (m == NULL)
+			if (m == NULL) {
+				if (k->full)
+					ksrc_wake(k);
 				return LINE_AGAIN;
+			}
 			if (m->err) {
 				if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
 					;
@@ -605,10 +674,14 @@ ksrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 				rd_kafka_message_destroy(m);
 				continue;
 			}
-			k->cur_name = part_get(k, rd_kafka_topic_name(m->rkt),
-					       m->partition)
-					      ->name;
-			table_add(k, m, k->cur_name);
+			k->seen_msgs++;
+			k->seen_bytes += m->len;
+			if (--k->qcheck == 0)
+				ksrc_queue_look(k);
+			kp = part_get(k, rd_kafka_topic_name(m->rkt),
+				      m->partition);
+			k->cur_name = kp->name;
+			table_add(k, m, (size_t)(kp - k->parts));
 			k->cur = m;
 			k->pos = 0;
 			if (k->set->want_meta)
@@ -707,17 +780,9 @@ ksrc_delivered(struct source *s, uint64_t mark)
 	while (k->base < mark && k->n > 0) {
 		struct kentry *e = &k->v[k->head];
 
-		if (e->gen == k->gen) {
-			/* the name says which partition; find it */
-			size_t i;
-
-			for (i = 0; i < k->nparts; i++)
-				if (k->parts[i].name == e->name)
-					break;
-			if (i < k->nparts &&
-			    e->offset + 1 > k->parts[i].pending)
-				k->parts[i].pending = e->offset + 1;
-		}
+		if (e->gen == k->gen &&
+		    e->offset + 1 > k->parts[e->part].pending)
+			k->parts[e->part].pending = e->offset + 1;
 		k->head = (k->head + 1) % k->cap;
 		k->n--;
 		k->base++;
@@ -854,6 +919,11 @@ source_kafka_new(struct source_set *set, const char *spec)
 	k->set = set;
 	k->spec = xstrdup(spec);
 	k->pipe[0] = k->pipe[1] = -1;
+	k->qmax_bytes =
+		kafka_conf_int(conf, "queued.max.messages.kbytes", 65536) *
+		1024;
+	k->qmax_msgs = kafka_conf_int(conf, "queued.min.messages", 100000);
+	k->qcheck = KSRC_QCHECK;
 	rd_kafka_conf_set_opaque(conf, k);
 	rd_kafka_conf_set_rebalance_cb(conf, ksrc_rebalance);
 	rd_kafka_conf_set_offset_commit_cb(conf, ksrc_commit_cb);

@@ -10,15 +10,15 @@
 #    (a group member, as evpipe is).  The source has no end of topic (it
 #    runs until stopped), so evpipe's run ends when the file holds the
 #    whole corpus, byte for byte as many bytes, and is then stopped with
-#    SIGTERM (it commits and leaves the group).  It runs again with
-#    kcat's prefetch (queued.max.messages.kbytes=65536 against our 8192):
-#    librdkafka before 2.2 stops fetching for a second when its queue is
-#    full, so the prefetch sets the speed.  Each run is a new group,
+#    SIGTERM (it commits and leaves the group).  Each run is a new group,
 #    so it reads from the beginning; a group member waits 3 s for the
 #    group's first rebalance (group.initial.rebalance.delay.ms of a real
-#    broker, the same in the mock), which kcat -C does not;
+#    broker, hard-wired in the mock of librdkafka 2.0), which kcat -C
+#    does not: one more run prints when evpipe's first event and its last
+#    came, so the time after the wait compares with kcat -C's;
 #  - producing the corpus from a file: evpipe -o kafka:// (idempotent,
-#    every delivery report awaited) against kcat -P.
+#    every delivery report awaited) against kcat -P, and kcat -P with
+#    enable.idempotence=true, the guarantee evpipe's target gives.
 # Topics get one partition per 3 MB of corpus: the mock keeps 5 MB of a
 # partition and drops older messages past that.  KAFKA_MOCK names another
 # mock binary.
@@ -67,22 +67,48 @@ kafka_bench() {
 	consume="$evpipe -i 'kafka://$boot/corpus?group=bench-'\$(date +%s%N) cat >$out & p=\$!;"
 	consume="$consume while [ \$(stat -c %s $out 2>/dev/null || echo 0) -lt $bytes ]; do kill -0 \$p || exit 1; sleep 0.01; done;"
 	consume="$consume kill -TERM \$p; wait \$p; [ \$? -eq 143 ]"
-	# the same with kcat's prefetch (librdkafka's default, 64 MiB)
-	consume64=$(printf '%s\n' "$consume" | sed 's| -i | --kafka-set queued.max.messages.kbytes=65536 -i |')
 	group kafka-consume \
 		"evpipe -i kafka://?group= (commits)" "$consume" \
-		"evpipe, 64 MiB prefetch" "$consume64" \
 		"kcat -C -e -o beginning" "kcat -C -b $boot -t corpus -e -o beginning -q >$out" \
 		"kcat -G -e (a group member)" "kcat -b $boot -G bench-kcat-\$(date +%s%N) corpus -X auto.offset.reset=earliest -e -q >$out"
+	kafka_join_time
 	group kafka-produce \
 		"evpipe -o kafka://" "$evpipe -o kafka://$boot/produced cat $corpus" \
-		"kcat -P" "kcat -P -b $boot -t produced -l $corpus"
+		"kcat -P" "kcat -P -b $boot -t produced -l $corpus" \
+		"kcat -P, idempotent" "kcat -P -b $boot -t produced -X enable.idempotence=true -l $corpus"
 	echo "peak RSS of evpipe -o kafka://: $(peak_rss "$evpipe" -o "kafka://$boot/produced" cat "$corpus") kB"
 	echo "peak RSS of kcat -P: $(peak_rss kcat -P -b "$boot" -t produced -l "$corpus") kB"
 	kill "$mock_pid" "$hold_pid"
 	trap - EXIT
 	wait "$mock_pid" 2>/dev/null || true
 	rm -rf "$kd"
+}
+
+# kafka_join_time: one more consuming run of evpipe, printing when (in
+# seconds from its start) the first event and the last reached the file.
+kafka_join_time() {
+	rm -f "$out"
+	t0=$(date +%s%N)
+	"$evpipe" -i "kafka://$boot/corpus?group=bench-join-$t0" cat >"$out" &
+	p=$!
+	while [ ! -s "$out" ]; do
+		kill -0 $p || exit 1
+		sleep 0.01
+	done
+	t1=$(date +%s%N)
+	while [ "$(stat -c %s "$out")" -lt "$bytes" ]; do
+		kill -0 $p || exit 1
+		sleep 0.01
+	done
+	t2=$(date +%s%N)
+	kill -TERM $p
+	wait $p || true
+	echo "evpipe -i kafka://: the first event after $(kafka_secs "$t0" "$t1") s (the group's first rebalance), all of them after $(kafka_secs "$t0" "$t2") s: $(kafka_secs "$t1" "$t2") s from the first to the last"
+}
+
+# kafka_secs T0 T1: T1 - T0 (date +%s%N) in seconds, to 2 places.
+kafka_secs() {
+	echo "$1 $2" | awk '{ printf "%.2f", ($2 - $1) / 1e9 }'
 }
 
 # kafka_count TOPIC: how many messages TOPIC ever took (its partitions'
