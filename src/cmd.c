@@ -416,8 +416,9 @@ cmd_complete(int argc, char **argv)
 		return STATUS_OK;
 	}
 	if (strcmp(argv[0], "addresses") == 0) {
-		/* what -i takes: listeners and broker sources */
-		fputs("tcp://\nunix:\nudp://\nkafka://\nnats://\nnats+tls://\n",
+		/* what -i takes: listeners, broker and HTTP sources */
+		fputs("tcp://\nunix:\nudp://\nkafka://\nnats://\nnats+tls://\n"
+		      "http://\nhttps://\n",
 		      stdout);
 		return STATUS_OK;
 	}

@@ -455,3 +455,15 @@ c, _ = s.accept(); time.sleep(60)' >port &
 	run "$EVPIPE" -i http://:0/in --http-reject-status 500 cat
 	assert_equal "$status" 2
 }
+
+@test "completion words: http:// and https:// for -i, the options' kinds and choices" {
+	run -0 "$EVPIPE" __complete addresses
+	assert_line 'http://'
+	assert_line 'https://'
+	run -0 "$EVPIPE" __complete choices --http-reject-status
+	assert_output $'200\n400'
+	run -0 "$EVPIPE" __complete choices --http-hmac-file
+	assert_output '@file'
+	run -0 "$EVPIPE" __complete choices --tls-key
+	assert_output '@file'
+}
