@@ -324,7 +324,7 @@ c, _ = s.accept(); time.sleep(60)' >port &
 	local peer=$! u p c n429=0 hwm pids=()
 	wait_lines port 1
 	p=$(<port)
-	bg_start -i http://:0/in --http-inflight 4M --linger 0.1s -o "tcp://127.0.0.1:$p" cat
+	bg_start -i http://:0/in --http-max-body 2M --http-inflight 4M --linger 0.1s -o "tcp://127.0.0.1:$p" cat
 	u=$(url)
 	python3 -c 'print("\n".join("{\"i\":%d,\"pad\":\"%s\"}" % (i, "x" * 500) for i in range(2000)))' >body
 	for c in {1..30}; do
@@ -454,6 +454,9 @@ c, _ = s.accept(); time.sleep(60)' >port &
 	assert_output "evpipe: --http-token-file: 'empty' holds no token"
 	run "$EVPIPE" -i http://:0/in --http-reject-status 500 cat
 	assert_equal "$status" 2
+	run "$EVPIPE" -i http://:0/in --http-inflight 1M cat
+	assert_equal "$status" 2
+	assert_output "evpipe: --http-inflight must be at least --http-max-body"
 }
 
 @test "completion words: http:// and https:// for -i, the options' kinds and choices" {

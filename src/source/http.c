@@ -280,6 +280,11 @@ source_http_check(const struct globals *g, const char *spec, struct errbuf *eb)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--http-max-body and --http-inflight must "
 				  "be at least 1");
+	/* else a body between the two would get 429 for ever */
+	if (g->http_inflight < g->http_max_body)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--http-inflight must be at least "
+				  "--http-max-body");
 	if (g->http_hmac_header && !g->http_hmac_file)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--http-hmac-header needs --http-hmac-file");
