@@ -459,6 +459,10 @@ c, _ = s.accept(); time.sleep(60)' >port &
 	assert_output "evpipe: --http-inflight must be at least --http-max-body"
 }
 
+@test "unit: the in-flight ring and the header readers" {
+	run_unit t-http-src
+}
+
 @test "completion words: http:// and https:// for -i, the options' kinds and choices" {
 	run -0 "$EVPIPE" __complete addresses
 	assert_line 'http://'
