@@ -3,8 +3,10 @@
  * and --tls-key): events POSTed to PATH, each request answered only once
  * its events are out of evpipe (source.h, Delivery).
  *
- * libmicrohttpd runs in external mode with its own epoll descriptor,
- * which is the source's one polled fd; service() calls MHD_run(), and the
+ * libmicrohttpd runs in external mode with its own epoll descriptor;
+ * the source's one polled fd is an epoll set of that descriptor and an
+ * eventfd written when a connection is resumed (resuming does not make
+ * the daemon's descriptor readable).  service() calls MHD_run(), and the
  * daemon's timeout is the source's deadline.  A POST to PATH is checked
  * on its headers (method, token, Content-Type, Content-Encoding, length,
  * the in-flight budget) and refused at once when it fails one (405, 401,
