@@ -82,7 +82,7 @@ DEB_BUILD = build-essential pkg-config libjansson-dev libpcre2-dev zlib1g-dev \
             libmicrohttpd-dev libcurl4-openssl-dev
 DEB_TEST  = bats bats-support bats-assert parallel mandoc shellcheck \
             bash-completion zsh fish jq clang libclang-rt-14-dev python3 \
-            kcat nats-server openssl tzdata
+            kcat nats-server openssl tzdata curl
 DEB_BENCH = hyperfine gojq miller time
 deps:
 	@tests/install-deps $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)

@@ -46,6 +46,7 @@ static const struct cmd_entry cmd_table[] = {
 };
 
 static const char *const on_error_choices[] = { "skip", "stop", NULL };
+static const char *const reject_status_choices[] = { "200", "400", NULL };
 
 #define G(f) offsetof(struct globals, f)
 const struct opt global_opts[] = {
@@ -195,6 +196,37 @@ const struct opt global_opts[] = {
 	  NULL, 0 },
 	{ "http-insecure", 0, OPT_BOOL, G(http.insecure), NULL,
 	  "do not verify the certificate of https:// servers", NULL, NULL, 0 },
+	{ "tls-cert", 0, OPT_STRING, G(tls_cert), "FILE",
+	  "serve https:// listeners with the TLS certificate in FILE (PEM)",
+	  NULL, NULL, 0 },
+	{ "tls-key", 0, OPT_STRING, G(tls_key), "FILE",
+	  "the private key of --tls-cert (PEM)", NULL, NULL, 0 },
+	{ "http-token-file", 0, OPT_STRING, G(http_token_file), "FILE",
+	  "http:// listeners answer 401 to requests without "
+	  "\"Authorization: Bearer TOKEN\", the token in FILE",
+	  NULL, NULL, 0 },
+	{ "http-hmac-file", 0, OPT_STRING, G(http_hmac_file), "FILE",
+	  "http:// listeners check the HMAC-SHA256 of each body with the "
+	  "key in FILE (401 if wrong)",
+	  NULL, NULL, 0 },
+	{ "http-hmac-header", 0, OPT_STRING, G(http_hmac_header), "NAME",
+	  "the header holding the signature (default X-Hub-Signature-256: "
+	  "sha256=HEX)",
+	  NULL, NULL, 0 },
+	{ "http-max-body", 0, OPT_SIZE, G(http_max_body), "SIZE",
+	  "http:// listeners answer 413 to a body over SIZE, inflated or "
+	  "not (default 16M)",
+	  NULL, NULL, 0 },
+	{ "http-inflight", 0, OPT_SIZE, G(http_inflight), "SIZE",
+	  "http:// listeners answer 429 while the bodies not yet answered "
+	  "take SIZE (default 64M)",
+	  NULL, NULL, 0 },
+	{ "http-reject-status", 0, OPT_ENUM, G(http_reject_status), "200|400",
+	  "answer a request with rejected events 200 (default) or 400",
+	  reject_status_choices, NULL, 0 },
+	{ "http-metrics", 0, OPT_BOOL, G(http_metrics), NULL,
+	  "http:// listeners answer GET /metrics (Prometheus text)", NULL, NULL,
+	  0 },
 	OPT_NAMED_ARGS(G(named_args), " in expressions"),
 	{ "quiet", 'q', OPT_BOOL, G(quiet), NULL,
 	  "do not report rejected events or warnings on stderr", NULL, NULL,
@@ -430,8 +462,9 @@ cmd_complete(int argc, char **argv)
 		return STATUS_OK;
 	}
 	if (strcmp(argv[0], "addresses") == 0) {
-		/* what -i takes: listeners and broker sources */
-		fputs("tcp://\nunix:\nudp://\nkafka://\nnats://\nnats+tls://\n",
+		/* what -i takes: listeners, broker and HTTP sources */
+		fputs("tcp://\nunix:\nudp://\nkafka://\nnats://\nnats+tls://\n"
+		      "http://\nhttps://\n",
 		      stdout);
 		return STATUS_OK;
 	}

@@ -25,6 +25,8 @@
 
 #define DEFAULT_MAX_LINE       (16ULL << 20)
 #define DEFAULT_MAX_CLIENTS    256
+#define DEFAULT_HTTP_MAX_BODY  (16ull << 20)
+#define DEFAULT_HTTP_INFLIGHT  (64ull << 20)
 #define DEFAULT_CLIENT_BUFFERS (256u << 20)
 
 ATTR_PRINTF(1, 2) static int usage_error(const char *fmt, ...)
@@ -510,6 +512,8 @@ main(int argc, char **argv)
 	g.client_buffers = DEFAULT_CLIENT_BUFFERS;
 	g.linger = SINK_LINGER_NS;
 	http_opts_defaults(&g.http);
+	g.http_max_body = DEFAULT_HTTP_MAX_BODY;
+	g.http_inflight = DEFAULT_HTTP_INFLIGHT;
 	g.progress = -1;
 	status = parse_globals(&g, argc, argv, &i);
 	if (status != 0)

@@ -1234,6 +1234,8 @@ run_read(struct run *r, const char *const *inputs)
 		r->set.prescan_tape = !r->raw_only;
 		r->progress = progress_new(r->g->progress, r->set.inputs);
 		r->set.progress = r->progress;
+		r->set.rejected = &r->rejects;
+		r->set.rejects = r->env.rejects;
 		run_sources(r);
 	}
 	run_status(r, r->set.status);

@@ -51,6 +51,12 @@ struct globals {
 	const char *nats_creds, *nats_nkey, *nats_token_file;
 	const char *nats_tls_ca, *nats_tls_cert, *nats_tls_key;
 	struct http_opts http; /* --http-* (evpipe-http(7)) */
+	/* The HTTP source (evpipe-http(7)) */
+	const char *tls_cert, *tls_key; /* --tls-cert, --tls-key: https:// */
+	const char *http_token_file, *http_hmac_file, *http_hmac_header;
+	uint64_t http_max_body, http_inflight; /* SIZE */
+	int http_reject_status;		       /* 0: 200, 1: 400 */
+	int http_metrics;		       /* --http-metrics */
 };
 
 /* One stage as written on the command line, parsed but not started. */

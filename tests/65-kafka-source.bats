@@ -54,7 +54,7 @@ ids() {
 	n=100000
 	consumer "$T/out" "rt?group=g-rt" cat
 	wait_lines "$T/out" "$n"
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	[[ $(wc -l <"$T/out") -eq $n ]]
 	jq -r .id "$T/out" | sort -n >"$T/got"
@@ -63,7 +63,7 @@ ids() {
 	echo '{"id":"next"}' | produce rt
 	consumer "$T/out2" "rt?group=g-rt" cat
 	wait_lines "$T/out2" 1
-	stop "$PID"
+	term_wait "$PID"
 	same "$T/out2" '{"id":"next"}\n'
 }
 
@@ -83,7 +83,7 @@ ids() {
 		[[ $(<"$T/n") -ge 30000 ]] && break
 		sleep 0.1
 	done
-	stop "$PID"
+	term_wait "$PID"
 	cat "$T/a" "$T/b" | jq -r .id | sort -u >"$T/got"
 	seq 1 30000 | sort >"$T/want"
 	cmp "$T/want" "$T/got"
@@ -101,7 +101,7 @@ ids() {
 	} | produce poison -p 0
 	consumer "$T/out" "poison?group=g-poison" --dlq "$T/dlq" cat
 	wait_lines "$T/out" 2
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]]
 	same "$T/out" '{"id":1}\n{"id":3}\n'
 	jq -c '[.source, .event]' "$T/dlq" >"$T/d"
@@ -111,7 +111,7 @@ ids() {
 	echo '{"id":4}' | produce poison -p 0
 	consumer "$T/out2" "poison?group=g-poison" --dlq "$T/dlq2" cat
 	wait_lines "$T/out2" 1
-	stop "$PID"
+	term_wait "$PID"
 	same "$T/out2" '{"id":4}\n'
 	[[ ! -s $T/dlq2 ]]
 }
@@ -120,7 +120,7 @@ ids() {
 	printf '{"id":"m1"}\n{"id":"m2"}\n\n{"id":"m3"}' | produce multi -p 0 -D '\0'
 	consumer "$T/out" "multi?group=g-multi" cat
 	wait_lines "$T/out" 3
-	stop "$PID"
+	term_wait "$PID"
 	same "$T/out" '{"id":"m1"}\n{"id":"m2"}\n{"id":"m3"}\n'
 	# two of its three events written, the third held: not committed
 	consumer "$T/b" "multi?group=g-multi2" batch -n 2
@@ -131,7 +131,7 @@ ids() {
 	same "$T/b" '[{"id":"m1"},{"id":"m2"}]\n'
 	consumer "$T/c" "multi?group=g-multi2" cat
 	wait_lines "$T/c" 3
-	stop "$PID"
+	term_wait "$PID"
 	same "$T/c" '{"id":"m1"}\n{"id":"m2"}\n{"id":"m3"}\n'
 }
 
@@ -148,7 +148,7 @@ ids() {
 	# never written, never committed: the group gives them again
 	consumer "$T/out2" "held?group=g-batch" batch -n 4
 	sleep 8 # joined (about 3 s in the mock) and read 9 and 10
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out2.err")"
 	# SIGTERM drained the batch: written, then committed
 	jq -c . "$T/out2" >"$T/got2"
@@ -156,7 +156,7 @@ ids() {
 	echo '{"id":11}' | produce held -p 0
 	consumer "$T/out3" "held?group=g-batch" cat
 	wait_lines "$T/out3" 1
-	stop "$PID"
+	term_wait "$PID"
 	same "$T/out3" '{"id":11}\n'
 }
 
@@ -169,14 +169,14 @@ ids() {
 	sleep 6
 	produce pair <"$T/in"
 	sleep 2
-	stop "$pb"
+	term_wait "$pb"
 	[[ $STOPPED -eq 143 ]]
 	local i
 	for ((i = 0; i < 600; i++)); do
 		[[ $(cat "$T/a" "$T/b" | jq -r .id | sort -u | wc -l) -ge 20000 ]] && break
 		sleep 0.1
 	done
-	stop "$pa"
+	term_wait "$pa"
 	cat "$T/a" "$T/b" | jq -r .id | sort -u >"$T/got"
 	seq 1 20000 | sort >"$T/want"
 	cmp "$T/want" "$T/got"

@@ -70,7 +70,7 @@ wait_state() {
 	peer pub rt.a <"$T/in"
 	consumer "$T/out" "RT?consumer=all" cat
 	wait_lines "$T/out" 100000
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	# in order (one consumer, one subject) and byte for byte
 	cmp "$T/in" "$T/out"
@@ -80,7 +80,7 @@ wait_state() {
 	echo '{"id":"next"}' | peer pub rt.b
 	consumer "$T/out2" "RT?consumer=all" cat
 	wait_lines "$T/out2" 1
-	stop "$PID"
+	term_wait "$PID"
 	same "$T/out2" '{"id":"next"}\n'
 }
 
@@ -102,7 +102,7 @@ wait_state() {
 		sleep 0.1
 	done
 	wait_state KL dur pending=0 ack_pending=0
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/b.err")"
 	cat "$T/a" "$T/b" | jq -r .id | sort -u >"$T/got"
 	seq 1 30000 | sort >"$T/want"
@@ -130,9 +130,9 @@ wait_state() {
 		[[ $(cat "$T/a" "$T/b" | wc -l) -ge 20000 ]] && break
 		sleep 0.1
 	done
-	stop "$pa"
+	term_wait "$pa"
 	[[ $STOPPED -eq 143 ]]
-	stop "$pb"
+	term_wait "$pb"
 	[[ $STOPPED -eq 143 ]]
 	cat "$T/a" "$T/b" | jq -r .id | sort >"$T/got"
 	seq 1 20000 | sort >"$T/want"
@@ -150,7 +150,7 @@ wait_state() {
 	consumer "$T/out" "PO?consumer=c" --dlq "$T/dlq" --max-line 200 validate -s "$T/schema.json"
 	wait_lines "$T/out" 3
 	wait_state PO c pending=0 ack_pending=0 ack_floor=6
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]]
 	same "$T/out" '{"id":1}\n{"id":3}\n{"id":6}\n'
 	jq -c '[.stage, .source]' "$T/dlq" >"$T/d"
@@ -161,7 +161,7 @@ wait_state() {
 	echo '{"id":4}' | peer pub po.x
 	consumer "$T/out2" "PO?consumer=c" --dlq "$T/dlq2" cat
 	wait_lines "$T/out2" 1
-	stop "$PID"
+	term_wait "$PID"
 	same "$T/out2" '{"id":4}\n'
 	[[ ! -s $T/dlq2 ]]
 }
@@ -182,7 +182,7 @@ wait_state() {
 	consumer "$T/c" "ML?consumer=c" cat
 	wait_lines "$T/c" 3
 	wait_state ML c ack_floor=1 ack_pending=0
-	stop "$PID"
+	term_wait "$PID"
 	same "$T/c" '{"id":"m1"}\n{"id":"m2"}\n{"id":"m3"}\n'
 }
 
@@ -193,7 +193,7 @@ wait_state() {
 	consumer "$T/out" "HB?consumer=c" batch -n 4
 	wait_lines "$T/out" 2
 	wait_state HB c ack_floor=8 ack_pending=2
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	jq -c . "$T/out" >"$T/got"
 	same "$T/got" '[{"id":1},{"id":2},{"id":3},{"id":4}]\n[{"id":5},{"id":6},{"id":7},{"id":8}]\n[{"id":9},{"id":10}]\n'
@@ -219,7 +219,7 @@ wait_state() {
 	wait_lines "$T/js" 2
 	local p
 	for p in "${pids[@]}"; do
-		stop "$p"
+		term_wait "$p"
 		[[ $STOPPED -eq 143 ]]
 	done
 	same "$T/csv" '{"a":"1","b":"x"}\n{"a":"2","b":"y"}\n{"a":"3","b":"z"}\n'
@@ -275,14 +275,14 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	echo '{"id":1}' | peer pub ck.x
 	consumer "$T/out" "CK?consumer=made" cat
 	wait_lines "$T/out" 1
-	stop "$PID"
+	term_wait "$PID"
 	# made by evpipe, still there after it
 	wait_state CK made ack_floor=1 ack_pending=0 pending=0
 	# an existing pull consumer with its own AckWait is used as it is
 	peer mkconsumer CK theirs 1000
 	consumer "$T/out2" "CK?consumer=theirs" cat
 	wait_lines "$T/out2" 1
-	stop "$PID"
+	term_wait "$PID"
 	same "$T/out2" '{"id":1}\n'
 	# a push consumer cannot be pulled from
 	peer mkconsumer CK pushed 1000 push
@@ -312,7 +312,7 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	"$EVPIPE" --nats-token-file "$T/token" -i "nats://$url/AU?consumer=c" cat >"$T/out" 2>"$T/out.err" &
 	PID=$!
 	wait_lines "$T/out" 1
-	stop "$PID"
+	term_wait "$PID"
 	same "$T/out" '{"id":1}\n'
 }
 
@@ -330,7 +330,7 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	wait "$PID" || true
 	consumer "$T/b" "MD?consumer=c" map '{id, m: input_meta}'
 	wait_lines "$T/b" 3
-	stop "$PID"
+	term_wait "$PID"
 	jq -s -e --argjson t "$before" 'all(.[]; .m.timestamp | type == "number" and . > $t)' "$T/b" >/dev/null
 	jq -c 'del(.m.timestamp)' "$T/b" >"$T/got"
 	same "$T/got" '{"id":1,"m":{"subject":"md.a","stream":"MD","sequence":1,"delivered":2,"headers":{"Dup":"two","X-Trace":"abc"}}}
@@ -344,7 +344,7 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 		[[ -s by-md.c.ndjson ]] && break
 		sleep 0.1
 	done
-	stop "$PID"
+	term_wait "$PID"
 	same by-md.c.ndjson '{"id":4}\n'
 }
 
@@ -383,7 +383,7 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	seq 1 20000 | awk '{ printf "{\"id\":%d}\n", $1 }' | peer pub tm.x
 	consumer "$T/a" "TM?consumer=c" --line-buffered throttle -r 1000/100ms --mode delay --max-delay 1h
 	wait_lines "$T/a" 5000
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/a.err")"
 	# what it wrote is acknowledged, the rest it had fetched is not lost
 	wait_state TM c "ack_floor=$(wc -l <"$T/a")"
@@ -394,7 +394,7 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 		sleep 0.1
 	done
 	wait_state TM c pending=0 ack_pending=0
-	stop "$PID"
+	term_wait "$PID"
 	cat "$T/a" "$T/b" | jq -r .id | sort >"$T/got"
 	seq 1 20000 | sort | cmp - "$T/got"
 }
@@ -424,7 +424,7 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	wait_for_log 'reconnected$'
 	printf '{"id":3}\n' | peer pub rs.x
 	wait_lines "$T/out" 3
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	same "$T/out" '{"id":1}\n{"id":2}\n{"id":3}\n'
 	wait_state RS c pending=0 ack_pending=0 ack_floor=3
@@ -440,7 +440,7 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	consumer "$T/b" "HD?consumer=c" cat
 	wait_lines "$T/b" 6
 	wait_state HD c ack_floor=10 ack_pending=0 pending=0
-	stop "$PID"
+	term_wait "$PID"
 	same "$T/b" '{"id":5}\n{"id":6}\n{"id":7}\n{"id":8}\n{"id":9}\n{"id":10}\n'
 }
 
@@ -454,7 +454,7 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 		--dlq "$T/dlq" filter '.n > 0' "$T/in" >"$T/out" 2>"$T/out.err" &
 	PID=$!
 	wait_lines "$T/out" 4
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	sort "$T/out" >"$T/got"
 	same "$T/got" '{"s":"a","n":1}\n{"s":"a","n":2}\n{"s":"b","n":1}\n{"s":"file","n":1}\n'
@@ -486,7 +486,7 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	"$EVPIPE" --nats-tls-ca "$d/ca.pem" -i "nats+tls://$url/TL?consumer=c" cat >"$T/out" 2>"$T/out.err" &
 	PID=$!
 	wait_lines "$T/out" 1
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	same "$T/out" '{"id":1}\n'
 }

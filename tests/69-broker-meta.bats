@@ -47,7 +47,7 @@ now_ms() {
 	echo '{"id":3}' | produce meta -k $'bad\xffkey' -H $'v=\xc3(' -H $'n\x01=\xed\xa0\x80'
 	consumer "$T/out" "meta?group=g-meta" map '{id, meta: input_meta}'
 	wait_lines "$T/out" 3 "$T/out.err"
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	t1=$(now_ms)
 	# the broker's create time: a number of milliseconds within the run
@@ -74,7 +74,7 @@ now_ms() {
 		then split "$T/split/{input_meta.topic}-{input_meta.partition}.ndjson"
 	wait_lines "$T/split/ta-0.ndjson" 2 "$T/out.err"
 	wait_lines "$T/split/tb-0.ndjson" 2 "$T/out.err"
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	same "$T/ta.ndjson" '{"id":1}\n{"id":2}\n'
 	same "$T/split/ta-0.ndjson" '{"id":1}\n{"id":2}\n'
@@ -94,7 +94,7 @@ now_ms() {
 		then batch -n 2 \
 		then map '{ids: map(.id), os: map(.o), ks: map(.k), first: input_meta.offset, t: input_meta.topic}'
 	wait_lines "$T/out" 2 "$T/out.err"
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	diff -u "$FIXTURES/broker-meta/held.out.ndjson" "$T/out"
 }
@@ -111,7 +111,7 @@ now_ms() {
 		[[ -e $T/b/tb2-2.ndjson ]] && break
 		sleep 0.1
 	done
-	stop "$PID"
+	term_wait "$PID"
 	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	same "$T/tee/tb2-k.ndjson" '{"id":1}\n{"id":2}\n{"id":3}\n{"id":4}\n{"id":5}\n'
 	(cd "$T/b" && ls) >"$T/files"
@@ -180,7 +180,7 @@ END
 	# and evpipe's own source reads them back as input_meta
 	consumer "$T/back" "hd?group=g-hd" map '[.id, input_meta.key, input_meta.headers]'
 	wait_lines "$T/back" 2 "$T/back.err"
-	stop "$PID"
+	term_wait "$PID"
 	sort "$T/back" >"$T/back.sorted"
 	same "$T/back.sorted" '[1,"1",{"trace":"t-1","n":"5","origin":"evpipe","amp":"a&b"}]\n[3,"3",{"trace":"t-3","n":"7.5","origin":"evpipe","amp":"a&b"}]\n'
 }

@@ -41,7 +41,7 @@ wait_grep() {
 	wait_lines out 2
 	printf ':3}\n' >>app.ndjson
 	wait_lines out 3
-	bg_stop
+	stop
 	assert_equal "$status" 143
 	same out '{"a":1}\n{"a":2}\n{"a":3}\n'
 	same err ''
@@ -51,7 +51,7 @@ wait_grep() {
 	printf '{"a":1}\n{"a":' >app.ndjson
 	follow -F head -n 5 app.ndjson
 	wait_lines out 1
-	bg_stop INT
+	stop INT
 	assert_equal "$status" 130
 	same out '{"a":1}\n'
 	same err 'evpipe: app.ndjson: unfinished line (5 bytes) dropped at exit\n'
@@ -65,7 +65,7 @@ wait_grep() {
 	# Nothing of the old content; the partial line is completed whole.
 	printf '1}\n{"a":2}\n' >>app.ndjson
 	wait_lines out 2
-	bg_stop
+	stop
 	same out '{"a":1}\n{"a":2}\n'
 }
 
@@ -74,7 +74,7 @@ wait_grep() {
 	wait_grep "cannot open 'later.ndjson' for reading: No such file or directory; following its name" err
 	printf '{"a":1}\n{"a":2}\n' >later.ndjson
 	wait_lines out 2
-	bg_stop
+	stop
 	same out '{"a":1}\n{"a":2}\n'
 	run cat err
 	assert_line --partial "'later.ndjson' has appeared; following it"
@@ -101,7 +101,7 @@ wait_grep() {
 	printf '{"f":2}\n' >>two.ndjson
 	printf '{"f":3}\n' >>one.ndjson
 	wait_lines out 3
-	bg_stop
+	stop
 	run sort out
 	assert_output $'{"f":1}\n{"f":2}\n{"f":3}'
 	run cat dlq.ndjson
@@ -118,7 +118,7 @@ wait_grep() {
 	wait_grep "app.ndjson: file truncated: reading it from the start" err
 	printf '{"b":1}\n' >>app.ndjson
 	wait_lines out 3
-	bg_stop
+	stop
 	same out '{"a":1}\n{"a":2}\n{"b":1}\n'
 }
 
@@ -130,7 +130,7 @@ wait_grep() {
 	printf '{"b":1}\n{"b":2}\n{"b":3}\n' >app.ndjson.new
 	cp app.ndjson.new app.ndjson
 	wait_lines out 4
-	bg_stop
+	stop
 	same out '{"a":1}\n{"b":1}\n{"b":2}\n{"b":3}\n'
 }
 
@@ -144,7 +144,7 @@ rotation() {
 		fail "the writer failed: $(cat err)"
 	wait_lines out 5000 30
 	sleep 0.3 # nothing more may come
-	bg_stop
+	stop
 	run python3 "$WRITER" check out 5000
 	assert_success
 	assert_output "ok 5000 0"
@@ -175,7 +175,7 @@ rotation() {
 	printf '{"a":1}\n{"a":2}\n{"a":' >app.ndjson
 	follow -F --checkpoint ck.json cat app.ndjson
 	wait_lines out 2
-	bg_stop
+	stop
 	run stat -c %a ck.json
 	assert_output 600
 	run python3 -c '
@@ -197,11 +197,11 @@ print("ok")'
 	printf '{"a":1}\n{"a":2}\n{"a":' >app.ndjson
 	follow -F --checkpoint ck.json cat app.ndjson
 	wait_lines out 2
-	bg_stop
+	stop
 	printf '3}\n{"a":4}\n' >>app.ndjson
 	follow -F --checkpoint ck.json cat app.ndjson
 	wait_lines out 4
-	bg_stop
+	stop
 	same out '{"a":1}\n{"a":2}\n{"a":3}\n{"a":4}\n'
 	same err ''
 }
@@ -210,13 +210,13 @@ print("ok")'
 	printf '{"a":1}\n{"a":2}\n' >app.ndjson
 	follow -F --checkpoint ck.json cat app.ndjson
 	wait_lines out 2
-	bg_stop
+	stop
 	printf '{"b":1}\n{"b":2}\n{"b":3}\n' >app.ndjson.new
 	mv app.ndjson.new app.ndjson
 	: >out
 	follow -F --checkpoint ck.json cat app.ndjson
 	wait_lines out 3
-	bg_stop
+	stop
 	same out '{"b":1}\n{"b":2}\n{"b":3}\n'
 	run cat err
 	assert_line "evpipe: app.ndjson: not the file of the checkpoint (rotated or rewritten): reading it from the start"
@@ -226,12 +226,12 @@ print("ok")'
 	printf '{"a":1}\n' >app.ndjson
 	follow -F --checkpoint ck.json cat app.ndjson
 	wait_lines out 1
-	bg_stop
+	stop
 	cp app.ndjson copy && rm app.ndjson && mv copy app.ndjson
 	printf '{"a":2}\n' >>app.ndjson
 	follow -F --checkpoint ck.json cat app.ndjson
 	wait_lines out 2
-	bg_stop
+	stop
 	same out '{"a":1}\n{"a":2}\n'
 }
 
@@ -242,7 +242,7 @@ restart_all() {
 	wait "$1" || fail "the writer failed"
 	wait_lines events.ndjson "$2" 60
 	sleep 0.3
-	bg_stop
+	stop
 	run python3 "$WRITER" check events.ndjson "$2" dups
 	assert_success
 	assert_output --regexp "^ok $2 [0-9]+\$"
@@ -254,7 +254,7 @@ restart_all() {
 	local writer=$!
 	follow -F --checkpoint ck.json -o events.ndjson cat app.ndjson
 	wait_lines events.ndjson 8000 60
-	bg_stop KILL
+	stop KILL
 	assert_equal "$status" 137
 	restart_all "$writer" 40000
 }
@@ -311,7 +311,7 @@ restart_all() {
 	wait_lines out 4
 	printf '10,11,12\n' >>app.csv
 	wait_lines out 5
-	bg_stop
+	stop
 	assert_equal "$status" 143
 	run cat out
 	assert_line --index 0 '{"a":"1","b":"2"}'
@@ -330,7 +330,7 @@ restart_all() {
 	wait_lines out 3
 	printf '4\n' >>two.csv
 	wait_lines out 4
-	bg_stop
+	stop
 	run cat out
 	assert_line '{"a":"1"}'
 	assert_line '{"b":"2"}'
@@ -342,11 +342,11 @@ restart_all() {
 	printf 'a,b\n1,"x\ny"\n2,z\n' >app.csv
 	follow -F --from csv --checkpoint ck.json cat app.csv
 	wait_lines out 2
-	bg_stop
+	stop
 	printf '3,w\n' >>app.csv
 	follow -F --from csv --checkpoint ck.json cat app.csv
 	wait_lines out 3
-	bg_stop
+	stop
 	same out '{"a":"1","b":"x\\ny"}\n{"a":"2","b":"z"}\n{"a":"3","b":"w"}\n'
 	same err ''
 }
@@ -357,7 +357,7 @@ restart_all() {
 	wait_lines out 1
 	printf 'level=warn n=2\n' >>app.log
 	wait_lines out 2
-	bg_stop
+	stop
 	same out '{"level":"info","msg":"a b"}\n{"level":"warn","n":"2"}\n'
 }
 
@@ -366,7 +366,7 @@ restart_all() {
 ckpt_run() {
 	follow -F --checkpoint ck.json cat app.ndjson
 	wait_lines out "$1"
-	bg_stop
+	stop
 }
 
 # all_t FILE N: FILE holds events with every .t from 1 to N, no other.
@@ -396,7 +396,7 @@ checkpoint_offset() {
 	# event time apart, so the idle clock would take a minute to pass
 	# t 51 on: a loaded machine cannot make this test race it)
 	sleep 0.5
-	bg_stop KILL
+	stop KILL
 	assert_equal "$status" 137
 	assert_equal "$(lines events.ndjson)" 50
 	# Past the first write (those were delivered), never past t 50:
@@ -406,7 +406,7 @@ checkpoint_offset() {
 		fail "checkpoint at $off: want $first to $((first + 20 * 9))"
 	follow -F --checkpoint ck.json -o events.ndjson cat app.ndjson
 	wait_grep '"t":60' events.ndjson
-	bg_stop
+	stop
 	all_t events.ndjson 60
 }
 
@@ -421,13 +421,13 @@ checkpoint_offset() {
 		sleep 0.05
 	done
 	sleep 0.5
-	bg_stop KILL
+	stop KILL
 	assert_equal "$(lines events.ndjson)" 0
 	assert_equal "$(checkpoint_offset)" 0
 	follow -F --checkpoint ck.json -o events.ndjson \
 		batch -n 40 --interval 1h app.ndjson
 	wait_lines events.ndjson 1
-	bg_stop
+	stop
 	run python3 -c '
 (b,) = [__import__("json").loads(l) for l in open("events.ndjson")]
 print("ok" if [e["n"] for e in b] == list(range(1, 41)) else b)'
@@ -440,7 +440,7 @@ print("ok" if [e["n"] for e in b] == list(range(1, 41)) else b)'
 	sleep 0.5
 	printf '5,6\n' >>app.csv
 	wait_lines out 1
-	bg_stop
+	stop
 	same out '{"a":"5","b":"6"}\n'
 }
 
@@ -454,11 +454,11 @@ print("ok" if [e["n"] for e in b] == list(range(1, 41)) else b)'
 	done
 	sleep 0.5 # idle, checkpointed: the command still runs
 	assert_equal "$(checkpoint_offset)" 0
-	bg_stop KILL
+	stop KILL
 	: >out
 	follow -F --checkpoint ck.json cat app.ndjson
 	wait_lines out 5
-	bg_stop
+	stop
 	same out '{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n{"n":5}\n'
 	sleep 2 # the first run's command ends on its own
 }
@@ -489,12 +489,12 @@ for f in json.load(open("ck.json"))["files"]:
 	done
 	run ckpt_files
 	assert_line --regexp '^app\.ndjson [0-9]+ True$'
-	bg_stop KILL
+	stop KILL
 	assert_equal "$(lines events.ndjson)" 25
 	follow -F --checkpoint ck.json -o events.ndjson cat app.ndjson
 	wait_grep '"t":35' events.ndjson
 	wait_grep '"t":30' events.ndjson
-	bg_stop
+	stop
 	all_t events.ndjson 35
 	run cat err
 	assert_line --regexp "^evpipe: app\.ndjson: rotated away since the checkpoint: reading the rest of it, now 'app\.ndjson\.1', from offset [0-9]+$"
@@ -513,7 +513,7 @@ for f in json.load(open("ck.json"))["files"]:
 	sleep 1.5 # the old file stays quiet: it is done with
 	run ckpt_files
 	assert_output "app.ndjson 8 False"
-	bg_stop
+	stop
 	sort out >sorted
 	same sorted '{"a":1}\n{"a":2}\n{"a":3}\n{"a":4}\n{"b":1}\n'
 	same err "evpipe: app.ndjson: rotated away since the checkpoint: reading the rest of it, now 'app.ndjson.1', from offset 16\n"
@@ -570,7 +570,7 @@ for f in json.load(open("ck.json"))["files"]:
 	done
 	[[ -e app.ndjson.2 ]] || fail "no second rotation: $(cat err)"
 	sleep 0.2
-	bg_stop KILL
+	stop KILL
 	restart_all "$writer" 30000
 }
 
@@ -578,13 +578,13 @@ for f in json.load(open("ck.json"))["files"]:
 	printf 'a,b\n1,2\n' >app.csv
 	follow -F --from csv --checkpoint ck.json cat app.csv
 	wait_lines out 1
-	bg_stop
+	stop
 	printf '3,4\n' >>app.csv
 	mv app.csv app.csv.1
 	printf 'x\n9\n' >app.csv
 	follow -F --from csv --checkpoint ck.json cat app.csv
 	wait_lines out 3
-	bg_stop
+	stop
 	sort out >sorted
 	same sorted '{"a":"1","b":"2"}\n{"a":"3","b":"4"}\n{"x":"9"}\n'
 }

@@ -42,7 +42,7 @@ url() {
 	u=$(url tcp)
 	timeout 120 python3 "$CLIENTS" load "$u" 50 10000 || fail "clients failed"
 	wait_lines out 500000 60
-	bg_stop
+	stop
 	assert_equal "$status" 143
 	run python3 "$CLIENTS" check out 50 10000
 	assert_success
@@ -54,7 +54,7 @@ url() {
 	serve -i tcp://:0 cat
 	run url tcp
 	assert_output --regexp '^tcp://127\.0\.0\.1:[0-9]+$'
-	bg_stop
+	stop
 }
 
 @test "unix socket clients; the socket file is removed at exit" {
@@ -62,7 +62,7 @@ url() {
 	wait_file s.sock
 	timeout 60 python3 "$CLIENTS" load "unix:$PWD/s.sock" 10 2000 || fail "clients failed"
 	wait_lines out 20000
-	bg_stop
+	stop
 	run python3 "$CLIENTS" check out 10 2000
 	assert_output "ok 20000"
 	[[ ! -e s.sock ]] || fail "socket file left behind"
@@ -82,7 +82,7 @@ url() {
 	run "$EVPIPE" -i "unix:$PWD/s.sock" cat
 	assert_equal "$status" 3
 	assert_output "evpipe: cannot listen on unix:$PWD/s.sock: Address already in use"
-	bg_stop
+	stop
 	same out '{"a":1}\n'
 }
 
@@ -93,7 +93,7 @@ url() {
 	python3 "$CLIENTS" send "$u" '{"d":1}\n{"d":2}' '{"d":3}\n' 'oops'
 	wait_lines out 3
 	wait_lines dlq.ndjson 1
-	bg_stop
+	stop
 	same out '{"d":1}\n{"d":2}\n{"d":3}\n'
 	run cat dlq.ndjson
 	assert_output --regexp '^\{"stage":"input","reason":"invalid JSON: unexpected '"'o'"' at column 1","source":"udp://127\.0\.0\.1:[0-9]+","line":4,"event":"oops"\}$'
@@ -106,7 +106,7 @@ url() {
 	printf '{"a":1}\nbad\n' | python3 "$CLIENTS" send "$u"
 	printf 'worse\n' | python3 "$CLIENTS" send "$u"
 	wait_lines dlq.ndjson 2
-	bg_stop
+	stop
 	run cat dlq.ndjson
 	assert_line --index 0 --regexp '^\{"stage":"input","reason":"invalid JSON: unexpected '"'b'"' at column 1","source":"tcp://127\.0\.0\.1:[0-9]+","line":2,"event":"bad"\}$'
 	assert_line --index 1 --regexp '"source":"tcp://127\.0\.0\.1:[0-9]+","line":1,"event":"worse"'
@@ -132,7 +132,7 @@ url() {
 	PY
 	wait_lines out 2
 	wait_lines dlq.ndjson 1
-	bg_stop
+	stop
 	run sort out
 	assert_output $'{"a":1}\n{"b":2}'
 	run cat dlq.ndjson
@@ -158,7 +158,7 @@ url() {
 		fourth.sendall(b'{"d":1}\n'); fourth.close(); b.close()
 	PY
 	wait_lines out 3
-	bg_stop
+	stop
 	run sort out
 	assert_output $'{"a":1}\n{"b":1}\n{"d":1}'
 	run cat err
@@ -191,7 +191,7 @@ url() {
 		later.close(); small.close()
 	PY
 	wait_lines out 3
-	bg_stop
+	stop
 	run sort out
 	assert_output $'{"later":1}\n{"small":1}\n{"small":2}'
 	run cat err
@@ -207,7 +207,7 @@ url() {
 	u=$(url tcp)
 	echo '{"t":1}' | python3 "$CLIENTS" send "$u"
 	wait_lines out 2
-	bg_stop
+	stop
 	run sort out
 	assert_output $'{"f":1}\n{"t":1}'
 }
@@ -222,7 +222,7 @@ url() {
 	echo '{"k":"unix"}' | python3 "$CLIENTS" send "unix:$PWD/s.sock"
 	python3 "$CLIENTS" send "$u" '{"k":"udp"}'
 	wait_lines out 3
-	bg_stop
+	stop
 	run sort out
 	assert_output $'{"k":"tcp"}\n{"k":"udp"}\n{"k":"unix"}'
 }
@@ -240,7 +240,7 @@ url() {
 	PY
 	local client=$!
 	wait_lines out 1
-	bg_stop
+	stop
 	kill "$client" 2>/dev/null || true
 	same out '{"a":1}\n'
 	run cat err
@@ -267,7 +267,7 @@ url() {
 	run "$EVPIPE" -i "$u" cat
 	assert_equal "$status" 3
 	assert_output "evpipe: cannot listen on $u: Address already in use"
-	bg_stop
+	stop
 }
 
 @test "out of file descriptors: connections wait in the backlog and are served later" {
@@ -288,7 +288,7 @@ url() {
 		    c.close()
 	PY
 	wait_lines out 40
-	bg_stop
+	stop
 	assert_equal "$(sort -u out | wc -l)" 40
 	run cat err
 	assert_line --regexp "^evpipe: $u: accept: Too many open files$"
@@ -302,7 +302,7 @@ url() {
 	u=$(url tcp)
 	printf 'level=info msg="a b"\nlevel=warn n=2\n' | python3 "$CLIENTS" send "$u"
 	wait_lines out 2
-	bg_stop
+	stop
 	same out '{"level":"info","msg":"a b"}\n{"level":"warn","n":"2"}\n'
 }
 
@@ -313,7 +313,7 @@ url() {
 	printf '\x1e{"a":1}\n\x1e{"a":\n 2}\n' | python3 "$CLIENTS" send "$u"
 	printf '\x1e{"b":1}\n' | python3 "$CLIENTS" send "$u"
 	wait_lines out 3
-	bg_stop
+	stop
 	run sort out
 	assert_output "$(printf '{"a":1}\n{"a":2}\n{"b":1}')"
 }
@@ -334,7 +334,7 @@ s.close()
 PY
 	local client=$!
 	wait_lines out 1 3
-	bg_stop
+	stop
 	kill "$client" 2>/dev/null || true
 	same out '{"a":[1,"]"]}\n'
 }
@@ -356,7 +356,7 @@ a.close()
 b.close()
 PY
 	wait_lines out 5
-	bg_stop
+	stop
 	run grep -c '"x"' out
 	assert_output 3
 	run grep -v '"x"' out
@@ -377,7 +377,7 @@ PY
 	u=$(url udp)
 	python3 "$CLIENTS" send "$u" 'a=1\nb=2'
 	wait_lines out 2
-	bg_stop
+	stop
 	same out '{"a":"1"}\n{"b":"2"}\n'
 }
 
@@ -392,7 +392,7 @@ PY
 	printf '{}\n' | python3 "$CLIENTS" send "unix:$BATS_TEST_TMPDIR/s.sock"
 	python3 "$CLIENTS" send "$u" '{}'
 	wait_lines out 3
-	bg_stop
+	stop
 	run sort out
 	assert_line --index 0 --regexp '^\{"f":"tcp://127\.0\.0\.1:[0-9]+"\}$'
 	assert_line --index 1 --regexp '^\{"f":"udp://127\.0\.0\.1:[0-9]+"\}$'
@@ -406,20 +406,20 @@ PY
 	pid=$!
 	wait_file a.sock
 	run stat -c %a a.sock
-	bg_stop
+	stop
 	assert_output 600
 	(umask 000 && exec "$EVPIPE" --socket-mode 0660 -i "unix:$PWD/b.sock" cat >>out 2>>err) &
 	pid=$!
 	wait_file b.sock
 	run stat -c %a b.sock
-	bg_stop
+	stop
 	assert_output 660
 	# The umask still takes bits away from what is not asked for.
 	(umask 077 && exec "$EVPIPE" --socket-mode 640 -i "unix:$PWD/c.sock" cat >>out 2>>err) &
 	pid=$!
 	wait_file c.sock
 	run stat -c %a c.sock
-	bg_stop
+	stop
 	assert_output 640
 }
 
@@ -455,7 +455,7 @@ PY
 		        open_.discard(s)
 		assert len(open_) == 10, "%d still open" % len(open_)
 	PY
-	bg_stop
+	stop
 	local sum
 	sum=$(sed -n 's/^evpipe: .*: \([0-9]*\) connection(s) refused: already 10 clients (--max-clients)$/\1/p' err |
 		awk '{ s += $1 } END { print s + 0 }')

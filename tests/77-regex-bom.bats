@@ -269,7 +269,7 @@ EOF
 		(($(grep -c 'invalid JSON' err) >= 2)) && break
 		sleep 0.05
 	done
-	bg_stop
+	stop
 	run sort out
 	assert_output $'{"c":1}\n{"c":2}'
 	run grep -c 'skipped a UTF-8 byte order mark' err
@@ -291,7 +291,7 @@ EOF
 		grep -q 'invalid JSON' err && break
 		sleep 0.05
 	done
-	bg_stop
+	stop
 	same out '{"a":1}\n{"a":3}\n'
 	run grep -c 'evpipe: app.ndjson: skipped a UTF-8 byte order mark' err
 	assert_output 2
@@ -303,13 +303,13 @@ EOF
 	printf '%s{"a":1}\n{"a":2}\n' "$BOM" >app.ndjson
 	bg_start -F --checkpoint ck.json cat app.ndjson
 	wait_lines out 2
-	bg_stop
+	stop
 	run python3 -c 'import json; print(json.load(open("ck.json"))["files"][0]["offset"])'
 	assert_output 19
 	printf '{"a":3}\n' >>app.ndjson
 	bg_start -F --checkpoint ck.json cat app.ndjson
 	wait_lines out 3
-	bg_stop
+	stop
 	same out '{"a":1}\n{"a":2}\n{"a":3}\n'
 	same err ''
 }
@@ -318,10 +318,10 @@ EOF
 	printf '%s[{"a":1},\n{"a":2}' "$BOM" >app.json
 	bg_start -F --from json --checkpoint ck.json cat app.json
 	wait_lines out 2
-	bg_stop
+	stop
 	printf ',\n{"a":3}]\n' >>app.json
 	bg_start -F --from json --checkpoint ck.json cat app.json
 	wait_lines out 3
-	bg_stop
+	stop
 	same out '{"a":1}\n{"a":2}\n{"a":3}\n'
 }

@@ -169,7 +169,7 @@ teardown() {
 	# a rerun sends them again, and now they are acknowledged
 	bg_start -F --checkpoint ck.json -o "$URL/x" cat in
 	wait_lines srv-a/out 50
-	bg_stop
+	stop
 	cmp in srv-a/out
 	run jq '.files[0].offset' ck.json
 	assert_output "$(wc -c <in)"

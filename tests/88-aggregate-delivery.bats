@@ -49,7 +49,7 @@ ev() { # ev SECONDS KEY: an event at 10:00:00 + SECONDS
 	ev 5 a >>app.ndjson
 	ev 7 b >>app.ndjson
 	wait_lines out 2
-	bg_stop
+	stop
 	same out '{"window_start":"2026-11-26T10:00:05Z","window_end":"2026-11-26T10:00:06Z","k":"a","count":1}\n{"window_start":"2026-11-26T10:00:07Z","window_end":"2026-11-26T10:00:08Z","k":"b","count":1}\n'
 	[[ $(cat err) == *"late event: 2026-11-26T10:00:05Z falls in a window already emitted"* ]]
 }
@@ -60,7 +60,7 @@ ev() { # ev SECONDS KEY: an event at 10:00:00 + SECONDS
 	wait_lines out 1
 	run jq -c '[.k, .count, ((.window_end | sub("\\.[0-9]+Z$"; "Z") | fromdate) - (.window_start | sub("\\.[0-9]+Z$"; "Z") | fromdate))]' out
 	assert_output '["a",2,1]'
-	bg_stop
+	stop
 }
 
 @test "SIGTERM drains: the open windows are emitted" {
@@ -68,7 +68,7 @@ ev() { # ev SECONDS KEY: an event at 10:00:00 + SECONDS
 	ev 6 a >>app.ndjson
 	bg_start -F aggregate -k .k -w 1h --time .ts --lateness 1h app.ndjson
 	sleep 0.3
-	bg_stop
+	stop
 	assert_equal "$status" 143
 	same out '{"window_start":"2026-11-26T10:00:00Z","window_end":"2026-11-26T11:00:00Z","k":"a","count":2}\n'
 }
@@ -83,7 +83,7 @@ AGG=(-F --checkpoint ck.json tee -t seen.ndjson then aggregate -k .k -w 1m --tim
 	sleep 0.3
 	# read, but held by the open window: not delivered
 	[[ $(offset) -eq 0 ]] || fail "checkpoint at $(offset) with the window open"
-	bg_stop KILL
+	stop KILL
 	assert_equal "$status" 137
 	[[ ! -s out ]]
 	ev 4 a >>app.ndjson
@@ -98,7 +98,7 @@ AGG=(-F --checkpoint ck.json tee -t seen.ndjson then aggregate -k .k -w 1m --tim
 	same out '{"window_start":"2026-11-26T10:00:00Z","window_end":"2026-11-26T10:01:00Z","k":"a","count":4}\n{"window_start":"2026-11-26T10:00:00Z","window_end":"2026-11-26T10:01:00Z","k":"b","count":1}\n'
 	# the emitted window's events are delivered, the open one's are not
 	wait_offset $(($(wc -c <app.ndjson) - $(ev 10800 a | wc -c)))
-	bg_stop
+	stop
 }
 
 @test "kill -9 with --state: the state covers the checkpoint, the restart counts each event once" {
@@ -111,17 +111,17 @@ AGG=(-F --checkpoint ck.json tee -t seen.ndjson then aggregate -k .k -w 1m --tim
 	[[ -s st.json ]]
 	run stat -c %a st.json
 	assert_output 600
-	bg_stop KILL
+	stop KILL
 	ev 4 a >>app.ndjson
 	ev 5 b >>app.ndjson
 	bg_start "${AGG[@]}" app.ndjson
 	wait_lines seen.ndjson 5
 	wait_offset "$(wc -c <app.ndjson)"
-	bg_stop KILL
+	stop KILL
 	ev 10800 a >>app.ndjson
 	bg_start "${AGG[@]}" app.ndjson
 	wait_lines out 2
-	bg_stop
+	stop
 	same out '{"window_start":"2026-11-26T10:00:00Z","window_end":"2026-11-26T10:01:00Z","k":"a","count":4}\n{"window_start":"2026-11-26T10:00:00Z","window_end":"2026-11-26T10:01:00Z","k":"b","count":1}\n{"window_start":"2026-11-26T13:00:00Z","window_end":"2026-11-26T13:01:00Z","k":"a","count":1}\n'
 }
 
@@ -143,7 +143,7 @@ for i in range(12000):
 		bg_start -F "${ARGS[@]}" --state st.json --save-interval 50ms part1
 		wait_file st.json
 		sleep 0.5
-		bg_stop KILL
+		stop KILL
 		[[ ! -s out ]] || fail "$w: output before the end: $(cat out)"
 		"$EVPIPE" "${ARGS[@]}" --state st.json part2 >got
 		diff -u want got || fail "windows: '$w'"

@@ -47,9 +47,9 @@ wait_file() {
 	fail "$1 did not appear: $(head -c 600 err 2>/dev/null)"
 }
 
-# bg_stop [SIGNAL]: signal evpipe (TERM) and wait; its status in $status.
+# stop [SIGNAL]: signal evpipe (TERM) and wait; its status in $status.
 # shellcheck disable=SC2034 # status is for the caller
-bg_stop() {
+stop() {
 	kill -"${1:-TERM}" "$pid"
 	status=0
 	timeout 20 tail --pid="$pid" -f /dev/null || fail "evpipe did not stop"

@@ -72,10 +72,11 @@ plain_build() {
 	fi
 }
 
-# stop PID: SIGTERM to evpipe running in the background (a broker
+# term_wait PID: SIGTERM to evpipe running in the background (a broker
 # consumer), and its exit status in STOPPED; one that has not ended
-# within 60 s is killed and fails the test.
-stop() {
+# within 60 s is killed and fails the test.  (bg_helper.bash has its own
+# stop, for the evpipe it started.)
+term_wait() {
 	local i
 	kill -TERM "$1"
 	for ((i = 0; i < 600; i++)); do

@@ -145,6 +145,11 @@ source_check(const struct globals *g, struct errbuf *eb)
 				return -1;
 			continue;
 		}
+		if (source_is_http(g->listen.v[i])) {
+			if (source_http_check(g, g->listen.v[i], eb) == -1)
+				return -1;
+			continue;
+		}
 		if (source_listen_check(g->listen.v[i], eb) == -1)
 			return -1;
 		/* One udp listener reads the datagrams of every peer: a
@@ -219,6 +224,7 @@ source_set_init(struct source_set *set, const struct globals *g,
 		int rc = strncmp(spec, "kafka://", 8) == 0
 				 ? source_kafka_new(set, spec)
 			 : source_is_nats(spec) ? source_nats_new(set, spec)
+			 : source_is_http(spec) ? source_http_new(set, spec)
 						: source_listen_new(set, spec);
 
 		if (rc == -1)

@@ -196,6 +196,11 @@ struct source_set {
 	int want_meta;	   /* some expression or template reads input_meta:
 			    * sources with metadata fill rec->meta (else
 			    * they need not build it) */
+	/* The runner's: rejects so far (the HTTP source counts a request's
+	 * own), and the table of them by stage and reason (its /metrics).
+	 * Set after source_set_init(); NULL outside a run. */
+	const uint64_t *rejected;
+	struct json_t *rejects;
 };
 
 /* Records a source may hand out in one turn before the others get theirs. */
@@ -271,6 +276,11 @@ int source_nats_check(const struct globals *g, const char *spec,
 		      struct errbuf *eb);
 /* Is spec a nats:// or nats+tls:// source? */
 int source_is_nats(const char *spec);
+/* -i http://HOST:PORT/PATH, https:// (source/http.c): POSTed events. */
+int source_http_new(struct source_set *set, const char *spec);
+int source_http_check(const struct globals *g, const char *spec,
+		      struct errbuf *eb);
+int source_is_http(const char *spec);
 
 /*
  * After the followed files were added: for every file of the checkpoint
