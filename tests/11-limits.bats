@@ -110,6 +110,10 @@ map_rejects() {
 	# 20 million steps (a fuzz case of nested |= over such values took
 	# 66 s and 6.7 GB when a path counted one)
 	map_rejects 'reduce range(300) as $i (0; [.]) | . as $v | [range(450) | $v | paths | length] | add' "expression evaluation exceeded 20000000 steps"
+	# the nulls an assignment pads an array with count: 65,540 arrays
+	# of up to 65,540 members are 2 billion steps (a fuzz case: it would take 17 GB
+	# when padding was free)
+	map_rejects 'reduce range(65540) as $i ([]; .[$i][$i] = $i) | length' "expression evaluation exceeded 20000000 steps"
 }
 
 @test "string repetition: built whole up to 64 MB (a fuzz case), a reject past it" {

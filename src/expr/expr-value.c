@@ -978,6 +978,11 @@ setpath_at(struct ectx *c, json_t *v, json_t *path, size_t i, json_t *nv,
 		}
 		if (idx > EXPR_MAX_INDEX)
 			return ev_error(c, "Array index too large");
+		/* the nulls it pads with, and a copy, are work like any other:
+		 * so the step limit bounds the memory they take too */
+		if (ev_tick_n(c, ((size_t)idx >= n ? (size_t)idx + 1 - n : 0) +
+					 (own ? 0 : n)) < 0)
+			return -1;
 		child = json_is_array(v) ? json_array_get(v, (size_t)idx)
 					 : NULL;
 		if (setpath_at(c, child ? child : json_null(), path, i + 1, nv,
