@@ -463,3 +463,28 @@ PY
 	run jq -c '.refused_connections' out
 	assert_output 290
 }
+
+@test "300 tcp clients into a template target: every event once, in its client's file (source names are released)" {
+	# Each client is a source with a name of its own; the target keeps
+	# the names of events still waiting in its buffers only, so it does
+	# not grow with every client of a long run.
+	mkdir outs
+	serve -i tcp://:0 -o 'outs/{.c % 7}.ndjson' cat
+	local u
+	u=$(url tcp)
+	timeout 120 python3 "$CLIENTS" load "$u" 300 200 || fail "clients failed"
+	local i n=0
+	for ((i = 0; i < 600; i++)); do
+		n=$(cat outs/*.ndjson 2>/dev/null | wc -l)
+		((n >= 60000)) && break
+		sleep 0.1
+	done
+	stop
+	assert_equal "$status" 143
+	cat outs/*.ndjson >out.all
+	run python3 "$CLIENTS" check out.all 300 200
+	assert_success
+	assert_output "ok 60000"
+	run jq -rs 'map(.c % 7) | unique | length' outs/3.ndjson
+	assert_output 1
+}

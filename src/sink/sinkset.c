@@ -79,6 +79,7 @@ struct sinkset {
 	/* interned source names: records only borrow theirs */
 	char **srcs;
 	size_t nsrcs;
+	size_t src_compact_at; /* nsrcs that starts ss_src_compact() */
 	const char *last_src;
 	uint32_t last_id;
 	int rotatable;	 /* max_size given and the target is a file */
@@ -87,6 +88,60 @@ struct sinkset {
 	int64_t linger_end;
 	uint64_t events, failed, opens, evictions, rotations;
 };
+
+static void ss_src_compact_entry(struct sinkset *ss, struct ss_entry *e,
+				 uint32_t *map, char **keep, size_t *nkeep);
+
+/*
+ * Keep only the source names an event still waiting in a buffer points
+ * to.  Every HTTP request, and every tcp client, is a source of its own
+ * with a name of its own: without this the table would grow with every
+ * one for the whole run, and each new name would be looked for among
+ * all of them.  Runs when the table has doubled since it last ran, so
+ * its cost per name stays constant.
+ */
+static void
+ss_src_compact(struct sinkset *ss)
+{
+	uint32_t *map = xcalloc(ss->nsrcs, sizeof(*map)); /* new id + 1 */
+	char **keep = xreallocarray(NULL, ss->nsrcs, sizeof(*keep));
+	size_t i, nkeep = 0;
+
+	if (ss->one)
+		ss_src_compact_entry(ss, ss->one, map, keep, &nkeep);
+	for (i = 0; i < ss->nbuckets; i++) {
+		struct ss_entry *e;
+
+		for (e = ss->tab[i]; e; e = e->hnext)
+			ss_src_compact_entry(ss, e, map, keep, &nkeep);
+	}
+	for (i = 0; i < ss->nsrcs; i++)
+		if (map[i] == 0)
+			free(ss->srcs[i]);
+	free(ss->srcs);
+	free(map);
+	ss->srcs = keep;
+	ss->nsrcs = nkeep;
+	ss->last_src = NULL;
+	ss->src_compact_at = nkeep * 2 > 256 ? nkeep * 2 : 256;
+}
+
+static void
+ss_src_compact_entry(struct sinkset *ss, struct ss_entry *e, uint32_t *map,
+		     char **keep, size_t *nkeep)
+{
+	size_t k;
+
+	for (k = 0; k < e->nmeta; k++) {
+		uint32_t id = e->meta[k].src;
+
+		if (map[id] == 0) {
+			keep[*nkeep] = ss->srcs[id];
+			map[id] = (uint32_t)++*nkeep;
+		}
+		e->meta[k].src = map[id] - 1;
+	}
+}
 
 static uint32_t
 ss_src_id(struct sinkset *ss, const char *src)
@@ -100,6 +155,10 @@ ss_src_id(struct sinkset *ss, const char *src)
 		if (strcmp(ss->srcs[i], src) == 0)
 			break;
 	if (i == ss->nsrcs) {
+		if (ss->nsrcs >= ss->src_compact_at) {
+			ss_src_compact(ss);
+			i = ss->nsrcs;
+		}
 		ss->srcs = xreallocarray(ss->srcs, ss->nsrcs + 1,
 					 sizeof(*ss->srcs));
 		ss->srcs[ss->nsrcs++] = xstrdup(src);
@@ -669,6 +728,7 @@ sinkset_new(const char *spec, const struct sinkset_opts *o,
 	if (target_check_template(spec, &is_template, eb) == -1)
 		return NULL;
 	ss = xcalloc(1, sizeof *ss);
+	ss->src_compact_at = 256;
 	ss->spec = xstrdup(spec);
 	ss->env = env;
 	ss->o = *o;
