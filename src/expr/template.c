@@ -71,28 +71,35 @@ template_slot(const char *const *slots, const char *src, size_t len)
 	return 0;
 }
 
-/* Offset of the '}' closing the expression starting at s[i], or 0. */
+const char *
+template_expr_end(const char *p)
+{
+	int depth = 0, str = 0;
+
+	for (; *p; p++) {
+		if (str) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '"')
+				str = 0;
+		} else if (*p == '"') {
+			str = 1;
+		} else if (*p == '{') {
+			depth++;
+		} else if (*p == '}' && --depth == 0) {
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Offset of the '}' closing the expression whose '{' is s[i - 1], or 0. */
 static size_t
 template_close(const char *s, size_t i)
 {
-	int depth = 0, instr = 0;
+	const char *e = template_expr_end(s + i - 1);
 
-	for (; s[i]; i++) {
-		if (instr) {
-			if (s[i] == '\\' && s[i + 1])
-				i++;
-			else if (s[i] == '"')
-				instr = 0;
-			continue;
-		}
-		if (s[i] == '"')
-			instr = 1;
-		else if (s[i] == '{')
-			depth++;
-		else if (s[i] == '}' && depth-- == 0)
-			return i;
-	}
-	return 0;
+	return e ? (size_t)(e - s) - 1 : 0;
 }
 
 struct template *

@@ -105,6 +105,13 @@ void template_set_input_name(struct template *t, const char *src);
  */
 void template_set_input_meta(struct template *t, const char *meta, size_t len);
 
+/*
+ * The end of the {EXPR} that opens at p (its '{'): just past the matching
+ * '}', braces inside string literals skipped; NULL if it does not end.
+ * For target kinds that take {EXPR} in some parts of a URL only.
+ */
+const char *template_expr_end(const char *p);
+
 void template_free(struct template *t);
 
 #endif

@@ -100,29 +100,6 @@ url_text_bad(const char *p, size_t n)
 	return NULL;
 }
 
-/* The end of the {EXPR} opening at p: past its "}" (strings skipped). */
-static const char *
-expr_end(const char *p)
-{
-	int depth = 0, str = 0;
-
-	for (; *p; p++) {
-		if (str) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '"')
-				str = 0;
-		} else if (*p == '"') {
-			str = 1;
-		} else if (*p == '{') {
-			depth++;
-		} else if (*p == '}' && --depth == 0) {
-			return p + 1;
-		}
-	}
-	return NULL;
-}
-
 /*
  * Check the path p (up to its end): literal parts of URL text, {EXPR}
  * parts balanced, "{{" and "}}" not used (a brace is %7B in a URL).
@@ -141,7 +118,7 @@ path_check(const char *p, const char *shown, int *templ, struct errbuf *eb)
 						  "target '%s': a literal "
 						  "brace in the path is %%7B",
 						  shown);
-			q = expr_end(p);
+			q = template_expr_end(p);
 			if (q == NULL)
 				return errbuf_set(eb, STATUS_USAGE,
 						  "target '%s': unbalanced { "
@@ -297,7 +274,7 @@ http_url_parse(const char *spec, int compile, struct http_url *u,
 	}
 	/* the query: after the first "?" outside {EXPR} parts */
 	for (q = aend; q && *q && *q != '?';)
-		q = *q == '{' ? expr_end(q) : q + 1;
+		q = *q == '{' ? template_expr_end(q) : q + 1;
 	if (q == NULL) {
 		buf_release(&origin);
 		return errbuf_set(eb, STATUS_USAGE,

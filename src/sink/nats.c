@@ -115,32 +115,6 @@ parts_free(struct subj_part *v, size_t n)
 }
 
 /*
- * The end of the {EXPR} that opens at p ("{"): past its matching "}",
- * skipping braces inside string literals.  NULL if it does not end.
- */
-static const char *
-expr_end(const char *p)
-{
-	int depth = 0, str = 0;
-
-	for (; *p; p++) {
-		if (str) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '"')
-				str = 0;
-		} else if (*p == '"') {
-			str = 1;
-		} else if (*p == '{') {
-			depth++;
-		} else if (*p == '}' && --depth == 0) {
-			return p + 1;
-		}
-	}
-	return NULL;
-}
-
-/*
  * Split and check the subject: literal parts of valid subject bytes,
  * {EXPR} parts compiled, and no empty token whatever the values are.
  */
@@ -158,7 +132,7 @@ subject_parse(const char *subj, const char *spec, struct subj_part **out,
 		struct subj_part part = { 0 };
 
 		if (*p == '{') {
-			q = expr_end(p);
+			q = template_expr_end(p);
 			if (q == NULL) {
 				errbuf_set(eb, STATUS_USAGE,
 					   "target '%s': unbalanced { in the "
