@@ -75,7 +75,8 @@ kafka_bench() {
 	group kafka-produce \
 		"evpipe -o kafka://" "$evpipe -o kafka://$boot/produced cat $corpus" \
 		"kcat -P" "kcat -P -b $boot -t produced -l $corpus" \
-		"kcat -P, idempotent" "kcat -P -b $boot -t produced -X enable.idempotence=true -l $corpus"
+		"kcat -P, idempotent" "kcat -P -b $boot -t produced -X enable.idempotence=true -l $corpus" \
+		"evpipe cat | kcat -P (checked first)" "$evpipe cat $corpus | kcat -P -b $boot -t produced -X enable.idempotence=true"
 	echo "peak RSS of evpipe -o kafka://: $(peak_rss "$evpipe" -o "kafka://$boot/produced" cat "$corpus") kB"
 	echo "peak RSS of kcat -P: $(peak_rss kcat -P -b "$boot" -t produced -l "$corpus") kB"
 	kill "$mock_pid" "$hold_pid"
