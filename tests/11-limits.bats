@@ -114,6 +114,9 @@ map_rejects() {
 	# of up to 65,540 members are 2 billion steps (a fuzz case: it would take 17 GB
 	# when padding was free)
 	map_rejects 'reduce range(65540) as $i ([]; .[$i][$i] = $i) | length' "expression evaluation exceeded 20000000 steps"
+	# so do the members a slice copies: 100,000 slices of 70,000 members
+	# are 7 billion steps, a reject, not minutes of copying
+	map_rejects '[range(70000)] as $a | reduce range(100000) as $i (0; . + ($a[1:] | length))' "expression evaluation exceeded 20000000 steps"
 }
 
 @test "string repetition: built whole up to 64 MB (a fuzz case), a reject past it" {

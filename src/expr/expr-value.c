@@ -793,6 +793,9 @@ val_slice(struct ectx *c, json_t *a, json_t *from, json_t *to, json_t **out)
 		if (val_slice_bounds(c, json_array_size(a), from, to, &s, &e) <
 		    0)
 			return -1;
+		/* a copy of e - s members: work like any other copy */
+		if (ev_tick_n(c, e - s) < 0)
+			return -1;
 		*out = json_array();
 		for (i = s; i < e; i++)
 			json_array_append(*out, json_array_get(a, i));
@@ -807,6 +810,8 @@ val_slice(struct ectx *c, json_t *a, json_t *from, json_t *to, json_t **out)
 			return -1;
 		bs = val_cp_offset(c, a, s);
 		be = val_cp_offset(c, a, e);
+		if (ev_tick_n(c, (be - bs) / EV_COPY_BYTES) < 0)
+			return -1;
 		*out = val_string(p + bs, be - bs);
 		return 0;
 	}
