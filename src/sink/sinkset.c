@@ -137,7 +137,7 @@ ss_src_compact_entry(struct sinkset *ss, struct ss_entry *e, uint32_t *map,
 
 		if (map[id] == 0) {
 			keep[*nkeep] = ss->srcs[id];
-			map[id] = (uint32_t)++*nkeep;
+			map[id] = (uint32_t)(*nkeep += 1);
 		}
 		e->meta[k].src = map[id] - 1;
 	}
