@@ -117,6 +117,12 @@ map_rejects() {
 	# so do the members a slice copies: 100,000 slices of 70,000 members
 	# are 7 billion steps, a reject, not minutes of copying
 	map_rejects '[range(70000)] as $a | reduce range(100000) as $i (0; . + ($a[1:] | length))' "expression evaluation exceeded 20000000 steps"
+	# and every string an interpolation builds counts its bytes: 400,000
+	# strings of 1 KiB are 26 million steps (a fuzz case of \(..) parts
+	# built 200 million strings, 56 GB, in 139 s when each counted one)
+	local x
+	x=$(printf 'x%.0s' {1..1024})
+	map_rejects "\"\\(range(400000))$x\" | length" "expression evaluation exceeded 20000000 steps"
 }
 
 @test "string repetition: built whole up to 64 MB (a fuzz case), a reject past it" {

@@ -585,6 +585,12 @@ str_part_cb(struct ectx *c, json_t *v, void *arg)
 	buf_add(&b, json_string_value(s), json_string_length(s));
 	buf_add(&b, st->suffix->data, st->suffix->len);
 	json_decref(s);
+	/* each combination of the parts' outputs is a string built: work
+	 * like any copy, or "\(..)\(..)..." runs for minutes unbounded */
+	if (ev_tick_n(c, 1 + b.len / EV_COPY_BYTES) < 0) {
+		buf_release(&b);
+		return -1;
+	}
 	next.suffix = &b;
 	next.j = st->j - 1;
 	rc = str_step(c, &next);
