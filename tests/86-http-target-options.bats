@@ -247,27 +247,10 @@ teardown() {
 	assert_line array
 	run -0 bc "evpipe --http-p"
 	assert_line --http-parallel
-	cat >t.zsh <<-'ZSH'
-		compadd() {
-			while [[ $1 == -* && $1 != -- ]]; do
-				[[ $1 == -[SPp] ]] && shift
-				shift
-			done
-			[[ $1 == -- ]] && shift
-			print -rl -- "$@"
-		}
-		compset() { return 1; }
-		_files() { print -r -- '<files>'; }
-		autoload -Uz _evpipe
-		words=(${=1})
-		[[ $1 == *' ' ]] && words+=('')
-		CURRENT=${#words}
-		_evpipe
-	ZSH
-	run -0 env FPATH="$REPO/completions" zsh -f t.zsh "evpipe tee --target ht"
+	run -0 env FPATH="$REPO/completions" zsh -f "$REPO/tests/helpers/zsh-complete.zsh" "evpipe tee --target ht"
 	assert_line http://
 	assert_line https://
-	run -0 env FPATH="$REPO/completions" zsh -f t.zsh "evpipe --http-header-file "
+	run -0 env FPATH="$REPO/completions" zsh -f "$REPO/tests/helpers/zsh-complete.zsh" "evpipe --http-header-file "
 	assert_line '<files>'
 	run -0 fish -c "source $REPO/completions/evpipe.fish; complete -C 'evpipe -o ht'"
 	assert_line --partial http://

@@ -323,24 +323,7 @@ complete_in() {
 		PATH=$bindir:$PATH fish -c "source $REPO/completions/evpipe.fish; complete -C '$2'" | cut -f1
 		;;
 	zsh)
-		cat >"$T/t.zsh" <<-'ZSH'
-			compadd() {
-				while [[ $1 == -* && $1 != -- ]]; do
-					[[ $1 == -[SPp] ]] && shift
-					shift
-				done
-				[[ $1 == -- ]] && shift
-				print -rl -- "$@"
-			}
-			compset() { return 1; }
-			_files() { print -r -- '<files>'; }
-			autoload -Uz _evpipe
-			words=(${=1})
-			[[ $1 == *' ' ]] && words+=('')
-			CURRENT=${#words}
-			_evpipe
-		ZSH
-		PATH=$bindir:$PATH FPATH="$REPO/completions" zsh -f "$T/t.zsh" "$2"
+		PATH=$bindir:$PATH FPATH="$REPO/completions" zsh -f "$REPO/tests/helpers/zsh-complete.zsh" "$2"
 		;;
 	esac
 }

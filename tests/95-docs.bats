@@ -204,26 +204,7 @@ bash_complete() {
 	need zsh
 	run zsh -n completions/_evpipe
 	assert_success
-	# Call _evpipe outside the completion system, with stubs printing
-	# what would be offered.
-	cat >"$BATS_TEST_TMPDIR/t.zsh" <<-'EOF'
-		compadd() {
-			while [[ $1 == -* && $1 != -- ]]; do
-				[[ $1 == -[SPp] ]] && shift
-				shift
-			done
-			[[ $1 == -- ]] && shift
-			print -rl -- "$@"
-		}
-		compset() { return 1; }
-		_files() { print -r -- '<files>'; }
-		autoload -Uz _evpipe
-		words=(${=1})
-		[[ $1 == *' ' ]] && words+=('')
-		CURRENT=${#words}
-		_evpipe
-	EOF
-	local zc=(env FPATH="$REPO/completions" zsh -f "$BATS_TEST_TMPDIR/t.zsh")
+	local zc=(env FPATH="$REPO/completions" zsh -f "$REPO/tests/helpers/zsh-complete.zsh")
 	run -0 "${zc[@]}" "evpipe ca"
 	assert_line cat
 	run -0 "${zc[@]}" "evpipe cat then he"
@@ -284,24 +265,7 @@ bash_complete() {
 	run -0 bash_complete "evpipe schema compat Makef"
 	assert_line Makefile
 
-	cat >"$BATS_TEST_TMPDIR/t.zsh" <<-'EOF'
-		compadd() {
-			while [[ $1 == -* && $1 != -- ]]; do
-				[[ $1 == -[SPp] ]] && shift
-				shift
-			done
-			[[ $1 == -- ]] && shift
-			print -rl -- "$@"
-		}
-		compset() { return 1; }
-		_files() { print -r -- '<files>'; }
-		autoload -Uz _evpipe
-		words=(${=1})
-		[[ $1 == *' ' ]] && words+=('')
-		CURRENT=${#words}
-		_evpipe
-	EOF
-	local zc=(env FPATH="$REPO/completions" zsh -f "$BATS_TEST_TMPDIR/t.zsh")
+	local zc=(env FPATH="$REPO/completions" zsh -f "$REPO/tests/helpers/zsh-complete.zsh")
 	run -0 "${zc[@]}" "evpipe schema "
 	assert_output $'infer\ncompat'
 	run -0 "${zc[@]}" "evpipe schema compat --"
