@@ -156,7 +156,7 @@ fuzz-run: $(FUZZERS)
 # ---- benchmarks -----------------------------------------------------------
 BENCH_EVENTS ?= 1000000
 BENCH_DIR    ?= /tmp/evpipe-bench
-bench: evpipe
+bench: evpipe $(B)/kafka-floor
 	@tests/bench/run $(CURDIR)/evpipe $(BENCH_DIR) $(BENCH_EVENTS)
 
 # ---- soak: a long run under generated load (tests/soak/run) ---------------
@@ -209,6 +209,10 @@ clean:
 # ---- json-scan bench
 $(B)/scan-bench: tests/bench/scan-bench.c $(LIBOBJS)
 	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJS) $(DEPLIBS)
+# ---- the kafka group's floor: evpipe's JSON check and librdkafka, no more
+$(B)/kafka-floor: tests/bench/kafka-floor.c $(LIBOBJS)
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJS) \
+	  $(shell $(PKG_CONFIG) --libs rdkafka) $(DEPLIBS)
 
 # ---- JSON Schema conformance ----------------------------------------------
 # The official test suite is vendored as test data (never edited) in

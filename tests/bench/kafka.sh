@@ -16,9 +16,16 @@
 #    broker, hard-wired in the mock of librdkafka 2.0), which kcat -C
 #    does not: one more run prints when evpipe's first event and its last
 #    came, so the time after the wait compares with kcat -C's;
+#    kafka-floor consume (tests/bench/kafka-floor.c: the smallest group
+#    member on the same library, committing what it wrote) shows the
+#    floor of a group member: its first message comes after the same
+#    wait;
 #  - producing the corpus from a file: evpipe -o kafka:// (idempotent,
-#    every delivery report awaited) against kcat -P, and kcat -P with
-#    enable.idempotence=true, the guarantee evpipe's target gives.
+#    every delivery report awaited) against kcat -P, kcat -P with
+#    enable.idempotence=true, the guarantee evpipe's target gives, and
+#    kafka-floor produce: evpipe's own JSON check of each line (what is
+#    not JSON is never sent) and the same idempotent producer, in one
+#    loop, the floor of what the target promises.
 # Topics get one partition per 3 MB of corpus: the mock keeps 5 MB of a
 # partition and drops older messages past that.  KAFKA_MOCK names another
 # mock binary.
@@ -26,10 +33,13 @@
 
 kafka_bench() {
 	mock=${KAFKA_MOCK:-$(dirname "$evpipe")/build/kafka-mock}
-	[ -x "$mock" ] || {
-		echo "bench: $mock is not built (make helpers)" >&2
-		exit 1
-	}
+	floor=$(dirname "$evpipe")/build/kafka-floor
+	for b in "$mock" "$floor"; do
+		[ -x "$b" ] || {
+			echo "bench: $b is not built (make helpers build/kafka-floor)" >&2
+			exit 1
+		}
+	done
 	command -v kcat >/dev/null 2>&1 || {
 		echo "bench: kcat is missing (run 'make deps')" >&2
 		exit 1
@@ -70,13 +80,16 @@ kafka_bench() {
 	group kafka-consume \
 		"evpipe -i kafka://?group= (commits)" "$consume" \
 		"kcat -C -e -o beginning" "kcat -C -b $boot -t corpus -e -o beginning -q >$out" \
-		"kcat -G -e (a group member)" "kcat -b $boot -G bench-kcat-\$(date +%s%N) corpus -X auto.offset.reset=earliest -e -q >$out"
+		"kcat -G -e (a group member)" "kcat -b $boot -G bench-kcat-\$(date +%s%N) corpus -X auto.offset.reset=earliest -e -q >$out" \
+		"kafka-floor consume (a group member, commits)" "$floor consume $boot corpus bench-floor-\$(date +%s%N) $bytes $out 2>/dev/null"
 	kafka_join_time
+	"$floor" consume "$boot" corpus "bench-floor-join-$(date +%s%N)" "$bytes" "$out"
 	group kafka-produce \
 		"evpipe -o kafka://" "$evpipe -o kafka://$boot/produced cat $corpus" \
 		"kcat -P" "kcat -P -b $boot -t produced -l $corpus" \
 		"kcat -P, idempotent" "kcat -P -b $boot -t produced -X enable.idempotence=true -l $corpus" \
-		"evpipe cat | kcat -P (checked first)" "$evpipe cat $corpus | kcat -P -b $boot -t produced -X enable.idempotence=true"
+		"evpipe cat | kcat -P (checked first)" "$evpipe cat $corpus | kcat -P -b $boot -t produced -X enable.idempotence=true" \
+		"kafka-floor produce (check + idempotent producer)" "$floor produce $boot produced $corpus"
 	echo "peak RSS of evpipe -o kafka://: $(peak_rss "$evpipe" -o "kafka://$boot/produced" cat "$corpus") kB"
 	echo "peak RSS of kcat -P: $(peak_rss kcat -P -b "$boot" -t produced -l "$corpus") kB"
 	kill "$mock_pid" "$hold_pid"
