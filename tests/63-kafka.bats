@@ -68,8 +68,8 @@ consume() {
 }
 
 @test "kafka: refused messages of blocks in flight: each dead-lettered once, at its own line" {
-	# 12.6 MB: blocks of 4 MiB, the next handed over while the broker
-	# acknowledges the one before; one too large a message in three of them
+	# 12.6 MB: blocks of 256 KiB, the next ones handed over while the
+	# broker acknowledges those before; one too large a message in three
 	# (keyed: spread evenly, as the mock keeps 5 MB of a partition)
 	awk 'BEGIN { for (i = 1; i <= 30000; i++) printf "{\"id\":%d,\"pad\":\"%0*d\"}\n", i, (i == 7 || i == 12000 || i == 29999) ? 2500 : 400, i }' >"$T/in"
 	run_to "$T/out" --dlq "$T/dlq" --kafka-set message.max.bytes=2000 -o "kafka://$BOOT/blocks?key={.id}" cat "$T/in"
@@ -78,6 +78,21 @@ consume() {
 	printf '[7,7,true]\n[12000,12000,true]\n[29999,29999,true]\n' | diff -u - "$T/dlq.lines"
 	consume blocks | sort >"$T/got"
 	awk 'NR != 7 && NR != 12000 && NR != 29999' "$T/in" | sort | cmp - "$T/got"
+}
+
+@test "kafka: a full client queue makes the target wait, never drop: every event once" {
+	# librdkafka takes 50 messages at most: most batches of the target
+	# are taken in part, and the rest waits for delivery reports
+	awk 'BEGIN { for (i = 1; i <= 20000; i++) printf "{\"id\":%d,\"k\":\"k%d\"}\n", i, i % 7 }' >"$T/in"
+	run_to "$T/out" --kafka-set queue.buffering.max.messages=50 -o "kafka://$BOOT/full" cat "$T/in"
+	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
+	consume full | sort >"$T/got"
+	sort "$T/in" | cmp - "$T/got"
+	# the same with a key: the keys stay with their events
+	run_to "$T/out" --kafka-set queue.buffering.max.messages=50 -o "kafka://$BOOT/fullkey?key={.k}" cat "$T/in"
+	[[ $status -eq 0 ]] || fail "exit $status: $stderr"
+	kcat -C -b "$BOOT" -t fullkey -e -q -f '%k %s\n' | jq -Rr 'split(" ") as [$k, $v] | ($v | fromjson | .k) == $k' | sort | uniq -c | awk '{ print $1, $2 }' >"$T/keys"
+	[[ $(cat "$T/keys") == "20000 true" ]] || fail "keys: $(cat "$T/keys")"
 }
 
 @test "kafka: an event the key cannot be rendered for goes to --dlq" {

@@ -13,12 +13,13 @@
  *    lines, # comments) and then --kafka-set KEY=VALUE, after our
  *    defaults (message.timeout.ms=KAFKA_TIMEOUT_MS); an unknown property
  *    or a bad value is a usage error, found before any event is read;
- *  - each write() is a block of events; a block counts as written only
- *    once the broker has acknowledged all of it (at least once).  Up to
- *    KAFKA_BLOCKS blocks may be in flight: settle() says how many of the
- *    oldest are acknowledged in full (sinkset.c then forgets them and
- *    hands over the next while the broker answers), sync() waits for
- *    them all.  A message the broker refuses (too large, unknown topic,
+ *  - each write() is a block of events (256 KiB from sinkset.c), given
+ *    to librdkafka at once, KAFKA_BATCH messages a call when the target
+ *    has no headers; a block counts as written only once the broker has
+ *    acknowledged all of it (at least once).  Up to KAFKA_BLOCKS blocks
+ *    may be in flight: settle() says how many of the oldest are
+ *    acknowledged in full (sinkset.c then forgets them and hands over
+ *    more while the broker answers), sync() waits for them all.  A message the broker refuses (too large, unknown topic,
  *    ...) goes to the failed queue once its block is settled, and is
  *    dead-lettered by sinkset.c with the broker's error; messages that
  *    time out (no broker reachable within message.timeout.ms) fail the
@@ -44,7 +45,8 @@
 #define KAFKA_MAX_HEADERS      32      /* &header= of one target */
 #define KAFKA_MAX_HEADER_NAME  128     /* bytes of a header's name */
 #define KAFKA_MAX_HEADER_VALUE 65536   /* bytes of a rendered header value */
-#define KAFKA_BLOCKS	       4       /* blocks in flight at most */
+#define KAFKA_BLOCKS	       64      /* blocks in flight at most */
+#define KAFKA_BATCH	       256     /* messages in one produce_batch call */
 
 /* &header=NAME:TEMPLATE */
 struct kafka_header {
@@ -74,7 +76,10 @@ struct kafka_priv {
 	struct kafka_header *hdr;
 	size_t nhdr;
 	struct buf hbuf; /* the rendered header values, one after another */
-	size_t *hoff;	 /* value i is hbuf[hoff[i], hoff[i + 1]) */
+	rd_kafka_message_t *batch; /* KAFKA_BATCH messages for librdkafka */
+	struct buf keys;	   /* their keys, one after another */
+	size_t *keyoff;		   /* key i is keys[keyoff[i], keyoff[i + 1]) */
+	size_t *hoff;		   /* value i is hbuf[hoff[i], hoff[i + 1]) */
 	char *spec;
 	struct broker_failq failq;
 	/* librdkafka calls our callbacks (delivery reports, errors) only
@@ -372,6 +377,7 @@ kafka_open(struct sink *s, const char *rest, struct errbuf *eb)
 	p = xcalloc(1, sizeof *p);
 	p->spec = xstrdup(s->spec);
 	buf_init(&p->keybuf);
+	buf_init(&p->keys);
 	broker_failq_init(&p->failq);
 	buf_init(&p->hbuf);
 	if (u.param) {
@@ -382,6 +388,8 @@ kafka_open(struct sink *s, const char *rest, struct errbuf *eb)
 	if (headers_parse(&u, s->spec, &p->hdr, &p->nhdr, eb) == -1)
 		goto fail_conf;
 	p->hoff = xreallocarray(NULL, p->nhdr + 1, sizeof *p->hoff);
+	p->batch = xreallocarray(NULL, KAFKA_BATCH, sizeof *p->batch);
+	p->keyoff = xreallocarray(NULL, KAFKA_BATCH, sizeof *p->keyoff);
 	rd_kafka_conf_set_opaque(conf, p);
 	rd_kafka_conf_set_dr_msg_cb(conf, kafka_dr);
 	rd_kafka_conf_set_error_cb(conf, kafka_error);
@@ -408,6 +416,9 @@ fail:
 		template_free(p->key);
 	headers_free(p->hdr, p->nhdr);
 	free(p->hoff);
+	free(p->batch);
+	free(p->keyoff);
+	buf_release(&p->keys);
 	buf_release(&p->hbuf);
 	buf_release(&p->keybuf);
 	broker_failq_destroy(&p->failq);
@@ -622,6 +633,100 @@ kafka_wait(struct sink *s, uint64_t keep, struct errbuf *eb)
 	return 0;
 }
 
+/*
+ * Hand the n messages of p->batch (of block b) to librdkafka in as few
+ * calls as it takes: one, unless its queue is full, when the rest waits
+ * for delivery reports.  A message it refuses at once is the block's.
+ */
+static void
+kafka_produce_batch(struct kafka_priv *p, struct kafka_block *b, size_t n)
+{
+	rd_kafka_message_t *m = p->batch;
+	size_t i = 0, j;
+
+	p->outstanding += n;
+	b->outstanding += n;
+	while (i < n) {
+		int got = rd_kafka_produce_batch(p->rkt, RD_KAFKA_PARTITION_UA,
+						 RD_KAFKA_MSG_F_COPY, m + i,
+						 (int)(n - i));
+		size_t full = n;
+
+		if (got == (int)(n - i))
+			break;
+		/* after a full queue every later one is refused as full */
+		for (j = i; j < n && full == n; j++) {
+			if (m[j].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+				continue;
+			if (m[j].err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+				full = j;
+				break;
+			}
+			p->outstanding--;
+			b->outstanding--;
+			block_fail(b, m[j].payload, m[j].len,
+				   rd_kafka_err2str(m[j].err));
+		}
+		if (full == n)
+			break;
+		rd_kafka_poll(p->rk, 50);
+		for (j = full; j < n; j++)
+			m[j].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+		i = full;
+	}
+}
+
+/*
+ * Produce the events of [buf, end) of block b without headers: KAFKA_BATCH
+ * at a time (one call instead of one each: the clock, the topic's lock
+ * and the argument list are taken once).  With a key template, an event
+ * whose key cannot be rendered is the block's.
+ */
+static void
+kafka_produce_lines(struct kafka_priv *p, struct kafka_block *b,
+		    const char *buf, const char *end)
+{
+	char why[sizeof(((struct errbuf *)0)->msg) + 160];
+	rd_kafka_message_t *m = p->batch;
+	size_t n = 0, i;
+
+	while (buf < end) {
+		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
+		size_t len = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
+
+		if (n == 0)
+			buf_reset(&p->keys);
+		if (p->key &&
+		    kafka_render(p, buf, len, why, sizeof why) == -1) {
+			block_fail(b, buf, len, why);
+		} else {
+			memset(&m[n], 0, sizeof m[n]);
+			m[n].payload = (void *)buf;
+			m[n].len = len;
+			m[n]._private = b;
+			if (p->key) {
+				p->keyoff[n] = p->keys.len;
+				buf_add(&p->keys, p->keybuf.data,
+					p->keybuf.len);
+			}
+			n++;
+		}
+		buf += len + (nl != NULL);
+		if (n == KAFKA_BATCH || (n > 0 && buf >= end)) {
+			/* the keys' buffer does not move any more */
+			for (i = 0; p->key && i < n; i++) {
+				size_t e = i + 1 < n ? p->keyoff[i + 1]
+						     : p->keys.len;
+
+				m[i].key = p->keys.data + p->keyoff[i];
+				m[i].key_len = e - p->keyoff[i];
+			}
+			kafka_produce_batch(p, b, n);
+			n = 0;
+		}
+	}
+}
+
 /* Hand over a block of events; it is settled later (settle, sync). */
 static int
 kafka_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
@@ -635,7 +740,9 @@ kafka_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
 	    kafka_wait(s, KAFKA_BLOCKS - 1, eb) == -1)
 		return -1;
 	b = &p->blk[p->next++ % KAFKA_BLOCKS];
-	while (buf < end) {
+	if (p->nhdr == 0)
+		kafka_produce_lines(p, b, buf, end);
+	while (p->nhdr > 0 && buf < end) {
 		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
 		size_t n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
 
@@ -696,6 +803,9 @@ kafka_close(struct sink *s, struct errbuf *eb)
 	free(p->hoff);
 	buf_release(&p->hbuf);
 	buf_release(&p->keybuf);
+	free(p->batch);
+	free(p->keyoff);
+	buf_release(&p->keys);
 	broker_failq_destroy(&p->failq);
 	for (i = 0; i < KAFKA_BLOCKS; i++) {
 		block_clear(&p->blk[i]);

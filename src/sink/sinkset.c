@@ -26,14 +26,16 @@
 /* A broker target waits for the acknowledgement of every block: fewer,
  * larger blocks keep the round trips off the event rate. */
 #define SS_FLUSH_BROKER (4 << 20)
-/* Blocks of a broker target that may be in flight when one is handed
- * over (sink_settle()): the next fills while the broker acknowledges
- * those before it. */
-#define SS_INFLIGHT   2
-#define SS_MAX_AUTO   1024   /* most files kept open by default */
-#define SS_FD_SPARE   64     /* fds left for everything else */
-#define SS_ROT_PROBE  100000 /* most rotation indexes looked for */
-#define SS_MAX_FAILED 4096   /* files that failed to open remembered */
+/* A broker target that keeps blocks in flight (sink_settle(), kafka://)
+ * is handed small blocks, so that its client sends them as they come,
+ * as a producer reading line by line would; up to SS_INFLIGHT of them
+ * (16 MiB) wait for their acknowledgement while the next ones fill. */
+#define SS_FLUSH_SETTLE (256 * 1024)
+#define SS_INFLIGHT	64
+#define SS_MAX_AUTO	1024   /* most files kept open by default */
+#define SS_FD_SPARE	64     /* fds left for everything else */
+#define SS_ROT_PROBE	100000 /* most rotation indexes looked for */
+#define SS_MAX_FAILED	4096   /* files that failed to open remembered */
 
 enum { WAIT_NO, WAIT_BOUND, WAIT_LINGER };
 
@@ -52,10 +54,12 @@ struct ss_entry {
 	struct ss_entry *prev, *next; /* LRU list of open entries */
 	struct sink *s;		      /* NULL while closed */
 	struct buf pend;	      /* events not delivered yet */
-	size_t sent;		 /* of which written, not known read (exec:), or
-				  * handed over and not settled (kafka://) */
-	size_t blk[SS_INFLIGHT]; /* kafka://: where each block in flight
-				  * ends in pend, oldest first */
+	size_t sent;	/* of which written, not known read (exec:), or
+			 * handed over (kafka://) */
+	size_t settled; /* kafka://: of which acknowledged, not yet taken
+			 * out of pend (that waits until it is cheap) */
+	size_t *blk;	/* kafka://: where each block in flight ends in
+			 * pend, oldest first (SS_INFLIGHT of them) */
 	size_t nblk;
 	struct ss_meta *meta;
 	size_t nmeta, capmeta;
@@ -234,6 +238,25 @@ entry_consume_events(struct ss_entry *e, size_t upto)
 }
 
 /*
+ * Take the acknowledged blocks of a broker target out of the buffer: what
+ * is left moves to its start, and the offsets of the blocks in flight
+ * with it.
+ */
+static void
+entry_drop_settled(struct ss_entry *e)
+{
+	size_t i, done = e->settled;
+
+	if (done == 0)
+		return;
+	entry_consume(e, done);
+	e->sent -= done;
+	for (i = 0; i < e->nblk; i++)
+		e->blk[i] -= done;
+	e->settled = 0;
+}
+
+/*
  * Reject one event with reason why and status (STATUS_IO, or
  * STATUS_REJECT when its own path cannot be made): 0, 1 (stop reading)
  * or -1 (fatal, eb filled).
@@ -275,6 +298,7 @@ entry_fail(struct sinkset *ss, struct ss_entry *e, const char *why,
 
 	free(e->why);
 	e->why = xstrdup(why);
+	entry_drop_settled(e);
 	for (i = 0; i < e->nmeta; i++) {
 		struct ss_meta *m = &e->meta[i];
 		int r;
@@ -293,6 +317,7 @@ entry_fail(struct sinkset *ss, struct ss_entry *e, const char *why,
 	e->pend.len = 0;
 	e->nmeta = 0;
 	e->sent = 0;
+	e->settled = 0;
 	e->nblk = 0;
 	if (e->s) {
 		sink_close(e->s, NULL);
@@ -311,7 +336,7 @@ entry_fail(struct sinkset *ss, struct ss_entry *e, const char *why,
  * -1 (fatal).
  */
 static int
-entry_refused(struct sinkset *ss, struct ss_entry *e, size_t upto,
+entry_refused(struct sinkset *ss, struct ss_entry *e, size_t from, size_t upto,
 	      struct errbuf *eb)
 {
 	char why[512], *ev;
@@ -320,11 +345,13 @@ entry_refused(struct sinkset *ss, struct ss_entry *e, size_t upto,
 	while (e->s && sink_take_failed(e->s, &ev, &len, why, sizeof why)) {
 		const char *src = e->path;
 		uint64_t lineno = 0;
-		size_t k, start = 0;
+		size_t k = 0, start = from;
 		int r;
 
 		/* its source and line, from the events just written */
-		for (k = 0; k < e->nmeta && e->meta[k].end <= upto; k++) {
+		while (k < e->nmeta && e->meta[k].end <= from)
+			k++;
+		for (; k < e->nmeta && e->meta[k].end <= upto; k++) {
 			if (e->meta[k].end - start - 1 == len &&
 			    memcmp(e->pend.data + start, ev, len) == 0) {
 				src = ss->srcs[e->meta[k].src];
@@ -359,13 +386,15 @@ entry_settle(struct sinkset *ss, struct ss_entry *e, size_t keep,
 	if (n == 0)
 		return 0;
 	upto = e->blk[n - 1];
-	if (entry_refused(ss, e, upto, eb) == -1)
+	if (entry_refused(ss, e, e->settled, upto, eb) == -1)
 		return -1;
-	entry_consume(e, upto);
-	e->sent -= upto;
+	e->settled = upto;
 	for (i = n; i < e->nblk; i++)
-		e->blk[i - n] = e->blk[i] - upto;
+		e->blk[i - n] = e->blk[i];
 	e->nblk -= n;
+	/* moving what is in flight costs less than what it frees */
+	if (e->nblk == 0 || e->settled >= e->pend.len - e->settled)
+		entry_drop_settled(e);
 	return 0;
 }
 
@@ -384,6 +413,8 @@ entry_write_settled(struct sinkset *ss, struct ss_entry *e, int mode,
 	struct errbuf teb = { 0 };
 
 	/* at most SS_INFLIGHT - 1 are in flight here */
+	if (e->blk == NULL)
+		e->blk = xreallocarray(NULL, SS_INFLIGHT, sizeof *e->blk);
 	if (e->pend.len > e->sent) {
 		if (sink_hand_over(e->s, e->pend.data + e->sent,
 				   e->pend.len - e->sent, &teb) == -1)
@@ -433,7 +464,7 @@ entry_write(struct sinkset *ss, struct ss_entry *e, int mode, struct errbuf *eb)
 				return entry_fail(ss, e, teb.msg, eb);
 			}
 			if (!track) {
-				if (entry_refused(ss, e, e->sent, eb) == -1)
+				if (entry_refused(ss, e, 0, e->sent, eb) == -1)
 					return -1;
 				entry_consume(e, e->sent);
 				e->sent = 0;
@@ -643,6 +674,7 @@ entry_free(struct ss_entry *e)
 		sink_close(e->s, NULL);
 	buf_release(&e->pend);
 	free(e->meta);
+	free(e->blk);
 	free(e->path);
 	free(e->why);
 	free(e);
@@ -735,7 +767,9 @@ sinkset_new(const char *spec, const struct sinkset_opts *o,
 	ss->o.named = NULL; /* used once, here */
 	if (ss->o.max_open == 0)
 		ss->o.max_open = ss_auto_max_open();
-	ss->flush_at = target_is_broker(spec) ? SS_FLUSH_BROKER : SS_FLUSH;
+	ss->flush_at = target_settles(spec)	? SS_FLUSH_SETTLE
+		       : target_is_broker(spec) ? SS_FLUSH_BROKER
+						: SS_FLUSH;
 	ss->rotatable = o->max_size > 0 && !target_is_broker(spec) &&
 			strcmp(spec, "-") != 0 &&
 			strncmp(spec, "exec:", 5) != 0 &&

@@ -160,6 +160,12 @@ target_is_broker(const char *spec)
 	       strncmp(spec, "nats+tls://", 11) == 0 || target_is_http(spec);
 }
 
+int
+target_settles(const char *spec)
+{
+	return strncmp(spec, "kafka://", 8) == 0;
+}
+
 struct broker_opts sink_broker_opts;
 
 int

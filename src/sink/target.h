@@ -283,6 +283,8 @@ int sink_take_failed(struct sink *s, char **event, size_t *len, char *why,
  * (http://, https://)?
  */
 int target_is_broker(const char *spec);
+/* Whether the sink of spec keeps blocks in flight (sink_settle()). */
+int target_settles(const char *spec);
 
 /*
  * The global options of the broker targets (evpipe-brokers(7)), set by
