@@ -331,8 +331,11 @@ check_globals(struct globals *g)
 				   "bytes",
 				   (unsigned long long)JSCAN_MAX_LEN);
 	/* Listeners, --socket-mode, --from-end and --checkpoint. */
-	if (source_check(g, &eb) == -1)
-		return usage_error("%s", eb.msg);
+	/* A missing library of a source is an I/O error (lib/lazylib.h). */
+	if (source_check(g, &eb) == -1) {
+		fprintf(stderr, "evpipe: %s\n", eb.msg);
+		return eb.status ? eb.status : STATUS_USAGE;
+	}
 	if (output_flags(g, out) != 0)
 		return STATUS_USAGE;
 	if (dlq && g->to != TO_NDJSON && strcmp(dlq, "-") == 0 &&
