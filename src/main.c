@@ -330,8 +330,8 @@ check_globals(struct globals *g)
 		return usage_error("--max-line must be between 1 and %llu "
 				   "bytes",
 				   (unsigned long long)JSCAN_MAX_LEN);
-	/* Listeners, --socket-mode, --from-end and --checkpoint. */
-	/* A missing library of a source is an I/O error (lib/lazylib.h). */
+	/* Listeners, --socket-mode, --from-end and --checkpoint; a source's
+	 * library that cannot be loaded is an I/O error (lib/lazylib.h). */
 	if (source_check(g, &eb) == -1) {
 		fprintf(stderr, "evpipe: %s\n", eb.msg);
 		return eb.status ? eb.status : STATUS_USAGE;
