@@ -13,9 +13,16 @@ CFLAGS     ?= -O2 -g
 WARNINGS    = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
               -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
               -Wpointer-arith -Wvla -Wno-unused-parameter
-DEPPKGS    := jansson libpcre2-8 zlib libxxhash rdkafka libnats libcrypto \
-              libmicrohttpd libcurl
+# The network libraries are compiled against but not linked into evpipe:
+# src/lib/lazylib.c opens them with dlopen() when a pipeline first uses
+# one (README "Hacking", Lazy libraries).  CORELIBS links the programs
+# that reach them only through evpipe's code (evpipe, the unit tests, the
+# fuzzers); DEPLIBS the test helpers that call them directly.
+COREPKGS   := jansson libpcre2-8 zlib libxxhash
+NETPKGS    := rdkafka libnats libcrypto libmicrohttpd libcurl
+DEPPKGS    := $(COREPKGS) $(NETPKGS)
 DEPCFLAGS  := $(shell $(PKG_CONFIG) --cflags $(DEPPKGS) 2>/dev/null)
+CORELIBS   := $(shell $(PKG_CONFIG) --libs $(COREPKGS) 2>/dev/null) -ldl -lm -pthread
 DEPLIBS    := $(shell $(PKG_CONFIG) --libs $(DEPPKGS) 2>/dev/null) -lm -pthread
 ALL_CFLAGS  = -D_GNU_SOURCE $(WARNINGS) $(DEPCFLAGS) $(CFLAGS)
 
@@ -49,7 +56,7 @@ includes:
 	@tests/check-includes
 
 $(PROG): $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(DEPLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(CORELIBS)
 
 $(B)/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -63,7 +70,7 @@ $(B)/unit/malloc-fail.so: tests/fault/malloc-fail.c
 	$(CC) -shared -fPIC -O1 -o $@ $<
 $(B)/unit/%: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(B)/unit
-	$(CC) $(ALL_CFLAGS) -Isrc -Itests/unit $(LDFLAGS) -o $@ $< $(LIBOBJS) $(DEPLIBS)
+	$(CC) $(ALL_CFLAGS) -Isrc -Itests/unit $(LDFLAGS) -o $@ $< $(LIBOBJS) $(CORELIBS)
 
 -include $(OBJS:.o=.d)
 
@@ -137,7 +144,7 @@ build-fuzz/obj/%.o: src/%.c $(HDRS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIBOBJS) $(wildcard tests/fuzz/*.h tests/unit/*.h)
 	@mkdir -p build-fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBOBJS) $(DEPLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBOBJS) $(CORELIBS)
 
 fuzz-smoke: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$${f#build-fuzz/}; \
@@ -167,13 +174,19 @@ soak: evpipe
 
 # ---- docs and style -------------------------------------------------------
 # Every source warning-free with both compilers (-Werror), without linking;
-# and no function over 200 lines (tests/check-funclen).
+# and no function over 200 lines (tests/check-funclen).  The HTTP target
+# is compiled once more with its libcurl calls not redirected to the
+# loaded pointers (src/lib/dl-curl.h), so that gcc runs curl.h's checks
+# of curl_easy_setopt()'s argument types (they fire when optimizing).
 warnings:
 	@tests/check-funclen --strict
 	@for cc in gcc clang; do echo "warnings: $$cc"; \
 	  for f in $(SRCS) $(UNITSRCS); do \
 	    $$cc -fsyntax-only -Werror $(ALL_CFLAGS) -Isrc -Itests/unit $$f || exit 1; \
 	  done; done
+	@echo "warnings: gcc, curl's type checks"; mkdir -p $(B)
+	@gcc -c -O2 -Werror -DLAZYLIB_NO_REDIRECT $(ALL_CFLAGS) -Isrc \
+	  -o $(B)/curl-typecheck.o src/sink/http.c
 
 lint:
 	mandoc -Tlint -Wwarning man/*.[1-9]
@@ -208,11 +221,10 @@ clean:
 
 # ---- json-scan bench
 $(B)/scan-bench: tests/bench/scan-bench.c $(LIBOBJS)
-	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJS) $(DEPLIBS)
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJS) $(CORELIBS)
 # ---- the kafka group's floor: evpipe's JSON check and librdkafka, no more
 $(B)/kafka-floor: tests/bench/kafka-floor.c $(LIBOBJS)
-	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJS) \
-	  $(shell $(PKG_CONFIG) --libs rdkafka) $(DEPLIBS)
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJS) $(DEPLIBS)
 
 # ---- JSON Schema conformance ----------------------------------------------
 # The official test suite is vendored as test data (never edited) in

@@ -330,9 +330,12 @@ check_globals(struct globals *g)
 		return usage_error("--max-line must be between 1 and %llu "
 				   "bytes",
 				   (unsigned long long)JSCAN_MAX_LEN);
-	/* Listeners, --socket-mode, --from-end and --checkpoint. */
-	if (source_check(g, &eb) == -1)
-		return usage_error("%s", eb.msg);
+	/* Listeners, --socket-mode, --from-end and --checkpoint; a source's
+	 * library that cannot be loaded is an I/O error (lib/lazylib.h). */
+	if (source_check(g, &eb) == -1) {
+		fprintf(stderr, "evpipe: %s\n", eb.msg);
+		return eb.status ? eb.status : STATUS_USAGE;
+	}
 	if (output_flags(g, out) != 0)
 		return STATUS_USAGE;
 	if (dlq && g->to != TO_NDJSON && strcmp(dlq, "-") == 0 &&

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include <librdkafka/rdkafka.h>
+#include "dl-rdkafka.h"
 
 struct errbuf;
 

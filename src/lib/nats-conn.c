@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include "dl-crypto.h"
 
 #include "errbuf.h"
 #include "nats-conn.h"

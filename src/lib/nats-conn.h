@@ -6,7 +6,7 @@
 #ifndef NATS_CONN_H
 #define NATS_CONN_H
 
-#include <nats/nats.h>
+#include "dl-nats.h"
 
 struct errbuf;
 

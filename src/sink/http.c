@@ -42,7 +42,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
+#include "lib/dl-curl.h"
 #include <zlib.h>
 
 #include "broker.h"

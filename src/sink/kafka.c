@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <librdkafka/rdkafka.h>
+#include "lib/dl-rdkafka.h"
 
 #include "broker.h"
 #include "expr/template.h"

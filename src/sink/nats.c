@@ -39,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <nats/nats.h>
+#include "lib/dl-nats.h"
 
 #include "broker.h"
 #include "expr/template.h"

@@ -12,6 +12,7 @@
 
 #include "http-dst.h"
 #include "lib/errbuf.h"
+#include "lib/lazylib.h"
 #include "target.h"
 #include "lib/xmalloc.h"
 
@@ -109,6 +110,29 @@ target_kind(const char *spec, const char **rest, struct errbuf *eb)
 	return target_kind_any(spec, rest, 0, eb);
 }
 
+/*
+ * Open the library a kind of target calls (lib/lazylib.h), before the
+ * target is checked: the first kafka://, nats:// or http:// target of a
+ * run loads it, and a run without one never does.  0, or -1 with a
+ * STATUS_IO error.
+ */
+static int
+target_libs(const struct sink_kind *kind, const char *spec, struct errbuf *eb)
+{
+	if (kind == &sink_kafka)
+		return lazylib_load(LAZY_RDKAFKA, spec, eb);
+	if (kind == &sink_nats) {
+		if (lazylib_load(LAZY_NATS, spec, eb) == -1)
+			return -1;
+		/* --nats-nkey's key is made with libcrypto (libnats
+		 * loads it anyway) */
+		return lazylib_load(LAZY_CRYPTO, spec, eb);
+	}
+	if (kind == &sink_http)
+		return lazylib_load(LAZY_CURL, spec, eb);
+	return 0;
+}
+
 int
 target_check(const char *spec, struct errbuf *eb)
 {
@@ -116,7 +140,7 @@ target_check(const char *spec, struct errbuf *eb)
 	const char *rest;
 
 	kind = target_kind(spec, &rest, eb);
-	if (kind == NULL)
+	if (kind == NULL || target_libs(kind, spec, eb) == -1)
 		return -1;
 	if (kind == &sink_tcp || kind == &sink_unix)
 		return socket_check(kind, rest, spec, eb);
@@ -137,7 +161,7 @@ target_check_template(const char *spec, int *is_template, struct errbuf *eb)
 
 	*is_template = 0;
 	kind = target_kind_any(spec, &rest, 1, eb);
-	if (kind == NULL)
+	if (kind == NULL || target_libs(kind, spec, eb) == -1)
 		return -1;
 	if (kind == &sink_tcp || kind == &sink_unix)
 		return socket_check(kind, rest, spec, eb);
@@ -206,6 +230,8 @@ sink_open_any(const char *spec, int line_buffered, size_t bufsize, int fd,
 	}
 	if ((kind == &sink_tcp || kind == &sink_unix) &&
 	    socket_check(kind, rest, spec, eb) == -1)
+		return NULL;
+	if (target_libs(kind, spec, eb) == -1)
 		return NULL;
 	if ((kind == &sink_kafka && kafka_check(rest, spec, eb) == -1) ||
 	    (kind == &sink_nats && nats_check(rest, spec, eb) == -1) ||

@@ -50,10 +50,8 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <microhttpd.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "lib/dl-crypto.h"
+#include "lib/dl-mhd.h"
 #include <zlib.h>
 
 #include "inflight.h"

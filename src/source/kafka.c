@@ -29,7 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
-#include <librdkafka/rdkafka.h>
+#include "lib/dl-rdkafka.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -45,7 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <nats/nats.h>
+#include "lib/dl-nats.h"
 
 #include "json/json-text.h"
 #include "lib/buf.h"

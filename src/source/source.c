@@ -15,6 +15,7 @@
 #include "checkpoint.h"
 #include "expr/expr.h"
 #include "lib/errbuf.h"
+#include "lib/lazylib.h"
 #include "linereader.h"
 #include "pipeline.h"
 #include "reader.h"
@@ -110,6 +111,37 @@ source_is_nats(const char *spec)
 	       strncmp(spec, "nats+tls://", 11) == 0;
 }
 
+/*
+ * Open the libraries the source spec calls (lib/lazylib.h), before its
+ * options are checked: the first kafka://, nats:// or http:// source of
+ * a run loads them, and a run without one never does.  0, or -1 with a
+ * STATUS_IO error "-i SPEC: SONAME cannot be loaded: WHY".
+ */
+static int
+source_libs(const struct globals *g, const char *spec, struct errbuf *eb)
+{
+	char where[600];
+
+	snprintf(where, sizeof where, "-i %s", spec);
+	if (strncmp(spec, "kafka://", 8) == 0)
+		return lazylib_load(LAZY_RDKAFKA, where, eb);
+	if (source_is_nats(spec)) {
+		if (lazylib_load(LAZY_NATS, where, eb) == -1)
+			return -1;
+		/* --nats-nkey's key is made with libcrypto (libnats
+		 * loads it anyway) */
+		return lazylib_load(LAZY_CRYPTO, where, eb);
+	}
+	if (source_is_http(spec)) {
+		if (lazylib_load(LAZY_MHD, where, eb) == -1)
+			return -1;
+		/* the token's digest and the signatures */
+		if (g->http_token_file || g->http_hmac_file)
+			return lazylib_load(LAZY_CRYPTO, where, eb);
+	}
+	return 0;
+}
+
 int
 source_check(const struct globals *g, struct errbuf *eb)
 {
@@ -135,6 +167,8 @@ source_check(const struct globals *g, struct errbuf *eb)
 	if (source_socket_mode(g->socket_mode, &mode, eb) == -1)
 		return -1;
 	for (i = 0; i < g->listen.n; i++) {
+		if (source_libs(g, g->listen.v[i], eb) == -1)
+			return -1;
 		if (strncmp(g->listen.v[i], "kafka://", 8) == 0) {
 			if (source_kafka_check(g, g->listen.v[i], eb) == -1)
 				return -1;
@@ -221,11 +255,18 @@ source_set_init(struct source_set *set, const struct globals *g,
 	set->inputs = inputs;
 	for (i = 0; i < g->listen.n; i++) {
 		const char *spec = g->listen.v[i];
-		int rc = strncmp(spec, "kafka://", 8) == 0
-				 ? source_kafka_new(set, spec)
-			 : source_is_nats(spec) ? source_nats_new(set, spec)
-			 : source_is_http(spec) ? source_http_new(set, spec)
-						: source_listen_new(set, spec);
+		int rc;
+
+		if (source_libs(g, spec, &eb) == -1) {
+			fprintf(stderr, "evpipe: %s\n", eb.msg);
+			set->status = eb.status;
+			return -1;
+		}
+		rc = strncmp(spec, "kafka://", 8) == 0
+			     ? source_kafka_new(set, spec)
+		     : source_is_nats(spec) ? source_nats_new(set, spec)
+		     : source_is_http(spec) ? source_http_new(set, spec)
+					    : source_listen_new(set, spec);
 
 		if (rc == -1)
 			return -1;
