@@ -98,6 +98,7 @@ struct nsrc {
 	struct source s;
 	struct source_set *set;
 	char *spec, *stream, *consumer, *filter, *next_subj, *inbox;
+	char api[NATS_JS_NAME_MAX + 16]; /* the JetStream API prefix */
 	char *label;	  /* "-i SPEC", the start of its errors */
 	const char *name; /* interned "nats://STREAM#" */
 	natsOptions *opts;
@@ -352,6 +353,8 @@ nsrc_auth(const struct globals *g)
 		.tls_ca = g->nats_tls_ca,
 		.tls_cert = g->nats_tls_cert,
 		.tls_key = g->nats_tls_key,
+		.js_domain = g->nats_js_domain,
+		.js_prefix = g->nats_js_prefix,
 	};
 
 	return a;
@@ -1211,6 +1214,15 @@ static const struct source_ops nsrc_ops = {
 static int
 js_error(struct nsrc *n, natsStatus st, const char *what, struct errbuf *eb)
 {
+	const struct globals *g = n->set->g;
+
+	if (st == NATS_NO_RESPONDERS &&
+	    (g->nats_js_domain || g->nats_js_prefix))
+		return errbuf_set(eb, STATUS_IO,
+				  "%s: %s: no JetStream answers at %s (%s)",
+				  n->label, what, n->api,
+				  g->nats_js_domain ? "--nats-js-domain"
+						    : "--nats-js-prefix");
 	if (st == NATS_NO_RESPONDERS)
 		return errbuf_set(eb, STATUS_IO,
 				  "%s: %s: JetStream is not enabled on the "
@@ -1250,9 +1262,11 @@ consumer_get(struct nsrc *n, struct errbuf *eb)
 	jsOptions jo;
 	natsStatus st;
 	const char *unfit;
+	struct nats_auth a = nsrc_auth(n->set->g);
 
 	jsOptions_Init(&jo);
 	jo.Wait = NSRC_API_WAIT;
+	nats_js_options(&jo, &a);
 	st = natsConnection_JetStream(&n->js, n->nc, &jo);
 	if (st != NATS_OK)
 		return js_error(n, st, "JetStream", eb);
@@ -1315,6 +1329,7 @@ nsrc_open(struct nsrc *n, const struct nurl *u, struct errbuf *eb)
 	natsStatus st;
 	size_t len;
 
+	nats_js_api(&a, n->api, sizeof n->api);
 	if (nats_conn_options(&n->opts, u->hosts, u->tls, &a, n->label, eb) ==
 	    -1)
 		return -1;
@@ -1326,9 +1341,9 @@ nsrc_open(struct nsrc *n, const struct nurl *u, struct errbuf *eb)
 	if (consumer_get(n, eb) == -1)
 		return -1;
 	n->max_msg = natsConnection_GetMaxPayload(n->nc) + NSRC_MSG_EXTRA;
-	len = strlen(n->stream) + strlen(n->consumer) + 32;
+	len = strlen(n->api) + strlen(n->stream) + strlen(n->consumer) + 32;
 	n->next_subj = xmalloc(len);
-	snprintf(n->next_subj, len, "$JS.API.CONSUMER.MSG.NEXT.%s.%s",
+	snprintf(n->next_subj, len, "%s.CONSUMER.MSG.NEXT.%s.%s", n->api,
 		 n->stream, n->consumer);
 	if (natsInbox_Create(&inbox) != NATS_OK)
 		return errbuf_set(eb, STATUS_IO, "-i %s: out of memory",
