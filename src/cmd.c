@@ -151,6 +151,14 @@ const struct opt global_opts[] = {
 	  NULL, 0 },
 	{ "nats-tls-key", 0, OPT_STRING, G(nats_tls_key), "FILE",
 	  "the private key of --nats-tls-cert", NULL, NULL, 0 },
+	{ "nats-js-domain", 0, OPT_STRING, G(nats_js_domain), "NAME",
+	  "reach JetStream of nats:// targets and sources in the domain NAME "
+	  "($JS.NAME.API, e.g. a leaf node's hub)",
+	  NULL, NULL, 0 },
+	{ "nats-js-prefix", 0, OPT_STRING, G(nats_js_prefix), "PREFIX",
+	  "reach JetStream of nats:// targets and sources at the API prefix "
+	  "PREFIX, not $JS.API (an account's import)",
+	  NULL, NULL, 0 },
 	{ "http-batch", 0, OPT_UINT, G(http.batch), "N",
 	  "send at most N events per request to http:// targets (default "
 	  "1000)",

@@ -1095,6 +1095,8 @@ run_setup(struct run *r, const struct globals *g, struct stage_spec *specs,
 	sink_broker_opts.nats_tls_ca = g->nats_tls_ca;
 	sink_broker_opts.nats_tls_cert = g->nats_tls_cert;
 	sink_broker_opts.nats_tls_key = g->nats_tls_key;
+	sink_broker_opts.nats_js_domain = g->nats_js_domain;
+	sink_broker_opts.nats_js_prefix = g->nats_js_prefix;
 	sink_http_opts = g->http;
 	signals_setup();
 }

@@ -50,6 +50,7 @@ struct globals {
 	struct strlist kafka_set; /* --kafka-set KEY=VALUE, repeatable */
 	const char *nats_creds, *nats_nkey, *nats_token_file;
 	const char *nats_tls_ca, *nats_tls_cert, *nats_tls_key;
+	const char *nats_js_domain, *nats_js_prefix;
 	struct http_opts http; /* --http-* (evpipe-http(7)) */
 	/* The HTTP source (evpipe-http(7)) */
 	const char *tls_cert, *tls_key; /* --tls-cert, --tls-key: https:// */

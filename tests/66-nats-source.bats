@@ -521,3 +521,30 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	wait "$epid" 2>/dev/null || true
 	((hwm < 40 * 1024)) || fail "VmHWM $hwm kB"
 }
+
+@test "nats source: an output blocked for six AckWaits: +WPI goes out meanwhile, every id arrives once" {
+	peer stream WP 'wp.>'
+	# AckWait 1 s: without progress acks, what evpipe holds would be
+	# given again a second into the stall
+	peer mkconsumer WP c 1000
+	seq 1 3000 | awk '{ printf "{\"id\":%d,\"pad\":\"%0100d\"}\n", $1, $1 }' | peer pub wp.x
+	mkfifo "$T/fifo"
+	# the reader opens the FIFO at once and reads only after 6 s: evpipe
+	# fills the pipe (64 KiB of the 360 kB) and blocks in its write
+	{
+		sleep 6
+		cat
+	} <"$T/fifo" >"$T/out" &
+	local reader=$!
+	"$EVPIPE" -i "nats://$NS/WP?consumer=c" cat >"$T/fifo" 2>"$T/out.err" &
+	PID=$!
+	wait_lines "$T/out" 3000
+	wait_state WP c ack_floor=3000 ack_pending=0 pending=0
+	term_wait "$PID"
+	[[ $STOPPED -eq 143 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
+	wait "$reader"
+	jq -r .id "$T/out" | sort -n | uniq -d >"$T/dups"
+	[[ ! -s $T/dups ]] || fail "given twice: $(wc -l <"$T/dups") ids, e.g. $(head -n 3 "$T/dups" | tr '\n' ' ')"
+	jq -r .id "$T/out" | sort -n >"$T/got"
+	seq 1 3000 | cmp - "$T/got"
+}

@@ -156,3 +156,25 @@ nats_until() {
 		sleep 0.2
 	done
 }
+
+# nats_leaf_pair HUB LEAF: a JetStream server in the domain "hub" (its
+# directory HUB) and a leaf node of it with a JetStream of its own in
+# the domain "leaf" (LEAF), each from a config file written here; their
+# URLs into HUB/url and LEAF/url, once the leaf node is connected.
+nats_leaf_pair() {
+	local hub=$1 leaf=$2 port i
+	port=$(nats_free_ports 1)
+	mkdir -p "$hub" "$leaf"
+	printf 'jetstream { domain: hub }\nleafnodes { listen: "127.0.0.1:%s" }\n' "$port" >"$hub/conf"
+	printf 'jetstream { domain: leaf }\nleafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:%s" } ] }\n' \
+		"$port" >"$leaf/conf"
+	nats_server_start "$hub" -c "$hub/conf" || return 1
+	nats_server_start "$leaf" -c "$leaf/conf" || return 1
+	for ((i = 0; i < 500; i++)); do
+		grep -q 'Leafnode connection created' "$hub/log" &&
+			grep -q 'Leafnode connection created' "$leaf/log" && return 0
+		sleep 0.02
+	done
+	echo "the leaf node did not connect: $(cat "$hub/log" "$leaf/log")" >&2
+	return 1
+}

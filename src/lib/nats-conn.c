@@ -163,6 +163,38 @@ out:
 	return rc;
 }
 
+/* A domain: one token of 1 to NATS_JS_NAME_MAX bytes (nats-server
+ * refuses '.', '*' and '>' in one, and whitespace). */
+static int
+js_domain_ok(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (n == 0 || n > NATS_JS_NAME_MAX)
+		return 0;
+	for (; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '.' ||
+		    *p == '*' || *p == '>')
+			return 0;
+	return 1;
+}
+
+/* An API prefix: tokens separated by '.', none empty, no wildcard. */
+static int
+js_prefix_ok(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (n == 0 || n > NATS_JS_NAME_MAX || p[0] == '.' || p[n - 1] == '.' ||
+	    strstr(p, ".."))
+		return 0;
+	for (; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '*' ||
+		    *p == '>')
+			return 0;
+	return 1;
+}
+
 int
 nats_auth_check(const struct nats_auth *a, struct errbuf *eb)
 {
@@ -187,7 +219,42 @@ nats_auth_check(const struct nats_auth *a, struct errbuf *eb)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--nats-creds and --nats-nkey exclude each "
 				  "other");
+	if (a->js_domain && !js_domain_ok(a->js_domain))
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--nats-js-domain '%s': not a JetStream "
+				  "domain (1 to %d characters, no '.', '*', "
+				  "'>', spaces or control characters)",
+				  a->js_domain, NATS_JS_NAME_MAX);
+	if (a->js_prefix && !js_prefix_ok(a->js_prefix))
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--nats-js-prefix '%s': not a JetStream API "
+				  "prefix (1 to %d characters: tokens "
+				  "separated by '.', none empty; no '*', '>', "
+				  "spaces or control characters)",
+				  a->js_prefix, NATS_JS_NAME_MAX);
+	if (a->js_domain && a->js_prefix)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "--nats-js-domain and --nats-js-prefix "
+				  "exclude each other");
 	return 0;
+}
+
+const char *
+nats_js_api(const struct nats_auth *a, char *buf, size_t len)
+{
+	if (a->js_domain)
+		snprintf(buf, len, "$JS.%s.API", a->js_domain);
+	else
+		snprintf(buf, len, "%s",
+			 a->js_prefix ? a->js_prefix : "$JS.API");
+	return buf;
+}
+
+void
+nats_js_options(jsOptions *jo, const struct nats_auth *a)
+{
+	jo->Domain = a->js_domain;
+	jo->Prefix = a->js_prefix;
 }
 
 int

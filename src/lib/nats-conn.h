@@ -1,7 +1,8 @@
 /*
  * nats-conn.h -- a NATS connection as users configure it: the server
- * list, TLS and the credentials of the --nats-* options, shared by the
- * nats:// target (sink/nats.c) and source (source/nats.c).
+ * list, TLS, the credentials and the JetStream domain or API prefix of
+ * the --nats-* options, shared by the nats:// target (sink/nats.c) and
+ * source (source/nats.c).
  */
 #ifndef NATS_CONN_H
 #define NATS_CONN_H
@@ -10,7 +11,10 @@
 
 struct errbuf;
 
-/* The --nats-* options: files only, never a secret on the command line. */
+/*
+ * The --nats-* options: credentials from files only, never a secret on
+ * the command line; and where the JetStream API is.
+ */
 struct nats_auth {
 	const char *creds;	/* --nats-creds FILE */
 	const char *nkey;	/* --nats-nkey FILE */
@@ -18,16 +22,31 @@ struct nats_auth {
 	const char *tls_ca;	/* --nats-tls-ca FILE */
 	const char *tls_cert;	/* --nats-tls-cert FILE */
 	const char *tls_key;	/* --nats-tls-key FILE */
+	const char *js_domain;	/* --nats-js-domain NAME */
+	const char *js_prefix;	/* --nats-js-prefix PREFIX */
 };
 
 #define NATS_CONNECT_TIMEOUT 5000 /* ms */
 
+#define NATS_JS_NAME_MAX 255 /* of a domain, and of an API prefix */
+
 /*
  * Check the options without connecting: every file readable, the NKey
- * seed valid, the certificate with its key.  0, or -1 with a
+ * seed valid, the certificate with its key, the domain one token and the
+ * prefix a subject without wildcards, not both.  0, or -1 with a
  * STATUS_USAGE error.
  */
 int nats_auth_check(const struct nats_auth *a, struct errbuf *eb);
+
+/*
+ * Where a's JetStream API is, as the library makes it: "$JS.DOMAIN.API"
+ * with a domain, the prefix, or "$JS.API".  Into buf (len at least
+ * NATS_JS_NAME_MAX + 16); returns buf.
+ */
+const char *nats_js_api(const struct nats_auth *a, char *buf, size_t len);
+
+/* Set jo's Domain or Prefix from a (after jsOptions_Init()). */
+void nats_js_options(jsOptions *jo, const struct nats_auth *a);
 
 /*
  * Options for the servers "HOST:PORT,HOST:PORT" (nats:// or tls:// as

@@ -225,6 +225,8 @@ nats_auth(void)
 		.tls_ca = o->nats_tls_ca,
 		.tls_cert = o->nats_tls_cert,
 		.tls_key = o->nats_tls_key,
+		.js_domain = o->nats_js_domain,
+		.js_prefix = o->nats_js_prefix,
 	};
 
 	return a;
@@ -315,6 +317,7 @@ nats_connect(struct nats_priv *p, const struct broker_url *u, int tls,
 		return -1;
 	jsOptions_Init(&jo);
 	jo.Wait = NATS_ACK_WAIT_MS;
+	nats_js_options(&jo, &a); /* for what it asks the API (no_stream()) */
 	jo.PublishAsync.MaxPending = NATS_MAX_PENDING;
 	jo.PublishAsync.ErrHandler = nats_puberr;
 	jo.PublishAsync.ErrHandlerClosure = p;

@@ -300,6 +300,8 @@ struct broker_opts {
 	const char *nats_tls_ca;     /* --nats-tls-ca FILE */
 	const char *nats_tls_cert;   /* --nats-tls-cert FILE */
 	const char *nats_tls_key;    /* --nats-tls-key FILE */
+	const char *nats_js_domain;  /* --nats-js-domain NAME */
+	const char *nats_js_prefix;  /* --nats-js-prefix PREFIX */
 };
 extern struct broker_opts sink_broker_opts;
 

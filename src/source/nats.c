@@ -18,18 +18,29 @@
  * whoever asks.  The server's status answers end a request (on_status):
  * most only make us ask again; a deleted consumer ends the run.
  *
- * The library's thread puts what arrives in the queue and wakes the
- * runner through a pipe.  Every message handed out gets an entry in the
- * source's table (its reply subject, the acknowledgement address); a
- * mark is the number of messages all of whose events were handed out,
- * and delivered(mark) acknowledges ("+ACK") the messages up to it.
- * Entries still inside evpipe past half the consumer's AckWait are sent
- * "+WPI" (work in progress), looked at every second (every quarter of
- * the AckWait if that is shorter), so a batch or a sort window
- * that holds events does not make the server deliver them again.  At
- * the end what was fetched but not handed out, or handed out but not
- * delivered, is sent "-NAK": the server gives it to a consumer at once,
- * or just after our open request expired (nsrc_stop()).
+ * The library's thread puts what arrives in the queue, with a copy of
+ * its reply subject (the acknowledgement address), and wakes the runner
+ * through a pipe.  The runner takes everything queued at once, under
+ * one lock: the messages into a hand of its own, their reply subjects
+ * into the source's table, an entry per message until it is
+ * acknowledged; the messages of the hand are then handed out without a
+ * lock.  A mark is the number of messages all of whose events were
+ * handed out, and delivered(mark) acknowledges ("+ACK") the messages up
+ * to it.
+ *
+ * A thread of the source's own (progress_main()) sends "+WPI" (work in
+ * progress) for the entries, queued or in the table, that are past half
+ * the consumer's AckWait, looking every second (every quarter of the
+ * AckWait if that is shorter): a batch or a sort window that holds
+ * events, and a runner blocked in a write to a stalled output or a slow
+ * exec: target, do not make the server deliver them again.  The thread
+ * sends under the lock that delivered() holds while it acknowledges and
+ * removes entries, so no +WPI follows the +ACK of its message (the
+ * server would ignore it: a progress acknowledgement of a message no
+ * longer pending changes nothing).  At the end what was fetched but not
+ * handed out, or handed out but not delivered, is sent "-NAK": the
+ * server gives it to a consumer at once, or just after our open request
+ * expired (nsrc_stop()).
  *
  * --from applies to each message's payload as a whole input: a csv
  * message starts with its header line, a json message may be an array.
@@ -39,6 +50,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,21 +82,23 @@
 #define NSRC_MAX_ACK_PENDING 10000		 /* of a consumer we make */
 #define NSRC_API_WAIT	     10000		 /* ms for the JetStream API */
 #define NSRC_NAME_MAX	     255
+#define NSRC_ASK_STEP	     (NSRC_BATCH / 8) /* handed out between looks */
 
 struct nentry {
 	char *reply;	 /* the acknowledgement subject */
-	int64_t touched; /* last told the server (+WPI): mono ns */
+	int64_t touched; /* arrived, or last told the server (+WPI): mono ns */
 };
 
 struct nqueued {
 	natsMsg *m;
-	int64_t at; /* arrived (or last +WPI): mono ns */
+	struct nentry e; /* its entry, until the runner takes it */
 };
 
 struct nsrc {
 	struct source s;
 	struct source_set *set;
 	char *spec, *stream, *consumer, *filter, *next_subj, *inbox;
+	char api[NATS_JS_NAME_MAX + 16]; /* the JetStream API prefix */
 	char *label;	  /* "-i SPEC", the start of its errors */
 	const char *name; /* interned "nats://STREAM#" */
 	natsOptions *opts;
@@ -99,10 +113,12 @@ struct nsrc {
 	int64_t ack_wait;
 	int64_t tick; /* ns between checks: NSRC_TICK, or a quarter of
 		       * a shorter AckWait */
-	/* shared with the library's threads, under mu */
+	/* shared with the library's threads and the progress thread,
+	 * under mu */
 	pthread_mutex_t mu;
 	struct nqueued *q; /* a ring of NSRC_QUEUE_MAX */
-	size_t qhead, qn, qbytes;
+	size_t qhead, qn;
+	size_t qbytes;	       /* of the queue and the hand */
 	int req_open;	       /* a pull request is open */
 	int req_left;	       /* messages it may still bring */
 	int64_t req_sent;      /* mono ns when it was sent */
@@ -120,6 +136,15 @@ struct nsrc {
 	struct nentry *v;
 	size_t cap, head, n;
 	uint64_t base;
+	/* the progress thread */
+	pthread_t wpi;
+	pthread_cond_t wpi_cv; /* on CLOCK_MONOTONIC */
+	int wpi_started, wpi_stop;
+	/* the runner's own */
+	natsMsg **hand; /* taken from the queue: [hand_pos, hand_n) */
+	size_t hand_pos, hand_n;
+	size_t asked_pos;  /* hand_pos when request_more() last looked */
+	size_t released;   /* bytes of the hand given back since */
 	uint64_t complete; /* messages whose events were all handed out */
 	/* the message being handed out */
 	natsMsg *cur;
@@ -328,6 +353,8 @@ nsrc_auth(const struct globals *g)
 		.tls_ca = g->nats_tls_ca,
 		.tls_cert = g->nats_tls_cert,
 		.tls_key = g->nats_tls_key,
+		.js_domain = g->nats_js_domain,
+		.js_prefix = g->nats_js_prefix,
 	};
 
 	return a;
@@ -428,17 +455,22 @@ static void
 on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *arg)
 {
 	struct nsrc *n = arg;
-	const char *code = NULL;
+	const char *code = NULL, *reply = natsMsg_GetReply(m);
+	char *copy = NULL;
+	int64_t now = mono_ns();
 
 	(void)nc;
 	(void)sub;
+	/* the copy the table keeps, made before the lock is taken */
+	if (reply && strncmp(reply, "$JS.ACK.", 8) == 0)
+		copy = xstrdup(reply);
 	pthread_mutex_lock(&n->mu);
 	if (natsMsg_GetDataLength(m) == 0 &&
 	    natsMsgHeader_Get(m, "Status", &code) == NATS_OK && code) {
 		on_status(n, m, code);
 		natsMsg_Destroy(m);
-	} else if (natsMsg_GetReply(m) == NULL ||
-		   strncmp(natsMsg_GetReply(m), "$JS.ACK.", 8) != 0) {
+		free(copy);
+	} else if (copy == NULL) {
 		natsMsg_Destroy(m); /* not from the consumer */
 	} else {
 		/* the queue has room: a request is for what is free */
@@ -447,12 +479,13 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *arg)
 		if (n->qn == NSRC_QUEUE_MAX) {
 			/* a request thought lost came after all: let the
 			 * server give it again */
-			natsConnection_PublishString(n->nc, natsMsg_GetReply(m),
-						     "-NAK");
+			natsConnection_PublishString(n->nc, reply, "-NAK");
 			natsMsg_Destroy(m);
+			free(copy);
 		} else {
 			n->q[at].m = m;
-			n->q[at].at = mono_ns();
+			n->q[at].e.reply = copy;
+			n->q[at].e.touched = now;
 			n->qn++;
 			n->qbytes += (size_t)natsMsg_GetDataLength(m);
 		}
@@ -472,7 +505,7 @@ on_disconnected(natsConnection *nc, void *arg)
 	(void)nc;
 	pthread_mutex_lock(&n->mu);
 	if (!n->stopping)
-		n->disconnected = 1;
+		__atomic_store_n(&n->disconnected, 1, __ATOMIC_RELAXED);
 	wake(n);
 	pthread_mutex_unlock(&n->mu);
 }
@@ -484,7 +517,7 @@ on_reconnected(natsConnection *nc, void *arg)
 
 	(void)nc;
 	pthread_mutex_lock(&n->mu);
-	n->reconnected = 1;
+	__atomic_store_n(&n->reconnected, 1, __ATOMIC_RELAXED);
 	n->req_open = 0; /* the open request may be gone: ask again */
 	wake(n);
 	pthread_mutex_unlock(&n->mu);
@@ -516,9 +549,12 @@ request_more(struct nsrc *n)
 
 	pthread_mutex_lock(&n->mu);
 	if (n->req_open && now > n->req_expires)
-		n->req_open = 0; /* never answered: lost */
+		n->req_open = 0;  /* never answered: lost */
+	n->qbytes -= n->released; /* the hand's, given back since */
+	n->released = 0;
 	if (!n->req_open && !n->stopping && !n->fatal && now >= n->retry_at &&
-	    n->qn + (size_t)n->batch <= NSRC_QUEUE_MAX &&
+	    n->qn + (n->hand_n - n->hand_pos) + (size_t)n->batch <=
+		    NSRC_QUEUE_MAX &&
 	    n->qbytes < NSRC_QUEUE_BYTES) {
 		n->req_open = 1;
 		n->req_left = n->batch;
@@ -547,21 +583,55 @@ request_more(struct nsrc *n)
 	}
 }
 
-static natsMsg *
-queue_pop(struct nsrc *n)
+/* Room in the table for k more entries (under mu). */
+static void
+table_reserve(struct nsrc *n, size_t k)
 {
-	natsMsg *m = NULL;
+	size_t ncap, i;
+	struct nentry *nv;
+
+	if (n->n + k <= n->cap)
+		return;
+	for (ncap = n->cap ? n->cap : 1024; ncap < n->n + k; ncap *= 2)
+		;
+	nv = xreallocarray(NULL, ncap, sizeof *nv);
+	for (i = 0; i < n->n; i++)
+		nv[i] = n->v[(n->head + i) % n->cap];
+	free(n->v);
+	n->v = nv;
+	n->cap = ncap;
+	n->head = 0;
+}
+
+/*
+ * Take everything queued, under one lock: the messages into the hand,
+ * their entries (which the progress thread sees from now on) into the
+ * table.  The number taken.
+ */
+static size_t
+queue_take(struct nsrc *n)
+{
+	size_t k;
 
 	pthread_mutex_lock(&n->mu);
-	if (n->qn > 0) {
-		m = n->q[n->qhead].m;
-		n->q[n->qhead].m = NULL;
+	n->qbytes -= n->released;
+	n->released = 0;
+	k = n->qn;
+	table_reserve(n, k);
+	for (size_t i = 0; i < k; i++) {
+		struct nqueued *q = &n->q[n->qhead];
+
+		n->hand[i] = q->m;
+		n->v[(n->head + n->n++) % n->cap] = q->e;
+		q->m = NULL;
+		q->e.reply = NULL;
 		n->qhead = (n->qhead + 1) % NSRC_QUEUE_MAX;
-		n->qn--;
-		n->qbytes -= (size_t)natsMsg_GetDataLength(m);
 	}
+	n->qn = 0;
 	pthread_mutex_unlock(&n->mu);
-	return m;
+	n->hand_pos = n->asked_pos = 0;
+	n->hand_n = k;
+	return k;
 }
 
 static void
@@ -571,27 +641,6 @@ pipe_drain(struct nsrc *n)
 
 	while (read(n->pipe[0], b, sizeof b) > 0)
 		;
-}
-
-static void
-table_add(struct nsrc *n, const char *reply)
-{
-	struct nentry *e;
-
-	if (n->n == n->cap) {
-		size_t ncap = n->cap ? n->cap * 2 : 1024, i;
-		struct nentry *nv = xreallocarray(NULL, ncap, sizeof *nv);
-
-		for (i = 0; i < n->n; i++)
-			nv[i] = n->v[(n->head + i) % n->cap];
-		free(n->v);
-		n->v = nv;
-		n->cap = ncap;
-		n->head = 0;
-	}
-	e = &n->v[(n->head + n->n++) % n->cap];
-	e->reply = xstrdup(reply);
-	e->touched = mono_ns();
 }
 
 /* The stream sequence of a message, from its reply subject. */
@@ -709,6 +758,7 @@ cur_release(struct nsrc *n)
 		reader_release(&n->rd);
 		n->rd_open = 0;
 	}
+	n->released += (size_t)natsMsg_GetDataLength(n->cur);
 	natsMsg_Destroy(n->cur);
 	n->cur = NULL;
 	n->cur_counted = 0;
@@ -731,21 +781,25 @@ cur_rest_blank(const struct nsrc *n)
 static int
 cur_next(struct nsrc *n)
 {
-	natsMsg *m = queue_pop(n);
+	natsMsg *m;
 
-	if (m == NULL) {
-		/* empty: the pipe is written again when one comes, after
-		 * this look */
-		pipe_drain(n);
-		pthread_mutex_lock(&n->mu);
-		n->woken = 0;
-		pthread_mutex_unlock(&n->mu);
-		m = queue_pop(n);
+	if (n->hand_pos == n->hand_n) {
+		/* the hand is empty: take what is queued */
+		if (queue_take(n) == 0) {
+			/* nothing: the pipe is written again when a message
+			 * comes, after this look */
+			pipe_drain(n);
+			pthread_mutex_lock(&n->mu);
+			n->woken = 0;
+			pthread_mutex_unlock(&n->mu);
+			queue_take(n);
+		}
+		request_more(n);
+		if (n->hand_n == 0)
+			return 0;
 	}
-	request_more(n);
-	if (m == NULL)
-		return 0;
-	table_add(n, natsMsg_GetReply(m));
+	m = n->hand[n->hand_pos];
+	n->hand[n->hand_pos++] = NULL;
 	n->cur = m;
 	n->cur_seq = stream_seq(m);
 	n->pos = 0;
@@ -849,32 +903,99 @@ nsrc_next(struct source *s, struct source_rec *rec, struct errbuf *eb)
 	}
 }
 
-/* Tell the server about messages still inside evpipe: +WPI. */
-static void
-keep_alive(struct nsrc *n, int64_t now)
+/*
+ * The progress thread: every tick, "+WPI" for each message, queued or in
+ * the table, past half the AckWait.  It holds mu while it sends, and
+ * delivered() holds mu while it acknowledges and removes entries: no
+ * +WPI follows a +ACK.
+ */
+static void *
+progress_main(void *arg)
 {
+	struct nsrc *n = arg;
 	int64_t half = n->ack_wait / 2;
-	size_t i;
+	struct timespec at;
 
-	for (i = 0; i < n->n; i++) {
-		struct nentry *e = &n->v[(n->head + i) % n->cap];
-
-		if (now - e->touched >= half) {
-			natsConnection_PublishString(n->nc, e->reply, "+WPI");
-			e->touched = now;
-		}
-	}
 	pthread_mutex_lock(&n->mu);
-	for (i = 0; i < n->qn; i++) {
-		struct nqueued *e = &n->q[(n->qhead + i) % NSRC_QUEUE_MAX];
+	clock_gettime(CLOCK_MONOTONIC, &at);
+	while (!n->wpi_stop) {
+		int64_t now;
 
-		if (now - e->at >= half) {
-			natsConnection_PublishString(
-				n->nc, natsMsg_GetReply(e->m), "+WPI");
-			e->at = now;
+		at.tv_sec += (time_t)(n->tick / 1000000000);
+		at.tv_nsec += (long)(n->tick % 1000000000);
+		if (at.tv_nsec >= 1000000000) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000;
+		}
+		while (!n->wpi_stop &&
+		       pthread_cond_timedwait(&n->wpi_cv, &n->mu, &at) == 0)
+			;
+		if (n->wpi_stop)
+			break;
+		now = mono_ns();
+		for (size_t i = 0; i < n->n; i++) {
+			struct nentry *e = &n->v[(n->head + i) % n->cap];
+
+			if (now - e->touched >= half) {
+				natsConnection_PublishString(n->nc, e->reply,
+							     "+WPI");
+				e->touched = now;
+			}
+		}
+		for (size_t i = 0; i < n->qn; i++) {
+			struct nentry *e =
+				&n->q[(n->qhead + i) % NSRC_QUEUE_MAX].e;
+
+			if (now - e->touched >= half) {
+				natsConnection_PublishString(n->nc, e->reply,
+							     "+WPI");
+				e->touched = now;
+			}
 		}
 	}
 	pthread_mutex_unlock(&n->mu);
+	return NULL;
+}
+
+/* Start the progress thread; 0, or -1 (eb). */
+static int
+progress_start(struct nsrc *n, struct errbuf *eb)
+{
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	int rc;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&n->wpi_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	/* signals are the main thread's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&n->wpi, NULL, progress_main, n);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_cond_destroy(&n->wpi_cv);
+		return errbuf_set(eb, STATUS_IO,
+				  "%s: cannot start a thread: %s", n->label,
+				  strerror(rc));
+	}
+	n->wpi_started = 1;
+	return 0;
+}
+
+static void
+progress_stop(struct nsrc *n)
+{
+	if (!n->wpi_started)
+		return;
+	pthread_mutex_lock(&n->mu);
+	n->wpi_stop = 1;
+	pthread_cond_signal(&n->wpi_cv);
+	pthread_mutex_unlock(&n->mu);
+	pthread_join(n->wpi, NULL);
+	pthread_cond_destroy(&n->wpi_cv);
+	n->wpi_started = 0;
 }
 
 static void
@@ -882,25 +1003,33 @@ nsrc_service(struct source *s, struct source_set *set)
 {
 	struct nsrc *n = (struct nsrc *)s;
 	int64_t now = mono_ns();
-	int down, up;
+	int down = 0, up = 0;
 
 	(void)set;
 	n->handed = 0;
-	pthread_mutex_lock(&n->mu);
-	down = n->disconnected;
-	up = n->reconnected;
-	n->disconnected = n->reconnected = 0;
-	pthread_mutex_unlock(&n->mu);
+	/* written under mu; looked at without it, a turn for each message */
+	if (__atomic_load_n(&n->disconnected, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&n->reconnected, __ATOMIC_RELAXED)) {
+		pthread_mutex_lock(&n->mu);
+		down = __atomic_exchange_n(&n->disconnected, 0,
+					   __ATOMIC_RELAXED);
+		up = __atomic_exchange_n(&n->reconnected, 0, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&n->mu);
+	}
 	if (down)
 		log_warn("%s: disconnected from the server, reconnecting",
 			 n->label);
 	if (up)
 		log_warn("%s: reconnected", n->label);
-	if (now >= n->next_tick) {
-		keep_alive(n, now);
-		n->next_tick = now + n->tick;
+	/* a request when the hand shrank by an eighth of a batch since the
+	 * last look, and at every tick (an expired or refused one) */
+	if (now >= n->next_tick ||
+	    n->hand_pos >= n->asked_pos + NSRC_ASK_STEP) {
+		request_more(n);
+		n->asked_pos = n->hand_pos;
 	}
-	request_more(n);
+	if (now >= n->next_tick)
+		n->next_tick = now + n->tick;
 	s->deadline = n->next_tick;
 }
 
@@ -935,6 +1064,9 @@ nsrc_delivered(struct source *s, uint64_t mark)
 {
 	struct nsrc *n = (struct nsrc *)s;
 
+	/* one lock for all: the progress thread sends no +WPI for an
+	 * entry from its +ACK on */
+	pthread_mutex_lock(&n->mu);
 	while (n->base < mark && n->n > 0) {
 		struct nentry *e = &n->v[n->head];
 
@@ -946,6 +1078,7 @@ nsrc_delivered(struct source *s, uint64_t mark)
 		n->n--;
 		n->base++;
 	}
+	pthread_mutex_unlock(&n->mu);
 }
 
 /*
@@ -984,8 +1117,8 @@ nsrc_stop(struct nsrc *n)
 {
 	char nak[64] = "-NAK";
 	int64_t left = 0;
-	natsMsg *m;
 
+	progress_stop(n); /* nothing is sent +WPI after its -NAK */
 	pthread_mutex_lock(&n->mu);
 	n->stopping = 1;
 	if (n->req_open)
@@ -1001,10 +1134,12 @@ nsrc_stop(struct nsrc *n)
 	if (left > 0)
 		snprintf(nak, sizeof nak, "-NAK {\"delay\":%lld}",
 			 (long long)(left + NSRC_TICK / 4));
-	while ((m = queue_pop(n)) != NULL) {
-		natsConnection_PublishString(n->nc, natsMsg_GetReply(m), nak);
-		natsMsg_Destroy(m);
-	}
+	/* the queue into the hand and the table, given back with it */
+	while (n->hand_pos < n->hand_n)
+		natsMsg_Destroy(n->hand[n->hand_pos++]);
+	queue_take(n);
+	while (n->hand_pos < n->hand_n)
+		natsMsg_Destroy(n->hand[n->hand_pos++]);
 	while (n->n > 0) {
 		struct nentry *e = &n->v[n->head];
 
@@ -1023,6 +1158,15 @@ nsrc_free(struct source *s)
 
 	if (n->nc)
 		nsrc_stop(n);
+	progress_stop(n);
+	while (n->hand_pos < n->hand_n)
+		natsMsg_Destroy(n->hand[n->hand_pos++]);
+	for (; n->qn > 0; n->qn--, n->qhead = (n->qhead + 1) % NSRC_QUEUE_MAX) {
+		natsMsg_Destroy(n->q[n->qhead].m);
+		free(n->q[n->qhead].e.reply);
+	}
+	for (; n->n > 0; n->n--, n->head = (n->head + 1) % n->cap)
+		free(n->v[n->head].reply);
 	if (n->cur) {
 		if (n->rd_open)
 			reader_release(&n->rd);
@@ -1039,6 +1183,7 @@ nsrc_free(struct source *s)
 	buf_release(&n->meta);
 	free(n->label);
 	free(n->q);
+	free(n->hand);
 	free(n->v);
 	free(n->spec);
 	free(n->stream);
@@ -1069,6 +1214,15 @@ static const struct source_ops nsrc_ops = {
 static int
 js_error(struct nsrc *n, natsStatus st, const char *what, struct errbuf *eb)
 {
+	const struct globals *g = n->set->g;
+
+	if (st == NATS_NO_RESPONDERS &&
+	    (g->nats_js_domain || g->nats_js_prefix))
+		return errbuf_set(eb, STATUS_IO,
+				  "%s: %s: no JetStream answers at %s (%s)",
+				  n->label, what, n->api,
+				  g->nats_js_domain ? "--nats-js-domain"
+						    : "--nats-js-prefix");
 	if (st == NATS_NO_RESPONDERS)
 		return errbuf_set(eb, STATUS_IO,
 				  "%s: %s: JetStream is not enabled on the "
@@ -1108,9 +1262,11 @@ consumer_get(struct nsrc *n, struct errbuf *eb)
 	jsOptions jo;
 	natsStatus st;
 	const char *unfit;
+	struct nats_auth a = nsrc_auth(n->set->g);
 
 	jsOptions_Init(&jo);
 	jo.Wait = NSRC_API_WAIT;
+	nats_js_options(&jo, &a);
 	st = natsConnection_JetStream(&n->js, n->nc, &jo);
 	if (st != NATS_OK)
 		return js_error(n, st, "JetStream", eb);
@@ -1173,6 +1329,7 @@ nsrc_open(struct nsrc *n, const struct nurl *u, struct errbuf *eb)
 	natsStatus st;
 	size_t len;
 
+	nats_js_api(&a, n->api, sizeof n->api);
 	if (nats_conn_options(&n->opts, u->hosts, u->tls, &a, n->label, eb) ==
 	    -1)
 		return -1;
@@ -1184,9 +1341,9 @@ nsrc_open(struct nsrc *n, const struct nurl *u, struct errbuf *eb)
 	if (consumer_get(n, eb) == -1)
 		return -1;
 	n->max_msg = natsConnection_GetMaxPayload(n->nc) + NSRC_MSG_EXTRA;
-	len = strlen(n->stream) + strlen(n->consumer) + 32;
+	len = strlen(n->api) + strlen(n->stream) + strlen(n->consumer) + 32;
 	n->next_subj = xmalloc(len);
-	snprintf(n->next_subj, len, "$JS.API.CONSUMER.MSG.NEXT.%s.%s",
+	snprintf(n->next_subj, len, "%s.CONSUMER.MSG.NEXT.%s.%s", n->api,
 		 n->stream, n->consumer);
 	if (natsInbox_Create(&inbox) != NATS_OK)
 		return errbuf_set(eb, STATUS_IO, "-i %s: out of memory",
@@ -1216,6 +1373,7 @@ source_nats_new(struct source_set *set, const char *spec)
 	n->spec = xstrdup(spec);
 	n->label = xasprintf("-i %s", spec);
 	n->q = xcalloc(NSRC_QUEUE_MAX, sizeof *n->q);
+	n->hand = xcalloc(NSRC_QUEUE_MAX, sizeof *n->hand);
 	buf_init(&n->meta);
 	if (nurl_parse(spec, &u, &eb) == -1)
 		goto fail;
@@ -1227,7 +1385,7 @@ source_nats_new(struct source_set *set, const char *spec)
 			   strerror(errno));
 		goto fail;
 	}
-	if (nsrc_open(n, &u, &eb) == -1)
+	if (nsrc_open(n, &u, &eb) == -1 || progress_start(n, &eb) == -1)
 		goto fail;
 	nurl_free(&u);
 	snprintf(name, sizeof name, "nats://%s#", n->stream);
