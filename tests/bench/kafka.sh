@@ -25,7 +25,8 @@
 #    enable.idempotence=true, the guarantee evpipe's target gives, and
 #    kafka-floor produce: evpipe's own JSON check of each line (what is
 #    not JSON is never sent) and the same idempotent producer, in one
-#    loop, the floor of what the target promises.
+#    loop, the floor of what the target promises (and, without the
+#    check, what the check costs).
 # Topics get one partition per 3 MB of corpus: the mock keeps 5 MB of a
 # partition and drops older messages past that.  KAFKA_MOCK names another
 # mock binary.
@@ -89,7 +90,8 @@ kafka_bench() {
 		"kcat -P" "kcat -P -b $boot -t produced -l $corpus" \
 		"kcat -P, idempotent" "kcat -P -b $boot -t produced -X enable.idempotence=true -l $corpus" \
 		"evpipe cat | kcat -P (checked first)" "$evpipe cat $corpus | kcat -P -b $boot -t produced -X enable.idempotence=true" \
-		"kafka-floor produce (check + idempotent producer)" "$floor produce $boot produced $corpus"
+		"kafka-floor produce (check + idempotent producer)" "$floor produce $boot produced $corpus" \
+		"kafka-floor produce-unchecked (no check)" "$floor produce-unchecked $boot produced $corpus"
 	echo "peak RSS of evpipe -o kafka://: $(peak_rss "$evpipe" -o "kafka://$boot/produced" cat "$corpus") kB"
 	echo "peak RSS of kcat -P: $(peak_rss kcat -P -b "$boot" -t produced -l "$corpus") kB"
 	kill "$mock_pid" "$hold_pid"
