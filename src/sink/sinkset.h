@@ -27,11 +27,12 @@
  * disconnected keeps up to SINKSET_SOCKET_BUFFER bytes of events and
  * then stalls the pipeline (backpressure) until the peer is back; at the
  * end it tries for sink_linger_ns (--linger) more, then rejects what is
- * left.  A broker target (kafka://) takes its events in blocks of 4 MiB
- * and keeps a few in flight while the next fills; an event counts as
- * written once the broker acknowledged its block, and sinkset_flush()
- * and sinkset_close() return only once every block was acknowledged (or
- * its refused messages dead-lettered).
+ * left.  A broker target that settles (kafka://) takes its events in
+ * blocks of 256 KiB and keeps up to 64 in flight while the next ones
+ * fill (other broker targets: 4 MiB blocks, one at a time); an event
+ * counts as written once the broker acknowledged its block, and
+ * sinkset_flush() and sinkset_close() return only once every block was
+ * acknowledged (or its refused messages dead-lettered).
  */
 #ifndef SINKSET_H
 #define SINKSET_H
