@@ -19,8 +19,9 @@
  *    acknowledged all of it (at least once).  Up to KAFKA_BLOCKS blocks
  *    may be in flight: settle() says how many of the oldest are
  *    acknowledged in full (sinkset.c then forgets them and hands over
- *    more while the broker answers), sync() waits for them all.  A message the broker refuses (too large, unknown topic,
- *    ...) goes to the failed queue once its block is settled, and is
+ *    more while the broker answers), sync() waits for them all.  A
+ *    message the broker refuses (too large, unknown topic, ...) goes
+ *    to the failed queue once its block is settled, and is
  *    dead-lettered by sinkset.c with the broker's error; messages that
  *    time out (no broker reachable within message.timeout.ms) fail the
  *    target for good, with the last error librdkafka reported.
