@@ -7,7 +7,8 @@ load test_helper
 load kafka_helper
 
 setup_file() {
-	kafka_mock_start ev:6 keyed:6 viakcat:6 big:3 blocks:6 routed:2 teed:2 splitted:2
+	kafka_mock_start ev:6 keyed:6 viakcat:6 big:3 blocks:6 routed:2 teed:2 splitted:2 \
+		full:3 fullkey:3
 }
 
 teardown_file() {

@@ -8,7 +8,7 @@ load test_helper
 load kafka_helper
 
 setup_file() {
-	kafka_mock_start meta:1 ta:1 tb:1 held:1 tb2:1 hd:2
+	kafka_mock_start meta:1 ta:1 tb:1 held:1 tb2:1 hd:2 cpsrc:1 cpdst:1
 }
 
 teardown_file() {
@@ -185,13 +185,34 @@ END
 	same "$T/back.sorted" '[1,"1",{"trace":"t-1","n":"5","origin":"evpipe","amp":"a&b"}]\n[3,"3",{"trace":"t-3","n":"7.5","origin":"evpipe","amp":"a&b"}]\n'
 }
 
+@test "kafka to kafka: the key and a header copied from input_meta, the events byte for byte" {
+	printf '{"id":1, "v":1.50}\n' | produce cpsrc -k k1 -H trace=t1
+	printf '{"id":2}\n' | produce cpsrc
+	printf '{"id":3,"k":"x"}\n' | produce cpsrc -k k3 -H trace=t3 -H other=o
+	consumer "$T/out" "cpsrc?group=g-copy" head -n 3 \
+		-o "kafka://$BOOT/cpdst?key={input_meta.key}&header=trace:{input_meta.headers.trace // \"\"}&header=from:{input_meta.topic}-{input_meta.offset}"
+	local i
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$PID" || fail "exit $?: $(cat "$T/out.err")"
+	# %K is the key's length: -1 for a message without a key
+	timeout 60 kcat -C -b "$BOOT" -t cpdst -e -o beginning -q -f '%K|%k|%h|%s\n' >"$T/got"
+	cat >"$T/want" <<'END'
+2|k1|trace=t1,from=cpsrc-0|{"id":1, "v":1.50}
+-1||trace=,from=cpsrc-1|{"id":2}
+2|k3|trace=t3,from=cpsrc-2|{"id":3,"k":"x"}
+END
+	diff -u "$T/want" "$T/got"
+}
+
 @test "kafka target: bad header parameters are usage errors before anything is opened" {
 	echo '{"id":1}' >"$T/in"
 	local spec
 	for spec in 'h?header=x' 'h?header=:{.a}' 'h?header=a b:1' \
 		'h?header={.name}:1' 'h?header=a:1&header=a:2' 'h?header=a:{.x' \
-		'h?header=' 'h?key={.a}&key={.b}' 'h?key={.a}&partition=1' \
-		'h?header=a:{input_meta.topic}' 'h?key={input_meta.key}'; do
+		'h?header=' 'h?key={.a}&key={.b}' 'h?key={.a}&partition=1'; do
 		run_to "$T/out" --dlq "$T/dlq" -o "kafka://h:1/$spec" cat "$T/in"
 		[[ $status -eq 2 ]] || fail "$spec: exit $status, want 2 ($stderr)"
 		[[ $stderr == *"kafka://h:1/"* ]] || fail "$spec: $stderr"
@@ -201,8 +222,10 @@ END
 	[[ $stderr == *"header a given twice"* ]]
 	run_to "$T/out" -o "kafka://h:1/h?header={.name}:1" cat "$T/in"
 	[[ $stderr == *"event data never picks a header name"* ]]
-	run_to "$T/out" -o "kafka://h:1/h?header=a:{input_meta.topic}" cat "$T/in"
-	[[ $stderr == *"a target sees only the event"* ]]
+	# input_meta: only where the target is handed each event's metadata
+	run_to "$T/out" stats -t "kafka://h:1/h?header=a:{input_meta.topic}" "$T/in"
+	[[ $status -eq 2 ]] || fail "stats -t: exit $status ($stderr)"
+	[[ $stderr == *"input_meta is null here (only -o, route -t, tee -t and split"* ]] || fail "$stderr"
 	# --help names the syntax
 	run "$EVPIPE" --help
 	assert_output --partial 'kafka://HOST:PORT/TOPIC[?key={EXPR}][&header=NAME:{EXPR}...]'

@@ -380,13 +380,13 @@ template_end_component(struct buf *out, size_t comp, size_t tail)
  * The value of expression part p for the event: the record's tape when
  * the part has a fast plan that gives a plain string or a number there,
  * else the full evaluation on the record's value (rec) or on v.  Strings
- * are (s, len); other scalars are printed into scratch.  0, or -1 with a
- * STATUS_REJECT error.
+ * are (s, len); other scalars are printed into scratch.  0, 1 (nullable
+ * and the value is null), or -1 with a STATUS_REJECT error.
  */
 static int
 template_value(struct template *t, struct template_part *p, json_t *v,
-	       struct record *rec, struct buf *scratch, const char **s,
-	       size_t *len, struct errbuf *eb)
+	       struct record *rec, int nullable, struct buf *scratch,
+	       const char **s, size_t *len, struct errbuf *eb)
 {
 	json_t *r;
 
@@ -426,6 +426,10 @@ template_value(struct template *t, struct template_part *p, json_t *v,
 		return errbuf_prefix(
 			eb, "template part {%.*s}%s", TEMPLATE_MSG_MAX, p->src,
 			strlen(p->src) > TEMPLATE_MSG_MAX ? "..." : "");
+	if (nullable && json_is_null(r)) {
+		json_decref(r);
+		return 1;
+	}
 	if (json_is_string(r)) {
 		buf_add(scratch, json_string_value(r), json_string_length(r));
 	} else if (json_is_integer(r) || json_is_real(r) ||
@@ -457,6 +461,8 @@ template_render_any(struct template *t, json_t *v, struct record *rec,
 	size_t i, comp = out->len; /* where the current component starts */
 	size_t tail = comp;	   /* and its text after the last value */
 	int dirty = 0;		   /* the component holds a value */
+	/* one {EXPR} alone may be null (TEMPLATE_NULLABLE) */
+	int nullable = mode == TEMPLATE_NULLABLE && t->n == 1, r;
 
 	for (i = 0; i < t->n; i++) {
 		struct template_part *p = &t->parts[i];
@@ -489,9 +495,10 @@ template_render_any(struct template *t, json_t *v, struct record *rec,
 		if (p->slot) {
 			s = slot_values ? slot_values[p->slot - 1] : "";
 			len = strlen(s);
-		} else if (template_value(t, p, v, rec, &t->scratch, &s, &len,
-					  eb) == -1) {
-			return -1;
+		} else if ((r = template_value(t, p, v, rec, nullable,
+					       &t->scratch, &s, &len, eb)) !=
+			   0) {
+			return r;
 		}
 		if (mode == TEMPLATE_PATH) {
 			template_sanitize(s, len, out->len == comp, out);

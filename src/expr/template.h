@@ -35,8 +35,12 @@ struct template;
 #define TEMPLATE_MAX_TAIL      32
 
 enum template_mode {
-	TEMPLATE_PLAIN, /* values inserted as they are */
-	TEMPLATE_PATH,	/* values sanitized as path components */
+	TEMPLATE_PLAIN,	   /* values inserted as they are */
+	TEMPLATE_PATH,	   /* values sanitized as path components */
+	TEMPLATE_NULLABLE, /* as PLAIN, but a template that is one {EXPR}
+			    * whose value is null renders nothing, and
+			    * the render functions return 1 (a Kafka
+			    * message without a key) */
 };
 
 /*
@@ -73,8 +77,9 @@ size_t template_fixed_dir(const struct template *t);
 void template_fixed_text(const struct template *t, struct buf *out);
 
 /*
- * Append the rendering for event v to out.  0, or -1 with a
- * STATUS_REJECT error (out then holds a partial rendering).
+ * Append the rendering for event v to out.  0, 1 (TEMPLATE_NULLABLE: the
+ * value is null, out unchanged), or -1 with a STATUS_REJECT error (out
+ * then holds a partial rendering).
  */
 int template_render(struct template *t, json_t *v, enum template_mode mode,
 		    struct buf *out, struct errbuf *eb);
@@ -83,8 +88,9 @@ int template_render(struct template *t, json_t *v, enum template_mode mode,
  * Render for a record: each part is read from the record's tape when its
  * expression allows (a path to a plain string or number), else evaluated
  * on the record's value.  slot_values[i] is the text of slot i (already
- * safe; it is sanitized too in path mode).  0, or -1 with a STATUS_REJECT
- * error (the record is not JSON, or a part failed).
+ * safe; it is sanitized too in path mode).  0, 1 as template_render(), or
+ * -1 with a STATUS_REJECT error (the record is not JSON, or a part
+ * failed).
  */
 struct record;
 int template_render_record(struct template *t, struct record *rec,

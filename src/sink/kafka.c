@@ -48,6 +48,7 @@
 #define KAFKA_MAX_HEADER_VALUE 65536   /* bytes of a rendered header value */
 #define KAFKA_BLOCKS	       64      /* blocks in flight at most */
 #define KAFKA_BATCH	       256     /* messages in one produce_batch call */
+#define KAFKA_NO_KEY	       ((size_t)-1) /* a key that rendered null */
 
 /* &header=NAME:TEMPLATE */
 struct kafka_header {
@@ -79,8 +80,14 @@ struct kafka_priv {
 	struct buf hbuf; /* the rendered header values, one after another */
 	rd_kafka_message_t *batch; /* KAFKA_BATCH messages for librdkafka */
 	struct buf keys;	   /* their keys, one after another */
-	size_t *keyoff;		   /* key i is keys[keyoff[i], keyoff[i + 1]) */
-	size_t *hoff;		   /* value i is hbuf[hoff[i], hoff[i + 1]) */
+	size_t *keyoff, *keylen;   /* key i: keys[keyoff[i]], keylen[i]
+				    * bytes, or KAFKA_NO_KEY */
+	int key_null;		   /* the key rendered last was null */
+	/* TEMPLATE_NULLABLE when the key reads input_meta: a message that
+	 * had no key is copied without one; else TEMPLATE_PLAIN (a null
+	 * key refuses the event) */
+	enum template_mode key_mode;
+	size_t *hoff; /* value i is hbuf[hoff[i], hoff[i + 1]) */
 	char *spec;
 	struct broker_failq failq;
 	/* librdkafka calls our callbacks (delivery reports, errors) only
@@ -168,7 +175,11 @@ header_name_ok(const char *p, size_t n)
 	return 1;
 }
 
-/* A template of the target: the event is all it sees. */
+/*
+ * A template of the target.  It may read input_meta: the sink set hands
+ * each event's metadata over with it (sink_open_unbuffered()); kafka_open()
+ * refuses that to other openers (--dlq, stats -t), which have none.
+ */
 static struct template *
 kafka_template(const char *src, const char *spec, const char *what,
 	       struct errbuf *eb)
@@ -177,15 +188,6 @@ kafka_template(const char *src, const char *spec, const char *what,
 
 	if (t == NULL) {
 		errbuf_prefix(eb, "target '%s': %s", spec, what);
-		return NULL;
-	}
-	if (template_uses_input_meta(t)) {
-		template_free(t);
-		errbuf_set(eb, STATUS_USAGE,
-			   "target '%s': %s: a target sees only the event, "
-			   "input_meta is null there (copy what you need "
-			   "into the event with map)",
-			   spec, what);
 		return NULL;
 	}
 	return t;
@@ -360,6 +362,20 @@ kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 	(void)buf;
 }
 
+/* Whether the key or a header template reads input_meta. */
+static int
+kafka_uses_meta(const struct kafka_priv *p)
+{
+	size_t i;
+
+	if (p->key && template_uses_input_meta(p->key))
+		return 1;
+	for (i = 0; i < p->nhdr; i++)
+		if (template_uses_input_meta(p->hdr[i].t))
+			return 1;
+	return 0;
+}
+
 static int
 kafka_open(struct sink *s, const char *rest, struct errbuf *eb)
 {
@@ -388,9 +404,24 @@ kafka_open(struct sink *s, const char *rest, struct errbuf *eb)
 	}
 	if (headers_parse(&u, s->spec, &p->hdr, &p->nhdr, eb) == -1)
 		goto fail_conf;
+	p->key_mode = p->key && template_uses_input_meta(p->key)
+			      ? TEMPLATE_NULLABLE
+			      : TEMPLATE_PLAIN;
+	if (kafka_uses_meta(p)) {
+		if (!s->meta_ok) {
+			errbuf_set(eb, STATUS_USAGE,
+				   "target '%s': input_meta is null here "
+				   "(only -o, route -t, tee -t and split "
+				   "hand a target its events' metadata)",
+				   s->spec);
+			goto fail_conf;
+		}
+		s->wants_meta = 1;
+	}
 	p->hoff = xreallocarray(NULL, p->nhdr + 1, sizeof *p->hoff);
 	p->batch = xreallocarray(NULL, KAFKA_BATCH, sizeof *p->batch);
 	p->keyoff = xreallocarray(NULL, KAFKA_BATCH, sizeof *p->keyoff);
+	p->keylen = xreallocarray(NULL, KAFKA_BATCH, sizeof *p->keylen);
 	rd_kafka_conf_set_opaque(conf, p);
 	rd_kafka_conf_set_dr_msg_cb(conf, kafka_dr);
 	rd_kafka_conf_set_error_cb(conf, kafka_error);
@@ -419,6 +450,7 @@ fail:
 	free(p->hoff);
 	free(p->batch);
 	free(p->keyoff);
+	free(p->keylen);
 	buf_release(&p->keys);
 	buf_release(&p->hbuf);
 	buf_release(&p->keybuf);
@@ -434,8 +466,8 @@ fail:
  * p->hbuf.  0, or -1 with why (the reason the event is refused).
  */
 static int
-kafka_render(struct kafka_priv *p, const char *ev, size_t len, char *why,
-	     size_t whysz)
+kafka_render(struct kafka_priv *p, const char *ev, size_t len, const char *meta,
+	     size_t metalen, char *why, size_t whysz)
 {
 	struct errbuf teb = { 0 };
 	struct record rec;
@@ -443,11 +475,21 @@ kafka_render(struct kafka_priv *p, const char *ev, size_t len, char *why,
 	int r = 0;
 
 	record_init(&rec, "kafka", 0, ev, len);
+	if (metalen > 0) {
+		rec.meta = meta;
+		rec.metalen = metalen;
+	}
 	buf_reset(&p->keybuf);
-	if (p->key && template_render_record(p->key, &rec, TEMPLATE_PLAIN, NULL,
-					     &p->keybuf, &teb) == -1) {
-		snprintf(why, whysz, "?key=: %s", teb.msg);
-		r = -1;
+	p->key_null = 0;
+	if (p->key) {
+		int k = template_render_record(p->key, &rec, p->key_mode, NULL,
+					       &p->keybuf, &teb);
+
+		if (k == -1) {
+			snprintf(why, whysz, "?key=: %s", teb.msg);
+			r = -1;
+		}
+		p->key_null = k == 1;
 	}
 	buf_reset(&p->hbuf);
 	for (i = 0; r == 0 && i < p->nhdr; i++) {
@@ -510,7 +552,7 @@ kafka_send(struct kafka_priv *p, struct kafka_block *b, const char *ev,
 	vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
 	vu[n].u.mem.ptr = (void *)ev;
 	vu[n++].u.mem.size = len;
-	if (p->key) {
+	if (p->key && !p->key_null) {
 		vu[n].vtype = RD_KAFKA_VTYPE_KEY;
 		vu[n].u.mem.ptr = p->keybuf.data;
 		vu[n++].u.mem.size = p->keybuf.len;
@@ -530,13 +572,13 @@ kafka_send(struct kafka_priv *p, struct kafka_block *b, const char *ev,
 /* Produce one event of block b; a refused one is the block's. */
 static void
 kafka_produce(struct kafka_priv *p, struct kafka_block *b, const char *ev,
-	      size_t len)
+	      size_t len, const char *meta, size_t metalen)
 {
 	rd_kafka_headers_t *hdrs;
 	char why[sizeof(((struct errbuf *)0)->msg) + 160];
 
 	if ((p->key || p->nhdr) &&
-	    kafka_render(p, ev, len, why, sizeof why) == -1) {
+	    kafka_render(p, ev, len, meta, metalen, why, sizeof why) == -1) {
 		block_fail(b, ev, len, why);
 		return;
 	}
@@ -677,6 +719,28 @@ kafka_produce_batch(struct kafka_priv *p, struct kafka_block *b, size_t n)
 	}
 }
 
+/* The events' input_meta handed over with a block: a line each. */
+struct meta_lines {
+	const char *p, *end;
+};
+
+/* The next event's metadata in *line, and its length (0: none). */
+static size_t
+meta_next(struct meta_lines *ml, const char **line)
+{
+	const char *nl;
+	size_t n;
+
+	*line = NULL;
+	if (ml->p == NULL || ml->p >= ml->end)
+		return 0;
+	nl = memchr(ml->p, '\n', (size_t)(ml->end - ml->p));
+	n = nl ? (size_t)(nl - ml->p) : (size_t)(ml->end - ml->p);
+	*line = ml->p;
+	ml->p += n + (nl != NULL);
+	return n;
+}
+
 /*
  * Produce the events of [buf, end) of block b without headers: KAFKA_BATCH
  * at a time (one call instead of one each: the clock, the topic's lock
@@ -685,7 +749,7 @@ kafka_produce_batch(struct kafka_priv *p, struct kafka_block *b, size_t n)
  */
 static void
 kafka_produce_lines(struct kafka_priv *p, struct kafka_block *b,
-		    const char *buf, const char *end)
+		    const char *buf, const char *end, struct meta_lines *ml)
 {
 	char why[sizeof(((struct errbuf *)0)->msg) + 160];
 	rd_kafka_message_t *m = p->batch;
@@ -694,11 +758,13 @@ kafka_produce_lines(struct kafka_priv *p, struct kafka_block *b,
 	while (buf < end) {
 		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
 		size_t len = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
+		const char *mline;
+		size_t mlen = meta_next(ml, &mline);
 
 		if (n == 0)
 			buf_reset(&p->keys);
-		if (p->key &&
-		    kafka_render(p, buf, len, why, sizeof why) == -1) {
+		if (p->key && kafka_render(p, buf, len, mline, mlen, why,
+					   sizeof why) == -1) {
 			block_fail(b, buf, len, why);
 		} else {
 			memset(&m[n], 0, sizeof m[n]);
@@ -707,6 +773,8 @@ kafka_produce_lines(struct kafka_priv *p, struct kafka_block *b,
 			m[n]._private = b;
 			if (p->key) {
 				p->keyoff[n] = p->keys.len;
+				p->keylen[n] = p->key_null ? KAFKA_NO_KEY
+							   : p->keybuf.len;
 				buf_add(&p->keys, p->keybuf.data,
 					p->keybuf.len);
 			}
@@ -716,11 +784,10 @@ kafka_produce_lines(struct kafka_priv *p, struct kafka_block *b,
 		if (n == KAFKA_BATCH || (n > 0 && buf >= end)) {
 			/* the keys' buffer does not move any more */
 			for (i = 0; p->key && i < n; i++) {
-				size_t e = i + 1 < n ? p->keyoff[i + 1]
-						     : p->keys.len;
-
+				if (p->keylen[i] == KAFKA_NO_KEY)
+					continue; /* null: no key */
 				m[i].key = p->keys.data + p->keyoff[i];
-				m[i].key_len = e - p->keyoff[i];
+				m[i].key_len = p->keylen[i];
 			}
 			kafka_produce_batch(p, b, n);
 			n = 0;
@@ -728,12 +795,18 @@ kafka_produce_lines(struct kafka_priv *p, struct kafka_block *b,
 	}
 }
 
-/* Hand over a block of events; it is settled later (settle, sync). */
+/*
+ * Hand over a block of events, with their metadata when the templates
+ * read input_meta (meta: a line each, see sink_kind); it is settled later
+ * (settle, sync).
+ */
 static int
-kafka_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
+kafka_write_meta(struct sink *s, const char *buf, size_t len, const char *meta,
+		 size_t metalen, struct errbuf *eb)
 {
 	struct kafka_priv *p = s->priv;
 	const char *end = buf + len;
+	struct meta_lines ml = { meta, meta ? meta + metalen : NULL };
 	struct kafka_block *b;
 
 	/* sinkset.c keeps fewer in flight; other callers sync each block */
@@ -742,16 +815,24 @@ kafka_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
 		return -1;
 	b = &p->blk[p->next++ % KAFKA_BLOCKS];
 	if (p->nhdr == 0)
-		kafka_produce_lines(p, b, buf, end);
+		kafka_produce_lines(p, b, buf, end, &ml);
 	while (p->nhdr > 0 && buf < end) {
 		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
 		size_t n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
+		const char *mline;
+		size_t mlen = meta_next(&ml, &mline);
 
-		kafka_produce(p, b, buf, n);
+		kafka_produce(p, b, buf, n, mline, mlen);
 		buf += n + (nl != NULL);
 	}
 	rd_kafka_poll(p->rk, 0);
 	return 0;
+}
+
+static int
+kafka_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
+{
+	return kafka_write_meta(s, buf, len, NULL, 0, eb);
 }
 
 /* Until at most keep blocks are in flight; *n: how many settled. */
@@ -806,6 +887,7 @@ kafka_close(struct sink *s, struct errbuf *eb)
 	buf_release(&p->keybuf);
 	free(p->batch);
 	free(p->keyoff);
+	free(p->keylen);
 	buf_release(&p->keys);
 	broker_failq_destroy(&p->failq);
 	for (i = 0; i < KAFKA_BLOCKS; i++) {
@@ -823,6 +905,7 @@ const struct sink_kind sink_kafka = {
 		   "kafka://HOST:PORT/TOPIC?key={EXPR}&header=NAME:{EXPR}",
 	.open = kafka_open,
 	.write = kafka_write,
+	.write_meta = kafka_write_meta,
 	.sync = kafka_sync,
 	.settle = kafka_settle,
 	.close = kafka_close,

@@ -41,7 +41,8 @@ enum { WAIT_NO, WAIT_BOUND, WAIT_LINGER };
 
 /* Where an event waiting in a buffer came from, and where it ends. */
 struct ss_meta {
-	size_t end; /* offset just past its newline in pend */
+	size_t end;  /* offset just past its newline in pend */
+	size_t mend; /* the same in metas (0 when the sink wants none) */
 	uint64_t lineno;
 	uint32_t src; /* index into sinkset.srcs */
 };
@@ -54,12 +55,15 @@ struct ss_entry {
 	struct ss_entry *prev, *next; /* LRU list of open entries */
 	struct sink *s;		      /* NULL while closed */
 	struct buf pend;	      /* events not delivered yet */
-	size_t sent;	/* of which written, not known read (exec:), or
-			 * handed over (kafka://) */
-	size_t settled; /* kafka://: of which acknowledged, not yet taken
-			 * out of pend (that waits until it is cheap) */
-	size_t *blk;	/* kafka://: where each block in flight ends in
-			 * pend, oldest first (SS_INFLIGHT of them) */
+	size_t sent;	  /* of which written, not known read (exec:), or
+			   * handed over (kafka://) */
+	size_t settled;	  /* kafka://: of which acknowledged, not yet taken
+			   * out of pend (that waits until it is cheap) */
+	size_t *blk;	  /* kafka://: where each block in flight ends in
+			   * pend, oldest first (SS_INFLIGHT of them) */
+	struct buf metas; /* a sink that wants_meta: each pending event's
+			   * input_meta, a line each (empty for none) */
+	size_t msent;	  /* of which handed over with their events */
 	size_t nblk;
 	struct ss_meta *meta;
 	size_t nmeta, capmeta;
@@ -202,22 +206,32 @@ lru_push(struct sinkset *ss, struct ss_entry *e)
 static void
 entry_consume(struct ss_entry *e, size_t done)
 {
-	size_t k = 0, i;
+	size_t k = 0, i, mdone;
 
 	if (done == 0)
 		return;
 	if (done >= e->pend.len) {
 		e->pend.len = 0;
 		e->nmeta = 0;
+		e->metas.len = 0;
+		e->msent = 0;
 		return;
 	}
 	while (k < e->nmeta && e->meta[k].end <= done)
 		k++;
+	mdone = k ? e->meta[k - 1].mend : 0;
 	memmove(e->pend.data, e->pend.data + done, e->pend.len - done);
 	e->pend.len -= done;
+	if (mdone) {
+		memmove(e->metas.data, e->metas.data + mdone,
+			e->metas.len - mdone);
+		e->metas.len -= mdone;
+		e->msent = e->msent > mdone ? e->msent - mdone : 0;
+	}
 	for (i = k; i < e->nmeta; i++) {
 		e->meta[i - k] = e->meta[i];
 		e->meta[i - k].end -= done;
+		e->meta[i - k].mend -= mdone;
 	}
 	e->nmeta -= k;
 }
@@ -319,6 +333,8 @@ entry_fail(struct sinkset *ss, struct ss_entry *e, const char *why,
 	e->sent = 0;
 	e->settled = 0;
 	e->nblk = 0;
+	e->metas.len = 0;
+	e->msent = 0;
 	if (e->s) {
 		sink_close(e->s, NULL);
 		e->s = NULL;
@@ -416,11 +432,14 @@ entry_write_settled(struct sinkset *ss, struct ss_entry *e, int mode,
 	if (e->blk == NULL)
 		e->blk = xreallocarray(NULL, SS_INFLIGHT, sizeof *e->blk);
 	if (e->pend.len > e->sent) {
-		if (sink_hand_over(e->s, e->pend.data + e->sent,
-				   e->pend.len - e->sent, &teb) == -1)
+		if (sink_hand_over(
+			    e->s, e->pend.data + e->sent, e->pend.len - e->sent,
+			    e->metas.len ? e->metas.data + e->msent : NULL,
+			    e->metas.len - e->msent, &teb) == -1)
 			return entry_fail(ss, e, teb.msg, eb);
 		e->blk[e->nblk++] = e->pend.len;
 		e->sent = e->pend.len;
+		e->msent = e->metas.len;
 	}
 	return entry_settle(ss, e, mode == WAIT_BOUND ? SS_INFLIGHT - 1 : 0,
 			    eb);
@@ -673,6 +692,7 @@ entry_free(struct ss_entry *e)
 	if (e->s)
 		sink_close(e->s, NULL);
 	buf_release(&e->pend);
+	buf_release(&e->metas);
 	free(e->meta);
 	free(e->blk);
 	free(e->path);
@@ -914,6 +934,12 @@ sinkset_write(struct sinkset *ss, struct record *rec,
 	e->pend.data[e->pend.len - 1] = '\n';
 	e->pend.data[e->pend.len] = '\0';
 	e->meta[e->nmeta].end = e->pend.len;
+	if (e->s && e->s->wants_meta) {
+		/* compact JSON holds no newline */
+		buf_add(&e->metas, rec->meta, rec->meta ? rec->metalen : 0);
+		buf_addc(&e->metas, '\n');
+	}
+	e->meta[e->nmeta].mend = e->metas.len;
 	e->meta[e->nmeta].lineno = rec->lineno;
 	e->meta[e->nmeta].src = ss_src_id(ss, rec->src);
 	e->nmeta++;

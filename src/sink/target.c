@@ -211,7 +211,7 @@ target_print_schemes(FILE *fp)
 
 static struct sink *
 sink_open_any(const char *spec, int line_buffered, size_t bufsize, int fd,
-	      struct errbuf *eb)
+	      int meta_ok, struct errbuf *eb)
 {
 	const struct sink_kind *kind;
 	const char *rest;
@@ -243,6 +243,7 @@ sink_open_any(const char *spec, int line_buffered, size_t bufsize, int fd,
 	s->line_buffered = line_buffered;
 	s->is_stdout = kind == &sink_stdout;
 	s->given_fd = fd;
+	s->meta_ok = meta_ok;
 	if (kind->open(s, rest, eb) == -1) {
 		free(s->spec);
 		free(s);
@@ -256,7 +257,7 @@ sink_open_any(const char *spec, int line_buffered, size_t bufsize, int fd,
 struct sink *
 sink_open(const char *spec, int line_buffered, struct errbuf *eb)
 {
-	return sink_open_any(spec, line_buffered, SINK_BUF, -1, eb);
+	return sink_open_any(spec, line_buffered, SINK_BUF, -1, 0, eb);
 }
 
 int
@@ -289,19 +290,19 @@ sink_open_output(const char *spec, int line_buffered, int append,
 	fd = file_open_replace(rest, eb);
 	if (fd == -1)
 		return NULL;
-	return sink_open_any(spec, line_buffered, SINK_BUF, fd, eb);
+	return sink_open_any(spec, line_buffered, SINK_BUF, fd, 0, eb);
 }
 
 struct sink *
 sink_open_unbuffered(const char *spec, struct errbuf *eb)
 {
-	return sink_open_any(spec, 0, 0, -1, eb);
+	return sink_open_any(spec, 0, 0, -1, 1, eb);
 }
 
 struct sink *
 sink_open_fd(const char *spec, int fd, struct errbuf *eb)
 {
-	return sink_open_any(spec, 0, 0, fd, eb);
+	return sink_open_any(spec, 0, 0, fd, 0, eb);
 }
 
 int
@@ -336,12 +337,17 @@ sink_can_settle(const struct sink *s)
 }
 
 int
-sink_hand_over(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
+sink_hand_over(struct sink *s, const char *buf, size_t len, const char *meta,
+	       size_t metalen, struct errbuf *eb)
 {
+	int r;
+
 	if (s->broken)
 		return errbuf_set(eb, STATUS_IO, "%s: target failed earlier",
 				  s->spec);
-	if (s->kind->write(s, buf, len, eb) == -1) {
+	r = s->wants_meta ? s->kind->write_meta(s, buf, len, meta, metalen, eb)
+			  : s->kind->write(s, buf, len, eb);
+	if (r == -1) {
 		s->broken = 1;
 		return -1;
 	}

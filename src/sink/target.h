@@ -76,6 +76,14 @@ struct sink_kind {
 	 */
 	int (*settle)(struct sink *s, size_t keep, size_t *n,
 		      struct errbuf *eb);
+	/*
+	 * Kinds whose templates may read input_meta (kafka://): write()
+	 * with the events' metadata, meta holding one line per event of
+	 * buf (its compact JSON object, or an empty line for none).  Used
+	 * when the sink set wants_meta at open.  May be NULL.
+	 */
+	int (*write_meta)(struct sink *s, const char *buf, size_t len,
+			  const char *meta, size_t metalen, struct errbuf *eb);
 	/* Close and free priv: 0, or -1 (a write or exit status failed). */
 	int (*close)(struct sink *s, struct errbuf *eb);
 	/*
@@ -96,9 +104,11 @@ struct sink {
 	size_t len, cap;
 	int line_buffered;
 	int is_stdout;
-	int broken;  /* a fatal error was reported: drop writes */
-	int gone;    /* stdout's reader went away (EPIPE) */
-	int closing; /* sink_close() is draining: waits are bounded */
+	int broken;	/* a fatal error was reported: drop writes */
+	int gone;	/* stdout's reader went away (EPIPE) */
+	int closing;	/* sink_close() is draining: waits are bounded */
+	int meta_ok;	/* the opener hands over input_meta (sinkset.c) */
+	int wants_meta; /* set by open(): give write_meta() the metadata */
 	struct sink_writer *writer; /* the writer thread, if sink_async() */
 	uint64_t events;	    /* events written */
 	uint64_t bytes;
@@ -140,7 +150,9 @@ int sink_path_is_stdout(const char *path);
 
 /*
  * Open a target for a caller that does its own buffering (sinkset.c):
- * sink_write_block() then hands it whole blocks of lines.
+ * sink_write_block() then hands it whole blocks of lines, and a kind
+ * whose templates read input_meta gets each event's metadata with them
+ * (sink_hand_over()); other openers get a usage error for those.
  */
 struct sink *sink_open_unbuffered(const char *spec, struct errbuf *eb);
 
@@ -167,7 +179,7 @@ int sink_write_block(struct sink *s, const char *buf, size_t len, size_t *done,
  */
 int sink_can_settle(const struct sink *s);
 int sink_hand_over(struct sink *s, const char *buf, size_t len,
-		   struct errbuf *eb);
+		   const char *meta, size_t metalen, struct errbuf *eb);
 int sink_settle(struct sink *s, size_t keep, size_t *n, struct errbuf *eb);
 
 /* When a disconnected sink may be written again; 0 if it is connected. */

@@ -167,7 +167,8 @@ main(void)
 	check("kafka://h:1/t?header=a b:1", 0);
 	check("kafka://h:1/t?header=a", 0);
 	check("kafka://h:1/t?header=a:{.x", 0);
-	check("kafka://h:1/t?header=a:{input_meta.key}", 0);
+	/* input_meta: checked at open, where the opener is known */
+	check("kafka://h:1/t?header=a:{input_meta.key}", 1);
 	check("kafka://h:1/orders.v1_x-y", 1);
 	check("kafka://h:1/orders?key={.customer}", 1);
 	check("kafka://h:1/or{.x}ders", 0);
