@@ -5,6 +5,8 @@
 # message whose Nats-Msg-Id it has seen.  Values that would change the
 # shape of the subject (a ".", a wildcard, a space) are made safe; an
 # empty one would make an empty token and goes to the dead-letter file.
+# Then the stream is copied to an archive stream, subject and id taken
+# from each message's metadata.
 #
 # The server is nats-server with JetStream, on 127.0.0.1 and a free
 # port, with its store in a temporary directory; the stream is created
@@ -62,4 +64,15 @@ done
 
 # 3. What the stream holds: subject, message id, event.
 "$peer" "$url" dump EVENTS |
+	awk -F '\t' '{ printf "{\"subject\":\"%s\",\"msgid\":\"%s\",\"event\":%s}\n", $1, $2, $3 }'
+
+# 4. Copy the stream into another, each message under its own subject
+#    below "archive." and with the source's stream and sequence as its
+#    id (input_meta, the metadata of the message each event came from):
+#    a copy run again stores nothing twice.
+"$peer" "$url" stream ARCHIVE 'archive.>'
+"$peer" "$url" mkconsumer EVENTS archiver 30000
+"$EVPIPE" -i "$url/EVENTS?consumer=archiver" head -n 4 \
+	-o "$url/archive.{input_meta.subject}?msgid={input_meta.stream}-{input_meta.sequence}"
+"$peer" "$url" dump ARCHIVE |
 	awk -F '\t' '{ printf "{\"subject\":\"%s\",\"msgid\":\"%s\",\"event\":%s}\n", $1, $2, $3 }'

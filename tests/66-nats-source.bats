@@ -348,6 +348,30 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	same by-md.c.ndjson '{"id":4}\n'
 }
 
+@test "nats to nats: the target's subject and message id from input_meta, the events byte for byte" {
+	peer stream MS 'ms.>'
+	peer stream MT 'mt.>'
+	peer mkconsumer MS cp 30000
+	printf '{"id":1, "v":1.50}\n' | peer pub ms.eu
+	printf '{"id":2}\n' | peer pub ms.us
+	consumer "$T/out" "MS?consumer=cp" head -n 2 \
+		-o "nats://$NS/mt.{input_meta.subject}?msgid={input_meta.stream}-{input_meta.sequence}"
+	local i
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$PID" || fail "exit $?: $(cat "$T/out.err")"
+	# the subject's dots are one token's: "ms.eu" is the token ms_eu
+	peer dump MT >"$T/got"
+	printf 'mt.ms_eu\tMS-1\t{"id":1, "v":1.50}\nmt.ms_us\tMS-2\t{"id":2}\n' | diff -u - "$T/got"
+	wait_state MS cp ack_pending=0
+	# stats -t has no metadata to give
+	run_to "$T/o" stats -t "nats://$NS/mt.{input_meta.subject}" /dev/null
+	[[ $status -eq 2 ]] || fail "stats -t: exit $status ($stderr)"
+	[[ $stderr == *"input_meta is null here"* ]] || fail "$stderr"
+}
+
 @test "nats source: completion offers nats:// and nats+tls:// after -i" {
 	run "$EVPIPE" __complete choices -i
 	assert_output '@address'

@@ -450,8 +450,8 @@ batch_post(struct batch_ctx *ctx, struct batch *b, struct errbuf *eb)
 	char why[512], *ev, *done;
 	size_t len, i, n = 0, sent;
 
-	if (sink_write_block(ctx->http, b->data.data, b->data.len, &sent,
-			     &teb) == -1)
+	if (sink_write_block(ctx->http, b->data.data, b->data.len, NULL, 0,
+			     &sent, &teb) == -1)
 		return batch_reject(ctx, b, STATUS_IO, teb.msg, 0, -1, eb);
 	done = xcalloc(b->n, 1);
 	while (sink_take_failed(ctx->http, &ev, &len, why, sizeof why)) {

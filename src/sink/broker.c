@@ -256,3 +256,19 @@ broker_failq_destroy(struct broker_failq *q)
 	free(q->v);
 	pthread_mutex_destroy(&q->mu);
 }
+
+size_t
+broker_meta_next(struct broker_meta *m, const char **line)
+{
+	const char *nl;
+	size_t n;
+
+	*line = NULL;
+	if (m->p == NULL || m->p >= m->end)
+		return 0;
+	nl = memchr(m->p, '\n', (size_t)(m->end - m->p));
+	n = nl ? (size_t)(nl - m->p) : (size_t)(m->end - m->p);
+	*line = n ? m->p : NULL;
+	m->p += n + (nl != NULL);
+	return n;
+}

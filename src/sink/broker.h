@@ -55,4 +55,15 @@ int broker_failq_pop(struct broker_failq *q, char **event, size_t *len,
 void broker_failq_clear(struct broker_failq *q);
 void broker_failq_destroy(struct broker_failq *q);
 
+/*
+ * The events' metadata a broker target's write_meta() is handed with a
+ * block (sink_kind): one line per event, its compact JSON object or empty.
+ */
+struct broker_meta {
+	const char *p, *end; /* p NULL: no metadata */
+};
+
+/* The next event's metadata in *line (NULL: none), and its length. */
+size_t broker_meta_next(struct broker_meta *m, const char **line);
+
 #endif

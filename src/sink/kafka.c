@@ -719,28 +719,6 @@ kafka_produce_batch(struct kafka_priv *p, struct kafka_block *b, size_t n)
 	}
 }
 
-/* The events' input_meta handed over with a block: a line each. */
-struct meta_lines {
-	const char *p, *end;
-};
-
-/* The next event's metadata in *line, and its length (0: none). */
-static size_t
-meta_next(struct meta_lines *ml, const char **line)
-{
-	const char *nl;
-	size_t n;
-
-	*line = NULL;
-	if (ml->p == NULL || ml->p >= ml->end)
-		return 0;
-	nl = memchr(ml->p, '\n', (size_t)(ml->end - ml->p));
-	n = nl ? (size_t)(nl - ml->p) : (size_t)(ml->end - ml->p);
-	*line = ml->p;
-	ml->p += n + (nl != NULL);
-	return n;
-}
-
 /*
  * Produce the events of [buf, end) of block b without headers: KAFKA_BATCH
  * at a time (one call instead of one each: the clock, the topic's lock
@@ -749,7 +727,7 @@ meta_next(struct meta_lines *ml, const char **line)
  */
 static void
 kafka_produce_lines(struct kafka_priv *p, struct kafka_block *b,
-		    const char *buf, const char *end, struct meta_lines *ml)
+		    const char *buf, const char *end, struct broker_meta *ml)
 {
 	char why[sizeof(((struct errbuf *)0)->msg) + 160];
 	rd_kafka_message_t *m = p->batch;
@@ -759,7 +737,7 @@ kafka_produce_lines(struct kafka_priv *p, struct kafka_block *b,
 		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
 		size_t len = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
 		const char *mline;
-		size_t mlen = meta_next(ml, &mline);
+		size_t mlen = broker_meta_next(ml, &mline);
 
 		if (n == 0)
 			buf_reset(&p->keys);
@@ -806,7 +784,7 @@ kafka_write_meta(struct sink *s, const char *buf, size_t len, const char *meta,
 {
 	struct kafka_priv *p = s->priv;
 	const char *end = buf + len;
-	struct meta_lines ml = { meta, meta ? meta + metalen : NULL };
+	struct broker_meta ml = { meta, meta ? meta + metalen : NULL };
 	struct kafka_block *b;
 
 	/* sinkset.c keeps fewer in flight; other callers sync each block */
@@ -820,7 +798,7 @@ kafka_write_meta(struct sink *s, const char *buf, size_t len, const char *meta,
 		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
 		size_t n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
 		const char *mline;
-		size_t mlen = meta_next(&ml, &mline);
+		size_t mlen = broker_meta_next(&ml, &mline);
 
 		kafka_produce(p, b, buf, n, mline, mlen);
 		buf += n + (nl != NULL);

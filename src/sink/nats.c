@@ -353,6 +353,18 @@ nats_priv_free(struct nats_priv *p)
 	free(p);
 }
 
+/* Whether the subject or the message id template reads input_meta. */
+static int
+nats_uses_meta(const struct nats_priv *p)
+{
+	if (p->msgid && template_uses_input_meta(p->msgid))
+		return 1;
+	for (size_t i = 0; i < p->nparts; i++)
+		if (p->parts[i].t && template_uses_input_meta(p->parts[i].t))
+			return 1;
+	return 0;
+}
+
 static int
 nats_open(struct sink *s, const char *rest, struct errbuf *eb)
 {
@@ -373,6 +385,19 @@ nats_open(struct sink *s, const char *rest, struct errbuf *eb)
 		nats_priv_free(p);
 		return -1;
 	}
+	if (nats_uses_meta(p)) {
+		if (!s->meta_ok) {
+			errbuf_set(eb, STATUS_USAGE,
+				   "target '%s': input_meta is null here "
+				   "(only -o, route -t, tee -t and split "
+				   "hand a target its events' metadata)",
+				   s->spec);
+			broker_url_free(&u);
+			nats_priv_free(p);
+			return -1;
+		}
+		s->wants_meta = 1;
+	}
 	if (nats_connect(p, &u, strncmp(s->spec, "nats+tls://", 11) == 0, eb) ==
 	    -1) {
 		broker_url_free(&u);
@@ -386,14 +411,18 @@ nats_open(struct sink *s, const char *rest, struct errbuf *eb)
 
 /* Render the subject and the message id for one event; -1 with why. */
 static int
-nats_render(struct nats_priv *p, const char *ev, size_t len, char *why,
-	    size_t whysz)
+nats_render(struct nats_priv *p, const char *ev, size_t len, const char *meta,
+	    size_t metalen, char *why, size_t whysz)
 {
 	struct record rec;
 	struct errbuf teb = { 0 };
 	int rc = -1;
 
 	record_init(&rec, "nats", 0, ev, len);
+	if (metalen > 0) {
+		rec.meta = meta;
+		rec.metalen = metalen;
+	}
 	buf_reset(&p->subj);
 	for (size_t i = 0; i < p->nparts; i++) {
 		const struct subj_part *sp = &p->parts[i];
@@ -603,13 +632,14 @@ nats_settle(struct nats_priv *p)
 }
 
 static void
-nats_publish(struct nats_priv *p, const char *ev, size_t len)
+nats_publish(struct nats_priv *p, const char *ev, size_t len, const char *meta,
+	     size_t metalen)
 {
 	char why[1024];
 	natsMsg *m = NULL;
 	natsStatus st;
 
-	if (nats_render(p, ev, len, why, sizeof why) == -1) {
+	if (nats_render(p, ev, len, meta, metalen, why, sizeof why) == -1) {
 		broker_failq_push(&p->failq, ev, len, p->spec, why);
 		return;
 	}
@@ -639,21 +669,33 @@ nats_publish(struct nats_priv *p, const char *ev, size_t len)
 	natsMsg_Destroy(m); /* NULL when the library took it */
 }
 
+/* Publish a block of events, with their metadata when the templates
+ * read input_meta (a line each, see sink_kind). */
 static int
-nats_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
+nats_write_meta(struct sink *s, const char *buf, size_t len, const char *meta,
+		size_t metalen, struct errbuf *eb)
 {
 	struct nats_priv *p = s->priv;
 	const char *end = buf + len;
+	struct broker_meta bm = { meta, meta ? meta + metalen : NULL };
 
 	(void)eb;
 	while (buf < end) {
 		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
 		size_t n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
+		const char *mline;
+		size_t mlen = broker_meta_next(&bm, &mline);
 
-		nats_publish(p, buf, n);
+		nats_publish(p, buf, n, mline, mlen);
 		buf += n + (nl != NULL);
 	}
 	return 0;
+}
+
+static int
+nats_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
+{
+	return nats_write_meta(s, buf, len, NULL, 0, eb);
 }
 
 /* Wait until the stream stored, or refused for good, every message. */
@@ -692,6 +734,7 @@ const struct sink_kind sink_nats = {
 	.summary = "a NATS JetStream subject: nats://HOST:PORT/SUBJECT",
 	.open = nats_open,
 	.write = nats_write,
+	.write_meta = nats_write_meta,
 	.sync = nats_sync,
 	.close = nats_close,
 	.failed = nats_failed,

@@ -464,9 +464,12 @@ entry_write(struct sinkset *ss, struct ss_entry *e, int mode, struct errbuf *eb)
 		int64_t at, now;
 
 		if (e->pend.len > e->sent) {
-			r = sink_write_block(e->s, e->pend.data + e->sent,
-					     e->pend.len - e->sent, &done,
-					     &teb);
+			r = sink_write_block(
+				e->s, e->pend.data + e->sent,
+				e->pend.len - e->sent,
+				e->metas.len ? e->metas.data + e->msent : NULL,
+				e->metas.len - e->msent, &done, &teb);
+			e->msent = e->metas.len;
 			e->sent += done;
 			if (r == -1) {
 				if (track) {

@@ -306,8 +306,8 @@ sink_open_fd(const char *spec, int fd, struct errbuf *eb)
 }
 
 int
-sink_write_block(struct sink *s, const char *buf, size_t len, size_t *done,
-		 struct errbuf *eb)
+sink_write_block(struct sink *s, const char *buf, size_t len, const char *meta,
+		 size_t metalen, size_t *done, struct errbuf *eb)
 {
 	int r;
 
@@ -321,7 +321,8 @@ sink_write_block(struct sink *s, const char *buf, size_t len, size_t *done,
 			s->broken = 1, *done = 0;
 		return r;
 	}
-	if (s->kind->write(s, buf, len, eb) == -1 ||
+	if ((s->wants_meta ? s->kind->write_meta(s, buf, len, meta, metalen, eb)
+			   : s->kind->write(s, buf, len, eb)) == -1 ||
 	    (s->kind->sync && s->kind->sync(s, eb) == -1)) {
 		s->broken = 1;
 		return -1;

@@ -152,7 +152,8 @@ int sink_path_is_stdout(const char *path);
  * Open a target for a caller that does its own buffering (sinkset.c):
  * sink_write_block() then hands it whole blocks of lines, and a kind
  * whose templates read input_meta gets each event's metadata with them
- * (sink_hand_over()); other openers get a usage error for those.
+ * (sink_hand_over(), sink_write_block()); other openers get a usage
+ * error for those.
  */
 struct sink *sink_open_unbuffered(const char *spec, struct errbuf *eb);
 
@@ -169,7 +170,8 @@ struct sink *sink_open_fd(const char *spec, int fd, struct errbuf *eb);
  * again from sink_retry_at() on) or -1 with eb (failed for good; *done is
  * 0: the kind cannot say how much of the block arrived).
  */
-int sink_write_block(struct sink *s, const char *buf, size_t len, size_t *done,
+int sink_write_block(struct sink *s, const char *buf, size_t len,
+		     const char *meta, size_t metalen, size_t *done,
 		     struct errbuf *eb);
 
 /*
