@@ -33,6 +33,33 @@ teardown() {
 	assert_output --regexp '^\[\{"x":1\},"http://127.0.0.1:[0-9]+/in/\{.t\}/v1\?src=evpipe: the path: .*\]$'
 }
 
+@test "http: the path reads input_meta: webhooks forwarded by tenant, each body byte for byte" {
+	serve a
+	bg_start -i http://127.0.0.1:0/hook head -n 3 \
+		-o "$URL/tenant/{input_meta.headers[\"x-tenant\"]}"
+	local u i
+	for ((i = 0; i < 400; i++)); do
+		grep -q "^evpipe: listening on http" err 2>/dev/null && break
+		sleep 0.05
+	done
+	u=$(grep -o 'http://[^ ]*' err | head -1)
+	[[ -n $u ]] || fail "evpipe did not say where it listens: $(cat err)"
+	printf '{"id":1, "v":1.50}\n{"id":2}\n' >b1
+	printf '{"id":3}\n' >b2
+	curl -sS --max-time 20 -H 'Content-Type: application/x-ndjson' -H 'X-Tenant: acme' --data-binary @b1 "$u" >/dev/null
+	curl -sS --max-time 20 -H 'Content-Type: application/x-ndjson' -H 'X-Tenant: glo/bex' --data-binary @b2 "$u" >/dev/null
+	for ((i = 0; i < 400; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	wait "$pid" || fail "exit $?: $(cat err)"
+	pid=
+	# one request a path; a "/" in a value is one segment's, escaped
+	run jq -r '[.path, .events] | @tsv' srv-a/log
+	assert_output "$(printf '/tenant/acme\t2\n/tenant/glo%%2Fbex\t1')"
+	cat b1 b2 | cmp - srv-a/out
+}
+
 @test "http: URL errors are usage errors, and credentials in a URL are never shown" {
 	run "$EVPIPE" -o 'http://alice:s3cret@127.0.0.1:9/x' cat /dev/null
 	assert_equal "$status" 2
@@ -59,8 +86,13 @@ teardown() {
 	run "$EVPIPE" --to json -o 'http://127.0.0.1:8/x' cat /dev/null
 	assert_equal "$status" 2
 	assert_output "evpipe: -o 'http://127.0.0.1:8/x': an HTTP target takes NDJSON events (--http-format array sends a JSON array), not --to, -r or -j"
-	run "$EVPIPE" -o 'http://127.0.0.1:8/{input_meta.topic}' cat /dev/null
-	assert_output --partial "input_meta is null there"
+	# input_meta: only where the target is handed each event's metadata
+	run "$EVPIPE" stats -t 'http://127.0.0.1:8/{input_meta.topic}' /dev/null
+	assert_equal "$status" 2
+	assert_output --partial "input_meta is null here (only -o, route -t, tee -t and split"
+	run "$EVPIPE" batch -n 2 -t 'http://127.0.0.1:8/{input_meta.topic}' /dev/null
+	assert_equal "$status" 2
+	assert_output --partial "input_meta is null here"
 	run "$EVPIPE" --http-parallel 0 -o 'http://127.0.0.1:8/x' cat /dev/null
 	assert_output "evpipe: -o: --http-parallel must be 1 to 64"
 	# in the other places a target is written too

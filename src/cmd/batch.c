@@ -645,7 +645,7 @@ batch_init(void *arg, int argc, char **argv, const struct stage_env *env,
 					  "--mkdir: only with a file --target");
 		if (target_check(ctx->to, eb) == -1)
 			return errbuf_prefix(eb, "--target");
-		ctx->http = sink_open_unbuffered(ctx->to, eb);
+		ctx->http = sink_open_unbuffered(ctx->to, 0, eb);
 		if (ctx->http == NULL)
 			return errbuf_prefix(eb, "--target");
 		http_sink_whole_writes(ctx->http);

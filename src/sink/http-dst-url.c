@@ -309,15 +309,6 @@ http_url_parse(const char *spec, int compile, struct http_url *u,
 			errbuf_prefix(eb, "target '%s': the path", shown);
 			goto fail;
 		}
-		if (template_uses_input_meta(t)) {
-			template_free(t);
-			errbuf_set(eb, STATUS_USAGE,
-				   "target '%s': a target sees only the "
-				   "event, input_meta is null there (copy what "
-				   "you need into the event with map)",
-				   shown);
-			goto fail;
-		}
 		if (compile)
 			u->tmpl = t;
 		else

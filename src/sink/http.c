@@ -525,14 +525,18 @@ open_submit(struct http_priv *p, size_t i)
  * safe for a URL.  0, or -1 with why.
  */
 static int
-path_render(struct http_priv *p, const char *ev, size_t len, char *why,
-	    size_t whysz)
+path_render(struct http_priv *p, const char *ev, size_t len, const char *meta,
+	    size_t metalen, char *why, size_t whysz)
 {
 	struct errbuf teb = { 0 };
 	struct record rec;
 	int r = 0;
 
 	record_init(&rec, "http", 0, ev, len);
+	if (metalen > 0) {
+		rec.meta = meta;
+		rec.metalen = metalen;
+	}
 	buf_reset(&p->scratch);
 	if (template_render_record(p->url.tmpl, &rec, TEMPLATE_PATH, NULL,
 				   &p->scratch, &teb) == -1) {
@@ -558,7 +562,8 @@ path_render(struct http_priv *p, const char *ev, size_t len, char *why,
 
 /* Put one event in the open batch of its path. */
 static void
-http_add(struct http_priv *p, const char *ev, size_t len)
+http_add(struct http_priv *p, const char *ev, size_t len, const char *meta,
+	 size_t metalen)
 {
 	const char *path = p->url.path;
 	size_t plen, i;
@@ -568,7 +573,8 @@ http_add(struct http_priv *p, const char *ev, size_t len)
 	if (p->url.tmpl) {
 		char why[sizeof(((struct errbuf *)0)->msg) + 32];
 
-		if (path_render(p, ev, len, why, sizeof why) == -1) {
+		if (path_render(p, ev, len, meta, metalen, why, sizeof why) ==
+		    -1) {
 			broker_failq_push(&p->failq, ev, len, p->spec, why);
 			return;
 		}
@@ -1000,6 +1006,18 @@ http_open(struct sink *s, const char *rest, struct errbuf *eb)
 		priv_free(p);
 		return -1;
 	}
+	if (p->url.tmpl && template_uses_input_meta(p->url.tmpl)) {
+		if (!s->meta_ok) {
+			priv_free(p);
+			return errbuf_set(eb, STATUS_USAGE,
+					  "target '%s': input_meta is null "
+					  "here (only -o, route -t, tee -t and "
+					  "split hand a target its events' "
+					  "metadata)",
+					  s->spec);
+		}
+		s->wants_meta = 1;
+	}
 	p->multi = curl_multi_init();
 	if (p->multi == NULL) {
 		priv_free(p);
@@ -1036,22 +1054,34 @@ http_sink_whole_writes(struct sink *s)
 	p->whole = 1;
 }
 
+/* Add a block of events to their batches, with their metadata when the
+ * path reads input_meta (a line each, see sink_kind). */
 static int
-http_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
+http_write_meta(struct sink *s, const char *buf, size_t len, const char *meta,
+		size_t metalen, struct errbuf *eb)
 {
 	struct http_priv *p = s->priv;
 	const char *end = buf + len;
+	struct broker_meta bm = { meta, meta ? meta + metalen : NULL };
 
 	(void)eb;
 	while (buf < end) {
 		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
 		size_t n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
+		const char *mline;
+		size_t mlen = broker_meta_next(&bm, &mline);
 
 		if (n > 0)
-			http_add(p, buf, n);
+			http_add(p, buf, n, mline, mlen);
 		buf += n + (nl != NULL);
 	}
 	return 0;
+}
+
+static int
+http_write(struct sink *s, const char *buf, size_t len, struct errbuf *eb)
+{
+	return http_write_meta(s, buf, len, NULL, 0, eb);
 }
 
 /* Close every open batch and wait for the final answer of each. */
@@ -1124,6 +1154,7 @@ const struct sink_kind sink_http = {
 		   "http://HOST:PORT/PATH/{EXPR}",
 	.open = http_open,
 	.write = http_write,
+	.write_meta = http_write_meta,
 	.sync = http_sync,
 	.retry_at = http_retry_at,
 	.close = http_close,

@@ -635,7 +635,7 @@ entry_open(struct sinkset *ss, struct ss_entry *e, char *why, size_t whysz,
 	rotated_name(e->path, e->pathlen, e->index, &ss->scratch);
 	for (;;) {
 		if (e == ss->one) {
-			e->s = sink_open_unbuffered(ss->scratch.data, &teb);
+			e->s = sink_open_unbuffered(ss->scratch.data, 1, &teb);
 			if (e->s == NULL) {
 				snprintf(why, whysz, "%s", teb.msg);
 				return -1;

@@ -294,9 +294,9 @@ sink_open_output(const char *spec, int line_buffered, int append,
 }
 
 struct sink *
-sink_open_unbuffered(const char *spec, struct errbuf *eb)
+sink_open_unbuffered(const char *spec, int meta_ok, struct errbuf *eb)
 {
-	return sink_open_any(spec, 0, 0, -1, 1, eb);
+	return sink_open_any(spec, 0, 0, -1, meta_ok, eb);
 }
 
 struct sink *

@@ -149,13 +149,14 @@ struct sink *sink_open_output(const char *spec, int line_buffered, int append,
 int sink_path_is_stdout(const char *path);
 
 /*
- * Open a target for a caller that does its own buffering (sinkset.c):
- * sink_write_block() then hands it whole blocks of lines, and a kind
- * whose templates read input_meta gets each event's metadata with them
- * (sink_hand_over(), sink_write_block()); other openers get a usage
- * error for those.
+ * Open a target for a caller that does its own buffering (sinkset.c,
+ * batch -t): sink_write_block() then hands it whole blocks of lines.
+ * meta_ok: the caller hands each event's metadata over with them
+ * (sink_hand_over(), sink_write_block()) to a kind whose templates read
+ * input_meta; other openers get a usage error for those templates.
  */
-struct sink *sink_open_unbuffered(const char *spec, struct errbuf *eb);
+struct sink *sink_open_unbuffered(const char *spec, int meta_ok,
+				  struct errbuf *eb);
 
 /*
  * The same for a file (or .gz file) target the caller opened itself as
