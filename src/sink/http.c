@@ -1006,17 +1006,11 @@ http_open(struct sink *s, const char *rest, struct errbuf *eb)
 		priv_free(p);
 		return -1;
 	}
-	if (p->url.tmpl && template_uses_input_meta(p->url.tmpl)) {
-		if (!s->meta_ok) {
-			priv_free(p);
-			return errbuf_set(eb, STATUS_USAGE,
-					  "target '%s': input_meta is null "
-					  "here (only -o, route -t, tee -t and "
-					  "split hand a target its events' "
-					  "metadata)",
-					  s->spec);
-		}
-		s->wants_meta = 1;
+	if (sink_want_meta(s,
+			   p->url.tmpl && template_uses_input_meta(p->url.tmpl),
+			   eb) == -1) {
+		priv_free(p);
+		return -1;
 	}
 	p->multi = curl_multi_init();
 	if (p->multi == NULL) {

@@ -407,17 +407,8 @@ kafka_open(struct sink *s, const char *rest, struct errbuf *eb)
 	p->key_mode = p->key && template_uses_input_meta(p->key)
 			      ? TEMPLATE_NULLABLE
 			      : TEMPLATE_PLAIN;
-	if (kafka_uses_meta(p)) {
-		if (!s->meta_ok) {
-			errbuf_set(eb, STATUS_USAGE,
-				   "target '%s': input_meta is null here "
-				   "(only -o, route -t, tee -t and split "
-				   "hand a target its events' metadata)",
-				   s->spec);
-			goto fail_conf;
-		}
-		s->wants_meta = 1;
-	}
+	if (sink_want_meta(s, kafka_uses_meta(p), eb) == -1)
+		goto fail_conf;
 	p->hoff = xreallocarray(NULL, p->nhdr + 1, sizeof *p->hoff);
 	p->batch = xreallocarray(NULL, KAFKA_BATCH, sizeof *p->batch);
 	p->keyoff = xreallocarray(NULL, KAFKA_BATCH, sizeof *p->keyoff);

@@ -385,18 +385,10 @@ nats_open(struct sink *s, const char *rest, struct errbuf *eb)
 		nats_priv_free(p);
 		return -1;
 	}
-	if (nats_uses_meta(p)) {
-		if (!s->meta_ok) {
-			errbuf_set(eb, STATUS_USAGE,
-				   "target '%s': input_meta is null here "
-				   "(only -o, route -t, tee -t and split "
-				   "hand a target its events' metadata)",
-				   s->spec);
-			broker_url_free(&u);
-			nats_priv_free(p);
-			return -1;
-		}
-		s->wants_meta = 1;
+	if (sink_want_meta(s, nats_uses_meta(p), eb) == -1) {
+		broker_url_free(&u);
+		nats_priv_free(p);
+		return -1;
 	}
 	if (nats_connect(p, &u, strncmp(s->spec, "nats+tls://", 11) == 0, eb) ==
 	    -1) {

@@ -185,6 +185,21 @@ target_is_broker(const char *spec)
 }
 
 int
+sink_want_meta(struct sink *s, int uses, struct errbuf *eb)
+{
+	if (!uses)
+		return 0;
+	if (!s->meta_ok)
+		return errbuf_set(eb, STATUS_USAGE,
+				  "target '%s': input_meta is null here (only "
+				  "-o, route -t, tee -t and split hand a "
+				  "target its events' metadata)",
+				  s->spec);
+	s->wants_meta = 1;
+	return 0;
+}
+
+int
 target_settles(const char *spec)
 {
 	return strncmp(spec, "kafka://", 8) == 0;

@@ -171,6 +171,13 @@ struct sink *sink_open_fd(const char *spec, int fd, struct errbuf *eb);
  * again from sink_retry_at() on) or -1 with eb (failed for good; *done is
  * 0: the kind cannot say how much of the block arrived).
  */
+/*
+ * For a kind's open(): its templates read input_meta (uses): ask for each
+ * event's metadata with its block (s->wants_meta), or, when the opener
+ * hands none over, -1 with a STATUS_USAGE error.  0 otherwise.
+ */
+int sink_want_meta(struct sink *s, int uses, struct errbuf *eb);
+
 int sink_write_block(struct sink *s, const char *buf, size_t len,
 		     const char *meta, size_t metalen, size_t *done,
 		     struct errbuf *eb);

@@ -93,6 +93,28 @@ dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		refused++;
 }
 
+/* An idempotent producer with evpipe's target's settings, and topic. */
+static rd_kafka_t *
+producer_new(const char *boot, const char *topic, rd_kafka_topic_t **rkt)
+{
+	static const char *const kv[] = {
+		"enable.idempotence", "true",  "partitioner", "murmur2_random",
+		"message.timeout.ms", "30000", NULL
+	};
+	rd_kafka_conf_t *c = conf_new(boot, kv);
+	char err[256];
+	rd_kafka_t *rk;
+
+	rd_kafka_conf_set_dr_msg_cb(c, dr);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+	if (rk == NULL) {
+		fail("rd_kafka_new", err);
+		return NULL;
+	}
+	*rkt = rd_kafka_topic_new(rk, topic, NULL);
+	return rk;
+}
+
 static int
 produce_line(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const char *l, size_t n)
 {
@@ -113,26 +135,18 @@ produce_line(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const char *l, size_t n)
 static int
 produce(const char *boot, const char *topic, const char *path, int check)
 {
-	static const char *const kv[] = {
-		"enable.idempotence", "true",  "partitioner", "murmur2_random",
-		"message.timeout.ms", "30000", NULL
-	};
-	rd_kafka_conf_t *c = conf_new(boot, kv);
 	struct jscan js;
-	char err[256], *buf = malloc(2 * READ_CHUNK);
+	char *buf = malloc(2 * READ_CHUNK);
 	size_t have = 0;
 	ssize_t r;
 	int fd = open(path, O_RDONLY);
-	rd_kafka_t *rk;
 	rd_kafka_topic_t *rkt;
+	rd_kafka_t *rk;
 
 	if (fd == -1 || buf == NULL)
 		return fail(path, strerror(errno));
-	rd_kafka_conf_set_dr_msg_cb(c, dr);
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
-	if (rk == NULL)
-		return fail("rd_kafka_new", err);
-	rkt = rd_kafka_topic_new(rk, topic, NULL);
+	if ((rk = producer_new(boot, topic, &rkt)) == NULL)
+		return 1;
 	jscan_init(&js);
 	while ((r = read(fd, buf + have, READ_CHUNK)) > 0) {
 		char *p = buf, *end = buf + have + (size_t)r, *nl;
@@ -226,24 +240,15 @@ reader_main(void *arg)
 static int
 produce_threaded(const char *boot, const char *topic, const char *path)
 {
-	static const char *const kv[] = {
-		"enable.idempotence", "true",  "partitioner", "murmur2_random",
-		"message.timeout.ms", "30000", NULL
-	};
-	rd_kafka_conf_t *c = conf_new(boot, kv);
-	char err[256];
 	pthread_t t;
-	rd_kafka_t *rk;
 	rd_kafka_topic_t *rkt;
+	rd_kafka_t *rk;
 
 	rd.fd = open(path, O_RDONLY);
 	if (rd.fd == -1)
 		return fail(path, strerror(errno));
-	rd_kafka_conf_set_dr_msg_cb(c, dr);
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
-	if (rk == NULL)
-		return fail("rd_kafka_new", err);
-	rkt = rd_kafka_topic_new(rk, topic, NULL);
+	if ((rk = producer_new(boot, topic, &rkt)) == NULL)
+		return 1;
 	pthread_create(&t, NULL, reader_main, NULL);
 	for (;;) {
 		struct chunk ch;
