@@ -180,10 +180,13 @@ dump(jsCtx *js, const char *name)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* One message from p[0..n) with headers "NAME:VALUE"; waits for the ack. */
+/*
+ * One message from p[0..n) with headers "NAME:VALUE": asynchronously
+ * (pub() then waits for every ack), or, with wait, synchronously.
+ */
 static int
 pub_one(jsCtx *js, const char *subject, const char *p, int n, char **hdrs,
-	int nhdrs)
+	int nhdrs, int wait)
 {
 	natsMsg *m = NULL;
 	natsStatus st = natsMsg_Create(&m, subject, NULL, p, n);
@@ -197,8 +200,14 @@ pub_one(jsCtx *js, const char *subject, const char *p, int n, char **hdrs,
 		st = natsMsgHeader_Add(m, hdrs[i], colon + 1);
 		*colon = ':';
 	}
-	if (st == NATS_OK)
+	if (st == NATS_OK && wait) {
+		jsPubAck *ack = NULL;
+
+		st = js_PublishMsg(&ack, js, m, NULL, NULL);
+		jsPubAck_Destroy(ack);
+	} else if (st == NATS_OK) {
 		st = js_PublishMsgAsync(js, &m, NULL);
+	}
 	natsMsg_Destroy(m);
 	return st == NATS_OK ? 0 : fail("publish", st);
 }
@@ -217,12 +226,14 @@ pub(jsCtx *js, const char *subject, char **hdrs, int nhdrs, int whole)
 		char buf[65536];
 		size_t len = fread(buf, 1, sizeof buf, stdin);
 
-		rc = pub_one(js, subject, buf, (int)len, hdrs, nhdrs);
+		/* one message, acknowledged before we go: nothing of it
+		 * is left to the library's threads at exit */
+		rc = pub_one(js, subject, buf, (int)len, hdrs, nhdrs, 1);
 	}
 	while (!whole && rc == 0 && (n = getline(&line, &cap, stdin)) > 0) {
 		if (line[n - 1] == '\n')
 			n--;
-		rc = pub_one(js, subject, line, (int)n, hdrs, nhdrs);
+		rc = pub_one(js, subject, line, (int)n, hdrs, nhdrs, 0);
 	}
 	free(line);
 	jsPubOptions_Init(&po);
