@@ -257,18 +257,41 @@ broker_failq_destroy(struct broker_failq *q)
 	pthread_mutex_destroy(&q->mu);
 }
 
-size_t
-broker_meta_next(struct broker_meta *m, const char **line)
+void
+broker_block_init(struct broker_block *b, const char *buf, size_t len,
+		  const char *meta, size_t metalen)
 {
-	const char *nl;
-	size_t n;
+	b->p = buf;
+	b->end = buf + len;
+	b->mp = meta;
+	b->mend = meta ? meta + metalen : NULL;
+}
 
-	*line = NULL;
-	if (m->p == NULL || m->p >= m->end)
-		return 0;
-	nl = memchr(m->p, '\n', (size_t)(m->end - m->p));
-	n = nl ? (size_t)(nl - m->p) : (size_t)(m->end - m->p);
-	*line = n ? m->p : NULL;
-	m->p += n + (nl != NULL);
+/* The line at *p (before end), without its newline; *p moves past it. */
+static size_t
+block_line(const char **p, const char *end)
+{
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	size_t n = nl ? (size_t)(nl - *p) : (size_t)(end - *p);
+
+	*p += n + (nl != NULL);
 	return n;
+}
+
+int
+broker_block_next(struct broker_block *b, struct broker_event *e)
+{
+	if (b->p >= b->end)
+		return 0;
+	e->ev = b->p;
+	e->len = block_line(&b->p, b->end);
+	e->meta = NULL;
+	e->metalen = 0;
+	if (b->mp && b->mp < b->mend) {
+		const char *m = b->mp;
+
+		e->metalen = block_line(&b->mp, b->mend);
+		e->meta = e->metalen ? m : NULL;
+	}
+	return 1;
 }

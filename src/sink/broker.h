@@ -56,14 +56,27 @@ void broker_failq_clear(struct broker_failq *q);
 void broker_failq_destroy(struct broker_failq *q);
 
 /*
- * The events' metadata a broker target's write_meta() is handed with a
- * block (sink_kind): one line per event, its compact JSON object or empty.
+ * A block a target's write() or write_meta() is handed (sink_kind):
+ * events a line each, and, with write_meta(), their metadata a line each
+ * (the event's compact JSON input_meta, or an empty line for none).
  */
-struct broker_meta {
-	const char *p, *end; /* p NULL: no metadata */
+struct broker_block {
+	const char *p, *end;   /* the events not yet taken */
+	const char *mp, *mend; /* their metadata; mp NULL: none */
 };
 
-/* The next event's metadata in *line (NULL: none), and its length. */
-size_t broker_meta_next(struct broker_meta *m, const char **line);
+/* One event of a block: its bytes, and its metadata (NULL, 0: none). */
+struct broker_event {
+	const char *ev;
+	size_t len;
+	const char *meta;
+	size_t metalen;
+};
+
+void broker_block_init(struct broker_block *b, const char *buf, size_t len,
+		       const char *meta, size_t metalen);
+
+/* The next event of b in *e: 1, or 0 at the end of the block. */
+int broker_block_next(struct broker_block *b, struct broker_event *e);
 
 #endif

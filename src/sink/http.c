@@ -533,10 +533,8 @@ path_render(struct http_priv *p, const char *ev, size_t len, const char *meta,
 	int r = 0;
 
 	record_init(&rec, "http", 0, ev, len);
-	if (metalen > 0) {
-		rec.meta = meta;
-		rec.metalen = metalen;
-	}
+	rec.meta = meta;
+	rec.metalen = metalen;
 	buf_reset(&p->scratch);
 	if (template_render_record(p->url.tmpl, &rec, TEMPLATE_PATH, NULL,
 				   &p->scratch, &teb) == -1) {
@@ -1055,20 +1053,14 @@ http_write_meta(struct sink *s, const char *buf, size_t len, const char *meta,
 		size_t metalen, struct errbuf *eb)
 {
 	struct http_priv *p = s->priv;
-	const char *end = buf + len;
-	struct broker_meta bm = { meta, meta ? meta + metalen : NULL };
+	struct broker_block blk;
+	struct broker_event e;
 
 	(void)eb;
-	while (buf < end) {
-		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
-		size_t n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
-		const char *mline;
-		size_t mlen = broker_meta_next(&bm, &mline);
-
-		if (n > 0)
-			http_add(p, buf, n, mline, mlen);
-		buf += n + (nl != NULL);
-	}
+	broker_block_init(&blk, buf, len, meta, metalen);
+	while (broker_block_next(&blk, &e))
+		if (e.len > 0)
+			http_add(p, e.ev, e.len, e.meta, e.metalen);
 	return 0;
 }
 

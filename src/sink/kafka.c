@@ -466,10 +466,8 @@ kafka_render(struct kafka_priv *p, const char *ev, size_t len, const char *meta,
 	int r = 0;
 
 	record_init(&rec, "kafka", 0, ev, len);
-	if (metalen > 0) {
-		rec.meta = meta;
-		rec.metalen = metalen;
-	}
+	rec.meta = meta;
+	rec.metalen = metalen;
 	buf_reset(&p->keybuf);
 	p->key_null = 0;
 	if (p->key) {
@@ -711,34 +709,31 @@ kafka_produce_batch(struct kafka_priv *p, struct kafka_block *b, size_t n)
 }
 
 /*
- * Produce the events of [buf, end) of block b without headers: KAFKA_BATCH
+ * Produce the events of blk (block b) without headers: KAFKA_BATCH
  * at a time (one call instead of one each: the clock, the topic's lock
  * and the argument list are taken once).  With a key template, an event
  * whose key cannot be rendered is the block's.
  */
 static void
 kafka_produce_lines(struct kafka_priv *p, struct kafka_block *b,
-		    const char *buf, const char *end, struct broker_meta *ml)
+		    struct broker_block *blk)
 {
 	char why[sizeof(((struct errbuf *)0)->msg) + 160];
 	rd_kafka_message_t *m = p->batch;
+	struct broker_event e;
 	size_t n = 0, i;
+	int more = broker_block_next(blk, &e);
 
-	while (buf < end) {
-		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
-		size_t len = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
-		const char *mline;
-		size_t mlen = broker_meta_next(ml, &mline);
-
+	while (more) {
 		if (n == 0)
 			buf_reset(&p->keys);
-		if (p->key && kafka_render(p, buf, len, mline, mlen, why,
-					   sizeof why) == -1) {
-			block_fail(b, buf, len, why);
+		if (p->key && kafka_render(p, e.ev, e.len, e.meta, e.metalen,
+					   why, sizeof why) == -1) {
+			block_fail(b, e.ev, e.len, why);
 		} else {
 			memset(&m[n], 0, sizeof m[n]);
-			m[n].payload = (void *)buf;
-			m[n].len = len;
+			m[n].payload = (void *)e.ev;
+			m[n].len = e.len;
 			m[n]._private = b;
 			if (p->key) {
 				p->keyoff[n] = p->keys.len;
@@ -749,8 +744,8 @@ kafka_produce_lines(struct kafka_priv *p, struct kafka_block *b,
 			}
 			n++;
 		}
-		buf += len + (nl != NULL);
-		if (n == KAFKA_BATCH || (n > 0 && buf >= end)) {
+		more = broker_block_next(blk, &e);
+		if (n == KAFKA_BATCH || (n > 0 && !more)) {
 			/* the keys' buffer does not move any more */
 			for (i = 0; p->key && i < n; i++) {
 				if (p->keylen[i] == KAFKA_NO_KEY)
@@ -774,8 +769,8 @@ kafka_write_meta(struct sink *s, const char *buf, size_t len, const char *meta,
 		 size_t metalen, struct errbuf *eb)
 {
 	struct kafka_priv *p = s->priv;
-	const char *end = buf + len;
-	struct broker_meta ml = { meta, meta ? meta + metalen : NULL };
+	struct broker_block blk;
+	struct broker_event e;
 	struct kafka_block *b;
 
 	/* sinkset.c keeps fewer in flight; other callers sync each block */
@@ -783,17 +778,11 @@ kafka_write_meta(struct sink *s, const char *buf, size_t len, const char *meta,
 	    kafka_wait(s, KAFKA_BLOCKS - 1, eb) == -1)
 		return -1;
 	b = &p->blk[p->next++ % KAFKA_BLOCKS];
+	broker_block_init(&blk, buf, len, meta, metalen);
 	if (p->nhdr == 0)
-		kafka_produce_lines(p, b, buf, end, &ml);
-	while (p->nhdr > 0 && buf < end) {
-		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
-		size_t n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
-		const char *mline;
-		size_t mlen = broker_meta_next(&ml, &mline);
-
-		kafka_produce(p, b, buf, n, mline, mlen);
-		buf += n + (nl != NULL);
-	}
+		kafka_produce_lines(p, b, &blk);
+	while (p->nhdr > 0 && broker_block_next(&blk, &e))
+		kafka_produce(p, b, e.ev, e.len, e.meta, e.metalen);
 	rd_kafka_poll(p->rk, 0);
 	return 0;
 }

@@ -411,10 +411,8 @@ nats_render(struct nats_priv *p, const char *ev, size_t len, const char *meta,
 	int rc = -1;
 
 	record_init(&rec, "nats", 0, ev, len);
-	if (metalen > 0) {
-		rec.meta = meta;
-		rec.metalen = metalen;
-	}
+	rec.meta = meta;
+	rec.metalen = metalen;
 	buf_reset(&p->subj);
 	for (size_t i = 0; i < p->nparts; i++) {
 		const struct subj_part *sp = &p->parts[i];
@@ -668,19 +666,13 @@ nats_write_meta(struct sink *s, const char *buf, size_t len, const char *meta,
 		size_t metalen, struct errbuf *eb)
 {
 	struct nats_priv *p = s->priv;
-	const char *end = buf + len;
-	struct broker_meta bm = { meta, meta ? meta + metalen : NULL };
+	struct broker_block blk;
+	struct broker_event e;
 
 	(void)eb;
-	while (buf < end) {
-		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
-		size_t n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
-		const char *mline;
-		size_t mlen = broker_meta_next(&bm, &mline);
-
-		nats_publish(p, buf, n, mline, mlen);
-		buf += n + (nl != NULL);
-	}
+	broker_block_init(&blk, buf, len, meta, metalen);
+	while (broker_block_next(&blk, &e))
+		nats_publish(p, e.ev, e.len, e.meta, e.metalen);
 	return 0;
 }
 

@@ -251,6 +251,13 @@ entry_consume_events(struct ss_entry *e, size_t upto)
 	e->sent = e->sent > done ? e->sent - done : 0;
 }
 
+/* The metadata of e's events not yet handed over (NULL: it keeps none). */
+static const char *
+entry_metas_unsent(const struct ss_entry *e)
+{
+	return e->metas.len ? e->metas.data + e->msent : NULL;
+}
+
 /*
  * Take the acknowledged blocks of a broker target out of the buffer: what
  * is left moves to its start, and the offsets of the blocks in flight
@@ -432,10 +439,9 @@ entry_write_settled(struct sinkset *ss, struct ss_entry *e, int mode,
 	if (e->blk == NULL)
 		e->blk = xreallocarray(NULL, SS_INFLIGHT, sizeof *e->blk);
 	if (e->pend.len > e->sent) {
-		if (sink_hand_over(
-			    e->s, e->pend.data + e->sent, e->pend.len - e->sent,
-			    e->metas.len ? e->metas.data + e->msent : NULL,
-			    e->metas.len - e->msent, &teb) == -1)
+		if (sink_hand_over(e->s, e->pend.data + e->sent,
+				   e->pend.len - e->sent, entry_metas_unsent(e),
+				   e->metas.len - e->msent, &teb) == -1)
 			return entry_fail(ss, e, teb.msg, eb);
 		e->blk[e->nblk++] = e->pend.len;
 		e->sent = e->pend.len;
@@ -466,8 +472,7 @@ entry_write(struct sinkset *ss, struct ss_entry *e, int mode, struct errbuf *eb)
 		if (e->pend.len > e->sent) {
 			r = sink_write_block(
 				e->s, e->pend.data + e->sent,
-				e->pend.len - e->sent,
-				e->metas.len ? e->metas.data + e->msent : NULL,
+				e->pend.len - e->sent, entry_metas_unsent(e),
 				e->metas.len - e->msent, &done, &teb);
 			e->msent = e->metas.len;
 			e->sent += done;

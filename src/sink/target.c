@@ -320,6 +320,16 @@ sink_open_fd(const char *spec, int fd, struct errbuf *eb)
 	return sink_open_any(spec, 0, 0, fd, 0, eb);
 }
 
+/* The kind's write(), or write_meta() for a sink that wants_meta. */
+static int
+sink_kind_write(struct sink *s, const char *buf, size_t len, const char *meta,
+		size_t metalen, struct errbuf *eb)
+{
+	return s->wants_meta
+		       ? s->kind->write_meta(s, buf, len, meta, metalen, eb)
+		       : s->kind->write(s, buf, len, eb);
+}
+
 int
 sink_write_block(struct sink *s, const char *buf, size_t len, const char *meta,
 		 size_t metalen, size_t *done, struct errbuf *eb)
@@ -336,8 +346,7 @@ sink_write_block(struct sink *s, const char *buf, size_t len, const char *meta,
 			s->broken = 1, *done = 0;
 		return r;
 	}
-	if ((s->wants_meta ? s->kind->write_meta(s, buf, len, meta, metalen, eb)
-			   : s->kind->write(s, buf, len, eb)) == -1 ||
+	if (sink_kind_write(s, buf, len, meta, metalen, eb) == -1 ||
 	    (s->kind->sync && s->kind->sync(s, eb) == -1)) {
 		s->broken = 1;
 		return -1;
@@ -356,14 +365,10 @@ int
 sink_hand_over(struct sink *s, const char *buf, size_t len, const char *meta,
 	       size_t metalen, struct errbuf *eb)
 {
-	int r;
-
 	if (s->broken)
 		return errbuf_set(eb, STATUS_IO, "%s: target failed earlier",
 				  s->spec);
-	r = s->wants_meta ? s->kind->write_meta(s, buf, len, meta, metalen, eb)
-			  : s->kind->write(s, buf, len, eb);
-	if (r == -1) {
+	if (sink_kind_write(s, buf, len, meta, metalen, eb) == -1) {
 		s->broken = 1;
 		return -1;
 	}

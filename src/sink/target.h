@@ -77,7 +77,8 @@ struct sink_kind {
 	int (*settle)(struct sink *s, size_t keep, size_t *n,
 		      struct errbuf *eb);
 	/*
-	 * Kinds whose templates may read input_meta (kafka://): write()
+	 * Kinds whose templates may read input_meta (kafka://, nats://,
+	 * http://; see sink_want_meta()): write()
 	 * with the events' metadata, meta holding one line per event of
 	 * buf (its compact JSON object, or an empty line for none).  Used
 	 * when the sink set wants_meta at open.  May be NULL.
@@ -159,6 +160,13 @@ struct sink *sink_open_unbuffered(const char *spec, int meta_ok,
 				  struct errbuf *eb);
 
 /*
+ * For a kind's open(): its templates read input_meta (uses): ask for each
+ * event's metadata with its block (s->wants_meta), or, when the opener
+ * hands none over, -1 with a STATUS_USAGE error.  0 otherwise.
+ */
+int sink_want_meta(struct sink *s, int uses, struct errbuf *eb);
+
+/*
  * The same for a file (or .gz file) target the caller opened itself as
  * fd (sinkset.c opens templated paths without following symlinks); the
  * sink owns fd from now on, also when this fails.
@@ -171,13 +179,6 @@ struct sink *sink_open_fd(const char *spec, int fd, struct errbuf *eb);
  * again from sink_retry_at() on) or -1 with eb (failed for good; *done is
  * 0: the kind cannot say how much of the block arrived).
  */
-/*
- * For a kind's open(): its templates read input_meta (uses): ask for each
- * event's metadata with its block (s->wants_meta), or, when the opener
- * hands none over, -1 with a STATUS_USAGE error.  0 otherwise.
- */
-int sink_want_meta(struct sink *s, int uses, struct errbuf *eb);
-
 int sink_write_block(struct sink *s, const char *buf, size_t len,
 		     const char *meta, size_t metalen, size_t *done,
 		     struct errbuf *eb);
