@@ -163,10 +163,8 @@ out:
 	return rc;
 }
 
-/* A domain: one token of 1 to NATS_JS_NAME_MAX bytes (nats-server
- * refuses '.', '*' and '>' in one, and whitespace). */
-static int
-js_domain_ok(const char *p)
+int
+nats_token_ok(const char *p, const char *also)
 {
 	size_t n = strlen(p);
 
@@ -174,7 +172,7 @@ js_domain_ok(const char *p)
 		return 0;
 	for (; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '.' ||
-		    *p == '*' || *p == '>')
+		    *p == '*' || *p == '>' || strchr(also, *p) != NULL)
 			return 0;
 	return 1;
 }
@@ -219,7 +217,7 @@ nats_auth_check(const struct nats_auth *a, struct errbuf *eb)
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--nats-creds and --nats-nkey exclude each "
 				  "other");
-	if (a->js_domain && !js_domain_ok(a->js_domain))
+	if (a->js_domain && !nats_token_ok(a->js_domain, ""))
 		return errbuf_set(eb, STATUS_USAGE,
 				  "--nats-js-domain '%s': not a JetStream "
 				  "domain (1 to %d characters, no '.', '*', "

@@ -31,6 +31,13 @@ struct nats_auth {
 #define NATS_JS_NAME_MAX 255 /* of a domain, and of an API prefix */
 
 /*
+ * One token of 1 to NATS_JS_NAME_MAX bytes as nats-server names things
+ * (a JetStream domain, a stream, a consumer): no '.', '*', '>',
+ * whitespace or control character, nor any byte of also (may be "").
+ */
+int nats_token_ok(const char *p, const char *also);
+
+/*
  * Check the options without connecting: every file readable, the NKey
  * seed valid, the certificate with its key, the domain one token and the
  * prefix a subject without wildcards, not both.  0, or -1 with a

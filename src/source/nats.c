@@ -81,8 +81,8 @@
 #define NSRC_ACK_WAIT	     (30LL * 1000000000) /* of a consumer we make */
 #define NSRC_MAX_ACK_PENDING 10000		 /* of a consumer we make */
 #define NSRC_API_WAIT	     10000		 /* ms for the JetStream API */
-#define NSRC_NAME_MAX	     255
-#define NSRC_ASK_STEP	     (NSRC_BATCH / 8) /* handed out between looks */
+#define NSRC_NAME_MAX	     NATS_JS_NAME_MAX	 /* nats_token_ok() */
+#define NSRC_ASK_STEP	     (NSRC_BATCH / 8)	 /* handed out between looks */
 
 struct nentry {
 	char *reply;	 /* the acknowledgement subject */
@@ -177,19 +177,12 @@ nurl_free(struct nurl *u)
 	memset(u, 0, sizeof *u);
 }
 
-/* A stream or consumer name: what the server takes, no subject syntax. */
+/* A stream or consumer name: what the server takes, no subject syntax,
+ * no '/' or '\\'. */
 static int
 name_ok(const char *p)
 {
-	size_t n = strlen(p);
-
-	if (n == 0 || n > NSRC_NAME_MAX)
-		return 0;
-	for (; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '.' ||
-		    *p == '*' || *p == '>' || *p == '/' || *p == '\\')
-			return 0;
-	return 1;
+	return nats_token_ok(p, "/\\");
 }
 
 /* A filter subject: non-empty tokens, '*' a whole token, '>' the last. */
