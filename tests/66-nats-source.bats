@@ -356,12 +356,8 @@ evpipe: --nats-token-file $T/none: No such file or directory\n"
 	printf '{"id":2}\n' | peer pub ms.us
 	consumer "$T/out" "MS?consumer=cp" head -n 2 \
 		-o "nats://$NS/mt.{input_meta.subject}?msgid={input_meta.stream}-{input_meta.sequence}"
-	local i
-	for ((i = 0; i < 600; i++)); do
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$PID" || fail "exit $?: $(cat "$T/out.err")"
+	exit_wait "$PID"
+	[[ $STOPPED -eq 0 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	# the subject's dots are one token's: "ms.eu" is the token ms_eu
 	peer dump MT >"$T/got"
 	printf 'mt.ms_eu\tMS-1\t{"id":1, "v":1.50}\nmt.ms_us\tMS-2\t{"id":2}\n' | diff -u - "$T/got"

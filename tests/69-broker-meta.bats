@@ -191,12 +191,8 @@ END
 	printf '{"id":3,"k":"x"}\n' | produce cpsrc -k k3 -H trace=t3 -H other=o
 	consumer "$T/out" "cpsrc?group=g-copy" head -n 3 \
 		-o "kafka://$BOOT/cpdst?key={input_meta.key}&header=trace:{input_meta.headers.trace // \"\"}&header=from:{input_meta.topic}-{input_meta.offset}"
-	local i
-	for ((i = 0; i < 600; i++)); do
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$PID" || fail "exit $?: $(cat "$T/out.err")"
+	exit_wait "$PID"
+	[[ $STOPPED -eq 0 ]] || fail "exit $STOPPED: $(cat "$T/out.err")"
 	# %K is the key's length: -1 for a message without a key
 	timeout 60 kcat -C -b "$BOOT" -t cpdst -e -o beginning -q -f '%K|%k|%h|%s\n' >"$T/got"
 	cat >"$T/want" <<'END'

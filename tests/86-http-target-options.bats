@@ -48,12 +48,9 @@ teardown() {
 	printf '{"id":3}\n' >b2
 	curl -sS --max-time 20 -H 'Content-Type: application/x-ndjson' -H 'X-Tenant: acme' --data-binary @b1 "$u" >/dev/null
 	curl -sS --max-time 20 -H 'Content-Type: application/x-ndjson' -H 'X-Tenant: glo/bex' --data-binary @b2 "$u" >/dev/null
-	for ((i = 0; i < 400; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	wait "$pid" || fail "exit $?: $(cat err)"
+	exit_wait "$pid"
 	pid=
+	[[ $STOPPED -eq 0 ]] || fail "exit $STOPPED: $(cat err)"
 	# one request a path; a "/" in a value is one segment's, escaped
 	run jq -r '[.path, .events] | @tsv' srv-a/log
 	assert_output "$(printf '/tenant/acme\t2\n/tenant/glo%%2Fbex\t1')"

@@ -77,8 +77,15 @@ plain_build() {
 # within 60 s is killed and fails the test.  (bg_helper.bash has its own
 # stop, for the evpipe it started.)
 term_wait() {
-	local i
 	kill -TERM "$1"
+	exit_wait "$1" SIGTERM
+}
+
+# exit_wait PID [AFTER]: until evpipe running in the background ends (at
+# most 60 s, else it is killed and the test fails, "of AFTER" in the
+# message); its exit status in STOPPED.
+exit_wait() {
+	local i
 	for ((i = 0; i < 600; i++)); do
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
@@ -86,7 +93,7 @@ term_wait() {
 	if kill -0 "$1" 2>/dev/null; then
 		kill -KILL "$1"
 		wait "$1" || true
-		fail "evpipe $1 did not stop within 60 s of SIGTERM"
+		fail "evpipe $1 did not stop within 60 s${2:+ of $2}"
 	fi
 	STOPPED=0
 	wait "$1" || STOPPED=$?
